@@ -1,0 +1,167 @@
+// Every setting findimage reads, parsed and validated in one place. The rest of the program
+// takes the typed Config; nothing else reads process.env. A bad value names its variable.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import envPaths from 'env-paths';
+import { z } from 'zod';
+import { ConfigError } from './core/errors.js';
+
+export type Device = { kind: 'auto' } | { kind: 'cpu' } | { kind: 'cuda'; deviceId: number };
+
+export interface Config {
+  /** Registry id of the model ("clip-vit-b32", "tiny-test", ...). */
+  model: string;
+  /** A local folder holding the model's files; skips any download. */
+  modelDir?: string;
+  /** Where downloaded models are cached. */
+  cacheDir: string;
+  /** Where the embedded store and the durable queues live. */
+  dataDir: string;
+  device: Device;
+  /** Embedding worker threads. */
+  workers: number;
+  /** Largest batch one inference call takes. */
+  maxBatch: number;
+  /** How long a partial batch waits for more work, in ms. */
+  batchWaitMs: number;
+  /** Query prompt templates; "{}" is replaced by the query, and the embeddings averaged. */
+  promptTemplates: string[];
+  /** Results scoring below this fraction of the best score are dropped (0 keeps all). */
+  minRelativeScore: number;
+  logLevel: string;
+  qdrant?: { url: string; apiKey?: string; onDisk: boolean; quantization: boolean };
+  slack?: {
+    botToken: string;
+    appToken?: string;
+    signingSecret?: string;
+    port?: number;
+    apiUrl?: string;
+    /** Reaction added to an upload once it is indexed; empty for none. */
+    indexedReaction: string;
+  };
+  discord?: { token: string; apiUrl?: string };
+}
+
+const positiveInt = (name: string) =>
+  z.coerce
+    .number({ error: `${name} must be a whole number` })
+    .int(`${name} must be a whole number`)
+    .positive(`${name} must be greater than 0`);
+
+const optionalText = z
+  .string()
+  .transform((v) => v.trim())
+  .optional()
+  .transform((v) => (v === '' || v === undefined ? undefined : v));
+
+const envSchema = z.object({
+  FINDIMAGE_MODEL: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'FINDIMAGE_MODEL must be a model id such as clip-vit-b32')
+    .default('clip-vit-b32'),
+  FINDIMAGE_MODEL_DIR: optionalText,
+  FINDIMAGE_CACHE: optionalText,
+  FINDIMAGE_DATA: optionalText,
+  FINDIMAGE_DEVICE: z
+    .string()
+    .regex(/^(auto|cpu|cuda(:\d+)?)$/, 'FINDIMAGE_DEVICE must be auto, cpu, cuda or cuda:N')
+    .default('auto'),
+  FINDIMAGE_WORKERS: positiveInt('FINDIMAGE_WORKERS').max(16).default(1),
+  FINDIMAGE_MAX_BATCH: positiveInt('FINDIMAGE_MAX_BATCH').max(256).default(8),
+  FINDIMAGE_BATCH_WAIT_MS: z.coerce.number().min(0).max(1000).default(4),
+  FINDIMAGE_PROMPT_TEMPLATES: z.string().default('a photo of {}'),
+  FINDIMAGE_MIN_RELATIVE_SCORE: z.coerce
+    .number({ error: 'FINDIMAGE_MIN_RELATIVE_SCORE must be a number' })
+    .min(0)
+    .max(1)
+    .default(0.8),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
+  QDRANT_URL: optionalText.pipe(z.url('QDRANT_URL must be a URL such as http://localhost:6333').optional()),
+  QDRANT_API_KEY: optionalText,
+  QDRANT_ON_DISK: z.enum(['true', 'false']).default('false'),
+  QDRANT_QUANTIZATION: z.enum(['none', 'int8']).default('none'),
+  SLACK_BOT_TOKEN: optionalText,
+  SLACK_APP_TOKEN: optionalText,
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_API_URL: optionalText,
+  SLACK_INDEXED_REACTION: z.string().default('frame_with_picture'),
+  PORT: positiveInt('PORT').max(65535).optional(),
+  DISCORD_TOKEN: optionalText,
+  DISCORD_API_URL: optionalText,
+});
+
+function parseDevice(value: string): Device {
+  if (value === 'auto') return { kind: 'auto' };
+  if (value === 'cpu') return { kind: 'cpu' };
+  const [, id] = value.split(':');
+  return { kind: 'cuda', deviceId: id === undefined ? 0 : Number(id) };
+}
+
+function parseTemplates(value: string): string[] {
+  const templates = value
+    .split('|')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  if (templates.length === 0 || templates.some((t) => !t.includes('{}'))) {
+    throw new ConfigError(
+      'FINDIMAGE_PROMPT_TEMPLATES must be one or more templates separated by "|", each containing {} (for example "a photo of {}|a picture of {}").',
+    );
+  }
+  return templates;
+}
+
+/** Reads the whole configuration from an environment; throws ConfigError naming the bad one. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid setting ${name}: ${issue?.message ?? 'bad value'}`, {
+      details: { variable: name },
+    });
+  }
+  const e = parsed.data;
+  const paths = envPaths('findimage', { suffix: '' });
+  const config: Config = {
+    model: e.FINDIMAGE_MODEL,
+    modelDir: e.FINDIMAGE_MODEL_DIR === undefined ? undefined : resolve(e.FINDIMAGE_MODEL_DIR),
+    cacheDir: resolve(e.FINDIMAGE_CACHE ?? join(homedir(), '.cache', 'findimage')),
+    dataDir: resolve(e.FINDIMAGE_DATA ?? paths.data),
+    device: parseDevice(e.FINDIMAGE_DEVICE),
+    workers: e.FINDIMAGE_WORKERS,
+    maxBatch: e.FINDIMAGE_MAX_BATCH,
+    batchWaitMs: e.FINDIMAGE_BATCH_WAIT_MS,
+    promptTemplates: parseTemplates(e.FINDIMAGE_PROMPT_TEMPLATES),
+    minRelativeScore: e.FINDIMAGE_MIN_RELATIVE_SCORE,
+    logLevel: e.LOG_LEVEL,
+  };
+  if (e.QDRANT_URL !== undefined) {
+    config.qdrant = {
+      url: e.QDRANT_URL,
+      apiKey: e.QDRANT_API_KEY,
+      onDisk: e.QDRANT_ON_DISK === 'true',
+      quantization: e.QDRANT_QUANTIZATION === 'int8',
+    };
+  }
+  if (e.SLACK_BOT_TOKEN !== undefined) {
+    if (e.SLACK_APP_TOKEN === undefined && e.SLACK_SIGNING_SECRET === undefined) {
+      throw new ConfigError(
+        'SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is. Set one of them.',
+      );
+    }
+    config.slack = {
+      botToken: e.SLACK_BOT_TOKEN,
+      appToken: e.SLACK_APP_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      port: e.PORT,
+      apiUrl: e.SLACK_API_URL,
+      indexedReaction: e.SLACK_INDEXED_REACTION.trim(),
+    };
+  }
+  if (e.DISCORD_TOKEN !== undefined) {
+    config.discord = { token: e.DISCORD_TOKEN, apiUrl: e.DISCORD_API_URL };
+  }
+  return config;
+}

@@ -1,0 +1,101 @@
+// Typed errors for the whole product. Every failure a user can meet carries a string code (for
+// adapters and exit codes) and a message the user can act on. Unknown errors are wrapped at the
+// edge with asFindimageError(); nothing above core parses error strings.
+
+export type ErrorCode =
+  | 'config_invalid'
+  | 'model_unknown'
+  | 'model_missing'
+  | 'model_download_failed'
+  | 'model_checksum_mismatch'
+  | 'model_load_failed'
+  | 'image_invalid'
+  | 'image_unsupported'
+  | 'image_too_large'
+  | 'query_invalid'
+  | 'store_unwritable'
+  | 'store_unavailable'
+  | 'store_auth'
+  | 'store_schema_mismatch'
+  | 'store_failed'
+  | 'queue_full'
+  | 'worker_crashed'
+  | 'aborted'
+  | 'not_found'
+  | 'platform_api'
+  | 'internal';
+
+export interface FindimageErrorOptions {
+  cause?: unknown;
+  /** Machine-readable details for logs (never secrets). */
+  details?: Record<string, unknown>;
+}
+
+/** The base of every error findimage raises on purpose. `message` is written for the user. */
+export class FindimageError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: FindimageErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+}
+
+/** A setting is missing or malformed; the message names the variable and what it accepts. */
+export class ConfigError extends FindimageError {
+  constructor(message: string, options?: FindimageErrorOptions) {
+    super('config_invalid', message, options);
+  }
+}
+
+/** The model is unknown, missing, corrupt or could not be downloaded. */
+export class ModelError extends FindimageError {}
+
+/** An image was refused: empty, not an image, corrupt, too large or of an unsupported format. */
+export class InvalidImageError extends FindimageError {
+  constructor(
+    code: Extract<ErrorCode, 'image_invalid' | 'image_unsupported' | 'image_too_large'>,
+    message: string,
+    options?: FindimageErrorOptions,
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** A search query that cannot be run as given (empty, only filters, malformed filter). */
+export class InvalidQueryError extends FindimageError {
+  constructor(message: string, options?: FindimageErrorOptions) {
+    super('query_invalid', message, options);
+  }
+}
+
+/** The vector store failed: unwritable directory, server down, wrong key or schema. */
+export class StoreError extends FindimageError {}
+
+/** The embedding pool refused or lost work: queue full, worker crashed, aborted. */
+export class EmbeddingError extends FindimageError {}
+
+/** True when retrying the same call later may succeed (server down, queue full, crash). */
+export function isTransient(error: FindimageError): boolean {
+  return (
+    error.code === 'store_unavailable' ||
+    error.code === 'queue_full' ||
+    error.code === 'worker_crashed' ||
+    error.code === 'model_download_failed'
+  );
+}
+
+/** Wraps anything thrown into a FindimageError, keeping the original as `cause`. */
+export function asFindimageError(error: unknown): FindimageError {
+  if (error instanceof FindimageError) return error;
+  if (error instanceof Error && error.name === 'AbortError') {
+    return new FindimageError('aborted', 'The operation was cancelled.', { cause: error });
+  }
+  const text = error instanceof Error ? error.message : String(error);
+  return new FindimageError('internal', `Something went wrong inside findimage: ${text}`, {
+    cause: error,
+  });
+}

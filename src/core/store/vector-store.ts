@@ -1,0 +1,140 @@
+// The seam between findimage and wherever vectors live: the embedded SQLite store by default,
+// Qdrant when configured. Every read and delete takes a required scope (tenant, and optionally
+// the channels a conversation may see) built from the event, never from the query text.
+
+/** What findimage remembers about one indexed image, stored beside its vector. */
+export interface ImagePayload {
+  /** Workspace, guild or "local": nothing ever crosses tenants. */
+  tenant: string;
+  /** Where the image came from: "local", "slack", "discord". */
+  source: string;
+  /** Original file name, for display. */
+  filename: string;
+  /** sha256 of the original bytes, hex. Two uploads of the same bytes share a point. */
+  contentHash: string;
+  /** The model whose vector this is (a store never mixes models). */
+  modelId: string;
+  /** When the image was shared or the file was modified, ISO 8601. */
+  createdAt: string;
+  /** Pixel size of the decoded image (after EXIF rotation). */
+  width: number;
+  height: number;
+  /** Channel or conversation id, when the image came from a chat. */
+  channel?: string;
+  /** Whether every member of the tenant could see the channel (a public channel). */
+  channelIsPublic?: boolean;
+  /** User id of whoever shared the image. */
+  uploader?: string;
+  /** Platform message id (Slack ts, Discord message id). */
+  messageId?: string;
+  /** Platform file or attachment id. */
+  fileId?: string;
+  /** Absolute path on disk, for images indexed from a folder. */
+  path?: string;
+  /** A link a person can open to see the original. */
+  permalink?: string;
+}
+
+/** A point to write. `vector` must be L2-normalised and of the store's dimension. */
+export interface PointInput {
+  id: string;
+  vector: Float32Array;
+  payload: ImagePayload;
+}
+
+/** A stored point, with its vector when asked for. */
+export interface StoredPoint {
+  id: string;
+  payload: ImagePayload;
+  vector?: Float32Array;
+}
+
+/** A query hit. `score` is the cosine similarity, in [-1, 1], highest first. */
+export interface ScoredPoint {
+  id: string;
+  score: number;
+  payload: ImagePayload;
+}
+
+/**
+ * Which points a call may touch. `tenant` is required so that forgetting a scope can never
+ * return another team's images. Optional fields narrow further; all given fields must match.
+ */
+export interface PointFilter {
+  tenant: string;
+  /**
+   * Points whose channel is one of these. Combined with `includePublic`, a point matches when
+   * it is in one of these channels OR its channel is public.
+   */
+  channels?: readonly string[];
+  /** With `channels`: also allow points from the tenant's public channels. */
+  includePublic?: boolean;
+  uploaders?: readonly string[];
+  sources?: readonly string[];
+  messageId?: string;
+  fileId?: string;
+  /** Only points created at or after this instant. */
+  after?: Date;
+  /** Only points created strictly before this instant. */
+  before?: Date;
+  /** Never return these point ids (used for "more like this" and negative feedback). */
+  excludeIds?: readonly string[];
+}
+
+export interface QueryOptions {
+  filter: PointFilter;
+  /** How many hits to return, at most. */
+  limit: number;
+  /** Hits to skip first, for pagination. */
+  offset?: number;
+}
+
+/** One page of a full walk over a store, for migration and re-indexing. */
+export interface ScrollPage {
+  points: StoredPoint[];
+  /** Pass to the next scroll() call; undefined when the walk is over. */
+  nextCursor?: string;
+}
+
+/** Counts for `findimage stats`. */
+export interface StoreStats {
+  total: number;
+  bySource: Record<string, number>;
+  byModel: Record<string, number>;
+}
+
+/**
+ * A store of image vectors and their payloads. Implementations: SqliteVectorStore (embedded,
+ * the default) and QdrantStore. Both pass the contract suite in vector-store.contract.ts.
+ */
+export interface VectorStore {
+  /** Vector length this store was created for; writes of another length are refused. */
+  readonly dimension: number;
+
+  /** Writes points; replaces any point with the same id. Resolves once durable. */
+  upsert(points: readonly PointInput[]): Promise<void>;
+
+  /** Top hits by cosine similarity within the filter, highest score first, ties by id. */
+  query(vector: Float32Array, options: QueryOptions): Promise<ScoredPoint[]>;
+
+  /** The points with these ids that exist (in any order); missing ids are skipped. */
+  get(ids: readonly string[], options?: { withVector?: boolean }): Promise<StoredPoint[]>;
+
+  /** Deletes points by id; resolves to how many existed. */
+  delete(ids: readonly string[]): Promise<number>;
+
+  /** Deletes every point the filter matches; resolves to how many were removed. */
+  deleteByFilter(filter: PointFilter): Promise<number>;
+
+  /** Number of points the filter matches, or of all points when no filter is given. */
+  count(filter?: PointFilter): Promise<number>;
+
+  /** Totals by source and model over the whole store. */
+  stats(): Promise<StoreStats>;
+
+  /** Walks every point in id order, `limit` at a time, with vectors. */
+  scroll(options: { cursor?: string; limit: number }): Promise<ScrollPage>;
+
+  /** Releases files and connections. Further calls fail. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,47 @@
+// The product's logger: pino, pretty in a terminal and JSON otherwise, with secrets redacted.
+// Components take a child logger; tests pass createSilentLogger().
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Paths whose values never reach a log line. */
+const REDACT = [
+  '*.token',
+  '*.botToken',
+  '*.appToken',
+  '*.signingSecret',
+  '*.apiKey',
+  '*.authorization',
+  'headers.authorization',
+  'config.slack.botToken',
+  'config.slack.appToken',
+  'config.slack.signingSecret',
+  'config.discord.token',
+  'config.qdrant.apiKey',
+];
+
+export interface LoggerOptions {
+  level: string;
+  /** Pretty output for people; defaults to whether stderr is a terminal. */
+  pretty?: boolean;
+}
+
+/** Logs go to stderr so that `--json` output on stdout stays machine-readable. */
+export function createLogger(options: LoggerOptions): Logger {
+  const pretty = options.pretty ?? Boolean(process.stderr.isTTY);
+  const base = { level: options.level, redact: { paths: REDACT, censor: '[redacted]' } };
+  if (pretty) {
+    return pino({
+      ...base,
+      transport: {
+        target: 'pino-pretty',
+        options: { destination: 2, colorize: true, ignore: 'pid,hostname' },
+      },
+    });
+  }
+  return pino(base, pino.destination(2));
+}
+
+export function createSilentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
