@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    reporters: ['default', './test/summary-reporter.ts'],
     // Two cores: ONNX sessions and sharp are CPU-bound, so a small pool keeps tests from starving.
     maxWorkers: 2,
     testTimeout: 30_000,

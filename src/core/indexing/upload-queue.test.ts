@@ -1,0 +1,109 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSilentLogger } from '../../logger.js';
+import { StoreError } from '../errors.js';
+import { openSqliteVectorStore } from '../store/sqlite-vector-store.js';
+import type { PointInput, VectorStore } from '../store/vector-store.js';
+import { jsonImage, prepareJsonImage } from '../testing/json-images.js';
+import { KnownVectorEmbedder } from '../testing/known-vector-embedder.js';
+import { ImageIndexer } from './image-indexer.js';
+import { UploadQueue, type UploadOutcome } from './upload-queue.js';
+
+/** A store that is "down" for its first `failures` upserts, like a Qdrant server restarting. */
+function flaky(store: VectorStore, failures: number): VectorStore {
+  let left = failures;
+  return Object.assign(Object.create(store) as VectorStore, {
+    upsert: async (points: readonly PointInput[]) => {
+      if (left-- > 0) throw new StoreError('store_unavailable', 'The vector store is unreachable.');
+      return store.upsert(points);
+    },
+    get: store.get.bind(store),
+  });
+}
+
+describe('UploadQueue', () => {
+  let dir: string;
+  let store: VectorStore;
+  const queues: UploadQueue[] = [];
+
+  const openQueue = (target: VectorStore) => {
+    const indexer = new ImageIndexer({
+      embedder: new KnownVectorEmbedder(4),
+      store: target,
+      prepare: prepareJsonImage,
+      logger: createSilentLogger(),
+    });
+    const queue = new UploadQueue({
+      path: join(dir, 'uploads.sqlite'),
+      indexer,
+      logger: createSilentLogger(),
+      retryDelayMs: 5,
+      maxRetryDelayMs: 20,
+      maxAttempts: 4,
+    });
+    queues.push(queue);
+    const outcomes: UploadOutcome[] = [];
+    queue.onOutcome((o) => outcomes.push(o));
+    return { queue, outcomes };
+  };
+  const settle = async (queue: UploadQueue, outcomes: UploadOutcome[], n: number) => {
+    while (outcomes.length < n) await queue.whenIdle().then(() => new Promise((r) => setTimeout(r, 5)));
+  };
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'findimage-queue-'));
+    store = await openSqliteVectorStore({ path: join(dir, 'store.sqlite'), dimension: 4, logger: createSilentLogger() });
+  });
+  afterEach(async () => {
+    for (const q of queues.splice(0)) await q.stop().catch(() => {});
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('indexes an upload in the background and reports it', async () => {
+    const { queue, outcomes } = openQueue(store);
+    const jobId = queue.enqueue({ bytes: jsonImage([1, 0, 0, 0]), filename: 'a.png', tenant: 'T1', source: 'slack', channel: 'C1' });
+    await settle(queue, outcomes, 1);
+    expect(outcomes[0]).toMatchObject({ status: 'indexed', jobId, image: { filename: 'a.png', channel: 'C1' } });
+    expect(await store.count()).toBe(1);
+    expect(queue.pending()).toBe(0);
+  });
+
+  it('retries while the store is down and indexes once it is back', async () => {
+    const { queue, outcomes } = openQueue(flaky(store, 2));
+    queue.enqueue({ bytes: jsonImage([1, 0, 0, 0]), filename: 'a.png', tenant: 'T1', source: 'slack' });
+    await settle(queue, outcomes, 1);
+    expect(outcomes.map((o) => o.status)).toEqual(['indexed']);
+    expect(await store.count()).toBe(1);
+  });
+
+  it('reports an upload that can never be indexed, with the reason, and forgets it', async () => {
+    const { queue, outcomes } = openQueue(store);
+    queue.enqueue({ bytes: Buffer.from('not an image'), filename: 'notes.jpg', tenant: 'T1', source: 'slack' });
+    await settle(queue, outcomes, 1);
+    expect(outcomes[0]).toMatchObject({ status: 'rejected', error: { code: 'image_invalid', message: 'This file is not an image.' } });
+    expect(queue.pending()).toBe(0);
+  });
+
+  it('gives up after the last attempt and says the store stayed unreachable', async () => {
+    const { queue, outcomes } = openQueue(flaky(store, 100));
+    queue.enqueue({ bytes: jsonImage([1, 0, 0, 0]), filename: 'a.png', tenant: 'T1', source: 'slack' });
+    await settle(queue, outcomes, 1);
+    expect(outcomes[0]).toMatchObject({ status: 'rejected', error: { code: 'store_unavailable' } });
+  });
+
+  it('keeps uploads on disk across a restart and indexes them on the next start', async () => {
+    const first = openQueue(flaky(store, 100));
+    first.queue.enqueue({ bytes: jsonImage([0, 1, 0, 0]), filename: 'b.png', tenant: 'T1', source: 'slack' });
+    await first.queue.stop();
+    expect(await store.count()).toBe(0);
+
+    const second = openQueue(store);
+    expect(second.queue.pending()).toBe(1);
+    second.queue.start();
+    await settle(second.queue, second.outcomes, 1);
+    expect(second.outcomes[0]).toMatchObject({ status: 'indexed', image: { filename: 'b.png' } });
+  });
+});

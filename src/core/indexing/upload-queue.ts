@@ -1,0 +1,221 @@
+// UploadQueue: nothing a user shared is lost. An upload is written to a local SQLite queue
+// before it is acknowledged, then indexed in the background; transient failures (store down,
+// worker crashed) are retried with backoff, permanent ones (not an image) are reported once.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { FindimageError, StoreError, asFindimageError, isTransient } from '../errors.js';
+import type { ImageIndexer, ImageToIndex, IndexResult } from './image-indexer.js';
+
+/** What became of one queued upload. */
+export type UploadOutcome =
+  | { status: 'indexed' | 'duplicate'; jobId: string; image: QueuedImage; result: IndexResult }
+  /** Will never be indexed (bad image, or retries exhausted); `error.message` says why. */
+  | { status: 'rejected'; jobId: string; image: QueuedImage; error: FindimageError };
+
+/** The upload's metadata as stored in the queue (the bytes stay in the queue row). */
+export type QueuedImage = Omit<ImageToIndex, 'bytes'>;
+
+export interface UploadQueueOptions {
+  /** SQLite file of the queue (under FINDIMAGE_DATA). */
+  path: string;
+  indexer: ImageIndexer;
+  logger: Logger;
+  /** First retry delay; doubles each attempt up to maxRetryDelayMs. */
+  retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  /** Attempts before a transient failure becomes a rejection. */
+  maxAttempts?: number;
+  /** Uploads indexed at once (decoding overlaps inference). */
+  concurrency?: number;
+}
+
+/** Default attempts: with 1 s doubling to 5 min, about 6 hours of an unreachable store. */
+const DEFAULT_MAX_ATTEMPTS = 80;
+const DEFAULT_RETRY_DELAY_MS = 1_000;
+const DEFAULT_MAX_RETRY_DELAY_MS = 5 * 60_000;
+const DEFAULT_CONCURRENCY = 4;
+
+interface JobRow {
+  id: string;
+  metadata: string;
+  bytes: Buffer;
+  attempts: number;
+}
+
+export class UploadQueue {
+  readonly #db: Database.Database;
+  readonly #indexer: ImageIndexer;
+  readonly #logger: Logger;
+  readonly #retryDelayMs: number;
+  readonly #maxRetryDelayMs: number;
+  readonly #maxAttempts: number;
+  readonly #concurrency: number;
+  readonly #listeners = new Set<(outcome: UploadOutcome) => void>();
+  readonly #running = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(options: UploadQueueOptions) {
+    try {
+      mkdirSync(dirname(options.path), { recursive: true });
+      this.#db = new Database(options.path);
+    } catch (error) {
+      throw new StoreError(
+        'store_unwritable',
+        `Cannot open the upload queue at ${options.path}. Set FINDIMAGE_DATA to a folder findimage can write to.`,
+        { cause: error },
+      );
+    }
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.exec(`CREATE TABLE IF NOT EXISTS uploads (
+      id TEXT PRIMARY KEY,
+      metadata TEXT NOT NULL,
+      bytes BLOB NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at INTEGER NOT NULL,
+      last_error TEXT
+    )`);
+    this.#indexer = options.indexer;
+    this.#logger = options.logger;
+    this.#retryDelayMs = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
+    this.#maxRetryDelayMs = options.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS;
+    this.#maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    this.#concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  }
+
+  /** Calls `listener` with every outcome; returns a function that unsubscribes. */
+  onOutcome(listener: (outcome: UploadOutcome) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Stores the upload durably and schedules it. Returns the job id once the upload is on disk
+   * (the insert is synchronous): from then on it survives a crash and is indexed or reported.
+   */
+  enqueue(image: ImageToIndex): string {
+    const { bytes, ...metadata } = image;
+    const id = crypto.randomUUID();
+    const stored = { ...metadata, createdAt: (image.createdAt ?? new Date()).toISOString() };
+    this.#db
+      .prepare('INSERT INTO uploads (id, metadata, bytes, next_attempt_at) VALUES (?, ?, ?, ?)')
+      .run(id, JSON.stringify(stored), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+    this.#schedule(0);
+    return id;
+  }
+
+  /** Uploads waiting or being indexed. */
+  pending(): number {
+    const row = this.#db.prepare('SELECT COUNT(*) AS n FROM uploads').get() as { n: number };
+    return row.n;
+  }
+
+  /** Starts processing what an earlier run left in the queue. */
+  start(): void {
+    this.#stopped = false;
+    this.#schedule(0);
+  }
+
+  /** Resolves when nothing is due now and nothing is running (used by tests and the CLI). */
+  whenIdle(): Promise<void> {
+    if (this.#running.size === 0 && !this.#hasDueJobs()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Stops scheduling; running jobs finish; queued jobs stay on disk for the next start. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    while (this.#running.size > 0) await new Promise((r) => setTimeout(r, 10));
+    this.#db.close();
+  }
+
+  #hasDueJobs(): boolean {
+    return this.#db.prepare('SELECT 1 FROM uploads WHERE next_attempt_at <= ? LIMIT 1').get(Date.now()) !== undefined;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#pump(), delayMs);
+    this.#timer.unref();
+  }
+
+  #pump(): void {
+    this.#timer = undefined;
+    if (this.#stopped) return;
+    const free = this.#concurrency - this.#running.size;
+    if (free > 0) {
+      const placeholders = [...this.#running].map(() => '?').join(',');
+      const notRunning = placeholders === '' ? '' : `AND id NOT IN (${placeholders})`;
+      const rows = this.#db
+        .prepare(
+          `SELECT id, metadata, bytes, attempts FROM uploads WHERE next_attempt_at <= ? ${notRunning} ORDER BY next_attempt_at, rowid LIMIT ?`,
+        )
+        .all(Date.now(), ...this.#running, free) as JobRow[];
+      for (const row of rows) void this.#run(row);
+    }
+    this.#scheduleNextDue();
+    this.#notifyIfIdle();
+  }
+
+  #scheduleNextDue(): void {
+    const next = this.#db.prepare('SELECT MIN(next_attempt_at) AS at FROM uploads').get() as { at: number | null };
+    if (next.at !== null && this.#running.size < this.#concurrency) {
+      this.#schedule(Math.max(0, next.at - Date.now()));
+    }
+  }
+
+  async #run(row: JobRow): Promise<void> {
+    this.#running.add(row.id);
+    const metadata = JSON.parse(row.metadata) as QueuedImage & { createdAt: string };
+    const image: QueuedImage = { ...metadata, createdAt: new Date(metadata.createdAt) };
+    try {
+      const result = await this.#indexer.index({ ...image, bytes: new Uint8Array(row.bytes) });
+      this.#finish(row.id);
+      this.#emit({ status: result.status, jobId: row.id, image, result });
+    } catch (thrown) {
+      const error = asFindimageError(thrown);
+      const attempts = row.attempts + 1;
+      if (isTransient(error) && attempts < this.#maxAttempts && !this.#stopped) {
+        const delay = Math.min(this.#retryDelayMs * 2 ** (attempts - 1), this.#maxRetryDelayMs);
+        this.#db
+          .prepare('UPDATE uploads SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?')
+          .run(attempts, Date.now() + delay, error.message, row.id);
+        this.#logger.warn({ jobId: row.id, code: error.code, attempts, retryInMs: delay }, 'upload will be retried');
+      } else {
+        this.#finish(row.id);
+        this.#logger.info({ jobId: row.id, code: error.code, filename: image.filename }, 'upload rejected');
+        this.#emit({ status: 'rejected', jobId: row.id, image, error });
+      }
+    } finally {
+      this.#running.delete(row.id);
+      if (!this.#stopped) this.#schedule(0);
+    }
+  }
+
+  #finish(id: string): void {
+    if (!this.#stopped || this.#db.open) this.#db.prepare('DELETE FROM uploads WHERE id = ?').run(id);
+  }
+
+  #emit(outcome: UploadOutcome): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(outcome);
+      } catch (error) {
+        this.#logger.error({ err: error }, 'upload outcome listener failed');
+      }
+    }
+  }
+
+  #notifyIfIdle(): void {
+    if (this.#running.size > 0 || this.#hasDueJobs()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

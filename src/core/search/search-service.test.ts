@@ -1,0 +1,207 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSilentLogger } from '../../logger.js';
+import { normalize } from '../embedding/vector-math.js';
+import { FindimageError } from '../errors.js';
+import { pointIdFor } from '../indexing/point-id.js';
+import { openSqliteVectorStore } from '../store/sqlite-vector-store.js';
+import type { ImagePayload, VectorStore } from '../store/vector-store.js';
+import { KnownVectorEmbedder, imageWithVector } from '../testing/known-vector-embedder.js';
+import { SearchService } from './search-service.js';
+
+// Four-dimensional vectors make every expected score easy to compute by hand.
+const QUERIES = { 'black car': [1, 0, 0, 0], dog: [0, 1, 0, 0], 'car or dog': [1, 1, 0, 0] };
+
+interface Seed {
+  name: string;
+  vector: number[];
+  tenant?: string;
+  channel?: string;
+  channelIsPublic?: boolean;
+  uploader?: string;
+  createdAt?: string;
+}
+
+describe('SearchService', () => {
+  let dir: string;
+  let store: VectorStore;
+  let embedder: KnownVectorEmbedder;
+  const idOf = (name: string, tenant = 'T1') => pointIdFor(tenant, name);
+
+  const seed = async (seeds: Seed[]) => {
+    await store.upsert(
+      seeds.map((s) => {
+        const payload: ImagePayload = {
+          tenant: s.tenant ?? 'T1',
+          source: 'slack',
+          filename: `${s.name}.jpg`,
+          contentHash: s.name,
+          modelId: 'known-vectors',
+          createdAt: s.createdAt ?? '2026-01-10T00:00:00.000Z',
+          width: 10,
+          height: 10,
+          channel: s.channel ?? 'C-general',
+          channelIsPublic: s.channelIsPublic ?? true,
+          uploader: s.uploader ?? 'U1',
+        };
+        return { id: idOf(s.name, s.tenant), vector: normalize(Float32Array.from(s.vector)), payload };
+      }),
+    );
+  };
+  const service = (minRelativeScore = 0) =>
+    new SearchService({ embedder, store, minRelativeScore, logger: createSilentLogger() });
+  const names = (hits: { payload: ImagePayload }[]) => hits.map((h) => h.payload.filename.replace('.jpg', ''));
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'findimage-search-'));
+    store = await openSqliteVectorStore({ path: join(dir, 'store.sqlite'), dimension: 4, logger: createSilentLogger() });
+    embedder = new KnownVectorEmbedder(4, QUERIES);
+  });
+  afterEach(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('returns the images closest to the description first, with their cosine scores', async () => {
+    await seed([
+      { name: 'car', vector: [1, 0, 0, 0] },
+      { name: 'car-ish', vector: [1, 1, 0, 0] },
+      { name: 'dog', vector: [0, 1, 0, 0] },
+    ]);
+    const { hits, hasMore } = await service().searchText({ text: 'black car', scope: { tenant: 'T1' }, limit: 10 });
+    expect(names(hits)).toEqual(['car', 'car-ish', 'dog']);
+    expect(hits[0]?.score).toBeCloseTo(1, 5);
+    expect(hits[1]?.score).toBeCloseTo(Math.SQRT1_2, 5);
+    expect(hits[2]?.score).toBeCloseTo(0, 5);
+    expect(hasMore).toBe(false);
+  });
+
+  it('never returns images of another tenant', async () => {
+    await seed([
+      { name: 'ours', vector: [0, 1, 0, 0] },
+      { name: 'theirs', vector: [1, 0, 0, 0], tenant: 'T2' },
+    ]);
+    const { hits } = await service().searchText({ text: 'black car', scope: { tenant: 'T1' }, limit: 10 });
+    expect(names(hits)).toEqual(['ours']);
+  });
+
+  it('drops results far below the best one with the relative cut-off', async () => {
+    await seed([
+      { name: 'car', vector: [1, 0, 0, 0] },
+      { name: 'close', vector: [0.95, 0.3, 0, 0] },
+      { name: 'far', vector: [0.3, 1, 0, 0] },
+    ]);
+    const { hits } = await service(0.8).searchText({ text: 'black car', scope: { tenant: 'T1' }, limit: 10 });
+    expect(names(hits)).toEqual(['car', 'close']);
+  });
+
+  it('pages through results with offset and says whether more exist', async () => {
+    await seed([1, 2, 3, 4, 5].map((i) => ({ name: `img${i}`, vector: [10 - i, 1, 0, 0] })));
+    const search = service();
+    const first = await search.searchText({ text: 'black car', scope: { tenant: 'T1' }, limit: 2 });
+    const second = await search.searchText({ text: 'black car', scope: { tenant: 'T1' }, limit: 2, offset: 2 });
+    const last = await search.searchText({ text: 'black car', scope: { tenant: 'T1' }, limit: 2, offset: 4 });
+    expect([names(first.hits), first.hasMore]).toEqual([['img1', 'img2'], true]);
+    expect([names(second.hits), second.hasMore]).toEqual([['img3', 'img4'], true]);
+    expect([names(last.hits), last.hasMore]).toEqual([['img5'], false]);
+  });
+
+  it('leaves out images that look more like a negative term than like the query', async () => {
+    await seed([
+      { name: 'car', vector: [1, 0.1, 0, 0] },
+      { name: 'car-with-dog', vector: [1, 1.2, 0, 0] },
+    ]);
+    const { hits } = await service().searchText({
+      text: 'black car',
+      negativeTerms: ['dog'],
+      scope: { tenant: 'T1' },
+      limit: 10,
+    });
+    expect(names(hits)).toEqual(['car']);
+  });
+
+  describe('scope', () => {
+    beforeEach(async () => {
+      await seed([
+        { name: 'here', vector: [1, 0, 0, 0], channel: 'C-here', channelIsPublic: false },
+        { name: 'public', vector: [0.9, 0.1, 0, 0], channel: 'C-public', channelIsPublic: true },
+        { name: 'private', vector: [0.8, 0.2, 0, 0], channel: 'C-private', channelIsPublic: false },
+      ]);
+    });
+
+    it('shows a conversation its own images and the public ones, never another private channel', async () => {
+      const { hits } = await service().searchText({
+        text: 'black car',
+        scope: { tenant: 'T1', channels: ['C-here'], includePublic: true },
+        limit: 10,
+      });
+      expect(names(hits)).toEqual(['here', 'public']);
+    });
+
+    it('shows a private conversation only its own images when public ones are not allowed', async () => {
+      const { hits } = await service().searchText({
+        text: 'black car',
+        scope: { tenant: 'T1', channels: ['C-here'] },
+        limit: 10,
+      });
+      expect(names(hits)).toEqual(['here']);
+    });
+
+    it('lets in:#channel narrow to a public channel but not open a private one', async () => {
+      const search = service();
+      const scope = { tenant: 'T1', channels: ['C-here'], includePublic: true };
+      const toPublic = await search.searchText({ text: 'black car', scope, filters: { channels: ['C-public'] }, limit: 10 });
+      const toPrivate = await search.searchText({ text: 'black car', scope, filters: { channels: ['C-private'] }, limit: 10 });
+      expect(names(toPublic.hits)).toEqual(['public']);
+      expect(names(toPrivate.hits)).toEqual([]);
+    });
+  });
+
+  it('filters by uploader and by date', async () => {
+    await seed([
+      { name: 'old', vector: [1, 0, 0, 0], uploader: 'U1', createdAt: '2025-06-01T00:00:00.000Z' },
+      { name: 'new', vector: [1, 0.1, 0, 0], uploader: 'U1', createdAt: '2026-06-01T00:00:00.000Z' },
+      { name: 'other', vector: [1, 0.2, 0, 0], uploader: 'U2', createdAt: '2026-06-01T00:00:00.000Z' },
+    ]);
+    const { hits } = await service().searchText({
+      text: 'black car',
+      scope: { tenant: 'T1' },
+      filters: { uploaders: ['U1'], after: new Date('2026-01-01T00:00:00Z') },
+      limit: 10,
+    });
+    expect(names(hits)).toEqual(['new']);
+  });
+
+  it('finds images like an indexed one, leaving the image itself out', async () => {
+    await seed([
+      { name: 'car', vector: [1, 0, 0, 0] },
+      { name: 'car2', vector: [1, 0.2, 0, 0] },
+      { name: 'dog', vector: [0, 1, 0, 0] },
+    ]);
+    const { hits } = await service().searchSimilarTo(idOf('car'), { scope: { tenant: 'T1' }, limit: 10 });
+    expect(names(hits)).toEqual(['car2', 'dog']);
+  });
+
+  it('says an image is gone when "more like this" names one that was deleted or is another tenant\'s', async () => {
+    await seed([{ name: 'theirs', vector: [1, 0, 0, 0], tenant: 'T2' }]);
+    const search = service();
+    await expect(search.searchSimilarTo(idOf('missing'), { scope: { tenant: 'T1' }, limit: 5 })).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    await expect(search.searchSimilarTo(idOf('theirs', 'T2'), { scope: { tenant: 'T1' }, limit: 5 })).rejects.toBeInstanceOf(
+      FindimageError,
+    );
+  });
+
+  it('finds images like an image that was given directly', async () => {
+    await seed([
+      { name: 'car', vector: [1, 0, 0, 0] },
+      { name: 'dog', vector: [0, 1, 0, 0] },
+    ]);
+    const { hits } = await service().searchSimilarToImage(imageWithVector([0, 1, 0, 0]), { scope: { tenant: 'T1' }, limit: 1 });
+    expect(names(hits)).toEqual(['dog']);
+    expect(embedder.calls.image).toBe(1);
+  });
+});

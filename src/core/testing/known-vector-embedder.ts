@@ -1,0 +1,37 @@
+// A test Embedder whose vectors are chosen by the test, so search behaviour can be asserted
+// exactly. Queries map through a table; images carry their vector in the first pixels.
+import type { Embedder, PreparedImage } from '../embedding/embedder.js';
+import { normalize } from '../embedding/vector-math.js';
+import { InvalidQueryError } from '../errors.js';
+
+export class KnownVectorEmbedder implements Embedder {
+  readonly modelId = 'known-vectors';
+  readonly dimension: number;
+  /** How many times each tower ran (a deduplicated upload must not add to it). */
+  readonly calls = { text: 0, image: 0 };
+  readonly #queries: Map<string, Float32Array>;
+
+  constructor(dimension: number, queries: Record<string, number[]> = {}) {
+    this.dimension = dimension;
+    this.#queries = new Map(Object.entries(queries).map(([q, v]) => [q, normalize(Float32Array.from(v))]));
+  }
+
+  async embedQuery(text: string): Promise<Float32Array> {
+    this.calls.text++;
+    const vector = this.#queries.get(text);
+    if (vector === undefined) throw new InvalidQueryError(`no known vector for "${text}"`);
+    return vector.slice();
+  }
+
+  async embedImage(image: PreparedImage): Promise<Float32Array> {
+    this.calls.image++;
+    return normalize(image.pixels.slice(0, this.dimension));
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** A PreparedImage whose embedding under KnownVectorEmbedder is `vector` (normalised). */
+export function imageWithVector(vector: number[], width = 64, height = 48): PreparedImage {
+  return { pixels: Float32Array.from(vector), width, height, format: 'png' };
+}
