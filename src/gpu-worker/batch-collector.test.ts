@@ -1,0 +1,73 @@
+// Dynamic batching over two lanes: full batches at once, partial ones after the wait, searches first.
+import { describe, expect, test } from 'vitest';
+import type { Lane } from '../core/embedding/embedder.js';
+import { BatchCollector, type BatchableTask } from './batch-collector.js';
+import type { Tower } from './messages.js';
+import { TaskQueue } from './task-queue.js';
+
+interface Task extends BatchableTask {
+  name: string;
+}
+
+function setup(maxBatch: number, batchWaitMs: number) {
+  const queues: Record<Lane, TaskQueue<Task>> = { interactive: new TaskQueue(100), bulk: new TaskQueue(100) };
+  const collector = new BatchCollector(queues, { maxBatch, batchWaitMs });
+  const add = (lane: Lane, name: string, tower: Tower, enqueuedAt: number, isolate = false): void => {
+    queues[lane].push({ name, tower, enqueuedAt, isolate });
+  };
+  const names = (next: ReturnType<typeof collector.next>): string[] =>
+    next.kind === 'run' ? next.tasks.map((t) => t.name) : [];
+  return { queues, collector, add, names };
+}
+
+describe('BatchCollector', () => {
+  test('has nothing to run when both lanes are empty', () => {
+    const { collector } = setup(4, 10);
+    expect(collector.next(0)).toEqual({ kind: 'empty' });
+  });
+
+  test('a partial batch waits what is left of batchWaitMs after its oldest task', () => {
+    const { collector, add } = setup(4, 10);
+    add('bulk', 'a', 'vision', 100);
+    add('bulk', 'b', 'vision', 103);
+    expect(collector.next(104)).toEqual({ kind: 'wait', ms: 6 });
+  });
+
+  test('runs a partial batch once its oldest task has waited batchWaitMs', () => {
+    const { collector, add, names } = setup(4, 10);
+    add('bulk', 'a', 'vision', 100);
+    add('bulk', 'b', 'vision', 103);
+    const next = collector.next(110);
+    expect(next).toMatchObject({ kind: 'run', lane: 'bulk', tower: 'vision' });
+    expect(names(next)).toEqual(['a', 'b']);
+  });
+
+  test('runs a full batch at once, at most maxBatch tasks of the oldest task\'s tower, in arrival order', () => {
+    const { queues, collector, add, names } = setup(3, 1000);
+    add('bulk', 'v1', 'vision', 0);
+    add('bulk', 't1', 'text', 1);
+    add('bulk', 'v2', 'vision', 2);
+    add('bulk', 'v3', 'vision', 3);
+    add('bulk', 'v4', 'vision', 4);
+    expect(names(collector.next(5))).toEqual(['v1', 'v2', 'v3']);
+    expect(queues.bulk.drain().map((t) => t.name)).toEqual(['t1', 'v4']);
+  });
+
+  test('serves the interactive lane first, and holds ready bulk work while a search batch fills', () => {
+    const { collector, add, names } = setup(8, 10);
+    for (let i = 0; i < 8; i++) add('bulk', `image ${i}`, 'vision', 0);
+    add('interactive', 'query', 'text', 50);
+    expect(collector.next(55)).toEqual({ kind: 'wait', ms: 5 });
+    expect(names(collector.next(60))).toEqual(['query']);
+    expect(names(collector.next(60))).toHaveLength(8);
+  });
+
+  test('runs an isolated task alone even when others of its tower wait', () => {
+    const { collector, add, names } = setup(8, 0);
+    add('bulk', 'suspect', 'vision', 0, true);
+    add('bulk', 'b', 'vision', 1);
+    add('bulk', 'c', 'vision', 2);
+    expect(names(collector.next(10))).toEqual(['suspect']);
+    expect(names(collector.next(10))).toEqual(['b', 'c']);
+  });
+});

@@ -1,0 +1,66 @@
+// Dynamic batching over the two priority lanes: picks the next batch for an idle worker, or says
+// how long to wait for a partial batch to fill.
+import type { Lane } from '../core/embedding/embedder.js';
+import type { Tower } from './messages.js';
+import type { TaskQueue } from './task-queue.js';
+
+/** Lanes in priority order: a waiting search is always served before any indexing. */
+export const LANES_BY_PRIORITY: readonly Lane[] = ['interactive', 'bulk'];
+
+/** What the collector needs to know about a task. */
+export interface BatchableTask {
+  /** The tower it runs on; a batch never mixes towers. */
+  tower: Tower;
+  /** performance.now() when it was first queued. */
+  enqueuedAt: number;
+  /** Run alone: it was in a batch whose worker crashed, so it must not take others down. */
+  isolate: boolean;
+}
+
+/** The collector's answer for one idle worker. */
+export type NextBatch<T> =
+  | { kind: 'run'; lane: Lane; tower: Tower; tasks: T[] }
+  | { kind: 'wait'; ms: number }
+  | { kind: 'empty' };
+
+export interface BatchCollectorOptions {
+  /** Most rows in one batch. */
+  maxBatch: number;
+  /** How long the oldest task of a partial batch waits for company, in ms. */
+  batchWaitMs: number;
+}
+
+export class BatchCollector<T extends BatchableTask> {
+  readonly #queues: Record<Lane, TaskQueue<T>>;
+  readonly #maxBatch: number;
+  readonly #batchWaitMs: number;
+
+  constructor(queues: Record<Lane, TaskQueue<T>>, options: BatchCollectorOptions) {
+    this.#queues = queues;
+    this.#maxBatch = options.maxBatch;
+    this.#batchWaitMs = options.batchWaitMs;
+  }
+
+  /**
+   * The next batch: the highest lane with work, the tower of its oldest task, up to maxBatch of
+   * that tower's tasks in arrival order. A partial batch runs once its oldest task has waited
+   * batchWaitMs. While the interactive lane holds a partial batch, bulk work does not start: an
+   * idle worker taken by a bulk batch now would make the search wait a whole batch later.
+   */
+  next(now: number): NextBatch<T> {
+    for (const lane of LANES_BY_PRIORITY) {
+      const queue = this.#queues[lane];
+      const head = queue.peek();
+      if (head === undefined) continue;
+      if (head.isolate) return { kind: 'run', lane, tower: head.tower, tasks: queue.take((t) => t === head, 1) };
+      const tower = head.tower;
+      const joins = (t: T): boolean => t.tower === tower && !t.isolate;
+      const waited = now - head.enqueuedAt;
+      if (queue.count(joins) >= this.#maxBatch || waited >= this.#batchWaitMs) {
+        return { kind: 'run', lane, tower, tasks: queue.take(joins, this.#maxBatch) };
+      }
+      return { kind: 'wait', ms: this.#batchWaitMs - waited };
+    }
+    return { kind: 'empty' };
+  }
+}

@@ -1,0 +1,468 @@
+// The embedding worker pool: CLIP's two towers in worker threads, fed by two bounded priority
+// lanes with dynamic batching, replacing crashed workers. Implements core's EmbeddingRuntime.
+import { access, constants } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { Device } from '../config.js';
+import type { EmbeddingRuntime, EmbedOptions, Lane } from '../core/embedding/embedder.js';
+import { ConfigError, EmbeddingError, FindimageError, ModelError } from '../core/errors.js';
+import { CapacityWaiters } from './capacity-waiters.js';
+import { BatchCollector, LANES_BY_PRIORITY } from './batch-collector.js';
+import { describeDevice, providerChoiceReason, threadsPerWorker } from './execution-providers.js';
+import type {
+  BatchDoneMessage,
+  BatchFailedMessage,
+  ProviderName,
+  ReadyMessage,
+  TextTowerSpec,
+  Tower,
+  VisionTowerSpec,
+  WorkerSetup,
+} from './messages.js';
+import {
+  abortedError,
+  packInputs,
+  rejectTask,
+  resolveTask,
+  type EmbeddingTask,
+} from './embedding-task.js';
+import { TaskQueue } from './task-queue.js';
+import { defaultWorkerUrl } from './worker-entry.js';
+import { WorkerSlot } from './worker-slot.js';
+
+/**
+ * Tasks waiting per lane when the caller sets no maxQueue. A queued image holds its 602 KB
+ * tensor (3 x 224 x 224 float32), so 256 of them bound the bulk lane near 150 MB, while at the
+ * 8-image batches measured on 2 CPU cores (618 ms each) that is still 20 s of work buffered.
+ */
+export const DEFAULT_MAX_QUEUE = 256;
+
+/**
+ * Times one task may be sent to a worker. One retry, because a crash can be the machine's (the
+ * OOM killer, a GPU reset) and the replacement may well succeed; a second crash on the same input
+ * says the input kills the worker, and retrying again would only kill more workers.
+ */
+export const MAX_ATTEMPTS = 2;
+
+export interface EmbeddingPoolOptions {
+  /** The text tower's .onnx file. */
+  textModelPath: string;
+  /** The vision tower's .onnx file. */
+  visionModelPath: string;
+  /** The text graph's input, output and context length. */
+  text: TextTowerSpec;
+  /** The vision graph's input, output and image size. */
+  vision: VisionTowerSpec;
+  /** Floats per output vector. */
+  dimension: number;
+  /** auto (CUDA when it loads, else CPU), cpu, or cuda with a device id (no fallback). */
+  device: Device;
+  /** Worker threads, each with its own pair of sessions. */
+  workers: number;
+  /** Most inputs in one inference call. */
+  maxBatch: number;
+  /** How long a partial batch waits for more inputs, in ms. */
+  batchWaitMs: number;
+  /** Tasks waiting per lane before submissions are refused with queue_full; default DEFAULT_MAX_QUEUE. */
+  maxQueue?: number;
+  /** Parent logger; the pool logs through a child. */
+  logger: Logger;
+  /** Worker entry to start instead of embedding-worker (tests only). */
+  workerUrl?: URL;
+}
+
+/** Counters for tests, benchmarks and the status command. */
+export interface EmbeddingPoolStats {
+  /** The execution provider the workers run on. */
+  provider: ProviderName;
+  /** Workers loaded and able to take work. */
+  workers: number;
+  /** Batches that ran to an answer. */
+  batches: number;
+  /** How many batches ran at each size: batchSizes[8] = 3 means three batches of eight. */
+  batchSizes: Record<number, number>;
+  /** Inputs embedded (rows answered by a worker). */
+  embedded: number;
+  /** Tasks waiting, per lane. */
+  queued: Record<Lane, number>;
+  /** Tasks inside a worker right now. */
+  inFlight: number;
+  /** Workers that died after starting. */
+  crashes: number;
+}
+
+interface Batch {
+  id: number;
+  tower: Tower;
+  lane: Lane;
+  tasks: EmbeddingTask[];
+  slot: WorkerSlot;
+}
+
+/** Starts the workers and resolves once every one has loaded both sessions. */
+export async function createEmbeddingPool(options: EmbeddingPoolOptions): Promise<EmbeddingPool> {
+  const pool = new EmbeddingPool(options);
+  await pool.start();
+  return pool;
+}
+
+export class EmbeddingPool implements EmbeddingRuntime {
+  readonly #options: EmbeddingPoolOptions;
+  readonly #logger: Logger;
+  readonly #setup: WorkerSetup;
+  readonly #workerUrl: URL;
+  readonly #queues: Record<Lane, TaskQueue<EmbeddingTask>>;
+  readonly #collector: BatchCollector<EmbeddingTask>;
+  readonly #waiters = new CapacityWaiters();
+  readonly #batches = new Map<number, Batch>();
+  #slots: WorkerSlot[] = [];
+  #nextSlotId = 0;
+  #nextBatchId = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #provider: ProviderName = 'cpu';
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  /** Set when no worker is left and none could be started: every call fails with it. */
+  #broken: FindimageError | undefined;
+  #batchCount = 0;
+  #batchSizes: Record<number, number> = {};
+  #embedded = 0;
+  #crashes = 0;
+
+  /** Use createEmbeddingPool(); the constructor alone starts no worker. */
+  constructor(options: EmbeddingPoolOptions) {
+    for (const [name, value, min] of [
+      ['workers', options.workers, 1],
+      ['maxBatch', options.maxBatch, 1],
+      ['maxQueue', options.maxQueue ?? DEFAULT_MAX_QUEUE, 1],
+      ['dimension', options.dimension, 1],
+    ] as const) {
+      if (!Number.isInteger(value) || value < min) {
+        throw new ConfigError(`The embedding pool's ${name} must be a whole number of at least ${min}; got ${value}.`);
+      }
+    }
+    if (!(options.batchWaitMs >= 0)) {
+      throw new ConfigError(`The embedding pool's batchWaitMs must be 0 or more; got ${options.batchWaitMs}.`);
+    }
+    this.#options = options;
+    this.#logger = options.logger.child({ component: 'embedding-pool' });
+    this.#workerUrl = options.workerUrl ?? defaultWorkerUrl();
+    this.#setup = {
+      textModelPath: options.textModelPath,
+      visionModelPath: options.visionModelPath,
+      text: { ...options.text },
+      vision: { ...options.vision },
+      dimension: options.dimension,
+      device: options.device,
+      intraOpNumThreads: threadsPerWorker(availableParallelism(), options.workers),
+    };
+    const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
+    this.#queues = { interactive: new TaskQueue(maxQueue), bulk: new TaskQueue(maxQueue) };
+    this.#collector = new BatchCollector(this.#queues, {
+      maxBatch: options.maxBatch,
+      batchWaitMs: options.batchWaitMs,
+    });
+  }
+
+  /** Loads every worker; on any failure stops them all and throws the first reason. */
+  async start(): Promise<void> {
+    await checkReadable(this.#setup.textModelPath, 'text');
+    await checkReadable(this.#setup.visionModelPath, 'vision');
+    const slots = Array.from({ length: this.#options.workers }, () => this.#newSlot());
+    this.#slots = slots;
+    const results = await Promise.allSettled(slots.map((slot) => slot.ready));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure !== undefined) {
+      this.#closed = true;
+      // this.#slots too: a worker that crashed meanwhile has a replacement starting there.
+      await Promise.all([...new Set([...slots, ...this.#slots])].map((slot) => slot.terminate()));
+      this.#slots = [];
+      throw failure.reason instanceof FindimageError
+        ? failure.reason
+        : new EmbeddingError('worker_crashed', `An embedding worker could not start: ${String(failure.reason)}`);
+    }
+    const ready = results.map((r) => (r as PromiseFulfilledResult<ReadyMessage>).value);
+    this.#logStartup(ready);
+  }
+
+  /** The execution provider in use. */
+  get provider(): ProviderName {
+    return this.#provider;
+  }
+
+  embedTokens(ids: BigInt64Array, options: EmbedOptions = {}): Promise<Float32Array> {
+    return this.#submit('text', ids, this.#setup.text.contextLength, options);
+  }
+
+  embedPixels(pixels: Float32Array, options: EmbedOptions = {}): Promise<Float32Array> {
+    const size = this.#setup.vision.imageSize;
+    return this.#submit('vision', pixels, 3 * size * size, options);
+  }
+
+  /**
+   * Resolves when `lane` has room for one more task (at once if it has room now), so a bulk
+   * producer can pace itself instead of meeting queue_full. Rejects if the pool closes or the
+   * signal aborts first. Several waiters may be woken for one free place only when there is room
+   * for each of them.
+   */
+  waitForCapacity(lane: Lane, signal?: AbortSignal): Promise<void> {
+    const refusal = this.#refusal(signal);
+    if (refusal !== undefined) return Promise.reject(refusal);
+    if (this.#queues[lane].hasRoom) return Promise.resolve();
+    return this.#waiters.wait(lane, signal);
+  }
+
+  stats(): EmbeddingPoolStats {
+    let inFlight = 0;
+    for (const batch of this.#batches.values()) inFlight += batch.tasks.length;
+    return {
+      provider: this.#provider,
+      workers: this.#slots.filter((s) => s.state === 'idle' || s.state === 'busy').length,
+      batches: this.#batchCount,
+      batchSizes: { ...this.#batchSizes },
+      embedded: this.#embedded,
+      queued: { interactive: this.#queues.interactive.size, bulk: this.#queues.bulk.size },
+      inFlight,
+      crashes: this.#crashes,
+    };
+  }
+
+  /** Stops the workers; queued and running tasks reject with 'aborted'. Safe to call twice. */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
+  }
+
+  async #shutDown(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    const error = new EmbeddingError('aborted', 'The embedding pool was closed before this work finished.');
+    for (const lane of LANES_BY_PRIORITY) {
+      for (const task of this.#queues[lane].drain()) rejectTask(task, error);
+    }
+    this.#waiters.rejectAll(error);
+    for (const batch of this.#batches.values()) for (const task of batch.tasks) rejectTask(task, error);
+    this.#batches.clear();
+    await Promise.all(this.#slots.map((slot) => slot.terminate()));
+    this.#slots = [];
+  }
+
+  #submit(tower: Tower, input: EmbeddingTask['input'], length: number, options: EmbedOptions): Promise<Float32Array> {
+    const refusal = this.#refusal(options.signal);
+    if (refusal !== undefined) return Promise.reject(refusal);
+    if (input.length !== length) {
+      return Promise.reject(
+        new EmbeddingError(
+          'internal',
+          `The ${tower} tower takes ${length} values per input; got ${input.length}.`,
+          { details: { tower, expected: length, actual: input.length } },
+        ),
+      );
+    }
+    const lane = options.lane ?? (tower === 'text' ? 'interactive' : 'bulk');
+    const signal = options.signal;
+    return new Promise<Float32Array>((resolve, reject) => {
+      const onAbort = (): void => this.#abort(task, signal?.reason);
+      const task: EmbeddingTask = {
+        tower,
+        lane,
+        input,
+        enqueuedAt: performance.now(),
+        isolate: false,
+        attempts: 0,
+        settled: false,
+        resolve,
+        reject,
+        detachAbort: () => signal?.removeEventListener('abort', onAbort),
+      };
+      const queue = this.#queues[lane];
+      if (!queue.push(task)) {
+        reject(
+          new EmbeddingError(
+            'queue_full',
+            `Too much ${lane} embedding work is waiting (${queue.capacity} inputs); wait for room and try again.`,
+            { details: { lane, capacity: queue.capacity } },
+          ),
+        );
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#dispatch();
+    });
+  }
+
+  /** Why a new call is refused right now, if it is. */
+  #refusal(signal: AbortSignal | undefined): FindimageError | undefined {
+    if (this.#closed) return new EmbeddingError('aborted', 'The embedding pool is closed.');
+    if (this.#broken !== undefined) return this.#broken;
+    if (signal?.aborted) return abortedError(signal.reason);
+    return undefined;
+  }
+
+  /** A queued task leaves its queue; a running one is answered now and its result dropped. */
+  #abort(task: EmbeddingTask, reason: unknown): void {
+    if (task.settled) return;
+    if (this.#queues[task.lane].remove(task)) this.#notifyCapacity();
+    rejectTask(task, abortedError(reason));
+  }
+
+  /** Hands batches to idle workers until none is idle or nothing is ready. */
+  #dispatch(): void {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const slot of this.#slots) {
+      if (slot.state !== 'idle') continue;
+      const next = this.#collector.next(performance.now());
+      if (next.kind === 'empty') break;
+      if (next.kind === 'wait') {
+        this.#timer = setTimeout(() => this.#dispatch(), next.ms);
+        break;
+      }
+      this.#send(slot, next.lane, next.tower, next.tasks);
+    }
+    this.#notifyCapacity();
+  }
+
+  #send(slot: WorkerSlot, lane: Lane, tower: Tower, tasks: EmbeddingTask[]): void {
+    const id = this.#nextBatchId++;
+    for (const task of tasks) task.attempts++;
+    this.#batches.set(id, { id, tower, lane, tasks, slot });
+    slot.run({ type: 'run', batchId: id, tower, rows: tasks.length, data: packInputs(tasks) });
+  }
+
+  #onAnswer(answer: BatchDoneMessage | BatchFailedMessage): void {
+    const batch = this.#batches.get(answer.batchId);
+    if (batch === undefined) return;
+    this.#batches.delete(answer.batchId);
+    const rows = batch.tasks.length;
+    if (answer.type === 'done') {
+      this.#batchCount++;
+      this.#batchSizes[rows] = (this.#batchSizes[rows] ?? 0) + 1;
+      this.#embedded += rows;
+      const vectors = new Float32Array(answer.data);
+      const dim = this.#options.dimension;
+      batch.tasks.forEach((task, row) => {
+        // A copy per row: results must not alias one buffer that a caller might transfer.
+        resolveTask(task, vectors.slice(row * dim, (row + 1) * dim));
+      });
+    } else {
+      this.#logger.error({ tower: batch.tower, rows, error: answer.message }, 'embedding batch failed');
+      const error = new EmbeddingError(
+        'internal',
+        `The ${batch.tower} model failed on a batch of ${rows}: ${answer.message}`,
+        { details: { tower: batch.tower, rows } },
+      );
+      for (const task of batch.tasks) rejectTask(task, error);
+    }
+    this.#dispatch();
+  }
+
+  /** Retries the dead worker's batch (each task alone, once) and starts a replacement. */
+  #onCrash(slot: WorkerSlot, description: string): void {
+    if (this.#closed) return;
+    this.#crashes++;
+    this.#slots = this.#slots.filter((s) => s !== slot);
+    const batch = [...this.#batches.values()].find((b) => b.slot === slot);
+    const retry: EmbeddingTask[] = [];
+    if (batch !== undefined) {
+      this.#batches.delete(batch.id);
+      for (const task of batch.tasks) {
+        if (task.settled) continue;
+        if (task.attempts < MAX_ATTEMPTS) {
+          task.isolate = true;
+          retry.push(task);
+        } else {
+          rejectTask(
+            task,
+            new EmbeddingError(
+              'worker_crashed',
+              `The embedding worker stopped (${description}) each of the ${task.attempts} times it ` +
+                `ran this ${batch.tower} input, so it is not tried again. The input may be malformed, ` +
+                'or the machine may be out of memory.',
+              { details: { tower: batch.tower, attempts: task.attempts } },
+            ),
+          );
+        }
+      }
+      this.#queues[batch.lane].requeueFront(retry);
+    }
+    this.#logger.warn(
+      { worker: slot.id, reason: description, batch: batch?.tasks.length ?? 0, retried: retry.length },
+      'embedding worker crashed; starting a replacement',
+    );
+    this.#startReplacement();
+  }
+
+  /** A replacement that fails to start is not retried: that would respawn it in a loop. */
+  #startReplacement(): void {
+    const slot = this.#newSlot();
+    this.#slots.push(slot);
+    slot.ready.then(
+      () => this.#dispatch(),
+      (error: unknown) => {
+        this.#slots = this.#slots.filter((s) => s !== slot);
+        if (this.#closed) return;
+        const reason = error instanceof Error ? error.message : String(error);
+        this.#logger.error({ worker: slot.id, reason }, 'replacement embedding worker could not start');
+        if (this.#slots.length > 0) return;
+        this.#broken = new EmbeddingError(
+          'worker_crashed',
+          `No embedding worker is running: a crashed worker's replacement could not start (${reason}). Restart findimage.`,
+          { cause: error },
+        );
+        for (const lane of LANES_BY_PRIORITY) {
+          for (const task of this.#queues[lane].drain()) rejectTask(task, this.#broken);
+        }
+        this.#waiters.rejectAll(this.#broken);
+      },
+    );
+  }
+
+  #newSlot(): WorkerSlot {
+    return new WorkerSlot(this.#nextSlotId++, this.#workerUrl, this.#setup, {
+      onAnswer: (_slot, answer) => this.#onAnswer(answer),
+      onCrash: (slot, description) => this.#onCrash(slot, description),
+    });
+  }
+
+  #notifyCapacity(): void {
+    this.#waiters.notify(this.#queues);
+  }
+
+  #logStartup(ready: ReadyMessage[]): void {
+    const first = ready[0];
+    if (first === undefined) return;
+    this.#provider = first.provider;
+    const device = describeDevice(this.#options.device);
+    const reason = providerChoiceReason(this.#options.device, first.fallbackReason);
+    this.#logger.info(
+      {
+        provider: first.provider,
+        device,
+        reason,
+        workers: ready.length,
+        intraOpNumThreads: this.#setup.intraOpNumThreads,
+      },
+      `embedding on ${first.provider === 'cuda' ? 'CUDA' : 'the CPU'}: ${reason}`,
+    );
+    const others = ready.filter((r) => r.provider !== first.provider);
+    if (others.length > 0) {
+      this.#logger.warn({ providers: ready.map((r) => r.provider) }, 'embedding workers ended up on different providers');
+    }
+  }
+}
+
+async function checkReadable(path: string, tower: Tower): Promise<void> {
+  try {
+    await access(path, constants.R_OK);
+  } catch (error) {
+    throw new ModelError(
+      'model_load_failed',
+      `The ${tower} model file ${path} does not exist or cannot be read. Check FINDIMAGE_MODEL_DIR, ` +
+        'or download the model again.',
+      { cause: error, details: { file: path } },
+    );
+  }
+}

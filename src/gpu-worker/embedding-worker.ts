@@ -1,0 +1,59 @@
+// The embedding worker thread: loads both towers once, then runs the batches the pool sends, one
+// at a time, answering with the vectors in a transferred buffer.
+import { parentPort, workerData } from 'node:worker_threads';
+import { FindimageError } from '../core/errors.js';
+import type {
+  FromWorkerMessage,
+  ToWorkerMessage,
+  WorkerSetup,
+} from './messages.js';
+import { loadTowers, type LoadedTowers } from './tower-sessions.js';
+
+function post(port: NonNullable<typeof parentPort>, message: FromWorkerMessage, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+/** An answer and the buffers it hands over. */
+interface Answer {
+  message: FromWorkerMessage;
+  transfer: ArrayBuffer[];
+}
+
+async function runBatch(towers: LoadedTowers, request: ToWorkerMessage): Promise<Answer> {
+  const runner = request.tower === 'text' ? towers.text : towers.vision;
+  try {
+    const vectors = await runner.run(request.data, request.rows);
+    const data = vectors.buffer as ArrayBuffer;
+    return { message: { type: 'done', batchId: request.batchId, data }, transfer: [data] };
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    return { message: { type: 'failed', batchId: request.batchId, message: text }, transfer: [] };
+  }
+}
+
+async function main(port: NonNullable<typeof parentPort>, setup: WorkerSetup): Promise<void> {
+  let towers: LoadedTowers;
+  try {
+    towers = await loadTowers(setup);
+  } catch (error) {
+    const coded =
+      error instanceof FindimageError
+        ? error
+        : new FindimageError('model_load_failed', `Could not load the model: ${String(error)}`);
+    // After this the thread has nothing to listen to and ends; the pool does not respawn it.
+    post(port, { type: 'load_failed', code: coded.code, message: coded.message, details: coded.details });
+    return;
+  }
+  port.on('message', (message: ToWorkerMessage) => {
+    void runBatch(towers, message).then((answer) => post(port, answer.message, answer.transfer));
+  });
+  post(port, {
+    type: 'ready',
+    provider: towers.provider,
+    ...(towers.fallbackReason === undefined ? {} : { fallbackReason: towers.fallbackReason }),
+  });
+}
+
+if (parentPort !== null) {
+  void main(parentPort, workerData as WorkerSetup);
+}

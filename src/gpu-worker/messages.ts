@@ -1,0 +1,110 @@
+// The typed messages between the embedding pool and its worker threads. Tensors travel as
+// ArrayBuffers in the postMessage transfer list, never as structured-clone copies.
+import type { Device } from '../config.js';
+import type { ErrorCode } from '../core/errors.js';
+
+/** Which model tower a batch runs on. */
+export type Tower = 'text' | 'vision';
+
+/** Which execution provider a worker's sessions ended up on. */
+export type ProviderName = 'cuda' | 'cpu';
+
+/** Names and sizes of the text tower's graph. */
+export interface TextTowerSpec {
+  /** Graph input: int64 [batch, contextLength]. */
+  inputName: string;
+  /** Graph output: float32 [batch, dimension]. */
+  outputName: string;
+  /** Token ids per row. */
+  contextLength: number;
+}
+
+/** Names and sizes of the vision tower's graph. */
+export interface VisionTowerSpec {
+  /** Graph input: float32 [batch, 3, imageSize, imageSize]. */
+  inputName: string;
+  /** Graph output: float32 [batch, dimension]. */
+  outputName: string;
+  /** Side of the square input image, in pixels. */
+  imageSize: number;
+}
+
+/** What a worker needs to load its sessions; passed as workerData. */
+export interface WorkerSetup {
+  /** Absolute path of the text tower's .onnx file. */
+  textModelPath: string;
+  /** Absolute path of the vision tower's .onnx file. */
+  visionModelPath: string;
+  /** The text graph's names and sizes. */
+  text: TextTowerSpec;
+  /** The vision graph's names and sizes. */
+  vision: VisionTowerSpec;
+  /** Length of every output row. */
+  dimension: number;
+  /** Where inference should run. */
+  device: Device;
+  /** CPU threads one ONNX Runtime session may use for one operator. */
+  intraOpNumThreads: number;
+}
+
+/** Pool to worker: run one batch. `data` is transferred, so the sender's copy is detached. */
+export interface RunBatchMessage {
+  /** Discriminator. */
+  type: 'run';
+  /** Pool-wide id echoed in the answer. */
+  batchId: number;
+  /** Which tower to run. */
+  tower: Tower;
+  /** Rows in the batch. */
+  rows: number;
+  /** The packed rows: BigInt64 token ids for text, CHW float32 pixels for vision. */
+  data: ArrayBuffer;
+}
+
+/** Every message the pool sends to a worker. */
+export type ToWorkerMessage = RunBatchMessage;
+
+/** Worker to pool: both sessions loaded. */
+export interface ReadyMessage {
+  /** Discriminator. */
+  type: 'ready';
+  /** The execution provider the sessions run on. */
+  provider: ProviderName;
+  /** Why a preferred provider was skipped (absent when the first choice worked). */
+  fallbackReason?: string;
+}
+
+/** Worker to pool: the sessions could not be loaded; the worker ends after sending this. */
+export interface LoadFailedMessage {
+  /** Discriminator. */
+  type: 'load_failed';
+  /** 'model_load_failed' for a bad file, 'device_unavailable' when explicit CUDA cannot start. */
+  code: ErrorCode;
+  /** The message a user can act on. */
+  message: string;
+  /** Machine-readable details (the file, the device). */
+  details: Record<string, unknown>;
+}
+
+/** Worker to pool: a batch ran. `data` (rows x dimension, L2-normalised) is transferred. */
+export interface BatchDoneMessage {
+  /** Discriminator. */
+  type: 'done';
+  /** The id from the RunBatchMessage. */
+  batchId: number;
+  /** Float32 rows, each of `dimension` floats and unit length. */
+  data: ArrayBuffer;
+}
+
+/** Worker to pool: the model threw on a batch (the worker itself is fine). */
+export interface BatchFailedMessage {
+  /** Discriminator. */
+  type: 'failed';
+  /** The id from the RunBatchMessage. */
+  batchId: number;
+  /** What ONNX Runtime or the output check said. */
+  message: string;
+}
+
+/** Every message a worker sends to the pool. */
+export type FromWorkerMessage = ReadyMessage | LoadFailedMessage | BatchDoneMessage | BatchFailedMessage;
