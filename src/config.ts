@@ -15,6 +15,8 @@ export interface Config {
   modelDir?: string;
   /** Where downloaded models are cached. */
   cacheDir: string;
+  /** Base URL of the Hugging Face hub or a mirror of it; model files come from here. */
+  modelBaseUrl: string;
   /** Where the embedded store and the durable queues live. */
   dataDir: string;
   device: Device;
@@ -28,7 +30,8 @@ export interface Config {
   promptTemplates: string[];
   /** Results scoring below this fraction of the best score are dropped (0 keeps all). */
   minRelativeScore: number;
-  logLevel: string;
+  /** LOG_LEVEL when set; otherwise each front end picks (the CLI: warn, serve: info). */
+  logLevel?: string;
   qdrant?: { url: string; apiKey?: string; onDisk: boolean; quantization: boolean };
   slack?: {
     botToken: string;
@@ -39,7 +42,6 @@ export interface Config {
     /** Reaction added to an upload once it is indexed; empty for none. */
     indexedReaction: string;
   };
-  discord?: { token: string; apiUrl?: string };
 }
 
 const positiveInt = (name: string) =>
@@ -61,6 +63,10 @@ const envSchema = z.object({
     .default('clip-vit-b32'),
   FINDIMAGE_MODEL_DIR: optionalText,
   FINDIMAGE_CACHE: optionalText,
+  FINDIMAGE_MODEL_URL: z
+    .url('FINDIMAGE_MODEL_URL must be the base URL of the Hugging Face hub or a mirror, such as https://huggingface.co')
+    .default('https://huggingface.co')
+    .transform((v) => v.replace(/\/+$/, '')),
   FINDIMAGE_DATA: optionalText,
   FINDIMAGE_DEVICE: z
     .string()
@@ -77,7 +83,7 @@ const envSchema = z.object({
     .default(0.8),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-    .default('info'),
+    .optional(),
   QDRANT_URL: optionalText.pipe(z.url('QDRANT_URL must be a URL such as http://localhost:6333').optional()),
   QDRANT_API_KEY: optionalText,
   QDRANT_ON_DISK: z.enum(['true', 'false']).default('false'),
@@ -88,8 +94,6 @@ const envSchema = z.object({
   SLACK_API_URL: optionalText,
   SLACK_INDEXED_REACTION: z.string().default('frame_with_picture'),
   PORT: positiveInt('PORT').max(65535).optional(),
-  DISCORD_TOKEN: optionalText,
-  DISCORD_API_URL: optionalText,
 });
 
 function parseDevice(value: string): Device {
@@ -128,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     model: e.FINDIMAGE_MODEL,
     modelDir: e.FINDIMAGE_MODEL_DIR === undefined ? undefined : resolve(e.FINDIMAGE_MODEL_DIR),
     cacheDir: resolve(e.FINDIMAGE_CACHE ?? join(homedir(), '.cache', 'findimage')),
+    modelBaseUrl: e.FINDIMAGE_MODEL_URL,
     dataDir: resolve(e.FINDIMAGE_DATA ?? paths.data),
     device: parseDevice(e.FINDIMAGE_DEVICE),
     workers: e.FINDIMAGE_WORKERS,
@@ -159,9 +164,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiUrl: e.SLACK_API_URL,
       indexedReaction: e.SLACK_INDEXED_REACTION.trim(),
     };
-  }
-  if (e.DISCORD_TOKEN !== undefined) {
-    config.discord = { token: e.DISCORD_TOKEN, apiUrl: e.DISCORD_API_URL };
   }
   return config;
 }

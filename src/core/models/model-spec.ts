@@ -69,3 +69,13 @@ export interface ModelSpec {
 /** CLIP's published normalisation (OpenAI, "Learning Transferable Visual Models"). */
 export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
 export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
+
+/** Absolute paths of a model's three files on this machine, each verified against its pin. */
+export interface ModelFilePaths {
+  /** The text tower's ONNX graph. */
+  textModel: string;
+  /** The vision tower's ONNX graph. */
+  visionModel: string;
+  /** The Hugging Face tokenizer.json. */
+  tokenizer: string;
+}

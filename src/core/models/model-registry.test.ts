@@ -1,0 +1,65 @@
+// The registry: ids, pins, and that the bundled tiny-test files are the ones pinned.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ModelError } from '../errors.js';
+import { DEFAULT_MODEL_ID, MODEL_REGISTRY, getModelSpec } from './model-registry.js';
+import { packageRoot } from './package-root.js';
+
+describe('model registry', () => {
+  it('refuses an unknown model id with model_unknown, listing the known ids', () => {
+    let error: unknown;
+    try {
+      getModelSpec('clip-vit-huge');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ModelError);
+    expect((error as ModelError).code).toBe('model_unknown');
+    expect((error as ModelError).message).toBe(
+      'Unknown model "clip-vit-huge". Set FINDIMAGE_MODEL to one of: clip-vit-b32, tiny-test (run "findimage model list" for details).',
+    );
+  });
+
+  it('defaults to clip-vit-b32, a real model downloaded from a pinned hub commit', () => {
+    const spec = getModelSpec(DEFAULT_MODEL_ID);
+    expect(spec.id).toBe('clip-vit-b32');
+    expect(spec.developmentOnly).toBe(false);
+    expect(spec.source).toEqual({
+      kind: 'huggingface',
+      repo: 'Xenova/clip-vit-base-patch32',
+      revision: 'd15189d7028b43f1d3e65039190477f6af591c2a',
+    });
+    expect(spec.files.visionModel).toEqual({
+      path: 'onnx/vision_model.onnx',
+      size: 351_685_709,
+      sha256: 'fd6e1402a588279d1723c7534d4bcba5bc0b14b47dfab0e46f8c47b8270d7d40',
+    });
+    expect(spec.text.inputName).toBe('input_ids');
+    expect(spec.text.outputName).toBe('text_embeds');
+    expect(spec.vision.inputName).toBe('pixel_values');
+    expect(spec.vision.outputName).toBe('image_embeds');
+  });
+
+  it('pins every file of every model with a positive size and a 64-hex sha256, ids unique', () => {
+    expect(new Set(MODEL_REGISTRY.map((m) => m.id)).size).toBe(MODEL_REGISTRY.length);
+    for (const spec of MODEL_REGISTRY) {
+      if (spec.source.kind === 'huggingface') expect(spec.source.revision).toMatch(/^[0-9a-f]{40}$/);
+      for (const file of Object.values(spec.files)) {
+        expect(file.size, `${spec.id} ${file.path}`).toBeGreaterThan(0);
+        expect(file.sha256, `${spec.id} ${file.path}`).toMatch(/^[0-9a-f]{64}$/);
+      }
+    }
+  });
+
+  it('pins the bundled tiny-test files at exactly their size and sha256 on disk', async () => {
+    const spec = getModelSpec('tiny-test');
+    expect(spec.source).toEqual({ kind: 'bundled', dir: 'models/tiny-test' });
+    expect(spec.developmentOnly).toBe(true);
+    for (const file of Object.values(spec.files)) {
+      const bytes = await readFile(join(packageRoot(), 'models', 'tiny-test', file.path));
+      expect({ path: file.path, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }).toEqual(file);
+    }
+  });
+});
