@@ -9,15 +9,18 @@ export type ErrorCode =
   | 'model_download_failed'
   | 'model_checksum_mismatch'
   | 'model_load_failed'
+  | 'device_unavailable'
   | 'image_invalid'
   | 'image_unsupported'
   | 'image_too_large'
+  | 'image_too_small'
   | 'query_invalid'
   | 'store_unwritable'
   | 'store_unavailable'
   | 'store_auth'
   | 'store_schema_mismatch'
   | 'store_failed'
+  | 'vector_invalid'
   | 'queue_full'
   | 'worker_crashed'
   | 'aborted'
@@ -54,10 +57,13 @@ export class ConfigError extends FindimageError {
 /** The model is unknown, missing, corrupt or could not be downloaded. */
 export class ModelError extends FindimageError {}
 
-/** An image was refused: empty, not an image, corrupt, too large or of an unsupported format. */
+/** An image was refused: empty, not an image, corrupt, too large or small, or of a format not read. */
 export class InvalidImageError extends FindimageError {
   constructor(
-    code: Extract<ErrorCode, 'image_invalid' | 'image_unsupported' | 'image_too_large'>,
+    code: Extract<
+      ErrorCode,
+      'image_invalid' | 'image_unsupported' | 'image_too_large' | 'image_too_small'
+    >,
     message: string,
     options?: FindimageErrorOptions,
   ) {

@@ -1,0 +1,248 @@
+// SqliteVectorStore: the shared VectorStore contract on a temp folder, plus what only an embedded
+// store must do: survive close and reopen, kill -9 mid-write, and explain an unusable folder.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { StoreError } from '../errors.js';
+import { createSilentLogger } from '../../logger.js';
+import { openSqliteVectorStore, SqliteVectorStore } from './sqlite-vector-store.js';
+import { durabilityNumberOf, durabilityPoint } from './testing/durability-points.js';
+import { describeVectorStoreContract, uuid } from './vector-store.contract.js';
+import type { ImagePayload, PointInput } from './vector-store.js';
+
+const logger = createSilentLogger();
+
+describeVectorStoreContract('SqliteVectorStore', async (dimension) => {
+  const dir = await mkdtemp(join(tmpdir(), 'findimage-store-'));
+  const store = await openSqliteVectorStore({
+    path: join(dir, 'vectors.sqlite'),
+    dimension,
+    logger,
+  });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+function payload(overrides: Partial<ImagePayload> = {}): ImagePayload {
+  return {
+    tenant: 'T1',
+    source: 'local',
+    filename: 'a.png',
+    contentHash: 'b'.repeat(64),
+    modelId: 'tiny-test',
+    createdAt: '2026-02-03T04:05:06.789Z',
+    width: 2,
+    height: 3,
+    ...overrides,
+  };
+}
+
+describe('SqliteVectorStore on disk', () => {
+  let dir: string;
+  const opened: SqliteVectorStore[] = [];
+
+  async function open(path: string, dimension: number): Promise<SqliteVectorStore> {
+    const store = await openSqliteVectorStore({ path, dimension, logger });
+    opened.push(store);
+    return store;
+  }
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'findimage-store-'));
+  });
+
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps every point, bit for bit, across close and reopen', async () => {
+    const path = join(dir, 'nested', 'deeper', 'vectors.sqlite');
+    const points = Array.from({ length: 50 }, (_, n) => durabilityPoint(n, 16));
+    const first = await open(path, 16);
+    await first.upsert(points);
+    await first.delete([points[7]!.id]);
+    await first.close();
+
+    const second = await open(path, 16);
+    expect(await second.count()).toBe(49);
+    const stored = await second.get(
+      points.map((p) => p.id),
+      { withVector: true },
+    );
+    expect(stored).toHaveLength(49);
+    for (const point of stored) {
+      const original = durabilityPoint(durabilityNumberOf(point.id), 16);
+      expect(point.payload).toEqual(original.payload);
+      expect(Array.from(point.vector!)).toEqual(Array.from(original.vector));
+    }
+    const [best] = await second.query(points[3]!.vector, {
+      filter: { tenant: 'durability' },
+      limit: 1,
+    });
+    expect(best?.id).toBe(points[3]!.id);
+    expect(best?.score).toBeCloseTo(1, 5);
+  });
+
+  it('refuses a folder it cannot create, naming it and FINDIMAGE_DATA', async () => {
+    // Root can write anywhere, but no one can make a folder under a regular file.
+    const blocker = join(dir, 'not-a-folder');
+    await writeFile(blocker, 'x');
+    const folder = join(blocker, 'data');
+    const error = await openSqliteVectorStore({
+      path: join(folder, 'v.sqlite'),
+      dimension: 4,
+      logger,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).code).toBe('store_unwritable');
+    expect((error as StoreError).message).toContain(folder);
+    expect((error as StoreError).message).toContain('FINDIMAGE_DATA');
+  });
+
+  it('refuses to open a store made for another vector length', async () => {
+    const path = join(dir, 'v.sqlite');
+    await (await open(path, 8)).close();
+    await expect(open(path, 4)).rejects.toMatchObject({
+      code: 'store_schema_mismatch',
+      message: expect.stringContaining('8-dimension'),
+    });
+  });
+
+  it('refuses a file that is not a store, saying what to do', async () => {
+    const path = join(dir, 'v.sqlite');
+    await writeFile(
+      path,
+      'this is not a database, just some text long enough to look like one'.repeat(20),
+    );
+    await expect(open(path, 4)).rejects.toMatchObject({
+      code: 'store_failed',
+      message: expect.stringContaining('is not a findimage vector store'),
+    });
+  });
+
+  it('sees points written through another connection to the same file, as by another process', async () => {
+    const path = join(dir, 'v.sqlite');
+    const bot = await open(path, 4);
+    const cli = await open(path, 4);
+    const vector = Float32Array.from([0, 1, 0, 0]);
+    await bot.query(vector, { filter: { tenant: 'T1' }, limit: 1 });
+
+    await cli.upsert([{ id: uuid(1), vector, payload: payload() }]);
+    const hits = await bot.query(vector, { filter: { tenant: 'T1' }, limit: 5 });
+    expect(hits.map((h) => h.id)).toEqual([uuid(1)]);
+
+    await bot.upsert([{ id: uuid(2), vector, payload: payload() }]);
+    expect(await cli.deleteByFilter({ tenant: 'T1' })).toBe(2);
+    expect(await bot.count({ tenant: 'T1' })).toBe(0);
+    expect(await bot.query(vector, { filter: { tenant: 'T1' }, limit: 5 })).toEqual([]);
+  });
+
+  it('keeps exact top hits while growing past its first allocation and deleting', async () => {
+    const path = join(dir, 'v.sqlite');
+    const store = await open(path, 8);
+    const points: PointInput[] = Array.from({ length: 3000 }, (_, n) => durabilityPoint(n, 8));
+    await store.upsert(points);
+    const removed = points.filter((_, n) => n % 3 === 0).map((p) => p.id);
+    expect(await store.delete(removed)).toBe(1000);
+
+    const query = durabilityPoint(123_456, 8).vector;
+    const expected = points
+      .filter((_, n) => n % 3 !== 0)
+      .map((p) => ({ id: p.id, score: p.vector.reduce((s, x, j) => s + x * query[j]!, 0) }))
+      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
+      .slice(0, 20);
+    const hits = await store.query(query, { filter: { tenant: 'durability' }, limit: 20 });
+    expect(hits.map((h) => h.id)).toEqual(expected.map((e) => e.id));
+    hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(expected[i]!.score, 5));
+  });
+
+  it('keeps every acknowledged batch when the writer is killed with SIGKILL', async () => {
+    // Five writers at once, each killed after a different number of acknowledged batches.
+    const rounds = [2, 5, 9, 14, 20];
+    const results = await Promise.all(
+      rounds.map(async (killAfter, round) => {
+        const path = join(dir, `kill-${round}`, 'vectors.sqlite');
+        const acknowledged = await writeUntilKilled(path, killAfter);
+        return { path, acknowledged };
+      }),
+    );
+    for (const { path, acknowledged } of results) {
+      expect(acknowledged.length).toBeGreaterThanOrEqual(1);
+      const check = new Database(path);
+      expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
+      check.close();
+
+      const store = await open(path, DURABILITY_DIMENSION);
+      const count = await store.count();
+      expect(count).toBeGreaterThanOrEqual(acknowledged.length);
+      // A batch is one transaction: a batch cut by the kill is wholly absent, never half there.
+      expect(count % DURABILITY_BATCH).toBe(0);
+      const stored = await store.get(acknowledged, { withVector: true });
+      expect(stored.map((p) => p.id).sort()).toEqual([...acknowledged].sort());
+      for (const point of stored) {
+        const expected = durabilityPoint(durabilityNumberOf(point.id), DURABILITY_DIMENSION);
+        expect(Array.from(point.vector!)).toEqual(Array.from(expected.vector));
+      }
+      await store.close();
+    }
+  });
+});
+
+/** CLIP's vector length, so the writer's transactions are the size of real ones. */
+const DURABILITY_DIMENSION = 512;
+const DURABILITY_BATCH = 8;
+const WRITER = join(import.meta.dirname, 'testing', 'durability-writer.ts');
+
+/**
+ * Runs the durability writer on `path`, kills it with SIGKILL once `killAfter` batches are
+ * acknowledged (it keeps writing meanwhile), and resolves to the acknowledged ids.
+ */
+function writeUntilKilled(path: string, killAfter: number): Promise<string[]> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', WRITER, path, String(DURABILITY_DIMENSION), String(DURABILITY_BATCH)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    let killed = false;
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      stdout += chunk;
+      if (!killed && stdout.split('\n').length - 1 >= killAfter) {
+        killed = true;
+        child.kill('SIGKILL');
+      }
+    });
+    child.stderr.on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (signal !== 'SIGKILL') {
+        reject(new Error(`durability writer exited with ${code ?? signal}: ${stderr}`));
+        return;
+      }
+      // Only whole lines were acknowledged; a line cut by the kill is not.
+      const lines = stdout
+        .slice(0, stdout.lastIndexOf('\n') + 1)
+        .split('\n')
+        .filter(Boolean);
+      resolvePromise(lines.flatMap((line) => line.split(' ')));
+    });
+  });
+}

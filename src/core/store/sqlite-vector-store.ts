@@ -1,0 +1,385 @@
+// The default, embedded VectorStore: SQLite (better-sqlite3) is the store of record, and every
+// vector is also kept in memory in a VectorMatrix for an exact scan in tens of milliseconds.
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { StoreError } from '../errors.js';
+import {
+  checkFilter,
+  checkPoints,
+  checkQueryWindow,
+  checkScrollLimit,
+  checkVector,
+} from './point-validation.js';
+import { prepareFile, prepareStatements, type PointStatements } from './sqlite-points-table.js';
+import { sqliteFailure, unwritableFolder } from './sqlite-failure.js';
+import { VectorMatrix, type RowFields } from './vector-matrix.js';
+import type {
+  ImagePayload,
+  PointFilter,
+  PointInput,
+  QueryOptions,
+  ScoredPoint,
+  ScrollPage,
+  StoredPoint,
+  StoreStats,
+  VectorStore,
+} from './vector-store.js';
+
+export interface SqliteVectorStoreOptions {
+  /** Path of the database file; its folder is created if missing. */
+  path: string;
+  /** Length of the vectors; a file made for another length refuses to open. */
+  dimension: number;
+  /** Where open, reload and failure messages go. */
+  logger: Logger;
+}
+
+/** One row of the points table as the loader reads it (raw mode, in SELECT order). */
+type LoadedRow = [
+  id: string,
+  tenant: string,
+  source: string,
+  channel: string | null,
+  channelIsPublic: number,
+  uploader: string | null,
+  messageId: string | null,
+  fileId: string | null,
+  createdAt: number,
+  vector: Buffer,
+];
+
+function rowFieldsOf(payload: ImagePayload): RowFields {
+  return {
+    tenant: payload.tenant,
+    source: payload.source,
+    channel: payload.channel,
+    channelIsPublic: payload.channelIsPublic === true,
+    uploader: payload.uploader,
+    messageId: payload.messageId,
+    fileId: payload.fileId,
+    createdAtMs: Date.parse(payload.createdAt),
+  };
+}
+
+/** A copy of a stored BLOB as a Float32Array (copied, since a Buffer may be misaligned). */
+function vectorOf(blob: Buffer): Float32Array {
+  const vector = new Float32Array(blob.length / 4);
+  new Uint8Array(vector.buffer).set(blob);
+  return vector;
+}
+
+/** Opens (creating if needed) the store at `options.path`. */
+export async function openSqliteVectorStore(
+  options: SqliteVectorStoreOptions,
+): Promise<SqliteVectorStore> {
+  return SqliteVectorStore.open(options);
+}
+
+export class SqliteVectorStore implements VectorStore {
+  readonly dimension: number;
+  /** Absolute path of the database file. */
+  readonly path: string;
+  readonly #logger: Logger;
+  #db: Database.Database | null;
+  #matrix: VectorMatrix | null;
+  /** PRAGMA data_version when the matrix was last in step with the file. */
+  #dataVersion = 0;
+  readonly #statements: PointStatements;
+
+  private constructor(path: string, dimension: number, db: Database.Database, logger: Logger) {
+    this.path = path;
+    this.dimension = dimension;
+    this.#db = db;
+    this.#logger = logger;
+    this.#statements = prepareStatements(db);
+    this.#matrix = new VectorMatrix(dimension, this.#statements.countAll.get() as number);
+    this.#reload();
+  }
+
+  /** Opens synchronously; openSqliteVectorStore() is the same behind a promise. */
+  static open(options: SqliteVectorStoreOptions): SqliteVectorStore {
+    if (!Number.isInteger(options.dimension) || options.dimension < 1) {
+      throw new StoreError(
+        'vector_invalid',
+        `A vector store needs a whole-number dimension of at least 1, not ${options.dimension}.`,
+      );
+    }
+    const path = resolve(options.path);
+    const logger = options.logger.child({ component: 'sqlite-store' });
+    const folder = dirname(path);
+    try {
+      mkdirSync(folder, { recursive: true });
+    } catch (error) {
+      throw unwritableFolder(folder, error);
+    }
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path);
+      prepareFile(db, path, options.dimension);
+      const started = performance.now();
+      const store = new SqliteVectorStore(path, options.dimension, db, logger);
+      logger.info(
+        { path, points: store.#matrix?.size, ms: Math.round(performance.now() - started) },
+        'vector store opened',
+      );
+      return store;
+    } catch (error) {
+      db?.close();
+      throw sqliteFailure(path, 'opening', error);
+    }
+  }
+
+  async upsert(points: readonly PointInput[]): Promise<void> {
+    checkPoints(points, this.dimension);
+    const { db, matrix } = this.#open();
+    if (points.length === 0) return;
+    const added = new Set(points.map((p) => p.id).filter((id) => !matrix.has(id))).size;
+    if (added > matrix.room) {
+      // Refused before writing, so that the file never holds points the matrix cannot.
+      throw new StoreError(
+        'store_failed',
+        `The embedded store holds at most ${matrix.maxRows} vectors ` +
+          `of ${this.dimension} numbers. ` +
+          'Use Qdrant for a collection this large (set QDRANT_URL).',
+      );
+    }
+    const { insert } = this.#statements;
+    try {
+      // One transaction for the batch: all of it is durable when commit returns, or none of it.
+      db.transaction(() => {
+        for (const { id, vector, payload } of points) {
+          const fields = rowFieldsOf(payload);
+          insert.run(
+            id,
+            payload.tenant,
+            payload.source,
+            payload.modelId,
+            payload.channel ?? null,
+            fields.channelIsPublic ? 1 : 0,
+            payload.uploader ?? null,
+            payload.messageId ?? null,
+            payload.fileId ?? null,
+            fields.createdAtMs,
+            JSON.stringify(payload),
+            Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
+          );
+        }
+      }).immediate();
+    } catch (error) {
+      throw sqliteFailure(this.path, 'writing points', error);
+    }
+    for (const { id, vector, payload } of points) matrix.upsert(id, vector, rowFieldsOf(payload));
+  }
+
+  async query(vector: Float32Array, options: QueryOptions): Promise<ScoredPoint[]> {
+    checkVector(vector, this.dimension, 'The query vector');
+    checkFilter(options.filter);
+    const offset = options.offset ?? 0;
+    checkQueryWindow(options.limit, offset);
+    const { matrix } = this.#open();
+    this.#sync();
+    const hits = matrix.nearest(vector, options.filter, offset + options.limit).slice(offset);
+    const hitIds = hits.map((hit) => hit.id);
+    const found = this.#read('reading points', () => this.#fetch(hitIds, false));
+    const payloads = new Map(found.map((point) => [point.id, point.payload]));
+    const results: ScoredPoint[] = [];
+    for (const hit of hits) {
+      const payload = payloads.get(hit.id);
+      if (payload !== undefined) results.push({ id: hit.id, score: hit.score, payload });
+    }
+    return results;
+  }
+
+  async get(
+    ids: readonly string[],
+    options: { withVector?: boolean } = {},
+  ): Promise<StoredPoint[]> {
+    this.#open();
+    if (ids.length === 0) return [];
+    return this.#read('reading points', () => this.#fetch(ids, options.withVector === true));
+  }
+
+  async delete(ids: readonly string[]): Promise<number> {
+    const { db, matrix } = this.#open();
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return 0;
+    const { deleteOne } = this.#statements;
+    let removed = 0;
+    try {
+      db.transaction(() => {
+        for (const id of unique) removed += deleteOne.run(id).changes;
+      }).immediate();
+    } catch (error) {
+      throw sqliteFailure(this.path, 'deleting points', error);
+    }
+    for (const id of unique) matrix.remove(id);
+    return removed;
+  }
+
+  async deleteByFilter(filter: PointFilter): Promise<number> {
+    checkFilter(filter);
+    const { db, matrix } = this.#open();
+    const { deleteOne } = this.#statements;
+    let ids: string[] = [];
+    let removed = 0;
+    try {
+      // The write lock is taken first, so no other process can add a matching point between
+      // choosing the ids and deleting them.
+      db.transaction(() => {
+        this.#sync();
+        ids = matrix.idsMatching(filter);
+        for (const id of ids) removed += deleteOne.run(id).changes;
+      }).immediate();
+    } catch (error) {
+      throw sqliteFailure(this.path, 'deleting points', error);
+    }
+    for (const id of ids) matrix.remove(id);
+    return removed;
+  }
+
+  async count(filter?: PointFilter): Promise<number> {
+    if (filter !== undefined) checkFilter(filter);
+    const { matrix } = this.#open();
+    this.#sync();
+    return filter === undefined ? matrix.size : matrix.countMatching(filter);
+  }
+
+  async stats(): Promise<StoreStats> {
+    this.#open();
+    const { countAll, countBySource, countByModel } = this.#statements;
+    return this.#read('counting points', () => {
+      const total = countAll.get() as number;
+      const bySource: Record<string, number> = {};
+      for (const [source, n] of countBySource.all() as [string, number][]) bySource[source] = n;
+      const byModel: Record<string, number> = {};
+      for (const [model, n] of countByModel.all() as [string, number][]) byModel[model] = n;
+      return { total, bySource, byModel };
+    });
+  }
+
+  async scroll(options: { cursor?: string; limit: number }): Promise<ScrollPage> {
+    checkScrollLimit(options.limit);
+    this.#open();
+    const rows = this.#read(
+      'reading points',
+      () =>
+        this.#statements.scroll.all(options.cursor ?? '', options.limit + 1) as {
+          id: string;
+          payload: string;
+          vector: Buffer;
+        }[],
+    );
+    const page = rows.slice(0, options.limit);
+    const points = page.map((row) => ({
+      id: row.id,
+      payload: JSON.parse(row.payload) as ImagePayload,
+      vector: vectorOf(row.vector),
+    }));
+    const last = page.at(-1);
+    return rows.length > options.limit && last !== undefined
+      ? { points, nextCursor: last.id }
+      : { points };
+  }
+
+  async close(): Promise<void> {
+    if (this.#db === null) return;
+    const db = this.#db;
+    this.#db = null;
+    this.#matrix = null;
+    db.close();
+    this.#logger.debug({ path: this.path }, 'vector store closed');
+  }
+
+  /** The open database and matrix, or StoreError after close(). */
+  #open(): { db: Database.Database; matrix: VectorMatrix } {
+    if (this.#db === null || this.#matrix === null) {
+      throw new StoreError('store_failed', `The vector store ${this.path} is closed.`);
+    }
+    return { db: this.#db, matrix: this.#matrix };
+  }
+
+  /** Runs a read, turning SQLite errors into StoreErrors. */
+  #read<T>(doing: string, read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      throw sqliteFailure(this.path, doing, error);
+    }
+  }
+
+  /** Points with these ids, in the order given, once each; missing ids are skipped. */
+  #fetch(ids: readonly string[], withVector: boolean): StoredPoint[] {
+    if (ids.length === 0) return [];
+    const statement = withVector ? this.#statements.getWithVector : this.#statements.get;
+    const rows = statement.all(JSON.stringify(ids)) as {
+      id: string;
+      payload: string;
+      vector?: Buffer;
+    }[];
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const points: StoredPoint[] = [];
+    for (const id of new Set(ids)) {
+      const row = byId.get(id);
+      if (row === undefined) continue;
+      const point: StoredPoint = { id, payload: JSON.parse(row.payload) as ImagePayload };
+      if (row.vector !== undefined) point.vector = vectorOf(row.vector);
+      points.push(point);
+    }
+    return points;
+  }
+
+  /**
+   * Reloads the matrix if another connection (another findimage process on the same file) has
+   * committed since the last look. PRAGMA data_version changes only for other connections'
+   * commits, so this process's own writes never cause a reload.
+   */
+  #sync(): void {
+    const { dataVersion } = this.#statements;
+    const version = this.#read('checking for changes', () => dataVersion.get() as number);
+    if (version === this.#dataVersion) return;
+    this.#logger.debug({ path: this.path }, 'store changed by another process; reloading');
+    this.#reload();
+  }
+
+  /** Refills the matrix from the file, skipping (and logging) rows that cannot be used. */
+  #reload(): void {
+    const { matrix } = this.#open();
+    // Read the version first: a commit landing during the load then shows up as a change.
+    this.#dataVersion = this.#statements.dataVersion.get() as number;
+    matrix.clear();
+    const bytes = this.dimension * 4;
+    for (const row of this.#statements.loadAll.iterate() as IterableIterator<LoadedRow>) {
+      const [
+        id,
+        tenant,
+        source,
+        channel,
+        isPublic,
+        uploader,
+        messageId,
+        fileId,
+        createdAt,
+        vector,
+      ] = row;
+      if (vector.length !== bytes) {
+        this.#logger.warn(
+          { id, bytes: vector.length },
+          'skipping a point with a wrongly sized vector',
+        );
+        continue;
+      }
+      matrix.upsertBytes(id, vector, {
+        tenant,
+        source,
+        channel: channel ?? undefined,
+        channelIsPublic: isPublic === 1,
+        uploader: uploader ?? undefined,
+        messageId: messageId ?? undefined,
+        fileId: fileId ?? undefined,
+        createdAtMs: createdAt,
+      });
+    }
+  }
+}

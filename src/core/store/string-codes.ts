@@ -1,0 +1,43 @@
+// Small integer codes for the strings the store filters on (tenants, channels, uploaders, ids),
+// so that the in-memory scan compares numbers in typed arrays instead of strings in objects.
+
+/** The code of a field a point does not have (no channel, no uploader). */
+export const ABSENT_CODE = 0;
+
+/** The code returned for a string no point has ever had: it matches no row. */
+export const UNKNOWN_CODE = 0xffff_ffff;
+
+/**
+ * Hands out codes 1, 2, 3, ... in first-seen order and never forgets one: a code stays valid
+ * for as long as the process runs, even after every point using it is deleted. The table is
+ * rebuilt from the database at every open, so it holds at most the strings seen since then.
+ */
+export class StringCodes {
+  readonly #codes = new Map<string, number>();
+
+  /** How many strings have a code. */
+  get size(): number {
+    return this.#codes.size;
+  }
+
+  /** The code of `value`, handing out a new one if needed; ABSENT_CODE for undefined. */
+  intern(value: string | undefined): number {
+    if (value === undefined) return ABSENT_CODE;
+    let code = this.#codes.get(value);
+    if (code === undefined) {
+      code = this.#codes.size + 1;
+      this.#codes.set(value, code);
+    }
+    return code;
+  }
+
+  /** The code of `value` if it has one, else UNKNOWN_CODE; never hands out a new code. */
+  lookup(value: string): number {
+    return this.#codes.get(value) ?? UNKNOWN_CODE;
+  }
+
+  /** Forgets every code (used when the store reloads from disk). */
+  clear(): void {
+    this.#codes.clear();
+  }
+}

@@ -1,0 +1,120 @@
+// VectorMatrix against a naive reference (a Map of points, filtered and sorted the slow way)
+// after growth, replacements and swap-removals, on repeatable pseudo-random data.
+import { describe, expect, it } from 'vitest';
+import { VectorMatrix, type RowFields } from './vector-matrix.js';
+import type { PointFilter } from './vector-store.js';
+
+function sequence(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+const DIMENSION = 8;
+
+interface ReferencePoint {
+  vector: Float32Array;
+  fields: RowFields;
+}
+
+function matches(fields: RowFields, id: string, filter: PointFilter): boolean {
+  if (fields.tenant !== filter.tenant) return false;
+  if (filter.channels !== undefined) {
+    const inChannel = fields.channel !== undefined && filter.channels.includes(fields.channel);
+    if (!inChannel && !(filter.includePublic === true && fields.channelIsPublic)) return false;
+  }
+  if (filter.uploaders !== undefined && !filter.uploaders.includes(fields.uploader ?? '\0'))
+    return false;
+  if (filter.sources !== undefined && !filter.sources.includes(fields.source)) return false;
+  if (filter.messageId !== undefined && fields.messageId !== filter.messageId) return false;
+  if (filter.fileId !== undefined && fields.fileId !== filter.fileId) return false;
+  if (filter.after !== undefined && fields.createdAtMs < filter.after.getTime()) return false;
+  if (filter.before !== undefined && fields.createdAtMs >= filter.before.getTime()) return false;
+  return !(filter.excludeIds ?? []).includes(id);
+}
+
+describe('VectorMatrix', () => {
+  it('finds the same top hits, counts and ids as a naive scan after growth, replacement and removal', () => {
+    const random = sequence(7);
+    const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
+    const randomVector = () => Float32Array.from({ length: DIMENSION }, () => random() * 2 - 1);
+    const randomFields = (): RowFields => ({
+      tenant: pick(['T1', 'T1', 'T2']),
+      source: pick(['slack', 'discord', 'local']),
+      channel: pick(['C1', 'C2', 'C3', undefined]),
+      channelIsPublic: random() < 0.3,
+      uploader: pick(['U1', 'U2', undefined]),
+      messageId: pick(['M1', 'M2', 'M3', 'M4']),
+      fileId: pick(['F1', 'F2', undefined]),
+      createdAtMs: Math.floor(random() * 1000),
+    });
+
+    const matrix = new VectorMatrix(DIMENSION);
+    const reference = new Map<string, ReferencePoint>();
+    // 2,500 rows: past the first allocation of 1,024, so the matrix has grown twice.
+    for (let n = 0; n < 2500; n++) {
+      const id = `p${String(n).padStart(5, '0')}`;
+      const point = { vector: randomVector(), fields: randomFields() };
+      matrix.upsert(id, point.vector, point.fields);
+      reference.set(id, point);
+    }
+    for (let n = 0; n < 2500; n += 3) {
+      const id = `p${String(n).padStart(5, '0')}`;
+      expect(matrix.remove(id)).toBe(true);
+      reference.delete(id);
+    }
+    // Every 7th id again: some replace a live row, some bring back a removed one.
+    for (let n = 1; n < 2500; n += 7) {
+      const id = `p${String(n).padStart(5, '0')}`;
+      const point = { vector: randomVector(), fields: randomFields() };
+      matrix.upsert(id, point.vector, point.fields);
+      reference.set(id, point);
+    }
+    expect(matrix.remove('p00000')).toBe(false);
+    expect(matrix.size).toBe(reference.size);
+
+    const filters: PointFilter[] = [
+      { tenant: 'T1' },
+      { tenant: 'T2', channels: ['C1'], includePublic: true },
+      { tenant: 'T1', channels: ['C2', 'C3'], uploaders: ['U1'] },
+      { tenant: 'T1', sources: ['local'], messageId: 'M2' },
+      { tenant: 'T1', fileId: 'F2', after: new Date(200), before: new Date(700) },
+      { tenant: 'T1', channels: [], includePublic: true, excludeIds: ['p00001', 'p00002'] },
+      { tenant: 'T9' },
+    ];
+    for (const filter of filters) {
+      const query = randomVector();
+      const expected = [...reference]
+        .filter(([id, p]) => matches(p.fields, id, filter))
+        .map(([id, p]) => ({ id, score: p.vector.reduce((s, x, j) => s + x * query[j]!, 0) }))
+        .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+
+      expect(matrix.countMatching(filter)).toBe(expected.length);
+      expect(matrix.idsMatching(filter).sort()).toEqual(expected.map((e) => e.id).sort());
+      const hits = matrix.nearest(query, filter, 15);
+      expect(hits.map((h) => h.id)).toEqual(expected.slice(0, 15).map((e) => e.id));
+      hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(expected[i]!.score, 5));
+    }
+  });
+
+  it('clear() empties the matrix and forgets ids', () => {
+    const matrix = new VectorMatrix(2);
+    const fields: RowFields = {
+      tenant: 'T1',
+      source: 'local',
+      channelIsPublic: false,
+      createdAtMs: 0,
+    };
+    matrix.upsert('a', Float32Array.from([1, 0]), fields);
+    matrix.clear();
+    expect(matrix.size).toBe(0);
+    expect(matrix.has('a')).toBe(false);
+    expect(matrix.nearest(Float32Array.from([1, 0]), { tenant: 'T1' }, 5)).toEqual([]);
+    matrix.upsert('b', Float32Array.from([0, 1]), fields);
+    expect(matrix.nearest(Float32Array.from([0, 1]), { tenant: 'T1' }, 5)).toEqual([
+      { id: 'b', score: 1 },
+    ]);
+  });
+});
