@@ -16,7 +16,6 @@ const REDACT = [
   'config.slack.botToken',
   'config.slack.appToken',
   'config.slack.signingSecret',
-  'config.discord.token',
   'config.qdrant.apiKey',
 ];
 

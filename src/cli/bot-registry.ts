@@ -1,0 +1,5 @@
+// The chat platforms `findimage serve` can run. Each factory returns undefined when its
+// platform is not configured.
+import type { BotFactory } from './commands/serve-command.js';
+
+export const botFactories: readonly BotFactory[] = [];

@@ -1,0 +1,69 @@
+// `findimage search "<text>"` and `findimage similar <image>`: ranked results with scores, as a
+// table for people or as JSON for scripts.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { SearchResults } from '../../core/search/search-service.js';
+import type { Findimage } from '../../findimage.js';
+import { LOCAL_TENANT } from '../local-scope.js';
+import type { Terminal } from '../terminal.js';
+
+export interface SearchCommandOptions {
+  k: number;
+  /** Results to skip, for paging. */
+  offset: number;
+  json: boolean;
+  tenant?: string;
+}
+
+export async function runSearch(findimage: Findimage, text: string, options: SearchCommandOptions, terminal: Terminal): Promise<void> {
+  const results = await findimage.search.searchText({
+    text,
+    scope: { tenant: options.tenant ?? LOCAL_TENANT },
+    limit: options.k,
+    offset: options.offset,
+  });
+  printResults(findimage, { query: text }, results, options, terminal);
+}
+
+export async function runSimilar(findimage: Findimage, imagePath: string, options: SearchCommandOptions, terminal: Terminal): Promise<void> {
+  const path = resolve(imagePath);
+  const image = await findimage.prepareImage(await readFile(path));
+  const results = await findimage.search.searchSimilarToImage(image, {
+    scope: { tenant: options.tenant ?? LOCAL_TENANT },
+    limit: options.k,
+  });
+  printResults(findimage, { image: path }, results, options, terminal);
+}
+
+function printResults(
+  findimage: Findimage,
+  asked: { query?: string; image?: string },
+  results: SearchResults,
+  options: SearchCommandOptions,
+  terminal: Terminal,
+): void {
+  if (options.json) {
+    terminal.out(
+      JSON.stringify({
+        ...asked,
+        model: findimage.model.id,
+        results: results.hits.map((hit) => ({ id: hit.id, score: hit.score, ...hit.payload })),
+      }),
+    );
+    return;
+  }
+  if (findimage.model.developmentOnly) {
+    terminal.err(`Note: model ${findimage.model.id} has random weights; the ranking is meaningless.`);
+  }
+  if (results.hits.length === 0) {
+    terminal.out('No images found. Index a folder first (findimage index <folder>), or describe the image differently.');
+    return;
+  }
+  const rows = results.hits.map((hit, i) => [
+    String(i + 1).padStart(3),
+    hit.score.toFixed(4),
+    hit.payload.path ?? hit.payload.permalink ?? hit.payload.filename,
+  ]);
+  terminal.out('  #  score   image');
+  for (const row of rows) terminal.out(row.join('  '));
+}

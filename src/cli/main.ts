@@ -1,0 +1,159 @@
+// The findimage command line: parses arguments, loads the config once, opens the core, runs one
+// command, and turns every error into a message a person can act on and an exit code.
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import type { Logger } from 'pino';
+import { loadConfig, type Config } from '../config.js';
+import { asFindimageError } from '../core/errors.js';
+import { TerminalDownloadProgress } from '../core/models/terminal-download-progress.js';
+import { openFindimage, type Findimage } from '../findimage.js';
+import { createLogger } from '../logger.js';
+import { botFactories } from './bot-registry.js';
+import { formatIndexSummary, runIndex } from './commands/index-command.js';
+import { runModelList, runModelPull } from './commands/model-command.js';
+import { runSearch, runSimilar } from './commands/search-command.js';
+import { NO_BOT_CONFIGURED, anyBotConfigured, runServe } from './commands/serve-command.js';
+import { runStats } from './commands/stats-command.js';
+import { withEnvFile } from './env-file.js';
+import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
+import { processTerminal, type Terminal } from './terminal.js';
+
+export interface MainDependencies {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  terminal?: Terminal;
+  /** Resolves when `serve` should stop; defaults to SIGINT or SIGTERM. */
+  stopSignal?: Promise<void>;
+}
+
+/** Runs the command line and resolves to the process exit code. */
+export async function main(argv: readonly string[], deps: MainDependencies = {}): Promise<number> {
+  const terminal = deps.terminal ?? processTerminal();
+  const env = withEnvFile(deps.env ?? process.env, deps.cwd ?? process.cwd());
+  let exitCode = EXIT_OK;
+
+  // Config and the core are opened lazily, so `--help` and `model list` need neither.
+  let config: Config | undefined;
+  let logger: Logger | undefined;
+  // Commands log warnings only unless LOG_LEVEL says otherwise; a running bot logs its work.
+  const settings = (defaultLevel = 'warn'): { config: Config; logger: Logger } => {
+    config ??= loadConfig(env);
+    logger ??= createLogger({ level: config.logLevel ?? defaultLevel });
+    return { config, logger };
+  };
+  const withCore = async (run: (findimage: Findimage) => Promise<void>): Promise<void> => {
+    const progress = new TerminalDownloadProgress();
+    const findimage = await openFindimage({ ...settings(), onDownloadProgress: progress.listener }).finally(() =>
+      progress.stop(),
+    );
+    try {
+      await run(findimage);
+    } finally {
+      await findimage.close();
+    }
+  };
+
+  const program = new Command('findimage')
+    .description('Find images by describing them: CLIP search over your folders and chat channels.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => terminal.out(s.trimEnd()), writeErr: (s) => terminal.err(s.trimEnd()) });
+
+  program
+    .command('index')
+    .description('index every image below a folder')
+    .argument('<folder>', 'folder to walk recursively')
+    .action(async (folder: string) => {
+      await withCore(async (findimage) => {
+        const summary = await runIndex(findimage, folder, terminal);
+        terminal.out(formatIndexSummary(summary));
+      });
+    });
+
+  program
+    .command('search')
+    .description('find images matching a description')
+    .argument('<text...>', 'what the image shows, e.g. "a black car"')
+    .option('--k <n>', 'number of results', parseCount, 10)
+    .option('--offset <n>', 'results to skip (for paging)', parseOffset, 0)
+    .option('--json', 'print JSON instead of a table', false)
+    .action(async (words: string[], options: { k: number; offset: number; json: boolean }) => {
+      await withCore((findimage) => runSearch(findimage, words.join(' '), options, terminal));
+    });
+
+  program
+    .command('similar')
+    .description('find images that look like an image file')
+    .argument('<image>', 'path to an image')
+    .option('--k <n>', 'number of results', parseCount, 10)
+    .option('--json', 'print JSON instead of a table', false)
+    .action(async (image: string, options: { k: number; json: boolean }) => {
+      await withCore((findimage) => runSimilar(findimage, image, { ...options, offset: 0 }, terminal));
+    });
+
+  program
+    .command('stats')
+    .description('count indexed images by source and model')
+    .option('--json', 'print JSON', false)
+    .action(async (options: { json: boolean }) => {
+      await withCore((findimage) => runStats(findimage, options.json, terminal));
+    });
+
+  const model = program.command('model').description('list or download models');
+  model
+    .command('list')
+    .description('list the models findimage knows and whether each is available here')
+    .action(async () => runModelList(settings().config, terminal));
+  model
+    .command('pull')
+    .description('download a model (default: the configured one) and check every file')
+    .argument('[name]', 'model id')
+    .action(async (name: string | undefined) => {
+      const { config, logger: log } = settings();
+      await runModelPull(config, name ?? config.model, terminal, log);
+    });
+
+  program
+    .command('serve', { isDefault: true })
+    .description('run the chat bots whose credentials are set (the default command)')
+    .action(async () => {
+      const { config, logger: log } = settings('info');
+      if (!anyBotConfigured(config)) {
+        terminal.err(NO_BOT_CONFIGURED);
+        return;
+      }
+      await withCore((findimage) =>
+        runServe(config, findimage, botFactories, log, terminal, deps.stopSignal ?? untilSignalled()),
+      );
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (thrown) {
+    if (thrown instanceof CommanderError) {
+      return thrown.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    const error = asFindimageError(thrown);
+    logger?.debug({ err: thrown, code: error.code }, 'command failed');
+    terminal.err(`findimage: ${error.message}`);
+    exitCode = exitCodeFor(error.code);
+  }
+  return exitCode;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError('give a whole number from 1 to 100.');
+  return n;
+}
+
+function parseOffset(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('give a whole number, 0 or more.');
+  return n;
+}
+
+function untilSignalled(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}

@@ -1,0 +1,42 @@
+// Runs the real findimage binary (bin/findimage.js, compiled dist/) as a user would, with a
+// temporary data folder and the tiny test model.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../bin/findimage.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function cliEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: dataDir,
+    FINDIMAGE_DATA: `${dataDir}/data`,
+    FINDIMAGE_CACHE: `${dataDir}/cache`,
+    FINDIMAGE_MODEL: 'tiny-test',
+    FINDIMAGE_DEVICE: 'cpu',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+  return env;
+}
+
+export function startCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], { env, cwd: cwd ?? env.HOME, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<CliResult> {
+  const child = startCli(args, env, cwd);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
