@@ -1,0 +1,204 @@
+// Opens untrusted image bytes for decoding: checks the real format, the byte size and the pixel
+// count read from the header before any pixel is decoded, then hands back a sharp pipeline that
+// yields the upright first frame as 8-bit sRGB with alpha flattened on white.
+import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
+import { InvalidImageError } from '../errors.js';
+import { decodeHeic } from './heic-decoder.js';
+import { ACCEPTED_FORMATS_TEXT, sniffImageFormat, type ImageFormat } from './image-format.js';
+
+/**
+ * Largest file read, in bytes. Camera JPEGs and HEICs are under 30 MB even at 108 megapixels, and
+ * the whole file is held in memory while it is decoded, so anything larger is refused unread.
+ */
+export const MAX_IMAGE_BYTES = 50 * 1024 * 1024;
+
+const MEGABYTE = 1024 * 1024;
+
+/**
+ * Largest image decoded, in pixels (width x height, from the header). 120 megapixels lets a
+ * 108-megapixel phone photo (12000x9000) through; a full decode of more needs over 480 MB of
+ * RGBA, and a small file can declare a huge size (a PNG "decompression bomb").
+ */
+export const MAX_IMAGE_PIXELS = 120_000_000;
+
+/**
+ * Smallest side indexed, in pixels. Below this an image is an icon, a spacer or a tracking pixel:
+ * upscaled to the model's 224 px it carries nothing a description could find.
+ */
+export const MIN_IMAGE_SIDE = 16;
+
+/** An image that passed every check, ready to be resized. */
+export interface OpenedImage {
+  /** Yields the upright first frame as 8-bit sRGB, alpha flattened on white; add a resize. */
+  pipeline: Sharp;
+  /** Width after EXIF rotation, before any resize. */
+  width: number;
+  /** Height after EXIF rotation, before any resize. */
+  height: number;
+  /** The format found in the bytes. */
+  format: ImageFormat;
+}
+
+/** The format names sharp's metadata() reports for each sniffed format (AVIF is read as HEIF). */
+const SHARP_FORMATS: Record<Exclude<ImageFormat, 'heif'>, string> = {
+  jpeg: 'jpeg',
+  png: 'png',
+  webp: 'webp',
+  gif: 'gif',
+  avif: 'heif',
+  tiff: 'tiff',
+};
+
+/**
+ * Input options for every sharp call: the first page (frame) only, the pixel bound enforced by
+ * libvips too, and decoder warnings treated as errors so a truncated file is refused rather than
+ * indexed with a grey bottom half.
+ */
+const SHARP_INPUT: SharpOptions = {
+  limitInputPixels: MAX_IMAGE_PIXELS,
+  failOn: 'warning',
+  pages: 1,
+  page: 0,
+};
+
+const WHITE = { r: 255, g: 255, b: 255 };
+
+/**
+ * Checks and opens image bytes. Throws InvalidImageError: 'image_invalid' (empty, truncated,
+ * corrupt, 0x0), 'image_unsupported' (not an image, SVG, or a format not read), 'image_too_large'
+ * (bytes or pixels over the limits) or 'image_too_small' (a side under MIN_IMAGE_SIDE).
+ */
+export async function openImage(bytes: Uint8Array): Promise<OpenedImage> {
+  if (bytes.length === 0) {
+    throw new InvalidImageError(
+      'image_invalid',
+      'The file is empty (0 bytes): there is no image in it.',
+    );
+  }
+  if (bytes.length > MAX_IMAGE_BYTES) {
+    throw new InvalidImageError(
+      'image_too_large',
+      `The file is ${(bytes.length / MEGABYTE).toFixed(1)} MB; findimage reads images up to ` +
+        `${MAX_IMAGE_BYTES / MEGABYTE} MB.`,
+      { details: { bytes: bytes.length, maxBytes: MAX_IMAGE_BYTES } },
+    );
+  }
+  const format = acceptedFormat(bytes);
+  return format === 'heif' ? openHeic(bytes) : openWithSharp(bytes, format);
+}
+
+function acceptedFormat(bytes: Uint8Array): ImageFormat {
+  const sniffed = sniffImageFormat(bytes);
+  switch (sniffed.kind) {
+    case 'image':
+      return sniffed.format;
+    case 'svg':
+      throw new InvalidImageError(
+        'image_unsupported',
+        `This file is an SVG drawing; findimage does not index SVG. It reads ${ACCEPTED_FORMATS_TEXT}.`,
+        { details: { detected: 'svg' } },
+      );
+    case 'unsupported-image':
+      throw new InvalidImageError(
+        'image_unsupported',
+        `This file is ${sniffed.name}, a format findimage does not read. It reads ${ACCEPTED_FORMATS_TEXT}.`,
+        { details: { detected: sniffed.name } },
+      );
+    case 'not-image':
+      throw new InvalidImageError(
+        'image_unsupported',
+        `This file is ${sniffed.name}, not an image. findimage reads ${ACCEPTED_FORMATS_TEXT}.`,
+        { details: { detected: sniffed.name } },
+      );
+    case 'unknown':
+      throw new InvalidImageError(
+        'image_unsupported',
+        `This file is not an image findimage can read. It reads ${ACCEPTED_FORMATS_TEXT}.`,
+      );
+  }
+}
+
+async function openWithSharp(
+  bytes: Uint8Array,
+  format: Exclude<ImageFormat, 'heif'>,
+): Promise<OpenedImage> {
+  // metadata() parses the header only; the pixel bound is checked here, with the declared size
+  // in the message, before the pipeline below decodes anything.
+  let metadata: Metadata;
+  try {
+    metadata = await sharp(bytes, { ...SHARP_INPUT, limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw unreadableImageError(format, error);
+  }
+  if (metadata.format !== SHARP_FORMATS[format]) {
+    // The magic bytes and the decoder disagree: never let a decoder read what the sniff refused.
+    throw unreadableImageError(format, new Error(`sharp reads it as ${metadata.format}`));
+  }
+  const upright = metadata.autoOrient;
+  checkDimensions(upright.width, upright.height);
+  const pipeline = sharp(bytes, SHARP_INPUT).rotate();
+  return { pipeline: finish(pipeline), width: upright.width, height: upright.height, format };
+}
+
+async function openHeic(bytes: Uint8Array): Promise<OpenedImage> {
+  const decoded = await decodeHeic(bytes, { maxPixels: MAX_IMAGE_PIXELS });
+  checkDimensions(decoded.width, decoded.height);
+  const pipeline = sharp(decoded.rgba, {
+    raw: { width: decoded.width, height: decoded.height, channels: 4 },
+    limitInputPixels: MAX_IMAGE_PIXELS,
+  });
+  return {
+    pipeline: finish(pipeline),
+    width: decoded.width,
+    height: decoded.height,
+    format: 'heif',
+  };
+}
+
+function checkDimensions(width: number, height: number): void {
+  if (!(width > 0) || !(height > 0)) {
+    throw new InvalidImageError(
+      'image_invalid',
+      `The image declares ${width}x${height} pixels, so it has nothing to decode.`,
+      { details: { width, height } },
+    );
+  }
+  if (width * height > MAX_IMAGE_PIXELS) {
+    throw new InvalidImageError(
+      'image_too_large',
+      `The image is ${width}x${height} pixels, more than the ` +
+        `${MAX_IMAGE_PIXELS / 1_000_000} megapixels findimage reads.`,
+      { details: { width, height, maxPixels: MAX_IMAGE_PIXELS } },
+    );
+  }
+  if (Math.min(width, height) < MIN_IMAGE_SIDE) {
+    throw new InvalidImageError(
+      'image_too_small',
+      `The image is only ${width}x${height} pixels; findimage indexes images at least ` +
+        `${MIN_IMAGE_SIDE} pixels on each side (smaller ones are icons or tracking pixels).`,
+      { details: { width, height, minSide: MIN_IMAGE_SIDE } },
+    );
+  }
+}
+
+/** CMYK, greyscale and 16-bit inputs all leave as 8-bit sRGB; transparency becomes white. */
+function finish(pipeline: Sharp): Sharp {
+  return pipeline.flatten({ background: WHITE }).toColourspace('srgb');
+}
+
+/** Wraps a decoder failure in the message users see for any unreadable image. */
+export function unreadableImageError(format: ImageFormat, cause: unknown): InvalidImageError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  if (/exceeds pixel limit/i.test(reason)) {
+    return new InvalidImageError(
+      'image_too_large',
+      `The image has more than the ${MAX_IMAGE_PIXELS / 1_000_000} megapixels findimage reads.`,
+      { cause, details: { format } },
+    );
+  }
+  return new InvalidImageError(
+    'image_invalid',
+    'The image could not be read: it looks truncated or corrupt.',
+    { cause, details: { format, reason } },
+  );
+}
