@@ -41,6 +41,8 @@ export interface Config {
     apiUrl?: string;
     /** Reaction added to an upload once it is indexed; empty for none. */
     indexedReaction: string;
+    /** Largest file downloaded for indexing, in bytes (SLACK_MAX_FILE_MB); the bot's default otherwise. */
+    maxFileBytes?: number;
   };
 }
 
@@ -93,6 +95,7 @@ const envSchema = z.object({
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_API_URL: optionalText,
   SLACK_INDEXED_REACTION: z.string().default('frame_with_picture'),
+  SLACK_MAX_FILE_MB: positiveInt('SLACK_MAX_FILE_MB').max(1024).optional(),
   PORT: positiveInt('PORT').max(65535).optional(),
 });
 
@@ -163,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: e.PORT,
       apiUrl: e.SLACK_API_URL,
       indexedReaction: e.SLACK_INDEXED_REACTION.trim(),
+      ...(e.SLACK_MAX_FILE_MB === undefined ? {} : { maxFileBytes: e.SLACK_MAX_FILE_MB * 1024 * 1024 }),
     };
   }
   return config;

@@ -58,7 +58,7 @@ export function embeddedStorePath(dataDir: string, modelId: string): string {
 export async function openFindimage({ config, logger, onDownloadProgress, model: modelOverride }: OpenFindimageOptions): Promise<Findimage> {
   const model = modelOverride ?? getModelSpec(config.model);
   if (model.developmentOnly) {
-    logger.warn({ model: model.id }, 'this model has random weights: results rank at random (development only)');
+    logger.info({ model: model.id }, 'this model has random weights: results rank at random (development only)');
   }
   const files = await locateModelFiles(model, {
     modelDir: config.modelDir,
