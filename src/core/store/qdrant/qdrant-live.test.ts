@@ -1,0 +1,86 @@
+// The VectorStore contract against a real Qdrant server, when QDRANT_URL is set (and
+// QDRANT_API_KEY, if it needs one). Without it the suite is skipped and says so. Every test
+// uses collections of its own (findimage_live_<random>) and deletes them afterwards.
+//   QDRANT_URL=http://localhost:6333 npx vitest run src/core/store/qdrant/qdrant-live.test.ts
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { QdrantClient } from '@qdrant/js-client-rest';
+import { loadConfig, type Config } from '../../../config.js';
+import { createSilentLogger } from '../../../logger.js';
+import { describeVectorStoreContract, uuid } from '../vector-store.contract.js';
+import { openQdrantStore, type QdrantStore } from './qdrant-store.js';
+
+const logger = createSilentLogger();
+
+/** The server is expected up already (docker compose waits for its healthcheck): fail fast. */
+const QUICK_START = { attempts: 3, baseDelayMs: 500, maxDelayMs: 1_000, maxRetryAfterMs: 5_000 };
+
+function liveSettings(): Config['qdrant'] {
+  try {
+    return loadConfig(process.env).qdrant;
+  } catch (error) {
+    console.warn(`qdrant-live.test.ts: skipped, the environment is not a valid findimage config: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+const live = liveSettings();
+if (live === undefined) {
+  console.info(
+    'qdrant-live.test.ts: skipped because QDRANT_URL is not set. To run it against a real server: ' +
+      'docker compose up -d qdrant && QDRANT_URL=http://localhost:6333 npx vitest run src/core/store/qdrant/qdrant-live.test.ts',
+  );
+}
+
+/** Opens a store in collections of its own; cleanup deletes them and their alias. */
+async function openLive(dimension: number, modelId = 'clip-vit-b32'): Promise<{ store: QdrantStore; cleanup: () => Promise<void> }> {
+  const settings = live as NonNullable<Config['qdrant']>;
+  const prefix = `findimage_live_${randomBytes(4).toString('hex')}`;
+  const store = await openQdrantStore({ ...settings, modelId, dimension, logger, collectionPrefix: prefix, startupRetry: QUICK_START });
+  const client = new QdrantClient({
+    url: settings.url,
+    headers: settings.apiKey === undefined ? {} : { 'api-key': settings.apiKey },
+    checkCompatibility: false,
+  });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await client.updateCollectionAliases({ actions: [{ delete_alias: { alias_name: prefix } }] });
+      await client.deleteCollection(store.collection);
+    },
+  };
+}
+
+describe.skipIf(live === undefined)('QdrantStore on a real Qdrant server (QDRANT_URL)', () => {
+  describeVectorStoreContract('QdrantStore on a real Qdrant server', (dimension) => openLive(dimension));
+
+  it('keeps the model id in the collection metadata and refuses the collection to another model', async () => {
+    const { store, cleanup } = await openLive(4, 'model-a');
+    try {
+      await store.upsert([
+        {
+          id: uuid(1),
+          vector: Float32Array.from([1, 0, 0, 0]),
+          payload: {
+            tenant: 'T1',
+            source: 'local',
+            filename: 'a.png',
+            contentHash: 'e'.repeat(64),
+            modelId: 'model-a',
+            createdAt: '2026-06-01T00:00:00Z',
+            width: 1,
+            height: 1,
+          },
+        },
+      ]);
+      const prefix = store.collection.replace(/_model-a$/, '');
+      const settings = live as NonNullable<Config['qdrant']>;
+      await expect(
+        openQdrantStore({ ...settings, modelId: 'model-b', dimension: 4, logger, collectionPrefix: prefix, startupRetry: QUICK_START }),
+      ).rejects.toMatchObject({ code: 'store_schema_mismatch' });
+    } finally {
+      await cleanup();
+    }
+  });
+});

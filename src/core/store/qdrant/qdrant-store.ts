@@ -1,0 +1,388 @@
+// VectorStore on Qdrant: one collection per model behind an alias, upserts in batches with
+// wait=true, scoped queries through the Query API, and every call retried and translated into
+// StoreErrors by the connection. Used when QDRANT_URL is set.
+import type { Schemas } from '@qdrant/js-client-rest';
+import type { Logger } from '../../../logger.js';
+import { StoreError } from '../../errors.js';
+import {
+  checkFilter,
+  checkPoints,
+  checkQueryWindow,
+  checkScrollLimit,
+  checkVector,
+  MAX_QUERY_WINDOW,
+} from '../point-validation.js';
+import type {
+  PointFilter,
+  PointInput,
+  QueryOptions,
+  ScoredPoint,
+  ScrollPage,
+  StoredPoint,
+  StoreStats,
+  VectorStore,
+} from '../vector-store.js';
+import {
+  DEFAULT_COLLECTION_PREFIX,
+  ensureLiveCollection,
+  type CollectionFacts,
+} from './collection-setup.js';
+import { QdrantConnection, type QdrantConnectionOptions } from './qdrant-connection.js';
+import { MalformedResponseError } from './qdrant-failure.js';
+import { toQdrantFilter } from './qdrant-filter.js';
+import {
+  fromQdrantPayload,
+  fromQdrantVector,
+  isQdrantId,
+  PAYLOAD_KEY,
+  toQdrantId,
+  toQdrantPoint,
+} from './qdrant-point.js';
+import { DEFAULT_RETRY_POLICY, STARTUP_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
+
+/**
+ * Points per upsert request. A 512-d point with its payload is about 11 KB of JSON, so 256 make
+ * a 2.8 MB body, far below Qdrant's 32 MB request limit; bench/qdrant-adapter.ts measured no gain
+ * from 1024-point batches over 256 (about 5,000 points/s either way), only costlier retries.
+ */
+export const UPSERT_BATCH_SIZE = 256;
+
+/** Ids per retrieve or delete request: ids are small, but one request should stay bounded. */
+export const ID_BATCH_SIZE = 1_000;
+
+/**
+ * Distinct sources or models stats() reports. There are three sources and one model per
+ * collection, so the cap only guards against a collection filled by something else.
+ */
+export const STATS_FACET_LIMIT = 1_000;
+
+/**
+ * With int8 quantization, fetch twice the candidates from the quantized vectors and rescore
+ * them with the originals: the accuracy loss of int8 then stays under measurement noise.
+ */
+export const QUANTIZATION_OVERSAMPLING = 2;
+
+export interface QdrantStoreOptions extends QdrantConnectionOptions {
+  /** The model whose vectors this store holds; names the collection and is checked on open. */
+  modelId: string;
+  /** Vector length of the model. */
+  dimension: number;
+  /** Serve vectors from disk (QDRANT_ON_DISK); applies when the collection is created. */
+  onDisk: boolean;
+  /** Scalar int8 quantization with rescoring (QDRANT_QUANTIZATION=int8); applies on creation. */
+  quantization: boolean;
+  /** Alias of the live collection and prefix of collection names (default "findimage"). */
+  collectionPrefix?: string;
+  /** Retry policy while opening, when Qdrant may still be starting (default STARTUP_RETRY_POLICY); `retry` applies afterwards. */
+  startupRetry?: RetryPolicy;
+  /** Points per upsert request (default UPSERT_BATCH_SIZE). */
+  upsertBatchSize?: number;
+}
+
+/** What QdrantStore needs once its collection is known. */
+export interface QdrantStoreParts {
+  /** The connection every call goes through. */
+  connection: QdrantConnection;
+  /** The collection to read and write, as checked or created. */
+  collection: CollectionFacts;
+  /** Where debug lines and warnings go. */
+  logger: Logger;
+  /** Whether close() also closes the connection (false when several stores share it). */
+  ownsConnection: boolean;
+  /** Points per upsert request (default UPSERT_BATCH_SIZE). */
+  upsertBatchSize?: number;
+}
+
+/**
+ * Connects to Qdrant, waits for it while it starts (STARTUP_RETRY_POLICY), makes or checks the
+ * live collection for the model, and returns the store. Throws StoreError: store_unavailable
+ * (unreachable), store_auth (key refused) or store_schema_mismatch (another size or model).
+ */
+export async function openQdrantStore(options: QdrantStoreOptions): Promise<QdrantStore> {
+  const logger = options.logger.child({ component: 'qdrant-store' });
+  // Patient while opening, when Qdrant may still be starting; the serving policy afterwards.
+  const connection = new QdrantConnection({ ...options, logger, retry: options.startupRetry ?? STARTUP_RETRY_POLICY });
+  try {
+    const version = await connection.serverVersion();
+    logger.info({ url: connection.url, version }, 'connected to Qdrant');
+    const collection = await ensureLiveCollection(connection, {
+      alias: options.collectionPrefix ?? DEFAULT_COLLECTION_PREFIX,
+      spec: {
+        modelId: options.modelId,
+        dimension: options.dimension,
+        onDisk: options.onDisk,
+        quantization: options.quantization,
+      },
+      logger,
+    });
+    connection.retryPolicy = options.retry ?? DEFAULT_RETRY_POLICY;
+    return new QdrantStore({
+      connection,
+      collection,
+      logger,
+      ownsConnection: true,
+      upsertBatchSize: options.upsertBatchSize,
+    });
+  } catch (error) {
+    connection.close();
+    throw error;
+  }
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Highest score first, then lowest id: the VectorStore order, whatever order Qdrant gave ties. */
+function byScoreThenId(a: ScoredPoint, b: ScoredPoint): number {
+  return b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+export class QdrantStore implements VectorStore {
+  readonly dimension: number;
+  /** The model whose vectors this store holds. */
+  readonly modelId: string;
+  /** The concrete collection (not the alias) this store reads and writes. */
+  readonly collection: string;
+  readonly #connection: QdrantConnection;
+  readonly #logger: Logger;
+  readonly #ownsConnection: boolean;
+  readonly #batchSize: number;
+  readonly #searchParams: Schemas['SearchParams'] | undefined;
+  #closed = false;
+
+  constructor(parts: QdrantStoreParts) {
+    this.#connection = parts.connection;
+    this.collection = parts.collection.name;
+    this.modelId = parts.collection.modelId;
+    this.dimension = parts.collection.dimension;
+    this.#logger = parts.logger;
+    this.#ownsConnection = parts.ownsConnection;
+    this.#batchSize = parts.upsertBatchSize ?? UPSERT_BATCH_SIZE;
+    if (!Number.isInteger(this.#batchSize) || this.#batchSize < 1) {
+      throw new StoreError('store_failed', `The Qdrant upsert batch size must be a whole number of at least 1, not ${this.#batchSize}.`);
+    }
+    this.#searchParams = parts.collection.quantized
+      ? { quantization: { rescore: true, oversampling: QUANTIZATION_OVERSAMPLING } }
+      : undefined;
+  }
+
+  async upsert(points: readonly PointInput[]): Promise<void> {
+    this.#assertOpen();
+    checkPoints(points, this.dimension);
+    for (const batch of chunks(points, this.#batchSize)) {
+      const body = batch.map(toQdrantPoint);
+      const result = await this.#connection.call(`upsert ${body.length} points into ${this.collection}`, async (c) => {
+        const update = await c.upsert(this.collection, { wait: true, points: body });
+        if (update?.status !== 'completed') {
+          // wait=true answers once the write is applied; "acknowledged" or "wait_timeout" would
+          // mean it is queued but not yet readable, which upsert() must not report as done.
+          throw new MalformedResponseError(`the upsert came back "${String(update?.status)}", not "completed"`);
+        }
+        return update;
+      });
+      this.#logger.debug({ collection: this.collection, points: body.length, operation: result.operation_id }, 'upserted');
+    }
+  }
+
+  async query(vector: Float32Array, options: QueryOptions): Promise<ScoredPoint[]> {
+    this.#assertOpen();
+    checkVector(vector, this.dimension, 'The query vector');
+    checkFilter(options.filter);
+    const offset = options.offset ?? 0;
+    checkQueryWindow(options.limit, offset);
+    const filter = toQdrantFilter(options.filter);
+    if (filter === null) return [];
+    const end = offset + options.limit;
+    const query = Array.from(vector);
+    // Qdrant orders equal scores as it likes; to sort ties by id across pages, fetch past the
+    // window until the score after it is lower than the window's last, so no tie is cut.
+    let fetch = end + 1;
+    for (;;) {
+      const response = await this.#connection.call(`search ${this.collection}`, (c) =>
+        c.query(this.collection, {
+          query,
+          filter,
+          limit: fetch,
+          with_payload: true,
+          with_vector: false,
+          ...(this.#searchParams === undefined ? {} : { params: this.#searchParams }),
+        }),
+      );
+      if (!Array.isArray(response?.points)) throw this.#malformed('search', 'the answer has no "points" list');
+      const hits = response.points.map((p) => this.#scored(p)).sort(byScoreThenId);
+      const complete =
+        hits.length < fetch || fetch >= 2 * MAX_QUERY_WINDOW || (hits[fetch - 1] as ScoredPoint).score < (hits[end - 1] as ScoredPoint).score;
+      if (complete) return hits.slice(offset, end);
+      fetch = Math.min(fetch * 2, 2 * MAX_QUERY_WINDOW);
+    }
+  }
+
+  async get(ids: readonly string[], options: { withVector?: boolean } = {}): Promise<StoredPoint[]> {
+    this.#assertOpen();
+    const unique = [...new Set(ids)];
+    const out: StoredPoint[] = [];
+    for (const batch of chunks(unique, ID_BATCH_SIZE)) {
+      const records = await this.#connection.call(`read ${batch.length} points of ${this.collection}`, (c) =>
+        c.retrieve(this.collection, {
+          ids: batch.map(toQdrantId),
+          with_payload: true,
+          with_vector: options.withVector === true,
+        }),
+      );
+      if (!Array.isArray(records)) throw this.#malformed('read points', 'the answer is not a list');
+      const wanted = new Set(batch);
+      for (const record of records) {
+        const point = this.#stored(record, options.withVector === true);
+        // Two caller ids can only share a Qdrant id if one is the derived form of the other.
+        if (wanted.has(point.id)) out.push(point);
+      }
+    }
+    return out;
+  }
+
+  async delete(ids: readonly string[]): Promise<number> {
+    this.#assertOpen();
+    let removed = 0;
+    for (const batch of chunks([...new Set(ids)], ID_BATCH_SIZE)) {
+      const qdrantIds = batch.map(toQdrantId);
+      // Qdrant's delete does not say how many points existed, so count them first.
+      const existing = await this.#connection.call(`read ${batch.length} points of ${this.collection}`, (c) =>
+        c.retrieve(this.collection, { ids: qdrantIds, with_payload: false, with_vector: false }),
+      );
+      if (!Array.isArray(existing)) throw this.#malformed('read points', 'the answer is not a list');
+      if (existing.length === 0) continue;
+      await this.#connection.call(`delete ${existing.length} points from ${this.collection}`, (c) =>
+        c.delete(this.collection, { wait: true, points: existing.map((r) => r.id) }),
+      );
+      removed += existing.length;
+    }
+    return removed;
+  }
+
+  async deleteByFilter(filter: PointFilter): Promise<number> {
+    this.#assertOpen();
+    checkFilter(filter);
+    const qdrantFilter = toQdrantFilter(filter);
+    if (qdrantFilter === null) return 0;
+    // Qdrant's delete does not say how many it removed: count just before. A point written by
+    // another process between the two calls may be removed without being counted.
+    const count = await this.#count(qdrantFilter);
+    if (count === 0) return 0;
+    await this.#connection.call(`delete points from ${this.collection}`, (c) =>
+      c.delete(this.collection, { wait: true, filter: qdrantFilter }),
+    );
+    return count;
+  }
+
+  async count(filter?: PointFilter): Promise<number> {
+    this.#assertOpen();
+    if (filter === undefined) return this.#count(undefined);
+    checkFilter(filter);
+    const qdrantFilter = toQdrantFilter(filter);
+    return qdrantFilter === null ? 0 : this.#count(qdrantFilter);
+  }
+
+  async stats(): Promise<StoreStats> {
+    this.#assertOpen();
+    const total = await this.#count(undefined);
+    const [bySource, byModel] = await Promise.all([this.#facet(PAYLOAD_KEY.source), this.#facet(PAYLOAD_KEY.modelId)]);
+    return { total, bySource, byModel };
+  }
+
+  async scroll(options: { cursor?: string; limit: number }): Promise<ScrollPage> {
+    this.#assertOpen();
+    checkScrollLimit(options.limit);
+    if (options.cursor !== undefined && !isQdrantId(options.cursor)) {
+      throw new StoreError('store_failed', `"${options.cursor}" is not a cursor this Qdrant store made.`);
+    }
+    const page = await this.#connection.call(`walk ${this.collection}`, (c) =>
+      c.scroll(this.collection, {
+        limit: options.limit,
+        offset: options.cursor,
+        with_payload: true,
+        with_vector: true,
+      }),
+    );
+    if (!Array.isArray(page?.points)) throw this.#malformed('walk', 'the answer has no "points" list');
+    const next = page.next_page_offset;
+    const result: ScrollPage = { points: page.points.map((p) => this.#stored(p, true)) };
+    if (next !== undefined && next !== null) {
+      if (typeof next !== 'string' || !isQdrantId(next)) throw this.#malformed('walk', `the next page offset is ${JSON.stringify(next)}`);
+      result.nextCursor = next;
+    }
+    return result;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#ownsConnection) this.#connection.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreError('store_failed', 'This Qdrant store was closed; open a new one.');
+  }
+
+  async #count(filter: Schemas['Filter'] | undefined): Promise<number> {
+    const result = await this.#connection.call(`count points in ${this.collection}`, (c) =>
+      c.count(this.collection, { exact: true, ...(filter === undefined ? {} : { filter }) }),
+    );
+    if (typeof result?.count !== 'number') throw this.#malformed('count points', 'the answer has no "count"');
+    return result.count;
+  }
+
+  async #facet(key: string): Promise<Record<string, number>> {
+    const result = await this.#connection.call(`count ${key} values in ${this.collection}`, (c) =>
+      c.facet(this.collection, { key, limit: STATS_FACET_LIMIT, exact: true }),
+    );
+    if (!Array.isArray(result?.hits)) throw this.#malformed(`count ${key} values`, 'the answer has no "hits" list');
+    if (result.hits.length >= STATS_FACET_LIMIT) {
+      this.#logger.warn({ key, limit: STATS_FACET_LIMIT }, 'stats show only the most common values');
+    }
+    const out: Record<string, number> = {};
+    for (const hit of result.hits) out[String(hit.value)] = hit.count;
+    return out;
+  }
+
+  #scored(raw: Schemas['ScoredPoint']): ScoredPoint {
+    if (typeof raw?.score !== 'number') throw this.#malformed('search', 'a hit has no score');
+    const { id, payload } = this.#read(raw.id, raw.payload);
+    return { id, score: raw.score, payload };
+  }
+
+  #stored(raw: Schemas['Record'], withVector: boolean): StoredPoint {
+    const { id, payload } = this.#read(raw?.id, raw?.payload);
+    const point: StoredPoint = { id, payload };
+    if (withVector) point.vector = this.#vector(raw.vector, id);
+    return point;
+  }
+
+  #read(id: unknown, payload: unknown): { id: string; payload: StoredPoint['payload'] } {
+    try {
+      return fromQdrantPayload(id, payload, this.collection);
+    } catch (error) {
+      if (error instanceof MalformedResponseError) throw this.#malformed('read points', error.message);
+      throw error;
+    }
+  }
+
+  #vector(raw: unknown, id: string): Float32Array {
+    try {
+      return fromQdrantVector(raw, this.dimension, id);
+    } catch (error) {
+      if (error instanceof MalformedResponseError) throw this.#malformed('read vectors', error.message);
+      throw error;
+    }
+  }
+
+  #malformed(operation: string, detail: string): StoreError {
+    return new StoreError(
+      'store_failed',
+      `Qdrant at ${this.#connection.url} sent a response findimage cannot read while trying to ${operation} in ${this.collection} (${detail}). ` +
+        'Check that QDRANT_URL points at Qdrant itself and not at a proxy or another service.',
+      { details: { url: this.#connection.url, collection: this.collection, operation } },
+    );
+  }
+}

@@ -1,0 +1,56 @@
+// Faults the fake Qdrant can inject, each for the next N requests that match: an error status
+// (500, 503, 429 with Retry-After, 401), a dropped connection (before or after the request is
+// applied), a truncated body, a body that is not JSON, or any status and body given verbatim.
+export type Fault =
+  /** Answer with this status and Qdrant's error body; 429 may carry Retry-After in seconds. */
+  | { kind: 'status'; status: number; message?: string; retryAfterSeconds?: number }
+  /** Close the connection without answering. `afterApplying`: the request takes effect first. */
+  | { kind: 'drop'; afterApplying?: boolean }
+  /** Apply the request, send 200 headers and half of the body, then close the connection. */
+  | { kind: 'truncate' }
+  /** Apply the request and answer 200 with a JSON content type and a body that is not JSON. */
+  | { kind: 'malformed' }
+  /** Answer with exactly this status and body, without applying the request. */
+  | { kind: 'respond'; status: number; body: string; contentType?: string };
+
+/** What a fault rule may look at to decide whether a request is its target. */
+export interface FaultTarget {
+  method: string;
+  /** Path without the query string, e.g. "/collections/findimage_x/points". */
+  path: string;
+}
+
+interface FaultRule {
+  fault: Fault;
+  remaining: number;
+  match: (target: FaultTarget) => boolean;
+}
+
+export class FaultPlan {
+  readonly #rules: FaultRule[] = [];
+
+  /**
+   * Injects `fault` into the next `times` requests that `match` accepts (every request by
+   * default). Rules are tried in the order they were added.
+   */
+  inject(fault: Fault, options: { times?: number; match?: (target: FaultTarget) => boolean } = {}): void {
+    this.#rules.push({ fault, remaining: options.times ?? 1, match: options.match ?? (() => true) });
+  }
+
+  /** The fault for this request, if any rule still applies; uses up one of its repetitions. */
+  take(target: FaultTarget): Fault | undefined {
+    const rule = this.#rules.find((r) => r.remaining > 0 && r.match(target));
+    if (rule === undefined) return undefined;
+    rule.remaining--;
+    return rule.fault;
+  }
+
+  /** Repetitions still pending across all rules. */
+  get pending(): number {
+    return this.#rules.reduce((sum, r) => sum + r.remaining, 0);
+  }
+
+  clear(): void {
+    this.#rules.length = 0;
+  }
+}
