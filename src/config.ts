@@ -88,8 +88,9 @@ const envSchema = z.object({
     .optional(),
   QDRANT_URL: optionalText.pipe(z.url('QDRANT_URL must be a URL such as http://localhost:6333').optional()),
   QDRANT_API_KEY: optionalText,
-  QDRANT_ON_DISK: z.enum(['true', 'false']).default('false'),
-  QDRANT_QUANTIZATION: z.enum(['none', 'int8']).default('none'),
+  // Empty means unset here too: docker-compose passes qdrant.env's blank lines as "".
+  QDRANT_ON_DISK: optionalText.pipe(z.enum(['true', 'false'], 'QDRANT_ON_DISK must be true or false').optional()),
+  QDRANT_QUANTIZATION: optionalText.pipe(z.enum(['none', 'int8'], 'QDRANT_QUANTIZATION must be none or int8').optional()),
   SLACK_BOT_TOKEN: optionalText,
   SLACK_APP_TOKEN: optionalText,
   SLACK_SIGNING_SECRET: optionalText,

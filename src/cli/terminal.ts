@@ -12,18 +12,21 @@ export interface Terminal {
 }
 
 export interface Progress {
+  /** One more item done. */
   tick(detail?: string): void;
+  /** Sets how many are done out of how many (for work whose total is learnt on the way). */
+  update(done: number, total: number): void;
   stop(): void;
 }
 
-const SILENT_PROGRESS: Progress = { tick: () => {}, stop: () => {} };
+const SILENT_PROGRESS: Progress = { tick: () => {}, update: () => {}, stop: () => {} };
 
 export function processTerminal(): Terminal {
   return {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
     progress(total, label) {
-      if (!process.stderr.isTTY || total === 0) return SILENT_PROGRESS;
+      if (!process.stderr.isTTY) return SILENT_PROGRESS;
       const bar = new cliProgress.SingleBar(
         {
           format: `${label} [{bar}] {value}/{total} {percentage}% | {eta_formatted} left | {detail}`,
@@ -36,6 +39,10 @@ export function processTerminal(): Terminal {
       bar.start(total, 0, { detail: '' });
       return {
         tick: (detail = '') => bar.increment(1, { detail: detail.slice(0, 40) }),
+        update: (done, newTotal) => {
+          bar.setTotal(newTotal);
+          bar.update(done);
+        },
         stop: () => bar.stop(),
       };
     },

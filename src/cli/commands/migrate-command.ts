@@ -1,0 +1,61 @@
+// `findimage migrate --from embedded --to qdrant` (and back): copies vectors and payloads
+// between stores without re-embedding, resumable from a checkpoint, with progress.
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Config } from '../../config.js';
+import { ConfigError } from '../../core/errors.js';
+import { getModelSpec } from '../../core/models/model-registry.js';
+import { migrateStore } from '../../core/store/store-migration.js';
+import type { VectorStore } from '../../core/store/vector-store.js';
+import { openStore } from '../../findimage.js';
+import type { Terminal } from '../terminal.js';
+
+export type StoreKind = 'embedded' | 'qdrant';
+
+export function parseStoreKind(value: string): StoreKind {
+  if (value === 'embedded' || value === 'qdrant') return value;
+  throw new ConfigError(`Unknown store "${value}": use embedded or qdrant.`);
+}
+
+export async function runMigrate(
+  config: Config,
+  from: StoreKind,
+  to: StoreKind,
+  terminal: Terminal,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (from === to) throw new ConfigError('--from and --to name the same store; nothing to copy.');
+  if (config.qdrant === undefined) {
+    throw new ConfigError('Set QDRANT_URL (in the environment or in qdrant.env) to migrate to or from Qdrant.');
+  }
+  const model = getModelSpec(config.model);
+  const open = (kind: StoreKind): Promise<VectorStore> =>
+    openStore(kind === 'qdrant' ? config : { ...config, qdrant: undefined }, model, logger);
+  const source = await open(from);
+  try {
+    const target = await open(to);
+    const progress = terminal.progress(0, `Copying ${from} -> ${to}`);
+    try {
+      const result = await migrateStore({
+        from: source,
+        to: target,
+        checkpointPath: join(config.dataDir, 'checkpoints', `migrate-${from}-to-${to}-${model.id}.json`),
+        onProgress: (p) => progress.update(p.read, p.total),
+        signal,
+        logger,
+      });
+      progress.stop();
+      terminal.out(
+        `Copied ${result.written} image${result.written === 1 ? '' : 's'} from the ${from} store to the ${to} store${result.resumed ? ' (resumed where the last run stopped)' : ''}.`,
+      );
+      if (to === 'qdrant') terminal.out('findimage uses Qdrant whenever QDRANT_URL is set.');
+      else terminal.out('Unset QDRANT_URL to use the embedded store.');
+    } finally {
+      progress.stop();
+      await target.close();
+    }
+  } finally {
+    await source.close();
+  }
+}
