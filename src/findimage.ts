@@ -6,13 +6,19 @@ import type { Config } from './config.js';
 import { ClipEmbedder } from './core/embedding/clip-embedder.js';
 import type { Embedder, PreparedImage } from './core/embedding/embedder.js';
 import { prepareImage } from './core/image/clip-preprocessor.js';
+import { LabelFeedback } from './core/evaluation/label-feedback.js';
 import { ImageIndexer } from './core/indexing/image-indexer.js';
 import { UploadQueue } from './core/indexing/upload-queue.js';
 import type { DownloadProgressListener } from './core/models/download-progress.js';
+import type { LabelStore } from './core/labels/label-store.js';
+import { openSqliteLabelStore } from './core/labels/sqlite-label-store.js';
 import { locateModelFiles } from './core/models/model-locator.js';
 import { getModelSpec } from './core/models/model-registry.js';
 import type { ModelSpec } from './core/models/model-spec.js';
 import { SearchService } from './core/search/search-service.js';
+import { openQdrantStore } from './core/store/qdrant/qdrant-store.js';
+import { STARTUP_RETRY_POLICY, type RetryPolicy } from './core/store/qdrant/retry-policy.js';
+import { ReconnectingStore } from './core/store/reconnecting-store.js';
 import { openSqliteVectorStore } from './core/store/sqlite-vector-store.js';
 import type { VectorStore } from './core/store/vector-store.js';
 import { ClipTokenizer } from './core/text/clip-tokenizer.js';
@@ -27,6 +33,8 @@ export interface Findimage {
   readonly indexer: ImageIndexer;
   readonly uploads: UploadQueue;
   readonly search: SearchService;
+  /** Queries, result messages and relevance labels (they also steer repeated questions). */
+  readonly labels: LabelStore;
   /** Decodes and preprocesses image bytes for this model (throws InvalidImageError). */
   prepareImage(bytes: Uint8Array): Promise<PreparedImage>;
   /** Stops the queue, the workers and the store. */
@@ -43,6 +51,11 @@ export interface OpenFindimageOptions {
    * random ViT-B/32-shaped files cannot match the pinned sha256 of the real model.
    */
   model?: ModelSpec;
+  /**
+   * "wait": fail if the store cannot be opened (CLI commands). "background": start anyway and
+   * keep connecting (serve), so uploads are queued while Qdrant is down. Default "wait".
+   */
+  storeConnection?: 'wait' | 'background';
 }
 
 /** Store file of a model under FINDIMAGE_DATA: one file per model, so models never mix. */
@@ -50,13 +63,23 @@ export function embeddedStorePath(dataDir: string, modelId: string): string {
   return join(dataDir, 'store', `${modelId}.sqlite`);
 }
 
+/** A model ready to embed: what indexing needs without a store (re-indexing, benches). */
+export interface OpenedEmbedding {
+  embedder: Embedder;
+  prepareImage(bytes: Uint8Array): Promise<PreparedImage>;
+}
+
 /**
- * Opens everything in dependency order: model files (downloading the model on first use),
- * tokenizer, worker pool, store, then the services. What was opened is closed again if a
- * later step fails, so a failed start leaves no worker threads behind.
+ * Locates (downloading on first use) and loads a model: tokenizer, prompt templates and the
+ * worker pool. The caller closes `embedder`.
  */
-export async function openFindimage({ config, logger, onDownloadProgress, model: modelOverride }: OpenFindimageOptions): Promise<Findimage> {
-  const model = modelOverride ?? getModelSpec(config.model);
+export async function openEmbedding(options: {
+  config: Config;
+  logger: Logger;
+  model: ModelSpec;
+  onDownloadProgress?: DownloadProgressListener;
+}): Promise<OpenedEmbedding> {
+  const { config, logger, model } = options;
   if (model.developmentOnly) {
     logger.info({ model: model.id }, 'this model has random weights: results rank at random (development only)');
   }
@@ -65,41 +88,55 @@ export async function openFindimage({ config, logger, onDownloadProgress, model:
     cacheDir: config.cacheDir,
     baseUrl: config.modelBaseUrl,
     logger: logger.child({ component: 'models' }),
-    onProgress: onDownloadProgress,
+    onProgress: options.onDownloadProgress,
   });
   const tokenizer = await ClipTokenizer.fromFile(files.tokenizer, model.text);
   const templates = new PromptTemplates(config.promptTemplates);
+  const runtime = await createEmbeddingPool({
+    textModelPath: files.textModel,
+    visionModelPath: files.visionModel,
+    text: model.text,
+    vision: model.vision,
+    dimension: model.dimension,
+    device: config.device,
+    workers: config.workers,
+    maxBatch: config.maxBatch,
+    batchWaitMs: config.batchWaitMs,
+    logger: logger.child({ component: 'embedding-pool' }),
+  });
+  const embedder = new ClipEmbedder({
+    modelId: model.id,
+    dimension: model.dimension,
+    runtime,
+    tokenizer,
+    expandQuery: (query) => templates.expand(query),
+  });
+  return { embedder, prepareImage: (bytes) => prepareImage(bytes, model.vision) };
+}
 
-  const opened: Array<() => Promise<void>> = [];
+/**
+ * Opens everything in dependency order: model files (downloading the model on first use),
+ * tokenizer, worker pool, store, then the services. What was opened is closed again if a
+ * later step fails, so a failed start leaves no worker threads behind.
+ */
+export async function openFindimage({
+  config,
+  logger,
+  onDownloadProgress,
+  model: modelOverride,
+  storeConnection = 'wait',
+}: OpenFindimageOptions): Promise<Findimage> {
+  const model = modelOverride ?? getModelSpec(config.model);
+  const { embedder, prepareImage: prepare } = await openEmbedding({ config, logger, model, onDownloadProgress });
+
+  const opened: Array<() => Promise<void>> = [() => embedder.close()];
   const closeAll = async () => {
     for (const close of opened.reverse()) await close().catch(() => {});
   };
   try {
-    const runtime = await createEmbeddingPool({
-      textModelPath: files.textModel,
-      visionModelPath: files.visionModel,
-      text: model.text,
-      vision: model.vision,
-      dimension: model.dimension,
-      device: config.device,
-      workers: config.workers,
-      maxBatch: config.maxBatch,
-      batchWaitMs: config.batchWaitMs,
-      logger: logger.child({ component: 'embedding-pool' }),
-    });
-    const embedder = new ClipEmbedder({
-      modelId: model.id,
-      dimension: model.dimension,
-      runtime,
-      tokenizer,
-      expandQuery: (query) => templates.expand(query),
-    });
-    opened.push(() => embedder.close());
-
-    const store = await openStore(config, model, logger);
+    const store = await openStore(config, model, logger, storeConnection);
     opened.push(() => store.close());
 
-    const prepare = (bytes: Uint8Array) => prepareImage(bytes, model.vision);
     const indexer = new ImageIndexer({ embedder, store, prepare, logger: logger.child({ component: 'indexer' }) });
     const uploads = new UploadQueue({
       path: join(config.dataDir, 'queue', `${model.id}-uploads.sqlite`),
@@ -107,23 +144,55 @@ export async function openFindimage({ config, logger, onDownloadProgress, model:
       logger: logger.child({ component: 'upload-queue' }),
     });
     opened.push(() => uploads.stop());
+    const labels = await openSqliteLabelStore({
+      // Labels name images by tenant and content, not by model, so one file serves every model.
+      path: join(config.dataDir, 'labels.sqlite'),
+      logger: logger.child({ component: 'labels' }),
+    });
+    opened.push(() => labels.close());
     const search = new SearchService({
       embedder,
       store,
       minRelativeScore: config.minRelativeScore,
+      feedback: new LabelFeedback(labels),
       logger: logger.child({ component: 'search' }),
     });
-    return { model, embedder, store, indexer, uploads, search, prepareImage: prepare, close: closeAll };
+    return { model, embedder, store, indexer, uploads, search, labels, prepareImage: prepare, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;
   }
 }
 
-async function openStore(config: Config, model: ModelSpec, logger: Logger): Promise<VectorStore> {
-  return openSqliteVectorStore({
-    path: embeddedStorePath(config.dataDir, model.id),
+/** The configured store for a model: Qdrant when QDRANT_URL is set, else the embedded one. */
+export async function openStore(
+  config: Config,
+  model: ModelSpec,
+  logger: Logger,
+  connection: 'wait' | 'background' = 'wait',
+): Promise<VectorStore> {
+  const qdrant = config.qdrant;
+  if (qdrant === undefined) {
+    return openSqliteVectorStore({
+      path: embeddedStorePath(config.dataDir, model.id),
+      dimension: model.dimension,
+      logger: logger.child({ component: 'store' }),
+    });
+  }
+  const open = (startupRetry?: RetryPolicy) =>
+    openQdrantStore({
+      ...qdrant,
+      modelId: model.id,
+      dimension: model.dimension,
+      logger: logger.child({ component: 'store' }),
+      ...(startupRetry === undefined ? {} : { startupRetry }),
+    });
+  if (connection === 'wait') return open();
+  return new ReconnectingStore({
+    // One try per attempt: the ReconnectingStore does the waiting, without bound.
+    open: () => open({ ...STARTUP_RETRY_POLICY, attempts: 1 }),
     dimension: model.dimension,
+    description: `Qdrant at ${qdrant.url}`,
     logger: logger.child({ component: 'store' }),
   });
 }

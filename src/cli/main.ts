@@ -8,8 +8,11 @@ import { TerminalDownloadProgress } from '../core/models/terminal-download-progr
 import { openFindimage, type Findimage } from '../findimage.js';
 import { createLogger } from '../logger.js';
 import { botFactories } from './bot-registry.js';
+import { runEval } from './commands/eval-command.js';
 import { formatIndexSummary, runIndex } from './commands/index-command.js';
+import { parseStoreKind, runMigrate, type StoreKind } from './commands/migrate-command.js';
 import { runModelList, runModelPull } from './commands/model-command.js';
+import { runReindex } from './commands/reindex-command.js';
 import { runSearch, runSimilar } from './commands/search-command.js';
 import { NO_BOT_CONFIGURED, anyBotConfigured, runServe } from './commands/serve-command.js';
 import { runStats } from './commands/stats-command.js';
@@ -40,9 +43,12 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     logger ??= createLogger({ level: config.logLevel ?? defaultLevel });
     return { config, logger };
   };
-  const withCore = async (run: (findimage: Findimage) => Promise<void>): Promise<void> => {
+  const withCore = async (
+    run: (findimage: Findimage) => Promise<void>,
+    storeConnection: 'wait' | 'background' = 'wait',
+  ): Promise<void> => {
     const progress = new TerminalDownloadProgress();
-    const findimage = await openFindimage({ ...settings(), onDownloadProgress: progress.listener }).finally(() =>
+    const findimage = await openFindimage({ ...settings(), onDownloadProgress: progress.listener, storeConnection }).finally(() =>
       progress.stop(),
     );
     try {
@@ -97,6 +103,37 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
       await withCore((findimage) => runStats(findimage, options.json, terminal));
     });
 
+  program
+    .command('eval')
+    .description('grade the search with the relevance labels a team gave (P@K, R@K, nDCG@K)')
+    .requiredOption('--tenant <id>', 'the workspace whose labels to use (Slack team id)')
+    .option('--k <n>', 'cut-off rank', parseCount, 10)
+    .option('--json', 'print JSON', false)
+    .action(async (options: { tenant: string; k: number; json: boolean }) => {
+      await withCore(async (findimage) => {
+        await runEval(findimage, options, terminal);
+      });
+    });
+
+  program
+    .command('migrate')
+    .description('copy every vector between the embedded store and Qdrant, without re-embedding')
+    .requiredOption('--from <store>', 'embedded or qdrant', parseStoreKind)
+    .requiredOption('--to <store>', 'embedded or qdrant', parseStoreKind)
+    .action(async (options: { from: StoreKind; to: StoreKind }) => {
+      const { config, logger: log } = settings();
+      await runMigrate(config, options.from, options.to, terminal, log, untilInterrupted());
+    });
+
+  program
+    .command('reindex')
+    .description('re-embed every image with another model into a new index (resumable)')
+    .requiredOption('--model <id>', 'the model to re-embed with (findimage model list)')
+    .action(async (options: { model: string }) => {
+      const { config, logger: log } = settings();
+      await runReindex(config, options.model, terminal, log, untilInterrupted());
+    });
+
   const model = program.command('model').description('list or download models');
   model
     .command('list')
@@ -122,6 +159,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
       }
       await withCore((findimage) =>
         runServe(config, findimage, botFactories, log, terminal, deps.stopSignal ?? untilSignalled()),
+        'background',
       );
     });
 
@@ -149,6 +187,13 @@ function parseOffset(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('give a whole number, 0 or more.');
   return n;
+}
+
+/** Aborts on Ctrl-C, so resumable commands stop after their current batch. */
+function untilInterrupted(): AbortSignal {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  return controller.signal;
 }
 
 function untilSignalled(): Promise<void> {

@@ -2,7 +2,7 @@
 // out, with their similarity scores. Scope comes from the event; filters only narrow it.
 import type { Logger } from 'pino';
 import type { Embedder, PreparedImage } from '../embedding/embedder.js';
-import { dot } from '../embedding/vector-math.js';
+import { dot, normalize } from '../embedding/vector-math.js';
 import { FindimageError } from '../errors.js';
 import type { PointFilter, ScoredPoint, VectorStore } from '../store/vector-store.js';
 
@@ -39,6 +39,22 @@ export interface TextSearchRequest extends SearchRequest {
   text: string;
   /** Words the results should not look like ("-dog"). */
   negativeTerms?: readonly string[];
+  /** Apply relevance feedback from earlier labels (default: when configured). */
+  useFeedback?: boolean;
+  /** With feedback: leave this query's own labels out (evaluation). */
+  feedbackExcludeQueryId?: string;
+}
+
+/** Image ids people judged for a question before. */
+export interface FeedbackExamples {
+  positive: string[];
+  negative: string[];
+}
+
+/** Where judged examples for a query come from (LabelFeedback reads the LabelStore). */
+export interface RelevanceFeedback {
+  /** Judged images for earlier queries with this text in this tenant. */
+  examplesFor(tenant: string, text: string, excludeQueryId?: string): Promise<FeedbackExamples>;
 }
 
 export interface SearchResults {
@@ -56,8 +72,17 @@ export interface SearchServiceOptions {
    * steadier than an absolute one.
    */
   minRelativeScore: number;
+  /** Labels that improve repeated questions; omitted means no feedback. */
+  feedback?: RelevanceFeedback;
   logger: Logger;
 }
+
+/**
+ * Rocchio weights: the query keeps full weight, judged-relevant images pull with 0.75 and
+ * judged-irrelevant ones push with 0.15 (the classic values from Manning et al., "Introduction
+ * to Information Retrieval", ch. 9: negative feedback is weighted low because it is noisier).
+ */
+const ROCCHIO = { query: 1, positive: 0.75, negative: 0.15 } as const;
 
 /** Largest page a caller may ask for: 10 cards fill a Slack carousel or Discord gallery. */
 export const MAX_PAGE_SIZE = 100;
@@ -68,18 +93,23 @@ export class SearchService {
   readonly #embedder: Embedder;
   readonly #store: VectorStore;
   readonly #minRelativeScore: number;
+  readonly #feedback: RelevanceFeedback | undefined;
   readonly #logger: Logger;
 
   constructor(options: SearchServiceOptions) {
     this.#embedder = options.embedder;
     this.#store = options.store;
     this.#minRelativeScore = options.minRelativeScore;
+    this.#feedback = options.feedback;
     this.#logger = options.logger;
   }
 
   /** Text to images. Throws InvalidQueryError for an empty query. */
   async searchText(request: TextSearchRequest): Promise<SearchResults> {
-    const query = await this.#embedder.embedQuery(request.text, { lane: 'interactive' });
+    let query = await this.#embedder.embedQuery(request.text, { lane: 'interactive' });
+    if (this.#feedback !== undefined && request.useFeedback !== false) {
+      query = await this.#withFeedback(query, request, this.#feedback);
+    }
     const negatives = await Promise.all(
       (request.negativeTerms ?? []).map((term) =>
         this.#embedder.embedQuery(term, { lane: 'interactive' }),
@@ -103,6 +133,28 @@ export class SearchService {
   async searchSimilarToImage(image: PreparedImage, request: SearchRequest): Promise<SearchResults> {
     const vector = await this.#embedder.embedImage(image, { lane: 'interactive' });
     return this.#searchVector(vector, request, []);
+  }
+
+  /** Moves the query towards images judged relevant for the same question, away from the rest. */
+  async #withFeedback(query: Float32Array, request: TextSearchRequest, feedback: RelevanceFeedback): Promise<Float32Array> {
+    const tenant = request.scope.tenant;
+    const examples = await feedback.examplesFor(tenant, request.text, request.feedbackExcludeQueryId);
+    if (examples.positive.length === 0 && examples.negative.length === 0) return query;
+    const points = await this.#store.get([...examples.positive, ...examples.negative], { withVector: true });
+    const vectors = new Map(
+      points.filter((p) => p.payload.tenant === tenant && p.vector !== undefined).map((p) => [p.id, p.vector as Float32Array]),
+    );
+    const adjusted = Float32Array.from(query, (v) => v * ROCCHIO.query);
+    const add = (ids: string[], weight: number) => {
+      const found = ids.map((id) => vectors.get(id)).filter((v): v is Float32Array => v !== undefined);
+      for (const vector of found) {
+        for (let i = 0; i < adjusted.length; i++) adjusted[i] = (adjusted[i] as number) + (weight * (vector[i] as number)) / found.length;
+      }
+    };
+    add(examples.positive, ROCCHIO.positive);
+    add(examples.negative, -ROCCHIO.negative);
+    this.#logger.debug({ tenant, positive: examples.positive.length, negative: examples.negative.length }, 'relevance feedback applied');
+    return normalize(adjusted);
   }
 
   async #searchVector(
