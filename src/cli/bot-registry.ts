@@ -1,5 +1,6 @@
 // The chat platforms `findimage serve` can run. Each factory returns undefined when its
 // platform is not configured.
+import { slackBotFactory } from '../bots/slack/slack-bot.js';
 import type { BotFactory } from './commands/serve-command.js';
 
-export const botFactories: readonly BotFactory[] = [];
+export const botFactories: readonly BotFactory[] = [slackBotFactory];

@@ -13,6 +13,7 @@ import { formatIndexSummary, runIndex } from './commands/index-command.js';
 import { parseStoreKind, runMigrate, type StoreKind } from './commands/migrate-command.js';
 import { runModelList, runModelPull } from './commands/model-command.js';
 import { runReindex } from './commands/reindex-command.js';
+import { runSlackBackfill } from './commands/slack-backfill-command.js';
 import { runSearch, runSimilar } from './commands/search-command.js';
 import { NO_BOT_CONFIGURED, anyBotConfigured, runServe } from './commands/serve-command.js';
 import { runStats } from './commands/stats-command.js';
@@ -132,6 +133,17 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .action(async (options: { model: string }) => {
       const { config, logger: log } = settings();
       await runReindex(config, options.model, terminal, log, untilInterrupted());
+    });
+
+  program
+    .command('slack')
+    .description('Slack tools')
+    .command('backfill')
+    .description("index a Slack channel's history (resumable; shares its cursor with /findimage index)")
+    .argument('<channel>', 'channel id, name or #name')
+    .action(async (channel: string) => {
+      const { config, logger: log } = settings();
+      await withCore((findimage) => runSlackBackfill(config, findimage, channel, terminal, log));
     });
 
   const model = program.command('model').description('list or download models');

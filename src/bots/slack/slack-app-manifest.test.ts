@@ -1,0 +1,61 @@
+// The app manifest in the repo must match what the bot listens for, or a pasted app would
+// silently miss events or lack a scope.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SHORTCUT_FIND_SIMILAR } from './result-blocks.js';
+import { SLASH_COMMAND } from './slack-bot.js';
+
+const MANIFEST = join(import.meta.dirname, '..', '..', '..', 'slack-app-manifest.yaml');
+
+/** The items of the YAML list under `key:` (this manifest's lists are plain "- item" lines). */
+function listUnder(text: string, key: string): string[] {
+  const lines = text.split('\n');
+  const start = lines.findIndex((line) => line.trim() === `${key}:`);
+  const items: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    const trimmed = line.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    if (!trimmed.startsWith('- ')) break;
+    items.push(trimmed.slice(2).trim());
+  }
+  return items;
+}
+
+describe('slack-app-manifest.yaml', () => {
+  it('subscribes to exactly the events the bot handles', async () => {
+    const text = await readFile(MANIFEST, 'utf8');
+    expect(listUnder(text, 'bot_events').sort()).toEqual(
+      ['file_deleted', 'message.channels', 'message.groups', 'message.im', 'message.mpim', 'reaction_added', 'reaction_removed'].sort(),
+    );
+  });
+
+  it('asks for exactly the scopes those events and calls need', async () => {
+    const text = await readFile(MANIFEST, 'utf8');
+    expect(listUnder(text, 'bot').sort()).toEqual(
+      [
+        'commands',
+        'chat:write',
+        'files:read',
+        'reactions:read',
+        'reactions:write',
+        'channels:history',
+        'groups:history',
+        'im:history',
+        'mpim:history',
+        'channels:read',
+        'groups:read',
+        'im:read',
+        'mpim:read',
+      ].sort(),
+    );
+  });
+
+  it('registers the command and shortcut ids the listeners use, with escaping on', async () => {
+    const text = await readFile(MANIFEST, 'utf8');
+    expect(text).toContain(`- command: ${SLASH_COMMAND}\n`);
+    expect(text).toContain(`callback_id: ${SHORTCUT_FIND_SIMILAR}\n`);
+    expect(text).toMatch(/should_escape: true/);
+    expect(text).toMatch(/socket_mode_enabled: true/);
+  });
+});

@@ -1,0 +1,195 @@
+// End to end through the real Bolt App in Socket Mode: an upload is indexed, a reaction on a
+// result becomes a label, deleting a message or file unindexes it, and bad files are refused
+// with a thread reply that says why.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eventually } from '../fakes/slack/eventually.js';
+import type { PostedMessage } from '../fakes/slack/fake-slack-api.js';
+import { CHANNELS, SlackHarness, TEAM, pngOf } from './slack-harness.js';
+
+const GENERAL = CHANNELS.general.id;
+const MB = 1024 * 1024;
+
+describe('Slack uploads, labels and deletions, end to end', () => {
+  let h: SlackHarness;
+
+  beforeEach(async () => {
+    h = await SlackHarness.start();
+  });
+  afterEach(async () => {
+    await h.stop();
+  });
+
+  const replies = (ts: string) => h.api.posted().filter((m) => m.threadTs === ts);
+
+  it('indexes an image shared in a channel with where it came from, and adds only the configured reaction', async () => {
+    const file = await h.servePng('red', 'team photo.png');
+    await h.shareFiles([file], GENERAL, '1770000500.000100', 'U7');
+    await eventually(() => h.api.callsTo('reactions.add').length === 1, 'the indexed reaction');
+    await h.queueIdle();
+
+    expect(await h.store.count({ tenant: TEAM })).toBe(1);
+    const [hit] = await h.store.query(Float32Array.from([1, 0, 0, 0]), { filter: { tenant: TEAM }, limit: 1 });
+    expect(hit?.payload).toMatchObject({
+      tenant: TEAM,
+      source: 'slack',
+      filename: 'team photo.png',
+      channel: GENERAL,
+      channelIsPublic: true,
+      uploader: 'U7',
+      messageId: '1770000500.000100',
+      fileId: file.id,
+      permalink: file.permalink,
+      createdAt: '2026-02-02T02:48:20.000Z',
+    });
+    expect(h.api.callsTo('reactions.add')[0]?.args).toEqual({ channel: GENERAL, timestamp: '1770000500.000100', name: 'frame_with_picture' });
+    expect(h.api.fileStats(file.id).authorizations).toEqual(['Bearer xoxb-test-bot']);
+    expect(h.api.posted()).toEqual([]);
+  });
+
+  it('marks images from a private channel as not public', async () => {
+    const file = await h.servePng('blue');
+    await h.shareFiles([file], CHANNELS.secret.id);
+    await eventually(() => h.api.callsTo('reactions.add').length === 1, 'the indexed reaction');
+    const [point] = await h.store.query(Float32Array.from([0, 0, 1, 0]), { filter: { tenant: TEAM }, limit: 1 });
+    expect(point?.payload).toMatchObject({ channel: CHANNELS.secret.id, channelIsPublic: false });
+  });
+
+  it('never downloads or indexes files from a channel the bot is not a member of', async () => {
+    const file = await h.servePng('red');
+    await h.shareFiles([file], CHANNELS.outside.id);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(h.api.fileStats(file.id).requests).toBe(0);
+    expect(await h.store.count()).toBe(0);
+  });
+
+  it('records a thumbs-up on a result as exactly that (query, image) pair, and removes it with the reaction', async () => {
+    const red = await h.seed('red', { channel: GENERAL, channelIsPublic: true });
+    const orange = await h.seed('orange', { channel: GENERAL, channelIsPublic: true });
+    await h.command('red');
+    await eventually(() => h.api.posted().length === 3, 'results');
+    const [header, first, second] = h.api.posted() as [PostedMessage, PostedMessage, PostedMessage];
+    const query = await eventually(() => h.labels.findResultMessage(TEAM, GENERAL, second.ts), 'results recorded');
+    expect(query.imageId).toBe(orange);
+
+    const reaction = (type: string, name: string, ts: string, user = 'U2') =>
+      h.event({ type, user, reaction: name, item: { type: 'message', channel: GENERAL, ts }, item_user: 'UBOT', event_ts: '1770001000.000100' });
+    await reaction('reaction_added', '+1', second.ts);
+    const [label] = await eventually(async () => {
+      const labels = await h.labels.listLabels({ tenant: TEAM });
+      return labels.length === 1 && labels;
+    }, 'a label');
+    expect(label).toMatchObject({ tenant: TEAM, queryId: query.queryId, queryText: 'red', imageId: orange, user: 'U2', value: 1 });
+
+    // A thumbs-down with a skin tone on the other result, and reactions that are no label.
+    await reaction('reaction_added', '-1::skin-tone-3', first.ts, 'U3');
+    await reaction('reaction_added', 'tada', first.ts);
+    await reaction('reaction_added', '+1', header.ts);
+    await eventually(async () => (await h.labels.listLabels({ tenant: TEAM })).length === 2, 'a second label');
+    expect((await h.labels.listLabels({ tenant: TEAM, imageId: red })).map((l) => [l.user, l.value])).toEqual([['U3', -1]]);
+
+    await reaction('reaction_removed', '+1', second.ts);
+    await eventually(async () => (await h.labels.listLabels({ tenant: TEAM, imageId: orange })).length === 0, 'the label to go');
+    expect(await h.labels.listLabels({ tenant: TEAM })).toHaveLength(1);
+  });
+
+  it('removes the images of a deleted message and of a deleted file from the index', async () => {
+    await h.seed('red', { channel: GENERAL, channelIsPublic: true, messageId: '1770000001.000100', fileId: 'FRED' });
+    await h.seed('blue', { channel: GENERAL, channelIsPublic: true, messageId: '1770000002.000100', fileId: 'FBLUE' });
+    await h.seed('green', { channel: CHANNELS.random.id, channelIsPublic: true, messageId: '1770000001.000100', fileId: 'FGREEN' });
+    expect(await h.store.count({ tenant: TEAM })).toBe(3);
+
+    await h.event({
+      type: 'message',
+      subtype: 'message_deleted',
+      hidden: true,
+      channel: GENERAL,
+      channel_type: 'channel',
+      ts: '1770002000.000100',
+      deleted_ts: '1770000001.000100',
+      event_ts: '1770002000.000100',
+      previous_message: { type: 'message', ts: '1770000001.000100' },
+    });
+    // Same ts in another channel is another message: only general's red goes.
+    await eventually(async () => (await h.store.count({ tenant: TEAM })) === 2, 'the message images to go');
+    expect(await h.store.count({ tenant: TEAM, fileId: 'FGREEN' })).toBe(1);
+
+    await h.event({ type: 'file_deleted', file_id: 'FBLUE', event_ts: '1770002001.000100' });
+    await eventually(async () => (await h.store.count({ tenant: TEAM })) === 1, 'the file image to go');
+    expect(await h.store.count({ tenant: TEAM, fileId: 'FGREEN' })).toBe(1);
+  });
+
+  it('removes an image whose message was deleted while it was still being indexed', async () => {
+    const release = h.embedder.holdImages();
+    const file = await h.servePng('red');
+    await h.shareFiles([file], GENERAL, '1770000777.000100');
+    await eventually(() => h.embedder.imagesStarted === 1, 'indexing to begin');
+    await h.event({
+      type: 'message',
+      subtype: 'message_deleted',
+      hidden: true,
+      channel: GENERAL,
+      channel_type: 'channel',
+      ts: '1770002000.000100',
+      deleted_ts: '1770000777.000100',
+      event_ts: '1770002000.000100',
+    });
+    // Events are acknowledged before they are handled: give the deletion a moment to land.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    release();
+    await h.queueIdle();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await h.store.count()).toBe(0);
+    expect(h.api.callsTo('reactions.add')).toEqual([]);
+  });
+
+  it('skips a file that is not an image without downloading it or replying', async () => {
+    const pdf = h.api.addFile({ id: 'FPDF', name: 'report.pdf', mimetype: 'application/pdf', bytes: new Uint8Array([37, 80, 68, 70]) });
+    await h.shareFiles([pdf]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(h.api.fileStats('FPDF').requests).toBe(0);
+    expect(h.api.posted()).toEqual([]);
+    expect(await h.store.count()).toBe(0);
+    expect(h.logged('skipped a shared file that is not an image')).toMatchObject([{ fileId: 'FPDF', mimetype: 'application/pdf' }]);
+  });
+
+  it('refuses a 200 MB image without downloading it and tells the uploader why in a thread', async () => {
+    const huge = h.api.addFile({ id: 'FHUGE', name: 'huge.png', mimetype: 'image/png', size: 200 * MB, serving: 'huge-declared' });
+    await h.shareFiles([huge], GENERAL, '1770000600.000100');
+    await eventually(() => replies('1770000600.000100').length === 1, 'a thread reply');
+    expect(replies('1770000600.000100')[0]?.text).toBe(":warning: I couldn't index huge.png: huge.png is 200 MB; I index images up to 50 MB.");
+    expect(h.api.fileStats('FHUGE').requests).toBe(0);
+    expect(h.api.callsTo('reactions.add')).toEqual([]);
+  });
+
+  it('tells the uploader a corrupt image could not be read, and indexes the good image beside it', async () => {
+    const broken = h.api.addFile({ id: 'FBROKEN', name: 'broken.png', mimetype: 'image/png', bytes: (await pngOf('red')).slice(0, 40) });
+    const good = await h.servePng('green');
+    await h.shareFiles([broken, good], GENERAL, '1770000700.000100');
+    await eventually(() => replies('1770000700.000100').length === 1, 'a thread reply');
+    expect(replies('1770000700.000100')[0]?.text).toBe(
+      ":warning: I couldn't index broken.png: The file is damaged or is not an image findimage can read.",
+    );
+    await eventually(() => h.api.callsTo('reactions.add').length === 1, 'the indexed reaction for the good image');
+    expect(await h.store.count({ tenant: TEAM, fileId: good.id })).toBe(1);
+    expect(await h.store.count({ tenant: TEAM, fileId: 'FBROKEN' })).toBe(0);
+  });
+
+  it('tells the uploader when Slack serves its sign-in page instead of the image', async () => {
+    const file = h.api.addFile({ id: 'FLOGIN', name: 'photo.png', mimetype: 'image/png', bytes: await pngOf('red'), serving: 'login-page' });
+    await h.shareFiles([file], GENERAL, '1770000800.000100');
+    await eventually(() => replies('1770000800.000100').length === 1, 'a thread reply');
+    expect(replies('1770000800.000100')[0]?.text).toBe(
+      ":warning: I couldn't index photo.png: Slack sent a web page (probably its sign-in page) instead of photo.png: the app may lack the files:read permission.",
+    );
+    expect(await h.store.count()).toBe(0);
+  });
+
+  it('escapes a file name that carries mrkdwn or mentions in the reply', async () => {
+    const file = h.api.addFile({ id: 'FEVIL', name: '<!channel> *x*.png', mimetype: 'image/png', size: 200 * MB });
+    await h.shareFiles([file], GENERAL, '1770000900.000100');
+    await eventually(() => replies('1770000900.000100').length === 1, 'a thread reply');
+    expect(replies('1770000900.000100')[0]?.text).toBe(
+      ":warning: I couldn't index &lt;!channel&gt; ∗x∗.png: &lt;!channel&gt; ∗x∗.png is 200 MB; I index images up to 50 MB.",
+    );
+  });
+});
