@@ -1,0 +1,135 @@
+// Indexing throughput: 12-megapixel JPEGs end to end through `findimage index` (read, decode,
+// embed, store), against the model alone on tensors that are already preprocessed. The ratio
+// says how well decoding overlaps inference.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runIndex } from '../src/cli/commands/index-command.js';
+import type { Terminal } from '../src/cli/terminal.js';
+import type { PreparedImage } from '../src/core/embedding/embedder.js';
+import type { Findimage } from '../src/findimage.js';
+import { withComment } from './jpeg-corpus.js';
+
+/** A rate: how many images in how long. */
+export interface Rate {
+  images: number;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+export interface ThroughputResult {
+  /** `findimage index` on folders of new 12 MP JPEGs, summed over the rounds. */
+  endToEnd: Rate;
+  /** embedder.embedImage on preprocessed tensors, all submitted at once, summed over the rounds. */
+  modelOnly: Rate;
+  /** Decoding and preprocessing alone (prepareImage), as many in flight as the index uses. */
+  preprocessOnly: Rate;
+  /** endToEnd / modelOnly images per second. */
+  ratio: number;
+  /**
+   * The best ratio possible when decoding and inference both need every core (CPU inference):
+   * 1 / (1 + modelOnly rate / preprocessOnly rate). Only a separate device (a GPU) lifts it.
+   */
+  sharedCoreCeiling: number;
+}
+
+export interface ThroughputOptions {
+  findimage: Findimage;
+  photos: readonly Uint8Array[];
+  /** Scratch folder for the round folders (deleted afterwards). */
+  workDir: string;
+  /** Alternating end-to-end and model-only rounds: alternation spreads other load on a shared machine over both. */
+  rounds: number;
+  /** Model-only tensors per round, as multiples of the photo count. */
+  modelCopies: number;
+  /** Makes this run's images new to the store. */
+  label: string;
+}
+
+/** Preprocessing concurrency for the decode-only figure: that of `findimage index`. */
+const PREPROCESS_IN_FLIGHT = 6;
+
+const SILENT_TERMINAL: Terminal = {
+  out: () => {},
+  err: () => {},
+  progress: () => ({ tick: () => {}, update: () => {}, stop: () => {} }),
+};
+
+function rate(images: number, ms: number): Rate {
+  return { images, seconds: ms / 1000, imagesPerSecond: (images * 1000) / ms };
+}
+
+async function writeRoundFolder(dir: string, photos: readonly Uint8Array[], label: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const [i, photo] of photos.entries()) {
+    await writeFile(join(dir, `photo-${String(i).padStart(2, '0')}.jpg`), withComment(photo, `${label} ${i}`));
+  }
+}
+
+async function timeEndToEnd(findimage: Findimage, dir: string, expected: number): Promise<number> {
+  const started = performance.now();
+  const summary = await runIndex(findimage, dir, SILENT_TERMINAL);
+  const elapsed = performance.now() - started;
+  if (summary.indexed !== expected) {
+    throw new Error(
+      `expected ${expected} new images in ${dir}, indexed ${summary.indexed} (duplicates ${summary.duplicates}, skipped ${summary.skipped.length})`,
+    );
+  }
+  return elapsed;
+}
+
+async function timeModelOnly(findimage: Findimage, prepared: readonly PreparedImage[], copies: number): Promise<number> {
+  // The pool transfers each tensor's buffer to its worker, so every call needs its own copy;
+  // copies are made before the clock starts.
+  const inputs: PreparedImage[] = [];
+  for (let c = 0; c < copies; c++) for (const image of prepared) inputs.push({ ...image, pixels: image.pixels.slice() });
+  const started = performance.now();
+  await Promise.all(inputs.map((image) => findimage.embedder.embedImage(image, { lane: 'bulk' })));
+  return performance.now() - started;
+}
+
+async function timePreprocess(findimage: Findimage, photos: readonly Uint8Array[]): Promise<{ ms: number; prepared: PreparedImage[] }> {
+  const prepared: PreparedImage[] = new Array(photos.length);
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < photos.length) {
+      const i = next++;
+      prepared[i] = await findimage.prepareImage(photos[i] as Uint8Array);
+    }
+  };
+  await Promise.all(Array.from({ length: PREPROCESS_IN_FLIGHT }, worker));
+  return { ms: performance.now() - started, prepared };
+}
+
+export async function measureThroughput(options: ThroughputOptions): Promise<ThroughputResult> {
+  const { findimage, photos, workDir, rounds, modelCopies, label } = options;
+  const { prepared } = await timePreprocess(findimage, photos);
+
+  // Warm-up, untimed: the first vision batches allocate ONNX Runtime's arenas.
+  await timeModelOnly(findimage, prepared, 1);
+
+  let endToEndMs = 0;
+  let modelMs = 0;
+  let preprocessMs = 0;
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const dir = join(workDir, `round-${round}`);
+      await writeRoundFolder(dir, photos, `${label} round ${round}`);
+      endToEndMs += await timeEndToEnd(findimage, dir, photos.length);
+      modelMs += await timeModelOnly(findimage, prepared, modelCopies);
+      preprocessMs += (await timePreprocess(findimage, photos)).ms;
+    }
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+  const endToEnd = rate(photos.length * rounds, endToEndMs);
+  const modelOnly = rate(prepared.length * modelCopies * rounds, modelMs);
+  const preprocessOnly = rate(photos.length * rounds, preprocessMs);
+  return {
+    endToEnd,
+    modelOnly,
+    preprocessOnly,
+    ratio: endToEnd.imagesPerSecond / modelOnly.imagesPerSecond,
+    sharedCoreCeiling: 1 / (1 + modelOnly.imagesPerSecond / preprocessOnly.imagesPerSecond),
+  };
+}

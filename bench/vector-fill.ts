@@ -1,0 +1,106 @@
+// Fills a store with random unit vectors and plausible chat payloads, straight through
+// VectorStore.upsert: a 100k-image workspace in seconds, without embedding 100k images.
+import { createHash } from 'node:crypto';
+import { pointIdFor } from '../src/core/indexing/point-id.js';
+import type { ImagePayload, PointInput, VectorStore } from '../src/core/store/vector-store.js';
+import { seededRandom } from './jpeg-corpus.js';
+
+/** Points per upsert call: one SQLite transaction each, large enough that commits do not dominate. */
+export const FILL_BATCH = 1_000;
+/** Shape of the fake workspace: a busy team's channels and people. */
+const CHANNELS = 40;
+const UPLOADERS = 120;
+/** Images are spread over the last two years. */
+const SPAN_MS = 2 * 365 * 24 * 3600 * 1000;
+const SOURCES = ['slack', 'discord', 'local'] as const;
+const SIZES = [
+  [4032, 3024],
+  [3024, 4032],
+  [1920, 1080],
+  [1080, 1920],
+  [1280, 720],
+  [800, 600],
+] as const;
+
+export interface VectorFillOptions {
+  store: VectorStore;
+  tenant: string;
+  modelId: string;
+  /** Points to write in this call; ids continue from `startIndex`. */
+  count: number;
+  startIndex: number;
+  /** Fixes the random stream, so runs fill the same store. */
+  seed: number;
+}
+
+/** A random direction in `dimension` dimensions (normal components, then normalised). */
+export function randomUnitVector(dimension: number, random: () => number): Float32Array {
+  const vector = new Float32Array(dimension);
+  let norm = 0;
+  for (let i = 0; i < dimension; i += 2) {
+    // Box-Muller: two normal samples per pair of uniforms.
+    const radius = Math.sqrt(-2 * Math.log(1 - random()));
+    const angle = 2 * Math.PI * random();
+    const a = radius * Math.cos(angle);
+    const b = radius * Math.sin(angle);
+    vector[i] = a;
+    norm += a * a;
+    if (i + 1 < dimension) {
+      vector[i + 1] = b;
+      norm += b * b;
+    }
+  }
+  const scale = 1 / Math.sqrt(norm);
+  for (let i = 0; i < dimension; i++) vector[i] = (vector[i] as number) * scale;
+  return vector;
+}
+
+function payloadFor(index: number, options: VectorFillOptions, random: () => number, now: number): ImagePayload {
+  const contentHash = createHash('sha256').update(`bench-image-${index}`).digest('hex');
+  const source = SOURCES[index % SOURCES.length] as string;
+  const [width, height] = SIZES[index % SIZES.length] as readonly [number, number];
+  const channel = Math.floor(random() * CHANNELS);
+  const payload: ImagePayload = {
+    tenant: options.tenant,
+    source,
+    filename: `IMG_${String(index).padStart(6, '0')}.jpg`,
+    contentHash,
+    modelId: options.modelId,
+    createdAt: new Date(now - Math.floor(random() * SPAN_MS)).toISOString(),
+    width,
+    height,
+  };
+  if (source === 'local') {
+    payload.path = `/home/bench/Pictures/IMG_${String(index).padStart(6, '0')}.jpg`;
+  } else {
+    payload.channel = `C${String(channel).padStart(8, '0')}`;
+    payload.channelIsPublic = channel % 4 !== 0;
+    payload.uploader = `U${String(Math.floor(random() * UPLOADERS)).padStart(8, '0')}`;
+    payload.messageId = `${Math.floor(now / 1000) - index}.${String(index % 1_000_000).padStart(6, '0')}`;
+    payload.fileId = `F${String(index).padStart(10, '0')}`;
+    payload.permalink = `https://example.slack.com/files/${payload.uploader}/${payload.fileId}`;
+  }
+  return payload;
+}
+
+/** Writes `count` random points in FILL_BATCH upserts; resolves to the time taken, ms. */
+export async function fillStore(options: VectorFillOptions): Promise<number> {
+  const random = seededRandom(options.seed + options.startIndex);
+  const now = Date.now();
+  const started = performance.now();
+  for (let done = 0; done < options.count; done += FILL_BATCH) {
+    const batch: PointInput[] = [];
+    const end = Math.min(options.count, done + FILL_BATCH);
+    for (let i = done; i < end; i++) {
+      const index = options.startIndex + i;
+      const payload = payloadFor(index, options, random, now);
+      batch.push({
+        id: pointIdFor(options.tenant, payload.contentHash),
+        vector: randomUnitVector(options.store.dimension, random),
+        payload,
+      });
+    }
+    await options.store.upsert(batch);
+  }
+  return performance.now() - started;
+}
