@@ -12,7 +12,7 @@ import { runEval } from './commands/eval-command.js';
 import { formatIndexSummary, runIndex } from './commands/index-command.js';
 import { parseStoreKind, runMigrate, type StoreKind } from './commands/migrate-command.js';
 import { runModelList, runModelPull } from './commands/model-command.js';
-import { runReindex } from './commands/reindex-command.js';
+import { reindexModels, runReindex } from './commands/reindex-command.js';
 import { runSlackBackfill } from './commands/slack-backfill-command.js';
 import { runSearch, runSimilar } from './commands/search-command.js';
 import { NO_BOT_CONFIGURED, anyBotConfigured, runServe } from './commands/serve-command.js';
@@ -132,7 +132,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .requiredOption('--model <id>', 'the model to re-embed with (findimage model list)')
     .action(async (options: { model: string }) => {
       const { config, logger: log } = settings();
-      await runReindex(config, options.model, terminal, log, untilInterrupted());
+      await runReindex(config, reindexModels(config, options.model), terminal, log, untilInterrupted());
     });
 
   program

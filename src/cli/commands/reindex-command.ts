@@ -23,15 +23,25 @@ export interface ReindexSummary {
   resumed: boolean;
 }
 
+export interface ReindexModels {
+  /** The model the current index was built with (FINDIMAGE_MODEL). */
+  source: ModelSpec;
+  /** The model to re-embed with (--model). */
+  target: ModelSpec;
+}
+
+/** The registry's specs for `findimage reindex --model <id>`. */
+export function reindexModels(config: Config, targetId: string): ReindexModels {
+  return { source: getModelSpec(config.model), target: getModelSpec(targetId) };
+}
+
 export async function runReindex(
   config: Config,
-  targetId: string,
+  { source, target }: ReindexModels,
   terminal: Terminal,
   logger: Logger,
   signal?: AbortSignal,
 ): Promise<ReindexSummary> {
-  const source = getModelSpec(config.model);
-  const target = getModelSpec(targetId);
   if (source.id === target.id) {
     throw new ConfigError(`The index already uses ${target.id}. Give another model with --model (see findimage model list).`);
   }
