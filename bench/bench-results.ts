@@ -55,7 +55,8 @@ export interface BenchResults {
     modelDir: string;
     developmentOnly: boolean;
     workers: number;
-    maxBatch: number;
+    searchWorkers: number;
+    maxBatch: string;
     batchWaitMs: number;
     device: string;
     promptTemplates: string[];
@@ -101,7 +102,7 @@ export function formatResults(r: BenchResults): string {
   lines.push(`Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, load ${m.loadAverageAtStart} at start`);
   lines.push(
     `Model: ${r.setup.model} from ${r.setup.modelDir}${r.setup.developmentOnly ? ' (random weights)' : ''}; ` +
-      `${r.setup.workers} worker(s), max batch ${r.setup.maxBatch}, batch wait ${r.setup.batchWaitMs} ms, device ${r.setup.device}, ` +
+      `${r.setup.workers} worker(s) + ${r.setup.searchWorkers} search worker(s), max batch ${r.setup.maxBatch}, batch wait ${r.setup.batchWaitMs} ms, device ${r.setup.device}, ` +
       `${r.setup.promptTemplates.length} prompt template(s)`,
   );
   lines.push('');

@@ -22,8 +22,10 @@ export interface Config {
   device: Device;
   /** Embedding worker threads. */
   workers: number;
-  /** Largest batch one inference call takes. */
-  maxBatch: number;
+  /** Extra text-only workers reserved for searches (0 to save their memory). */
+  searchWorkers: number;
+  /** Largest batch one inference call takes; unset means by device (2 on CPU, 32 on CUDA). */
+  maxBatch?: number;
   /** How long a partial batch waits for more work, in ms. */
   batchWaitMs: number;
   /** Query prompt templates; "{}" is replaced by the query, and the embeddings averaged. */
@@ -75,7 +77,13 @@ const envSchema = z.object({
     .regex(/^(auto|cpu|cuda(:\d+)?)$/, 'FINDIMAGE_DEVICE must be auto, cpu, cuda or cuda:N')
     .default('auto'),
   FINDIMAGE_WORKERS: positiveInt('FINDIMAGE_WORKERS').max(16).default(1),
-  FINDIMAGE_MAX_BATCH: positiveInt('FINDIMAGE_MAX_BATCH').max(256).default(8),
+  FINDIMAGE_SEARCH_WORKERS: z.coerce
+    .number({ error: 'FINDIMAGE_SEARCH_WORKERS must be a whole number' })
+    .int('FINDIMAGE_SEARCH_WORKERS must be a whole number')
+    .min(0)
+    .max(4)
+    .default(1),
+  FINDIMAGE_MAX_BATCH: positiveInt('FINDIMAGE_MAX_BATCH').max(256).optional(),
   FINDIMAGE_BATCH_WAIT_MS: z.coerce.number().min(0).max(1000).default(4),
   FINDIMAGE_PROMPT_TEMPLATES: z.string().default('a photo of {}'),
   FINDIMAGE_MIN_RELATIVE_SCORE: z.coerce
@@ -140,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: resolve(e.FINDIMAGE_DATA ?? paths.data),
     device: parseDevice(e.FINDIMAGE_DEVICE),
     workers: e.FINDIMAGE_WORKERS,
+    searchWorkers: e.FINDIMAGE_SEARCH_WORKERS,
     maxBatch: e.FINDIMAGE_MAX_BATCH,
     batchWaitMs: e.FINDIMAGE_BATCH_WAIT_MS,
     promptTemplates: parseTemplates(e.FINDIMAGE_PROMPT_TEMPLATES),

@@ -100,6 +100,7 @@ export async function openEmbedding(options: {
     dimension: model.dimension,
     device: config.device,
     workers: config.workers,
+    searchWorkers: config.searchWorkers,
     maxBatch: config.maxBatch,
     batchWaitMs: config.batchWaitMs,
     logger: logger.child({ component: 'embedding-pool' }),

@@ -70,4 +70,29 @@ describe('BatchCollector', () => {
     expect(names(collector.next(10))).toEqual(['suspect']);
     expect(names(collector.next(10))).toEqual(['b', 'c']);
   });
+
+  test('a search worker takes the oldest interactive text task, passing over image searches and bulk work', () => {
+    const { collector, add, names } = setup(4, 0);
+    add('bulk', 'index me', 'text', 1);
+    add('interactive', 'similar image', 'vision', 2);
+    add('interactive', 'query', 'text', 3);
+    const next = collector.next(10, { lanes: ['interactive'], towers: ['text'] });
+    expect(next).toMatchObject({ kind: 'run', lane: 'interactive', tower: 'text' });
+    expect(names(next)).toEqual(['query']);
+    expect(collector.next(10, { lanes: ['interactive'], towers: ['text'] })).toEqual({ kind: 'empty' });
+  });
+
+  test('a worker held to interactive work leaves bulk work queued', () => {
+    const { collector, add } = setup(4, 0);
+    add('bulk', 'index me', 'vision', 1);
+    expect(collector.next(10, { lanes: ['interactive'], towers: ['text', 'vision'] })).toEqual({ kind: 'empty' });
+    expect(collector.next(10)).toMatchObject({ kind: 'run', lane: 'bulk' });
+  });
+
+  test('the batch size can change once the provider is known', () => {
+    const { collector, add, names } = setup(8, 0);
+    for (const n of ['a', 'b', 'c']) add('bulk', n, 'vision', 1);
+    collector.maxBatch = 2;
+    expect(names(collector.next(10))).toEqual(['a', 'b']);
+  });
 });

@@ -23,6 +23,15 @@ export type NextBatch<T> =
   | { kind: 'wait'; ms: number }
   | { kind: 'empty' };
 
+/** What an idle worker may take; a search worker takes only interactive text work. */
+export interface WorkerAbility {
+  lanes: readonly Lane[];
+  towers: readonly Tower[];
+}
+
+/** A general worker: every lane, both towers. */
+export const ANY_WORK: WorkerAbility = { lanes: LANES_BY_PRIORITY, towers: ['text', 'vision'] };
+
 export interface BatchCollectorOptions {
   /** Most rows in one batch. */
   maxBatch: number;
@@ -32,7 +41,7 @@ export interface BatchCollectorOptions {
 
 export class BatchCollector<T extends BatchableTask> {
   readonly #queues: Record<Lane, TaskQueue<T>>;
-  readonly #maxBatch: number;
+  #maxBatch: number;
   readonly #batchWaitMs: number;
 
   constructor(queues: Record<Lane, TaskQueue<T>>, options: BatchCollectorOptions) {
@@ -41,16 +50,26 @@ export class BatchCollector<T extends BatchableTask> {
     this.#batchWaitMs = options.batchWaitMs;
   }
 
+  /** Most rows per batch from now on (the pool sets it once it knows the provider). */
+  set maxBatch(value: number) {
+    this.#maxBatch = value;
+  }
+
+  get maxBatch(): number {
+    return this.#maxBatch;
+  }
+
   /**
    * The next batch: the highest lane with work, the tower of its oldest task, up to maxBatch of
    * that tower's tasks in arrival order. A partial batch runs once its oldest task has waited
    * batchWaitMs. While the interactive lane holds a partial batch, bulk work does not start: an
    * idle worker taken by a bulk batch now would make the search wait a whole batch later.
    */
-  next(now: number): NextBatch<T> {
+  next(now: number, ability: WorkerAbility = ANY_WORK): NextBatch<T> {
     for (const lane of LANES_BY_PRIORITY) {
+      if (!ability.lanes.includes(lane)) continue;
       const queue = this.#queues[lane];
-      const head = queue.peek();
+      const head = queue.find((t) => ability.towers.includes(t.tower));
       if (head === undefined) continue;
       if (head.isolate) return { kind: 'run', lane, tower: head.tower, tasks: queue.take((t) => t === head, 1) };
       const tower = head.tower;

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { FindimageError } from '../core/errors.js';
 import { createSilentLogger, type Logger } from '../logger.js';
-import { createEmbeddingPool, type EmbeddingPool, type EmbeddingPoolOptions } from './embedding-pool.js';
+import { DEFAULT_MAX_BATCH, createEmbeddingPool, type EmbeddingPool, type EmbeddingPoolOptions } from './embedding-pool.js';
 import { CRASH_EXIT_CODE, CRASH_MARKER, FAIL_STARTUP_ENV } from './testing/crash-marker.js';
 
 const MODEL_DIR = fileURLToPath(new URL('../../models/tiny-test/onnx/', import.meta.url));
@@ -198,6 +198,25 @@ describe('batching and priority', () => {
     // The first bulk batch of 4 was already running when the query arrived; nothing else was.
     expect(finished.indexOf('query')).toBe(4);
     expect(finished.slice(0, 4)).toEqual(['image 0', 'image 1', 'image 2', 'image 3']);
+  });
+});
+
+describe('search workers', () => {
+  test('a reserved search worker loads only the text tower and is never sent images', async () => {
+    const pool = await open({ workers: 1, searchWorkers: 1, maxBatch: 2, batchWaitMs: 1 });
+    const image = pixels(2);
+    const bulk = Array.from({ length: 30 }, () => pool.embedPixels(image));
+    const queries = Array.from({ length: 6 }, (_, i) => pool.embedTokens(tokens(i)));
+    const similar = pool.embedPixels(image, { lane: 'interactive' });
+    const vectors = await Promise.all([...bulk, ...queries, similar]);
+    expect(vectors.every((v) => v.length === 512 && Math.abs(norm(v) - 1) < 1e-5)).toBe(true);
+    expect(pool.stats()).toMatchObject({ workers: 2, embedded: 37, crashes: 0 });
+  });
+
+  test('without a configured batch size the CPU default applies', async () => {
+    const pool = await open({ maxBatch: undefined, batchWaitMs: 50 });
+    await Promise.all([0, 1, 2, 3].map((i) => pool.embedTokens(tokens(i))));
+    expect(pool.stats().batchSizes).toEqual({ [DEFAULT_MAX_BATCH.cpu]: 4 / DEFAULT_MAX_BATCH.cpu });
   });
 });
 

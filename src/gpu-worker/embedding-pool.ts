@@ -8,7 +8,8 @@ import type { Device } from '../config.js';
 import type { EmbeddingRuntime, EmbedOptions, Lane } from '../core/embedding/embedder.js';
 import { ConfigError, EmbeddingError, FindimageError, ModelError } from '../core/errors.js';
 import { CapacityWaiters } from './capacity-waiters.js';
-import { BatchCollector, LANES_BY_PRIORITY } from './batch-collector.js';
+import { ANY_WORK, BatchCollector, LANES_BY_PRIORITY, type WorkerAbility } from './batch-collector.js';
+
 import { describeDevice, providerChoiceReason, threadsPerWorker } from './execution-providers.js';
 import type {
   BatchDoneMessage,
@@ -31,6 +32,11 @@ import { TaskQueue } from './task-queue.js';
 import { defaultWorkerUrl } from './worker-entry.js';
 import { WorkerSlot } from './worker-slot.js';
 
+/** General workers run anything; search workers only the text tower's interactive work. */
+type SlotRole = 'general' | 'search';
+const SEARCH_WORK: WorkerAbility = { lanes: ['interactive'], towers: ['text'] };
+const INTERACTIVE_ONLY: WorkerAbility = { lanes: ['interactive'], towers: ['text', 'vision'] };
+
 /**
  * Tasks waiting per lane when the caller sets no maxQueue. A queued image holds its 602 KB
  * tensor (3 x 224 x 224 float32), so 256 of them bound the bulk lane near 150 MB, while at the
@@ -44,6 +50,15 @@ export const DEFAULT_MAX_QUEUE = 256;
  * says the input kills the worker, and retrying again would only kill more workers.
  */
 export const MAX_ATTEMPTS = 2;
+
+/**
+ * Batch size when none is configured. On a CPU, batching barely raises throughput (ViT-B/32:
+ * 40 ms for one image, 28 ms per image in a batch of 8) while a long batch delays any search
+ * that must share the cores: batch 2 kept p99 search latency under indexing at 2.5x idle
+ * against 3.5x for batch 8, at the same end-to-end indexing rate (docs/benchmarks.md). A GPU
+ * gains up to 15x from batching (FACTS.md: 343 images/s at batch 1, 5,291 at 32).
+ */
+export const DEFAULT_MAX_BATCH: Record<ProviderName, number> = { cpu: 2, cuda: 32 };
 
 export interface EmbeddingPoolOptions {
   /** The text tower's .onnx file. */
@@ -60,8 +75,14 @@ export interface EmbeddingPoolOptions {
   device: Device;
   /** Worker threads, each with its own pair of sessions. */
   workers: number;
-  /** Most inputs in one inference call. */
-  maxBatch: number;
+  /**
+   * Extra workers reserved for searches: they load only the text tower and take only
+   * interactive text work, so a query runs while the general workers are busy with a bulk
+   * batch instead of waiting for it (measured in docs/benchmarks.md). Default 0.
+   */
+  searchWorkers?: number;
+  /** Most inputs in one inference call; default by provider (DEFAULT_MAX_BATCH). */
+  maxBatch?: number;
   /** How long a partial batch waits for more inputs, in ms. */
   batchWaitMs: number;
   /** Tasks waiting per lane before submissions are refused with queue_full; default DEFAULT_MAX_QUEUE. */
@@ -117,6 +138,8 @@ export class EmbeddingPool implements EmbeddingRuntime {
   readonly #waiters = new CapacityWaiters();
   readonly #batches = new Map<number, Batch>();
   #slots: WorkerSlot[] = [];
+  /** Workers reserved for searches; every other slot is general. */
+  readonly #searchSlots = new Set<WorkerSlot>();
   #nextSlotId = 0;
   #nextBatchId = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -134,7 +157,8 @@ export class EmbeddingPool implements EmbeddingRuntime {
   constructor(options: EmbeddingPoolOptions) {
     for (const [name, value, min] of [
       ['workers', options.workers, 1],
-      ['maxBatch', options.maxBatch, 1],
+      ['searchWorkers', options.searchWorkers ?? 0, 0],
+      ['maxBatch', options.maxBatch ?? 1, 1],
       ['maxQueue', options.maxQueue ?? DEFAULT_MAX_QUEUE, 1],
       ['dimension', options.dimension, 1],
     ] as const) {
@@ -160,7 +184,7 @@ export class EmbeddingPool implements EmbeddingRuntime {
     const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
     this.#queues = { interactive: new TaskQueue(maxQueue), bulk: new TaskQueue(maxQueue) };
     this.#collector = new BatchCollector(this.#queues, {
-      maxBatch: options.maxBatch,
+      maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH.cpu,
       batchWaitMs: options.batchWaitMs,
     });
   }
@@ -169,7 +193,11 @@ export class EmbeddingPool implements EmbeddingRuntime {
   async start(): Promise<void> {
     await checkReadable(this.#setup.textModelPath, 'text');
     await checkReadable(this.#setup.visionModelPath, 'vision');
-    const slots = Array.from({ length: this.#options.workers }, () => this.#newSlot());
+    // General workers first: an idle general worker takes a search before a reserved one does.
+    const slots = [
+      ...Array.from({ length: this.#options.workers }, () => this.#newSlot('general')),
+      ...Array.from({ length: this.#options.searchWorkers ?? 0 }, () => this.#newSlot('search')),
+    ];
     this.#slots = slots;
     const results = await Promise.allSettled(slots.map((slot) => slot.ready));
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -183,6 +211,7 @@ export class EmbeddingPool implements EmbeddingRuntime {
         : new EmbeddingError('worker_crashed', `An embedding worker could not start: ${String(failure.reason)}`);
     }
     const ready = results.map((r) => (r as PromiseFulfilledResult<ReadyMessage>).value);
+    this.#collector.maxBatch = this.#options.maxBatch ?? DEFAULT_MAX_BATCH[ready[0]?.provider ?? 'cpu'];
     this.#logStartup(ready);
   }
 
@@ -314,7 +343,7 @@ export class EmbeddingPool implements EmbeddingRuntime {
     this.#timer = undefined;
     for (const slot of this.#slots) {
       if (slot.state !== 'idle') continue;
-      const next = this.#collector.next(performance.now());
+      const next = this.#collector.next(performance.now(), this.#abilityOf(slot));
       if (next.kind === 'empty') break;
       if (next.kind === 'wait') {
         this.#timer = setTimeout(() => this.#dispatch(), next.ms);
@@ -323,6 +352,17 @@ export class EmbeddingPool implements EmbeddingRuntime {
       this.#send(slot, next.lane, next.tower, next.tasks);
     }
     this.#notifyCapacity();
+  }
+
+  /**
+   * What an idle worker may take now. While a search runs, general workers start no new bulk
+   * batch: on a CPU the two would share the same cores, and the search would pay for it.
+   * Bulk work resumes as soon as the search answers.
+   */
+  #abilityOf(slot: WorkerSlot): WorkerAbility {
+    if (this.#searchSlots.has(slot)) return SEARCH_WORK;
+    for (const batch of this.#batches.values()) if (batch.lane === 'interactive') return INTERACTIVE_ONLY;
+    return ANY_WORK;
   }
 
   #send(slot: WorkerSlot, lane: Lane, tower: Tower, tasks: EmbeddingTask[]): void {
@@ -364,6 +404,7 @@ export class EmbeddingPool implements EmbeddingRuntime {
     if (this.#closed) return;
     this.#crashes++;
     this.#slots = this.#slots.filter((s) => s !== slot);
+    const role: SlotRole = this.#searchSlots.delete(slot) ? 'search' : 'general';
     const batch = [...this.#batches.values()].find((b) => b.slot === slot);
     const retry: EmbeddingTask[] = [];
     if (batch !== undefined) {
@@ -392,21 +433,24 @@ export class EmbeddingPool implements EmbeddingRuntime {
       { worker: slot.id, reason: description, batch: batch?.tasks.length ?? 0, retried: retry.length },
       'embedding worker crashed; starting a replacement',
     );
-    this.#startReplacement();
+    this.#startReplacement(role);
   }
 
   /** A replacement that fails to start is not retried: that would respawn it in a loop. */
-  #startReplacement(): void {
-    const slot = this.#newSlot();
-    this.#slots.push(slot);
+  #startReplacement(role: SlotRole): void {
+    const slot = this.#newSlot(role);
+    // General workers stay ahead of search workers in dispatch order.
+    if (role === 'general') this.#slots.unshift(slot);
+    else this.#slots.push(slot);
     slot.ready.then(
       () => this.#dispatch(),
       (error: unknown) => {
         this.#slots = this.#slots.filter((s) => s !== slot);
+        this.#searchSlots.delete(slot);
         if (this.#closed) return;
         const reason = error instanceof Error ? error.message : String(error);
         this.#logger.error({ worker: slot.id, reason }, 'replacement embedding worker could not start');
-        if (this.#slots.length > 0) return;
+        if (this.#slots.some((s) => !this.#searchSlots.has(s))) return;
         this.#broken = new EmbeddingError(
           'worker_crashed',
           `No embedding worker is running: a crashed worker's replacement could not start (${reason}). Restart findimage.`,
@@ -420,11 +464,14 @@ export class EmbeddingPool implements EmbeddingRuntime {
     );
   }
 
-  #newSlot(): WorkerSlot {
-    return new WorkerSlot(this.#nextSlotId++, this.#workerUrl, this.#setup, {
+  #newSlot(role: SlotRole): WorkerSlot {
+    const setup = role === 'search' ? { ...this.#setup, textOnly: true } : this.#setup;
+    const slot = new WorkerSlot(this.#nextSlotId++, this.#workerUrl, setup, {
       onAnswer: (_slot, answer) => this.#onAnswer(answer),
-      onCrash: (slot, description) => this.#onCrash(slot, description),
+      onCrash: (crashed, description) => this.#onCrash(crashed, description),
     });
+    if (role === 'search') this.#searchSlots.add(slot);
+    return slot;
   }
 
   #notifyCapacity(): void {
@@ -442,8 +489,10 @@ export class EmbeddingPool implements EmbeddingRuntime {
         provider: first.provider,
         device,
         reason,
-        workers: ready.length,
+        workers: this.#options.workers,
+        searchWorkers: this.#options.searchWorkers ?? 0,
         intraOpNumThreads: this.#setup.intraOpNumThreads,
+        maxBatch: this.#collector.maxBatch,
       },
       `embedding on ${first.provider === 'cuda' ? 'CUDA' : 'the CPU'}: ${reason}`,
     );

@@ -21,6 +21,11 @@ interface Answer {
 
 async function runBatch(towers: LoadedTowers, request: ToWorkerMessage): Promise<Answer> {
   const runner = request.tower === 'text' ? towers.text : towers.vision;
+  if (runner === undefined) {
+    // The pool never sends image work to a text-only worker; answering keeps a bug visible.
+    const message = 'This worker loaded only the text tower.';
+    return { message: { type: 'failed', batchId: request.batchId, message }, transfer: [] };
+  }
   try {
     const vectors = await runner.run(request.data, request.rows);
     const data = vectors.buffer as ArrayBuffer;

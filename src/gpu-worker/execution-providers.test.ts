@@ -22,7 +22,7 @@ describe('providerPlans', () => {
 });
 
 describe('session options', () => {
-  test('optimise the whole graph and give each session its share of the cores', () => {
+  test('optimise the whole graph, give each session its share of the cores, and let idle threads sleep', () => {
     const [plan] = providerPlans({ kind: 'cpu' });
     expect(sessionOptions(plan!, 3)).toEqual({
       executionProviders: ['cpu'],
@@ -30,6 +30,7 @@ describe('session options', () => {
       executionMode: 'sequential',
       intraOpNumThreads: 3,
       interOpNumThreads: 1,
+      extra: { 'session.intra_op.allow_spinning': '0', 'session.inter_op.allow_spinning': '0' },
     });
   });
 

@@ -45,6 +45,11 @@ export interface WorkerSetup {
   device: Device;
   /** CPU threads one ONNX Runtime session may use for one operator. */
   intraOpNumThreads: number;
+  /**
+   * Load only the text tower: a worker reserved for searches never runs the vision tower, and
+   * skipping it saves its memory (about 350 MB for ViT-B/32).
+   */
+  textOnly?: boolean;
 }
 
 /** Pool to worker: run one batch. `data` is transferred, so the sender's copy is detached. */

@@ -24,6 +24,11 @@ export class TaskQueue<T> {
     return this.#items[0];
   }
 
+  /** The oldest matching task, left in place. */
+  find(match: (item: T) => boolean): T | undefined {
+    return this.#items.find(match);
+  }
+
   /** Appends a task; false (and nothing stored) when the queue is at capacity. */
   push(item: T): boolean {
     if (!this.hasRoom) return false;

@@ -15,8 +15,8 @@ import { GraphMismatch, TowerRunner, type TowerSpec } from './tower-runner.js';
 export interface LoadedTowers {
   /** Runs the text tower. */
   text: TowerRunner;
-  /** Runs the vision tower. */
-  vision: TowerRunner;
+  /** Runs the vision tower; absent in a text-only (search) worker. */
+  vision?: TowerRunner;
   /** The provider both sessions use. */
   provider: ProviderName;
   /** Why an earlier plan was skipped; absent when the first plan worked. */
@@ -38,10 +38,12 @@ export async function loadTowers(setup: WorkerSetup): Promise<LoadedTowers> {
       }
       throw await explainFirstFailure(setup, plan, error);
     }
-    const vision = await createOrExplain(setup.visionModelPath, 'vision', plan, setup);
+    const vision = setup.textOnly === true ? undefined : await createOrExplain(setup.visionModelPath, 'vision', plan, setup);
     return {
       text: await runnerOrExplain(text, { tower: 'text', ...setup.text }, setup, setup.textModelPath),
-      vision: await runnerOrExplain(vision, { tower: 'vision', ...setup.vision }, setup, setup.visionModelPath),
+      ...(vision === undefined
+        ? {}
+        : { vision: await runnerOrExplain(vision, { tower: 'vision', ...setup.vision }, setup, setup.visionModelPath) }),
       provider: plan.provider,
       ...(fallbackReason === undefined ? {} : { fallbackReason }),
     };
