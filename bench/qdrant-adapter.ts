@@ -71,10 +71,28 @@ async function time(run: () => Promise<void>): Promise<number> {
 }
 
 let collections = 0;
-async function store(fake: FakeQdrantServer, batch: number): Promise<QdrantStore> {
+/** Where the bench writes: a real server when QDRANT_URL is set, else the fake in this process. */
+interface Target {
+  url: string;
+  apiKey?: string;
+  stop(): Promise<void>;
+}
+
+async function target(): Promise<Target> {
+  const url = process.env.QDRANT_URL;
+  if (url !== undefined && url !== '') {
+    // A real server keeps the bench's collections (named bench1_..., bench2_...): delete them after.
+    return { url, apiKey: process.env.QDRANT_API_KEY, stop: async () => {} };
+  }
+  const fake = await FakeQdrantServer.start({ recordRequests: false });
+  return { url: fake.url, stop: () => fake.stop() };
+}
+
+async function store(fake: Target, batch: number): Promise<QdrantStore> {
   collections += 1;
   return openQdrantStore({
     url: fake.url,
+    ...(fake.apiKey === undefined ? {} : { apiKey: fake.apiKey }),
     modelId: 'clip-vit-b32',
     dimension: DIMENSION,
     onDisk: false,
@@ -86,11 +104,11 @@ async function store(fake: FakeQdrantServer, batch: number): Promise<QdrantStore
 }
 
 async function main(): Promise<void> {
-  const fake = await FakeQdrantServer.start({ recordRequests: false });
-  const client = new QdrantClient({ url: fake.url, checkCompatibility: false });
+  const fake = await target();
+  const client = new QdrantClient({ url: fake.url, checkCompatibility: false, ...(fake.apiKey === undefined ? {} : { apiKey: fake.apiKey }) });
   const points = makePoints(POINTS);
   const bodyBytes = Buffer.byteLength(JSON.stringify(toQdrantPoint(points[0] as PointInput)));
-  console.log(`Qdrant adapter bench: ${POINTS} points of ${DIMENSION} floats (${(bodyBytes / 1024).toFixed(1)} KB of JSON each), Node ${process.version}`);
+  console.log(`Qdrant adapter bench against ${process.env.QDRANT_URL ? fake.url : 'the fake server'}: ${POINTS} points of ${DIMENSION} floats (${(bodyBytes / 1024).toFixed(1)} KB of JSON each), Node ${process.version}`);
   console.log('');
   console.log('| batch | adapter points/s | bare client points/s | adapter overhead |');
   console.log('| ---: | ---: | ---: | ---: |');
