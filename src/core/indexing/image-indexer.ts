@@ -5,22 +5,16 @@ import type { Embedder, EmbedOptions, PreparedImage } from '../embedding/embedde
 import type { ImagePayload, VectorStore } from '../store/vector-store.js';
 import { contentHashOf, pointIdFor } from './point-id.js';
 
-/** An image and what is known of where it came from. */
-export interface ImageToIndex {
-  bytes: Uint8Array;
-  filename: string;
-  tenant: string;
-  source: string;
-  /** When it was shared (or the file's modification time); defaults to now. */
-  createdAt?: Date;
-  channel?: string;
-  channelIsPublic?: boolean;
-  uploader?: string;
-  messageId?: string;
-  fileId?: string;
-  path?: string;
-  permalink?: string;
-}
+/** Where an image came from, when known: copied into its payload as given. */
+const PROVENANCE_KEYS = ['channel', 'channelIsPublic', 'uploader', 'messageId', 'fileId', 'path', 'permalink'] as const;
+
+/** An image and what is known of where it came from (the payload's fields, as input). */
+export type ImageToIndex = Pick<ImagePayload, 'tenant' | 'source' | 'filename'> &
+  Partial<Pick<ImagePayload, (typeof PROVENANCE_KEYS)[number]>> & {
+    bytes: Uint8Array;
+    /** When it was shared (or the file's modification time); defaults to now. */
+    createdAt?: Date;
+  };
 
 export interface IndexResult {
   /** "duplicate": the tenant already had these exact bytes; nothing was embedded. */
@@ -80,17 +74,8 @@ export class ImageIndexer {
       height: prepared.height,
     };
     // Only fields that are known are stored, so payloads stay small and filters stay exact.
-    const optional = {
-      channel: image.channel,
-      channelIsPublic: image.channelIsPublic,
-      uploader: image.uploader,
-      messageId: image.messageId,
-      fileId: image.fileId,
-      path: image.path,
-      permalink: image.permalink,
-    };
-    for (const [key, value] of Object.entries(optional)) {
-      if (value !== undefined) Object.assign(payload, { [key]: value });
+    for (const key of PROVENANCE_KEYS) {
+      if (image[key] !== undefined) Object.assign(payload, { [key]: image[key] });
     }
     return payload;
   }
