@@ -4,21 +4,17 @@ import { access, constants } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { Device } from '../config.js';
 import type { EmbeddingRuntime, EmbedOptions, Lane } from '../core/embedding/embedder.js';
 import { ConfigError, EmbeddingError, FindimageError, ModelError } from '../core/errors.js';
 import { CapacityWaiters } from './capacity-waiters.js';
 import { ANY_WORK, BatchCollector, LANES_BY_PRIORITY, type WorkerAbility } from './batch-collector.js';
-
 import { describeDevice, providerChoiceReason, threadsPerWorker } from './execution-providers.js';
 import type {
   BatchDoneMessage,
   BatchFailedMessage,
   ProviderName,
   ReadyMessage,
-  TextTowerSpec,
   Tower,
-  VisionTowerSpec,
   WorkerSetup,
 } from './messages.js';
 import {
@@ -31,87 +27,20 @@ import {
 import { TaskQueue } from './task-queue.js';
 import { defaultWorkerUrl } from './worker-entry.js';
 import { WorkerSlot } from './worker-slot.js';
+import {
+  DEFAULT_MAX_BATCH,
+  DEFAULT_MAX_QUEUE,
+  MAX_ATTEMPTS,
+  type EmbeddingPoolOptions,
+  type EmbeddingPoolStats,
+} from './embedding-pool-options.js';
+
+export { DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE, MAX_ATTEMPTS, type EmbeddingPoolOptions, type EmbeddingPoolStats };
 
 /** General workers run anything; search workers only the text tower's interactive work. */
 type SlotRole = 'general' | 'search';
 const SEARCH_WORK: WorkerAbility = { lanes: ['interactive'], towers: ['text'] };
 const INTERACTIVE_ONLY: WorkerAbility = { lanes: ['interactive'], towers: ['text', 'vision'] };
-
-/**
- * Tasks waiting per lane when the caller sets no maxQueue. A queued image holds its 602 KB
- * tensor (3 x 224 x 224 float32), so 256 of them bound the bulk lane near 150 MB, while at the
- * 8-image batches measured on 2 CPU cores (618 ms each) that is still 20 s of work buffered.
- */
-export const DEFAULT_MAX_QUEUE = 256;
-
-/**
- * Times one task may be sent to a worker. One retry, because a crash can be the machine's (the
- * OOM killer, a GPU reset) and the replacement may well succeed; a second crash on the same input
- * says the input kills the worker, and retrying again would only kill more workers.
- */
-export const MAX_ATTEMPTS = 2;
-
-/**
- * Batch size when none is configured. On a CPU, batching barely raises throughput (ViT-B/32:
- * 40 ms for one image, 28 ms per image in a batch of 8) while a long batch delays any search
- * that must share the cores: batch 2 kept p99 search latency under indexing at 2.5x idle
- * against 3.5x for batch 8, at the same end-to-end indexing rate (docs/benchmarks.md). A GPU
- * gains up to 15x from batching (FACTS.md: 343 images/s at batch 1, 5,291 at 32).
- */
-export const DEFAULT_MAX_BATCH: Record<ProviderName, number> = { cpu: 2, cuda: 32 };
-
-export interface EmbeddingPoolOptions {
-  /** The text tower's .onnx file. */
-  textModelPath: string;
-  /** The vision tower's .onnx file. */
-  visionModelPath: string;
-  /** The text graph's input, output and context length. */
-  text: TextTowerSpec;
-  /** The vision graph's input, output and image size. */
-  vision: VisionTowerSpec;
-  /** Floats per output vector. */
-  dimension: number;
-  /** auto (CUDA when it loads, else CPU), cpu, or cuda with a device id (no fallback). */
-  device: Device;
-  /** Worker threads, each with its own pair of sessions. */
-  workers: number;
-  /**
-   * Extra workers reserved for searches: they load only the text tower and take only
-   * interactive text work, so a query runs while the general workers are busy with a bulk
-   * batch instead of waiting for it (measured in docs/benchmarks.md). Default 0.
-   */
-  searchWorkers?: number;
-  /** Most inputs in one inference call; default by provider (DEFAULT_MAX_BATCH). */
-  maxBatch?: number;
-  /** How long a partial batch waits for more inputs, in ms. */
-  batchWaitMs: number;
-  /** Tasks waiting per lane before submissions are refused with queue_full; default DEFAULT_MAX_QUEUE. */
-  maxQueue?: number;
-  /** Parent logger; the pool logs through a child. */
-  logger: Logger;
-  /** Worker entry to start instead of embedding-worker (tests only). */
-  workerUrl?: URL;
-}
-
-/** Counters for tests, benchmarks and the status command. */
-export interface EmbeddingPoolStats {
-  /** The execution provider the workers run on. */
-  provider: ProviderName;
-  /** Workers loaded and able to take work. */
-  workers: number;
-  /** Batches that ran to an answer. */
-  batches: number;
-  /** How many batches ran at each size: batchSizes[8] = 3 means three batches of eight. */
-  batchSizes: Record<number, number>;
-  /** Inputs embedded (rows answered by a worker). */
-  embedded: number;
-  /** Tasks waiting, per lane. */
-  queued: Record<Lane, number>;
-  /** Tasks inside a worker right now. */
-  inFlight: number;
-  /** Workers that died after starting. */
-  crashes: number;
-}
 
 interface Batch {
   id: number;
