@@ -11,6 +11,8 @@ import { ImageIndexer } from './core/indexing/image-indexer.js';
 import { UploadQueue } from './core/indexing/upload-queue.js';
 import type { DownloadProgressListener } from './core/models/download-progress.js';
 import type { LabelStore } from './core/labels/label-store.js';
+import { openQdrantLabelStore } from './core/labels/qdrant-label-store.js';
+import { ReconnectingLabelStore } from './core/labels/reconnecting-label-store.js';
 import { openSqliteLabelStore } from './core/labels/sqlite-label-store.js';
 import { locateModelFiles } from './core/models/model-locator.js';
 import { getModelSpec } from './core/models/model-registry.js';
@@ -145,11 +147,7 @@ export async function openFindimage({
       logger: logger.child({ component: 'upload-queue' }),
     });
     opened.push(() => uploads.stop());
-    const labels = await openSqliteLabelStore({
-      // Labels name images by tenant and content, not by model, so one file serves every model.
-      path: join(config.dataDir, 'labels.sqlite'),
-      logger: logger.child({ component: 'labels' }),
-    });
+    const labels = await openLabelStore(config, logger, storeConnection);
     opened.push(() => labels.close());
     const search = new SearchService({
       embedder,
@@ -163,6 +161,24 @@ export async function openFindimage({
     await closeAll();
     throw error;
   }
+}
+
+/**
+ * The configured label store: in Qdrant when QDRANT_URL is set (so every host sharing the
+ * server shares the labels), else a SQLite file under FINDIMAGE_DATA. Labels name images by
+ * tenant and content, not by model, so one store serves every model.
+ */
+export async function openLabelStore(
+  config: Config,
+  logger: Logger,
+  connection: 'wait' | 'background' = 'wait',
+): Promise<LabelStore> {
+  const qdrant = config.qdrant;
+  const log = logger.child({ component: 'labels' });
+  if (qdrant === undefined) return openSqliteLabelStore({ path: join(config.dataDir, 'labels.sqlite'), logger: log });
+  const open = () => openQdrantLabelStore({ url: qdrant.url, logger: log, ...(qdrant.apiKey === undefined ? {} : { apiKey: qdrant.apiKey }) });
+  if (connection === 'wait') return open();
+  return new ReconnectingLabelStore({ open, description: `Qdrant at ${qdrant.url}`, logger: log });
 }
 
 /** The configured store for a model: Qdrant when QDRANT_URL is set, else the embedded one. */

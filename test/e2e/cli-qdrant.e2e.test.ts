@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSqliteLabelStore } from '../../src/core/labels/sqlite-label-store.js';
+import { createSilentLogger } from '../../src/logger.js';
 import { FakeQdrantServer } from '../fakes/qdrant/fake-qdrant-server.js';
 import { cliEnv, runCli } from './cli-process.js';
 
@@ -21,6 +23,14 @@ describe('findimage CLI with Qdrant', () => {
       await sharp({ create: { width: 40, height: 40, channels: 3, background: { r, g, b } } }).png().toFile(join(photos, `${name}.png`));
     }
     expect((await runCli(['index', photos], cliEnv(home))).code).toBe(0);
+    // One judged query in the embedded label store, as the Slack bot would have left it.
+    const labels = await openSqliteLabelStore({ path: join(home, 'data', 'labels.sqlite'), logger: createSilentLogger() });
+    await labels.recordQuery({
+      queryId: 'q1', tenant: 'T1', kind: 'text', text: 'red', searchText: 'red', negativeTerms: [],
+      scope: { tenant: 'T1' }, filters: {}, user: 'U1', conversation: 'C1', createdAt: new Date('2026-11-01T00:00:00Z'),
+    });
+    await labels.addLabel({ tenant: 'T1', queryId: 'q1', queryText: 'red', imageId: 'i1', user: 'U1', value: 1 });
+    await labels.close();
   });
   afterAll(async () => {
     await qdrant.stop();
@@ -34,6 +44,7 @@ describe('findimage CLI with Qdrant', () => {
     const result = await runCli(['migrate', '--from', 'embedded', '--to', 'qdrant'], withQdrant());
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain('Copied 3 images from the embedded store to the qdrant store.');
+    expect(result.stdout).toContain('Copied 1 label(s), 1 logged query and 0 result message(s).');
     const stats = await runCli(['stats', '--json'], withQdrant());
     expect(JSON.parse(stats.stdout)).toMatchObject({ total: 3, bySource: { local: 3 } });
   });
@@ -48,6 +59,7 @@ describe('findimage CLI with Qdrant', () => {
     const fresh = { FINDIMAGE_DATA: join(home, 'fresh-data') };
     const result = await runCli(['migrate', '--from', 'qdrant', '--to', 'embedded'], withQdrant(fresh));
     expect(result.stdout).toContain('Copied 3 images from the qdrant store to the embedded store.');
+    expect(result.stdout).toContain('Copied 1 label(s), 1 logged query and 0 result message(s).');
     const stats = await runCli(['stats', '--json'], cliEnv(home, fresh));
     expect(JSON.parse(stats.stdout)).toMatchObject({ total: 3 });
   });

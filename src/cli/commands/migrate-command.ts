@@ -1,5 +1,6 @@
 // `findimage migrate --from embedded --to qdrant` (and back): copies vectors and payloads
-// between stores without re-embedding, resumable from a checkpoint, with progress.
+// between stores without re-embedding, resumable from a checkpoint, with progress; then the
+// labels and query log, so a team's judgements move with its images.
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
@@ -7,7 +8,8 @@ import { ConfigError } from '../../core/errors.js';
 import { getModelSpec } from '../../core/models/model-registry.js';
 import { migrateStore } from '../../core/store/store-migration.js';
 import type { VectorStore } from '../../core/store/vector-store.js';
-import { openStore } from '../../findimage.js';
+import { copyLabels, type LabelCopyResult } from '../../core/labels/label-migration.js';
+import { openLabelStore, openStore } from '../../findimage.js';
 import type { Terminal } from '../terminal.js';
 
 export type StoreKind = 'embedded' | 'qdrant';
@@ -49,10 +51,30 @@ export async function runMigrate(
       terminal.out(
         `Copied ${result.written} image${result.written === 1 ? '' : 's'} from the ${from} store to the ${to} store${result.resumed ? ' (resumed where the last run stopped)' : ''}.`,
       );
+      const copied = await copyLabelsBetween(config, from, to, logger);
+      terminal.out(
+        `Copied ${copied.labels} label(s), ${copied.queries} logged quer${copied.queries === 1 ? 'y' : 'ies'} and ${copied.resultMessages} result message(s).`,
+      );
       if (to === 'qdrant') terminal.out('findimage uses Qdrant whenever QDRANT_URL is set.');
       else terminal.out('Unset QDRANT_URL to use the embedded store.');
     } finally {
       progress.stop();
+      await target.close();
+    }
+  } finally {
+    await source.close();
+  }
+}
+
+/** Labels follow the vectors: the same kinds of store, the same settings. */
+async function copyLabelsBetween(config: Config, from: StoreKind, to: StoreKind, logger: Logger): Promise<LabelCopyResult> {
+  const open = (kind: StoreKind) => openLabelStore(kind === 'qdrant' ? config : { ...config, qdrant: undefined }, logger);
+  const source = await open(from);
+  try {
+    const target = await open(to);
+    try {
+      return await copyLabels(source, target);
+    } finally {
       await target.close();
     }
   } finally {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
 import { normalize } from '../embedding/vector-math.js';
+import { StoreError } from '../errors.js';
 import type { LabelStore, QueryRecord } from '../labels/label-store.js';
 import { openSqliteLabelStore } from '../labels/sqlite-label-store.js';
 import { SearchService } from '../search/search-service.js';
@@ -126,5 +127,19 @@ describe('evaluating and improving search with labels', () => {
     await labels.addLabel({ tenant: 'T2', queryId: 'q9', queryText: 'red truck', imageId: TRUCK, user: 'U9', value: 1 });
     const hits = await search.searchText({ text: 'red truck', scope: { tenant: 'T1' }, limit: 1 });
     expect(hits.hits.map((h) => h.id)).toEqual([CAR]);
+  });
+
+  it('still answers when the label store is unreachable, just without feedback', async () => {
+    await labels.recordQuery(query('q1', 'red truck'));
+    await label('q1', TRUCK, 1);
+    const unreachable = new SearchService({
+      embedder: new KnownVectorEmbedder(3, { 'red truck': [1, 0.5, 0] }),
+      store,
+      minRelativeScore: 0,
+      feedback: { examplesFor: () => Promise.reject(new StoreError('store_unavailable', 'The label store is not reachable yet.')) },
+      logger: createSilentLogger(),
+    });
+    const { hits } = await unreachable.searchText({ text: 'red truck', scope: { tenant: 'T1' }, limit: 3 });
+    expect(hits.map((h) => h.id)).toEqual([CAR, TRUCK, DOG]);
   });
 });

@@ -12,7 +12,12 @@ export function contentHashOf(bytes: Uint8Array): string {
  * out like an RFC 9562 version 8 (custom) UUID so that every store accepts it.
  */
 export function pointIdFor(tenant: string, contentHash: string): string {
-  const digest = createHash('sha256').update(`${tenant}\u0000${contentHash}`).digest();
+  return uuidFromText(`${tenant}\u0000${contentHash}`);
+}
+
+/** A UUID (version 8 layout) from the sha256 of `text`: the same text, the same id. */
+export function uuidFromText(text: string): string {
+  const digest = createHash('sha256').update(text).digest();
   digest[6] = ((digest[6] as number) & 0x0f) | 0x80;
   digest[8] = ((digest[8] as number) & 0x3f) | 0x80;
   const hex = digest.subarray(0, 16).toString('hex');

@@ -131,6 +131,19 @@ export interface LabelStore {
   /** Labels matching the filter, oldest first. */
   listLabels(filter: LabelFilter): Promise<Label[]>;
 
+  /**
+   * Every record of every tenant, for `findimage migrate` (which copies labels along with the
+   * vectors). Loads everything into memory: labels are small, and a migration runs rarely.
+   */
+  exportAll(): Promise<LabelStoreContents>;
+
   /** Releases the store's files. Further calls fail. */
   close(): Promise<void>;
+}
+
+/** All that a LabelStore holds. */
+export interface LabelStoreContents {
+  queries: QueryRecord[];
+  resultMessages: ResultMessage[];
+  labels: Label[];
 }

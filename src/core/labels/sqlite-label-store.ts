@@ -5,16 +5,16 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { FindimageError, StoreError } from '../errors.js';
-import type { SearchFilters, SearchScope } from '../search/search-service.js';
 import type {
   Label,
   LabelFilter,
   LabelKey,
   LabelStore,
+  LabelStoreContents,
   QueryRecord,
   ResultMessage,
-  SnapshotHit,
 } from './label-store.js';
+import { queryFromJson, queryToJson } from './query-record-json.js';
 
 export interface SqliteLabelStoreOptions {
   /** Path of the database file; its folder is created if missing. */
@@ -57,23 +57,6 @@ CREATE INDEX IF NOT EXISTS labels_by_image ON labels (tenant, image_id);
 
 /** File system errors that mean the folder cannot hold the store (EEXIST: a file is in the way). */
 const UNWRITABLE_FS_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST']);
-
-/** The query record as stored: dates as ISO strings inside one JSON column. */
-interface StoredQuery {
-  queryId: string;
-  tenant: string;
-  kind: 'text' | 'image';
-  text: string;
-  searchText: string;
-  negativeTerms: string[];
-  scope: SearchScope;
-  filters: { channels?: string[]; uploaders?: string[]; after?: string; before?: string };
-  sourceImageId?: string;
-  snapshot?: SnapshotHit[];
-  user: string;
-  conversation: string;
-  createdAt: string;
-}
 
 interface LabelRow {
   tenant: string;
@@ -124,16 +107,10 @@ export class SqliteLabelStore implements LabelStore {
   }
 
   async recordQuery(query: QueryRecord): Promise<void> {
-    const stored: StoredQuery = {
-      ...query,
-      negativeTerms: [...query.negativeTerms],
-      filters: filtersToJson(query.filters),
-      createdAt: query.createdAt.toISOString(),
-    };
     this.#run('saving a query', () =>
       this.#db
         .prepare('INSERT OR REPLACE INTO queries (tenant, query_id, record, created_at) VALUES (?, ?, ?, ?)')
-        .run(query.tenant, query.queryId, JSON.stringify(stored), query.createdAt.getTime()),
+        .run(query.tenant, query.queryId, queryToJson(query), query.createdAt.getTime()),
     );
   }
 
@@ -141,9 +118,7 @@ export class SqliteLabelStore implements LabelStore {
     const row = this.#run('reading a query', () =>
       this.#db.prepare('SELECT record FROM queries WHERE tenant = ? AND query_id = ?').get(tenant, queryId),
     ) as { record: string } | undefined;
-    if (row === undefined) return undefined;
-    const stored = JSON.parse(row.record) as StoredQuery;
-    return { ...stored, filters: filtersFromJson(stored.filters), createdAt: new Date(stored.createdAt) };
+    return row === undefined ? undefined : queryFromJson(row.record);
   }
 
   async recordResultMessage(message: ResultMessage): Promise<void> {
@@ -234,6 +209,16 @@ export class SqliteLabelStore implements LabelStore {
     return rows.map(labelFromRow);
   }
 
+  async exportAll(): Promise<LabelStoreContents> {
+    return this.#run('exporting labels', () => ({
+      queries: (this.#db.prepare('SELECT record FROM queries ORDER BY created_at, rowid').all() as Array<{ record: string }>).map(
+        (row) => queryFromJson(row.record),
+      ),
+      resultMessages: (this.#db.prepare('SELECT * FROM result_messages ORDER BY rowid').all() as ResultRow[]).map(resultFromRow),
+      labels: (this.#db.prepare('SELECT * FROM labels ORDER BY created_at, rowid').all() as LabelRow[]).map(labelFromRow),
+    }));
+  }
+
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }
@@ -266,24 +251,6 @@ export class SqliteLabelStore implements LabelStore {
       details: { path: this.path, code },
     });
   }
-}
-
-function filtersToJson(filters: SearchFilters): StoredQuery['filters'] {
-  const stored: StoredQuery['filters'] = {};
-  if (filters.channels !== undefined) stored.channels = [...filters.channels];
-  if (filters.uploaders !== undefined) stored.uploaders = [...filters.uploaders];
-  if (filters.after !== undefined) stored.after = filters.after.toISOString();
-  if (filters.before !== undefined) stored.before = filters.before.toISOString();
-  return stored;
-}
-
-function filtersFromJson(stored: StoredQuery['filters']): SearchFilters {
-  const filters: SearchFilters = {};
-  if (stored.channels !== undefined) filters.channels = stored.channels;
-  if (stored.uploaders !== undefined) filters.uploaders = stored.uploaders;
-  if (stored.after !== undefined) filters.after = new Date(stored.after);
-  if (stored.before !== undefined) filters.before = new Date(stored.before);
-  return filters;
 }
 
 function resultFromRow(row: ResultRow): ResultMessage {

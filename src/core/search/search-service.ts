@@ -138,7 +138,14 @@ export class SearchService {
   /** Moves the query towards images judged relevant for the same question, away from the rest. */
   async #withFeedback(query: Float32Array, request: TextSearchRequest, feedback: RelevanceFeedback): Promise<Float32Array> {
     const tenant = request.scope.tenant;
-    const examples = await feedback.examplesFor(tenant, request.text, request.feedbackExcludeQueryId);
+    let examples: FeedbackExamples;
+    try {
+      examples = await feedback.examplesFor(tenant, request.text, request.feedbackExcludeQueryId);
+    } catch (error) {
+      // Feedback only refines a search: without the label store the plain search still answers.
+      this.#logger.warn({ tenant, err: error }, 'relevance feedback unavailable; searching without it');
+      return query;
+    }
     if (examples.positive.length === 0 && examples.negative.length === 0) return query;
     const points = await this.#store.get([...examples.positive, ...examples.negative], { withVector: true });
     const vectors = new Map(

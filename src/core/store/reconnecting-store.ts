@@ -2,7 +2,7 @@
 // down, keeps connecting in the background, and answers "unavailable" (a transient error the
 // upload queue retries) until it is connected. Nothing a user uploads meanwhile is lost.
 import type { Logger } from 'pino';
-import { FindimageError, StoreError, asFindimageError, isTransient } from '../errors.js';
+import { Reconnector } from './reconnector.js';
 import type { PointFilter, PointInput, QueryOptions, ScoredPoint, ScrollPage, StoreStats, StoredPoint, VectorStore } from './vector-store.js';
 
 export interface ReconnectingStoreOptions {
@@ -17,102 +17,48 @@ export interface ReconnectingStoreOptions {
   maxRetryDelayMs?: number;
 }
 
-const DEFAULT_RETRY_DELAY_MS = 1_000;
-/** A restarted server is picked up within a minute. */
-const DEFAULT_MAX_RETRY_DELAY_MS = 60_000;
-
 export class ReconnectingStore implements VectorStore {
   readonly dimension: number;
-  readonly #options: ReconnectingStoreOptions;
-  #store: VectorStore | undefined;
-  /** Set when opening failed in a way retrying cannot fix (wrong key, wrong schema). */
-  #fatal: FindimageError | undefined;
-  #closed = false;
-  #timer: NodeJS.Timeout | undefined;
-  #connected: Promise<void>;
-  #markConnected: () => void = () => {};
+  readonly #connection: Reconnector<VectorStore>;
 
   constructor(options: ReconnectingStoreOptions) {
     this.dimension = options.dimension;
-    this.#options = options;
-    this.#connected = new Promise((resolve) => (this.#markConnected = resolve));
-    void this.#attempt(0);
+    this.#connection = new Reconnector({
+      ...options,
+      unavailableMessage: `The image index (${options.description}) is not reachable yet. findimage keeps trying; uploads are queued and indexed once it is back.`,
+    });
   }
 
   /** Resolves once connected (for tests and start-up logs); never rejects. */
   whenConnected(): Promise<void> {
-    return this.#connected;
+    return this.#connection.whenConnected();
   }
 
-  async #attempt(retry: number): Promise<void> {
-    if (this.#closed) return;
-    const { open, logger, description } = this.#options;
-    try {
-      const store = await open();
-      if (this.#closed) {
-        await store.close();
-        return;
-      }
-      this.#store = store;
-      logger.info({ store: description }, 'vector store connected');
-      this.#markConnected();
-    } catch (thrown) {
-      const error = asFindimageError(thrown);
-      if (!isTransient(error)) {
-        this.#fatal = error;
-        logger.error({ store: description, code: error.code, err: thrown }, 'vector store cannot be used; not retrying');
-        return;
-      }
-      const base = this.#options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
-      const delay = Math.min(base * 2 ** retry, this.#options.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS);
-      logger.warn({ store: description, code: error.code, retryInMs: delay }, 'vector store unreachable; retrying');
-      this.#timer = setTimeout(() => void this.#attempt(retry + 1), delay);
-      this.#timer.unref();
-    }
+  async upsert(points: readonly PointInput[]): Promise<void> {
+    return this.#connection.current().upsert(points);
   }
-
-  #ready(): VectorStore {
-    if (this.#store !== undefined) return this.#store;
-    if (this.#fatal !== undefined) throw this.#fatal;
-    if (this.#closed) throw new StoreError('store_failed', 'The vector store is closed.');
-    throw new StoreError(
-      'store_unavailable',
-      `The image index (${this.#options.description}) is not reachable yet. findimage keeps trying; uploads are queued and indexed once it is back.`,
-    );
+  async query(vector: Float32Array, options: QueryOptions): Promise<ScoredPoint[]> {
+    return this.#connection.current().query(vector, options);
   }
-
-  upsert(points: readonly PointInput[]): Promise<void> {
-    return this.#call((s) => s.upsert(points));
+  async get(ids: readonly string[], options?: { withVector?: boolean }): Promise<StoredPoint[]> {
+    return this.#connection.current().get(ids, options);
   }
-  query(vector: Float32Array, options: QueryOptions): Promise<ScoredPoint[]> {
-    return this.#call((s) => s.query(vector, options));
+  async delete(ids: readonly string[]): Promise<number> {
+    return this.#connection.current().delete(ids);
   }
-  get(ids: readonly string[], options?: { withVector?: boolean }): Promise<StoredPoint[]> {
-    return this.#call((s) => s.get(ids, options));
+  async deleteByFilter(filter: PointFilter): Promise<number> {
+    return this.#connection.current().deleteByFilter(filter);
   }
-  delete(ids: readonly string[]): Promise<number> {
-    return this.#call((s) => s.delete(ids));
+  async count(filter?: PointFilter): Promise<number> {
+    return this.#connection.current().count(filter);
   }
-  deleteByFilter(filter: PointFilter): Promise<number> {
-    return this.#call((s) => s.deleteByFilter(filter));
+  async stats(): Promise<StoreStats> {
+    return this.#connection.current().stats();
   }
-  count(filter?: PointFilter): Promise<number> {
-    return this.#call((s) => s.count(filter));
+  async scroll(options: { cursor?: string; limit: number }): Promise<ScrollPage> {
+    return this.#connection.current().scroll(options);
   }
-  stats(): Promise<StoreStats> {
-    return this.#call((s) => s.stats());
-  }
-  scroll(options: { cursor?: string; limit: number }): Promise<ScrollPage> {
-    return this.#call((s) => s.scroll(options));
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    await this.#store?.close();
-  }
-
-  async #call<T>(run: (store: VectorStore) => Promise<T>): Promise<T> {
-    return run(this.#ready());
+  close(): Promise<void> {
+    return this.#connection.close();
   }
 }
