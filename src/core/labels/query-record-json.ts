@@ -1,23 +1,13 @@
 // How a QueryRecord is written as JSON by every LabelStore: dates as ISO strings, so a record
 // read back equals the one saved.
-import type { SearchFilters, SearchScope } from '../search/search-service.js';
-import type { QueryRecord, SnapshotHit } from './label-store.js';
+import type { SearchFilters } from '../search/search-service.js';
+import type { QueryRecord } from './label-store.js';
 
-interface StoredQuery {
-  queryId: string;
-  tenant: string;
-  kind: 'text' | 'image';
-  text: string;
-  searchText: string;
-  negativeTerms: string[];
-  scope: SearchScope;
+/** A QueryRecord with its dates as ISO strings. */
+type StoredQuery = Omit<QueryRecord, 'filters' | 'createdAt'> & {
   filters: { channels?: string[]; uploaders?: string[]; after?: string; before?: string };
-  sourceImageId?: string;
-  snapshot?: SnapshotHit[];
-  user: string;
-  conversation: string;
   createdAt: string;
-}
+};
 
 export function queryToJson(query: QueryRecord): string {
   const stored: StoredQuery = {
