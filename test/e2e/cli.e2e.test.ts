@@ -70,6 +70,12 @@ describe('findimage CLI', () => {
     expect(result.stderr).toContain('random weights');
   });
 
+  it('numbers a later page from where it starts', async () => {
+    const result = await runCli(['search', 'red', '--k', '2', '--offset', '1'], cliEnv(home, { FINDIMAGE_MIN_RELATIVE_SCORE: '0' }));
+    const ranks = result.stdout.split('\n').flatMap((l) => /^\s+(\d+)\s+-?\d\.\d{4}\s+\//.exec(l)?.[1] ?? []);
+    expect(ranks).toEqual(['2', '3']);
+  });
+
   it('finds images similar to a file', async () => {
     const result = await runCli(['similar', join(photos, 'red.png'), '--json'], cliEnv(home));
     const body = JSON.parse(result.stdout) as { results: Array<{ path: string; score: number }> };

@@ -60,7 +60,8 @@ function printResults(
     return;
   }
   const rows = results.hits.map((hit, i) => [
-    String(i + 1).padStart(3),
+    // Ranks count from the page's start, so `--offset 10` shows 11, 12, ...
+    String(options.offset + i + 1).padStart(3),
     hit.score.toFixed(4),
     hit.payload.path ?? hit.payload.permalink ?? hit.payload.filename,
   ]);

@@ -198,8 +198,9 @@ export class UploadQueue {
     }
   }
 
+  /** stop() waits for running jobs before closing the database, so it is open here. */
   #finish(id: string): void {
-    if (!this.#stopped || this.#db.open) this.#db.prepare('DELETE FROM uploads WHERE id = ?').run(id);
+    this.#db.prepare('DELETE FROM uploads WHERE id = ?').run(id);
   }
 
   #emit(outcome: UploadOutcome): void {
