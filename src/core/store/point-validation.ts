@@ -1,7 +1,7 @@
 // Checks every VectorStore implementation runs before touching storage, so that SQLite and Qdrant
 // refuse the same bad points, vectors, filters and page sizes with the same errors.
 import { InvalidQueryError, StoreError } from '../errors.js';
-import type { PointFilter, PointInput } from './vector-store.js';
+import type { ImageShare, PointFilter, PointInput, ShareFilter } from './vector-store.js';
 
 /**
  * Most hits one query may ask for (offset + limit). A query keeps that many candidates in memory
@@ -38,8 +38,37 @@ export function checkVector(vector: Float32Array, dimension: number, what: strin
 }
 
 /**
- * Refuses a batch with an empty id, a bad vector, or a payload without tenant, source, modelId
- * or a valid createdAt (the fields every store indexes or counts by).
+ * Refuses shares that a store could not filter on: not a list, a share without a conversation,
+ * an isPublic that is not a boolean, or a sharedAt that is not a date. `what` names the owner
+ * ("Point <id>") for the message.
+ */
+export function checkShares(shares: readonly ImageShare[], what: string): void {
+  if (!Array.isArray(shares)) {
+    throw new StoreError('vector_invalid', `${what} has no list of shares in its payload.`);
+  }
+  for (const share of shares) {
+    if (typeof share?.conversation !== 'string' || share.conversation === '') {
+      throw new StoreError('vector_invalid', `${what} has a share without a conversation.`);
+    }
+    if (typeof share.isPublic !== 'boolean') {
+      throw new StoreError(
+        'vector_invalid',
+        `${what} has a share in ${share.conversation} that does not say whether it is public.`,
+      );
+    }
+    if (typeof share.sharedAt !== 'string' || !Number.isFinite(Date.parse(share.sharedAt))) {
+      throw new StoreError(
+        'vector_invalid',
+        `${what} has a share in ${share.conversation} whose sharedAt "${String(share.sharedAt)}" ` +
+          'is not an ISO 8601 date.',
+      );
+    }
+  }
+}
+
+/**
+ * Refuses a batch with an empty id, a bad vector, or a payload without tenant, source, modelId,
+ * a valid createdAt or a valid list of shares (the fields every store indexes or counts by).
  */
 export function checkPoints(points: readonly PointInput[], dimension: number): void {
   for (const point of points) {
@@ -63,6 +92,7 @@ export function checkPoints(points: readonly PointInput[], dimension: number): v
         `Point ${point.id} has createdAt "${createdAt}", which is not an ISO 8601 date.`,
       );
     }
+    checkShares(point.payload.shares, `Point ${point.id}`);
   }
 }
 
@@ -76,6 +106,19 @@ export function checkFilter(filter: PointFilter): void {
     if (date !== undefined && !(date instanceof Date && Number.isFinite(date.getTime()))) {
       throw new InvalidQueryError(`The "${key}" date of the filter is not a valid date.`);
     }
+  }
+}
+
+/**
+ * Refuses a removeShares() filter without a `share` part: "take every share off" is never
+ * what a deleted message or channel means, and deleteByFilter() exists for whole points.
+ */
+export function checkShareRemoval(filter: PointFilter): asserts filter is PointFilter & {
+  share: ShareFilter;
+} {
+  checkFilter(filter);
+  if (typeof filter.share !== 'object' || filter.share === null) {
+    throw new InvalidQueryError('Removing shares needs a share filter (message, file or channel).');
   }
 }
 

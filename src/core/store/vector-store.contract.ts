@@ -4,8 +4,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FindimageError } from '../errors.js';
 import type {
   ImagePayload,
+  ImageShare,
   PointFilter,
   PointInput,
+  ShareScope,
   StoredPoint,
   VectorStore,
 } from './vector-store.js';
@@ -40,12 +42,28 @@ function payload(overrides: Partial<ImagePayload> = {}): ImagePayload {
     createdAt: '2026-01-01T00:00:00.000Z',
     width: 640,
     height: 480,
+    shares: [],
     ...overrides,
   };
 }
 
+/** A private share in `conversation` unless `fields` say otherwise. */
+function share(conversation: string, fields: Partial<ImageShare> = {}): ImageShare {
+  return { conversation, isPublic: false, sharedAt: '2026-01-01T00:00:00.000Z', ...fields };
+}
+
 function point(n: number, vector: number[], overrides: Partial<ImagePayload> = {}): PointInput {
   return { id: uuid(n), vector: Float32Array.from(vector), payload: payload(overrides) };
+}
+
+/** A point whose only share is `only` (the common case: an image posted once). */
+function sharedPoint(
+  n: number,
+  vector: number[],
+  only: ImageShare,
+  overrides: Partial<ImagePayload> = {},
+): PointInput {
+  return point(n, vector, { shares: [only], ...overrides });
 }
 
 /** Unit vectors whose dot products with QUERY are exactly 1, 0.8, 0.6, 0 and -1. */
@@ -56,12 +74,22 @@ const SCORE_06 = [0.6, 0.8, 0, 0];
 const SCORE_0 = [0, 0, 0, 1];
 const SCORE_MINUS_1 = [-1, 0, 0, 0];
 
+/** A unit vector scoring `x` against QUERY (0 <= x <= 1), for long ranked fixtures. */
+function scoring(x: number): number[] {
+  return [x, Math.sqrt(1 - x * x), 0, 0];
+}
+
 function ids(points: readonly { id: string }[]): string[] {
   return points.map((p) => p.id);
 }
 
 function sortedIds(points: readonly { id: string }[]): string[] {
   return ids(points).sort();
+}
+
+/** A scope for a caller in `conversations`, seeing public shares too unless told not to. */
+function seenFrom(conversations: string[], includePublic = true): ShareScope {
+  return { conversations, includePublic };
 }
 
 /** Registers the contract suite for one implementation. */
@@ -83,6 +111,12 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
       return ids(await store.query(QUERY, { filter, limit: 100 }));
     }
 
+    /** The stored shares of point `n` (undefined when the point does not exist). */
+    async function sharesOf(n: number): Promise<ImageShare[] | undefined> {
+      const [found] = await store.get([uuid(n)]);
+      return found?.payload.shares;
+    }
+
     describe('empty store', () => {
       it('answers a query, count, get, scroll and stats with nothing', async () => {
         expect(store.dimension).toBe(DIMENSION);
@@ -96,15 +130,20 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
     });
 
     describe('upsert and get', () => {
-      it('returns the payload exactly as written, without the vector unless asked', async () => {
+      it('returns the payload exactly as written, shares in order, without the vector unless asked', async () => {
         const full = payload({
-          channel: 'C1',
-          channelIsPublic: true,
-          uploader: 'U1',
-          messageId: '1700000000.000100',
-          fileId: 'F1',
+          shares: [
+            share('C1', {
+              isPublic: true,
+              sharedAt: '2026-01-01T00:00:00.000Z',
+              uploader: 'U1',
+              messageId: '1700000000.000100',
+              fileId: 'F1',
+              permalink: 'https://example.slack.com/files/U1/F1/cat.png',
+            }),
+            share('D-private', { sharedAt: '2026-01-02T00:00:00.000Z', messageId: 'M2' }),
+          ],
           path: '/photos/cat.png',
-          permalink: 'https://example.slack.com/files/U1/F1/cat.png',
           filename: 'chat ✓ 猫.png',
         });
         await store.upsert([{ id: uuid(1), vector: Float32Array.from(SCORE_06), payload: full }]);
@@ -139,17 +178,21 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
         ]);
       });
 
-      it('replaces the payload and vector of a point written again with the same id', async () => {
-        await store.upsert([point(1, SCORE_MINUS_1, { channel: 'C-old', filename: 'old.png' })]);
-        await store.upsert([point(1, SCORE_08, { channel: 'C-new', filename: 'new.png' })]);
+      it('replaces the payload, shares and vector of a point written again with the same id', async () => {
+        await store.upsert([
+          sharedPoint(1, SCORE_MINUS_1, share('C-old'), { filename: 'old.png' }),
+        ]);
+        await store.upsert([sharedPoint(1, SCORE_08, share('C-new'), { filename: 'new.png' })]);
 
         expect(await store.count()).toBe(1);
         const [stored] = await store.get([uuid(1)]);
         expect(stored?.payload.filename).toBe('new.png');
         const [hit] = await store.query(QUERY, { filter: { tenant: 'T1' }, limit: 1 });
         expect(hit?.score).toBeCloseTo(0.8, 5);
-        expect(await hitIds({ tenant: 'T1', channels: ['C-old'] })).toEqual([]);
-        expect(await hitIds({ tenant: 'T1', channels: ['C-new'] })).toEqual([uuid(1)]);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C-old'], false) })).toEqual([]);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C-new'], false) })).toEqual([
+          uuid(1),
+        ]);
       });
 
       it('writes a batch of 300 points in one call', async () => {
@@ -194,6 +237,21 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
         expect(await store.count()).toBe(0);
       });
 
+      it('refuses a payload without a list of shares, or with a share it could not filter on', async () => {
+        const refused: Partial<ImagePayload>[] = [
+          { shares: undefined as unknown as ImageShare[] },
+          { shares: [share('')] },
+          { shares: [share('C1', { sharedAt: 'yesterday' })] },
+          { shares: [share('C1', { isPublic: 'yes' as unknown as boolean })] },
+        ];
+        for (const overrides of refused) {
+          await expect(
+            store.upsert([point(1, SCORE_1), point(2, SCORE_1, overrides)]),
+          ).rejects.toBeInstanceOf(FindimageError);
+        }
+        expect(await store.count()).toBe(0);
+      });
+
       it('refuses a query vector of the wrong length', async () => {
         await store.upsert([point(1, SCORE_1)]);
         const wrong = new Float32Array(DIMENSION * 2);
@@ -202,15 +260,33 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
         ).rejects.toBeInstanceOf(FindimageError);
       });
 
-      it('refuses a query, count or deleteByFilter with an empty tenant', async () => {
-        await store.upsert([point(1, SCORE_1)]);
+      it('refuses a query, count, deleteByFilter or removeShares with an empty tenant', async () => {
+        await store.upsert([sharedPoint(1, SCORE_1, share('C1', { messageId: 'M1' }))]);
         const noTenant = { tenant: '' };
         await expect(store.query(QUERY, { filter: noTenant, limit: 1 })).rejects.toBeInstanceOf(
           FindimageError,
         );
         await expect(store.count(noTenant)).rejects.toBeInstanceOf(FindimageError);
         await expect(store.deleteByFilter(noTenant)).rejects.toBeInstanceOf(FindimageError);
+        await expect(
+          store.removeShares({ tenant: '', share: { messageId: 'M1' } }),
+        ).rejects.toBeInstanceOf(FindimageError);
         expect(await store.count()).toBe(1);
+      });
+
+      it('refuses removeShares without a share filter rather than removing every share', async () => {
+        await store.upsert([sharedPoint(1, SCORE_1, share('C1'))]);
+        const noShare = { tenant: 'T1' } as PointFilter & { share: {} };
+        await expect(store.removeShares(noShare)).rejects.toBeInstanceOf(FindimageError);
+        expect(await sharesOf(1)).toEqual([share('C1')]);
+      });
+
+      it('refuses addShares with a share it could not filter on, and writes none of them', async () => {
+        await store.upsert([sharedPoint(1, SCORE_1, share('C1'))]);
+        await expect(
+          store.addShares('T1', uuid(1), [share('C2'), share('C3', { sharedAt: 'soon' })]),
+        ).rejects.toBeInstanceOf(FindimageError);
+        expect(await sharesOf(1)).toEqual([share('C1')]);
       });
 
       it('fails every call after close with a FindimageError, and close twice is harmless', async () => {
@@ -221,6 +297,9 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
         await expect(
           store.query(QUERY, { filter: { tenant: 'T1' }, limit: 1 }),
         ).rejects.toBeInstanceOf(FindimageError);
+        await expect(store.addShares('T1', uuid(1), [share('C1')])).rejects.toBeInstanceOf(
+          FindimageError,
+        );
       });
     });
 
@@ -283,88 +362,112 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
       });
     });
 
-    describe('filters', () => {
-      // One tenant, six points, each differing from the baseline in one field.
+    describe('filters on one share per image', () => {
+      // One tenant, five points, each shared once except the folder image 4; ids in score order.
       beforeEach(async () => {
         await store.upsert([
-          point(1, SCORE_1, {
-            channel: 'C1',
-            channelIsPublic: false,
-            uploader: 'U1',
-            source: 'slack',
-            messageId: 'M1',
-            fileId: 'F1',
-            createdAt: '2026-01-01T00:00:00.000Z',
-          }),
-          point(2, SCORE_08, {
-            channel: 'C2',
-            channelIsPublic: false,
-            uploader: 'U2',
-            source: 'slack',
-            messageId: 'M2',
-            fileId: 'F2',
-            createdAt: '2026-01-02T00:00:00.000Z',
-          }),
-          point(3, SCORE_06, {
-            channel: 'C3',
-            channelIsPublic: true,
-            uploader: 'U1',
-            source: 'discord',
-            messageId: 'M3',
-            fileId: 'F3',
-            createdAt: '2026-01-03T00:00:00.000Z',
-          }),
+          sharedPoint(
+            1,
+            SCORE_1,
+            share('C1', { uploader: 'U1', messageId: 'M1', fileId: 'F1' }),
+            { source: 'slack', createdAt: '2026-01-01T00:00:00.000Z' },
+          ),
+          sharedPoint(
+            2,
+            SCORE_08,
+            share('C2', { uploader: 'U2', messageId: 'M2', fileId: 'F2' }),
+            { source: 'slack', createdAt: '2026-01-02T00:00:00.000Z' },
+          ),
+          sharedPoint(
+            3,
+            SCORE_06,
+            share('C3', { isPublic: true, uploader: 'U1', messageId: 'M3', fileId: 'F3' }),
+            { source: 'discord', createdAt: '2026-01-03T00:00:00.000Z' },
+          ),
           point(4, SCORE_0, {
             source: 'local',
             path: '/photos/four.png',
             createdAt: '2026-01-04T00:00:00.000Z',
           }),
-          point(5, SCORE_MINUS_1, {
-            channel: 'C1',
-            channelIsPublic: false,
-            uploader: 'U3',
-            source: 'slack',
-            messageId: 'M1',
-            fileId: 'F5',
-            createdAt: '2026-01-05T00:00:00.000Z',
-          }),
+          sharedPoint(
+            5,
+            SCORE_MINUS_1,
+            share('C1', { uploader: 'U3', messageId: 'M1', fileId: 'F5' }),
+            { source: 'slack', createdAt: '2026-01-05T00:00:00.000Z' },
+          ),
         ]);
       });
 
-      it('channels: only points in one of the listed channels', async () => {
-        expect(await hitIds({ tenant: 'T1', channels: ['C1'] })).toEqual([uuid(1), uuid(5)]);
-        expect(await hitIds({ tenant: 'T1', channels: ['C2', 'C3'] })).toEqual([uuid(2), uuid(3)]);
-        expect(await hitIds({ tenant: 'T1', channels: ['C-unknown'] })).toEqual([]);
+      it('without scope or share: every point of the tenant, folder images included', async () => {
+        expect(await hitIds({ tenant: 'T1' })).toEqual([1, 2, 3, 4, 5].map(uuid));
       });
 
-      it('channels with includePublic: listed channels OR public ones', async () => {
-        expect(await hitIds({ tenant: 'T1', channels: ['C1'], includePublic: true })).toEqual([
+      it('scope: only points shared in one of the conversations', async () => {
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C1'], false) })).toEqual([
+          uuid(1),
+          uuid(5),
+        ]);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C2', 'C3'], false) })).toEqual([
+          uuid(2),
+          uuid(3),
+        ]);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C-unknown'], false) })).toEqual([]);
+      });
+
+      it('scope with includePublic: the conversations OR public shares', async () => {
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C1']) })).toEqual([
           uuid(1),
           uuid(3),
           uuid(5),
         ]);
-        expect(await hitIds({ tenant: 'T1', channels: ['C3'], includePublic: true })).toEqual([
-          uuid(3),
-        ]);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C3']) })).toEqual([uuid(3)]);
       });
 
-      it('an empty channel list matches nothing, or only public channels with includePublic', async () => {
-        expect(await hitIds({ tenant: 'T1', channels: [] })).toEqual([]);
-        expect(await hitIds({ tenant: 'T1', channels: [], includePublic: true })).toEqual([
-          uuid(3),
-        ]);
+      it('an empty scope matches nothing, or only public shares with includePublic', async () => {
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom([], false) })).toEqual([]);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom([]) })).toEqual([uuid(3)]);
       });
 
-      it('includePublic without channels restricts nothing', async () => {
-        expect(await hitIds({ tenant: 'T1', includePublic: true })).toEqual(
-          [1, 2, 3, 4, 5].map(uuid),
+      it('a scope or a share filter never matches a point without shares (a folder image)', async () => {
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C1', 'C2', 'C3']) })).not.toContain(
+          uuid(4),
         );
+        expect(await hitIds({ tenant: 'T1', share: {} })).toEqual([1, 2, 3, 5].map(uuid));
       });
 
-      it('uploaders: only points shared by one of them', async () => {
-        expect(await hitIds({ tenant: 'T1', uploaders: ['U1'] })).toEqual([uuid(1), uuid(3)]);
-        expect(await hitIds({ tenant: 'T1', uploaders: ['U2', 'U3'] })).toEqual([uuid(2), uuid(5)]);
-        expect(await hitIds({ tenant: 'T1', uploaders: [] })).toEqual([]);
+      it('share.conversations: only points shared in one of them (the user’s in:#channel)', async () => {
+        expect(await hitIds({ tenant: 'T1', share: { conversations: ['C1'] } })).toEqual([
+          uuid(1),
+          uuid(5),
+        ]);
+        expect(await hitIds({ tenant: 'T1', share: { conversations: ['C3', 'C-x'] } })).toEqual([
+          uuid(3),
+        ]);
+        expect(await hitIds({ tenant: 'T1', share: { conversations: [] } })).toEqual([]);
+      });
+
+      it('share.uploaders: only points shared by one of them', async () => {
+        expect(await hitIds({ tenant: 'T1', share: { uploaders: ['U1'] } })).toEqual([
+          uuid(1),
+          uuid(3),
+        ]);
+        expect(await hitIds({ tenant: 'T1', share: { uploaders: ['U2', 'U3'] } })).toEqual([
+          uuid(2),
+          uuid(5),
+        ]);
+        expect(await hitIds({ tenant: 'T1', share: { uploaders: [] } })).toEqual([]);
+      });
+
+      it('share.messageId and share.fileId: exact matches', async () => {
+        expect(await hitIds({ tenant: 'T1', share: { messageId: 'M1' } })).toEqual([
+          uuid(1),
+          uuid(5),
+        ]);
+        expect(await hitIds({ tenant: 'T1', share: { fileId: 'F5' } })).toEqual([uuid(5)]);
+        expect(await hitIds({ tenant: 'T1', share: { messageId: 'M1', fileId: 'F1' } })).toEqual(
+          [uuid(1)],
+        );
+        expect(await hitIds({ tenant: 'T1', share: { messageId: 'M-unknown' } })).toEqual([]);
       });
 
       it('sources: only points from one of them', async () => {
@@ -377,13 +480,7 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
           uuid(3),
           uuid(4),
         ]);
-      });
-
-      it('messageId and fileId: exact matches', async () => {
-        expect(await hitIds({ tenant: 'T1', messageId: 'M1' })).toEqual([uuid(1), uuid(5)]);
-        expect(await hitIds({ tenant: 'T1', fileId: 'F5' })).toEqual([uuid(5)]);
-        expect(await hitIds({ tenant: 'T1', messageId: 'M1', fileId: 'F1' })).toEqual([uuid(1)]);
-        expect(await hitIds({ tenant: 'T1', messageId: 'M-unknown' })).toEqual([]);
+        expect(await hitIds({ tenant: 'T1', sources: [] })).toEqual([]);
       });
 
       it('after is inclusive and before is exclusive, to the millisecond', async () => {
@@ -399,35 +496,41 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
         expect(await hitIds({ tenant: 'T1', after: at(3), before: at(3) })).toEqual([]);
       });
 
-      it('excludeIds: never returns those points', async () => {
+      it('excludeIds: never returns or counts those points', async () => {
         expect(await hitIds({ tenant: 'T1', excludeIds: [uuid(1), uuid(4), uuid(99)] })).toEqual([
           uuid(2),
           uuid(3),
           uuid(5),
         ]);
         expect(await store.count({ tenant: 'T1', excludeIds: [uuid(1)] })).toBe(4);
+        expect(
+          await hitIds({ tenant: 'T1', scope: seenFrom(['C1']), excludeIds: [uuid(3)] }),
+        ).toEqual([uuid(1), uuid(5)]);
       });
 
-      it('combines every given field with AND', async () => {
+      it('combines scope, share and the point-level fields with AND', async () => {
         expect(
           await hitIds({
             tenant: 'T1',
-            channels: ['C1'],
-            includePublic: true,
-            uploaders: ['U1', 'U3'],
+            scope: seenFrom(['C1']),
+            share: { uploaders: ['U1', 'U3'] },
             sources: ['slack', 'discord'],
             after: new Date('2026-01-01T00:00:00.000Z'),
             before: new Date('2026-01-05T00:00:00.000Z'),
           }),
         ).toEqual([uuid(1), uuid(3)]);
         expect(
-          await hitIds({ tenant: 'T1', channels: ['C1'], uploaders: ['U3'], messageId: 'M1' }),
+          await hitIds({
+            tenant: 'T1',
+            scope: seenFrom(['C1'], false),
+            share: { uploaders: ['U3'], messageId: 'M1' },
+          }),
         ).toEqual([uuid(5)]);
         expect(
           await hitIds({
             tenant: 'T1',
-            channels: ['C1'],
-            uploaders: ['U1'],
+            scope: seenFrom(['C1'], false),
+            share: { uploaders: ['U1'] },
             excludeIds: [uuid(1)],
           }),
         ).toEqual([]);
@@ -443,45 +546,416 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
       });
     });
 
+    describe('an image shared in several conversations', () => {
+      // Point 1 was posted publicly in C-pub by U1 and privately in C-priv by U2; point 2 only
+      // privately in C-priv by U1; point 3 privately in C-other and C-priv2. Ids in score order.
+      const pub = share('C-pub', { isPublic: true, uploader: 'U1', messageId: 'M1', fileId: 'F1' });
+      const priv = share('C-priv', {
+        sharedAt: '2026-01-02T00:00:00.000Z',
+        uploader: 'U2',
+        messageId: 'M2',
+        fileId: 'F2',
+      });
+      beforeEach(async () => {
+        await store.upsert([
+          point(1, SCORE_1, { shares: [pub, priv] }),
+          sharedPoint(2, SCORE_08, share('C-priv', { uploader: 'U1', messageId: 'M3' })),
+          point(3, SCORE_06, {
+            shares: [
+              share('C-other', { uploader: 'U3', messageId: 'M4' }),
+              share('C-priv2', { uploader: 'U3', messageId: 'M5' }),
+            ],
+          }),
+        ]);
+      });
+
+      it('is stored once and is visible wherever any one of its shares is', async () => {
+        expect(await store.count({ tenant: 'T1' })).toBe(3);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C-priv'], false) })).toEqual([
+          uuid(1),
+          uuid(2),
+        ]);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C-x']) })).toEqual([uuid(1)]);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C-priv2'], false) })).toEqual([
+          uuid(3),
+        ]);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C-x'], false) })).toEqual([]);
+      });
+
+      it('counts a public share and a private share each on its own', async () => {
+        // Found through the public share from anywhere, and through the private one in C-priv
+        // even without public shares: the private share does not hide the public one, nor
+        // the other way round.
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom([]) })).toEqual([uuid(1)]);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C-priv'], false) })).toContain(
+          uuid(1),
+        );
+        expect(await hitIds({ tenant: 'T1', share: { conversations: ['C-pub'] } })).toEqual([
+          uuid(1),
+        ]);
+      });
+
+      it('never lets in:#private reach a private share through a public share elsewhere', async () => {
+        // Typed in a public channel C-here: point 1's only share in C-priv is private, so its
+        // public share in C-pub must not make it match "in:#C-priv".
+        const fromHere = seenFrom(['C-here']);
+        expect(
+          await hitIds({ tenant: 'T1', scope: fromHere, share: { conversations: ['C-priv'] } }),
+        ).toEqual([]);
+        expect(
+          await store.count({
+            tenant: 'T1',
+            scope: fromHere,
+            share: { conversations: ['C-priv'] },
+          }),
+        ).toBe(0);
+        // A member of C-priv asking the same sees both images shared there.
+        expect(
+          await hitIds({
+            tenant: 'T1',
+            scope: seenFrom(['C-priv']),
+            share: { conversations: ['C-priv'] },
+          }),
+        ).toEqual([uuid(1), uuid(2)]);
+        // in:#C-pub from anywhere finds the public share.
+        expect(
+          await hitIds({ tenant: 'T1', scope: fromHere, share: { conversations: ['C-pub'] } }),
+        ).toEqual([uuid(1)]);
+      });
+
+      it('needs one share to meet every share field, not several shares one field each', async () => {
+        // Point 1 has U2's share in C-priv and U1's share in C-pub: no share is U2's in C-pub.
+        expect(
+          await hitIds({ tenant: 'T1', share: { conversations: ['C-pub'], uploaders: ['U2'] } }),
+        ).toEqual([]);
+        expect(
+          await hitIds({ tenant: 'T1', share: { conversations: ['C-priv'], uploaders: ['U2'] } }),
+        ).toEqual([uuid(1)]);
+        expect(await hitIds({ tenant: 'T1', share: { messageId: 'M1', fileId: 'F2' } })).toEqual(
+          [],
+        );
+        // from:@U2 seen from C-here (public shares only): U2 shared point 1 only privately.
+        expect(
+          await hitIds({ tenant: 'T1', scope: seenFrom(['C-here']), share: { uploaders: ['U2'] } }),
+        ).toEqual([]);
+      });
+
+      it('deleteByFilter deletes the whole point, whatever its other shares', async () => {
+        expect(await store.deleteByFilter({ tenant: 'T1', share: { messageId: 'M2' } })).toBe(1);
+        expect(await store.get([uuid(1)])).toEqual([]);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom([]) })).toEqual([]);
+      });
+    });
+
+    describe('addShares', () => {
+      beforeEach(async () => {
+        await store.upsert([
+          sharedPoint(1, SCORE_1, share('C1', { messageId: 'M1', fileId: 'F1', uploader: 'U1' })),
+          sharedPoint(2, SCORE_08, share('C1', { messageId: 'M1', fileId: 'F2' }), {
+            tenant: 'T2',
+          }),
+          point(3, SCORE_06, { source: 'local', path: '/photos/three.png' }),
+        ]);
+      });
+
+      it('appends a share from another conversation, which then makes the point visible there', async () => {
+        const later = share('C2', { isPublic: true, sharedAt: '2026-02-01T00:00:00.000Z' });
+        expect(await store.addShares('T1', uuid(1), [later])).toBe(true);
+        expect(await sharesOf(1)).toEqual([
+          share('C1', { messageId: 'M1', fileId: 'F1', uploader: 'U1' }),
+          later,
+        ]);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C2'], false) })).toEqual([uuid(1)]);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom([]) })).toEqual([uuid(1)]);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C1'], false) })).toEqual([uuid(1)]);
+        expect(await store.count({ tenant: 'T1' })).toBe(2);
+      });
+
+      it('replaces, in place, a share with the same conversation, messageId and fileId', async () => {
+        await store.addShares('T1', uuid(1), [share('C9')]);
+        const updated = share('C1', {
+          messageId: 'M1',
+          fileId: 'F1',
+          isPublic: true,
+          uploader: 'U1',
+          permalink: 'https://example.slack.com/archives/C1/p1',
+        });
+        expect(await store.addShares('T1', uuid(1), [updated])).toBe(true);
+        expect(await sharesOf(1)).toEqual([updated, share('C9')]);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom([]) })).toEqual([uuid(1)]);
+      });
+
+      it('treats shares without messageId or fileId as equal when those are absent on both', async () => {
+        await store.addShares('T1', uuid(1), [share('C2'), share('C2', { isPublic: true })]);
+        expect(await store.addShares('T1', uuid(1), [share('C2', { uploader: 'U5' })])).toBe(true);
+        const shares = await sharesOf(1);
+        expect(shares).toHaveLength(2);
+        expect(shares?.[1]).toEqual(share('C2', { uploader: 'U5' }));
+        // Same conversation, another message: a second share.
+        await store.addShares('T1', uuid(1), [share('C2', { messageId: 'M7' })]);
+        expect(await sharesOf(1)).toHaveLength(3);
+      });
+
+      it('gives a folder image its first share', async () => {
+        expect(await store.addShares('T1', uuid(3), [share('C1')])).toBe(true);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C1'], false) })).toEqual([
+          uuid(1),
+          uuid(3),
+        ]);
+      });
+
+      it('resolves false and writes nothing for a missing point or another tenant’s point', async () => {
+        expect(await store.addShares('T1', uuid(99), [share('C1')])).toBe(false);
+        expect(await store.get([uuid(99)])).toEqual([]);
+        expect(await store.addShares('T1', uuid(2), [share('C-leak', { isPublic: true })])).toBe(
+          false,
+        );
+        expect(await sharesOf(2)).toEqual([share('C1', { messageId: 'M1', fileId: 'F2' })]);
+        expect(await hitIds({ tenant: 'T2', scope: seenFrom(['C-leak']) })).toEqual([]);
+      });
+
+      it('accepts an empty list as a no-op on an existing point', async () => {
+        expect(await store.addShares('T1', uuid(1), [])).toBe(true);
+        expect(await store.addShares('T1', uuid(99), [])).toBe(false);
+        expect(await sharesOf(1)).toHaveLength(1);
+      });
+    });
+
+    describe('removeShares', () => {
+      // Point 1 is in C1 (M1) and C2 (M2); point 2 only in C1 (M1, the same message held two
+      // images); point 3 is a folder image; point 4 is T2's, with the same ids.
+      beforeEach(async () => {
+        await store.upsert([
+          point(1, SCORE_1, {
+            shares: [
+              share('C1', { messageId: 'M1', fileId: 'F1' }),
+              share('C2', { messageId: 'M2', fileId: 'F9', isPublic: true }),
+            ],
+          }),
+          sharedPoint(2, SCORE_08, share('C1', { messageId: 'M1', fileId: 'F2' })),
+          point(3, SCORE_06, { source: 'local', path: '/photos/three.png' }),
+          sharedPoint(4, SCORE_0, share('C1', { messageId: 'M1', fileId: 'F1' }), {
+            tenant: 'T2',
+          }),
+        ]);
+      });
+
+      it('removes only the matching share of a point that has others', async () => {
+        expect(await store.removeShares({ tenant: 'T1', share: { messageId: 'M2' } })).toEqual({
+          shares: 1,
+          points: 0,
+        });
+        expect(await sharesOf(1)).toEqual([share('C1', { messageId: 'M1', fileId: 'F1' })]);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom([]) })).toEqual([]);
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C1'], false) })).toEqual([
+          uuid(1),
+          uuid(2),
+        ]);
+      });
+
+      it('deletes a point when its last share goes, and keeps one that has others', async () => {
+        expect(await store.removeShares({ tenant: 'T1', share: { messageId: 'M1' } })).toEqual({
+          shares: 1,
+          points: 1,
+        });
+        expect(await store.get([uuid(2)])).toEqual([]);
+        expect(await sharesOf(1)).toEqual([
+          share('C2', { messageId: 'M2', fileId: 'F9', isPublic: true }),
+        ]);
+        expect(await store.count({ tenant: 'T1' })).toBe(2);
+      });
+
+      it('removes by file id alone, or by conversation (a deleted channel)', async () => {
+        expect(await store.removeShares({ tenant: 'T1', share: { fileId: 'F2' } })).toEqual({
+          shares: 0,
+          points: 1,
+        });
+        expect(await store.removeShares({ tenant: 'T1', share: { conversations: ['C1'] } })).toEqual(
+          { shares: 1, points: 0 },
+        );
+        expect(await sharesOf(1)).toEqual([
+          share('C2', { messageId: 'M2', fileId: 'F9', isPublic: true }),
+        ]);
+      });
+
+      it('never touches folder images or another tenant’s points', async () => {
+        expect(await store.removeShares({ tenant: 'T1', share: {} })).toEqual({
+          shares: 0,
+          points: 2,
+        });
+        expect(sortedIds(await store.get([1, 2, 3, 4].map(uuid)))).toEqual([uuid(3), uuid(4)]);
+        expect(await sharesOf(4)).toEqual([share('C1', { messageId: 'M1', fileId: 'F1' })]);
+      });
+
+      it('resolves to zeros when nothing matches', async () => {
+        expect(await store.removeShares({ tenant: 'T1', share: { messageId: 'M-x' } })).toEqual({
+          shares: 0,
+          points: 0,
+        });
+        expect(await store.removeShares({ tenant: 'T3', share: { messageId: 'M1' } })).toEqual({
+          shares: 0,
+          points: 0,
+        });
+        expect(await store.count()).toBe(4);
+      });
+    });
+
+    describe('exact pages under a scope', () => {
+      // 40 points: the 20 best are private elsewhere (never visible from C-here), then 15 the
+      // caller may see, alternately public and in C-here, then 5 more hidden ones. A store
+      // that ranked first and filtered after would come up short or repeat.
+      const visible: string[] = [];
+      beforeEach(async () => {
+        visible.length = 0;
+        const points: PointInput[] = [];
+        for (let i = 0; i < 40; i++) {
+          const n = i + 1;
+          const seen = i >= 20 && i < 35;
+          const where = seen
+            ? i % 2 === 0
+              ? share('C-pub', { isPublic: true, uploader: 'U1' })
+              : share('C-here', { uploader: i % 3 === 0 ? 'U2' : 'U1' })
+            : share(`C-hidden-${i % 4}`, { uploader: 'U1' });
+          points.push(sharedPoint(n, scoring(1 - i / 50), where));
+          if (seen) visible.push(uuid(n));
+        }
+        await store.upsert(points);
+      });
+
+      it('fills every page and neither skips nor repeats a hit', async () => {
+        const filter: PointFilter = { tenant: 'T1', scope: seenFrom(['C-here']) };
+        const pages: string[][] = [];
+        for (let offset = 0; offset < 20; offset += 4) {
+          pages.push(ids(await store.query(QUERY, { filter, limit: 4, offset })));
+        }
+        expect(pages.map((p) => p.length)).toEqual([4, 4, 4, 3, 0]);
+        expect(pages.flat()).toEqual(visible);
+        expect(await store.count(filter)).toBe(15);
+        // Asked again, the same page is the same.
+        expect(ids(await store.query(QUERY, { filter, limit: 4, offset: 8 }))).toEqual(
+          visible.slice(8, 12),
+        );
+      });
+
+      it('pages exactly under a scope and a share filter together', async () => {
+        const filter: PointFilter = {
+          tenant: 'T1',
+          scope: seenFrom(['C-here']),
+          share: { uploaders: ['U2'] },
+        };
+        const all = await hitIds(filter);
+        expect(all.length).toBeGreaterThan(1);
+        const paged = [
+          ...ids(await store.query(QUERY, { filter, limit: 1, offset: 0 })),
+          ...ids(await store.query(QUERY, { filter, limit: 1, offset: 1 })),
+        ];
+        expect(paged).toEqual(all.slice(0, 2));
+        expect(await store.count(filter)).toBe(all.length);
+      });
+
+      it('leaves out excluded ids before paging', async () => {
+        const filter: PointFilter = {
+          tenant: 'T1',
+          scope: seenFrom(['C-here']),
+          excludeIds: visible.slice(0, 3),
+        };
+        expect(ids(await store.query(QUERY, { filter, limit: 4 }))).toEqual(visible.slice(3, 7));
+      });
+    });
+
+    describe('one filter, one set of points', () => {
+      // The same filter must mean the same points in query(), count() and deleteByFilter().
+      const fixture = (): PointInput[] => [
+        point(1, SCORE_1, {
+          shares: [
+            share('C-pub', { isPublic: true, uploader: 'U1', messageId: 'M1' }),
+            share('C-priv', { uploader: 'U2', messageId: 'M2' }),
+          ],
+          createdAt: '2026-01-01T00:00:00.000Z',
+        }),
+        sharedPoint(2, SCORE_08, share('C-priv', { uploader: 'U1', messageId: 'M3' }), {
+          createdAt: '2026-01-02T00:00:00.000Z',
+        }),
+        sharedPoint(3, SCORE_06, share('C-a', { uploader: 'U3', fileId: 'F3' }), {
+          source: 'discord',
+          createdAt: '2026-01-03T00:00:00.000Z',
+        }),
+        point(4, SCORE_0, { source: 'local', path: '/p/4.png' }),
+        sharedPoint(5, SCORE_MINUS_1, share('C-a', { isPublic: true, uploader: 'U2' }), {
+          tenant: 'T2',
+        }),
+      ];
+      const filters: [string, PointFilter][] = [
+        ['tenant only', { tenant: 'T1' }],
+        ['a private scope', { tenant: 'T1', scope: seenFrom(['C-priv'], false) }],
+        ['public shares only', { tenant: 'T1', scope: seenFrom([]) }],
+        ['in:#private from a public channel', {
+          tenant: 'T1',
+          scope: seenFrom(['C-here']),
+          share: { conversations: ['C-priv'] },
+        }],
+        ['from:@user', { tenant: 'T1', share: { uploaders: ['U2'] } }],
+        ['any share', { tenant: 'T1', share: {} }],
+        ['scope and point-level fields', {
+          tenant: 'T1',
+          scope: seenFrom(['C-a']),
+          sources: ['discord', 'slack'],
+          after: new Date('2026-01-01T00:00:00.000Z'),
+          excludeIds: [uuid(2)],
+        }],
+      ];
+
+      it.each(filters)('%s', async (_name, filter) => {
+        await store.upsert(fixture());
+        const matched = await hitIds(filter);
+        expect(await store.count(filter)).toBe(matched.length);
+        expect(await store.deleteByFilter(filter)).toBe(matched.length);
+        const left = sortedIds(await store.get(fixture().map((p) => p.id)));
+        expect(left).toEqual(
+          fixture()
+            .map((p) => p.id)
+            .filter((id) => !matched.includes(id)),
+        );
+        expect(await store.count(filter)).toBe(0);
+      });
+    });
+
     describe('tenant scope', () => {
       beforeEach(async () => {
-        // T2's points score best and share T1's channel, uploader and message ids.
+        // T2's points score best and share T1's conversation, uploader and message ids.
+        const same = share('C1', { uploader: 'U1', messageId: 'M1' });
         await store.upsert([
-          point(1, SCORE_06, { tenant: 'T1', channel: 'C1', uploader: 'U1', messageId: 'M1' }),
-          point(2, SCORE_0, { tenant: 'T1', channel: 'C1', uploader: 'U1', messageId: 'M1' }),
-          point(3, SCORE_1, { tenant: 'T2', channel: 'C1', uploader: 'U1', messageId: 'M1' }),
-          point(4, SCORE_08, {
+          sharedPoint(1, SCORE_06, same, { tenant: 'T1' }),
+          sharedPoint(2, SCORE_0, same, { tenant: 'T1' }),
+          sharedPoint(3, SCORE_1, same, { tenant: 'T2' }),
+          sharedPoint(4, SCORE_08, share('C9', { isPublic: true, uploader: 'U1', messageId: 'M1' }), {
             tenant: 'T2',
-            channel: 'C9',
-            channelIsPublic: true,
-            uploader: 'U1',
-            messageId: 'M1',
           }),
         ]);
       });
 
       it('never returns another tenant’s points from query', async () => {
         expect(await hitIds({ tenant: 'T1' })).toEqual([uuid(1), uuid(2)]);
-        expect(await hitIds({ tenant: 'T1', channels: ['C1', 'C9'], includePublic: true })).toEqual(
-          [uuid(1), uuid(2)],
-        );
-        expect(await hitIds({ tenant: 'T1', uploaders: ['U1'], messageId: 'M1' })).toEqual([
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C1', 'C9']) })).toEqual([
           uuid(1),
           uuid(2),
         ]);
+        expect(
+          await hitIds({ tenant: 'T1', share: { uploaders: ['U1'], messageId: 'M1' } }),
+        ).toEqual([uuid(1), uuid(2)]);
         expect(await hitIds({ tenant: 'T2' })).toEqual([uuid(3), uuid(4)]);
         expect(await hitIds({ tenant: 'T3' })).toEqual([]);
       });
 
       it('never counts another tenant’s points', async () => {
         expect(await store.count({ tenant: 'T1' })).toBe(2);
-        expect(await store.count({ tenant: 'T1', channels: ['C9'], includePublic: true })).toBe(0);
+        expect(await store.count({ tenant: 'T1', scope: seenFrom(['C9']) })).toBe(0);
         expect(await store.count({ tenant: 'T3' })).toBe(0);
         expect(await store.count()).toBe(4);
       });
 
       it('never deletes another tenant’s points by filter', async () => {
-        expect(await store.deleteByFilter({ tenant: 'T1', messageId: 'M1' })).toBe(2);
+        expect(await store.deleteByFilter({ tenant: 'T1', share: { messageId: 'M1' } })).toBe(2);
         expect(await store.count()).toBe(2);
         expect(await hitIds({ tenant: 'T2' })).toEqual([uuid(3), uuid(4)]);
         expect(await store.deleteByFilter({ tenant: 'T3' })).toBe(0);
@@ -492,10 +966,10 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
     describe('delete', () => {
       beforeEach(async () => {
         await store.upsert([
-          point(1, SCORE_1, { channel: 'C1', messageId: 'M1' }),
-          point(2, SCORE_08, { channel: 'C1', messageId: 'M2' }),
-          point(3, SCORE_06, { channel: 'C2', messageId: 'M1' }),
-          point(4, SCORE_0, { tenant: 'T2', channel: 'C1', messageId: 'M1' }),
+          sharedPoint(1, SCORE_1, share('C1', { messageId: 'M1' })),
+          sharedPoint(2, SCORE_08, share('C1', { messageId: 'M2' })),
+          sharedPoint(3, SCORE_06, share('C2', { messageId: 'M1' })),
+          sharedPoint(4, SCORE_0, share('C1', { messageId: 'M1' }), { tenant: 'T2' }),
         ]);
       });
 
@@ -509,7 +983,10 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
 
       it('deletes by filter and resolves to how many it removed', async () => {
         expect(
-          await store.deleteByFilter({ tenant: 'T1', channels: ['C1'], messageId: 'M1' }),
+          await store.deleteByFilter({
+            tenant: 'T1',
+            share: { conversations: ['C1'], messageId: 'M1' },
+          }),
         ).toBe(1);
         expect(await store.get([uuid(1)])).toEqual([]);
         expect(await store.deleteByFilter({ tenant: 'T1' })).toBe(2);
