@@ -46,7 +46,11 @@ export interface QueryRecord {
   createdAt: Date;
 }
 
-/** A posted message that shows exactly one result: a reaction on it labels that pair. */
+/**
+ * One result shown by a posted message: a message may show several results (a shared page of
+ * results is one message with vote buttons on every card), so a message has one of these per
+ * image it shows, all answering the same query.
+ */
 export interface ResultMessage {
   /** Tenant of the conversation. */
   tenant: string;
@@ -54,7 +58,7 @@ export interface ResultMessage {
   conversation: string;
   /** Platform message id (Slack ts). Unique within the conversation. */
   messageId: string;
-  /** The query whose result this is. */
+  /** The query whose result this is; every result of one message answers the same query. */
   queryId: string;
   /** Point id of the image shown. */
   imageId: string;
@@ -62,6 +66,8 @@ export interface ResultMessage {
   rank: number;
   /** The score shown. */
   score: number;
+  /** Platform user id of whoever sent or shared the message; absent when not known. */
+  postedBy?: string;
 }
 
 /** A person's judgement of one result. */
@@ -80,6 +86,8 @@ export interface Label {
   value: LabelValue;
   /** When the label was given. */
   createdAt: Date;
+  /** The model the search ran with when the result was shown; absent for labels from before it was kept. */
+  modelId?: string;
 }
 
 /** Identifies one label: a user may give both +1 and -1 to one result, and remove either. */
@@ -98,8 +106,8 @@ export interface LabelFilter {
 }
 
 /**
- * Durable store of queries, result messages and labels. Implementation: SqliteLabelStore (under
- * FINDIMAGE_DATA). Every read takes the tenant, and a record of one tenant is never returned
+ * Durable store of queries, result messages and labels. Implementations: SqliteLabelStore (under
+ * FINDIMAGE_DATA) and QdrantLabelStore (when QDRANT_URL is set). Every read takes the tenant, and a record of one tenant is never returned
  * for another.
  */
 export interface LabelStore {
@@ -110,19 +118,26 @@ export interface LabelStore {
   getQuery(tenant: string, queryId: string): Promise<QueryRecord | undefined>;
 
   /**
-   * Saves which (query, image) pair a posted message shows. Recording the same message again
-   * with the same pair is a no-op; with another pair it throws, because a reaction on that
-   * message could no longer be attributed.
+   * Saves one result a posted message shows. Recording the same (message, image) again is a
+   * no-op (the first record is kept); another image of the same message adds a result. A
+   * result of another query on the same message throws, because a vote on that message could
+   * no longer be attributed to one query.
    */
   recordResultMessage(message: ResultMessage): Promise<void>;
 
-  /** The result shown by this message, or undefined when it is not a findimage result. */
-  findResultMessage(tenant: string, conversation: string, messageId: string): Promise<ResultMessage | undefined>;
+  /**
+   * The results shown by this message, by rank; empty when it is not a findimage result (or
+   * belongs to another tenant or conversation).
+   */
+  findResultMessages(tenant: string, conversation: string, messageId: string): Promise<ResultMessage[]>;
 
-  /** Every result message posted for a query, by rank. */
+  /** Every result posted for a query (one per message and image), by rank. */
   resultMessagesForQuery(tenant: string, queryId: string): Promise<ResultMessage[]>;
 
-  /** Records a label; giving the same label again keeps the first. Resolves to the stored label. */
+  /**
+   * Records a label (a vote: +1 or -1 by one user on one (query, image)); giving the same label
+   * again keeps the first, model id included. Resolves to the stored label.
+   */
   addLabel(label: Omit<Label, 'createdAt'> & { createdAt?: Date }): Promise<Label>;
 
   /** Removes a label (the reaction was taken back); resolves to whether it existed. */
@@ -143,7 +158,10 @@ export interface LabelStore {
 
 /** All that a LabelStore holds. */
 export interface LabelStoreContents {
+  /** Every logged query, oldest first. */
   queries: QueryRecord[];
+  /** Every result shown by a posted message (one per message and image), by tenant, query and rank. */
   resultMessages: ResultMessage[];
+  /** Every label, oldest first. */
   labels: Label[];
 }

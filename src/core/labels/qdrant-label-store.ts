@@ -1,5 +1,5 @@
 // The LabelStore in Qdrant, for teams whose vectors live there: the query log, result messages
-// and labels become payload-only records in one collection, so every findimage host that shares
+// (one record per message and image) and labels become payload-only records in one collection, so every findimage host that shares
 // the Qdrant server shares the labels too.
 import type { Schemas } from '@qdrant/js-client-rest';
 import type { Logger } from 'pino';
@@ -23,7 +23,8 @@ const PLACEHOLDER_VECTOR = [1];
 /** Records read per scroll request. */
 const SCROLL_PAGE = 1_000;
 
-const KEYWORD_INDEXES = ['kind', 'tenant', 'query_id', 'image_id', 'user'] as const;
+/** Payload fields that lookups filter on; made on a new collection and added to an older one. */
+const KEYWORD_INDEXES = ['kind', 'tenant', 'query_id', 'image_id', 'user', 'conversation', 'message_id'] as const;
 
 type RecordKind = 'query' | 'message' | 'label';
 
@@ -33,6 +34,10 @@ interface RecordPayload {
   query_id: string;
   image_id?: string;
   user?: string;
+  /** Of a result message: the conversation it was posted in. */
+  conversation?: string;
+  /** Of a result message: its platform id. */
+  message_id?: string;
   /** The record itself, as JSON. */
   record: string;
 }
@@ -54,18 +59,29 @@ export async function openQdrantLabelStore(options: QdrantLabelStoreOptions): Pr
       await connection.call(`create collection ${collection}`, (c) =>
         c.createCollection(collection, { vectors: { size: PLACEHOLDER_VECTOR.length, distance: 'Cosine' } }),
       );
-      for (const field of KEYWORD_INDEXES) {
-        await connection.call(`create the ${field} index on ${collection}`, (c) =>
-          c.createPayloadIndex(collection, { field_name: field, field_schema: 'keyword', wait: true }),
-        );
-      }
+      await createMissingIndexes(connection, collection, new Set());
       logger.info({ collection }, 'label collection created');
+    } else {
+      const info = await connection.call(`read collection ${collection}`, (c) => c.getCollection(collection));
+      await createMissingIndexes(connection, collection, new Set(Object.keys(info.payload_schema ?? {})));
     }
+    const store = new QdrantLabelStore(connection, collection);
+    const upgraded = await store.upgradeMessageRecords();
+    if (upgraded > 0) logger.info({ collection, upgraded }, 'result message records rekeyed by message and image');
+    return store;
   } catch (error) {
     connection.close();
     throw error;
   }
-  return new QdrantLabelStore(connection, collection);
+}
+
+async function createMissingIndexes(connection: QdrantConnection, collection: string, existing: ReadonlySet<string>): Promise<void> {
+  for (const field of KEYWORD_INDEXES) {
+    if (existing.has(field)) continue;
+    await connection.call(`create the ${field} index on ${collection}`, (c) =>
+      c.createPayloadIndex(collection, { field_name: field, field_schema: 'keyword', wait: true }),
+    );
+  }
 }
 
 export class QdrantLabelStore implements LabelStore {
@@ -92,36 +108,44 @@ export class QdrantLabelStore implements LabelStore {
   }
 
   async recordResultMessage(message: ResultMessage): Promise<void> {
-    const id = recordId('message', message.tenant, message.conversation, message.messageId);
-    const existing = await this.#get(id, message.tenant);
-    if (existing !== undefined) {
-      const shown = JSON.parse(existing.record) as ResultMessage;
-      if (shown.queryId === message.queryId && shown.imageId === message.imageId) return;
+    const shown = await this.findResultMessages(message.tenant, message.conversation, message.messageId);
+    if (shown.some((m) => m.queryId !== message.queryId)) {
       throw new FindimageError(
         'internal',
-        `Message ${message.messageId} already shows another result; one message must show exactly one result.`,
-        { details: { conversation: message.conversation, messageId: message.messageId } },
+        `Message ${message.messageId} already shows the results of another query; one message answers one query.`,
+        { details: { conversation: message.conversation, messageId: message.messageId, queryId: message.queryId } },
       );
     }
-    await this.#put(id, {
-      kind: 'message',
-      tenant: message.tenant,
-      query_id: message.queryId,
-      image_id: message.imageId,
-      record: JSON.stringify(message),
-    });
+    if (shown.some((m) => m.imageId === message.imageId)) return;
+    await this.#put(messageId(message), messagePayload(message));
   }
 
-  async findResultMessage(tenant: string, conversation: string, messageId: string): Promise<ResultMessage | undefined> {
-    const found = await this.#get(recordId('message', tenant, conversation, messageId), tenant);
-    return found === undefined ? undefined : (JSON.parse(found.record) as ResultMessage);
+  async findResultMessages(tenant: string, conversation: string, messageId: string): Promise<ResultMessage[]> {
+    const records = await this.#scroll('message', tenant, { conversation, message_id: messageId });
+    return records.map((r) => resultFromJson(r.record)).sort(byRank);
+  }
+
+  /**
+   * Rekeys result message records written before a message could show several results: they
+   * were keyed by message alone and lacked the conversation and message id in their payload.
+   * Runs on every open; finds nothing once done, and is safe to repeat after an interruption
+   * (the new record is written before the old one is deleted). Resolves to how many it rekeyed.
+   */
+  async upgradeMessageRecords(): Promise<number> {
+    const old = await this.#scrollWhere('message', [{ is_empty: { key: 'message_id' } }]);
+    for (const { id, payload } of old) {
+      const message = resultFromJson(payload.record);
+      await this.#put(messageId(message), messagePayload(message));
+      await this.#connection.call(`delete an old result message record from ${this.#collection}`, (c) =>
+        c.delete(this.#collection, { wait: true, points: [id] }),
+      );
+    }
+    return old.length;
   }
 
   async resultMessagesForQuery(tenant: string, queryId: string): Promise<ResultMessage[]> {
     const records = await this.#scroll('message', tenant, { query_id: queryId });
-    return records
-      .map((r) => JSON.parse(r.record) as ResultMessage)
-      .sort((a, b) => a.rank - b.rank || compare(a.messageId, b.messageId));
+    return records.map((r) => resultFromJson(r.record)).sort(byRank);
   }
 
   async addLabel(label: Omit<Label, 'createdAt'> & { createdAt?: Date }): Promise<Label> {
@@ -168,9 +192,15 @@ export class QdrantLabelStore implements LabelStore {
       this.#scroll('label'),
     ]);
     return {
-      queries: queries.map((r) => queryFromJson(r.record)),
-      resultMessages: messages.map((r) => JSON.parse(r.record) as ResultMessage),
-      labels: labels.map((r) => labelFromJson(r.record)).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()),
+      queries: queries
+        .map((r) => queryFromJson(r.record))
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || compare(a.tenant, b.tenant) || compare(a.queryId, b.queryId)),
+      resultMessages: messages
+        .map((r) => resultFromJson(r.record))
+        .sort((a, b) => compare(a.tenant, b.tenant) || compare(a.queryId, b.queryId) || byRank(a, b)),
+      labels: labels
+        .map((r) => labelFromJson(r.record))
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || compare(labelId(a), labelId(b))),
     };
   }
 
@@ -201,12 +231,20 @@ export class QdrantLabelStore implements LabelStore {
 
   /** Every record of a kind (in a tenant, when given) matching the payload values, in pages. */
   async #scroll(kind: RecordKind, tenant?: string, match: Record<string, string> = {}): Promise<RecordPayload[]> {
-    const must: Schemas['FieldCondition'][] = [
-      { key: 'kind', match: { value: kind } },
+    const conditions: Schemas['Condition'][] = [
       ...(tenant === undefined ? [] : [{ key: 'tenant', match: { value: tenant } }]),
       ...Object.entries(match).map(([key, value]) => ({ key, match: { value } })),
     ];
-    const records: RecordPayload[] = [];
+    return (await this.#scrollWhere(kind, conditions)).map((r) => r.payload);
+  }
+
+  /** Every record of a kind meeting all the conditions, with its id, in pages. */
+  async #scrollWhere(
+    kind: RecordKind,
+    conditions: Schemas['Condition'][],
+  ): Promise<Array<{ id: Schemas['ExtendedPointId']; payload: RecordPayload }>> {
+    const must: Schemas['Condition'][] = [{ key: 'kind', match: { value: kind } }, ...conditions];
+    const records: Array<{ id: Schemas['ExtendedPointId']; payload: RecordPayload }> = [];
     let offset: Schemas['ExtendedPointId'] | undefined;
     do {
       const page = await this.#connection.call(`list ${kind} records in ${this.#collection}`, (c) =>
@@ -219,7 +257,7 @@ export class QdrantLabelStore implements LabelStore {
         }),
       );
       if (!Array.isArray(page?.points)) throw new MalformedResponseError('scroll returned no points list');
-      for (const point of page.points) if (point.payload) records.push(asRecordPayload(point.payload));
+      for (const point of page.points) if (point.payload) records.push({ id: point.id, payload: asRecordPayload(point.payload) });
       const next = page.next_page_offset;
       offset = typeof next === 'string' || typeof next === 'number' ? next : undefined;
     } while (offset !== undefined);
@@ -230,6 +268,33 @@ export class QdrantLabelStore implements LabelStore {
 /** A UUID (as Qdrant requires) from a record's identifying parts. */
 function recordId(...parts: string[]): string {
   return uuidFromText(`findimage-label\u0000${parts.join('\u0000')}`);
+}
+
+/** One record per (message, image): a message may show several results. */
+function messageId(message: ResultMessage): string {
+  return recordId('message', message.tenant, message.conversation, message.messageId, message.imageId);
+}
+
+function messagePayload(message: ResultMessage): RecordPayload {
+  return {
+    kind: 'message',
+    tenant: message.tenant,
+    query_id: message.queryId,
+    image_id: message.imageId,
+    conversation: message.conversation,
+    message_id: message.messageId,
+    record: JSON.stringify(message),
+  };
+}
+
+/** A result message as saved; `postedBy` is absent from records made before it was kept. */
+function resultFromJson(json: string): ResultMessage {
+  return JSON.parse(json) as ResultMessage;
+}
+
+/** By rank, ties in a fixed order. */
+function byRank(a: ResultMessage, b: ResultMessage): number {
+  return a.rank - b.rank || compare(a.messageId, b.messageId) || compare(a.imageId, b.imageId);
 }
 
 function labelId(key: LabelKey): string {

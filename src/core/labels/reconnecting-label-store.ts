@@ -36,8 +36,8 @@ export class ReconnectingLabelStore implements LabelStore {
   async recordResultMessage(message: ResultMessage): Promise<void> {
     return this.#connection.current().recordResultMessage(message);
   }
-  async findResultMessage(tenant: string, conversation: string, messageId: string): Promise<ResultMessage | undefined> {
-    return this.#connection.current().findResultMessage(tenant, conversation, messageId);
+  async findResultMessages(tenant: string, conversation: string, messageId: string): Promise<ResultMessage[]> {
+    return this.#connection.current().findResultMessages(tenant, conversation, messageId);
   }
   async resultMessagesForQuery(tenant: string, queryId: string): Promise<ResultMessage[]> {
     return this.#connection.current().resultMessagesForQuery(tenant, queryId);

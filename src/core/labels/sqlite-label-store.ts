@@ -1,5 +1,5 @@
 // The durable LabelStore: one SQLite file under FINDIMAGE_DATA holding the query log, the map
-// from posted result messages to (query, image) pairs, and the labels given on them.
+// from posted messages to the (query, image) results they show, and the labels given on them.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -23,6 +23,31 @@ export interface SqliteLabelStoreOptions {
   logger: Logger;
 }
 
+/**
+ * Version of the layout below, kept in PRAGMA user_version. 1 (files from before the version was
+ * kept read 0): one result per message. 2: one row per (message, image), with who posted the
+ * message, and the model id on labels.
+ */
+const SCHEMA_VERSION = 2;
+
+/** How long a write waits for another process (the bot beside a CLI command) to commit. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+const RESULT_MESSAGES_TABLE = `
+CREATE TABLE IF NOT EXISTS result_messages (
+  tenant TEXT NOT NULL,
+  conversation TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  image_id TEXT NOT NULL,
+  query_id TEXT NOT NULL,
+  rank INTEGER NOT NULL,
+  score REAL NOT NULL,
+  posted_by TEXT,
+  PRIMARY KEY (tenant, conversation, message_id, image_id)
+);
+CREATE INDEX IF NOT EXISTS result_messages_by_query ON result_messages (tenant, query_id, rank);
+`;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS queries (
   tenant TEXT NOT NULL,
@@ -31,17 +56,7 @@ CREATE TABLE IF NOT EXISTS queries (
   created_at INTEGER NOT NULL,
   PRIMARY KEY (tenant, query_id)
 );
-CREATE TABLE IF NOT EXISTS result_messages (
-  tenant TEXT NOT NULL,
-  conversation TEXT NOT NULL,
-  message_id TEXT NOT NULL,
-  query_id TEXT NOT NULL,
-  image_id TEXT NOT NULL,
-  rank INTEGER NOT NULL,
-  score REAL NOT NULL,
-  PRIMARY KEY (tenant, conversation, message_id)
-);
-CREATE INDEX IF NOT EXISTS result_messages_by_query ON result_messages (tenant, query_id, rank);
+${RESULT_MESSAGES_TABLE}
 CREATE TABLE IF NOT EXISTS labels (
   tenant TEXT NOT NULL,
   query_id TEXT NOT NULL,
@@ -50,6 +65,7 @@ CREATE TABLE IF NOT EXISTS labels (
   value INTEGER NOT NULL,
   query_text TEXT NOT NULL,
   created_at INTEGER NOT NULL,
+  model_id TEXT,
   PRIMARY KEY (tenant, query_id, image_id, user, value)
 );
 CREATE INDEX IF NOT EXISTS labels_by_image ON labels (tenant, image_id);
@@ -66,6 +82,7 @@ interface LabelRow {
   value: number;
   query_text: string;
   created_at: number;
+  model_id: string | null;
 }
 
 interface ResultRow {
@@ -76,6 +93,7 @@ interface ResultRow {
   image_id: string;
   rank: number;
   score: number;
+  posted_by: string | null;
 }
 
 /** Opens (creating if needed) the label store at `options.path`. */
@@ -98,8 +116,8 @@ export class SqliteLabelStore implements LabelStore {
       // WAL with FULL sync: a label acknowledged to the user survives a crash or kill -9.
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = FULL');
-      this.#db.pragma('busy_timeout = 5000');
-      this.#db.exec(SCHEMA);
+      this.#db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      prepareSchema(this.#db, this.path);
     } catch (error) {
       throw this.#failure('opening', error);
     }
@@ -124,39 +142,44 @@ export class SqliteLabelStore implements LabelStore {
   async recordResultMessage(message: ResultMessage): Promise<void> {
     this.#run('saving a result message', () =>
       this.#db.transaction(() => {
-        const existing = this.#db
-          .prepare('SELECT query_id, image_id FROM result_messages WHERE tenant = ? AND conversation = ? AND message_id = ?')
-          .get(message.tenant, message.conversation, message.messageId) as Pick<ResultRow, 'query_id' | 'image_id'> | undefined;
-        if (existing !== undefined) {
-          if (existing.query_id === message.queryId && existing.image_id === message.imageId) return;
-          throw new FindimageError(
-            'internal',
-            `Message ${message.messageId} already shows another result; one message must show exactly one result.`,
-            { details: { conversation: message.conversation, messageId: message.messageId } },
-          );
-        }
+        const other = this.#db
+          .prepare(
+            'SELECT query_id FROM result_messages WHERE tenant = ? AND conversation = ? AND message_id = ? AND query_id <> ? LIMIT 1',
+          )
+          .get(message.tenant, message.conversation, message.messageId, message.queryId) as Pick<ResultRow, 'query_id'> | undefined;
+        if (other !== undefined) throw anotherQueryError(message);
         this.#db
           .prepare(
-            'INSERT INTO result_messages (tenant, conversation, message_id, query_id, image_id, rank, score) VALUES (?, ?, ?, ?, ?, ?, ?)',
+            `INSERT OR IGNORE INTO result_messages (tenant, conversation, message_id, image_id, query_id, rank, score, posted_by)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
           )
-          .run(message.tenant, message.conversation, message.messageId, message.queryId, message.imageId, message.rank, message.score);
-      })(),
+          .run(
+            message.tenant,
+            message.conversation,
+            message.messageId,
+            message.imageId,
+            message.queryId,
+            message.rank,
+            message.score,
+            message.postedBy ?? null,
+          );
+      }).immediate(),
     );
   }
 
-  async findResultMessage(tenant: string, conversation: string, messageId: string): Promise<ResultMessage | undefined> {
-    const row = this.#run('reading a result message', () =>
+  async findResultMessages(tenant: string, conversation: string, messageId: string): Promise<ResultMessage[]> {
+    const rows = this.#run('reading a result message', () =>
       this.#db
-        .prepare('SELECT * FROM result_messages WHERE tenant = ? AND conversation = ? AND message_id = ?')
-        .get(tenant, conversation, messageId),
-    ) as ResultRow | undefined;
-    return row === undefined ? undefined : resultFromRow(row);
+        .prepare('SELECT * FROM result_messages WHERE tenant = ? AND conversation = ? AND message_id = ? ORDER BY rank, image_id')
+        .all(tenant, conversation, messageId),
+    ) as ResultRow[];
+    return rows.map(resultFromRow);
   }
 
   async resultMessagesForQuery(tenant: string, queryId: string): Promise<ResultMessage[]> {
     const rows = this.#run('reading result messages', () =>
       this.#db
-        .prepare('SELECT * FROM result_messages WHERE tenant = ? AND query_id = ? ORDER BY rank, message_id')
+        .prepare('SELECT * FROM result_messages WHERE tenant = ? AND query_id = ? ORDER BY rank, message_id, image_id')
         .all(tenant, queryId),
     ) as ResultRow[];
     return rows.map(resultFromRow);
@@ -167,9 +190,19 @@ export class SqliteLabelStore implements LabelStore {
     const row = this.#run('saving a label', () => {
       this.#db
         .prepare(
-          'INSERT OR IGNORE INTO labels (tenant, query_id, image_id, user, value, query_text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          `INSERT OR IGNORE INTO labels (tenant, query_id, image_id, user, value, query_text, created_at, model_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(label.tenant, label.queryId, label.imageId, label.user, label.value, label.queryText, createdAt.getTime());
+        .run(
+          label.tenant,
+          label.queryId,
+          label.imageId,
+          label.user,
+          label.value,
+          label.queryText,
+          createdAt.getTime(),
+          label.modelId ?? null,
+        );
       return this.#db
         .prepare('SELECT * FROM labels WHERE tenant = ? AND query_id = ? AND image_id = ? AND user = ? AND value = ?')
         .get(label.tenant, label.queryId, label.imageId, label.user, label.value);
@@ -211,10 +244,14 @@ export class SqliteLabelStore implements LabelStore {
 
   async exportAll(): Promise<LabelStoreContents> {
     return this.#run('exporting labels', () => ({
-      queries: (this.#db.prepare('SELECT record FROM queries ORDER BY created_at, rowid').all() as Array<{ record: string }>).map(
+      queries: (this.#db.prepare('SELECT record FROM queries ORDER BY created_at, tenant, query_id').all() as Array<{ record: string }>).map(
         (row) => queryFromJson(row.record),
       ),
-      resultMessages: (this.#db.prepare('SELECT * FROM result_messages ORDER BY rowid').all() as ResultRow[]).map(resultFromRow),
+      resultMessages: (
+        this.#db
+          .prepare('SELECT * FROM result_messages ORDER BY tenant, query_id, rank, message_id, image_id')
+          .all() as ResultRow[]
+      ).map(resultFromRow),
       labels: (this.#db.prepare('SELECT * FROM labels ORDER BY created_at, rowid').all() as LabelRow[]).map(labelFromRow),
     }));
   }
@@ -253,8 +290,61 @@ export class SqliteLabelStore implements LabelStore {
   }
 }
 
+/**
+ * Brings the file to SCHEMA_VERSION in one transaction, so a crash leaves either the old layout
+ * or the new one. IMMEDIATE: a second process opening the file at the same time waits, then
+ * finds it already upgraded.
+ */
+function prepareSchema(db: Database.Database, path: string): void {
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new StoreError(
+        'store_schema_mismatch',
+        `The label store ${path} was written by a newer findimage (layout ${version}). ` +
+          'Upgrade findimage, or set FINDIMAGE_DATA to another folder.',
+        { details: { path, version } },
+      );
+    }
+    if (version < 2) upgradeToVersion2(db);
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+/**
+ * Layout 1 keyed result_messages by message alone (one result per message), and labels had no
+ * model id. SQLite cannot change a primary key in place, so the table is rebuilt: renamed,
+ * recreated, refilled and dropped. A new, empty file has no tables and needs nothing.
+ */
+function upgradeToVersion2(db: Database.Database): void {
+  const hasTable = (name: string): boolean =>
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+  const hasColumn = (table: string, column: string): boolean =>
+    (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).some((c) => c.name === column);
+  if (hasTable('result_messages') && !hasColumn('result_messages', 'posted_by')) {
+    db.exec(`
+      ALTER TABLE result_messages RENAME TO result_messages_v1;
+      DROP INDEX IF EXISTS result_messages_by_query;
+      ${RESULT_MESSAGES_TABLE}
+      INSERT INTO result_messages (tenant, conversation, message_id, image_id, query_id, rank, score, posted_by)
+        SELECT tenant, conversation, message_id, image_id, query_id, rank, score, NULL FROM result_messages_v1 ORDER BY rowid;
+      DROP TABLE result_messages_v1;
+    `);
+  }
+  if (hasTable('labels') && !hasColumn('labels', 'model_id')) db.exec('ALTER TABLE labels ADD COLUMN model_id TEXT');
+}
+
+function anotherQueryError(message: ResultMessage): FindimageError {
+  return new FindimageError(
+    'internal',
+    `Message ${message.messageId} already shows the results of another query; one message answers one query.`,
+    { details: { conversation: message.conversation, messageId: message.messageId, queryId: message.queryId } },
+  );
+}
+
 function resultFromRow(row: ResultRow): ResultMessage {
-  return {
+  const message: ResultMessage = {
     tenant: row.tenant,
     conversation: row.conversation,
     messageId: row.message_id,
@@ -263,6 +353,8 @@ function resultFromRow(row: ResultRow): ResultMessage {
     rank: row.rank,
     score: row.score,
   };
+  if (row.posted_by !== null) message.postedBy = row.posted_by;
+  return message;
 }
 
 function labelFromRow(row: LabelRow): Label {
@@ -274,5 +366,6 @@ function labelFromRow(row: LabelRow): Label {
     user: row.user,
     value: row.value === 1 ? 1 : -1,
     createdAt: new Date(row.created_at),
+    ...(row.model_id === null ? {} : { modelId: row.model_id }),
   };
 }
