@@ -49,7 +49,7 @@ describe('evaluating and improving search with labels', () => {
     labels = await openSqliteLabelStore({ path: join(dir, 'labels.sqlite'), logger: createSilentLogger() });
     const payload = (name: string) => ({
       tenant: 'T1', source: 'slack', filename: name, contentHash: name, modelId: 'known-vectors',
-      createdAt: '2026-01-01T00:00:00.000Z', width: 10, height: 10,
+      createdAt: '2026-01-01T00:00:00.000Z', width: 10, height: 10, shares: [],
     });
     // "red truck" embeds closest to CAR, then TRUCK, then DOG.
     await store.upsert([
