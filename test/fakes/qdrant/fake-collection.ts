@@ -3,7 +3,7 @@
 // id order, offsets and limits). Bodies are checked as strictly as Qdrant checks them.
 import type { Schemas } from '@qdrant/js-client-rest';
 import { FakeQdrantError, formatError } from './fake-qdrant-error.js';
-import { compileFilter } from './fake-filter.js';
+import { compileFilter, lookup } from './fake-filter.js';
 import {
   comparePointIds,
   parsePointId,
@@ -145,7 +145,11 @@ export class FakeCollection {
       const type = typeof schema === 'string' ? schema : schema.type;
       const params = typeof schema === 'string' ? null : schema;
       let points = 0;
-      for (const p of this.#points.values()) if (p.payload[key] !== undefined && p.payload[key] !== null) points++;
+      // A nested key ("shares[].conversation") counts the points with a value anywhere in the array.
+      for (const p of this.#points.values()) {
+        const value = lookup(p.payload, key);
+        if (value !== undefined && value !== null && !(Array.isArray(value) && value.every((v) => v === null))) points++;
+      }
       payloadSchema[key] = { data_type: type, params, points };
     }
     return {
@@ -258,6 +262,98 @@ export class FakeCollection {
       };
     }
     throw formatError('data did not match any variant of untagged enum PointsSelector');
+  }
+
+  /**
+   * Checks a set_payload (merge: given keys replace, others stay) or overwrite_payload (the
+   * payload becomes exactly the given one) body and returns the change to apply. Points are
+   * chosen by `points` or `filter`; a listed id that does not exist fails when applied, as in
+   * Qdrant, which answers 404 for it.
+   */
+  preparePayloadUpdate(raw: unknown, mode: 'set' | 'overwrite'): () => void {
+    const body = objectBody<Schemas['SetPayload']>(raw, 'SetPayload');
+    if (!isObject(body.payload)) throw formatError('missing field `payload`');
+    if (body.key !== undefined && body.key !== null) {
+      throw new FakeQdrantError(400, 'The fake Qdrant does not implement set_payload with a "key" path');
+    }
+    const payload = structuredClone(body.payload);
+    const select = this.#selector(body.points, body.filter, 'SetPayload');
+    return () => {
+      for (const point of select()) {
+        point.payload = mode === 'set' ? { ...point.payload, ...structuredClone(payload) } : structuredClone(payload);
+        point.version += 1;
+      }
+    };
+  }
+
+  /** Checks a delete_payload body (top-level keys) and returns the change to apply. */
+  prepareDeletePayload(raw: unknown): () => void {
+    const body = objectBody<Schemas['DeletePayload']>(raw, 'DeletePayload');
+    if (!Array.isArray(body.keys) || !body.keys.every((k) => typeof k === 'string')) throw formatError('missing field `keys`');
+    if (body.keys.some((k) => /[.[]/.test(k))) {
+      throw new FakeQdrantError(400, 'The fake Qdrant deletes top-level payload keys only');
+    }
+    const keys = body.keys;
+    const select = this.#selector(body.points, body.filter, 'DeletePayload');
+    return () => {
+      for (const point of select()) {
+        for (const key of keys) delete point.payload[key];
+        point.version += 1;
+      }
+    };
+  }
+
+  /**
+   * Checks a batch of update operations (POST points/batch) and returns one change applying them
+   * in order, and how many there are. The fake implements the point and payload operations.
+   */
+  prepareBatch(raw: unknown): { apply: () => void; operations: number } {
+    const body = objectBody<Schemas['UpdateOperations']>(raw, 'UpdateOperations');
+    if (!Array.isArray(body.operations)) throw formatError('missing field `operations`');
+    const changes = body.operations.map((raw: unknown) => {
+      const operation = objectBody<Record<string, unknown>>(raw, 'UpdateOperation');
+      const [kind, ...more] = Object.keys(operation);
+      if (kind === undefined || more.length > 0) throw formatError('data did not match any variant of untagged enum UpdateOperation');
+      const inner = operation[kind];
+      switch (kind) {
+        case 'upsert':
+          return this.prepareUpsert(inner);
+        case 'delete':
+          return this.prepareDelete(inner);
+        case 'set_payload':
+          return this.preparePayloadUpdate(inner, 'set');
+        case 'overwrite_payload':
+          return this.preparePayloadUpdate(inner, 'overwrite');
+        case 'delete_payload':
+          return this.prepareDeletePayload(inner);
+        default:
+          throw new FakeQdrantError(400, `The fake Qdrant does not implement the batch operation "${kind}"`);
+      }
+    });
+    return {
+      apply: () => {
+        for (const change of changes) change();
+      },
+      operations: changes.length,
+    };
+  }
+
+  /** The points an update names by id list or filter, found when the update is applied. */
+  #selector(ids: unknown, filter: unknown, what: string): () => FakePoint[] {
+    if (Array.isArray(ids)) {
+      const parsed = ids.map((id) => parsePointId(id));
+      return () =>
+        parsed.map((id) => {
+          const point = this.#points.get(pointKey(id));
+          if (point === undefined) throw new FakeQdrantError(404, `Not found: No point with id ${String(printPointId(id))} found`);
+          return point;
+        });
+    }
+    if (isObject(filter)) {
+      const predicate = compileFilter(filter);
+      return () => [...this.#points.values()].filter(predicate);
+    }
+    throw new FakeQdrantError(400, `Bad request: ${what} needs either "points" or "filter"`);
   }
 
   /** POST /collections/{name}/points */

@@ -1,6 +1,8 @@
 // Qdrant's filter semantics for the fake: must (all), should (at least one, so an empty list
 // matches nothing), must_not (none), match value/any, numeric and datetime ranges, has_id,
-// is_empty and is_null. A filter is compiled once, so a malformed one fails even on no points.
+// is_empty, is_null and nested (the inner filter holds for at least one element of the array,
+// keys relative to the element). A filter is compiled once, so a malformed one fails even on no
+// points.
 import type { Schemas } from '@qdrant/js-client-rest';
 import { FakeQdrantError, formatError } from './fake-qdrant-error.js';
 import { parsePointId, pointKey, type FakePointId } from './fake-point-id.js';
@@ -20,8 +22,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The value at a payload path ("a", "a.b", "a[].b"); undefined when absent. */
-function lookup(payload: Record<string, unknown>, key: string): unknown {
+/** Every value at a payload path ("a", "a.b", "a[].b"), "[]" spreading an array's elements. */
+function lookupAll(payload: Record<string, unknown>, key: string): unknown[] {
   let current: unknown[] = [payload];
   for (const part of key.split('.')) {
     const flatten = part.endsWith('[]');
@@ -35,8 +37,14 @@ function lookup(payload: Record<string, unknown>, key: string): unknown {
     }
     current = next;
   }
-  if (current.length === 0) return undefined;
-  return current.length === 1 ? current[0] : current;
+  return current;
+}
+
+/** The value at a payload path ("a", "a.b", "a[].b"); undefined when absent. */
+export function lookup(payload: Record<string, unknown>, key: string): unknown {
+  const found = lookupAll(payload, key);
+  if (found.length === 0) return undefined;
+  return found.length === 1 ? found[0] : found;
 }
 
 /** Values a condition tests: an array's elements (an array matches if any element does). */
@@ -160,10 +168,38 @@ function payloadField(raw: unknown, what: string): string {
   return raw.key;
 }
 
-function compileCondition(raw: unknown): PointPredicate {
+/**
+ * The elements of the array at a nested condition's key ("a", "a[]" or "a.b"): Qdrant reads
+ * the key as "<key>[]", so a value that is not an array has no elements and never matches.
+ */
+function elementsAt(payload: Record<string, unknown>, key: string): Record<string, unknown>[] {
+  const path = key.endsWith('[]') ? key.slice(0, -2) : key;
+  return lookupAll(payload, path).flatMap((value) => (Array.isArray(value) ? value.filter(isObject) : []));
+}
+
+/**
+ * Qdrant's nested condition: true when ONE element of the array meets the whole inner filter,
+ * so conditions on two fields cannot be met by two different elements. has_id means nothing
+ * for an element, and Qdrant refuses it there.
+ */
+function compileNested(raw: unknown): PointPredicate {
+  if (!isObject(raw)) throw formatError('"nested" must be an object');
+  const nested = raw as unknown as Schemas['Nested'];
+  if (typeof nested.key !== 'string' || nested.key === '') throw formatError('"nested.key" must be a string');
+  if (!isObject(nested.filter)) throw formatError('missing field `filter`');
+  const key = nested.key;
+  const inner = compileFilter(nested.filter, true);
+  return (point) => elementsAt(point.payload, key).some((element) => inner({ id: point.id, payload: element }));
+}
+
+function compileCondition(raw: unknown, insideNested: boolean): PointPredicate {
   if (!isObject(raw)) throw formatError('data did not match any variant of untagged enum Condition');
   if ('key' in raw) return compileFieldCondition(raw);
+  if ('nested' in raw) return compileNested(raw.nested);
   if ('has_id' in raw) {
+    if (insideNested) {
+      throw new FakeQdrantError(400, 'Bad request: HasId condition is not supported inside nested filter, use it in the outer filter');
+    }
     const { has_id } = raw as Schemas['HasIdCondition'];
     if (!Array.isArray(has_id)) throw formatError('"has_id" must be a list of point ids');
     const keys = new Set(has_id.map((id) => pointKey(parsePointId(id))));
@@ -177,30 +213,36 @@ function compileCondition(raw: unknown): PointPredicate {
     const key = payloadField((raw as Schemas['IsNullCondition']).is_null, 'is_null');
     return (point) => lookup(point.payload, key) === null;
   }
-  if ('nested' in raw || 'has_vector' in raw) {
-    throw new FakeQdrantError(400, 'The fake Qdrant does not implement nested or has_vector conditions');
+  if ('has_vector' in raw) {
+    throw new FakeQdrantError(400, 'The fake Qdrant does not implement has_vector conditions');
   }
-  return compileFilter(raw as Schemas['Filter']);
+  return compileFilter(raw as Schemas['Filter'], insideNested);
 }
 
 /** A Filter's clause is one condition or a list of them; null or absent means no clause. */
-function compileList(raw: ConditionList): PointPredicate[] | null {
+function compileList(raw: ConditionList, insideNested: boolean): PointPredicate[] | null {
   if (raw === undefined || raw === null) return null;
   const list: unknown[] = Array.isArray(raw) ? raw : [raw as Condition];
-  return list.map(compileCondition);
+  return list.map((c) => compileCondition(c, insideNested));
 }
 
-/** Compiles a Filter (or nothing, which matches every point) into a predicate. */
-export function compileFilter(raw: Schemas['Filter'] | null | undefined | Record<string, unknown>): PointPredicate {
+/**
+ * Compiles a Filter (or nothing, which matches every point) into a predicate. `insideNested`
+ * is set for a nested condition's filter, which tests one array element as its payload.
+ */
+export function compileFilter(
+  raw: Schemas['Filter'] | null | undefined | Record<string, unknown>,
+  insideNested = false,
+): PointPredicate {
   if (raw === undefined || raw === null) return () => true;
   if (!isObject(raw)) throw formatError('"filter" must be an object');
   const filter = raw as Schemas['Filter'];
   if (filter.min_should !== undefined && filter.min_should !== null) {
     throw new FakeQdrantError(400, 'The fake Qdrant does not implement min_should');
   }
-  const must = compileList(filter.must);
-  const should = compileList(filter.should);
-  const mustNot = compileList(filter.must_not);
+  const must = compileList(filter.must, insideNested);
+  const should = compileList(filter.should, insideNested);
+  const mustNot = compileList(filter.must_not, insideNested);
   return (point) =>
     (must === null || must.every((c) => c(point))) &&
     // Qdrant: a present but empty `should` matches nothing (`iter().any` over no conditions).

@@ -102,9 +102,10 @@ export class FakeQdrantApi {
    * Runs an update in order after the collection's earlier updates. With wait=true the answer
    * comes once it is applied ("completed"); otherwise at once ("acknowledged"), applied later.
    */
-  async #update(collection: FakeCollection, apply: () => void, query: URLSearchParams): Promise<Reply> {
+  async #update(collection: FakeCollection, apply: () => void, query: URLSearchParams, operations?: number): Promise<Reply> {
     const wait = query.get('wait') === 'true';
-    const operationId = collection.nextOperationId();
+    // A batch (operations given) answers one UpdateResult per operation, in a list.
+    const operationIds = Array.from({ length: operations ?? 1 }, () => collection.nextOperationId());
     const lag = this.#options.unwaitedApplyDelayMs ?? 25;
     const previous = this.#updateChains.get(collection) ?? Promise.resolve();
     const done = previous.then(async () => {
@@ -113,8 +114,11 @@ export class FakeQdrantApi {
     });
     this.#updateChains.set(collection, done.catch(() => undefined));
     if (wait) await done;
-    const result: Schemas['UpdateResult'] = { operation_id: operationId, status: wait ? 'completed' : 'acknowledged' };
-    return ok(result);
+    const results: Schemas['UpdateResult'][] = operationIds.map((id) => ({
+      operation_id: id,
+      status: wait ? 'completed' : 'acknowledged',
+    }));
+    return ok(operations === undefined ? results[0] : results);
   }
 
   #buildRoutes(): Route[] {
@@ -200,6 +204,23 @@ export class FakeQdrantApi {
       route('POST', `/collections/${name}/points/delete`, ({ params, body, query }) => {
         const collection = this.#resolve(params[0] as string);
         return this.#update(collection, collection.prepareDelete(body), query);
+      }),
+      route('POST', `/collections/${name}/points/payload`, ({ params, body, query }) => {
+        const collection = this.#resolve(params[0] as string);
+        return this.#update(collection, collection.preparePayloadUpdate(body, 'set'), query);
+      }),
+      route('PUT', `/collections/${name}/points/payload`, ({ params, body, query }) => {
+        const collection = this.#resolve(params[0] as string);
+        return this.#update(collection, collection.preparePayloadUpdate(body, 'overwrite'), query);
+      }),
+      route('POST', `/collections/${name}/points/payload/delete`, ({ params, body, query }) => {
+        const collection = this.#resolve(params[0] as string);
+        return this.#update(collection, collection.prepareDeletePayload(body), query);
+      }),
+      route('POST', `/collections/${name}/points/batch`, ({ params, body, query }) => {
+        const collection = this.#resolve(params[0] as string);
+        const batch = collection.prepareBatch(body);
+        return this.#update(collection, batch.apply, query, batch.operations);
       }),
       route('POST', `/collections/${name}/points/scroll`, ({ params, body }) =>
         ok(this.#resolve(params[0] as string).scroll(body)),

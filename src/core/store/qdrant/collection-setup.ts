@@ -1,13 +1,15 @@
 // Creates and checks findimage's Qdrant collections: one per model ("findimage_clip-vit-b32"),
-// Cosine vectors of the model's size, payload indexes made before any data, the model id in the
-// collection metadata, and an alias ("findimage") naming the live one. A collection of another
-// size or model is refused with a message that says how to move on.
+// Cosine vectors of the model's size, payload indexes made before any data, the model id and
+// payload layout in the collection metadata, and an alias ("findimage") naming the live one. A
+// collection of another size or model is refused with a message that says how to move on; one
+// of an older payload layout is upgraded in place (payload-upgrade.ts).
 import type { Schemas } from '@qdrant/js-client-rest';
 import type { Logger } from '../../../logger.js';
 import { StoreError } from '../../errors.js';
 import type { QdrantConnection } from './qdrant-connection.js';
 import { MalformedResponseError } from './qdrant-failure.js';
-import { PAYLOAD_KEY } from './qdrant-point.js';
+import { upgradeLegacyPayloads } from './payload-upgrade.js';
+import { PAYLOAD_KEY, SHARE_KEY, sharePath } from './qdrant-point.js';
 
 /** Default alias name, and the prefix of collection names. */
 export const DEFAULT_COLLECTION_PREFIX = 'findimage';
@@ -16,23 +18,28 @@ export const DEFAULT_COLLECTION_PREFIX = 'findimage';
 export const METADATA_MODEL_KEY = 'findimage_model_id';
 export const METADATA_DIMENSION_KEY = 'findimage_dimension';
 export const METADATA_LAYOUT_KEY = 'findimage_layout';
-/** Version of the payload layout in qdrant-point.ts; bump when it changes incompatibly. */
-export const PAYLOAD_LAYOUT_VERSION = 1;
+/**
+ * Version of the payload layout in qdrant-point.ts; bump when it changes incompatibly. 1: one
+ * share as flat fields (channel, channel_is_public, ...); 2: every share in `shares`.
+ */
+export const PAYLOAD_LAYOUT_VERSION = 2;
 
 /**
  * Indexes made on every collection, before any point is written: filtering on an indexed key
  * is what keeps a scoped search fast, and `is_tenant` lets Qdrant lay points out by tenant.
- * model_id and source are keywords so that stats() can count them with facets.
+ * model_id and source are keywords so that stats() can count them with facets. The share keys
+ * are indexed under Qdrant's path for fields of array elements ("shares[].conversation"), which
+ * is what a nested filter on "shares" uses.
  */
 export const PAYLOAD_INDEXES: ReadonlyArray<{ field: string; schema: Schemas['PayloadFieldSchema'] }> = [
   { field: PAYLOAD_KEY.tenant, schema: { type: 'keyword', is_tenant: true } },
-  { field: PAYLOAD_KEY.channel, schema: 'keyword' },
-  { field: PAYLOAD_KEY.uploader, schema: 'keyword' },
-  { field: PAYLOAD_KEY.messageId, schema: 'keyword' },
-  { field: PAYLOAD_KEY.fileId, schema: 'keyword' },
+  { field: sharePath(SHARE_KEY.conversation), schema: 'keyword' },
+  { field: sharePath(SHARE_KEY.isPublic), schema: 'bool' },
+  { field: sharePath(SHARE_KEY.uploader), schema: 'keyword' },
+  { field: sharePath(SHARE_KEY.messageId), schema: 'keyword' },
+  { field: sharePath(SHARE_KEY.fileId), schema: 'keyword' },
   { field: PAYLOAD_KEY.source, schema: 'keyword' },
   { field: PAYLOAD_KEY.modelId, schema: 'keyword' },
-  { field: PAYLOAD_KEY.channelIsPublic, schema: 'bool' },
   { field: PAYLOAD_KEY.createdAt, schema: 'datetime' },
 ];
 
@@ -186,6 +193,10 @@ interface Inspection {
   vectors: ReturnType<typeof vectorSize>;
   /** The model that made it; undefined when neither metadata nor a point says. */
   owner: string | undefined;
+  /** Whether the collection keeps metadata at all (servers before 1.16 do not). */
+  hasMetadata: boolean;
+  /** The payload layout the metadata names; undefined when it names none. */
+  layout: number | undefined;
   quantized: boolean;
 }
 
@@ -198,7 +209,15 @@ async function inspect(connection: QdrantConnection, name: string): Promise<Insp
   let owner = metadata?.[METADATA_MODEL_KEY];
   if (typeof owner !== 'string') owner = await modelOfAStoredPoint(connection, name);
   const quantized = info.config.quantization_config !== undefined && info.config.quantization_config !== null;
-  return { info, vectors: vectorSize(info), owner: owner as string | undefined, quantized };
+  const layout = metadata?.[METADATA_LAYOUT_KEY];
+  return {
+    info,
+    vectors: vectorSize(info),
+    owner: owner as string | undefined,
+    hasMetadata: typeof metadata?.[METADATA_MODEL_KEY] === 'string',
+    layout: typeof layout === 'number' ? layout : undefined,
+    quantized,
+  };
 }
 
 /**
@@ -227,7 +246,7 @@ export async function checkCollection(
   logger: Logger,
   via?: string,
 ): Promise<CollectionFacts> {
-  const { info, vectors, owner, quantized } = await inspect(connection, name);
+  const { info, vectors, owner, hasMetadata, layout, quantized } = await inspect(connection, name);
   const where = via === undefined ? `The Qdrant collection ${name}` : `The Qdrant collection ${name} (behind the alias ${via})`;
   const reindex = `Run \`findimage reindex --model ${spec.modelId}\` to build a collection for this model (the alias moves when it is done)`;
   const details = { collection: name, modelId: spec.modelId, dimension: spec.dimension };
@@ -260,7 +279,29 @@ export async function checkCollection(
     );
   }
   await ensurePayloadIndexes(connection, name, info.payload_schema ?? {}, logger);
+  await upgradeLayout(connection, name, layout, hasMetadata, logger);
   return { name, modelId: spec.modelId, dimension: spec.dimension, quantized };
+}
+
+/**
+ * Brings a collection of an older payload layout up to PAYLOAD_LAYOUT_VERSION and records that
+ * in its metadata, so that later opens skip the scan. Without metadata (old servers, collections
+ * made by hand) the layout is unknown, so every open checks for old points (one count).
+ */
+async function upgradeLayout(
+  connection: QdrantConnection,
+  name: string,
+  layout: number | undefined,
+  hasMetadata: boolean,
+  logger: Logger,
+): Promise<void> {
+  if (layout !== undefined && layout >= PAYLOAD_LAYOUT_VERSION) return;
+  await upgradeLegacyPayloads(connection, name, logger);
+  if (!hasMetadata) return;
+  await connection.call(`record the payload layout of ${name}`, (c) =>
+    c.updateCollection(name, { metadata: { [METADATA_LAYOUT_KEY]: PAYLOAD_LAYOUT_VERSION } }),
+  );
+  logger.info({ collection: name, layout: PAYLOAD_LAYOUT_VERSION }, 'Qdrant collection payload layout recorded');
 }
 
 /** The model_id of any one stored point; undefined for an empty collection. */

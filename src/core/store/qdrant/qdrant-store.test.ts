@@ -1,12 +1,13 @@
 // QdrantStore against the fake Qdrant server through the real client: the shared VectorStore
 // contract, then what only the Qdrant adapter does (collection per model behind an alias,
-// indexes before data, batched wait=true upserts, the exact filters it sends).
+// indexes before data, batched wait=true upserts, the exact filters it sends, share updates as
+// payload writes, and old-layout points read and rewritten).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Schemas } from '@qdrant/js-client-rest';
 import { createSilentLogger } from '../../../logger.js';
 import { FakeQdrantServer } from '../../../../test/fakes/qdrant/fake-qdrant-server.js';
 import { describeVectorStoreContract, uuid } from '../vector-store.contract.js';
-import type { ImagePayload, PointInput } from '../vector-store.js';
+import type { ImagePayload, ImageShare, PointInput } from '../vector-store.js';
 import { PAYLOAD_INDEXES } from './collection-setup.js';
 import { openQdrantStore, type QdrantStoreOptions, UPSERT_BATCH_SIZE } from './qdrant-store.js';
 
@@ -52,8 +53,13 @@ function payload(overrides: Partial<ImagePayload> = {}): ImagePayload {
     createdAt: '2026-03-01T10:00:00.000Z',
     width: 10,
     height: 20,
+    shares: [],
     ...overrides,
   };
+}
+
+function share(conversation: string, fields: Partial<ImageShare> = {}): ImageShare {
+  return { conversation, isPublic: false, sharedAt: '2026-03-01T10:00:00.000Z', ...fields };
 }
 
 function point(n: number, vector: number[] = [1, 0, 0, 0], overrides: Partial<ImagePayload> = {}): PointInput {
@@ -75,7 +81,7 @@ describe('QdrantStore collection setup', () => {
     const info = fake.collection(prefix)?.info();
     expect(info?.config.params.vectors).toEqual({ size: 8, distance: 'Cosine', on_disk: false });
     expect(info?.config.quantization_config).toBeNull();
-    expect(info?.config.metadata).toEqual({ findimage_model_id: 'tiny-test', findimage_dimension: 8, findimage_layout: 1 });
+    expect(info?.config.metadata).toEqual({ findimage_model_id: 'tiny-test', findimage_dimension: 8, findimage_layout: 2 });
     await store.close();
   });
 
@@ -95,9 +101,10 @@ describe('QdrantStore collection setup', () => {
     const schema = fake.collection(store.collection)?.info().payload_schema ?? {};
     expect(schema.tenant).toEqual({ data_type: 'keyword', params: { type: 'keyword', is_tenant: true }, points: 1 });
     expect(schema.created_at?.data_type).toBe('datetime');
-    for (const key of ['channel', 'uploader', 'message_id', 'file_id', 'source']) {
+    for (const key of ['shares[].conversation', 'shares[].uploader', 'shares[].message_id', 'shares[].file_id', 'source']) {
       expect(schema[key]?.data_type).toBe('keyword');
     }
+    expect(schema['shares[].is_public']?.data_type).toBe('bool');
     await store.close();
   });
 
@@ -185,7 +192,14 @@ describe('QdrantStore writes', () => {
   it('stores the payload under snake_case keys, the indexed ones included', async () => {
     const store = await openQdrantStore(options());
     const start = fake.requests.length;
-    await store.upsert([point(7, [0, 1, 0, 0], { channel: 'C1', channelIsPublic: false, uploader: 'U1', messageId: 'M1', fileId: 'F1' })]);
+    await store.upsert([
+      point(7, [0, 1, 0, 0], {
+        shares: [
+          share('C1', { uploader: 'U1', messageId: 'M1', fileId: 'F1' }),
+          share('C2', { isPublic: true, permalink: 'https://example.slack.com/p2' }),
+        ],
+      }),
+    ]);
     const sent = (requestsSince(start).find((r) => r.path.endsWith('/points'))?.body as Schemas['PointsList']).points[0];
     expect(sent).toEqual({
       id: uuid(7),
@@ -200,11 +214,10 @@ describe('QdrantStore writes', () => {
         created_at: '2026-03-01T10:00:00.000Z',
         width: 10,
         height: 20,
-        channel: 'C1',
-        channel_is_public: false,
-        uploader: 'U1',
-        message_id: 'M1',
-        file_id: 'F1',
+        shares: [
+          { conversation: 'C1', is_public: false, shared_at: '2026-03-01T10:00:00.000Z', uploader: 'U1', message_id: 'M1', file_id: 'F1' },
+          { conversation: 'C2', is_public: true, shared_at: '2026-03-01T10:00:00.000Z', permalink: 'https://example.slack.com/p2' },
+        ],
       },
     });
     await store.close();
@@ -223,18 +236,15 @@ describe('QdrantStore writes', () => {
 });
 
 describe('QdrantStore queries', () => {
-  it('sends the scope as Qdrant filter clauses: tenant and channels-OR-public in must, a datetime range, has_id in must_not', async () => {
+  it('sends tenant, sources and dates at point level, every share condition as ONE nested filter, has_id in must_not', async () => {
     const store = await openQdrantStore(options());
     const start = fake.requests.length;
     await store.query(Float32Array.from([1, 0, 0, 0]), {
       filter: {
         tenant: 'T1',
-        channels: ['C1', 'C2'],
-        includePublic: true,
-        uploaders: ['U1'],
+        scope: { conversations: ['C1', 'C2'], includePublic: true },
+        share: { conversations: ['C2'], uploaders: ['U1'], messageId: 'M1', fileId: 'F1' },
         sources: ['slack'],
-        messageId: 'M1',
-        fileId: 'F1',
         after: new Date('2026-01-01T00:00:00.000Z'),
         before: new Date('2026-02-01T00:00:00.000Z'),
         excludeIds: [uuid(9)],
@@ -245,11 +255,21 @@ describe('QdrantStore queries', () => {
     expect(body.filter).toEqual({
       must: [
         { key: 'tenant', match: { value: 'T1' } },
-        { should: [{ key: 'channel', match: { any: ['C1', 'C2'] } }, { key: 'channel_is_public', match: { value: true } }] },
-        { key: 'uploader', match: { any: ['U1'] } },
+        {
+          nested: {
+            key: 'shares',
+            filter: {
+              must: [
+                { should: [{ key: 'conversation', match: { any: ['C1', 'C2'] } }, { key: 'is_public', match: { value: true } }] },
+                { key: 'conversation', match: { any: ['C2'] } },
+                { key: 'uploader', match: { any: ['U1'] } },
+                { key: 'message_id', match: { value: 'M1' } },
+                { key: 'file_id', match: { value: 'F1' } },
+              ],
+            },
+          },
+        },
         { key: 'source', match: { any: ['slack'] } },
-        { key: 'message_id', match: { value: 'M1' } },
-        { key: 'file_id', match: { value: 'F1' } },
         { key: 'created_at', range: { gte: '2026-01-01T00:00:00.000Z', lt: '2026-02-01T00:00:00.000Z' } },
       ],
       must_not: [{ has_id: [uuid(9)] }],
@@ -259,13 +279,34 @@ describe('QdrantStore queries', () => {
     await store.close();
   });
 
-  it('answers a filter that can match nothing (an empty channel list) without asking Qdrant', async () => {
+  it('sends a scope without public shares as one match-any, and an empty share filter as "has shares"', async () => {
     const store = await openQdrantStore(options());
-    await store.upsert([point(1, [1, 0, 0, 0], { channel: 'C1' })]);
     const start = fake.requests.length;
-    expect(await store.query(Float32Array.from([1, 0, 0, 0]), { filter: { tenant: 'T1', channels: [] }, limit: 5 })).toEqual([]);
-    expect(await store.count({ tenant: 'T1', uploaders: [] })).toBe(0);
+    await store.count({ tenant: 'T1', scope: { conversations: ['C1'], includePublic: false } });
+    await store.count({ tenant: 'T1', scope: { conversations: [], includePublic: true } });
+    await store.count({ tenant: 'T1', share: {} });
+    const filters = requestsSince(start)
+      .filter((r) => r.path.endsWith('/points/count'))
+      .map((r) => (r.body as Schemas['CountRequest']).filter);
+    const tenant = { key: 'tenant', match: { value: 'T1' } };
+    expect(filters).toEqual([
+      { must: [tenant, { nested: { key: 'shares', filter: { must: [{ key: 'conversation', match: { any: ['C1'] } }] } } }] },
+      { must: [tenant, { nested: { key: 'shares', filter: { must: [{ key: 'is_public', match: { value: true } }] } } }] },
+      { must: [tenant], must_not: [{ is_empty: { key: 'shares' } }] },
+    ]);
+    await store.close();
+  });
+
+  it('answers a filter that can match nothing (an empty list) without asking Qdrant', async () => {
+    const store = await openQdrantStore(options());
+    await store.upsert([point(1, [1, 0, 0, 0], { shares: [share('C1', { uploader: 'U1' })] })]);
+    const start = fake.requests.length;
+    const q = Float32Array.from([1, 0, 0, 0]);
+    expect(await store.query(q, { filter: { tenant: 'T1', scope: { conversations: [], includePublic: false } }, limit: 5 })).toEqual([]);
+    expect(await store.count({ tenant: 'T1', share: { uploaders: [] } })).toBe(0);
+    expect(await store.count({ tenant: 'T1', share: { conversations: [] } })).toBe(0);
     expect(await store.deleteByFilter({ tenant: 'T1', sources: [] })).toBe(0);
+    expect(await store.removeShares({ tenant: 'T1', share: { conversations: [] } })).toEqual({ shares: 0, points: 0 });
     expect(requestsSince(start)).toEqual([]);
     expect(await store.count()).toBe(1);
     await store.close();
@@ -298,6 +339,179 @@ describe('QdrantStore queries', () => {
   it('refuses a scroll cursor it did not make', async () => {
     const store = await openQdrantStore(options());
     await expect(store.scroll({ cursor: 'not-a-cursor', limit: 2 })).rejects.toMatchObject({ code: 'store_failed' });
+    await store.close();
+  });
+});
+
+describe('QdrantStore shares', () => {
+  it('adds shares with one set_payload of the merged `shares` array, after reading the point', async () => {
+    const store = await openQdrantStore(options());
+    await store.upsert([point(1, [1, 0, 0, 0], { shares: [share('C1', { messageId: 'M1' })] })]);
+    const start = fake.requests.length;
+    expect(await store.addShares('T1', uuid(1), [share('C2', { isPublic: true }), share('C1', { messageId: 'M1', uploader: 'U9' })])).toBe(true);
+    const log = requestsSince(start);
+    expect(log.map((r) => `${r.method} ${r.path.replace(/^\/collections\/[^/]+/, '')}`)).toEqual(['POST /points', 'POST /points/payload']);
+    expect(log[1]?.query.wait).toBe('true');
+    expect(log[1]?.body).toEqual({
+      points: [uuid(1)],
+      payload: {
+        shares: [
+          { conversation: 'C1', is_public: false, shared_at: '2026-03-01T10:00:00.000Z', message_id: 'M1', uploader: 'U9' },
+          { conversation: 'C2', is_public: true, shared_at: '2026-03-01T10:00:00.000Z' },
+        ],
+      },
+    });
+    await store.close();
+  });
+
+  it('removes shares in one batch per page: set_payload for points that keep some, delete for the emptied', async () => {
+    const store = await openQdrantStore(options());
+    await store.upsert([
+      point(1, [1, 0, 0, 0], { shares: [share('C1', { messageId: 'M1' }), share('C2', { messageId: 'M2' })] }),
+      point(2, [1, 0, 0, 0], { shares: [share('C1', { messageId: 'M1' })] }),
+      point(3, [1, 0, 0, 0], { shares: [share('C3', { messageId: 'M3' })] }),
+    ]);
+    const start = fake.requests.length;
+    expect(await store.removeShares({ tenant: 'T1', share: { conversations: ['C1'] } })).toEqual({ shares: 1, points: 1 });
+    const batches = requestsSince(start).filter((r) => r.path.endsWith('/points/batch'));
+    expect(batches).toHaveLength(1);
+    expect(batches[0]?.query.wait).toBe('true');
+    expect(batches[0]?.body).toEqual({
+      operations: [
+        { set_payload: { points: [uuid(1)], payload: { shares: [{ conversation: 'C2', is_public: false, shared_at: '2026-03-01T10:00:00.000Z', message_id: 'M2' }] } } },
+        { delete: { points: [uuid(2)] } },
+      ],
+    });
+    expect((await store.get([1, 2, 3].map(uuid))).map((p) => [p.id, p.payload.shares.map((s) => s.conversation)])).toEqual([
+      [uuid(1), ['C2']],
+      [uuid(3), ['C3']],
+    ]);
+    await store.close();
+  });
+
+  it('walks every page of matching points when removing shares', async () => {
+    const store = await openQdrantStore(options());
+    const many = Array.from({ length: 300 }, (_, i) => point(i + 1, [1, 0, 0, 0], { shares: [share('C-gone'), share(`C-keep-${i % 2}`)] }));
+    await store.upsert(many);
+    expect(await store.removeShares({ tenant: 'T1', share: { conversations: ['C-gone'] } })).toEqual({ shares: 300, points: 0 });
+    expect(await store.count({ tenant: 'T1', share: { conversations: ['C-gone'] } })).toBe(0);
+    expect(await store.count({ tenant: 'T1', share: {} })).toBe(300);
+    await store.close();
+  });
+});
+
+describe('QdrantStore old payload layout', () => {
+  /** A point as findimage wrote it before shares: one share as flat fields. */
+  function legacyPayload(n: number, flat: Record<string, unknown>): Schemas['Payload'] {
+    return {
+      point_id: uuid(n),
+      tenant: 'T1',
+      source: flat.channel === undefined ? 'local' : 'slack',
+      filename: `${n}.png`,
+      content_hash: String(n).padStart(64, '0'),
+      model_id: 'clip-vit-b32',
+      created_at: '2026-02-01T00:00:00.000Z',
+      width: 4,
+      height: 4,
+      ...flat,
+    };
+  }
+
+  function seedLegacyCollection(prefix: string, points: Array<{ n: number; flat: Record<string, unknown> }>): string {
+    const name = `${prefix}_clip-vit-b32`;
+    const collection = fake.seedCollection(name, {
+      vectors: { size: 4, distance: 'Cosine' },
+      metadata: { findimage_model_id: 'clip-vit-b32', findimage_dimension: 4, findimage_layout: 1 },
+    });
+    fake.seedAlias(prefix, name);
+    collection.prepareUpsert({
+      points: points.map(({ n, flat }) => ({ id: uuid(n), vector: [1, 0, 0, 0], payload: legacyPayload(n, flat) })),
+    })();
+    return name;
+  }
+
+  const slackFlat = {
+    channel: 'C1',
+    channel_is_public: false,
+    uploader: 'U1',
+    message_id: 'M1',
+    file_id: 'F1',
+    permalink: 'https://example.slack.com/p1',
+  };
+
+  it('rewrites old points into `shares` on open, records layout 2, and then finds them with nested filters', async () => {
+    const opts = options();
+    const name = seedLegacyCollection(opts.collectionPrefix as string, [
+      { n: 1, flat: slackFlat },
+      { n: 2, flat: { channel: 'C2', channel_is_public: true } },
+      { n: 3, flat: { path: '/photos/3.png' } },
+    ]);
+    const store = await openQdrantStore(opts);
+    const raw = fake.collection(name)?.retrieve({ ids: [uuid(1), uuid(2), uuid(3)], with_payload: true }) ?? [];
+    expect(raw.map((r) => r.payload)).toEqual([
+      {
+        ...legacyPayload(1, {}),
+        source: 'slack',
+        shares: [
+          {
+            conversation: 'C1',
+            is_public: false,
+            shared_at: '2026-02-01T00:00:00.000Z',
+            uploader: 'U1',
+            message_id: 'M1',
+            file_id: 'F1',
+            permalink: 'https://example.slack.com/p1',
+          },
+        ],
+      },
+      { ...legacyPayload(2, {}), source: 'slack', shares: [{ conversation: 'C2', is_public: true, shared_at: '2026-02-01T00:00:00.000Z' }] },
+      // A folder image had nothing to rewrite: it is left as it was, and reads as no shares.
+      legacyPayload(3, { path: '/photos/3.png' }),
+    ]);
+    expect(fake.collection(name)?.metadata).toMatchObject({ findimage_layout: 2 });
+    const q = Float32Array.from([1, 0, 0, 0]);
+    const seen = async (filter: Parameters<typeof store.count>[0]): Promise<string[]> =>
+      (await store.query(q, { filter: filter as NonNullable<typeof filter>, limit: 10 })).map((h) => h.id);
+    expect(await seen({ tenant: 'T1', scope: { conversations: ['C1'], includePublic: false } })).toEqual([uuid(1)]);
+    expect(await seen({ tenant: 'T1', scope: { conversations: [], includePublic: true } })).toEqual([uuid(2)]);
+    expect(await seen({ tenant: 'T1', share: { uploaders: ['U1'], messageId: 'M1' } })).toEqual([uuid(1)]);
+    expect((await store.get([uuid(3)]))[0]?.payload.shares).toEqual([]);
+    await store.close();
+
+    const start = fake.requests.length;
+    await (await openQdrantStore(opts)).close();
+    expect(requestsSince(start).filter((r) => r.path.endsWith('/points/batch') || r.path.endsWith('/points/count'))).toEqual([]);
+  });
+
+  it('rewrites a collection larger than one page in several batches', async () => {
+    const opts = options();
+    const name = seedLegacyCollection(
+      opts.collectionPrefix as string,
+      Array.from({ length: 300 }, (_, i) => ({ n: i + 1, flat: { channel: `C${i % 3}`, channel_is_public: i % 2 === 0 } })),
+    );
+    const start = fake.requests.length;
+    const store = await openQdrantStore(opts);
+    const batches = requestsSince(start).filter((r) => r.path.endsWith('/points/batch'));
+    expect(batches.map((r) => (r.body as Schemas['UpdateOperations']).operations.length)).toEqual([256, 44]);
+    expect(await store.count({ tenant: 'T1', share: {} })).toBe(300);
+    expect(await store.count({ tenant: 'T1', scope: { conversations: ['C1'], includePublic: false } })).toBe(100);
+    const stillFlat = fake.collection(name)?.count({ filter: { must: [{ is_empty: { key: 'shares' } }] } });
+    expect(stillFlat).toEqual({ count: 0 });
+    await store.close();
+  });
+
+  it('reads an old point written after the upgrade (an old host still running) as one share, and rewrites it whole on addShares', async () => {
+    const store = await openQdrantStore(options());
+    fake.collection(store.collection)?.prepareUpsert({ points: [{ id: uuid(5), vector: [1, 0, 0, 0], payload: legacyPayload(5, slackFlat) }] })();
+    const [read] = await store.get([uuid(5)]);
+    expect(read?.payload.shares).toEqual([
+      share('C1', { sharedAt: '2026-02-01T00:00:00.000Z', uploader: 'U1', messageId: 'M1', fileId: 'F1', permalink: 'https://example.slack.com/p1' }),
+    ]);
+    expect(await store.addShares('T1', uuid(5), [share('C9')])).toBe(true);
+    const [raw] = fake.collection(store.collection)?.retrieve({ ids: [uuid(5)], with_payload: true }) ?? [];
+    expect(Object.keys(raw?.payload ?? {})).not.toContain('channel');
+    expect((raw?.payload?.shares as unknown[]).length).toBe(2);
+    expect(await store.count({ tenant: 'T1', scope: { conversations: ['C1'], includePublic: false } })).toBe(1);
     await store.close();
   });
 });

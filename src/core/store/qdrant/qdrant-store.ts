@@ -1,6 +1,7 @@
 // VectorStore on Qdrant: one collection per model behind an alias, upserts in batches with
-// wait=true, scoped queries through the Query API, and every call retried and translated into
-// StoreErrors by the connection. Used when QDRANT_URL is set.
+// wait=true, scoped queries through the Query API (share conditions as one nested filter), share
+// changes as payload updates, and every call retried and translated into StoreErrors by the
+// connection. Used when QDRANT_URL is set.
 import type { Schemas } from '@qdrant/js-client-rest';
 import type { Logger } from '../../../logger.js';
 import { StoreError } from '../../errors.js';
@@ -9,15 +10,20 @@ import {
   checkPoints,
   checkQueryWindow,
   checkScrollLimit,
+  checkShareRemoval,
+  checkShares,
   checkVector,
   MAX_QUERY_WINDOW,
 } from '../point-validation.js';
 import type {
+  ImageShare,
   PointFilter,
   PointInput,
   QueryOptions,
   ScoredPoint,
   ScrollPage,
+  SharesRemoved,
+  ShareFilter,
   StoredPoint,
   StoreStats,
   VectorStore,
@@ -29,14 +35,17 @@ import {
 } from './collection-setup.js';
 import { QdrantConnection, type QdrantConnectionOptions } from './qdrant-connection.js';
 import { MalformedResponseError } from './qdrant-failure.js';
-import { toQdrantFilter } from './qdrant-filter.js';
+import { shareMatcher, toQdrantFilter } from './qdrant-filter.js';
 import {
   fromQdrantPayload,
   fromQdrantVector,
+  isLegacyPayload,
   isQdrantId,
   PAYLOAD_KEY,
   toQdrantId,
+  toQdrantPayload,
   toQdrantPoint,
+  toQdrantShare,
 } from './qdrant-point.js';
 import { DEFAULT_RETRY_POLICY, STARTUP_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
 
@@ -49,6 +58,12 @@ export const UPSERT_BATCH_SIZE = 256;
 
 /** Ids per retrieve or delete request: ids are small, but one request should stay bounded. */
 export const ID_BATCH_SIZE = 1_000;
+
+/**
+ * Points read per page while removing shares; each then costs one payload update in a single
+ * batch request, so a page stays a few hundred KB.
+ */
+export const SHARE_REMOVAL_PAGE_SIZE = 256;
 
 /**
  * Distinct sources or models stats() reports. There are three sources and one model per
@@ -127,6 +142,22 @@ export async function openQdrantStore(options: QdrantStoreOptions): Promise<Qdra
     connection.close();
     throw error;
   }
+}
+
+/** Whether two shares are the same share: same conversation, messageId and fileId. */
+function sameShare(a: ImageShare, b: ImageShare): boolean {
+  return a.conversation === b.conversation && a.messageId === b.messageId && a.fileId === b.fileId;
+}
+
+/** `stored` with each of `added` replacing its equal in place, or appended when it has none. */
+function mergeShares(stored: readonly ImageShare[], added: readonly ImageShare[]): ImageShare[] {
+  const out = [...stored];
+  for (const share of added) {
+    const at = out.findIndex((s) => sameShare(s, share));
+    if (at === -1) out.push(share);
+    else out[at] = share;
+  }
+  return out;
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -275,6 +306,106 @@ export class QdrantStore implements VectorStore {
       c.delete(this.collection, { wait: true, filter: qdrantFilter }),
     );
     return count;
+  }
+
+  /**
+   * Reads the point, merges the shares in code and writes the whole `shares` array back with
+   * set_payload, which replaces that one key atomically (Qdrant has no array append). Two hosts
+   * adding shares to the same point at the same moment can each read before the other writes,
+   * and the later write then drops the earlier share; the image stays visible through its
+   * other shares, and the next sighting of the lost share adds it again.
+   */
+  async addShares(tenant: string, id: string, shares: readonly ImageShare[]): Promise<boolean> {
+    this.#assertOpen();
+    checkShares(shares, `Point ${id}`);
+    const qdrantId = toQdrantId(id);
+    const records = await this.#connection.call(`read point ${id} of ${this.collection}`, (c) =>
+      c.retrieve(this.collection, { ids: [qdrantId], with_payload: true, with_vector: false }),
+    );
+    if (!Array.isArray(records)) throw this.#malformed('read points', 'the answer is not a list');
+    const record = records[0];
+    if (record === undefined) return false;
+    const { id: ownId, payload } = this.#read(record.id, record.payload);
+    if (ownId !== id || payload.tenant !== tenant) return false;
+    if (shares.length === 0) return true;
+    const merged = mergeShares(payload.shares, shares);
+    // A point still of the old layout is rewritten whole, so that its flat share fields go.
+    const legacy = isLegacyPayload(record.payload as Record<string, unknown>);
+    await this.#connection.call(`add ${shares.length} shares to point ${id} of ${this.collection}`, (c) =>
+      legacy
+        ? c.overwritePayload(this.collection, {
+            wait: true,
+            points: [qdrantId],
+            payload: toQdrantPayload(id, { ...payload, shares: merged }),
+          })
+        : c.setPayload(this.collection, {
+            wait: true,
+            points: [qdrantId],
+            payload: { [PAYLOAD_KEY.shares]: merged.map(toQdrantShare) },
+          }),
+    );
+    this.#logger.debug({ collection: this.collection, id, shares: merged.length }, 'shares added');
+    return true;
+  }
+
+  /**
+   * Walks the points the filter matches (those with a matching share) a page at a time, and
+   * per page sends one batch: each point either loses its matching shares (set_payload of the
+   * rest) or, when none is left, is deleted. The same read-modify-write race as addShares()
+   * applies to a point changed by another host between the read and the write.
+   */
+  async removeShares(filter: PointFilter & { share: ShareFilter }): Promise<SharesRemoved> {
+    this.#assertOpen();
+    checkShareRemoval(filter);
+    const qdrantFilter = toQdrantFilter(filter);
+    const removed: SharesRemoved = { shares: 0, points: 0 };
+    if (qdrantFilter === null) return removed;
+    const matches = shareMatcher(filter);
+    let offset: string | undefined;
+    for (;;) {
+      const page = await this.#connection.call(`find shares to remove in ${this.collection}`, (c) =>
+        c.scroll(this.collection, {
+          limit: SHARE_REMOVAL_PAGE_SIZE,
+          filter: qdrantFilter,
+          with_payload: true,
+          with_vector: false,
+          ...(offset === undefined ? {} : { offset }),
+        }),
+      );
+      if (!Array.isArray(page?.points)) throw this.#malformed('find shares', 'the answer has no "points" list');
+      const operations: Schemas['UpdateOperation'][] = [];
+      const emptied: Array<string | number> = [];
+      for (const record of page.points) {
+        const { id, payload } = this.#read(record.id, record.payload);
+        const kept = payload.shares.filter((s) => !matches(s));
+        if (kept.length === payload.shares.length) continue;
+        if (kept.length === 0) {
+          emptied.push(record.id);
+          continue;
+        }
+        removed.shares += payload.shares.length - kept.length;
+        operations.push(
+          isLegacyPayload(record.payload as Record<string, unknown>)
+            ? { overwrite_payload: { points: [record.id], payload: toQdrantPayload(id, { ...payload, shares: kept }) } }
+            : { set_payload: { points: [record.id], payload: { [PAYLOAD_KEY.shares]: kept.map(toQdrantShare) } } },
+        );
+      }
+      if (emptied.length > 0) operations.push({ delete: { points: emptied } });
+      removed.points += emptied.length;
+      if (operations.length > 0) {
+        await this.#connection.call(`remove shares from ${this.collection}`, (c) =>
+          c.batchUpdate(this.collection, { wait: true, operations }),
+        );
+      }
+      const next = page.next_page_offset;
+      if (next === undefined || next === null) break;
+      if (typeof next !== 'string' || !isQdrantId(next)) throw this.#malformed('find shares', `the next page offset is ${JSON.stringify(next)}`);
+      offset = next;
+    }
+    if (removed.shares + removed.points > 0) {
+      this.#logger.debug({ collection: this.collection, ...removed }, 'shares removed');
+    }
+    return removed;
   }
 
   async count(filter?: PointFilter): Promise<number> {
