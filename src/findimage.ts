@@ -3,6 +3,8 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import { SearchSessions } from './core/conversations/search-sessions.js';
+import { ShareDeletions } from './core/conversations/share-deletions.js';
 import { ClipEmbedder } from './core/embedding/clip-embedder.js';
 import type { Embedder, PreparedImage } from './core/embedding/embedder.js';
 import { prepareImage } from './core/image/clip-preprocessor.js';
@@ -37,6 +39,10 @@ export interface Findimage {
   readonly search: SearchService;
   /** Queries, result messages and relevance labels (they also steer repeated questions). */
   readonly labels: LabelStore;
+  /** Search conversations: searches, pages, votes and shares, for every chat platform and the web. */
+  readonly sessions: SearchSessions;
+  /** Takes deleted messages, files and conversations out of the index. */
+  readonly deletions: ShareDeletions;
   /** Decodes and preprocesses image bytes for this model (throws InvalidImageError). */
   prepareImage(bytes: Uint8Array): Promise<PreparedImage>;
   /** Stops the queue, the workers and the store. */
@@ -156,7 +162,16 @@ export async function openFindimage({
       feedback: new LabelFeedback(labels),
       logger: logger.child({ component: 'search' }),
     });
-    return { model, embedder, store, indexer, uploads, search, labels, prepareImage: prepare, close: closeAll };
+    const sessions = new SearchSessions({
+      search,
+      store,
+      labels,
+      prepareImage: prepare,
+      modelId: model.id,
+      logger: logger.child({ component: 'sessions' }),
+    });
+    const deletions = new ShareDeletions({ store, logger: logger.child({ component: 'deletions' }) });
+    return { model, embedder, store, indexer, uploads, search, labels, sessions, deletions, prepareImage: prepare, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'worker_crashed'
   | 'aborted'
   | 'not_found'
+  | 'session_refused'
   | 'platform_api'
   | 'internal';
 
@@ -75,6 +76,16 @@ export class InvalidImageError extends FindimageError {
 export class InvalidQueryError extends FindimageError {
   constructor(message: string, options?: FindimageErrorOptions) {
     super('query_invalid', message, options);
+  }
+}
+
+/**
+ * A search-session request that cannot be carried out for this person here: a page, vote or send
+ * from another conversation or workspace, a search that is gone, an image since deleted.
+ */
+export class SessionError extends FindimageError {
+  constructor(code: Extract<ErrorCode, 'session_refused' | 'not_found'>, message: string, options?: FindimageErrorOptions) {
+    super(code, message, options);
   }
 }
 

@@ -12,12 +12,14 @@ import { createSlackBot, type SlackBot, type SlackCore } from '../../src/bots/sl
 import type { Config } from '../../src/config.js';
 import type { PreparedImage } from '../../src/core/embedding/embedder.js';
 import { InvalidImageError } from '../../src/core/errors.js';
-import { ImageIndexer, type ImageToIndex } from '../../src/core/indexing/image-indexer.js';
+import { SearchSessions } from '../../src/core/conversations/search-sessions.js';
+import { ShareDeletions } from '../../src/core/conversations/share-deletions.js';
+import { ImageIndexer } from '../../src/core/indexing/image-indexer.js';
 import { UploadQueue } from '../../src/core/indexing/upload-queue.js';
 import { openSqliteLabelStore, type SqliteLabelStore } from '../../src/core/labels/sqlite-label-store.js';
 import { SearchService } from '../../src/core/search/search-service.js';
 import { openSqliteVectorStore } from '../../src/core/store/sqlite-vector-store.js';
-import type { VectorStore } from '../../src/core/store/vector-store.js';
+import type { ImageShare, VectorStore } from '../../src/core/store/vector-store.js';
 import { KnownVectorEmbedder } from '../../src/core/testing/known-vector-embedder.js';
 import { createSilentLogger } from '../../src/logger.js';
 import { eventually } from '../fakes/slack/eventually.js';
@@ -193,8 +195,9 @@ export class SlackHarness {
     const indexer = new ImageIndexer({ embedder, store, prepare: prepareByColour, logger });
     const uploads = new UploadQueue({ path: join(dir, 'uploads.sqlite'), indexer, logger, retryDelayMs: 10, maxRetryDelayMs: 50 });
     const search = new SearchService({ embedder, store, minRelativeScore: 0, logger });
-    const core: SlackCore = { search, uploads, store, prepareImage: prepareByColour };
     const labels = await openSqliteLabelStore({ path: join(dir, 'labels.sqlite'), logger });
+    const sessions = new SearchSessions({ search, store, labels, prepareImage: prepareByColour, modelId: 'known-vectors', logger });
+    const core: SlackCore = { sessions, deletions: new ShareDeletions({ store, logger }), uploads };
 
     const slack: NonNullable<Config['slack']> = {
       botToken: BOT_TOKEN,
@@ -206,7 +209,6 @@ export class SlackHarness {
     const bot = createSlackBot({
       config: slack,
       findimage: core,
-      labels,
       dataDir: dir,
       logger: botLogger,
       // Short waits keep failure tests fast; a 429 still waits its full Retry-After.
@@ -251,21 +253,34 @@ export class SlackHarness {
     return `http://127.0.0.1:${this.bot.httpPort}/slack/events`;
   }
 
-  /** Indexes an image directly through the core, as if shared earlier; returns its point id. */
-  async seed(colour: Colour, where: Partial<ImageToIndex> & { channel: string; channelIsPublic: boolean }): Promise<string> {
+  /**
+   * Indexes an image directly through the core, as if shared earlier in `where.channel`; returns
+   * its point id. The same `bytes` seeded again add a share to the same image.
+   */
+  async seed(
+    colour: Colour,
+    where: Partial<ImageShare> & { channel: string; channelIsPublic: boolean; tenant?: string; filename?: string; bytes?: Uint8Array },
+  ): Promise<string> {
     this.#files++;
-    const fileId = where.fileId ?? `FSEED${this.#files}`;
+    const { channel, channelIsPublic, tenant = TEAM, filename = `${colour}.png`, bytes, ...shareFields } = where;
+    const fileId = shareFields.fileId ?? `FSEED${this.#files}`;
+    const sharedAt = new Date('2026-01-15T12:00:00.000Z');
     const result = await this.indexer.index({
-      bytes: await pngOf(colour, 8 + this.#files),
-      filename: `${colour}.png`,
-      tenant: TEAM,
+      bytes: bytes ?? (await pngOf(colour, 8 + this.#files)),
+      filename,
+      tenant,
       source: 'slack',
-      uploader: 'U1',
-      messageId: `1760000000.${String(this.#files).padStart(6, '0')}`,
-      fileId,
-      permalink: `https://example.slack.com/files/U1/${fileId}/${colour}.png`,
-      createdAt: new Date('2026-01-15T12:00:00.000Z'),
-      ...where,
+      createdAt: sharedAt,
+      share: {
+        conversation: channel,
+        isPublic: channelIsPublic,
+        sharedAt: sharedAt.toISOString(),
+        uploader: 'U1',
+        messageId: `1760000000.${String(this.#files).padStart(6, '0')}`,
+        permalink: `https://example.slack.com/files/U1/${fileId}/${filename}`,
+        ...shareFields,
+        fileId,
+      },
     });
     return result.id;
   }

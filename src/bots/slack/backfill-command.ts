@@ -9,7 +9,6 @@ import type { Findimage } from '../../findimage.js';
 import { BackfillProgressStore } from './backfill-progress.js';
 import { SlackBackfill, type BackfillProgress, type BackfillReport } from './backfill.js';
 import { ConversationDirectory } from './conversation-directory.js';
-import { DeletionSync } from './deletion-sync.js';
 import { DEFAULT_MAX_DOWNLOAD_BYTES, SlackFileDownloader } from './file-download.js';
 import { asSlackApiError } from './slack-api-error.js';
 import { SLACK_CALL_TIMEOUT_MS, SLACK_RETRY_POLICY } from './slack-bot.js';
@@ -21,7 +20,7 @@ export interface SlackBackfillCommandOptions {
   config: NonNullable<Config['slack']>;
   /** FINDIMAGE_DATA: the cursor is shared with the bot's `/findimage index`, so either resumes the other. */
   dataDir: string;
-  findimage: Pick<Findimage, 'uploads' | 'store'>;
+  findimage: Pick<Findimage, 'uploads' | 'deletions'>;
   logger: Logger;
   /** The channel: an id (C0123), a name (design or #design) or a mention (<#C0123|design>). */
   channel: string;
@@ -69,7 +68,7 @@ export async function runSlackBackfillCommand(options: SlackBackfillCommandOptio
       logger,
     }),
     directory,
-    deletions: new DeletionSync({ store: options.findimage.store, logger }),
+    deletions: options.findimage.deletions,
     indexedReaction: '',
     logger,
   });

@@ -6,7 +6,7 @@ import type { BackfillReport, SlackBackfill } from './backfill.js';
 import type { ConversationDirectory } from './conversation-directory.js';
 import { asSlackApiError, explainToUser } from './slack-api-error.js';
 import { channelRefOf } from './slack-query.js';
-import type { SearchContext } from './slack-search.js';
+import type { SlackContext } from './slack-search.js';
 import { escapeMrkdwn } from './slack-text.js';
 
 /** Backfill progress goes to the thread at most this often, so a long walk does not flood it. */
@@ -36,7 +36,7 @@ export class BackfillThread {
    * Runs the backfill of `target` (a channel mention or name; empty for the command's own
    * channel). `reply` answers the user privately when it cannot start. Never throws.
    */
-  async run(context: SearchContext, target: string, reply: (text: string) => Promise<void>): Promise<void> {
+  async run(context: SlackContext, target: string, reply: (text: string) => Promise<void>): Promise<void> {
     let channel = context.channel;
     try {
       if (target !== '') {

@@ -1,14 +1,16 @@
 // The Slack bot: one Bolt App (Socket Mode by default, HTTP with request signing when a signing
-// secret and port are set) whose listeners turn Slack events into core calls: /findimage,
-// paging and "More like this" buttons, the similar-images shortcut, uploads, reactions, deletions.
+// secret and port are set) whose listeners turn Slack events into core calls: /findimage and its
+// preview's buttons (pages, votes, send, share all, more like this), the similar-images shortcut,
+// uploads, vote reactions and deletions.
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, type BlockAction, type ButtonAction, type RespondFn, type webApi } from '@slack/bolt';
+import { App, type BlockAction, type ButtonAction, type RespondFn, type StaticSelectAction, type webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { ConfigError, InvalidQueryError } from '../../core/errors.js';
-import type { LabelStore } from '../../core/labels/label-store.js';
+import type { ShareDeletions } from '../../core/conversations/share-deletions.js';
+import { ReplayGuard } from '../../core/conversations/replay-guard.js';
 import { parseQuery } from '../../core/search/query-syntax.js';
 import type { Findimage } from '../../findimage.js';
 import type { ChatBot } from '../chat-bot.js';
@@ -17,19 +19,24 @@ import { BackfillThread } from './backfill-thread.js';
 import { SlackBackfill } from './backfill.js';
 import { boltLoggerFor } from './bolt-logger.js';
 import { ConversationDirectory } from './conversation-directory.js';
-import { DeletionSync } from './deletion-sync.js';
 import { DEFAULT_MAX_DOWNLOAD_BYTES, SlackFileDownloader, fileRefsFrom } from './file-download.js';
-import { ReactionLabels } from './reaction-labels.js';
 import {
   ACTION_MORE_LIKE_THIS,
   ACTION_OPEN_ORIGINAL,
   ACTION_PAGE,
+  ACTION_SEND,
+  ACTION_SHARE_ALL,
+  ACTION_VOTE_DOWN,
+  ACTION_VOTE_UP,
   SHORTCUT_FIND_SIMILAR,
+  parseHitButtonValue,
+  parsePageButtonValue,
   renderHelp,
 } from './result-blocks.js';
+import { ChannelPacer } from './channel-pacer.js';
 import { ResultPublisher } from './result-publisher.js';
 import { SlackApiError, asSlackApiError, explainToUser, isAuthFailure } from './slack-api-error.js';
-import { SlackSearch, type SearchContext, type SearchReply } from './slack-search.js';
+import { SlackSearch, type SlackContext } from './slack-search.js';
 import { escapeMrkdwn } from './slack-text.js';
 import { UploadIntake } from './upload-intake.js';
 
@@ -46,13 +53,12 @@ export const SLACK_RETRY_POLICY: webApi.RetryOptions = { retries: 5, factor: 2, 
 export const SLACK_CALL_TIMEOUT_MS = 30_000;
 
 /** The parts of findimage the bot calls. */
-export type SlackCore = Pick<Findimage, 'search' | 'uploads' | 'store' | 'prepareImage'>;
+export type SlackCore = Pick<Findimage, 'sessions' | 'deletions' | 'uploads'>;
 
 export interface SlackBotOptions {
   /** Tokens, transport and reaction settings (config.slack). */
   config: NonNullable<Config['slack']>;
   findimage: SlackCore;
-  labels: LabelStore;
   /** FINDIMAGE_DATA: the backfill cursors are kept here. */
   dataDir: string;
   logger: Logger;
@@ -62,6 +68,8 @@ export interface SlackBotOptions {
   backfillPageSize?: number;
   /** Interface the HTTP receiver listens on; defaults to all. */
   httpHost?: string;
+  /** Spacing of posts per conversation; defaults to Slack's one message a second. */
+  pacer?: ChannelPacer;
 }
 
 /** Builds the Slack bot; nothing connects until start(). */
@@ -72,7 +80,7 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
 /** `findimage serve`'s factory (a BotFactory): undefined when Slack is not configured. */
 export async function slackBotFactory(config: Config, findimage: Findimage, logger: Logger): Promise<ChatBot | undefined> {
   if (config.slack === undefined) return undefined;
-  return createSlackBot({ config: config.slack, findimage, labels: findimage.labels, dataDir: config.dataDir, logger });
+  return createSlackBot({ config: config.slack, findimage, dataDir: config.dataDir, logger });
 }
 
 export class SlackBot implements ChatBot {
@@ -85,9 +93,9 @@ export class SlackBot implements ChatBot {
   readonly #progress: BackfillProgressStore;
   readonly #directory: ConversationDirectory;
   readonly #intake: UploadIntake;
-  readonly #deletions: DeletionSync;
-  readonly #reactions: ReactionLabels;
+  readonly #deletions: ShareDeletions;
   readonly #search: SlackSearch;
+  readonly #replays = new ReplayGuard();
   readonly #backfillThread: BackfillThread;
   #server: Server | undefined;
 
@@ -135,7 +143,7 @@ export class SlackBot implements ChatBot {
       maxBytes: config.maxFileBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES,
       logger: this.#logger,
     });
-    this.#deletions = new DeletionSync({ store: options.findimage.store, logger: this.#logger });
+    this.#deletions = options.findimage.deletions;
     this.#intake = new UploadIntake({
       client,
       uploads: options.findimage.uploads,
@@ -145,15 +153,12 @@ export class SlackBot implements ChatBot {
       indexedReaction: config.indexedReaction,
       logger: this.#logger,
     });
-    this.#reactions = new ReactionLabels({ labels: options.labels, logger: this.#logger });
     this.#search = new SlackSearch({
-      search: options.findimage.search,
-      store: options.findimage.store,
-      prepareImage: (bytes) => options.findimage.prepareImage(bytes),
-      labels: options.labels,
-      publisher: new ResultPublisher({ client, labels: options.labels, logger: this.#logger }),
+      sessions: options.findimage.sessions,
+      publisher: new ResultPublisher({ client, logger: this.#logger, ...(options.pacer === undefined ? {} : { pacer: options.pacer }) }),
       directory: this.#directory,
       downloader,
+      client,
       logger: this.#logger,
     });
     this.#progress = new BackfillProgressStore(join(options.dataDir, 'slack-backfill.sqlite'));
@@ -222,20 +227,33 @@ export class SlackBot implements ChatBot {
   #listen(): void {
     const app = this.#app;
     app.error(async (error) => {
-      this.#logger.error({ err: error }, 'a Slack listener failed');
+      this.#logger.error({ err: error, code: 'slack_listener_failed' }, 'a Slack listener failed');
+    });
+
+    // Slack retries a request it thinks failed (x-slack-retry-num in HTTP mode, retry_attempt in
+    // Socket Mode) with the same trigger or event id: act on each once, acknowledge every copy.
+    app.use(async (args) => {
+      const key = requestKeyOf(args.body);
+      if (key !== undefined && !this.#replays.firstTime(key)) {
+        const ack = (args as { ack?: () => Promise<void> }).ack;
+        if (ack !== undefined) await ack();
+        this.#logger.info({ key, retryNum: args.context.retryNum }, 'ignored a replayed Slack request');
+        return;
+      }
+      await args.next();
     });
 
     app.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
       const text = command.text.trim();
-      const context: SearchContext = { tenant: command.team_id, channel: command.channel_id, user: command.user_id };
+      const context: SlackContext = { tenant: command.team_id, channel: command.channel_id, user: command.user_id };
       if (text === '' || /^help$/i.test(text)) {
         await ack({ response_type: 'ephemeral', ...renderHelp() });
         return;
       }
       const index = /^index(?:\s+(.*))?$/is.exec(text);
       if (index !== null) {
-        await ack({ response_type: 'ephemeral', text: 'Starting to index that channel’s history…' });
-        await this.#backfillThread.run(context, (index[1] ?? '').trim(), (text) => this.#respond(respond, text));
+        await ack({ response_type: 'ephemeral', text: 'Checking that channel before indexing its history…' });
+        await this.#backfillThread.run(context, (index[1] ?? '').trim(), (reply) => this.#respond(respond, reply));
         return;
       }
       try {
@@ -246,24 +264,36 @@ export class SlackBot implements ChatBot {
         await ack({ response_type: 'ephemeral', text: `${escapeMrkdwn(error.message)}\nType \`/findimage help\` for the syntax.` });
         return;
       }
+      // Acknowledged at once (Slack wants an answer within 3 s); the preview follows privately.
       await ack();
-      await this.#answer(respond, 'searching', () => this.#search.searchText(context, text));
+      await this.#answer(respond, 'searching', () => this.#search.searchText(context, text, respond));
     });
 
-    app.action<BlockAction<ButtonAction>>(new RegExp(`^${ACTION_PAGE}:`), async ({ ack, body, action, respond }) => {
-      await ack();
-      const headerTs = body.container?.message_ts ?? body.message?.ts;
-      const context = this.#actionContext(body);
-      if (context === undefined || headerTs === undefined) return;
-      await this.#answer(respond, 'showing that page', () => this.#search.showPage(context, String(headerTs), action.value));
+    this.#onButton(ACTION_PAGE, 'showing that page', async (context, value, respond) => {
+      const target = parsePageButtonValue(value);
+      if (target === undefined) return this.#respond(respond, STALE_BUTTON);
+      await this.#search.showPage(context, target.queryId, target.page, respond);
     });
-
-    app.action<BlockAction<ButtonAction>>(new RegExp(`^${ACTION_MORE_LIKE_THIS}:`), async ({ ack, body, action, respond }) => {
-      await ack();
-      const context = this.#actionContext(body);
-      if (context === undefined || action.value === undefined) return;
-      const imageId = action.value;
-      await this.#answer(respond, 'finding similar images', () => this.#search.moreLikeThis(context, imageId));
+    this.#onButton(ACTION_SHARE_ALL, 'sharing the results', async (context, value, respond) => {
+      const target = parsePageButtonValue(value);
+      if (target === undefined) return this.#respond(respond, STALE_BUTTON);
+      await this.#search.shareAll(context, target.queryId, target.page, respond);
+    });
+    this.#onButton(ACTION_SEND, 'sending that image', async (context, value, respond) => {
+      const target = parseHitButtonValue(value);
+      if (target === undefined) return this.#respond(respond, STALE_BUTTON);
+      await this.#search.send(context, target, respond);
+    });
+    for (const [actionId, vote] of [[ACTION_VOTE_UP, 1], [ACTION_VOTE_DOWN, -1]] as const) {
+      this.#onButton(actionId, 'recording your vote', async (context, value, respond) => {
+        const target = parseHitButtonValue(value);
+        if (target === undefined) return this.#respond(respond, STALE_BUTTON);
+        await this.#search.vote(context, target, vote, respond);
+      });
+    }
+    this.#onButton(ACTION_MORE_LIKE_THIS, 'finding similar images', async (context, value, respond) => {
+      if (value === undefined || value === '') return this.#respond(respond, STALE_BUTTON);
+      await this.#search.moreLikeThis(context, value, respond);
     });
 
     // A link button still sends an action, which must be acknowledged.
@@ -274,9 +304,9 @@ export class SlackBot implements ChatBot {
     app.shortcut(SHORTCUT_FIND_SIMILAR, async ({ ack, shortcut, respond }) => {
       await ack();
       if (shortcut.type !== 'message_action') return;
-      const context: SearchContext = { tenant: shortcut.team?.id ?? '', channel: shortcut.channel.id, user: shortcut.user.id };
+      const context: SlackContext = { tenant: shortcut.team?.id ?? '', channel: shortcut.channel.id, user: shortcut.user.id };
       const files = fileRefsFrom((shortcut.message as { files?: unknown }).files);
-      await this.#answer(respond, 'finding similar images', () => this.#search.similarToFiles(context, files));
+      await this.#answer(respond, 'finding similar images', () => this.#search.similarToFiles(context, files, respond));
     });
 
     app.event('message', async ({ event, body }) => {
@@ -310,28 +340,46 @@ export class SlackBot implements ChatBot {
       }
     });
 
-    app.event('reaction_added', async ({ event, body }) => {
-      if (event.item.type !== 'message') return;
-      const reaction = { tenant: body.team_id, user: event.user, reaction: event.reaction, channel: event.item.channel, ts: event.item.ts };
+    app.event('channel_deleted', async ({ event, body }) => {
       try {
-        await this.#reactions.added(reaction);
+        await this.#deletions.conversationDeleted(body.team_id, event.channel);
       } catch (error) {
-        this.#logger.error({ err: error, ...reaction }, 'could not record a label');
+        this.#logger.error({ err: error, channel: event.channel }, 'could not remove a deleted channel from the index');
       }
     });
 
-    app.event('reaction_removed', async ({ event, body }) => {
-      if (event.item.type !== 'message') return;
-      const reaction = { tenant: body.team_id, user: event.user, reaction: event.reaction, channel: event.item.channel, ts: event.item.ts };
-      try {
-        await this.#reactions.removed(reaction);
-      } catch (error) {
-        this.#logger.error({ err: error, ...reaction }, 'could not remove a label');
-      }
+    for (const type of ['reaction_added', 'reaction_removed'] as const) {
+      app.event(type, async ({ event, body }) => {
+        if (event.item.type !== 'message') return;
+        const context: SlackContext = { tenant: body.team_id, channel: event.item.channel, user: event.user };
+        try {
+          await this.#search.reaction(context, event.item.ts, event.reaction, type === 'reaction_added');
+        } catch (error) {
+          this.#logger.error({ err: error, ...context, reaction: event.reaction }, 'could not record a reaction as a label');
+        }
+      });
+    }
+  }
+
+  /**
+   * Listens to a button (or select) family: acknowledges at once, then runs `work` with the
+   * pressed value, telling the person privately when it fails.
+   */
+  #onButton(
+    actionId: string,
+    doing: string,
+    work: (context: SlackContext, value: string | undefined, respond: RespondFn) => Promise<void>,
+  ): void {
+    this.#app.action<BlockAction<ButtonAction | StaticSelectAction>>(new RegExp(`^${actionId}:`), async ({ ack, body, action, respond }) => {
+      await ack();
+      const context = this.#actionContext(body);
+      if (context === undefined) return;
+      const value = action.type === 'static_select' ? action.selected_option?.value : action.value;
+      await this.#answer(respond, doing, () => work(context, value, respond));
     });
   }
 
-  #actionContext(body: BlockAction): SearchContext | undefined {
+  #actionContext(body: BlockAction): SlackContext | undefined {
     const tenant = body.team?.id ?? body.user.team_id;
     const channel = body.channel?.id ?? body.container?.channel_id;
     if (tenant === undefined || channel === undefined) {
@@ -341,16 +389,13 @@ export class SlackBot implements ChatBot {
     return { tenant, channel: String(channel), user: body.user.id };
   }
 
-  /** Runs a search and tells the user privately what happened when no results were posted. */
-  async #answer(respond: RespondFn, doing: string, work: () => Promise<SearchReply>): Promise<void> {
-    let reply: string | undefined;
+  /** Runs a request and, when it fails, tells the user privately why. */
+  async #answer(respond: RespondFn, doing: string, work: () => Promise<void>): Promise<void> {
     try {
-      reply = await work();
+      await work();
     } catch (error) {
-      reply = explainToUser(error, doing, this.#logger);
+      await this.#respond(respond, explainToUser(error, doing, this.#logger));
     }
-    if (reply === undefined) return;
-    await this.#respond(respond, reply);
   }
 
   async #respond(respond: RespondFn, text: string): Promise<void> {
@@ -360,7 +405,18 @@ export class SlackBot implements ChatBot {
       this.#logger.warn({ err: error, text }, 'could not send a private reply (response_url expired?)');
     }
   }
+}
 
+/** What a stale or foreign button is told. */
+const STALE_BUTTON = 'That button is from an older version of findimage. Please run the search again.';
+
+/** The id Slack repeats when it retries a request: the event id, or the interaction's trigger id. */
+function requestKeyOf(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const fields = body as { event_id?: unknown; trigger_id?: unknown; actions?: Array<{ action_ts?: unknown }> };
+  if (typeof fields.event_id === 'string') return `event:${fields.event_id}`;
+  if (typeof fields.trigger_id === 'string') return `trigger:${fields.trigger_id}:${String(fields.actions?.[0]?.action_ts ?? '')}`;
+  return undefined;
 }
 
 /** The fields of a message event the bot reads (Bolt's union of subtypes is wider). */

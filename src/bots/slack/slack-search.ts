@@ -1,247 +1,214 @@
-// The searches a Slack user can start: /findimage <description>, a page of an earlier search,
-// "More like this" on a result, and the "Find similar images" shortcut on a message's image.
-// Each builds its scope from the event, runs core search, logs the query and posts the results.
-import { randomUUID } from 'node:crypto';
+// Slack's side of search sessions: turns /findimage, its buttons, the "Find similar images"
+// shortcut and vote reactions into SearchSessions calls, and their pages into Block Kit messages.
+// Nothing reaches the channel until someone presses Send or Share all.
+import type { RespondFn, webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { PreparedImage } from '../../core/embedding/embedder.js';
-import { contentHashOf, pointIdFor } from '../../core/indexing/point-id.js';
-import type { LabelStore, QueryRecord } from '../../core/labels/label-store.js';
+import { scopeForConversation } from '../../core/conversations/conversation-scope.js';
+import type { SearchSessions, SessionContext, SessionPage } from '../../core/conversations/search-sessions.js';
+import type { LabelValue } from '../../core/labels/label-store.js';
 import { MAX_QUERY_TEXT_CHARS, parseQuery } from '../../core/search/query-syntax.js';
-import type { SearchFilters, SearchResults, SearchScope, SearchService } from '../../core/search/search-service.js';
-import type { ScoredPoint, VectorStore } from '../../core/store/vector-store.js';
+import type { SearchFilters } from '../../core/search/search-service.js';
 import type { ConversationDirectory, ConversationFacts } from './conversation-directory.js';
 import { isImageFile, type SlackFileDownloader, type SlackFileRef } from './file-download.js';
-import { isVisibleIn, scopeForConversation } from './permission-scope.js';
-import { PAGE_SIZE, parsePageButtonValue, renderNoResults, type ResultsView, type ShownHit } from './result-blocks.js';
+import {
+  renderNoResults,
+  renderPreview,
+  renderSentImage,
+  renderSharedPage,
+  type HitButtonValue,
+} from './result-blocks.js';
 import type { ResultPublisher } from './result-publisher.js';
-import { decodeSlackEntities, escapeAndTruncate } from './slack-text.js';
+import { asSlackApiError } from './slack-api-error.js';
 import { resolveFilters } from './slack-query.js';
+import { decodeSlackEntities, escapeAndTruncate } from './slack-text.js';
 
-/** Where a search was started and by whom, from the event. */
-export interface SearchContext {
+/** Where a Slack request came from, from the event: team, conversation and person. */
+export interface SlackContext {
   /** Team id: the tenant. */
   tenant: string;
-  /** The conversation results go to. */
+  /** The conversation the command or button is in. */
   channel: string;
-  /** Who asked. */
+  /** Who acted. */
   user: string;
 }
 
-/** What to tell the user privately; undefined when the results were posted. */
-export type SearchReply = string | undefined;
+/** Slack's names for the thumbs (both spellings exist; skin tones are stripped first). */
+const VOTE_REACTIONS: ReadonlyMap<string, LabelValue> = new Map([
+  ['+1', 1],
+  ['thumbsup', 1],
+  ['-1', -1],
+  ['thumbsdown', -1],
+]);
 
-/**
- * Hits kept for a "Find similar images" search on an image that is not indexed: its vector is
- * not stored, so pages are served from this list. Ten pages is more than anyone pages through.
- */
-export const SNAPSHOT_SIZE = 10 * PAGE_SIZE;
+/** The vote a reaction stands for, or undefined for reactions that are not a thumb. */
+export function voteOfReaction(reaction: string): LabelValue | undefined {
+  return VOTE_REACTIONS.get(reaction.split('::')[0] ?? reaction);
+}
 
 export interface SlackSearchOptions {
-  search: SearchService;
-  store: VectorStore;
-  prepareImage: (bytes: Uint8Array) => Promise<PreparedImage>;
-  labels: LabelStore;
+  sessions: SearchSessions;
   publisher: ResultPublisher;
   directory: ConversationDirectory;
   downloader: SlackFileDownloader;
+  client: webApi.WebClient;
   logger: Logger;
 }
 
 export class SlackSearch {
-  readonly #search: SearchService;
-  readonly #store: VectorStore;
-  readonly #prepareImage: (bytes: Uint8Array) => Promise<PreparedImage>;
-  readonly #labels: LabelStore;
+  readonly #sessions: SearchSessions;
   readonly #publisher: ResultPublisher;
   readonly #directory: ConversationDirectory;
   readonly #downloader: SlackFileDownloader;
+  readonly #client: webApi.WebClient;
   readonly #logger: Logger;
 
   constructor(options: SlackSearchOptions) {
-    this.#search = options.search;
-    this.#store = options.store;
-    this.#prepareImage = options.prepareImage;
-    this.#labels = options.labels;
+    this.#sessions = options.sessions;
     this.#publisher = options.publisher;
     this.#directory = options.directory;
     this.#downloader = options.downloader;
+    this.#client = options.client;
     this.#logger = options.logger;
   }
 
-  /** `/findimage <text>`. Throws InvalidQueryError or SlackApiError with a message for the user. */
-  async searchText(context: SearchContext, commandText: string): Promise<SearchReply> {
+  /** `/findimage <text>`: a private preview of the first page. Throws errors with a message for the user. */
+  async searchText(context: SlackContext, commandText: string, respond: RespondFn): Promise<void> {
     const parsed = parseQuery(commandText);
-    const text = decodeSlackEntities(parsed.text);
-    const negativeTerms = parsed.negativeTerms.map(decodeSlackEntities);
-    const scope = await this.#scopeFor(context);
-    if (typeof scope === 'string') return scope;
+    parsed.text = decodeSlackEntities(parsed.text);
+    parsed.negativeTerms = parsed.negativeTerms.map(decodeSlackEntities);
     const filters = await resolveFilters(parsed, this.#directory);
-    const results = await this.#search.searchText({ scope, filters, text, negativeTerms, limit: PAGE_SIZE, offset: 0 });
-    const view: Pick<ResultsView, 'heading' | 'kind'> = { heading: text, kind: 'text' };
-    if (results.hits.length === 0) return renderNoResults(view, hasFilters(filters, negativeTerms));
-
-    const query: QueryRecord = {
-      queryId: randomUUID(),
-      tenant: context.tenant,
-      kind: 'text',
-      text: decodeSlackEntities(commandText.trim()),
-      searchText: text,
-      negativeTerms,
-      scope,
+    const page = await this.#sessions.startText(await this.#session(context), {
+      typed: decodeSlackEntities(commandText),
+      parsed,
       filters,
-      user: context.user,
-      conversation: context.channel,
-      createdAt: new Date(),
-    };
-    await this.#labels.recordQuery(query);
-    const notes = filterNotes(filters, negativeTerms);
+    });
+    if (page.hits.length === 0) {
+      await this.#say(respond, renderNoResults(page.query, hasFilters(filters, parsed.negativeTerms)));
+      return;
+    }
+    const notes = filterNotes(filters, parsed.negativeTerms);
     if (parsed.truncated) notes.push(`Your description was shortened to its first ${MAX_QUERY_TEXT_CHARS} characters.`);
-    await this.#publisher.post(context.tenant, context.channel, this.#view(query, 0, results, notes));
-    this.#logger.info({ queryId: query.queryId, tenant: context.tenant, hits: results.hits.length }, 'search posted');
-    return undefined;
+    await this.#preview(context, respond, page, notes, false);
   }
 
-  /** A Next or Previous button on the header `headerTs`. */
-  async showPage(context: SearchContext, headerTs: string, buttonValue: string | undefined): Promise<SearchReply> {
-    const target = parsePageButtonValue(buttonValue);
-    const query = target === undefined ? undefined : await this.#labels.getQuery(context.tenant, target.queryId);
-    // A query is only paged in the conversation it was posted in.
-    if (target === undefined || query === undefined || query.conversation !== context.channel) {
-      return 'That search is no longer available here. Please run it again.';
+  /** Previous or Next on a preview: the page replaces the preview. */
+  async showPage(context: SlackContext, queryId: string, pageNumber: number, respond: RespondFn): Promise<void> {
+    const page = await this.#sessions.page(await this.#session(context), queryId, pageNumber);
+    if (page.hits.length === 0) {
+      await this.#say(respond, 'There are no more results for that search.');
+      return;
     }
-    const scope = await this.#scopeFor(context);
-    if (typeof scope === 'string') return scope;
-    const offset = target.page * PAGE_SIZE;
-    let results: SearchResults;
-    if (query.kind === 'text') {
-      results = await this.#search.searchText({
-        scope,
-        filters: query.filters,
-        text: query.searchText,
-        negativeTerms: query.negativeTerms,
-        limit: PAGE_SIZE,
-        offset,
-      });
-    } else if (query.sourceImageId !== undefined) {
-      results = await this.#search.searchSimilarTo(query.sourceImageId, { scope, limit: PAGE_SIZE, offset });
-    } else {
-      results = await this.#snapshotPage(query, scope, offset);
-    }
-    if (results.hits.length === 0) return 'There are no more results for that search.';
-    const notes = query.kind === 'text' ? filterNotes(query.filters, query.negativeTerms) : [];
-    await this.#publisher.update(context.tenant, context.channel, headerTs, this.#view(query, target.page, results, notes));
-    return undefined;
+    const notes = page.query.kind === 'text' ? filterNotes(page.query.filters, page.query.negativeTerms) : [];
+    await this.#preview(context, respond, page, notes, true);
   }
 
-  /** "More like this" on the result showing `imageId`. */
-  async moreLikeThis(context: SearchContext, imageId: string): Promise<SearchReply> {
-    const scope = await this.#scopeFor(context);
-    if (typeof scope === 'string') return scope;
-    const [point] = await this.#store.get([imageId]);
-    // An image the conversation may not see is treated as absent, so not even its name leaks.
-    if (point === undefined || !isVisibleIn(point.payload, scope)) return 'That image is no longer in the index.';
-    return this.#similarToIndexed(context, scope, imageId, point.payload.filename);
+  /** "More like this" on a result: a new private preview. */
+  async moreLikeThis(context: SlackContext, imageId: string, respond: RespondFn): Promise<void> {
+    const page = await this.#sessions.startLike(await this.#session(context), imageId);
+    await this.#previewOrNothing(context, respond, page);
   }
 
   /** The "Find similar images" shortcut on a message with `files`. */
-  async similarToFiles(context: SearchContext, files: readonly SlackFileRef[]): Promise<SearchReply> {
+  async similarToFiles(context: SlackContext, files: readonly SlackFileRef[], respond: RespondFn): Promise<void> {
     const file = files.find(isImageFile);
-    if (file === undefined) return 'That message has no image I can search with.';
-    const scope = await this.#scopeFor(context);
-    if (typeof scope === 'string') return scope;
+    if (file === undefined) {
+      await this.#say(respond, 'That message has no image I can search with.');
+      return;
+    }
     const bytes = await this.#downloader.download(file);
-    const id = pointIdFor(context.tenant, contentHashOf(bytes));
-    const [point] = await this.#store.get([id]);
-    if (point !== undefined && isVisibleIn(point.payload, scope)) {
-      return this.#similarToIndexed(context, scope, id, file.name);
+    const page = await this.#sessions.startImage(await this.#session(context), { bytes, name: file.name });
+    await this.#previewOrNothing(context, respond, page);
+  }
+
+  /** Send on a preview card: the image goes to the conversation as one message. */
+  async send(context: SlackContext, target: HitButtonValue, respond: RespondFn): Promise<void> {
+    const session = await this.#session(context);
+    const { query, hit } = await this.#sessions.result(session, target.queryId, target.imageId, target);
+    const ts = await this.#publisher.post(context.tenant, context.channel, (options) => renderSentImage(query, hit, context.user, options));
+    await this.#sessions.recordShare(session, query.queryId, ts, [hit]);
+    await this.#say(respond, `Sent #${hit.rank} to <#${context.channel}>. Reactions :+1: and :-1: on it count as votes.`);
+  }
+
+  /** Share all on a preview: the page goes to the conversation as one message. */
+  async shareAll(context: SlackContext, queryId: string, pageNumber: number, respond: RespondFn): Promise<void> {
+    const session = await this.#session(context);
+    const page = await this.#sessions.page(session, queryId, pageNumber);
+    if (page.hits.length === 0) {
+      await this.#say(respond, 'Those results are no longer in the index, so there was nothing to share.');
+      return;
     }
-    const prepared = await this.#prepareImage(bytes);
-    const found = await this.#search.searchSimilarToImage(prepared, { scope, limit: SNAPSHOT_SIZE });
-    const snapshot = found.hits.filter((hit) => hit.id !== id).map((hit) => ({ imageId: hit.id, score: hit.score }));
-    const view: Pick<ResultsView, 'heading' | 'kind'> = { heading: file.name, kind: 'image' };
-    if (snapshot.length === 0) return renderNoResults(view, false);
-    const query = this.#imageQuery(context, scope, file.name, { snapshot });
-    await this.#labels.recordQuery(query);
-    const first = await this.#snapshotPage(query, scope, 0);
-    await this.#publisher.post(context.tenant, context.channel, this.#view(query, 0, first, []));
-    return undefined;
+    const ts = await this.#publisher.post(context.tenant, context.channel, (options) => renderSharedPage(page, context.user, options));
+    await this.#sessions.recordShare(session, queryId, ts, page.hits);
+    await this.#say(respond, `Shared ${page.hits.length} results with <#${context.channel}>.`);
   }
 
-  async #similarToIndexed(context: SearchContext, scope: SearchScope, imageId: string, name: string): Promise<SearchReply> {
-    const results = await this.#search.searchSimilarTo(imageId, { scope, limit: PAGE_SIZE, offset: 0 });
-    if (results.hits.length === 0) return renderNoResults({ heading: name, kind: 'image' }, false);
-    const query = this.#imageQuery(context, scope, name, { sourceImageId: imageId });
-    await this.#labels.recordQuery(query);
-    await this.#publisher.post(context.tenant, context.channel, this.#view(query, 0, results, []));
-    return undefined;
+  /** A 👍 or 👎 button, on a preview or on a posted result: confirmed privately. */
+  async vote(context: SlackContext, target: HitButtonValue, value: LabelValue, respond: RespondFn): Promise<void> {
+    const result = await this.#sessions.vote(await this.#session(context), target.queryId, target.imageId, value);
+    const thumb = value === 1 ? ':+1:' : ':-1:';
+    const name = escapeAndTruncate(result.payload.filename, 100);
+    await this.#say(
+      respond,
+      result.status === 'added'
+        ? `Thanks: your ${thumb} on #${target.rank} ${name} is recorded. Press it again to take it back.`
+        : `Your ${thumb} on #${target.rank} ${name} is taken back.`,
+    );
   }
 
-  #imageQuery(
-    context: SearchContext,
-    scope: SearchScope,
-    name: string,
-    source: Pick<QueryRecord, 'sourceImageId' | 'snapshot'>,
-  ): QueryRecord {
-    return {
-      queryId: randomUUID(),
+  /**
+   * A thumb reaction added to or removed from a message. On a sent image it labels that result;
+   * on a shared page the person is told privately how to vote. Other reactions are ignored.
+   */
+  async reaction(context: SlackContext, messageTs: string, reaction: string, added: boolean): Promise<void> {
+    const value = voteOfReaction(reaction);
+    if (value === undefined) return;
+    const result = await this.#sessions.reaction({
       tenant: context.tenant,
-      kind: 'image',
-      text: name,
-      searchText: '',
-      negativeTerms: [],
-      scope,
-      filters: {},
-      ...source,
-      user: context.user,
       conversation: context.channel,
-      createdAt: new Date(),
-    };
-  }
-
-  /** A page of a snapshot, re-checked against today's scope and index (deleted images drop out). */
-  async #snapshotPage(query: QueryRecord, scope: SearchScope, offset: number): Promise<SearchResults> {
-    const snapshot = query.snapshot ?? [];
-    const page = snapshot.slice(offset, offset + PAGE_SIZE);
-    const points = new Map((await this.#store.get(page.map((h) => h.imageId))).map((p) => [p.id, p]));
-    const hits: ScoredPoint[] = [];
-    for (const { imageId, score } of page) {
-      const point = points.get(imageId);
-      if (point !== undefined && isVisibleIn(point.payload, scope)) hits.push({ id: imageId, score, payload: point.payload });
+      messageId: messageTs,
+      user: context.user,
+      value,
+      added,
+    });
+    if (result.status !== 'several' || !added) return;
+    try {
+      await this.#client.chat.postEphemeral({
+        channel: context.channel,
+        user: context.user,
+        text: `That message shows ${result.results} images, so a reaction can't say which one you mean. Use the :+1: and :-1: buttons under each image instead.`,
+      });
+    } catch (error) {
+      this.#logger.warn({ err: asSlackApiError(error, 'explaining how to vote'), channel: context.channel }, 'could not explain how to vote');
     }
-    return { hits, hasMore: snapshot.length > offset + PAGE_SIZE };
   }
 
-  /** The scope of the conversation, or what to tell the user when results cannot be posted there. */
-  async #scopeFor(context: SearchContext): Promise<SearchScope | string> {
+  async #previewOrNothing(context: SlackContext, respond: RespondFn, page: SessionPage): Promise<void> {
+    if (page.hits.length === 0) {
+      await this.#say(respond, renderNoResults(page.query, false));
+      return;
+    }
+    await this.#preview(context, respond, page, [], false);
+  }
+
+  async #preview(context: SlackContext, respond: RespondFn, page: SessionPage, notes: string[], replace: boolean): Promise<void> {
+    await this.#publisher.respondPrivately(context.tenant, respond, (options) => renderPreview(page, notes, options), replace);
+    this.#logger.info({ queryId: page.query.queryId, tenant: context.tenant, page: page.page, hits: page.hits.length }, 'preview shown');
+  }
+
+  /** The session context of a Slack request: its scope comes from the conversation's facts. */
+  async #session(context: SlackContext): Promise<SessionContext> {
     let facts: ConversationFacts | undefined;
     try {
       facts = await this.#directory.lookup(context.channel);
     } catch (error) {
-      // Unknown facts narrow the scope to this conversation; posting will tell if it fails.
+      // Unknown facts narrow the scope to this conversation: when in doubt, show less.
       this.#logger.warn({ err: error, channel: context.channel }, 'could not look up the conversation; searching it alone');
     }
-    if (facts?.isMember === false) {
-      return "I'm not a member of this channel, so I can't post results here. Invite me with /invite @findimage and try again.";
-    }
-    return scopeForConversation(context.tenant, context.channel, facts);
+    return { scope: scopeForConversation(context.tenant, context.channel, facts), conversation: context.channel, user: context.user };
   }
 
-  #view(query: QueryRecord, page: number, results: SearchResults, notes: string[]): ResultsView {
-    const hits: ShownHit[] = results.hits.map((hit, i) => ({
-      imageId: hit.id,
-      score: hit.score,
-      rank: page * PAGE_SIZE + i + 1,
-      payload: hit.payload,
-    }));
-    return {
-      queryId: query.queryId,
-      heading: query.kind === 'text' ? query.searchText : query.text,
-      kind: query.kind,
-      page,
-      hits,
-      hasMore: results.hasMore,
-      notes,
-    };
+  async #say(respond: RespondFn, text: string): Promise<void> {
+    await respond({ response_type: 'ephemeral', replace_original: false, text });
   }
 }
 

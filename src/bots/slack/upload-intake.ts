@@ -1,14 +1,14 @@
 // Images shared in Slack go into the durable upload queue: each image file of a message is
-// downloaded and enqueued with where it came from. The uploader hears only about failures (a
-// thread reply saying why); a success gets at most the configured reaction.
+// downloaded and enqueued with where it was shared. The uploader hears only about failures, in
+// one thread reply per message listing each file and why; a message whose images were indexed
+// gets the configured reaction once.
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { FindimageError, asFindimageError } from '../../core/errors.js';
 import type { UploadOutcome, UploadQueue } from '../../core/indexing/upload-queue.js';
 import type { ConversationDirectory, ConversationFacts } from './conversation-directory.js';
-import type { DeletionSync } from './deletion-sync.js';
+import type { ShareDeletions } from '../../core/conversations/share-deletions.js';
 import { isImageFile, type SlackFileDownloader, type SlackFileRef } from './file-download.js';
-import { isPublicSource } from './permission-scope.js';
 import { asSlackApiError, isSlackError } from './slack-api-error.js';
 import { escapeAndTruncate, escapeMrkdwn } from './slack-text.js';
 
@@ -40,19 +40,30 @@ export interface UploadIntakeOptions {
   uploads: Pick<UploadQueue, 'enqueue' | 'onOutcome'>;
   downloader: SlackFileDownloader;
   directory: ConversationDirectory;
-  deletions: DeletionSync;
+  deletions: ShareDeletions;
   /** Reaction added to a message whose images were indexed; "" for none. */
   indexedReaction: string;
   logger: Logger;
 }
 
-/** Where to answer about a live upload once the queue has dealt with it. */
-interface LiveUpload {
+/**
+ * A live message whose files are being indexed: the uploader is answered once, when the last of
+ * its files is done, with every failure in one reply and the indexed reaction at most once.
+ */
+export interface LiveMessage {
   channel: string;
   messageTs: string;
   threadTs: string;
-  filename: string;
+  /** Queued jobs not yet finished. */
+  pending: Set<string>;
+  /** Files refused, at intake or by the queue. */
+  failures: Array<{ filename: string; error: FindimageError }>;
+  /** Whether any file was indexed (or was already indexed). */
+  indexed: boolean;
 }
+
+/** Failures listed in one reply; a message holds at most a few dozen files. */
+const MAX_LISTED_FAILURES = 20;
 
 /** File name shown in a reply; Slack names can be long. */
 const SHOWN_NAME_CHARS = 100;
@@ -62,11 +73,11 @@ export class UploadIntake {
   readonly #uploads: Pick<UploadQueue, 'enqueue' | 'onOutcome'>;
   readonly #downloader: SlackFileDownloader;
   readonly #directory: ConversationDirectory;
-  readonly #deletions: DeletionSync;
+  readonly #deletions: ShareDeletions;
   readonly #indexedReaction: string;
   readonly #logger: Logger;
-  /** Jobs of uploads shared while the bot ran; after a restart their outcome is only logged. */
-  readonly #live = new Map<string, LiveUpload>();
+  /** Messages shared while the bot ran, by job id; after a restart outcomes are only logged. */
+  readonly #live = new Map<string, LiveMessage>();
   readonly #waiters = new Map<string, (outcome: UploadOutcome) => void>();
   #unsubscribe: (() => void) | undefined;
 
@@ -94,10 +105,19 @@ export class UploadIntake {
   /** A live message with files: queues its images and tells the uploader about failures. Never throws. */
   async accept(upload: SlackUpload): Promise<void> {
     try {
-      const intakes = await this.intake(upload, { live: true });
+      const message: LiveMessage = {
+        channel: upload.channel,
+        messageTs: upload.ts,
+        threadTs: upload.threadTs ?? upload.ts,
+        pending: new Set(),
+        failures: [],
+        indexed: false,
+      };
+      const intakes = await this.intake(upload, { live: message });
       for (const intake of intakes) {
-        if ('error' in intake) await this.#replyFailure(upload.channel, upload.threadTs ?? upload.ts, intake.file.name, intake.error);
+        if ('error' in intake) message.failures.push({ filename: intake.file.name, error: intake.error });
       }
+      if (message.pending.size === 0) await this.#finish(message);
     } catch (error) {
       this.#logger.error({ err: error, channel: upload.channel, ts: upload.ts }, 'could not take in an upload');
     }
@@ -107,9 +127,9 @@ export class UploadIntake {
    * Queues the image files of a message and says what became of each file. Files that are not
    * images are skipped with a log line; nothing is indexed from a channel the bot is not in.
    * With `track`, each queued file carries a promise of its outcome (the backfill's summary).
-   * With `live`, the uploader is answered once the queue is done with each file.
+   * With `live`, the message's queued jobs are registered there, to answer the uploader once.
    */
-  async intake(upload: SlackUpload, options: { track?: boolean; live?: boolean } = {}): Promise<FileIntake[]> {
+  async intake(upload: SlackUpload, options: { track?: boolean; live?: LiveMessage } = {}): Promise<FileIntake[]> {
     const images = upload.files.filter((file) => {
       if (isImageFile(file)) return true;
       this.#logger.info({ fileId: file.id, mimetype: file.mimetype, channel: upload.channel }, 'skipped a shared file that is not an image');
@@ -135,16 +155,21 @@ export class UploadIntake {
           tenant: upload.tenant,
           source: 'slack',
           createdAt: dateOfTs(upload.ts),
-          channel: upload.channel,
-          channelIsPublic: isPublicSource(facts),
-          ...(upload.user === undefined ? {} : { uploader: upload.user }),
-          messageId: upload.ts,
-          fileId: file.id,
-          ...(file.permalink === undefined ? {} : { permalink: file.permalink }),
+          share: {
+            conversation: upload.channel,
+            // Only a conversation Slack says is public is public; unknown facts count as private.
+            isPublic: facts?.isPublic === true,
+            sharedAt: dateOfTs(upload.ts).toISOString(),
+            messageId: upload.ts,
+            fileId: file.id,
+            ...(upload.user === undefined ? {} : { uploader: upload.user }),
+            ...(file.permalink === undefined ? {} : { permalink: file.permalink }),
+          },
         });
         // Registered before any await, so an outcome that comes quickly is not missed.
-        if (options.live === true) {
-          this.#live.set(jobId, { channel: upload.channel, messageTs: upload.ts, threadTs: upload.threadTs ?? upload.ts, filename: file.name });
+        if (options.live !== undefined) {
+          options.live.pending.add(jobId);
+          this.#live.set(jobId, options.live);
         }
         const outcome =
           options.track === true ? new Promise<UploadOutcome>((resolve) => this.#waiters.set(jobId, resolve)) : undefined;
@@ -175,37 +200,54 @@ export class UploadIntake {
     const live = this.#live.get(outcome.jobId);
     this.#live.delete(outcome.jobId);
     try {
-      if (outcome.status !== 'rejected' && outcome.image.source === 'slack' && (await this.#deletions.recheck(outcome.image))) {
+      const share = outcome.image.share;
+      if (
+        outcome.status !== 'rejected' &&
+        outcome.image.source === 'slack' &&
+        (await this.#deletions.recheck({ tenant: outcome.image.tenant, conversation: share?.conversation, messageId: share?.messageId, fileId: share?.fileId }))
+      ) {
+        live?.pending.delete(outcome.jobId);
+        if (live !== undefined && live.pending.size === 0) await this.#finish(live);
         return;
       }
       if (live === undefined) {
         this.#logger.info({ jobId: outcome.jobId, status: outcome.status, filename: outcome.image.filename }, 'queued upload finished');
         return;
       }
-      if (outcome.status === 'rejected') {
-        await this.#replyFailure(live.channel, live.threadTs, live.filename, outcome.error);
-      } else if (this.#indexedReaction !== '') {
-        await this.#react(live.channel, live.messageTs);
-      }
+      live.pending.delete(outcome.jobId);
+      if (outcome.status === 'rejected') live.failures.push({ filename: outcome.image.filename, error: outcome.error });
+      else live.indexed = true;
+      if (live.pending.size === 0) await this.#finish(live);
     } catch (error) {
       this.#logger.error({ err: error, jobId: outcome.jobId }, 'could not report an upload outcome');
     }
   }
 
-  async #replyFailure(channel: string, threadTs: string, filename: string, error: FindimageError): Promise<void> {
-    const name = escapeAndTruncate(filename, SHOWN_NAME_CHARS);
+  /** Every file of a live message is done: one reply for the failures, one reaction for the rest. */
+  async #finish(message: LiveMessage): Promise<void> {
+    if (message.failures.length > 0) await this.#replyFailures(message);
+    if (message.indexed && this.#indexedReaction !== '') await this.#react(message.channel, message.messageTs);
+  }
+
+  async #replyFailures(message: LiveMessage): Promise<void> {
+    const { failures } = message;
+    const line = ({ filename, error }: { filename: string; error: FindimageError }) =>
+      `${escapeAndTruncate(filename, SHOWN_NAME_CHARS)}: ${escapeMrkdwn(error.message)}`;
+    const text =
+      failures.length === 1
+        ? `:warning: I couldn't index ${line(failures[0] as { filename: string; error: FindimageError })}`
+        : [
+            `:warning: I couldn't index ${failures.length} of the files in this message:`,
+            ...failures.slice(0, MAX_LISTED_FAILURES).map((failure) => `• ${line(failure)}`),
+            ...(failures.length > MAX_LISTED_FAILURES ? [`…and ${failures.length - MAX_LISTED_FAILURES} more.`] : []),
+          ].join('\n');
     try {
-      await this.#client.chat.postMessage({
-        channel,
-        thread_ts: threadTs,
-        text: `:warning: I couldn't index ${name}: ${escapeMrkdwn(error.message)}`,
-        unfurl_links: false,
-      });
+      await this.#client.chat.postMessage({ channel: message.channel, thread_ts: message.threadTs, text, unfurl_links: false });
     } catch (postError) {
-      // The failure is still in the log, so nothing is lost silently.
+      // The failures are still in the log, so nothing is lost silently.
       this.#logger.warn(
-        { err: asSlackApiError(postError, 'replying about an upload'), channel, filename, reason: error.message },
-        'could not tell the uploader why an image was not indexed',
+        { err: asSlackApiError(postError, 'replying about an upload'), channel: message.channel, files: failures.map((f) => f.filename) },
+        'could not tell the uploader why images were not indexed',
       );
     }
   }

@@ -108,9 +108,15 @@ const STREAM_CHUNK = new Uint8Array(64 * 1024);
 
 export class FakeSlackApi {
   readonly calls: RecordedCall[] = [];
-  /** Bodies POSTed to response_url, in order. */
+  /** Bodies POSTed to response_url and accepted, in order. */
   readonly responses: Record<string, unknown>[] = [];
+  /** Bodies POSTed to response_url that were refused (invalid_blocks). */
+  readonly refusedResponses: Record<string, unknown>[] = [];
   readonly channels = new Map<string, FakeChannel>();
+  /** Slack file ids that no longer exist: a block showing one is refused (invalid_blocks). */
+  readonly missingFiles = new Set<string>();
+  /** When true, a carousel block is refused (invalid_blocks), as in a workspace without carousels. */
+  refuseCarousels = false;
   /** Tokens the API accepts; any other gets invalid_auth. */
   readonly validTokens = new Set<string>();
   teamId = 'T1';
@@ -237,8 +243,14 @@ export class FakeSlackApi {
     const url = new URL(req.url ?? '/', this.origin);
     if (url.pathname.startsWith('/api/')) return this.#handleApi(url.pathname.slice(5), req, res);
     if (url.pathname.startsWith('/response/')) {
-      const body = await readBody(req);
-      this.responses.push(JSON.parse(body.toString('utf8')) as Record<string, unknown>);
+      const body = JSON.parse((await readBody(req)).toString('utf8')) as Record<string, unknown>;
+      const refusal = this.#refusedBlocks(body.blocks);
+      if (refusal !== undefined) {
+        this.refusedResponses.push(body);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(refusal));
+        return;
+      }
+      this.responses.push(body);
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       return;
     }
@@ -285,10 +297,10 @@ export class FakeSlackApi {
         const channel = String(args.channel);
         if (!this.channels.has(channel)) return { ok: false, error: 'channel_not_found' };
         if (this.channels.get(channel)?.is_member === false) return { ok: false, error: 'not_in_channel' };
-        return { ok: true, channel, ts: this.nextTs(), message: { text: args.text } };
+        return this.#refusedBlocks(args.blocks) ?? { ok: true, channel, ts: this.nextTs(), message: { text: args.text } };
       }
       case 'chat.update':
-        return { ok: true, channel: args.channel, ts: args.ts };
+        return this.#refusedBlocks(args.blocks) ?? { ok: true, channel: args.channel, ts: args.ts };
       case 'chat.postEphemeral':
         return { ok: true, message_ts: this.nextTs() };
       case 'reactions.add':
@@ -308,6 +320,28 @@ export class FakeSlackApi {
       default:
         return { ok: false, error: 'unknown_method' };
     }
+  }
+
+  /**
+   * Slack's answer to blocks it will not show: invalid_blocks, naming each bad element with a
+   * JSON pointer, as the real API does. Undefined when the blocks are fine.
+   */
+  #refusedBlocks(blocks: unknown): Record<string, unknown> | undefined {
+    if (!Array.isArray(blocks)) return undefined;
+    const errors: string[] = [];
+    const checkImage = (image: unknown, pointer: string) => {
+      const id = (image as { slack_file?: { id?: unknown } } | undefined)?.slack_file?.id;
+      if (typeof id === 'string' && this.missingFiles.has(id)) errors.push(`invalid slack_file id [json-pointer:${pointer}/slack_file]`);
+    };
+    blocks.forEach((block: Record<string, unknown>, i) => {
+      if (block.type === 'carousel' && this.refuseCarousels) errors.push(`unsupported type: carousel [json-pointer:/blocks/${i}]`);
+      if (block.type === 'image') checkImage(block, `/blocks/${i}`);
+      if (block.type === 'carousel' && Array.isArray(block.elements)) {
+        block.elements.forEach((card: Record<string, unknown>, j) => checkImage(card.hero_image, `/blocks/${i}/elements/${j}/hero_image`));
+      }
+    });
+    if (errors.length === 0) return undefined;
+    return { ok: false, error: 'invalid_blocks', errors, response_metadata: { messages: errors.map((e) => `[ERROR] ${e}`) } };
   }
 
   #historyPage(args: Record<string, unknown>): Record<string, unknown> {

@@ -1,0 +1,28 @@
+// Remembers the platform request ids it has seen lately, so a replayed button press or slash
+// command (Slack retries a request it thinks failed) is acted on once, not twice.
+
+/**
+ * Requests remembered. Platforms retry within seconds to a few minutes, so the last ten thousand
+ * requests cover every retry of a busy workspace; each key is a short string.
+ */
+export const REMEMBERED_REQUESTS = 10_000;
+
+export class ReplayGuard {
+  readonly #seen = new Set<string>();
+  readonly #capacity: number;
+
+  constructor(capacity = REMEMBERED_REQUESTS) {
+    this.#capacity = capacity;
+  }
+
+  /** True the first time `key` is seen (act on it), false for a replay (do nothing). */
+  firstTime(key: string): boolean {
+    if (this.#seen.has(key)) return false;
+    this.#seen.add(key);
+    if (this.#seen.size > this.#capacity) {
+      const oldest = this.#seen.values().next().value;
+      if (oldest !== undefined) this.#seen.delete(oldest);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,345 @@
+// SearchSessions: the life of a search in a conversation, whatever the platform. It runs a text,
+// image or "more like this" search in the conversation's scope, pages it, records the votes people
+// give on its results and the places its results were shared. Platform adapters only turn events
+// into these calls and SessionPages into messages.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { PreparedImage } from '../embedding/embedder.js';
+import { SessionError } from '../errors.js';
+import { contentHashOf, pointIdFor } from '../indexing/point-id.js';
+import type { LabelStore, LabelValue, QueryRecord, ResultMessage } from '../labels/label-store.js';
+import type { ParsedQuery } from '../search/query-syntax.js';
+import type { SearchFilters, SearchResults, SearchScope, SearchService } from '../search/search-service.js';
+import type { ImagePayload, ImageShare, ScoredPoint, VectorStore } from '../store/vector-store.js';
+import { isVisibleIn, visibleShares } from './conversation-scope.js';
+
+/** Results per page: five cards fit a Slack carousel or a Discord gallery on a laptop screen. */
+export const PAGE_SIZE = 5;
+
+/**
+ * Hits kept for a search by an image that is not indexed: its vector is not stored, so pages are
+ * served from this list. Ten pages is more than anyone pages through.
+ */
+export const SNAPSHOT_SIZE = 10 * PAGE_SIZE;
+
+/** Where a session call comes from, built by the adapter from the platform event. */
+export interface SessionContext {
+  /** The tenant and the conversations whose images may be shown here (never from the query text). */
+  scope: SearchScope;
+  /** The conversation the person acts in; results may be shared here. */
+  conversation: string;
+  /** Who acts (searches, pages, votes, shares). */
+  user: string;
+}
+
+/** One result as shown to people. */
+export interface ShownHit {
+  /** Point id of the image. */
+  imageId: string;
+  /** Cosine score. */
+  score: number;
+  /** 1-based position in the query's results. */
+  rank: number;
+  /** What is known about the image. */
+  payload: ImagePayload;
+  /** The share to show (uploader, conversation, date): one visible in the scope, this conversation's first. */
+  share?: ImageShare;
+}
+
+/** One page of a search, ready to render. */
+export interface SessionPage {
+  /** The query as logged: its id goes into every button of the page. */
+  query: QueryRecord;
+  /** 0-based page number. */
+  page: number;
+  /** The page's hits, best first; empty when nothing matched. */
+  hits: ShownHit[];
+  /** Whether a next page exists. */
+  hasMore: boolean;
+}
+
+/** A text search as the adapter read it from the platform. */
+export interface TextSearchInput {
+  /** The query as typed, filters included, with platform escapes decoded (kept in the log). */
+  typed: string;
+  /** The parsed query (description, negative terms), platform escapes decoded. */
+  parsed: ParsedQuery;
+  /** The parsed filters with platform ids (the adapter resolves names). */
+  filters: SearchFilters;
+}
+
+/** What a vote button did. */
+export interface VoteResult {
+  /** "added": the vote now counts; "removed": pressing the same vote again took it back. */
+  status: 'added' | 'removed';
+  /** The vote pressed. */
+  value: LabelValue;
+  /** The image voted on (for the confirmation). */
+  payload: ImagePayload;
+}
+
+/** What a reaction on a posted message did. */
+export type ReactionResult =
+  /** The message is not a findimage result, or the reaction is not a vote: nothing to do. */
+  | { status: 'not_ours' }
+  /** The message shows several results: a reaction cannot say which; tell the person how to vote. */
+  | { status: 'several'; results: number }
+  /** The label was recorded or removed. */
+  | { status: 'labelled' | 'unlabelled'; message: ResultMessage };
+
+/** A reaction on a posted message, as the adapter read it. */
+export interface ReactionInput {
+  /** Tenant of the conversation. */
+  tenant: string;
+  /** Conversation of the message. */
+  conversation: string;
+  /** Platform message id. */
+  messageId: string;
+  /** Who reacted. */
+  user: string;
+  /** The vote the reaction stands for. */
+  value: LabelValue;
+  /** True when the reaction was added, false when it was taken back. */
+  added: boolean;
+}
+
+export interface SearchSessionsOptions {
+  search: Pick<SearchService, 'searchText' | 'searchSimilarTo' | 'searchSimilarToImage'>;
+  store: Pick<VectorStore, 'get'>;
+  labels: LabelStore;
+  /** Decodes and preprocesses image bytes (throws InvalidImageError). */
+  prepareImage: (bytes: Uint8Array) => Promise<PreparedImage>;
+  /** The model searches run with; stored with every label so exported labels say which. */
+  modelId: string;
+  logger: Logger;
+}
+
+const GONE = 'That search is no longer available here. Please run it again.';
+const ELSEWHERE = 'That search belongs to another conversation. Run it again here to use it.';
+const IMAGE_GONE = 'That image has since been deleted or is no longer shown here, so nothing was recorded.';
+
+export class SearchSessions {
+  readonly #search: SearchSessionsOptions['search'];
+  readonly #store: Pick<VectorStore, 'get'>;
+  readonly #labels: LabelStore;
+  readonly #prepareImage: (bytes: Uint8Array) => Promise<PreparedImage>;
+  readonly #modelId: string;
+  readonly #logger: Logger;
+
+  constructor(options: SearchSessionsOptions) {
+    this.#search = options.search;
+    this.#store = options.store;
+    this.#labels = options.labels;
+    this.#prepareImage = options.prepareImage;
+    this.#modelId = options.modelId;
+    this.#logger = options.logger;
+  }
+
+  /** A description: the first page. Throws InvalidQueryError for an empty description. */
+  async startText(context: SessionContext, input: TextSearchInput): Promise<SessionPage> {
+    const { parsed, filters } = input;
+    const query = this.#newQuery(context, {
+      kind: 'text',
+      text: input.typed.trim(),
+      searchText: parsed.text,
+      negativeTerms: parsed.negativeTerms,
+      filters,
+    });
+    const results = await this.#search.searchText({
+      scope: context.scope,
+      filters,
+      text: parsed.text,
+      negativeTerms: parsed.negativeTerms,
+      limit: PAGE_SIZE,
+      offset: 0,
+    });
+    return this.#firstPage(query, results);
+  }
+
+  /** "More like this" on an indexed image the person can see. */
+  async startLike(context: SessionContext, imageId: string): Promise<SessionPage> {
+    const point = await this.#visiblePoint(context.scope, imageId);
+    if (point === undefined) throw new SessionError('not_found', 'That image is no longer in the index.');
+    return this.#likeIndexed(context, imageId, point.filename);
+  }
+
+  /**
+   * Images like an image the person pointed at (a message's attachment): indexed ones are paged
+   * live; others are embedded once and their hits kept as a snapshot to page through.
+   */
+  async startImage(context: SessionContext, image: { bytes: Uint8Array; name: string }): Promise<SessionPage> {
+    const id = pointIdFor(context.scope.tenant, contentHashOf(image.bytes));
+    if ((await this.#visiblePoint(context.scope, id)) !== undefined) return this.#likeIndexed(context, id, image.name);
+    const prepared = await this.#prepareImage(image.bytes);
+    const found = await this.#search.searchSimilarToImage(prepared, { scope: context.scope, limit: SNAPSHOT_SIZE });
+    const snapshot = found.hits.filter((hit) => hit.id !== id).map((hit) => ({ imageId: hit.id, score: hit.score }));
+    const query = this.#newQuery(context, { kind: 'image', text: image.name, snapshot });
+    return this.#firstPage(query, await this.#snapshotPage(query, context.scope, 0));
+  }
+
+  /** Page `page` of an earlier search, in the conversation it was run in. */
+  async page(context: SessionContext, queryId: string, page: number): Promise<SessionPage> {
+    const query = await this.#queryHere(context, queryId);
+    if (!Number.isInteger(page) || page < 0) throw new SessionError('session_refused', GONE);
+    const offset = page * PAGE_SIZE;
+    const scope = context.scope;
+    let results: SearchResults;
+    if (query.kind === 'text') {
+      results = await this.#search.searchText({
+        scope,
+        filters: query.filters,
+        text: query.searchText,
+        negativeTerms: query.negativeTerms,
+        limit: PAGE_SIZE,
+        offset,
+      });
+    } else if (query.sourceImageId !== undefined) {
+      results = await this.#search.searchSimilarTo(query.sourceImageId, { scope, limit: PAGE_SIZE, offset });
+    } else {
+      results = await this.#snapshotPage(query, scope, offset);
+    }
+    return { query, page, hits: this.#shown(results.hits, scope, offset), hasMore: results.hasMore };
+  }
+
+  /**
+   * One result of a search, checked for sending here: the search was run in this conversation,
+   * and the image still exists and may be shown here. `rank` and `score` are as first shown.
+   */
+  async result(context: SessionContext, queryId: string, imageId: string, shown: { rank: number; score: number }): Promise<{ query: QueryRecord; hit: ShownHit }> {
+    const query = await this.#queryHere(context, queryId);
+    const payload = await this.#visiblePoint(context.scope, imageId);
+    if (payload === undefined) throw new SessionError('not_found', IMAGE_GONE);
+    const hit: ShownHit = { imageId, score: shown.score, rank: shown.rank, payload };
+    const share = visibleShares(payload, context.scope)[0];
+    if (share !== undefined) hit.share = share;
+    return { query, hit };
+  }
+
+  /** Records that `hits` of a query were posted as message `messageId` in the context's conversation. */
+  async recordShare(context: SessionContext, queryId: string, messageId: string, hits: readonly ShownHit[]): Promise<void> {
+    for (const hit of hits) {
+      await this.#labels.recordResultMessage({
+        tenant: context.scope.tenant,
+        conversation: context.conversation,
+        messageId,
+        queryId,
+        imageId: hit.imageId,
+        rank: hit.rank,
+        score: hit.score,
+        postedBy: context.user,
+      });
+    }
+    this.#logger.info({ tenant: context.scope.tenant, queryId, messageId, results: hits.length }, 'results shared');
+  }
+
+  /**
+   * A vote button: +1 or -1 from this person on one (query, image) pair. Pressing the same vote
+   * again takes it back; pressing the other one replaces it. Refused from another conversation
+   * or workspace, and for an image since deleted.
+   */
+  async vote(context: SessionContext, queryId: string, imageId: string, value: LabelValue): Promise<VoteResult> {
+    const query = await this.#queryHere(context, queryId);
+    const payload = await this.#visiblePoint(context.scope, imageId);
+    if (payload === undefined) throw new SessionError('not_found', IMAGE_GONE);
+    const tenant = context.scope.tenant;
+    const key = { tenant, queryId, imageId, user: context.user };
+    const given = await this.#labels.listLabels(key);
+    if (given.some((label) => label.value === value)) {
+      await this.#labels.removeLabel({ ...key, value });
+      this.#logger.info({ tenant, queryId, imageId, value }, 'vote taken back');
+      return { status: 'removed', value, payload };
+    }
+    for (const label of given) await this.#labels.removeLabel({ ...key, value: label.value });
+    await this.#labels.addLabel({ ...key, queryText: query.text, value, modelId: this.#modelId });
+    this.#logger.info({ tenant, queryId, imageId, value }, 'vote recorded');
+    return { status: 'added', value, payload };
+  }
+
+  /**
+   * A vote reaction added to or taken off a posted message. On a message showing one result it
+   * labels exactly that (query, image) pair for that person; on one showing several it cannot.
+   */
+  async reaction(input: ReactionInput): Promise<ReactionResult> {
+    const messages = await this.#labels.findResultMessages(input.tenant, input.conversation, input.messageId);
+    const [message] = messages;
+    if (message === undefined) return { status: 'not_ours' };
+    if (messages.length > 1) return { status: 'several', results: messages.length };
+    const key = { tenant: input.tenant, queryId: message.queryId, imageId: message.imageId, user: input.user, value: input.value };
+    if (!input.added) {
+      await this.#labels.removeLabel(key);
+      this.#logger.info({ tenant: input.tenant, queryId: message.queryId, imageId: message.imageId }, 'label removed');
+      return { status: 'unlabelled', message };
+    }
+    const query = await this.#labels.getQuery(input.tenant, message.queryId);
+    await this.#labels.addLabel({ ...key, queryText: query?.text ?? '', modelId: this.#modelId });
+    this.#logger.info({ tenant: input.tenant, queryId: message.queryId, imageId: message.imageId, value: input.value }, 'label recorded');
+    return { status: 'labelled', message };
+  }
+
+  async #likeIndexed(context: SessionContext, imageId: string, name: string): Promise<SessionPage> {
+    const results = await this.#search.searchSimilarTo(imageId, { scope: context.scope, limit: PAGE_SIZE, offset: 0 });
+    const query = this.#newQuery(context, { kind: 'image', text: name, sourceImageId: imageId });
+    return this.#firstPage(query, results);
+  }
+
+  /** Logs a query that found something (an empty search has nothing to page, vote on or share). */
+  async #firstPage(query: QueryRecord, results: SearchResults): Promise<SessionPage> {
+    if (results.hits.length > 0) await this.#labels.recordQuery(query);
+    this.#logger.info({ queryId: query.queryId, tenant: query.tenant, kind: query.kind, hits: results.hits.length }, 'search run');
+    return { query, page: 0, hits: this.#shown(results.hits, query.scope, 0), hasMore: results.hasMore };
+  }
+
+  #newQuery(
+    context: SessionContext,
+    fields: Pick<QueryRecord, 'kind' | 'text'> & Partial<Pick<QueryRecord, 'searchText' | 'negativeTerms' | 'filters' | 'sourceImageId' | 'snapshot'>>,
+  ): QueryRecord {
+    return {
+      queryId: randomUUID(),
+      tenant: context.scope.tenant,
+      searchText: '',
+      negativeTerms: [],
+      filters: {},
+      ...fields,
+      scope: context.scope,
+      user: context.user,
+      conversation: context.conversation,
+      createdAt: new Date(),
+    };
+  }
+
+  /** The query `queryId` of this tenant, if it was run in this conversation; else a polite refusal. */
+  async #queryHere(context: SessionContext, queryId: string): Promise<QueryRecord> {
+    const query = await this.#labels.getQuery(context.scope.tenant, queryId);
+    if (query === undefined) throw new SessionError('session_refused', GONE);
+    if (query.conversation !== context.conversation) throw new SessionError('session_refused', ELSEWHERE);
+    return query;
+  }
+
+  /** The payload of an image visible under `scope`; undefined when absent or not visible, so not even its name leaks. */
+  async #visiblePoint(scope: SearchScope, imageId: string): Promise<ImagePayload | undefined> {
+    const [point] = await this.#store.get([imageId]);
+    return point !== undefined && isVisibleIn(point.payload, scope) ? point.payload : undefined;
+  }
+
+  /** A page of a snapshot, re-checked against today's scope and index (deleted images drop out). */
+  async #snapshotPage(query: QueryRecord, scope: SearchScope, offset: number): Promise<SearchResults> {
+    const snapshot = query.snapshot ?? [];
+    const page = snapshot.slice(offset, offset + PAGE_SIZE);
+    const points = new Map((await this.#store.get(page.map((h) => h.imageId))).map((p) => [p.id, p]));
+    const hits: ScoredPoint[] = [];
+    for (const { imageId, score } of page) {
+      const point = points.get(imageId);
+      if (point !== undefined && isVisibleIn(point.payload, scope)) hits.push({ id: imageId, score, payload: point.payload });
+    }
+    return { hits, hasMore: snapshot.length > offset + PAGE_SIZE };
+  }
+
+  #shown(hits: readonly ScoredPoint[], scope: SearchScope, offset: number): ShownHit[] {
+    return hits.map((hit, i) => {
+      const shown: ShownHit = { imageId: hit.id, score: hit.score, rank: offset + i + 1, payload: hit.payload };
+      const share = visibleShares(hit.payload, scope)[0];
+      if (share !== undefined) shown.share = share;
+      return shown;
+    });
+  }
+}
