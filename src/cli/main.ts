@@ -10,6 +10,7 @@ import { createLogger } from '../logger.js';
 import { botFactories } from './bot-registry.js';
 import { runEval } from './commands/eval-command.js';
 import { formatIndexSummary, runIndex } from './commands/index-command.js';
+import { runLabelsExport, type LabelsExportOptions } from './commands/labels-command.js';
 import { parseStoreKind, runMigrate, type StoreKind } from './commands/migrate-command.js';
 import { runModelList, runModelPull } from './commands/model-command.js';
 import { reindexModels, runReindex } from './commands/reindex-command.js';
@@ -114,6 +115,18 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
       await withCore(async (findimage) => {
         await runEval(findimage, options, terminal);
       });
+    });
+
+  program
+    .command('labels')
+    .description('relevance labels a team gave')
+    .command('export')
+    .description('write every label as JSON lines, oldest first (to stdout, or --output)')
+    .option('--tenant <id>', "only this workspace's labels (Slack team id); every tenant's without it")
+    .option('--output <file>', 'write to this file instead of stdout')
+    .action(async (options: LabelsExportOptions) => {
+      const { config, logger: log } = settings();
+      await runLabelsExport(config, options, terminal, log);
     });
 
   program
