@@ -163,12 +163,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       quantization: e.QDRANT_QUANTIZATION === 'int8',
     };
   }
+  // The bot token alone is enough for `findimage slack backfill`; the bot itself (serve) also
+  // needs a transport, SLACK_APP_TOKEN or SLACK_SIGNING_SECRET, and says so when it starts.
   if (e.SLACK_BOT_TOKEN !== undefined) {
-    if (e.SLACK_APP_TOKEN === undefined && e.SLACK_SIGNING_SECRET === undefined) {
-      throw new ConfigError(
-        'SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is. Set one of them.',
-      );
-    }
     config.slack = {
       botToken: e.SLACK_BOT_TOKEN,
       appToken: e.SLACK_APP_TOKEN,

@@ -48,9 +48,14 @@ export class BackfillThread {
         }
         channel = id;
       }
-      if (channel !== context.channel && !(await this.#directory.lookup(channel)).isPublic) {
+      const facts = await this.#directory.lookup(channel);
+      if (channel !== context.channel && !facts.isPublic) {
         // Only the members of a private conversation may have its history indexed.
         await reply('To index a private channel or a DM, run `/findimage index` inside it.');
+        return;
+      }
+      if (facts.isMember === false) {
+        await reply(`I'm not a member of <#${channel}>, so I can't read its history. Invite me there with \`/invite @findimage\`, then run \`/findimage index\` again.`);
         return;
       }
       if (this.#backfill.isRunning(context.tenant, channel)) {
@@ -69,6 +74,7 @@ export class BackfillThread {
         text: `:hourglass_flowing_sand: Indexing the images already shared in <#${channel}> (started by <@${context.user}>).`,
       });
       threadTs = String(parent.ts);
+      await reply(`Indexing <#${channel}>. I'll report progress in the thread under my message in <#${context.channel}>.`);
     } catch (error) {
       await reply(explainToUser(error, 'starting the backfill', this.#logger));
       return;

@@ -26,7 +26,7 @@ describe('slack-app-manifest.yaml', () => {
   it('subscribes to exactly the events the bot handles', async () => {
     const text = await readFile(MANIFEST, 'utf8');
     expect(listUnder(text, 'bot_events').sort()).toEqual(
-      ['file_deleted', 'message.channels', 'message.groups', 'message.im', 'message.mpim', 'reaction_added', 'reaction_removed'].sort(),
+      ['channel_deleted', 'file_deleted', 'message.channels', 'message.groups', 'message.im', 'message.mpim', 'reaction_added', 'reaction_removed'].sort(),
     );
   });
 

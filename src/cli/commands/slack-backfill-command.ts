@@ -15,7 +15,7 @@ export async function runSlackBackfill(
   logger: Logger,
 ): Promise<void> {
   if (config.slack === undefined) {
-    throw new ConfigError('Set SLACK_BOT_TOKEN (and SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) to backfill a Slack channel.');
+    throw new ConfigError('Set SLACK_BOT_TOKEN to backfill a Slack channel (the bot token alone is enough).');
   }
   findimage.uploads.start();
   const report = await runSlackBackfillCommand({
