@@ -54,12 +54,17 @@ function makePoints(count: number): PointInput[] {
       createdAt: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(),
       width: 4032,
       height: 3024,
-      channel: `C${i % 16}`,
-      channelIsPublic: i % 2 === 0,
-      uploader: `U${i % 32}`,
-      messageId: `1700000000.${String(i).padStart(6, '0')}`,
-      fileId: `F${i}`,
-      permalink: `https://example.slack.com/files/U1/F${i}`,
+      shares: [
+        {
+          conversation: `C${i % 16}`,
+          isPublic: i % 2 === 0,
+          sharedAt: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString(),
+          uploader: `U${i % 32}`,
+          messageId: `1700000000.${String(i).padStart(6, '0')}`,
+          fileId: `F${i}`,
+          permalink: `https://example.slack.com/files/U1/F${i}`,
+        },
+      ],
     },
   }));
 }
@@ -135,7 +140,7 @@ async function main(): Promise<void> {
   await s.upsert(points);
   const next = random(7);
   const queries = Array.from({ length: QUERIES }, () => unitVector(next));
-  const filter = { tenant: 'T1', channels: ['C1', 'C5'], includePublic: true };
+  const filter = { tenant: 'T1', scope: { conversations: ['C1', 'C5'], includePublic: true } };
   await s.query(queries[0] as Float32Array, { filter, limit: 10 });
   const adapter = await time(async () => {
     for (const q of queries) await s.query(q, { filter, limit: 10 });
@@ -143,7 +148,14 @@ async function main(): Promise<void> {
   const qdrantFilter: Schemas['Filter'] = {
     must: [
       { key: 'tenant', match: { value: 'T1' } },
-      { should: [{ key: 'channel', match: { any: ['C1', 'C5'] } }, { key: 'channel_is_public', match: { value: true } }] },
+      {
+        nested: {
+          key: 'shares',
+          filter: {
+            must: [{ should: [{ key: 'conversation', match: { any: ['C1', 'C5'] } }, { key: 'is_public', match: { value: true } }] }],
+          },
+        },
+      },
     ],
   };
   const bare = await time(async () => {

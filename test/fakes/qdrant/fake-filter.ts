@@ -22,7 +22,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Every value at a payload path ("a", "a.b", "a[].b"), "[]" spreading an array's elements. */
+/**
+ * Every value at a payload path ("a", "a.b", "a[].b"), "[]" spreading an array's elements. A
+ * key finds nothing inside an array (Qdrant reads "a.b" of an array "a" as absent).
+ */
 function lookupAll(payload: Record<string, unknown>, key: string): unknown[] {
   let current: unknown[] = [payload];
   for (const part of key.split('.')) {
@@ -32,8 +35,9 @@ function lookupAll(payload: Record<string, unknown>, key: string): unknown[] {
     for (const item of current) {
       if (!isObject(item) || !(name in item)) continue;
       const value = item[name];
-      if (flatten && Array.isArray(value)) next.push(...value);
-      else next.push(value);
+      // As Qdrant's JSON paths: "[]" spreads an array and finds nothing in any other value.
+      if (!flatten) next.push(value);
+      else if (Array.isArray(value)) next.push(...value);
     }
     current = next;
   }

@@ -1,6 +1,7 @@
 // The fake Qdrant server checked against Qdrant's documented REST behaviour, through the real
-// client: envelopes and error bodies, Cosine normalisation, filters, ordering and paging,
-// `wait`, aliases, payload indexes and API keys. If the fake drifts, adapter tests lie.
+// client: envelopes and error bodies, Cosine normalisation, filters (nested ones included),
+// ordering and paging, `wait`, payload updates and batches, aliases, payload indexes and API
+// keys. If the fake drifts, adapter tests lie.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { FakeQdrantServer } from './fake-qdrant-server.js';
@@ -139,6 +140,99 @@ describe('fake Qdrant points', () => {
     await expect(client.facet('c', { key: 's' })).rejects.toMatchObject({ status: 400 });
     await client.createPayloadIndex('c', { field_name: 's', field_schema: 'keyword', wait: true });
     expect(await client.facet('c', { key: 's', exact: true })).toEqual({ hits: [{ value: 'a', count: 2 }, { value: 'b', count: 1 }] });
+  });
+});
+
+describe('fake Qdrant nested filters', () => {
+  // Point 1: Ann likes pasta, Bob likes soup. Point 2: Ann likes soup. Point 3: no list.
+  // Point 4: `diet` is an object, not an array.
+  beforeEach(async () => {
+    await collection();
+    await client.upsert('c', {
+      wait: true,
+      points: [
+        { id: 1, vector: [1, 0, 0], payload: { diet: [{ who: 'ann', food: 'pasta', vegan: false }, { who: 'bob', food: 'soup', vegan: true }] } },
+        { id: 2, vector: [1, 0, 0], payload: { diet: [{ who: 'ann', food: 'soup', vegan: true }], team: { members: [{ who: 'cat' }] } } },
+        { id: 3, vector: [1, 0, 0], payload: { other: 1 } },
+        { id: 4, vector: [1, 0, 0], payload: { diet: { who: 'ann', food: 'soup' } } },
+      ],
+    });
+  });
+
+  const ids = async (filter: object): Promise<unknown[]> => (await client.scroll('c', { filter, limit: 10 })).points.map((p) => p.id);
+  const nested = (filter: object, key = 'diet'): object => ({ must: [{ nested: { key, filter } }] });
+
+  it('needs one element to meet the whole inner filter, where flat keys match across elements', async () => {
+    const annSoup = [{ key: 'who', match: { value: 'ann' } }, { key: 'food', match: { value: 'soup' } }];
+    expect(await ids(nested({ must: annSoup }))).toEqual([2]);
+    // The same conditions on flattened paths: Ann (element 1) and soup (element 2) match point 1 too.
+    expect(await ids({ must: [{ key: 'diet[].who', match: { value: 'ann' } }, { key: 'diet[].food', match: { value: 'soup' } }] })).toEqual([1, 2]);
+    expect(await ids(nested({ must: [{ key: 'who', match: { value: 'bob' } }, { key: 'vegan', match: { value: true } }] }))).toEqual([1]);
+    expect(await ids(nested({ must: [{ key: 'who', match: { any: ['ann', 'bob'] } }] }, 'diet[]'))).toEqual([1, 2]);
+  });
+
+  it('applies should and must_not per element, and finds nothing in a missing or non-array value', async () => {
+    expect(await ids(nested({ must: [{ should: [{ key: 'food', match: { value: 'pasta' } }, { key: 'vegan', match: { value: true } }] }, { key: 'who', match: { value: 'ann' } }] }))).toEqual([1, 2]);
+    // Point 1 has an element that is not Ann's (Bob's); point 2 has none.
+    expect(await ids(nested({ must_not: [{ key: 'who', match: { value: 'ann' } }] }))).toEqual([1]);
+    expect(await ids({ must_not: [{ nested: { key: 'diet', filter: { must: [{ key: 'food', match: { value: 'soup' } }] } } }] })).toEqual([3, 4]);
+    expect(await ids(nested({ must: [{ key: 'who', match: { value: 'cat' } }] }, 'team.members'))).toEqual([2]);
+  });
+
+  it('refuses has_id inside a nested filter, as Qdrant does', async () => {
+    await expect(client.scroll('c', { filter: nested({ must: [{ has_id: [1] }] }) })).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('indexes a field of array elements under its "[]" path and counts the points that have it', async () => {
+    await client.createPayloadIndex('c', { field_name: 'diet[].who', field_schema: 'keyword', wait: true });
+    const schema = (await client.getCollection('c')).payload_schema;
+    expect(schema['diet[].who']).toEqual({ data_type: 'keyword', params: null, points: 2 });
+  });
+});
+
+describe('fake Qdrant payload updates', () => {
+  beforeEach(async () => {
+    await collection();
+    await client.upsert('c', {
+      wait: true,
+      points: [
+        { id: 1, vector: [1, 0, 0], payload: { a: 1, b: [1, 2] } },
+        { id: 2, vector: [1, 0, 0], payload: { a: 2, c: 'x' } },
+      ],
+    });
+  });
+
+  const payloads = async (): Promise<unknown[]> => (await client.scroll('c', { limit: 10 })).points.map((p) => p.payload);
+
+  it('merges with set_payload, replaces with overwrite_payload and removes keys with delete_payload', async () => {
+    expect(await client.setPayload('c', { wait: true, points: [1], payload: { b: [3], d: true } })).toMatchObject({ status: 'completed' });
+    await client.overwritePayload('c', { wait: true, filter: { must: [{ key: 'a', match: { value: 2 } }] }, payload: { e: 1 } });
+    expect(await payloads()).toEqual([{ a: 1, b: [3], d: true }, { e: 1 }]);
+    await client.deletePayload('c', { wait: true, points: [1], keys: ['a', 'missing'] });
+    expect(await payloads()).toEqual([{ b: [3], d: true }, { e: 1 }]);
+  });
+
+  it('answers 404 for a listed point that does not exist, and changes nothing by a filter that selects none', async () => {
+    await expect(client.setPayload('c', { wait: true, points: [9], payload: { a: 0 } })).rejects.toMatchObject({ status: 404 });
+    await client.setPayload('c', { wait: true, filter: { must: [{ has_id: [9] }] }, payload: { a: 0 } });
+    expect(await payloads()).toEqual([{ a: 1, b: [1, 2] }, { a: 2, c: 'x' }]);
+  });
+
+  it('applies a batch of operations in order and answers one result per operation', async () => {
+    const results = await client.batchUpdate('c', {
+      wait: true,
+      operations: [
+        { set_payload: { points: [1], payload: { a: 10 } } },
+        { overwrite_payload: { points: [2], payload: { z: 1 } } },
+        { upsert: { points: [{ id: 3, vector: [0, 1, 0], payload: { a: 3 } }] } },
+        { delete: { points: [1] } },
+      ],
+    });
+    expect(results.map((r) => r.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+    expect((await client.scroll('c', { limit: 10 })).points.map((p) => [p.id, p.payload])).toEqual([
+      [2, { z: 1 }],
+      [3, { a: 3 }],
+    ]);
   });
 });
 

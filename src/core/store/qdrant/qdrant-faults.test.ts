@@ -71,6 +71,7 @@ function point(n: number, overrides: Partial<ImagePayload> = {}): PointInput {
       createdAt: '2026-04-01T00:00:00.000Z',
       width: 1,
       height: 1,
+      shares: [],
       ...overrides,
     },
   };

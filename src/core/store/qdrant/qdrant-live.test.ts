@@ -71,6 +71,7 @@ describe.skipIf(live === undefined)('QdrantStore on a real Qdrant server (QDRANT
             createdAt: '2026-06-01T00:00:00Z',
             width: 1,
             height: 1,
+            shares: [],
           },
         },
       ]);

@@ -48,6 +48,7 @@ function oldPoint(n: number): PointInput {
       width: 4,
       height: 4,
       path: `/photos/${n}.png`,
+      shares: [],
     },
   };
 }
