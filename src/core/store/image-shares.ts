@@ -31,7 +31,10 @@ export function mergeShares(
  * dates, sources, excluded ids) are not looked at. With neither scope nor share, every share
  * meets it. removeShares() takes off exactly the shares this picks.
  */
-export function shareMeets(share: ImageShare, filter: PointFilter): boolean {
+export function shareMeets(
+  share: Pick<ImageShare, 'conversation' | 'isPublic' | 'uploader' | 'messageId' | 'fileId'>,
+  filter: PointFilter,
+): boolean {
   const { scope, share: wanted } = filter;
   if (
     scope !== undefined &&
@@ -51,4 +54,44 @@ export function shareMeets(share: ImageShare, filter: PointFilter): boolean {
   if (wanted.messageId !== undefined && share.messageId !== wanted.messageId) return false;
   if (wanted.fileId !== undefined && share.fileId !== wanted.fileId) return false;
   return true;
+}
+
+/**
+ * The flat fields with which findimage 1 recorded an image's single share, in a store payload
+ * or an upload-queue row. Any of them may be missing or null.
+ */
+export interface FlatShareFields {
+  /** Channel or conversation id; none for a folder image. */
+  channel?: string | null;
+  /** Whether the channel was public. */
+  channelIsPublic?: boolean | null;
+  /** User id of whoever shared it. */
+  uploader?: string | null;
+  /** Platform message id. */
+  messageId?: string | null;
+  /** Platform file id. */
+  fileId?: string | null;
+  /** Link to the original. */
+  permalink?: string | null;
+}
+
+/**
+ * The share a findimage-1 record stands for, shared at `sharedAt`; undefined when it has no
+ * channel (a folder image). Absent fields stay absent rather than becoming null.
+ */
+export function shareFromFlatFields(
+  flat: FlatShareFields,
+  sharedAt: string,
+): ImageShare | undefined {
+  if (typeof flat.channel !== 'string' || flat.channel === '') return undefined;
+  const share: ImageShare = {
+    conversation: flat.channel,
+    isPublic: flat.channelIsPublic === true,
+    sharedAt,
+  };
+  for (const key of ['messageId', 'fileId', 'uploader', 'permalink'] as const) {
+    const value = flat[key];
+    if (typeof value === 'string') share[key] = value;
+  }
+  return share;
 }

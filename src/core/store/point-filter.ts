@@ -1,26 +1,21 @@
 // Turns a PointFilter into a row test over the in-memory columns, with the semantics documented
 // on PointFilter in vector-store.ts. Strings are compared as codes, dates as epoch milliseconds.
+// A row matches when its point-level fields do and ONE of its shares meets scope and share
+// together; image-shares.ts states the same rule for one share object.
+import type { RowSlots, ShareColumns } from './share-arena.js';
 import { StringCodes, UNKNOWN_CODE } from './string-codes.js';
 import type { PointFilter } from './vector-store.js';
 
 /** The filterable fields of every row, one typed array per field, indexed by row. */
-export interface FilterColumns {
+export interface FilterColumns extends RowSlots {
   /** Code of the payload's tenant. */
   tenant: Uint32Array;
   /** Code of the payload's source. */
   source: Uint32Array;
-  /** Code of the payload's channel, or ABSENT_CODE. */
-  channel: Uint32Array;
-  /** 1 when the payload says the channel is public, else 0. */
-  channelIsPublic: Uint8Array;
-  /** Code of the payload's uploader, or ABSENT_CODE. */
-  uploader: Uint32Array;
-  /** Code of the payload's message id, or ABSENT_CODE. */
-  messageId: Uint32Array;
-  /** Code of the payload's file id, or ABSENT_CODE. */
-  fileId: Uint32Array;
   /** The payload's createdAt as epoch milliseconds. */
   createdAt: Float64Array;
+  /** Every row's shares, at the slots shareStart/shareCount give. */
+  shares: ShareColumns;
 }
 
 /**
@@ -42,15 +37,18 @@ function inTable(table: Uint8Array, code: number): boolean {
 export class RowFilter {
   readonly #columns: FilterColumns;
   readonly #tenant: number;
-  readonly #channels: Uint8Array | null;
-  readonly #includePublic: boolean;
-  readonly #uploaders: Uint8Array | null;
   readonly #sources: Uint8Array | null;
-  readonly #messageId: number | null;
-  readonly #fileId: number | null;
   readonly #after: number;
   readonly #before: number;
   readonly #excludedRows: ReadonlySet<number>;
+  /** Whether a row needs a share meeting the conditions below (scope or share given). */
+  readonly #needsShare: boolean;
+  readonly #scope: Uint8Array | null;
+  readonly #includePublic: boolean;
+  readonly #conversations: Uint8Array | null;
+  readonly #uploaders: Uint8Array | null;
+  readonly #messageId: number | null;
+  readonly #fileId: number | null;
 
   /**
    * `excludedRows` are the rows of `filter.excludeIds` that exist; the caller maps ids to rows
@@ -62,17 +60,21 @@ export class RowFilter {
     codes: StringCodes,
     excludedRows: ReadonlySet<number>,
   ) {
+    const { scope, share } = filter;
     this.#columns = columns;
     this.#tenant = codes.lookup(filter.tenant);
-    this.#channels = filter.channels === undefined ? null : codeTable(filter.channels, codes);
-    this.#includePublic = filter.includePublic === true;
-    this.#uploaders = filter.uploaders === undefined ? null : codeTable(filter.uploaders, codes);
     this.#sources = filter.sources === undefined ? null : codeTable(filter.sources, codes);
-    this.#messageId = filter.messageId === undefined ? null : codes.lookup(filter.messageId);
-    this.#fileId = filter.fileId === undefined ? null : codes.lookup(filter.fileId);
     this.#after = filter.after === undefined ? -Infinity : filter.after.getTime();
     this.#before = filter.before === undefined ? Infinity : filter.before.getTime();
     this.#excludedRows = excludedRows;
+    this.#needsShare = scope !== undefined || share !== undefined;
+    this.#scope = scope === undefined ? null : codeTable(scope.conversations, codes);
+    this.#includePublic = scope?.includePublic === true;
+    this.#conversations =
+      share?.conversations === undefined ? null : codeTable(share.conversations, codes);
+    this.#uploaders = share?.uploaders === undefined ? null : codeTable(share.uploaders, codes);
+    this.#messageId = share?.messageId === undefined ? null : codes.lookup(share.messageId);
+    this.#fileId = share?.fileId === undefined ? null : codes.lookup(share.fileId);
   }
 
   /** True when no row can match (the tenant has never been seen), so a scan can be skipped. */
@@ -84,19 +86,17 @@ export class RowFilter {
   matches(row: number): boolean {
     const c = this.#columns;
     if (c.tenant[row] !== this.#tenant) return false;
-    if (this.#channels !== null) {
-      const inChannel = inTable(this.#channels, c.channel[row] as number);
-      if (!inChannel && !(this.#includePublic && c.channelIsPublic[row] === 1)) return false;
-    }
-    if (this.#uploaders !== null && !inTable(this.#uploaders, c.uploader[row] as number))
-      return false;
     if (this.#sources !== null && !inTable(this.#sources, c.source[row] as number)) return false;
-    if (this.#messageId !== null && c.messageId[row] !== this.#messageId) return false;
-    if (this.#fileId !== null && c.fileId[row] !== this.#fileId) return false;
     const createdAt = c.createdAt[row] as number;
     if (createdAt < this.#after || createdAt >= this.#before) return false;
     if (this.#excludedRows.size > 0 && this.#excludedRows.has(row)) return false;
-    return true;
+    if (!this.#needsShare) return true;
+    const start = c.shareStart[row] as number;
+    const end = start + (c.shareCount[row] as number);
+    for (let slot = start; slot < end; slot++) {
+      if (this.#shareMeets(slot)) return true;
+    }
+    return false;
   }
 
   /** Writes the matching rows among 0..rowCount-1 into `out`, in row order; returns how many. */
@@ -107,5 +107,24 @@ export class RowFilter {
       if (this.matches(row)) out[found++] = row;
     }
     return found;
+  }
+
+  /** Whether the share in `slot` meets the scope and every share field. */
+  #shareMeets(slot: number): boolean {
+    const s = this.#columns.shares;
+    const conversation = s.conversation[slot] as number;
+    if (
+      this.#scope !== null &&
+      !inTable(this.#scope, conversation) &&
+      !(this.#includePublic && s.isPublic[slot] === 1)
+    ) {
+      return false;
+    }
+    if (this.#conversations !== null && !inTable(this.#conversations, conversation)) return false;
+    if (this.#uploaders !== null && !inTable(this.#uploaders, s.uploader[slot] as number))
+      return false;
+    if (this.#messageId !== null && s.messageId[slot] !== this.#messageId) return false;
+    if (this.#fileId !== null && s.fileId[slot] !== this.#fileId) return false;
+    return true;
   }
 }

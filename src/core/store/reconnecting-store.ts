@@ -3,7 +3,19 @@
 // upload queue retries) until it is connected. Nothing a user uploads meanwhile is lost.
 import type { Logger } from 'pino';
 import { Reconnector } from './reconnector.js';
-import type { PointFilter, PointInput, QueryOptions, ScoredPoint, ScrollPage, StoreStats, StoredPoint, VectorStore } from './vector-store.js';
+import type {
+  ImageShare,
+  PointFilter,
+  PointInput,
+  QueryOptions,
+  ScoredPoint,
+  ScrollPage,
+  ShareFilter,
+  SharesRemoved,
+  StoreStats,
+  StoredPoint,
+  VectorStore,
+} from './vector-store.js';
 
 export interface ReconnectingStoreOptions {
   /** Opens the real store; called again after each transient failure. */
@@ -48,6 +60,12 @@ export class ReconnectingStore implements VectorStore {
   }
   async deleteByFilter(filter: PointFilter): Promise<number> {
     return this.#connection.current().deleteByFilter(filter);
+  }
+  async addShares(tenant: string, id: string, shares: readonly ImageShare[]): Promise<boolean> {
+    return this.#connection.current().addShares(tenant, id, shares);
+  }
+  async removeShares(filter: PointFilter & { share: ShareFilter }): Promise<SharesRemoved> {
+    return this.#connection.current().removeShares(filter);
   }
   async count(filter?: PointFilter): Promise<number> {
     return this.#connection.current().count(filter);

@@ -1,10 +1,17 @@
-// The on-disk layout of the embedded store: one table of points with the filter fields in
-// indexed columns, the payload as JSON and the vector as a float32 BLOB, and the statements on it.
+// The on-disk layout of the embedded store: one table of points with the point-level fields in
+// columns, the payload (shares included) as JSON and the vector as a float32 BLOB, and the
+// statements on it. Filtering happens in memory (vector-matrix.ts), so no share has a column.
 import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
+import type { ShareFields } from './share-arena.js';
+import { migrateFromVersion1 } from './sqlite-schema-v1.js';
+import type { RowFields } from './vector-matrix.js';
 
-/** Version of the table layout below, kept in PRAGMA user_version. */
-const SCHEMA_VERSION = 1;
+/**
+ * Version of the table layout below, kept in PRAGMA user_version. 1: one share per point in
+ * flat columns (channel, uploader, ...). 2: payload.shares, a list, in the payload JSON only.
+ */
+export const SCHEMA_VERSION = 2;
 
 /**
  * How long a write waits for another process (say `findimage index` beside the bot) to finish
@@ -15,27 +22,24 @@ const BUSY_TIMEOUT_MS = 5_000;
 /** SQLite page size for new files; see prepareFile(). */
 const PAGE_SIZE_BYTES = 8_192;
 
+/** The points table of layout 2, under a given name (the migration builds it beside the old). */
+function pointsTableSql(name: string): string {
+  return `
+    CREATE TABLE IF NOT EXISTS ${name} (
+      id TEXT PRIMARY KEY NOT NULL,
+      tenant TEXT NOT NULL,
+      source TEXT NOT NULL,
+      model_id TEXT NOT NULL,
+      created_at INTEGER NOT NULL, -- epoch milliseconds
+      payload TEXT NOT NULL,       -- the ImagePayload as JSON, shares included
+      vector BLOB NOT NULL         -- dimension x float32, little-endian
+    );`;
+}
+
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS points (
-    id TEXT PRIMARY KEY NOT NULL,
-    tenant TEXT NOT NULL,
-    source TEXT NOT NULL,
-    model_id TEXT NOT NULL,
-    channel TEXT,
-    channel_is_public INTEGER NOT NULL,
-    uploader TEXT,
-    message_id TEXT,
-    file_id TEXT,
-    created_at INTEGER NOT NULL, -- epoch milliseconds
-    payload TEXT NOT NULL,       -- the ImagePayload as JSON
-    vector BLOB NOT NULL         -- dimension x float32, little-endian
-  );
-  CREATE INDEX IF NOT EXISTS points_tenant_channel ON points (tenant, channel);
-  CREATE INDEX IF NOT EXISTS points_tenant_uploader ON points (tenant, uploader);
+  ${pointsTableSql('points')}
   CREATE INDEX IF NOT EXISTS points_tenant_source ON points (tenant, source);
-  CREATE INDEX IF NOT EXISTS points_tenant_message ON points (tenant, message_id);
-  CREATE INDEX IF NOT EXISTS points_tenant_file ON points (tenant, file_id);
   CREATE INDEX IF NOT EXISTS points_tenant_created ON points (tenant, created_at);
 `;
 
@@ -67,6 +71,8 @@ export function prepareFile(db: Database.Database, path: string, dimension: numb
     );
   }
   db.transaction(() => {
+    // Read again under the write lock: another process may have migrated the file meanwhile.
+    if ((db.pragma('user_version', { simple: true }) as number) === 1) migrateFromVersion1(db, pointsTableSql('points_v2'));
     db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     const stored = db
@@ -92,10 +98,13 @@ export function prepareFile(db: Database.Database, path: string, dimension: numb
 export function prepareStatements(db: Database.Database) {
   return {
     insert: db.prepare(
-      `INSERT OR REPLACE INTO points (id, tenant, source, model_id, channel, channel_is_public,
-         uploader, message_id, file_id, created_at, payload, vector)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO points (id, tenant, source, model_id, created_at, payload, vector)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
+    /** Rewrites the payload of one point (its shares changed); the other columns stay. */
+    updatePayload: db.prepare('UPDATE points SET payload = ? WHERE id = ?'),
+    /** The payload of one point, for a read-modify-write inside a write transaction. */
+    payloadOf: db.prepare('SELECT payload FROM points WHERE id = ?').pluck(),
     deleteOne: db.prepare('DELETE FROM points WHERE id = ?'),
     // json_each turns one JSON array parameter into rows: one statement serves any number of ids.
     get: db.prepare('SELECT id, payload FROM points WHERE id IN (SELECT value FROM json_each(?))'),
@@ -103,10 +112,16 @@ export function prepareStatements(db: Database.Database) {
       'SELECT id, payload, vector FROM points WHERE id IN (SELECT value FROM json_each(?))',
     ),
     scroll: db.prepare('SELECT id, payload, vector FROM points WHERE id > ? ORDER BY id LIMIT ?'),
+    // One row per share (one row with NULL share fields for a point without shares); a point's
+    // rows come together and in array order, since json_each depends on the point's row and so
+    // is the inner loop, and it walks an array in order.
+    // SQLite's JSON reader does the parsing, which keeps a 100k-point load fast.
     loadAll: db
       .prepare(
-        `SELECT id, tenant, source, channel, channel_is_public, uploader, message_id, file_id,
-           created_at, vector FROM points`,
+        `SELECT p.id, p.tenant, p.source, p.created_at, p.vector,
+           s.value ->> 'conversation', s.value ->> 'isPublic', s.value ->> 'uploader',
+           s.value ->> 'messageId', s.value ->> 'fileId'
+         FROM points AS p LEFT JOIN json_each(p.payload, '$.shares') AS s`,
       )
       .raw(),
     countAll: db.prepare('SELECT count(*) FROM points').pluck(),
@@ -118,3 +133,54 @@ export function prepareStatements(db: Database.Database) {
 
 /** The prepared statements SqliteVectorStore runs. */
 export type PointStatements = ReturnType<typeof prepareStatements>;
+
+/** One row of loadAll (raw mode, in SELECT order): a point with one of its shares, or none. */
+type LoadedRow = [
+  id: string,
+  tenant: string,
+  source: string,
+  createdAt: number,
+  vector: Buffer,
+  conversation: string | null,
+  isPublic: number | null,
+  uploader: string | null,
+  messageId: string | null,
+  fileId: string | null,
+];
+
+/** A point as the loader hands it over: its filter fields and its vector bytes. */
+export interface LoadedPoint {
+  /** Point id. */
+  id: string;
+  /** The fields the in-memory filter needs, shares in payload order. */
+  fields: RowFields;
+  /** The vector BLOB (its length is checked by the caller). */
+  vector: Buffer;
+}
+
+/**
+ * Walks every point of the file once, gathering the one-row-per-share result of loadAll back
+ * into one point with its shares. A point's rows arrive together (see loadAll).
+ */
+export function* loadPoints(statements: PointStatements): Generator<LoadedPoint> {
+  let current: LoadedPoint | undefined;
+  let shares: ShareFields[] = [];
+  for (const row of statements.loadAll.iterate() as IterableIterator<LoadedRow>) {
+    const [id, tenant, source, createdAt, vector, conversation, isPublic] = row;
+    if (current?.id !== id) {
+      if (current !== undefined) yield current;
+      shares = [];
+      current = { id, fields: { tenant, source, createdAtMs: createdAt, shares }, vector };
+    }
+    if (conversation === null) continue;
+    const [, , , , , , , uploader, messageId, fileId] = row;
+    shares.push({
+      conversation,
+      isPublic: isPublic === 1,
+      uploader: uploader ?? undefined,
+      messageId: messageId ?? undefined,
+      fileId: fileId ?? undefined,
+    });
+  }
+  if (current !== undefined) yield current;
+}

@@ -41,6 +41,7 @@ function payload(overrides: Partial<ImagePayload> = {}): ImagePayload {
     createdAt: '2026-02-03T04:05:06.789Z',
     width: 2,
     height: 3,
+    shares: [],
     ...overrides,
   };
 }
@@ -147,6 +148,35 @@ describe('SqliteVectorStore on disk', () => {
     expect(await cli.deleteByFilter({ tenant: 'T1' })).toBe(2);
     expect(await bot.count({ tenant: 'T1' })).toBe(0);
     expect(await bot.query(vector, { filter: { tenant: 'T1' }, limit: 5 })).toEqual([]);
+  });
+
+  it('adds and removes shares from the file, not from a stale copy, across connections', async () => {
+    const path = join(dir, 'v.sqlite');
+    const bot = await open(path, 4);
+    const cli = await open(path, 4);
+    const vector = Float32Array.from([0, 1, 0, 0]);
+    const first = { conversation: 'C1', isPublic: false, sharedAt: '2026-01-01T00:00:00.000Z' };
+    await bot.upsert([{ id: uuid(1), vector, payload: payload({ shares: [first] }) }]);
+    // cli has loaded the point with one share; bot then adds a second share.
+    expect(await cli.count({ tenant: 'T1' })).toBe(1);
+    const second = { ...first, conversation: 'C2', messageId: 'M2' };
+    const third = { ...first, conversation: 'C3', isPublic: true };
+    expect(await bot.addShares('T1', uuid(1), [second])).toBe(true);
+    expect(await cli.addShares('T1', uuid(1), [third])).toBe(true);
+    const [stored] = await bot.get([uuid(1)]);
+    expect(stored?.payload.shares).toEqual([first, second, third]);
+    const publicScope = { conversations: [], includePublic: true };
+    expect(await bot.count({ tenant: 'T1', scope: publicScope })).toBe(1);
+
+    expect(
+      await bot.removeShares({ tenant: 'T1', share: { conversations: ['C1', 'C3'] } }),
+    ).toEqual({ shares: 2, points: 0 });
+    expect(await cli.count({ tenant: 'T1', scope: publicScope })).toBe(0);
+    expect(await cli.removeShares({ tenant: 'T1', share: { messageId: 'M2' } })).toEqual({
+      shares: 0,
+      points: 1,
+    });
+    expect(await bot.count()).toBe(0);
   });
 
   it('keeps exact top hits while growing past its first allocation and deleting', async () => {

@@ -5,23 +5,34 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { StoreError } from '../errors.js';
+import { mergeShares, shareMeets } from './image-shares.js';
 import {
   checkFilter,
   checkPoints,
   checkQueryWindow,
   checkScrollLimit,
+  checkShareRemoval,
+  checkShares,
   checkVector,
 } from './point-validation.js';
-import { prepareFile, prepareStatements, type PointStatements } from './sqlite-points-table.js';
+import {
+  loadPoints,
+  prepareFile,
+  prepareStatements,
+  type PointStatements,
+} from './sqlite-points-table.js';
 import { sqliteFailure, unwritableFolder } from './sqlite-failure.js';
 import { VectorMatrix, type RowFields } from './vector-matrix.js';
 import type {
   ImagePayload,
+  ImageShare,
   PointFilter,
   PointInput,
   QueryOptions,
   ScoredPoint,
   ScrollPage,
+  ShareFilter,
+  SharesRemoved,
   StoredPoint,
   StoreStats,
   VectorStore,
@@ -36,30 +47,12 @@ export interface SqliteVectorStoreOptions {
   logger: Logger;
 }
 
-/** One row of the points table as the loader reads it (raw mode, in SELECT order). */
-type LoadedRow = [
-  id: string,
-  tenant: string,
-  source: string,
-  channel: string | null,
-  channelIsPublic: number,
-  uploader: string | null,
-  messageId: string | null,
-  fileId: string | null,
-  createdAt: number,
-  vector: Buffer,
-];
-
 function rowFieldsOf(payload: ImagePayload): RowFields {
   return {
     tenant: payload.tenant,
     source: payload.source,
-    channel: payload.channel,
-    channelIsPublic: payload.channelIsPublic === true,
-    uploader: payload.uploader,
-    messageId: payload.messageId,
-    fileId: payload.fileId,
     createdAtMs: Date.parse(payload.createdAt),
+    shares: payload.shares,
   };
 }
 
@@ -150,18 +143,12 @@ export class SqliteVectorStore implements VectorStore {
       // One transaction for the batch: all of it is durable when commit returns, or none of it.
       db.transaction(() => {
         for (const { id, vector, payload } of points) {
-          const fields = rowFieldsOf(payload);
           insert.run(
             id,
             payload.tenant,
             payload.source,
             payload.modelId,
-            payload.channel ?? null,
-            fields.channelIsPublic ? 1 : 0,
-            payload.uploader ?? null,
-            payload.messageId ?? null,
-            payload.fileId ?? null,
-            fields.createdAtMs,
+            Date.parse(payload.createdAt),
             JSON.stringify(payload),
             Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
           );
@@ -237,6 +224,66 @@ export class SqliteVectorStore implements VectorStore {
     }
     for (const id of ids) matrix.remove(id);
     return removed;
+  }
+
+  async addShares(tenant: string, id: string, shares: readonly ImageShare[]): Promise<boolean> {
+    checkFilter({ tenant });
+    checkShares(shares, `The new shares of point ${id}`);
+    const { db, matrix } = this.#open();
+    const { payloadOf, updatePayload } = this.#statements;
+    let merged: ImageShare[] | undefined;
+    try {
+      // Read, merge and write under the write lock, so that two processes adding shares to
+      // the same image at once both keep theirs.
+      db.transaction(() => {
+        this.#sync();
+        const json = payloadOf.get(id) as string | undefined;
+        if (json === undefined) return;
+        const payload = JSON.parse(json) as ImagePayload;
+        if (payload.tenant !== tenant) return;
+        merged = mergeShares(payload.shares, shares);
+        updatePayload.run(JSON.stringify({ ...payload, shares: merged }), id);
+      }).immediate();
+    } catch (error) {
+      throw sqliteFailure(this.path, 'adding shares', error);
+    }
+    if (merged === undefined) return false;
+    matrix.setShares(id, merged);
+    return true;
+  }
+
+  async removeShares(filter: PointFilter & { share: ShareFilter }): Promise<SharesRemoved> {
+    checkShareRemoval(filter);
+    const { db, matrix } = this.#open();
+    const { payloadOf, updatePayload, deleteOne } = this.#statements;
+    const kept = new Map<string, ImageShare[]>();
+    const deleted: string[] = [];
+    let removedShares = 0;
+    try {
+      // Like deleteByFilter: the points are chosen under the write lock they are changed in.
+      db.transaction(() => {
+        this.#sync();
+        for (const id of matrix.idsMatching(filter)) {
+          const json = payloadOf.get(id) as string | undefined;
+          if (json === undefined) continue;
+          const payload = JSON.parse(json) as ImagePayload;
+          const left = payload.shares.filter((share) => !shareMeets(share, filter));
+          if (left.length === 0) {
+            deleteOne.run(id);
+            deleted.push(id);
+          } else {
+            removedShares += payload.shares.length - left.length;
+            updatePayload.run(JSON.stringify({ ...payload, shares: left }), id);
+            kept.set(id, left);
+          }
+        }
+      }).immediate();
+    } catch (error) {
+      throw sqliteFailure(this.path, 'removing shares', error);
+    }
+    for (const id of deleted) matrix.remove(id);
+    for (const [id, shares] of kept) matrix.setShares(id, shares);
+    return { shares: removedShares, points: deleted.length };
   }
 
   async count(filter?: PointFilter): Promise<number> {
@@ -350,19 +397,7 @@ export class SqliteVectorStore implements VectorStore {
     this.#dataVersion = this.#statements.dataVersion.get() as number;
     matrix.clear();
     const bytes = this.dimension * 4;
-    for (const row of this.#statements.loadAll.iterate() as IterableIterator<LoadedRow>) {
-      const [
-        id,
-        tenant,
-        source,
-        channel,
-        isPublic,
-        uploader,
-        messageId,
-        fileId,
-        createdAt,
-        vector,
-      ] = row;
+    for (const { id, fields, vector } of loadPoints(this.#statements)) {
       if (vector.length !== bytes) {
         this.#logger.warn(
           { id, bytes: vector.length },
@@ -370,16 +405,7 @@ export class SqliteVectorStore implements VectorStore {
         );
         continue;
       }
-      matrix.upsertBytes(id, vector, {
-        tenant,
-        source,
-        channel: channel ?? undefined,
-        channelIsPublic: isPublic === 1,
-        uploader: uploader ?? undefined,
-        messageId: messageId ?? undefined,
-        fileId: fileId ?? undefined,
-        createdAtMs: createdAt,
-      });
+      matrix.upsertBytes(id, vector, fields);
     }
   }
 }

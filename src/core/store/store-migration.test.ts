@@ -58,7 +58,7 @@ async function qdrant(dimension = 4, prefix = 'findimage'): Promise<QdrantStore>
   return store;
 }
 
-/** Point n with a distinct vector and a payload using every optional field on odd n. */
+/** Point n with a distinct vector and a payload using every optional field (two shares) on odd n. */
 function point(n: number): PointInput {
   const angle = n / 10;
   return {
@@ -73,9 +73,22 @@ function point(n: number): PointInput {
       createdAt: new Date(Date.UTC(2026, 0, n)).toISOString(),
       width: 100 + n,
       height: 200 + n,
-      ...(n % 2 === 1
-        ? { channel: `C${n}`, channelIsPublic: n % 4 === 1, uploader: `U${n}`, messageId: `M${n}`, fileId: `F${n}`, path: `/p/${n}.png`, permalink: `https://x/${n}` }
-        : {}),
+      shares:
+        n % 2 === 1
+          ? [
+              {
+                conversation: `C${n}`,
+                isPublic: n % 4 === 1,
+                sharedAt: new Date(Date.UTC(2026, 0, n)).toISOString(),
+                uploader: `U${n}`,
+                messageId: `M${n}`,
+                fileId: `F${n}`,
+                permalink: `https://x/${n}`,
+              },
+              { conversation: `D${n}`, isPublic: false, sharedAt: new Date(Date.UTC(2026, 1, n)).toISOString() },
+            ]
+          : [],
+      ...(n % 2 === 1 ? { path: `/p/${n}.png` } : {}),
     },
   };
 }

@@ -1,6 +1,8 @@
 // VectorMatrix against a naive reference (a Map of points, filtered and sorted the slow way)
 // after growth, replacements and swap-removals, on repeatable pseudo-random data.
 import { describe, expect, it } from 'vitest';
+import { shareMeets } from './image-shares.js';
+import type { ShareFields } from './share-arena.js';
 import { VectorMatrix, type RowFields } from './vector-matrix.js';
 import type { PointFilter } from './vector-store.js';
 
@@ -19,20 +21,15 @@ interface ReferencePoint {
   fields: RowFields;
 }
 
+/** The rule of PointFilter, the slow way: point-level fields, then one share meeting the rest. */
 function matches(fields: RowFields, id: string, filter: PointFilter): boolean {
   if (fields.tenant !== filter.tenant) return false;
-  if (filter.channels !== undefined) {
-    const inChannel = fields.channel !== undefined && filter.channels.includes(fields.channel);
-    if (!inChannel && !(filter.includePublic === true && fields.channelIsPublic)) return false;
-  }
-  if (filter.uploaders !== undefined && !filter.uploaders.includes(fields.uploader ?? '\0'))
-    return false;
   if (filter.sources !== undefined && !filter.sources.includes(fields.source)) return false;
-  if (filter.messageId !== undefined && fields.messageId !== filter.messageId) return false;
-  if (filter.fileId !== undefined && fields.fileId !== filter.fileId) return false;
   if (filter.after !== undefined && fields.createdAtMs < filter.after.getTime()) return false;
   if (filter.before !== undefined && fields.createdAtMs >= filter.before.getTime()) return false;
-  return !(filter.excludeIds ?? []).includes(id);
+  if ((filter.excludeIds ?? []).includes(id)) return false;
+  if (filter.scope === undefined && filter.share === undefined) return true;
+  return fields.shares.some((share) => shareMeets(share, filter));
 }
 
 describe('VectorMatrix', () => {
@@ -40,15 +37,21 @@ describe('VectorMatrix', () => {
     const random = sequence(7);
     const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
     const randomVector = () => Float32Array.from({ length: DIMENSION }, () => random() * 2 - 1);
-    const randomFields = (): RowFields => ({
-      tenant: pick(['T1', 'T1', 'T2']),
-      source: pick(['slack', 'discord', 'local']),
-      channel: pick(['C1', 'C2', 'C3', undefined]),
-      channelIsPublic: random() < 0.3,
+    const randomShare = (): ShareFields => ({
+      conversation: pick(['C1', 'C2', 'C3']),
+      isPublic: random() < 0.3,
       uploader: pick(['U1', 'U2', undefined]),
       messageId: pick(['M1', 'M2', 'M3', 'M4']),
       fileId: pick(['F1', 'F2', undefined]),
+    });
+    // Mostly one share, as in a real store; some none (folder images), some several.
+    const randomShares = (): ShareFields[] =>
+      Array.from({ length: pick([0, 1, 1, 1, 2, 3]) }, randomShare);
+    const randomFields = (): RowFields => ({
+      tenant: pick(['T1', 'T1', 'T2']),
+      source: pick(['slack', 'discord', 'local']),
       createdAtMs: Math.floor(random() * 1000),
+      shares: randomShares(),
     });
 
     const matrix = new VectorMatrix(DIMENSION);
@@ -73,15 +76,40 @@ describe('VectorMatrix', () => {
       reference.set(id, point);
     }
     expect(matrix.remove('p00000')).toBe(false);
+    // Shares rewritten over and over, longer and shorter: freed slots pile up and are compacted.
+    const live = [...reference.keys()];
+    let mostSlots = 0;
+    for (let round = 0; round < 12; round++) {
+      for (const id of live) {
+        const point = reference.get(id) as ReferencePoint;
+        point.fields = { ...point.fields, shares: randomShares() };
+        expect(matrix.setShares(id, point.fields.shares)).toBe(true);
+      }
+      mostSlots = Math.max(mostSlots, matrix.shareSlotsInUse);
+    }
+    expect(matrix.setShares('p00000', [randomShare()])).toBe(false);
+    const liveShares = [...reference.values()].reduce((n, p) => n + p.fields.shares.length, 0);
+    expect(mostSlots).toBeLessThan(liveShares * 2 + 4096 + 4);
     expect(matrix.size).toBe(reference.size);
 
     const filters: PointFilter[] = [
       { tenant: 'T1' },
-      { tenant: 'T2', channels: ['C1'], includePublic: true },
-      { tenant: 'T1', channels: ['C2', 'C3'], uploaders: ['U1'] },
-      { tenant: 'T1', sources: ['local'], messageId: 'M2' },
-      { tenant: 'T1', fileId: 'F2', after: new Date(200), before: new Date(700) },
-      { tenant: 'T1', channels: [], includePublic: true, excludeIds: ['p00001', 'p00002'] },
+      { tenant: 'T2', scope: { conversations: ['C1'], includePublic: true } },
+      { tenant: 'T1', scope: { conversations: ['C2', 'C3'], includePublic: false } },
+      { tenant: 'T1', share: { conversations: ['C2', 'C3'], uploaders: ['U1'] } },
+      {
+        tenant: 'T1',
+        scope: { conversations: ['C9'], includePublic: true },
+        share: { conversations: ['C1'], uploaders: ['U2'] },
+      },
+      { tenant: 'T1', share: {} },
+      { tenant: 'T1', sources: ['local'], share: { messageId: 'M2' } },
+      { tenant: 'T1', share: { fileId: 'F2' }, after: new Date(200), before: new Date(700) },
+      {
+        tenant: 'T1',
+        scope: { conversations: [], includePublic: true },
+        excludeIds: ['p00001', 'p00002'],
+      },
       { tenant: 'T9' },
     ];
     for (const filter of filters) {
@@ -104,8 +132,8 @@ describe('VectorMatrix', () => {
     const fields: RowFields = {
       tenant: 'T1',
       source: 'local',
-      channelIsPublic: false,
       createdAtMs: 0,
+      shares: [{ conversation: 'C1', isPublic: false }],
     };
     matrix.upsert('a', Float32Array.from([1, 0]), fields);
     matrix.clear();

@@ -1,6 +1,6 @@
 // Every vector of a store in one contiguous float32 block (WebAssembly memory, scanned by the
-// SIMD kernel), with its filter fields in parallel typed arrays, for an exact brute-force search
-// that touches no object per row.
+// SIMD kernel), with its filter fields in parallel typed arrays and its shares in a typed-array
+// arena, for an exact brute-force search that touches no object per row.
 import { StoreError } from '../errors.js';
 import { RowFilter, type FilterColumns } from './point-filter.js';
 import {
@@ -9,6 +9,7 @@ import {
   MAX_KERNEL_MEMORY_BYTES,
   type ScanKernel,
 } from './scan-kernel.js';
+import { ShareArena, type ShareFields } from './share-arena.js';
 import { StringCodes } from './string-codes.js';
 import { TopHits } from './top-hits.js';
 import type { PointFilter } from './vector-store.js';
@@ -22,19 +23,14 @@ export interface RowFields {
   tenant: string;
   /** Source of the point ("local", "slack", ...). */
   source: string;
-  /** Channel the point was shared in, if any. */
-  channel?: string;
-  /** Whether that channel is public. */
-  channelIsPublic: boolean;
-  /** Who shared it, if known. */
-  uploader?: string;
-  /** Platform message id, if any. */
-  messageId?: string;
-  /** Platform file id, if any. */
-  fileId?: string;
   /** createdAt as epoch milliseconds. */
   createdAtMs: number;
+  /** The point's shares, in payload order (an ImageShare[] will do). */
+  shares: readonly ShareFields[];
 }
+
+/** The per-row columns; the shares live in the arena. */
+type RowColumns = Omit<FilterColumns, 'shares'>;
 
 /** One result of nearest(). */
 export interface MatrixHit {
@@ -89,7 +85,8 @@ export class VectorMatrix {
   #query!: Float32Array;
   #rows!: Int32Array;
   #scores!: Float32Array;
-  #columns: FilterColumns;
+  #columns: RowColumns;
+  readonly #shares = new ShareArena();
   #ids: string[] = [];
   readonly #rowOf = new Map<string, number>();
   readonly #codes = new StringCodes();
@@ -115,6 +112,11 @@ export class VectorMatrix {
     return this.maxRows - this.#size;
   }
 
+  /** Share slots taken in the arena, live or awaiting compaction (for tests of reclaiming). */
+  get shareSlotsInUse(): number {
+    return this.#shares.slotsInUse;
+  }
+
   /** Whether a row with this id exists. */
   has(id: string): boolean {
     return this.#rowOf.has(id);
@@ -137,23 +139,33 @@ export class VectorMatrix {
     this.#writeFields(row, fields);
   }
 
+  /**
+   * Replaces the shares of an existing row (after addShares or removeShares); returns whether
+   * the row exists.
+   */
+  setShares(id: string, shares: readonly ShareFields[]): boolean {
+    const row = this.#rowOf.get(id);
+    if (row === undefined) return false;
+    this.#shares.write(row, this.#columns, shares, this.#codes);
+    this.#shares.compactIfWasteful(this.#size, this.#columns);
+    return true;
+  }
+
   /** Removes a row by moving the last row into its place; returns whether it existed. */
   remove(id: string): boolean {
     const row = this.#rowOf.get(id);
     if (row === undefined) return false;
     const last = this.#size - 1;
+    const c = this.#columns;
+    this.#shares.release(c.shareCount[row] as number);
     if (row !== last) {
       const d = this.dimension;
       this.#data.copyWithin(row * d, last * d, last * d + d);
-      const c = this.#columns;
       c.tenant[row] = c.tenant[last] as number;
       c.source[row] = c.source[last] as number;
-      c.channel[row] = c.channel[last] as number;
-      c.channelIsPublic[row] = c.channelIsPublic[last] as number;
-      c.uploader[row] = c.uploader[last] as number;
-      c.messageId[row] = c.messageId[last] as number;
-      c.fileId[row] = c.fileId[last] as number;
       c.createdAt[row] = c.createdAt[last] as number;
+      c.shareStart[row] = c.shareStart[last] as number;
+      c.shareCount[row] = c.shareCount[last] as number;
       const moved = this.#ids[last] as string;
       this.#ids[row] = moved;
       this.#rowOf.set(moved, row);
@@ -161,6 +173,7 @@ export class VectorMatrix {
     this.#ids.pop();
     this.#rowOf.delete(id);
     this.#size = last;
+    this.#shares.compactIfWasteful(this.#size, c);
     return true;
   }
 
@@ -170,6 +183,7 @@ export class VectorMatrix {
     this.#ids = [];
     this.#rowOf.clear();
     this.#codes.clear();
+    this.#shares.clear();
   }
 
   /** Ids of the rows the filter matches, in row order. */
@@ -213,7 +227,8 @@ export class VectorMatrix {
       const row = this.#rowOf.get(id);
       if (row !== undefined) excluded.add(row);
     }
-    const rowFilter = new RowFilter(filter, this.#columns, this.#codes, excluded);
+    const columns = { ...this.#columns, shares: this.#shares.columns };
+    const rowFilter = new RowFilter(filter, columns, this.#codes, excluded);
     return rowFilter.collect(this.#size, this.#rows);
   }
 
@@ -223,6 +238,8 @@ export class VectorMatrix {
     if (existing !== undefined) return existing;
     if (this.#size === this.#capacity) this.#grow();
     const row = this.#size++;
+    // A reused slot may still hold a removed row's share count; the new row has none yet.
+    this.#columns.shareCount[row] = 0;
     this.#rowOf.set(id, row);
     this.#ids[row] = id;
     return row;
@@ -233,12 +250,8 @@ export class VectorMatrix {
     const codes = this.#codes;
     c.tenant[row] = codes.intern(fields.tenant);
     c.source[row] = codes.intern(fields.source);
-    c.channel[row] = codes.intern(fields.channel);
-    c.channelIsPublic[row] = fields.channelIsPublic ? 1 : 0;
-    c.uploader[row] = codes.intern(fields.uploader);
-    c.messageId[row] = codes.intern(fields.messageId);
-    c.fileId[row] = codes.intern(fields.fileId);
     c.createdAt[row] = fields.createdAtMs;
+    this.#shares.write(row, c, fields.shares, codes);
   }
 
   /** Doubles the room (the matrix stays in place; the scratch areas move past it). */
@@ -268,12 +281,9 @@ export class VectorMatrix {
     const columns = VectorMatrix.#allocateColumns(capacity);
     columns.tenant.set(old.tenant);
     columns.source.set(old.source);
-    columns.channel.set(old.channel);
-    columns.channelIsPublic.set(old.channelIsPublic);
-    columns.uploader.set(old.uploader);
-    columns.messageId.set(old.messageId);
-    columns.fileId.set(old.fileId);
     columns.createdAt.set(old.createdAt);
+    columns.shareStart.set(old.shareStart);
+    columns.shareCount.set(old.shareCount);
     this.#columns = columns;
     this.#capacity = capacity;
     this.#layout = layout;
@@ -290,16 +300,13 @@ export class VectorMatrix {
     this.#scores = new Float32Array(buffer, layout.scores, this.#capacity);
   }
 
-  static #allocateColumns(capacity: number): FilterColumns {
+  static #allocateColumns(capacity: number): RowColumns {
     return {
       tenant: new Uint32Array(capacity),
       source: new Uint32Array(capacity),
-      channel: new Uint32Array(capacity),
-      channelIsPublic: new Uint8Array(capacity),
-      uploader: new Uint32Array(capacity),
-      messageId: new Uint32Array(capacity),
-      fileId: new Uint32Array(capacity),
       createdAt: new Float64Array(capacity),
+      shareStart: new Uint32Array(capacity),
+      shareCount: new Uint32Array(capacity),
     };
   }
 }

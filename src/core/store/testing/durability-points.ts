@@ -25,6 +25,7 @@ export function durabilityPoint(n: number, dimension: number): PointInput {
       createdAt: new Date(Date.UTC(2026, 0, 1) + n).toISOString(),
       width: 1,
       height: 1,
+      shares: [],
     },
   };
 }
