@@ -237,7 +237,8 @@ export async function readCollectionFacts(connection: QdrantConnection, name: st
 
 /**
  * Reads a collection and refuses it unless it holds `spec.dimension` Cosine vectors made by
- * `spec.modelId` (from the metadata; from a stored point on servers without metadata).
+ * `spec.modelId` (from the metadata; from a stored point on servers without metadata). Adds
+ * missing payload indexes, and rewrites points of an older payload layout (upgradeLayout).
  */
 export async function checkCollection(
   connection: QdrantConnection,
