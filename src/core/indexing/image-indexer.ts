@@ -1,25 +1,32 @@
 // ImageIndexer: one image in, one point in the store out. Validates and decodes the bytes,
-// skips images the tenant already has (no model call), embeds the rest and writes them.
+// skips images the tenant already has (no model call; a new share is added to the stored
+// image instead), embeds the rest and writes them.
 import type { Logger } from 'pino';
 import type { Embedder, EmbedOptions, PreparedImage } from '../embedding/embedder.js';
-import type { ImagePayload, VectorStore } from '../store/vector-store.js';
+import { mergeShares } from '../store/image-shares.js';
+import type { ImagePayload, ImageShare, VectorStore } from '../store/vector-store.js';
 import { contentHashOf, pointIdFor } from './point-id.js';
 
-/** Where an image came from, when known: copied into its payload as given. */
-const PROVENANCE_KEYS = ['channel', 'channelIsPublic', 'uploader', 'messageId', 'fileId', 'path', 'permalink'] as const;
-
 /** An image and what is known of where it came from (the payload's fields, as input). */
-export type ImageToIndex = Pick<ImagePayload, 'tenant' | 'source' | 'filename'> &
-  Partial<Pick<ImagePayload, (typeof PROVENANCE_KEYS)[number]>> & {
-    bytes: Uint8Array;
-    /** When it was shared (or the file's modification time); defaults to now. */
-    createdAt?: Date;
-  };
+export type ImageToIndex = Pick<ImagePayload, 'tenant' | 'source' | 'filename'> & {
+  bytes: Uint8Array;
+  /** When it was first shared (or the file's modification time); else the share's time, or now. */
+  createdAt?: Date;
+  /** The chat share this upload is; none for a folder image. */
+  share?: ImageShare;
+  /** Absolute path on disk, for a folder image. */
+  path?: string;
+};
 
 export interface IndexResult {
-  /** "duplicate": the tenant already had these exact bytes; nothing was embedded. */
+  /**
+   * "duplicate": the tenant already had these exact bytes; nothing was embedded, and the
+   * image's share (if any) was added to the stored image.
+   */
   status: 'indexed' | 'duplicate';
+  /** The image's point id. */
   id: string;
+  /** The stored payload, with the new share when one was added. */
   payload: ImagePayload;
 }
 
@@ -36,6 +43,12 @@ export class ImageIndexer {
   readonly #store: VectorStore;
   readonly #prepare: (bytes: Uint8Array) => Promise<PreparedImage>;
   readonly #logger: Logger;
+  /**
+   * Images being indexed now, by point id. The same image posted in two channels at once
+   * would otherwise be embedded twice and the second write would drop the first's share;
+   * instead the second waits and then takes the duplicate path.
+   */
+  readonly #inFlight = new Map<string, Promise<unknown>>();
 
   constructor(options: ImageIndexerOptions) {
     this.#embedder = options.embedder;
@@ -48,10 +61,35 @@ export class ImageIndexer {
   async index(image: ImageToIndex, options: EmbedOptions = {}): Promise<IndexResult> {
     const contentHash = contentHashOf(image.bytes);
     const id = pointIdFor(image.tenant, contentHash);
+    let running = this.#inFlight.get(id);
+    while (running !== undefined) {
+      await running.catch(() => undefined);
+      running = this.#inFlight.get(id);
+    }
+    const indexing = this.#indexOnce(image, id, contentHash, options);
+    this.#inFlight.set(id, indexing);
+    try {
+      return await indexing;
+    } finally {
+      this.#inFlight.delete(id);
+    }
+  }
+
+  async #indexOnce(
+    image: ImageToIndex,
+    id: string,
+    contentHash: string,
+    options: EmbedOptions,
+  ): Promise<IndexResult> {
     const [existing] = await this.#store.get([id]);
     if (existing !== undefined) {
       this.#logger.debug({ id, filename: image.filename }, 'image already indexed');
-      return { status: 'duplicate', id, payload: existing.payload };
+      if (image.share === undefined) return { status: 'duplicate', id, payload: existing.payload };
+      // false: the image was deleted since get(); it is indexed afresh below.
+      if (await this.#store.addShares(image.tenant, id, [image.share])) {
+        const shares = mergeShares(existing.payload.shares, [image.share]);
+        return { status: 'duplicate', id, payload: { ...existing.payload, shares } };
+      }
     }
 
     const prepared = await this.#prepare(image.bytes);
@@ -69,14 +107,21 @@ export class ImageIndexer {
       filename: image.filename,
       contentHash,
       modelId: this.#embedder.modelId,
-      createdAt: (image.createdAt ?? new Date()).toISOString(),
+      createdAt: this.#createdAtOf(image),
       width: prepared.width,
       height: prepared.height,
+      shares: image.share === undefined ? [] : [image.share],
     };
-    // Only fields that are known are stored, so payloads stay small and filters stay exact.
-    for (const key of PROVENANCE_KEYS) {
-      if (image[key] !== undefined) Object.assign(payload, { [key]: image[key] });
-    }
+    // Only a known path is stored, so a chat image's payload has no empty path field.
+    if (image.path !== undefined) payload.path = image.path;
     return payload;
+  }
+
+  /** The image's createdAt: as given, else when it was shared, else now. */
+  #createdAtOf(image: ImageToIndex): string {
+    if (image.createdAt !== undefined) return image.createdAt.toISOString();
+    const sharedAt = Date.parse(image.share?.sharedAt ?? '');
+    // A share with a bad date is refused by the store when written; no need to throw here.
+    return new Date(Number.isFinite(sharedAt) ? sharedAt : Date.now()).toISOString();
   }
 }

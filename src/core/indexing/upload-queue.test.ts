@@ -1,6 +1,9 @@
+// UploadQueue on real SQLite files: uploads indexed in the background, retried while the store
+// is down, kept across restarts, and rows queued by findimage 1 still indexed with their share.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
 import { StoreError } from '../errors.js';
@@ -64,11 +67,73 @@ describe('UploadQueue', () => {
 
   it('indexes an upload in the background and reports it', async () => {
     const { queue, outcomes } = openQueue(store);
-    const jobId = queue.enqueue({ bytes: jsonImage([1, 0, 0, 0]), filename: 'a.png', tenant: 'T1', source: 'slack', channel: 'C1' });
+    const share = { conversation: 'C1', isPublic: false, sharedAt: '2026-01-02T03:04:05.000Z', messageId: 'M1' };
+    const jobId = queue.enqueue({ bytes: jsonImage([1, 0, 0, 0]), filename: 'a.png', tenant: 'T1', source: 'slack', share });
     await settle(queue, outcomes, 1);
-    expect(outcomes[0]).toMatchObject({ status: 'indexed', jobId, image: { filename: 'a.png', channel: 'C1' } });
+    expect(outcomes[0]).toMatchObject({ status: 'indexed', jobId, image: { filename: 'a.png', share } });
     expect(await store.count()).toBe(1);
+    expect(await store.count({ tenant: 'T1', share: { conversations: ['C1'], messageId: 'M1' } })).toBe(1);
     expect(queue.pending()).toBe(0);
+  });
+
+  it('indexes a row queued by findimage 1 with its flat channel fields as one share', async () => {
+    // Written the way findimage 1 did, then picked up by this version after an upgrade.
+    const db = new Database(join(dir, 'uploads.sqlite'));
+    db.exec(`CREATE TABLE uploads (id TEXT PRIMARY KEY, metadata TEXT NOT NULL, bytes BLOB NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, last_error TEXT)`);
+    const insert = db.prepare('INSERT INTO uploads (id, metadata, bytes, next_attempt_at) VALUES (?, ?, ?, 0)');
+    insert.run(
+      'old-chat',
+      JSON.stringify({
+        tenant: 'T1',
+        source: 'slack',
+        filename: 'old.png',
+        channel: 'C-pub',
+        channelIsPublic: true,
+        uploader: 'U1',
+        messageId: '1700000000.000100',
+        fileId: 'F1',
+        permalink: 'https://example.slack.com/files/F1',
+        createdAt: '2025-12-01T00:00:00.000Z',
+      }),
+      Buffer.from(jsonImage([1, 0, 0, 0])),
+    );
+    insert.run(
+      'old-folder',
+      JSON.stringify({ tenant: 'local', source: 'local', filename: 'f.png', path: '/p/f.png', createdAt: '2025-12-02T00:00:00.000Z' }),
+      Buffer.from(jsonImage([0, 1, 0, 0])),
+    );
+    db.close();
+
+    const { queue, outcomes } = openQueue(store);
+    queue.start();
+    await settle(queue, outcomes, 2);
+    const share = {
+      conversation: 'C-pub',
+      isPublic: true,
+      sharedAt: '2025-12-01T00:00:00.000Z',
+      uploader: 'U1',
+      messageId: '1700000000.000100',
+      fileId: 'F1',
+      permalink: 'https://example.slack.com/files/F1',
+    };
+    const chat = outcomes.find((o) => o.jobId === 'old-chat');
+    expect(chat).toMatchObject({ status: 'indexed', image: { share } });
+    expect(chat?.image).not.toHaveProperty('channel');
+    expect(chat?.status === 'indexed' && chat.result.payload).toMatchObject({
+      shares: [share],
+      createdAt: '2025-12-01T00:00:00.000Z',
+    });
+    expect(await store.count({ tenant: 'T1', scope: { conversations: [], includePublic: true } })).toBe(1);
+    const folder = outcomes.find((o) => o.jobId === 'old-folder');
+    expect(folder?.image).toEqual({
+      tenant: 'local',
+      source: 'local',
+      filename: 'f.png',
+      path: '/p/f.png',
+      createdAt: new Date('2025-12-02T00:00:00.000Z'),
+    });
+    expect(folder?.status === 'indexed' && folder.result.payload.shares).toEqual([]);
   });
 
   it('retries while the store is down and indexes once it is back', async () => {

@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { FindimageError, StoreError, asFindimageError, isTransient } from '../errors.js';
+import { shareFromFlatFields, type FlatShareFields } from '../store/image-shares.js';
 import type { ImageIndexer, ImageToIndex, IndexResult } from './image-indexer.js';
 
 /** What became of one queued upload. */
@@ -36,6 +37,32 @@ const DEFAULT_MAX_ATTEMPTS = 80;
 const DEFAULT_RETRY_DELAY_MS = 1_000;
 const DEFAULT_MAX_RETRY_DELAY_MS = 5 * 60_000;
 const DEFAULT_CONCURRENCY = 4;
+
+/**
+ * A queue row's metadata JSON. Rows queued by findimage 1 (still on disk after an upgrade)
+ * carry the share as flat fields (channel, uploader, ...) and no `share`.
+ */
+type StoredMetadata = Omit<QueuedImage, 'createdAt'> & { createdAt: string } & FlatShareFields;
+
+/** The image a queue row describes, converting a findimage-1 row's flat fields to its share. */
+export function queuedImageOf(metadataJson: string): QueuedImage {
+  const {
+    channel,
+    channelIsPublic,
+    uploader,
+    messageId,
+    fileId,
+    permalink,
+    ...metadata
+  } = JSON.parse(metadataJson) as StoredMetadata;
+  const image: QueuedImage = { ...metadata, createdAt: new Date(metadata.createdAt) };
+  if (image.share === undefined) {
+    const flat = { channel, channelIsPublic, uploader, messageId, fileId, permalink };
+    const share = shareFromFlatFields(flat, metadata.createdAt);
+    if (share !== undefined) image.share = share;
+  }
+  return image;
+}
 
 interface JobRow {
   id: string;
@@ -172,8 +199,7 @@ export class UploadQueue {
 
   async #run(row: JobRow): Promise<void> {
     this.#running.add(row.id);
-    const metadata = JSON.parse(row.metadata) as QueuedImage & { createdAt: string };
-    const image: QueuedImage = { ...metadata, createdAt: new Date(metadata.createdAt) };
+    const image = queuedImageOf(row.metadata);
     try {
       const result = await this.#indexer.index({ ...image, bytes: new Uint8Array(row.bytes) });
       this.#finish(row.id);
