@@ -1,3 +1,5 @@
+// SearchService on a real embedded store with hand-made 4-d vectors: ranking, cut-off, pages,
+// negatives, and the scope and in:/from: filters, which the store applies before ranking.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +9,7 @@ import { normalize } from '../embedding/vector-math.js';
 import { FindimageError } from '../errors.js';
 import { pointIdFor } from '../indexing/point-id.js';
 import { openSqliteVectorStore } from '../store/sqlite-vector-store.js';
-import type { ImagePayload, VectorStore } from '../store/vector-store.js';
+import type { ImagePayload, ImageShare, PointFilter, VectorStore } from '../store/vector-store.js';
 import { KnownVectorEmbedder, imageWithVector } from '../testing/known-vector-embedder.js';
 import { SearchService } from './search-service.js';
 
@@ -22,7 +24,16 @@ interface Seed {
   channelIsPublic?: boolean;
   uploader?: string;
   createdAt?: string;
+  /** Every share, instead of the one that channel, channelIsPublic and uploader describe. */
+  shares?: ImageShare[];
 }
+
+const share = (conversation: string, isPublic: boolean, uploader = 'U1'): ImageShare => ({
+  conversation,
+  isPublic,
+  uploader,
+  sharedAt: '2026-01-10T00:00:00.000Z',
+});
 
 describe('SearchService', () => {
   let dir: string;
@@ -42,9 +53,7 @@ describe('SearchService', () => {
           createdAt: s.createdAt ?? '2026-01-10T00:00:00.000Z',
           width: 10,
           height: 10,
-          channel: s.channel ?? 'C-general',
-          channelIsPublic: s.channelIsPublic ?? true,
-          uploader: s.uploader ?? 'U1',
+          shares: s.shares ?? [share(s.channel ?? 'C-general', s.channelIsPublic ?? true, s.uploader ?? 'U1')],
         };
         return { id: idOf(s.name, s.tenant), vector: normalize(Float32Array.from(s.vector)), payload };
       }),
@@ -122,6 +131,24 @@ describe('SearchService', () => {
     expect(names(hits)).toEqual(['car']);
   });
 
+  it('finds the best images even when many better ones look like a negative term', async () => {
+    // Twelve dog-ish cars outrank the two plain cars; all are dropped by "-dog", so the search
+    // must look past its first window to fill the page.
+    await seed([
+      ...Array.from({ length: 12 }, (_, i) => ({ name: `dog-car-${i}`, vector: [1, 3 + i / 100, 0.01 * i, 0] })),
+      { name: 'car', vector: [1, 0.1, 0, 0] },
+      { name: 'car2', vector: [1, 0.2, 0, 0] },
+    ]);
+    const { hits, hasMore } = await service().searchText({
+      text: 'car or dog',
+      negativeTerms: ['dog'],
+      scope: { tenant: 'T1' },
+      limit: 1,
+    });
+    expect(names(hits)).toEqual(['car2']);
+    expect(hasMore).toBe(true);
+  });
+
   describe('scope', () => {
     beforeEach(async () => {
       await seed([
@@ -157,6 +184,83 @@ describe('SearchService', () => {
       expect(names(toPublic.hits)).toEqual(['public']);
       expect(names(toPrivate.hits)).toEqual([]);
     });
+
+    it('never lets in:#private reach a private share through a public share of the same image', async () => {
+      await seed([
+        { name: 'both', vector: [1, 0.05, 0, 0], shares: [share('C-public', true), share('C-private', false, 'U2')] },
+      ]);
+      const search = service();
+      const fromHere = { tenant: 'T1', channels: ['C-here'], includePublic: true };
+      const inPrivate = { channels: ['C-private'] };
+      expect(names((await search.searchText({ text: 'black car', scope: fromHere, filters: inPrivate, limit: 10 })).hits)).toEqual([]);
+      // from:@U2 shared it only privately: not visible from here either.
+      const byU2 = { uploaders: ['U2'] };
+      expect(names((await search.searchText({ text: 'black car', scope: fromHere, filters: byU2, limit: 10 })).hits)).toEqual([]);
+      // A member of C-private sees it there, and anyone sees it through the public share.
+      const fromPrivate = { tenant: 'T1', channels: ['C-private'], includePublic: true };
+      expect(names((await search.searchText({ text: 'black car', scope: fromPrivate, filters: inPrivate, limit: 10 })).hits)).toEqual([
+        'both',
+        'private',
+      ]);
+      expect(names((await search.searchText({ text: 'black car', scope: fromHere, limit: 10 })).hits)).toEqual([
+        'here',
+        'both',
+        'public',
+      ]);
+    });
+
+    it('fills every page even when the best images are all hidden from this conversation', async () => {
+      // 30 private images elsewhere outrank everything this conversation may see.
+      await seed(
+        Array.from({ length: 30 }, (_, i) => ({
+          name: `hidden-${i}`,
+          vector: [1, 0.001 * i, 0, 0],
+          channel: `C-secret-${i % 3}`,
+          channelIsPublic: false,
+        })),
+      );
+      const search = service();
+      const scope = { tenant: 'T1', channels: ['C-here'], includePublic: true };
+      const page = (offset: number) => search.searchText({ text: 'black car', scope, limit: 1, offset });
+      const pages = await Promise.all([0, 1, 2].map(page));
+      expect(pages.map((p) => [names(p.hits), p.hasMore])).toEqual([
+        [['here'], true],
+        [['public'], false],
+        [[], false],
+      ]);
+    });
+  });
+
+  it('hands the scope and the in:/from: filters to the store in one query, without over-fetching', async () => {
+    const seen: { filter: PointFilter; limit: number }[] = [];
+    const recording: VectorStore = Object.assign(Object.create(store) as VectorStore, {
+      query: (vector: Float32Array, options: { filter: PointFilter; limit: number; offset?: number }) => {
+        seen.push({ filter: options.filter, limit: options.limit });
+        return store.query(vector, options);
+      },
+    });
+    const search = new SearchService({ embedder, store: recording, minRelativeScore: 0, logger: createSilentLogger() });
+    await search.searchText({
+      text: 'black car',
+      scope: { tenant: 'T1', channels: ['C-here'], includePublic: true },
+      filters: { channels: ['C-public'], uploaders: ['U2'], after: new Date('2026-01-01T00:00:00Z') },
+      limit: 5,
+      offset: 10,
+    });
+    expect(seen).toEqual([
+      {
+        filter: {
+          tenant: 'T1',
+          scope: { conversations: ['C-here'], includePublic: true },
+          share: { conversations: ['C-public'], uploaders: ['U2'] },
+          after: new Date('2026-01-01T00:00:00Z'),
+        },
+        limit: 16,
+      },
+    ]);
+    seen.length = 0;
+    await search.searchText({ text: 'black car', scope: { tenant: 'T1' }, filters: { channels: [] }, limit: 5 });
+    expect(seen).toEqual([{ filter: { tenant: 'T1' }, limit: 6 }]);
   });
 
   it('filters by uploader and by date', async () => {

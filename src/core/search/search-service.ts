@@ -4,25 +4,36 @@ import type { Logger } from 'pino';
 import type { Embedder, PreparedImage } from '../embedding/embedder.js';
 import { dot, normalize } from '../embedding/vector-math.js';
 import { FindimageError } from '../errors.js';
-import type { PointFilter, ScoredPoint, VectorStore } from '../store/vector-store.js';
+import { MAX_QUERY_WINDOW } from '../store/point-validation.js';
+import type { PointFilter, ScoredPoint, ShareFilter, VectorStore } from '../store/vector-store.js';
 
 /**
  * Who is asking, derived from the chat event or the CLI, never from the query text: the tenant,
  * and the channels whose images may be shown (plus the tenant's public channels if allowed).
+ * Persisted inside QueryRecord, so its shape stays as it is.
  */
 export interface SearchScope {
+  /** Workspace, guild or "local". */
   tenant: string;
   /** Channels whose images this conversation may see; omitted means every channel. */
   channels?: readonly string[];
-  /** With `channels`: also allow images from the tenant's public channels. */
+  /** With `channels`: also allow images shared in the tenant's public channels. */
   includePublic?: boolean;
 }
 
-/** Narrowing the user asked for (in:#channel, from:@user, before:, after:). */
+/**
+ * Narrowing the user asked for (in:#channel, from:@user, before:, after:). The channel and
+ * uploader apply to the same share as the scope: in:#private typed where #private is not
+ * visible finds nothing, even for an image also shared publicly elsewhere.
+ */
 export interface SearchFilters {
+  /** in:#channel: shared in one of these; an empty list narrows nothing. */
   channels?: readonly string[];
+  /** from:@user: shared by one of these; an empty list narrows nothing. */
   uploaders?: readonly string[];
+  /** Images first shared at or after this instant. */
   after?: Date;
+  /** Images first shared before this instant. */
   before?: Date;
 }
 
@@ -86,8 +97,13 @@ const ROCCHIO = { query: 1, positive: 0.75, negative: 0.15 } as const;
 
 /** Largest page a caller may ask for: 10 cards fill a Slack carousel or Discord gallery. */
 export const MAX_PAGE_SIZE = 100;
-/** Hits fetched beyond the page when results must be post-filtered (negatives, scope). */
-const OVERFETCH_FACTOR = 4;
+/**
+ * With negative terms, how many times the hits still needed are fetched at first: the store
+ * cannot tell how an image compares to a negative term, so some candidates are dropped here
+ * (scope and filters never are: the store applies them). The window doubles until the page
+ * fills or the store runs out.
+ */
+const NEGATIVE_OVERFETCH_FACTOR = 4;
 
 export class SearchService {
   readonly #embedder: Embedder;
@@ -172,60 +188,67 @@ export class SearchService {
   ): Promise<SearchResults> {
     const limit = Math.min(Math.max(1, Math.floor(request.limit)), MAX_PAGE_SIZE);
     const offset = Math.max(0, Math.floor(request.offset ?? 0));
-    const { filter, needsScopeCheck } = this.#filterFor(request, excludeIds);
-    const postFiltered = negatives.length > 0 || needsScopeCheck;
-    const wanted = offset + limit + 1;
-    const candidates = await this.#store.query(vector, {
-      filter,
-      limit: postFiltered ? wanted * OVERFETCH_FACTOR : wanted,
-    });
-
-    let hits = candidates.filter((hit) => !needsScopeCheck || this.#inScope(hit, request.scope));
-    if (negatives.length > 0) hits = await this.#dropNegatives(hits, vector, negatives);
+    const filter = this.#filterFor(request, excludeIds);
+    // One hit beyond the page says whether another page exists.
+    const wanted = Math.min(offset + limit + 1, MAX_QUERY_WINDOW);
+    let hits =
+      negatives.length === 0
+        ? await this.#store.query(vector, { filter, limit: wanted })
+        : await this.#queryWithoutNegatives(vector, filter, negatives, wanted);
+    const found = hits.length;
     hits = this.#applyRelativeCutOff(hits);
 
     this.#logger.debug(
-      { tenant: request.scope.tenant, candidates: candidates.length, kept: hits.length, offset, limit },
+      { tenant: request.scope.tenant, found, kept: hits.length, offset, limit },
       'search done',
     );
     return { hits: hits.slice(offset, offset + limit), hasMore: hits.length > offset + limit };
   }
 
   /**
-   * Builds the store filter. A channel filter from the query is intersected with the scope:
-   * a channel the conversation may not see yields nothing. When the scope allows public
-   * channels, requested channels outside the scope are fetched and each hit is checked for
-   * being public (the store filter cannot express "in F and (in S or public)").
+   * Builds the store filter: the scope from the event, and the user's in: and from: as
+   * conditions on the same share, so the store decides visibility before ranking and pages
+   * are exact. Nothing is checked again after the store answers.
    */
-  #filterFor(request: SearchRequest, excludeIds: string[]): { filter: PointFilter; needsScopeCheck: boolean } {
+  #filterFor(request: SearchRequest, excludeIds: string[]): PointFilter {
     const { scope, filters = {} } = request;
     const filter: PointFilter = { tenant: scope.tenant };
-    let needsScopeCheck = false;
-    if (filters.channels !== undefined && filters.channels.length > 0) {
-      if (scope.channels === undefined) {
-        filter.channels = filters.channels;
-      } else if (scope.includePublic === true) {
-        filter.channels = filters.channels;
-        needsScopeCheck = filters.channels.some((c) => !scope.channels?.includes(c));
-      } else {
-        filter.channels = filters.channels.filter((c) => scope.channels?.includes(c));
-      }
-    } else if (scope.channels !== undefined) {
-      filter.channels = scope.channels;
-      filter.includePublic = scope.includePublic === true;
+    if (scope.channels !== undefined) {
+      filter.scope = { conversations: scope.channels, includePublic: scope.includePublic === true };
     }
-    if (filters.uploaders !== undefined && filters.uploaders.length > 0) filter.uploaders = filters.uploaders;
+    const share: ShareFilter = {};
+    if (filters.channels !== undefined && filters.channels.length > 0) {
+      share.conversations = filters.channels;
+    }
+    if (filters.uploaders !== undefined && filters.uploaders.length > 0) {
+      share.uploaders = filters.uploaders;
+    }
+    if (share.conversations !== undefined || share.uploaders !== undefined) filter.share = share;
     if (filters.after !== undefined) filter.after = filters.after;
     if (filters.before !== undefined) filter.before = filters.before;
     if (excludeIds.length > 0) filter.excludeIds = excludeIds;
-    return { filter, needsScopeCheck };
+    return filter;
   }
 
-  #inScope(hit: ScoredPoint, scope: SearchScope): boolean {
-    if (scope.channels === undefined) return true;
-    const channel = hit.payload.channel;
-    if (channel !== undefined && scope.channels.includes(channel)) return true;
-    return scope.includePublic === true && hit.payload.channelIsPublic === true;
+  /**
+   * The best `wanted` hits within `filter` that look more like the query than like every
+   * negative term. Fetches a growing window until enough survive or the store has no more, so
+   * the result is exact up to the store's deepest window (MAX_QUERY_WINDOW candidates).
+   */
+  async #queryWithoutNegatives(
+    vector: Float32Array,
+    filter: PointFilter,
+    negatives: Float32Array[],
+    wanted: number,
+  ): Promise<ScoredPoint[]> {
+    let window = Math.min(wanted * NEGATIVE_OVERFETCH_FACTOR, MAX_QUERY_WINDOW);
+    for (;;) {
+      const candidates = await this.#store.query(vector, { filter, limit: window });
+      const kept = await this.#dropNegatives(candidates, vector, negatives);
+      const exhausted = candidates.length < window || window >= MAX_QUERY_WINDOW;
+      if (kept.length >= wanted || exhausted) return kept.slice(0, wanted);
+      window = Math.min(window * 2, MAX_QUERY_WINDOW);
+    }
   }
 
   /** Drops hits that look more like any negative term than like the query. */
