@@ -32,7 +32,7 @@ export interface BenchOptions {
   attempts: number;
   /** A series counts as quiet when other processes used at most this many cores meanwhile. */
   maxOtherCores: number;
-  /** Afterwards, run the companion benches (store scan, pool throughput, Qdrant adapter). */
+  /** Afterwards, run the companion benches (store scan, pool throughput, Qdrant adapter, Slack search). */
   all: boolean;
 }
 
@@ -47,7 +47,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --attempts N        tries per series while other processes take CPU (default 3, quick 1)
   --max-others C      a series is quiet when others used at most C cores (default 0.25)
   --keep-data         keep the filled store under .bench/data
-  --all               then run bench/store-scan.ts, pool-throughput.ts and qdrant-adapter.ts
+  --all               then run bench/store-scan.ts, pool-throughput.ts, qdrant-adapter.ts and
+                      slack-search.ts (Slack search before and after issue 7)
   --help              this text`;
 
 function positiveInt(name: string, value: string): number {

@@ -1,12 +1,13 @@
 // The narrower benches other parts of findimage keep beside this one (the store's scan, the pool's
-// throughput, the Qdrant adapter's overhead), run one after another with their own defaults by
+// throughput, the Qdrant adapter's overhead, the Slack search flow before and after issue 7), run
+// one after another with their own defaults by
 // `npm run bench -- --all`. Each prints its own figures; see docs/benchmarks.md.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Scripts under bench/, in the order they run. */
-export const COMPANION_BENCHES = ['store-scan.ts', 'pool-throughput.ts', 'qdrant-adapter.ts'] as const;
+export const COMPANION_BENCHES = ['store-scan.ts', 'pool-throughput.ts', 'qdrant-adapter.ts', 'slack-search.ts'] as const;
 
 /** Runs each companion bench that exists in a child process; resolves to the scripts that failed. */
 export async function runCompanionBenches(root: string, log: (line: string) => void): Promise<string[]> {
