@@ -44,7 +44,13 @@ describe('Qdrant down at start', () => {
     findimage.uploads.onOutcome((o) => outcomes.push(o));
     findimage.uploads.start();
     const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#c00' } }).png().toBuffer();
-    findimage.uploads.enqueue({ bytes: png, filename: 'red.png', tenant: 'T1', source: 'slack', channel: 'C1' });
+    findimage.uploads.enqueue({
+      bytes: png,
+      filename: 'red.png',
+      tenant: 'T1',
+      source: 'slack',
+      share: { conversation: 'C1', isPublic: false, sharedAt: new Date().toISOString() },
+    });
     await new Promise((r) => setTimeout(r, 300));
     expect(outcomes).toEqual([]);
     expect(findimage.uploads.pending()).toBe(1);
