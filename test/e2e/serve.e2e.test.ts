@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cardsOf } from '../fakes/slack/block-kit.js';
 import { eventually } from '../fakes/slack/eventually.js';
 import { FakeSlackApi } from '../fakes/slack/fake-slack-api.js';
 import { FakeSocketMode } from '../fakes/slack/fake-socket-mode.js';
@@ -59,8 +60,10 @@ describe('findimage serve', () => {
         response_url: api.responseUrl(),
       });
       expect(ack).toBeDefined();
-      await eventually(() => api.posted().length === 2, 'the results', 15_000);
-      expect(api.posted()[1]?.text).toMatch(/^#1 red square\.png \(score -?\d\.\d{3}\)$/);
+      const preview = await eventually(() => api.responses[0], 'the results', 15_000);
+      expect(preview).toMatchObject({ response_type: 'ephemeral', text: 'Results for “a red square” (1–1)' });
+      expect(cardsOf(preview).map((c) => c.title.text)).toEqual(['#1 red square.png']);
+      expect(api.posted()).toEqual([]);
     } finally {
       child.kill('SIGTERM');
     }

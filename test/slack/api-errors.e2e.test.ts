@@ -4,10 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SlackApiError } from '../../src/bots/slack/slack-api-error.js';
 import { createSlackBot, type SlackCore } from '../../src/bots/slack/slack-bot.js';
 import { ConfigError } from '../../src/core/errors.js';
-import type { LabelStore } from '../../src/core/labels/label-store.js';
 import { createSilentLogger } from '../../src/logger.js';
+import { cardsOf, labelled } from '../fakes/slack/block-kit.js';
 import { eventually } from '../fakes/slack/eventually.js';
-import { BOT_TOKEN, CHANNELS, SlackHarness, TEAM } from './slack-harness.js';
+import { BOT_TOKEN, CHANNELS, SlackHarness } from './slack-harness.js';
 
 const GENERAL = CHANNELS.general.id;
 
@@ -19,50 +19,47 @@ describe('Slack API errors', () => {
     h = undefined;
   });
 
-  async function searchReply(harness: SlackHarness, channel: string = GENERAL): Promise<string> {
+  /** Runs /findimage red in `channel`, presses Send on the first result, and returns the private answer. */
+  async function sendReply(harness: SlackHarness, channel: string = GENERAL): Promise<string> {
+    const before = harness.api.responses.length;
     await harness.command('red', channel);
-    await eventually(() => harness.api.responses.length === 1, 'a private reply');
-    return String(harness.api.responses[0]?.text);
+    const preview = await eventually(() => harness.api.responses[before], 'the preview');
+    const send = labelled(cardsOf(preview)[0]?.actions ?? [], 'Send');
+    await harness.press(send.action_id, send.value, { channel, ts: '1770009999.000100' });
+    return String((await eventually(() => harness.api.responses[before + 1], 'a private reply')).text);
   }
 
-  it('not_in_channel: asks to be invited when a search runs where the bot is not a member', async () => {
+  it('not_in_channel: previews privately where the bot is not a member, and asks to be invited when Send is pressed', async () => {
     h = await SlackHarness.start();
     await h.seed('red', { channel: GENERAL, channelIsPublic: true });
-    expect(await searchReply(h, CHANNELS.outside.id)).toBe(
-      "I'm not a member of this channel, so I can't post results here. Invite me with /invite @findimage and try again.",
+    expect(await sendReply(h, CHANNELS.outside.id)).toBe(
+      "I'm not a member of that channel (I was posting the results). Invite me with /invite @findimage and try again.",
     );
     expect(h.api.posted()).toEqual([]);
   });
 
-  it('not_in_channel: asks to be invited when Slack refuses the post itself', async () => {
-    h = await SlackHarness.start();
-    await h.seed('red', { channel: GENERAL, channelIsPublic: true });
-    h.api.failNext('chat.postMessage', 'not_in_channel');
-    expect(await searchReply(h)).toBe("I'm not a member of that channel (I was posting the results). Invite me with /invite @findimage and try again.");
-  });
-
-  it('channel_not_found: says it cannot see the conversation', async () => {
+  it('channel_not_found: says it cannot see the conversation when Send is pressed there', async () => {
     h = await SlackHarness.start();
     await h.seed('red', { channel: 'DUNKNOWN01', channelIsPublic: false });
-    expect(await searchReply(h, 'DUNKNOWN01')).toBe(
+    expect(await sendReply(h, 'DUNKNOWN01')).toBe(
       "I can't see that conversation (I was posting the results). If it is private or a DM, invite me with /invite @findimage first.",
     );
   });
 
-  it('ratelimited: asks to try again in a minute, and the next search works', async () => {
+  it('ratelimited: asks to try again in a minute, and the next Send works', async () => {
     h = await SlackHarness.start();
     await h.seed('red', { channel: GENERAL, channelIsPublic: true });
     h.api.failNext('chat.postMessage', 'ratelimited');
-    expect(await searchReply(h)).toBe('Slack is rate-limiting me while posting the results. Please try again in a minute.');
-    await h.command('red');
-    await eventually(() => h?.api.posted().length === 2, 'the next search to post');
+    expect(await sendReply(h)).toBe('Slack is rate-limiting me while posting the results. Please try again in a minute.');
+    expect(await sendReply(h)).toBe(`Sent #1 to <#${GENERAL}>. Reactions :+1: and :-1: on it count as votes.`);
+    expect(h.api.posted()).toHaveLength(1);
   });
 
-  it('invalid_auth: tells the user an admin must fix the token, and logs it as an error', async () => {
+  it('invalid_auth: still previews (narrowed to this conversation), tells the user an admin must fix the token on Send, and logs it as an error', async () => {
     h = await SlackHarness.start();
     await h.seed('red', { channel: GENERAL, channelIsPublic: true });
     h.api.validTokens.delete(BOT_TOKEN);
-    expect(await searchReply(h)).toBe(
+    expect(await sendReply(h)).toBe(
       'Slack refused my token while posting the results (invalid_auth). An admin must reinstall the app or update SLACK_BOT_TOKEN.',
     );
     expect(h.logs.some((line) => line.level === 50 && String(line.msg).includes('(invalid_auth)'))).toBe(true);
@@ -87,7 +84,6 @@ describe('Slack API errors', () => {
       createSlackBot({
         config: { botToken: BOT_TOKEN, signingSecret: 'secret', indexedReaction: '' },
         findimage: {} as SlackCore,
-        labels: {} as LabelStore,
         dataDir: '/nonexistent',
         logger: createSilentLogger(),
       }),
@@ -100,22 +96,12 @@ describe('Slack API errors', () => {
     h.api.failNext('chat.postMessage', 'ratelimited');
     await h.shareFiles([huge]);
     const [line] = await eventually(() => {
-      const lines = h?.logged('could not tell the uploader why an image was not indexed') ?? [];
+      const lines = h?.logged('could not tell the uploader why images were not indexed') ?? [];
       return lines.length === 1 && lines;
     }, 'a log line');
-    expect(line).toMatchObject({ filename: 'huge.png', reason: 'huge.png is 500 MB; I index images up to 50 MB.' });
+    expect(line).toMatchObject({ channel: GENERAL, files: ['huge.png'] });
     const good = await h.servePng('red');
     await h.shareFiles([good], GENERAL, '1770000999.000100');
     await eventually(() => h?.api.callsTo('reactions.add').length === 1, 'the next upload to be indexed');
-  });
-
-  it('indexes an upload as private when the conversation cannot be looked up', async () => {
-    h = await SlackHarness.start();
-    h.api.failNext('conversations.info', 'internal_error');
-    const file = await h.servePng('red');
-    await h.shareFiles([file]);
-    await eventually(() => h?.api.callsTo('reactions.add').length === 1, 'the upload to be indexed');
-    const [point] = await h.store.get([(await h.store.query(Float32Array.from([1, 0, 0, 0]), { filter: { tenant: TEAM }, limit: 1 }))[0]?.id ?? '']);
-    expect(point?.payload.channelIsPublic).toBe(false);
   });
 });

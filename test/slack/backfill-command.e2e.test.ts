@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runSlackBackfillCommand } from '../../src/bots/slack/backfill-command.js';
 import type { BackfillProgress } from '../../src/bots/slack/backfill.js';
 import { SlackApiError } from '../../src/bots/slack/slack-api-error.js';
+import { ShareDeletions } from '../../src/core/conversations/share-deletions.js';
 import { InvalidQueryError } from '../../src/core/errors.js';
 import { createSilentLogger } from '../../src/logger.js';
 import { BOT_TOKEN, CHANNELS, SlackHarness, TEAM } from './slack-harness.js';
@@ -15,7 +16,7 @@ describe('runSlackBackfillCommand', () => {
     runSlackBackfillCommand({
       config: { botToken, apiUrl: h.api.apiUrl, indexedReaction: '' },
       dataDir: join(h.dir, 'cli'),
-      findimage: { uploads: h.uploads, store: h.store },
+      findimage: { uploads: h.uploads, deletions: new ShareDeletions({ store: h.store, logger: createSilentLogger() }) },
       logger: createSilentLogger(),
       channel,
       pageSize: 1,
@@ -41,7 +42,7 @@ describe('runSlackBackfillCommand', () => {
     const report = await run('#random', BOT_TOKEN, (p) => progress.push(p));
     expect(report).toMatchObject({ messagesSeen: 2, filesQueued: 2, indexed: 2, duplicates: 0, rejectedCount: 0, resumed: false });
     expect(progress).toEqual([{ messagesSeen: 1, filesQueued: 1, resumed: false }]);
-    expect(await h.store.count({ tenant: TEAM, channels: [CHANNELS.random.id] })).toBe(2);
+    expect(await h.store.count({ tenant: TEAM, share: { conversations: [CHANNELS.random.id] } })).toBe(2);
     expect(h.api.callsTo('reactions.add')).toEqual([]);
   });
 

@@ -38,8 +38,11 @@ describe('Slack backfill, end to end', () => {
 
   it('walks the history page by page, queues every image with its message, and posts a summary in a thread', async () => {
     const ack = await h.command(`index <#${RANDOM}|random>`, GENERAL);
-    expect(ack.payload).toEqual({ response_type: 'ephemeral', text: 'Starting to index that channel’s history…' });
+    expect(ack.payload).toEqual({ response_type: 'ephemeral', text: 'Checking that channel before indexing its history…' });
     const done = await summary();
+    expect(h.api.responses.map((r) => r.text)).toEqual([
+      `Indexing <#${RANDOM}>. I'll report progress in the thread under my message in <#${GENERAL}>.`,
+    ]);
     expect(parent()).toMatchObject({ channel: GENERAL, text: `:hourglass_flowing_sand: Indexing the images already shared in <#${RANDOM}> (started by <@U1>).` });
     expect(done.text).toBe(
       ':white_check_mark: Done: read 6 messages and queued 3 images.\n3 newly indexed, 0 already indexed, 0 refused.',
@@ -49,9 +52,11 @@ describe('Slack backfill, end to end', () => {
       [RANDOM, '2', 'c2'],
       [RANDOM, '2', 'c4'],
     ]);
-    expect(await h.store.count({ tenant: TEAM, channels: [RANDOM] })).toBe(3);
+    expect(await h.store.count({ tenant: TEAM, share: { conversations: [RANDOM] } })).toBe(3);
     const [green] = await h.store.query(Float32Array.from([0, 1, 0, 0]), { filter: { tenant: TEAM }, limit: 1 });
-    expect(green?.payload).toMatchObject({ channel: RANDOM, channelIsPublic: true, uploader: 'U3', messageId: '1770000003.000100', fileId: files[1]?.id });
+    expect(green?.payload.shares).toEqual([
+      expect.objectContaining({ conversation: RANDOM, isPublic: true, uploader: 'U3', messageId: '1770000003.000100', fileId: files[1]?.id }),
+    ]);
     // History is not news: no reactions on old messages.
     expect(h.api.callsTo('reactions.add')).toEqual([]);
     expect(h.api.fileStats('FPDF').requests).toBe(0);
@@ -99,13 +104,14 @@ describe('Slack backfill, end to end', () => {
     expect(h.api.callsTo('conversations.history')[0]?.args.channel).toBe(GENERAL);
   });
 
-  it('says to invite the bot when it is not in the channel', async () => {
+  it('says privately to invite the bot when it is not in the channel, before posting or reading anything', async () => {
     await h.command(`index <#${CHANNELS.outside.id}|outside>`, GENERAL);
-    const stopped = await summary();
-    expect(stopped.text).toBe(
-      `:warning: The backfill stopped: I'm not a member of that channel (I was reading the channel history). Invite me with /invite @findimage and try again. Run \`/findimage index <#${CHANNELS.outside.id}>\` again to resume where it stopped.`,
+    await eventually(() => h.api.responses.length === 1, 'a private reply');
+    expect(h.api.responses[0]?.text).toBe(
+      `I'm not a member of <#${CHANNELS.outside.id}>, so I can't read its history. Invite me there with \`/invite @findimage\`, then run \`/findimage index\` again.`,
     );
     expect(h.api.callsTo('conversations.history')).toEqual([]);
+    expect(h.api.posted()).toEqual([]);
   });
 
   it('says it cannot see a channel that Slack does not find', async () => {

@@ -1,6 +1,7 @@
 // HTTP mode end to end: the real Bolt App behind its HTTP receiver, driven by requests signed
 // as Slack signs them; a bad or stale signature is refused before any listener runs.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cardsOf, controlsOf, labelled } from '../fakes/slack/block-kit.js';
 import { eventually } from '../fakes/slack/eventually.js';
 import { postEvent, postInteraction, postSlashCommand, slackSignature } from '../fakes/slack/signed-request.js';
 import { CHANNELS, SIGNING_SECRET, SlackHarness, TEAM, buttonPayload } from './slack-harness.js';
@@ -37,14 +38,15 @@ describe('Slack bot in HTTP mode', () => {
     expect(h.bot.httpPort).toBeGreaterThan(0);
   });
 
-  it('answers a signed /findimage at once and posts the results', async () => {
+  it('answers a signed /findimage at once and shows the results privately', async () => {
     await h.seed('red', { channel: GENERAL, channelIsPublic: true });
     const started = Date.now();
     const response = await postSlashCommand(h.eventsUrl, command('red'), signed);
     expect(Date.now() - started).toBeLessThan(3000);
     expect(response.status).toBe(200);
-    await eventually(() => h.api.posted().length === 2, 'results');
-    expect(h.api.posted()[0]?.text).toBe('Results for “red” (1–1)');
+    await eventually(() => h.api.responses.length === 1, 'the preview');
+    expect(h.api.responses[0]).toMatchObject({ response_type: 'ephemeral', text: 'Results for “red” (1–1)' });
+    expect(h.api.posted()).toEqual([]);
   });
 
   it('returns help in the response to an empty signed command', async () => {
@@ -62,7 +64,6 @@ describe('Slack bot in HTTP mode', () => {
       signature: slackSignature('not-the-secret', timestamp, 'anything'),
     });
     expect(response.status).toBe(401);
-    await new Promise((resolve) => setTimeout(resolve, 100));
     // Bolt checks its token with auth.test when it starts; nothing else may have been called.
     expect(h.api.calls.filter((c) => c.method !== 'auth.test')).toEqual([]);
     expect(h.api.responses).toEqual([]);
@@ -71,7 +72,6 @@ describe('Slack bot in HTTP mode', () => {
   it('rejects a correctly signed request that is more than five minutes old', async () => {
     const response = await postSlashCommand(h.eventsUrl, command('red'), { ...signed, timestamp: Math.floor(Date.now() / 1000) - 600 });
     expect(response.status).toBe(401);
-    await new Promise((resolve) => setTimeout(resolve, 100));
     expect(h.api.calls.filter((c) => c.method !== 'auth.test')).toEqual([]);
   });
 
@@ -97,15 +97,22 @@ describe('Slack bot in HTTP mode', () => {
     };
     expect((await postEvent(h.eventsUrl, event, signed)).status).toBe(200);
     await eventually(() => h.api.callsTo('reactions.add').length === 1, 'the upload to be indexed');
-    expect(await h.store.count({ tenant: TEAM, fileId: file.id })).toBe(1);
+    expect(await h.store.count({ tenant: TEAM, share: { fileId: file.id } })).toBe(1);
 
     await postSlashCommand(h.eventsUrl, command('red'), signed);
-    await eventually(() => h.api.posted().length === 6, 'page 1');
-    const header = h.api.posted()[0];
-    const paging = (header?.blocks.find((b) => b.block_id === 'findimage_paging')?.elements ?? []) as { action_id: string; value: string }[];
-    const payload = buttonPayload(paging[0]?.action_id ?? '', paging[0]?.value, { channel: GENERAL, ts: header?.ts ?? '' }, 'U1', TEAM, h.api.responseUrl());
+    const preview = await eventually(() => h.api.responses[0], 'page 1');
+    expect(preview.text).toBe('Results for “red” (1–5)');
+    const next = labelled(controlsOf(preview), 'Next');
+    const payload = buttonPayload(next.action_id, next.value, { channel: GENERAL, ts: '1770009999.000100' }, 'U1', TEAM, h.api.responseUrl('action'));
     expect((await postInteraction(h.eventsUrl, payload, signed)).status).toBe(200);
-    await eventually(() => h.api.callsTo('chat.update').length === 1, 'page 2');
-    expect(h.api.callsTo('chat.update')[0]?.args.text).toBe('Results for “red” (6–6)');
+    const second = await eventually(() => h.api.responses[1], 'page 2');
+    expect(second).toMatchObject({ replace_original: true, text: 'Results for “red” (6–6)' });
+
+    // Send, signed too: the one message that reaches the channel.
+    const send = labelled(cardsOf(second)[0]?.actions ?? [], 'Send');
+    const sendPayload = buttonPayload(send.action_id, send.value, { channel: GENERAL, ts: '1770009999.000100' }, 'U1', TEAM, h.api.responseUrl('action'));
+    expect((await postInteraction(h.eventsUrl, sendPayload, signed)).status).toBe(200);
+    await eventually(() => h.api.posted().length === 1, 'the sent image');
+    expect(h.api.posted()[0]?.blocks[0]).toMatchObject({ text: { text: '<@U1> searched for “red” and sent this:' } });
   });
 });

@@ -1,9 +1,10 @@
-// Who sees what, end to end: a result posted in a conversation is seen by all its members, so it
-// may only show images from that conversation and from the workspace's public channels. The
-// scope comes from the event (team, channel), never from the query text or a button's value.
+// Who sees what, end to end: a result may be sent to the conversation a search runs in, where
+// all its members see it, so even the private preview shows only images from that conversation
+// and from the workspace's public channels. The scope comes from the event (team, channel),
+// never from the query text or a button's value.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cardsOf, imageIdsOf, labelled, queryIdOf } from '../fakes/slack/block-kit.js';
 import { eventually } from '../fakes/slack/eventually.js';
-import type { PostedMessage } from '../fakes/slack/fake-slack-api.js';
 import { CHANNELS, SlackHarness, TEAM } from './slack-harness.js';
 
 const { general, random, secret, dm, shared } = CHANNELS;
@@ -28,21 +29,12 @@ describe('Slack permissions: what a conversation may see', () => {
     await h.stop();
   });
 
-  /** Runs /findimage in a conversation and returns the names of the images the thread shows. */
+  /** Runs /findimage in a conversation and returns the names of the images its preview shows. */
   async function visibleFrom(channel: string, text = 'anything', team = TEAM): Promise<string[]> {
-    const before = h.api.posted().length;
-    const responses = h.api.responses.length;
+    const before = h.api.responses.length;
     await h.command(text, channel, 'U1', team);
-    const header = await eventually(
-      () => h.api.responses.length > responses || h.api.posted().slice(before).find((m) => m.threadTs === undefined),
-      'results or a reply',
-    );
-    if (header === true) return [];
-    // Let every thread message of this header arrive.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const shown = h.api.posted().filter((m) => m.threadTs === (header as PostedMessage).ts);
-    const recorded = await Promise.all(shown.map((m) => h.labels.findResultMessage(team, channel, m.ts)));
-    return recorded.map((r) => nameOf(r?.imageId ?? '')).sort();
+    const reply = await eventually(() => h.api.responses[before], 'a preview or a reply');
+    return imageIdsOf(reply).map(nameOf).sort();
   }
 
   it('shows a public channel its own images and the public channels, never private ones', async () => {
@@ -84,22 +76,9 @@ describe('Slack permissions: what a conversation may see', () => {
 
   it('logs the scope built from the event with the query', async () => {
     await visibleFrom(secret.id);
-    const [message] = h.api.posted().filter((m) => m.threadTs !== undefined);
-    const result = await h.labels.findResultMessage(TEAM, secret.id, message?.ts ?? '');
-    const query = await h.labels.getQuery(TEAM, result?.queryId ?? '');
+    const query = await h.labels.getQuery(TEAM, queryIdOf(h.api.responses[0]));
     expect(query?.scope).toEqual({ tenant: TEAM, channels: [secret.id], includePublic: true });
-  });
-
-  it('refuses to page a search from another conversation', async () => {
-    await visibleFrom(secret.id);
-    const header = h.api.posted().find((m) => m.threadTs === undefined) as PostedMessage;
-    const result = await h.labels.findResultMessage(TEAM, secret.id, h.api.posted()[1]?.ts ?? '');
-    const value = JSON.stringify({ q: result?.queryId, p: 0 });
-    // The same button value pressed on a message in #general: the query belongs to #secret.
-    await h.press('findimage_page:next', value, { channel: general.id, ts: header.ts });
-    await eventually(() => h.api.responses.length === 1, 'a private reply');
-    expect(h.api.responses[0]?.text).toBe('That search is no longer available here. Please run it again.');
-    expect(h.api.callsTo('chat.update')).toEqual([]);
+    expect(query?.conversation).toBe(secret.id);
   });
 
   it('refuses "More like this" on an image the conversation may not see, without naming it', async () => {
@@ -109,16 +88,20 @@ describe('Slack permissions: what a conversation may see', () => {
     expect(h.api.posted()).toEqual([]);
   });
 
-  it('does not let another workspace label a result', async () => {
+  it('does not let another workspace label a sent result', async () => {
     await visibleFrom(general.id);
-    const result = h.api.posted().find((m) => m.threadTs !== undefined) as PostedMessage;
+    const send = labelled(cardsOf(h.api.responses[0])[0]?.actions ?? [], 'Send');
+    await h.press(send.action_id, send.value, { channel: general.id, ts: '1770009999.000100' });
+    const sent = await eventually(() => h.api.posted()[0], 'the sent image');
     await h.event(
-      { type: 'reaction_added', user: 'U9', reaction: '+1', item: { type: 'message', channel: general.id, ts: result.ts }, event_ts: '1.0' },
+      { type: 'reaction_added', user: 'U9', reaction: '+1', item: { type: 'message', channel: general.id, ts: sent.ts }, event_ts: '1.0' },
       'T2',
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The same reaction from this workspace is recorded: once it is, the other one has been handled too.
+    await h.event({ type: 'reaction_added', user: 'U8', reaction: '+1', item: { type: 'message', channel: general.id, ts: sent.ts }, event_ts: '1.1' });
+    await eventually(async () => (await h.labels.listLabels({ tenant: TEAM })).length === 1, 'the label from this workspace');
     expect(await h.labels.listLabels({ tenant: 'T2' })).toEqual([]);
-    expect(await h.labels.listLabels({ tenant: TEAM })).toEqual([]);
+    expect((await h.labels.listLabels({ tenant: TEAM })).map((l) => l.user)).toEqual(['U8']);
   });
 
   it('refuses to backfill a private channel from another conversation', async () => {

@@ -1,45 +1,40 @@
-// End to end through the real Bolt App in Socket Mode: /findimage to carousel, paging,
-// "More like this", the similar-images shortcut, and the bad queries.
+// End to end through the real Bolt App in Socket Mode: /findimage shows its results privately
+// (one response_url message), pages them in place, and posts to the channel only what the
+// searcher sends or shares. Also "More like this", the similar-images shortcut, and bad queries.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SHORTCUT_FIND_SIMILAR } from '../../src/bots/slack/result-blocks.js';
 import { parseQuery } from '../../src/core/search/query-syntax.js';
+import { cardsOf, controlsOf, elementsOf, hitOf, imageIdsOf, labelled, labelsOf, queryIdOf, type Element } from '../fakes/slack/block-kit.js';
 import { eventually } from '../fakes/slack/eventually.js';
-import type { PostedMessage } from '../fakes/slack/fake-slack-api.js';
-import { CHANNELS, SlackHarness, type Colour } from './slack-harness.js';
+import { CHANNELS, SlackHarness, TEAM, type Colour } from './slack-harness.js';
 
 const GENERAL = CHANNELS.general.id;
+/** An ephemeral preview has a ts like any message; buttons on it carry it. */
+const PREVIEW = { channel: GENERAL, ts: '1770009999.000100' };
 const ORANGE_SCORE = 1 / Math.hypot(1, 128 / 255);
 const PURPLE_SCORE = 128 / 255 / Math.hypot(128 / 255, 1);
-
-type Card = {
-  title: { text: string };
-  subtitle: { text: string };
-  hero_image?: { slack_file: { id: string }; alt_text: string };
-  actions: { action_id: string; value?: string; url?: string }[];
-};
-
-function blockOf(message: PostedMessage | { blocks: Record<string, unknown>[] }, type: string): Record<string, unknown> | undefined {
-  return message.blocks.find((b) => b.type === type);
-}
-function cardsOf(message: { blocks: Record<string, unknown>[] }): Card[] {
-  return (blockOf(message, 'carousel')?.elements ?? []) as Card[];
-}
-function buttonsOf(message: { blocks: Record<string, unknown>[] }): { action_id: string; value: string; text: { text: string } }[] {
-  return (message.blocks.find((b) => b.type === 'actions' && b.block_id === 'findimage_paging')?.elements ?? []) as {
-    action_id: string;
-    value: string;
-    text: { text: string };
-  }[];
-}
+/** Calls Bolt makes on its own (token check, Socket Mode URL), not in answer to anything. */
+const STARTUP_CALLS = new Set(['auth.test', 'apps.connections.open']);
 
 describe('Slack search, end to end in Socket Mode', () => {
   let h: SlackHarness;
   const ids = new Map<Colour, string>();
 
-  const headers = () => h.api.posted().filter((m) => m.threadTs === undefined);
-  const thread = (header: PostedMessage) => h.api.posted().filter((m) => m.threadTs === header.ts);
   const seedGeneral = async (colours: Colour[]) => {
     for (const colour of colours) ids.set(colour, await h.seed(colour, { channel: GENERAL, channelIsPublic: true, fileId: `F${colour.toUpperCase()}` }));
+  };
+  /** The Web API calls the bot made in answer to people (Bolt's own start-up calls left out). */
+  const apiCalls = () => h.api.calls.filter((c) => !STARTUP_CALLS.has(c.method)).map((c) => c.method);
+  /** Waits for the `n`th response_url message (1-based) and returns it. */
+  const response = (n: number) =>
+    eventually(() => h.api.responses.length >= n && h.api.responses[n - 1], `response_url message ${n}`);
+  /** Presses an element of a private preview (in #general unless told otherwise). */
+  const pressOnPreview = (element: Element, user = 'U1') => h.press(element.action_id, element.value, PREVIEW, user);
+  /** Runs /findimage red over seven images and returns the first preview. */
+  const searchRedOverSeven = async () => {
+    await seedGeneral(['red', 'orange', 'purple', 'magenta', 'green', 'blue', 'cyan']);
+    await h.command('red');
+    return response(1);
   };
 
   beforeEach(async () => {
@@ -50,202 +45,387 @@ describe('Slack search, end to end in Socket Mode', () => {
     await h.stop();
   });
 
-  it('acknowledges /findimage at once, then posts a carousel of the best images with scores and a thread message per result', async () => {
-    await seedGeneral(['red', 'orange', 'purple', 'green']);
-    const started = Date.now();
-    const ack = await h.command('red');
-    expect(Date.now() - started).toBeLessThan(3000);
-    expect(ack.payload ?? {}).toEqual({});
+  describe('the private preview', () => {
+    it('acknowledges /findimage at once and shows the first five results only to the searcher, posting nothing to the channel', async () => {
+      await seedGeneral(['red', 'orange', 'purple', 'magenta', 'green', 'blue', 'cyan']);
+      const started = Date.now();
+      const ack = await h.command('red');
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(ack.payload ?? {}).toEqual({});
 
-    await eventually(() => headers().length === 1 && thread(headers()[0] as PostedMessage).length === 4, 'results to be posted');
-    const header = headers()[0] as PostedMessage;
-    expect(header.channel).toBe(GENERAL);
-    expect(header.text).toBe('Results for “red” (1–4)');
-    const cards = cardsOf(header);
-    expect(cards.map((c) => c.title.text)).toEqual(['#1 red.png', '#2 orange.png', '#3 purple.png', '#4 green.png']);
-    expect(cards.map((c) => c.subtitle.text.slice(0, 11))).toEqual([
-      'score 1.000',
-      `score ${ORANGE_SCORE.toFixed(3)}`,
-      `score ${PURPLE_SCORE.toFixed(3)}`,
-      'score 0.000',
-    ]);
-    expect(cards[0]?.subtitle.text).toBe(`score 1.000 · <@U1> in <#${GENERAL}> on <!date^1768478400^{date_short}|2026-01-15>`);
-    expect(cards[0]?.hero_image).toEqual({ type: 'image', slack_file: { id: 'FRED' }, alt_text: 'red.png' });
-    expect(cards[0]?.actions).toEqual([
-      { type: 'button', action_id: 'findimage_more_like_this:1', text: { type: 'plain_text', text: 'More like this' }, value: ids.get('red') },
-      {
-        type: 'button',
-        action_id: 'findimage_open_original:1',
-        text: { type: 'plain_text', text: 'Open original' },
-        url: 'https://example.slack.com/files/U1/FRED/red.png',
-      },
-    ]);
-    expect(buttonsOf(header)).toEqual([]);
+      const preview = await response(1);
+      expect(preview).toMatchObject({ response_type: 'ephemeral', replace_original: false, text: 'Results for “red” (1–5)' });
+      const cards = cardsOf(preview);
+      expect(cards.map((c) => c.title.text)).toEqual(['#1 red.png', '#2 orange.png', '#3 magenta.png', '#4 purple.png', expect.stringMatching(/^#5 /)]);
+      expect(cards.slice(0, 4).map((c) => c.subtitle.text.slice(0, 11))).toEqual([
+        'score 1.000',
+        `score ${ORANGE_SCORE.toFixed(3)}`,
+        `score ${(1 / Math.SQRT2).toFixed(3)}`,
+        `score ${PURPLE_SCORE.toFixed(3)}`,
+      ]);
+      expect(cards[0]?.subtitle.text).toBe(`score 1.000 · <@U1> in <#${GENERAL}> on <!date^1768478400^{date_short}|2026-01-15>`);
+      expect(cards[0]?.hero_image).toEqual({ type: 'image', slack_file: { id: 'FRED' }, alt_text: 'red.png' });
+      expect(cards.every((c) => c.hero_image !== undefined)).toBe(true);
+      expect(labelsOf(cards[0]?.actions ?? [])).toEqual([':+1:', ':-1:', 'Send']);
+      expect(hitOf(labelled(cards[0]?.actions ?? [], 'Send'))).toMatchObject({ imageId: ids.get('red'), rank: 1, score: 1 });
+      expect(labelsOf(controlsOf(preview))).toEqual(['Next', 'Share all', 'More like this…']);
+      const menu = labelled(controlsOf(preview), 'More like this…');
+      expect(menu.type).toBe('static_select');
+      expect(menu.options?.map((o) => o.value)).toEqual(imageIdsOf(preview));
 
-    const results = thread(header);
-    expect(results.map((m) => m.text)).toEqual([
-      '#1 red.png (score 1.000)',
-      `#2 orange.png (score ${ORANGE_SCORE.toFixed(3)})`,
-      `#3 purple.png (score ${PURPLE_SCORE.toFixed(3)})`,
-      '#4 green.png (score 0.000)',
-    ]);
-    expect(blockOf(results[0] as PostedMessage, 'image')).toEqual({ type: 'image', slack_file: { id: 'FRED' }, alt_text: 'red.png' });
-    // Each result message is recorded as exactly one (query, image) pair.
-    const recorded = await eventually(async () => {
-      const found = await Promise.all(results.map((m) => h.labels.findResultMessage('T1', GENERAL, m.ts)));
-      return found.every((r) => r !== undefined) && found;
-    }, 'every result message to be recorded');
-    expect(recorded.map((r) => r?.imageId)).toEqual([ids.get('red'), ids.get('orange'), ids.get('purple'), ids.get('green')]);
-    expect(new Set(recorded.map((r) => r?.queryId)).size).toBe(1);
-    expect(await h.labels.getQuery('T1', recorded[0]?.queryId ?? '')).toMatchObject({ text: 'red', searchText: 'red', user: 'U1' });
-  });
+      // One private message; the only Web API call is the conversation's visibility lookup.
+      await h.queueIdle();
+      expect(h.api.responses).toHaveLength(1);
+      expect(h.api.posted()).toEqual([]);
+      expect(apiCalls()).toEqual(['conversations.info']);
+      const query = await h.labels.getQuery(TEAM, queryIdOf(preview));
+      expect(query).toMatchObject({ text: 'red', searchText: 'red', user: 'U1', conversation: GENERAL });
+    });
 
-  it('pages forward and back with chat.update, adding only the new page to the thread', async () => {
-    await seedGeneral(['red', 'orange', 'purple', 'magenta', 'green', 'blue', 'cyan']);
-    await h.command('red');
-    await eventually(() => headers().length === 1 && thread(headers()[0] as PostedMessage).length === 5, 'page 1');
-    const header = headers()[0] as PostedMessage;
-    expect(header.text).toBe('Results for “red” (1–5)');
-    const [next] = buttonsOf(header);
-    expect(next?.text.text).toBe('Next');
+    it('replaces the preview with results 6–7 on Next and brings 1–5 back on Previous, without posting or looking anything up again', async () => {
+      const first = await searchRedOverSeven();
+      await pressOnPreview(labelled(controlsOf(first), 'Next'));
+      const second = await response(2);
+      expect(second).toMatchObject({ response_type: 'ephemeral', replace_original: true, text: 'Results for “red” (6–7)' });
+      expect(cardsOf(second).map((c) => c.title.text.slice(0, 3))).toEqual(['#6 ', '#7 ']);
+      expect(labelsOf(controlsOf(second))).toEqual(['Previous', 'Share all', 'More like this…']);
+      // Pages never repeat an image.
+      expect(imageIdsOf(second).filter((id) => imageIdsOf(first).includes(id))).toEqual([]);
 
-    await h.press(next?.action_id ?? '', next?.value, header);
-    await eventually(() => h.api.callsTo('chat.update').length === 1 && thread(header).length === 7, 'page 2');
-    const update = h.api.callsTo('chat.update')[0]?.args as { ts: string; channel: string; text: string; blocks: Record<string, unknown>[] };
-    expect(update.ts).toBe(header.ts);
-    expect(update.channel).toBe(GENERAL);
-    expect(update.text).toBe('Results for “red” (6–7)');
-    expect(cardsOf(update).map((c) => c.title.text.slice(0, 3))).toEqual(['#6 ', '#7 ']);
-    expect(buttonsOf(update).map((b) => b.text.text)).toEqual(['Previous']);
-    expect(thread(header).slice(5).map((m) => m.text.slice(0, 3))).toEqual(['#6 ', '#7 ']);
+      await pressOnPreview(labelled(controlsOf(second), 'Previous'));
+      const third = await response(3);
+      expect(third).toMatchObject({ replace_original: true, text: 'Results for “red” (1–5)' });
+      expect(imageIdsOf(third)).toEqual(imageIdsOf(first));
 
-    const [previous] = buttonsOf(update);
-    await h.press(previous?.action_id ?? '', previous?.value, header);
-    await eventually(() => h.api.callsTo('chat.update').length === 2, 'page 1 again');
-    const back = h.api.callsTo('chat.update')[1]?.args as { text: string; blocks: Record<string, unknown>[] };
-    expect(back.text).toBe('Results for “red” (1–5)');
-    expect(cardsOf(back)[0]?.title.text).toBe('#1 red.png');
-    // Page 1's results are already in the thread: nothing is posted twice.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(thread(header)).toHaveLength(7);
-  });
+      expect(h.api.responses).toHaveLength(3);
+      expect(h.api.posted()).toEqual([]);
+      // The visibility lookup is cached: paging makes no Web API call at all.
+      expect(apiCalls()).toEqual(['conversations.info']);
+    });
 
-  it('posts images like a result when "More like this" is pressed, leaving the image itself out', async () => {
-    await seedGeneral(['red', 'orange', 'blue']);
-    await h.command('red');
-    await eventually(() => headers().length === 1, 'results');
-    const header = headers()[0] as PostedMessage;
-    const more = cardsOf(header)[0]?.actions[0];
-    await h.press(more?.action_id ?? '', more?.value, header);
+    it('says nothing matched, privately, with ways to widen the search', async () => {
+      await seedGeneral(['red']);
+      await h.command(`red in:<#${CHANNELS.random.id}|random>`);
+      expect(await response(1)).toEqual({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text:
+          'No images I may show here match “red”. Try to use fewer or more general words; drop a filter (in:, from:, before:, after:, -word); ' +
+          'run the search in the channel where the image was shared (private channels only show their own images); index older images with `/findimage index #channel`.',
+      });
+      expect(h.api.posted()).toEqual([]);
+    });
 
-    await eventually(() => headers().length === 2 && thread(headers()[1] as PostedMessage).length === 2, 'similar results');
-    const similar = headers()[1] as PostedMessage;
-    expect(similar.text).toBe('Images like red.png (1–2)');
-    expect(cardsOf(similar).map((c) => c.title.text)).toEqual(['#1 orange.png', '#2 blue.png']);
-    const [first] = thread(similar);
-    const recorded = await eventually(() => h.labels.findResultMessage('T1', GENERAL, first?.ts ?? ''), 'the result to be recorded');
-    expect(await h.labels.getQuery('T1', recorded?.queryId ?? '')).toMatchObject({ kind: 'image', sourceImageId: ids.get('red') });
-  });
+    it('replies with help, in the acknowledgement, to an empty query and to "help"', async () => {
+      for (const text of ['', '   ', 'help']) {
+        const ack = await h.command(text);
+        expect(ack.payload?.response_type).toBe('ephemeral');
+        expect(JSON.stringify(ack.payload)).toContain('`in:#channel`: only images shared in that channel');
+      }
+      expect(h.api.posted()).toEqual([]);
+      expect(h.api.responses).toEqual([]);
+    });
 
-  it('finds images like the one in a message through the shortcut, for an indexed and a new image', async () => {
-    // Yellow would tie with magenta (both 0.707 from red): left out so the order is exact.
-    await seedGeneral(['orange', 'blue', 'purple', 'magenta', 'cyan', 'green']);
-    const red = await h.servePng('red');
-    await h.shortcut(SHORTCUT_FIND_SIMILAR, { type: 'message', ts: '1770000900.000100', user: 'U2', files: [red] }, GENERAL);
-    await eventually(() => headers().length === 1 && thread(headers()[0] as PostedMessage).length === 5, 'similar results');
-    const header = headers()[0] as PostedMessage;
-    expect(header.text).toBe('Images like red.png (1–5)');
-    expect(cardsOf(header).map((c) => c.title.text).slice(0, 2)).toEqual(['#1 orange.png', '#2 magenta.png']);
-    // Not indexed: pages come from the snapshot taken when the shortcut ran.
-    const [next] = buttonsOf(header);
-    await h.press(next?.action_id ?? '', next?.value, header);
-    await eventually(() => h.api.callsTo('chat.update').length === 1, 'page 2');
-    const update = h.api.callsTo('chat.update')[0]?.args as { text: string };
-    expect(update.text).toBe('Images like red.png (6–6)');
-  });
+    it('answers a malformed filter in the acknowledgement with what to write instead', async () => {
+      const ack = await h.command('red after:2026-13-01');
+      expect(ack.payload).toEqual({
+        response_type: 'ephemeral',
+        text: 'after:2026-13-01 is not a date. Write dates as YYYY-MM-DD, for example after:2026-01-31.\nType `/findimage help` for the syntax.',
+      });
+      expect(h.api.responses).toEqual([]);
+    });
 
-  it('answers the shortcut on a message with no image privately', async () => {
-    await h.shortcut(SHORTCUT_FIND_SIMILAR, { type: 'message', ts: '1770000900.000100', user: 'U2', text: 'hello' }, GENERAL);
-    await eventually(() => h.api.responses.length === 1, 'a private reply');
-    expect(h.api.responses[0]).toMatchObject({ response_type: 'ephemeral', text: 'That message has no image I can search with.' });
-    expect(h.api.posted()).toEqual([]);
-  });
+    it('shortens a very long query, says so, and shows only the start of it', async () => {
+      await seedGeneral(['red']);
+      const long = 'red '.repeat(1000).trim();
+      h.embedder.know(parseQuery(long).text, [1, 0, 0, 0]);
+      const ack = await h.command(long);
+      expect(ack.payload ?? {}).toEqual({});
+      const preview = await response(1);
+      expect(JSON.stringify(preview.blocks)).toContain('Your description was shortened to its first 500 characters.');
+      const heading = (preview.blocks as { text: { text: string } }[])[0]?.text.text;
+      expect(heading).toBe(`*Results for “${'red '.repeat(50).slice(0, 199)}…”*  ·  1–1`);
+    });
 
-  it('replies with help, in the acknowledgement, to an empty query and to "help"', async () => {
-    for (const text of ['', '   ', 'help']) {
-      const ack = await h.command(text);
-      expect(ack.payload?.response_type).toBe('ephemeral');
-      expect(JSON.stringify(ack.payload)).toContain('`in:#channel`: only images shared in that channel');
-    }
-    expect(h.api.posted()).toEqual([]);
-  });
+    it('escapes mrkdwn and mentions injected through the query and through file names, in the preview and in what is sent', async () => {
+      const injected = '*bold* <!channel> & _it_ `code` ~x~';
+      h.embedder.know(injected, [1, 0, 0, 0]);
+      const filename = '<!here> *urgent* <http://evil|click>.png';
+      // Slack's permalinks are URL-encoded; a button's url is not mrkdwn.
+      const permalink = `https://example.slack.com/files/U1/FEVIL/${encodeURIComponent(filename)}`;
+      await h.seed('red', { channel: GENERAL, channelIsPublic: true, filename, fileId: 'FEVIL', permalink });
+      // Slack sends &, < and > of typed text as entities.
+      await h.command('*bold* &lt;!channel&gt; &amp; _it_ `code` ~x~');
+      const preview = await response(1);
+      expect(preview.text).toBe('Results for “∗bold∗ &lt;!channel&gt; &amp; ˍitˍ ˋcodeˋ ∼x∼” (1–1)');
+      expect(cardsOf(preview)[0]?.title.text).toBe('#1 &lt;!here&gt; ∗urgent∗ &lt;http://evil|click&gt;.png');
 
-  it('answers a malformed filter in the acknowledgement with what to write instead', async () => {
-    const ack = await h.command('red after:2026-13-01');
-    expect(ack.payload).toEqual({
-      response_type: 'ephemeral',
-      text: 'after:2026-13-01 is not a date. Write dates as YYYY-MM-DD, for example after:2026-01-31.\nType `/findimage help` for the syntax.',
+      await pressOnPreview(labelled(cardsOf(preview)[0]?.actions ?? [], 'Send'));
+      await eventually(() => h.api.posted().length === 1, 'the sent image');
+      for (const everything of [JSON.stringify(h.api.responses), JSON.stringify(h.api.posted())]) {
+        expect(everything).not.toContain('<!channel>');
+        expect(everything).not.toContain('<!here>');
+        expect(everything).not.toContain('<http://evil');
+        expect(everything).not.toContain('*bold*');
+      }
     });
   });
 
-  it('shortens a very long query, says so, and shows only the start of it', async () => {
-    await seedGeneral(['red']);
-    const long = 'red '.repeat(1000).trim();
-    const searched = parseQuery(long).text;
-    h.embedder.know(searched, [1, 0, 0, 0]);
-    const ack = await h.command(long);
-    expect(ack.payload ?? {}).toEqual({});
-    await eventually(() => headers().length === 1, 'results');
-    const header = headers()[0] as PostedMessage;
-    expect(JSON.stringify(header.blocks)).toContain('Your description was shortened to its first 500 characters.');
-    const heading = (header.blocks[0] as { text: { text: string } }).text.text;
-    expect(heading).toBe(`*Results for “${'red '.repeat(50).slice(0, 199)}…”*  ·  1–1`);
-  });
+  describe('sending one result', () => {
+    it('posts exactly one message saying who searched for what, tells the sender privately, and records the message as that result', async () => {
+      const preview = await searchRedOverSeven();
+      await pressOnPreview(labelled(cardsOf(preview)[0]?.actions ?? [], 'Send'));
+      const told = await response(2);
+      expect(told).toMatchObject({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: `Sent #1 to <#${GENERAL}>. Reactions :+1: and :-1: on it count as votes.`,
+      });
 
-  it('escapes mrkdwn and mentions injected through the query and through file names', async () => {
-    const injected = '*bold* <!channel> & _it_ `code` ~x~';
-    h.embedder.know(injected, [1, 0, 0, 0]);
-    ids.set('red', await h.seed('red', { channel: GENERAL, channelIsPublic: true, filename: '<!here> *urgent* <http://evil|click>.png' }));
-    // Slack sends &, < and > of typed text as entities.
-    await h.command('*bold* &lt;!channel&gt; &amp; _it_ `code` ~x~');
-    await eventually(() => headers().length === 1 && thread(headers()[0] as PostedMessage).length === 1, 'results');
-    const everything = JSON.stringify(h.api.posted());
-    expect(everything).not.toContain('<!channel>');
-    expect(everything).not.toContain('<!here>');
-    expect(everything).not.toContain('<http://evil');
-    expect(everything).not.toContain('*bold*');
-    const header = headers()[0] as PostedMessage;
-    expect(header.text).toBe('Results for “∗bold∗ &lt;!channel&gt; &amp; ˍitˍ ˋcodeˋ ∼x∼” (1–1)');
-    expect(cardsOf(header)[0]?.title.text).toBe('#1 &lt;!here&gt; ∗urgent∗ &lt;http://evil|click&gt;.png');
-  });
+      expect(h.api.posted()).toHaveLength(1);
+      const [sent] = h.api.posted();
+      expect(sent?.channel).toBe(GENERAL);
+      expect(sent?.threadTs).toBeUndefined();
+      expect(sent?.blocks[0]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: '<@U1> searched for “red” and sent this:' } });
+      expect(sent?.blocks.filter((b) => b.type === 'image')).toEqual([{ type: 'image', slack_file: { id: 'FRED' }, alt_text: 'red.png' }]);
+      expect(labelsOf(elementsOf(sent))).toEqual([':+1:', ':-1:', 'More like this', 'Open original']);
+      expect(labelled(elementsOf(sent), 'Open original').url).toBe('https://example.slack.com/files/U1/FRED/red.png');
 
-  it('says nothing matched, privately, with ways to widen the search', async () => {
-    await seedGeneral(['red']);
-    await h.command(`red in:<#${CHANNELS.random.id}|random>`);
-    await eventually(() => h.api.responses.length === 1, 'a private reply');
-    expect(h.api.responses[0]).toEqual({
-      response_type: 'ephemeral',
-      replace_original: false,
-      text:
-        'No images I may show here match “red”. Try to use fewer or more general words; drop a filter (in:, from:, before:, after:, -word); ' +
-        'run the search in the channel where the image was shared (private channels only show their own images); index older images with `/findimage index #channel`.',
+      const recorded = await h.labels.findResultMessages(TEAM, GENERAL, sent?.ts ?? '');
+      expect(recorded).toEqual([
+        { tenant: TEAM, conversation: GENERAL, messageId: sent?.ts, queryId: queryIdOf(preview), imageId: ids.get('red'), rank: 1, score: 1, postedBy: 'U1' },
+      ]);
     });
-    expect(h.api.posted()).toEqual([]);
+
+    it('counts a thumbs-up reaction on a sent image as a vote by whoever reacted, for exactly that search and image, and takes it back with the reaction', async () => {
+      const preview = await searchRedOverSeven();
+      await pressOnPreview(labelled(cardsOf(preview)[1]?.actions ?? [], 'Send'));
+      await response(2);
+      const [sent] = h.api.posted();
+      const reaction = (type: string, name: string, user = 'U2') =>
+        h.event({ type, user, reaction: name, item: { type: 'message', channel: GENERAL, ts: sent?.ts }, item_user: 'UBOT', event_ts: '1770001000.000100' });
+
+      await reaction('reaction_added', '+1');
+      const [label] = await eventually(async () => {
+        const labels = await h.labels.listLabels({ tenant: TEAM });
+        return labels.length === 1 && labels;
+      }, 'a label');
+      expect(label).toMatchObject({ tenant: TEAM, queryId: queryIdOf(preview), queryText: 'red', imageId: ids.get('orange'), user: 'U2', value: 1 });
+
+      // Reactions that are no vote change nothing; a thumbs-down with a skin tone is a vote.
+      await reaction('reaction_added', 'tada', 'U3');
+      await reaction('reaction_added', '-1::skin-tone-3', 'U3');
+      await eventually(async () => (await h.labels.listLabels({ tenant: TEAM })).length === 2, 'a second label');
+      expect((await h.labels.listLabels({ tenant: TEAM, user: 'U3' })).map((l) => [l.imageId, l.value])).toEqual([[ids.get('orange'), -1]]);
+
+      await reaction('reaction_removed', '+1');
+      await eventually(async () => (await h.labels.listLabels({ tenant: TEAM, user: 'U2' })).length === 0, 'the label to go');
+      expect(await h.labels.listLabels({ tenant: TEAM })).toHaveLength(1);
+    });
+
+    it('spaces two sends to one channel at least about a second apart', async () => {
+      const preview = await searchRedOverSeven();
+      const cards = cardsOf(preview);
+      await Promise.all([
+        pressOnPreview(labelled(cards[0]?.actions ?? [], 'Send')),
+        pressOnPreview(labelled(cards[1]?.actions ?? [], 'Send')),
+      ]);
+      await eventually(() => h.api.posted().length === 2, 'both sent images');
+      const [first, second] = h.api.callsTo('chat.postMessage');
+      // The pacer reserves a slot a second after the first; arrival times differ by network jitter only.
+      expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(900);
+    });
+
+    it('still sends the image when Slack answers 429, after waiting its Retry-After', async () => {
+      const preview = await searchRedOverSeven();
+      h.api.rateLimitNext('chat.postMessage', 1);
+      await pressOnPreview(labelled(cardsOf(preview)[0]?.actions ?? [], 'Send'));
+      expect((await response(2)).text).toBe(`Sent #1 to <#${GENERAL}>. Reactions :+1: and :-1: on it count as votes.`);
+      const [limited, retried] = h.api.callsTo('chat.postMessage');
+      expect((limited?.reply as { error?: string }).error).toBe('ratelimited');
+      expect((retried?.at ?? 0) - (limited?.at ?? 0)).toBeGreaterThanOrEqual(1000);
+      expect(h.api.posted()).toHaveLength(1);
+    });
   });
 
-  it('falls back to image and context blocks where Slack refuses the carousel', async () => {
-    await seedGeneral(['red', 'orange']);
-    h.api.on('chat.postMessage', (args) =>
-      JSON.stringify(args.blocks ?? []).includes('"carousel"') ? { ok: false, error: 'invalid_blocks' } : undefined,
-    );
-    await h.command('red');
-    await eventually(() => headers().length === 1 && thread(headers()[0] as PostedMessage).length === 2, 'results');
-    const header = headers()[0] as PostedMessage;
-    expect(blockOf(header, 'carousel')).toBeUndefined();
-    expect(header.blocks.filter((b) => b.type === 'image')).toEqual([
-      { type: 'image', slack_file: { id: 'FRED' }, alt_text: 'red.png' },
-      { type: 'image', slack_file: { id: 'FORANGE' }, alt_text: 'orange.png' },
-    ]);
-    expect(JSON.stringify(header.blocks)).toContain('*#1* red.png · score 1.000 · <@U1>');
+  describe('voting with the buttons', () => {
+    it('records a vote on the preview for the presser, confirms it privately, takes it back on a second press, and replaces it with the other thumb', async () => {
+      const preview = await searchRedOverSeven();
+      const [up, down] = cardsOf(preview)[0]?.actions ?? [];
+      const labels = async () => (await h.labels.listLabels({ tenant: TEAM })).map((l) => [l.user, l.imageId, l.value, l.queryText]);
+
+      await pressOnPreview(up as Element);
+      expect((await response(2)).text).toBe('Thanks: your :+1: on #1 red.png is recorded. Press it again to take it back.');
+      expect(await labels()).toEqual([['U1', ids.get('red'), 1, 'red']]);
+      expect((await h.labels.listLabels({ tenant: TEAM }))[0]?.modelId).toBe('known-vectors');
+
+      await pressOnPreview(up as Element);
+      expect((await response(3)).text).toBe('Your :+1: on #1 red.png is taken back.');
+      expect(await labels()).toEqual([]);
+
+      await pressOnPreview(up as Element);
+      await response(4);
+      await pressOnPreview(down as Element);
+      expect((await response(5)).text).toBe('Thanks: your :-1: on #1 red.png is recorded. Press it again to take it back.');
+      expect(await labels()).toEqual([['U1', ids.get('red'), -1, 'red']]);
+      expect(h.api.posted()).toEqual([]);
+    });
+
+    it('records a vote pressed on a sent image by someone else in the channel', async () => {
+      const preview = await searchRedOverSeven();
+      await pressOnPreview(labelled(cardsOf(preview)[0]?.actions ?? [], 'Send'));
+      await response(2);
+      const [sent] = h.api.posted();
+      const up = labelled(elementsOf(sent), ':+1:');
+      await h.press(up.action_id, up.value, { channel: GENERAL, ts: sent?.ts ?? '' }, 'U2');
+      expect((await response(3)).text).toBe('Thanks: your :+1: on #1 red.png is recorded. Press it again to take it back.');
+      expect((await h.labels.listLabels({ tenant: TEAM })).map((l) => [l.user, l.imageId, l.value])).toEqual([['U2', ids.get('red'), 1]]);
+    });
+  });
+
+  describe('sharing a whole page', () => {
+    it('posts one message with a carousel whose cards carry vote buttons, and records every result it shows', async () => {
+      const preview = await searchRedOverSeven();
+      await pressOnPreview(labelled(controlsOf(preview), 'Share all'));
+      expect((await response(2)).text).toBe(`Shared 5 results with <#${GENERAL}>.`);
+      expect(h.api.posted()).toHaveLength(1);
+      const [shared] = h.api.posted();
+      expect(shared?.blocks[0]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: '<@U1> shared results for “red” (1–5):' } });
+      const cards = cardsOf(shared);
+      expect(cards.map((c) => c.title.text)).toEqual(cardsOf(preview).map((c) => c.title.text));
+      for (const card of cards) expect(labelsOf(card.actions)).toEqual([':+1:', ':-1:', 'More like this']);
+      const recorded = await h.labels.findResultMessages(TEAM, GENERAL, shared?.ts ?? '');
+      expect(recorded.map((r) => [r.imageId, r.rank, r.postedBy])).toEqual(imageIdsOf(preview).map((id, i) => [id, i + 1, 'U1']));
+
+      // A vote button on one card of the shared message labels that card's image.
+      const down = labelled(cards[2]?.actions ?? [], ':-1:');
+      await h.press(down.action_id, down.value, { channel: GENERAL, ts: shared?.ts ?? '' }, 'U2');
+      await response(3);
+      expect((await h.labels.listLabels({ tenant: TEAM })).map((l) => [l.user, l.imageId, l.value])).toEqual([['U2', ids.get('magenta'), -1]]);
+    });
+
+    it('answers a thumbs reaction on a shared page privately with how to vote, and records no label', async () => {
+      const preview = await searchRedOverSeven();
+      await pressOnPreview(labelled(controlsOf(preview), 'Share all'));
+      await response(2);
+      const [shared] = h.api.posted();
+      await h.event({ type: 'reaction_added', user: 'U2', reaction: '+1', item: { type: 'message', channel: GENERAL, ts: shared?.ts }, event_ts: '1770001000.000100' });
+      const [explained] = await eventually(() => {
+        const calls = h.api.callsTo('chat.postEphemeral');
+        return calls.length === 1 && calls;
+      }, 'a private explanation');
+      expect(explained?.args).toMatchObject({
+        channel: GENERAL,
+        user: 'U2',
+        text: "That message shows 5 images, so a reaction can't say which one you mean. Use the :+1: and :-1: buttons under each image instead.",
+      });
+      expect(await h.labels.listLabels({ tenant: TEAM })).toEqual([]);
+      expect(h.api.posted()).toHaveLength(1);
+    });
+  });
+
+  describe('more like this', () => {
+    it('shows images like a result, privately, when it is picked in the preview menu, leaving the image itself out', async () => {
+      await seedGeneral(['red', 'orange', 'blue']);
+      await h.command('red');
+      const preview = await response(1);
+      await h.select(labelled(controlsOf(preview), 'More like this…').action_id, ids.get('red') ?? '', PREVIEW);
+      const similar = await response(2);
+      expect(similar).toMatchObject({ response_type: 'ephemeral', replace_original: false, text: 'Images like red.png (1–2)' });
+      expect(cardsOf(similar).map((c) => c.title.text)).toEqual(['#1 orange.png', '#2 blue.png']);
+      expect(await h.labels.getQuery(TEAM, queryIdOf(similar))).toMatchObject({ kind: 'image', sourceImageId: ids.get('red') });
+      expect(h.api.posted()).toEqual([]);
+    });
+
+    it('shows images like a sent image, privately, to whoever presses its More like this button', async () => {
+      await seedGeneral(['red', 'orange', 'blue']);
+      await h.command('red');
+      const preview = await response(1);
+      await pressOnPreview(labelled(cardsOf(preview)[0]?.actions ?? [], 'Send'));
+      await response(2);
+      const [sent] = h.api.posted();
+      const more = labelled(elementsOf(sent), 'More like this');
+      await h.press(more.action_id, more.value, { channel: GENERAL, ts: sent?.ts ?? '' }, 'U2');
+      const similar = await response(3);
+      expect(similar).toMatchObject({ response_type: 'ephemeral', text: 'Images like red.png (1–2)' });
+      expect((await h.labels.getQuery(TEAM, queryIdOf(similar)))?.user).toBe('U2');
+      expect(h.api.posted()).toHaveLength(1);
+    });
+
+    it('finds images like the one in a message through the shortcut, privately, paging a new image from its snapshot', async () => {
+      // Yellow would tie with magenta (both 0.707 from red): left out so the order is exact.
+      await seedGeneral(['orange', 'blue', 'purple', 'magenta', 'cyan', 'green']);
+      const red = await h.servePng('red');
+      await h.shortcut(SHORTCUT_FIND_SIMILAR, { type: 'message', ts: '1770000900.000100', user: 'U2', files: [red] }, GENERAL);
+      const preview = await response(1);
+      expect(preview).toMatchObject({ response_type: 'ephemeral', text: 'Images like red.png (1–5)' });
+      expect(cardsOf(preview).map((c) => c.title.text).slice(0, 2)).toEqual(['#1 orange.png', '#2 magenta.png']);
+      // Not indexed: pages come from the snapshot taken when the shortcut ran.
+      expect((await h.labels.getQuery(TEAM, queryIdOf(preview)))?.snapshot).toHaveLength(6);
+      await pressOnPreview(labelled(controlsOf(preview), 'Next'));
+      expect(await response(2)).toMatchObject({ replace_original: true, text: 'Images like red.png (6–6)' });
+      expect(h.api.posted()).toEqual([]);
+      expect(await h.store.count({ tenant: TEAM })).toBe(6);
+    });
+
+    it('answers the shortcut on a message with no image privately', async () => {
+      await h.shortcut(SHORTCUT_FIND_SIMILAR, { type: 'message', ts: '1770000900.000100', user: 'U2', text: 'hello' }, GENERAL);
+      expect(await response(1)).toMatchObject({ response_type: 'ephemeral', text: 'That message has no image I can search with.' });
+      expect(h.api.posted()).toEqual([]);
+    });
+  });
+
+  describe('when Slack cannot draw a picture or a carousel', () => {
+    it('sends the preview again with only the missing file\'s card left without its picture', async () => {
+      await seedGeneral(['red', 'orange', 'purple']);
+      h.api.missingFiles.add('FORANGE');
+      await h.command('red');
+      const preview = await response(1);
+      expect(h.api.refusedResponses).toHaveLength(1);
+      const cards = cardsOf(preview);
+      expect(cards.map((c) => c.hero_image?.slack_file.id)).toEqual(['FRED', undefined, 'FPURPLE']);
+      expect(cards[1]?.body?.text).toBe('<https://example.slack.com/files/U1/FORANGE/orange.png|Open the original>');
+      expect(cards[1]?.title.text).toBe('#2 orange.png');
+    });
+
+    it('shows image blocks where the workspace refuses carousels, goes straight to them on the next search, and still tries carousels for another workspace', async () => {
+      await seedGeneral(['red', 'orange']);
+      await h.seed('red', { channel: GENERAL, channelIsPublic: true, tenant: 'T2', fileId: 'FT2RED' });
+      h.api.refuseCarousels = true;
+
+      await h.command('red');
+      const preview = await response(1);
+      expect(h.api.refusedResponses).toHaveLength(1);
+      expect(cardsOf(preview)).toEqual([]);
+      expect(preview.blocks as unknown[]).toContainEqual({ type: 'image', slack_file: { id: 'FRED' }, alt_text: 'red.png' });
+      expect(preview.blocks as unknown[]).toContainEqual({ type: 'image', slack_file: { id: 'FORANGE' }, alt_text: 'orange.png' });
+      expect(JSON.stringify(preview.blocks)).toContain('*#1* red.png · score *1.000* · <@U1>');
+      expect(labelsOf(elementsOf(preview))).toEqual([':+1:', ':-1:', 'Send', ':+1:', ':-1:', 'Send', 'Share all', 'More like this…']);
+
+      await h.command('red');
+      await response(2);
+      expect(h.api.refusedResponses).toHaveLength(1);
+
+      // Sharing in this workspace posts image blocks at once, without a refused carousel first.
+      await pressOnPreview(labelled(controlsOf(h.api.responses[1]), 'Share all'));
+      await response(3);
+      expect(h.api.callsTo('chat.postMessage')).toHaveLength(1);
+      expect(h.api.posted()[0]?.blocks.filter((b) => b.type === 'image')).toHaveLength(2);
+
+      await h.command('red', GENERAL, 'U9', 'T2');
+      const other = await response(4);
+      expect(h.api.refusedResponses).toHaveLength(2);
+      expect(cardsOf(other)).toEqual([]);
+    });
+
+    it('shows a HEIC result as a card without a picture and a link to the original', async () => {
+      ids.set('red', await h.seed('red', { channel: GENERAL, channelIsPublic: true, filename: 'scan.heic', fileId: 'FHEIC' }));
+      await h.command('red');
+      const [card] = cardsOf(await response(1));
+      expect(card?.title.text).toBe('#1 scan.heic');
+      expect(card?.hero_image).toBeUndefined();
+      expect(card?.body?.text).toBe('<https://example.slack.com/files/U1/FHEIC/scan.heic|Open the original>');
+      expect(h.api.refusedResponses).toEqual([]);
+    });
   });
 });

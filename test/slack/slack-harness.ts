@@ -197,7 +197,8 @@ export class SlackHarness {
     const search = new SearchService({ embedder, store, minRelativeScore: 0, logger });
     const labels = await openSqliteLabelStore({ path: join(dir, 'labels.sqlite'), logger });
     const sessions = new SearchSessions({ search, store, labels, prepareImage: prepareByColour, modelId: 'known-vectors', logger });
-    const core: SlackCore = { sessions, deletions: new ShareDeletions({ store, logger }), uploads };
+    // Deletions log to the bot's log, so tests can wait for a deletion to be handled.
+    const core: SlackCore = { sessions, deletions: new ShareDeletions({ store, logger: botLogger }), uploads };
 
     const slack: NonNullable<Config['slack']> = {
       botToken: BOT_TOKEN,
@@ -291,8 +292,11 @@ export class SlackHarness {
     return this.api.addFile({ id: `F${this.#files}${colour.toUpperCase()}`, name, mimetype: 'image/png', bytes: await pngOf(colour, 8 + this.#files) });
   }
 
-  /** Sends /findimage in Socket Mode and returns the ack. */
-  command(text: string, channel: string = CHANNELS.general.id, user = 'U1', team = TEAM): Promise<Ack> {
+  /**
+   * Sends /findimage in Socket Mode and returns the ack. A `triggerId` sent twice is a replay
+   * (Slack retrying a command it thinks failed).
+   */
+  command(text: string, channel: string = CHANNELS.general.id, user = 'U1', team = TEAM, triggerId: string = randomUUID()): Promise<Ack> {
     return this.#socket().send('slash_commands', {
       token: 'verification-token',
       team_id: team,
@@ -305,7 +309,7 @@ export class SlackHarness {
       text,
       api_app_id: 'A1',
       response_url: this.api.responseUrl(),
-      trigger_id: randomUUID(),
+      trigger_id: triggerId,
     });
   }
 
@@ -318,6 +322,27 @@ export class SlackHarness {
     team = TEAM,
   ): Promise<Ack> {
     return this.#socket().send('interactive', buttonPayload(actionId, value, message, user, team, this.api.responseUrl('action')));
+  }
+
+  /** Picks `value` in a static select menu of a message in Socket Mode. */
+  select(actionId: string, value: string, message: { channel: string; ts: string }, user = 'U1', team = TEAM): Promise<Ack> {
+    const payload = buttonPayload(actionId, undefined, message, user, team, this.api.responseUrl('action'));
+    payload.actions = [
+      {
+        type: 'static_select',
+        action_id: actionId,
+        block_id: 'findimage_controls',
+        selected_option: { text: { type: 'plain_text', text: value }, value },
+        placeholder: { type: 'plain_text', text: 'More like this…' },
+        action_ts: String(Date.now() / 1000),
+      },
+    ];
+    return this.#socket().send('interactive', payload);
+  }
+
+  /** Sends an interactive payload as given (sending one twice replays it, trigger id and all). */
+  interact(payload: Record<string, unknown>): Promise<Ack> {
+    return this.#socket().send('interactive', payload);
   }
 
   /** Sends a message_action (message shortcut) in Socket Mode. */
@@ -340,6 +365,20 @@ export class SlackHarness {
   /** Sends an Events API event in Socket Mode. */
   event(event: Record<string, unknown>, team = TEAM): Promise<Ack> {
     return this.#socket().sendEvent(event, team);
+  }
+
+  /** Sends an event with a fixed event id: the second copy is a replay, as Slack's retries are. */
+  eventWithId(event: Record<string, unknown>, eventId: string, team = TEAM): Promise<Ack> {
+    return this.#socket().send('events_api', {
+      token: 'verification-token',
+      team_id: team,
+      api_app_id: 'A1',
+      event,
+      type: 'event_callback',
+      event_id: eventId,
+      event_time: Math.floor(Date.now() / 1000),
+      authorizations: [{ team_id: team, user_id: 'UBOT', is_bot: true }],
+    });
   }
 
   /** A message event sharing `files` in `channel`. */

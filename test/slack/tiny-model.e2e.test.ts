@@ -9,6 +9,7 @@ import { slackBotFactory } from '../../src/bots/slack/slack-bot.js';
 import { loadConfig } from '../../src/config.js';
 import { openFindimage, type Findimage } from '../../src/findimage.js';
 import { createSilentLogger } from '../../src/logger.js';
+import { cardsOf } from '../fakes/slack/block-kit.js';
 import { eventually } from '../fakes/slack/eventually.js';
 import { FakeSlackApi } from '../fakes/slack/fake-slack-api.js';
 import { FakeSocketMode } from '../fakes/slack/fake-socket-mode.js';
@@ -61,7 +62,8 @@ describe('Slack bot on openFindimage with the tiny test model', () => {
       filter: { tenant: TEAM },
       limit: 1,
     });
-    expect(point?.payload).toMatchObject({ modelId: 'tiny-test', fileId: 'FTINY', channel: CHANNELS.general.id, channelIsPublic: true });
+    expect(point?.payload).toMatchObject({ modelId: 'tiny-test' });
+    expect(point?.payload.shares).toEqual([expect.objectContaining({ fileId: 'FTINY', conversation: CHANNELS.general.id, isPublic: true })]);
 
     await socket.send('slash_commands', {
       team_id: TEAM,
@@ -71,8 +73,11 @@ describe('Slack bot on openFindimage with the tiny test model', () => {
       text: 'a red square',
       response_url: api.responseUrl(),
     });
-    await eventually(() => api.posted().length === 2, 'the results', 15_000);
-    expect(api.posted()[0]?.text).toBe('Results for “a red square” (1–1)');
-    expect(api.posted()[1]?.text).toMatch(/^#1 square\.png \(score -?\d\.\d{3}\)$/);
+    // The results come privately to the searcher; nothing is posted to the channel.
+    const preview = await eventually(() => api.responses[0], 'the results', 15_000);
+    expect(preview.text).toBe('Results for “a red square” (1–1)');
+    expect(cardsOf(preview).map((c) => c.title.text)).toEqual(['#1 square.png']);
+    expect(cardsOf(preview)[0]?.subtitle.text).toMatch(/^score -?\d\.\d{3} · <@U1> in <#CGENERAL01> on /);
+    expect(api.posted()).toEqual([]);
   });
 });

@@ -1,9 +1,8 @@
-// End to end through the real Bolt App in Socket Mode: an upload is indexed, a reaction on a
-// result becomes a label, deleting a message or file unindexes it, and bad files are refused
-// with a thread reply that says why.
+// End to end through the real Bolt App in Socket Mode: an upload is indexed with where it was
+// shared, the same image shared again adds a share, deleting a message or file takes its share
+// away, and bad files are refused with one thread reply per message that says why.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventually } from '../fakes/slack/eventually.js';
-import type { PostedMessage } from '../fakes/slack/fake-slack-api.js';
 import { CHANNELS, SlackHarness, TEAM, pngOf } from './slack-harness.js';
 
 const GENERAL = CHANNELS.general.id;
@@ -29,21 +28,39 @@ describe('Slack uploads, labels and deletions, end to end', () => {
 
     expect(await h.store.count({ tenant: TEAM })).toBe(1);
     const [hit] = await h.store.query(Float32Array.from([1, 0, 0, 0]), { filter: { tenant: TEAM }, limit: 1 });
-    expect(hit?.payload).toMatchObject({
-      tenant: TEAM,
-      source: 'slack',
-      filename: 'team photo.png',
-      channel: GENERAL,
-      channelIsPublic: true,
-      uploader: 'U7',
-      messageId: '1770000500.000100',
-      fileId: file.id,
-      permalink: file.permalink,
-      createdAt: '2026-02-02T02:48:20.000Z',
-    });
+    expect(hit?.payload).toMatchObject({ tenant: TEAM, source: 'slack', filename: 'team photo.png', createdAt: '2026-02-02T02:48:20.000Z' });
+    expect(hit?.payload.shares).toEqual([
+      {
+        conversation: GENERAL,
+        isPublic: true,
+        sharedAt: '2026-02-02T02:48:20.000Z',
+        uploader: 'U7',
+        messageId: '1770000500.000100',
+        fileId: file.id,
+        permalink: file.permalink,
+      },
+    ]);
     expect(h.api.callsTo('reactions.add')[0]?.args).toEqual({ channel: GENERAL, timestamp: '1770000500.000100', name: 'frame_with_picture' });
     expect(h.api.fileStats(file.id).authorizations).toEqual(['Bearer xoxb-test-bot']);
     expect(h.api.posted()).toEqual([]);
+  });
+
+  it('stores the same image shared again elsewhere once, with both shares', async () => {
+    const bytes = await pngOf('red', 30);
+    const first = h.api.addFile({ id: 'FONE', name: 'one.png', mimetype: 'image/png', bytes });
+    const second = h.api.addFile({ id: 'FTWO', name: 'two.png', mimetype: 'image/png', bytes });
+    await h.shareFiles([first], GENERAL, '1770000501.000100', 'U1');
+    await eventually(() => h.api.callsTo('reactions.add').length === 1, 'the first upload to be indexed');
+    await h.queueIdle();
+    await h.shareFiles([second], CHANNELS.secret.id, '1770000502.000100', 'U2');
+    await eventually(() => h.api.callsTo('reactions.add').length === 2, 'the second upload to be taken in');
+    await h.queueIdle();
+    expect(await h.store.count({ tenant: TEAM })).toBe(1);
+    const [point] = await h.store.query(Float32Array.from([1, 0, 0, 0]), { filter: { tenant: TEAM }, limit: 1 });
+    expect(point?.payload.shares.map((s) => [s.conversation, s.isPublic, s.fileId, s.uploader])).toEqual([
+      [GENERAL, true, 'FONE', 'U1'],
+      [CHANNELS.secret.id, false, 'FTWO', 'U2'],
+    ]);
   });
 
   it('marks images from a private channel as not public', async () => {
@@ -51,45 +68,15 @@ describe('Slack uploads, labels and deletions, end to end', () => {
     await h.shareFiles([file], CHANNELS.secret.id);
     await eventually(() => h.api.callsTo('reactions.add').length === 1, 'the indexed reaction');
     const [point] = await h.store.query(Float32Array.from([0, 0, 1, 0]), { filter: { tenant: TEAM }, limit: 1 });
-    expect(point?.payload).toMatchObject({ channel: CHANNELS.secret.id, channelIsPublic: false });
+    expect(point?.payload.shares).toEqual([expect.objectContaining({ conversation: CHANNELS.secret.id, isPublic: false })]);
   });
 
   it('never downloads or indexes files from a channel the bot is not a member of', async () => {
     const file = await h.servePng('red');
     await h.shareFiles([file], CHANNELS.outside.id);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await eventually(() => h.logged('not indexing files from a channel I am not a member of').length === 1, 'the upload to be turned down');
     expect(h.api.fileStats(file.id).requests).toBe(0);
     expect(await h.store.count()).toBe(0);
-  });
-
-  it('records a thumbs-up on a result as exactly that (query, image) pair, and removes it with the reaction', async () => {
-    const red = await h.seed('red', { channel: GENERAL, channelIsPublic: true });
-    const orange = await h.seed('orange', { channel: GENERAL, channelIsPublic: true });
-    await h.command('red');
-    await eventually(() => h.api.posted().length === 3, 'results');
-    const [header, first, second] = h.api.posted() as [PostedMessage, PostedMessage, PostedMessage];
-    const query = await eventually(() => h.labels.findResultMessage(TEAM, GENERAL, second.ts), 'results recorded');
-    expect(query.imageId).toBe(orange);
-
-    const reaction = (type: string, name: string, ts: string, user = 'U2') =>
-      h.event({ type, user, reaction: name, item: { type: 'message', channel: GENERAL, ts }, item_user: 'UBOT', event_ts: '1770001000.000100' });
-    await reaction('reaction_added', '+1', second.ts);
-    const [label] = await eventually(async () => {
-      const labels = await h.labels.listLabels({ tenant: TEAM });
-      return labels.length === 1 && labels;
-    }, 'a label');
-    expect(label).toMatchObject({ tenant: TEAM, queryId: query.queryId, queryText: 'red', imageId: orange, user: 'U2', value: 1 });
-
-    // A thumbs-down with a skin tone on the other result, and reactions that are no label.
-    await reaction('reaction_added', '-1::skin-tone-3', first.ts, 'U3');
-    await reaction('reaction_added', 'tada', first.ts);
-    await reaction('reaction_added', '+1', header.ts);
-    await eventually(async () => (await h.labels.listLabels({ tenant: TEAM })).length === 2, 'a second label');
-    expect((await h.labels.listLabels({ tenant: TEAM, imageId: red })).map((l) => [l.user, l.value])).toEqual([['U3', -1]]);
-
-    await reaction('reaction_removed', '+1', second.ts);
-    await eventually(async () => (await h.labels.listLabels({ tenant: TEAM, imageId: orange })).length === 0, 'the label to go');
-    expect(await h.labels.listLabels({ tenant: TEAM })).toHaveLength(1);
   });
 
   it('removes the images of a deleted message and of a deleted file from the index', async () => {
@@ -111,11 +98,11 @@ describe('Slack uploads, labels and deletions, end to end', () => {
     });
     // Same ts in another channel is another message: only general's red goes.
     await eventually(async () => (await h.store.count({ tenant: TEAM })) === 2, 'the message images to go');
-    expect(await h.store.count({ tenant: TEAM, fileId: 'FGREEN' })).toBe(1);
+    expect(await h.store.count({ tenant: TEAM, share: { fileId: 'FGREEN' } })).toBe(1);
 
     await h.event({ type: 'file_deleted', file_id: 'FBLUE', event_ts: '1770002001.000100' });
     await eventually(async () => (await h.store.count({ tenant: TEAM })) === 1, 'the file image to go');
-    expect(await h.store.count({ tenant: TEAM, fileId: 'FGREEN' })).toBe(1);
+    expect(await h.store.count({ tenant: TEAM, share: { fileId: 'FGREEN' } })).toBe(1);
   });
 
   it('removes an image whose message was deleted while it was still being indexed', async () => {
@@ -133,11 +120,17 @@ describe('Slack uploads, labels and deletions, end to end', () => {
       deleted_ts: '1770000777.000100',
       event_ts: '1770002000.000100',
     });
-    // Events are acknowledged before they are handled: give the deletion a moment to land.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    release();
+    try {
+      // Events are acknowledged before they are handled: wait for the deletion to land.
+      await eventually(() => h.logged('message deleted; its shares left the index').length === 1, 'the deletion to be handled');
+    } finally {
+      release();
+    }
     await h.queueIdle();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await eventually(
+      () => h.logged('an upload finished after its message, file or conversation was deleted; removed it again').length === 1,
+      'the finished upload to be removed again',
+    );
     expect(await h.store.count()).toBe(0);
     expect(h.api.callsTo('reactions.add')).toEqual([]);
   });
@@ -145,7 +138,7 @@ describe('Slack uploads, labels and deletions, end to end', () => {
   it('skips a file that is not an image without downloading it or replying', async () => {
     const pdf = h.api.addFile({ id: 'FPDF', name: 'report.pdf', mimetype: 'application/pdf', bytes: new Uint8Array([37, 80, 68, 70]) });
     await h.shareFiles([pdf]);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await eventually(() => h.logged('skipped a shared file that is not an image').length === 1, 'the file to be skipped');
     expect(h.api.fileStats('FPDF').requests).toBe(0);
     expect(h.api.posted()).toEqual([]);
     expect(await h.store.count()).toBe(0);
@@ -170,8 +163,8 @@ describe('Slack uploads, labels and deletions, end to end', () => {
       ":warning: I couldn't index broken.png: The file is damaged or is not an image findimage can read.",
     );
     await eventually(() => h.api.callsTo('reactions.add').length === 1, 'the indexed reaction for the good image');
-    expect(await h.store.count({ tenant: TEAM, fileId: good.id })).toBe(1);
-    expect(await h.store.count({ tenant: TEAM, fileId: 'FBROKEN' })).toBe(0);
+    expect(await h.store.count({ tenant: TEAM, share: { fileId: good.id } })).toBe(1);
+    expect(await h.store.count({ tenant: TEAM, share: { fileId: 'FBROKEN' } })).toBe(0);
   });
 
   it('tells the uploader when Slack serves its sign-in page instead of the image', async () => {
@@ -191,5 +184,35 @@ describe('Slack uploads, labels and deletions, end to end', () => {
     expect(replies('1770000900.000100')[0]?.text).toBe(
       ":warning: I couldn't index &lt;!channel&gt; ∗x∗.png: &lt;!channel&gt; ∗x∗.png is 200 MB; I index images up to 50 MB.",
     );
+  });
+
+  it('answers a message with three files, two of them bad, with one thread reply listing both and one indexed reaction', async () => {
+    const huge = h.api.addFile({ id: 'FHUGE', name: 'huge.png', mimetype: 'image/png', size: 200 * MB, serving: 'huge-declared' });
+    const broken = h.api.addFile({ id: 'FBROKEN', name: 'broken.png', mimetype: 'image/png', bytes: (await pngOf('red')).slice(0, 40) });
+    const good = await h.servePng('green');
+    await h.shareFiles([huge, good, broken], GENERAL, '1770000950.000100');
+    await eventually(() => replies('1770000950.000100').length === 1, 'a thread reply');
+    await eventually(() => h.api.callsTo('reactions.add').length === 1, 'the indexed reaction');
+    await h.queueIdle();
+    expect(replies('1770000950.000100').map((m) => m.text)).toEqual([
+      [
+        ":warning: I couldn't index 2 of the files in this message:",
+        '• huge.png: huge.png is 200 MB; I index images up to 50 MB.',
+        '• broken.png: The file is damaged or is not an image findimage can read.',
+      ].join('\n'),
+    ]);
+    expect(h.api.posted()).toHaveLength(1);
+    expect(h.api.callsTo('reactions.add')).toHaveLength(1);
+    expect(await h.store.count({ tenant: TEAM, share: { fileId: good.id } })).toBe(1);
+  });
+
+  it('adds the indexed reaction once to a message sharing several images', async () => {
+    const files = [await h.servePng('red'), await h.servePng('green'), await h.servePng('blue')];
+    await h.shareFiles(files, GENERAL, '1770000960.000100');
+    await eventually(() => h.api.callsTo('reactions.add').length === 1, 'the indexed reaction');
+    await h.queueIdle();
+    expect(await h.store.count({ tenant: TEAM })).toBe(3);
+    expect(h.api.callsTo('reactions.add')).toHaveLength(1);
+    expect(h.api.posted()).toEqual([]);
   });
 });
