@@ -46,11 +46,16 @@ function point(n: number): PointInput {
       createdAt: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
       width: 1024,
       height: 768,
-      channel: `C${n % CHANNELS}`,
-      channelIsPublic: false,
-      uploader: `U${n % 37}`,
-      messageId: `${1_700_000_000 + n}.000100`,
-      fileId: `F${n}`,
+      shares: [
+        {
+          conversation: `C${n % CHANNELS}`,
+          isPublic: false,
+          sharedAt: new Date(Date.UTC(2026, 0, 1) + n * 1000).toISOString(),
+          uploader: `U${n % 37}`,
+          messageId: `${1_700_000_000 + n}.000100`,
+          fileId: `F${n}`,
+        },
+      ],
     },
   };
 }
@@ -107,7 +112,10 @@ async function measure(size: number): Promise<void> {
       store.query(randomUnitVector(), { filter: { tenant: 'bench' }, limit: 10 }),
     );
     const oneChannel = await timeQueries(() =>
-      store.query(randomUnitVector(), { filter: { tenant: 'bench', channels: ['C3'] }, limit: 10 }),
+      store.query(randomUnitVector(), {
+        filter: { tenant: 'bench', scope: { conversations: ['C3'], includePublic: false } },
+        limit: 10,
+      }),
     );
     const rssAfter = process.memoryUsage().rss;
     await store.close();

@@ -10,6 +10,8 @@ export const FILL_BATCH = 1_000;
 /** Shape of the fake workspace: a busy team's channels and people. */
 const CHANNELS = 40;
 const UPLOADERS = 120;
+/** Every this many chat images also has a second share (a re-post), so scans see multi-share rows. */
+const REPOSTED_EVERY = 20;
 /** Images are spread over the last two years. */
 const SPAN_MS = 2 * 365 * 24 * 3600 * 1000;
 const SOURCES = ['slack', 'discord', 'local'] as const;
@@ -60,25 +62,44 @@ function payloadFor(index: number, options: VectorFillOptions, random: () => num
   const source = SOURCES[index % SOURCES.length] as string;
   const [width, height] = SIZES[index % SIZES.length] as readonly [number, number];
   const channel = Math.floor(random() * CHANNELS);
+  const createdAt = new Date(now - Math.floor(random() * SPAN_MS)).toISOString();
   const payload: ImagePayload = {
     tenant: options.tenant,
     source,
     filename: `IMG_${String(index).padStart(6, '0')}.jpg`,
     contentHash,
     modelId: options.modelId,
-    createdAt: new Date(now - Math.floor(random() * SPAN_MS)).toISOString(),
+    createdAt,
     width,
     height,
+    shares: [],
   };
   if (source === 'local') {
     payload.path = `/home/bench/Pictures/IMG_${String(index).padStart(6, '0')}.jpg`;
   } else {
-    payload.channel = `C${String(channel).padStart(8, '0')}`;
-    payload.channelIsPublic = channel % 4 !== 0;
-    payload.uploader = `U${String(Math.floor(random() * UPLOADERS)).padStart(8, '0')}`;
-    payload.messageId = `${Math.floor(now / 1000) - index}.${String(index % 1_000_000).padStart(6, '0')}`;
-    payload.fileId = `F${String(index).padStart(10, '0')}`;
-    payload.permalink = `https://example.slack.com/files/${payload.uploader}/${payload.fileId}`;
+    const uploader = `U${String(Math.floor(random() * UPLOADERS)).padStart(8, '0')}`;
+    const fileId = `F${String(index).padStart(10, '0')}`;
+    payload.shares.push({
+      conversation: `C${String(channel).padStart(8, '0')}`,
+      isPublic: channel % 4 !== 0,
+      sharedAt: createdAt,
+      uploader,
+      messageId: `${Math.floor(now / 1000) - index}.${String(index % 1_000_000).padStart(6, '0')}`,
+      fileId,
+      permalink: `https://example.slack.com/files/${uploader}/${fileId}`,
+    });
+    // One image in REPOSTED_EVERY is posted again in the next channel, as real chats do.
+    if (index % REPOSTED_EVERY === 0) {
+      const again = (channel + 1) % CHANNELS;
+      payload.shares.push({
+        conversation: `C${String(again).padStart(8, '0')}`,
+        isPublic: again % 4 !== 0,
+        sharedAt: createdAt,
+        uploader,
+        messageId: `${Math.floor(now / 1000) - index}.${String((index + 1) % 1_000_000).padStart(6, '0')}`,
+        fileId,
+      });
+    }
   }
   return payload;
 }

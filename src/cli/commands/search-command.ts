@@ -63,7 +63,8 @@ function printResults(
     // Ranks count from the page's start, so `--offset 10` shows 11, 12, ...
     String(options.offset + i + 1).padStart(3),
     hit.score.toFixed(4),
-    hit.payload.path ?? hit.payload.permalink ?? hit.payload.filename,
+    // The CLI sees every share, so the first one with a link will do.
+    hit.payload.path ?? hit.payload.shares.find((share) => share.permalink)?.permalink ?? hit.payload.filename,
   ]);
   terminal.out('  #  score   image');
   for (const row of rows) terminal.out(row.join('  '));
