@@ -167,7 +167,13 @@ describe('result blocks', () => {
     const buttons = message.blocks.filter((b) => b.type === 'actions').flatMap((b) => (b as { elements: Element[] }).elements);
     expect(labels(buttons)).toEqual([':+1:', ':-1:', 'More like this', 'Open original']);
     expect(buttons[3]?.url).toBe('https://example.slack.com/files/U1/F1/cat.png');
-    expect(message.text).toBe('U2 sent a result for “a cat”: cat.png');
+    expect(message.text).toBe('<@U2> sent a result for “a cat”: cat.png');
+    // Posted to the channel: no rank (its readers never saw the ranking) and no mention of the
+    // uploader, who would be notified every time someone sends their image.
+    const context = JSON.stringify(message.blocks.filter((b) => b.type === 'context')[0]);
+    expect(context).toContain('cat.png · score *0.300* · shared in <#C1> on');
+    expect(context).not.toContain('#1');
+    expect(JSON.stringify(message.blocks)).not.toContain('<@U1>');
 
     const image = renderSentImage(query({ kind: 'image', text: 'dog.png', searchText: '' }), hit(1, {}, { permalink: 'javascript:alert(1)' }), 'U2', blocks);
     expect((image.blocks[0] as { text: { text: string } }).text.text).toBe('<@U2> looked for images like dog.png and sent this:');
@@ -178,6 +184,9 @@ describe('result blocks', () => {
     const message = renderSharedPage(page([hit(1), hit(2)]), 'U3', carousel);
     expect(message.blocks[0]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: '<@U3> shared results for “a cat” (1–2):' } });
     for (const card of cardsOf(message)) expect(labels(card.actions)).toEqual([':+1:', ':-1:', 'More like this']);
+    expect(cardsOf(message)[0]?.subtitle.text).toMatch(/^score 0\.300 · shared in <#C1> on /);
+    expect(JSON.stringify(message.blocks)).not.toContain('<@U1>');
+    expect(message.text).toBe('<@U3> shared results for “a cat”');
     expect(JSON.stringify(message.blocks)).not.toContain('findimage_send');
   });
 

@@ -141,7 +141,7 @@ export function renderPreview(page: SessionPage, notes: readonly string[], optio
   message.push({ type: 'actions', block_id: 'findimage_controls', elements: controls });
   message.push({
     type: 'context',
-    elements: [{ type: 'mrkdwn', text: 'Only you can see these results. *Send* posts one image to this conversation, *Share all* posts this page; :+1: and :-1: teach findimage what fits.' }],
+    elements: [{ type: 'mrkdwn', text: '*Send* posts one image to this conversation, *Share all* posts this page; :+1: and :-1: teach findimage what fits.' }],
   });
   return message.build(`${stripMrkdwn(what)} (${range})`);
 }
@@ -151,17 +151,17 @@ export function renderSentImage(query: QueryRecord, hit: ShownHit, sender: strin
   const message = new MessageBuilder();
   const what = query.kind === 'text' ? `searched for ${headingOf(query)}` : `looked for ${headingOf(query)}`;
   message.push({ type: 'section', text: { type: 'mrkdwn', text: `${mention('@', sender)} ${what} and sent this:` } });
-  message.results([hit], { ...options, layout: 'blocks' }, (shown) => [
-    voteButton(query.queryId, shown, 1),
-    voteButton(query.queryId, shown, -1),
-    moreLikeThisButton(shown),
-    ...openOriginal(shown),
-  ]);
+  message.results(
+    [hit],
+    { ...options, layout: 'blocks' },
+    (shown) => [voteButton(query.queryId, shown, 1), voteButton(query.queryId, shown, -1), moreLikeThisButton(shown), ...openOriginal(shown)],
+    'sent',
+  );
   message.push({
     type: 'context',
     elements: [{ type: 'mrkdwn', text: `React :+1: or :-1: on this message, or use the buttons, to say whether it fits ${headingOf(query)}.` }],
   });
-  return message.build(`${plainText(sender, 30)} sent a result for ${stripMrkdwn(headingOf(query))}: ${plainText(hit.payload.filename, FILENAME_MAX)}`);
+  return message.build(`${mention('@', sender)} sent a result for ${stripMrkdwn(headingOf(query))}: ${escapeAndTruncate(hit.payload.filename, FILENAME_MAX)}`);
 }
 
 /** A page shared with the conversation: one message, with vote buttons on every result. */
@@ -169,16 +169,17 @@ export function renderSharedPage(page: SessionPage, sender: string, options: Ren
   const message = new MessageBuilder();
   const what = page.query.kind === 'text' ? `results for ${headingOf(page.query)}` : headingOf(page.query);
   message.push({ type: 'section', text: { type: 'mrkdwn', text: `${mention('@', sender)} shared ${what} (${rangeOf(page)}):` } });
-  message.results(page.hits, options, (hit) => [
-    voteButton(page.query.queryId, hit, 1),
-    voteButton(page.query.queryId, hit, -1),
-    moreLikeThisButton(hit),
-  ]);
+  message.results(
+    page.hits,
+    options,
+    (hit) => [voteButton(page.query.queryId, hit, 1), voteButton(page.query.queryId, hit, -1), moreLikeThisButton(hit)],
+    'shared',
+  );
   message.push({
     type: 'context',
     elements: [{ type: 'mrkdwn', text: 'This message shows several images: vote with the :+1: and :-1: buttons on each one.' }],
   });
-  return message.build(`${plainText(sender, 30)} shared ${stripMrkdwn(what)}`);
+  return message.build(`${mention('@', sender)} shared ${stripMrkdwn(what)}`);
 }
 
 /** `/findimage help`. */
@@ -227,8 +228,18 @@ class MessageBuilder {
     this.#blocks.push(block);
   }
 
-  /** The results: one card each in a carousel, or image, context and actions blocks each. */
-  results(hits: readonly ShownHit[], options: RenderOptions, buttons: (hit: ShownHit) => Button[]): void {
+  /**
+   * The results: one card each in a carousel, or image, context and actions blocks each. In a
+   * message posted to a conversation the uploader is named without a mention, since a mention in
+   * a channel message would notify them every time someone sends their image; the rank is left
+   * out of a single sent image, whose readers never saw the ranking.
+   */
+  results(
+    hits: readonly ShownHit[],
+    options: RenderOptions,
+    buttons: (hit: ShownHit) => Button[],
+    audience: Audience = 'private',
+  ): void {
     const shown = hits.slice(0, MAX_CAROUSEL_CARDS);
     if (options.layout === 'carousel' && shown.length > 0) {
       const at = `/blocks/${this.#blocks.length}`;
@@ -237,7 +248,7 @@ class MessageBuilder {
         const card: CardBlock = {
           type: 'card',
           title: { type: 'mrkdwn', text: `#${hit.rank} ${escapeAndTruncate(hit.payload.filename, CARD_TITLE_MAX - 8)}` },
-          subtitle: { type: 'mrkdwn', text: fitted(`score ${scoreText(hit.score)} · ${provenance(hit)}`, CARD_SUBTITLE_MAX) },
+          subtitle: { type: 'mrkdwn', text: fitted(`score ${scoreText(hit.score)} · ${provenance(hit, audience)}`, CARD_SUBTITLE_MAX) },
           actions: buttons(hit).slice(0, MAX_CARD_BUTTONS),
         };
         const image = options.noPicture.has(hit.imageId) ? undefined : imageFor(hit);
@@ -262,7 +273,7 @@ class MessageBuilder {
       const note = image === undefined ? `\n${noPictureNote(hit)}` : '';
       this.#blocks.push({
         type: 'context',
-        elements: [{ type: 'mrkdwn', text: `*#${hit.rank}* ${name} · score *${scoreText(hit.score)}* · ${provenance(hit)}${note}` }],
+        elements: [{ type: 'mrkdwn', text: `${audience === 'sent' ? '' : `*#${hit.rank}* `}${name} · score *${scoreText(hit.score)}* · ${provenance(hit, audience)}${note}` }],
       });
       this.#blocks.push({ type: 'actions', elements: buttons(hit) });
     }
@@ -345,11 +356,21 @@ function noPictureNote(hit: ShownHit): string {
   return link !== undefined && /^https?:\/\//.test(link) ? `<${link}|Open the original>` : '(no preview)';
 }
 
-/** "<@U1> in <#C1> on <date>", with only well-formed ids turned into mentions. */
-function provenance(hit: ShownHit): string {
+/**
+ * Who a message is for: "private" (the preview, which notifies no one), "shared" (a page posted to
+ * the conversation) or "sent" (one image posted to the conversation).
+ */
+type Audience = 'private' | 'shared' | 'sent';
+
+/**
+ * "<@U1> in <#C1> on <date>", with only well-formed ids turned into mentions; in a posted
+ * message, "shared in <#C1> on <date>" (no user mention, which would notify the uploader).
+ */
+function provenance(hit: ShownHit, audience: Audience): string {
   const parts: string[] = [];
   const share = hit.share;
-  if (share?.uploader !== undefined) parts.push(mention('@', share.uploader));
+  if (audience !== 'private' && share !== undefined) parts.push('shared');
+  if (audience === 'private' && share?.uploader !== undefined) parts.push(mention('@', share.uploader));
   if (share !== undefined) parts.push(`in ${mention('#', share.conversation)}`);
   parts.push(`on ${dateText(share?.sharedAt ?? hit.payload.createdAt)}`);
   return parts.join(' ');
