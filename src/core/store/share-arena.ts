@@ -83,14 +83,15 @@ export class ShareArena {
       this.#garbage += oldCount - shares.length;
     }
     const c = this.#columns;
-    shares.forEach((share, i) => {
+    for (let i = 0; i < shares.length; i++) {
+      const share = shares[i] as ShareFields;
       const slot = start + i;
       c.conversation[slot] = codes.intern(share.conversation);
       c.isPublic[slot] = share.isPublic ? 1 : 0;
       c.uploader[slot] = codes.intern(share.uploader);
       c.messageId[slot] = codes.intern(share.messageId);
       c.fileId[slot] = codes.intern(share.fileId);
-    });
+    }
     rows.shareStart[row] = start;
     rows.shareCount[row] = shares.length;
   }
