@@ -1,6 +1,7 @@
 // Where the embedding worker thread's code lives and how to start it: the compiled .js in
 // production, the .ts source under tests and tsx.
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { disableOnnxTelemetry } from './onnx-telemetry.js';
 
 /** The worker entry beside this module: .ts when the pool itself runs from source. */
 export function defaultWorkerUrl(): URL {
@@ -9,12 +10,16 @@ export function defaultWorkerUrl(): URL {
 }
 
 /**
- * Starts a worker thread on `url`. A .js entry starts directly. A .ts entry needs tsx (a
- * devDependency): `execArgv: ['--import', 'tsx']` is not enough on Node 20, whose worker loads its
- * entry module before the --import hooks apply ("Unknown file extension .ts", seen on 20.20.2), so
- * a small bootstrap registers tsx inside the thread and then imports the entry.
+ * Starts a worker thread on `url`, with ONNX Runtime's telemetry turned off first. A .js entry
+ * starts directly. A .ts entry needs tsx (a devDependency): `execArgv: ['--import', 'tsx']` is
+ * not enough on Node 20, whose worker loads its entry module before the --import hooks apply
+ * ("Unknown file extension .ts", seen on 20.20.2), so a small bootstrap registers tsx inside the
+ * thread and then imports the entry.
  */
 export function startWorker(url: URL, options: WorkerOptions): Worker {
+  // Before the thread exists: ONNX Runtime's telemetry parses the command line with a recursive
+  // regex that a long query on it overflows (see onnx-telemetry.ts).
+  disableOnnxTelemetry();
   if (!url.pathname.endsWith('.ts')) return new Worker(url, options);
   // Calling register() from tsx's ESM API works; importing the bare `tsx` entry here, or the
   // CommonJS build of the API, fails the same way (both seen on 20.20.2).
