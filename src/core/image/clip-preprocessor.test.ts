@@ -6,7 +6,7 @@ import sharp, { type Sharp } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { InvalidImageError } from '../errors.js';
 import { CLIP_MEAN, CLIP_STD, type VisionPreprocessing } from '../models/model-spec.js';
-import { prepareImage } from './clip-preprocessor.js';
+import { clipGeometry, prepareImage } from './clip-preprocessor.js';
 import { MAX_IMAGE_BYTES } from './image-decoder.js';
 
 const CLIP: VisionPreprocessing = { imageSize: 224, mean: CLIP_MEAN, std: CLIP_STD };
@@ -113,6 +113,44 @@ function pngDeclaring(width: number, height: number): Buffer {
   ]);
 }
 
+describe('clipGeometry (CLIPImageProcessor: short side 224, long side truncated)', () => {
+  it('truncates the long side: 4000x3000 resizes to 298x224 (rounding gives 299) and crops at 37', () => {
+    expect(clipGeometry(4000, 3000, 224)).toEqual({
+      resizedWidth: 298,
+      resizedHeight: 224,
+      cropLeft: 37,
+      cropTop: 0,
+    });
+  });
+
+  it('crops at floor((size - 224) / 2): 225x224 keeps its size and crops at column 0, not 1', () => {
+    expect(clipGeometry(225, 224, 224)).toEqual({
+      resizedWidth: 225,
+      resizedHeight: 224,
+      cropLeft: 0,
+      cropTop: 0,
+    });
+  });
+
+  it('treats portrait like landscape turned: 3000x4000 resizes to 224x298, crop row 37', () => {
+    expect(clipGeometry(3000, 4000, 224)).toEqual({
+      resizedWidth: 224,
+      resizedHeight: 298,
+      cropLeft: 0,
+      cropTop: 37,
+    });
+  });
+
+  it('enlarges a short side under 224: 150x100 becomes 336x224, crop column 56', () => {
+    expect(clipGeometry(150, 100, 224)).toEqual({
+      resizedWidth: 336,
+      resizedHeight: 224,
+      cropLeft: 56,
+      cropTop: 0,
+    });
+  });
+});
+
 describe('prepareImage tensors', () => {
   it('turns a pure white image into (1 - mean) / std in every channel', async () => {
     const image = await prepareImage(await solid(16, 16, WHITE).png().toBuffer(), CLIP);
@@ -214,6 +252,27 @@ describe('prepareImage tensors', () => {
     const image = await prepareImage(png, CLIP);
     expect(distanceFrom(image.pixels, GREEN)).toBe(0);
     expect({ width: image.width, height: image.height }).toEqual({ width: 100, height: 400 });
+  });
+
+  it('crops the middle of a 20x1000 strip, enlarged 11.2x: only green', async () => {
+    const png = await draw(20, 1000, (_x, y) => (y < 300 ? RED : y < 700 ? GREEN : BLUE))
+      .png()
+      .toBuffer();
+    expect(distanceFrom((await prepareImage(png, CLIP)).pixels, GREEN)).toBe(0);
+  });
+
+  it('crops the middle of strips past 16,384 px (one lazy resize keeps memory small): only green', async () => {
+    // 20x3000 enlarges to 224x33600; 300x20000 has 20,000 source rows.
+    const enlarged = await draw(20, 3000, (_x, y) => (y < 1000 ? RED : y < 2000 ? GREEN : BLUE))
+      .png()
+      .toBuffer();
+    const shrunk = await draw(300, 20000, (_x, y) => (y < 6000 ? RED : y < 14000 ? GREEN : BLUE))
+      .png()
+      .toBuffer();
+    expect(distanceFrom((await prepareImage(enlarged, CLIP)).pixels, GREEN)).toBe(0);
+    const image = await prepareImage(shrunk, CLIP);
+    expect(distanceFrom(image.pixels, GREEN)).toBe(0);
+    expect({ width: image.width, height: image.height }).toEqual({ width: 300, height: 20000 });
   });
 
   it('reads greyscale as equal R, G and B', async () => {

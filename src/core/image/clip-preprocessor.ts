@@ -1,10 +1,66 @@
-// CLIP's image preprocessing: shortest side resized to the model's size (bicubic), centre crop,
-// then a CHW float32 tensor normalised with the model's mean and std. Decoding runs on sharp's
-// libuv threads (and HEIC in a worker), so the calling thread stays free.
+// CLIP's image preprocessing, matched to Hugging Face's CLIPImageProcessor (what the ONNX export
+// of CLIP was trained and evaluated with): shortest side resized to the model's size and the long
+// side to int(size * long / short), bicubic, a centre crop at floor((resized - size) / 2), then a
+// CHW float32 tensor normalised with the model's mean and std. test/fixtures/clip-parity holds
+// reference crops made by PIL and the parity test compares with them. Decoding and resizing run on
+// sharp's libuv threads (and HEIC in a worker), so the calling thread stays free.
+//
+// Two departures from the reference are deliberate (see openImage): embedded colour profiles and
+// CMYK are converted to sRGB (PIL ignores profiles and converts CMYK naively, so colours shift),
+// and transparency is flattened on white (PIL drops alpha and keeps whatever hides under it,
+// often black).
+import sharp, { type Sharp } from 'sharp';
 import type { PreparedImage } from '../embedding/embedder.js';
 import { FindimageError } from '../errors.js';
 import type { VisionPreprocessing } from '../models/model-spec.js';
-import { openImage, unreadableImageError } from './image-decoder.js';
+import { openImage, unreadableImageError, type OpenedImage } from './image-decoder.js';
+
+/** Where CLIPImageProcessor's resize takes an image, and where it crops the result. */
+export interface ClipGeometry {
+  /** Width after the shortest-edge resize. */
+  resizedWidth: number;
+  /** Height after the shortest-edge resize. */
+  resizedHeight: number;
+  /** First column of the crop in the resized image: floor((resizedWidth - size) / 2). */
+  cropLeft: number;
+  /** First row of the crop in the resized image: floor((resizedHeight - size) / 2). */
+  cropTop: number;
+}
+
+/**
+ * Extra source pixels copied around an image before it is enlarged: the reach of the bicubic
+ * (Catmull-Rom) kernel, so the edge pixels are sampled from copies of the edge rather than from
+ * black (libvips' affine has no edge mode of its own in sharp).
+ */
+const UPSCALE_EDGE = 2;
+
+/**
+ * Longest side, in source rows or resized pixels, that takes the exact two-pass path. Its
+ * intermediate strips are held in memory (up to 16,384 x 224 x 3 bytes, 11 MB); only images over
+ * about 70:1 exceed it, and they take one lazy libvips pass instead (within a pixel of the
+ * reference), so a 16 x 7,500,000 image cannot make a multi-gigabyte strip.
+ */
+const MAX_EXACT_SIDE = 16_384;
+
+/**
+ * CLIPImageProcessor's geometry (transformers' get_resize_output_image_size with
+ * default_to_square=False, then center_crop): the short side becomes `size`, the long side
+ * int(size * long / short), truncated as Python's int() does, never rounded.
+ */
+export function clipGeometry(width: number, height: number, size: number): ClipGeometry {
+  const portrait = width <= height;
+  const short = portrait ? width : height;
+  const long = portrait ? height : width;
+  const resizedLong = Math.trunc((size * long) / short);
+  const resizedWidth = portrait ? size : resizedLong;
+  const resizedHeight = portrait ? resizedLong : size;
+  return {
+    resizedWidth,
+    resizedHeight,
+    cropLeft: Math.floor((resizedWidth - size) / 2),
+    cropTop: Math.floor((resizedHeight - size) / 2),
+  };
+}
 
 /**
  * Decodes image bytes and preprocesses them for a vision tower. Throws InvalidImageError (see
@@ -18,18 +74,7 @@ export async function prepareImage(
   const opened = await openImage(bytes);
   let rgb: Buffer;
   try {
-    const { data, info } = await opened.pipeline
-      .resize(size, size, { fit: 'cover', position: 'centre', kernel: 'cubic' })
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    if (info.width !== size || info.height !== size || info.channels !== 3) {
-      throw new FindimageError(
-        'internal',
-        `Image preprocessing produced ${info.width}x${info.height}x${info.channels}, not ${size}x${size}x3.`,
-      );
-    }
-    rgb = data;
+    rgb = await resizeAndCrop(opened, size);
   } catch (error) {
     if (error instanceof FindimageError) throw error;
     throw unreadableImageError(opened.format, error);
@@ -40,6 +85,154 @@ export async function prepareImage(
     height: opened.height,
     format: opened.format,
   };
+}
+
+/** The size x size RGB bytes (HWC) CLIPImageProcessor would crop from the image. */
+async function resizeAndCrop(opened: OpenedImage, size: number): Promise<Buffer> {
+  const geometry = clipGeometry(opened.width, opened.height, size);
+  const enlarging = geometry.resizedWidth > opened.width;
+  const exact = enlarging
+    ? Math.max(geometry.resizedWidth, geometry.resizedHeight) <= MAX_EXACT_SIDE
+    : opened.height <= MAX_EXACT_SIDE;
+  const image = !exact
+    ? await resizeOnce(opened, geometry, size)
+    : enlarging
+      ? await enlarge(opened, geometry, size)
+      : await reduce(opened, geometry, size);
+  if (image.width !== size || image.height !== size || image.channels !== 3) {
+    throw new FindimageError(
+      'internal',
+      `Image preprocessing produced ${image.width}x${image.height}x${image.channels}, ` +
+        `not ${size}x${size}x3.`,
+    );
+  }
+  return image.data;
+}
+
+/** Raw 8-bit pixels between two sharp pipelines. */
+interface RawImage {
+  /** Interleaved pixels, row by row. */
+  data: Buffer;
+  /** Width in pixels. */
+  width: number;
+  /** Height in pixels. */
+  height: number;
+  /** Bytes per pixel. */
+  channels: number;
+}
+
+async function toRaw(pipeline: Sharp): Promise<RawImage> {
+  const { data, info } = await pipeline
+    .removeAlpha()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels };
+}
+
+function fromRaw(image: RawImage): Sharp {
+  const { width, height, channels } = image;
+  return sharp(image.data, { raw: { width, height, channels: channels as 3 } });
+}
+
+/**
+ * Shrinks (or keeps) an image whose short side is at least `size`. PIL resizes width first, then
+ * height, each pass rounded to bytes; libvips' resize does height first. Two one-axis passes in
+ * PIL's order reproduce its rounding and clipping, which one two-axis pass misses by up to 16
+ * levels where edges cross. The columns outside the crop are dropped after the first pass (the
+ * second never mixes columns). No shrink-on-load: with one axis at scale 1 sharp never asks the
+ * JPEG decoder to shrink, whose DCT scaling is not the reference's filter.
+ */
+async function reduce(
+  opened: OpenedImage,
+  geometry: ClipGeometry,
+  size: number,
+): Promise<RawImage> {
+  let pipeline = opened.pipeline;
+  if (geometry.resizedWidth !== opened.width) {
+    pipeline = pipeline.resize(geometry.resizedWidth, opened.height, {
+      fit: 'fill',
+      kernel: 'cubic',
+      fastShrinkOnLoad: false,
+    });
+  }
+  const columns = await toRaw(
+    pipeline.extract({ left: geometry.cropLeft, top: 0, width: size, height: opened.height }),
+  );
+  let rows = fromRaw(columns);
+  if (geometry.resizedHeight !== opened.height) {
+    rows = rows.resize(size, geometry.resizedHeight, { fit: 'fill', kernel: 'cubic' });
+  }
+  return toRaw(rows.extract({ left: 0, top: geometry.cropTop, width: size, height: size }));
+}
+
+/**
+ * Enlarges an image whose short side is under `size`. libvips' resize samples an enlargement
+ * about half a source pixel away from PIL's, so this uses its affine transform with the bicubic
+ * (Catmull-Rom, PIL's kernel too) interpolator and pixel centres placed as PIL places them:
+ * source x = (X + 0.5) / scale - 0.5. Width first, then height, as PIL does. PIL renormalises
+ * the kernel at the image's edges where this copies the edge pixels outwards, so the outermost
+ * output pixels can still differ by a few levels.
+ */
+async function enlarge(
+  opened: OpenedImage,
+  geometry: ClipGeometry,
+  size: number,
+): Promise<RawImage> {
+  const edge = UPSCALE_EDGE;
+  const xScale = geometry.resizedWidth / opened.width;
+  const yScale = geometry.resizedHeight / opened.height;
+  const padded = await toRaw(
+    opened.pipeline.extend({ left: edge, right: edge, extendWith: 'copy' }),
+  );
+  // libvips' affine samples output pixel X at source (X - odx) / scale - idx: with these offsets
+  // that is (X + 0.5) / scale - 0.5 in the unpadded image, PIL's pixel-centre convention. Its
+  // output starts at X = 0, so the crop's offsets apply unchanged.
+  const wide = await toRaw(
+    fromRaw(padded)
+      .affine([xScale, 0, 0, 1], {
+        idx: 0.5 - edge,
+        odx: -0.5,
+        idy: 0.5,
+        ody: -0.5,
+        interpolator: sharp.interpolators.bicubic,
+      })
+      .extend({ top: edge, bottom: edge, extendWith: 'copy' }),
+  );
+  const tall = await toRaw(
+    fromRaw(wide)
+      .extract({ left: geometry.cropLeft, top: 0, width: size, height: opened.height + 2 * edge })
+      .affine([1, 0, 0, yScale], {
+        idx: 0.5,
+        odx: -0.5,
+        idy: 0.5 - edge,
+        ody: -0.5,
+        interpolator: sharp.interpolators.bicubic,
+      }),
+  );
+  return toRaw(
+    fromRaw(tall).extract({ left: 0, top: geometry.cropTop, width: size, height: size }),
+  );
+}
+
+/**
+ * One libvips resize to CLIPImageProcessor's size, then the crop: computed lazily, tile by tile,
+ * so memory stays small whatever the shape. Up to a few levels off the reference where edges
+ * cross, and about half a source pixel off when enlarging.
+ */
+async function resizeOnce(
+  opened: OpenedImage,
+  geometry: ClipGeometry,
+  size: number,
+): Promise<RawImage> {
+  return toRaw(
+    opened.pipeline
+      .resize(geometry.resizedWidth, geometry.resizedHeight, {
+        fit: 'fill',
+        kernel: 'cubic',
+        fastShrinkOnLoad: false,
+      })
+      .extract({ left: geometry.cropLeft, top: geometry.cropTop, width: size, height: size }),
+  );
 }
 
 /** Interleaved RGB bytes (HWC) to planar normalised floats (CHW): (byte / 255 - mean) / std. */

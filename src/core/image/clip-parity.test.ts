@@ -1,0 +1,170 @@
+// Parity of prepareImage with the reference CLIP preprocessing (Hugging Face's CLIPImageProcessor,
+// PIL bicubic). test/fixtures/clip-parity holds a dozen small images and, for each, the 224x224
+// crop PIL made of it, computed once by scripts/build-clip-parity-fixtures.py. Every tensor is
+// compared with the reference one and the measured cosine and largest error are printed.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLIP_MEAN, CLIP_STD, type VisionPreprocessing } from '../models/model-spec.js';
+import { clipGeometry, prepareImage } from './clip-preprocessor.js';
+
+const FIXTURES = new URL('../../../test/fixtures/clip-parity/', import.meta.url);
+const CLIP: VisionPreprocessing = { imageSize: 224, mean: CLIP_MEAN, std: CLIP_STD };
+const PLANE = 224 * 224;
+const REGENERATE = 'regenerate with /usr/bin/python3 scripts/build-clip-parity-fixtures.py';
+
+/**
+ * Smallest cosine between findimage's tensor and the reference, for every image. Measured:
+ * 0.99996 at worst (1000x999, whose 4.5x shrink libvips starts with a box filter). The code
+ * before the parity work, sharp's fit: 'cover', gave 0.954 on 225x224 and 0.984 on 150x100.
+ */
+const MIN_COSINE = 0.9999;
+
+/**
+ * Largest difference of one tensor value (in normalised units; one byte level is about 0.015)
+ * for images shrunk to 224. Measured: 0.09 (6 levels), on hard synthetic edges of the 1600x1200
+ * and 1000x999 images. libvips samples its kernel at quantised positions and box-filters shrinks
+ * over 4x before the bicubic pass, where PIL computes one exact bicubic kernel per pixel; most
+ * values match exactly and nearly all others are one level off (see MAX_MEAN_ERROR).
+ */
+const MAX_ERROR_REDUCED = 0.1;
+
+/**
+ * Largest difference for images enlarged to 224 (short side under 224). Measured: 0.09 (6
+ * levels), at the right edge of the 64x64 image, where PIL renormalises the kernel and findimage
+ * copies the edge pixels outwards.
+ */
+const MAX_ERROR_ENLARGED = 0.1;
+
+/** Largest mean absolute difference over the whole tensor. Measured: 0.0043 at worst. */
+const MAX_MEAN_ERROR = 0.006;
+
+/** One image of manifest.json, written by the fixture script. */
+interface ParityFixture {
+  /** File name of the source image in the fixture folder. */
+  image: string;
+  /** sha256 of the source image. */
+  sha256: string;
+  /** File name of the 224x224 RGB PNG that PIL produced. */
+  reference: string;
+  /** sha256 of the reference PNG. */
+  referenceSha256: string;
+  /** Upright width (after EXIF orientation). */
+  width: number;
+  /** Upright height (after EXIF orientation). */
+  height: number;
+  /** [width, height] after CLIPImageProcessor's resize. */
+  resized: [number, number];
+  /** [left, top] of its centre crop. */
+  crop: [number, number];
+  /** Whether the short side was under 224 (the image was enlarged). */
+  upscaled: boolean;
+}
+
+/** How far one tensor is from the reference. */
+interface Parity {
+  /** Cosine similarity of the two tensors as vectors. */
+  cosine: number;
+  /** Largest absolute difference of one value. */
+  maxError: number;
+  /** Mean absolute difference. */
+  meanError: number;
+}
+
+const manifest = JSON.parse(readFileSync(new URL('manifest.json', FIXTURES), 'utf8')) as {
+  images: ParityFixture[];
+};
+const measured: string[] = [];
+
+function fixtureBytes(name: string, sha256: string): Buffer {
+  const bytes = readFileSync(new URL(name, FIXTURES));
+  const actual = createHash('sha256').update(bytes).digest('hex');
+  if (actual !== sha256) throw new Error(`${name} changed (sha256 ${actual}): ${REGENERATE}.`);
+  return bytes;
+}
+
+/** The reference crop as CHW floats: (byte / 255 - mean) / std, in double precision. */
+async function referenceTensor(fixture: ParityFixture): Promise<Float64Array> {
+  const png = fixtureBytes(fixture.reference, fixture.referenceSha256);
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  expect([info.width, info.height, info.channels]).toEqual([224, 224, 3]);
+  const tensor = new Float64Array(3 * PLANE);
+  for (let channel = 0; channel < 3; channel++) {
+    for (let i = 0; i < PLANE; i++) {
+      tensor[channel * PLANE + i] =
+        (data[i * 3 + channel]! / 255 - CLIP_MEAN[channel]!) / CLIP_STD[channel]!;
+    }
+  }
+  return tensor;
+}
+
+function compare(actual: Float32Array, expected: Float64Array): Parity {
+  let dot = 0;
+  let actualNorm = 0;
+  let expectedNorm = 0;
+  let maxError = 0;
+  let totalError = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    dot += a * e;
+    actualNorm += a * a;
+    expectedNorm += e * e;
+    const error = Math.abs(a - e);
+    maxError = Math.max(maxError, error);
+    totalError += error;
+  }
+  return {
+    cosine: dot / Math.sqrt(actualNorm * expectedNorm),
+    maxError,
+    meanError: totalError / expected.length,
+  };
+}
+
+describe('prepareImage parity with CLIPImageProcessor (PIL reference crops)', () => {
+  afterAll(() => {
+    console.log(`CLIP preprocessing parity, measured:\n${measured.join('\n')}`);
+  });
+
+  it('has the dozen fixtures the script writes, shrunk and enlarged', () => {
+    expect(manifest.images.length).toBeGreaterThanOrEqual(10);
+    expect(manifest.images.some((fixture) => fixture.upscaled)).toBe(true);
+    expect(manifest.images.some((fixture) => !fixture.upscaled)).toBe(true);
+  });
+
+  it.each(manifest.images.map((fixture) => [fixture.image, fixture] as const))(
+    '%s: same size and crop as the reference',
+    (_name, fixture) => {
+      const geometry = clipGeometry(fixture.width, fixture.height, 224);
+      expect([geometry.resizedWidth, geometry.resizedHeight]).toEqual(fixture.resized);
+      expect([geometry.cropLeft, geometry.cropTop]).toEqual(fixture.crop);
+    },
+  );
+
+  it.each(manifest.images.map((fixture) => [fixture.image, fixture] as const))(
+    '%s: tensor within the measured bounds of the reference',
+    async (_name, fixture) => {
+      const bytes = fixtureBytes(fixture.image, fixture.sha256);
+      const prepared = await prepareImage(bytes, CLIP);
+      expect([prepared.width, prepared.height]).toEqual([fixture.width, fixture.height]);
+      const parity = compare(prepared.pixels, await referenceTensor(fixture));
+      const scaling = fixture.upscaled
+        ? 'enlarged'
+        : fixture.resized[0] === fixture.width
+          ? 'cropped '
+          : 'shrunk  ';
+      const line =
+        `${fixture.image.padEnd(26)} ${scaling} ` +
+        `cosine ${parity.cosine.toFixed(6)}  max error ${parity.maxError.toFixed(4)}  ` +
+        `mean error ${parity.meanError.toFixed(4)}`;
+      measured.push(line);
+      console.log(line);
+      expect(parity.cosine).toBeGreaterThanOrEqual(MIN_COSINE);
+      expect(parity.maxError).toBeLessThan(
+        fixture.upscaled ? MAX_ERROR_ENLARGED : MAX_ERROR_REDUCED,
+      );
+      expect(parity.meanError).toBeLessThan(MAX_MEAN_ERROR);
+    },
+  );
+});
