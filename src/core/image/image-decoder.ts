@@ -181,7 +181,14 @@ function checkDimensions(width: number, height: number): void {
   }
 }
 
-/** CMYK, greyscale and 16-bit inputs all leave as 8-bit sRGB; transparency becomes white. */
+/**
+ * CMYK, greyscale and 16-bit inputs all leave as 8-bit sRGB; transparency becomes white. Both on
+ * purpose, where the reference CLIP preprocessing (PIL inside CLIPImageProcessor) does otherwise:
+ * PIL ignores embedded ICC profiles and converts CMYK without one, so a Display P3 phone photo or
+ * a print-ready CMYK JPEG would reach the model with shifted colours; and PIL's convert('RGB')
+ * drops alpha, showing whatever colour hides under transparent pixels (often black). The parity
+ * fixtures (test/fixtures/clip-parity) carry no profiles, and their script flattens on white too.
+ */
 function finish(pipeline: Sharp): Sharp {
   return pipeline.flatten({ background: WHITE }).toColourspace('srgb');
 }
