@@ -2,6 +2,27 @@
 // Qdrant when configured. Every read and delete takes a required scope (tenant, and optionally
 // the channels a conversation may see) built from the event, never from the query text.
 
+/**
+ * One place an image was shared: a chat message in a conversation. An image (tenant + content
+ * hash) is stored once with every share; it is visible wherever any one of its shares is.
+ */
+export interface ImageShare {
+  /** Channel or conversation id. */
+  conversation: string;
+  /** Whether every member of the tenant could see that conversation when it was shared. */
+  isPublic: boolean;
+  /** When it was shared, ISO 8601. */
+  sharedAt: string;
+  /** Platform message id (Slack ts, Discord message id). */
+  messageId?: string;
+  /** Platform file or attachment id. */
+  fileId?: string;
+  /** User id of whoever shared it. */
+  uploader?: string;
+  /** A link a person can open to see the original. */
+  permalink?: string;
+}
+
 /** What findimage remembers about one indexed image, stored beside its vector. */
 export interface ImagePayload {
   /** Workspace, guild or "local": nothing ever crosses tenants. */
@@ -14,25 +35,18 @@ export interface ImagePayload {
   contentHash: string;
   /** The model whose vector this is (a store never mixes models). */
   modelId: string;
-  /** When the image was shared or the file was modified, ISO 8601. */
+  /** When the image was first shared or the file was modified, ISO 8601. */
   createdAt: string;
   /** Pixel size of the decoded image (after EXIF rotation). */
   width: number;
   height: number;
-  /** Channel or conversation id, when the image came from a chat. */
-  channel?: string;
-  /** Whether every member of the tenant could see the channel (a public channel). */
-  channelIsPublic?: boolean;
-  /** User id of whoever shared the image. */
-  uploader?: string;
-  /** Platform message id (Slack ts, Discord message id). */
-  messageId?: string;
-  /** Platform file or attachment id. */
-  fileId?: string;
+  /**
+   * Every chat share of the image, oldest first; empty for images indexed from a folder. Two
+   * shares are the same share when conversation, messageId and fileId are all equal.
+   */
+  shares: ImageShare[];
   /** Absolute path on disk, for images indexed from a folder. */
   path?: string;
-  /** A link a person can open to see the original. */
-  permalink?: string;
 }
 
 /** A point to write. `vector` must be L2-normalised and of the store's dimension. */
@@ -57,33 +71,51 @@ export interface ScoredPoint {
 }
 
 /**
- * Which points a call may touch. `tenant` is required so that forgetting a scope can never
- * return another team's images. Optional fields narrow further; all given fields must match.
- * The same filter means the same set of points in query(), count() and deleteByFilter().
- * A list field that is given but empty matches nothing (an empty allow-list allows nothing).
+ * Which conversations' images may be shown: a point matches when one of its shares is in one of
+ * `conversations`, or (with `includePublic`) is public. Built from the chat event, never from
+ * the query text. An empty `conversations` list with includePublic false matches nothing.
+ */
+export interface ShareScope {
+  conversations: readonly string[];
+  includePublic: boolean;
+}
+
+/**
+ * Narrowing on shares. A point matches when ONE share meets every given field AND the scope:
+ * "in:#private from:@ann" typed in a public channel matches only a share in #private that is
+ * visible here, never a public share elsewhere plus a private one in #private. A list that is
+ * given but empty matches nothing.
+ */
+export interface ShareFilter {
+  /** The share is in one of these conversations (the user's in:#channel). */
+  conversations?: readonly string[];
+  /** The share was made by one of these users (from:@user). */
+  uploaders?: readonly string[];
+  /** The share's messageId equals this exactly. */
+  messageId?: string;
+  /** The share's fileId equals this exactly. */
+  fileId?: string;
+}
+
+/**
+ * Which points a call may touch: tenant = T AND (a share in scope, meeting `share`) AND the
+ * point-level fields AND NOT the excluded ids. `tenant` is required so that forgetting a scope
+ * can never return another team's images. The same filter means the same set of points in
+ * query(), count(), deleteByFilter() and removeShares(). Stores apply it inside the store, before
+ * ranking, so pages are exact and stable; nothing is filtered after the fact.
  */
 export interface PointFilter {
   /** Only this tenant's points. Must be non-empty: an empty tenant is refused (query_invalid). */
   tenant: string;
   /**
-   * Points whose channel is one of these. Combined with `includePublic`, a point matches when
-   * it is in one of these channels OR its channel is public. A point without a channel (a local
-   * folder image) never matches a `channels` filter.
+   * The conversations this caller may see. Omitted: no share restriction (the CLI, local
+   * folders). Given: points without shares (folder images) never match.
    */
-  channels?: readonly string[];
-  /**
-   * With `channels`: also allow points whose payload has `channelIsPublic: true`. Without
-   * `channels` it changes nothing (no channel restriction is applied at all).
-   */
-  includePublic?: boolean;
-  /** Points shared by one of these users; a point without an uploader never matches. */
-  uploaders?: readonly string[];
+  scope?: ShareScope;
+  /** Conditions one share must meet, together with `scope`. Points without shares never match. */
+  share?: ShareFilter;
   /** Points from one of these sources ("local", "slack", "discord"). */
   sources?: readonly string[];
-  /** Points whose payload messageId equals this exactly. */
-  messageId?: string;
-  /** Points whose payload fileId equals this exactly. */
-  fileId?: string;
   /** Only points created at or after this instant (compared to payload.createdAt, to the ms). */
   after?: Date;
   /** Only points created strictly before this instant. */
@@ -93,6 +125,14 @@ export interface PointFilter {
    * feedback). Ids that do not exist are ignored.
    */
   excludeIds?: readonly string[];
+}
+
+/** What removeShares() did. */
+export interface SharesRemoved {
+  /** Shares taken off points that keep other shares. */
+  shares: number;
+  /** Points deleted because their last share went. */
+  points: number;
 }
 
 export interface QueryOptions {
@@ -153,8 +193,23 @@ export interface VectorStore {
   /** Deletes points by id (not scoped, like get); resolves to how many of them existed. */
   delete(ids: readonly string[]): Promise<number>;
 
-  /** Deletes every point the filter matches; resolves to how many were removed. */
+  /** Deletes every point the filter matches, whatever its shares; resolves to how many were removed. */
   deleteByFilter(filter: PointFilter): Promise<number>;
+
+  /**
+   * Adds shares to an existing point of `tenant` (an image seen again in another conversation).
+   * A share equal to a stored one (same conversation, messageId and fileId) replaces it; others
+   * are appended. Atomic per point. Resolves to false when the point does not exist (or is
+   * another tenant's), and nothing is written.
+   */
+  addShares(tenant: string, id: string, shares: readonly ImageShare[]): Promise<boolean>;
+
+  /**
+   * Takes every share matching `filter.share` (which must be given) off the points of
+   * `filter.tenant`; a point left with no shares is deleted. Points without shares (folder
+   * images) are never touched. Used when a message, file or conversation is deleted.
+   */
+  removeShares(filter: PointFilter & { share: ShareFilter }): Promise<SharesRemoved>;
 
   /** Number of points the filter matches, or of all points (every tenant) without one. */
   count(filter?: PointFilter): Promise<number>;
