@@ -72,7 +72,9 @@ export function prepareFile(db: Database.Database, path: string, dimension: numb
   }
   db.transaction(() => {
     // Read again under the write lock: another process may have migrated the file meanwhile.
-    if ((db.pragma('user_version', { simple: true }) as number) === 1) migrateFromVersion1(db, pointsTableSql('points_v2'));
+    if ((db.pragma('user_version', { simple: true }) as number) === 1) {
+      migrateFromVersion1(db, pointsTableSql('points_v2'));
+    }
     db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     const stored = db
