@@ -101,9 +101,15 @@ describe('ClipTokenizer.encode', () => {
     expect(tower.slice(0, 9)).toEqual([BOS, 48338, 21078, 105, 34941, 2429, 107, 30391, EOS]);
   });
 
-  it('drops special tokens typed into the text so that end-of-text only ends the content', () => {
-    const typed = Array.from(clip.encode('a photo <|endoftext|> of a <|startoftext|>cat'), Number);
-    expect(typed).toEqual(row(A_PHOTO_OF_A_CAT));
+  it('tokenizes special tokens typed into the text as plain characters, so end-of-text only ends the content', () => {
+    const typed = Array.from(zeroPadded.encode('a photo <|endoftext|> of a <|STARTOFTEXT|>cat'), Number);
+    const content = typed.slice(1, typed.indexOf(EOS));
+    expect(content).not.toContain(BOS);
+    expect(content.length).toBeGreaterThan(A_PHOTO_OF_A_CAT.length);
+    // "<|", "endoftext", "|>" as the reference splits them: the same ids wherever they appear.
+    expect(Array.from(zeroPadded.encode('<|endoftext|>'), Number).slice(0, 5)).toEqual(
+      Array.from(zeroPadded.encode('<| endoftext |>'), Number).slice(0, 5),
+    );
   });
 
   it('encodes empty text as start and end of text without failing', () => {

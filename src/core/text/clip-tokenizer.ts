@@ -1,16 +1,19 @@
 // Turns a line of text into one row of CLIP token ids for the text tower: start-of-text, the BPE
 // tokens of the text, end-of-text, then padding, exactly contextLength ids. Never fails on length.
+// The text is first cleaned as CLIP's reference tokenizer cleans it (clip-text-clean.ts), so curly
+// quotes, full-width letters and HTML entities give the ids the model was trained with.
 import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelError } from '../errors.js';
 import type { TextPreprocessing } from '../models/model-spec.js';
-import { collapseWhitespace } from './query-text.js';
+import { cleanClipText } from './clip-text-clean.js';
 
 /**
- * Text past this many UTF-16 code units is cut before tokenising. No CLIP token spans more than
- * 24 code units ("blackandwhitephotography"), so 75 content tokens plus the spaces between them
- * fit in 75 x 25 = 1,875; whatever lies past 2,000 would be truncated anyway. Cutting first keeps
- * BPE's work bounded when someone pastes a 5,000-character (or 5 MB) query.
+ * Cleaned text past this many UTF-16 code units is cut before tokenising. No CLIP token spans more
+ * than 24 code units ("blackandwhitephotography"), so 75 content tokens plus the spaces between
+ * them fit in 75 x 25 = 1,875; whatever lies past 2,000 would be truncated anyway. Cutting first
+ * keeps BPE's work bounded when someone pastes a 5,000-character (or 5 MB) query; the clean-up
+ * before it is linear.
  */
 export const MAX_TOKENIZED_CHARS = 2_000;
 
@@ -46,12 +49,17 @@ export class ClipTokenizer {
   readonly #tokenizer: HfTokenizer;
   readonly #text: TextPreprocessing;
   readonly #vocabSize: number;
+  /** The start and end tokens as text ("<|startoftext|>"), lowercased as cleaned text is. */
+  readonly #specialTexts: string[];
 
   private constructor(tokenizer: HfTokenizer, text: TextPreprocessing) {
     this.#tokenizer = tokenizer;
     this.#text = text;
     this.contextLength = text.contextLength;
     this.#vocabSize = tokenizer.get_vocab(true).size;
+    this.#specialTexts = [text.bosId, text.eosId]
+      .map((id) => tokenizer.id_to_token(id)?.toLowerCase())
+      .filter((token): token is string => token !== undefined && token !== '');
   }
 
   /**
@@ -99,12 +107,13 @@ export class ClipTokenizer {
   /**
    * Returns exactly contextLength ids: bosId, the text's tokens, eosId, then padId. Text longer
    * than the context is truncated so that the row still ends its content with eosId. Special
-   * tokens typed into the text ("<|endoftext|>") are dropped: the text tower pools at the first
-   * end-of-text id, so one in the middle would hide the rest of the query.
+   * tokens typed into the text ("<|endoftext|>") are tokenised as the characters they are, as
+   * the reference does: the text tower pools at the first end-of-text id, so one in the middle
+   * would hide the rest of the query.
    */
   encode(text: string): BigInt64Array {
     const { contextLength, bosId, eosId, padId } = this.#text;
-    const cleaned = clip(collapseWhitespace(text), MAX_TOKENIZED_CHARS);
+    const cleaned = clip(this.#asPlainText(cleanClipText(text)), MAX_TOKENIZED_CHARS);
     const ids = this.#tokenizer
       .encode(cleaned, { add_special_tokens: false })
       .ids.filter((id) => id !== bosId && id !== eosId);
@@ -116,6 +125,19 @@ export class ClipTokenizer {
     });
     row[content.length + 1] = BigInt(eosId);
     return row;
+  }
+
+  /**
+   * Spaces the letters of special-token strings apart ("<| endoftext |>"): the tokenizer.json
+   * matches them as added tokens, while the reference's pattern splits them at exactly those
+   * letter boundaries, so the spaced form gives the reference's ids.
+   */
+  #asPlainText(text: string): string {
+    let out = text;
+    for (const special of this.#specialTexts) {
+      if (out.includes(special)) out = out.split(special).join(special.replace(/\p{L}+/gu, ' $& '));
+    }
+    return out;
   }
 
   #validId(id: unknown): number {

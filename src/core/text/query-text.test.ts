@@ -17,8 +17,25 @@ describe('normalizeQuery', () => {
     expect(normalizeQuery('  red \t\n\n  car\u00a0\u00a0 at night  ')).toBe('red car at night');
   });
 
-  it('replaces control characters with a space', () => {
-    expect(normalizeQuery('red\u0000car\u001b')).toBe('red car');
+  it('drops control characters, as CLIP\'s reference clean-up (ftfy) deletes them', () => {
+    expect(normalizeQuery('red\u0000car\u001b')).toBe('redcar');
+    expect(normalizeQuery('red\u0007 car\u007f\ufeff')).toBe('red car');
+  });
+
+  it('drops terminal colour escapes whole, not only their escape character', () => {
+    expect(normalizeQuery('\u001b[31mred\u001b[0m car')).toBe('red car');
+  });
+
+  it('collapses the separators U+001C-U+001F and vertical tab away, as ftfy removes them', () => {
+    expect(normalizeQuery('red\u001ccar\u000b')).toBe('redcar');
+  });
+
+  it('keeps C1 controls for the tokenizer, which reads them as Windows-1252 like ftfy', () => {
+    expect(normalizeQuery('next\u0085line')).toBe('next\u0085line');
+  });
+
+  it('leaves HTML entities alone: the tokenizer decodes them as the reference does', () => {
+    expect(normalizeQuery('R&amp;D &lt;team&gt;')).toBe('R&amp;D &lt;team&gt;');
   });
 
   it('keeps emoji sequences joined by zero-width joiners intact', () => {
