@@ -33,19 +33,40 @@ export interface FindimageErrorOptions {
   cause?: unknown;
   /** Machine-readable details for logs (never secrets). */
   details?: Record<string, unknown>;
+  /**
+   * What a chat user is told instead of `message`, when `message` is for whoever runs findimage
+   * (it names internal URLs or paths, or gives advice such as a docker command).
+   */
+  publicMessage?: string;
 }
 
-/** The base of every error findimage raises on purpose. `message` is written for the user. */
+/**
+ * The base of every error findimage raises on purpose. `message` is written for the person who
+ * ran the command or runs the server; `publicMessage`, when set, is the shorter one for chat.
+ */
 export class FindimageError extends Error {
+  /** What kind of failure, for adapters, exit codes and the retry decision (isTransient). */
   readonly code: ErrorCode;
+  /** Machine-readable details for logs (never secrets). */
   readonly details: Record<string, unknown>;
+  /**
+   * The message for chat users, free of internal URLs, paths and operator advice; undefined
+   * when `message` itself is fit for them. Read it through publicMessageOf().
+   */
+  readonly publicMessage: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: FindimageErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.details = options.details ?? {};
+    this.publicMessage = options.publicMessage;
   }
+}
+
+/** What a chat user is told about `error`: its public message, or else its message. */
+export function publicMessageOf(error: FindimageError): string {
+  return error.publicMessage ?? error.message;
 }
 
 /** A setting is missing or malformed; the message names the variable and what it accepts. */
@@ -89,8 +110,32 @@ export class SessionError extends FindimageError {
   }
 }
 
-/** The vector store failed: unwritable directory, server down, wrong key or schema. */
-export class StoreError extends FindimageError {}
+/**
+ * What chat users are told while the image index cannot be reached (Qdrant down or restarting,
+ * a proxy in front of it redeploying): short, and without the URL or the advice for operators.
+ */
+export const STORE_UNAVAILABLE_PUBLIC_MESSAGE = 'Search is unavailable right now; please try again in a minute.';
+
+/** What chat users are told when the image index refuses findimage in a way only an admin can fix. */
+export const STORE_BROKEN_PUBLIC_MESSAGE =
+  "The image index isn't working right now, in a way only an admin can fix. The details are in findimage's log.";
+
+/** The chat message a StoreError of this code gets by default (none for vector_invalid and the like). */
+function storePublicMessage(code: ErrorCode): string | undefined {
+  if (code === 'store_unavailable') return STORE_UNAVAILABLE_PUBLIC_MESSAGE;
+  return code.startsWith('store_') ? STORE_BROKEN_PUBLIC_MESSAGE : undefined;
+}
+
+/**
+ * The vector store failed: unwritable directory, server down, wrong key or schema. Its message
+ * names URLs, paths and what to run, so chat users get STORE_UNAVAILABLE_PUBLIC_MESSAGE or, for
+ * the other store_* codes, STORE_BROKEN_PUBLIC_MESSAGE, unless the error gives its own.
+ */
+export class StoreError extends FindimageError {
+  constructor(code: ErrorCode, message: string, options: FindimageErrorOptions = {}) {
+    super(code, message, { ...options, publicMessage: options.publicMessage ?? storePublicMessage(code) });
+  }
+}
 
 /** The embedding pool refused or lost work: queue full, worker crashed, aborted. */
 export class EmbeddingError extends FindimageError {}
