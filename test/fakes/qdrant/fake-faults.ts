@@ -1,6 +1,7 @@
 // Faults the fake Qdrant can inject, each for the next N requests that match: an error status
 // (500, 503, 429 with Retry-After, 401), a dropped connection (before or after the request is
-// applied), a truncated body, a body that is not JSON, or any status and body given verbatim.
+// applied), a truncated body, a body that is not JSON, or any status and body given verbatim
+// (PROXY_NOT_FOUND and NO_ROUTE: a 404 that is not Qdrant's word on a collection).
 export type Fault =
   /** Answer with this status and Qdrant's error body; 429 may carry Retry-After in seconds. */
   | { kind: 'status'; status: number; message?: string; retryAfterSeconds?: number }
@@ -12,6 +13,20 @@ export type Fault =
   | { kind: 'malformed' }
   /** Answer with exactly this status and body, without applying the request. */
   | { kind: 'respond'; status: number; body: string; contentType?: string };
+
+/**
+ * A 404 as a reverse proxy in front of Qdrant answers while its upstream is being redeployed:
+ * an HTML page, not Qdrant's error body.
+ */
+export const PROXY_NOT_FOUND: Fault = {
+  kind: 'respond',
+  status: 404,
+  body: '<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center></body></html>',
+  contentType: 'text/html',
+};
+
+/** A 404 as Qdrant's web framework (actix) answers a path it has no route for: an empty body. */
+export const NO_ROUTE: Fault = { kind: 'respond', status: 404, body: '', contentType: 'text/plain' };
 
 /** What a fault rule may look at to decide whether a request is its target. */
 export interface FaultTarget {

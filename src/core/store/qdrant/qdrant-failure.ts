@@ -1,6 +1,9 @@
 // Reads what went wrong in a call through @qdrant/js-client-rest (HTTP status, network error,
 // unreadable body) and turns it into a retry verdict and, in the end, a StoreError whose message
-// tells the user what to do. Nothing else in the adapter inspects client errors.
+// tells the user what to do. Nothing else in the adapter inspects client errors. A 404 keeps its
+// meaning: only Qdrant's own word that the collection is missing means "deleted"; a 404 from a
+// proxy, or from a server without the endpoint, may pass and is retried.
+import { STATUS_CODES } from 'node:http';
 import {
   QdrantClientResourceExhaustedError,
   QdrantClientTimeoutError,
@@ -30,8 +33,15 @@ export type QdrantFailureKind =
   | 'server'
   /** 401 or 403. */
   | 'auth'
-  /** 404: a collection or alias is missing. */
+  /** 404 with Qdrant's own "Collection `x` doesn't exist": the collection was deleted. */
+  | 'collection_missing'
+  /** 404 with Qdrant's own word that something else it names (a point, an alias) is missing. */
   | 'not_found'
+  /**
+   * Any other 404: nothing answered for this endpoint (a proxy in front of Qdrant during a
+   * redeploy, a server that lacks the endpoint). Retryable, since it may pass.
+   */
+  | 'endpoint_missing'
   /** 409: it already exists. */
   | 'conflict'
   /** Any other 4xx: the request itself was refused. */
@@ -52,9 +62,26 @@ export interface QdrantFailure {
   retryAfterMs?: number;
   /** One line for people: Qdrant's own error text or the network error. */
   detail: string;
+  /** The path the answer came for ("/aliases"), when there was a response. */
+  path?: string;
 }
 
-const RETRYABLE: ReadonlySet<QdrantFailureKind> = new Set(['unreachable', 'truncated', 'timeout', 'throttled', 'server']);
+const RETRYABLE: ReadonlySet<QdrantFailureKind> = new Set([
+  'unreachable',
+  'truncated',
+  'timeout',
+  'throttled',
+  'server',
+  'endpoint_missing',
+]);
+
+/**
+ * How Qdrant words a 404 for something it knows is missing ("Not found: Collection `x` doesn't
+ * exist!", "Not found: No point with id 7 found"). A 404 without these words is not Qdrant's
+ * verdict on our data but a missing route: a proxy's page, or actix's empty answer.
+ */
+const QDRANT_NOT_FOUND = /^Not found: \S/;
+const QDRANT_COLLECTION_MISSING = /^Not found: Collection `[^`]*` doesn't exist/;
 
 /** Network error codes (Node and undici) that mean "no usable connection". */
 const UNREACHABLE_CODES: Readonly<Record<string, string>> = {
@@ -76,6 +103,10 @@ interface HttpErrorLike {
   status: number;
   data: unknown;
   headers?: { get(name: string): string | null };
+  /** The status line's text ("Not Found"), as the server sent it. */
+  statusText?: string;
+  /** The URL the response came from. */
+  url?: string;
 }
 
 function isHttpError(error: unknown): error is HttpErrorLike {
@@ -86,16 +117,31 @@ function isHttpError(error: unknown): error is HttpErrorLike {
   );
 }
 
-/** Qdrant's error text from an error body ({status: {error}}), or the body itself if text. */
-function serverMessage(data: unknown): string {
-  if (typeof data === 'string') return data.trim().slice(0, 300);
+/** Qdrant's error text from its error body ({status: {error}}), or undefined for any other body. */
+function qdrantErrorText(data: unknown): string | undefined {
   if (typeof data === 'object' && data !== null) {
     const status = (data as { status?: unknown }).status;
     if (typeof status === 'object' && status !== null && typeof (status as { error?: unknown }).error === 'string') {
       return (status as { error: string }).error;
     }
   }
-  return '';
+  return undefined;
+}
+
+/** Qdrant's error text from an error body ({status: {error}}), or the body itself if text. */
+function serverMessage(data: unknown): string {
+  if (typeof data === 'string') return data.trim().slice(0, 300);
+  return qdrantErrorText(data) ?? '';
+}
+
+/** The path of the URL an answer came from, without the query string. */
+function pathOf(url: string | undefined): string | undefined {
+  if (url === undefined || url === '') return undefined;
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Seconds (or an HTTP date) from a Retry-After header, in ms. */
@@ -123,13 +169,29 @@ function fromHttpError(error: HttpErrorLike): QdrantFailure {
   const text = serverMessage(error.data);
   const detail = `HTTP ${status}${text === '' ? '' : `: ${text}`}`;
   if (status === 401 || status === 403) return { kind: 'auth', status, detail };
-  if (status === 404) return { kind: 'not_found', status, detail };
+  if (status === 404) return fromNotFound(error);
   if (status === 409) return { kind: 'conflict', status, detail };
   if (status === 429) {
     return { kind: 'throttled', status, detail, retryAfterMs: parseRetryAfter(error.headers?.get('retry-after')) };
   }
   if (status >= 500 || status === 408) return { kind: 'server', status, detail };
   return { kind: 'rejected', status, detail };
+}
+
+/** A 404: Qdrant's verdict that the collection (or a point) is missing, or a missing endpoint. */
+function fromNotFound(error: HttpErrorLike): QdrantFailure {
+  const status = 404;
+  const path = pathOf(error.url);
+  const said = qdrantErrorText(error.data);
+  if (said !== undefined && QDRANT_COLLECTION_MISSING.test(said)) {
+    return { kind: 'collection_missing', status, detail: `HTTP 404: ${said}`, ...(path === undefined ? {} : { path }) };
+  }
+  if (said !== undefined && QDRANT_NOT_FOUND.test(said)) {
+    return { kind: 'not_found', status, detail: `HTTP 404: ${said}`, ...(path === undefined ? {} : { path }) };
+  }
+  const statusText = error.statusText !== undefined && error.statusText !== '' ? error.statusText : (STATUS_CODES[status] ?? '');
+  const where = path === undefined ? '' : ` to ${path}`;
+  return { kind: 'endpoint_missing', status, detail: `404 ${statusText}${where}`, ...(path === undefined ? {} : { path }) };
 }
 
 /** Reads any error thrown by a client call. */
@@ -208,7 +270,14 @@ export function toStoreError(error: unknown, context: FailureContext): StoreErro
   const failure = describeFailure(error);
   const url = safeUrl(context.url);
   const tries = context.attempts === 1 ? '' : ` after ${context.attempts} tries`;
-  const details = { url, operation: context.operation, attempts: context.attempts, status: failure.status, kind: failure.kind };
+  const details = {
+    url,
+    operation: context.operation,
+    attempts: context.attempts,
+    status: failure.status,
+    kind: failure.kind,
+    ...(failure.path === undefined ? {} : { path: failure.path }),
+  };
   const options = { cause: error, details };
   switch (failure.kind) {
     case 'auth':
@@ -260,13 +329,23 @@ export function toStoreError(error: unknown, context: FailureContext): StoreErro
           'Check that QDRANT_URL points at Qdrant itself and not at a proxy or another service.',
         options,
       );
-    case 'not_found':
+    case 'collection_missing':
       return new StoreError(
         'store_failed',
-        `Qdrant at ${url} no longer has what findimage uses while trying to ${context.operation} (${failure.detail}). ` +
+        `Qdrant at ${url} no longer has the collection findimage uses while trying to ${context.operation} (${failure.detail}). ` +
           'Was the collection deleted? Restart findimage to create it again.',
         options,
       );
+    case 'endpoint_missing':
+      // Transient: a proxy redeploying answers 404 for a while; the upload queue keeps retrying.
+      return new StoreError(
+        'store_unavailable',
+        `Qdrant at ${url} answered ${failure.detail} while trying to ${context.operation}${tries}. ` +
+          'Either a proxy in front of Qdrant is redeploying (this passes, and queued uploads are retried), or QDRANT_URL ' +
+          'points at a server without this endpoint (another service, or a Qdrant too old for findimage).',
+        options,
+      );
+    case 'not_found':
     case 'conflict':
     case 'rejected':
     case 'unknown':
