@@ -1,17 +1,31 @@
 // ImageIndexer on a real embedded store: payloads built from the input, duplicates recognised
-// without a model call, and a duplicate's new share added to the image already stored.
+// without a model call, a duplicate's new share added to the image already stored, and one
+// image embedded once whether two calls or two processes index it at the same time.
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
 import { InvalidImageError } from '../errors.js';
 import { openSqliteVectorStore } from '../store/sqlite-vector-store.js';
 import type { ImageShare, VectorStore } from '../store/vector-store.js';
+import type { PreparedImage } from '../embedding/embedder.js';
 import { jsonImage, prepareJsonImage } from '../testing/json-images.js';
 import { KnownVectorEmbedder } from '../testing/known-vector-embedder.js';
+import { SqliteContentClaims, type ContentClaims } from './content-claims.js';
 import { ImageIndexer } from './image-indexer.js';
 import { contentHashOf, pointIdFor } from './point-id.js';
+
+/** Waits for a condition, failing after a deadline rather than hanging. */
+async function until(condition: () => boolean, deadlineMs = 5_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('condition not met before the deadline');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
 
 describe('ImageIndexer', () => {
   let dir: string;
@@ -133,6 +147,89 @@ describe('ImageIndexer', () => {
     expect(embedder.calls.image).toBe(1);
     const [stored] = await store.get([a.id]);
     expect(stored?.payload.shares.map((s) => s.conversation)).toEqual(['C1', 'C2']);
+  });
+
+  it('embeds identical folder files indexed at once only once, and counts the second as a duplicate', async () => {
+    const bytes = jsonImage([0, 0, 1, 0]);
+    const results = await Promise.all([
+      indexer.index({ bytes, filename: 'a.png', tenant: 'local', source: 'local', path: '/p/a.png' }),
+      indexer.index({ bytes: Buffer.from(bytes), filename: 'copy.png', tenant: 'local', source: 'local', path: '/p/copy.png' }),
+      indexer.index({ bytes: Buffer.from(bytes), filename: 'copy2.png', tenant: 'local', source: 'local', path: '/p/copy2.png' }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['duplicate', 'duplicate', 'indexed']);
+    expect(embedder.calls.image).toBe(1);
+    expect(await store.count()).toBe(1);
+  });
+
+  it('never embeds an image another process is embedding: the second waits for its claim, then finds it stored', async () => {
+    // Two "processes": each its own store connection, claims handle and indexer, so only the
+    // shared claims file can keep them apart.
+    const storePath = join(dir, 'store.sqlite');
+    const claimsPath = join(dir, 'claims.sqlite');
+    let openGate = (): void => {};
+    const gate = { promise: new Promise<void>((resolve) => (openGate = resolve)) };
+    const slowEmbedder = new (class extends KnownVectorEmbedder {
+      override async embedImage(image: PreparedImage): Promise<Float32Array> {
+        const vector = await super.embedImage(image);
+        await gate.promise;
+        return vector;
+      }
+    })(4);
+    const claimsA = new SqliteContentClaims({ path: claimsPath, pollMs: 2 });
+    const claimsB = new SqliteContentClaims({ path: claimsPath, pollMs: 2 });
+    const storeB = await openSqliteVectorStore({ path: storePath, dimension: 4, logger: createSilentLogger() });
+    let bAskedForClaim = false;
+    const watchedClaimsB: ContentClaims = {
+      claim: (id) => {
+        bAskedForClaim = true;
+        return claimsB.claim(id);
+      },
+    };
+    const a = new ImageIndexer({ embedder: slowEmbedder, store, prepare: prepareJsonImage, logger: createSilentLogger(), claims: claimsA });
+    const b = new ImageIndexer({ embedder, store: storeB, prepare: prepareJsonImage, logger: createSilentLogger(), claims: watchedClaimsB });
+    try {
+      const bytes = jsonImage([1, 1, 0, 0]);
+      const first = a.index({ bytes, filename: 'a.png', tenant: 'local', source: 'local' });
+      await until(() => slowEmbedder.calls.image === 1);
+      const second = b.index({ bytes, filename: 'a.png', tenant: 'local', source: 'local' });
+      // B is either waiting on A's claim or (with no claims) already embedding.
+      await until(() => bAskedForClaim || embedder.calls.image > 0);
+      openGate();
+      const [ra, rb] = await Promise.all([first, second]);
+      expect([ra.status, rb.status]).toEqual(['indexed', 'duplicate']);
+      expect(slowEmbedder.calls.image + embedder.calls.image).toBe(1);
+      // Released: a third indexer gets the claim at once and finds the image stored.
+      const c = new ImageIndexer({ embedder, store: storeB, prepare: prepareJsonImage, logger: createSilentLogger(), claims: claimsB });
+      expect((await c.index({ bytes, filename: 'a.png', tenant: 'local', source: 'local' })).status).toBe('duplicate');
+    } finally {
+      claimsA.close();
+      claimsB.close();
+      await storeB.close();
+    }
+  });
+
+  it('takes over a claim left by a process that died (kill -9), so a later run is never blocked', async () => {
+    const claimsPath = join(dir, 'claims.sqlite');
+    const bytes = jsonImage([0, 0, 0, 1]);
+    // What kill -9 leaves behind: a claim row whose process no longer exists.
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    const claims = new SqliteContentClaims({ path: claimsPath, pollMs: 2 });
+    const raw = new Database(claimsPath);
+    raw
+      .prepare('INSERT INTO claims (id, holder, pid, host, claimed_at) VALUES (?, ?, ?, ?, ?)')
+      .run(pointIdFor('local', contentHashOf(bytes)), 'killed-run', deadPid, hostname(), Date.now());
+    raw.close();
+    try {
+      const withClaims = new ImageIndexer({ embedder, store, prepare: prepareJsonImage, logger: createSilentLogger(), claims });
+      const indexing = withClaims.index({ bytes, filename: 'd.png', tenant: 'local', source: 'local' });
+      const result = await Promise.race([
+        indexing,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('still waiting for a dead claim')), 5_000).unref()),
+      ]);
+      expect(result.status).toBe('indexed');
+    } finally {
+      claims.close();
+    }
   });
 
   it('keeps the same bytes of two tenants apart', async () => {

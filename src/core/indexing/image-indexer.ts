@@ -1,9 +1,11 @@
 // ImageIndexer: one image in, one point in the store out. Validates and decodes the bytes,
 // skips images the tenant already has (no model call; a new share is added to the stored
-// image instead), embeds the rest and writes them.
+// image instead), embeds the rest and writes them. An image is embedded once: concurrent calls
+// for it in this process wait for the first, and other processes are kept off by a claim.
 import type { Logger } from 'pino';
 import type { Embedder, EmbedOptions, PreparedImage } from '../embedding/embedder.js';
 import { mergeShares } from '../store/image-shares.js';
+import type { ContentClaims } from './content-claims.js';
 import type { ImagePayload, ImageShare, VectorStore } from '../store/vector-store.js';
 import { contentHashOf, pointIdFor } from './point-id.js';
 
@@ -36,6 +38,11 @@ export interface ImageIndexerOptions {
   /** Decodes and preprocesses bytes for the model; throws InvalidImageError on bad input. */
   prepare: (bytes: Uint8Array) => Promise<PreparedImage>;
   logger: Logger;
+  /**
+   * Claims shared with other processes on the same store, taken before an image is embedded.
+   * Without them only this process's own calls are kept from embedding an image twice.
+   */
+  claims?: ContentClaims;
 }
 
 export class ImageIndexer {
@@ -43,6 +50,7 @@ export class ImageIndexer {
   readonly #store: VectorStore;
   readonly #prepare: (bytes: Uint8Array) => Promise<PreparedImage>;
   readonly #logger: Logger;
+  readonly #claims: ContentClaims | undefined;
   /**
    * Images being indexed now, by point id. The same image posted in two channels at once
    * would otherwise be embedded twice and the second write would drop the first's share;
@@ -55,6 +63,7 @@ export class ImageIndexer {
     this.#store = options.store;
     this.#prepare = options.prepare;
     this.#logger = options.logger;
+    this.#claims = options.claims;
   }
 
   /** Indexes one image. Throws InvalidImageError for bad bytes, StoreError if the store fails. */
@@ -81,6 +90,20 @@ export class ImageIndexer {
     contentHash: string,
     options: EmbedOptions,
   ): Promise<IndexResult> {
+    const duplicate = await this.#duplicateOf(image, id);
+    if (duplicate !== undefined) return duplicate;
+    if (this.#claims === undefined) return this.#embedAndStore(image, id, contentHash, options);
+    const claim = await this.#claims.claim(id);
+    try {
+      // Another process may have stored the image while this one waited for the claim.
+      return (await this.#duplicateOf(image, id)) ?? (await this.#embedAndStore(image, id, contentHash, options));
+    } finally {
+      claim.release();
+    }
+  }
+
+  /** The result for an image the store has already (its share added), else undefined. */
+  async #duplicateOf(image: ImageToIndex, id: string): Promise<IndexResult | undefined> {
     const [existing] = await this.#store.get([id]);
     if (existing !== undefined) {
       this.#logger.debug({ id, filename: image.filename }, 'image already indexed');
@@ -91,7 +114,10 @@ export class ImageIndexer {
         return { status: 'duplicate', id, payload: { ...existing.payload, shares } };
       }
     }
+    return undefined;
+  }
 
+  async #embedAndStore(image: ImageToIndex, id: string, contentHash: string, options: EmbedOptions): Promise<IndexResult> {
     const prepared = await this.#prepare(image.bytes);
     const vector = await this.#embedder.embedImage(prepared, { lane: 'bulk', ...options });
     const payload = this.#payloadFor(image, contentHash, prepared);
