@@ -1,9 +1,8 @@
 // Where a channel's history backfill got to, kept in SQLite under FINDIMAGE_DATA so that a
 // backfill stopped by a crash, a restart or an API error resumes from its last page.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { StoreError } from '../../core/errors.js';
+import type Database from 'better-sqlite3';
+import { FindimageError, StoreError } from '../../core/errors.js';
+import { openDatabase } from '../../core/sqlite/open-database.js';
 
 /** The state of one channel's backfill. */
 export interface BackfillState {
@@ -30,10 +29,7 @@ export class BackfillProgressStore {
 
   constructor(path: string) {
     try {
-      mkdirSync(dirname(path), { recursive: true });
-      this.#db = new Database(path);
-      this.#db.pragma('journal_mode = WAL');
-      this.#db.pragma('synchronous = FULL');
+      this.#db = openDatabase(path, { what: 'Slack backfill progress file' });
       this.#db.exec(`CREATE TABLE IF NOT EXISTS backfills (
         tenant TEXT NOT NULL,
         channel TEXT NOT NULL,
@@ -42,6 +38,7 @@ export class BackfillProgressStore {
         PRIMARY KEY (tenant, channel)
       )`);
     } catch (error) {
+      if (error instanceof FindimageError) throw error;
       throw new StoreError(
         'store_unwritable',
         `Cannot open the Slack backfill progress file ${path}. Set FINDIMAGE_DATA to a folder findimage can write to.`,

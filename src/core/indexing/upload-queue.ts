@@ -1,11 +1,10 @@
 // UploadQueue: nothing a user shared is lost. An upload is written to a local SQLite queue
 // before it is acknowledged, then indexed in the background; transient failures (store down,
 // worker crashed) are retried with backoff, permanent ones (not an image) are reported once.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { FindimageError, StoreError, asFindimageError, isTransient } from '../errors.js';
+import { openDatabase } from '../sqlite/open-database.js';
 import { shareFromFlatFields, type FlatShareFields } from '../store/image-shares.js';
 import type { ImageIndexer, ImageToIndex, IndexResult } from './image-indexer.js';
 
@@ -87,17 +86,15 @@ export class UploadQueue {
 
   constructor(options: UploadQueueOptions) {
     try {
-      mkdirSync(dirname(options.path), { recursive: true });
-      this.#db = new Database(options.path);
+      this.#db = openDatabase(options.path, { what: 'upload queue' });
     } catch (error) {
+      if (error instanceof FindimageError) throw error;
       throw new StoreError(
         'store_unwritable',
         `Cannot open the upload queue at ${options.path}. Set FINDIMAGE_DATA to a folder findimage can write to.`,
         { cause: error },
       );
     }
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = FULL');
     this.#db.exec(`CREATE TABLE IF NOT EXISTS uploads (
       id TEXT PRIMARY KEY,
       metadata TEXT NOT NULL,

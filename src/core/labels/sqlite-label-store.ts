@@ -1,10 +1,10 @@
 // The durable LabelStore: one SQLite file under FINDIMAGE_DATA holding the query log, the map
 // from posted messages to the (query, image) results they show, and the labels given on them.
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { resolve } from 'node:path';
+import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { FindimageError, StoreError } from '../errors.js';
+import { openDatabase } from '../sqlite/open-database.js';
 import type {
   Label,
   LabelFilter,
@@ -29,9 +29,6 @@ export interface SqliteLabelStoreOptions {
  * message, and the model id on labels.
  */
 const SCHEMA_VERSION = 2;
-
-/** How long a write waits for another process (the bot beside a CLI command) to commit. */
-const BUSY_TIMEOUT_MS = 5_000;
 
 const RESULT_MESSAGES_TABLE = `
 CREATE TABLE IF NOT EXISTS result_messages (
@@ -111,12 +108,9 @@ export class SqliteLabelStore implements LabelStore {
     this.path = resolve(options.path);
     this.#logger = options.logger;
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
-      this.#db = new Database(this.path);
-      // WAL with FULL sync: a label acknowledged to the user survives a crash or kill -9.
-      this.#db.pragma('journal_mode = WAL');
-      this.#db.pragma('synchronous = FULL');
-      this.#db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      // WAL with FULL sync (set by the opener): a label acknowledged to the user survives a
+      // crash or kill -9.
+      this.#db = openDatabase(this.path, { what: 'label store' });
       prepareSchema(this.#db, this.path);
     } catch (error) {
       throw this.#failure('opening', error);

@@ -1,5 +1,6 @@
-// Turns what better-sqlite3 and the file system throw into StoreErrors a user can act on: a
-// folder that cannot be written, a file that is not a store, a full disk, a lock held too long.
+// Turns what better-sqlite3 throws into StoreErrors a user can act on: a file that cannot be
+// written, a file that is not a store, a full disk, a lock held too long. (A folder that cannot
+// be written is worded by src/core/sqlite/open-database.ts.)
 import { StoreError } from '../errors.js';
 
 /** The `code` of a Node system error or a better-sqlite3 SqliteError, if it has one. */
@@ -12,16 +13,6 @@ function codeOf(error: unknown): string {
 
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** The folder cannot hold the store; the message names it and says how to pick another. */
-export function unwritableFolder(folder: string, error: unknown): StoreError {
-  return new StoreError(
-    'store_unwritable',
-    `findimage cannot write its vector store in the folder ${folder} (${reasonOf(error)}). ` +
-      'Set FINDIMAGE_DATA to a folder findimage can write to, or fix the permissions of this one.',
-    { cause: error, details: { folder, code: codeOf(error) } },
-  );
 }
 
 /**

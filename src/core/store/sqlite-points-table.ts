@@ -14,13 +14,12 @@ import type { RowFields } from './vector-matrix.js';
 export const SCHEMA_VERSION = 2;
 
 /**
- * How long a write waits for another process (say `findimage index` beside the bot) to finish
- * its transaction before giving up with store_unavailable. Batches commit in milliseconds.
+ * SQLite page size for new files. A point is about 2.5 KB (a 2 KB vector at 512-d plus its
+ * payload): 4 KB pages hold one row each and waste a third of the file; 8 KB pages hold three
+ * (100k points: 427 MB -> 289 MB). Takes effect only on a new, empty file, so the opener sets it
+ * before write-ahead logging.
  */
-const BUSY_TIMEOUT_MS = 5_000;
-
-/** SQLite page size for new files; see prepareFile(). */
-const PAGE_SIZE_BYTES = 8_192;
+export const PAGE_SIZE_BYTES = 8_192;
 
 /** The points table of layout 2, under a given name (the migration builds it beside the old). */
 function pointsTableSql(name: string): string {
@@ -43,25 +42,11 @@ const SCHEMA = `
   CREATE INDEX IF NOT EXISTS points_tenant_created ON points (tenant, created_at);
 `;
 
-/** Sets the journal, durability and schema of a freshly opened file, and checks its dimension. */
+/**
+ * Sets the schema of a file opened by openDatabase() (which sets the journal, durability and
+ * busy timeout), migrating an older layout, and checks its dimension.
+ */
 export function prepareFile(db: Database.Database, path: string, dimension: number): void {
-  // A point is about 2.5 KB (a 2 KB vector at 512-d plus its payload): 4 KB pages hold one row
-  // each and waste a third of the file; 8 KB pages hold three (100k points: 427 MB -> 289 MB).
-  // Takes effect only on a new, empty file.
-  db.pragma(`page_size = ${PAGE_SIZE_BYTES}`);
-  const journal = db.pragma('journal_mode = WAL', { simple: true });
-  if (journal !== 'wal') {
-    throw new StoreError(
-      'store_failed',
-      `SQLite could not use write-ahead logging for ${path} (it reported "${String(journal)}"). ` +
-        'Put FINDIMAGE_DATA on a local disk rather than a network share.',
-    );
-  }
-  // FULL: every commit fsyncs the WAL before it returns, so an acknowledged upsert survives a
-  // power cut as well as kill -9. NORMAL would also survive kill -9 (committed WAL frames sit in
-  // the OS page cache, which outlives the process) but may lose the last commits on power loss.
-  db.pragma('synchronous = FULL');
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
     throw new StoreError(

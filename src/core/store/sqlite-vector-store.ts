@@ -1,10 +1,10 @@
 // The default, embedded VectorStore: SQLite (better-sqlite3) is the store of record, and every
 // vector is also kept in memory in a VectorMatrix for an exact scan in tens of milliseconds.
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { resolve } from 'node:path';
+import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { StoreError } from '../errors.js';
+import { openDatabase } from '../sqlite/open-database.js';
 import { mergeShares, shareMeets } from './image-shares.js';
 import {
   checkFilter,
@@ -17,11 +17,12 @@ import {
 } from './point-validation.js';
 import {
   loadPoints,
+  PAGE_SIZE_BYTES,
   prepareFile,
   prepareStatements,
   type PointStatements,
 } from './sqlite-points-table.js';
-import { sqliteFailure, unwritableFolder } from './sqlite-failure.js';
+import { sqliteFailure } from './sqlite-failure.js';
 import { VectorMatrix, type RowFields } from './vector-matrix.js';
 import type {
   ImagePayload,
@@ -101,15 +102,9 @@ export class SqliteVectorStore implements VectorStore {
     }
     const path = resolve(options.path);
     const logger = options.logger.child({ component: 'sqlite-store' });
-    const folder = dirname(path);
-    try {
-      mkdirSync(folder, { recursive: true });
-    } catch (error) {
-      throw unwritableFolder(folder, error);
-    }
     let db: Database.Database | undefined;
     try {
-      db = new Database(path);
+      db = openDatabase(path, { what: 'vector store', pageSizeBytes: PAGE_SIZE_BYTES });
       prepareFile(db, path, options.dimension);
       const started = performance.now();
       const store = new SqliteVectorStore(path, options.dimension, db, logger);

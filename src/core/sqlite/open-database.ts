@@ -1,0 +1,114 @@
+// The one way findimage opens a SQLite file (vector store, labels, upload queue, backfill
+// progress): the folder is created, and write-ahead logging, FULL sync and the busy timeout are
+// set here, so that every file is as durable and as patient with other processes as the others.
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { StoreError } from '../errors.js';
+
+/**
+ * How long a statement waits for another process (say `findimage index` beside the bot) to
+ * finish its transaction before failing with SQLITE_BUSY. Writes commit in milliseconds.
+ */
+export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+/** What a file opened by openDatabase() reports for the three settings it makes. */
+export const SQLITE_SETTINGS = {
+  /** PRAGMA journal_mode. */
+  journalMode: 'wal',
+  /** PRAGMA synchronous: 2 is FULL. */
+  synchronous: 2,
+  /** PRAGMA busy_timeout, in milliseconds. */
+  busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS,
+} as const;
+
+export interface OpenDatabaseOptions {
+  /** What the file is, for messages: "vector store", "label store", "upload queue". */
+  what: string;
+  /**
+   * Page size for a new, empty file, in bytes. It must be set before write-ahead logging is
+   * turned on, which is why the opener takes it; an existing file keeps its own.
+   */
+  pageSizeBytes?: number;
+}
+
+/** The `code` of a Node system error or a better-sqlite3 SqliteError, if it has one. */
+function codeOf(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    return String((error as { code: unknown }).code);
+  }
+  return '';
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Codes that mean "this place cannot be written", from SQLite or from the file system. */
+function isUnwritable(code: string): boolean {
+  return (
+    code.startsWith('SQLITE_READONLY') ||
+    code.startsWith('SQLITE_CANTOPEN') ||
+    code === 'SQLITE_PERM' ||
+    code === 'EACCES' ||
+    code === 'EPERM' ||
+    code === 'EROFS' ||
+    code === 'ENOTDIR' ||
+    code === 'EEXIST'
+  );
+}
+
+function unwritable(what: string, place: string, error: unknown): StoreError {
+  return new StoreError(
+    'store_unwritable',
+    `findimage cannot write its ${what} in the folder ${place} (${reasonOf(error)}). ` +
+      'Set FINDIMAGE_DATA to a folder findimage can write to, or fix the permissions of this one.',
+    { cause: error, details: { folder: place, code: codeOf(error) } },
+  );
+}
+
+/**
+ * Opens (creating if needed) the SQLite file at `path` with write-ahead logging, synchronous =
+ * FULL and a busy timeout of SQLITE_BUSY_TIMEOUT_MS.
+ *
+ * Throws a StoreError `store_unwritable` naming the folder and FINDIMAGE_DATA when the folder
+ * cannot be made or written, and `store_failed` when the file system refuses write-ahead
+ * logging. Any other SQLite error (a file that is not a database, say) is thrown as it came, for
+ * the caller to word; the handle is closed first.
+ */
+export function openDatabase(path: string, options: OpenDatabaseOptions): Database.Database {
+  const file = resolve(path);
+  const folder = dirname(file);
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    throw unwritable(options.what, folder, error);
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+  } catch (error) {
+    throw isUnwritable(codeOf(error)) ? unwritable(options.what, folder, error) : error;
+  }
+  try {
+    if (options.pageSizeBytes !== undefined) db.pragma(`page_size = ${options.pageSizeBytes}`);
+    const journal = db.pragma('journal_mode = WAL', { simple: true });
+    if (journal !== SQLITE_SETTINGS.journalMode) {
+      throw new StoreError(
+        'store_failed',
+        `SQLite could not use write-ahead logging for the ${options.what} ${file} ` +
+          `(it reported "${String(journal)}"). Put FINDIMAGE_DATA on a local disk rather than a network share.`,
+        { details: { path: file, journal } },
+      );
+    }
+    // FULL: every commit fsyncs the WAL before it returns, so what was acknowledged survives a
+    // power cut as well as kill -9. NORMAL would survive kill -9 (committed WAL frames sit in the
+    // OS page cache, which outlives the process) but may lose the last commits on power loss.
+    db.pragma('synchronous = FULL');
+    db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    return db;
+  } catch (error) {
+    db.close();
+    throw isUnwritable(codeOf(error)) ? unwritable(options.what, folder, error) : error;
+  }
+}
