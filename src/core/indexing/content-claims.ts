@@ -4,6 +4,7 @@
 // claim left by a process that died is taken over, so kill -9 never blocks a later run.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase } from '../sqlite/open-database.js';
 
@@ -20,6 +21,14 @@ export interface ContentClaims {
 export interface ContentClaim {
   /** Gives the claim up (after the image was stored, or when embedding failed). */
   release(): void;
+}
+
+/**
+ * The claims file of a model's store under FINDIMAGE_DATA. Claims are per model: the same image
+ * has the same point id in every model's index, and each index embeds it once.
+ */
+export function contentClaimsPath(dataDir: string, modelId: string): string {
+  return join(dataDir, 'claims', `${modelId}.sqlite`);
 }
 
 /** How often a waiting process looks again at a claim another process holds. */
