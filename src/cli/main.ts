@@ -4,12 +4,13 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config.js';
 import { asFindimageError } from '../core/errors.js';
+import { MAX_QUERY_WINDOW } from '../core/store/point-validation.js';
 import { TerminalDownloadProgress } from '../core/models/terminal-download-progress.js';
 import { openFindimage, type Findimage } from '../findimage.js';
 import { createLogger } from '../logger.js';
 import { botFactories } from './bot-registry.js';
 import { runEval } from './commands/eval-command.js';
-import { formatIndexSummary, runIndex } from './commands/index-command.js';
+import { formatIndexSummary, runIndexCommand } from './commands/index-command.js';
 import { runLabelsExport, type LabelsExportOptions } from './commands/labels-command.js';
 import { parseStoreKind, runMigrate, type StoreKind } from './commands/migrate-command.js';
 import { runModelList, runModelPull } from './commands/model-command.js';
@@ -71,7 +72,8 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .argument('<folder>', 'folder to walk recursively')
     .action(async (folder: string) => {
       await withCore(async (findimage) => {
-        const summary = await runIndex(findimage, folder, terminal);
+        const { config: loaded, logger: log } = settings();
+        const summary = await runIndexCommand(findimage, folder, terminal, { dataDir: loaded.dataDir, logger: log });
         terminal.out(formatIndexSummary(summary));
       });
     });
@@ -211,6 +213,11 @@ function parseCount(value: string): number {
 function parseOffset(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('give a whole number, 0 or more.');
+  if (n >= MAX_QUERY_WINDOW) {
+    throw new InvalidArgumentError(
+      `a search ranks its best ${MAX_QUERY_WINDOW} results at most, so give an offset from 0 to ${MAX_QUERY_WINDOW - 1}.`,
+    );
+  }
   return n;
 }
 

@@ -1,62 +1,104 @@
-// `findimage index <folder>`: indexes every image below a folder, never stopping at a bad file,
-// and ends with a summary of what was indexed and why anything was skipped.
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { extname, join, relative, resolve } from 'node:path';
+// `findimage index <folder>`: indexes every image below a folder, never stopping at a bad file or
+// folder, reading no file over the size limit, and ends with a summary of what was indexed and
+// why anything was skipped.
+import type { Logger } from 'pino';
 import { FindimageError, InvalidImageError, asFindimageError } from '../../core/errors.js';
+import { SqliteContentClaims, contentClaimsPath } from '../../core/indexing/content-claims.js';
+import { ImageIndexer } from '../../core/indexing/image-indexer.js';
 import type { Findimage } from '../../findimage.js';
+import { listFolderImages, type SkippedEntry } from '../image-folder.js';
+import { readImageFile } from '../image-files.js';
 import { LOCAL_TENANT } from '../local-scope.js';
 import type { Terminal } from '../terminal.js';
 
-/** File endings looked at; other files are counted as ignored, not reported one by one. */
-export const IMAGE_EXTENSIONS = new Set([
-  '.jpg', '.jpeg', '.jfif', '.png', '.webp', '.gif', '.avif', '.tif', '.tiff', '.heic', '.heif', '.svg',
-]);
+export { IMAGE_EXTENSIONS } from '../image-folder.js';
 
 /**
  * Files read and embedded at once. Decoding runs on sharp's threads while the worker pool runs
- * the model, so a few files in flight keep both busy; more only costs memory.
+ * the model, so a few files in flight keep both busy; more only costs memory (each file is at
+ * most MAX_IMAGE_BYTES, so this also bounds the bytes held).
  */
 const FILES_IN_FLIGHT = 6;
 
 export interface IndexSummary {
+  /** Images embedded and stored by this run. */
   indexed: number;
+  /** Images the store already had (from an earlier run, or an identical file in this one). */
   duplicates: number;
-  skipped: Array<{ path: string; reason: string }>;
+  /** Files and folders not indexed, with the reason. */
+  skipped: SkippedEntry[];
+  /** Files whose names are not images. */
   ignored: number;
 }
 
-export async function runIndex(findimage: Findimage, folder: string, terminal: Terminal): Promise<IndexSummary> {
-  const root = resolve(folder);
-  const { images, ignored } = await listImages(root);
-  const summary: IndexSummary = { indexed: 0, duplicates: 0, skipped: [], ignored };
+export interface RunIndexOptions {
+  /** The indexer to use (default: findimage.indexer). */
+  indexer?: ImageIndexer;
+}
+
+/**
+ * The `index` command as the CLI runs it: with an indexer that claims each image in a claims
+ * file under FINDIMAGE_DATA, so another findimage process indexing the same images at the same
+ * time never embeds one of them twice.
+ */
+export async function runIndexCommand(
+  findimage: Findimage,
+  folder: string,
+  terminal: Terminal,
+  settings: { dataDir: string; logger: Logger },
+): Promise<IndexSummary> {
+  const claims = new SqliteContentClaims({ path: contentClaimsPath(settings.dataDir, findimage.model.id) });
+  try {
+    const indexer = new ImageIndexer({
+      embedder: findimage.embedder,
+      store: findimage.store,
+      prepare: (bytes) => findimage.prepareImage(bytes),
+      logger: settings.logger.child({ component: 'indexer' }),
+      claims,
+    });
+    return await runIndex(findimage, folder, terminal, { indexer });
+  } finally {
+    claims.close();
+  }
+}
+
+export async function runIndex(
+  findimage: Findimage,
+  folder: string,
+  terminal: Terminal,
+  options: RunIndexOptions = {},
+): Promise<IndexSummary> {
+  const indexer = options.indexer ?? findimage.indexer;
+  const { images, skipped, ignored } = await listFolderImages(folder);
+  const summary: IndexSummary = { indexed: 0, duplicates: 0, skipped: [...skipped], ignored };
   const progress = terminal.progress(images.length, 'Indexing');
   let next = 0;
   let fatal: FindimageError | undefined;
 
   const worker = async (): Promise<void> => {
     while (fatal === undefined && next < images.length) {
-      const path = images[next++] as string;
-      const shown = relative(root, path);
+      const image = images[next++];
+      if (image === undefined) break;
       try {
-        const info = await stat(path);
-        const bytes = await readFile(path);
-        const result = await findimage.indexer.index({
-          bytes,
-          filename: shown,
-          path,
+        const file = await readImageFile(image.path, image.shown);
+        const result = await indexer.index({
+          bytes: file.bytes,
+          filename: image.shown,
+          path: image.text,
           tenant: LOCAL_TENANT,
           source: 'local',
-          createdAt: info.mtime,
+          createdAt: file.modified,
         });
         if (result.status === 'indexed') summary.indexed++;
         else summary.duplicates++;
       } catch (thrown) {
         const error = asFindimageError(thrown);
-        if (error instanceof InvalidImageError) summary.skipped.push({ path: shown, reason: error.message });
-        else if (isUnreadableFile(thrown)) summary.skipped.push({ path: shown, reason: 'The file could not be read.' });
+        if (error instanceof InvalidImageError) summary.skipped.push({ path: image.shown, reason: error.message });
+        // The file went away, or became unreadable, between the walk and the read.
+        else if (error.code === 'not_found') summary.skipped.push({ path: image.shown, reason: withoutPath(error.message, image.shown) });
         else fatal = error;
       }
-      progress.tick(shown);
+      progress.tick(image.shown);
     }
   };
   await Promise.all(Array.from({ length: Math.min(FILES_IN_FLIGHT, images.length) }, worker));
@@ -74,25 +116,7 @@ export function formatIndexSummary(summary: IndexSummary): string {
   return lines.join('\n');
 }
 
-async function listImages(root: string): Promise<{ images: string[]; ignored: number }> {
-  const info = await stat(root).catch(() => undefined);
-  if (info === undefined || !info.isDirectory()) {
-    throw new FindimageError('not_found', `${root} is not a folder. Give the folder that holds your images.`);
-  }
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  const images: string[] = [];
-  let ignored = 0;
-  for (const entry of entries) {
-    if (!entry.isFile() || entry.name.startsWith('.')) continue;
-    const path = join(entry.parentPath, entry.name);
-    if (IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) images.push(path);
-    else ignored++;
-  }
-  images.sort();
-  return { images, ignored };
-}
-
-function isUnreadableFile(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'EACCES' || code === 'EISDIR' || code === 'ENOENT' || code === 'EPERM';
+/** "a.jpg: permission denied." as "permission denied.", since the summary names the file already. */
+function withoutPath(message: string, shown: string): string {
+  return message.startsWith(`${shown}: `) ? message.slice(shown.length + 2) : message;
 }

@@ -1,9 +1,10 @@
 // `findimage search "<text>"` and `findimage similar <image>`: ranked results with scores, as a
 // table for people or as JSON for scripts.
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { SearchResults } from '../../core/search/search-service.js';
 import type { Findimage } from '../../findimage.js';
+import { displayName } from '../file-names.js';
+import { readImageFile } from '../image-files.js';
 import { LOCAL_TENANT } from '../local-scope.js';
 import type { Terminal } from '../terminal.js';
 
@@ -27,7 +28,9 @@ export async function runSearch(findimage: Findimage, text: string, options: Sea
 
 export async function runSimilar(findimage: Findimage, imagePath: string, options: SearchCommandOptions, terminal: Terminal): Promise<void> {
   const path = resolve(imagePath);
-  const image = await findimage.prepareImage(await readFile(path));
+  // A missing file, a folder or a link loop is refused here with a FindimageError (exit 5).
+  const file = await readImageFile(path, displayName(path));
+  const image = await findimage.prepareImage(file.bytes);
   const results = await findimage.search.searchSimilarToImage(image, {
     scope: { tenant: options.tenant ?? LOCAL_TENANT },
     limit: options.k,
@@ -55,6 +58,13 @@ function printResults(
   if (findimage.model.developmentOnly) {
     terminal.err(`Note: model ${findimage.model.id} has random weights; the ranking is meaningless.`);
   }
+  if (results.hits.length === 0 && options.offset > 0) {
+    terminal.out(
+      `No results at --offset ${options.offset}: this search has ${options.offset} or fewer. ` +
+        'Give a smaller --offset (0 is the first page).',
+    );
+    return;
+  }
   if (results.hits.length === 0) {
     terminal.out('No images found. Index a folder first (findimage index <folder>), or describe the image differently.');
     return;
@@ -63,8 +73,9 @@ function printResults(
     // Ranks count from the page's start, so `--offset 10` shows 11, 12, ...
     String(options.offset + i + 1).padStart(3),
     hit.score.toFixed(4),
-    // The CLI sees every share, so the first one with a link will do.
-    hit.payload.path ?? hit.payload.shares.find((share) => share.permalink)?.permalink ?? hit.payload.filename,
+    // The CLI sees every share, so the first one with a link will do. Escaped: a file name may
+    // hold control characters, which must not reach the terminal raw.
+    displayName(hit.payload.path ?? hit.payload.shares.find((share) => share.permalink)?.permalink ?? hit.payload.filename),
   ]);
   terminal.out('  #  score   image');
   for (const row of rows) terminal.out(row.join('  '));
