@@ -1,15 +1,72 @@
 // Qdrant down when findimage starts: serve starts anyway, a search says the index is
 // unreachable, and an upload accepted meanwhile waits on disk and is indexed once Qdrant is back.
+// A 404 on an endpoint (a proxy redeploying, a server without GET /aliases) is an outage too:
+// uploads stay queued and are indexed once it passes; only a deleted collection rejects them.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import type { UploadOutcome } from '../src/core/indexing/upload-queue.js';
+import { ReconnectingStore } from '../src/core/store/reconnecting-store.js';
 import { openFindimage, type Findimage } from '../src/findimage.js';
 import { createSilentLogger } from '../src/logger.js';
+import { NO_ROUTE, PROXY_NOT_FOUND, type FaultTarget } from './fakes/qdrant/fake-faults.js';
 import { FakeQdrantServer } from './fakes/qdrant/fake-qdrant-server.js';
+
+/** How long a test waits for the queue to reach a state before it fails. */
+const DEADLINE_MS = 20_000;
+/** A fault repeated until the test clears it: the endpoint is missing until then. */
+const UNTIL_CLEARED = Number.POSITIVE_INFINITY;
+
+/** Waits until `done()` holds, polling; fails with `what` after DEADLINE_MS. */
+async function waitFor(what: string, done: () => boolean): Promise<void> {
+  const deadline = Date.now() + DEADLINE_MS;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function redSquare(size = 32): Promise<Buffer> {
+  return sharp({ create: { width: size, height: size, channels: 3, background: '#c00' } }).png().toBuffer();
+}
+
+/** Opens findimage on `qdrant` as `serve` does: the store connects in the background. */
+async function openServing(dir: string, cache: string, qdrant: FakeQdrantServer): Promise<Findimage> {
+  const config = loadConfig({
+    FINDIMAGE_MODEL: 'tiny-test',
+    FINDIMAGE_DATA: dir,
+    FINDIMAGE_CACHE: cache,
+    FINDIMAGE_DEVICE: 'cpu',
+    QDRANT_URL: qdrant.url,
+  });
+  return openFindimage({ config, logger: createSilentLogger(), storeConnection: 'background' });
+}
+
+/** Resolves once the store opened in the background is connected. */
+async function connected(findimage: Findimage): Promise<void> {
+  expect(findimage.store).toBeInstanceOf(ReconnectingStore);
+  await (findimage.store as ReconnectingStore).whenConnected();
+}
+
+/** Queues `count` distinct red squares shared in C1 and returns the outcomes as they come. */
+async function queueUploads(findimage: Findimage, count: number): Promise<UploadOutcome[]> {
+  const outcomes: UploadOutcome[] = [];
+  findimage.uploads.onOutcome((o) => outcomes.push(o));
+  findimage.uploads.start();
+  for (let n = 0; n < count; n++) {
+    findimage.uploads.enqueue({
+      bytes: await redSquare(32 + n),
+      filename: `red-${n}.png`,
+      tenant: 'T1',
+      source: 'slack',
+      share: { conversation: 'C1', isPublic: false, sharedAt: new Date().toISOString() },
+    });
+  }
+  return outcomes;
+}
 
 describe('Qdrant down at start', () => {
   let dir: string;
@@ -62,5 +119,93 @@ describe('Qdrant down at start', () => {
     expect(await findimage.store.count({ tenant: 'T1' })).toBe(1);
     const { hits } = await findimage.search.searchText({ text: 'a red square', scope: { tenant: 'T1' }, limit: 5 });
     expect(hits.map((h) => h.payload.filename)).toEqual(['red.png']);
+  });
+});
+
+describe('a 404 on an endpoint', () => {
+  let cache: string;
+  let dir: string;
+  let qdrant: FakeQdrantServer;
+  let findimage: Findimage | undefined;
+
+  beforeAll(async () => {
+    cache = await mkdtemp(join(tmpdir(), 'findimage-404-cache-'));
+  });
+  afterAll(async () => {
+    await rm(cache, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'findimage-404-'));
+    qdrant = await FakeQdrantServer.start();
+  });
+  afterEach(async () => {
+    await findimage?.close();
+    findimage = undefined;
+    await qdrant.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const aliasList = (r: FaultTarget): boolean => r.method === 'GET' && r.path === '/aliases';
+  const upsert = (r: FaultTarget): boolean => r.method === 'PUT' && /^\/collections\/[^/]+\/points$/.test(r.path);
+  const faulted = (match: (r: FaultTarget) => boolean): number =>
+    qdrant.requests.filter((r) => r.fault !== undefined && match(r)).length;
+
+  it('keeps uploads queued while GET /aliases answers 404, says so, and indexes them once it answers again', async () => {
+    qdrant.faults.inject(NO_ROUTE, { times: UNTIL_CLEARED, match: aliasList });
+    findimage = await openServing(dir, cache, qdrant);
+    await waitFor('the first 404 to GET /aliases', () => faulted(aliasList) >= 1);
+
+    const searching = findimage.search.searchText({ text: 'a red square', scope: { tenant: 'T1' }, limit: 5 });
+    await expect(searching).rejects.toMatchObject({
+      code: 'store_unavailable',
+      message: expect.stringContaining(`Qdrant at ${qdrant.url} answered 404 Not Found to /aliases while trying to list aliases`),
+    });
+
+    const outcomes = await queueUploads(findimage, 3);
+    // findimage tries again (a second 404), and no upload has been given up on meanwhile.
+    await waitFor('a second 404 to GET /aliases, or an outcome', () => outcomes.length > 0 || faulted(aliasList) >= 2);
+    expect(outcomes).toEqual([]);
+    expect(findimage.uploads.pending()).toBe(3);
+
+    qdrant.faults.clear();
+    await waitFor('three outcomes', () => outcomes.length >= 3);
+    expect(outcomes.map((o) => o.status)).toEqual(['indexed', 'indexed', 'indexed']);
+    expect(await findimage.store.count({ tenant: 'T1' })).toBe(3);
+  });
+
+  it("keeps an upload queued while a proxy answers 404 to upserts, and indexes it once it passes", async () => {
+    findimage = await openServing(dir, cache, qdrant);
+    await connected(findimage);
+    qdrant.faults.inject(PROXY_NOT_FOUND, { times: UNTIL_CLEARED, match: upsert });
+
+    const outcomes = await queueUploads(findimage, 1);
+    // More 404s than one call's tries: the queue itself has tried the upload again.
+    const oneCallsTries = 5;
+    await waitFor('the queue to retry, or an outcome', () => outcomes.length > 0 || faulted(upsert) > oneCallsTries);
+    expect(outcomes).toEqual([]);
+    expect(findimage.uploads.pending()).toBe(1);
+
+    qdrant.faults.clear();
+    await waitFor('the upload to be indexed', () => outcomes.length >= 1);
+    expect(outcomes.map((o) => o.status)).toEqual(['indexed']);
+    expect(await findimage.store.count({ tenant: 'T1' })).toBe(1);
+  });
+
+  it('still rejects an upload as deleted when Qdrant says the collection does not exist', async () => {
+    findimage = await openServing(dir, cache, qdrant);
+    await connected(findimage);
+    const collection = qdrant.aliasTarget('findimage');
+    expect(collection).toBeDefined();
+    expect((await fetch(`${qdrant.url}/collections/${collection}`, { method: 'DELETE' })).status).toBe(200);
+
+    const outcomes = await queueUploads(findimage, 1);
+    await waitFor('the upload to be rejected', () => outcomes.length >= 1);
+    const [outcome] = outcomes;
+    expect(outcome?.status).toBe('rejected');
+    expect(outcome?.status === 'rejected' && outcome.error).toMatchObject({
+      code: 'store_failed',
+      message: expect.stringContaining('Was the collection deleted?'),
+    });
+    expect(findimage.uploads.pending()).toBe(0);
   });
 });
