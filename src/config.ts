@@ -46,6 +46,14 @@ export interface Config {
     /** Largest file downloaded for indexing, in bytes (SLACK_MAX_FILE_MB); the bot's default otherwise. */
     maxFileBytes?: number;
   };
+  discord?: {
+    /** Bot token from the Developer Portal (Bot → Token). */
+    token: string;
+    /** DISCORD_API_URL: REST base instead of https://discord.com/api (tests, a compatible server). */
+    apiUrl?: string;
+    /** Largest attachment downloaded for indexing, in bytes (DISCORD_MAX_FILE_MB); the bot's default otherwise. */
+    maxFileBytes?: number;
+  };
 }
 
 const positiveInt = (name: string) =>
@@ -105,6 +113,9 @@ const envSchema = z.object({
   SLACK_API_URL: optionalText,
   SLACK_INDEXED_REACTION: z.string().default('frame_with_picture'),
   SLACK_MAX_FILE_MB: positiveInt('SLACK_MAX_FILE_MB').max(1024).optional(),
+  DISCORD_TOKEN: optionalText,
+  DISCORD_API_URL: optionalText.pipe(z.url('DISCORD_API_URL must be a URL such as https://discord.com/api').optional()),
+  DISCORD_MAX_FILE_MB: positiveInt('DISCORD_MAX_FILE_MB').max(1024).optional(),
   PORT: positiveInt('PORT').max(65535).optional(),
 });
 
@@ -174,6 +185,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiUrl: e.SLACK_API_URL,
       indexedReaction: e.SLACK_INDEXED_REACTION.trim(),
       ...(e.SLACK_MAX_FILE_MB === undefined ? {} : { maxFileBytes: e.SLACK_MAX_FILE_MB * 1024 * 1024 }),
+    };
+  }
+  if (e.DISCORD_TOKEN !== undefined) {
+    config.discord = {
+      token: e.DISCORD_TOKEN,
+      ...(e.DISCORD_API_URL === undefined ? {} : { apiUrl: e.DISCORD_API_URL.replace(/\/+$/, '') }),
+      ...(e.DISCORD_MAX_FILE_MB === undefined ? {} : { maxFileBytes: e.DISCORD_MAX_FILE_MB * 1024 * 1024 }),
     };
   }
   return config;

@@ -13,6 +13,7 @@ export const NO_BOT_CONFIGURED = [
   'No chat bot is configured, so there is nothing to serve.',
   '',
   'To run the Slack bot, set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode; see docs/slack.md).',
+  'To run the Discord bot, set DISCORD_TOKEN (see docs/discord.md).',
   'To try findimage without a chat platform, use the command line:',
   '  findimage index ./my-images',
   '  findimage search "a black car"',
@@ -20,7 +21,7 @@ export const NO_BOT_CONFIGURED = [
 
 /** Whether any bot has credentials, checked before the model is loaded. */
 export function anyBotConfigured(config: Config): boolean {
-  return config.slack !== undefined;
+  return config.slack !== undefined || config.discord !== undefined;
 }
 
 export async function runServe(

@@ -1,0 +1,204 @@
+// Downloading a Discord attachment safely: only from Discord's CDN hosts, size capped before
+// the body is read, refusing anything that is not an image, and asking Discord for a fresh
+// signed link (attachments/refresh-urls) when the one in hand has expired. The same refresh
+// gives the signed links a result preview shows.
+import type { REST } from 'discord.js';
+import type { Logger } from 'pino';
+import { FindimageError, InvalidImageError } from '../../core/errors.js';
+import { asDiscordApiError } from './discord-api-error.js';
+
+/** The fields of an attachment the bot uses. */
+export interface AttachmentRef {
+  /** Attachment id (a snowflake, unique across Discord). */
+  id: string;
+  /** File name as uploaded. */
+  name: string;
+  /** Size in bytes as Discord reports it. */
+  size: number;
+  /** Signed CDN link; expires after about a day. */
+  url: string;
+  /** MIME type Discord detected, when it did. */
+  contentType?: string;
+}
+
+/**
+ * Default cap on a download. Discord lets servers upload up to 500 MB; a photo is 3 to 8 MB,
+ * and each file is held whole (in memory, then in the upload queue) until it is indexed.
+ */
+export const DEFAULT_MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024;
+/** A download that has not finished in a minute is stuck. */
+export const DOWNLOAD_TIMEOUT_MS = 60_000;
+/** Discord's attachment hosts (https only). */
+export const DISCORD_CDN_HOSTS: ReadonlySet<string> = new Set(['cdn.discordapp.com', 'media.discordapp.net']);
+/** Where links to stored attachments are rebuilt before refreshing (Discord's own form). */
+const CDN_ORIGIN = 'https://cdn.discordapp.com';
+/** Links refresh-urls takes in one call. */
+const REFRESH_BATCH = 50;
+const IMAGE_EXTENSIONS = /\.(png|jpe?g|gif|webp|avif|heic|heif|bmp|tiff?)$/i;
+const GENERIC_BINARY_TYPES = new Set(['application/octet-stream', 'binary/octet-stream']);
+
+/** A download was refused or failed; the message tells the uploader why. */
+export class DiscordDownloadError extends FindimageError {
+  constructor(message: string, details: Record<string, unknown> = {}, cause?: unknown) {
+    super('platform_api', message, { details, cause });
+  }
+}
+
+/** Whether Discord says the attachment is an image (the bytes are checked again when decoded). */
+export function isImageAttachment(attachment: AttachmentRef): boolean {
+  if (attachment.contentType !== undefined) return attachment.contentType.toLowerCase().startsWith('image/');
+  return IMAGE_EXTENSIONS.test(attachment.name);
+}
+
+/** The unsigned CDN link of a stored attachment, for refresh-urls to sign again. */
+export function cdnLinkOf(channelId: string, attachmentId: string, filename: string): string {
+  return `${CDN_ORIGIN}/attachments/${channelId}/${attachmentId}/${encodeURIComponent(filename)}`;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+}
+
+export interface AttachmentDownloaderOptions {
+  /** discord.js's REST client (refresh-urls). */
+  rest: REST;
+  /** DISCORD_API_URL: its origin is also trusted for downloads (a compatible server, or tests). */
+  apiUrl?: string;
+  maxBytes: number;
+  logger: Logger;
+  timeoutMs?: number;
+}
+
+export class AttachmentDownloader {
+  readonly #rest: REST;
+  readonly #trustedOrigin: string | undefined;
+  readonly #maxBytes: number;
+  readonly #logger: Logger;
+  readonly #timeoutMs: number;
+
+  constructor(options: AttachmentDownloaderOptions) {
+    this.#rest = options.rest;
+    this.#trustedOrigin = options.apiUrl === undefined ? undefined : new URL(options.apiUrl).origin;
+    this.#maxBytes = options.maxBytes;
+    this.#logger = options.logger;
+    this.#timeoutMs = options.timeoutMs ?? DOWNLOAD_TIMEOUT_MS;
+  }
+
+  /** Downloads an attachment's bytes, refreshing an expired link once. Throws saying why not. */
+  async download(attachment: AttachmentRef): Promise<Uint8Array> {
+    if (attachment.size > this.#maxBytes) throw this.#tooLarge(attachment, attachment.size);
+    let response = await this.#fetch(attachment, attachment.url);
+    if (response.status === 403 || response.status === 404) {
+      await response.body?.cancel().catch(() => undefined);
+      // Signed links expire after about a day (a backfill, a restart, a slow queue).
+      const refreshed = (await this.refresh([attachment.url])).get(attachment.url);
+      if (refreshed === undefined) throw new DiscordDownloadError(`Discord no longer serves ${attachment.name}; it may have been deleted.`, { attachmentId: attachment.id });
+      this.#logger.info({ attachmentId: attachment.id }, 'attachment link had expired; downloading with a refreshed one');
+      response = await this.#fetch(attachment, refreshed);
+    }
+    try {
+      this.#checkResponse(attachment, response);
+      return await this.#readCapped(attachment, response);
+    } finally {
+      await response.body?.cancel().catch(() => undefined);
+    }
+  }
+
+  /** Fresh signed links for `urls` (original → refreshed); links Discord did not refresh are absent. */
+  async refresh(urls: readonly string[]): Promise<Map<string, string>> {
+    const refreshed = new Map<string, string>();
+    for (let i = 0; i < urls.length; i += REFRESH_BATCH) {
+      const batch = urls.slice(i, i + REFRESH_BATCH);
+      let answer: { refreshed_urls?: Array<{ original: string; refreshed: string }> };
+      try {
+        answer = (await this.#rest.post('/attachments/refresh-urls', { body: { attachment_urls: batch } })) as typeof answer;
+      } catch (error) {
+        this.#logger.warn({ err: asDiscordApiError(error, 'refreshing attachment links'), links: batch.length }, 'could not refresh attachment links');
+        continue;
+      }
+      for (const { original, refreshed: link } of answer.refreshed_urls ?? []) refreshed.set(original, link);
+    }
+    return refreshed;
+  }
+
+  async #fetch(attachment: AttachmentRef, link: string): Promise<Response> {
+    const url = this.#trustedUrl(attachment, link);
+    try {
+      // A redirect could lead off Discord's hosts: never follow one.
+      return await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(this.#timeoutMs) });
+    } catch (error) {
+      throw new DiscordDownloadError(
+        `I couldn't download ${attachment.name} from Discord (${error instanceof Error ? error.message : String(error)}). Please post it again.`,
+        { attachmentId: attachment.id },
+        error,
+      );
+    }
+  }
+
+  #trustedUrl(attachment: AttachmentRef, link: string): URL {
+    let url: URL;
+    try {
+      url = new URL(link);
+    } catch {
+      throw new DiscordDownloadError(`Discord gave an unreadable link for ${attachment.name}.`, { attachmentId: attachment.id });
+    }
+    const fromCdn = url.protocol === 'https:' && DISCORD_CDN_HOSTS.has(url.hostname);
+    if (!fromCdn && url.origin !== this.#trustedOrigin) {
+      this.#logger.warn({ attachmentId: attachment.id, host: url.host }, 'refused a download from a host that is not Discord');
+      throw new DiscordDownloadError(`I only download attachments from Discord's CDN, and ${attachment.name} is elsewhere (${url.host}).`, {
+        attachmentId: attachment.id,
+        host: url.host,
+      });
+    }
+    return url;
+  }
+
+  #checkResponse(attachment: AttachmentRef, response: Response): void {
+    const details = { attachmentId: attachment.id, status: response.status };
+    if (response.status !== 200) {
+      throw new DiscordDownloadError(`Discord answered HTTP ${response.status} when I downloaded ${attachment.name}. Please post it again.`, details);
+    }
+    const type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    if (!type.startsWith('image/') && !GENERIC_BINARY_TYPES.has(type)) {
+      throw new InvalidImageError('image_unsupported', `${attachment.name} is not an image (Discord served it as ${type || 'an unknown type'}).`, {
+        details: { ...details, contentType: type },
+      });
+    }
+    const length = Number(response.headers.get('content-length') ?? Number.NaN);
+    if (Number.isFinite(length) && length > this.#maxBytes) throw this.#tooLarge(attachment, length);
+  }
+
+  async #readCapped(attachment: AttachmentRef, response: Response): Promise<Uint8Array> {
+    const reader = response.body?.getReader();
+    if (reader === undefined) return new Uint8Array();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > this.#maxBytes) {
+        await reader.cancel();
+        throw this.#tooLarge(attachment, total, true);
+      }
+      chunks.push(value);
+    }
+    const bytes = new Uint8Array(total);
+    let offset = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return bytes;
+  }
+
+  #tooLarge(attachment: AttachmentRef, size: number, atLeast = false): InvalidImageError {
+    return new InvalidImageError(
+      'image_too_large',
+      atLeast
+        ? `${attachment.name} is over ${megabytes(this.#maxBytes)}, the largest image I index.`
+        : `${attachment.name} is ${megabytes(size)}; I index images up to ${megabytes(this.#maxBytes)}.`,
+      { details: { attachmentId: attachment.id, size, maxBytes: this.#maxBytes } },
+    );
+  }
+}
