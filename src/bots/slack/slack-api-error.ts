@@ -1,7 +1,7 @@
 // Turns what Slack's Web API client throws into FindimageErrors whose message tells a user or an
 // admin what to do (invite the bot, reinstall the app, wait for the rate limit).
 import type { Logger } from 'pino';
-import { FindimageError, asFindimageError } from '../../core/errors.js';
+import { FindimageError, asFindimageError, isTransient, publicMessageOf } from '../../core/errors.js';
 import { escapeMrkdwn } from './slack-text.js';
 
 /** A Slack Web API call failed; `slackError` is Slack's error string ("not_in_channel"). */
@@ -79,13 +79,21 @@ export function isAuthFailure(error: FindimageError): boolean {
 /**
  * What to tell a user about a failure (mrkdwn, escaped), after logging it at the level it
  * deserves: internal errors in full at error level (the user gets no internals), bad
- * credentials at error level, the rest at info.
+ * credentials at error level, the rest at info. An error with a public message (the store's:
+ * Qdrant down, refused, deleted) gives the user only that; its full message, with internal
+ * URLs and advice for whoever runs findimage, goes to the log (warn while it may pass, else error).
  */
 export function explainToUser(thrown: unknown, doing: string, logger: Logger): string {
   const error = asSlackApiError(thrown, doing);
   if (error.code === 'internal') {
     logger.error({ err: thrown, doing }, 'a Slack request failed');
     return `Something went wrong on my side while ${doing}. An admin can find the details in findimage's log.`;
+  }
+  if (error.publicMessage !== undefined) {
+    const line = { code: error.code, details: error.details, doing, reason: error.message };
+    if (isTransient(error)) logger.warn(line, 'told the user a request failed for a while; the reason is for an admin');
+    else logger.error(line, 'told the user a request failed; the reason is for an admin');
+    return escapeMrkdwn(publicMessageOf(error));
   }
   if (isAuthFailure(error)) logger.error({ code: error.code, details: error.details }, error.message);
   else logger.info({ code: error.code, details: error.details, reason: error.message }, 'told the user why a request failed');
