@@ -168,6 +168,8 @@ export class FakeDiscord {
       author: userObject(fields.author),
       content: fields.content ?? '',
       attachments: fields.attachments ?? [],
+      // Discord says the channel's type, so that a DM channel can be built for an uncached DM.
+      channel_type: guildId === undefined ? CHANNEL_TYPE.dm : (this.guilds.get(guildId)?.channels.find((c) => c.id === channelId)?.type ?? 0),
       ...(guildId === undefined ? {} : { guild_id: guildId, member: memberObject(fields.author) }),
     };
     this.#store(message);
