@@ -1,5 +1,6 @@
 // Runs the real findimage binary (bin/findimage.js, compiled dist/) as a user would, with a
-// temporary data folder and the tiny test model.
+// temporary data folder and the tiny test model. dist/ is rebuilt from the sources under test
+// before any end-to-end file runs (test/e2e/fresh-build.ts, vitest's global setup for test/e2e).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
