@@ -3,11 +3,12 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config.js';
-import { asFindimageError } from '../core/errors.js';
+import { ConfigError, asFindimageError } from '../core/errors.js';
 import { MAX_QUERY_WINDOW } from '../core/store/point-validation.js';
 import { TerminalDownloadProgress } from '../core/models/terminal-download-progress.js';
 import { openFindimage, type Findimage } from '../findimage.js';
 import { createLogger } from '../logger.js';
+import { registerCommands } from '../bots/discord/application-commands.js';
 import { botFactories } from './bot-registry.js';
 import { runEval } from './commands/eval-command.js';
 import { formatIndexSummary, runIndexCommand } from './commands/index-command.js';
@@ -159,6 +160,24 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .action(async (channel: string) => {
       const { config, logger: log } = settings();
       await withCore((findimage) => runSlackBackfill(config, findimage, channel, terminal, log));
+    });
+
+  const discord = program.command('discord').description('Discord tools');
+  discord
+    .command('register')
+    .description('register /findimage and "Find similar images" (in one guild to try, globally otherwise) and print the invite URL')
+    .option('--guild <id>', 'register in this guild only (commands appear at once; global ones can take an hour)')
+    .action(async (options: { guild?: string }) => {
+      const { config } = settings();
+      if (config.discord === undefined) throw new ConfigError('Set DISCORD_TOKEN to register the Discord commands (see docs/discord.md).');
+      const registration = await registerCommands({
+        token: config.discord.token,
+        ...(config.discord.apiUrl === undefined ? {} : { apiUrl: config.discord.apiUrl }),
+        ...(options.guild === undefined ? {} : { guildId: options.guild }),
+      });
+      terminal.out(`Registered ${registration.commands.map((c) => `"${c}"`).join(' and ')} (${registration.scope}) for application ${registration.applicationId}.`);
+      terminal.out('Invite the bot with exactly the permissions it needs:');
+      terminal.out(`  ${registration.inviteUrl}`);
     });
 
   const model = program.command('model').description('list or download models');
