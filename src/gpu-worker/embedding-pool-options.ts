@@ -79,4 +79,6 @@ export interface EmbeddingPoolStats {
   inFlight: number;
   /** Workers that died after starting. */
   crashes: number;
+  /** Inputs sent to a worker again, alone, because the worker running them crashed. */
+  retried: number;
 }

@@ -81,6 +81,7 @@ export class EmbeddingPool implements EmbeddingRuntime {
   #batchSizes: Record<number, number> = {};
   #embedded = 0;
   #crashes = 0;
+  #retried = 0;
 
   /** Use createEmbeddingPool(); the constructor alone starts no worker. */
   constructor(options: EmbeddingPoolOptions) {
@@ -183,6 +184,7 @@ export class EmbeddingPool implements EmbeddingRuntime {
       queued: { interactive: this.#queues.interactive.size, bulk: this.#queues.bulk.size },
       inFlight,
       crashes: this.#crashes,
+      retried: this.#retried,
     };
   }
 
@@ -357,6 +359,7 @@ export class EmbeddingPool implements EmbeddingRuntime {
         }
       }
       this.#queues[batch.lane].requeueFront(retry);
+      this.#retried += retry.length;
     }
     this.#logger.warn(
       { worker: slot.id, reason: description, batch: batch?.tasks.length ?? 0, retried: retry.length },
