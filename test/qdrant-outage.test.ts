@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { loadConfig } from '../src/config.js';
 import type { UploadOutcome } from '../src/core/indexing/upload-queue.js';
 import { ReconnectingStore } from '../src/core/store/reconnecting-store.js';
+import { captureLog } from '../src/core/testing/wait-until.js';
 import { openFindimage, type Findimage } from '../src/findimage.js';
 import { createSilentLogger } from '../src/logger.js';
 import { NO_ROUTE, PROXY_NOT_FOUND, type FaultTarget } from './fakes/qdrant/fake-faults.js';
@@ -72,6 +73,7 @@ describe('Qdrant down at start', () => {
   let dir: string;
   let qdrant: FakeQdrantServer;
   let findimage: Findimage;
+  const log = captureLog();
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'findimage-outage-'));
@@ -84,7 +86,7 @@ describe('Qdrant down at start', () => {
       FINDIMAGE_DEVICE: 'cpu',
       QDRANT_URL: qdrant.url,
     });
-    findimage = await openFindimage({ config, logger: createSilentLogger(), storeConnection: 'background' });
+    findimage = await openFindimage({ config, logger: log.logger, storeConnection: 'background' });
   });
   afterAll(async () => {
     await findimage.close();
@@ -108,13 +110,13 @@ describe('Qdrant down at start', () => {
       source: 'slack',
       share: { conversation: 'C1', isPublic: false, sharedAt: new Date().toISOString() },
     });
-    await new Promise((r) => setTimeout(r, 300));
+    // The queue has tried the upload and kept it for later, and gave no outcome meanwhile.
+    await waitFor('the upload to be tried and kept, or an outcome', () => outcomes.length > 0 || log.withMsg('upload will be retried').length > 0);
     expect(outcomes).toEqual([]);
     expect(findimage.uploads.pending()).toBe(1);
 
     await qdrant.comeUp();
-    const deadline = Date.now() + 20_000;
-    while (outcomes.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the upload to be indexed', () => outcomes.length > 0);
     expect(outcomes.map((o) => o.status)).toEqual(['indexed']);
     expect(await findimage.store.count({ tenant: 'T1' })).toBe(1);
     const { hits } = await findimage.search.searchText({ text: 'a red square', scope: { tenant: 'T1' }, limit: 5 });
