@@ -108,7 +108,7 @@ export function summaryOf(report: BackfillReport): string {
     `:white_check_mark: Done${report.resumed ? ' (resumed where the last run stopped)' : ''}: read ${report.messagesSeen} messages and queued ${report.filesQueued} images.`,
     `${report.indexed} newly indexed, ${report.duplicates} already indexed, ${report.rejectedCount} refused${report.pending > 0 ? `, ${report.pending} still being indexed` : ''}.`,
   ];
-  for (const { name, reason } of report.rejected) lines.push(`• ${escapeMrkdwn(name)}: ${escapeMrkdwn(reason)}`);
+  for (const { name, publicReason } of report.rejected) lines.push(`• ${escapeMrkdwn(name)}: ${escapeMrkdwn(publicReason)}`);
   if (report.rejectedCount > report.rejected.length) lines.push(`…and ${report.rejectedCount - report.rejected.length} more.`);
   return lines.join('\n');
 }

@@ -3,7 +3,7 @@
 // and waits for the queue to say what became of each image for the final summary.
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { FindimageError } from '../../core/errors.js';
+import { FindimageError, publicMessageOf } from '../../core/errors.js';
 import type { UploadOutcome } from '../../core/indexing/upload-queue.js';
 import type { BackfillProgressStore, BackfillState } from './backfill-progress.js';
 import type { ConversationDirectory } from './conversation-directory.js';
@@ -32,6 +32,20 @@ export interface BackfillProgress {
   resumed: boolean;
 }
 
+/** A file a backfill could not index, and why: in full for the terminal, and as chat may show it. */
+export interface RejectedFile {
+  /** The file's name. */
+  name: string;
+  /** Why, in full (URLs and advice for an operator): for the terminal and the log. */
+  reason: string;
+  /** Why, as a channel may read it (no internal URLs). */
+  publicReason: string;
+}
+
+function rejectedFile(name: string, error: FindimageError): RejectedFile {
+  return { name, reason: error.message, publicReason: publicMessageOf(error) };
+}
+
 /** What a finished walk did. */
 export interface BackfillReport extends BackfillProgress {
   /** Images newly indexed. */
@@ -41,7 +55,7 @@ export interface BackfillReport extends BackfillProgress {
   /** Images still in the queue when the summary stopped waiting. */
   pending: number;
   /** Files refused at download or indexing, with why (the first few). */
-  rejected: { name: string; reason: string }[];
+  rejected: RejectedFile[];
   /** How many were refused in all. */
   rejectedCount: number;
 }
@@ -129,7 +143,7 @@ export class SlackBackfill {
     this.#logger.info({ tenant, channel, resumed, cursor: state.cursor, oldest: state.oldest }, 'backfill started');
 
     const outcomes: Promise<UploadOutcome>[] = [];
-    const rejected: { name: string; reason: string }[] = [];
+    const rejected: RejectedFile[] = [];
     let rejectedCount = 0;
     for (;;) {
       let page;
@@ -166,7 +180,7 @@ export class SlackBackfill {
             if (intake.outcome !== undefined) outcomes.push(intake.outcome);
           } else {
             rejectedCount++;
-            if (rejected.length < MAX_LISTED_REJECTIONS) rejected.push({ name: intake.file.name, reason: intake.error.message });
+            if (rejected.length < MAX_LISTED_REJECTIONS) rejected.push(rejectedFile(intake.file.name, intake.error));
           }
         }
       }
@@ -211,7 +225,7 @@ export class SlackBackfill {
         } else if (outcome.status === 'rejected') {
           report.rejectedCount++;
           if (report.rejected.length < MAX_LISTED_REJECTIONS) {
-            report.rejected.push({ name: outcome.image.filename, reason: outcome.error.message });
+            report.rejected.push(rejectedFile(outcome.image.filename, outcome.error));
           }
         } else if (outcome.status === 'indexed') {
           report.indexed++;

@@ -4,7 +4,7 @@
 // gets the configured reaction once.
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { FindimageError, asFindimageError } from '../../core/errors.js';
+import { FindimageError, asFindimageError, publicMessageOf } from '../../core/errors.js';
 import type { UploadOutcome, UploadQueue } from '../../core/indexing/upload-queue.js';
 import type { ConversationDirectory, ConversationFacts } from './conversation-directory.js';
 import type { ShareDeletions } from '../../core/conversations/share-deletions.js';
@@ -232,7 +232,7 @@ export class UploadIntake {
   async #replyFailures(message: LiveMessage): Promise<void> {
     const { failures } = message;
     const line = ({ filename, error }: { filename: string; error: FindimageError }) =>
-      `${escapeAndTruncate(filename, SHOWN_NAME_CHARS)}: ${escapeMrkdwn(error.message)}`;
+      `${escapeAndTruncate(filename, SHOWN_NAME_CHARS)}: ${escapeMrkdwn(publicMessageOf(error))}`;
     const text =
       failures.length === 1
         ? `:warning: I couldn't index ${line(failures[0] as { filename: string; error: FindimageError })}`
