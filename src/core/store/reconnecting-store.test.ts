@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
 import { StoreError } from '../errors.js';
+import { waitUntil } from '../testing/wait-until.js';
 import { ReconnectingStore } from './reconnecting-store.js';
 import { openSqliteVectorStore } from './sqlite-vector-store.js';
 import type { VectorStore } from './vector-store.js';
@@ -52,7 +53,22 @@ describe('ReconnectingStore', () => {
       retryDelayMs: 1,
     });
     stores.push(store);
-    await new Promise((r) => setTimeout(r, 30));
+    await waitUntil(() => store.count().then(() => false, (e: unknown) => (e as StoreError).code === 'store_auth'), 'the refusal');
+    // A retry would be due 1 ms after the refusal. A store refused in a way that is retried,
+    // opened after it with the same delay, makes its second try only once that timer has fired.
+    let controlAttempts = 0;
+    const control = new ReconnectingStore({
+      open: async () => {
+        controlAttempts++;
+        throw new StoreError('store_unavailable', 'Qdrant at http://127.0.0.1:9 is unreachable.');
+      },
+      dimension: 2,
+      description: 'control store',
+      logger: createSilentLogger(),
+      retryDelayMs: 1,
+    });
+    stores.push(control);
+    await waitUntil(() => controlAttempts >= 2, "the control store's retry");
     await expect(store.count()).rejects.toMatchObject({ code: 'store_auth' });
     expect(attempts).toBe(1);
   });

@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FindimageError, isTransient, StoreError } from '../../errors.js';
 import { createSilentLogger } from '../../../logger.js';
+import { captureLog } from '../../testing/wait-until.js';
 import { FakeQdrantServer } from '../../../../test/fakes/qdrant/fake-qdrant-server.js';
 import { uuid } from '../vector-store.contract.js';
 import type { ImagePayload, PointInput } from '../vector-store.js';
@@ -83,8 +84,12 @@ const isQuery = (r: { method: string; path: string }): boolean => r.path.endsWit
 describe('Qdrant down when findimage starts', () => {
   it('retries while Qdrant is down and opens once it answers', async () => {
     await fake.goDown();
-    const opening = openQdrantStore(options({ startupRetry: { attempts: 20, baseDelayMs: 20, maxDelayMs: 40, maxRetryAfterMs: 1_000 } }));
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    const log = captureLog();
+    const opening = openQdrantStore(
+      options({ logger: log.logger, startupRetry: { attempts: 20, baseDelayMs: 20, maxDelayMs: 40, maxRetryAfterMs: 1_000 } }),
+    );
+    // Up again only after the store has been refused twice and is waiting to try a third time.
+    await log.waitFor((line) => line.attempt === 2, 'a second refused try');
     await fake.comeUp();
     const store = await opening;
     stores.push(store);
@@ -148,16 +153,27 @@ describe('Qdrant going down mid-batch', () => {
   });
 
   it('survives the whole server restarting between two batches', async () => {
-    const store = await open({ upsertBatchSize: 2, retry: { attempts: 10, baseDelayMs: 20, maxDelayMs: 50, maxRetryAfterMs: 1_000 } });
+    const log = captureLog();
+    const store = await open({
+      logger: log.logger,
+      upsertBatchSize: 2,
+      retry: { attempts: 10, baseDelayMs: 20, maxDelayMs: 50, maxRetryAfterMs: 1_000 },
+    });
     let upserts = 0;
+    let down: Promise<void> | undefined;
     fake.faults.inject({ kind: 'drop' }, {
       match: (r) => {
         if (!isUpsert(r) || ++upserts !== 2) return false;
-        void fake.goDown().then(() => new Promise((resolve) => setTimeout(resolve, 100))).then(() => fake.comeUp());
+        down = fake.goDown();
         return true;
       },
     });
-    await store.upsert([1, 2, 3, 4].map((n) => point(n)));
+    const upserting = store.upsert([1, 2, 3, 4].map((n) => point(n)));
+    // Back up once the second batch has been dropped and then refused while the server is down.
+    await log.waitFor((line) => line.attempt === 2, 'a try refused while Qdrant restarts');
+    await down;
+    await fake.comeUp();
+    await upserting;
     expect(await store.count()).toBe(4);
   });
 
@@ -369,11 +385,13 @@ describe('server errors and throttling', () => {
   });
 
   it('ends a retry wait as soon as the store is closed', async () => {
-    const store = await open({ retry: { attempts: 5, baseDelayMs: 5_000, maxDelayMs: 5_000, maxRetryAfterMs: 5_000 } });
+    const log = captureLog();
+    const store = await open({ logger: log.logger, retry: { attempts: 5, baseDelayMs: 5_000, maxDelayMs: 5_000, maxRetryAfterMs: 5_000 } });
     await fake.goDown();
     const started = Date.now();
     const counting = failure(store.count());
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Closed while the count waits 5 s to try again.
+    await log.waitFor((line) => line.attempt === 1, 'the first refused try');
     await store.close();
     const error = await counting;
     expect(error).toBeInstanceOf(FindimageError);
