@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModelError } from '../errors.js';
 import { createSilentLogger } from '../../logger.js';
 import type { DownloadProgressEvent } from './download-progress.js';
+import { waitUntil } from '../testing/wait-until.js';
 import { ModelFetcher } from './model-fetcher.js';
 import { FAKE_REPO, FAKE_REVISION, FakeHub, buildFakeModel, type FakeModel } from './testing/fake-hub.js';
 
@@ -167,10 +168,7 @@ describe('ModelFetcher', () => {
     hub.behaviours.set('tokenizer.json', { status: 503 });
     const attempt = fetcher({ maxAttempts: 50 }).fetchModel(model.spec);
     // Let the hub recover once the first 503 has been seen.
-    const started = Date.now();
-    while (hub.requestsFor('tokenizer.json').length === 0 && Date.now() - started < 5_000) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await waitUntil(() => hub.requestsFor('tokenizer.json').length > 0, 'the first request for tokenizer.json');
     hub.behaviours.delete('tokenizer.json');
 
     const paths = await attempt;

@@ -151,8 +151,9 @@ export class FakeHub {
     if (behaviour.dropAfterBytes !== undefined && dropped < (behaviour.dropTimes ?? 1)) {
       this.drops.set(file, dropped + 1);
       res.write(part.subarray(0, behaviour.dropAfterBytes), () => {
-        // Let the bytes reach the client before the connection dies mid-body.
-        setTimeout(() => res.socket?.destroy(), 20);
+        // Closed mid-body with a FIN, which TCP delivers after the bytes written before it (a
+        // reset could discard bytes the client has not read yet).
+        res.socket?.end();
       });
       return;
     }
