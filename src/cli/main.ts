@@ -9,6 +9,7 @@ import { TerminalDownloadProgress } from '../core/models/terminal-download-progr
 import { openFindimage, type Findimage } from '../findimage.js';
 import { createLogger } from '../logger.js';
 import { registerCommands } from '../bots/discord/application-commands.js';
+import { createDiscordBot } from '../bots/discord/discord-bot.js';
 import { botFactories } from './bot-registry.js';
 import { runEval } from './commands/eval-command.js';
 import { formatIndexSummary, runIndexCommand } from './commands/index-command.js';
@@ -178,6 +179,29 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
       terminal.out(`Registered ${registration.commands.map((c) => `"${c}"`).join(' and ')} (${registration.scope}) for application ${registration.applicationId}.`);
       terminal.out('Invite the bot with exactly the permissions it needs:');
       terminal.out(`  ${registration.inviteUrl}`);
+    });
+
+  discord
+    .command('backfill')
+    .description("index a Discord channel's history (resumable; shares its cursor with /findimage query: index #channel)")
+    .argument('<channel-id>', 'the channel id (right-click the channel → Copy Channel ID)')
+    .action(async (channelId: string) => {
+      const { config, logger: log } = settings();
+      const discordConfig = config.discord;
+      if (discordConfig === undefined) throw new ConfigError('Set DISCORD_TOKEN to backfill a Discord channel (see docs/discord.md).');
+      await withCore(async (findimage) => {
+        findimage.uploads.start();
+        // The bot connects so that the channel's permissions (public or not) are known.
+        const bot = createDiscordBot({ config: discordConfig, findimage, dataDir: config.dataDir, logger: log });
+        await bot.start();
+        try {
+          const report = await bot.backfill(channelId, (p) => terminal.err(`read ${p.messagesSeen} messages, queued ${p.filesQueued} images${p.resumed ? ' (resumed)' : ''}`));
+          terminal.out(`Backfill of ${channelId}: ${report.indexed} indexed, ${report.duplicates} already indexed, ${report.rejected.length} refused.`);
+          for (const { name, reason } of report.rejected) terminal.out(`  refused ${name}: ${reason}`);
+        } finally {
+          await bot.stop();
+        }
+      });
     });
 
   const model = program.command('model').description('list or download models');

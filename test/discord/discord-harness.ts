@@ -47,6 +47,9 @@ export const CHANNELS = {
 export interface DiscordHarnessOptions {
   /** Extra config.discord settings. */
   discord?: Partial<NonNullable<Config['discord']>>;
+  backfillPageSize?: number;
+  /** Data directory to reuse (a restart); a new one otherwise. */
+  dir?: string;
 }
 
 export class DiscordHarness {
@@ -66,7 +69,7 @@ export class DiscordHarness {
   ) {}
 
   static async start(options: DiscordHarnessOptions = {}): Promise<DiscordHarness> {
-    const dir = await mkdtemp(join(tmpdir(), 'findimage-discord-'));
+    const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'findimage-discord-')));
     const logger = createSilentLogger();
     const logs: Record<string, unknown>[] = [];
     const botLogger = pino(
@@ -117,7 +120,11 @@ export class DiscordHarness {
     const sessions = new SearchSessions({ search, store, labels, prepareImage: prepareByColour, modelId: 'known-vectors', logger });
     // Deletions log to the bot's log, so tests can wait for a deletion to be handled.
     const core: DiscordCore = { sessions, deletions: new ShareDeletions({ store, logger: botLogger }), uploads };
-    const bot = createDiscordBot({ config: { token: fake.token, apiUrl: fake.apiUrl, ...options.discord }, findimage: core, logger: botLogger });
+    const bot = createDiscordBot({ config: { token: fake.token, apiUrl: fake.apiUrl, ...options.discord }, findimage: core,
+      dataDir: dir,
+      logger: botLogger,
+      ...(options.backfillPageSize === undefined ? {} : { backfillPageSize: options.backfillPageSize }),
+    });
     try {
       await bot.start();
     } catch (error) {

@@ -61,3 +61,9 @@ test('register without DISCORD_TOKEN says what to set', async () => {
   expect(await main(['discord', 'register'], { env: { FINDIMAGE_DATA: dir }, terminal })).not.toBe(0);
   expect(terminal.errors.join('\n')).toContain('Set DISCORD_TOKEN');
 });
+
+test('backfill without DISCORD_TOKEN says what to set', async () => {
+  const terminal = recordingTerminal();
+  expect(await main(['discord', 'backfill', '200000000000000001'], { env: { FINDIMAGE_DATA: dir }, terminal })).not.toBe(0);
+  expect(terminal.errors.join('\n')).toContain('Set DISCORD_TOKEN to backfill');
+});

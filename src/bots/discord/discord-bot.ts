@@ -20,6 +20,7 @@ import {
   type PartialUser,
   type User,
 } from 'discord.js';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { ReplayGuard } from '../../core/conversations/replay-guard.js';
@@ -30,6 +31,8 @@ import type { ChatBot } from '../chat-bot.js';
 import { FIND_SIMILAR_COMMAND, SLASH_COMMAND } from './application-commands.js';
 import { AttachmentDownloader, DEFAULT_MAX_ATTACHMENT_BYTES, type AttachmentRef } from './attachment-download.js';
 import { AttachmentIntake } from './attachment-intake.js';
+import { BackfillProgressStore } from '../slack/backfill-progress.js';
+import { DiscordBackfill, type BackfillProgress, type BackfillReport } from './backfill.js';
 import { dmTenant, placeOf } from './channel-visibility.js';
 import { explainToUser, isDiscordError } from './discord-api-error.js';
 import { DiscordSearch, type DiscordContext, type Reply, type ReplyBody } from './discord-search.js';
@@ -63,7 +66,11 @@ export interface DiscordBotOptions {
   /** Token and API settings (config.discord). */
   config: NonNullable<Config['discord']>;
   findimage: DiscordCore;
+  /** FINDIMAGE_DATA: the backfill cursors are kept here. */
+  dataDir: string;
   logger: Logger;
+  /** Messages per history page during a backfill. */
+  backfillPageSize?: number;
 }
 
 /** Builds the Discord bot; nothing connects until start(). */
@@ -74,7 +81,7 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
 /** `findimage serve`'s factory (a BotFactory): undefined when Discord is not configured. */
 export async function discordBotFactory(config: Config, findimage: Findimage, logger: Logger): Promise<ChatBot | undefined> {
   if (config.discord === undefined) return undefined;
-  return createDiscordBot({ config: config.discord, findimage, logger });
+  return createDiscordBot({ config: config.discord, findimage, dataDir: config.dataDir, logger });
 }
 
 /** What a stale or malformed findimage button is told. */
@@ -89,6 +96,8 @@ export class DiscordBot implements ChatBot {
   readonly #deletions: ShareDeletions;
   readonly #search: DiscordSearch;
   readonly #replays = new ReplayGuard();
+  readonly #progress: BackfillProgressStore;
+  readonly #backfill: DiscordBackfill;
 
   constructor(options: DiscordBotOptions) {
     const { config } = options;
@@ -111,6 +120,14 @@ export class DiscordBot implements ChatBot {
     this.#deletions = options.findimage.deletions;
     this.#intake = new AttachmentIntake({ rest, uploads: options.findimage.uploads, downloader, deletions: this.#deletions, logger: this.#logger });
     this.#search = new DiscordSearch({ sessions: options.findimage.sessions, downloader, rest, logger: this.#logger });
+    this.#progress = new BackfillProgressStore(join(options.dataDir, 'discord-backfill.sqlite'));
+    this.#backfill = new DiscordBackfill({
+      rest,
+      intake: this.#intake,
+      progress: this.#progress,
+      logger: this.#logger,
+      ...(options.backfillPageSize === undefined ? {} : { pageSize: options.backfillPageSize }),
+    });
     this.#listen();
   }
 
@@ -140,7 +157,22 @@ export class DiscordBot implements ChatBot {
 
   async stop(): Promise<void> {
     this.#intake.stop();
-    await this.#client.destroy();
+    try {
+      await this.#client.destroy();
+    } finally {
+      this.#progress.close();
+    }
+  }
+
+  /**
+   * Indexes a channel's history (resuming a stopped walk); the bot must be started, so that the
+   * channel's permissions are known. Throws ConfigError for a channel the bot cannot see.
+   */
+  async backfill(channelId: string, onProgress?: (progress: BackfillProgress) => void): Promise<BackfillReport> {
+    const channel = this.#client.channels.cache.get(channelId) ?? (await this.#client.channels.fetch(channelId).catch(() => null));
+    if (channel === null || channel === undefined) throw new ConfigError(`I can't see channel ${channelId}: check the id and that I may view it.`);
+    const guildId = 'guildId' in channel ? channel.guildId : null;
+    return this.#backfill.run(placeOf(guildId, channelId, channel), guildId, onProgress);
   }
 
   #listen(): void {
@@ -191,6 +223,14 @@ export class DiscordBot implements ChatBot {
     const context = this.#contextOf(interaction);
     const { options } = interaction;
     const query = options.getString('query', true);
+    const index = /^\s*index\s+<#(\d+)>\s*$/i.exec(query);
+    if (index !== null) {
+      await this.#answer(interaction, 'indexing that channel', async (reply) => {
+        const report = await this.backfill(index[1] ?? '', (p) => void reply({ content: `Indexing <#${index[1]}>: read ${p.messagesSeen} messages, queued ${p.filesQueued} images${p.resumed ? ' (resumed)' : ''}…` }).catch(() => undefined));
+        await reply({ content: `Indexed <#${index[1]}>: ${report.indexed} new, ${report.duplicates} already indexed, ${report.rejected.length} refused, from ${report.messagesSeen} messages.` });
+      });
+      return;
+    }
     const channel = options.getChannel('channel')?.id;
     const user = options.getUser('user')?.id;
     const after = options.getString('after') ?? undefined;

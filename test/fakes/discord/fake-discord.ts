@@ -40,6 +40,8 @@ export interface FakeFault {
   body: unknown;
   headers?: Record<string, string>;
   times: number;
+  /** Matching requests let through before the fault applies. */
+  skip?: number;
 }
 
 export interface FakeOverwrite {
@@ -410,7 +412,9 @@ export class FakeDiscord {
       }
     };
     const fault = this.faults.find((f) => f.times > 0 && f.method === method && f.path.test(path));
-    if (fault !== undefined) {
+    if (fault !== undefined && (fault.skip ?? 0) > 0) {
+      fault.skip = (fault.skip ?? 0) - 1;
+    } else if (fault !== undefined) {
       fault.times--;
       send(fault.status, fault.body, fault.headers);
       return;
