@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackfillProgressStore } from '../src/bots/slack/backfill-progress.js';
+import { BackfillProgressStore } from '../src/bots/backfill-progress.js';
 import { loadConfig } from '../src/config.js';
 import { SQLITE_SETTINGS } from '../src/core/sqlite/open-database.js';
 import { openFindimage } from '../src/findimage.js';

@@ -6,7 +6,7 @@
 import { Routes, type REST } from 'discord.js';
 import type { Logger } from 'pino';
 import type { UploadOutcome } from '../../core/indexing/upload-queue.js';
-import { BackfillProgressStore, type BackfillState } from '../slack/backfill-progress.js';
+import { BackfillProgressStore, type BackfillState } from '../backfill-progress.js';
 import type { AttachmentIntake } from './attachment-intake.js';
 import type { AttachmentRef } from './attachment-download.js';
 import type { DiscordPlace } from './channel-visibility.js';

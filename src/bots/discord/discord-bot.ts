@@ -31,7 +31,7 @@ import type { ChatBot } from '../chat-bot.js';
 import { FIND_SIMILAR_COMMAND, SLASH_COMMAND } from './application-commands.js';
 import { AttachmentDownloader, DEFAULT_MAX_ATTACHMENT_BYTES, type AttachmentRef } from './attachment-download.js';
 import { AttachmentIntake } from './attachment-intake.js';
-import { BackfillProgressStore } from '../slack/backfill-progress.js';
+import { BackfillProgressStore } from '../backfill-progress.js';
 import { DiscordBackfill, type BackfillProgress, type BackfillReport } from './backfill.js';
 import { dmTenant, placeOf } from './channel-visibility.js';
 import { explainToUser, isDiscordError } from './discord-api-error.js';

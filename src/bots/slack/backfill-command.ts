@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { InvalidQueryError } from '../../core/errors.js';
 import type { Findimage } from '../../findimage.js';
-import { BackfillProgressStore } from './backfill-progress.js';
+import { BackfillProgressStore } from '../backfill-progress.js';
 import { SlackBackfill, type BackfillProgress, type BackfillReport } from './backfill.js';
 import { ConversationDirectory } from './conversation-directory.js';
 import { DEFAULT_MAX_DOWNLOAD_BYTES, SlackFileDownloader } from './file-download.js';

@@ -5,7 +5,7 @@ import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { FindimageError, publicMessageOf } from '../../core/errors.js';
 import type { UploadOutcome } from '../../core/indexing/upload-queue.js';
-import type { BackfillProgressStore, BackfillState } from './backfill-progress.js';
+import type { BackfillProgressStore, BackfillState } from '../backfill-progress.js';
 import type { ConversationDirectory } from './conversation-directory.js';
 import { fileRefsFrom } from './file-download.js';
 import { asSlackApiError, slackApiError } from './slack-api-error.js';

@@ -14,7 +14,7 @@ import { ReplayGuard } from '../../core/conversations/replay-guard.js';
 import { parseQuery } from '../../core/search/query-syntax.js';
 import type { Findimage } from '../../findimage.js';
 import type { ChatBot } from '../chat-bot.js';
-import { BackfillProgressStore } from './backfill-progress.js';
+import { BackfillProgressStore } from '../backfill-progress.js';
 import { BackfillThread } from './backfill-thread.js';
 import { SlackBackfill } from './backfill.js';
 import { boltLoggerFor } from './bolt-logger.js';

@@ -1,8 +1,8 @@
-// Where a channel's history backfill got to, kept in SQLite under FINDIMAGE_DATA so that a
+// Where a channel's history backfill got to (Slack or Discord), kept in SQLite under FINDIMAGE_DATA so that a
 // backfill stopped by a crash, a restart or an API error resumes from its last page.
 import type Database from 'better-sqlite3';
-import { FindimageError, StoreError } from '../../core/errors.js';
-import { openDatabase } from '../../core/sqlite/open-database.js';
+import { FindimageError, StoreError } from '../core/errors.js';
+import { openDatabase } from '../core/sqlite/open-database.js';
 
 /** The state of one channel's backfill. */
 export interface BackfillState {
