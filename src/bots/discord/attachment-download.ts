@@ -5,6 +5,7 @@
 import type { REST } from 'discord.js';
 import type { Logger } from 'pino';
 import { FindimageError, InvalidImageError } from '../../core/errors.js';
+import { DownloadCap, mayBeImage, mediaTypeOf, type DownloadSubject } from '../capped-download.js';
 import { asDiscordApiError } from './discord-api-error.js';
 
 /** The fields of an attachment the bot uses. */
@@ -35,7 +36,6 @@ const CDN_ORIGIN = 'https://cdn.discordapp.com';
 /** Links refresh-urls takes in one call. */
 const REFRESH_BATCH = 50;
 const IMAGE_EXTENSIONS = /\.(png|jpe?g|gif|webp|avif|heic|heif|bmp|tiff?)$/i;
-const GENERIC_BINARY_TYPES = new Set(['application/octet-stream', 'binary/octet-stream']);
 
 /** A download was refused or failed; the message tells the uploader why. */
 export class DiscordDownloadError extends FindimageError {
@@ -55,8 +55,9 @@ export function cdnLinkOf(channelId: string, attachmentId: string, filename: str
   return `${CDN_ORIGIN}/attachments/${channelId}/${attachmentId}/${encodeURIComponent(filename)}`;
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+/** How a refusal names a Discord attachment. */
+function subjectOf(attachment: AttachmentRef): DownloadSubject {
+  return { name: attachment.name, details: { attachmentId: attachment.id } };
 }
 
 export interface AttachmentDownloaderOptions {
@@ -64,29 +65,31 @@ export interface AttachmentDownloaderOptions {
   rest: REST;
   /** DISCORD_API_URL: its origin is also trusted for downloads (a compatible server, or tests). */
   apiUrl?: string;
+  /** Largest attachment downloaded, in bytes. */
   maxBytes: number;
   logger: Logger;
+  /** Defaults to DOWNLOAD_TIMEOUT_MS. */
   timeoutMs?: number;
 }
 
 export class AttachmentDownloader {
   readonly #rest: REST;
   readonly #trustedOrigin: string | undefined;
-  readonly #maxBytes: number;
+  readonly #cap: DownloadCap;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
 
   constructor(options: AttachmentDownloaderOptions) {
     this.#rest = options.rest;
     this.#trustedOrigin = options.apiUrl === undefined ? undefined : new URL(options.apiUrl).origin;
-    this.#maxBytes = options.maxBytes;
+    this.#cap = new DownloadCap(options.maxBytes);
     this.#logger = options.logger;
     this.#timeoutMs = options.timeoutMs ?? DOWNLOAD_TIMEOUT_MS;
   }
 
   /** Downloads an attachment's bytes, refreshing an expired link once. Throws saying why not. */
   async download(attachment: AttachmentRef): Promise<Uint8Array> {
-    if (attachment.size > this.#maxBytes) throw this.#tooLarge(attachment, attachment.size);
+    this.#cap.checkDeclared(subjectOf(attachment), attachment.size);
     let response = await this.#fetch(attachment, attachment.url);
     if (response.status === 403 || response.status === 404) {
       await response.body?.cancel().catch(() => undefined);
@@ -98,7 +101,7 @@ export class AttachmentDownloader {
     }
     try {
       this.#checkResponse(attachment, response);
-      return await this.#readCapped(attachment, response);
+      return await this.#cap.read(subjectOf(attachment), response);
     } finally {
       await response.body?.cancel().catch(() => undefined);
     }
@@ -158,47 +161,12 @@ export class AttachmentDownloader {
     if (response.status !== 200) {
       throw new DiscordDownloadError(`Discord answered HTTP ${response.status} when I downloaded ${attachment.name}. Please post it again.`, details);
     }
-    const type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-    if (!type.startsWith('image/') && !GENERIC_BINARY_TYPES.has(type)) {
+    const type = mediaTypeOf(response);
+    if (!mayBeImage(type)) {
       throw new InvalidImageError('image_unsupported', `${attachment.name} is not an image (Discord served it as ${type || 'an unknown type'}).`, {
         details: { ...details, contentType: type },
       });
     }
-    const length = Number(response.headers.get('content-length') ?? Number.NaN);
-    if (Number.isFinite(length) && length > this.#maxBytes) throw this.#tooLarge(attachment, length);
-  }
-
-  async #readCapped(attachment: AttachmentRef, response: Response): Promise<Uint8Array> {
-    const reader = response.body?.getReader();
-    if (reader === undefined) return new Uint8Array();
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > this.#maxBytes) {
-        await reader.cancel();
-        throw this.#tooLarge(attachment, total, true);
-      }
-      chunks.push(value);
-    }
-    const bytes = new Uint8Array(total);
-    let offset = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return bytes;
-  }
-
-  #tooLarge(attachment: AttachmentRef, size: number, atLeast = false): InvalidImageError {
-    return new InvalidImageError(
-      'image_too_large',
-      atLeast
-        ? `${attachment.name} is over ${megabytes(this.#maxBytes)}, the largest image I index.`
-        : `${attachment.name} is ${megabytes(size)}; I index images up to ${megabytes(this.#maxBytes)}.`,
-      { details: { attachmentId: attachment.id, size, maxBytes: this.#maxBytes } },
-    );
+    this.#cap.checkContentLength(subjectOf(attachment), response);
   }
 }

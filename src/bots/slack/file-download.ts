@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { FindimageError, InvalidImageError } from '../../core/errors.js';
+import { DownloadCap, mayBeImage, mediaTypeOf, type DownloadSubject } from '../capped-download.js';
 
 /** The fields of a Slack file object the bot uses. */
 export interface SlackFileRef {
@@ -35,8 +36,6 @@ export const DEFAULT_MAX_DOWNLOAD_BYTES = 50 * 1024 * 1024;
 export const DOWNLOAD_TIMEOUT_MS = 60_000;
 /** Slack's file host for url_private_download. */
 export const SLACK_FILE_HOST = 'files.slack.com';
-/** Content types Slack serves images under besides image/*: downloads are often generic binary. */
-const GENERIC_BINARY_TYPES = new Set(['application/octet-stream', 'binary/octet-stream']);
 
 /** A download was refused or failed; the message tells the uploader why. */
 export class SlackDownloadError extends FindimageError {
@@ -93,28 +92,29 @@ export interface SlackFileDownloaderOptions {
   timeoutMs?: number;
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+/** How a refusal names a Slack file. */
+function subjectOf(file: SlackFileRef): DownloadSubject {
+  return { name: file.name, details: { fileId: file.id } };
 }
 
 export class SlackFileDownloader {
   readonly #botToken: string;
   readonly #trustedOrigin: string | undefined;
-  readonly #maxBytes: number;
+  readonly #cap: DownloadCap;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
 
   constructor(options: SlackFileDownloaderOptions) {
     this.#botToken = options.botToken;
     this.#trustedOrigin = options.apiUrl === undefined ? undefined : new URL(options.apiUrl).origin;
-    this.#maxBytes = options.maxBytes;
+    this.#cap = new DownloadCap(options.maxBytes);
     this.#logger = options.logger;
     this.#timeoutMs = options.timeoutMs ?? DOWNLOAD_TIMEOUT_MS;
   }
 
   /** Largest file this downloader accepts, in bytes. */
   get maxBytes(): number {
-    return this.#maxBytes;
+    return this.#cap.maxBytes;
   }
 
   /**
@@ -122,7 +122,7 @@ export class SlackFileDownloader {
    * so a 200 MB file is refused without a single request.
    */
   checkDeclaredSize(file: SlackFileRef): void {
-    if (file.size !== undefined && file.size > this.#maxBytes) throw this.#tooLarge(file, file.size);
+    this.#cap.checkDeclared(subjectOf(file), file.size);
   }
 
   /** Downloads a file's original bytes. Throws SlackDownloadError or InvalidImageError saying why not. */
@@ -147,7 +147,7 @@ export class SlackFileDownloader {
     }
     try {
       this.#checkResponse(file, response);
-      return await this.#readCapped(file, response);
+      return await this.#cap.read(subjectOf(file), response);
     } finally {
       // Releases the connection when the body was refused or only partly read.
       await response.body?.cancel().catch(() => undefined);
@@ -189,53 +189,18 @@ export class SlackFileDownloader {
     if (response.status !== 200) {
       throw new SlackDownloadError(`Slack answered HTTP ${response.status} when I downloaded ${file.name}. Please share it again.`, details);
     }
-    const type = (response.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    const type = mediaTypeOf(response);
     if (type === 'text/html') {
       throw new SlackDownloadError(
         `Slack sent a web page (probably its sign-in page) instead of ${file.name}: the app may lack the files:read permission.`,
         { ...details, contentType: type },
       );
     }
-    if (!type.startsWith('image/') && !GENERIC_BINARY_TYPES.has(type)) {
+    if (!mayBeImage(type)) {
       throw new InvalidImageError('image_unsupported', `${file.name} is not an image (Slack served it as ${type || 'an unknown type'}).`, {
         details: { ...details, contentType: type },
       });
     }
-    const length = Number(response.headers.get('content-length') ?? Number.NaN);
-    if (Number.isFinite(length) && length > this.#maxBytes) throw this.#tooLarge(file, length);
-  }
-
-  async #readCapped(file: SlackFileRef, response: Response): Promise<Uint8Array> {
-    const reader = response.body?.getReader();
-    if (reader === undefined) return new Uint8Array();
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > this.#maxBytes) {
-        await reader.cancel();
-        throw this.#tooLarge(file, total, true);
-      }
-      chunks.push(value);
-    }
-    const bytes = new Uint8Array(total);
-    let offset = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return bytes;
-  }
-
-  #tooLarge(file: SlackFileRef, size: number, atLeast = false): InvalidImageError {
-    return new InvalidImageError(
-      'image_too_large',
-      atLeast
-        ? `${file.name} is over ${megabytes(this.#maxBytes)}, the largest image I index.`
-        : `${file.name} is ${megabytes(size)}; I index images up to ${megabytes(this.#maxBytes)}.`,
-      { details: { fileId: file.id, size, maxBytes: this.#maxBytes } },
-    );
+    this.#cap.checkContentLength(subjectOf(file), response);
   }
 }
