@@ -9,6 +9,7 @@ import { ClipEmbedder } from './core/embedding/clip-embedder.js';
 import type { Embedder, PreparedImage } from './core/embedding/embedder.js';
 import { prepareImage } from './core/image/clip-preprocessor.js';
 import { LabelFeedback } from './core/evaluation/label-feedback.js';
+import { SqliteContentClaims, contentClaimsPath } from './core/indexing/content-claims.js';
 import { ImageIndexer } from './core/indexing/image-indexer.js';
 import { UploadQueue } from './core/indexing/upload-queue.js';
 import type { DownloadProgressListener } from './core/models/download-progress.js';
@@ -146,7 +147,10 @@ export async function openFindimage({
     const store = await openStore(config, model, logger, storeConnection);
     opened.push(() => store.close());
 
-    const indexer = new ImageIndexer({ embedder, store, prepare, logger: logger.child({ component: 'indexer' }) });
+    // Claims keep two processes on this host (the bot and a CLI index, say) from embedding one image twice.
+    const claims = new SqliteContentClaims({ path: contentClaimsPath(config.dataDir, model.id) });
+    opened.push(async () => claims.close());
+    const indexer = new ImageIndexer({ embedder, store, prepare, claims, logger: logger.child({ component: 'indexer' }) });
     const uploads = new UploadQueue({
       path: join(config.dataDir, 'queue', `${model.id}-uploads.sqlite`),
       indexer,

@@ -37,7 +37,7 @@ describe('SQLite files', () => {
       FINDIMAGE_CACHE: join(dir, 'cache'),
       FINDIMAGE_DEVICE: 'cpu',
     });
-    // The files a running findimage opens: vector store, upload queue and labels ...
+    // The files a running findimage opens: vector store, upload queue, labels and content claims ...
     const findimage = await openFindimage({ config, logger: createSilentLogger() });
     await findimage.close();
     // ... and the Slack backfill progress, at the path the Slack bot uses.
@@ -48,12 +48,13 @@ describe('SQLite files', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('finds the store, queue, labels and backfill files, each in WAL mode', () => {
+  it('finds the store, queue, labels, claims and backfill files, each in WAL mode', () => {
     const files = sqliteFiles(dataDir);
     const kinds = ['labels.sqlite', 'slack-backfill.sqlite', 'uploads.sqlite'];
     for (const kind of kinds) expect(files.some((f) => f.endsWith(kind)), `${kind} in ${files.join(', ')}`).toBe(true);
-    // The vector store is the fourth file; its name carries the model id.
-    expect(files.filter((f) => !kinds.some((k) => f.endsWith(k)))).toHaveLength(1);
+    // The vector store and the content claims are the other two; their names carry the model id.
+    const byModel = files.filter((f) => !kinds.some((k) => f.endsWith(k)));
+    expect(byModel.map((f) => f.split('/')[0]).sort()).toEqual(['claims', 'store']);
     for (const file of files) {
       const db = new Database(join(dataDir, file), { readonly: true });
       try {

@@ -12,7 +12,7 @@ import { registerCommands } from '../bots/discord/application-commands.js';
 import { createDiscordBot } from '../bots/discord/discord-bot.js';
 import { botFactories } from './bot-registry.js';
 import { runEval } from './commands/eval-command.js';
-import { formatIndexSummary, runIndexCommand } from './commands/index-command.js';
+import { formatIndexSummary, runIndex } from './commands/index-command.js';
 import { runLabelsExport, type LabelsExportOptions } from './commands/labels-command.js';
 import { parseStoreKind, runMigrate, type StoreKind } from './commands/migrate-command.js';
 import { runModelList, runModelPull } from './commands/model-command.js';
@@ -74,8 +74,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .argument('<folder>', 'folder to walk recursively')
     .action(async (folder: string) => {
       await withCore(async (findimage) => {
-        const { config: loaded, logger: log } = settings();
-        const summary = await runIndexCommand(findimage, folder, terminal, { dataDir: loaded.dataDir, logger: log });
+        const summary = await runIndex(findimage, folder, terminal);
         terminal.out(formatIndexSummary(summary));
       });
     });

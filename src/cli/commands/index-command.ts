@@ -1,9 +1,7 @@
 // `findimage index <folder>`: indexes every image below a folder, never stopping at a bad file or
 // folder, reading no file over the size limit, and ends with a summary of what was indexed and
 // why anything was skipped.
-import type { Logger } from 'pino';
 import { FindimageError, InvalidImageError, asFindimageError } from '../../core/errors.js';
-import { SqliteContentClaims, contentClaimsPath } from '../../core/indexing/content-claims.js';
 import { ImageIndexer } from '../../core/indexing/image-indexer.js';
 import type { Findimage } from '../../findimage.js';
 import { listFolderImages, type SkippedEntry } from '../image-folder.js';
@@ -34,32 +32,6 @@ export interface IndexSummary {
 export interface RunIndexOptions {
   /** The indexer to use (default: findimage.indexer). */
   indexer?: ImageIndexer;
-}
-
-/**
- * The `index` command as the CLI runs it: with an indexer that claims each image in a claims
- * file under FINDIMAGE_DATA, so another findimage process indexing the same images at the same
- * time never embeds one of them twice.
- */
-export async function runIndexCommand(
-  findimage: Findimage,
-  folder: string,
-  terminal: Terminal,
-  settings: { dataDir: string; logger: Logger },
-): Promise<IndexSummary> {
-  const claims = new SqliteContentClaims({ path: contentClaimsPath(settings.dataDir, findimage.model.id) });
-  try {
-    const indexer = new ImageIndexer({
-      embedder: findimage.embedder,
-      store: findimage.store,
-      prepare: (bytes) => findimage.prepareImage(bytes),
-      logger: settings.logger.child({ component: 'indexer' }),
-      claims,
-    });
-    return await runIndex(findimage, folder, terminal, { indexer });
-  } finally {
-    claims.close();
-  }
 }
 
 export async function runIndex(
