@@ -5,6 +5,7 @@
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { FindimageError, asFindimageError, publicMessageOf } from '../../core/errors.js';
+import { MessageUploads, type LiveMessage, type MessageSettlement, type UploadFailure } from '../../core/indexing/message-uploads.js';
 import type { UploadOutcome, UploadQueue } from '../../core/indexing/upload-queue.js';
 import type { ConversationDirectory, ConversationFacts } from './conversation-directory.js';
 import type { ShareDeletions } from '../../core/conversations/share-deletions.js';
@@ -46,21 +47,18 @@ export interface UploadIntakeOptions {
   logger: Logger;
 }
 
-/**
- * A live message whose files are being indexed: the uploader is answered once, when the last of
- * its files is done, with every failure in one reply and the indexed reaction at most once.
- */
-export interface LiveMessage {
+/** Where the uploader of a live message is answered. */
+interface ReplyPlace {
+  /** Channel the message is in. */
   channel: string;
+  /** The message's ts (the reaction goes on it). */
   messageTs: string;
+  /** The thread the failures reply goes to. */
   threadTs: string;
-  /** Queued jobs not yet finished. */
-  pending: Set<string>;
-  /** Files refused, at intake or by the queue. */
-  failures: Array<{ filename: string; error: FindimageError }>;
-  /** Whether any file was indexed (or was already indexed). */
-  indexed: boolean;
 }
+
+/** The `source` of images indexed from Slack. */
+const SLACK_SOURCE = 'slack';
 
 /** Failures listed in one reply; a message holds at most a few dozen files. */
 const MAX_LISTED_FAILURES = 20;
@@ -73,51 +71,39 @@ export class UploadIntake {
   readonly #uploads: Pick<UploadQueue, 'enqueue' | 'onOutcome'>;
   readonly #downloader: SlackFileDownloader;
   readonly #directory: ConversationDirectory;
-  readonly #deletions: ShareDeletions;
   readonly #indexedReaction: string;
   readonly #logger: Logger;
-  /** Messages shared while the bot ran, by job id; after a restart outcomes are only logged. */
-  readonly #live = new Map<string, LiveMessage>();
-  readonly #waiters = new Map<string, (outcome: UploadOutcome) => void>();
-  #unsubscribe: (() => void) | undefined;
+  /** Messages shared while the bot ran, and jobs a backfill waits for. */
+  readonly #messages: MessageUploads;
 
   constructor(options: UploadIntakeOptions) {
     this.#client = options.client;
     this.#uploads = options.uploads;
     this.#downloader = options.downloader;
     this.#directory = options.directory;
-    this.#deletions = options.deletions;
     this.#indexedReaction = options.indexedReaction;
     this.#logger = options.logger;
+    this.#messages = new MessageUploads({ uploads: options.uploads, deletions: options.deletions, source: SLACK_SOURCE, logger: options.logger });
   }
 
   /** Starts listening to the queue's outcomes. */
   start(): void {
-    this.#unsubscribe ??= this.#uploads.onOutcome((outcome) => void this.#onOutcome(outcome));
+    this.#messages.start();
   }
 
   /** Stops listening; queued uploads stay queued. */
   stop(): void {
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
+    this.#messages.stop();
   }
 
   /** A live message with files: queues its images and tells the uploader about failures. Never throws. */
   async accept(upload: SlackUpload): Promise<void> {
     try {
-      const message: LiveMessage = {
-        channel: upload.channel,
-        messageTs: upload.ts,
-        threadTs: upload.threadTs ?? upload.ts,
-        pending: new Set(),
-        failures: [],
-        indexed: false,
-      };
-      const intakes = await this.intake(upload, { live: message });
-      for (const intake of intakes) {
-        if ('error' in intake) message.failures.push({ filename: intake.file.name, error: intake.error });
-      }
-      if (message.pending.size === 0) await this.#finish(message);
+      const place: ReplyPlace = { channel: upload.channel, messageTs: upload.ts, threadTs: upload.threadTs ?? upload.ts };
+      const live = this.#messages.open((settlement) => this.#answer(place, settlement));
+      const intakes = await this.intake(upload, { live });
+      for (const intake of intakes) if ('error' in intake) live.refused(intake.file.name, intake.error);
+      await live.close();
     } catch (error) {
       this.#logger.error({ err: error, channel: upload.channel, ts: upload.ts }, 'could not take in an upload');
     }
@@ -153,7 +139,7 @@ export class UploadIntake {
           bytes,
           filename: file.name,
           tenant: upload.tenant,
-          source: 'slack',
+          source: SLACK_SOURCE,
           createdAt: dateOfTs(upload.ts),
           share: {
             conversation: upload.channel,
@@ -167,12 +153,8 @@ export class UploadIntake {
           },
         });
         // Registered before any await, so an outcome that comes quickly is not missed.
-        if (options.live !== undefined) {
-          options.live.pending.add(jobId);
-          this.#live.set(jobId, options.live);
-        }
-        const outcome =
-          options.track === true ? new Promise<UploadOutcome>((resolve) => this.#waiters.set(jobId, resolve)) : undefined;
+        options.live?.queued(jobId);
+        const outcome = options.track === true ? this.#messages.outcomeOf(jobId) : undefined;
         results.push(outcome === undefined ? { file, jobId } : { file, jobId, outcome });
       } catch (error) {
         const reason = asFindimageError(error);
@@ -193,49 +175,18 @@ export class UploadIntake {
     }
   }
 
-  async #onOutcome(outcome: UploadOutcome): Promise<void> {
-    const waiter = this.#waiters.get(outcome.jobId);
-    this.#waiters.delete(outcome.jobId);
-    waiter?.(outcome);
-    const live = this.#live.get(outcome.jobId);
-    this.#live.delete(outcome.jobId);
-    try {
-      const share = outcome.image.share;
-      if (
-        outcome.status !== 'rejected' &&
-        outcome.image.source === 'slack' &&
-        (await this.#deletions.recheck({ tenant: outcome.image.tenant, conversation: share?.conversation, messageId: share?.messageId, fileId: share?.fileId }))
-      ) {
-        live?.pending.delete(outcome.jobId);
-        if (live !== undefined && live.pending.size === 0) await this.#finish(live);
-        return;
-      }
-      if (live === undefined) {
-        this.#logger.info({ jobId: outcome.jobId, status: outcome.status, filename: outcome.image.filename }, 'queued upload finished');
-        return;
-      }
-      live.pending.delete(outcome.jobId);
-      if (outcome.status === 'rejected') live.failures.push({ filename: outcome.image.filename, error: outcome.error });
-      else live.indexed = true;
-      if (live.pending.size === 0) await this.#finish(live);
-    } catch (error) {
-      this.#logger.error({ err: error, jobId: outcome.jobId }, 'could not report an upload outcome');
-    }
-  }
-
   /** Every file of a live message is done: one reply for the failures, one reaction for the rest. */
-  async #finish(message: LiveMessage): Promise<void> {
-    if (message.failures.length > 0) await this.#replyFailures(message);
-    if (message.indexed && this.#indexedReaction !== '') await this.#react(message.channel, message.messageTs);
+  async #answer(place: ReplyPlace, { failures, indexed }: MessageSettlement): Promise<void> {
+    if (failures.length > 0) await this.#replyFailures(place, failures);
+    if (indexed && this.#indexedReaction !== '') await this.#react(place.channel, place.messageTs);
   }
 
-  async #replyFailures(message: LiveMessage): Promise<void> {
-    const { failures } = message;
-    const line = ({ filename, error }: { filename: string; error: FindimageError }) =>
+  async #replyFailures(message: ReplyPlace, failures: readonly UploadFailure[]): Promise<void> {
+    const line = ({ filename, error }: UploadFailure) =>
       `${escapeAndTruncate(filename, SHOWN_NAME_CHARS)}: ${escapeMrkdwn(publicMessageOf(error))}`;
     const text =
       failures.length === 1
-        ? `:warning: I couldn't index ${line(failures[0] as { filename: string; error: FindimageError })}`
+        ? `:warning: I couldn't index ${line(failures[0] as UploadFailure)}`
         : [
             `:warning: I couldn't index ${failures.length} of the files in this message:`,
             ...failures.slice(0, MAX_LISTED_FAILURES).map((failure) => `• ${line(failure)}`),
