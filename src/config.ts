@@ -6,6 +6,9 @@ import envPaths from 'env-paths';
 import { z } from 'zod';
 import { ConfigError } from './core/errors.js';
 
+/** First wait before retrying a dropped model download: 1, 2, 4, 8 s, about 15 s in all. */
+const DEFAULT_MODEL_RETRY_MS = 1_000;
+
 export type Device = { kind: 'auto' } | { kind: 'cpu' } | { kind: 'cuda'; deviceId: number };
 
 export interface Config {
@@ -17,6 +20,8 @@ export interface Config {
   cacheDir: string;
   /** Base URL of the Hugging Face hub or a mirror of it; model files come from here. */
   modelBaseUrl: string;
+  /** Wait before the first retry of a dropped model download, in ms; doubled for each next one. */
+  modelRetryDelayMs: number;
   /** Where the embedded store and the durable queues live. */
   dataDir: string;
   device: Device;
@@ -79,6 +84,12 @@ const envSchema = z.object({
     .url('FINDIMAGE_MODEL_URL must be the base URL of the Hugging Face hub or a mirror, such as https://huggingface.co')
     .default('https://huggingface.co')
     .transform((v) => v.replace(/\/+$/, '')),
+  FINDIMAGE_MODEL_RETRY_MS: z.coerce
+    .number({ error: 'FINDIMAGE_MODEL_RETRY_MS must be a number of milliseconds' })
+    .int('FINDIMAGE_MODEL_RETRY_MS must be a whole number of milliseconds')
+    .min(0, 'FINDIMAGE_MODEL_RETRY_MS must be 0 or more')
+    .max(60_000, 'FINDIMAGE_MODEL_RETRY_MS must be at most 60000')
+    .default(DEFAULT_MODEL_RETRY_MS),
   FINDIMAGE_DATA: optionalText,
   FINDIMAGE_DEVICE: z
     .string()
@@ -156,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     modelDir: e.FINDIMAGE_MODEL_DIR === undefined ? undefined : resolve(e.FINDIMAGE_MODEL_DIR),
     cacheDir: resolve(e.FINDIMAGE_CACHE ?? join(homedir(), '.cache', 'findimage')),
     modelBaseUrl: e.FINDIMAGE_MODEL_URL,
+    modelRetryDelayMs: e.FINDIMAGE_MODEL_RETRY_MS,
     dataDir: resolve(e.FINDIMAGE_DATA ?? paths.data),
     device: parseDevice(e.FINDIMAGE_DEVICE),
     workers: e.FINDIMAGE_WORKERS,

@@ -96,6 +96,7 @@ export async function openEmbedding(options: {
     modelDir: config.modelDir,
     cacheDir: config.cacheDir,
     baseUrl: config.modelBaseUrl,
+    retryDelayMs: config.modelRetryDelayMs,
     logger: logger.child({ component: 'models' }),
     onProgress: options.onDownloadProgress,
   });

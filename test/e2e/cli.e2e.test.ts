@@ -97,7 +97,8 @@ describe('findimage CLI', () => {
   it('explains how to get the model when it is missing and cannot be downloaded', async () => {
     const result = await runCli(
       ['search', 'a black car'],
-      cliEnv(home, { FINDIMAGE_MODEL: 'clip-vit-b32', FINDIMAGE_MODEL_URL: 'http://127.0.0.1:9' }),
+      // Retries 1, 2, 4 and 8 ms apart, not the default seconds: same tries, same message.
+      cliEnv(home, { FINDIMAGE_MODEL: 'clip-vit-b32', FINDIMAGE_MODEL_URL: 'http://127.0.0.1:9', FINDIMAGE_MODEL_RETRY_MS: '1' }),
     );
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('FINDIMAGE_MODEL_DIR');

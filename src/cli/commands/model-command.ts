@@ -40,6 +40,7 @@ export async function runModelPull(config: Config, id: string, terminal: Termina
     modelDir: config.modelDir,
     cacheDir: config.cacheDir,
     baseUrl: config.modelBaseUrl,
+    retryDelayMs: config.modelRetryDelayMs,
     logger: logger.child({ component: 'models' }),
     onProgress: progress.listener,
   });
