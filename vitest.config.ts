@@ -23,7 +23,14 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'e2e', include: [E2E], globalSetup: ['test/e2e/fresh-build.ts'] },
+        test: {
+          name: 'e2e',
+          include: [E2E],
+          globalSetup: ['test/e2e/fresh-build.ts'],
+          // These start the real binary, which loads an ONNX model per process: a test that runs
+          // three processes took 30 s on a loaded 2-core machine. A hang still fails, later.
+          testTimeout: 90_000,
+        },
       },
     ],
   },
