@@ -125,16 +125,18 @@ describe('findimage CLI', () => {
     const env = cliEnv(home, { LOG_LEVEL: 'debug', FINDIMAGE_DATA: join(home, 'kill-data') });
 
     const child = startCli(['index', many], env);
+    const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
     let acknowledged = 0;
     await new Promise<void>((resolve) => {
       child.stderr?.on('data', (d: Buffer) => {
         acknowledged += (d.toString().match(/image indexed/g) ?? []).length;
         if (acknowledged >= 5) resolve();
       });
-      child.on('close', () => resolve());
+      void closed.then(resolve);
     });
     child.kill('SIGKILL');
-    await new Promise((r) => child.on('close', r));
+    // Waits on the one 'close' promise: a child that already ended is not waited for twice.
+    await closed;
 
     const rerun = await runCli(['index', many], { ...env, LOG_LEVEL: 'warn' });
     const match = /Indexed (\d+) images?, (\d+) already indexed, 0 skipped\./.exec(rerun.stdout);
