@@ -6,6 +6,7 @@ import { Routes, type REST } from 'discord.js';
 import type { Logger } from 'pino';
 import type { ShareDeletions } from '../../core/conversations/share-deletions.js';
 import { FindimageError, asFindimageError } from '../../core/errors.js';
+import { MessageUploads, type LiveMessage, type MessageSettlement, type UploadFailure } from '../../core/indexing/message-uploads.js';
 import type { UploadOutcome, UploadQueue } from '../../core/indexing/upload-queue.js';
 import type { DiscordPlace } from './channel-visibility.js';
 import { asDiscordApiError, plainText } from './discord-api-error.js';
@@ -37,13 +38,12 @@ export type AttachmentIntakeResult =
   | { attachment: AttachmentRef; jobId: string; outcome?: Promise<UploadOutcome> }
   | { attachment: AttachmentRef; error: FindimageError };
 
-/** A live message whose attachments are being indexed: answered once, when the last is done. */
-export interface LiveMessage {
+/** Where the uploader of a live message is answered. */
+interface ReplyPlace {
+  /** Channel the message is in. */
   channelId: string;
+  /** The message the reply references and the reaction goes on. */
   messageId: string;
-  pending: Set<string>;
-  failures: Array<{ name: string; error: FindimageError }>;
-  indexed: boolean;
 }
 
 export interface AttachmentIntakeOptions {
@@ -58,37 +58,36 @@ export class AttachmentIntake {
   readonly #rest: REST;
   readonly #uploads: Pick<UploadQueue, 'enqueue' | 'onOutcome'>;
   readonly #downloader: AttachmentDownloader;
-  readonly #deletions: ShareDeletions;
   readonly #logger: Logger;
-  readonly #live = new Map<string, LiveMessage>();
-  readonly #waiters = new Map<string, (outcome: UploadOutcome) => void>();
-  #unsubscribe: (() => void) | undefined;
+  /** Messages posted while the bot ran, and jobs a backfill waits for. */
+  readonly #messages: MessageUploads;
 
   constructor(options: AttachmentIntakeOptions) {
     this.#rest = options.rest;
     this.#uploads = options.uploads;
     this.#downloader = options.downloader;
-    this.#deletions = options.deletions;
     this.#logger = options.logger;
+    this.#messages = new MessageUploads({ uploads: options.uploads, deletions: options.deletions, source: DISCORD_SOURCE, logger: options.logger });
   }
 
+  /** Starts listening to the queue's outcomes. */
   start(): void {
-    this.#unsubscribe ??= this.#uploads.onOutcome((outcome) => void this.#onOutcome(outcome));
+    this.#messages.start();
   }
 
+  /** Stops listening; queued uploads stay queued. */
   stop(): void {
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
+    this.#messages.stop();
   }
 
   /** A live message: queues its images and tells the uploader about failures. Never throws. */
   async accept(upload: DiscordUpload): Promise<void> {
     try {
-      const live: LiveMessage = { channelId: upload.place.conversation, messageId: upload.messageId, pending: new Set(), failures: [], indexed: false };
+      const place: ReplyPlace = { channelId: upload.place.conversation, messageId: upload.messageId };
+      const live = this.#messages.open((settlement) => this.#answer(place, settlement));
       const results = await this.intake(upload, { live });
-      if (results.length === 0) return;
-      for (const result of results) if ('error' in result) live.failures.push({ name: result.attachment.name, error: result.error });
-      if (live.pending.size === 0) await this.#finish(live);
+      for (const result of results) if ('error' in result) live.refused(result.attachment.name, result.error);
+      await live.close();
     } catch (error) {
       this.#logger.error({ err: error, channel: upload.place.conversation, messageId: upload.messageId }, 'could not take in an upload');
     }
@@ -125,11 +124,8 @@ export class AttachmentIntake {
           },
         });
         // Registered before any await, so a quick outcome is not missed.
-        if (options.live !== undefined) {
-          options.live.pending.add(jobId);
-          this.#live.set(jobId, options.live);
-        }
-        const outcome = options.track === true ? new Promise<UploadOutcome>((resolve) => this.#waiters.set(jobId, resolve)) : undefined;
+        options.live?.queued(jobId);
+        const outcome = options.track === true ? this.#messages.outcomeOf(jobId) : undefined;
         results.push(outcome === undefined ? { attachment, jobId } : { attachment, jobId, outcome });
       } catch (error) {
         const reason = asFindimageError(error);
@@ -140,34 +136,10 @@ export class AttachmentIntake {
     return results;
   }
 
-  async #onOutcome(outcome: UploadOutcome): Promise<void> {
-    const waiter = this.#waiters.get(outcome.jobId);
-    this.#waiters.delete(outcome.jobId);
-    waiter?.(outcome);
-    const live = this.#live.get(outcome.jobId);
-    this.#live.delete(outcome.jobId);
-    try {
-      const share = outcome.image.share;
-      const deletedMeanwhile =
-        outcome.status !== 'rejected' &&
-        outcome.image.source === DISCORD_SOURCE &&
-        (await this.#deletions.recheck({ tenant: outcome.image.tenant, conversation: share?.conversation, messageId: share?.messageId, fileId: share?.fileId }));
-      if (live === undefined) {
-        this.#logger.info({ jobId: outcome.jobId, status: outcome.status, filename: outcome.image.filename }, 'queued upload finished');
-        return;
-      }
-      live.pending.delete(outcome.jobId);
-      if (outcome.status === 'rejected') live.failures.push({ name: outcome.image.filename, error: outcome.error });
-      else if (!deletedMeanwhile) live.indexed = true;
-      if (live.pending.size === 0) await this.#finish(live);
-    } catch (error) {
-      this.#logger.error({ err: error, jobId: outcome.jobId }, 'could not report an upload outcome');
-    }
-  }
-
-  async #finish(message: LiveMessage): Promise<void> {
-    if (message.failures.length > 0) await this.#replyFailures(message);
-    if (message.indexed) {
+  /** Every attachment of a live message is done: one reply for the failures, one reaction for the rest. */
+  async #answer(message: ReplyPlace, { failures, indexed }: MessageSettlement): Promise<void> {
+    if (failures.length > 0) await this.#replyFailures(message, failures);
+    if (indexed) {
       try {
         await this.#rest.put(Routes.channelMessageOwnReaction(message.channelId, message.messageId, encodeURIComponent(INDEXED_REACTION)));
       } catch (error) {
@@ -176,12 +148,11 @@ export class AttachmentIntake {
     }
   }
 
-  async #replyFailures(message: LiveMessage): Promise<void> {
-    const line = ({ name, error }: { name: string; error: FindimageError }) => `${plainText(name, SHOWN_NAME_CHARS)}: ${plainText(error.message, 300)}`;
-    const { failures } = message;
+  async #replyFailures(message: ReplyPlace, failures: readonly UploadFailure[]): Promise<void> {
+    const line = ({ filename, error }: UploadFailure) => `${plainText(filename, SHOWN_NAME_CHARS)}: ${plainText(error.message, 300)}`;
     const content =
       failures.length === 1
-        ? `⚠️ I couldn't index ${line(failures[0] as { name: string; error: FindimageError })}`
+        ? `⚠️ I couldn't index ${line(failures[0] as UploadFailure)}`
         : [`⚠️ I couldn't index ${failures.length} of the images in this message:`, ...failures.slice(0, MAX_LISTED_FAILURES).map((f) => `- ${line(f)}`)].join('\n');
     try {
       await this.#rest.post(Routes.channelMessages(message.channelId), {
@@ -190,7 +161,7 @@ export class AttachmentIntake {
     } catch (error) {
       // The failures are still in the log, so nothing is lost silently.
       this.#logger.warn(
-        { err: asDiscordApiError(error, 'replying about an upload'), channel: message.channelId, files: failures.map((f) => f.name) },
+        { err: asDiscordApiError(error, 'replying about an upload'), channel: message.channelId, files: failures.map((f) => f.filename) },
         'could not tell the uploader why images were not indexed',
       );
     }
