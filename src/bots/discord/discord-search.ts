@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { SearchSessions, SessionContext, SessionPage, ShownHit } from '../../core/conversations/search-sessions.js';
 import { InvalidQueryError } from '../../core/errors.js';
 import type { LabelValue } from '../../core/labels/label-store.js';
+import { describeFilters, type FilterWording } from '../../core/search/filter-description.js';
 import { MAX_QUERY_TEXT_CHARS, parseQuery } from '../../core/search/query-syntax.js';
 import type { SearchFilters } from '../../core/search/search-service.js';
 import { cdnLinkOf, isImageAttachment, type AttachmentDownloader, type AttachmentRef } from './attachment-download.js';
@@ -86,7 +87,7 @@ export class DiscordSearch {
     if (parsed.after !== undefined) filters.after = parsed.after;
     if (parsed.before !== undefined) filters.before = parsed.before;
     const page = await this.#sessions.startText(this.#session(context), { typed, parsed, filters });
-    const notes = filterNotes(filters, parsed.negativeTerms);
+    const notes = describeFilters(filters, parsed.negativeTerms, DISCORD_WORDING);
     if (parsed.truncated) notes.push(`Your description was shortened to its first ${MAX_QUERY_TEXT_CHARS} characters.`);
     await this.#preview(reply, page, notes, options.count);
   }
@@ -95,7 +96,7 @@ export class DiscordSearch {
   async showPage(context: DiscordContext, queryId: string, pageNumber: number, reply: Reply): Promise<void> {
     const page = await this.#sessions.page(this.#session(context), queryId, pageNumber);
     if (page.hits.length === 0) return reply({ content: 'There are no more results for that search.' });
-    const notes = page.query.kind === 'text' ? filterNotes(page.query.filters, page.query.negativeTerms) : [];
+    const notes = page.query.kind === 'text' ? describeFilters(page.query.filters, page.query.negativeTerms, DISCORD_WORDING) : [];
     await this.#preview(reply, page, notes);
   }
 
@@ -196,12 +197,9 @@ function resolveFilters(channelRefs: readonly string[], userRefs: readonly strin
   return filters;
 }
 
-function filterNotes(filters: SearchFilters, negativeTerms: readonly string[]): string[] {
-  const parts: string[] = [];
-  if (filters.channels !== undefined) parts.push(`in ${filters.channels.map((c) => `<#${c}>`).join(', ')}`);
-  if (filters.uploaders !== undefined) parts.push(`from ${filters.uploaders.map((u) => `<@${u}>`).join(', ')}`);
-  if (filters.after !== undefined) parts.push(`from ${filters.after.toISOString().slice(0, 10)}`);
-  if (filters.before !== undefined) parts.push(`until ${new Date(filters.before.getTime() - 1).toISOString().slice(0, 10)}`);
-  if (negativeTerms.length > 0) parts.push(`not like ${negativeTerms.map((t) => `“${plainText(t, 50)}”`).join(', ')}`);
-  return parts.length === 0 ? [] : [`Filters: ${parts.join(' · ')}`];
-}
+/** Filters in Discord markdown: ids become mentions (sent with no pings); user text is escaped. */
+const DISCORD_WORDING: FilterWording = {
+  conversation: (id) => `<#${id}>`,
+  user: (id) => `<@${id}>`,
+  userText: (text, maxChars) => plainText(text, maxChars),
+};

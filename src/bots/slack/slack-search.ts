@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { scopeForConversation } from '../../core/conversations/conversation-scope.js';
 import type { SearchSessions, SessionContext, SessionPage } from '../../core/conversations/search-sessions.js';
 import type { LabelValue } from '../../core/labels/label-store.js';
+import { describeFilters, type FilterWording } from '../../core/search/filter-description.js';
 import { MAX_QUERY_TEXT_CHARS, parseQuery } from '../../core/search/query-syntax.js';
 import type { SearchFilters } from '../../core/search/search-service.js';
 import type { ConversationDirectory, ConversationFacts } from './conversation-directory.js';
@@ -86,7 +87,7 @@ export class SlackSearch {
       await this.#say(respond, renderNoResults(page.query, hasFilters(filters, parsed.negativeTerms)));
       return;
     }
-    const notes = filterNotes(filters, parsed.negativeTerms);
+    const notes = describeFilters(filters, parsed.negativeTerms, SLACK_WORDING);
     if (parsed.truncated) notes.push(`Your description was shortened to its first ${MAX_QUERY_TEXT_CHARS} characters.`);
     await this.#preview(context, respond, page, notes, false);
   }
@@ -98,7 +99,7 @@ export class SlackSearch {
       await this.#say(respond, 'There are no more results for that search.');
       return;
     }
-    const notes = page.query.kind === 'text' ? filterNotes(page.query.filters, page.query.negativeTerms) : [];
+    const notes = page.query.kind === 'text' ? describeFilters(page.query.filters, page.query.negativeTerms, SLACK_WORDING) : [];
     await this.#preview(context, respond, page, notes, true);
   }
 
@@ -216,15 +217,9 @@ function hasFilters(filters: SearchFilters, negativeTerms: readonly string[]): b
   return Object.keys(filters).length > 0 || negativeTerms.length > 0;
 }
 
-/** The filters in words, as mrkdwn lines (ids become mentions; user text is escaped). */
-function filterNotes(filters: SearchFilters, negativeTerms: readonly string[]): string[] {
-  const parts: string[] = [];
-  if (filters.channels !== undefined) parts.push(`in ${filters.channels.map((c) => `<#${c}>`).join(', ')}`);
-  if (filters.uploaders !== undefined) parts.push(`from ${filters.uploaders.map((u) => `<@${u}>`).join(', ')}`);
-  if (filters.after !== undefined) parts.push(`from ${filters.after.toISOString().slice(0, 10)}`);
-  if (filters.before !== undefined) {
-    parts.push(`until ${new Date(filters.before.getTime() - 1).toISOString().slice(0, 10)}`);
-  }
-  if (negativeTerms.length > 0) parts.push(`not like ${negativeTerms.map((t) => `“${escapeAndTruncate(t, 50)}”`).join(', ')}`);
-  return parts.length === 0 ? [] : [`Filters: ${parts.join(' · ')}`];
-}
+/** Filters in Slack's mrkdwn: ids become mentions; user text is escaped. */
+const SLACK_WORDING: FilterWording = {
+  conversation: (id) => `<#${id}>`,
+  user: (id) => `<@${id}>`,
+  userText: (text, maxChars) => escapeAndTruncate(text, maxChars),
+};
