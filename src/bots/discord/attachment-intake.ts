@@ -5,7 +5,7 @@
 import { Routes, type REST } from 'discord.js';
 import type { Logger } from 'pino';
 import type { ShareDeletions } from '../../core/conversations/share-deletions.js';
-import { FindimageError, asFindimageError } from '../../core/errors.js';
+import { FindimageError, asFindimageError, publicMessageOf } from '../../core/errors.js';
 import { MessageUploads, type LiveMessage, type MessageSettlement, type UploadFailure } from '../../core/indexing/message-uploads.js';
 import type { UploadOutcome, UploadQueue } from '../../core/indexing/upload-queue.js';
 import type { DiscordPlace } from './channel-visibility.js';
@@ -149,7 +149,7 @@ export class AttachmentIntake {
   }
 
   async #replyFailures(message: ReplyPlace, failures: readonly UploadFailure[]): Promise<void> {
-    const line = ({ filename, error }: UploadFailure) => `${plainText(filename, SHOWN_NAME_CHARS)}: ${plainText(error.message, 300)}`;
+    const line = ({ filename, error }: UploadFailure) => `${plainText(filename, SHOWN_NAME_CHARS)}: ${plainText(publicMessageOf(error), 300)}`;
     const content =
       failures.length === 1
         ? `⚠️ I couldn't index ${line(failures[0] as UploadFailure)}`

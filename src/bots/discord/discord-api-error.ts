@@ -2,7 +2,7 @@
 // to do (give the bot a permission, run the search again), and escapes text for Discord.
 import { DiscordAPIError, RESTJSONErrorCodes, escapeMarkdown } from 'discord.js';
 import type { Logger } from 'pino';
-import { FindimageError, asFindimageError } from '../../core/errors.js';
+import { FindimageError, asFindimageError, publicMessageOf } from '../../core/errors.js';
 
 /** A Discord API call failed; `discordCode` is Discord's JSON error code (50001 Missing Access). */
 export class DiscordApiError extends FindimageError {
@@ -49,8 +49,11 @@ export function explainToUser(thrown: unknown, doing: string, logger: Logger): s
     logger.error({ err: thrown, doing }, 'a Discord request failed');
     return `Something went wrong on my side while ${doing}. An admin can find the details in findimage's log.`;
   }
-  logger.info({ code: error.code, details: error.details, reason: error.message }, 'told the user why a request failed');
-  return plainText(error.message, 1_000);
+  const shown = publicMessageOf(error);
+  // The full message (URLs, what an operator should do) goes to the log; chat gets the public one.
+  if (shown !== error.message) logger.warn({ code: error.code, details: error.details, reason: error.message }, 'told the user a short reason; the full one is here');
+  else logger.info({ code: error.code, details: error.details, reason: error.message }, 'told the user why a request failed');
+  return plainText(shown, 1_000);
 }
 
 /**
