@@ -20,14 +20,20 @@ RUN npm ci --no-audit --no-fund --ignore-scripts \
 COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
+COPY web ./web
+COPY scripts/build-web.mjs ./scripts/build-web.mjs
 COPY models ./models
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+# The web app listens on every interface of the container so the published port reaches it;
+# off loopback it needs FINDIMAGE_WEB_TOKEN (findimage.env) and refuses to start without it.
 ENV NODE_ENV=production \
     FINDIMAGE_DATA=/data \
-    FINDIMAGE_CACHE=/cache
+    FINDIMAGE_CACHE=/cache \
+    FINDIMAGE_WEB_HOST=0.0.0.0 \
+    FINDIMAGE_WEB_PORT=8765
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
@@ -37,5 +43,6 @@ COPY --from=build /app/models ./models
 RUN mkdir -p /data /cache && chown node:node /data /cache
 USER node
 VOLUME ["/data", "/cache"]
+EXPOSE 8765
 ENTRYPOINT ["node", "bin/findimage.js"]
 CMD ["serve"]

@@ -51,6 +51,15 @@ export interface Config {
     /** Largest file downloaded for indexing, in bytes (SLACK_MAX_FILE_MB); the bot's default otherwise. */
     maxFileBytes?: number;
   };
+  /** The web app (findimage serve and findimage web). */
+  web: {
+    /** Address to listen on (FINDIMAGE_WEB_HOST); loopback by default. */
+    host: string;
+    /** TCP port (FINDIMAGE_WEB_PORT); 0 picks a free one (tests). */
+    port: number;
+    /** FINDIMAGE_WEB_TOKEN: required on every request; the server refuses to bind off loopback without it. */
+    token?: string;
+  };
   discord?: {
     /** Bot token from the Developer Portal (Bot → Token). */
     token: string;
@@ -60,6 +69,12 @@ export interface Config {
     maxFileBytes?: number;
   };
 }
+
+/** The web app listens on loopback unless told otherwise: nobody else can reach it without a token. */
+export const DEFAULT_WEB_HOST = '127.0.0.1';
+export const DEFAULT_WEB_PORT = 8765;
+/** A shorter token could be guessed by someone able to reach the port. */
+export const MIN_WEB_TOKEN_CHARS = 16;
 
 const positiveInt = (name: string) =>
   z.coerce
@@ -128,6 +143,20 @@ const envSchema = z.object({
   DISCORD_API_URL: optionalText.pipe(z.url('DISCORD_API_URL must be a URL such as https://discord.com/api').optional()),
   DISCORD_MAX_FILE_MB: positiveInt('DISCORD_MAX_FILE_MB').max(1024).optional(),
   PORT: positiveInt('PORT').max(65535).optional(),
+  FINDIMAGE_WEB_HOST: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9.:[\]-]+$/, 'FINDIMAGE_WEB_HOST must be a host name or an IP address such as 127.0.0.1')
+    .default(DEFAULT_WEB_HOST),
+  FINDIMAGE_WEB_PORT: z.coerce
+    .number({ error: 'FINDIMAGE_WEB_PORT must be a whole number' })
+    .int('FINDIMAGE_WEB_PORT must be a whole number')
+    .min(0, 'FINDIMAGE_WEB_PORT must be from 0 to 65535')
+    .max(65535, 'FINDIMAGE_WEB_PORT must be from 0 to 65535')
+    .default(DEFAULT_WEB_PORT),
+  FINDIMAGE_WEB_TOKEN: optionalText.pipe(
+    z.string().min(MIN_WEB_TOKEN_CHARS, `FINDIMAGE_WEB_TOKEN must be at least ${MIN_WEB_TOKEN_CHARS} characters`).optional(),
+  ),
 });
 
 function parseDevice(value: string): Device {
@@ -177,6 +206,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     promptTemplates: parseTemplates(e.FINDIMAGE_PROMPT_TEMPLATES),
     minRelativeScore: e.FINDIMAGE_MIN_RELATIVE_SCORE,
     logLevel: e.LOG_LEVEL,
+    web: {
+      host: e.FINDIMAGE_WEB_HOST,
+      port: e.FINDIMAGE_WEB_PORT,
+      ...(e.FINDIMAGE_WEB_TOKEN === undefined ? {} : { token: e.FINDIMAGE_WEB_TOKEN }),
+    },
   };
   if (e.QDRANT_URL !== undefined) {
     config.qdrant = {

@@ -6,7 +6,7 @@ import type { Config } from './config.js';
 import { SearchSessions } from './core/conversations/search-sessions.js';
 import { ShareDeletions } from './core/conversations/share-deletions.js';
 import { ClipEmbedder } from './core/embedding/clip-embedder.js';
-import type { Embedder, PreparedImage } from './core/embedding/embedder.js';
+import type { Embedder, EmbeddingRuntime, PreparedImage } from './core/embedding/embedder.js';
 import { prepareImage } from './core/image/clip-preprocessor.js';
 import { LabelFeedback } from './core/evaluation/label-feedback.js';
 import { SqliteContentClaims, contentClaimsPath } from './core/indexing/content-claims.js';
@@ -65,6 +65,28 @@ export interface OpenFindimageOptions {
    * keep connecting (serve), so uploads are queued while Qdrant is down. Default "wait".
    */
   storeConnection?: 'wait' | 'background';
+  /** Told after every embedding, by tower (the web app's metrics count them). */
+  onEmbedded?: EmbeddedListener;
+}
+
+/** Told after each embedding computed: "text" for a query, "vision" for an image. */
+export type EmbeddedListener = (tower: 'text' | 'vision') => void;
+
+/** `runtime`, telling `listener` after each embedding it returns. */
+function countingRuntime(runtime: EmbeddingRuntime, listener: EmbeddedListener): EmbeddingRuntime {
+  return {
+    embedTokens: async (ids, options) => {
+      const vector = await runtime.embedTokens(ids, options);
+      listener('text');
+      return vector;
+    },
+    embedPixels: async (pixels, options) => {
+      const vector = await runtime.embedPixels(pixels, options);
+      listener('vision');
+      return vector;
+    },
+    close: () => runtime.close(),
+  };
 }
 
 /** Store file of a model under FINDIMAGE_DATA: one file per model, so models never mix. */
@@ -87,6 +109,7 @@ export async function openEmbedding(options: {
   logger: Logger;
   model: ModelSpec;
   onDownloadProgress?: DownloadProgressListener;
+  onEmbedded?: EmbeddedListener;
 }): Promise<OpenedEmbedding> {
   const { config, logger, model } = options;
   if (model.developmentOnly) {
@@ -118,7 +141,7 @@ export async function openEmbedding(options: {
   const embedder = new ClipEmbedder({
     modelId: model.id,
     dimension: model.dimension,
-    runtime,
+    runtime: options.onEmbedded === undefined ? runtime : countingRuntime(runtime, options.onEmbedded),
     tokenizer,
     expandQuery: (query) => templates.expand(query),
   });
@@ -136,9 +159,10 @@ export async function openFindimage({
   onDownloadProgress,
   model: modelOverride,
   storeConnection = 'wait',
+  onEmbedded,
 }: OpenFindimageOptions): Promise<Findimage> {
   const model = modelOverride ?? getModelSpec(config.model);
-  const { embedder, prepareImage: prepare } = await openEmbedding({ config, logger, model, onDownloadProgress });
+  const { embedder, prepareImage: prepare } = await openEmbedding({ config, logger, model, onDownloadProgress, ...(onEmbedded === undefined ? {} : { onEmbedded }) });
 
   const opened: Array<() => Promise<void>> = [() => embedder.close()];
   const closeAll = async () => {

@@ -6,7 +6,7 @@ import { loadConfig, type Config } from '../config.js';
 import { ConfigError, asFindimageError } from '../core/errors.js';
 import { MAX_QUERY_WINDOW } from '../core/store/point-validation.js';
 import { TerminalDownloadProgress } from '../core/models/terminal-download-progress.js';
-import { openFindimage, type Findimage } from '../findimage.js';
+import { openFindimage, type EmbeddedListener, type Findimage } from '../findimage.js';
 import { createLogger } from '../logger.js';
 import { registerCommands } from '../bots/discord/application-commands.js';
 import { createDiscordBot } from '../bots/discord/discord-bot.js';
@@ -19,8 +19,8 @@ import { runModelList, runModelPull } from './commands/model-command.js';
 import { reindexModels, runReindex } from './commands/reindex-command.js';
 import { runSlackBackfill } from './commands/slack-backfill-command.js';
 import { runSearch, runSimilar } from './commands/search-command.js';
-import { NO_BOT_CONFIGURED, anyBotConfigured, runServe } from './commands/serve-command.js';
 import { runStats } from './commands/stats-command.js';
+import { serveWithWeb } from '../web/serve-web.js';
 import { withEnvFile } from './env-file.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import { processTerminal, type Terminal } from './terminal.js';
@@ -217,19 +217,25 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
       await runModelPull(config, name ?? config.model, terminal, log);
     });
 
+  const openCore = async (hooks: { onEmbedded: EmbeddedListener }): Promise<Findimage> => {
+    const progress = new TerminalDownloadProgress();
+    return openFindimage({ ...settings('info'), ...hooks, onDownloadProgress: progress.listener, storeConnection: 'background' }).finally(() => progress.stop());
+  };
+
   program
     .command('serve', { isDefault: true })
-    .description('run the chat bots whose credentials are set (the default command)')
+    .description('run the web app and the chat bots whose credentials are set (the default command)')
     .action(async () => {
       const { config, logger: log } = settings('info');
-      if (!anyBotConfigured(config)) {
-        terminal.err(NO_BOT_CONFIGURED);
-        return;
-      }
-      await withCore((findimage) =>
-        runServe(config, findimage, botFactories, log, terminal, deps.stopSignal ?? untilSignalled()),
-        'background',
-      );
+      await serveWithWeb({ config, logger: log, terminal, factories: botFactories, openCore, stopSignal: deps.stopSignal ?? untilSignalled() });
+    });
+
+  program
+    .command('web')
+    .description('run the web app alone (search, upload and grade in the browser)')
+    .action(async () => {
+      const { config, logger: log } = settings('info');
+      await serveWithWeb({ config, logger: log, terminal, factories: [], openCore, stopSignal: deps.stopSignal ?? untilSignalled() });
     });
 
   try {

@@ -21,6 +21,8 @@ export function cliEnv(dataDir: string, extra: Record<string, string> = {}): Nod
     FINDIMAGE_MODEL: 'tiny-test',
     FINDIMAGE_DEVICE: 'cpu',
     LOG_LEVEL: 'warn',
+    // serve starts the web app: a free port each, so test files running at once never collide.
+    FINDIMAGE_WEB_PORT: '0',
     ...extra,
   };
   return env;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, runCli, startCli } from './cli-process.js';
+import { eventually } from '../fakes/slack/eventually.js';
 
 async function solid(path: string, rgb: [number, number, number], format: 'png' | 'jpeg' | 'webp'): Promise<void> {
   await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } })
@@ -111,11 +112,20 @@ describe('findimage CLI', () => {
     expect(result.stderr).toContain('FINDIMAGE_DEVICE');
   });
 
-  it('tells how to configure a bot when serve has none', async () => {
-    const result = await runCli(['serve'], cliEnv(home));
-    expect(result.code).toBe(0);
-    expect(result.stderr).toContain('SLACK_BOT_TOKEN');
-    expect(result.stderr).toContain('findimage index');
+  it('serves the web app when no bot is configured, says where, and how to add a bot', async () => {
+    const child = startCli(['serve'], cliEnv(home));
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      const url = await eventually(() => /http:\/\/127\.0\.0\.1:\d+\//.exec(stderr)?.[0], 'the page address', 15_000);
+      expect(stderr).toContain('SLACK_BOT_TOKEN');
+      expect((await fetch(`${url}healthz`)).status).toBe(200);
+      await eventually(async () => (await fetch(`${url}readyz`)).status === 200 || undefined, 'the model to load', 15_000);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 
   it('loses nothing and re-embeds nothing after kill -9 during indexing', async () => {

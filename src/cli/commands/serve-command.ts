@@ -1,5 +1,5 @@
 // `findimage serve` (and plain `npm start`): runs every chat bot whose credentials are set,
-// until SIGINT or SIGTERM.
+// until SIGINT or SIGTERM (src/web/serve-web.ts starts the web app around it).
 import type { Logger } from 'pino';
 import type { ChatBot } from '../../bots/chat-bot.js';
 import type { Config } from '../../config.js';
@@ -8,21 +8,6 @@ import type { Terminal } from '../terminal.js';
 
 /** Builds the bots the config enables; each platform's factory is registered in bot-registry.ts. */
 export type BotFactory = (config: Config, findimage: Findimage, logger: Logger) => Promise<ChatBot | undefined>;
-
-export const NO_BOT_CONFIGURED = [
-  'No chat bot is configured, so there is nothing to serve.',
-  '',
-  'To run the Slack bot, set SLACK_BOT_TOKEN and SLACK_APP_TOKEN (Socket Mode; see docs/slack.md).',
-  'To run the Discord bot, set DISCORD_TOKEN (see docs/discord.md).',
-  'To try findimage without a chat platform, use the command line:',
-  '  findimage index ./my-images',
-  '  findimage search "a black car"',
-].join('\n');
-
-/** Whether any bot has credentials, checked before the model is loaded. */
-export function anyBotConfigured(config: Config): boolean {
-  return config.slack !== undefined || config.discord !== undefined;
-}
 
 export async function runServe(
   config: Config,

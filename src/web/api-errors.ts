@@ -1,0 +1,41 @@
+// How failures reach the browser: a status code by error code, and a JSON body with the code and
+// a message a person can act on. Internal details (URLs, paths) stay in the server's log.
+import { FindimageError, publicMessageOf } from '../core/errors.js';
+
+/** The JSON body of every refusal. */
+export interface ApiErrorBody {
+  /** Machine-readable code ("query_invalid", "not_found", "not_ready", ...). */
+  error: string;
+  /** What went wrong, for people. */
+  message: string;
+}
+
+/** Seconds a client is told to wait before retrying while the core loads or the store is down. */
+export const RETRY_AFTER_S = 5;
+
+/** HTTP status for a FindimageError code. */
+export function httpStatusOf(error: FindimageError): number {
+  switch (error.code) {
+    case 'query_invalid':
+    case 'image_invalid':
+    case 'image_unsupported':
+    case 'image_too_small':
+    case 'session_refused':
+      return 400;
+    case 'image_too_large':
+      return 413;
+    case 'not_found':
+      return 404;
+    case 'store_unavailable':
+    case 'queue_full':
+    case 'worker_crashed':
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+/** The body for an error: its public message (free of internal URLs). */
+export function bodyOf(error: FindimageError): ApiErrorBody {
+  return { error: error.code, message: publicMessageOf(error) };
+}

@@ -1,0 +1,85 @@
+// Index status, evaluation and operations: /api/stats (as `findimage stats --json`, plus the
+// queue length), /api/eval (the labels graded as `findimage eval` grades them, at several K),
+// /healthz, /readyz and /metrics.
+import type { FastifyInstance } from 'fastify';
+import { asFindimageError } from '../../core/errors.js';
+import { evaluateSearch, type EvaluationReport } from '../../core/evaluation/search-evaluator.js';
+import type { RankingMetrics } from '../../core/evaluation/ranking-metrics.js';
+import { RETRY_AFTER_S } from '../api-errors.js';
+import { readyCore, type RouteContext } from '../route-context.js';
+import { WEB_TENANT } from '../web-uploads.js';
+
+/** The cut-offs the evaluation page plots. */
+export const EVAL_K_VALUES = [1, 2, 3, 5, 10, 20] as const;
+/** The cut-off of the per-query table (findimage eval's default). */
+export const EVAL_TABLE_K = 10;
+/** How long /readyz waits for the store before calling it down. */
+const STORE_CHECK_TIMEOUT_MS = 2_000;
+
+/** One point of the evaluation curves. */
+export interface EvalPoint {
+  k: number;
+  plain: RankingMetrics;
+  withFeedback?: RankingMetrics;
+}
+
+export function registerStatusRoutes(app: FastifyInstance, context: RouteContext): void {
+  app.get('/api/stats', async (_request, reply) => {
+    const findimage = readyCore(context, reply);
+    if (findimage === undefined) return reply;
+    const stats = await findimage.store.stats();
+    return { model: findimage.model.id, ...stats, queue: { pending: findimage.uploads.pending() } };
+  });
+
+  app.get('/api/eval', async (_request, reply) => {
+    const findimage = readyCore(context, reply);
+    if (findimage === undefined) return reply;
+    const grade = (k: number): Promise<EvaluationReport> =>
+      evaluateSearch({ search: findimage.search, labels: findimage.labels, tenant: WEB_TENANT, k, compareFeedback: true });
+    const curve: EvalPoint[] = [];
+    for (const k of EVAL_K_VALUES) {
+      const report = await grade(k);
+      curve.push({ k, plain: report.mean.plain, ...(report.mean.withFeedback === undefined ? {} : { withFeedback: report.mean.withFeedback }) });
+    }
+    const table = await grade(EVAL_TABLE_K);
+    return { model: findimage.model.id, tenant: WEB_TENANT, k: EVAL_TABLE_K, curve, queries: table.queries };
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const current = context.core.current;
+    if (current.state !== 'ready') {
+      const reason = current.state === 'loading' ? 'the model is still loading' : 'findimage failed to start';
+      return reply.code(503).header('retry-after', String(RETRY_AFTER_S)).send({ status: 'not_ready', reason });
+    }
+    try {
+      await withTimeout(current.findimage.store.stats(), STORE_CHECK_TIMEOUT_MS);
+    } catch (error) {
+      const reason = `the store does not answer: ${asFindimageError(error).message}`;
+      return reply.code(503).header('retry-after', String(RETRY_AFTER_S)).send({ status: 'not_ready', reason });
+    }
+    return { status: 'ready', model: current.findimage.model.id };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const text = await context.metrics.registry.metrics();
+    return reply.header('content-type', context.metrics.registry.contentType).send(text);
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,120 @@
+// Who may use the web app. On loopback only this machine can connect, so no login is asked; on
+// any other address the server refuses to start without FINDIMAGE_WEB_TOKEN, and then every
+// request carries the token (a bearer header, or the cookie the login page sets). State-changing
+// requests from another site are refused whatever the address, since a page elsewhere could
+// otherwise post to a loopback server through the person's own browser.
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ConfigError } from '../core/errors.js';
+
+/** Cookie the login page sets; HttpOnly and SameSite=Strict, so pages elsewhere never send it. */
+export const TOKEN_COOKIE = 'findimage_token';
+/** How long the login cookie lasts: a working week. */
+export const TOKEN_COOKIE_MAX_AGE_S = 7 * 24 * 3600;
+/** Routes open without a token: the login page and the form it posts. */
+const OPEN_PATHS = new Set(['/login']);
+
+/** Whether `host` names this machine only (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (bare === 'localhost') return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  if (isIP(bare) === 6) return bare === '::1' || bare === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(bare);
+  return false;
+}
+
+/** Throws ConfigError when the server would be reachable from other machines without a token. */
+export function checkListenAddress(host: string, token: string | undefined): void {
+  if (isLoopbackHost(host) || token !== undefined) return;
+  throw new ConfigError(
+    `The web app would listen on ${host}, which other machines can reach, without a login. ` +
+      'Set FINDIMAGE_WEB_TOKEN to a long random secret (for example: openssl rand -hex 24), ' +
+      'or set FINDIMAGE_WEB_HOST=127.0.0.1 to keep it on this machine.',
+    { details: { variable: 'FINDIMAGE_WEB_TOKEN' } },
+  );
+}
+
+/** Compares secrets in constant time (hashes first, so lengths do not leak either). */
+export function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** The token a request carries: `Authorization: Bearer ...` or the login cookie. */
+export function tokenOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    const match = /^Bearer\s+(.+)$/i.exec(header.trim());
+    return match?.[1]?.trim();
+  }
+  return cookieValue(request.headers.cookie, TOKEN_COOKIE);
+}
+
+/** One cookie's value from a Cookie header, or undefined. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * onRequest hook: with a token configured, refuses requests without it. Pages get a redirect
+ * to the login page; the API and metrics get 401 with a JSON reason.
+ */
+export function requireToken(token: string | undefined) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (token === undefined) return;
+    const path = request.url.split('?')[0] ?? '/';
+    if (OPEN_PATHS.has(path)) return;
+    const given = tokenOf(request);
+    if (given !== undefined && sameSecret(given, token)) return;
+    const wantsPage = request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
+    if (wantsPage) {
+      await reply.redirect(`/login?next=${encodeURIComponent(path)}`);
+      return;
+    }
+    await reply
+      .code(401)
+      .header('www-authenticate', 'Bearer realm="findimage"')
+      .send({ error: 'unauthorized', message: given === undefined ? 'This server needs a token: send Authorization: Bearer <FINDIMAGE_WEB_TOKEN> or log in at /login.' : 'The token is wrong.' });
+  };
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * onRequest hook: refuses state-changing requests sent by another site. Browsers send
+ * Sec-Fetch-Site (same-origin for the page's own requests) and Origin on every POST; a request
+ * with neither comes from a script such as curl, which a page elsewhere cannot make.
+ */
+export async function refuseCrossSite(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (SAFE_METHODS.has(request.method)) return;
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined) {
+    if (site === 'same-origin' || site === 'none') return;
+    await reply.code(403).send({ error: 'cross_site', message: 'Requests from other sites are refused.' });
+    return;
+  }
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  const host = request.headers.host;
+  let originHost: string | undefined;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    originHost = undefined;
+  }
+  if (host !== undefined && originHost === host) return;
+  await reply.code(403).send({ error: 'cross_site', message: 'Requests from other sites are refused.' });
+}

@@ -1,0 +1,89 @@
+// Prometheus metrics for /metrics, through prom-client: query latency, upload-queue length and
+// age, store size, and errors by code. Gauges that need the core are read when scraped, so a
+// scrape during start-up still answers (without them).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CoreHolder } from './core-holder.js';
+
+/** Latency buckets in seconds: text searches take 10-100 ms on CPU, image ones up to a second. */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The web app's metrics, registered in their own registry (tests open several servers). */
+export class WebMetrics {
+  /** The registry /metrics renders. */
+  readonly registry = new Registry();
+  /** Seconds per search, by kind ("text", "image", "similar"). */
+  readonly searchSeconds: Histogram<'kind'>;
+  /** HTTP requests answered, by route and status. */
+  readonly requests: Counter<'route' | 'status'>;
+  /** Failures by error code (API refusals and rejected uploads). */
+  readonly errors: Counter<'code'>;
+  /** Uploads accepted by the API, by outcome. */
+  readonly uploads: Counter<'status'>;
+  /** Embeddings computed, by tower ("text", "vision"); rate() gives embeddings per second. */
+  readonly embeddings: Counter<'tower'>;
+  /** Chat events handled, by platform and kind (the bots increment it). */
+  readonly chatEvents: Counter<'platform' | 'event'>;
+  /** When each upload this process queued was accepted; cleared as each finishes. */
+  readonly #queuedAt = new Map<string, number>();
+
+  constructor(core: CoreHolder) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'findimage_process_' });
+    this.searchSeconds = new Histogram({
+      name: 'findimage_search_duration_seconds',
+      help: 'Time to answer a search through the web API, by kind',
+      labelNames: ['kind'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.requests = new Counter({ name: 'findimage_http_requests_total', help: 'HTTP requests answered', labelNames: ['route', 'status'], registers });
+    this.errors = new Counter({ name: 'findimage_errors_total', help: 'Failures by error code', labelNames: ['code'], registers });
+    this.uploads = new Counter({ name: 'findimage_uploads_total', help: 'Uploads through the web API, by outcome', labelNames: ['status'], registers });
+    this.embeddings = new Counter({ name: 'findimage_embeddings_total', help: 'Embeddings computed, by tower', labelNames: ['tower'], registers });
+    this.chatEvents = new Counter({ name: 'findimage_chat_events_total', help: 'Chat events handled, by platform and kind', labelNames: ['platform', 'event'], registers });
+    const queuedAt = this.#queuedAt;
+    new Gauge({
+      name: 'findimage_upload_queue_length',
+      help: 'Uploads waiting in the durable queue or being indexed',
+      registers,
+      collect() {
+        const findimage = core.findimage;
+        if (findimage !== undefined) this.set(findimage.uploads.pending());
+      },
+    });
+    new Gauge({
+      name: 'findimage_upload_queue_oldest_age_seconds',
+      help: 'Age of the oldest upload accepted by this process and not yet indexed or refused (0 when none)',
+      registers,
+      collect() {
+        let oldest = Infinity;
+        for (const at of queuedAt.values()) oldest = Math.min(oldest, at);
+        this.set(oldest === Infinity ? 0 : (Date.now() - oldest) / 1000);
+      },
+    });
+    new Gauge({
+      name: 'findimage_store_images',
+      help: 'Images in the store, every tenant',
+      registers,
+      async collect() {
+        const findimage = core.findimage;
+        if (findimage === undefined) return;
+        try {
+          this.set((await findimage.store.stats()).total);
+        } catch {
+          // The store is down: /readyz says so; the last value stays.
+        }
+      },
+    });
+  }
+
+  /** Notes that upload job `jobId` entered the queue now. */
+  queued(jobId: string): void {
+    this.#queuedAt.set(jobId, Date.now());
+  }
+
+  /** Notes that upload job `jobId` left the queue (indexed or refused). */
+  finished(jobId: string): void {
+    this.#queuedAt.delete(jobId);
+  }
+}

@@ -1,0 +1,200 @@
+// The web API over real HTTP on the tiny model: upload through the durable queue, search,
+// paging, votes, stats, thumbnails, metrics, readiness, and every bad input the issue lists.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWebHarness, jpegOf, multipartOf, type WebHarness } from './web-harness.js';
+
+describe('web API', () => {
+  let h: WebHarness;
+  let base: string;
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    h = await startWebHarness();
+    base = h.server.url.replace(/\/$/, '');
+    const files = await Promise.all(
+      Array.from({ length: 7 }, async (_, i) => ({ name: `photo ${i}.jpg`, bytes: await jpegOf([30 * i, 200 - 20 * i, 90], 64, 48, i) })),
+    );
+    const response = await fetch(`${base}/api/images`, { method: 'POST', body: multipartOf(files) });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { files: Array<{ status: string; id: string }> };
+    expect(body.files.map((f) => f.status)).toEqual(Array(7).fill('indexed'));
+    ids.push(...body.files.map((f) => f.id));
+  });
+  afterAll(async () => h.close());
+
+  it('searches with the CLI JSON shape, pages with the queryId and stores a vote', async () => {
+    const first = await (await fetch(`${base}/api/search?q=${encodeURIComponent('a photo')}&k=5`)).json() as any;
+    expect(first).toMatchObject({ query: 'a photo', model: 'tiny-test', offset: 0, k: 5, hasMore: true });
+    expect(first.results).toHaveLength(5);
+    expect(first.results[0]).toMatchObject({ rank: 1, tenant: 'local', source: 'local', modelId: 'tiny-test' });
+    expect(typeof first.results[0].score).toBe('number');
+    expect(first.results[0]).not.toHaveProperty('path');
+    const second = await (await fetch(`${base}/api/search?q=${encodeURIComponent('a photo')}&k=5&offset=5&queryId=${first.queryId}`)).json() as any;
+    expect(second.queryId).toBe(first.queryId);
+    expect(second.results.map((r: { rank: number }) => r.rank)).toEqual([6, 7]);
+    expect(second.hasMore).toBe(false);
+    const allIds = [...first.results, ...second.results].map((r: { id: string }) => r.id).sort();
+    expect(allIds).toEqual([...ids].sort());
+
+    const vote = await fetch(`${base}/api/labels`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ queryId: first.queryId, imageId: first.results[0].id, user: 'ana', value: 1 }),
+    });
+    expect(vote.status).toBe(200);
+    const labels = await h.findimage.labels.listLabels({ tenant: 'local', queryId: first.queryId });
+    expect(labels.map((l) => [l.imageId, l.user, l.value])).toEqual([[first.results[0].id, 'ana', 1]]);
+    // Setting the other value replaces it; 0 clears it.
+    await fetch(`${base}/api/labels`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ queryId: first.queryId, imageId: first.results[0].id, user: 'ana', value: -1 }) });
+    expect((await h.findimage.labels.listLabels({ tenant: 'local', queryId: first.queryId })).map((l) => l.value)).toEqual([-1]);
+    await fetch(`${base}/api/labels`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ queryId: first.queryId, imageId: first.results[0].id, user: 'ana', value: 0 }) });
+    expect(await h.findimage.labels.listLabels({ tenant: 'local', queryId: first.queryId })).toEqual([]);
+  });
+
+  it('finds images like an indexed one and like a dropped image', async () => {
+    const like = await (await fetch(`${base}/api/images/${ids[0]}/similar?k=3`)).json() as any;
+    expect(like.results).toHaveLength(3);
+    expect(like.results.map((r: { id: string }) => r.id)).not.toContain(ids[0]);
+    const dropped = await fetch(`${base}/api/search/image?k=4`, { method: 'POST', body: multipartOf([{ name: 'query.jpg', bytes: await jpegOf([1, 2, 3]) }]) });
+    expect(dropped.status).toBe(200);
+    expect((await dropped.json() as any).results).toHaveLength(4);
+  });
+
+  it('answers stats, thumbnails (JPEG, at most 512 px, cached) and metrics', async () => {
+    const stats = await (await fetch(`${base}/api/stats`)).json() as any;
+    expect(stats).toMatchObject({ model: 'tiny-test', total: 7, bySource: { local: 7 }, byModel: { 'tiny-test': 7 }, queue: { pending: 0 } });
+    const big = await fetch(`${base}/api/images`, { method: 'POST', body: multipartOf([{ name: 'big.jpg', bytes: await jpegOf([10, 10, 200], 1600, 1000) }]) });
+    const [bigFile] = (await big.json() as any).files;
+    const thumb = await fetch(`${base}/api/images/${bigFile.id}/thumbnail`);
+    expect(thumb.status).toBe(200);
+    expect(thumb.headers.get('content-type')).toBe('image/jpeg');
+    expect(thumb.headers.get('cache-control')).toContain('max-age');
+    const sharp = (await import('sharp')).default;
+    const meta = await sharp(Buffer.from(await thumb.arrayBuffer())).metadata();
+    expect([meta.width, meta.height]).toEqual([512, 320]);
+
+    await fetch(`${base}/api/search?q=x`);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    for (const name of [
+      'findimage_search_duration_seconds_bucket',
+      'findimage_upload_queue_length',
+      'findimage_upload_queue_oldest_age_seconds',
+      'findimage_store_images 8',
+      'findimage_errors_total',
+      'findimage_embeddings_total{tower="text"}',
+      'findimage_embeddings_total{tower="vision"}',
+      'findimage_chat_events_total',
+    ]) {
+      expect(metrics).toContain(name);
+    }
+  });
+
+  it('refuses bad input with a reason', async () => {
+    const empty = await fetch(`${base}/api/search?q=`);
+    expect(empty.status).toBe(400);
+    expect((await empty.json() as any).error).toBe('query_invalid');
+    const long = await fetch(`${base}/api/search?q=${'cat '.repeat(1500)}`);
+    expect(long.status).toBe(200);
+    expect((await long.json() as any).truncated).toBe(true);
+    expect((await fetch(`${base}/api/search?q=${encodeURIComponent('a photo -dog -"red car"')}`)).status).toBe(200);
+    const filtered = await fetch(`${base}/api/search?q=${encodeURIComponent('cat in:#general')}`);
+    expect(filtered.status).toBe(400);
+
+    const mixed = await fetch(`${base}/api/images`, {
+      method: 'POST',
+      body: multipartOf([
+        { name: 'notes.txt', bytes: new TextEncoder().encode('just some text, not an image at all'), type: 'text/plain' },
+        { name: '<img src=x onerror=alert(1)>.jpg', bytes: await jpegOf([250, 0, 0]) },
+      ]),
+    });
+    const answers = (await mixed.json() as any).files;
+    expect(answers[0]).toMatchObject({ name: 'notes.txt', status: 'refused', code: 'image_unsupported' });
+    expect(answers[0].reason).toMatch(/not an image|findimage reads/);
+    expect(answers[1]).toMatchObject({ name: '<img src=x onerror=alert(1)>.jpg', status: 'indexed' });
+
+    const huge = new Uint8Array(60 * 1024 * 1024);
+    huge.set([0xff, 0xd8, 0xff]);
+    const tooLarge = await fetch(`${base}/api/images`, { method: 'POST', body: multipartOf([{ name: 'huge.jpg', bytes: huge }]) });
+    expect(tooLarge.status).toBe(413);
+    expect((await tooLarge.json() as any).error).toBe('image_too_large');
+
+    const unknown = await fetch(`${base}/api/images/00000000-0000-8000-8000-000000000000/thumbnail`);
+    expect(unknown.status).toBe(404);
+    expect((await fetch(`${base}/api/images/not-an-id/thumbnail`)).status).toBe(400);
+
+    const malformed = await fetch(`${base}/api/labels`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"queryId": ' });
+    expect(malformed.status).toBe(400);
+    expect((await malformed.json() as any).message).toMatch(/JSON/);
+    const badValue = await fetch(`${base}/api/labels`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ queryId: ids[0], imageId: ids[0], user: 'ana', value: 2 }),
+    });
+    expect(badValue.status).toBe(400);
+  });
+
+  it('refuses state-changing requests from another site', async () => {
+    const body = JSON.stringify({ queryId: ids[0], imageId: ids[0], user: 'ana', value: 1 });
+    const crossSite = await fetch(`${base}/api/labels`, { method: 'POST', headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' }, body });
+    expect(crossSite.status).toBe(403);
+    const foreignOrigin = await fetch(`${base}/api/labels`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://evil.example' }, body });
+    expect(foreignOrigin.status).toBe(403);
+  });
+});
+
+describe('web API while the model loads', () => {
+  it('answers 503 with Retry-After at once, then serves when ready', async () => {
+    const h = await startWebHarness({ holdCore: true });
+    try {
+      const base = h.server.url.replace(/\/$/, '');
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      for (const path of ['/readyz', '/api/search?q=cat', '/api/stats']) {
+        const response = await fetch(`${base}${path}`);
+        expect(response.status).toBe(503);
+        expect(response.headers.get('retry-after')).toBe('5');
+        expect(JSON.stringify(await response.json() as any)).toMatch(/loading/);
+      }
+      h.server.core.ready(h.findimage);
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('web access off loopback', () => {
+  it('refuses to start without a token', async () => {
+    await expect(startWebHarness({ host: '0.0.0.0' })).rejects.toThrow(/FINDIMAGE_WEB_TOKEN/);
+  });
+
+  it('needs the token on every request, as a bearer or through the login cookie', async () => {
+    const token = 'a-long-test-token-123456';
+    const h = await startWebHarness({ host: '0.0.0.0', token });
+    try {
+      const port = new URL(h.server.url).port;
+      const base = `http://127.0.0.1:${port}`;
+      const missing = await fetch(`${base}/api/stats`);
+      expect(missing.status).toBe(401);
+      const wrong = await fetch(`${base}/api/stats`, { headers: { authorization: 'Bearer nope' } });
+      expect(wrong.status).toBe(401);
+      expect((await fetch(`${base}/metrics`)).status).toBe(401);
+      const right = await fetch(`${base}/api/stats`, { headers: { authorization: `Bearer ${token}` } });
+      expect(right.status).toBe(200);
+      const page = await fetch(`${base}/`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+      expect(page.status).toBe(302);
+      expect(page.headers.get('location')).toBe('/login?next=%2F');
+      const badLogin = await fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ token: 'nope' }), redirect: 'manual' });
+      expect(badLogin.status).toBe(401);
+      const login = await fetch(`${base}/login`, { method: 'POST', body: new URLSearchParams({ token, next: '/eval' }), redirect: 'manual' });
+      expect(login.status).toBe(303);
+      expect(login.headers.get('location')).toBe('/eval');
+      const cookie = login.headers.get('set-cookie') ?? '';
+      expect(cookie).toMatch(/HttpOnly/);
+      expect(cookie).toMatch(/SameSite=Strict/);
+      const withCookie = await fetch(`${base}/api/stats`, { headers: { cookie: cookie.split(';')[0] ?? '' } });
+      expect(withCookie.status).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+});

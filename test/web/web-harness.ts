@@ -1,0 +1,78 @@
+// A web server on the real engine for tests: openFindimage with the tiny test model (random
+// weights: only plumbing is asserted, never ranking) on a temporary FINDIMAGE_DATA, listening
+// on a free loopback port.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { loadConfig } from '../../src/config.js';
+import { openFindimage, type Findimage } from '../../src/findimage.js';
+import { createSilentLogger } from '../../src/logger.js';
+import { startWebServer, type WebServer } from '../../src/web/web-server.js';
+
+export interface WebHarness {
+  server: WebServer;
+  findimage: Findimage;
+  dir: string;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** Leave the core loading (to test 503s); call server.core.ready(findimage) to finish. */
+  holdCore?: boolean;
+  pageDir?: string;
+  host?: string;
+  token?: string;
+}
+
+export async function startWebHarness(options: HarnessOptions = {}): Promise<WebHarness> {
+  const dir = await mkdtemp(join(tmpdir(), 'findimage-web-'));
+  const config = loadConfig({
+    FINDIMAGE_MODEL: 'tiny-test',
+    FINDIMAGE_DATA: join(dir, 'data'),
+    FINDIMAGE_CACHE: join(dir, 'cache'),
+    FINDIMAGE_DEVICE: 'cpu',
+    FINDIMAGE_MIN_RELATIVE_SCORE: '0',
+  });
+  const logger = createSilentLogger();
+  const server = await startWebServer({
+    host: options.host ?? '127.0.0.1',
+    port: 0,
+    dataDir: config.dataDir,
+    logger,
+    ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.pageDir === undefined ? {} : { pageDir: options.pageDir }),
+  });
+  const findimage = await openFindimage({ config, logger, onEmbedded: (tower) => server.metrics.embeddings.inc({ tower }) });
+  findimage.uploads.start();
+  if (options.holdCore !== true) server.core.ready(findimage);
+  return {
+    server,
+    findimage,
+    dir,
+    close: async () => {
+      await server.close();
+      await findimage.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A JPEG of `width` x `height` in one colour, with a little noise so each is distinct. */
+export async function jpegOf(rgb: [number, number, number], width = 64, height = 48, seed = 0): Promise<Buffer> {
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < pixels.length; i += 3) {
+    const noise = ((i * 2654435761 + seed * 97) >>> 24) & 15;
+    pixels[i] = Math.min(255, rgb[0] + noise);
+    pixels[i + 1] = Math.min(255, rgb[1] + noise);
+    pixels[i + 2] = Math.min(255, rgb[2] + noise);
+  }
+  return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg().toBuffer();
+}
+
+/** A multipart body with one `file` field per entry. */
+export function multipartOf(files: Array<{ name: string; bytes: Uint8Array; type?: string }>): FormData {
+  const form = new FormData();
+  for (const file of files) form.append('file', new Blob([file.bytes], { type: file.type ?? 'image/jpeg' }), file.name);
+  return form;
+}

@@ -1,0 +1,143 @@
+// The page's calls to the JSON API (docs/web.md). Errors come back as ApiError with the
+// server's message, so every view can show why something failed.
+
+/** One search result. */
+export interface Result {
+  id: string;
+  score: number;
+  rank: number;
+  filename: string;
+  createdAt: string;
+  width: number;
+  height: number;
+  source: string;
+}
+
+/** A page of results. */
+export interface SearchAnswer {
+  query?: string;
+  image?: string;
+  model: string;
+  queryId?: string;
+  offset: number;
+  k: number;
+  hasMore: boolean;
+  truncated?: boolean;
+  results: Result[];
+}
+
+export interface Stats {
+  model: string;
+  total: number;
+  bySource: Record<string, number>;
+  byModel: Record<string, number>;
+  queue: { pending: number };
+}
+
+export interface Metrics {
+  precisionAtK: number;
+  recallAtK: number;
+  ndcgAtK: number;
+}
+
+export interface EvalAnswer {
+  model: string;
+  k: number;
+  curve: Array<{ k: number; plain: Metrics; withFeedback?: Metrics }>;
+  queries: Array<{ queryId: string; text: string; judged: number; plain: Metrics; withFeedback?: Metrics }>;
+}
+
+/** What became of one uploaded file. */
+export type UploadAnswer =
+  | { name: string; status: 'indexed' | 'duplicate' | 'queued'; id: string }
+  | { name: string; status: 'refused'; code: string; reason: string };
+
+/** A refusal from the API, with its code and message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(path: string, init?: RequestInit): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, { credentials: 'same-origin', ...init });
+  } catch {
+    throw new ApiError(0, 'offline', 'The findimage server does not answer. Is it still running?');
+  }
+  const body = (await response.json().catch(() => undefined)) as { error?: string; message?: string } | undefined;
+  if (!response.ok) {
+    if (response.status === 401) location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
+    throw new ApiError(response.status, body?.error ?? 'http_error', body?.message ?? `The server answered ${response.status}.`);
+  }
+  return body as T;
+}
+
+export function search(q: string, k: number, offset: number, queryId?: string): Promise<SearchAnswer> {
+  const params = new URLSearchParams({ q, k: String(k), offset: String(offset) });
+  if (queryId !== undefined) params.set('queryId', queryId);
+  return call(`/api/search?${params}`);
+}
+
+export function similar(id: string, k: number, offset: number, queryId?: string): Promise<SearchAnswer> {
+  const params = new URLSearchParams({ k: String(k), offset: String(offset) });
+  if (queryId !== undefined) params.set('queryId', queryId);
+  return call(`/api/images/${encodeURIComponent(id)}/similar?${params}`);
+}
+
+export function searchByImage(file: File, k: number): Promise<SearchAnswer> {
+  const form = new FormData();
+  form.append('file', file, file.name);
+  return call(`/api/search/image?k=${k}`, { method: 'POST', body: form });
+}
+
+export function vote(queryId: string, imageId: string, user: string, value: 1 | -1 | 0): Promise<unknown> {
+  return call('/api/labels', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ queryId, imageId, user, value }) });
+}
+
+export function votesOf(queryId: string, user: string): Promise<{ labels: Array<{ imageId: string; value: 1 | -1 }> }> {
+  return call(`/api/labels?${new URLSearchParams({ queryId, user })}`);
+}
+
+export function stats(): Promise<Stats> {
+  return call('/api/stats');
+}
+
+export function evaluation(): Promise<EvalAnswer> {
+  return call('/api/eval');
+}
+
+/** The thumbnail URL of an image. */
+export function thumbnailUrl(id: string): string {
+  return `/api/images/${encodeURIComponent(id)}/thumbnail`;
+}
+
+/**
+ * Uploads one file, reporting the bytes sent (XMLHttpRequest, since fetch cannot report upload
+ * progress). Resolves with the server's verdict for the file.
+ */
+export function upload(file: File, onProgress: (fraction: number) => void): Promise<UploadAnswer> {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open('POST', '/api/images');
+    request.responseType = 'json';
+    request.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    };
+    request.onload = () => {
+      const body = request.response as { files?: UploadAnswer[]; error?: string; message?: string } | null;
+      const answer = body?.files?.[0];
+      if (request.status === 200 && answer !== undefined) resolve(answer);
+      else resolve({ name: file.name, status: 'refused', code: body?.error ?? 'http_error', reason: body?.message ?? `The server answered ${request.status}.` });
+    };
+    request.onerror = () => reject(new ApiError(0, 'offline', 'The upload did not reach the server.'));
+    const form = new FormData();
+    form.append('file', file, file.name);
+    request.send(form);
+  });
+}

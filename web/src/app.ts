@@ -1,0 +1,30 @@
+// The page's entry: the header (navigation and the voter's name) and the view for the path.
+import { h } from './dom.js';
+import { mountEval } from './eval-view.js';
+import { mountIndex } from './index-view.js';
+import { mountSearch, setUserName, userName } from './search-view.js';
+
+const VIEWS: Array<{ path: string; label: string; mount: (root: HTMLElement) => void }> = [
+  { path: '/', label: 'Search', mount: mountSearch },
+  { path: '/index', label: 'Index', mount: mountIndex },
+  { path: '/eval', label: 'Evaluation', mount: mountEval },
+];
+
+function start(): void {
+  const view = VIEWS.find((v) => v.path === location.pathname) ?? VIEWS[0];
+  if (view === undefined) return;
+  const name = h('input', { type: 'text', id: 'user-name', placeholder: 'your name', maxlength: '64', 'aria-label': 'Your name, stored with your votes', value: userName() ?? '' });
+  name.addEventListener('change', () => setUserName(name.value));
+  const header = h(
+    'header',
+    { class: 'top' },
+    h('a', { class: 'brand', href: '/' }, 'findimage'),
+    h('nav', {}, ...VIEWS.map((v) => h('a', { href: v.path, 'aria-current': v === view ? 'page' : undefined }, v.label))),
+    h('label', { class: 'user' }, 'Voting as ', name),
+  );
+  const main = h('main', { id: 'view', 'data-view': view.label.toLowerCase() });
+  document.body.replaceChildren(header, main);
+  view.mount(main);
+}
+
+start();
