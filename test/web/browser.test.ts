@@ -19,10 +19,10 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? resolve('docs/images') : undefined;
 const HOSTILE_NAME = '<img src=x onerror="window.pwned=1">cat.jpg';
 
-async function screenshot(page: Page, name: string): Promise<void> {
+async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
   if (SCREENSHOTS === undefined) return;
   await mkdir(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `web-${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `web-${name}.png`), fullPage });
 }
 
 /** Builds the page from web/ into a folder of this run's own, so the test never serves a stale build. */
@@ -94,16 +94,25 @@ describe('the web page in Chromium', () => {
     expect(labels.map((l) => [l.imageId, l.value])).toEqual([[imageId, 1]]);
     await first.locator('.vote-down').click();
     await expect.poll(async () => (await h.findimage.labels.listLabels({ tenant: 'local', user: 'ana' })).map((l) => l.value)).toEqual([-1]);
-    // The name stays in the browser: a reload shows it and the vote.
+    // Two results judged relevant, so the evaluation page has something to grade.
+    for (const n of [1, 2]) {
+      const card = page.locator('.card').nth(n);
+      await card.locator('.vote-up').click();
+      await expect.poll(() => card.locator('.vote-up').getAttribute('aria-pressed')).toBe('true');
+    }
+    // The name stays in the browser: a reload shows it and the votes.
     await page.reload();
     expect(await page.inputValue('#user-name')).toBe('ana');
     await page.locator('.card').nth(19).waitFor();
+    await expect.poll(() => page.locator('.card .vote-up[aria-pressed="true"]').count()).toBe(2);
+    await expect.poll(() => page.locator('.card .vote-down[aria-pressed="true"]').count()).toBe(1);
   });
 
   it('opens an image and shows more like it', async () => {
     await page.click('.card .thumb >> nth=2');
     await page.locator('dialog.viewer[open] .more-like-this').waitFor();
-    await screenshot(page, 'viewer');
+    await page.locator('dialog.viewer img').evaluate((img: { decode(): Promise<void> }) => img.decode());
+    await screenshot(page, 'viewer', false);
     const name = await page.locator('dialog.viewer h2').textContent();
     await page.click('dialog.viewer .more-like-this');
     await expect.poll(() => page.locator('#results-heading').textContent()).toBe(`Results 1–20 for images like ${name}`);

@@ -55,13 +55,21 @@ export function mountSearch(root: HTMLElement): void {
     }
   };
 
-  const searchText = (q: string, offset: number, queryId?: string) => {
+  /** Keeps the search in the address, so a reload or a shared link shows the same page and votes. */
+  const remember = (q: string, offset: number, queryId: string | undefined) => {
     const url = new URL(location.href);
     url.searchParams.set('q', q);
     if (offset > 0) url.searchParams.set('offset', String(offset));
     else url.searchParams.delete('offset');
+    if (queryId !== undefined) url.searchParams.set('qid', queryId);
+    else url.searchParams.delete('qid');
     history.replaceState(null, '', url);
-    return run({ kind: 'text', q, offset }, () => api.search(q, PAGE_SIZE, offset, queryId));
+  };
+
+  const searchText = async (q: string, offset: number, queryId?: string) => {
+    remember(q, offset, queryId);
+    await run({ kind: 'text', q, offset }, () => api.search(q, PAGE_SIZE, offset, queryId));
+    if (shown?.kind === 'text') remember(q, offset, shown.queryId);
   };
 
   const render = (answer: api.SearchAnswer) => {
@@ -197,7 +205,7 @@ export function mountSearch(root: HTMLElement): void {
   });
 
   const q = params.get('q');
-  if (q !== null && q.trim() !== '') void searchText(q, Number(params.get('offset') ?? 0) || 0);
+  if (q !== null && q.trim() !== '') void searchText(q, Number(params.get('offset') ?? 0) || 0, params.get('qid') ?? undefined);
   else void welcome(status);
 }
 

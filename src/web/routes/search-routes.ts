@@ -151,9 +151,12 @@ async function queryFor(
   results: SearchResults,
   fields: () => Pick<QueryRecord, 'kind' | 'text'> & Partial<QueryRecord>,
 ): Promise<QueryRecord | undefined> {
+  const asked = fields();
   if (queryId !== undefined) {
+    // Only the same search continues a query: votes on a page must land on the query it shows.
     const earlier = await findimage.labels.getQuery(WEB_TENANT, queryId);
-    if (earlier !== undefined && earlier.conversation === WEB_CONVERSATION) return earlier;
+    const same = earlier !== undefined && earlier.conversation === WEB_CONVERSATION && earlier.kind === asked.kind && earlier.text === asked.text && earlier.sourceImageId === asked.sourceImageId;
+    if (same) return earlier;
   }
   if (results.hits.length === 0) return undefined;
   const query: QueryRecord = {
@@ -162,7 +165,7 @@ async function queryFor(
     searchText: '',
     negativeTerms: [],
     filters: {},
-    ...fields(),
+    ...asked,
     scope: WEB_SCOPE,
     user: 'web',
     conversation: WEB_CONVERSATION,
