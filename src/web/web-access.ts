@@ -14,6 +14,8 @@ export const TOKEN_COOKIE = 'findimage_token';
 export const TOKEN_COOKIE_MAX_AGE_S = 7 * 24 * 3600;
 /** Routes open without a token: the login page and the form it posts. */
 const OPEN_PATHS = new Set(['/login']);
+/** The page's own scripts and styles hold no data, and the login page needs its stylesheet. */
+const OPEN_PREFIX = '/static/';
 
 /** Whether `host` names this machine only (127.0.0.0/8, ::1, localhost). */
 export function isLoopbackHost(host: string): boolean {
@@ -76,7 +78,7 @@ export function requireToken(token: string | undefined) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (token === undefined) return;
     const path = request.url.split('?')[0] ?? '/';
-    if (OPEN_PATHS.has(path)) return;
+    if (OPEN_PATHS.has(path) || path.startsWith(OPEN_PREFIX)) return;
     const given = tokenOf(request);
     if (given !== undefined && sameSecret(given, token)) return;
     const wantsPage = request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
