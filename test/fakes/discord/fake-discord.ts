@@ -365,7 +365,8 @@ export class FakeDiscord {
       channel_id: channelId,
       type: 0,
       content: '',
-      timestamp: new Date().toISOString(),
+      // The time inside the id, as on Discord (discord.js reads createdAt from the snowflake).
+      timestamp: new Date(Number((BigInt(id) >> 22n) + DISCORD_EPOCH)).toISOString(),
       edited_timestamp: null,
       tts: false,
       mention_everyone: false,
