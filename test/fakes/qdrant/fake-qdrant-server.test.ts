@@ -127,6 +127,12 @@ describe('fake Qdrant points', () => {
   });
 
   it('applies an update sent without wait=true later, and one with wait=true before answering', async () => {
+    // A lag far longer than one request takes, so the read below cannot race the late apply on a
+    // loaded machine (with the default 25 ms it did).
+    await fake.stop();
+    fake = await FakeQdrantServer.start({ unwaitedApplyDelayMs: 1_000 });
+    client = new QdrantClient({ url: fake.url, checkCompatibility: false });
+    await collection();
     const queued = await client.upsert('c', { wait: false, points: [{ id: 1, vector: [1, 0, 0] }] });
     expect(queued.status).toBe('acknowledged');
     expect((await client.count('c')).count).toBe(0);
