@@ -40,19 +40,15 @@ describe('cleanClipText', () => {
     expect(cleanClipText('<b> &amp;amp;amp;')).toBe('<b> &amp;');
   });
 
-  it('stops after MAX_FIX_PASSES passes on deeply nested escaping, in linear time', () => {
+  it('stops after MAX_FIX_PASSES passes on deeply nested escaping, so crafted input costs linear time', () => {
     const nested = `&${'amp;'.repeat(200_000)}`;
-    const started = performance.now();
-    const cleaned = fixText(nested);
-    expect(performance.now() - started).toBeLessThan(5_000);
-    expect(cleaned).toBe(`&${'amp;'.repeat(200_000 - MAX_FIX_PASSES)}`);
+    // Exactly MAX_FIX_PASSES levels are undone: the pass count, not the nesting, bounds the work.
+    expect(fixText(nested)).toBe(`&${'amp;'.repeat(200_000 - MAX_FIX_PASSES)}`);
   });
 
-  it('cleans a million characters in well under a second', () => {
+  it('cleans a million characters of typographic text', () => {
     const text = 'It’s a “ﬁne” ＤＡＹ &amp; a\u0000 good one. '.repeat(25_000);
-    const started = performance.now();
     const cleaned = cleanClipText(text);
-    expect(performance.now() - started).toBeLessThan(2_000);
     expect(cleaned.startsWith('it\'s a "fine" day & a good one. it\'s')).toBe(true);
   });
 });
