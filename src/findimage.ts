@@ -28,7 +28,7 @@ import { openSqliteVectorStore } from './core/store/sqlite-vector-store.js';
 import type { VectorStore } from './core/store/vector-store.js';
 import { ClipTokenizer } from './core/text/clip-tokenizer.js';
 import { PromptTemplates } from './core/text/prompt-templates.js';
-import { createEmbeddingPool } from './gpu-worker/embedding-pool.js';
+import { createEmbeddingPool, type EmbeddingPoolStats } from './gpu-worker/embedding-pool.js';
 
 /** Everything a front end (CLI or bot) may call. */
 export interface Findimage {
@@ -44,6 +44,8 @@ export interface Findimage {
   readonly sessions: SearchSessions;
   /** Takes deleted messages, files and conversations out of the index. */
   readonly deletions: ShareDeletions;
+  /** The embedding worker pool's counters (queue lengths by lane, tasks in flight), for /metrics. */
+  embeddingStats(): EmbeddingPoolStats;
   /** Decodes and preprocesses image bytes for this model (throws InvalidImageError). */
   prepareImage(bytes: Uint8Array): Promise<PreparedImage>;
   /** Stops the queue, the workers and the store. */
@@ -97,6 +99,8 @@ export function embeddedStorePath(dataDir: string, modelId: string): string {
 /** A model ready to embed: what indexing needs without a store (re-indexing, benches). */
 export interface OpenedEmbedding {
   embedder: Embedder;
+  /** The worker pool's counters. */
+  stats(): EmbeddingPoolStats;
   prepareImage(bytes: Uint8Array): Promise<PreparedImage>;
 }
 
@@ -145,7 +149,7 @@ export async function openEmbedding(options: {
     tokenizer,
     expandQuery: (query) => templates.expand(query),
   });
-  return { embedder, prepareImage: (bytes) => prepareImage(bytes, model.vision) };
+  return { embedder, stats: () => runtime.stats(), prepareImage: (bytes) => prepareImage(bytes, model.vision) };
 }
 
 /**
@@ -162,7 +166,7 @@ export async function openFindimage({
   onEmbedded,
 }: OpenFindimageOptions): Promise<Findimage> {
   const model = modelOverride ?? getModelSpec(config.model);
-  const { embedder, prepareImage: prepare } = await openEmbedding({ config, logger, model, onDownloadProgress, ...(onEmbedded === undefined ? {} : { onEmbedded }) });
+  const { embedder, stats: embeddingStats, prepareImage: prepare } = await openEmbedding({ config, logger, model, onDownloadProgress, ...(onEmbedded === undefined ? {} : { onEmbedded }) });
 
   const opened: Array<() => Promise<void>> = [() => embedder.close()];
   const closeAll = async () => {
@@ -200,7 +204,7 @@ export async function openFindimage({
       logger: logger.child({ component: 'sessions' }),
     });
     const deletions = new ShareDeletions({ store, logger: logger.child({ component: 'deletions' }) });
-    return { model, embedder, store, indexer, uploads, search, labels, sessions, deletions, prepareImage: prepare, close: closeAll };
+    return { model, embedder, store, indexer, uploads, search, labels, sessions, deletions, embeddingStats, prepareImage: prepare, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -23,6 +23,7 @@ export interface RouteContext {
   thumbnails: Thumbnails;
   /** Folder of the built page (index.html, app JS, CSS). */
   pageDir: string;
+  /** The web app's log. */
   logger: Logger;
 }
 

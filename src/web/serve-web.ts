@@ -20,8 +20,11 @@ export function noBotMessage(url: string): string {
 }
 
 export interface ServeWithWebOptions {
+  /** The whole configuration (web address and token, bots' credentials). */
   config: Config;
+  /** The server's log. */
   logger: Logger;
+  /** Where the page's address and the bots' banners are printed. */
   terminal: Terminal;
   /** Chat bots to run (none for `findimage web`). */
   factories: readonly BotFactory[];

@@ -62,6 +62,19 @@ export class WebMetrics {
       },
     });
     new Gauge({
+      name: 'findimage_embedding_queue_length',
+      help: 'Embedding tasks waiting in the worker pool, by lane (interactive: searches; bulk: indexing)',
+      labelNames: ['lane'],
+      registers,
+      collect() {
+        const findimage = core.findimage;
+        if (findimage === undefined) return;
+        const { queued } = findimage.embeddingStats();
+        this.set({ lane: 'interactive' }, queued.interactive);
+        this.set({ lane: 'bulk' }, queued.bulk);
+      },
+    });
+    new Gauge({
       name: 'findimage_store_images',
       help: 'Images in the store, every tenant',
       registers,

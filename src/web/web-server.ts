@@ -15,6 +15,7 @@ import type { RouteContext } from './route-context.js';
 import { registerImageRoutes, MAX_FILES_PER_UPLOAD } from './routes/image-routes.js';
 import { registerLabelRoutes } from './routes/label-routes.js';
 import { registerLoginRoutes } from './routes/login-routes.js';
+import { MAX_UPLOAD_REQUEST_BYTES } from './routes/multipart-files.js';
 import { registerPageRoutes } from './routes/page-routes.js';
 import { registerSearchRoutes } from './routes/search-routes.js';
 import { registerStatusRoutes } from './routes/status-routes.js';
@@ -23,13 +24,6 @@ import { checkListenAddress, refuseCrossSite, requireToken } from './web-access.
 import { WebMetrics } from './web-metrics.js';
 import { WebUploads } from './web-uploads.js';
 
-/** Multipart framing and form fields around the files: generous, since files are capped on their own. */
-const MULTIPART_OVERHEAD_BYTES = 1024 * 1024;
-/**
- * Largest upload request, told from Content-Length before any byte of the body is read: one file
- * at the image limit. The page sends one file per request.
- */
-export const MAX_UPLOAD_REQUEST_BYTES = MAX_IMAGE_BYTES + MULTIPART_OVERHEAD_BYTES;
 /** Largest JSON body (a vote is a few hundred bytes). */
 const MAX_JSON_BODY_BYTES = 64 * 1024;
 /** Routes that take files. */
@@ -41,12 +35,15 @@ export function defaultPageDir(): string {
 }
 
 export interface WebServerOptions {
+  /** Address to listen on (FINDIMAGE_WEB_HOST). */
   host: string;
+  /** Port (FINDIMAGE_WEB_PORT); 0 picks a free one. */
   port: number;
   /** FINDIMAGE_WEB_TOKEN; required off loopback. */
   token?: string;
   /** FINDIMAGE_DATA: originals of uploaded images and cached thumbnails live below it. */
   dataDir: string;
+  /** The server's log (requests are not logged one by one; failures are). */
   logger: Logger;
   /** The built page; defaultPageDir() unless given (tests build their own). */
   pageDir?: string;
@@ -60,6 +57,7 @@ export interface WebServer {
   readonly app: FastifyInstance;
   /** Give it the core once it is open. */
   readonly core: CoreHolder;
+  /** The metrics /metrics renders. */
   readonly metrics: WebMetrics;
   /** The address it listens on, such as http://127.0.0.1:8765/. */
   readonly url: string;

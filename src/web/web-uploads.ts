@@ -43,9 +43,11 @@ export function cleanFileName(name: string | undefined): string {
 }
 
 export interface WebUploadsOptions {
+  /** The durable upload queue every upload goes through. */
   queue: UploadQueue;
   /** Where originals are kept (FINDIMAGE_DATA/web-uploads). */
   dir: string;
+  /** Counts uploads, refusals and the queue's age. */
   metrics: WebMetrics;
   /** How long to wait for a verdict; UPLOAD_VERDICT_WAIT_MS by default. */
   verdictWaitMs?: number;

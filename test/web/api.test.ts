@@ -78,6 +78,7 @@ describe('web API', () => {
     for (const name of [
       'findimage_search_duration_seconds_bucket',
       'findimage_upload_queue_length',
+      'findimage_embedding_queue_length{lane="interactive"}',
       'findimage_upload_queue_oldest_age_seconds',
       'findimage_store_images 8',
       'findimage_errors_total',
@@ -117,6 +118,28 @@ describe('web API', () => {
     const tooLarge = await fetch(`${base}/api/images`, { method: 'POST', body: multipartOf([{ name: 'huge.jpg', bytes: huge }]) });
     expect(tooLarge.status).toBe(413);
     expect((await tooLarge.json() as any).error).toBe('image_too_large');
+
+    // Without a Content-Length (chunked), the body is counted as it arrives and cut off.
+    const boundary = 'findimage-test-boundary';
+    const part = (name: string) => new TextEncoder().encode(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: image/jpeg\r\n\r\n`);
+    const thirtyMb = new Uint8Array(30 * 1024 * 1024);
+    thirtyMb.set([0xff, 0xd8, 0xff]);
+    const chunks = [part('a.jpg'), thirtyMb, new TextEncoder().encode('\r\n'), part('b.jpg'), thirtyMb, new TextEncoder().encode(`\r\n--${boundary}--\r\n`)];
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next === undefined) controller.close();
+        else controller.enqueue(next);
+      },
+    });
+    const chunked = await fetch(`${base}/api/images`, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect((await chunked.json() as any).error).toBe('image_too_large');
 
     const unknown = await fetch(`${base}/api/images/00000000-0000-8000-8000-000000000000/thumbnail`);
     expect(unknown.status).toBe(404);

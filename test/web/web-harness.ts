@@ -11,17 +11,24 @@ import { createSilentLogger } from '../../src/logger.js';
 import { startWebServer, type WebServer } from '../../src/web/web-server.js';
 
 export interface WebHarness {
+  /** The listening server. */
   server: WebServer;
+  /** Its core (also for checking what the API stored). */
   findimage: Findimage;
+  /** The temporary folder holding FINDIMAGE_DATA and the cache. */
   dir: string;
+  /** Stops both and deletes the folder. */
   close(): Promise<void>;
 }
 
 export interface HarnessOptions {
   /** Leave the core loading (to test 503s); call server.core.ready(findimage) to finish. */
   holdCore?: boolean;
+  /** A built page (the browser tests build their own). */
   pageDir?: string;
+  /** Address to listen on; loopback by default. */
   host?: string;
+  /** FINDIMAGE_WEB_TOKEN. */
   token?: string;
 }
 

@@ -11,9 +11,13 @@ import { WEB_SCOPE, localPoint } from './search-routes.js';
 export const MAX_USER_CHARS = 64;
 
 interface LabelBody {
+  /** The search the result belongs to (its first page's queryId). */
   queryId: string;
+  /** The result voted on. */
   imageId: string;
+  /** The name the person typed. */
   user: string;
+  /** 1 relevant, -1 not relevant, 0 no vote. */
   value: 1 | -1 | 0;
 }
 

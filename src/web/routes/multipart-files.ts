@@ -2,7 +2,17 @@
 // larger file is marked, never held whole in memory). The request as a whole was already capped
 // by its Content-Length before any of it was read (see web-server.ts).
 import type { FastifyRequest } from 'fastify';
-import { InvalidQueryError } from '../../core/errors.js';
+import { InvalidImageError, InvalidQueryError } from '../../core/errors.js';
+import { MAX_IMAGE_BYTES } from '../../core/image/image-decoder.js';
+
+/** Multipart framing and form fields around the files: generous, since files are capped on their own. */
+const MULTIPART_OVERHEAD_BYTES = 1024 * 1024;
+/**
+ * Largest upload request: one file at the image limit (the page sends one file per request).
+ * Told from Content-Length before any byte is read; a request without one (chunked) is counted
+ * as it arrives and cut off here too.
+ */
+export const MAX_UPLOAD_REQUEST_BYTES = MAX_IMAGE_BYTES + MULTIPART_OVERHEAD_BYTES;
 
 /** One uploaded file. */
 export interface UploadedFile {
@@ -20,12 +30,17 @@ export async function readUploadedFiles(request: FastifyRequest, maxFiles: numbe
     throw new InvalidQueryError('Send the images as multipart/form-data, in fields named "file".');
   }
   const files: UploadedFile[] = [];
+  let total = 0;
   for await (const part of request.files({ limits: { files: maxFiles } })) {
     if (part.fieldname !== 'file') {
       part.file.resume();
       continue;
     }
     const bytes = await part.toBuffer();
+    total += bytes.length;
+    if (total > MAX_UPLOAD_REQUEST_BYTES) {
+      throw new InvalidImageError('image_too_large', `The upload is larger than ${MAX_UPLOAD_REQUEST_BYTES / 1024 / 1024} MB in all; send one image per request, up to ${MAX_IMAGE_BYTES / 1024 / 1024} MB each.`);
+    }
     files.push({ name: decodeFormFileName(part.filename), bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), tooLarge: part.file.truncated });
   }
   return files;

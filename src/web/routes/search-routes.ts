@@ -34,14 +34,19 @@ export interface ApiSearchAnswer {
   query?: string;
   /** The dropped image's name (image searches) or the source image id (more like this). */
   image?: string;
+  /** The model that ranked the results. */
   model: string;
   /** Send it back with later pages and with votes; absent when nothing was found. */
   queryId?: string;
+  /** Results skipped before this page. */
   offset: number;
+  /** Results asked for. */
   k: number;
+  /** Whether another page exists. */
   hasMore: boolean;
   /** True when the description was cut to the longest one the model reads. */
   truncated?: boolean;
+  /** Best first; ranks count from the first page. */
   results: ApiResult[];
 }
 

@@ -18,8 +18,11 @@ const STORE_CHECK_TIMEOUT_MS = 2_000;
 
 /** One point of the evaluation curves. */
 export interface EvalPoint {
+  /** The cut-off. */
   k: number;
+  /** Mean metrics of plain search. */
   plain: RankingMetrics;
+  /** Mean metrics with feedback from other queries' labels. */
   withFeedback?: RankingMetrics;
 }
 
