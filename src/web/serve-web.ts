@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { EmbeddedListener, Findimage } from '../findimage.js';
 import { runServe, type BotFactory } from '../cli/commands/serve-command.js';
 import type { Terminal } from '../cli/terminal.js';
+import { countingFactories } from './chat-event-counter.js';
 import { startWebServer } from './web-server.js';
 
 /** What `serve` prints when no chat bot is configured: the page is what there is to use. */
@@ -57,7 +58,7 @@ export async function serveWithWeb(options: ServeWithWebOptions): Promise<void> 
     }
     try {
       web.core.ready(findimage);
-      await runServe(config, findimage, options.factories, logger, terminal, options.stopSignal);
+      await runServe(config, findimage, countingFactories(options.factories, web.metrics.chatEvents), logger, terminal, options.stopSignal);
     } finally {
       await findimage.close();
     }
