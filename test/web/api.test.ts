@@ -185,6 +185,27 @@ describe('web API while the model loads', () => {
   });
 });
 
+describe('web API with the store down', () => {
+  it('says so on /readyz with 503 and Retry-After, and refuses searches the same way', async () => {
+    const h = await startWebHarness();
+    try {
+      const base = h.server.url.replace(/\/$/, '');
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      await h.findimage.store.close();
+      const ready = await fetch(`${base}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(ready.headers.get('retry-after')).toBe('5');
+      expect((await ready.json() as any).reason).toMatch(/store/);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      const search = await fetch(`${base}/api/search?q=cat`);
+      expect(search.status).toBeGreaterThanOrEqual(500);
+      expect(JSON.stringify(await search.json())).not.toMatch(/sqlite|\/tmp\//);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('web access off loopback', () => {
   it('refuses to start without a token', async () => {
     await expect(startWebHarness({ host: '0.0.0.0' })).rejects.toThrow(/FINDIMAGE_WEB_TOKEN/);
