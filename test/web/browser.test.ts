@@ -166,8 +166,12 @@ describe('the web page in Chromium', () => {
     expect(await page.locator('svg.chart .chart-title').allTextContents()).toEqual(['Precision@K', 'Recall@K', 'nDCG@K']);
     const row = page.locator('table.queries tbody tr').first();
     expect(await row.locator('a').textContent()).toBe('a colour swatch');
-    expect(await row.locator('a').getAttribute('href')).toBe(`/?q=${encodeURIComponent('a colour swatch')}`);
+    expect(await row.locator('a').getAttribute('href')).toMatch(/^\/\?q=a\+colour\+swatch&qid=[0-9a-f-]{36}$/);
     await screenshot(page, 'eval');
+    // The link opens that very search, with the votes given on it.
+    await row.locator('a').click();
+    await page.locator('.card').nth(19).waitFor();
+    await expect.poll(() => page.locator('.card .vote-up[aria-pressed="true"]').count()).toBe(2);
   });
 });
 

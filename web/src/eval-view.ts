@@ -40,7 +40,7 @@ function render(body: HTMLElement, report: api.EvalAnswer): void {
     h(
       'tr',
       {},
-      h('th', { scope: 'row' }, h('a', { href: `/?q=${encodeURIComponent(q.text)}` }, q.text)),
+      h('th', { scope: 'row' }, h('a', { href: `/?${new URLSearchParams({ q: q.text, qid: q.queryId })}` }, q.text)),
       h('td', {}, String(q.judged)),
       cell(q.plain.precisionAtK),
       cell(q.withFeedback?.precisionAtK),
