@@ -12,6 +12,8 @@ import { registerCommands } from '../bots/discord/application-commands.js';
 import { createDiscordBot } from '../bots/discord/discord-bot.js';
 import { botFactories } from './bot-registry.js';
 import { runEval } from './commands/eval-command.js';
+import { runEvalDataset } from './commands/eval-dataset-command.js';
+import { parseDatasetFormat, runDatasetImport, type DatasetImportOptions } from './commands/dataset-import-command.js';
 import { formatIndexSummary, runIndex } from './commands/index-command.js';
 import { runLabelsExport, type LabelsExportOptions } from './commands/labels-command.js';
 import { parseStoreKind, runMigrate, type StoreKind } from './commands/migrate-command.js';
@@ -110,14 +112,43 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
 
   program
     .command('eval')
-    .description('grade the search with the relevance labels a team gave (P@K, R@K, nDCG@K)')
-    .requiredOption('--tenant <id>', 'the workspace whose labels to use (Slack team id)')
-    .option('--k <n>', 'cut-off rank', parseCount, 10)
+    .description('grade the search: on the labels a team gave (--tenant), or on a captioned dataset (--dataset)')
+    .option('--tenant <id>', 'the workspace whose labels to use (Slack team id)')
+    .option('--dataset <dir>', 'a folder of images plus captions.jsonl (see docs/evaluation.md)')
+    .option('--models <ids>', 'with --dataset: models to compare, comma-separated (default: FINDIMAGE_MODEL)', parseList)
+    .option('--templates <sets>', 'with --dataset: prompt template sets to compare, separated by ";", templates in a set by "|" ({} alone: none)', parseTemplateSets)
+    .option('--k <n,...>', 'cut-off ranks (default 10 with --tenant, 1,5,10 with --dataset)', parseCounts)
+    .option('--split <share>', 'with --dataset: share of the queries held out to grade label feedback, e.g. 0.2', parseShare)
+    .option('--seed <n>', 'with --dataset: seed of the bootstrap intervals and the split', parseSeed)
+    .option('--report <file>', 'with --dataset: write a self-contained HTML report')
+    .option('--keep-index <dir>', 'with --dataset: keep the scratch index in this empty folder')
     .option('--json', 'print JSON', false)
-    .action(async (options: { tenant: string; k: number; json: boolean }) => {
+    .action(async (options: EvalOptions) => {
+      if (options.dataset !== undefined) {
+        const { config, logger: log } = settings();
+        await runEvalDataset(config, { ...options, dataset: options.dataset, ks: options.k ?? [1, 5, 10] }, terminal, log);
+        return;
+      }
+      const tenant = options.tenant;
+      if (tenant === undefined) throw new ConfigError('Give --tenant <id> to grade with the labels a team gave, or --dataset <dir> to grade on a captioned dataset.');
+      if ((options.k?.length ?? 1) > 1) throw new ConfigError('--tenant grades at one cut-off; give a single --k.');
       await withCore(async (findimage) => {
-        await runEval(findimage, options, terminal);
+        await runEval(findimage, { tenant, k: options.k?.[0] ?? 10, json: options.json }, terminal);
       });
+    });
+
+  program
+    .command('dataset')
+    .description('captioned datasets for findimage eval --dataset')
+    .command('import')
+    .description('convert a Flickr30k (Karpathy split JSON) or COCO captions file into a dataset folder')
+    .requiredOption('--format <format>', 'flickr30k (Karpathy dataset_*.json) or coco (captions_*.json)', parseDatasetFormat)
+    .option('--karpathy-split <name>', 'with flickr30k: the split to keep', 'test')
+    .argument('<annotations>', 'the annotations JSON file')
+    .argument('<images>', 'the folder holding its images')
+    .argument('<out>', 'the dataset folder to write (new or empty)')
+    .action(async (annotations: string, images: string, out: string, options: DatasetImportOptions) => {
+      await runDatasetImport(annotations, images, out, options, terminal);
     });
 
   program
@@ -250,6 +281,50 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     exitCode = exitCodeFor(error.code);
   }
   return exitCode;
+}
+
+/** What `findimage eval` accepts (both modes). */
+interface EvalOptions {
+  tenant?: string;
+  dataset?: string;
+  models?: string[];
+  templates?: string[][];
+  k?: number[];
+  split?: number;
+  seed?: number;
+  report?: string;
+  keepIndex?: string;
+  json: boolean;
+}
+
+function parseList(value: string): string[] {
+  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) throw new InvalidArgumentError('give one or more names separated by commas.');
+  return items;
+}
+
+function parseCounts(value: string): number[] {
+  return parseList(value).map(parseCount);
+}
+
+function parseTemplateSets(value: string): string[][] {
+  const sets = value.split(';').map((set) => set.split('|').map((t) => t.trim()).filter((t) => t !== ''));
+  if (sets.length === 0 || sets.some((set) => set.length === 0 || set.some((t) => !t.includes('{}')))) {
+    throw new InvalidArgumentError('give template sets separated by ";", templates in a set by "|", each with {} (e.g. "{};a photo of {}").');
+  }
+  return sets;
+}
+
+function parseShare(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError('give a share between 0 and 1, e.g. 0.2.');
+  return n;
+}
+
+function parseSeed(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('give a whole number, 0 or more.');
+  return n;
 }
 
 function parseCount(value: string): number {

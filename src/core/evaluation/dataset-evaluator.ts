@@ -35,6 +35,8 @@ export interface QueryOutcome {
   firstRank: number;
   /** The best few image ids, best first. */
   top: string[];
+  /** Point ids of the relevant images. */
+  relevant: string[];
   /** Score of each relevant image. */
   relevantScores: number[];
 }
@@ -103,7 +105,7 @@ export function gradeDataset(vectors: DatasetVectors, ks: readonly number[], see
         own.push(score);
       } else irrelevantScores.push(score);
     });
-    queries.push({ text: query.text, firstRank, top: ranked.slice(0, TOP_KEPT), relevantScores: own });
+    queries.push({ text: query.text, firstRank, top: ranked.slice(0, TOP_KEPT), relevant: [...query.relevant], relevantScores: own });
   }
   const textToImage = [...perMetric].map(([name, values]) => ({
     name,

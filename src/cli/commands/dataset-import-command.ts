@@ -1,0 +1,76 @@
+// `findimage dataset import --format flickr30k|coco <annotations> <images> <out>`: turns the
+// caption files people already have into a dataset folder for `findimage eval --dataset`.
+// Images are hard-linked when the filesystem allows (no copy of 1 GB of photos), else copied.
+import { copyFile, link, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError } from '../../core/errors.js';
+import { CAPTIONS_FILE, formatCaptionsJsonl } from '../../core/evaluation/caption-dataset.js';
+import { DATASET_FORMATS, importCoco, importKarpathy, type DatasetFormat, type ImportedImage } from '../../core/evaluation/dataset-importers.js';
+import type { Terminal } from '../terminal.js';
+
+export interface DatasetImportOptions {
+  format: DatasetFormat;
+  /** With flickr30k (any Karpathy split file): the split to keep. */
+  karpathySplit: string;
+}
+
+export interface DatasetImportSummary {
+  images: number;
+  captions: number;
+  /** Listed in the annotations but not found in the images folder. */
+  missing: string[];
+}
+
+export function parseDatasetFormat(value: string): DatasetFormat {
+  const format = DATASET_FORMATS.find((f) => f === value);
+  if (format === undefined) throw new ConfigError(`Unknown dataset format "${value}". Give ${DATASET_FORMATS.join(' or ')}.`);
+  return format;
+}
+
+export async function runDatasetImport(
+  annotations: string,
+  imagesDir: string,
+  out: string,
+  options: DatasetImportOptions,
+  terminal: Terminal,
+): Promise<DatasetImportSummary> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(resolve(annotations), 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`Cannot read ${annotations} as JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const imported = options.format === 'coco' ? importCoco(json) : importKarpathy(json, options.karpathySplit);
+  const outDir = resolve(out);
+  await mkdir(outDir, { recursive: true });
+  if ((await readdir(outDir)).includes(CAPTIONS_FILE)) throw new ConfigError(`${outDir} already holds a dataset (${CAPTIONS_FILE}); give an empty or new folder.`);
+  const kept: ImportedImage[] = [];
+  const missing: string[] = [];
+  const progress = terminal.progress(imported.length, 'Importing');
+  try {
+    for (const row of imported) {
+      const from = join(resolve(imagesDir), row.source);
+      const to = join(outDir, row.image);
+      await mkdir(dirname(to), { recursive: true });
+      try {
+        await link(from, to).catch(async (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') throw error;
+          await copyFile(from, to);
+        });
+        kept.push(row);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        missing.push(row.source);
+      }
+      progress.tick(row.source);
+    }
+  } finally {
+    progress.stop();
+  }
+  if (kept.length === 0) throw new ConfigError(`None of the ${imported.length} images named in ${annotations} is in ${imagesDir} (first: ${imported[0]?.source}).`);
+  await writeFile(join(outDir, CAPTIONS_FILE), formatCaptionsJsonl(kept.map(({ image, captions }) => ({ image, captions }))));
+  const summary = { images: kept.length, captions: kept.reduce((n, r) => n + r.captions.length, 0), missing };
+  terminal.out(`Wrote ${outDir}: ${summary.images} images, ${summary.captions} captions.`);
+  if (missing.length > 0) terminal.out(`${missing.length} images were not found in ${imagesDir} and were left out (first: ${missing[0]}).`);
+  return summary;
+}
