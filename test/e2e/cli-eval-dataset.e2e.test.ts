@@ -115,12 +115,19 @@ describe('findimage eval --dataset', () => {
     expect(i2t['R@2']?.value).toBeLessThanOrEqual(i2t['R@6']?.value as number);
   });
 
-  it('says so when label feedback has no labels to learn from in the held-out split', async () => {
-    const result = await runCli(['eval', '--dataset', DATASET, '--templates', '{}', '--split', '0.5', '--seed', '3'], cliEnv(home));
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Held-out queries \(7;/);
-    // Held-out queries sharing a caption with training ones get a "label feedback" row; without any, the note says why.
-    expect(result.stdout).toMatch(/label feedback|Label feedback was not graded/);
+  it('grades label feedback only on held-out queries, and says so when it has no labels to learn from', async () => {
+    // Seed 4 holds out two queries whose caption ("a warm colour", "a cool colour") is also a training caption.
+    const fitted = await runCli(['eval', '--dataset', DATASET, '--templates', '{}', '--split', '0.5', '--seed', '4'], cliEnv(home));
+    expect(fitted.code).toBe(0);
+    expect(fitted.stdout).toContain('Held-out queries (7; 2 share a caption with training queries; top 6 ranked)');
+    expect(fitted.stdout).toMatch(/^tiny-test\s+no template\s+plain\s+\d/m);
+    expect(fitted.stdout).toMatch(/^tiny-test\s+no template\s+label feedback\s+\d/m);
+    // Seed 1 holds out no query whose caption is a training caption.
+    const unfitted = await runCli(['eval', '--dataset', DATASET, '--templates', '{}', '--split', '0.5', '--seed', '1'], cliEnv(home));
+    expect(unfitted.code).toBe(0);
+    expect(unfitted.stdout).toContain('Held-out queries (7; 0 share a caption');
+    expect(unfitted.stdout).toContain('Label feedback was not graded');
+    expect(unfitted.stdout).not.toMatch(/^tiny-test\s+no template\s+label feedback/m);
   });
 
   it('refuses a folder without captions.jsonl, naming the file', async () => {
