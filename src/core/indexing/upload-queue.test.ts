@@ -136,6 +136,50 @@ describe('UploadQueue', () => {
     expect(folder?.status === 'indexed' && folder.result.payload.shares).toEqual([]);
   });
 
+  it('drops a row whose record cannot be read, without stopping the queue or crashing', async () => {
+    const db = new Database(join(dir, 'uploads.sqlite'));
+    db.exec(`CREATE TABLE uploads (id TEXT PRIMARY KEY, metadata TEXT NOT NULL, bytes BLOB NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, last_error TEXT)`);
+    db.prepare('INSERT INTO uploads (id, metadata, bytes, next_attempt_at) VALUES (?, ?, ?, 0)').run('broken', '{not json', Buffer.from([1]));
+    db.close();
+
+    const { queue, outcomes } = openQueue(store);
+    queue.start();
+    queue.enqueue({ bytes: jsonImage([1, 0, 0, 0]), filename: 'after.png', tenant: 'T1', source: 'local' });
+    await settle(queue, outcomes, 1);
+    expect(outcomes.map((o) => [o.status, o.image.filename])).toEqual([['indexed', 'after.png']]);
+    expect(queue.pending()).toBe(0);
+  });
+
+  it('keeps an upload queued, not rejected, when the store fails because the queue is stopping', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started: () => void = () => undefined;
+    const upserting = new Promise<void>((resolve) => (started = resolve));
+    // The store closes under a running job: its upsert fails with store_unavailable after stop().
+    const closing = Object.assign(Object.create(store) as VectorStore, {
+      upsert: async () => {
+        started();
+        await gate;
+        throw new StoreError('store_unavailable', 'The vector store is closing.');
+      },
+      get: store.get.bind(store),
+    });
+    const { queue, outcomes } = openQueue(closing);
+    queue.enqueue({ bytes: jsonImage([1, 0, 0, 0]), filename: 'kept.png', tenant: 'T1', source: 'local' });
+    await upserting;
+    const stopped = queue.stop();
+    release();
+    await stopped;
+    expect(outcomes).toEqual([]);
+
+    const reopened = openQueue(store);
+    expect(reopened.queue.pending()).toBe(1);
+    reopened.queue.start();
+    await settle(reopened.queue, reopened.outcomes, 1);
+    expect(reopened.outcomes.map((o) => [o.status, o.image.filename])).toEqual([['indexed', 'kept.png']]);
+  });
+
   it('retries while the store is down and indexes once it is back', async () => {
     const { queue, outcomes } = openQueue(flaky(store, 2));
     queue.enqueue({ bytes: jsonImage([1, 0, 0, 0]), filename: 'a.png', tenant: 'T1', source: 'slack' });

@@ -196,7 +196,18 @@ export class UploadQueue {
 
   async #run(row: JobRow): Promise<void> {
     this.#running.add(row.id);
-    const image = queuedImageOf(row.metadata);
+    let image: QueuedImage;
+    try {
+      image = queuedImageOf(row.metadata);
+    } catch (error) {
+      // A row no findimage could have written (edited by hand, a damaged file): it names no
+      // upload to report to, so it is logged in full and dropped, never retried on every start.
+      this.#logger.error({ err: error, jobId: row.id, metadata: row.metadata.slice(0, 500) }, 'dropped a queued upload whose record cannot be read');
+      this.#finish(row.id);
+      this.#running.delete(row.id);
+      if (!this.#stopped) this.#schedule(0);
+      return;
+    }
     try {
       const result = await this.#indexer.index({ ...image, bytes: new Uint8Array(row.bytes) });
       this.#finish(row.id);
@@ -204,7 +215,10 @@ export class UploadQueue {
     } catch (thrown) {
       const error = asFindimageError(thrown);
       const attempts = row.attempts + 1;
-      if (isTransient(error) && attempts < this.#maxAttempts && !this.#stopped) {
+      // A failure that may pass keeps the upload queued, also when it came from stopping (the
+      // store or the workers closing under it): the next start retries it.
+      const mayPass = isTransient(error) || (this.#stopped && error.code === 'aborted');
+      if (mayPass && (attempts < this.#maxAttempts || this.#stopped)) {
         const delay = Math.min(this.#retryDelayMs * 2 ** (attempts - 1), this.#maxRetryDelayMs);
         this.#db
           .prepare('UPDATE uploads SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?')
