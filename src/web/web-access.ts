@@ -2,7 +2,9 @@
 // any other address the server refuses to start without FINDIMAGE_WEB_TOKEN, and then every
 // request carries the token (a bearer header, or the cookie the login page sets). State-changing
 // requests from another site are refused whatever the address, since a page elsewhere could
-// otherwise post to a loopback server through the person's own browser.
+// otherwise post to a loopback server through the person's own browser. Without a token the
+// Host header must name this machine too: otherwise a page on an attacker's domain that resolves
+// to 127.0.0.1 (DNS rebinding) would count as same-origin and could read everything.
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -90,6 +92,40 @@ export function requireToken(token: string | undefined) {
       .code(401)
       .header('www-authenticate', 'Bearer realm="findimage"')
       .send({ error: 'unauthorized', message: given === undefined ? 'This server needs a token: send Authorization: Bearer <FINDIMAGE_WEB_TOKEN> or log in at /login.' : 'The token is wrong.' });
+  };
+}
+
+/** The hostname of a Host header (`localhost:8080`, `[::1]:8080`, `127.0.0.1`), lower-cased. */
+export function hostnameOf(hostHeader: string): string {
+  const value = hostHeader.trim().toLowerCase();
+  if (value.startsWith('[')) {
+    const end = value.indexOf(']');
+    return end < 0 ? value : value.slice(0, end + 1);
+  }
+  const colon = value.indexOf(':');
+  const name = colon < 0 ? value : value.slice(0, colon);
+  return name.endsWith('.') ? name.slice(0, -1) : name;
+}
+
+/**
+ * onRequest hook: without a token (loopback mode), refuses requests whose Host header names
+ * anything but this machine (localhost, 127.x.x.x, [::1]), so a page on another domain that
+ * resolves to 127.0.0.1 (DNS rebinding) can neither read nor post. With a token, the token
+ * guards every request and the Host header is not checked. A request with no Host header at
+ * all cannot come from a browser, so it passes.
+ */
+export function refuseForeignHost(token: string | undefined) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (token !== undefined) return;
+    const header = request.headers.host;
+    if (header === undefined) return;
+    if (isLoopbackHost(hostnameOf(header))) return;
+    await reply.code(421).send({
+      error: 'misdirected_request',
+      message:
+        `This server answers only to localhost, 127.0.0.1 or [::1], not to ${JSON.stringify(header)}. ` +
+        'To reach it under another name, set FINDIMAGE_WEB_TOKEN.',
+    });
   };
 }
 

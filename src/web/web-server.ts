@@ -20,7 +20,7 @@ import { registerPageRoutes } from './routes/page-routes.js';
 import { registerSearchRoutes } from './routes/search-routes.js';
 import { registerStatusRoutes } from './routes/status-routes.js';
 import { Thumbnails } from './thumbnails.js';
-import { checkListenAddress, refuseCrossSite, requireToken } from './web-access.js';
+import { checkListenAddress, refuseCrossSite, refuseForeignHost, requireToken } from './web-access.js';
 import { WebMetrics } from './web-metrics.js';
 import { WebUploads } from './web-uploads.js';
 
@@ -100,6 +100,7 @@ export async function buildWebApp(options: WebServerOptions): Promise<{ app: Fas
     done(null, parseForm(String(body)));
   });
 
+  app.addHook('onRequest', refuseForeignHost(options.token));
   app.addHook('onRequest', requireToken(options.token));
   app.addHook('onRequest', refuseCrossSite);
   // Uploads are refused from their declared length, before any of the body is read.

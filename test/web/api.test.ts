@@ -1,6 +1,9 @@
 // The web API over real HTTP on the tiny model: upload through the durable queue, search,
-// paging, votes, stats, thumbnails, metrics, readiness, and every bad input the issue lists.
+// paging, votes, stats, thumbnails, metrics, readiness, and every bad input the issue lists;
+// /api/stats counts the local tenant only, and without a token a foreign Host is refused.
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pointIdFor } from '../../src/core/indexing/point-id.js';
 import { startWebHarness, jpegOf, multipartOf, type WebHarness } from './web-harness.js';
 
 describe('web API', () => {
@@ -239,6 +242,71 @@ describe('web access off loopback', () => {
       expect(withCookie.status).toBe(200);
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('web API tenancy and Host', () => {
+  let h: WebHarness;
+  let port: string;
+  let localId: string;
+
+  beforeAll(async () => {
+    h = await startWebHarness();
+    port = new URL(h.server.url).port;
+    const response = await fetch(`${h.server.url.replace(/\/$/, '')}/api/images`, { method: 'POST', body: multipartOf([{ name: 'mine.jpg', bytes: await jpegOf([200, 40, 40]) }]) });
+    localId = ((await response.json()) as { files: Array<{ id: string }> }).files[0]!.id;
+  });
+  afterAll(async () => h.close());
+
+  /** A GET with a chosen Host header (fetch will not send one it did not derive from the URL). */
+  function getWithHost(path: string, host: string): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const request = httpRequest({ host: '127.0.0.1', port: Number(port), path, method: 'GET', headers: { host } }, (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      });
+      request.on('error', reject);
+      request.end();
+    });
+  }
+
+  it('counts only the local tenant in /api/stats, never a chat tenant', async () => {
+    const [point] = await h.findimage.store.get([localId], { withVector: true });
+    const hash = 'f'.repeat(64);
+    await h.findimage.store.upsert([
+      {
+        id: pointIdFor('T1', hash),
+        vector: point!.vector!,
+        payload: {
+          ...point!.payload,
+          tenant: 'T1',
+          source: 'slack',
+          contentHash: hash,
+          filename: 'secret.png',
+          shares: [{ conversation: 'C1', isPublic: false, sharedAt: '2026-01-01T00:00:00.000Z' }],
+        },
+      },
+    ]);
+    expect(await h.findimage.store.count()).toBe(2);
+    const stats = (await (await fetch(`http://127.0.0.1:${port}/api/stats`)).json()) as any;
+    expect(stats).toMatchObject({ model: 'tiny-test', total: 1, bySource: { local: 1 }, byModel: { 'tiny-test': 1 } });
+    expect(stats.bySource.slack).toBeUndefined();
+  });
+
+  it('refuses a Host that does not name this machine when there is no token (DNS rebinding)', async () => {
+    for (const path of ['/api/stats', '/api/search?q=cat', `/api/images/${localId}/thumbnail`, '/']) {
+      const foreign = await getWithHost(path, `evil.example:${port}`);
+      expect(foreign.status).toBe(421);
+      expect(foreign.body).toMatch(/localhost/);
+    }
+    expect((await getWithHost('/api/stats', 'evil.example')).status).toBe(421);
+    expect((await getWithHost('/api/stats', `127.0.0.1.evil.example:${port}`)).status).toBe(421);
+    expect((await getWithHost('/api/stats', `localhost.evil.example:${port}`)).status).toBe(421);
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `LOCALHOST:${port}`, `127.0.0.2:${port}`, `[::1]:${port}`, 'localhost']) {
+      expect((await getWithHost('/api/stats', host)).status, host).toBe(200);
     }
   });
 });

@@ -1,12 +1,13 @@
-// Index status, evaluation and operations: /api/stats (as `findimage stats --json`, plus the
-// queue length), /api/eval (the labels graded as `findimage eval` grades them, at several K),
-// /healthz, /readyz and /metrics.
+// Index status, evaluation and operations: /api/stats (the shape of `findimage stats --json`,
+// for the local tenant only, plus the queue length), /api/eval (the labels graded as
+// `findimage eval` grades them, at several K), /healthz, /readyz and /metrics.
 import type { FastifyInstance } from 'fastify';
 import { asFindimageError } from '../../core/errors.js';
 import { evaluateSearch, type EvaluationReport } from '../../core/evaluation/search-evaluator.js';
 import type { RankingMetrics } from '../../core/evaluation/ranking-metrics.js';
 import { RETRY_AFTER_S } from '../api-errors.js';
 import { readyCore, type RouteContext } from '../route-context.js';
+import type { StoreStats, VectorStore } from '../../core/store/vector-store.js';
 import { WEB_TENANT } from '../web-uploads.js';
 
 /** The cut-offs the evaluation page plots. */
@@ -30,7 +31,7 @@ export function registerStatusRoutes(app: FastifyInstance, context: RouteContext
   app.get('/api/stats', async (_request, reply) => {
     const findimage = readyCore(context, reply);
     if (findimage === undefined) return reply;
-    const stats = await findimage.store.stats();
+    const stats = await localStats(findimage.store, findimage.model.id);
     return { model: findimage.model.id, ...stats, queue: { pending: findimage.uploads.pending() } };
   });
 
@@ -70,6 +71,25 @@ export function registerStatusRoutes(app: FastifyInstance, context: RouteContext
     return reply.header('content-type', context.metrics.registry.contentType).send(text);
   });
 }
+
+/**
+ * The StoreStats shape for the web tenant only: the web app serves `local`, so chat tenants'
+ * images (Slack workspaces, Discord guilds) are never counted here, unlike `findimage stats`.
+ * The store has no per-tenant stats, so the counts come from count() with a tenant filter, per
+ * known source; a store never mixes models, so every point is of the running model.
+ */
+export async function localStats(store: VectorStore, modelId: string): Promise<StoreStats> {
+  const total = await store.count({ tenant: WEB_TENANT });
+  const bySource: Record<string, number> = {};
+  for (const source of KNOWN_SOURCES) {
+    const n = await store.count({ tenant: WEB_TENANT, sources: [source] });
+    if (n > 0) bySource[source] = n;
+  }
+  return { total, bySource, byModel: total > 0 ? { [modelId]: total } : {} };
+}
+
+/** The payload.source values findimage writes. */
+const KNOWN_SOURCES = ['local', 'slack', 'discord'] as const;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
