@@ -170,7 +170,7 @@ export async function openFindimage({
 
   const opened: Array<() => Promise<void>> = [() => embedder.close()];
   const closeAll = async () => {
-    for (const close of opened.reverse()) await close().catch(() => {});
+    for (const close of [...opened].reverse()) await close().catch(() => {});
   };
   try {
     const store = await openStore(config, model, logger, storeConnection);

@@ -304,7 +304,13 @@ export class SlackBot implements ChatBot {
     app.shortcut(SHORTCUT_FIND_SIMILAR, async ({ ack, shortcut, respond }) => {
       await ack();
       if (shortcut.type !== 'message_action') return;
-      const context: SlackContext = { tenant: shortcut.team?.id ?? '', channel: shortcut.channel.id, user: shortcut.user.id };
+      const tenant = shortcut.team?.id ?? shortcut.user.team_id;
+      if (tenant === undefined || tenant === '') {
+        // No workspace, no scope: searching would have nothing safe to search in.
+        this.#logger.warn({ channel: shortcut.channel.id }, 'a shortcut came without a team');
+        return;
+      }
+      const context: SlackContext = { tenant, channel: shortcut.channel.id, user: shortcut.user.id };
       const files = fileRefsFrom((shortcut.message as { files?: unknown }).files);
       await this.#answer(respond, 'finding similar images', () => this.#search.similarToFiles(context, files, respond));
     });
