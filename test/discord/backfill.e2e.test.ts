@@ -62,3 +62,44 @@ test('/findimage query: index #channel walks the channel and reports privately',
   }, 'the backfill report');
   expect(done).toBe(`Indexed <#${CHANNELS.general}>: 5 new, 0 already indexed, 0 refused, from 7 messages.`);
 });
+
+/** Runs `/findimage query: index <#target>` in `from` and waits for its final answer. */
+async function indexCommand(target: string, from: string): Promise<string> {
+  const { token } = await h.search(`index <#${target}>`, from);
+  return eventually(() => {
+    const original = h.fake.originalOf(token);
+    const text = original === undefined ? '' : textOf(original);
+    return text.startsWith('Indexing') || text === '' ? undefined : text;
+  }, 'the answer');
+}
+
+const readsOf = (channel: string) => h.fake.requestsTo('GET', new RegExp(`^/channels/${channel}/messages$`));
+
+test('/findimage query: index refuses a channel in another guild', async () => {
+  h.fake.userMessage(CHANNELS.elsewhere, { author: USER, attachments: [await h.attachment('red', CHANNELS.elsewhere)] });
+  const answer = await indexCommand(CHANNELS.elsewhere, CHANNELS.general);
+  expect(answer).toContain("I can't index");
+  expect(answer).not.toContain('Indexed');
+  expect(readsOf(CHANNELS.elsewhere)).toEqual([]);
+  await h.queueIdle();
+  expect(await h.store.count({ tenant: '100000000000000002' })).toBe(0);
+});
+
+test('/findimage query: index refuses a private channel from outside it, and indexes it from inside', async () => {
+  h.fake.userMessage(CHANNELS.secret, { author: USER, attachments: [await h.attachment('red', CHANNELS.secret)] });
+  const refused = await indexCommand(CHANNELS.secret, CHANNELS.general);
+  expect(refused).toContain('run `/findimage query: index <#channel>` inside it');
+  expect(readsOf(CHANNELS.secret)).toEqual([]);
+  expect(await indexCommand(CHANNELS.privateThread, CHANNELS.general)).toContain('inside it');
+  expect(readsOf(CHANNELS.privateThread)).toEqual([]);
+
+  const inside = await indexCommand(CHANNELS.secret, CHANNELS.secret);
+  expect(inside).toBe(`Indexed <#${CHANNELS.secret}>: 1 new, 0 already indexed, 0 refused, from 1 messages.`);
+  await h.queueIdle();
+  expect(await h.store.count({ tenant: GUILD })).toBe(1);
+});
+
+test('/findimage query: index of a public channel from another channel of the guild still works', async () => {
+  h.fake.userMessage(CHANNELS.random, { author: USER, attachments: [await h.attachment('red', CHANNELS.random)] });
+  expect(await indexCommand(CHANNELS.random, CHANNELS.general)).toBe(`Indexed <#${CHANNELS.random}>: 1 new, 0 already indexed, 0 refused, from 1 messages.`);
+});

@@ -66,6 +66,30 @@ describe('Discord attachments', () => {
     expect(left?.payload.filename).toBe('blue.png');
   });
 
+  test('an edit of a message sent before a restart (uncached) keeps the images it still holds indexed', async () => {
+    const red = await h.attachment('red', CHANNELS.general);
+    const blue = await h.attachment('blue', CHANNELS.general);
+    const message = h.fake.postMessage(CHANNELS.general, { author: USER, attachments: [red, blue] });
+    await indexedMark(CHANNELS.general, message.id);
+    await h.queueIdle();
+    expect(await h.store.count({ tenant: GUILD })).toBe(2);
+    // As after a restart: the bot no longer has the message cached.
+    const channel = h.bot.client.channels.cache.get(CHANNELS.general);
+    if (channel === undefined || !('messages' in channel)) throw new Error('no cached #general');
+    channel.messages.cache.delete(message.id);
+    h.fake.editAttachments(message, [blue]);
+    await eventually(() => h.logged('message edited; its shares left the index').length > 0, 'the edit to be handled');
+    await h.queueIdle();
+    await eventually(async () => (await h.store.count({ tenant: GUILD })) === 1, 'the blue image to be indexed again');
+    // Nothing takes it off again once the queue has drained.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await h.queueIdle();
+    expect(h.logged('an upload finished after its message, file or conversation was deleted; removed it again')).toEqual([]);
+    const left = await h.store.query(RED, { filter: { tenant: GUILD }, limit: 5 });
+    expect(left.map((hit) => hit.payload.filename)).toEqual(['blue.png']);
+    expect(left[0]?.payload.shares).toMatchObject([{ messageId: message.id, fileId: blue.id }]);
+  });
+
   test('deleting the channel unindexes what it held, and nothing else', async () => {
     const inRandom = h.fake.postMessage(CHANNELS.random, { author: USER, attachments: [await h.attachment('red', CHANNELS.random)] });
     const inGeneral = h.fake.postMessage(CHANNELS.general, { author: USER, attachments: [await h.attachment('blue', CHANNELS.general)] });

@@ -9,6 +9,7 @@ import {
   Partials,
   RESTJSONErrorCodes,
   type Attachment,
+  type Channel,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type Interaction,
@@ -98,6 +99,8 @@ export class DiscordBot implements ChatBot {
   readonly #replays = new ReplayGuard();
   readonly #progress: BackfillProgressStore;
   readonly #backfill: DiscordBackfill;
+  /** Channels being backfilled now (one walk per channel at a time). */
+  readonly #indexing = new Set<string>();
 
   constructor(options: DiscordBotOptions) {
     const { config } = options;
@@ -169,10 +172,41 @@ export class DiscordBot implements ChatBot {
    * channel's permissions are known. Throws ConfigError for a channel the bot cannot see.
    */
   async backfill(channelId: string, onProgress?: (progress: BackfillProgress) => void): Promise<BackfillReport> {
+    const channel = await this.#channel(channelId);
+    if (channel === undefined) throw new ConfigError(`I can't see channel ${channelId}: check the id and that I may view it.`);
+    return this.#backfillChannel(channelId, channel, onProgress);
+  }
+
+  /** The channel, from the cache or the API; undefined when the bot cannot see it. */
+  async #channel(channelId: string): Promise<Channel | undefined> {
     const channel = this.#client.channels.cache.get(channelId) ?? (await this.#client.channels.fetch(channelId).catch(() => null));
-    if (channel === null || channel === undefined) throw new ConfigError(`I can't see channel ${channelId}: check the id and that I may view it.`);
+    return channel ?? undefined;
+  }
+
+  async #backfillChannel(channelId: string, channel: Channel, onProgress?: (progress: BackfillProgress) => void): Promise<BackfillReport> {
+    if (this.#indexing.has(channelId)) throw new ConfigError(`I'm already indexing channel ${channelId}.`);
+    this.#indexing.add(channelId);
+    try {
+      const guildId = 'guildId' in channel ? channel.guildId : null;
+      return await this.#backfill.run(placeOf(guildId, channelId, channel), guildId, onProgress);
+    } finally {
+      this.#indexing.delete(channelId);
+    }
+  }
+
+  /**
+   * Why the user of `interaction` may not have `channelId` indexed, or undefined when they may.
+   * As on Slack: a channel from elsewhere only when it is public and in the same guild; one that
+   * is not public (a private channel or thread, a DM) only by running the command inside it.
+   */
+  #refuseIndexing(interaction: ChatInputCommandInteraction, channelId: string, channel: Channel | undefined): string | undefined {
+    if (channelId === interaction.channelId) return undefined;
+    const cannotSee = `I can't index <#${channelId}> from here: check the channel, or run \`/findimage query: index <#${channelId}>\` inside it.`;
+    if (channel === undefined || interaction.guildId === null) return cannotSee;
     const guildId = 'guildId' in channel ? channel.guildId : null;
-    return this.#backfill.run(placeOf(guildId, channelId, channel), guildId, onProgress);
+    if (guildId !== interaction.guildId) return cannotSee;
+    if (!placeOf(guildId, channelId, channel).isPublic) return 'To index a channel that not every member can read, run `/findimage query: index <#channel>` inside it.';
+    return undefined;
   }
 
   #listen(): void {
@@ -225,9 +259,20 @@ export class DiscordBot implements ChatBot {
     const query = options.getString('query', true);
     const index = /^\s*index\s+<#(\d+)>\s*$/i.exec(query);
     if (index !== null) {
+      const channelId = index[1] ?? '';
       await this.#answer(interaction, 'indexing that channel', async (reply) => {
-        const report = await this.backfill(index[1] ?? '', (p) => void reply({ content: `Indexing <#${index[1]}>: read ${p.messagesSeen} messages, queued ${p.filesQueued} images${p.resumed ? ' (resumed)' : ''}…` }).catch(() => undefined));
-        await reply({ content: `Indexed <#${index[1]}>: ${report.indexed} new, ${report.duplicates} already indexed, ${report.rejected.length} refused, from ${report.messagesSeen} messages.` });
+        const channel = await this.#channel(channelId);
+        const refused = this.#refuseIndexing(interaction, channelId, channel);
+        if (refused !== undefined || channel === undefined) {
+          await reply({ content: refused ?? `I can't see <#${channelId}>.` });
+          return;
+        }
+        if (this.#indexing.has(channelId)) {
+          await reply({ content: `I'm already indexing <#${channelId}>; try again when that is done.` });
+          return;
+        }
+        const report = await this.#backfillChannel(channelId, channel, (p) => void reply({ content: `Indexing <#${channelId}>: read ${p.messagesSeen} messages, queued ${p.filesQueued} images${p.resumed ? ' (resumed)' : ''}…` }).catch(() => undefined));
+        await reply({ content: `Indexed <#${channelId}>: ${report.indexed} new, ${report.duplicates} already indexed, ${report.rejected.length} refused, from ${report.messagesSeen} messages.` });
       });
       return;
     }
@@ -300,8 +345,9 @@ export class DiscordBot implements ChatBot {
       return;
     }
     // The message was not cached (sent before a restart): which attachments it had is unknown,
-    // so its shares go and the ones it still has are taken in again (their bytes are known).
-    await this.#deletions.messageDeleted(tenant, after.channelId, after.id);
+    // so its shares go and the ones it still has are taken in again (their bytes are known). The
+    // message is not deleted: its re-queued uploads must not be taken off again when they finish.
+    await this.#deletions.messageReplaced(tenant, after.channelId, after.id);
     if (kept.size > 0 && after.author !== null) {
       await this.#intake.accept({
         place: placeOf(after.guildId, after.channelId, after.channel),

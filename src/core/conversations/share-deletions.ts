@@ -44,6 +44,15 @@ export class ShareDeletions {
     return this.#remove(tenant, { conversations: [conversation], messageId }, 'message deleted');
   }
 
+  /**
+   * A message's shares are about to be replaced (an edit whose previous attachments are unknown):
+   * its shares leave the index, but the message is not remembered as deleted, so the uploads
+   * queued again for it stay indexed when they finish.
+   */
+  async messageReplaced(tenant: string, conversation: string, messageId: string): Promise<SharesRemoved> {
+    return this.#remove(tenant, { conversations: [conversation], messageId }, 'message edited');
+  }
+
   /** A file was deleted: its shares leave the index, wherever it was shared. */
   async fileDeleted(tenant: string, fileId: string): Promise<SharesRemoved> {
     this.#remember(fileKey(tenant, fileId));
