@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { seededRandom } from '../src/core/evaluation/bootstrap.js';
 
 /** A phone camera's 12 megapixels. */
 export const PHOTO_WIDTH = 4000;
@@ -14,17 +15,8 @@ const JPEG_QUALITY = 90;
 /** Noise amplitude, in 8-bit levels either side of the gradient. */
 const NOISE_LEVELS = 24;
 
-/** A small deterministic PRNG (mulberry32), so every run generates the same photos. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the evaluation's bootstrap uses, so every run generates the same photos. */
+export { seededRandom };
 
 async function generatePhoto(index: number, path: string): Promise<void> {
   const random = seededRandom(0x5eed + index);
