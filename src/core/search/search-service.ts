@@ -242,26 +242,38 @@ export class SearchService {
     wanted: number,
   ): Promise<ScoredPoint[]> {
     let window = Math.min(wanted * NEGATIVE_OVERFETCH_FACTOR, MAX_QUERY_WINDOW);
+    // Verdicts by id, kept across windows: a wider window reads only the vectors it adds.
+    const verdicts = new Map<string, boolean>();
     for (;;) {
       const candidates = await this.#store.query(vector, { filter, limit: window });
-      const kept = await this.#dropNegatives(candidates, vector, negatives);
+      await this.#judgeNegatives(candidates.filter((hit) => !verdicts.has(hit.id)), vector, negatives, verdicts);
+      const kept = candidates.filter((hit) => verdicts.get(hit.id) === true);
       const exhausted = candidates.length < window || window >= MAX_QUERY_WINDOW;
       if (kept.length >= wanted || exhausted) return kept.slice(0, wanted);
       window = Math.min(window * 2, MAX_QUERY_WINDOW);
     }
   }
 
-  /** Drops hits that look more like any negative term than like the query. */
-  async #dropNegatives(hits: ScoredPoint[], query: Float32Array, negatives: Float32Array[]): Promise<ScoredPoint[]> {
-    if (hits.length === 0) return hits;
+  /** Records, for each hit, whether it looks less like every negative term than like the query. */
+  async #judgeNegatives(
+    hits: readonly ScoredPoint[],
+    query: Float32Array,
+    negatives: readonly Float32Array[],
+    verdicts: Map<string, boolean>,
+  ): Promise<void> {
+    if (hits.length === 0) return;
     const points = await this.#store.get(hits.map((h) => h.id), { withVector: true });
     const vectors = new Map(points.map((p) => [p.id, p.vector]));
-    return hits.filter((hit) => {
+    for (const hit of hits) {
       const vector = vectors.get(hit.id);
-      if (vector === undefined) return false;
+      // An image deleted since the query answered is dropped with the rest.
+      if (vector === undefined) {
+        verdicts.set(hit.id, false);
+        continue;
+      }
       const toQuery = dot(vector, query);
-      return negatives.every((negative) => dot(vector, negative) < toQuery);
-    });
+      verdicts.set(hit.id, negatives.every((negative) => dot(vector, negative) < toQuery));
+    }
   }
 
   #applyRelativeCutOff(hits: ScoredPoint[]): ScoredPoint[] {
