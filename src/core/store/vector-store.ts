@@ -142,6 +142,12 @@ export interface QueryOptions {
   limit: number;
   /** Hits to skip first, for pagination (default 0). */
   offset?: number;
+  /**
+   * Forces an exact search (every matching vector compared). By default a store may answer from
+   * an approximate index where that is much faster; the approximate tier of the contract holds
+   * it to recall@10 >= 0.99 against this exact answer. Benchmarks and recall checks set it.
+   */
+  exact?: boolean;
 }
 
 /** One page of a full walk over a store, for migration and re-indexing. */
