@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import type { Device } from '../config.js';
 import type { Lane } from '../core/embedding/embedder.js';
-import type { ProviderName, TextTowerSpec, VisionTowerSpec } from './messages.js';
+import type { ProviderName, TextTowerSpec, Tower, VisionTowerSpec } from './messages.js';
 
 /**
  * Tasks waiting per lane when the caller sets no maxQueue. A queued image holds its 602 KB
@@ -41,8 +41,14 @@ export interface EmbeddingPoolOptions {
   dimension: number;
   /** auto (CUDA when it loads, else CPU), cpu, or cuda with a device id (no fallback). */
   device: Device;
-  /** Worker threads, each with its own pair of sessions. */
+  /** Worker threads, each with its own sessions. */
   workers: number;
+  /**
+   * The towers each general worker loads at start; default both, as `serve` wants them warm. A
+   * one-shot command names the one it uses (search: text; similar and index: vision), and a
+   * tower left out loads on first use instead of failing.
+   */
+  towers?: readonly Tower[];
   /**
    * Extra workers reserved for searches: they load only the text tower and take only
    * interactive text work, so a query runs while the general workers are busy with a bulk
@@ -67,6 +73,8 @@ export interface EmbeddingPoolStats {
   provider: ProviderName;
   /** Workers loaded and able to take work. */
   workers: number;
+  /** How many of those workers hold each tower's session (loaded at start or on first use). */
+  towersLoaded: Record<Tower, number>;
   /** Batches that ran to an answer. */
   batches: number;
   /** How many batches ran at each size: batchSizes[8] = 3 means three batches of eight. */

@@ -50,7 +50,7 @@ interface Batch {
   slot: WorkerSlot;
 }
 
-/** Starts the workers and resolves once every one has loaded both sessions. */
+/** Starts the workers and resolves once every one has loaded the towers it starts with. */
 export async function createEmbeddingPool(options: EmbeddingPoolOptions): Promise<EmbeddingPool> {
   const pool = new EmbeddingPool(options);
   await pool.start();
@@ -69,6 +69,8 @@ export class EmbeddingPool implements EmbeddingRuntime {
   #slots: WorkerSlot[] = [];
   /** Workers reserved for searches; every other slot is general. */
   readonly #searchSlots = new Set<WorkerSlot>();
+  /** The towers each worker holds, as its ready message and its answers tell. */
+  readonly #towersOf = new WeakMap<WorkerSlot, Set<Tower>>();
   #nextSlotId = 0;
   #nextBatchId = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -102,6 +104,9 @@ export class EmbeddingPool implements EmbeddingRuntime {
     this.#options = options;
     this.#logger = options.logger.child({ component: 'embedding-pool' });
     this.#workerUrl = options.workerUrl ?? defaultWorkerUrl();
+    if (options.towers !== undefined && (options.towers.length === 0 || options.towers.some((t) => t !== 'text' && t !== 'vision'))) {
+      throw new ConfigError(`The embedding pool's towers must name text, vision or both; got [${options.towers.join(', ')}].`);
+    }
     this.#setup = {
       textModelPath: options.textModelPath,
       visionModelPath: options.visionModelPath,
@@ -110,6 +115,7 @@ export class EmbeddingPool implements EmbeddingRuntime {
       dimension: options.dimension,
       device: options.device,
       intraOpNumThreads: threadsPerWorker(availableParallelism(), options.workers),
+      ...(options.towers === undefined ? {} : { towers: [...options.towers] }),
     };
     const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
     this.#queues = { interactive: new TaskQueue(maxQueue), bulk: new TaskQueue(maxQueue) };
@@ -175,9 +181,13 @@ export class EmbeddingPool implements EmbeddingRuntime {
   stats(): EmbeddingPoolStats {
     let inFlight = 0;
     for (const batch of this.#batches.values()) inFlight += batch.tasks.length;
+    const live = this.#slots.filter((s) => s.state === 'idle' || s.state === 'busy');
+    const towersLoaded: Record<Tower, number> = { text: 0, vision: 0 };
+    for (const slot of live) for (const tower of this.#towersOf.get(slot) ?? []) towersLoaded[tower]++;
     return {
       provider: this.#provider,
-      workers: this.#slots.filter((s) => s.state === 'idle' || s.state === 'busy').length,
+      workers: live.length,
+      towersLoaded,
       batches: this.#batchCount,
       batchSizes: { ...this.#batchSizes },
       embedded: this.#embedded,
@@ -309,6 +319,7 @@ export class EmbeddingPool implements EmbeddingRuntime {
     this.#batches.delete(answer.batchId);
     const rows = batch.tasks.length;
     if (answer.type === 'done') {
+      this.#towersOf.get(batch.slot)?.add(batch.tower);
       this.#batchCount++;
       this.#batchSizes[rows] = (this.#batchSizes[rows] ?? 0) + 1;
       this.#embedded += rows;
@@ -397,12 +408,14 @@ export class EmbeddingPool implements EmbeddingRuntime {
   }
 
   #newSlot(role: SlotRole): WorkerSlot {
-    const setup = role === 'search' ? { ...this.#setup, textOnly: true } : this.#setup;
+    const setup: WorkerSetup = role === 'search' ? { ...this.#setup, towers: ['text'] } : this.#setup;
     const slot = new WorkerSlot(this.#nextSlotId++, this.#workerUrl, setup, {
       onAnswer: (_slot, answer) => this.#onAnswer(answer),
       onCrash: (crashed, description) => this.#onCrash(crashed, description),
     });
     if (role === 'search') this.#searchSlots.add(slot);
+    // What the worker says it loaded; a tower it loads later is added when it answers a batch.
+    slot.ready.then((ready) => this.#towersOf.set(slot, new Set(ready.towers)), () => undefined);
     return slot;
   }
 
@@ -423,6 +436,7 @@ export class EmbeddingPool implements EmbeddingRuntime {
         reason,
         workers: this.#options.workers,
         searchWorkers: this.#options.searchWorkers ?? 0,
+        towers: first.towers,
         intraOpNumThreads: this.#setup.intraOpNumThreads,
         maxBatch: this.#collector.maxBatch,
       },

@@ -1,5 +1,6 @@
-// The embedding worker thread: loads both towers once, then runs the batches the pool sends, one
-// at a time, answering with the vectors in a transferred buffer.
+// The embedding worker thread: loads the towers its setup names once (any other on first use),
+// then runs the batches the pool sends, one at a time, answering with the vectors in a
+// transferred buffer.
 import { parentPort, workerData } from 'node:worker_threads';
 import { FindimageError } from '../core/errors.js';
 import type {
@@ -7,7 +8,7 @@ import type {
   ToWorkerMessage,
   WorkerSetup,
 } from './messages.js';
-import { loadTowers, type LoadedTowers } from './tower-sessions.js';
+import { loadTowers, type TowerSessions } from './tower-sessions.js';
 
 function post(port: NonNullable<typeof parentPort>, message: FromWorkerMessage, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -19,14 +20,9 @@ interface Answer {
   transfer: ArrayBuffer[];
 }
 
-async function runBatch(towers: LoadedTowers, request: ToWorkerMessage): Promise<Answer> {
-  const runner = request.tower === 'text' ? towers.text : towers.vision;
-  if (runner === undefined) {
-    // The pool never sends image work to a text-only worker; answering keeps a bug visible.
-    const message = 'This worker loaded only the text tower.';
-    return { message: { type: 'failed', batchId: request.batchId, message }, transfer: [] };
-  }
+async function runBatch(towers: TowerSessions, request: ToWorkerMessage): Promise<Answer> {
   try {
+    const runner = await towers.runner(request.tower);
     const vectors = await runner.run(request.data, request.rows);
     const data = vectors.buffer as ArrayBuffer;
     return { message: { type: 'done', batchId: request.batchId, data }, transfer: [data] };
@@ -37,7 +33,7 @@ async function runBatch(towers: LoadedTowers, request: ToWorkerMessage): Promise
 }
 
 async function main(port: NonNullable<typeof parentPort>, setup: WorkerSetup): Promise<void> {
-  let towers: LoadedTowers;
+  let towers: TowerSessions;
   try {
     towers = await loadTowers(setup);
   } catch (error) {
@@ -56,6 +52,7 @@ async function main(port: NonNullable<typeof parentPort>, setup: WorkerSetup): P
     type: 'ready',
     provider: towers.provider,
     ...(towers.fallbackReason === undefined ? {} : { fallbackReason: towers.fallbackReason }),
+    towers: towers.loaded,
   });
 }
 

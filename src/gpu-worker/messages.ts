@@ -46,10 +46,11 @@ export interface WorkerSetup {
   /** CPU threads one ONNX Runtime session may use for one operator. */
   intraOpNumThreads: number;
   /**
-   * Load only the text tower: a worker reserved for searches never runs the vision tower, and
-   * skipping it saves its memory (about 350 MB for ViT-B/32).
+   * The towers to load at start; default both. Any other loads the first time a batch needs it.
+   * A worker reserved for searches, or a one-shot `findimage search`, never runs the vision
+   * tower, and skipping it saves its memory (about 350 MB for ViT-B/32) and load time.
    */
-  textOnly?: boolean;
+  towers?: readonly Tower[];
 }
 
 /** Pool to worker: run one batch. `data` is transferred, so the sender's copy is detached. */
@@ -69,7 +70,7 @@ export interface RunBatchMessage {
 /** Every message the pool sends to a worker. */
 export type ToWorkerMessage = RunBatchMessage;
 
-/** Worker to pool: both sessions loaded. */
+/** Worker to pool: the sessions asked for at start are loaded. */
 export interface ReadyMessage {
   /** Discriminator. */
   type: 'ready';
@@ -77,6 +78,8 @@ export interface ReadyMessage {
   provider: ProviderName;
   /** Why a preferred provider was skipped (absent when the first choice worked). */
   fallbackReason?: string;
+  /** The towers the worker loaded at start, in load order. */
+  towers: Tower[];
 }
 
 /** Worker to pool: the sessions could not be loaded; the worker ends after sending this. */

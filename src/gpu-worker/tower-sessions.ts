@@ -1,5 +1,6 @@
-// Loads the text and vision sessions inside a worker, walking the provider plans in order and
-// turning every failure into an error that names the file or the device and says what to do.
+// Loads a worker's tower sessions (the ones asked for at start, any other on first use), walking
+// the provider plans in order and turning every failure into an error that names the file or the
+// device and says what to do.
 import { InferenceSession } from 'onnxruntime-node';
 import { EmbeddingError, FindimageError, ModelError } from '../core/errors.js';
 import {
@@ -8,60 +9,113 @@ import {
   sessionOptions,
   type ProviderPlan,
 } from './execution-providers.js';
-import type { ProviderName, WorkerSetup } from './messages.js';
+import type { ProviderName, Tower, WorkerSetup } from './messages.js';
 import { GraphMismatch, TowerRunner, type TowerSpec } from './tower-runner.js';
 
-/** Both towers, ready to run, and how they got there. */
-export interface LoadedTowers {
-  /** Runs the text tower. */
-  text: TowerRunner;
-  /** Runs the vision tower; absent in a text-only (search) worker. */
-  vision?: TowerRunner;
-  /** The provider both sessions use. */
-  provider: ProviderName;
+/** Every tower, in the order a worker loads them when its setup names none. */
+export const ALL_TOWERS: readonly Tower[] = ['text', 'vision'];
+
+/**
+ * A worker's sessions: the towers its setup names, loaded at start on the provider that worked,
+ * and any other tower loaded on that provider the first time a batch needs it. A one-shot
+ * `findimage search` so never pays for the vision tower (about 350 MB at ViT-B/32), yet a caller
+ * that does need it later still gets an answer.
+ */
+export class TowerSessions {
+  /** The provider every session of this worker uses. */
+  readonly provider: ProviderName;
   /** Why an earlier plan was skipped; absent when the first plan worked. */
-  fallbackReason?: string;
+  readonly fallbackReason: string | undefined;
+  readonly #setup: WorkerSetup;
+  readonly #plan: ProviderPlan;
+  readonly #runners = new Map<Tower, Promise<TowerRunner>>();
+
+  constructor(setup: WorkerSetup, plan: ProviderPlan, fallbackReason: string | undefined) {
+    this.#setup = setup;
+    this.#plan = plan;
+    this.provider = plan.provider;
+    this.fallbackReason = fallbackReason;
+  }
+
+  /** The towers loaded (or loading) so far, in load order. */
+  get loaded(): Tower[] {
+    return [...this.#runners.keys()];
+  }
+
+  /** The tower's runner, loading its session first if this worker has not yet. */
+  runner(tower: Tower): Promise<TowerRunner> {
+    let runner = this.#runners.get(tower);
+    if (runner === undefined) {
+      runner = this.#load(tower);
+      // A failed load is not cached: the next batch tries again and gets the same explanation.
+      runner.catch(() => this.#runners.delete(tower));
+      this.#runners.set(tower, runner);
+    }
+    return runner;
+  }
+
+  /** Takes a session created while the provider was chosen. */
+  adopt(tower: Tower, session: InferenceSession): Promise<TowerRunner> {
+    const runner = runnerOrExplain(session, towerSpec(this.#setup, tower), this.#setup, modelPath(this.#setup, tower));
+    this.#runners.set(tower, runner);
+    return runner;
+  }
+
+  async #load(tower: Tower): Promise<TowerRunner> {
+    const path = modelPath(this.#setup, tower);
+    const session = await createOrExplain(path, tower, this.#plan, this.#setup);
+    return runnerOrExplain(session, towerSpec(this.#setup, tower), this.#setup, path);
+  }
 }
 
-/** Loads both towers or throws ModelError('model_load_failed') / EmbeddingError('device_unavailable'). */
-export async function loadTowers(setup: WorkerSetup): Promise<LoadedTowers> {
+/**
+ * Chooses the provider by loading the first tower the setup names (both when it names none),
+ * then loads the others on it. Throws ModelError('model_load_failed') /
+ * EmbeddingError('device_unavailable').
+ */
+export async function loadTowers(setup: WorkerSetup): Promise<TowerSessions> {
+  const towers = setup.towers === undefined || setup.towers.length === 0 ? ALL_TOWERS : setup.towers;
+  const [first, ...rest] = towers as [Tower, ...Tower[]];
   const { plans, skippedReason } = plansForThisHost(setup.device);
   let fallbackReason = skippedReason;
   for (const [index, plan] of plans.entries()) {
-    let text: InferenceSession;
+    let session: InferenceSession;
     try {
-      text = await InferenceSession.create(setup.textModelPath, sessionOptions(plan, setup.intraOpNumThreads));
+      session = await InferenceSession.create(modelPath(setup, first), sessionOptions(plan, setup.intraOpNumThreads));
     } catch (error) {
       if (index < plans.length - 1) {
         fallbackReason = `the ${plan.provider.toUpperCase()} execution provider could not start (${firstLine(error)})`;
         continue;
       }
-      throw await explainFirstFailure(setup, plan, error);
+      throw await explainFirstFailure(setup, first, plan, error);
     }
-    const vision = setup.textOnly === true ? undefined : await createOrExplain(setup.visionModelPath, 'vision', plan, setup);
-    return {
-      text: await runnerOrExplain(text, { tower: 'text', ...setup.text }, setup, setup.textModelPath),
-      ...(vision === undefined
-        ? {}
-        : { vision: await runnerOrExplain(vision, { tower: 'vision', ...setup.vision }, setup, setup.visionModelPath) }),
-      provider: plan.provider,
-      ...(fallbackReason === undefined ? {} : { fallbackReason }),
-    };
+    const sessions = new TowerSessions(setup, plan, fallbackReason);
+    await sessions.adopt(first, session);
+    for (const tower of rest) await sessions.runner(tower);
+    return sessions;
   }
   // providerPlans never returns an empty list; this keeps the compiler and a future edit honest.
   throw new FindimageError('internal', `No execution provider plan for device ${describeDevice(setup.device)}.`);
 }
 
+function modelPath(setup: WorkerSetup, tower: Tower): string {
+  return tower === 'text' ? setup.textModelPath : setup.visionModelPath;
+}
+
+function towerSpec(setup: WorkerSetup, tower: Tower): TowerSpec {
+  return tower === 'text' ? { tower: 'text', ...setup.text } : { tower: 'vision', ...setup.vision };
+}
+
 /**
- * The last plan failed on the text model. With an explicit CUDA device the cause may be CUDA or
- * the file: loading the same file on the CPU tells them apart (only on this failure path).
+ * The last plan failed on the first tower's model. With an explicit CUDA device the cause may be
+ * CUDA or the file: loading the same file on the CPU tells them apart (only on this failure path).
  */
-async function explainFirstFailure(setup: WorkerSetup, plan: ProviderPlan, error: unknown): Promise<FindimageError> {
+async function explainFirstFailure(setup: WorkerSetup, tower: Tower, plan: ProviderPlan, error: unknown): Promise<FindimageError> {
   if (plan.provider === 'cuda') {
     const cpu: ProviderPlan = { provider: 'cpu', executionProviders: ['cpu'] };
     let cpuWorks = false;
     try {
-      const probe = await InferenceSession.create(setup.textModelPath, sessionOptions(cpu, 1));
+      const probe = await InferenceSession.create(modelPath(setup, tower), sessionOptions(cpu, 1));
       await probe.release();
       cpuWorks = true;
     } catch {
@@ -78,7 +132,7 @@ async function explainFirstFailure(setup: WorkerSetup, plan: ProviderPlan, error
       );
     }
   }
-  return modelLoadFailed(setup.textModelPath, 'text', error);
+  return modelLoadFailed(modelPath(setup, tower), tower, error);
 }
 
 async function createOrExplain(

@@ -1,0 +1,71 @@
+// Which towers the embedding workers load: both by default (serve keeps them warm), only the ones
+// asked for otherwise (a one-shot search never loads the vision tower), and a tower left out still
+// loads the first time a batch needs it. Runs the real tiny model in real worker threads.
+import { fileURLToPath } from 'node:url';
+import { afterEach, expect, test } from 'vitest';
+import { createSilentLogger } from '../logger.js';
+import { createEmbeddingPool, type EmbeddingPool, type EmbeddingPoolOptions } from './embedding-pool.js';
+
+const MODEL_DIR = fileURLToPath(new URL('../../models/tiny-test/onnx/', import.meta.url));
+const CONTEXT = 77;
+const SIZE = 224;
+
+function poolOptions(overrides: Partial<EmbeddingPoolOptions>): EmbeddingPoolOptions {
+  return {
+    textModelPath: `${MODEL_DIR}text_model.onnx`,
+    visionModelPath: `${MODEL_DIR}vision_model.onnx`,
+    text: { inputName: 'input_ids', outputName: 'text_embeds', contextLength: CONTEXT },
+    vision: { inputName: 'pixel_values', outputName: 'image_embeds', imageSize: SIZE },
+    dimension: 512,
+    device: { kind: 'cpu' },
+    workers: 1,
+    batchWaitMs: 1,
+    logger: createSilentLogger(),
+    ...overrides,
+  };
+}
+
+const pools: EmbeddingPool[] = [];
+async function open(overrides: Partial<EmbeddingPoolOptions>): Promise<EmbeddingPool> {
+  const pool = await createEmbeddingPool(poolOptions(overrides));
+  pools.push(pool);
+  return pool;
+}
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((pool) => pool.close()));
+});
+
+function query(): BigInt64Array {
+  const ids = new BigInt64Array(CONTEXT).fill(49407n);
+  ids[0] = 49406n;
+  ids[1] = 320n;
+  return ids;
+}
+
+test('by default every general worker loads both towers and a search worker the text tower', async () => {
+  const pool = await open({ workers: 1, searchWorkers: 1 });
+  expect(pool.stats()).toMatchObject({ workers: 2, towersLoaded: { text: 2, vision: 1 } });
+});
+
+test('a text-only pool (a one-shot search) loads no vision tower while it answers queries', async () => {
+  const pool = await open({ towers: ['text'], searchWorkers: 0 });
+  expect(pool.stats()).toMatchObject({ workers: 1, towersLoaded: { text: 1, vision: 0 } });
+  const vector = await pool.embedTokens(query());
+  expect(vector).toHaveLength(512);
+  expect(pool.stats()).toMatchObject({ workers: 1, embedded: 1, towersLoaded: { text: 1, vision: 0 } });
+});
+
+test('a tower left out loads on first use, on the same worker, and answers like a warm one', async () => {
+  const pool = await open({ towers: ['vision'] });
+  expect(pool.stats().towersLoaded).toEqual({ text: 0, vision: 1 });
+  const lazy = await pool.embedTokens(query());
+  expect(pool.stats()).toMatchObject({ workers: 1, towersLoaded: { text: 1, vision: 1 } });
+
+  const warm = await (await open({})).embedTokens(query());
+  expect(Array.from(lazy)).toEqual(Array.from(warm));
+});
+
+test('an empty or unknown tower list is refused with a message naming the choices', async () => {
+  await expect(open({ towers: [] })).rejects.toThrow(/text, vision or both/);
+  await expect(open({ towers: ['audio' as 'text'] })).rejects.toThrow(/text, vision or both/);
+});
