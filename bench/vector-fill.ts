@@ -1,5 +1,7 @@
 // Fills a store with random unit vectors and plausible chat payloads, straight through
-// VectorStore.upsert: a 100k-image workspace in seconds, without embedding 100k images.
+// VectorStore.upsert: a 100k-image workspace in seconds, without embedding 100k images. The
+// vectors are uniform directions (no neighbourhood structure: the worst case for an approximate
+// index) or clustered like real embeddings (see clusteredVectors).
 import { createHash } from 'node:crypto';
 import { pointIdFor } from '../src/core/indexing/point-id.js';
 import type { ImagePayload, PointInput, VectorStore } from '../src/core/store/vector-store.js';
@@ -8,7 +10,7 @@ import { seededRandom } from './jpeg-corpus.js';
 /** Points per upsert call: one SQLite transaction each, large enough that commits do not dominate. */
 export const FILL_BATCH = 1_000;
 /** Shape of the fake workspace: a busy team's channels and people. */
-const CHANNELS = 40;
+export const CHANNELS = 40;
 const UPLOADERS = 120;
 /** Every this many chat images also has a second share (a re-post), so scans see multi-share rows. */
 const REPOSTED_EVERY = 20;
@@ -24,6 +26,33 @@ const SIZES = [
   [800, 600],
 ] as const;
 
+/**
+ * Clustered data: TOPICS broad topics, each with CENTRES_PER_TOPIC sub-centres (4,096 centres
+ * in all, like "dogs" > "dogs on a beach"), and CLUSTERED_SHARE of the points near one centre;
+ * the rest are uniform directions (odd one-off images). Real CLIP image embeddings are
+ * clustered like this, not uniform.
+ */
+const TOPICS = 64;
+const CENTRES_PER_TOPIC = 64;
+const CLUSTERED_SHARE = 0.9;
+/** A sub-centre is topic + this much of a random direction: cosine to its topic about 0.78. */
+const CENTRE_SPREAD = 0.8;
+/** A point is centre + this much of a random direction: cosine to its centre about 0.71. */
+const POINT_SPREAD = 1.0;
+/** The centres come from their own stream, so a fill and its queries share them. */
+const CENTRE_SEED = 0xc1a55;
+
+/** The distributions a fill can draw from. */
+export type VectorData = 'uniform' | 'clustered';
+
+/** Where a fill's (and its queries') vectors come from. */
+export interface VectorSource {
+  /** Which distribution this is, for reports. */
+  readonly kind: VectorData;
+  /** The next vector, drawn with `random` (unit length). */
+  next(random: () => number): Float32Array;
+}
+
 export interface VectorFillOptions {
   store: VectorStore;
   tenant: string;
@@ -33,6 +62,15 @@ export interface VectorFillOptions {
   startIndex: number;
   /** Fixes the random stream, so runs fill the same store. */
   seed: number;
+  /** The vectors' distribution; uniform directions when omitted. */
+  vectors?: VectorSource;
+  /** Called after each batch with the points written so far in this call. */
+  onProgress?: (written: number) => void;
+}
+
+/** The conversation id fillStore gives channel `channel` (0 to CHANNELS - 1). */
+export function conversationId(channel: number): string {
+  return `C${String(channel).padStart(8, '0')}`;
 }
 
 /** A random direction in `dimension` dimensions (normal components, then normalised). */
@@ -55,6 +93,48 @@ export function randomUnitVector(dimension: number, random: () => number): Float
   const scale = 1 / Math.sqrt(norm);
   for (let i = 0; i < dimension; i++) vector[i] = (vector[i] as number) * scale;
   return vector;
+}
+
+/** `base` plus `spread` times a random direction, normalised. */
+function around(base: Float32Array, spread: number, random: () => number): Float32Array {
+  const vector = randomUnitVector(base.length, random);
+  let norm = 0;
+  for (let i = 0; i < vector.length; i++) {
+    const x = (base[i] as number) + spread * (vector[i] as number);
+    vector[i] = x;
+    norm += x * x;
+  }
+  const scale = 1 / Math.sqrt(norm);
+  for (let i = 0; i < vector.length; i++) vector[i] = (vector[i] as number) * scale;
+  return vector;
+}
+
+/** Uniform directions: no neighbourhood structure at all. */
+export function uniformVectors(dimension: number): VectorSource {
+  return { kind: 'uniform', next: (random) => randomUnitVector(dimension, random) };
+}
+
+/** Clustered directions (TOPICS x CENTRES_PER_TOPIC centres, CLUSTERED_SHARE near one). */
+export function clusteredVectors(dimension: number): VectorSource {
+  const random = seededRandom(CENTRE_SEED);
+  const centres: Float32Array[] = [];
+  for (let t = 0; t < TOPICS; t++) {
+    const topic = randomUnitVector(dimension, random);
+    for (let c = 0; c < CENTRES_PER_TOPIC; c++) centres.push(around(topic, CENTRE_SPREAD, random));
+  }
+  return {
+    kind: 'clustered',
+    next(random) {
+      if (random() >= CLUSTERED_SHARE) return randomUnitVector(dimension, random);
+      const centre = centres[Math.floor(random() * centres.length)] as Float32Array;
+      return around(centre, POINT_SPREAD, random);
+    },
+  };
+}
+
+/** The source for `kind` at `dimension`. */
+export function vectorSourceFor(kind: VectorData, dimension: number): VectorSource {
+  return kind === 'clustered' ? clusteredVectors(dimension) : uniformVectors(dimension);
 }
 
 function payloadFor(index: number, options: VectorFillOptions, random: () => number, now: number): ImagePayload {
@@ -80,7 +160,7 @@ function payloadFor(index: number, options: VectorFillOptions, random: () => num
     const uploader = `U${String(Math.floor(random() * UPLOADERS)).padStart(8, '0')}`;
     const fileId = `F${String(index).padStart(10, '0')}`;
     payload.shares.push({
-      conversation: `C${String(channel).padStart(8, '0')}`,
+      conversation: conversationId(channel),
       isPublic: channel % 4 !== 0,
       sharedAt: createdAt,
       uploader,
@@ -92,7 +172,7 @@ function payloadFor(index: number, options: VectorFillOptions, random: () => num
     if (index % REPOSTED_EVERY === 0) {
       const again = (channel + 1) % CHANNELS;
       payload.shares.push({
-        conversation: `C${String(again).padStart(8, '0')}`,
+        conversation: conversationId(again),
         isPublic: again % 4 !== 0,
         sharedAt: createdAt,
         uploader,
@@ -108,6 +188,7 @@ function payloadFor(index: number, options: VectorFillOptions, random: () => num
 export async function fillStore(options: VectorFillOptions): Promise<number> {
   const random = seededRandom(options.seed + options.startIndex);
   const now = Date.now();
+  const vectors = options.vectors ?? uniformVectors(options.store.dimension);
   const started = performance.now();
   for (let done = 0; done < options.count; done += FILL_BATCH) {
     const batch: PointInput[] = [];
@@ -117,11 +198,12 @@ export async function fillStore(options: VectorFillOptions): Promise<number> {
       const payload = payloadFor(index, options, random, now);
       batch.push({
         id: pointIdFor(options.tenant, payload.contentHash),
-        vector: randomUnitVector(options.store.dimension, random),
+        vector: vectors.next(random),
         payload,
       });
     }
     await options.store.upsert(batch);
+    options.onProgress?.(end);
   }
   return performance.now() - started;
 }
