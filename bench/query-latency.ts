@@ -46,6 +46,11 @@ export interface QueryLatencyOptions {
   warmup: number;
   /** Results per query: a Slack carousel's 10. */
   limit: number;
+  /**
+   * Mean pause between queries, ms, drawn from an exponential distribution (seeded), as
+   * people's searches arrive; 0 (the default) sends the next query as soon as one answers.
+   */
+  gapMs?: number;
 }
 
 /** One timing per query, ms, and their summary; also how many hits the last query returned. */
@@ -58,7 +63,10 @@ export interface QueryLatencyResult {
 export async function measureQueryLatency(options: QueryLatencyOptions): Promise<QueryLatencyResult> {
   const samples: number[] = [];
   let lastHitCount = 0;
+  const gapMs = options.gapMs ?? 0;
+  const random = seededRandom(11);
   for (let i = 0; i < options.warmup + options.queries; i++) {
+    if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, -Math.log(1 - random()) * gapMs));
     const text = QUERIES[i % QUERIES.length] as string;
     const started = performance.now();
     const results = await options.search.searchText({ text, scope: { tenant: options.tenant }, limit: options.limit });
