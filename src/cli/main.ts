@@ -1,5 +1,8 @@
 // The findimage command line: parses arguments, loads the config once, opens the core, runs one
-// command, and turns every error into a message a person can act on and an exit code.
+// command, and turns every error into a message a person can act on and an exit code. Each
+// command's module (and the chat SDKs, the web server and sharp behind them) is imported when
+// that command runs, and a one-shot command loads only the model towers it uses: a cold
+// `findimage search` pays for the text tower and the store, nothing else (issue 11).
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config.js';
@@ -7,22 +10,11 @@ import { ConfigError, asFindimageError } from '../core/errors.js';
 import { MAX_QUERY_WINDOW } from '../core/store/point-validation.js';
 import { TerminalDownloadProgress } from '../core/models/terminal-download-progress.js';
 import { openFindimage, type EmbeddedListener, type Findimage } from '../findimage.js';
+import type { Tower } from '../gpu-worker/messages.js';
 import { createLogger } from '../logger.js';
-import { registerCommands } from '../bots/discord/application-commands.js';
-import { createDiscordBot } from '../bots/discord/discord-bot.js';
-import { botFactories } from './bot-registry.js';
-import { runEval } from './commands/eval-command.js';
-import { runEvalDataset } from './commands/eval-dataset-command.js';
-import { parseDatasetFormat, runDatasetImport, type DatasetImportOptions } from './commands/dataset-import-command.js';
-import { formatIndexSummary, runIndex } from './commands/index-command.js';
-import { runLabelsExport, type LabelsExportOptions } from './commands/labels-command.js';
-import { parseStoreKind, runMigrate, type StoreKind } from './commands/migrate-command.js';
-import { runModelList, runModelPull } from './commands/model-command.js';
-import { reindexModels, runReindex } from './commands/reindex-command.js';
-import { runSlackBackfill } from './commands/slack-backfill-command.js';
-import { runSearch, runSimilar } from './commands/search-command.js';
-import { runStats } from './commands/stats-command.js';
-import { serveWithWeb } from '../web/serve-web.js';
+import { parseDatasetFormat, type DatasetImportOptions } from './commands/dataset-import-command.js';
+import type { LabelsExportOptions } from './commands/labels-command.js';
+import { parseStoreKind, type StoreKind } from './commands/migrate-command.js';
 import { withEnvFile } from './env-file.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import { processTerminal, type Terminal } from './terminal.js';
@@ -50,12 +42,10 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     logger ??= createLogger({ level: config.logLevel ?? defaultLevel });
     return { config, logger };
   };
-  const withCore = async (
-    run: (findimage: Findimage) => Promise<void>,
-    storeConnection: 'wait' | 'background' = 'wait',
-  ): Promise<void> => {
+  // A one-shot command names the towers it uses: only those load, and no search worker is reserved.
+  const withCore = async (towers: readonly Tower[], run: (findimage: Findimage) => Promise<void>): Promise<void> => {
     const progress = new TerminalDownloadProgress();
-    const findimage = await openFindimage({ ...settings(), onDownloadProgress: progress.listener, storeConnection }).finally(() =>
+    const findimage = await openFindimage({ ...settings(), onDownloadProgress: progress.listener, towers }).finally(() =>
       progress.stop(),
     );
     try {
@@ -75,7 +65,8 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .description('index every image below a folder')
     .argument('<folder>', 'folder to walk recursively')
     .action(async (folder: string) => {
-      await withCore(async (findimage) => {
+      const { formatIndexSummary, runIndex } = await import('./commands/index-command.js');
+      await withCore(IMAGE_TOWERS, async (findimage) => {
         const summary = await runIndex(findimage, folder, terminal);
         terminal.out(formatIndexSummary(summary));
       });
@@ -89,7 +80,8 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .option('--offset <n>', 'results to skip (for paging)', parseOffset, 0)
     .option('--json', 'print JSON instead of a table', false)
     .action(async (words: string[], options: { k: number; offset: number; json: boolean }) => {
-      await withCore((findimage) => runSearch(findimage, words.join(' '), options, terminal));
+      const { runSearch } = await import('./commands/search-command.js');
+      await withCore(QUERY_TOWERS, (findimage) => runSearch(findimage, words.join(' '), options, terminal));
     });
 
   program
@@ -99,7 +91,8 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .option('--k <n>', 'number of results', parseCount, 10)
     .option('--json', 'print JSON instead of a table', false)
     .action(async (image: string, options: { k: number; json: boolean }) => {
-      await withCore((findimage) => runSimilar(findimage, image, { ...options, offset: 0 }, terminal));
+      const { runSimilar } = await import('./commands/search-command.js');
+      await withCore(IMAGE_TOWERS, (findimage) => runSimilar(findimage, image, { ...options, offset: 0 }, terminal));
     });
 
   program
@@ -107,7 +100,9 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .description('count indexed images by source and model')
     .option('--json', 'print JSON', false)
     .action(async (options: { json: boolean }) => {
-      await withCore((findimage) => runStats(findimage, options.json, terminal));
+      const { runStats } = await import('./commands/stats-command.js');
+      // Counting embeds nothing; the text tower is the smaller one to start with.
+      await withCore(QUERY_TOWERS, (findimage) => runStats(findimage, options.json, terminal));
     });
 
   program
@@ -126,13 +121,15 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .action(async (options: EvalOptions) => {
       if (options.dataset !== undefined) {
         const { config, logger: log } = settings();
+        const { runEvalDataset } = await import('./commands/eval-dataset-command.js');
         await runEvalDataset(config, { ...options, dataset: options.dataset, ks: options.k ?? [1, 5, 10] }, terminal, log);
         return;
       }
       const tenant = options.tenant;
       if (tenant === undefined) throw new ConfigError('Give --tenant <id> to grade with the labels a team gave, or --dataset <dir> to grade on a captioned dataset.');
       if ((options.k?.length ?? 1) > 1) throw new ConfigError('--tenant grades at one cut-off; give a single --k.');
-      await withCore(async (findimage) => {
+      const { runEval } = await import('./commands/eval-command.js');
+      await withCore(QUERY_TOWERS, async (findimage) => {
         await runEval(findimage, { tenant, k: options.k?.[0] ?? 10, json: options.json }, terminal);
       });
     });
@@ -148,6 +145,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .argument('<images>', 'the folder holding its images')
     .argument('<out>', 'the dataset folder to write (new or empty)')
     .action(async (annotations: string, images: string, out: string, options: DatasetImportOptions) => {
+      const { runDatasetImport } = await import('./commands/dataset-import-command.js');
       await runDatasetImport(annotations, images, out, options, terminal);
     });
 
@@ -160,6 +158,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .option('--output <file>', 'write to this file instead of stdout')
     .action(async (options: LabelsExportOptions) => {
       const { config, logger: log } = settings();
+      const { runLabelsExport } = await import('./commands/labels-command.js');
       await runLabelsExport(config, options, terminal, log);
     });
 
@@ -170,6 +169,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .requiredOption('--to <store>', 'embedded or qdrant', parseStoreKind)
     .action(async (options: { from: StoreKind; to: StoreKind }) => {
       const { config, logger: log } = settings();
+      const { runMigrate } = await import('./commands/migrate-command.js');
       await runMigrate(config, options.from, options.to, terminal, log, untilInterrupted());
     });
 
@@ -179,6 +179,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .requiredOption('--model <id>', 'the model to re-embed with (findimage model list)')
     .action(async (options: { model: string }) => {
       const { config, logger: log } = settings();
+      const { reindexModels, runReindex } = await import('./commands/reindex-command.js');
       await runReindex(config, reindexModels(config, options.model), terminal, log, untilInterrupted());
     });
 
@@ -190,7 +191,8 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .argument('<channel>', 'channel id, name or #name')
     .action(async (channel: string) => {
       const { config, logger: log } = settings();
-      await withCore((findimage) => runSlackBackfill(config, findimage, channel, terminal, log));
+      const { runSlackBackfill } = await import('./commands/slack-backfill-command.js');
+      await withCore(IMAGE_TOWERS, (findimage) => runSlackBackfill(config, findimage, channel, terminal, log));
     });
 
   const discord = program.command('discord').description('Discord tools');
@@ -201,6 +203,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .action(async (options: { guild?: string }) => {
       const { config } = settings();
       if (config.discord === undefined) throw new ConfigError('Set DISCORD_TOKEN to register the Discord commands (see docs/discord.md).');
+      const { registerCommands } = await import('../bots/discord/application-commands.js');
       const registration = await registerCommands({
         token: config.discord.token,
         ...(config.discord.apiUrl === undefined ? {} : { apiUrl: config.discord.apiUrl }),
@@ -219,7 +222,8 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
       const { config, logger: log } = settings();
       const discordConfig = config.discord;
       if (discordConfig === undefined) throw new ConfigError('Set DISCORD_TOKEN to backfill a Discord channel (see docs/discord.md).');
-      await withCore(async (findimage) => {
+      const { createDiscordBot } = await import('../bots/discord/discord-bot.js');
+      await withCore(IMAGE_TOWERS, async (findimage) => {
         findimage.uploads.start();
         // The bot connects so that the channel's permissions (public or not) are known.
         const bot = createDiscordBot({ config: discordConfig, findimage, dataDir: config.dataDir, logger: log });
@@ -238,13 +242,17 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
   model
     .command('list')
     .description('list the models findimage knows and whether each is available here')
-    .action(async () => runModelList(settings().config, terminal));
+    .action(async () => {
+      const { runModelList } = await import('./commands/model-command.js');
+      await runModelList(settings().config, terminal);
+    });
   model
     .command('pull')
     .description('download a model (default: the configured one) and check every file')
     .argument('[name]', 'model id')
     .action(async (name: string | undefined) => {
       const { config, logger: log } = settings();
+      const { runModelPull } = await import('./commands/model-command.js');
       await runModelPull(config, name ?? config.model, terminal, log);
     });
 
@@ -258,6 +266,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .description('run the web app and the chat bots whose credentials are set (the default command)')
     .action(async () => {
       const { config, logger: log } = settings('info');
+      const [{ serveWithWeb }, { botFactories }] = await Promise.all([import('../web/serve-web.js'), import('./bot-registry.js')]);
       await serveWithWeb({ config, logger: log, terminal, factories: botFactories, openCore, stopSignal: deps.stopSignal ?? untilSignalled() });
     });
 
@@ -266,6 +275,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .description('run the web app alone (search, upload and grade in the browser)')
     .action(async () => {
       const { config, logger: log } = settings('info');
+      const { serveWithWeb } = await import('../web/serve-web.js');
       await serveWithWeb({ config, logger: log, terminal, factories: [], openCore, stopSignal: deps.stopSignal ?? untilSignalled() });
     });
 
@@ -282,6 +292,11 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
   }
   return exitCode;
 }
+
+/** The towers a text search runs: the query's. */
+const QUERY_TOWERS: readonly Tower[] = ['text'];
+/** The towers that embed images (index, backfill, similar): the vision tower's. */
+const IMAGE_TOWERS: readonly Tower[] = ['vision'];
 
 /** What `findimage eval` accepts (both modes). */
 interface EvalOptions {

@@ -71,7 +71,8 @@ const decodeAll = require(workerData.heicDecodePath).all;
 /** libheif's console messages kept in an error's reason; a line or two says what went wrong. */
 const MAX_PRINTED_CHARS = 500;
 
-const heicDecodePath = createRequire(import.meta.url).resolve('heic-decode');
+/** Where heic-decode lives, looked up on the first HEIC rather than when this module loads. */
+let heicDecodePath: string | undefined;
 
 /**
  * Decodes the first image of a HEIC/HEIF file. Throws InvalidImageError: 'image_too_large' when
@@ -109,7 +110,7 @@ function runWorker(bytes: Uint8Array, limits: HeicDecodeLimits): Promise<WorkerR
         bytes,
         maxPixels: limits.maxPixels,
         maxPrinted: MAX_PRINTED_CHARS,
-        heicDecodePath,
+        heicDecodePath: (heicDecodePath ??= createRequire(import.meta.url).resolve('heic-decode')),
       },
       stdout: true,
       stderr: true,

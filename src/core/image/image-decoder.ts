@@ -1,7 +1,9 @@
 // Opens untrusted image bytes for decoding: checks the real format, the byte size and the pixel
 // count read from the header before any pixel is decoded, then hands back a sharp pipeline that
-// yields the upright first frame as 8-bit sRGB with alpha flattened on white.
-import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
+// yields the upright first frame as 8-bit sRGB with alpha flattened on white. sharp (libvips,
+// tens of MB of native code) is imported on the first image, not when this module loads, so
+// commands that read no image (a text search) never load it.
+import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import { InvalidImageError } from '../errors.js';
 import { decodeHeic } from './heic-decoder.js';
 import { ACCEPTED_FORMATS_TEXT, sniffImageFormat, type ImageFormat } from './image-format.js';
@@ -62,6 +64,16 @@ const SHARP_INPUT: SharpOptions = {
 };
 
 const WHITE = { r: 255, g: 255, b: 255 };
+
+/** sharp's default export, imported once on first use. */
+type SharpFactory = (typeof import('sharp'))['default'];
+let sharpModule: Promise<SharpFactory> | undefined;
+
+/** sharp, imported the first time an image is opened. */
+export function loadSharp(): Promise<SharpFactory> {
+  sharpModule ??= import('sharp').then((module) => module.default);
+  return sharpModule;
+}
 
 /**
  * Checks and opens image bytes. Throws InvalidImageError: 'image_invalid' (empty, truncated,
@@ -124,6 +136,7 @@ async function openWithSharp(
 ): Promise<OpenedImage> {
   // metadata() parses the header only; the pixel bound is checked here, with the declared size
   // in the message, before the pipeline below decodes anything.
+  const sharp = await loadSharp();
   let metadata: Metadata;
   try {
     metadata = await sharp(bytes, { ...SHARP_INPUT, limitInputPixels: false }).metadata();
@@ -143,6 +156,7 @@ async function openWithSharp(
 async function openHeic(bytes: Uint8Array): Promise<OpenedImage> {
   const decoded = await decodeHeic(bytes, { maxPixels: MAX_IMAGE_PIXELS });
   checkDimensions(decoded.width, decoded.height);
+  const sharp = await loadSharp();
   const pipeline = sharp(decoded.rgba, {
     raw: { width: decoded.width, height: decoded.height, channels: 4 },
     limitInputPixels: MAX_IMAGE_PIXELS,
