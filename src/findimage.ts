@@ -1,5 +1,7 @@
 // The composition root: builds the model, the worker pool, the store and the services from a
 // Config. The CLI and every bot get their core objects from openFindimage() and nowhere else.
+// The Qdrant client and sharp are imported only when configured or first needed, so a one-shot
+// `findimage search` on the embedded store never loads them (issue 11's cold searches).
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -7,21 +9,18 @@ import { SearchSessions } from './core/conversations/search-sessions.js';
 import { ShareDeletions } from './core/conversations/share-deletions.js';
 import { ClipEmbedder } from './core/embedding/clip-embedder.js';
 import type { Embedder, EmbeddingRuntime, PreparedImage } from './core/embedding/embedder.js';
-import { prepareImage } from './core/image/clip-preprocessor.js';
 import { LabelFeedback } from './core/evaluation/label-feedback.js';
 import { SqliteContentClaims, contentClaimsPath } from './core/indexing/content-claims.js';
 import { ImageIndexer } from './core/indexing/image-indexer.js';
 import { UploadQueue } from './core/indexing/upload-queue.js';
 import type { DownloadProgressListener } from './core/models/download-progress.js';
 import type { LabelStore } from './core/labels/label-store.js';
-import { openQdrantLabelStore } from './core/labels/qdrant-label-store.js';
 import { ReconnectingLabelStore } from './core/labels/reconnecting-label-store.js';
 import { openSqliteLabelStore } from './core/labels/sqlite-label-store.js';
 import { locateModelFiles } from './core/models/model-locator.js';
 import { getModelSpec } from './core/models/model-registry.js';
 import type { ModelSpec } from './core/models/model-spec.js';
 import { SearchService } from './core/search/search-service.js';
-import { openQdrantStore } from './core/store/qdrant/qdrant-store.js';
 import { STARTUP_RETRY_POLICY, type RetryPolicy } from './core/store/qdrant/retry-policy.js';
 import { ReconnectingStore } from './core/store/reconnecting-store.js';
 import { openSqliteVectorStore } from './core/store/sqlite-vector-store.js';
@@ -29,6 +28,7 @@ import type { VectorStore } from './core/store/vector-store.js';
 import { ClipTokenizer } from './core/text/clip-tokenizer.js';
 import { PromptTemplates } from './core/text/prompt-templates.js';
 import { createEmbeddingPool, type EmbeddingPoolStats } from './gpu-worker/embedding-pool.js';
+import type { Tower } from './gpu-worker/messages.js';
 
 /** Everything a front end (CLI or bot) may call. */
 export interface Findimage {
@@ -69,6 +69,13 @@ export interface OpenFindimageOptions {
   storeConnection?: 'wait' | 'background';
   /** Told after every embedding, by tower (the web app's metrics count them). */
   onEmbedded?: EmbeddedListener;
+  /**
+   * The towers a one-shot command uses (search: text; similar and index: vision). Only these
+   * load at start, any other on first use, and no worker is reserved for searches: nothing else
+   * competes for the pool. Absent: both towers and the configured search workers, warm, as a
+   * server wants them.
+   */
+  towers?: readonly Tower[];
 }
 
 /** Told after each embedding computed: "text" for a query, "vision" for an image. */
@@ -114,6 +121,8 @@ export async function openEmbedding(options: {
   model: ModelSpec;
   onDownloadProgress?: DownloadProgressListener;
   onEmbedded?: EmbeddedListener;
+  /** See OpenFindimageOptions.towers. */
+  towers?: readonly Tower[];
 }): Promise<OpenedEmbedding> {
   const { config, logger, model } = options;
   if (model.developmentOnly) {
@@ -137,7 +146,7 @@ export async function openEmbedding(options: {
     dimension: model.dimension,
     device: config.device,
     workers: config.workers,
-    searchWorkers: config.searchWorkers,
+    ...(options.towers === undefined ? { searchWorkers: config.searchWorkers } : { towers: options.towers, searchWorkers: 0 }),
     maxBatch: config.maxBatch,
     batchWaitMs: config.batchWaitMs,
     logger: logger.child({ component: 'embedding-pool' }),
@@ -149,7 +158,13 @@ export async function openEmbedding(options: {
     tokenizer,
     expandQuery: (query) => templates.expand(query),
   });
-  return { embedder, stats: () => runtime.stats(), prepareImage: (bytes) => prepareImage(bytes, model.vision) };
+  return { embedder, stats: () => runtime.stats(), prepareImage: (bytes) => prepareWithSharp(bytes, model) };
+}
+
+/** Decodes and preprocesses with sharp, imported on the first image rather than at start. */
+async function prepareWithSharp(bytes: Uint8Array, model: ModelSpec): Promise<PreparedImage> {
+  const { prepareImage } = await import('./core/image/clip-preprocessor.js');
+  return prepareImage(bytes, model.vision);
 }
 
 /**
@@ -164,9 +179,17 @@ export async function openFindimage({
   model: modelOverride,
   storeConnection = 'wait',
   onEmbedded,
+  towers,
 }: OpenFindimageOptions): Promise<Findimage> {
   const model = modelOverride ?? getModelSpec(config.model);
-  const { embedder, stats: embeddingStats, prepareImage: prepare } = await openEmbedding({ config, logger, model, onDownloadProgress, ...(onEmbedded === undefined ? {} : { onEmbedded }) });
+  const { embedder, stats: embeddingStats, prepareImage: prepare } = await openEmbedding({
+    config,
+    logger,
+    model,
+    onDownloadProgress,
+    ...(onEmbedded === undefined ? {} : { onEmbedded }),
+    ...(towers === undefined ? {} : { towers }),
+  });
 
   const opened: Array<() => Promise<void>> = [() => embedder.close()];
   const closeAll = async () => {
@@ -224,7 +247,10 @@ export async function openLabelStore(
   const qdrant = config.qdrant;
   const log = logger.child({ component: 'labels' });
   if (qdrant === undefined) return openSqliteLabelStore({ path: join(config.dataDir, 'labels.sqlite'), logger: log });
-  const open = () => openQdrantLabelStore({ url: qdrant.url, logger: log, ...(qdrant.apiKey === undefined ? {} : { apiKey: qdrant.apiKey }) });
+  const open = async () => {
+    const { openQdrantLabelStore } = await import('./core/labels/qdrant-label-store.js');
+    return openQdrantLabelStore({ url: qdrant.url, logger: log, ...(qdrant.apiKey === undefined ? {} : { apiKey: qdrant.apiKey }) });
+  };
   if (connection === 'wait') return open();
   return new ReconnectingLabelStore({ open, description: `Qdrant at ${qdrant.url}`, logger: log });
 }
@@ -244,8 +270,8 @@ export async function openStore(
       logger: logger.child({ component: 'store' }),
     });
   }
-  const open = (startupRetry?: RetryPolicy) =>
-    openQdrantStore({
+  const open = async (startupRetry?: RetryPolicy) =>
+    (await import('./core/store/qdrant/qdrant-store.js')).openQdrantStore({
       ...qdrant,
       modelId: model.id,
       dimension: model.dimension,
