@@ -106,24 +106,35 @@ interface Series {
   ids: string[][];
 }
 
-async function timeSeries(
-  store: VectorStore,
-  queries: readonly Float32Array[],
-  filter: PointFilter,
-  exact: boolean,
-): Promise<Series> {
+/** What a series asks: which filter, and whether exact. */
+interface SeriesKind {
+  filter: PointFilter;
+  exact: boolean;
+}
+
+/**
+ * Times every kind on every query, interleaved (query 1 in each kind, then query 2, ...), so
+ * that load from other processes on a shared machine falls on all kinds alike and their ratios
+ * hold within one run.
+ */
+async function timeSeries(store: VectorStore, queries: readonly Float32Array[], kinds: readonly SeriesKind[]): Promise<Series[]> {
+  const series = kinds.map((): Series => ({ sorted: [], ids: [] }));
   for (let i = 0; i < WARMUP_QUERIES; i++) {
-    await store.query(queries[i % queries.length] as Float32Array, { filter, limit: LIMIT, exact });
+    for (const { filter, exact } of kinds) {
+      await store.query(queries[i % queries.length] as Float32Array, { filter, limit: LIMIT, exact });
+    }
   }
-  const times: number[] = [];
-  const ids: string[][] = [];
   for (const vector of queries) {
-    const started = performance.now();
-    const hits = await store.query(vector, { filter, limit: LIMIT, exact });
-    times.push(performance.now() - started);
-    ids.push(hits.map((hit) => hit.id));
+    for (const [k, { filter, exact }] of kinds.entries()) {
+      const started = performance.now();
+      const hits = await store.query(vector, { filter, limit: LIMIT, exact });
+      const own = series[k] as Series;
+      own.sorted.push(performance.now() - started);
+      own.ids.push(hits.map((hit) => hit.id));
+    }
   }
-  return { sorted: times.sort((a, b) => a - b), ids };
+  for (const own of series) own.sorted.sort((a, b) => a - b);
+  return series;
 }
 
 /** Mean share of each exact answer found in the matching default answer. */
@@ -181,10 +192,12 @@ async function measurePhase(path: string, data: VectorData, queryCount: number):
   const reopenMs = performance.now() - opening;
   log(`  reopened in ${round(reopenMs, 0)} ms (open ${round(openMs, 0)} ms); timing ${queryCount} queries per series...`);
 
-  const approx = await timeSeries(store, queries, all, false);
-  const filtered = await timeSeries(store, queries, oneChannel, false);
-  const exact = await timeSeries(store, queries, all, true);
-  const exactFiltered = await timeSeries(store, queries, oneChannel, true);
+  const [approx, filtered, exact, exactFiltered] = (await timeSeries(store, queries, [
+    { filter: all, exact: false },
+    { filter: oneChannel, exact: false },
+    { filter: all, exact: true },
+    { filter: oneChannel, exact: true },
+  ])) as [Series, Series, Series, Series];
   collectGarbage();
   const after = readResidentMemory();
   await store.close();
@@ -304,21 +317,24 @@ export async function runStoreBench(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-// Run as a child phase (see runPhase).
+// Run directly: a child phase (see runPhase) when the first argument is --phase, else the bench.
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({
-    args: process.argv.slice(2),
-    options: {
-      phase: { type: 'string' },
-      path: { type: 'string' },
-      vectors: { type: 'string' },
-      data: { type: 'string' },
-      queries: { type: 'string' },
-    },
-  });
-  const path = values.path ?? '';
-  const data = values.data as VectorData;
-  if (values.phase === 'fill') await fillPhase(path, Number(values.vectors), data);
-  else if (values.phase === 'measure') await measurePhase(path, data, Number(values.queries));
-  else process.exitCode = await runStoreBench(process.argv.slice(2));
+  if (process.argv[2] === '--phase') {
+    const { values } = parseArgs({
+      args: process.argv.slice(2),
+      options: {
+        phase: { type: 'string' },
+        path: { type: 'string' },
+        vectors: { type: 'string' },
+        data: { type: 'string' },
+        queries: { type: 'string' },
+      },
+    });
+    const path = values.path ?? '';
+    const data = values.data as VectorData;
+    if (values.phase === 'fill') await fillPhase(path, Number(values.vectors), data);
+    else await measurePhase(path, data, Number(values.queries));
+  } else {
+    process.exitCode = await runStoreBench(process.argv.slice(2));
+  }
 }
