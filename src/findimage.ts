@@ -17,6 +17,7 @@ import type { DownloadProgressListener } from './core/models/download-progress.j
 import type { LabelStore } from './core/labels/label-store.js';
 import { ReconnectingLabelStore } from './core/labels/reconnecting-label-store.js';
 import { openSqliteLabelStore } from './core/labels/sqlite-label-store.js';
+import { familyOf } from './core/models/model-family.js';
 import { locateModelFiles } from './core/models/model-locator.js';
 import { getModelSpec } from './core/models/model-registry.js';
 import type { ModelSpec } from './core/models/model-spec.js';
@@ -25,7 +26,6 @@ import { STARTUP_RETRY_POLICY, type RetryPolicy } from './core/store/qdrant/retr
 import { ReconnectingStore } from './core/store/reconnecting-store.js';
 import { openSqliteVectorStore } from './core/store/sqlite-vector-store.js';
 import type { VectorStore } from './core/store/vector-store.js';
-import { ClipTokenizer } from './core/text/clip-tokenizer.js';
 import { PromptTemplates } from './core/text/prompt-templates.js';
 import { createEmbeddingPool, type EmbeddingPoolStats } from './gpu-worker/embedding-pool.js';
 import type { Tower } from './gpu-worker/messages.js';
@@ -136,7 +136,8 @@ export async function openEmbedding(options: {
     logger: logger.child({ component: 'models' }),
     onProgress: options.onDownloadProgress,
   });
-  const tokenizer = await ClipTokenizer.fromFile(files.tokenizer, model.text);
+  const family = familyOf(model);
+  const tokenizer = await family.openTokenizer(files.tokenizer, model.text);
   const templates = new PromptTemplates(config.promptTemplates);
   const runtime = await createEmbeddingPool({
     textModelPath: files.textModel,
@@ -158,13 +159,8 @@ export async function openEmbedding(options: {
     tokenizer,
     expandQuery: (query) => templates.expand(query),
   });
-  return { embedder, stats: () => runtime.stats(), prepareImage: (bytes) => prepareWithSharp(bytes, model) };
-}
-
-/** Decodes and preprocesses with sharp, imported on the first image rather than at start. */
-async function prepareWithSharp(bytes: Uint8Array, model: ModelSpec): Promise<PreparedImage> {
-  const { prepareImage } = await import('./core/image/clip-preprocessor.js');
-  return prepareImage(bytes, model.vision);
+  // The family imports its preprocessing (and sharp) on the first image rather than at start.
+  return { embedder, stats: () => runtime.stats(), prepareImage: (bytes) => family.prepareImage(bytes, model.vision) };
 }
 
 /**

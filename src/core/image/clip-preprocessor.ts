@@ -236,7 +236,7 @@ async function resizeOnce(
 }
 
 /** Interleaved RGB bytes (HWC) to planar normalised floats (CHW): (byte / 255 - mean) / std. */
-function toChwTensor(rgb: Uint8Array, vision: VisionPreprocessing): Float32Array {
+export function toChwTensor(rgb: Uint8Array, vision: VisionPreprocessing): Float32Array {
   const plane = vision.imageSize * vision.imageSize;
   const pixels = new Float32Array(3 * plane);
   for (let channel = 0; channel < 3; channel++) {

@@ -18,7 +18,7 @@ describe('model registry', () => {
     expect(error).toBeInstanceOf(ModelError);
     expect((error as ModelError).code).toBe('model_unknown');
     expect((error as ModelError).message).toBe(
-      'Unknown model "clip-vit-huge". Set FINDIMAGE_MODEL to one of: clip-vit-b32, tiny-test (run "findimage model list" for details).',
+      'Unknown model "clip-vit-huge". Set FINDIMAGE_MODEL to one of: clip-vit-b32, clip-vit-b32-q8, clip-vit-b16-q8, siglip-b16-224, tiny-test, tiny-test-q8, tiny-siglip (run "findimage model list" for details).',
     );
   });
 
@@ -53,13 +53,36 @@ describe('model registry', () => {
     }
   });
 
-  it('pins the bundled tiny-test files at exactly their size and sha256 on disk', async () => {
-    const spec = getModelSpec('tiny-test');
-    expect(spec.source).toEqual({ kind: 'bundled', dir: 'models/tiny-test' });
+  it.each(['tiny-test', 'tiny-test-q8', 'tiny-siglip'])('pins the bundled %s files at exactly their size and sha256 on disk', async (id) => {
+    const spec = getModelSpec(id);
     expect(spec.developmentOnly).toBe(true);
+    if (spec.source.kind !== 'bundled') throw new Error(`${id} is not bundled`);
     for (const file of Object.values(spec.files)) {
-      const bytes = await readFile(join(packageRoot(), 'models', 'tiny-test', file.path));
+      const bytes = await readFile(join(packageRoot(), spec.source.dir, file.path));
       expect({ path: file.path, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }).toEqual(file);
+    }
+  });
+
+  it('knows SigLIP base/16 224 with its family, its tensor names and 768-d vectors', () => {
+    const spec = getModelSpec('siglip-b16-224');
+    expect(spec.family).toBe('siglip');
+    expect(spec.dimension).toBe(768);
+    expect(spec.text).toMatchObject({ contextLength: 64, eosId: 1, padId: 1, inputName: 'input_ids', outputName: 'pooler_output' });
+    expect(spec.text.bosId).toBeUndefined();
+    expect(spec.vision).toMatchObject({ imageSize: 224, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], resize: 'squash', outputName: 'pooler_output' });
+  });
+
+  it('names a quantized variant model-q8 or model:q8, and says what it is a variant of', () => {
+    expect(getModelSpec('clip-vit-b32:q8')).toBe(getModelSpec('clip-vit-b32-q8'));
+    expect(getModelSpec('clip-vit-b32-q8').variantOf).toEqual({ model: 'clip-vit-b32', precision: 'q8' });
+    expect(getModelSpec('clip-vit-b32-q8').source).toEqual(getModelSpec('clip-vit-b32').source);
+    expect(() => getModelSpec('clip-vit-b32:q4')).toThrow(ModelError);
+  });
+
+  it('gives every published model its languages and a quality figure with a source', () => {
+    for (const spec of MODEL_REGISTRY.filter((m) => !m.developmentOnly)) {
+      expect(spec.languages?.length, spec.id).toBeGreaterThan(0);
+      expect(spec.quality?.source.length, spec.id).toBeGreaterThan(10);
     }
   });
 });

@@ -2,6 +2,7 @@
 // program hard-codes a model's names or numbers; FINDIMAGE_MODEL picks one of these by id.
 import { ModelError } from '../errors.js';
 import { CLIP_MEAN, CLIP_STD, type ModelSpec } from './model-spec.js';
+import { BUNDLED_TEST_MODELS, PUBLISHED_MODELS } from './published-models.js';
 
 /** The model used when FINDIMAGE_MODEL is not set. */
 export const DEFAULT_MODEL_ID = 'clip-vit-b32';
@@ -39,6 +40,13 @@ const CLIP_VIT_B32: ModelSpec = {
   id: 'clip-vit-b32',
   description: 'OpenAI CLIP ViT-B/32 (ONNX fp32, about 608 MB to download). The default.',
   developmentOnly: false,
+  family: 'openai-clip',
+  languages: ['en'],
+  quality: {
+    metric: 'zero-shot ImageNet top-1',
+    percent: 63.2,
+    source: 'Radford et al. 2021, "Learning Transferable Visual Models From Natural Language Supervision", zero-shot ImageNet table',
+  },
   source: {
     kind: 'huggingface',
     repo: 'Xenova/clip-vit-base-patch32',
@@ -76,6 +84,8 @@ const TINY_TEST: ModelSpec = {
   id: 'tiny-test',
   description: 'Random-weight CLIP-shaped model bundled for tests: no download, results rank at random.',
   developmentOnly: true,
+  family: 'openai-clip',
+  languages: ['en'],
   source: { kind: 'bundled', dir: 'models/tiny-test' },
   files: {
     textModel: {
@@ -99,18 +109,31 @@ const TINY_TEST: ModelSpec = {
   vision: { ...CLIP_VISION, ...CLIP_VISION_IO },
 };
 
-/** Every model findimage can run, default first. */
-export const MODEL_REGISTRY: readonly ModelSpec[] = [CLIP_VIT_B32, TINY_TEST];
+/** Every model findimage ships knowledge of, default first. */
+export const MODEL_REGISTRY: readonly ModelSpec[] = [CLIP_VIT_B32, ...PUBLISHED_MODELS, TINY_TEST, ...BUNDLED_TEST_MODELS];
 
-/** The model registered under `id`; throws ModelError 'model_unknown' naming the known ids. */
-export function getModelSpec(id: string): ModelSpec {
-  const spec = MODEL_REGISTRY.find((m) => m.id === id);
+/**
+ * A variant may be named "model:q8" as well as by its id "model-q8" (ids name files and Qdrant
+ * collections, where ":" is not allowed).
+ */
+function canonicalId(id: string): string {
+  return id.replace(/:(q8|fp16)$/, '-$1');
+}
+
+/**
+ * The model registered under `id` (or its "model:variant" spelling), looked up among the
+ * built-in models and then `extra` (models registered with `findimage model add`, see
+ * registered-models.ts). Throws ModelError 'model_unknown' naming the known ids.
+ */
+export function getModelSpec(id: string, extra: readonly ModelSpec[] = []): ModelSpec {
+  const wanted = canonicalId(id);
+  const spec = MODEL_REGISTRY.find((m) => m.id === wanted) ?? extra.find((m) => m.id === wanted);
   if (spec === undefined) {
-    const known = MODEL_REGISTRY.map((m) => m.id).join(', ');
+    const ids = [...MODEL_REGISTRY, ...extra].map((m) => m.id);
     throw new ModelError(
       'model_unknown',
-      `Unknown model "${id}". Set FINDIMAGE_MODEL to one of: ${known} (run "findimage model list" for details).`,
-      { details: { model: id, known: MODEL_REGISTRY.map((m) => m.id) } },
+      `Unknown model "${id}". Set FINDIMAGE_MODEL to one of: ${ids.join(', ')} (run "findimage model list" for details).`,
+      { details: { model: id, known: ids } },
     );
   }
   return spec;

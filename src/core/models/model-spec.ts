@@ -1,5 +1,6 @@
-// What findimage must know about a CLIP-family model to fetch, verify, load and feed it.
-// Entries live in model-registry.ts; nothing else hard-codes a model's names or numbers.
+// What findimage must know about a model to fetch, verify, load and feed it: its files, its
+// family (which tokenizer and image preprocessing it uses) and those steps' settings.
+// Entries live in model-registry.ts (and registered-models.ts for `findimage model add`).
 
 /** One file of a model, checked by size and sha256 before it is ever loaded. */
 export interface ModelFile {
@@ -15,8 +16,37 @@ export interface ModelFile {
 export type ModelSource =
   /** A Hugging Face repository at a pinned revision (a commit hash, never a branch). */
   | { kind: 'huggingface'; repo: string; revision: string }
-  /** A folder shipped inside this package (the tiny test model). */
+  /**
+   * A folder on this machine: relative paths are inside this package (the tiny test models),
+   * absolute ones are folders registered with `findimage model add`.
+   */
   | { kind: 'bundled'; dir: string };
+
+/**
+ * The model families findimage can feed. Each has its own tokenizer and image preprocessing
+ * (model-family.ts); a spec without `family` is OpenAI CLIP.
+ */
+export type ModelFamilyId = 'openai-clip' | 'siglip';
+
+/**
+ * How an image becomes a square: "shortest-side-crop" resizes the short side to the input size
+ * and crops the centre (CLIP); "squash" resizes both sides to the input size, changing the
+ * aspect ratio and keeping the whole picture (SigLIP).
+ */
+export type ResizeMode = 'shortest-side-crop' | 'squash';
+
+/** A quality figure published for a model, with where it was published. */
+export interface PublishedQuality {
+  /** What was measured ("zero-shot ImageNet top-1"). */
+  metric: string;
+  /** The figure, in percent. */
+  percent: number;
+  /** Where it is published (paper table or model card), so a reader can check it. */
+  source: string;
+}
+
+/** Precision of a quantized variant's weights. */
+export type VariantPrecision = 'q8' | 'fp16';
 
 /** Image preprocessing that the vision tower was trained with. */
 export interface VisionPreprocessing {
@@ -25,16 +55,28 @@ export interface VisionPreprocessing {
   /** Per-channel RGB mean and standard deviation, applied to values in [0, 1]. */
   mean: readonly [number, number, number];
   std: readonly [number, number, number];
+  /** How the image is made square; default "shortest-side-crop". */
+  resize?: ResizeMode;
 }
 
 /** Text tokenisation the text tower expects. */
 export interface TextPreprocessing {
   /** Token ids per row; longer text is truncated (keeping the end-of-text token). */
   contextLength: number;
-  /** Ids of the start and end of text tokens; padding uses `padId`. */
-  bosId: number;
+  /**
+   * Id of the start-of-text token put first in every row. Absent for tokenizers with none
+   * (SigLIP's SentencePiece rows are the text's pieces, then end-of-text, then padding).
+   */
+  bosId?: number;
+  /** Id of the end-of-text token after the text's tokens. */
   eosId: number;
+  /** Id that fills the row after end-of-text. */
   padId: number;
+  /**
+   * Lowercase the text and drop ASCII punctuation before tokenising, as SigLIP's tokenizer does
+   * (its tokenizer.json does not). Default false; CLIP's own clean-up is built into its tokenizer.
+   */
+  canonicalize?: boolean;
 }
 
 export interface ModelSpec {
@@ -44,6 +86,14 @@ export interface ModelSpec {
   description: string;
   /** True for models with random weights: results rank at random. */
   developmentOnly: boolean;
+  /** Which tokenizer and image preprocessing the model uses; default "openai-clip". */
+  family?: ModelFamilyId;
+  /** Languages its text tower was trained on, as ISO 639-1 codes ("en"); default English only. */
+  languages?: readonly string[];
+  /** A published quality figure, for `findimage model list`; absent for random-weight models. */
+  quality?: PublishedQuality;
+  /** Set on a quantized variant: the registry id of the full-precision model and its precision. */
+  variantOf?: { model: string; precision: VariantPrecision };
   source: ModelSource;
   files: {
     textModel: ModelFile;

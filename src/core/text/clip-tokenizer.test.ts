@@ -21,7 +21,7 @@ const ZERO_PADDED: TextPreprocessing = { ...CLIP_TEXT, padId: 0 };
 const A_PHOTO_OF_A_CAT = [320, 1125, 539, 320, 2368];
 
 function row(content: number[], text: TextPreprocessing = CLIP_TEXT): number[] {
-  const ids = [text.bosId, ...content, text.eosId];
+  const ids = [text.bosId ?? BOS, ...content, text.eosId];
   while (ids.length < text.contextLength) ids.push(text.padId);
   return ids;
 }

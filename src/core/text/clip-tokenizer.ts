@@ -47,12 +47,12 @@ export class ClipTokenizer {
   /** Ids per row: start, content, end, then padding. */
   readonly contextLength: number;
   readonly #tokenizer: HfTokenizer;
-  readonly #text: TextPreprocessing;
+  readonly #text: TextPreprocessing & { bosId: number };
   readonly #vocabSize: number;
   /** The start and end tokens as text ("<|startoftext|>"), lowercased as cleaned text is. */
   readonly #specialTexts: string[];
 
-  private constructor(tokenizer: HfTokenizer, text: TextPreprocessing) {
+  private constructor(tokenizer: HfTokenizer, text: TextPreprocessing & { bosId: number }) {
     this.#tokenizer = tokenizer;
     this.#text = text;
     this.contextLength = text.contextLength;
@@ -74,6 +74,14 @@ export class ClipTokenizer {
         'model_load_failed',
         `The model's context length ${text.contextLength} cannot hold the start and end tokens.`,
         { details: { contextLength: text.contextLength } },
+      );
+    }
+    const bosId = text.bosId;
+    if (bosId === undefined) {
+      throw new ModelError(
+        'model_load_failed',
+        "CLIP's tokenizer needs the start-of-text id (text.bosId, 49406 in OpenAI CLIP); the model's settings have none.",
+        { details: { path } },
       );
     }
     let source: string;
@@ -99,7 +107,7 @@ export class ClipTokenizer {
         { cause: error, details: { path } },
       );
     }
-    const result = new ClipTokenizer(tokenizer, text);
+    const result = new ClipTokenizer(tokenizer, { ...text, bosId });
     result.#check(path);
     return result;
   }

@@ -1,0 +1,97 @@
+// Each family end to end through the real worker pool with its tiny model: the spec selects the
+// tokenizer and the preprocessing, the worker feeds the tensor names the spec gives, and what
+// comes back is a unit vector of the model's dimension that depends on the input. The int8
+// variant of tiny-test runs through the same path and lands near its fp32 model.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../config.js';
+import { openEmbedding, type OpenedEmbedding } from '../../findimage.js';
+import { createSilentLogger } from '../../logger.js';
+import { familyOf } from './model-family.js';
+import { getModelSpec } from './model-registry.js';
+
+let dir: string;
+let photo: Buffer;
+const opened: OpenedEmbedding[] = [];
+
+function norm(vector: Float32Array): number {
+  return Math.sqrt(vector.reduce((sum, v) => sum + v * v, 0));
+}
+function cosine(a: Float32Array, b: Float32Array): number {
+  return a.reduce((sum, v, i) => sum + v * (b[i] as number), 0) / (norm(a) * norm(b));
+}
+
+async function open(modelId: string): Promise<OpenedEmbedding> {
+  const config = loadConfig({
+    FINDIMAGE_MODEL: modelId,
+    FINDIMAGE_DATA: join(dir, 'data'),
+    FINDIMAGE_CACHE: join(dir, 'cache'),
+    FINDIMAGE_DEVICE: 'cpu',
+    FINDIMAGE_WORKERS: '1',
+  });
+  const embedding = await openEmbedding({ config, logger: createSilentLogger(), model: getModelSpec(modelId) });
+  opened.push(embedding);
+  return embedding;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'findimage-families-'));
+  const raw = Buffer.alloc(320 * 200 * 3);
+  for (let i = 0; i < raw.length; i++) raw[i] = (i * 37) % 256;
+  photo = await sharp(raw, { raw: { width: 320, height: 200, channels: 3 } }).png().toBuffer();
+});
+
+afterAll(async () => {
+  for (const embedding of opened) await embedding.embedder.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe.each([
+  { model: 'tiny-test', family: 'openai-clip', dimension: 512 },
+  { model: 'tiny-siglip', family: 'siglip', dimension: 768 },
+  { model: 'tiny-test-q8', family: 'openai-clip', dimension: 512 },
+])('$model ($family) through the embedding pool', ({ model, family, dimension }) => {
+  let embedding: OpenedEmbedding;
+  beforeAll(async () => {
+    embedding = await open(model);
+  });
+
+  it('is selected by the spec', () => {
+    expect(familyOf(getModelSpec(model)).id).toBe(family);
+    expect(embedding.embedder.dimension).toBe(dimension);
+  });
+
+  it('embeds text to a unit vector that depends on the text', async () => {
+    const cat = await embedding.embedder.embedQuery('a photo of a cat');
+    const dog = await embedding.embedder.embedQuery('two dogs on the beach');
+    expect(cat).toHaveLength(dimension);
+    expect(norm(cat)).toBeCloseTo(1, 5);
+    expect(cosine(cat, dog)).toBeLessThan(0.9999);
+  });
+
+  it('embeds an image to a unit vector', async () => {
+    const image = await embedding.prepareImage(photo);
+    expect(image.pixels).toHaveLength(3 * 224 * 224);
+    const vector = await embedding.embedder.embedImage(image);
+    expect(vector).toHaveLength(dimension);
+    expect(norm(vector)).toBeCloseTo(1, 5);
+  });
+});
+
+describe('a quantized variant', () => {
+  it('is named model:q8 or model-q8 and gives vectors near, but not equal to, its fp32 model', async () => {
+    expect(getModelSpec('tiny-test:q8').id).toBe('tiny-test-q8');
+    expect(getModelSpec('tiny-test-q8').variantOf).toEqual({ model: 'tiny-test', precision: 'q8' });
+    const [fp32, q8] = [opened[0], opened[2]];
+    if (fp32 === undefined || q8 === undefined) throw new Error('the models above did not open');
+    const query = 'a red car on a street';
+    const [a, b] = [await fp32.embedder.embedQuery(query), await q8.embedder.embedQuery(query)];
+    expect(cosine(a, b)).toBeGreaterThan(0.99);
+    expect(cosine(a, b)).toBeLessThan(1);
+    const image = await fp32.prepareImage(photo);
+    expect(cosine(await fp32.embedder.embedImage(image), await q8.embedder.embedImage(image))).toBeGreaterThan(0.99);
+  });
+});

@@ -1,0 +1,159 @@
+// Registry entries beyond the default model: other families, a larger CLIP, quantized variants,
+// and the tiny test models of each family. Every hub file is pinned by revision, size and sha256
+// as published for that revision (the hub's LFS pointer: "oid sha256" and "size"); each pin
+// below says where it was read. Candidates whose hashes could not be confirmed are not here;
+// docs/models.md lists them and why.
+import type { ModelFile, ModelSpec } from './model-spec.js';
+import { CLIP_MEAN, CLIP_STD } from './model-spec.js';
+
+/** CLIP's text and image settings with the Xenova exports' tensor names (model-family.ts). */
+const CLIP_TEXT = { contextLength: 77, bosId: 49406, eosId: 49407, padId: 49407, inputName: 'input_ids', outputName: 'text_embeds' } as const;
+const CLIP_VISION = { imageSize: 224, mean: CLIP_MEAN, std: CLIP_STD, inputName: 'pixel_values', outputName: 'image_embeds' } as const;
+
+/** SigLIP's settings: 64 SentencePiece ids padded with </s> (1), squashed 224x224, mean = std = 0.5. */
+const SIGLIP_TEXT = { contextLength: 64, eosId: 1, padId: 1, canonicalize: true, inputName: 'input_ids', outputName: 'pooler_output' } as const;
+const SIGLIP_VISION = {
+  imageSize: 224,
+  mean: [0.5, 0.5, 0.5],
+  std: [0.5, 0.5, 0.5],
+  resize: 'squash',
+  inputName: 'pixel_values',
+  outputName: 'pooler_output',
+} as const;
+
+/** Published quality figures and where they come from. */
+const CLIP_PAPER = 'Radford et al. 2021, "Learning Transferable Visual Models From Natural Language Supervision", zero-shot ImageNet table';
+const B32_QUALITY = { metric: 'zero-shot ImageNet top-1', percent: 63.2, source: CLIP_PAPER } as const;
+const B16_QUALITY = { metric: 'zero-shot ImageNet top-1', percent: 68.6, source: CLIP_PAPER } as const;
+
+/** Xenova/clip-vit-base-patch32 at the revision clip-vit-b32 pins (model-registry.ts). */
+const B32_SOURCE = { kind: 'huggingface', repo: 'Xenova/clip-vit-base-patch32', revision: 'd15189d7028b43f1d3e65039190477f6af591c2a' } as const;
+const B32_TOKENIZER: ModelFile = {
+  path: 'tokenizer.json',
+  size: 2_224_119,
+  sha256: 'f7f3b7af117d467b58374797691a6438d3e6b9e9cef800dfd5dced7f697a90cd',
+};
+
+/**
+ * clip-vit-b32's int8 export (onnx/*_quantized.onnx, dynamic quantization: float32 in and out).
+ * sha256: the hub's LFS page for text_model_quantized.onnx (73baab85..., uploaded in 6ef1ebc and
+ * unchanged since); both files with sizes at d15189d7 as pinned by several independent projects.
+ */
+const CLIP_VIT_B32_Q8: ModelSpec = {
+  id: 'clip-vit-b32-q8',
+  description: 'clip-vit-b32 with int8 weights (about 153 MB): faster on CPUs, slightly different rankings.',
+  developmentOnly: false,
+  family: 'openai-clip',
+  languages: ['en'],
+  quality: { ...B32_QUALITY, source: `fp32 model's figure (${CLIP_PAPER}); compare on your data with findimage eval --models` },
+  variantOf: { model: 'clip-vit-b32', precision: 'q8' },
+  source: B32_SOURCE,
+  files: {
+    textModel: { path: 'onnx/text_model_quantized.onnx', size: 64_504_507, sha256: '73baab855d406190da9faa498cfedf65f15cf309f4cc7385b7b032e6d08e5c3a' },
+    visionModel: { path: 'onnx/vision_model_quantized.onnx', size: 89_117_001, sha256: '583fd1110a514667812fee7d684952aaf82a99b959760c8d7dca7e0ab9839299' },
+    tokenizer: B32_TOKENIZER,
+  },
+  dimension: 512,
+  text: CLIP_TEXT,
+  vision: CLIP_VISION,
+};
+
+/**
+ * OpenAI CLIP ViT-B/16 (Xenova/clip-vit-base-patch16), int8. Revision 342fdf2f with these sizes
+ * and sha256s is pinned by several independent projects. The fp32 text_model.onnx is not added:
+ * no published sha256 for it was found (docs/models.md).
+ */
+const CLIP_VIT_B16_Q8: ModelSpec = {
+  id: 'clip-vit-b16-q8',
+  description: 'OpenAI CLIP ViT-B/16 with int8 weights (about 152 MB): finer detail than B/32, about 4x the image cost.',
+  developmentOnly: false,
+  family: 'openai-clip',
+  languages: ['en'],
+  quality: { ...B16_QUALITY, source: `fp32 model's figure (${CLIP_PAPER})` },
+  variantOf: { model: 'clip-vit-b16', precision: 'q8' },
+  source: { kind: 'huggingface', repo: 'Xenova/clip-vit-base-patch16', revision: '342fdf2f67aded64d138ff074745fb4a5d2bba5f' },
+  files: {
+    textModel: { path: 'onnx/text_model_quantized.onnx', size: 64_504_507, sha256: '9106b51e6c663a56b99182ec617c2b3d53577b037e7e24a7717eb78048a0c97a' },
+    visionModel: { path: 'onnx/vision_model_quantized.onnx', size: 87_461_602, sha256: '44eece4fe5fe4e0359a88268a327adf758633a1aade3917690b952bef1501f96' },
+    tokenizer: { path: 'tokenizer.json', size: 2_224_081, sha256: '72ed5c96db5729294468543e4bc75fce14ca63f58e37300290189ba1c1e52b85' },
+  },
+  dimension: 512,
+  text: CLIP_TEXT,
+  vision: CLIP_VISION,
+};
+
+/**
+ * Google SigLIP base, patch 16, 224 px (Xenova/siglip-base-patch16-224), fp32. Revision 4649052
+ * with these three sizes and sha256s is pinned by several independent projects; the hub's LFS
+ * page gives the same sha256 for onnx/text_model.onnx (3aa7fdbd..., uploaded in 7a5d8d1).
+ */
+const SIGLIP_B16_224: ModelSpec = {
+  id: 'siglip-b16-224',
+  description: 'Google SigLIP base/16 at 224 px (ONNX fp32, about 815 MB): sigmoid-trained, stronger zero-shot than CLIP B/32; 768-d.',
+  developmentOnly: false,
+  family: 'siglip',
+  languages: ['en'],
+  quality: {
+    metric: 'zero-shot ImageNet top-1',
+    percent: 76.2,
+    source: 'Zhai et al. 2023, "Sigmoid Loss for Language Image Pre-Training" (B/16, 224 px, WebLI), as listed in big_vision\'s SigLIP model table',
+  },
+  source: { kind: 'huggingface', repo: 'Xenova/siglip-base-patch16-224', revision: '4649052661e53c7000355844105f8a1792088239' },
+  files: {
+    textModel: { path: 'onnx/text_model.onnx', size: 441_332_132, sha256: '3aa7fdbd20eaa8740cce17bf82913de641fcb632a768fed59f661cdcd0c32553' },
+    visionModel: { path: 'onnx/vision_model.onnx', size: 371_819_850, sha256: 'f89d41bac7f4d4b87e010a467d93f98689d708916ed22f5a07f96fdfa26f475f' },
+    tokenizer: { path: 'tokenizer.json', size: 2_398_744, sha256: '4a17c975210be5ab4c36b47d8dae4eefb866dbfb1e676e394aad85dc30a3ae08' },
+  },
+  dimension: 768,
+  text: SIGLIP_TEXT,
+  vision: SIGLIP_VISION,
+};
+
+/**
+ * tiny-test with int8 weights (scripts/build-tiny-q8.py): the plumbing of quantized variants,
+ * tested without a download. Sizes and hashes measured on the files in models/tiny-test.
+ */
+const TINY_TEST_Q8: ModelSpec = {
+  id: 'tiny-test-q8',
+  description: 'tiny-test with int8 weights, bundled for tests of quantized variants: results rank at random.',
+  developmentOnly: true,
+  family: 'openai-clip',
+  languages: ['en'],
+  variantOf: { model: 'tiny-test', precision: 'q8' },
+  source: { kind: 'bundled', dir: 'models/tiny-test' },
+  files: {
+    textModel: { path: 'onnx/text_model_quantized.onnx', size: 403_215, sha256: 'e269ddf1112050902f0da591bdbd8acab483e31d7f3c942dbaaefcbcdd8b70c9' },
+    visionModel: { path: 'onnx/vision_model_quantized.onnx', size: 29_597, sha256: '4ae13543549562c968e34a262509012875e04ab655c465eaddb3cc22e327faea' },
+    tokenizer: { path: 'tokenizer.json', size: 1_485_941, sha256: '0d4008ced94e94a712d2e46db8518a7c6d16463310da41f277bcb0358c817db5' },
+  },
+  dimension: 512,
+  text: CLIP_TEXT,
+  vision: CLIP_VISION,
+};
+
+/**
+ * A SigLIP-shaped model with random weights (models/tiny-siglip, scripts/build-tiny-siglip-model.py):
+ * the real export's tensor names and shapes, a small SentencePiece tokenizer. For tests.
+ */
+const TINY_SIGLIP: ModelSpec = {
+  id: 'tiny-siglip',
+  description: 'Random-weight SigLIP-shaped model bundled for tests: no download, results rank at random.',
+  developmentOnly: true,
+  family: 'siglip',
+  languages: ['en'],
+  source: { kind: 'bundled', dir: 'models/tiny-siglip' },
+  files: {
+    textModel: { path: 'onnx/text_model.onnx', size: 31_681, sha256: '6828e6e29e0311ce3068e24e9318ff7cb462526311c89c698049afde252a7c5a' },
+    visionModel: { path: 'onnx/vision_model.onnx', size: 49_937, sha256: '38efd63657411cc922965bfe06b113b222207f3f91e1e10f978b498b0c787eb9' },
+    tokenizer: { path: 'tokenizer.json', size: 6_259, sha256: '5664b5f7342cb8383cb3ce608f16783229da142a68d7f6a88683f431c8da60f4' },
+  },
+  dimension: 768,
+  text: SIGLIP_TEXT,
+  vision: SIGLIP_VISION,
+};
+
+/** Published models after the default, in the order `findimage model list` shows them. */
+export const PUBLISHED_MODELS: readonly ModelSpec[] = [CLIP_VIT_B32_Q8, CLIP_VIT_B16_Q8, SIGLIP_B16_224];
+
+/** Bundled random-weight models after tiny-test. */
+export const BUNDLED_TEST_MODELS: readonly ModelSpec[] = [TINY_TEST_Q8, TINY_SIGLIP];

@@ -1,0 +1,144 @@
+// Turns a line of text into one row of SentencePiece token ids for a SigLIP-family text tower:
+// the text's pieces, end-of-text, then padding to exactly contextLength ids (SigLIP was trained
+// on rows padded to the maximum length, 64). There is no start-of-text token. With `canonicalize`
+// the text is first lowercased and stripped of ASCII punctuation, as transformers'
+// SiglipTokenizer does before SentencePiece (the hub's tokenizer.json leaves that out).
+import { readFile } from 'node:fs/promises';
+import { Tokenizer } from '@huggingface/tokenizers';
+import type { QueryTokenizer } from '../embedding/clip-embedder.js';
+import { ModelError } from '../errors.js';
+import type { TextPreprocessing } from '../models/model-spec.js';
+import { MAX_TOKENIZED_CHARS } from './clip-tokenizer.js';
+
+/** Python's string.punctuation, which SiglipTokenizer.canonicalize_text removes. */
+const ASCII_PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
+
+/** Text that must give at least one piece when the file loads. */
+const PROBE_TEXT = 'a photo of a cat';
+
+/** The calls used on @huggingface/tokenizers' Tokenizer (its own type is `any` under NodeNext). */
+interface HfTokenizer {
+  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
+  id_to_token(id: number): string | undefined;
+  get_vocab(withAddedTokens: boolean): Map<string, number>;
+}
+
+/** SigLIP's text clean-up: lowercase, no ASCII punctuation, single spaces, trimmed. */
+export function canonicalizeSiglipText(text: string): string {
+  return text.toLowerCase().replace(ASCII_PUNCTUATION, '').replace(/\s+/g, ' ').trim();
+}
+
+/** A SentencePiece (Unigram) tokenizer from a tokenizer.json, producing fixed-length rows. */
+export class SentencePieceTokenizer implements QueryTokenizer {
+  /** Ids per row: content, end-of-text, then padding. */
+  readonly contextLength: number;
+  readonly #tokenizer: HfTokenizer;
+  readonly #text: TextPreprocessing;
+  readonly #vocabSize: number;
+
+  private constructor(tokenizer: HfTokenizer, text: TextPreprocessing) {
+    this.#tokenizer = tokenizer;
+    this.#text = text;
+    this.contextLength = text.contextLength;
+    this.#vocabSize = tokenizer.get_vocab(true).size;
+  }
+
+  /**
+   * Loads a tokenizer.json and checks it against the model's text settings: the end and padding
+   * ids exist and plain English gives pieces. Throws ModelError ("model_missing" when the file is
+   * absent, "model_load_failed" when it is not a usable tokenizer).
+   */
+  static async fromFile(path: string, text: TextPreprocessing): Promise<SentencePieceTokenizer> {
+    if (!Number.isInteger(text.contextLength) || text.contextLength < 1) {
+      throw new ModelError(
+        'model_load_failed',
+        `The model's context length ${text.contextLength} cannot hold the end-of-text token.`,
+        { details: { contextLength: text.contextLength } },
+      );
+    }
+    let source: string;
+    try {
+      source = await readFile(path, 'utf8');
+    } catch (error) {
+      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      throw new ModelError(
+        missing ? 'model_missing' : 'model_load_failed',
+        missing
+          ? `The tokenizer file ${path} does not exist. Download the model again, or point FINDIMAGE_MODEL_DIR at a folder that holds tokenizer.json.`
+          : `The tokenizer file ${path} could not be read: ${(error as Error).message}`,
+        { cause: error, details: { path } },
+      );
+    }
+    let tokenizer: HfTokenizer;
+    try {
+      tokenizer = new Tokenizer(JSON.parse(source) as object, {});
+    } catch (error) {
+      throw new ModelError(
+        'model_load_failed',
+        `The tokenizer file ${path} is not a valid tokenizer.json (${(error as Error).message}). Download the model again.`,
+        { cause: error, details: { path } },
+      );
+    }
+    const result = new SentencePieceTokenizer(tokenizer, text);
+    result.#check(path);
+    return result;
+  }
+
+  /**
+   * Returns exactly contextLength ids: the text's pieces (at most contextLength - 1), eosId, then
+   * padId. End-of-text or padding pieces typed into the text are dropped, so they cannot end the
+   * row early.
+   */
+  encode(text: string): BigInt64Array {
+    const { contextLength, eosId, padId } = this.#text;
+    const cleaned = this.#text.canonicalize === true ? canonicalizeSiglipText(text) : text;
+    const cut = cleaned.length > MAX_TOKENIZED_CHARS ? cleaned.slice(0, MAX_TOKENIZED_CHARS) : cleaned;
+    const ids = this.#tokenizer
+      .encode(cut, { add_special_tokens: false })
+      .ids.filter((id) => id !== eosId && id !== padId);
+    const content = ids.slice(0, contextLength - 1);
+    const row = new BigInt64Array(contextLength).fill(BigInt(padId));
+    content.forEach((id, i) => {
+      row[i] = BigInt(this.#validId(id));
+    });
+    row[content.length] = BigInt(eosId);
+    return row;
+  }
+
+  #validId(id: unknown): number {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= this.#vocabSize) {
+      throw new ModelError(
+        'model_load_failed',
+        `The tokenizer produced the id ${String(id)}, which is not in its vocabulary of ${this.#vocabSize}. Download the model again.`,
+        { details: { id: String(id) } },
+      );
+    }
+    return id;
+  }
+
+  #check(path: string): void {
+    const { eosId, padId } = this.#text;
+    for (const [name, id] of [
+      ['end-of-text', eosId],
+      ['padding', padId],
+    ] as const) {
+      if (this.#tokenizer.id_to_token(id) === undefined) {
+        throw new ModelError(
+          'model_load_failed',
+          `The tokenizer file ${path} has no ${name} token with id ${id}; it does not belong to this model. Download the model again.`,
+          { details: { path, token: name, id } },
+        );
+      }
+    }
+    try {
+      const row = this.encode(PROBE_TEXT);
+      if (row[0] === BigInt(eosId)) throw new Error(`"${PROBE_TEXT}" gave no pieces`);
+    } catch (error) {
+      throw new ModelError(
+        'model_load_failed',
+        `The tokenizer file ${path} cannot encode text: ${(error as Error).message}. Download the model again.`,
+        { cause: error, details: { path } },
+      );
+    }
+  }
+}
