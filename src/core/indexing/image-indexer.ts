@@ -2,11 +2,22 @@
 // skips images the tenant already has (no model call; a new share is added to the stored
 // image instead), embeds the rest and writes them. An image is embedded once: concurrent calls
 // for it in this process wait for the first, and other processes are kept off by a claim.
+// Store calls are batched across concurrent calls: one lookup request for many images' ids and
+// one write for many points, each caller answered only once its own batch is acknowledged.
 import type { Logger } from 'pino';
 import type { Embedder, EmbedOptions, PreparedImage } from '../embedding/embedder.js';
+import { asFindimageError, isTransient } from '../errors.js';
 import { mergeShares } from '../store/image-shares.js';
-import type { ContentClaims } from './content-claims.js';
-import type { ImagePayload, ImageShare, VectorStore } from '../store/vector-store.js';
+import type { ContentClaim, ContentClaims } from './content-claims.js';
+import type { ImagePayload, ImageShare, PointInput, StoredPoint, VectorStore } from '../store/vector-store.js';
+import { CallBatcher, type ItemOutcome } from './call-batcher.js';
+import type { EmbedSlots } from './embed-slots.js';
+import {
+  DEFAULT_INDEX_BATCH_SIZE,
+  DEFAULT_INDEX_BATCHES_IN_FLIGHT,
+  INDEX_BATCH_LINGER_MS,
+  type IndexBatching,
+} from './index-batching.js';
 import { contentHashOf, pointIdFor } from './point-id.js';
 
 /** An image and what is known of where it came from (the payload's fields, as input). */
@@ -39,10 +50,36 @@ export interface ImageIndexerOptions {
   prepare: (bytes: Uint8Array) => Promise<PreparedImage>;
   logger: Logger;
   /**
-   * Claims shared with other processes on the same store, taken before an image is embedded.
+   * Claims shared with other processes on the same store, taken before an image is looked up.
    * Without them only this process's own calls are kept from embedding an image twice.
    */
   claims?: ContentClaims;
+  /** How store lookups and writes are batched (default: 64 per batch, 2 batches in flight). */
+  batching?: IndexBatching;
+}
+
+/** Options of one index() call. */
+export interface IndexOptions extends EmbedOptions {
+  /**
+   * Slots the image's decoding and embedding wait for (its lookup comes first). A caller that
+   * hands over many images at once, so that they share batches, bounds decoding memory with
+   * them. Default: none, the caller bounds how many images it hands over.
+   */
+  embedSlots?: EmbedSlots;
+}
+
+/** Store requests ImageIndexer has sent, by kind (for tests and benchmarks). */
+export interface IndexerRequests {
+  /** Duplicate lookups: one store.get() per batch. */
+  lookups: number;
+  /** Writes: one store.upsert() per batch. */
+  writes: number;
+}
+
+/** Whether one index() call may still add to the open lookup and write batches. */
+interface CallProgress {
+  lookup: boolean;
+  write: boolean;
 }
 
 export class ImageIndexer {
@@ -54,9 +91,20 @@ export class ImageIndexer {
   /**
    * Images being indexed now, by point id. The same image posted in two channels at once
    * would otherwise be embedded twice and the second write would drop the first's share;
-   * instead the second waits and then takes the duplicate path.
+   * instead the second waits (until the first's batch is acknowledged) and then takes the
+   * duplicate path.
    */
   readonly #inFlight = new Map<string, Promise<unknown>>();
+  readonly #lookups: CallBatcher<string, StoredPoint | undefined>;
+  readonly #writes: CallBatcher<PointInput, void>;
+  /**
+   * Calls that may still add a lookup, and a write: when none may, the open batch is sent at
+   * once instead of lingering for company that is not coming.
+   */
+  #toLookUp = 0;
+  #toWrite = 0;
+  /** The batch settings in force. */
+  readonly batching: Readonly<Required<IndexBatching>>;
 
   constructor(options: ImageIndexerOptions) {
     this.#embedder = options.embedder;
@@ -64,23 +112,50 @@ export class ImageIndexer {
     this.#prepare = options.prepare;
     this.#logger = options.logger;
     this.#claims = options.claims;
+    this.batching = {
+      size: options.batching?.size ?? DEFAULT_INDEX_BATCH_SIZE,
+      inFlight: options.batching?.inFlight ?? DEFAULT_INDEX_BATCHES_IN_FLIGHT,
+      lingerMs: options.batching?.lingerMs ?? INDEX_BATCH_LINGER_MS,
+    };
+    const batching = { maxSize: this.batching.size, maxInFlight: this.batching.inFlight, lingerMs: this.batching.lingerMs };
+    this.#lookups = new CallBatcher({ ...batching, run: (ids) => this.#lookUp(ids) });
+    this.#writes = new CallBatcher({ ...batching, run: (points) => this.#write(points) });
   }
 
-  /** Indexes one image. Throws InvalidImageError for bad bytes, StoreError if the store fails. */
-  async index(image: ImageToIndex, options: EmbedOptions = {}): Promise<IndexResult> {
+  /** Lookup and write requests sent to the store so far. */
+  get requests(): IndexerRequests {
+    return { lookups: this.#lookups.batchesSent, writes: this.#writes.batchesSent };
+  }
+
+  /**
+   * Indexes one image. Resolves once the image's point is in the store (its write batch
+   * acknowledged), never before. Throws InvalidImageError for bad bytes, StoreError if the
+   * store fails.
+   */
+  async index(image: ImageToIndex, options: IndexOptions = {}): Promise<IndexResult> {
     const contentHash = contentHashOf(image.bytes);
     const id = pointIdFor(image.tenant, contentHash);
-    let running = this.#inFlight.get(id);
-    while (running !== undefined) {
-      await running.catch(() => undefined);
-      running = this.#inFlight.get(id);
-    }
-    const indexing = this.#indexOnce(image, id, contentHash, options);
-    this.#inFlight.set(id, indexing);
+    // Counted before the first await, so that calls made together share their batches.
+    const progress: CallProgress = { lookup: false, write: false };
+    this.#setProgress(progress, true, true);
     try {
-      return await indexing;
+      let running = this.#inFlight.get(id);
+      while (running !== undefined) {
+        // Waiting on the same image: it joins no batch meanwhile, so it holds none back.
+        this.#setProgress(progress, false, false);
+        await running.catch(() => undefined);
+        this.#setProgress(progress, true, true);
+        running = this.#inFlight.get(id);
+      }
+      const indexing = this.#indexOnce(image, id, contentHash, options, progress);
+      this.#inFlight.set(id, indexing);
+      try {
+        return await indexing;
+      } finally {
+        this.#inFlight.delete(id);
+      }
     } finally {
-      this.#inFlight.delete(id);
+      this.#setProgress(progress, false, false);
     }
   }
 
@@ -88,42 +163,103 @@ export class ImageIndexer {
     image: ImageToIndex,
     id: string,
     contentHash: string,
-    options: EmbedOptions,
+    options: IndexOptions,
+    progress: CallProgress,
   ): Promise<IndexResult> {
-    const duplicate = await this.#duplicateOf(image, id);
-    if (duplicate !== undefined) return duplicate;
-    if (this.#claims === undefined) return this.#embedAndStore(image, id, contentHash, options);
-    const claim = await this.#claims.claim(id);
+    // The claim comes before the lookup, so one lookup settles it: a process that stored the
+    // image before we got the claim is seen by it, and none can store it after.
+    let claim: ContentClaim | undefined;
+    if (this.#claims !== undefined) {
+      this.#setProgress(progress, false, false);
+      claim = await this.#claims.claim(id);
+      this.#setProgress(progress, true, true);
+    }
     try {
-      // Another process may have stored the image while this one waited for the claim.
-      return (await this.#duplicateOf(image, id)) ?? (await this.#embedAndStore(image, id, contentHash, options));
+      const duplicate = await this.#duplicateOf(image, id, progress);
+      if (duplicate !== undefined) return duplicate;
+      const point = await this.#embedded(image, id, contentHash, options);
+      const written = this.#writes.submit(point);
+      this.#setProgress(progress, false, false);
+      await written;
+      this.#logger.debug({ id, filename: image.filename, source: image.source }, 'image indexed');
+      return { status: 'indexed', id, payload: point.payload };
     } finally {
-      claim.release();
+      claim?.release();
     }
   }
 
   /** The result for an image the store has already (its share added), else undefined. */
-  async #duplicateOf(image: ImageToIndex, id: string): Promise<IndexResult | undefined> {
-    const [existing] = await this.#store.get([id]);
+  async #duplicateOf(image: ImageToIndex, id: string, progress: CallProgress): Promise<IndexResult | undefined> {
+    const found = this.#lookups.submit(id);
+    this.#setProgress(progress, false, progress.write);
+    const existing = await found;
     if (existing !== undefined) {
+      this.#setProgress(progress, false, false);
       this.#logger.debug({ id, filename: image.filename }, 'image already indexed');
       if (image.share === undefined) return { status: 'duplicate', id, payload: existing.payload };
-      // false: the image was deleted since get(); it is indexed afresh below.
+      // false: the image was deleted since the lookup; it is indexed afresh below.
       if (await this.#store.addShares(image.tenant, id, [image.share])) {
         const shares = mergeShares(existing.payload.shares, [image.share]);
         return { status: 'duplicate', id, payload: { ...existing.payload, shares } };
       }
+      this.#setProgress(progress, false, true);
     }
     return undefined;
   }
 
-  async #embedAndStore(image: ImageToIndex, id: string, contentHash: string, options: EmbedOptions): Promise<IndexResult> {
-    const prepared = await this.#prepare(image.bytes);
-    const vector = await this.#embedder.embedImage(prepared, { lane: 'bulk', ...options });
-    const payload = this.#payloadFor(image, contentHash, prepared);
-    await this.#store.upsert([{ id, vector, payload }]);
-    this.#logger.debug({ id, filename: image.filename, source: image.source }, 'image indexed');
-    return { status: 'indexed', id, payload };
+  /** The image's point, decoded and embedded within the embedding slots. */
+  async #embedded(image: ImageToIndex, id: string, contentHash: string, options: IndexOptions): Promise<PointInput> {
+    const { embedSlots, ...embedOptions } = options;
+    await embedSlots?.acquire();
+    try {
+      const prepared = await this.#prepare(image.bytes);
+      const vector = await this.#embedder.embedImage(prepared, { lane: 'bulk', ...embedOptions });
+      return { id, vector, payload: this.#payloadFor(image, contentHash, prepared) };
+    } finally {
+      embedSlots?.release();
+    }
+  }
+
+  /** Marks whether a call may still add a lookup and a write; sends a batch nobody else can join. */
+  #setProgress(progress: CallProgress, lookup: boolean, write: boolean): void {
+    if (progress.lookup !== lookup) this.#toLookUp += lookup ? 1 : -1;
+    if (progress.write !== write) this.#toWrite += write ? 1 : -1;
+    progress.lookup = lookup;
+    progress.write = write;
+    if (this.#toLookUp === 0) this.#lookups.flush();
+    if (this.#toWrite === 0) this.#writes.flush();
+  }
+
+  /** One batch of duplicate lookups: a single store.get() for every id. */
+  async #lookUp(ids: readonly string[]): Promise<Array<ItemOutcome<StoredPoint | undefined>>> {
+    const found = new Map((await this.#store.get(ids)).map((p) => [p.id, p]));
+    return ids.map((id) => ({ ok: true, value: found.get(id) }));
+  }
+
+  /**
+   * One batch of writes: a single store.upsert(). The store refuses a whole batch for one bad
+   * point (a share with a date that is not one, say); then each point is written alone, so only
+   * that image fails. A failure that may pass (the store unreachable) fails the whole batch:
+   * every caller keeps its image queued and tries again.
+   */
+  async #write(points: readonly PointInput[]): Promise<Array<ItemOutcome<void>>> {
+    try {
+      await this.#store.upsert(points);
+      return points.map(() => ({ ok: true, value: undefined }));
+    } catch (error) {
+      if (points.length === 1 || isTransient(asFindimageError(error))) throw error;
+      this.#logger.warn({ err: error, points: points.length }, 'a batch write was refused; writing its points one at a time');
+      const outcomes: Array<ItemOutcome<void>> = [];
+      for (const point of points) {
+        outcomes.push(
+          await this.#store.upsert([point]).then(
+            () => ({ ok: true as const, value: undefined }),
+            (single: unknown) => ({ ok: false as const, error: single }),
+          ),
+        );
+      }
+      return outcomes;
+    }
   }
 
   #payloadFor(image: ImageToIndex, contentHash: string, prepared: PreparedImage): ImagePayload {

@@ -1,11 +1,14 @@
 // UploadQueue: nothing a user shared is lost. An upload is written to a local SQLite queue
 // before it is acknowledged, then indexed in the background; transient failures (store down,
 // worker crashed) are retried with backoff, permanent ones (not an image) are reported once.
+// Many uploads are handed to the indexer at once, so their store lookups and writes go in
+// batches; an upload leaves the queue only once its batch is acknowledged.
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { FindimageError, StoreError, asFindimageError, isTransient } from '../errors.js';
 import { openDatabase } from '../sqlite/open-database.js';
 import { shareFromFlatFields, type FlatShareFields } from '../store/image-shares.js';
+import { EmbedSlots } from './embed-slots.js';
 import type { ImageIndexer, ImageToIndex, IndexResult } from './image-indexer.js';
 
 /** What became of one queued upload. */
@@ -27,8 +30,14 @@ export interface UploadQueueOptions {
   maxRetryDelayMs?: number;
   /** Attempts before a transient failure becomes a rejection. */
   maxAttempts?: number;
-  /** Uploads indexed at once (decoding overlaps inference). */
+  /** Uploads decoded and embedded at once (decoding overlaps inference). */
   concurrency?: number;
+  /**
+   * Uploads handed to the indexer at once, their bytes in memory: those being decoded and
+   * embedded, those waiting for that, and those whose batch write is on its way. Default: the
+   * indexer's batch size times its batches in flight, plus `concurrency`, so that batches fill.
+   */
+  held?: number;
 }
 
 /** Default attempts: with 1 s doubling to 5 min, about 6 hours of an unreachable store. */
@@ -77,7 +86,8 @@ export class UploadQueue {
   readonly #retryDelayMs: number;
   readonly #maxRetryDelayMs: number;
   readonly #maxAttempts: number;
-  readonly #concurrency: number;
+  readonly #held: number;
+  readonly #embedSlots: EmbedSlots;
   readonly #listeners = new Set<(outcome: UploadOutcome) => void>();
   readonly #running = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
@@ -108,7 +118,10 @@ export class UploadQueue {
     this.#retryDelayMs = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
     this.#maxRetryDelayMs = options.maxRetryDelayMs ?? DEFAULT_MAX_RETRY_DELAY_MS;
     this.#maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    this.#concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+    const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+    this.#embedSlots = new EmbedSlots(concurrency);
+    const { size, inFlight } = options.indexer.batching;
+    this.#held = options.held ?? size * inFlight + concurrency;
   }
 
   /** Calls `listener` with every outcome; returns a function that unsubscribes. */
@@ -172,7 +185,7 @@ export class UploadQueue {
   #pump(): void {
     this.#timer = undefined;
     if (this.#stopped) return;
-    const free = this.#concurrency - this.#running.size;
+    const free = this.#held - this.#running.size;
     if (free > 0) {
       const placeholders = [...this.#running].map(() => '?').join(',');
       const notRunning = placeholders === '' ? '' : `AND id NOT IN (${placeholders})`;
@@ -189,7 +202,7 @@ export class UploadQueue {
 
   #scheduleNextDue(): void {
     const next = this.#db.prepare('SELECT MIN(next_attempt_at) AS at FROM uploads').get() as { at: number | null };
-    if (next.at !== null && this.#running.size < this.#concurrency) {
+    if (next.at !== null && this.#running.size < this.#held) {
       this.#schedule(Math.max(0, next.at - Date.now()));
     }
   }
@@ -209,7 +222,9 @@ export class UploadQueue {
       return;
     }
     try {
-      const result = await this.#indexer.index({ ...image, bytes: new Uint8Array(row.bytes) });
+      // Resolves only once the upload's batch is acknowledged by the store: until then its row
+      // stays on disk, so a crash or an outage mid-batch loses nothing.
+      const result = await this.#indexer.index({ ...image, bytes: new Uint8Array(row.bytes) }, { embedSlots: this.#embedSlots });
       this.#finish(row.id);
       this.#emit({ status: result.status, jobId: row.id, image, result });
     } catch (thrown) {
