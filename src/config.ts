@@ -5,6 +5,12 @@ import { join, resolve } from 'node:path';
 import envPaths from 'env-paths';
 import { z } from 'zod';
 import { ConfigError } from './core/errors.js';
+import {
+  DEFAULT_INDEX_BATCH_SIZE,
+  DEFAULT_INDEX_BATCHES_IN_FLIGHT,
+  MAX_INDEX_BATCH_SIZE,
+  MAX_INDEX_BATCHES_IN_FLIGHT,
+} from './core/indexing/index-batching.js';
 
 /** First wait before retrying a dropped model download: 1, 2, 4, 8 s, about 15 s in all. */
 const DEFAULT_MODEL_RETRY_MS = 1_000;
@@ -40,6 +46,13 @@ export interface Config {
   /** LOG_LEVEL when set; otherwise each front end picks (the CLI: warn, serve: info). */
   logLevel?: string;
   qdrant?: { url: string; apiKey?: string; onDisk: boolean; quantization: boolean };
+  /** How indexing batches its store calls (FINDIMAGE_INDEX_BATCH, FINDIMAGE_INDEX_BATCHES_IN_FLIGHT). */
+  indexBatching: {
+    /** Points per store write and ids per duplicate lookup, at most. */
+    size: number;
+    /** Batches of each kind sent at once. */
+    inFlight: number;
+  };
   slack?: {
     botToken: string;
     appToken?: string;
@@ -119,6 +132,12 @@ const envSchema = z.object({
     .default(1),
   FINDIMAGE_MAX_BATCH: positiveInt('FINDIMAGE_MAX_BATCH').max(256).optional(),
   FINDIMAGE_BATCH_WAIT_MS: z.coerce.number().min(0).max(1000).default(4),
+  FINDIMAGE_INDEX_BATCH: positiveInt('FINDIMAGE_INDEX_BATCH')
+    .max(MAX_INDEX_BATCH_SIZE, `FINDIMAGE_INDEX_BATCH must be at most ${MAX_INDEX_BATCH_SIZE}`)
+    .default(DEFAULT_INDEX_BATCH_SIZE),
+  FINDIMAGE_INDEX_BATCHES_IN_FLIGHT: positiveInt('FINDIMAGE_INDEX_BATCHES_IN_FLIGHT')
+    .max(MAX_INDEX_BATCHES_IN_FLIGHT, `FINDIMAGE_INDEX_BATCHES_IN_FLIGHT must be at most ${MAX_INDEX_BATCHES_IN_FLIGHT}`)
+    .default(DEFAULT_INDEX_BATCHES_IN_FLIGHT),
   FINDIMAGE_PROMPT_TEMPLATES: z.string().default('a photo of {}'),
   FINDIMAGE_MIN_RELATIVE_SCORE: z.coerce
     .number({ error: 'FINDIMAGE_MIN_RELATIVE_SCORE must be a number' })
@@ -203,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     searchWorkers: e.FINDIMAGE_SEARCH_WORKERS,
     maxBatch: e.FINDIMAGE_MAX_BATCH,
     batchWaitMs: e.FINDIMAGE_BATCH_WAIT_MS,
+    indexBatching: { size: e.FINDIMAGE_INDEX_BATCH, inFlight: e.FINDIMAGE_INDEX_BATCHES_IN_FLIGHT },
     promptTemplates: parseTemplates(e.FINDIMAGE_PROMPT_TEMPLATES),
     minRelativeScore: e.FINDIMAGE_MIN_RELATIVE_SCORE,
     logLevel: e.LOG_LEVEL,

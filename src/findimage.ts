@@ -198,7 +198,14 @@ export async function openFindimage({
     // Claims keep two processes on this host (the bot and a CLI index, say) from embedding one image twice.
     const claims = new SqliteContentClaims({ path: contentClaimsPath(config.dataDir, model.id) });
     opened.push(async () => claims.close());
-    const indexer = new ImageIndexer({ embedder, store, prepare, claims, logger: logger.child({ component: 'indexer' }) });
+    const indexer = new ImageIndexer({
+      embedder,
+      store,
+      prepare,
+      claims,
+      batching: config.indexBatching,
+      logger: logger.child({ component: 'indexer' }),
+    });
     const uploads = new UploadQueue({
       path: join(config.dataDir, 'queue', `${model.id}-uploads.sqlite`),
       indexer,
