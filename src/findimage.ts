@@ -19,7 +19,7 @@ import { ReconnectingLabelStore } from './core/labels/reconnecting-label-store.j
 import { openSqliteLabelStore } from './core/labels/sqlite-label-store.js';
 import { familyOf } from './core/models/model-family.js';
 import { locateModelFiles } from './core/models/model-locator.js';
-import { getModelSpec } from './core/models/model-registry.js';
+import { findModelSpec } from './core/models/registered-models.js';
 import type { ModelSpec } from './core/models/model-spec.js';
 import { SearchService } from './core/search/search-service.js';
 import { STARTUP_RETRY_POLICY, type RetryPolicy } from './core/store/qdrant/retry-policy.js';
@@ -177,7 +177,7 @@ export async function openFindimage({
   onEmbedded,
   towers,
 }: OpenFindimageOptions): Promise<Findimage> {
-  const model = modelOverride ?? getModelSpec(config.model);
+  const model = modelOverride ?? findModelSpec(config.model, config.dataDir);
   const { embedder, stats: embeddingStats, prepareImage: prepare } = await openEmbedding({
     config,
     logger,

@@ -247,6 +247,15 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
       await runModelList(settings().config, terminal);
     });
   model
+    .command('add')
+    .description('register a model of your own: a folder with findimage-model.json, the ONNX files and tokenizer.json (docs/models.md)')
+    .argument('<dir>', 'the model folder')
+    .action(async (dir: string) => {
+      const { config, logger: log } = settings();
+      const { runModelAdd } = await import('./commands/model-add-command.js');
+      await runModelAdd(config, dir, terminal, log);
+    });
+  model
     .command('pull')
     .description('download a model (default: the configured one) and check every file')
     .argument('[name]', 'model id')

@@ -13,7 +13,7 @@ import { gradeDataset, type DatasetGrades, type GradedQuery, type MetricEstimate
 import { gradeHeldOut, holdOut, TrainingLabelFeedback, type FeedbackGrades } from '../../core/evaluation/held-out-feedback.js';
 import { PromptEnsembleEmbedder } from '../../core/evaluation/prompt-ensemble-embedder.js';
 import { ImageIndexer } from '../../core/indexing/image-indexer.js';
-import { getModelSpec } from '../../core/models/model-registry.js';
+import { findModelSpec } from '../../core/models/registered-models.js';
 import { SearchService } from '../../core/search/search-service.js';
 import { openSqliteVectorStore } from '../../core/store/sqlite-vector-store.js';
 import { embeddedStorePath, openEmbedding } from '../../findimage.js';
@@ -83,7 +83,7 @@ export async function runEvalDataset(config: Config, options: EvalDatasetOptions
   const datasetDir = resolve(options.dataset);
   const rows = await readDataset(datasetDir);
   const seed = options.seed ?? DEFAULT_BOOTSTRAP_SEED;
-  const models = (options.models ?? [config.model]).map((id) => getModelSpec(id));
+  const models = (options.models ?? [config.model]).map((id) => findModelSpec(id, config.dataDir));
   const templateSets = options.templates ?? defaultTemplateSets(config.promptTemplates);
   const scratch = options.keepIndex === undefined ? await mkdtemp(join(tmpdir(), 'findimage-eval-')) : await emptyFolder(resolve(options.keepIndex));
   // Only the scratch folder is written: the embedded store there, never Qdrant or FINDIMAGE_DATA.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { ConfigError } from '../../core/errors.js';
-import { getModelSpec } from '../../core/models/model-registry.js';
+import { findModelSpec } from '../../core/models/registered-models.js';
 import { migrateStore } from '../../core/store/store-migration.js';
 import type { VectorStore } from '../../core/store/vector-store.js';
 import { copyLabels, type LabelCopyResult } from '../../core/labels/label-migration.js';
@@ -31,7 +31,7 @@ export async function runMigrate(
   if (config.qdrant === undefined) {
     throw new ConfigError('Set QDRANT_URL (in the environment or in qdrant.env) to migrate to or from Qdrant.');
   }
-  const model = getModelSpec(config.model);
+  const model = findModelSpec(config.model, config.dataDir);
   const open = (kind: StoreKind): Promise<VectorStore> =>
     openStore(kind === 'qdrant' ? config : { ...config, qdrant: undefined }, model, logger);
   const source = await open(from);

@@ -1,14 +1,49 @@
-// `findimage model list` and `findimage model pull [name]`: which models exist, which are on
-// this machine, and a checked download with a progress bar.
+// `findimage model list` and `findimage model pull [name]`: which models exist (built in and
+// registered with `model add`), their family, size, dimension, languages and published quality,
+// which are on this machine, and a checked download with a progress bar.
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { ModelLocator } from '../../core/models/model-locator.js';
-import { MODEL_REGISTRY, getModelSpec } from '../../core/models/model-registry.js';
+import { familyOf } from '../../core/models/model-family.js';
+import { MODEL_REGISTRY } from '../../core/models/model-registry.js';
+import type { ModelSpec } from '../../core/models/model-spec.js';
+import { findModelSpec, loadRegisteredModels } from '../../core/models/registered-models.js';
 import { TerminalDownloadProgress } from '../../core/models/terminal-download-progress.js';
 import { createSilentLogger } from '../../logger.js';
 import type { Terminal } from '../terminal.js';
 
 const MIB = 1024 * 1024;
+/** Width of the id column. */
+const ID_WIDTH = 16;
+
+/** Total bytes of a model's three files. */
+function modelBytes(spec: ModelSpec): number {
+  return Object.values(spec.files).reduce((sum, file) => sum + file.size, 0);
+}
+
+/** "581 MiB" above 10 MiB, "1.6 MiB" below. */
+function mebibytes(bytes: number): string {
+  const mib = bytes / MIB;
+  return `${mib >= 10 ? mib.toFixed(0) : mib.toFixed(1)} MiB`;
+}
+
+/** The facts `model list` shows for one model, one line each. */
+export function describeModel(spec: ModelSpec): string[] {
+  const facts = [
+    `${familyOf(spec).id}`,
+    mebibytes(modelBytes(spec)),
+    `${spec.dimension}-d`,
+    `languages: ${(spec.languages ?? ['en']).join(', ')}`,
+    ...(spec.variantOf === undefined ? [] : [`${spec.variantOf.precision} variant of ${spec.variantOf.model}`]),
+  ];
+  const quality =
+    spec.quality === undefined
+      ? spec.developmentOnly
+        ? 'quality: none (random weights)'
+        : 'quality: no published figure'
+      : `quality: ${spec.quality.metric} ${spec.quality.percent.toFixed(1)}% (${spec.quality.source})`;
+  return [spec.description, facts.join(', '), quality];
+}
 
 export async function runModelList(config: Config, terminal: Terminal): Promise<void> {
   const locator = new ModelLocator({
@@ -18,23 +53,25 @@ export async function runModelList(config: Config, terminal: Terminal): Promise<
     logger: createSilentLogger(),
     allowDownload: false,
   });
-  for (const spec of MODEL_REGISTRY) {
+  const registered = loadRegisteredModels(config.dataDir);
+  for (const spec of [...MODEL_REGISTRY, ...registered]) {
     const status = await locator.status(spec);
     const marks = [
       spec.id === config.model ? 'selected' : '',
       spec.developmentOnly ? 'random weights, development only' : '',
+      registered.includes(spec) ? 'registered with model add' : '',
     ].filter((m) => m !== '');
     const where =
       status.location === 'missing'
         ? `not downloaded (${(status.downloadBytes / MIB).toFixed(0)} MiB)`
         : `available (${status.location})`;
-    terminal.out(`${spec.id.padEnd(14)} ${where}${marks.length > 0 ? ` [${marks.join('; ')}]` : ''}`);
-    terminal.out(`${''.padEnd(14)} ${spec.description}`);
+    terminal.out(`${spec.id.padEnd(ID_WIDTH)} ${where}${marks.length > 0 ? ` [${marks.join('; ')}]` : ''}`);
+    for (const line of describeModel(spec)) terminal.out(`${''.padEnd(ID_WIDTH)} ${line}`);
   }
 }
 
 export async function runModelPull(config: Config, id: string, terminal: Terminal, logger: Logger): Promise<void> {
-  const spec = getModelSpec(id);
+  const spec = findModelSpec(id, config.dataDir);
   const progress = new TerminalDownloadProgress();
   const locator = new ModelLocator({
     modelDir: config.modelDir,

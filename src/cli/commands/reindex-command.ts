@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { ConfigError, InvalidImageError } from '../../core/errors.js';
-import { getModelSpec } from '../../core/models/model-registry.js';
+import { findModelSpec } from '../../core/models/registered-models.js';
 import type { ModelSpec } from '../../core/models/model-spec.js';
 import { reindexQdrant } from '../../core/store/qdrant/qdrant-reindex.js';
 import { migrateStore, type PointTransform } from '../../core/store/store-migration.js';
@@ -32,7 +32,7 @@ export interface ReindexModels {
 
 /** The registry's specs for `findimage reindex --model <id>`. */
 export function reindexModels(config: Config, targetId: string): ReindexModels {
-  return { source: getModelSpec(config.model), target: getModelSpec(targetId) };
+  return { source: findModelSpec(config.model, config.dataDir), target: findModelSpec(targetId, config.dataDir) };
 }
 
 export async function runReindex(

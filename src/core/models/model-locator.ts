@@ -2,7 +2,7 @@
 // then the folder bundled in the package; downloads into the cache when allowed. Every file is
 // checked by size on every start and by sha256 once; what to do when it fails is spelled out.
 import { rm, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { FindimageError, ModelError } from '../errors.js';
 import type { DownloadProgressListener } from './download-progress.js';
@@ -118,7 +118,7 @@ export class ModelLocator {
     const source = spec.source;
     candidates.push(
       source.kind === 'bundled'
-        ? ['bundled', this.pathsIn(spec, (file) => join(this.bundleRoot(), source.dir, file.path))]
+        ? ['bundled', this.pathsIn(spec, (file) => resolve(this.bundleRoot(), source.dir, file.path))]
         : ['cache', this.pathsIn(spec, (file) => hubCachePath(this.options.cacheDir, source, file))],
     );
     for (const [location, paths] of candidates) {
@@ -182,14 +182,16 @@ export class ModelLocator {
   }
 
   private async fromBundle(spec: ModelSpec, dir: string): Promise<ModelFilePaths> {
-    const paths = this.pathsIn(spec, (file) => join(this.bundleRoot(), dir, file.path));
+    const paths = this.pathsIn(spec, (file) => resolve(this.bundleRoot(), dir, file.path));
     for (const role of ROLES) {
       const file = spec.files[role];
       const check = await this.verifier.check(paths[role], file);
       if (check.state !== 'ok') {
         throw new ModelError(
           'model_load_failed',
-          `The bundled model ${spec.id} is damaged: ${paths[role]}: ${describeMismatch(check, file)}. Reinstall findimage (or, in a source checkout, rebuild it as models/${spec.id}/README.md explains).`,
+          isAbsolute(dir)
+            ? `The model ${spec.id} registered from ${dir} has changed since "findimage model add": ${paths[role]}: ${describeMismatch(check, file)}. Restore the file, or run "findimage model add ${dir}" again to register the files as they are now.`
+            : `The bundled model ${spec.id} is damaged: ${paths[role]}: ${describeMismatch(check, file)}. Reinstall findimage (or, in a source checkout, rebuild it as models/${spec.id}/README.md explains).`,
           { details: { model: spec.id, path: paths[role], problem: check.state } },
         );
       }
