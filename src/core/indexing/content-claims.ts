@@ -15,6 +15,11 @@ export interface ContentClaims {
    * checks the store again (the other may have finished it) and releases the claim when done.
    */
   claim(id: string): Promise<ContentClaim>;
+  /**
+   * Claims the image `id` at once if no other holder is embedding it, else returns undefined
+   * without waiting (ImageIndexer then knows this image will be late for the current batch).
+   */
+  tryClaim?(id: string): ContentClaim | undefined;
 }
 
 /** A claim held on one image. */
@@ -100,6 +105,14 @@ export class SqliteContentClaims implements ContentClaims {
     while (!this.#tryClaim(id)) {
       await new Promise((resolve) => setTimeout(resolve, this.#pollMs));
     }
+    return this.#held(id);
+  }
+
+  tryClaim(id: string): ContentClaim | undefined {
+    return this.#tryClaim(id) ? this.#held(id) : undefined;
+  }
+
+  #held(id: string): ContentClaim {
     let held = true;
     return {
       release: () => {

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Embedder, EmbedOptions, PreparedImage } from '../embedding/embedder.js';
 import { asFindimageError, isTransient } from '../errors.js';
 import { mergeShares } from '../store/image-shares.js';
-import type { ContentClaim, ContentClaims } from './content-claims.js';
+import type { ContentClaims } from './content-claims.js';
 import type { ImagePayload, ImageShare, PointInput, StoredPoint, VectorStore } from '../store/vector-store.js';
 import { CallBatcher, type ItemOutcome } from './call-batcher.js';
 import type { EmbedSlots } from './embed-slots.js';
@@ -103,6 +103,7 @@ export class ImageIndexer {
    */
   #toLookUp = 0;
   #toWrite = 0;
+  #flushScheduled = false;
   /** The batch settings in force. */
   readonly batching: Readonly<Required<IndexBatching>>;
 
@@ -168,8 +169,9 @@ export class ImageIndexer {
   ): Promise<IndexResult> {
     // The claim comes before the lookup, so one lookup settles it: a process that stored the
     // image before we got the claim is seen by it, and none can store it after.
-    let claim: ContentClaim | undefined;
-    if (this.#claims !== undefined) {
+    let claim = this.#claims?.tryClaim?.(id);
+    if (this.#claims !== undefined && claim === undefined) {
+      // Another holder is embedding this image: it joins no batch while it waits.
       this.#setProgress(progress, false, false);
       claim = await this.#claims.claim(id);
       this.#setProgress(progress, true, true);
@@ -226,8 +228,16 @@ export class ImageIndexer {
     if (progress.write !== write) this.#toWrite += write ? 1 : -1;
     progress.lookup = lookup;
     progress.write = write;
-    if (this.#toLookUp === 0) this.#lookups.flush();
-    if (this.#toWrite === 0) this.#writes.flush();
+    if ((this.#toLookUp === 0 || this.#toWrite === 0) && !this.#flushScheduled) {
+      // Checked again once this turn of the event loop is over: calls made together (a loop
+      // over a folder or a queue's rows) reach their lookup one by one, and all join its batch.
+      this.#flushScheduled = true;
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        if (this.#toLookUp === 0) this.#lookups.flush();
+        if (this.#toWrite === 0) this.#writes.flush();
+      });
+    }
   }
 
   /** One batch of duplicate lookups: a single store.get() for every id. */

@@ -43,6 +43,43 @@ export function objectBody<T>(raw: unknown, what: string): T {
   return raw as T;
 }
 
+/** Search params Qdrant accepts, by key, with the JSON types it parses each as. */
+const SEARCH_PARAM_TYPES: Readonly<Record<string, readonly string[]>> = {
+  hnsw_ef: ['uint', 'null'],
+  exact: ['boolean'],
+  indexed_only: ['boolean'],
+  quantization: ['object', 'null'],
+  acorn: ['object', 'null'],
+};
+const QUANTIZATION_PARAM_TYPES: Readonly<Record<string, readonly string[]>> = {
+  ignore: ['boolean'],
+  rescore: ['boolean', 'null'],
+  oversampling: ['number', 'null'],
+};
+
+/** Checks a query's `params` (SearchParams) as Qdrant's parser would; throws a format error. */
+export function checkSearchParams(raw: unknown): void {
+  if (raw === undefined || raw === null) return;
+  checkFields(raw, 'params', SEARCH_PARAM_TYPES);
+  const quantization = (raw as Record<string, unknown>).quantization;
+  if (quantization !== undefined && quantization !== null) checkFields(quantization, 'params.quantization', QUANTIZATION_PARAM_TYPES);
+}
+
+function checkFields(raw: unknown, what: string, types: Readonly<Record<string, readonly string[]>>): void {
+  if (!isObject(raw)) throw formatError(`invalid type: ${JSON.stringify(raw)}, expected struct for "${what}"`);
+  for (const [key, value] of Object.entries(raw)) {
+    const allowed = types[key];
+    if (allowed === undefined) throw formatError(`unknown field \`${key}\` in "${what}", expected one of ${Object.keys(types).map((k) => `\`${k}\``).join(', ')}`);
+    const type =
+      value === null ? 'null'
+      : typeof value === 'number' && Number.isInteger(value) && value >= 0 ? 'uint'
+      : isObject(value) ? 'object'
+      : typeof value;
+    const accepted = allowed.includes(type) || (type === 'uint' && allowed.includes('number'));
+    if (!accepted) throw formatError(`invalid type: ${JSON.stringify(value)}, expected ${allowed.join(' or ')} for "${what}.${key}"`);
+  }
+}
+
 function optionalLimit(value: unknown, name: string, fallback: number): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
@@ -415,6 +452,9 @@ export class FakeCollection {
     }
     const limit = optionalLimit(body.limit, 'limit', DEFAULT_LIMIT);
     const offset = optionalLimit(body.offset, 'offset', 0);
+    // The fake always compares every vector, so `exact: true` and every other param leave the
+    // answer as it is; they are checked as Qdrant parses them, so a malformed one fails here too.
+    checkSearchParams(body.params);
     const vector = this.#queryVector(body.query);
     const predicate = compileFilter(body.filter);
     const scored: Array<{ point: FakePoint; score: number }> = [];

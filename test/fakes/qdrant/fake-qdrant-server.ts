@@ -30,6 +30,11 @@ export interface FakeQdrantOptions {
   unwaitedApplyDelayMs?: number;
   /** Keep a log of requests in `requests` (default true; the bench turns it off). */
   recordRequests?: boolean;
+  /**
+   * Milliseconds added to every request before it is answered (default 0): 20 is a realistic
+   * network between findimage and a Qdrant server. Requests still run side by side.
+   */
+  latencyMs?: number;
 }
 
 /** One request as the fake saw it. */
@@ -55,6 +60,8 @@ export class FakeQdrantServer {
   readonly faults = new FaultPlan();
   /** Requests received, oldest first. */
   readonly requests: LoggedRequest[] = [];
+  /** Requests received, counted even when `recordRequests` is off (for benchmarks). */
+  requestCount = 0;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
   readonly #options: FakeQdrantOptions;
@@ -156,6 +163,9 @@ export class FakeQdrantServer {
       this.#sendError(res, error, started);
       return;
     }
+    this.requestCount++;
+    const latency = this.#options.latencyMs ?? 0;
+    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
     const fault = this.faults.take({ method, path: url.pathname });
     const apiKey = headerKey(req);
     let body: unknown;

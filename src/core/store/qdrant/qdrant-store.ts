@@ -239,7 +239,7 @@ export class QdrantStore implements VectorStore {
           limit: fetch,
           with_payload: true,
           with_vector: false,
-          ...(this.#searchParams === undefined ? {} : { params: this.#searchParams }),
+          ...this.#paramsFor(options),
         }),
       );
       if (!Array.isArray(response?.points)) throw this.#malformed('search', 'the answer has no "points" list');
@@ -450,6 +450,17 @@ export class QdrantStore implements VectorStore {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#ownsConnection) this.#connection.close();
+  }
+
+  /**
+   * The search params of a query. An exact answer (QueryOptions.exact) compares every matching
+   * original vector: no HNSW graph, and no int8 copy even in a quantized collection.
+   */
+  #paramsFor(options: QueryOptions): { params?: Schemas['SearchParams'] } {
+    if (options.exact === true) {
+      return { params: this.#searchParams === undefined ? { exact: true } : { exact: true, quantization: { ignore: true } } };
+    }
+    return this.#searchParams === undefined ? {} : { params: this.#searchParams };
   }
 
   #assertOpen(): void {
