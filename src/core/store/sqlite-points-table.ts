@@ -99,13 +99,23 @@ export function prepareStatements(db: Database.Database) {
       'SELECT id, payload, vector FROM points WHERE id IN (SELECT value FROM json_each(?))',
     ),
     scroll: db.prepare('SELECT id, payload, vector FROM points WHERE id > ? ORDER BY id LIMIT ?'),
+    /** Vectors by rowid, for re-scoring search candidates; the id guards against a moved row. */
+    vectorsByRowid: db
+      .prepare(
+        'SELECT rowid, id, vector FROM points WHERE rowid IN (SELECT value FROM json_each(?))',
+      )
+      .raw(),
+    /** Vectors by id, for a candidate whose rowid is unknown or has changed. */
+    vectorsById: db
+      .prepare('SELECT id, vector FROM points WHERE id IN (SELECT value FROM json_each(?))')
+      .raw(),
     // One row per share (one row with NULL share fields for a point without shares); a point's
     // rows come together and in array order, since json_each depends on the point's row and so
     // is the inner loop, and it walks an array in order.
     // SQLite's JSON reader does the parsing, which keeps a 100k-point load fast.
     loadAll: db
       .prepare(
-        `SELECT p.id, p.tenant, p.source, p.created_at, p.vector,
+        `SELECT p.id, p.tenant, p.source, p.created_at, p.vector, p.rowid,
            s.value ->> 'conversation', s.value ->> 'isPublic', s.value ->> 'uploader',
            s.value ->> 'messageId', s.value ->> 'fileId'
          FROM points AS p LEFT JOIN json_each(p.payload, '$.shares') AS s`,
@@ -128,6 +138,7 @@ type LoadedRow = [
   source: string,
   createdAt: number,
   vector: Buffer,
+  rowid: number,
   conversation: string | null,
   isPublic: number | null,
   uploader: string | null,
@@ -143,6 +154,8 @@ export interface LoadedPoint {
   fields: RowFields;
   /** The vector BLOB (its length is checked by the caller). */
   vector: Buffer;
+  /** The point's SQLite rowid. */
+  rowid: number;
 }
 
 /**
@@ -153,14 +166,14 @@ export function* loadPoints(statements: PointStatements): Generator<LoadedPoint>
   let current: LoadedPoint | undefined;
   let shares: ShareFields[] = [];
   for (const row of statements.loadAll.iterate() as IterableIterator<LoadedRow>) {
-    const [id, tenant, source, createdAt, vector, conversation, isPublic] = row;
+    const [id, tenant, source, createdAt, vector, rowid, conversation, isPublic] = row;
     if (current?.id !== id) {
       if (current !== undefined) yield current;
       shares = [];
-      current = { id, fields: { tenant, source, createdAtMs: createdAt, shares }, vector };
+      current = { id, fields: { tenant, source, createdAtMs: createdAt, shares }, vector, rowid };
     }
     if (conversation === null) continue;
-    const [, , , , , , , uploader, messageId, fileId] = row;
+    const [, , , , , , , , uploader, messageId, fileId] = row;
     shares.push({
       conversation,
       isPublic: isPublic === 1,

@@ -1,5 +1,6 @@
 // The default, embedded VectorStore: SQLite (better-sqlite3) is the store of record, and every
-// vector is also kept in memory in a VectorMatrix for an exact scan in tens of milliseconds.
+// vector is also kept in memory as int8 codes in a VectorMatrix, whose scan is re-scored from
+// the float32 vectors in the file wherever the codes cannot decide, so answers stay exact.
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -23,7 +24,7 @@ import {
   type PointStatements,
 } from './sqlite-points-table.js';
 import { sqliteFailure } from './sqlite-failure.js';
-import { VectorMatrix, type RowFields } from './vector-matrix.js';
+import { VectorMatrix, type RowFields, type RowRef } from './vector-matrix.js';
 import type {
   ImagePayload,
   ImageShare,
@@ -134,11 +135,13 @@ export class SqliteVectorStore implements VectorStore {
       );
     }
     const { insert } = this.#statements;
+    const rowids: number[] = [];
     try {
       // One transaction for the batch: all of it is durable when commit returns, or none of it.
       db.transaction(() => {
+        rowids.length = 0;
         for (const { id, vector, payload } of points) {
-          insert.run(
+          const { lastInsertRowid } = insert.run(
             id,
             payload.tenant,
             payload.source,
@@ -147,12 +150,15 @@ export class SqliteVectorStore implements VectorStore {
             JSON.stringify(payload),
             Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength),
           );
+          rowids.push(Number(lastInsertRowid));
         }
       }).immediate();
     } catch (error) {
       throw sqliteFailure(this.path, 'writing points', error);
     }
-    for (const { id, vector, payload } of points) matrix.upsert(id, vector, rowFieldsOf(payload));
+    points.forEach(({ id, vector, payload }, i) => {
+      matrix.upsert(id, vector, rowFieldsOf(payload), rowids[i]);
+    });
   }
 
   async query(vector: Float32Array, options: QueryOptions): Promise<ScoredPoint[]> {
@@ -162,7 +168,9 @@ export class SqliteVectorStore implements VectorStore {
     checkQueryWindow(options.limit, offset);
     const { matrix } = this.#open();
     this.#sync();
-    const hits = matrix.nearest(vector, options.filter, offset + options.limit).slice(offset);
+    const hits = this.#read('reading vectors', () =>
+      matrix.nearest(vector, options.filter, offset + options.limit, this.#readVectors),
+    ).slice(offset);
     const hitIds = hits.map((hit) => hit.id);
     const found = this.#read('reading points', () => this.#fetch(hitIds, false));
     const payloads = new Map(found.map((point) => [point.id, point.payload]));
@@ -373,6 +381,31 @@ export class SqliteVectorStore implements VectorStore {
   }
 
   /**
+   * The float32 vectors of search candidates, by rowid; a point whose rowid moved (replaced by
+   * another process since) is read again by id.
+   */
+  readonly #readVectors = (refs: readonly RowRef[]): (Float32Array | undefined)[] => {
+    const { vectorsByRowid, vectorsById } = this.#statements;
+    const found = new Map<string, Float32Array>();
+    const rows = vectorsByRowid.all(JSON.stringify(refs.map((ref) => ref.rowid))) as [
+      number,
+      string,
+      Buffer,
+    ][];
+    for (const [, id, blob] of rows) found.set(id, vectorOf(blob));
+    const missing = refs.filter((ref) => !found.has(ref.id)).map((ref) => ref.id);
+    if (missing.length > 0) {
+      for (const [id, blob] of vectorsById.all(JSON.stringify(missing)) as [string, Buffer][]) {
+        found.set(id, vectorOf(blob));
+      }
+    }
+    return refs.map((ref) => {
+      const vector = found.get(ref.id);
+      return vector?.length === this.dimension ? vector : undefined;
+    });
+  };
+
+  /**
    * Reloads the matrix if another connection (another findimage process on the same file) has
    * committed since the last look. PRAGMA data_version changes only for other connections'
    * commits, so this process's own writes never cause a reload.
@@ -392,7 +425,7 @@ export class SqliteVectorStore implements VectorStore {
     this.#dataVersion = this.#statements.dataVersion.get() as number;
     matrix.clear();
     const bytes = this.dimension * 4;
-    for (const { id, fields, vector } of loadPoints(this.#statements)) {
+    for (const { id, fields, vector, rowid } of loadPoints(this.#statements)) {
       if (vector.length !== bytes) {
         this.#logger.warn(
           { id, bytes: vector.length },
@@ -400,7 +433,7 @@ export class SqliteVectorStore implements VectorStore {
         );
         continue;
       }
-      matrix.upsertBytes(id, vector, fields);
+      matrix.upsertBytes(id, vector, fields, rowid);
     }
   }
 }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { shareMeets } from './image-shares.js';
 import type { ShareFields } from './share-arena.js';
-import { VectorMatrix, type RowFields } from './vector-matrix.js';
+import { VectorMatrix, type RowFields, type VectorReader } from './vector-matrix.js';
 import type { PointFilter } from './vector-store.js';
 
 function sequence(seed: number): () => number {
@@ -30,6 +30,11 @@ function matches(fields: RowFields, id: string, filter: PointFilter): boolean {
   if ((filter.excludeIds ?? []).includes(id)) return false;
   if (filter.scope === undefined && filter.share === undefined) return true;
   return fields.shares.some((share) => shareMeets(share, filter));
+}
+
+/** The store of record's side of a search: float32 vectors by id, from the reference. */
+function readFrom(reference: ReadonlyMap<string, ReferencePoint>): VectorReader {
+  return (refs) => refs.map((ref) => reference.get(ref.id)?.vector);
 }
 
 describe('VectorMatrix', () => {
@@ -121,7 +126,7 @@ describe('VectorMatrix', () => {
 
       expect(matrix.countMatching(filter)).toBe(expected.length);
       expect(matrix.idsMatching(filter).sort()).toEqual(expected.map((e) => e.id).sort());
-      const hits = matrix.nearest(query, filter, 15);
+      const hits = matrix.nearest(query, filter, 15, readFrom(reference));
       expect(hits.map((h) => h.id)).toEqual(expected.slice(0, 15).map((e) => e.id));
       hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(expected[i]!.score, 5));
     }
@@ -139,9 +144,10 @@ describe('VectorMatrix', () => {
     matrix.clear();
     expect(matrix.size).toBe(0);
     expect(matrix.has('a')).toBe(false);
-    expect(matrix.nearest(Float32Array.from([1, 0]), { tenant: 'T1' }, 5)).toEqual([]);
+    const read = readFrom(new Map([['b', { vector: Float32Array.from([0, 1]), fields }]]));
+    expect(matrix.nearest(Float32Array.from([1, 0]), { tenant: 'T1' }, 5, read)).toEqual([]);
     matrix.upsert('b', Float32Array.from([0, 1]), fields);
-    expect(matrix.nearest(Float32Array.from([0, 1]), { tenant: 'T1' }, 5)).toEqual([
+    expect(matrix.nearest(Float32Array.from([0, 1]), { tenant: 'T1' }, 5, read)).toEqual([
       { id: 'b', score: 1 },
     ]);
   });

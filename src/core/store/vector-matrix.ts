@@ -1,18 +1,16 @@
-// Every vector of a store in one contiguous float32 block (WebAssembly memory, scanned by the
-// SIMD kernel), with its filter fields in parallel typed arrays and its shares in a typed-array
-// arena, for an exact brute-force search that touches no object per row.
-import { StoreError } from '../errors.js';
+// Every row of a store in memory for search: int8 codes (code-rows.ts, scanned by the SIMD
+// kernel) with their filter fields in parallel typed arrays and their shares in a typed-array
+// arena, so that a scan touches no object per row. The float32 vectors stay in SQLite; a search
+// re-scores from them every row the codes cannot rule out (exact-rerank.ts), so answers are exact.
+import { CodeRows, maxRowsFor } from './code-rows.js';
+import { rerankExactly } from './exact-rerank.js';
 import { RowFilter, type FilterColumns } from './point-filter.js';
-import {
-  createScanKernel,
-  KERNEL_PAGE_BYTES,
-  MAX_KERNEL_MEMORY_BYTES,
-  type ScanKernel,
-} from './scan-kernel.js';
+import { encodeQuery } from './quantized-codes.js';
 import { ShareArena, type ShareFields } from './share-arena.js';
 import { StringCodes } from './string-codes.js';
-import { TopHits } from './top-hits.js';
 import type { PointFilter } from './vector-store.js';
+
+export { maxRowsFor } from './code-rows.js';
 
 /** Rows allocated before the first growth; doubling from here keeps appends amortised O(1). */
 const INITIAL_CAPACITY = 1024;
@@ -30,7 +28,10 @@ export interface RowFields {
 }
 
 /** The per-row columns; the shares live in the arena. */
-type RowColumns = Omit<FilterColumns, 'shares'>;
+type RowColumns = Omit<FilterColumns, 'shares'> & {
+  /** SQLite rowid of each row's point (where its float32 vector is), or -1 when unknown. */
+  rowid: Float64Array;
+};
 
 /** One result of nearest(). */
 export interface MatrixHit {
@@ -40,66 +41,40 @@ export interface MatrixHit {
   score: number;
 }
 
-/**
- * Where things sit in the kernel's memory for a given capacity: the matrix first (so growing
- * never moves a row), then the scratch areas for one query, which may move at every growth.
- */
-interface MemoryLayout {
-  /** Byte offset of the query vector. */
-  query: number;
-  /** Byte offset of the list of rows to score (int32). */
-  rows: number;
-  /** Byte offset of the scores the kernel writes (float32). */
-  scores: number;
-  /** Bytes needed in all. */
-  total: number;
-}
-
-function layoutFor(capacity: number, dimension: number): MemoryLayout {
-  const query = capacity * dimension * 4;
-  const rows = query + dimension * 4;
-  const scores = rows + capacity * 4;
-  return { query, rows, scores, total: scores + capacity * 4 };
+/** A row whose float32 vector a search needs: its point id and where SQLite keeps it. */
+export interface RowRef {
+  /** Point id. */
+  id: string;
+  /** SQLite rowid last seen for the point, or -1 when unknown. */
+  rowid: number;
 }
 
 /**
- * Most rows a matrix of this dimension can hold: WebAssembly memory stops at 4 GiB, about 2.09
- * million 512-d vectors. Larger collections belong in Qdrant.
+ * Reads the float32 vectors of these points from the store of record, in the order given;
+ * undefined for a point that is gone.
  */
-export function maxRowsFor(dimension: number): number {
-  return Math.floor((MAX_KERNEL_MEMORY_BYTES - dimension * 4) / (dimension * 4 + 8));
-}
+export type VectorReader = (rows: readonly RowRef[]) => (Float32Array | undefined)[];
 
 export class VectorMatrix {
   /** Length of every row. */
   readonly dimension: number;
   /** Most rows this matrix can ever hold. */
   readonly maxRows: number;
-  readonly #kernel: ScanKernel;
-  #capacity: number;
-  #layout: MemoryLayout;
+  readonly #rows: CodeRows;
   #size = 0;
-  /** Views over the kernel's memory, remade after every growth (growing detaches them). */
-  #data!: Float32Array;
-  #bytes!: Uint8Array;
-  #query!: Float32Array;
-  #rows!: Int32Array;
-  #scores!: Float32Array;
   #columns: RowColumns;
   readonly #shares = new ShareArena();
   #ids: string[] = [];
   readonly #rowOf = new Map<string, number>();
-  readonly #codes = new StringCodes();
+  readonly #strings = new StringCodes();
 
   /** An empty matrix with room for at least `capacity` rows before it first grows. */
   constructor(dimension: number, capacity = INITIAL_CAPACITY) {
     this.dimension = dimension;
     this.maxRows = maxRowsFor(dimension);
-    this.#capacity = Math.min(Math.max(INITIAL_CAPACITY, capacity), this.maxRows);
-    this.#layout = layoutFor(this.#capacity, dimension);
-    this.#kernel = createScanKernel(Math.ceil(this.#layout.total / KERNEL_PAGE_BYTES));
-    this.#columns = VectorMatrix.#allocateColumns(this.#capacity);
-    this.#makeViews();
+    const rows = Math.min(Math.max(INITIAL_CAPACITY, capacity), this.maxRows);
+    this.#rows = new CodeRows(dimension, rows);
+    this.#columns = VectorMatrix.#allocateColumns(this.#rows.capacity);
   }
 
   /** Number of rows. */
@@ -122,20 +97,19 @@ export class VectorMatrix {
     return this.#rowOf.has(id);
   }
 
-  /** Inserts a row, or overwrites the row with the same id. Copies `vector`. */
-  upsert(id: string, vector: Float32Array, fields: RowFields): void {
+  /** Inserts a row, or overwrites the row with the same id; `rowid` is where SQLite keeps it. */
+  upsert(id: string, vector: Float32Array, fields: RowFields, rowid = -1): void {
     const row = this.#rowFor(id);
-    this.#data.set(vector, row * this.dimension);
+    this.#rows.write(row, vector);
+    this.#columns.rowid[row] = rowid;
     this.#writeFields(row, fields);
   }
 
-  /**
-   * Like upsert(), with the vector as little-endian float32 bytes (a SQLite BLOB). Copies
-   * bytewise, since a Buffer's offset need not be 4-byte aligned for a Float32Array view.
-   */
-  upsertBytes(id: string, bytes: Uint8Array, fields: RowFields): void {
+  /** Like upsert(), with the vector as little-endian float32 bytes (a SQLite BLOB). */
+  upsertBytes(id: string, bytes: Uint8Array, fields: RowFields, rowid = -1): void {
     const row = this.#rowFor(id);
-    this.#bytes.set(bytes, row * this.dimension * 4);
+    this.#rows.writeBytes(row, bytes);
+    this.#columns.rowid[row] = rowid;
     this.#writeFields(row, fields);
   }
 
@@ -146,7 +120,7 @@ export class VectorMatrix {
   setShares(id: string, shares: readonly ShareFields[]): boolean {
     const row = this.#rowOf.get(id);
     if (row === undefined) return false;
-    this.#shares.write(row, this.#columns, shares, this.#codes);
+    this.#shares.write(row, this.#columns, shares, this.#strings);
     this.#shares.compactIfWasteful(this.#size, this.#columns);
     return true;
   }
@@ -159,13 +133,13 @@ export class VectorMatrix {
     const c = this.#columns;
     this.#shares.release(c.shareCount[row] as number);
     if (row !== last) {
-      const d = this.dimension;
-      this.#data.copyWithin(row * d, last * d, last * d + d);
+      this.#rows.move(last, row);
       c.tenant[row] = c.tenant[last] as number;
       c.source[row] = c.source[last] as number;
       c.createdAt[row] = c.createdAt[last] as number;
       c.shareStart[row] = c.shareStart[last] as number;
       c.shareCount[row] = c.shareCount[last] as number;
+      c.rowid[row] = c.rowid[last] as number;
       const moved = this.#ids[last] as string;
       this.#ids[row] = moved;
       this.#rowOf.set(moved, row);
@@ -182,7 +156,7 @@ export class VectorMatrix {
     this.#size = 0;
     this.#ids = [];
     this.#rowOf.clear();
-    this.#codes.clear();
+    this.#strings.clear();
     this.#shares.clear();
   }
 
@@ -190,7 +164,8 @@ export class VectorMatrix {
   idsMatching(filter: PointFilter): string[] {
     const count = this.#select(filter);
     const ids: string[] = [];
-    for (let i = 0; i < count; i++) ids.push(this.#ids[this.#rows[i] as number] as string);
+    const rows = this.#rows.rows;
+    for (let i = 0; i < count; i++) ids.push(this.#ids[rows[i] as number] as string);
     return ids;
   }
 
@@ -200,28 +175,51 @@ export class VectorMatrix {
   }
 
   /**
-   * The best `k` rows within the filter by dot product (float32 arithmetic), best first, ties
-   * by id ascending. `query` must have `dimension` elements.
+   * The best `k` rows within the filter by dot product, best first, ties by id ascending: an
+   * int8 scan of every matching row, then exact scores from `read` for the rows it cannot rule
+   * out. `query` must have `dimension` elements.
    */
-  nearest(query: Float32Array, filter: PointFilter, k: number): MatrixHit[] {
+  nearest(query: Float32Array, filter: PointFilter, k: number, read: VectorReader): MatrixHit[] {
     const count = this.#select(filter);
     if (count === 0) return [];
-    this.#query.set(query);
-    const layout = this.#layout;
-    this.#kernel.scoreRows(0, layout.query, layout.rows, count, this.dimension, layout.scores);
-    const top = new TopHits(Math.min(k, count), this.#ids);
     const rows = this.#rows;
-    const scores = this.#scores;
-    for (let i = 0; i < count; i++) {
-      const score = scores[i] as number;
-      // Most rows lose to the worst kept hit; skip the call for them.
-      if (score >= top.threshold) top.offer(rows[i] as number, score);
-    }
-    return top.sorted().map((hit) => ({ id: this.#ids[hit.row] as string, score: hit.score }));
+    const coded = encodeQuery(query, rows.stride);
+    rows.scan(coded, count);
+    const ids = this.#ids;
+    const rowids = this.#columns.rowid;
+    const exactScores = (batch: readonly number[]): Float64Array => {
+      const refs = batch.map((row) => ({ id: ids[row] as string, rowid: rowids[row] as number }));
+      const vectors = read(refs);
+      const scores = new Float64Array(batch.length);
+      vectors.forEach((vector, j) => {
+        if (vector === undefined) {
+          scores[j] = Number.NaN;
+          return;
+        }
+        let sum = 0;
+        for (let i = 0; i < vector.length; i++) sum += (vector[i] as number) * (query[i] as number);
+        scores[j] = sum;
+      });
+      return scores;
+    };
+    const hits = rerankExactly(
+      { rows: rows.rows, scores: rows.out, count },
+      coded,
+      rows,
+      Math.min(k, count),
+      ids,
+      exactScores,
+    );
+    return hits.map((hit) => ({ id: ids[hit.row] as string, score: hit.score }));
   }
 
   /** Fills the rows scratch area with the rows the filter matches; returns how many. */
   #select(filter: PointFilter): number {
+    return this.#compile(filter).collect(this.#size, this.#rows.rows);
+  }
+
+  /** The filter as a row test over the current columns. */
+  #compile(filter: PointFilter): RowFilter {
     const excluded = new Set<number>();
     for (const id of filter.excludeIds ?? []) {
       const row = this.#rowOf.get(id);
@@ -237,15 +235,14 @@ export class VectorMatrix {
       shareCount: c.shareCount,
       shares: this.#shares.columns,
     };
-    const rowFilter = new RowFilter(filter, columns, this.#codes, excluded);
-    return rowFilter.collect(this.#size, this.#rows);
+    return new RowFilter(filter, columns, this.#strings, excluded);
   }
 
   /** The row of `id`, appending a new one (growing if full) when it has none. */
   #rowFor(id: string): number {
     const existing = this.#rowOf.get(id);
     if (existing !== undefined) return existing;
-    if (this.#size === this.#capacity) this.#grow();
+    if (this.#size === this.#rows.capacity) this.#grow();
     const row = this.#size++;
     // A reused slot may still hold a removed row's share count; the new row has none yet.
     this.#columns.shareCount[row] = 0;
@@ -256,57 +253,23 @@ export class VectorMatrix {
 
   #writeFields(row: number, fields: RowFields): void {
     const c = this.#columns;
-    const codes = this.#codes;
-    c.tenant[row] = codes.intern(fields.tenant);
-    c.source[row] = codes.intern(fields.source);
+    const strings = this.#strings;
+    c.tenant[row] = strings.intern(fields.tenant);
+    c.source[row] = strings.intern(fields.source);
     c.createdAt[row] = fields.createdAtMs;
-    this.#shares.write(row, c, fields.shares, codes);
+    this.#shares.write(row, c, fields.shares, strings);
   }
 
-  /** Doubles the room (the matrix stays in place; the scratch areas move past it). */
+  /** Doubles the room. */
   #grow(): void {
-    const capacity = Math.min(this.#capacity * 2, this.maxRows);
-    if (capacity === this.#capacity) {
-      throw new StoreError(
-        'store_failed',
-        `The embedded store holds at most ${this.maxRows} vectors of ${this.dimension} numbers ` +
-          '(4 GiB of memory). Use Qdrant for a collection this large (set QDRANT_URL).',
-      );
-    }
-    const layout = layoutFor(capacity, this.dimension);
-    const pages = Math.ceil(layout.total / KERNEL_PAGE_BYTES);
-    const current = this.#kernel.memory.buffer.byteLength / KERNEL_PAGE_BYTES;
-    try {
-      if (pages > current) this.#kernel.memory.grow(pages - current);
-    } catch (error) {
-      throw new StoreError(
-        'store_failed',
-        `There is not enough memory to hold ${capacity} vectors of ${this.dimension} numbers. ` +
-          'Give findimage more memory or use Qdrant (set QDRANT_URL).',
-        { cause: error },
-      );
-    }
+    this.#rows.grow(this.#size + 1);
+    const capacity = this.#rows.capacity;
     const old = this.#columns;
     const columns = VectorMatrix.#allocateColumns(capacity);
-    columns.tenant.set(old.tenant);
-    columns.source.set(old.source);
-    columns.createdAt.set(old.createdAt);
-    columns.shareStart.set(old.shareStart);
-    columns.shareCount.set(old.shareCount);
+    for (const key of Object.keys(columns) as (keyof RowColumns)[]) {
+      (columns[key] as Float64Array).set(old[key] as Float64Array);
+    }
     this.#columns = columns;
-    this.#capacity = capacity;
-    this.#layout = layout;
-    this.#makeViews();
-  }
-
-  #makeViews(): void {
-    const buffer = this.#kernel.memory.buffer;
-    const layout = this.#layout;
-    this.#data = new Float32Array(buffer, 0, this.#capacity * this.dimension);
-    this.#bytes = new Uint8Array(buffer, 0, this.#capacity * this.dimension * 4);
-    this.#query = new Float32Array(buffer, layout.query, this.dimension);
-    this.#rows = new Int32Array(buffer, layout.rows, this.#capacity);
-    this.#scores = new Float32Array(buffer, layout.scores, this.#capacity);
   }
 
   static #allocateColumns(capacity: number): RowColumns {
@@ -316,6 +279,7 @@ export class VectorMatrix {
       createdAt: new Float64Array(capacity),
       shareStart: new Uint32Array(capacity),
       shareCount: new Uint32Array(capacity),
+      rowid: new Float64Array(capacity),
     };
   }
 }

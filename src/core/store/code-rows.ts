@@ -1,0 +1,178 @@
+// The int8 codes of every row of a store in one WebAssembly memory, beside the per-row scales,
+// norms and residuals their error bound needs, and the scratch areas of one scan. 512 bytes a
+// row at 512-d (a quarter of float32), so WebAssembly's 4 GiB holds about 8 million rows.
+import { StoreError } from '../errors.js';
+import {
+  CODE_PAGE_BYTES,
+  createCodeKernel,
+  MAX_CODE_MEMORY_BYTES,
+  type CodeKernel,
+} from './code-kernel.js';
+import { codeStride, encodeVector, type CodedQuery } from './quantized-codes.js';
+
+/**
+ * Where things sit in the kernel's memory for a given capacity: the codes first (so growing
+ * never moves a row's codes), then the scales, then the scratch areas of one scan.
+ */
+interface MemoryLayout {
+  scales: number;
+  query: number;
+  rows: number;
+  out: number;
+  total: number;
+}
+
+function layoutFor(capacity: number, stride: number): MemoryLayout {
+  const scales = capacity * stride;
+  const query = scales + capacity * 4;
+  const rows = query + stride * 2;
+  const out = rows + capacity * 4;
+  return { scales, query, rows, out, total: out + capacity * 4 };
+}
+
+/** Most rows the codes of this dimension can ever hold in 4 GiB. */
+export function maxRowsFor(dimension: number): number {
+  const stride = codeStride(dimension);
+  return Math.floor((MAX_CODE_MEMORY_BYTES - stride * 2) / (stride + 12));
+}
+
+export class CodeRows {
+  /** Length of the vectors. */
+  readonly dimension: number;
+  /** Bytes per row of codes (the dimension rounded up to 16). */
+  readonly stride: number;
+  /** Most rows there can ever be. */
+  readonly maxRows: number;
+  readonly #kernel: CodeKernel;
+  #capacity: number;
+  #layout: MemoryLayout;
+  #codes!: Int8Array;
+  #scales!: Float32Array;
+  #query!: Int16Array;
+  /** The rows to score in the next scan; fill it, then call scan(). */
+  rows!: Int32Array;
+  /** What the last scan wrote, one entry per listed row. */
+  out!: Float32Array;
+  /** ‖v‖ of each row. */
+  norm: Float32Array;
+  /** ‖v - scale·codes‖ of each row. */
+  residual: Float32Array;
+  readonly #scratch: Float32Array;
+  readonly #scratchBytes: Uint8Array;
+
+  constructor(dimension: number, capacity: number) {
+    this.dimension = dimension;
+    this.stride = codeStride(dimension);
+    this.maxRows = maxRowsFor(dimension);
+    this.#capacity = Math.min(capacity, this.maxRows);
+    this.#layout = layoutFor(this.#capacity, this.stride);
+    this.#kernel = createCodeKernel(Math.ceil(this.#layout.total / CODE_PAGE_BYTES));
+    this.norm = new Float32Array(this.#capacity);
+    this.residual = new Float32Array(this.#capacity);
+    this.#scratch = new Float32Array(dimension);
+    this.#scratchBytes = new Uint8Array(this.#scratch.buffer);
+    this.#makeViews();
+  }
+
+  /** Rows allocated. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Encodes `vector` into `row`. */
+  write(row: number, vector: ArrayLike<number>): void {
+    const stride = this.stride;
+    const codes = this.#codes.subarray(row * stride, row * stride + stride);
+    codes.fill(0);
+    const coded = encodeVector(vector, codes);
+    this.#scales[row] = coded.scale;
+    this.norm[row] = coded.norm;
+    this.residual[row] = coded.residual;
+  }
+
+  /** Like write(), from little-endian float32 bytes (a SQLite BLOB, perhaps misaligned). */
+  writeBytes(row: number, bytes: Uint8Array): void {
+    this.#scratchBytes.set(bytes);
+    this.write(row, this.#scratch);
+  }
+
+  /** Copies row `from` over row `to` (a swap-removal). */
+  move(from: number, to: number): void {
+    const stride = this.stride;
+    this.#codes.copyWithin(to * stride, from * stride, from * stride + stride);
+    this.#scales[to] = this.#scales[from] as number;
+    this.norm[to] = this.norm[from] as number;
+    this.residual[to] = this.residual[from] as number;
+  }
+
+  /**
+   * Scores the first `count` entries of `rows` against `query` into `out`; `out[i] * query.scale`
+   * is the approximate dot product of row rows[i].
+   */
+  scan(query: CodedQuery, count: number): void {
+    if (count === 0) return;
+    this.#query.set(query.codes);
+    const { query: at, rows, scales, out } = this.#layout;
+    this.#kernel.scoreCodes(0, at, rows, count, this.stride, scales, out);
+  }
+
+  /** Makes room for at least `capacity` rows (doubling), keeping every row. */
+  grow(capacity: number): void {
+    if (capacity <= this.#capacity) return;
+    const target = Math.min(Math.max(capacity, this.#capacity * 2), this.maxRows);
+    if (target < capacity) {
+      throw new StoreError(
+        'store_failed',
+        `The embedded store holds at most ${this.maxRows} vectors of ${this.dimension} numbers ` +
+          '(4 GiB of memory). Use Qdrant for a collection this large (set QDRANT_URL).',
+      );
+    }
+    const layout = layoutFor(target, this.stride);
+    const pages = Math.ceil(layout.total / CODE_PAGE_BYTES);
+    const current = this.#kernel.memory.buffer.byteLength / CODE_PAGE_BYTES;
+    try {
+      if (pages > current) this.#kernel.memory.grow(pages - current);
+    } catch (error) {
+      throw new StoreError(
+        'store_failed',
+        `There is not enough memory to hold ${target} vectors of ${this.dimension} numbers. ` +
+          'Give findimage more memory or use Qdrant (set QDRANT_URL).',
+        { cause: error },
+      );
+    }
+    // The scales sit after the codes: move them past the codes' new end.
+    const bytes = new Uint8Array(this.#kernel.memory.buffer);
+    const oldScales = this.#layout.scales;
+    bytes.copyWithin(layout.scales, oldScales, oldScales + this.#capacity * 4);
+    const norm = new Float32Array(target);
+    norm.set(this.norm);
+    const residual = new Float32Array(target);
+    residual.set(this.residual);
+    this.norm = norm;
+    this.residual = residual;
+    this.#capacity = target;
+    this.#layout = layout;
+    this.#makeViews();
+  }
+
+  /** The raw bytes of codes and scales of the first `size` rows, for the saved index. */
+  codeBytes(size: number): Uint8Array {
+    return new Uint8Array(this.#kernel.memory.buffer, 0, size * this.stride);
+  }
+
+  /** The scales of the first `size` rows. */
+  scaleValues(size: number): Float32Array {
+    return this.#scales.subarray(0, size);
+  }
+
+  #makeViews(): void {
+    const buffer = this.#kernel.memory.buffer;
+    const layout = this.#layout;
+    const capacity = this.#capacity;
+    this.#codes = new Int8Array(buffer, 0, capacity * this.stride);
+    this.#scales = new Float32Array(buffer, layout.scales, capacity);
+    this.#query = new Int16Array(buffer, layout.query, this.stride);
+    this.rows = new Int32Array(buffer, layout.rows, capacity);
+    this.out = new Float32Array(buffer, layout.out, capacity);
+  }
+}

@@ -1,0 +1,107 @@
+// Turns approximate int8 scores into the exact top k: every candidate whose approximate score
+// plus its error bound reaches the k-th exact score found so far is re-scored from its float32
+// vector (read from SQLite), best upper bound first, until no remaining candidate can enter.
+// Whatever rows were scanned, the answer over them is the one an exact float scan would give.
+import { errorBound, type CodedQuery } from './quantized-codes.js';
+import { TopHits, type Hit } from './top-hits.js';
+
+/** Vectors are read from the file in batches of this many rows (one statement each). */
+const READ_BATCH = 32;
+
+/** What a scan left for the re-rank. */
+export interface ScannedRows {
+  /** Rows scanned, in the order their scores are listed. */
+  rows: Int32Array;
+  /** The kernel's output for each scanned row (times `query.scale` = approximate score). */
+  scores: Float32Array;
+  /** How many entries of rows/scores are used. */
+  count: number;
+}
+
+/** Per-row terms of the bound, indexed by row. */
+export interface RowBounds {
+  /** ‖v‖ of each row. */
+  norm: Float32Array;
+  /** ‖v - scale·codes‖ of each row. */
+  residual: Float32Array;
+}
+
+/**
+ * Exact dot products of the query with the float32 vectors of `rows`; NaN for a row whose vector
+ * cannot be read (it is then left out of the answer).
+ */
+export type ExactScorer = (rows: readonly number[]) => Float64Array;
+
+/** Finds the k-th largest of the lower bounds (score - bound); -Infinity if fewer than k. */
+function kthLowerBound(lower: Float64Array, k: number): number {
+  if (lower.length < k) return -Infinity;
+  // A min-heap of the k largest.
+  const heap = new Float64Array(k);
+  let size = 0;
+  for (let i = 0; i < lower.length; i++) {
+    const x = lower[i] as number;
+    if (size < k) {
+      let j = size++;
+      heap[j] = x;
+      while (j > 0) {
+        const parent = (j - 1) >> 1;
+        if ((heap[parent] as number) <= (heap[j] as number)) break;
+        [heap[parent], heap[j]] = [heap[j] as number, heap[parent] as number];
+        j = parent;
+      }
+    } else if (x > (heap[0] as number)) {
+      heap[0] = x;
+      let j = 0;
+      for (;;) {
+        const l = 2 * j + 1;
+        const r = l + 1;
+        let m = j;
+        if (l < k && (heap[l] as number) < (heap[m] as number)) m = l;
+        if (r < k && (heap[r] as number) < (heap[m] as number)) m = r;
+        if (m === j) break;
+        [heap[m], heap[j]] = [heap[j] as number, heap[m] as number];
+        j = m;
+      }
+    }
+  }
+  return heap[0] as number;
+}
+
+/** The exact best `k` of the scanned rows, best first, ties by id ascending. */
+export function rerankExactly(
+  scanned: ScannedRows,
+  query: CodedQuery,
+  bounds: RowBounds,
+  k: number,
+  ids: readonly string[],
+  exactScores: ExactScorer,
+): Hit[] {
+  const { rows, scores, count } = scanned;
+  if (count === 0 || k === 0) return [];
+  const upper = new Float64Array(count);
+  const lower = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const row = rows[i] as number;
+    const approx = (scores[i] as number) * query.scale;
+    const bound = errorBound(query, bounds.norm[row] as number, bounds.residual[row] as number);
+    upper[i] = approx + bound;
+    lower[i] = approx - bound;
+  }
+  // No row scoring below this can be in the top k: k rows are sure to score at least this.
+  const floor = kthLowerBound(lower, k);
+  const candidates: number[] = [];
+  for (let i = 0; i < count; i++) if ((upper[i] as number) >= floor) candidates.push(i);
+  candidates.sort((a, b) => (upper[b] as number) - (upper[a] as number));
+  const top = new TopHits(k, ids);
+  for (let start = 0; start < candidates.length; start += READ_BATCH) {
+    // Equal scores break ties by id, so a candidate that could only tie still has to be read.
+    if ((upper[candidates[start] as number] as number) < top.threshold) break;
+    const batch = candidates.slice(start, start + READ_BATCH).map((i) => rows[i] as number);
+    const exact = exactScores(batch);
+    batch.forEach((row, j) => {
+      const score = exact[j] as number;
+      if (!Number.isNaN(score)) top.offer(row, score);
+    });
+  }
+  return top.sorted();
+}
