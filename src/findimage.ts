@@ -147,6 +147,8 @@ export async function openEmbedding(options: {
     dimension: model.dimension,
     device: config.device,
     workers: config.workers,
+    // Fast-loading copies of the graphs, beside the downloads they are made from.
+    graphCacheDir: join(config.cacheDir, 'graphs'),
     ...(options.towers === undefined ? { searchWorkers: config.searchWorkers } : { towers: options.towers, searchWorkers: 0 }),
     maxBatch: config.maxBatch,
     batchWaitMs: config.batchWaitMs,

@@ -49,6 +49,8 @@ export interface EmbeddingPoolOptions {
    * tower left out loads on first use instead of failing.
    */
   towers?: readonly Tower[];
+  /** Folder where workers keep fast-loading copies of the graphs (see WorkerSetup.graphCacheDir). */
+  graphCacheDir?: string;
   /**
    * Extra workers reserved for searches: they load only the text tower and take only
    * interactive text work, so a query runs while the general workers are busy with a bulk

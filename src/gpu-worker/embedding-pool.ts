@@ -116,6 +116,7 @@ export class EmbeddingPool implements EmbeddingRuntime {
       device: options.device,
       intraOpNumThreads: threadsPerWorker(availableParallelism(), options.workers),
       ...(options.towers === undefined ? {} : { towers: [...options.towers] }),
+      ...(options.graphCacheDir === undefined ? {} : { graphCacheDir: options.graphCacheDir }),
     };
     const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
     this.#queues = { interactive: new TaskQueue(maxQueue), bulk: new TaskQueue(maxQueue) };

@@ -51,6 +51,11 @@ export interface WorkerSetup {
    * tower, and skipping it saves its memory (about 350 MB for ViT-B/32) and load time.
    */
   towers?: readonly Tower[];
+  /**
+   * Folder for the graphs' copies with external weights (graph-cache.ts), which load several
+   * times faster on the CPU; absent: always load the source files.
+   */
+  graphCacheDir?: string;
 }
 
 /** Pool to worker: run one batch. `data` is transferred, so the sender's copy is detached. */

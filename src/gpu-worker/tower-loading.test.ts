@@ -1,8 +1,12 @@
 // Which towers the embedding workers load: both by default (serve keeps them warm), only the ones
 // asked for otherwise (a one-shot search never loads the vision tower), and a tower left out still
-// loads the first time a batch needs it. Runs the real tiny model in real worker threads.
+// loads the first time a batch needs it; and the graph cache they load from on the CPU. Runs the
+// real tiny model in real worker threads.
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createSilentLogger } from '../logger.js';
 import { createEmbeddingPool, type EmbeddingPool, type EmbeddingPoolOptions } from './embedding-pool.js';
 
@@ -68,4 +72,46 @@ test('a tower left out loads on first use, on the same worker, and answers like 
 test('an empty or unknown tower list is refused with a message naming the choices', async () => {
   await expect(open({ towers: [] })).rejects.toThrow(/text, vision or both/);
   await expect(open({ towers: ['audio' as 'text'] })).rejects.toThrow(/text, vision or both/);
+});
+
+describe('graph cache', () => {
+  let cacheDir: string;
+  beforeEach(async () => {
+    cacheDir = await mkdtemp(join(tmpdir(), 'findimage-graphs-'));
+  });
+  afterEach(async () => {
+    await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  function closeTo(a: Float32Array, b: Float32Array): number {
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
+    return worst;
+  }
+
+  test('the first load writes a copy with external weights, later loads use it, and the vectors match', async () => {
+    const plain = await (await open({ towers: ['text'] })).embedTokens(query());
+    const first = await open({ towers: ['text'], graphCacheDir: cacheDir });
+    const saved = await readdir(cacheDir);
+    expect(saved).toHaveLength(1);
+    expect(saved[0]).toMatch(/^text-[0-9a-f]{24}$/);
+    const files = await readdir(join(cacheDir, saved[0] as string));
+    expect(files.sort()).toEqual(['model.onnx', 'model.onnx.data']);
+    const written = (await stat(join(cacheDir, saved[0] as string, 'model.onnx'))).mtimeMs;
+    expect(closeTo(await first.embedTokens(query()), plain)).toBeLessThan(1e-5);
+
+    const second = await open({ towers: ['text'], graphCacheDir: cacheDir });
+    expect(await readdir(cacheDir)).toEqual(saved);
+    expect((await stat(join(cacheDir, saved[0] as string, 'model.onnx'))).mtimeMs).toBe(written);
+    expect(closeTo(await second.embedTokens(query()), plain)).toBeLessThan(1e-5);
+  });
+
+  test('a damaged copy is dropped and the source file loads instead', async () => {
+    await open({ towers: ['text'], graphCacheDir: cacheDir });
+    const [folder] = await readdir(cacheDir);
+    await writeFile(join(cacheDir, folder as string, 'model.onnx'), 'not a graph');
+    const pool = await open({ towers: ['text'], graphCacheDir: cacheDir });
+    expect(await pool.embedTokens(query())).toHaveLength(512);
+    expect(await readdir(cacheDir)).toEqual([]);
+  });
 });

@@ -1,6 +1,7 @@
 // Loads a worker's tower sessions (the ones asked for at start, any other on first use), walking
 // the provider plans in order and turning every failure into an error that names the file or the
 // device and says what to do.
+import { existsSync } from 'node:fs';
 import { InferenceSession } from 'onnxruntime-node';
 import { EmbeddingError, FindimageError, ModelError } from '../core/errors.js';
 import {
@@ -9,6 +10,7 @@ import {
   sessionOptions,
   type ProviderPlan,
 } from './execution-providers.js';
+import { cachedGraphFor, dropGraphCopy, saveGraphCopy } from './graph-cache.js';
 import type { ProviderName, Tower, WorkerSetup } from './messages.js';
 import { GraphMismatch, TowerRunner, type TowerSpec } from './tower-runner.js';
 
@@ -81,7 +83,7 @@ export async function loadTowers(setup: WorkerSetup): Promise<TowerSessions> {
   for (const [index, plan] of plans.entries()) {
     let session: InferenceSession;
     try {
-      session = await InferenceSession.create(modelPath(setup, first), sessionOptions(plan, setup.intraOpNumThreads));
+      session = await createSession(modelPath(setup, first), first, plan, setup);
     } catch (error) {
       if (index < plans.length - 1) {
         fallbackReason = `the ${plan.provider.toUpperCase()} execution provider could not start (${firstLine(error)})`;
@@ -96,6 +98,36 @@ export async function loadTowers(setup: WorkerSetup): Promise<TowerSessions> {
   }
   // providerPlans never returns an empty list; this keeps the compiler and a future edit honest.
   throw new FindimageError('internal', `No execution provider plan for device ${describeDevice(setup.device)}.`);
+}
+
+/**
+ * A session on the tower's graph. On the CPU it loads from the cached copy with external weights
+ * (graph-cache.ts), made on the first load; anything wrong with that copy or its folder falls back
+ * to the source file, which alone decides whether the model loads and what the error says.
+ */
+async function createSession(path: string, tower: Tower, plan: ProviderPlan, setup: WorkerSetup): Promise<InferenceSession> {
+  const options = sessionOptions(plan, setup.intraOpNumThreads);
+  if (plan.provider === 'cpu' && setup.graphCacheDir !== undefined) {
+    const cached = await fromGraphCache(path, tower, setup.graphCacheDir, options).catch(() => undefined);
+    if (cached !== undefined) return cached;
+  }
+  return InferenceSession.create(path, options);
+}
+
+async function fromGraphCache(
+  source: string,
+  tower: Tower,
+  cacheDir: string,
+  options: InferenceSession.SessionOptions,
+): Promise<InferenceSession | undefined> {
+  const graph = await cachedGraphFor(cacheDir, tower, source);
+  if (!existsSync(graph.path)) await saveGraphCopy(source, graph, options);
+  try {
+    return await InferenceSession.create(graph.path, options);
+  } catch {
+    await dropGraphCopy(graph);
+    return undefined;
+  }
 }
 
 function modelPath(setup: WorkerSetup, tower: Tower): string {
@@ -142,7 +174,7 @@ async function createOrExplain(
   setup: WorkerSetup,
 ): Promise<InferenceSession> {
   try {
-    return await InferenceSession.create(path, sessionOptions(plan, setup.intraOpNumThreads));
+    return await createSession(path, tower, plan, setup);
   } catch (error) {
     throw modelLoadFailed(path, tower, error);
   }
