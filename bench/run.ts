@@ -219,6 +219,8 @@ async function run(options: BenchOptions, argv: readonly string[]): Promise<Benc
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
+  // `npm run bench -- cold`: a one-shot search from a cold start, through the real CLI (issue 11).
+  if (argv[0] === 'cold') return (await import('./cold-search.js')).runColdBench(argv.slice(1), ROOT, log);
   // `npm run bench -- store ...`: the embedded store alone (bench/store-bench.ts).
   if (argv[0] === 'store') return (await import('./store-bench.js')).runStoreBench(argv.slice(1));
   let options: BenchOptions | 'help';
