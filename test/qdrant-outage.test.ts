@@ -2,6 +2,7 @@
 // unreachable, and an upload accepted meanwhile waits on disk and is indexed once Qdrant is back.
 // A 404 on an endpoint (a proxy redeploying, a server without GET /aliases) is an outage too:
 // uploads stay queued and are indexed once it passes; only a deleted collection rejects them.
+// An upload leaves the queue only once the batch carrying it is acknowledged.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -191,6 +192,28 @@ describe('a 404 on an endpoint', () => {
     await waitFor('the upload to be indexed', () => outcomes.length >= 1);
     expect(outcomes.map((o) => o.status)).toEqual(['indexed']);
     expect(await findimage.store.count({ tenant: 'T1' })).toBe(1);
+  });
+
+  it('counts no upload as stored while Qdrant applies its batch but the answer is lost, and loses none', async () => {
+    findimage = await openServing(dir, cache, qdrant);
+    await connected(findimage);
+    const collection = qdrant.collection('findimage');
+    // The batch reaches Qdrant and is applied, but the connection drops before the answer.
+    qdrant.faults.inject({ kind: 'drop', afterApplying: true }, { times: UNTIL_CLEARED, match: upsert });
+
+    const outcomes = await queueUploads(findimage, 5);
+    await waitFor('all five points applied by Qdrant, or an outcome', () => outcomes.length > 0 || collection?.ids().length === 5);
+    const oneCallsTries = 5;
+    await waitFor('the queue to retry, or an outcome', () => outcomes.length > 0 || faulted(upsert) > oneCallsTries);
+    // Applied but never acknowledged: every upload is still queued, none reported as indexed.
+    expect(outcomes).toEqual([]);
+    expect(findimage.uploads.pending()).toBe(5);
+
+    qdrant.faults.clear();
+    await waitFor('five outcomes', () => outcomes.length >= 5);
+    expect(outcomes.map((o) => o.status)).toEqual(Array(5).fill('indexed'));
+    expect(findimage.uploads.pending()).toBe(0);
+    expect(await findimage.store.count({ tenant: 'T1' })).toBe(5);
   });
 
   it('still rejects an upload as deleted when Qdrant says the collection does not exist', async () => {

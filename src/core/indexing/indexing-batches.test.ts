@@ -149,9 +149,10 @@ describe('UploadQueue with batched writes', () => {
   it('counts no upload as stored before its batch is acknowledged, and keeps them all when the batch fails', async () => {
     // Upserts wait for the test to answer them: fail the first, let the second through.
     const answers: Array<{ points: number; answer: (error?: Error) => void }> = [];
+    let passThrough = false;
     const held: VectorStore = Object.assign(Object.create(store) as VectorStore, {
       upsert: (points: readonly PointInput[]) =>
-        new Promise<void>((resolve, reject) => {
+        passThrough ? store.upsert(points) : new Promise<void>((resolve, reject) => {
           let answered = false;
           const answer = (error?: Error) => {
             if (answered) return;
@@ -176,18 +177,20 @@ describe('UploadQueue with batched writes', () => {
       expect(queue.pending()).toBe(5);
 
       answers[0]?.answer(new StoreError('store_unavailable', 'The vector store is unreachable.'));
-      await waitUntil(() => answers.length === 2, 'the batch written again');
+      // Retried (each upload when its own retry is due, so maybe in more than one batch).
+      await waitUntil(() => answers.length >= 2, 'the uploads written again');
       expect(outcomes).toEqual([]);
       expect(queue.pending()).toBe(5);
-      expect(answers[1]?.points).toBe(5);
 
-      answers[1]?.answer();
+      passThrough = true;
+      for (const { answer } of answers) answer();
       await waitUntil(() => outcomes.length === 5, 'five outcomes');
       expect(outcomes.map((o) => o.status)).toEqual(Array(5).fill('indexed'));
       expect(queue.pending()).toBe(0);
       expect(await store.count({ tenant: 'T1' })).toBe(5);
     } finally {
-      for (const { answer } of answers) answer(); // so that stop() has no write to wait for
+      passThrough = true; // so that stop() has no write to wait for
+      for (const { answer } of answers) answer();
       await queue.stop();
     }
   });

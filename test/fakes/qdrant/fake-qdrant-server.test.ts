@@ -29,6 +29,22 @@ async function collection(name = 'c', size = 3): Promise<void> {
   await client.createCollection(name, { vectors: { size, distance: 'Cosine' } });
 }
 
+describe('fake Qdrant added latency', () => {
+  it('answers every request, counted, when latencyMs adds a network delay to each', async () => {
+    const slow = await FakeQdrantServer.start({ latencyMs: 5, recordRequests: false });
+    try {
+      const slowClient = new QdrantClient({ url: slow.url, checkCompatibility: false });
+      await slowClient.createCollection('c', { vectors: { size: 3, distance: 'Cosine' } });
+      await Promise.all([1, 2, 3].map((n) => slowClient.upsert('c', { wait: true, points: [{ id: n, vector: [1, n, 0] }] })));
+      expect((await slowClient.count('c', { exact: true })).count).toBe(3);
+      expect(slow.requestCount).toBe(5);
+      expect(slow.requests).toEqual([]);
+    } finally {
+      await slow.stop();
+    }
+  });
+});
+
 describe('fake Qdrant wire format', () => {
   it('answers GET / with the version itself and other calls inside {result, status, time}', async () => {
     expect(JSON.parse((await raw('/')).body)).toEqual({ title: 'qdrant - vector search engine', version: '1.18.0', commit: null });
@@ -89,6 +105,20 @@ describe('fake Qdrant points', () => {
     const second = await client.scroll('c', { limit: 2, offset: first.next_page_offset as string });
     expect(second.points.map((p) => p.id)).toEqual([id(1), id(2)]);
     expect(second.next_page_offset).toBeNull();
+  });
+
+  it('accepts search params as Qdrant parses them (exact, hnsw_ef, quantization) and refuses malformed ones', async () => {
+    await client.upsert('c', { wait: true, points: [1, 2].map((n) => ({ id: n, vector: [1, n, 0] })) });
+    const exact = await client.query('c', { query: [1, 0, 0], limit: 1, params: { exact: true, hnsw_ef: 64, quantization: { ignore: true } } });
+    expect(exact.points.map((p) => p.id)).toEqual([1]);
+    for (const params of [{ exact: 'yes' }, { exakt: true }, { quantization: { ignore: 1 } }]) {
+      const answer = await raw('/collections/c/points/query', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: [1, 0, 0], limit: 1, params }),
+      });
+      expect(answer.status).toBe(400);
+    }
   });
 
   it('pages query results with offset and limit, and returns payload only when asked', async () => {

@@ -297,6 +297,28 @@ describe('QdrantStore queries', () => {
     await store.close();
   });
 
+  it('asks for an exact search with params.exact when QueryOptions.exact is set, and leaves the graph on otherwise', async () => {
+    const store = await openQdrantStore(options());
+    await store.upsert([point(1, [1, 0, 0, 0]), point(2, [0, 1, 0, 0])]);
+    const q = Float32Array.from([1, 0, 0, 0]);
+    const start = fake.requests.length;
+    const exact = await store.query(q, { filter: { tenant: 'T1' }, limit: 1, exact: true });
+    const approximate = await store.query(q, { filter: { tenant: 'T1' }, limit: 1 });
+    expect(exact).toEqual(approximate);
+    const bodies = requestsSince(start).filter((r) => r.path.endsWith('/points/query')).map((r) => r.body as Schemas['QueryRequest']);
+    expect(bodies.map((b) => b.params)).toEqual([{ exact: true }, undefined]);
+    await store.close();
+  });
+
+  it('ignores the int8 copy too in an exact search of a quantized collection', async () => {
+    const store = await openQdrantStore(options({ quantization: true }));
+    const start = fake.requests.length;
+    await store.query(Float32Array.from([1, 0, 0, 0]), { filter: { tenant: 'T1' }, limit: 3, exact: true });
+    const query = requestsSince(start).find((r) => r.path.endsWith('/points/query'));
+    expect((query?.body as Schemas['QueryRequest']).params).toEqual({ exact: true, quantization: { ignore: true } });
+    await store.close();
+  });
+
   it('answers a filter that can match nothing (an empty list) without asking Qdrant', async () => {
     const store = await openQdrantStore(options());
     await store.upsert([point(1, [1, 0, 0, 0], { shares: [share('C1', { uploader: 'U1' })] })]);
