@@ -67,9 +67,38 @@ export function randomVitB32Spec(root: string, dir: string): ModelSpec {
   };
 }
 
+/** The id the int8 random model runs under. */
+export const RANDOM_VIT_B32_Q8_ID = 'vit-b32-random-q8';
+
+/**
+ * The int8 copy of the random model (scripts/quantize-bench-model.py, which needs onnxruntime's
+ * Python package): clip-vit-b32-q8's settings with those files' sizes and hashes.
+ */
+function randomVitB32Q8Choice(root: string): BenchModelChoice {
+  const dir = join(root, '.bench', 'models', RANDOM_VIT_B32_Q8_ID);
+  if (!existsSync(join(dir, MANIFEST))) {
+    throw new Error(
+      `No int8 bench model in ${dir}. Build the fp32 one (npm run bench -- --quick --model vit-b32-random), then: ` +
+        'python3 -m venv /tmp/ort && /tmp/ort/bin/pip install onnxruntime onnx && /tmp/ort/bin/python scripts/quantize-bench-model.py',
+    );
+  }
+  const manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as Manifest;
+  const real = getModelSpec('clip-vit-b32-q8');
+  const spec: ModelSpec = {
+    ...real,
+    id: RANDOM_VIT_B32_Q8_ID,
+    description: 'ViT-B/32-shaped CLIP with random int8 weights, for benchmarks only: costs what clip-vit-b32-q8 costs.',
+    developmentOnly: true,
+    source: { kind: 'bundled', dir: relative(root, dir) },
+    files: { textModel: manifest.textModel, visionModel: manifest.visionModel, tokenizer: manifest.tokenizer },
+  };
+  return { env: { FINDIMAGE_MODEL: RANDOM_VIT_B32_Q8_ID, FINDIMAGE_MODEL_DIR: dir }, spec };
+}
+
 /** Prepares the model files and says how openFindimage is to load them. */
 export function chooseBenchModel(model: BenchModel, root: string, log: (line: string) => void): BenchModelChoice {
-  if (model === 'tiny-test') return { env: { FINDIMAGE_MODEL: 'tiny-test' } };
+  if (model === 'tiny-test' || model === 'tiny-test-q8') return { env: { FINDIMAGE_MODEL: model } };
+  if (model === 'vit-b32-random-q8') return randomVitB32Q8Choice(root);
   const dir = ensureRandomVitB32(root, log);
   return { env: { FINDIMAGE_MODEL: RANDOM_VIT_B32_ID, FINDIMAGE_MODEL_DIR: dir }, spec: randomVitB32Spec(root, dir) };
 }

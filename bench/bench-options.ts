@@ -7,7 +7,14 @@ export type BenchModel =
   /** Random weights with ViT-B/32's shape, cost and I/O (built by build-vit-b32-model.py). */
   | 'vit-b32-random'
   /** The committed width-8 test model: fast, for a smoke run. */
-  | 'tiny-test';
+  | 'tiny-test'
+  /** vit-b32-random with int8 weights (scripts/quantize-bench-model.py): what clip-vit-b32-q8 costs. */
+  | 'vit-b32-random-q8'
+  /** tiny-test with int8 weights (bundled): a smoke run of a quantized variant. */
+  | 'tiny-test-q8';
+
+/** Every --model value, in the order --help lists them. */
+const BENCH_MODELS: readonly BenchModel[] = ['vit-b32-random', 'tiny-test', 'vit-b32-random-q8', 'tiny-test-q8'];
 
 export interface BenchOptions {
   quick: boolean;
@@ -38,7 +45,8 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: npm run bench -- [options]
   --quick             smoke run: tiny-test model, 1k vectors, 4 photos (under a minute)
-  --model NAME        vit-b32-random (default) or tiny-test
+  --model NAME        vit-b32-random (default), tiny-test, or their int8 variants
+                      vit-b32-random-q8 (scripts/quantize-bench-model.py builds it) and tiny-test-q8
   --sizes N,N         store sizes for query latency (default 10000,100000)
   --queries N         timed queries per series (default 200)
   --photos N          12 MP JPEGs to index (default 24)
@@ -86,8 +94,8 @@ export function parseBenchOptions(argv: readonly string[], defaultResultsPath: s
   if (values.help) return 'help';
   const quick = values.quick;
   const model = values.model ?? (quick ? 'tiny-test' : 'vit-b32-random');
-  if (model !== 'vit-b32-random' && model !== 'tiny-test') {
-    throw new Error(`--model must be vit-b32-random or tiny-test, not "${model}"`);
+  if (!(BENCH_MODELS as readonly string[]).includes(model)) {
+    throw new Error(`--model must be one of ${BENCH_MODELS.join(', ')}, not "${model}"`);
   }
   const storeSizes = (values.sizes ?? (quick ? '1000' : '10000,100000'))
     .split(',')
@@ -96,7 +104,7 @@ export function parseBenchOptions(argv: readonly string[], defaultResultsPath: s
   const queries = values.queries === undefined ? (quick ? 50 : 200) : positiveInt('queries', values.queries);
   return {
     quick,
-    model,
+    model: model as BenchModel,
     storeSizes,
     queries,
     warmupQueries: Math.max(5, Math.round(queries / 20)),

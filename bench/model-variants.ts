@@ -1,0 +1,112 @@
+// Model-only speed of a model against its int8 variant, in one process: the ViT-B/32-shaped
+// random model (fp32) and its dynamic-int8 copy (scripts/quantize-bench-model.py), loaded side by
+// side and timed in alternating rounds on the same preprocessed tensors and queries, so the
+// ratio is fair under the machine's load. Also how far the int8 vectors move (cosine to fp32).
+//   node --import tsx bench/model-variants.ts [--images 32] [--texts 64] [--rounds 3] [--quick]
+// --quick compares tiny-test with tiny-test-q8 (seconds, for a smoke run).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.js';
+import type { PreparedImage } from '../src/core/embedding/embedder.js';
+import { openEmbedding, type OpenedEmbedding } from '../src/findimage.js';
+import { createLogger } from '../src/logger.js';
+import { chooseBenchModel } from './bench-model.js';
+import type { BenchModel } from './bench-options.js';
+import { describeMachine } from './machine-info.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const { values } = parseArgs({
+  options: {
+    images: { type: 'string', default: '32' },
+    texts: { type: 'string', default: '64' },
+    rounds: { type: 'string', default: '3' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const IMAGES = Number(values.images);
+const TEXTS = Number(values.texts);
+const ROUNDS = Number(values.rounds);
+const PAIR: [BenchModel, BenchModel] = values.quick ? ['tiny-test', 'tiny-test-q8'] : ['vit-b32-random', 'vit-b32-random-q8'];
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Distinct pseudo-random CHW tensors, so no layer can shortcut on repeated input. */
+function images(count: number): PreparedImage[] {
+  let state = 12345;
+  return Array.from({ length: count }, () => {
+    const pixels = new Float32Array(3 * 224 * 224);
+    for (let i = 0; i < pixels.length; i++) {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      pixels[i] = (state / 2147483648) * 4 - 2;
+    }
+    return { pixels, width: 224, height: 224, format: 'raw' };
+  });
+}
+
+const texts = Array.from({ length: TEXTS }, (_, i) => `a photo of object number ${i} on a ${['red', 'blue', 'green'][i % 3]} table`);
+
+async function open(model: BenchModel, dataDir: string): Promise<OpenedEmbedding> {
+  const choice = chooseBenchModel(model, ROOT, log);
+  const config = loadConfig({ ...choice.env, FINDIMAGE_DATA: dataDir, FINDIMAGE_CACHE: join(ROOT, '.bench', 'cache'), FINDIMAGE_DEVICE: 'cpu' });
+  const logger = createLogger({ level: 'warn', pretty: false });
+  const { findModelSpec } = await import('../src/core/models/registered-models.js');
+  return openEmbedding({ config, logger, model: choice.spec ?? findModelSpec(config.model, dataDir) });
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  for (let i = 0; i < a.length; i++) dot += (a[i] as number) * (b[i] as number);
+  return dot;
+}
+
+async function main(): Promise<void> {
+  const machine = describeMachine();
+  log(`${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAverageAtStart}; ${PAIR.join(' vs ')}, ${IMAGES} images and ${TEXTS} texts per round, ${ROUNDS} rounds`);
+  const dataDir = await mkdtemp(join(tmpdir(), 'findimage-variants-'));
+  const inputs = images(IMAGES);
+  const opened: OpenedEmbedding[] = [];
+  try {
+    for (const model of PAIR) opened.push(await open(model, dataDir));
+    const totals = PAIR.map(() => ({ imageMs: 0, textMs: 0 }));
+    for (const [index, embedding] of opened.entries()) {
+      // Warm-up: first runs allocate buffers.
+      await embedding.embedder.embedImage(inputs[0] as PreparedImage);
+      await embedding.embedder.embedQuery(texts[0] as string);
+      void index;
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate which model goes first, so a load spike does not always land on one.
+      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      for (const index of order) {
+        const embedding = opened[index] as OpenedEmbedding;
+        const total = totals[index] as { imageMs: number; textMs: number };
+        let started = performance.now();
+        await Promise.all(inputs.map((image) => embedding.embedder.embedImage(image, { lane: 'bulk' })));
+        total.imageMs += performance.now() - started;
+        started = performance.now();
+        await Promise.all(texts.map((text) => embedding.embedder.embedQuery(text, { lane: 'bulk' })));
+        total.textMs += performance.now() - started;
+      }
+    }
+    const [fp32, q8] = opened as [OpenedEmbedding, OpenedEmbedding];
+    const imageCosines: number[] = [];
+    for (const image of inputs.slice(0, 8)) imageCosines.push(cosine(await fp32.embedder.embedImage(image), await q8.embedder.embedImage(image)));
+    const textCosines: number[] = [];
+    for (const text of texts.slice(0, 8)) textCosines.push(cosine(await fp32.embedder.embedQuery(text), await q8.embedder.embedQuery(text)));
+    const rates = totals.map((t) => ({ imagesPerSecond: (IMAGES * ROUNDS) / (t.imageMs / 1000), textsPerSecond: (TEXTS * ROUNDS) / (t.textMs / 1000) }));
+    const result = {
+      machine,
+      models: PAIR,
+      rates,
+      q8OverFp32: { images: (rates[1]?.imagesPerSecond ?? 0) / (rates[0]?.imagesPerSecond ?? 1), texts: (rates[1]?.textsPerSecond ?? 0) / (rates[0]?.textsPerSecond ?? 1) },
+      cosineToFp32: { imagesMin: Math.min(...imageCosines), textsMin: Math.min(...textCosines) },
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    for (const embedding of opened) await embedding.embedder.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
