@@ -110,7 +110,7 @@ describe('findimage model add: valid folders', () => {
     const terminal = recordingTerminal();
     await runModelList({ ...config, model: 'team-clip' }, terminal);
     const text = terminal.lines.join('\n');
-    expect(text).toMatch(/team-clip +available \(bundled\) \[selected; registered with model add\]/);
+    expect(text).toMatch(/team-clip +available \(registered folder\) \[selected; registered with model add\]/);
     expect(text).toContain('openai-clip, 3.1 MiB, 512-d, languages: en, de');
     expect(text).toContain('quality: Recall@5 on our captions 71.5% (findimage eval, 2026-11-30)');
     expect(text).toContain('siglip, 0.1 MiB, 768-d, languages: en, fr, es');
@@ -136,7 +136,8 @@ describe('findimage model add: each kind of invalid folder', () => {
     { name: 'no-manifest', manifest: undefined, expected: /findimage-model\.json does not exist\. Write it beside the model's files/ },
     { name: 'bad-json', manifest: '{"name": "x",', expected: /findimage-model\.json: the file is not valid JSON .* Fix the syntax/ },
     { name: 'bad-family', manifest: { ...CLIP_MANIFEST, family: 'blip' }, expected: /: "family" must be one of "openai-clip", "siglip"\. Correct it/ },
-    { name: 'no-dimension', manifest: { ...CLIP_MANIFEST, dimension: undefined }, expected: /: "dimension" / },
+    { name: 'no-dimension', manifest: { ...CLIP_MANIFEST, dimension: undefined }, expected: /: "dimension" must be a whole number from 1 to 8192 \(a JSON number, not a string\)\. Correct it/ },
+    { name: 'string-size', manifest: { ...CLIP_MANIFEST, vision: { ...CLIP_MANIFEST.vision, imageSize: '224' } }, expected: /: "vision.imageSize" must be a whole number from 16 to 1024 \(a JSON number, not a string\)/ },
     { name: 'bad-name', manifest: { ...CLIP_MANIFEST, name: 'Team CLIP' }, expected: /: "name" must be lowercase letters/ },
     { name: 'built-in-name', manifest: { ...CLIP_MANIFEST, name: 'clip-vit-b32' }, expected: /: "name" is "clip-vit-b32", which is a built-in model\. Choose another name/ },
     { name: 'unknown-key', manifest: { ...CLIP_MANIFEST, text: { ...CLIP_MANIFEST.text, context: 77 } }, expected: /: "text" has unknown keys "context"\. Remove them or check their spelling/ },

@@ -64,7 +64,7 @@ export async function runModelList(config: Config, terminal: Terminal): Promise<
     const where =
       status.location === 'missing'
         ? `not downloaded (${(status.downloadBytes / MIB).toFixed(0)} MiB)`
-        : `available (${status.location})`;
+        : `available (${registered.includes(spec) ? 'registered folder' : status.location})`;
     terminal.out(`${spec.id.padEnd(ID_WIDTH)} ${where}${marks.length > 0 ? ` [${marks.join('; ')}]` : ''}`);
     for (const line of describeModel(spec)) terminal.out(`${''.padEnd(ID_WIDTH)} ${line}`);
   }

@@ -23,8 +23,17 @@ const MAX_IMAGE_SIZE = 1_024;
 /** Longest embedding accepted; ViT-g models give 1,024 to 1,536. */
 const MAX_DIMENSION = 8_192;
 
-const tensorName = z.string().min(1, 'must name a graph tensor, such as "input_ids"');
-const tokenId = z.number().int('must be a whole number').min(0, 'must be 0 or more');
+const tensorName = z.string({ error: 'must be a string naming a graph tensor, such as "input_ids"' }).min(1, 'must name a graph tensor, such as "input_ids"');
+
+/** A whole number from `min` to `max`, with messages that say so. */
+function wholeNumber(min: number, max: number) {
+  return z
+    .number({ error: `must be a whole number from ${min} to ${max} (a JSON number, not a string)` })
+    .int(`must be a whole number from ${min} to ${max}`)
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+}
+const tokenId = wholeNumber(0, 10_000_000);
 const channelTriple = z.tuple([z.number(), z.number(), z.number()], {
   error: 'must be three numbers, one per RGB channel, such as [0.5, 0.5, 0.5]',
 });
@@ -36,7 +45,7 @@ const manifestSchema = z
       error: `must be one of ${MODEL_FAMILIES.map((f) => `"${f.id}"`).join(', ')}`,
     }),
     description: z.string().optional(),
-    dimension: z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_DIMENSION, `must be at most ${MAX_DIMENSION}`),
+    dimension: wholeNumber(1, MAX_DIMENSION),
     languages: z.array(z.string().regex(/^[a-z]{2,3}$/, 'must be ISO 639 codes such as "en" or "de"')).min(1, 'must list at least one language').optional(),
     files: z.object({
       textModel: z.string().min(1, 'must be the path of the text tower\'s .onnx file inside the folder'),
@@ -47,11 +56,11 @@ const manifestSchema = z
       .object({
         inputName: tensorName.optional(),
         outputName: tensorName.optional(),
-        contextLength: z.number().int('must be a whole number').min(2, 'must be at least 2').max(MAX_CONTEXT_LENGTH, `must be at most ${MAX_CONTEXT_LENGTH}`).optional(),
+        contextLength: wholeNumber(2, MAX_CONTEXT_LENGTH).optional(),
         bosId: tokenId.optional(),
         eosId: tokenId.optional(),
         padId: tokenId.optional(),
-        canonicalize: z.boolean().optional(),
+        canonicalize: z.boolean({ error: 'must be true or false' }).optional(),
       })
       .strict()
       .optional(),
@@ -59,7 +68,7 @@ const manifestSchema = z
       .object({
         inputName: tensorName.optional(),
         outputName: tensorName.optional(),
-        imageSize: z.number().int('must be a whole number').min(16, 'must be at least 16').max(MAX_IMAGE_SIZE, `must be at most ${MAX_IMAGE_SIZE}`).optional(),
+        imageSize: wholeNumber(16, MAX_IMAGE_SIZE).optional(),
         mean: channelTriple.optional(),
         std: channelTriple.refine((s) => s.every((v) => v > 0), 'must be three positive numbers').optional(),
         resize: z.enum(['shortest-side-crop', 'squash'], { error: 'must be "shortest-side-crop" (CLIP) or "squash" (SigLIP)' }).optional(),
