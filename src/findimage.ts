@@ -137,9 +137,10 @@ export async function openEmbedding(options: {
     onProgress: options.onDownloadProgress,
   });
   const family = familyOf(model);
-  const tokenizer = await family.openTokenizer(files.tokenizer, model.text);
   const templates = new PromptTemplates(config.promptTemplates);
-  const runtime = await createEmbeddingPool({
+  // The workers load the model in their threads while this one reads the tokenizer: on a cold
+  // start the two overlap instead of adding up.
+  const starting = createEmbeddingPool({
     textModelPath: files.textModel,
     visionModelPath: files.visionModel,
     text: model.text,
@@ -154,6 +155,10 @@ export async function openEmbedding(options: {
     batchWaitMs: config.batchWaitMs,
     logger: logger.child({ component: 'embedding-pool' }),
   });
+  const [runtime, tokenizer] = await openBoth(
+    { value: starting, close: (pool) => pool.close() },
+    { value: family.openTokenizer(files.tokenizer, model.text) },
+  );
   const embedder = new ClipEmbedder({
     modelId: model.id,
     dimension: model.dimension,
@@ -165,10 +170,31 @@ export async function openEmbedding(options: {
   return { embedder, stats: () => runtime.stats(), prepareImage: (bytes) => family.prepareImage(bytes, model.vision) };
 }
 
+/** Something being opened, and how to close it again. */
+interface Opening<T> {
+  /** Resolves once it is open. */
+  value: Promise<T>;
+  /** Closes it (absent: nothing to close). */
+  close?: (opened: T) => Promise<void>;
+}
+
 /**
- * Opens everything in dependency order: model files (downloading the model on first use),
- * tokenizer, worker pool, store, then the services. What was opened is closed again if a
- * later step fails, so a failed start leaves no worker threads behind.
+ * Both results, opened at the same time; if either fails, the other is closed once it is open
+ * (a pool's workers and a store's reconnection never outlive a failed start) and the first
+ * failure is thrown.
+ */
+async function openBoth<A, B>(a: Opening<A>, b: Opening<B>): Promise<[A, B]> {
+  const [first, second] = await Promise.allSettled([a.value, b.value]);
+  if (first.status === 'fulfilled' && second.status === 'fulfilled') return [first.value, second.value];
+  if (first.status === 'fulfilled') await a.close?.(first.value).catch(() => {});
+  if (second.status === 'fulfilled') await b.close?.(second.value).catch(() => {});
+  throw first.status === 'rejected' ? first.reason : (second as PromiseRejectedResult).reason;
+}
+
+/**
+ * Opens everything: model files (downloading the model on first use), tokenizer and worker pool,
+ * and meanwhile the store, then the services. What was opened is closed again if a step fails,
+ * so a failed start leaves no worker threads behind.
  */
 export async function openFindimage({
   config,
@@ -180,22 +206,27 @@ export async function openFindimage({
   towers,
 }: OpenFindimageOptions): Promise<Findimage> {
   const model = modelOverride ?? findModelSpec(config.model, config.dataDir);
-  const { embedder, stats: embeddingStats, prepareImage: prepare } = await openEmbedding({
-    config,
-    logger,
-    model,
-    onDownloadProgress,
-    ...(onEmbedded === undefined ? {} : { onEmbedded }),
-    ...(towers === undefined ? {} : { towers }),
-  });
+  // The store opens while the model loads (it reads its vectors from disk, the workers parse graphs).
+  const [{ embedder, stats: embeddingStats, prepareImage: prepare }, store] = await openBoth(
+    {
+      value: openEmbedding({
+        config,
+        logger,
+        model,
+        onDownloadProgress,
+        ...(onEmbedded === undefined ? {} : { onEmbedded }),
+        ...(towers === undefined ? {} : { towers }),
+      }),
+      close: (opened) => opened.embedder.close(),
+    },
+    { value: openStore(config, model, logger, storeConnection), close: (opened) => opened.close() },
+  );
 
-  const opened: Array<() => Promise<void>> = [() => embedder.close()];
+  const opened: Array<() => Promise<void>> = [() => embedder.close(), () => store.close()];
   const closeAll = async () => {
     for (const close of [...opened].reverse()) await close().catch(() => {});
   };
   try {
-    const store = await openStore(config, model, logger, storeConnection);
-    opened.push(() => store.close());
 
     // Claims keep two processes on this host (the bot and a CLI index, say) from embedding one image twice.
     const claims = new SqliteContentClaims({ path: contentClaimsPath(config.dataDir, model.id) });
