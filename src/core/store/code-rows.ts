@@ -57,8 +57,6 @@ export class CodeRows {
   norm: Float32Array;
   /** ‖v - scale·codes‖ of each row. */
   residual: Float32Array;
-  readonly #scratch: Float32Array;
-  readonly #scratchBytes: Uint8Array;
 
   constructor(dimension: number, capacity: number) {
     this.dimension = dimension;
@@ -69,8 +67,6 @@ export class CodeRows {
     this.#kernel = createCodeKernel(Math.ceil(this.#layout.total / CODE_PAGE_BYTES));
     this.norm = new Float32Array(this.#capacity);
     this.residual = new Float32Array(this.#capacity);
-    this.#scratch = new Float32Array(dimension);
-    this.#scratchBytes = new Uint8Array(this.#scratch.buffer);
     this.#makeViews();
   }
 
@@ -90,10 +86,12 @@ export class CodeRows {
     this.residual[row] = coded.residual;
   }
 
-  /** Like write(), from little-endian float32 bytes (a SQLite BLOB, perhaps misaligned). */
-  writeBytes(row: number, bytes: Uint8Array): void {
-    this.#scratchBytes.set(bytes);
-    this.write(row, this.#scratch);
+  /** The vector the codes of `row` stand for (scale x codes), into `out`. */
+  decode(row: number, out: Float32Array): void {
+    const at = row * this.stride;
+    const scale = this.#scales[row] as number;
+    const codes = this.#codes;
+    for (let i = 0; i < this.dimension; i++) out[i] = (codes[at + i] as number) * scale;
   }
 
   /** Copies row `from` over row `to` (a swap-removal). */

@@ -15,12 +15,25 @@ import type { ImagePayload, PointInput } from './vector-store.js';
 
 const logger = createSilentLogger();
 
-describeVectorStoreContract('SqliteVectorStore', async (dimension) => {
+/**
+ * Search knobs that put the suite's 3,000 points behind the partition index: an index from 500
+ * rows, every filter through it, probing a tenth of the matching rows.
+ */
+const INDEX_ON_SMALL_DATA = {
+  indexMinRows: 500,
+  exactBelowRows: 0,
+  probeFraction: 0.1,
+  minProbeRows: 100,
+  maxLists: 64,
+};
+
+describeVectorStoreContract('SqliteVectorStore', async (dimension, options) => {
   const dir = await mkdtemp(join(tmpdir(), 'findimage-store-'));
   const store = await openSqliteVectorStore({
     path: join(dir, 'vectors.sqlite'),
     dimension,
     logger,
+    ...(options?.forceIndex === true ? { search: INDEX_ON_SMALL_DATA } : {}),
   });
   return {
     store,
@@ -177,6 +190,42 @@ describe('SqliteVectorStore on disk', () => {
       points: 1,
     });
     expect(await bot.count()).toBe(0);
+  });
+
+  it('trains its partition index once it holds enough rows, and keeps it past deletions', async () => {
+    const path = join(dir, 'v.sqlite');
+    const store = await openSqliteVectorStore({
+      path,
+      dimension: 8,
+      logger,
+      search: { ...INDEX_ON_SMALL_DATA, indexMinRows: 1000 },
+    });
+    opened.push(store);
+    const points: PointInput[] = Array.from({ length: 1200 }, (_, n) => durabilityPoint(n, 8));
+    await store.upsert(points.slice(0, 900));
+    expect(store.indexLists).toBe(0);
+    await store.upsert(points.slice(900));
+    expect(store.indexLists).toBeGreaterThan(1);
+    await store.delete(points.filter((_, n) => n % 2 === 0).map((p) => p.id));
+
+    // Probing every list (a fraction of 1) is exhaustive: the index answer is then the exact one.
+    const everyList = await openSqliteVectorStore({
+      path,
+      dimension: 8,
+      logger,
+      search: { ...INDEX_ON_SMALL_DATA, indexMinRows: 100, probeFraction: 1 },
+    });
+    opened.push(everyList);
+    expect(everyList.indexLists).toBeGreaterThan(1);
+    const query = durabilityPoint(98_765, 8).vector;
+    const filter = { tenant: 'durability' };
+    for (const target of [store, everyList]) {
+      const exact = await target.query(query, { filter, limit: 10, exact: true });
+      expect(exact).toHaveLength(10);
+      const approximate = await target.query(query, { filter, limit: 10 });
+      if (target === everyList) expect(approximate).toEqual(exact);
+      for (const hit of approximate) expect(points.findIndex((p) => p.id === hit.id) % 2).toBe(1);
+    }
   });
 
   it('keeps exact top hits while growing past its first allocation and deleting', async () => {

@@ -23,6 +23,7 @@ import {
   prepareStatements,
   type PointStatements,
 } from './sqlite-points-table.js';
+import { DEFAULT_SEARCH_TUNING, type SearchTuning } from './search-planner.js';
 import { sqliteFailure } from './sqlite-failure.js';
 import { VectorMatrix, type RowFields, type RowRef } from './vector-matrix.js';
 import type {
@@ -47,6 +48,11 @@ export interface SqliteVectorStoreOptions {
   dimension: number;
   /** Where open, reload and failure messages go. */
   logger: Logger;
+  /**
+   * Search knobs (index size threshold, planner threshold, probe depth); the defaults are
+   * measured ones. Tests force the index on small data with a low indexMinRows.
+   */
+  search?: Partial<SearchTuning>;
 }
 
 function rowFieldsOf(payload: ImagePayload): RowFields {
@@ -83,14 +89,26 @@ export class SqliteVectorStore implements VectorStore {
   #dataVersion = 0;
   readonly #statements: PointStatements;
 
-  private constructor(path: string, dimension: number, db: Database.Database, logger: Logger) {
+  private constructor(
+    path: string,
+    dimension: number,
+    db: Database.Database,
+    logger: Logger,
+    tuning: SearchTuning,
+  ) {
     this.path = path;
     this.dimension = dimension;
     this.#db = db;
     this.#logger = logger;
     this.#statements = prepareStatements(db);
-    this.#matrix = new VectorMatrix(dimension, this.#statements.countAll.get() as number);
+    const rows = this.#statements.countAll.get() as number;
+    this.#matrix = new VectorMatrix(dimension, rows, tuning);
     this.#reload();
+  }
+
+  /** Lists of the partition index, or 0 while the store answers every query exactly. */
+  get indexLists(): number {
+    return this.#matrix?.indexLists ?? 0;
   }
 
   /** Opens synchronously; openSqliteVectorStore() is the same behind a promise. */
@@ -108,7 +126,8 @@ export class SqliteVectorStore implements VectorStore {
       db = openDatabase(path, { what: 'vector store', pageSizeBytes: PAGE_SIZE_BYTES });
       prepareFile(db, path, options.dimension);
       const started = performance.now();
-      const store = new SqliteVectorStore(path, options.dimension, db, logger);
+      const tuning = { ...DEFAULT_SEARCH_TUNING, ...options.search };
+      const store = new SqliteVectorStore(path, options.dimension, db, logger, tuning);
       logger.info(
         { path, points: store.#matrix?.size, ms: Math.round(performance.now() - started) },
         'vector store opened',
@@ -159,6 +178,7 @@ export class SqliteVectorStore implements VectorStore {
     points.forEach(({ id, vector, payload }, i) => {
       matrix.upsert(id, vector, rowFieldsOf(payload), rowids[i]);
     });
+    matrix.maintainIndex();
   }
 
   async query(vector: Float32Array, options: QueryOptions): Promise<ScoredPoint[]> {
@@ -169,7 +189,13 @@ export class SqliteVectorStore implements VectorStore {
     const { matrix } = this.#open();
     this.#sync();
     const hits = this.#read('reading vectors', () =>
-      matrix.nearest(vector, options.filter, offset + options.limit, this.#readVectors),
+      matrix.nearest(
+        vector,
+        options.filter,
+        offset + options.limit,
+        this.#readVectors,
+        options.exact === true,
+      ),
     ).slice(offset);
     const hitIds = hits.map((hit) => hit.id);
     const found = this.#read('reading points', () => this.#fetch(hitIds, false));
@@ -435,5 +461,6 @@ export class SqliteVectorStore implements VectorStore {
       }
       matrix.upsertBytes(id, vector, fields, rowid);
     }
+    matrix.maintainIndex();
   }
 }

@@ -5,7 +5,16 @@
 import { CodeRows, maxRowsFor } from './code-rows.js';
 import { rerankExactly } from './exact-rerank.js';
 import { RowFilter, type FilterColumns } from './point-filter.js';
-import { encodeQuery } from './quantized-codes.js';
+import { PartitionIndex } from './partition-index.js';
+import { encodeQuery, type CodedQuery } from './quantized-codes.js';
+import {
+  choosePath,
+  DEFAULT_SEARCH_TUNING,
+  FilterTallies,
+  listsFor,
+  probeTarget,
+  type SearchTuning,
+} from './search-planner.js';
 import { ShareArena, type ShareFields } from './share-arena.js';
 import { StringCodes } from './string-codes.js';
 import type { PointFilter } from './vector-store.js';
@@ -14,6 +23,9 @@ export { maxRowsFor } from './code-rows.js';
 
 /** Rows allocated before the first growth; doubling from here keeps appends amortised O(1). */
 const INITIAL_CAPACITY = 1024;
+
+/** The index is retrained (with more lists) once the rows have grown this many times over. */
+const RETRAIN_GROWTH = 4;
 
 /** The filterable fields of one point, as the matrix keeps them. */
 export interface RowFields {
@@ -67,10 +79,22 @@ export class VectorMatrix {
   #ids: string[] = [];
   readonly #rowOf = new Map<string, number>();
   readonly #strings = new StringCodes();
+  readonly #tallies = new FilterTallies();
+  readonly #tuning: SearchTuning;
+  #index: PartitionIndex | null = null;
+  /** Rows when the index was last trained. */
+  #trainedAt = 0;
+  readonly #scratch: Float32Array;
 
   /** An empty matrix with room for at least `capacity` rows before it first grows. */
-  constructor(dimension: number, capacity = INITIAL_CAPACITY) {
+  constructor(
+    dimension: number,
+    capacity = INITIAL_CAPACITY,
+    tuning: SearchTuning = DEFAULT_SEARCH_TUNING,
+  ) {
     this.dimension = dimension;
+    this.#tuning = tuning;
+    this.#scratch = new Float32Array(dimension);
     this.maxRows = maxRowsFor(dimension);
     const rows = Math.min(Math.max(INITIAL_CAPACITY, capacity), this.maxRows);
     this.#rows = new CodeRows(dimension, rows);
@@ -97,20 +121,57 @@ export class VectorMatrix {
     return this.#rowOf.has(id);
   }
 
+  /** Lists in the partition index, or 0 while there is none (too few rows). */
+  get indexLists(): number {
+    return this.#index?.lists ?? 0;
+  }
+
   /** Inserts a row, or overwrites the row with the same id; `rowid` is where SQLite keeps it. */
   upsert(id: string, vector: Float32Array, fields: RowFields, rowid = -1): void {
+    const existing = this.#rowOf.get(id);
+    if (existing !== undefined) this.#untally(existing);
     const row = this.#rowFor(id);
     this.#rows.write(row, vector);
     this.#columns.rowid[row] = rowid;
     this.#writeFields(row, fields);
+    this.#tally(row);
+    this.#index?.place(row, this.#index.nearestList(vector));
   }
 
   /** Like upsert(), with the vector as little-endian float32 bytes (a SQLite BLOB). */
   upsertBytes(id: string, bytes: Uint8Array, fields: RowFields, rowid = -1): void {
-    const row = this.#rowFor(id);
-    this.#rows.writeBytes(row, bytes);
-    this.#columns.rowid[row] = rowid;
-    this.#writeFields(row, fields);
+    // Copied bytewise: a Buffer's offset need not be 4-byte aligned for a Float32Array view.
+    new Uint8Array(this.#scratch.buffer).set(bytes);
+    this.upsert(id, this.#scratch, fields, rowid);
+  }
+
+  /**
+   * Trains the partition index once there are enough rows, and again with more lists as they
+   * grow; a no-op otherwise. Call after a batch of writes, not per row.
+   */
+  maintainIndex(): void {
+    const size = this.#size;
+    const tuning = this.#tuning;
+    if (size < tuning.indexMinRows) return;
+    const lists = listsFor(size, tuning);
+    if (this.#index !== null) {
+      if (lists <= this.#index.lists || size < this.#trainedAt * RETRAIN_GROWTH) return;
+    }
+    const d = this.dimension;
+    const sampleRows = Math.min(size, PartitionIndex.sampleSize(lists));
+    const sample = new Float32Array(sampleRows * d);
+    const step = size / sampleRows;
+    for (let i = 0; i < sampleRows; i++) {
+      this.#rows.decode(Math.floor(i * step), sample.subarray(i * d, (i + 1) * d));
+    }
+    const index = new PartitionIndex(d, PartitionIndex.train(d, sample, lists), size);
+    const vector = this.#scratch;
+    for (let row = 0; row < size; row++) {
+      this.#rows.decode(row, vector);
+      index.place(row, index.nearestList(vector));
+    }
+    this.#index = index;
+    this.#trainedAt = size;
   }
 
   /**
@@ -120,7 +181,9 @@ export class VectorMatrix {
   setShares(id: string, shares: readonly ShareFields[]): boolean {
     const row = this.#rowOf.get(id);
     if (row === undefined) return false;
+    this.#untally(row);
     this.#shares.write(row, this.#columns, shares, this.#strings);
+    this.#tally(row);
     this.#shares.compactIfWasteful(this.#size, this.#columns);
     return true;
   }
@@ -131,8 +194,11 @@ export class VectorMatrix {
     if (row === undefined) return false;
     const last = this.#size - 1;
     const c = this.#columns;
+    this.#untally(row);
     this.#shares.release(c.shareCount[row] as number);
+    this.#index?.detach(row);
     if (row !== last) {
+      this.#index?.move(last, row);
       this.#rows.move(last, row);
       c.tenant[row] = c.tenant[last] as number;
       c.source[row] = c.source[last] as number;
@@ -158,6 +224,9 @@ export class VectorMatrix {
     this.#rowOf.clear();
     this.#strings.clear();
     this.#shares.clear();
+    this.#tallies.clear();
+    this.#index = null;
+    this.#trainedAt = 0;
   }
 
   /** Ids of the rows the filter matches, in row order. */
@@ -175,15 +244,26 @@ export class VectorMatrix {
   }
 
   /**
-   * The best `k` rows within the filter by dot product, best first, ties by id ascending: an
-   * int8 scan of every matching row, then exact scores from `read` for the rows it cannot rule
-   * out. `query` must have `dimension` elements.
+   * The best `k` rows within the filter by dot product, best first, ties by id ascending, with
+   * exact scores from `read`. Exact (`exact`, a small store or a selective filter): an int8 scan
+   * of every matching row, then exact scores for the rows it cannot rule out. Otherwise the same
+   * over the matching rows of the partition lists nearest the query. `query` must have
+   * `dimension` elements.
    */
-  nearest(query: Float32Array, filter: PointFilter, k: number, read: VectorReader): MatrixHit[] {
-    const count = this.#select(filter);
-    if (count === 0) return [];
+  nearest(
+    query: Float32Array,
+    filter: PointFilter,
+    k: number,
+    read: VectorReader,
+    exact = true,
+  ): MatrixHit[] {
     const rows = this.#rows;
     const coded = encodeQuery(query, rows.stride);
+    const estimate = this.#tallies.estimate(filter, this.#strings);
+    const path = choosePath(this.#size, estimate, this.#index !== null, exact, this.#tuning);
+    const count =
+      path === 'exact' ? this.#select(filter) : this.#probe(coded, filter, estimate);
+    if (count === 0) return [];
     rows.scan(coded, count);
     const ids = this.#ids;
     const rowids = this.#columns.rowid;
@@ -211,6 +291,44 @@ export class VectorMatrix {
       exactScores,
     );
     return hits.map((hit) => ({ id: ids[hit.row] as string, score: hit.score }));
+  }
+
+  /**
+   * Fills the rows scratch area with the matching rows of the lists nearest the query, list by
+   * list, until enough are found; returns how many.
+   */
+  #probe(query: CodedQuery, filter: PointFilter, estimate: number): number {
+    const index = this.#index as PartitionIndex;
+    const rowFilter = this.#compile(filter);
+    if (rowFilter.matchesNothing) return 0;
+    const target = probeTarget(estimate, this.#tuning);
+    const out = this.#rows.rows;
+    let found = 0;
+    for (const list of index.order(query)) {
+      const members = index.members(list);
+      for (let i = 0; i < members.length; i++) {
+        const row = members[i] as number;
+        if (rowFilter.matches(row)) out[found++] = row;
+      }
+      if (found >= target) break;
+    }
+    return found;
+  }
+
+  /** Counts row `row` in the planner's tallies. */
+  #tally(row: number): void {
+    const c = this.#columns;
+    this.#tallies.tallyRow(c.tenant[row] as number, 1);
+    const start = c.shareStart[row] as number;
+    this.#tallies.tallyShares(this.#shares.columns, start, c.shareCount[row] as number, 1);
+  }
+
+  /** Takes row `row` out of the planner's tallies (before it changes or goes). */
+  #untally(row: number): void {
+    const c = this.#columns;
+    this.#tallies.tallyRow(c.tenant[row] as number, -1);
+    const start = c.shareStart[row] as number;
+    this.#tallies.tallyShares(this.#shares.columns, start, c.shareCount[row] as number, -1);
   }
 
   /** Fills the rows scratch area with the rows the filter matches; returns how many. */

@@ -2,6 +2,7 @@
 // runs: describeVectorStoreContract('sqlite', openStore). Known 4-d vectors give exact scores.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FindimageError } from '../errors.js';
+import { describeApproximateTier, type ContractOpenOptions } from './approximate-tier.contract.js';
 import type {
   ImagePayload,
   ImageShare,
@@ -12,13 +13,17 @@ import type {
   VectorStore,
 } from './vector-store.js';
 
+export type { ContractOpenOptions } from './approximate-tier.contract.js';
+
 /**
  * Opens a fresh, empty store of `dimension` (a new temp folder, a new Qdrant collection).
  * `cleanup` closes the store and removes what it made; it must not fail if the test already
- * closed the store.
+ * closed the store. `options.forceIndex` (approximate tier only): use the approximate index
+ * even on the suite's small data.
  */
 export type OpenVectorStore = (
   dimension: number,
+  options?: ContractOpenOptions,
 ) => Promise<{ store: VectorStore; cleanup: () => Promise<void> }>;
 
 /** The suite's vector length: small enough to write every vector and score by hand. */
@@ -1066,4 +1071,5 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
       });
     });
   });
+  describeApproximateTier(name, openStore);
 }

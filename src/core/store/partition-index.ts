@@ -1,0 +1,196 @@
+// The approximate index of the embedded store: an inverted file (IVF). k-means centroids split
+// the rows into lists; a new row joins the list of its nearest centroid, and a query scans the
+// lists nearest to it first. Centroids are kept as int8 codes and scored by the same SIMD kernel
+// as the rows, so assigning a row costs one short scan.
+import { CodeRows } from './code-rows.js';
+import { encodeQuery, type CodedQuery } from './quantized-codes.js';
+
+/** k-means rounds when training: assignments barely move after this many on image embeddings. */
+const TRAINING_ROUNDS = 8;
+
+/** Sample rows per list used to train (more adds training time, not recall). */
+const SAMPLE_PER_LIST = 40;
+
+/** A repeatable generator, so a rebuild trains the same centroids from the same rows. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+function normalise(vector: Float32Array): void {
+  let sum = 0;
+  for (let i = 0; i < vector.length; i++) sum += (vector[i] as number) ** 2;
+  const norm = Math.sqrt(sum);
+  if (norm > 0) for (let i = 0; i < vector.length; i++) vector[i] = (vector[i] as number) / norm;
+}
+
+export class PartitionIndex {
+  /** Number of lists (centroids). */
+  readonly lists: number;
+  /** Length of the vectors. */
+  readonly dimension: number;
+  /** The centroids, list after list, unit length. */
+  readonly centroids: Float32Array;
+  readonly #coded: CodeRows;
+  /** List of each row, and its place in that list. */
+  #listOf: Int32Array;
+  #slotOf: Int32Array;
+  readonly #members: Int32Array[];
+  readonly #sizes: Int32Array;
+
+  /** An index with these centroids and no rows yet; room for `capacity` rows. */
+  constructor(dimension: number, centroids: Float32Array, capacity: number) {
+    this.dimension = dimension;
+    this.lists = centroids.length / dimension;
+    this.centroids = centroids;
+    this.#coded = new CodeRows(dimension, this.lists);
+    for (let list = 0; list < this.lists; list++) {
+      this.#coded.write(list, centroids.subarray(list * dimension, (list + 1) * dimension));
+      this.#coded.rows[list] = list;
+    }
+    this.#listOf = new Int32Array(capacity).fill(-1);
+    this.#slotOf = new Int32Array(capacity);
+    this.#members = Array.from({ length: this.lists }, () => new Int32Array(16));
+    this.#sizes = new Int32Array(this.lists);
+  }
+
+  /**
+   * Spherical k-means over `sample` (unit vectors, `dimension` each, one after another):
+   * `lists` centroids, seeded from distinct sample vectors.
+   */
+  static train(dimension: number, sample: Float32Array, lists: number): Float32Array {
+    const count = sample.length / dimension;
+    const random = mulberry32(count * 31 + lists);
+    const centroids = new Float32Array(lists * dimension);
+    const seeds = new Set<number>();
+    while (seeds.size < Math.min(lists, count)) seeds.add(Math.floor(random() * count));
+    [...seeds].forEach((s, list) => {
+      centroids.set(sample.subarray(s * dimension, (s + 1) * dimension), list * dimension);
+    });
+    const assigned = new Int32Array(count);
+    for (let round = 0; round < TRAINING_ROUNDS; round++) {
+      const index = new PartitionIndex(dimension, centroids, 0);
+      for (let i = 0; i < count; i++) {
+        assigned[i] = index.nearestList(sample.subarray(i * dimension, (i + 1) * dimension));
+      }
+      centroids.fill(0);
+      const sizes = new Int32Array(lists);
+      for (let i = 0; i < count; i++) {
+        const list = assigned[i] as number;
+        sizes[list] = (sizes[list] as number) + 1;
+        const at = list * dimension;
+        for (let j = 0; j < dimension; j++) {
+          centroids[at + j] = (centroids[at + j] as number) + (sample[i * dimension + j] as number);
+        }
+      }
+      for (let list = 0; list < lists; list++) {
+        const centroid = centroids.subarray(list * dimension, (list + 1) * dimension);
+        // An empty list restarts from a random sample vector rather than staying dead.
+        if (sizes[list] === 0) {
+          const s = Math.floor(random() * count);
+          centroid.set(sample.subarray(s * dimension, (s + 1) * dimension));
+        }
+        normalise(centroid);
+      }
+    }
+    return centroids;
+  }
+
+  /** How many sample rows train() should get for `lists` lists. */
+  static sampleSize(lists: number): number {
+    return lists * SAMPLE_PER_LIST;
+  }
+
+  /** The list whose centroid is nearest to `vector`. */
+  nearestList(vector: Float32Array): number {
+    const scores = this.#scoreLists(encodeQuery(vector, this.#coded.stride));
+    let best = 0;
+    for (let list = 1; list < this.lists; list++) {
+      if ((scores[list] as number) > (scores[best] as number)) best = list;
+    }
+    return best;
+  }
+
+  /** The lists, nearest to `query` first. */
+  order(query: CodedQuery): Int32Array {
+    const scores = Float32Array.from(this.#scoreLists(query));
+    const order = Int32Array.from({ length: this.lists }, (_, i) => i);
+    return order.sort((a, b) => (scores[b] as number) - (scores[a] as number));
+  }
+
+  /** The rows in `list` (a view, valid until the next change). */
+  members(list: number): Int32Array {
+    return (this.#members[list] as Int32Array).subarray(0, this.#sizes[list]);
+  }
+
+  /** Puts `row` in `list`, taking it out of the list it was in. */
+  place(row: number, list: number): void {
+    if (row >= this.#listOf.length) this.#growRows(row + 1);
+    this.detach(row);
+    let members = this.#members[list] as Int32Array;
+    const size = this.#sizes[list] as number;
+    if (size === members.length) {
+      const bigger = new Int32Array(size * 2);
+      bigger.set(members);
+      this.#members[list] = members = bigger;
+    }
+    members[size] = row;
+    this.#sizes[list] = size + 1;
+    this.#listOf[row] = list;
+    this.#slotOf[row] = size;
+  }
+
+  /** Takes `row` out of its list, if it is in one. */
+  detach(row: number): void {
+    if (row >= this.#listOf.length) return;
+    const list = this.#listOf[row] as number;
+    if (list < 0) return;
+    const members = this.#members[list] as Int32Array;
+    const last = (this.#sizes[list] as number) - 1;
+    const slot = this.#slotOf[row] as number;
+    const moved = members[last] as number;
+    members[slot] = moved;
+    this.#slotOf[moved] = slot;
+    this.#sizes[list] = last;
+    this.#listOf[row] = -1;
+  }
+
+  /** Row `from` now lives at `to` (a swap-removal in the matrix); `to` must be detached. */
+  move(from: number, to: number): void {
+    const list = this.#listOf[from] as number;
+    if (to >= this.#listOf.length) this.#growRows(to + 1);
+    this.#listOf[to] = list;
+    this.#listOf[from] = -1;
+    if (list < 0) return;
+    const slot = this.#slotOf[from] as number;
+    this.#slotOf[to] = slot;
+    (this.#members[list] as Int32Array)[slot] = to;
+  }
+
+  /** The list of each of the first `size` rows (-1: none), for the saved index. */
+  listsOf(size: number): Int32Array {
+    if (size > this.#listOf.length) this.#growRows(size);
+    return this.#listOf.subarray(0, size);
+  }
+
+  #scoreLists(query: CodedQuery): Float32Array {
+    this.#coded.scan(query, this.lists);
+    return this.#coded.out.subarray(0, this.lists);
+  }
+
+  #growRows(capacity: number): void {
+    const size = Math.max(capacity, this.#listOf.length * 2, 1024);
+    const listOf = new Int32Array(size).fill(-1);
+    listOf.set(this.#listOf);
+    const slotOf = new Int32Array(size);
+    slotOf.set(this.#slotOf);
+    this.#listOf = listOf;
+    this.#slotOf = slotOf;
+  }
+}

@@ -1,0 +1,121 @@
+// Chooses how the embedded store answers a query, as Qdrant's planner does: an exact scan of the
+// matching rows when the filter is selective (or the store small, or the caller asks), the
+// partition index otherwise. The estimate of matching rows comes from per-tenant and
+// per-conversation tallies kept on every write, so planning costs no scan.
+import type { ShareColumns } from './share-arena.js';
+import { StringCodes, UNKNOWN_CODE } from './string-codes.js';
+import type { PointFilter } from './vector-store.js';
+
+/** The knobs of the embedded store's search; every field has a measured default. */
+export interface SearchTuning {
+  /**
+   * Below this many rows the store has no index and every query is exact (an int8 scan of 20k
+   * rows takes about a millisecond, so an index would save nothing).
+   */
+  indexMinRows: number;
+  /** A filter estimated to match at most this many rows is answered by an exact scan. */
+  exactBelowRows: number;
+  /** The index scans at least this share of the matching rows, nearest lists first. */
+  probeFraction: number;
+  /** ...and at least this many matching rows. */
+  minProbeRows: number;
+  /** Most lists the index is trained with (sqrt(rows) below that). */
+  maxLists: number;
+}
+
+/** Defaults, measured on 2 cores at 100k and 1M clustered 512-d vectors (docs/benchmarks.md). */
+export const DEFAULT_SEARCH_TUNING: SearchTuning = {
+  indexMinRows: 20_000,
+  exactBelowRows: 20_000,
+  probeFraction: 0.04,
+  minProbeRows: 4_000,
+  maxLists: 256,
+};
+
+/** Fewest lists worth training. */
+const MIN_LISTS = 8;
+
+/** How many lists to train for `rows` rows. */
+export function listsFor(rows: number, tuning: SearchTuning): number {
+  return Math.max(MIN_LISTS, Math.min(tuning.maxLists, Math.round(Math.sqrt(rows))));
+}
+
+/** How a query will be answered. */
+export type SearchPath = 'exact' | 'index';
+
+/** Counts of rows per tenant and shares per conversation, kept in step with the matrix. */
+export class FilterTallies {
+  readonly #tenantRows = new Map<number, number>();
+  readonly #conversationShares = new Map<number, number>();
+  #publicShares = 0;
+
+  /** Counts (sign 1) or uncounts (sign -1) a row of `tenant`. */
+  tallyRow(tenant: number, sign: 1 | -1): void {
+    this.#tenantRows.set(tenant, (this.#tenantRows.get(tenant) ?? 0) + sign);
+  }
+
+  /** Counts or uncounts the shares in slots [start, start + count). */
+  tallyShares(shares: ShareColumns, start: number, count: number, sign: 1 | -1): void {
+    for (let slot = start; slot < start + count; slot++) {
+      const conversation = shares.conversation[slot] as number;
+      this.#conversationShares.set(
+        conversation,
+        (this.#conversationShares.get(conversation) ?? 0) + sign,
+      );
+      if (shares.isPublic[slot] === 1) this.#publicShares += sign;
+    }
+  }
+
+  /** Forgets every count. */
+  clear(): void {
+    this.#tenantRows.clear();
+    this.#conversationShares.clear();
+    this.#publicShares = 0;
+  }
+
+  /**
+   * At least as many rows as the filter matches, usually close: tenant, scope and share
+   * conversations are counted; dates, sources and uploaders are not.
+   */
+  estimate(filter: PointFilter, strings: StringCodes): number {
+    const tenant = strings.lookup(filter.tenant);
+    if (tenant === UNKNOWN_CODE) return 0;
+    let estimate = this.#tenantRows.get(tenant) ?? 0;
+    if (filter.scope !== undefined) {
+      const inScope = this.#sharesIn(filter.scope.conversations, strings);
+      estimate = Math.min(
+        estimate,
+        inScope + (filter.scope.includePublic ? this.#publicShares : 0),
+      );
+    }
+    if (filter.share?.conversations !== undefined) {
+      estimate = Math.min(estimate, this.#sharesIn(filter.share.conversations, strings));
+    }
+    return estimate;
+  }
+
+  #sharesIn(conversations: readonly string[], strings: StringCodes): number {
+    let sum = 0;
+    for (const conversation of new Set(conversations)) {
+      sum += this.#conversationShares.get(strings.lookup(conversation)) ?? 0;
+    }
+    return sum;
+  }
+}
+
+/** The path for a query over `rows` rows whose filter matches about `estimate` of them. */
+export function choosePath(
+  rows: number,
+  estimate: number,
+  indexed: boolean,
+  exact: boolean,
+  tuning: SearchTuning,
+): SearchPath {
+  if (exact || !indexed || rows < tuning.indexMinRows) return 'exact';
+  return estimate <= tuning.exactBelowRows ? 'exact' : 'index';
+}
+
+/** Matching rows the index should scan for a filter matching about `estimate` rows. */
+export function probeTarget(estimate: number, tuning: SearchTuning): number {
+  return Math.max(tuning.minProbeRows, Math.ceil(estimate * tuning.probeFraction));
+}
