@@ -173,7 +173,7 @@ async function fillPhase(path: string, vectors: number, data: VectorData): Promi
 }
 
 /** Child phase: reopen the store at `path`, time the query series, print a Measured object. */
-async function measurePhase(path: string, data: VectorData, queryCount: number): Promise<void> {
+async function measurePhase(path: string, vectors: number, data: VectorData, queryCount: number): Promise<void> {
   const random = seededRandom(QUERY_SEED);
   const source = vectorSourceFor(data, DIMENSION);
   const queries = Array.from({ length: queryCount }, () => source.next(random));
@@ -191,6 +191,9 @@ async function measurePhase(path: string, data: VectorData, queryCount: number):
   await store.query(queries[0] as Float32Array, { filter: all, limit: LIMIT });
   const reopenMs = performance.now() - opening;
   log(`  reopened in ${round(reopenMs, 0)} ms (open ${round(openMs, 0)} ms); timing ${queryCount} queries per series...`);
+  const stored = await store.count();
+  // A kept file left by an interrupted fill must not pass for a full one.
+  if (stored !== vectors) throw new Error(`${path} holds ${stored} vectors, not ${vectors}; delete it and fill again.`);
 
   const [approx, filtered, exact, exactFiltered] = (await timeSeries(store, queries, [
     { filter: all, exact: false },
@@ -255,7 +258,7 @@ async function benchOneSize(vectors: number, data: VectorData, queries: number, 
       log(`  filled in ${round(filled.fillMs / 1000, 1)} s, closed in ${fillCloseMs} ms`);
     }
     const loadAverage = round(loadavg()[0] ?? 0);
-    const measured = await runPhase<Measured>(['--phase', 'measure', '--path', path, '--data', data, '--queries', String(queries)]);
+    const measured = await runPhase<Measured>(['--phase', 'measure', '--path', path, '--vectors', String(vectors), '--data', data, '--queries', String(queries)]);
     const machine = describeMachine();
     return { vectors, ...measured, data, fillMs, fillCloseMs, machine: { cores: machine.cores, loadAverage, node: machine.node } };
   } finally {
@@ -333,7 +336,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     const path = values.path ?? '';
     const data = values.data as VectorData;
     if (values.phase === 'fill') await fillPhase(path, Number(values.vectors), data);
-    else await measurePhase(path, data, Number(values.queries));
+    else await measurePhase(path, Number(values.vectors), data, Number(values.queries));
   } else {
     process.exitCode = await runStoreBench(process.argv.slice(2));
   }
