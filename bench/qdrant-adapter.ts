@@ -2,19 +2,36 @@
 // Qdrant server in this process: points/s upserted by batch size and queries/s, each beside the
 // same calls made with @qdrant/js-client-rest directly. Both sides pay the same HTTP and fake
 // costs, so the difference is the adapter (validation, payload mapping, parsing, tie handling).
+// Then indexing in bulk (issue 11): uploads through the durable queue and ImageIndexer, as the
+// bots index, into Qdrant (the fake with 20 ms added per request) and into the embedded store,
+// unbatched (batch size 1: one lookup and one upsert per image) and batched, in one run.
 //   node --import tsx bench/qdrant-adapter.ts [points=4096] [queries=200]
+//   node --import tsx bench/qdrant-adapter.ts --indexing [images=1000] [latencyMs=20]
 import { randomUUID } from 'node:crypto';
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import { createSilentLogger } from '../src/logger.js';
-import { openQdrantStore, type QdrantStore } from '../src/core/store/qdrant/qdrant-store.js';
+import { openQdrantStore, UPSERT_BATCH_SIZE, type QdrantStore } from '../src/core/store/qdrant/qdrant-store.js';
 import { toQdrantPoint } from '../src/core/store/qdrant/qdrant-point.js';
-import type { PointInput } from '../src/core/store/vector-store.js';
+import type { PointInput, VectorStore } from '../src/core/store/vector-store.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteContentClaims } from '../src/core/indexing/content-claims.js';
+import { ImageIndexer } from '../src/core/indexing/image-indexer.js';
+import { DEFAULT_INDEX_BATCH_SIZE, DEFAULT_INDEX_BATCHES_IN_FLIGHT, type IndexBatching } from '../src/core/indexing/index-batching.js';
+import { UploadQueue } from '../src/core/indexing/upload-queue.js';
+import { openSqliteVectorStore } from '../src/core/store/sqlite-vector-store.js';
+import { prepareJsonImage } from '../src/core/testing/json-images.js';
+import { KnownVectorEmbedder } from '../src/core/testing/known-vector-embedder.js';
 import { FakeQdrantServer } from '../test/fakes/qdrant/fake-qdrant-server.js';
 
 const DIMENSION = 512;
 const BATCH_SIZES = [16, 64, 256, 1024];
-const POINTS = Number(process.argv[2] ?? 4096);
-const QUERIES = Number(process.argv[3] ?? 200);
+const INDEXING_ONLY = process.argv[2] === '--indexing';
+const POINTS = INDEXING_ONLY ? 0 : Number(process.argv[2] ?? 4096);
+const QUERIES = INDEXING_ONLY ? 0 : Number(process.argv[3] ?? 200);
+const IMAGES = INDEXING_ONLY ? Number(process.argv[3] ?? 1000) : 1000;
+const LATENCY_MS = INDEXING_ONLY ? Number(process.argv[4] ?? 20) : 20;
 const logger = createSilentLogger();
 
 /** Deterministic pseudo-random numbers (mulberry32), so runs compare. */
@@ -171,4 +188,90 @@ async function main(): Promise<void> {
   await fake.stop();
 }
 
-await main();
+/** One indexing run: the store, how many requests it took and how long. */
+interface IndexingRun {
+  images: number;
+  seconds: number;
+  requests: number;
+}
+
+/**
+ * Indexes `images` uploads through UploadQueue and ImageIndexer (claims on, as in the product)
+ * into `store`, with a stand-in model (the image's bytes are its vector), so that only the
+ * store path is timed. Counts the requests with `requestsNow` (the fake's count, or the
+ * indexer's store calls for the embedded store).
+ */
+async function indexThrough(
+  store: VectorStore,
+  batching: IndexBatching,
+  images: readonly Buffer[],
+  requestsNow: (indexer: ImageIndexer) => number,
+): Promise<IndexingRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'findimage-bench-indexing-'));
+  const claims = new SqliteContentClaims({ path: join(dir, 'claims.sqlite') });
+  const indexer = new ImageIndexer({ embedder: new KnownVectorEmbedder(DIMENSION), store, prepare: prepareJsonImage, claims, logger, batching });
+  const queue = new UploadQueue({ path: join(dir, 'uploads.sqlite'), indexer, logger });
+  let done = 0;
+  let failed = 0;
+  const finished = new Promise<void>((resolve) => {
+    queue.onOutcome((outcome) => {
+      if (outcome.status === 'rejected') failed++;
+      if (++done === images.length) resolve();
+    });
+  });
+  const before = requestsNow(indexer);
+  // A backlog, as after an outage or in a backfill: the queue starts on it once this loop ends.
+  images.forEach((bytes, i) => {
+    queue.enqueue({ bytes, filename: `IMG_${i}.jpg`, tenant: 'T1', source: 'slack', share: { conversation: `C${i % 16}`, isPublic: true, sharedAt: new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString() } });
+  });
+  const start = process.hrtime.bigint();
+  await finished;
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const requests = requestsNow(indexer) - before;
+  await queue.stop();
+  claims.close();
+  await rm(dir, { recursive: true, force: true });
+  if (failed > 0) throw new Error(`${failed} uploads were rejected: the bench measures nothing`);
+  if ((await store.count({ tenant: 'T1' })) !== images.length) throw new Error('the store does not hold every image');
+  return { images: images.length, seconds, requests };
+}
+
+async function indexingBench(): Promise<void> {
+  const next = random(11);
+  const images = Array.from({ length: IMAGES }, () => Buffer.from(JSON.stringify(Array.from(unitVector(next)))));
+  const fake = await FakeQdrantServer.start({ recordRequests: false, latencyMs: LATENCY_MS });
+  // Before batching: one lookup and one upsert per image, four uploads at a time (the old queue).
+  const unbatched: IndexBatching = { size: 1, inFlight: 4 };
+  const batched: IndexBatching = { size: DEFAULT_INDEX_BATCH_SIZE, inFlight: DEFAULT_INDEX_BATCHES_IN_FLIGHT };
+  const rows: Array<{ target: string; batching: IndexBatching; run: IndexingRun }> = [];
+  for (const batching of [unbatched, batched]) {
+    const qdrant = await store({ url: fake.url, stop: async () => {} }, UPSERT_BATCH_SIZE);
+    rows.push({ target: `Qdrant (fake, +${LATENCY_MS} ms per request)`, batching, run: await indexThrough(qdrant, batching, images, () => fake.requestCount) });
+    await qdrant.close();
+    const dir = await mkdtemp(join(tmpdir(), 'findimage-bench-embedded-'));
+    const embedded = await openSqliteVectorStore({ path: join(dir, 'store.sqlite'), dimension: DIMENSION, logger });
+    const calls = (indexer: ImageIndexer) => indexer.requests.lookups + indexer.requests.writes;
+    rows.push({ target: 'embedded store', batching, run: await indexThrough(embedded, batching, images, calls) });
+    await embedded.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  await fake.stop();
+  console.log('');
+  console.log(`Indexing ${IMAGES} uploads through the upload queue (stand-in model, ${DIMENSION}-d, claims on), same run:`);
+  console.log('');
+  console.log('| store | batch size, in flight | requests per image | images/s |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const { target, batching, run } of rows) {
+    console.log(`| ${target} | ${batching.size}, ${batching.inFlight} | ${(run.requests / run.images).toFixed(3)} | ${Math.round(run.images / run.seconds)} |`);
+  }
+  const rate = (target: string, batching: IndexBatching) => {
+    const row = rows.find((r) => r.target.startsWith(target) && r.batching === batching) as (typeof rows)[number];
+    return row.run.images / row.run.seconds;
+  };
+  console.log('');
+  console.log(`Qdrant batched / unbatched: ${(rate('Qdrant', batched) / rate('Qdrant', unbatched)).toFixed(2)}x images/s`);
+  console.log(`Qdrant / embedded store: ${(rate('Qdrant', unbatched) / rate('embedded', unbatched)).toFixed(2)} unbatched, ${(rate('Qdrant', batched) / rate('embedded', batched)).toFixed(2)} batched`);
+}
+
+if (!INDEXING_ONLY) await main();
+await indexingBench();

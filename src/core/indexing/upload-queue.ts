@@ -93,6 +93,9 @@ export class UploadQueue {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #idleWaiters: Array<() => void> = [];
+  /** Uploads stored whose rows are deleted together at the end of this event loop turn. */
+  #finishing: string[] = [];
+  #finished: Promise<void> = Promise.resolve();
 
   constructor(options: UploadQueueOptions) {
     try {
@@ -225,7 +228,7 @@ export class UploadQueue {
       // Resolves only once the upload's batch is acknowledged by the store: until then its row
       // stays on disk, so a crash or an outage mid-batch loses nothing.
       const result = await this.#indexer.index({ ...image, bytes: new Uint8Array(row.bytes) }, { embedSlots: this.#embedSlots });
-      this.#finish(row.id);
+      await this.#finishWithBatch(row.id);
       this.#emit({ status: result.status, jobId: row.id, image, result });
     } catch (thrown) {
       const error = asFindimageError(thrown);
@@ -250,9 +253,40 @@ export class UploadQueue {
     }
   }
 
+  /**
+   * Deletes the row of an upload now stored, together with those of every other upload whose
+   * batch was acknowledged in the same turn of the event loop: one transaction, one fsync, for
+   * a whole batch. Resolves once the rows are gone; the job is still running until then.
+   */
+  #finishWithBatch(id: string): Promise<void> {
+    this.#finishing.push(id);
+    if (this.#finishing.length === 1) {
+      this.#finished = new Promise<void>((resolve, reject) => {
+        setImmediate(() => {
+          const ids = this.#finishing;
+          this.#finishing = [];
+          try {
+            this.#deleteRows(ids);
+            resolve();
+          } catch (error) {
+            reject(error);
+          }
+        });
+      });
+    }
+    return this.#finished;
+  }
+
   /** stop() waits for running jobs before closing the database, so it is open here. */
   #finish(id: string): void {
     this.#db.prepare('DELETE FROM uploads WHERE id = ?').run(id);
+  }
+
+  #deleteRows(ids: readonly string[]): void {
+    const remove = this.#db.prepare('DELETE FROM uploads WHERE id = ?');
+    this.#db.transaction(() => {
+      for (const id of ids) remove.run(id);
+    })();
   }
 
   #emit(outcome: UploadOutcome): void {
