@@ -4,7 +4,8 @@
 //   build's model registry (the CLI could not load it otherwise: its files cannot match the real
 //   model's pinned sha256; the bench's other runs pass the same spec to openFindimage);
 // - writes the process's peak resident memory (VmHWM: the main thread, every worker thread and
-//   native memory) to a file as the process exits, after the workers have been stopped.
+//   native memory) and the CPU time it used (every thread) to a file as the process exits, after
+//   the workers have been stopped.
 // Plain JavaScript, so that it loads into the compiled CLI of any build, this one or an older one.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
@@ -24,7 +25,8 @@ const peakFile = process.env.COLD_BENCH_PEAK_FILE;
 if (isMainThread && peakFile !== undefined) {
   process.on('exit', () => {
     const status = readFileSync('/proc/self/status', 'utf8');
-    const kib = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
-    writeFileSync(peakFile, `${kib ?? 'NaN'}\n`);
+    const kib = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1]);
+    const cpu = process.cpuUsage();
+    writeFileSync(peakFile, `${JSON.stringify({ peakKiB: kib, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
   });
 }

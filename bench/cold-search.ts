@@ -55,8 +55,19 @@ export interface ColdFigures {
   firstResultMs: number;
   /** Peak resident memory of the CLI process (VmHWM), median, MiB. */
   rssMiB: number;
+  /** CPU time of the whole process (every thread), median, ms: what load from others inflates least. */
+  cpuMs: number;
+  /** The untimed first search after indexing, ms (for this build: it writes the graph cache). */
+  warmupMs: number;
   /** Every run's figures, in order. */
-  samples: Array<{ firstResultMs: number; rssMiB: number }>;
+  samples: Sample[];
+}
+
+/** One timed search. */
+interface Sample {
+  firstResultMs: number;
+  rssMiB: number;
+  cpuMs: number;
 }
 
 /** What `cold --json` prints: this build's figures at the top level, the older build's beside. */
@@ -67,7 +78,7 @@ export interface ColdResults extends ColdFigures {
   query: string;
   images: number;
   /** The --before build's figures and this build's as a share of them. */
-  before?: ColdFigures & { dir: string; firstResultRatio: number; rssRatio: number };
+  before?: ColdFigures & { dir: string; firstResultRatio: number; rssRatio: number; cpuRatio: number };
 }
 
 function parseColdOptions(argv: readonly string[]): ColdOptions {
@@ -155,13 +166,13 @@ function failed(build: Build, what: string, result: Spawned): Error {
   return new Error(`The ${build.label} build's ${what} exited with ${String(result.code)}:\n${result.stderr}${result.stdout}`.slice(0, 4000));
 }
 
-async function timedSearch(build: Build, peakFile: string): Promise<{ firstResultMs: number; rssMiB: number }> {
+async function timedSearch(build: Build, peakFile: string): Promise<Sample> {
   await rm(peakFile, { force: true });
   const started = performance.now();
   const result = await runCli(build, ['search', QUERY], { COLD_BENCH_PEAK_FILE: peakFile });
   if (result.code !== 0 || result.firstResultAt === undefined) throw failed(build, 'search', result);
-  const peakKiB = Number((await readFile(peakFile, 'utf8')).trim());
-  return { firstResultMs: result.firstResultAt - started, rssMiB: peakKiB / 1024 };
+  const exit = JSON.parse(await readFile(peakFile, 'utf8')) as { peakKiB: number; cpuMs: number };
+  return { firstResultMs: result.firstResultAt - started, rssMiB: exit.peakKiB / 1024, cpuMs: exit.cpuMs };
 }
 
 function median(values: number[]): number {
@@ -170,11 +181,13 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-function figures(samples: Array<{ firstResultMs: number; rssMiB: number }>): ColdFigures {
+function figures(samples: Sample[], warmupMs: number): ColdFigures {
   return {
     firstResultMs: Math.round(median(samples.map((s) => s.firstResultMs))),
     rssMiB: Math.round(median(samples.map((s) => s.rssMiB))),
-    samples: samples.map((s) => ({ firstResultMs: Math.round(s.firstResultMs), rssMiB: Math.round(s.rssMiB) })),
+    cpuMs: Math.round(median(samples.map((s) => s.cpuMs))),
+    warmupMs: Math.round(warmupMs),
+    samples: samples.map((s) => ({ firstResultMs: Math.round(s.firstResultMs), rssMiB: Math.round(s.rssMiB), cpuMs: Math.round(s.cpuMs) })),
   };
 }
 
@@ -228,30 +241,34 @@ export async function runColdBench(argv: readonly string[], root: string, log: (
     };
   };
   const builds = [makeBuild('after', root), ...(options.before === undefined ? [] : [makeBuild('before', options.before)])];
-  const samples = new Map<Build['label'], Array<{ firstResultMs: number; rssMiB: number }>>(builds.map((b) => [b.label, []]));
+  const samples = new Map<Build['label'], Sample[]>(builds.map((b) => [b.label, []]));
+  const warmups = new Map<Build['label'], number>();
   try {
     for (const build of builds) {
       await mkdir(build.env.HOME as string, { recursive: true });
       log(`Indexing ${options.images} images with the ${build.label} build (${build.dir})...`);
       const indexed = await runCli(build, ['index', photos]);
       if (indexed.code !== 0) throw failed(build, 'index', indexed);
-      // Untimed: brings the model files into the page cache for both builds alike.
+      // Not in the medians: brings the model files into the page cache for both builds alike,
+      // and lets this build write its graph cache, as any first run on a machine does.
+      const warmStarted = performance.now();
       const warm = await runCli(build, ['search', QUERY]);
       if (warm.code !== 0) throw failed(build, 'warm-up search', warm);
+      warmups.set(build.label, performance.now() - warmStarted);
     }
     for (let run = 0; run < options.runs; run++) {
       // Alternating, so that load from other processes weighs on both builds alike.
       for (const build of run % 2 === 0 ? builds : [...builds].reverse()) {
         const sample = await timedSearch(build, join(build.env.HOME as string, 'peak'));
         samples.get(build.label)?.push(sample);
-        log(`  ${build.label} run ${run + 1}: first result ${sample.firstResultMs.toFixed(0)} ms, peak ${sample.rssMiB.toFixed(0)} MiB`);
+        log(`  ${build.label} run ${run + 1}: first result ${sample.firstResultMs.toFixed(0)} ms, peak ${sample.rssMiB.toFixed(0)} MiB, CPU ${sample.cpuMs.toFixed(0)} ms`);
       }
     }
   } finally {
     for (const build of builds) await rm(build.env.HOME as string, { recursive: true, force: true });
   }
 
-  const after = figures(samples.get('after') ?? []);
+  const after = figures(samples.get('after') ?? [], warmups.get('after') ?? Number.NaN);
   const beforeSamples = samples.get('before');
   const results: ColdResults = {
     ...after,
@@ -263,13 +280,14 @@ export async function runColdBench(argv: readonly string[], root: string, log: (
     ...(beforeSamples === undefined || options.before === undefined
       ? {}
       : (() => {
-          const before = figures(beforeSamples);
+          const before = figures(beforeSamples, warmups.get('before') ?? Number.NaN);
           return {
             before: {
               ...before,
               dir: options.before,
               firstResultRatio: Math.round((after.firstResultMs / before.firstResultMs) * 100) / 100,
               rssRatio: Math.round((after.rssMiB / before.rssMiB) * 100) / 100,
+              cpuRatio: Math.round((after.cpuMs / before.cpuMs) * 100) / 100,
             },
           };
         })()),
@@ -279,11 +297,13 @@ export async function runColdBench(argv: readonly string[], root: string, log: (
   } else {
     const lines = [`Cold \`findimage search\` (${options.model}, ${options.images} images, median of ${options.runs}):`];
     if (results.before !== undefined) {
-      lines.push(`  before (${results.before.dir}): first result ${results.before.firstResultMs} ms, peak ${results.before.rssMiB} MiB`);
+      const b = results.before;
+      lines.push(`  before (${b.dir}): first result ${b.firstResultMs} ms, peak ${b.rssMiB} MiB, CPU ${b.cpuMs} ms (first run ${b.warmupMs} ms)`);
     }
-    lines.push(`  this build: first result ${results.firstResultMs} ms, peak ${results.rssMiB} MiB`);
+    lines.push(`  this build: first result ${results.firstResultMs} ms, peak ${results.rssMiB} MiB, CPU ${results.cpuMs} ms (first run ${results.warmupMs} ms)`);
     if (results.before !== undefined) {
-      lines.push(`  after/before: first result ${results.before.firstResultRatio}x, peak memory ${results.before.rssRatio}x`);
+      const b = results.before;
+      lines.push(`  after/before: first result ${b.firstResultRatio}x, peak memory ${b.rssRatio}x, CPU ${b.cpuRatio}x`);
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   }
