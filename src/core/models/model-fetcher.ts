@@ -5,7 +5,7 @@ import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { ModelError } from '../errors.js';
 import type { DownloadProgressListener } from './download-progress.js';
 import { isPinnedSha256, sha256OfFile } from './file-digest.js';
@@ -64,8 +64,8 @@ export class ModelFetcher {
   private readonly maxAttempts: number;
   private readonly retryDelayMs: number;
   private readonly verifier: ModelFileVerifier;
-  private readonly agent: Agent;
-  private readonly dispatcher: Dispatcher;
+  /** undici (about 170 ms to import) is loaded on the first download, not on every start. */
+  private connection: Promise<{ agent: Agent; dispatcher: Dispatcher; request: typeof import('undici').request }> | undefined;
 
   constructor(options: ModelFetcherOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -77,12 +77,18 @@ export class ModelFetcher {
     this.verifier =
       options.verifier ??
       new ModelFileVerifier({ stamps: new VerificationStamps({ cacheDir: options.cacheDir, logger: options.logger }) });
-    this.agent = new Agent({
-      bodyTimeout: STALL_TIMEOUT_MS,
-      headersTimeout: STALL_TIMEOUT_MS,
-      connect: { timeout: CONNECT_TIMEOUT_MS },
+  }
+
+  private connect(): Promise<{ agent: Agent; dispatcher: Dispatcher; request: typeof import('undici').request }> {
+    this.connection ??= import('undici').then(({ Agent, interceptors, request }) => {
+      const agent = new Agent({
+        bodyTimeout: STALL_TIMEOUT_MS,
+        headersTimeout: STALL_TIMEOUT_MS,
+        connect: { timeout: CONNECT_TIMEOUT_MS },
+      });
+      return { agent, dispatcher: agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS })), request };
     });
-    this.dispatcher = this.agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS }));
+    return this.connection;
   }
 
   /** The URL a file is downloaded from. */
@@ -134,7 +140,7 @@ export class ModelFetcher {
 
   /** Frees the connection pool. */
   async close(): Promise<void> {
-    await this.agent.close();
+    if (this.connection !== undefined) await (await this.connection).agent.close();
   }
 
   private async download(url: string, file: ModelFile, target: string, signal: AbortSignal | undefined): Promise<void> {
@@ -197,7 +203,8 @@ export class ModelFetcher {
   ): Promise<void> {
     const headers: Record<string, string> = { 'user-agent': 'findimage (model download)' };
     if (offset > 0) headers.range = `bytes=${offset}-`;
-    const response = await request(url, { method: 'GET', headers, signal, dispatcher: this.dispatcher });
+    const { request, dispatcher } = await this.connect();
+    const response = await request(url, { method: 'GET', headers, signal, dispatcher });
     const { statusCode, body } = response;
 
     let start: number;
