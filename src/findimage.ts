@@ -76,6 +76,11 @@ export interface OpenFindimageOptions {
    * server wants them.
    */
   towers?: readonly Tower[];
+  /**
+   * Whether the model's sessions pack their weights at load: worth it for many batches (serve,
+   * index), not for the one batch of a one-shot search. Default true.
+   */
+  prepackWeights?: boolean;
 }
 
 /** Told after each embedding computed: "text" for a query, "vision" for an image. */
@@ -123,6 +128,8 @@ export async function openEmbedding(options: {
   onEmbedded?: EmbeddedListener;
   /** See OpenFindimageOptions.towers. */
   towers?: readonly Tower[];
+  /** See OpenFindimageOptions.prepackWeights. */
+  prepackWeights?: boolean;
 }): Promise<OpenedEmbedding> {
   const { config, logger, model } = options;
   if (model.developmentOnly) {
@@ -150,9 +157,12 @@ export async function openEmbedding(options: {
     workers: config.workers,
     // Fast-loading copies of the graphs, beside the downloads they are made from.
     graphCacheDir: join(config.cacheDir, 'graphs'),
+    ...(options.prepackWeights === undefined ? {} : { prepackWeights: options.prepackWeights }),
     ...(options.towers === undefined ? { searchWorkers: config.searchWorkers } : { towers: options.towers, searchWorkers: 0 }),
     maxBatch: config.maxBatch,
     batchWaitMs: config.batchWaitMs,
+    bulkNiceness: config.bulkNiceness,
+    ...(config.quietBulkBatch === undefined ? {} : { quietBulkBatch: config.quietBulkBatch }),
     logger: logger.child({ component: 'embedding-pool' }),
   });
   const [runtime, tokenizer] = await openBoth(
@@ -204,6 +214,7 @@ export async function openFindimage({
   storeConnection = 'wait',
   onEmbedded,
   towers,
+  prepackWeights,
 }: OpenFindimageOptions): Promise<Findimage> {
   const model = modelOverride ?? findModelSpec(config.model, config.dataDir);
   // The store opens while the model loads (it reads its vectors from disk, the workers parse graphs).
@@ -216,6 +227,7 @@ export async function openFindimage({
         onDownloadProgress,
         ...(onEmbedded === undefined ? {} : { onEmbedded }),
         ...(towers === undefined ? {} : { towers }),
+        ...(prepackWeights === undefined ? {} : { prepackWeights }),
       }),
       close: (opened) => opened.embedder.close(),
     },

@@ -43,9 +43,9 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     return { config, logger };
   };
   // A one-shot command names the towers it uses: only those load, and no search worker is reserved.
-  const withCore = async (towers: readonly Tower[], run: (findimage: Findimage) => Promise<void>): Promise<void> => {
+  const withCore = async (usage: ModelUsage, run: (findimage: Findimage) => Promise<void>): Promise<void> => {
     const progress = new TerminalDownloadProgress();
-    const findimage = await openFindimage({ ...settings(), onDownloadProgress: progress.listener, towers }).finally(() =>
+    const findimage = await openFindimage({ ...settings(), onDownloadProgress: progress.listener, ...usage }).finally(() =>
       progress.stop(),
     );
     try {
@@ -66,7 +66,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .argument('<folder>', 'folder to walk recursively')
     .action(async (folder: string) => {
       const { formatIndexSummary, runIndex } = await import('./commands/index-command.js');
-      await withCore(IMAGE_TOWERS, async (findimage) => {
+      await withCore(INDEXING, async (findimage) => {
         const summary = await runIndex(findimage, folder, terminal);
         terminal.out(formatIndexSummary(summary));
       });
@@ -81,7 +81,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .option('--json', 'print JSON instead of a table', false)
     .action(async (words: string[], options: { k: number; offset: number; json: boolean }) => {
       const { runSearch } = await import('./commands/search-command.js');
-      await withCore(QUERY_TOWERS, (findimage) => runSearch(findimage, words.join(' '), options, terminal));
+      await withCore(ONE_QUERY, (findimage) => runSearch(findimage, words.join(' '), options, terminal));
     });
 
   program
@@ -92,7 +92,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .option('--json', 'print JSON instead of a table', false)
     .action(async (image: string, options: { k: number; json: boolean }) => {
       const { runSimilar } = await import('./commands/search-command.js');
-      await withCore(IMAGE_TOWERS, (findimage) => runSimilar(findimage, image, { ...options, offset: 0 }, terminal));
+      await withCore(ONE_IMAGE_QUERY, (findimage) => runSimilar(findimage, image, { ...options, offset: 0 }, terminal));
     });
 
   program
@@ -102,7 +102,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .action(async (options: { json: boolean }) => {
       const { runStats } = await import('./commands/stats-command.js');
       // Counting embeds nothing; the text tower is the smaller one to start with.
-      await withCore(QUERY_TOWERS, (findimage) => runStats(findimage, options.json, terminal));
+      await withCore(ONE_QUERY, (findimage) => runStats(findimage, options.json, terminal));
     });
 
   program
@@ -129,7 +129,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
       if (tenant === undefined) throw new ConfigError('Give --tenant <id> to grade with the labels a team gave, or --dataset <dir> to grade on a captioned dataset.');
       if ((options.k?.length ?? 1) > 1) throw new ConfigError('--tenant grades at one cut-off; give a single --k.');
       const { runEval } = await import('./commands/eval-command.js');
-      await withCore(QUERY_TOWERS, async (findimage) => {
+      await withCore(MANY_QUERIES, async (findimage) => {
         await runEval(findimage, { tenant, k: options.k?.[0] ?? 10, json: options.json }, terminal);
       });
     });
@@ -192,7 +192,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
     .action(async (channel: string) => {
       const { config, logger: log } = settings();
       const { runSlackBackfill } = await import('./commands/slack-backfill-command.js');
-      await withCore(IMAGE_TOWERS, (findimage) => runSlackBackfill(config, findimage, channel, terminal, log));
+      await withCore(INDEXING, (findimage) => runSlackBackfill(config, findimage, channel, terminal, log));
     });
 
   const discord = program.command('discord').description('Discord tools');
@@ -223,7 +223,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
       const discordConfig = config.discord;
       if (discordConfig === undefined) throw new ConfigError('Set DISCORD_TOKEN to backfill a Discord channel (see docs/discord.md).');
       const { createDiscordBot } = await import('../bots/discord/discord-bot.js');
-      await withCore(IMAGE_TOWERS, async (findimage) => {
+      await withCore(INDEXING, async (findimage) => {
         findimage.uploads.start();
         // The bot connects so that the channel's permissions (public or not) are known.
         const bot = createDiscordBot({ config: discordConfig, findimage, dataDir: config.dataDir, logger: log });
@@ -302,10 +302,21 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
   return exitCode;
 }
 
-/** The towers a text search runs: the query's. */
-const QUERY_TOWERS: readonly Tower[] = ['text'];
-/** The towers that embed images (index, backfill, similar): the vision tower's. */
-const IMAGE_TOWERS: readonly Tower[] = ['vision'];
+/** What a one-shot command loads: the towers it runs, and whether packing weights at load pays. */
+interface ModelUsage {
+  /** Only these towers load at start (any other on first use); no search worker is reserved. */
+  towers: readonly Tower[];
+  /** Packing costs about 0.7 s of CPU per ViT-B/32 tower and speeds every batch after. */
+  prepackWeights: boolean;
+}
+/** One text query (search; stats embeds nothing): the text tower, unpacked. */
+const ONE_QUERY: ModelUsage = { towers: ['text'], prepackWeights: false };
+/** One image query (similar): the vision tower, unpacked. */
+const ONE_IMAGE_QUERY: ModelUsage = { towers: ['vision'], prepackWeights: false };
+/** Many text queries (eval --tenant): the text tower, packed. */
+const MANY_QUERIES: ModelUsage = { towers: ['text'], prepackWeights: true };
+/** Many images (index, backfills): the vision tower, packed. */
+const INDEXING: ModelUsage = { towers: ['vision'], prepackWeights: true };
 
 /** What `findimage eval` accepts (both modes). */
 interface EvalOptions {

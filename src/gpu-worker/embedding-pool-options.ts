@@ -51,6 +51,8 @@ export interface EmbeddingPoolOptions {
   towers?: readonly Tower[];
   /** Folder where workers keep fast-loading copies of the graphs (see WorkerSetup.graphCacheDir). */
   graphCacheDir?: string;
+  /** Whether sessions pack their weights at load (default true; see WorkerSetup.prepackWeights). */
+  prepackWeights?: boolean;
   /**
    * Extra workers reserved for searches: they load only the text tower and take only
    * interactive text work, so a query runs while the general workers are busy with a bulk

@@ -117,6 +117,7 @@ export class EmbeddingPool implements EmbeddingRuntime {
       intraOpNumThreads: threadsPerWorker(availableParallelism(), options.workers),
       ...(options.towers === undefined ? {} : { towers: [...options.towers] }),
       ...(options.graphCacheDir === undefined ? {} : { graphCacheDir: options.graphCacheDir }),
+      ...(options.prepackWeights === undefined ? {} : { prepackWeights: options.prepackWeights }),
     };
     const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
     this.#queues = { interactive: new TaskQueue(maxQueue), bulk: new TaskQueue(maxQueue) };

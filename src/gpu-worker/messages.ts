@@ -56,6 +56,12 @@ export interface WorkerSetup {
    * times faster on the CPU; absent: always load the source files.
    */
   graphCacheDir?: string;
+  /**
+   * Pack the weights of matrix products once at load (default), which speeds every later batch,
+   * or not: a one-shot search runs one batch, and packing costs it more than it saves (0.7 s of
+   * CPU for ViT-B/32's text tower, measured in docs/benchmarks.md, "Cold search").
+   */
+  prepackWeights?: boolean;
 }
 
 /** Pool to worker: run one batch. `data` is transferred, so the sender's copy is detached. */

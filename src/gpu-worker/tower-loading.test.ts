@@ -69,6 +69,14 @@ test('a tower left out loads on first use, on the same worker, and answers like 
   expect(Array.from(lazy)).toEqual(Array.from(warm));
 });
 
+test('sessions that skip packing their weights (a one-shot search) answer as packed ones do', async () => {
+  const packed = await (await open({ towers: ['text'] })).embedTokens(query());
+  const unpacked = await (await open({ towers: ['text'], prepackWeights: false })).embedTokens(query());
+  let worst = 0;
+  for (let i = 0; i < packed.length; i++) worst = Math.max(worst, Math.abs((packed[i] as number) - (unpacked[i] as number)));
+  expect(worst).toBeLessThan(1e-5);
+});
+
 test('an empty or unknown tower list is refused with a message naming the choices', async () => {
   await expect(open({ towers: [] })).rejects.toThrow(/text, vision or both/);
   await expect(open({ towers: ['audio' as 'text'] })).rejects.toThrow(/text, vision or both/);

@@ -106,7 +106,9 @@ export async function loadTowers(setup: WorkerSetup): Promise<TowerSessions> {
  * to the source file, which alone decides whether the model loads and what the error says.
  */
 async function createSession(path: string, tower: Tower, plan: ProviderPlan, setup: WorkerSetup): Promise<InferenceSession> {
-  const options = sessionOptions(plan, setup.intraOpNumThreads);
+  const standard = sessionOptions(plan, setup.intraOpNumThreads);
+  const options =
+    setup.prepackWeights === false ? { ...standard, extra: { ...standard.extra, 'session.disable_prepacking': '1' } } : standard;
   if (plan.provider === 'cpu' && setup.graphCacheDir !== undefined) {
     const cached = await fromGraphCache(path, tower, setup.graphCacheDir, options).catch(() => undefined);
     if (cached !== undefined) return cached;
