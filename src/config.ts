@@ -39,6 +39,16 @@ export interface Config {
   maxBatch?: number;
   /** How long a partial batch waits for more work, in ms. */
   batchWaitMs: number;
+  /**
+   * Nice value (0-19) of the threads that index beside reserved search workers (Linux):
+   * FINDIMAGE_BULK_NICE, default 10; 0 leaves priorities alone.
+   */
+  bulkNiceness: number;
+  /**
+   * Largest bulk batch while no search is about (FINDIMAGE_QUIET_BULK_BATCH); unset: bulk
+   * batches stay at maxBatch.
+   */
+  quietBulkBatch?: number;
   /** Query prompt templates; "{}" is replaced by the query, and the embeddings averaged. */
   promptTemplates: string[];
   /** Results scoring below this fraction of the best score are dropped (0 keeps all). */
@@ -132,6 +142,13 @@ const envSchema = z.object({
     .default(1),
   FINDIMAGE_MAX_BATCH: positiveInt('FINDIMAGE_MAX_BATCH').max(256).optional(),
   FINDIMAGE_BATCH_WAIT_MS: z.coerce.number().min(0).max(1000).default(4),
+  FINDIMAGE_BULK_NICE: z.coerce
+    .number({ error: 'FINDIMAGE_BULK_NICE must be a whole number from 0 to 19' })
+    .int('FINDIMAGE_BULK_NICE must be a whole number from 0 to 19')
+    .min(0, 'FINDIMAGE_BULK_NICE must be from 0 (unchanged) to 19 (lowest priority)')
+    .max(19, 'FINDIMAGE_BULK_NICE must be from 0 (unchanged) to 19 (lowest priority)')
+    .default(10),
+  FINDIMAGE_QUIET_BULK_BATCH: positiveInt('FINDIMAGE_QUIET_BULK_BATCH').max(256).optional(),
   FINDIMAGE_INDEX_BATCH: positiveInt('FINDIMAGE_INDEX_BATCH')
     .max(MAX_INDEX_BATCH_SIZE, `FINDIMAGE_INDEX_BATCH must be at most ${MAX_INDEX_BATCH_SIZE}`)
     .default(DEFAULT_INDEX_BATCH_SIZE),
@@ -222,6 +239,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     searchWorkers: e.FINDIMAGE_SEARCH_WORKERS,
     maxBatch: e.FINDIMAGE_MAX_BATCH,
     batchWaitMs: e.FINDIMAGE_BATCH_WAIT_MS,
+    bulkNiceness: e.FINDIMAGE_BULK_NICE,
+    quietBulkBatch: e.FINDIMAGE_QUIET_BULK_BATCH,
     indexBatching: { size: e.FINDIMAGE_INDEX_BATCH, inFlight: e.FINDIMAGE_INDEX_BATCHES_IN_FLIGHT },
     promptTemplates: parseTemplates(e.FINDIMAGE_PROMPT_TEMPLATES),
     minRelativeScore: e.FINDIMAGE_MIN_RELATIVE_SCORE,

@@ -9,9 +9,9 @@ interface Task extends BatchableTask {
   name: string;
 }
 
-function setup(maxBatch: number, batchWaitMs: number) {
+function setup(maxBatch: number, batchWaitMs: number, adaptive: { quietBulkBatch?: number; quietMs?: number } = {}) {
   const queues: Record<Lane, TaskQueue<Task>> = { interactive: new TaskQueue(100), bulk: new TaskQueue(100) };
-  const collector = new BatchCollector(queues, { maxBatch, batchWaitMs });
+  const collector = new BatchCollector(queues, { maxBatch, batchWaitMs, ...adaptive });
   const add = (lane: Lane, name: string, tower: Tower, enqueuedAt: number, isolate = false): void => {
     queues[lane].push({ name, tower, enqueuedAt, isolate });
   };
@@ -94,5 +94,54 @@ describe('BatchCollector', () => {
     for (const n of ['a', 'b', 'c']) add('bulk', n, 'vision', 1);
     collector.maxBatch = 2;
     expect(names(collector.next(10))).toEqual(['a', 'b']);
+  });
+});
+
+/** A worker that may take only bulk work: sees the bulk batch that would run beside a search. */
+const BULK_ONLY = { lanes: ['bulk'], towers: ['text', 'vision'] } as const;
+
+describe('BatchCollector: bulk batch size adapts to searches', () => {
+  const adaptive = { quietBulkBatch: 8, quietMs: 1000 };
+
+  test('bulk batches are large while no search is waiting or has run', () => {
+    const { collector, add, names } = setup(2, 0, adaptive);
+    for (let i = 0; i < 10; i++) add('bulk', `image ${i}`, 'vision', 0);
+    expect(collector.bulkBatchLimit(5)).toBe(8);
+    expect(names(collector.next(5))).toHaveLength(8);
+  });
+
+  test('while a search waits, bulk batches keep to maxBatch, and the search is dispatched first', () => {
+    const { collector, add, names } = setup(2, 0, adaptive);
+    for (let i = 0; i < 10; i++) add('bulk', `image ${i}`, 'vision', 0);
+    add('interactive', 'query', 'text', 1);
+    expect(collector.bulkBatchLimit(5)).toBe(2);
+    expect(names(collector.next(5, BULK_ONLY))).toEqual(['image 0', 'image 1']);
+    expect(names(collector.next(5))).toEqual(['query']);
+  });
+
+  test('after a search bulk batches stay small for quietMs, then grow again', () => {
+    const { collector, add, names } = setup(2, 0, adaptive);
+    add('interactive', 'query', 'text', 0);
+    expect(names(collector.next(10))).toEqual(['query']);
+    for (let i = 0; i < 20; i++) add('bulk', `image ${i}`, 'vision', 10);
+    expect(names(collector.next(500))).toHaveLength(2);
+    // The pool reports the answer at 700: quiet is counted from there.
+    collector.noteSearch(700);
+    expect(names(collector.next(1600))).toHaveLength(2);
+    expect(names(collector.next(1700))).toHaveLength(8);
+  });
+
+  test('a partial quiet batch waits for company up to batchWaitMs, as any batch does', () => {
+    const { collector, add, names } = setup(2, 10, adaptive);
+    for (let i = 0; i < 3; i++) add('bulk', `image ${i}`, 'vision', 100);
+    expect(collector.next(105)).toEqual({ kind: 'wait', ms: 5 });
+    expect(names(collector.next(110))).toEqual(['image 0', 'image 1', 'image 2']);
+  });
+
+  test('without quietBulkBatch nothing changes: bulk batches are maxBatch', () => {
+    const { collector, add, names } = setup(2, 0);
+    for (let i = 0; i < 10; i++) add('bulk', `image ${i}`, 'vision', 0);
+    expect(collector.bulkBatchLimit(5)).toBe(2);
+    expect(names(collector.next(5))).toHaveLength(2);
   });
 });

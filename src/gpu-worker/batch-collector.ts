@@ -33,8 +33,16 @@ export interface WorkerAbility {
 export const ANY_WORK: WorkerAbility = { lanes: LANES_BY_PRIORITY, towers: ['text', 'vision'] };
 
 export interface BatchCollectorOptions {
-  /** Most rows in one batch. */
+  /** Most rows in one batch, and in a bulk batch while searches are about. */
   maxBatch: number;
+  /**
+   * Most rows in a bulk batch while no search is waiting and none ran for quietMs: larger
+   * batches run faster per image, but a search arriving meanwhile shares the cores with the
+   * whole batch. Default maxBatch (no change).
+   */
+  quietBulkBatch?: number;
+  /** How long after the last search bulk batches keep to maxBatch, in ms. Default 0. */
+  quietMs?: number;
   /** How long the oldest task of a partial batch waits for company, in ms. */
   batchWaitMs: number;
 }
@@ -42,12 +50,37 @@ export interface BatchCollectorOptions {
 export class BatchCollector<T extends BatchableTask> {
   readonly #queues: Record<Lane, TaskQueue<T>>;
   #maxBatch: number;
+  #quietBulkBatch: number | undefined;
+  readonly #quietMs: number;
   readonly #batchWaitMs: number;
+  /** performance.now() of the last search handed out or answered; -Infinity before any. */
+  #lastSearchAt = Number.NEGATIVE_INFINITY;
 
   constructor(queues: Record<Lane, TaskQueue<T>>, options: BatchCollectorOptions) {
     this.#queues = queues;
     this.#maxBatch = options.maxBatch;
+    this.#quietBulkBatch = options.quietBulkBatch;
+    this.#quietMs = options.quietMs ?? 0;
     this.#batchWaitMs = options.batchWaitMs;
+  }
+
+  /** Most rows per quiet bulk batch from now on (the pool sets it once it knows the provider). */
+  set quietBulkBatch(value: number | undefined) {
+    this.#quietBulkBatch = value;
+  }
+
+  /** Tells the collector a search ran until `now` (the pool calls it when one is answered). */
+  noteSearch(now: number): void {
+    this.#lastSearchAt = Math.max(this.#lastSearchAt, now);
+  }
+
+  /**
+   * Most rows in a bulk batch that starts at `now`: quietBulkBatch while no search waits and
+   * none ran for quietMs, maxBatch otherwise.
+   */
+  bulkBatchLimit(now: number): number {
+    const searching = this.#queues.interactive.size > 0 || now - this.#lastSearchAt < this.#quietMs;
+    return searching ? this.#maxBatch : (this.#quietBulkBatch ?? this.#maxBatch);
   }
 
   /** Most rows per batch from now on (the pool sets it once it knows the provider). */
@@ -71,12 +104,17 @@ export class BatchCollector<T extends BatchableTask> {
       const queue = this.#queues[lane];
       const head = queue.find((t) => ability.towers.includes(t.tower));
       if (head === undefined) continue;
-      if (head.isolate) return { kind: 'run', lane, tower: head.tower, tasks: queue.take((t) => t === head, 1) };
+      if (head.isolate) {
+        if (lane === 'interactive') this.noteSearch(now);
+        return { kind: 'run', lane, tower: head.tower, tasks: queue.take((t) => t === head, 1) };
+      }
       const tower = head.tower;
       const joins = (t: T): boolean => t.tower === tower && !t.isolate;
       const waited = now - head.enqueuedAt;
-      if (queue.count(joins) >= this.#maxBatch || waited >= this.#batchWaitMs) {
-        return { kind: 'run', lane, tower, tasks: queue.take(joins, this.#maxBatch) };
+      const limit = lane === 'bulk' ? this.bulkBatchLimit(now) : this.#maxBatch;
+      if (queue.count(joins) >= limit || waited >= this.#batchWaitMs) {
+        if (lane === 'interactive') this.noteSearch(now);
+        return { kind: 'run', lane, tower, tasks: queue.take(joins, limit) };
       }
       return { kind: 'wait', ms: this.#batchWaitMs - waited };
     }

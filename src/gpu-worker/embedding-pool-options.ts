@@ -28,6 +28,20 @@ export const MAX_ATTEMPTS = 2;
  */
 export const DEFAULT_MAX_BATCH: Record<ProviderName, number> = { cpu: 2, cuda: 32 };
 
+/**
+ * Nice value of the threads that index beside reserved search workers. 10 gives a search's
+ * threads about 9 times an indexing thread's share of a contended core (Linux's weights 1024
+ * and 110), so a search barely notices the index, while the index still gets every core
+ * nobody else wants. Measured in docs/benchmarks.md, "Latency under load (issue 11)".
+ */
+export const DEFAULT_BULK_NICENESS = 10;
+
+/**
+ * How long after a search bulk batches stay at maxBatch before growing to quietBulkBatch: long
+ * enough to cover the pause between a person's searches while they refine a query.
+ */
+export const DEFAULT_QUIET_MS = 5_000;
+
 export interface EmbeddingPoolOptions {
   /** The text tower's .onnx file. */
   textModelPath: string;
@@ -59,8 +73,23 @@ export interface EmbeddingPoolOptions {
    * batch instead of waiting for it (measured in docs/benchmarks.md). Default 0.
    */
   searchWorkers?: number;
+  /**
+   * Nice value (0 to 19) for the threads that index while reserved search workers answer
+   * searches: the general workers' inference threads and libuv's thread pool, where images are
+   * decoded. Searches then keep their share of the cores while an index runs (Linux; measured
+   * in docs/benchmarks.md). 0 changes nothing; default DEFAULT_BULK_NICENESS.
+   */
+  bulkNiceness?: number;
   /** Most inputs in one inference call; default by provider (DEFAULT_MAX_BATCH). */
   maxBatch?: number;
+  /**
+   * Most images in a bulk batch while no search is waiting and none ran for quietMs (larger
+   * batches embed faster, but a search that arrives meanwhile shares the cores with the whole
+   * batch). Default: maxBatch, so bulk batches never grow.
+   */
+  quietBulkBatch?: number;
+  /** How long after the last search bulk batches keep to maxBatch, ms; default DEFAULT_QUIET_MS. */
+  quietMs?: number;
   /** How long a partial batch waits for more inputs, in ms. */
   batchWaitMs: number;
   /** Tasks waiting per lane before submissions are refused with queue_full; default DEFAULT_MAX_QUEUE. */

@@ -25,11 +25,14 @@ import {
   type EmbeddingTask,
 } from './embedding-task.js';
 import { TaskQueue } from './task-queue.js';
+import { MAX_NICENESS, lowerThreadpoolPriority } from './thread-priority.js';
 import { defaultWorkerUrl } from './worker-entry.js';
 import { WorkerSlot } from './worker-slot.js';
 import {
   DEFAULT_MAX_BATCH,
+  DEFAULT_BULK_NICENESS,
   DEFAULT_MAX_QUEUE,
+  DEFAULT_QUIET_MS,
   MAX_ATTEMPTS,
   type EmbeddingPoolOptions,
   type EmbeddingPoolStats,
@@ -71,6 +74,8 @@ export class EmbeddingPool implements EmbeddingRuntime {
   readonly #searchSlots = new Set<WorkerSlot>();
   /** The towers each worker holds, as its ready message and its answers tell. */
   readonly #towersOf = new WeakMap<WorkerSlot, Set<Tower>>();
+  /** Nice value of the threads that index (0: unchanged); see thread-priority.ts. */
+  readonly #bulkNiceness: number;
   #nextSlotId = 0;
   #nextBatchId = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -91,6 +96,8 @@ export class EmbeddingPool implements EmbeddingRuntime {
       ['workers', options.workers, 1],
       ['searchWorkers', options.searchWorkers ?? 0, 0],
       ['maxBatch', options.maxBatch ?? 1, 1],
+      ['quietBulkBatch', options.quietBulkBatch ?? 1, 1],
+      ['quietMs', options.quietMs ?? 0, 0],
       ['maxQueue', options.maxQueue ?? DEFAULT_MAX_QUEUE, 1],
       ['dimension', options.dimension, 1],
     ] as const) {
@@ -98,6 +105,11 @@ export class EmbeddingPool implements EmbeddingRuntime {
         throw new ConfigError(`The embedding pool's ${name} must be a whole number of at least ${min}; got ${value}.`);
       }
     }
+    const niceness = options.bulkNiceness ?? DEFAULT_BULK_NICENESS;
+    if (!Number.isInteger(niceness) || niceness < 0 || niceness > MAX_NICENESS) {
+      throw new ConfigError(`The embedding pool's bulkNiceness must be a whole number from 0 to ${MAX_NICENESS}; got ${niceness}.`);
+    }
+    this.#bulkNiceness = niceness;
     if (!(options.batchWaitMs >= 0)) {
       throw new ConfigError(`The embedding pool's batchWaitMs must be 0 or more; got ${options.batchWaitMs}.`);
     }
@@ -123,6 +135,8 @@ export class EmbeddingPool implements EmbeddingRuntime {
     this.#queues = { interactive: new TaskQueue(maxQueue), bulk: new TaskQueue(maxQueue) };
     this.#collector = new BatchCollector(this.#queues, {
       maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH.cpu,
+      ...(options.quietBulkBatch === undefined ? {} : { quietBulkBatch: options.quietBulkBatch }),
+      quietMs: options.quietMs ?? DEFAULT_QUIET_MS,
       batchWaitMs: options.batchWaitMs,
     });
   }
@@ -131,7 +145,7 @@ export class EmbeddingPool implements EmbeddingRuntime {
   async start(): Promise<void> {
     await checkReadable(this.#setup.textModelPath, 'text');
     await checkReadable(this.#setup.visionModelPath, 'vision');
-    // General workers first: an idle general worker takes a search before a reserved one does.
+    // Dispatch tries search workers first whatever the order here (see #dispatch).
     const slots = [
       ...Array.from({ length: this.#options.workers }, () => this.#newSlot('general')),
       ...Array.from({ length: this.#options.searchWorkers ?? 0 }, () => this.#newSlot('search')),
@@ -149,6 +163,10 @@ export class EmbeddingPool implements EmbeddingRuntime {
         : new EmbeddingError('worker_crashed', `An embedding worker could not start: ${String(failure.reason)}`);
     }
     const ready = results.map((r) => (r as PromiseFulfilledResult<ReadyMessage>).value);
+    if (this.#lowersBulkPriority) {
+      const lowered = await lowerThreadpoolPriority(this.#bulkNiceness);
+      this.#logger.info({ ...lowered, niceness: this.#bulkNiceness }, 'decoding threads run at a lower priority');
+    }
     this.#collector.maxBatch = this.#options.maxBatch ?? DEFAULT_MAX_BATCH[ready[0]?.provider ?? 'cpu'];
     this.#logStartup(ready);
   }
@@ -284,9 +302,13 @@ export class EmbeddingPool implements EmbeddingRuntime {
     if (this.#closed) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    for (const slot of this.#slots) {
+    // Search workers first: a query they can run leaves the general workers free to index.
+    const searchFirst = [...this.#slots].sort((a, b) => Number(this.#searchSlots.has(b)) - Number(this.#searchSlots.has(a)));
+    for (const slot of searchFirst) {
       if (slot.state !== 'idle') continue;
       const next = this.#collector.next(performance.now(), this.#abilityOf(slot));
+      // A search worker finding no search says nothing about the work a general one may take.
+      if (next.kind === 'empty' && this.#searchSlots.has(slot)) continue;
       if (next.kind === 'empty') break;
       if (next.kind === 'wait') {
         this.#timer = setTimeout(() => this.#dispatch(), next.ms);
@@ -319,6 +341,7 @@ export class EmbeddingPool implements EmbeddingRuntime {
     const batch = this.#batches.get(answer.batchId);
     if (batch === undefined) return;
     this.#batches.delete(answer.batchId);
+    if (batch.lane === 'interactive') this.#collector.noteSearch(performance.now());
     const rows = batch.tasks.length;
     if (answer.type === 'done') {
       this.#towersOf.get(batch.slot)?.add(batch.tower);
@@ -410,7 +433,12 @@ export class EmbeddingPool implements EmbeddingRuntime {
   }
 
   #newSlot(role: SlotRole): WorkerSlot {
-    const setup: WorkerSetup = role === 'search' ? { ...this.#setup, towers: ['text'] } : this.#setup;
+    const setup: WorkerSetup =
+      role === 'search'
+        ? { ...this.#setup, towers: ['text'] }
+        : this.#lowersBulkPriority
+          ? { ...this.#setup, niceness: this.#bulkNiceness }
+          : this.#setup;
     const slot = new WorkerSlot(this.#nextSlotId++, this.#workerUrl, setup, {
       onAnswer: (_slot, answer) => this.#onAnswer(answer),
       onCrash: (crashed, description) => this.#onCrash(crashed, description),
@@ -419,6 +447,15 @@ export class EmbeddingPool implements EmbeddingRuntime {
     // What the worker says it loaded; a tower it loads later is added when it answers a batch.
     slot.ready.then((ready) => this.#towersOf.set(slot, new Set(ready.towers)), () => undefined);
     return slot;
+  }
+
+  /**
+   * Whether indexing runs at a lower OS priority: only beside reserved search workers, where
+   * searches and indexing share the machine. A one-shot command has nothing to protect, and
+   * without search workers the general workers answer searches themselves.
+   */
+  get #lowersBulkPriority(): boolean {
+    return this.#bulkNiceness > 0 && (this.#options.searchWorkers ?? 0) > 0;
   }
 
   #notifyCapacity(): void {
@@ -444,6 +481,10 @@ export class EmbeddingPool implements EmbeddingRuntime {
       },
       `embedding on ${first.provider === 'cuda' ? 'CUDA' : 'the CPU'}: ${reason}`,
     );
+    const priorityProblem = ready.find((r) => r.priorityProblem !== undefined)?.priorityProblem;
+    if (priorityProblem !== undefined) {
+      this.#logger.warn({ reason: priorityProblem }, 'indexing runs at the default priority: searches may slow down while it runs');
+    }
     const others = ready.filter((r) => r.provider !== first.provider);
     if (others.length > 0) {
       this.#logger.warn({ providers: ready.map((r) => r.provider) }, 'embedding workers ended up on different providers');

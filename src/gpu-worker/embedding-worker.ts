@@ -8,6 +8,7 @@ import type {
   ToWorkerMessage,
   WorkerSetup,
 } from './messages.js';
+import { lowerOwnThreadPriority } from './thread-priority.js';
 import { loadTowers, type TowerSessions } from './tower-sessions.js';
 
 function post(port: NonNullable<typeof parentPort>, message: FromWorkerMessage, transfer: ArrayBuffer[] = []): void {
@@ -34,6 +35,8 @@ async function runBatch(towers: TowerSessions, request: ToWorkerMessage): Promis
 
 async function main(port: NonNullable<typeof parentPort>, setup: WorkerSetup): Promise<void> {
   let towers: TowerSessions;
+  // Before any session exists: ONNX Runtime's threads copy this thread's priority when they start.
+  const priorityProblem = setup.niceness === undefined ? undefined : lowerOwnThreadPriority(setup.niceness);
   try {
     towers = await loadTowers(setup);
   } catch (error) {
@@ -53,6 +56,7 @@ async function main(port: NonNullable<typeof parentPort>, setup: WorkerSetup): P
     provider: towers.provider,
     ...(towers.fallbackReason === undefined ? {} : { fallbackReason: towers.fallbackReason }),
     towers: towers.loaded,
+    ...(priorityProblem === undefined ? {} : { priorityProblem }),
   });
 }
 

@@ -62,6 +62,12 @@ export interface WorkerSetup {
    * CPU for ViT-B/32's text tower, measured in docs/benchmarks.md, "Cold search").
    */
   prepackWeights?: boolean;
+  /**
+   * Nice value the worker thread sets itself before loading, so that ONNX Runtime's threads,
+   * started with the sessions, inherit it (Linux only; see thread-priority.ts). Given to
+   * workers that index while reserved search workers answer searches; absent: unchanged.
+   */
+  niceness?: number;
 }
 
 /** Pool to worker: run one batch. `data` is transferred, so the sender's copy is detached. */
@@ -89,6 +95,8 @@ export interface ReadyMessage {
   provider: ProviderName;
   /** Why a preferred provider was skipped (absent when the first choice worked). */
   fallbackReason?: string;
+  /** Why the requested niceness could not be set (absent when it was, or none was asked). */
+  priorityProblem?: string;
   /** The towers the worker loaded at start, in load order. */
   towers: Tower[];
 }
