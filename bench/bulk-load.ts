@@ -27,6 +27,8 @@ export interface BulkIndexLoadOptions {
   tenant: string;
   /** Distinguishes this load's comments from any other run's, so no image is a duplicate. */
   label: string;
+  /** Images in flight at once; default BULK_IN_FLIGHT (the GPU bench spreads decoding over every core). */
+  inFlight?: number;
 }
 
 export class BulkIndexLoad {
@@ -48,10 +50,10 @@ export class BulkIndexLoad {
     });
   }
 
-  /** Starts BULK_IN_FLIGHT indexing loops. */
+  /** Starts `inFlight` (default BULK_IN_FLIGHT) indexing loops. */
   start(): void {
     this.#started = performance.now();
-    this.#runners = Array.from({ length: BULK_IN_FLIGHT }, () => this.#run());
+    this.#runners = Array.from({ length: this.#options.inFlight ?? BULK_IN_FLIGHT }, () => this.#run());
   }
 
   /** Resolves once the first image is indexed: the pipeline is then full and in steady state. */

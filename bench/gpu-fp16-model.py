@@ -5,10 +5,11 @@
 # for a float32 output). Needs only onnx and numpy: the GPU machine's Python has both, while
 # onnxconverter-common and onnxruntime's transformers tools may not be installed there.
 #
-#   python3 bench/gpu-fp16-model.py --src DIR --out DIR
+#   python3 bench/gpu-fp16-model.py --src DIR --out DIR [--dtype float16|float32]
 # DIR holds onnx/text_model.onnx, onnx/vision_model.onnx and tokenizer.json (the model folder
 # layout); --out gets the same layout in float16 plus manifest.json (sizes and sha256), which
-# bench/bench-model.ts reads.
+# bench/bench-model.ts reads. --dtype float32 copies the towers unchanged with a manifest (the
+# dry run of bench/gpu.sh uses it to load the tiny test model the way it loads the bench model).
 
 import argparse
 import hashlib
@@ -82,12 +83,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--src", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--dtype", choices=("float16", "float32"), default="float16")
     args = parser.parse_args()
     os.makedirs(os.path.join(args.out, "onnx"), exist_ok=True)
     manifest_path = os.path.join(args.out, "manifest.json")
     if os.path.exists(manifest_path):
         os.remove(manifest_path)
     for tower in TOWERS:
+        if args.dtype == "float32":
+            shutil.copyfile(os.path.join(args.src, "onnx", tower), os.path.join(args.out, "onnx", tower))
+            continue
         model = onnx.load(os.path.join(args.src, "onnx", tower))
         convert_graph(model.graph)
         keep_float32_interface(model.graph)
@@ -102,7 +107,7 @@ def main():
     # Written last: its presence says the conversion finished.
     with open(manifest_path, "w") as file:
         json.dump(manifest, file, indent=2)
-    print(f"float16 towers written to {args.out}")
+    print(f"{args.dtype} towers written to {args.out}")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 // and the pooled samples give a steadier p99 than one series of each. Runs on the product's own
 // code (openFindimage from a Config), with the FINDIMAGE_* settings of the environment.
 //   node --import tsx bench/latency-under-load.ts [--vectors 10000] [--queries 60] [--rounds 4]
-//     [--model vit-b32-random|tiny-test] [--photos 12] [--photo-dir DIR] [--gap-ms 0] [--json]
+//     [--model vit-b32-random|tiny-test] [--model-dir DIR] [--photos 12] [--photo-dir DIR]
+//     [--gap-ms 0] [--in-flight 6] [--json]
 // --photo-dir reads the JPEGs there instead of generating 12 MP photos (bench/gpu.sh passes
 // 1-2 MP ones); --gap-ms spaces the queries (exponential, that mean) as people's searches are.
 import { rm } from 'node:fs/promises';
@@ -14,6 +15,7 @@ import { loadConfig } from '../src/config.js';
 import { openFindimage } from '../src/findimage.js';
 import { createLogger } from '../src/logger.js';
 import { chooseBenchModel } from './bench-model.js';
+import { benchModelIn } from './gpu-bench-model.js';
 import { BulkIndexLoad } from './bulk-load.js';
 import { cpuSnapshot, otherProcessesCores } from './cpu-contention.js';
 import { readPhotoFolder } from './gpu-photos.js';
@@ -37,9 +39,11 @@ const { values } = parseArgs({
     queries: { type: 'string', default: '60' },
     rounds: { type: 'string', default: '4' },
     model: { type: 'string', default: 'vit-b32-random' },
+    'model-dir': { type: 'string' },
     photos: { type: 'string', default: '12' },
     'photo-dir': { type: 'string' },
     'gap-ms': { type: 'string', default: '0' },
+    'in-flight': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -67,7 +71,7 @@ for (const [name, value] of Object.entries(process.env)) {
   if (name.startsWith('FINDIMAGE_') && !OWN_SETTINGS.has(name) && value !== undefined) env[name] = value;
 }
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-const choice = chooseBenchModel(model, ROOT, log);
+const choice = values['model-dir'] === undefined ? chooseBenchModel(model, ROOT, log) : benchModelIn(ROOT, values['model-dir']);
 const dataDir = join(ROOT, '.bench', 'data', `load-${stamp}`);
 const config = loadConfig({
   ...env,
@@ -104,7 +108,13 @@ try {
       if (kind === 'idle') {
         samples = (await measureQueryLatency(latencyOptions)).samples;
       } else {
-        const load = new BulkIndexLoad({ indexer: findimage.indexer, photos, tenant: INDEX_TENANT, label: `${stamp} ${round}` });
+        const load = new BulkIndexLoad({
+          indexer: findimage.indexer,
+          photos,
+          tenant: INDEX_TENANT,
+          label: `${stamp} ${round}`,
+          ...(values['in-flight'] === undefined ? {} : { inFlight: Number(values['in-flight']) }),
+        });
         load.start();
         await load.firstIndexed();
         samples = (await measureQueryLatency(latencyOptions)).samples;

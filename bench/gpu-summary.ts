@@ -1,0 +1,60 @@
+// Reads what bench/gpu.sh wrote and prints it as a table against issue 11's GPU goals.
+//   node --import tsx bench/gpu-summary.ts DIR
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Issue 11's goals on a GPU. */
+const GOAL_FP16_MODEL_ONLY = 15_000;
+const GOAL_END_TO_END = 3_000;
+const GOAL_P99_RATIO = 1.5;
+
+interface ModelLine { model: string; device: string; batch: number; imagesPerSecond: number; msPerBatch: number }
+interface PoolLine { modelDir?: string; provider?: string; maxBatch?: number; imagesPerSecond?: number }
+interface Rate { images: number; imagesPerSecond: number }
+interface EndToEnd { provider: string; inFlight: number; uvThreadpoolSize: string; decodeOnly: Rate; modelOnly: Rate; endToEnd: Rate }
+interface Summary { p50: number; p99: number; count: number }
+interface Latency { idle: Summary; loaded: Summary; p99Ratio: number; p50Ratio: number; bulkImagesPerSecond: number; vectors: number }
+
+const dir = process.argv[2];
+if (dir === undefined) throw new Error('usage: gpu-summary.ts DIR');
+const lines = <T>(name: string): T[] =>
+  readFileSync(join(dir, name), 'utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as T);
+const precision = (path: string | undefined): string => (path?.includes('fp16') ? 'fp16' : 'fp32');
+const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+const out: string[] = [];
+
+const model = lines<ModelLine>('model.jsonl');
+const pool = lines<PoolLine>('pool.jsonl').filter((line) => line.maxBatch !== undefined);
+out.push('Vision tower images/s (model only)', '  precision | batch | ONNX Runtime alone | through the pool');
+for (const line of model) {
+  const pooled = pool.find((p) => precision(p.modelDir) === precision(line.model) && p.maxBatch === line.batch);
+  out.push(
+    `  ${precision(line.model).padEnd(9)} | ${String(line.batch).padStart(5)} | ${line.imagesPerSecond.toFixed(0).padStart(18)} | ${(pooled?.imagesPerSecond?.toFixed(0) ?? '-').padStart(16)}`,
+  );
+}
+const fp16Best = Math.max(...pool.filter((p) => precision(p.modelDir) === 'fp16').map((p) => p.imagesPerSecond ?? 0));
+const fp16Raw = Math.max(...model.filter((m) => precision(m.model) === 'fp16').map((m) => m.imagesPerSecond));
+
+const e2e = JSON.parse(readFileSync(join(dir, 'end-to-end.json'), 'utf8')) as EndToEnd;
+out.push(
+  '',
+  `End to end, 1-2 MP JPEGs (${e2e.provider}, ${e2e.inFlight} in flight, UV_THREADPOOL_SIZE ${e2e.uvThreadpoolSize})`,
+  `  decode + preprocess only: ${e2e.decodeOnly.imagesPerSecond.toFixed(0)} images/s`,
+  `  model only (pool):        ${e2e.modelOnly.imagesPerSecond.toFixed(0)} images/s`,
+  `  end to end (indexer):     ${e2e.endToEnd.imagesPerSecond.toFixed(0)} images/s (${e2e.endToEnd.images} images)`,
+);
+
+const latency = JSON.parse(readFileSync(join(dir, 'latency.json'), 'utf8')) as Latency;
+out.push(
+  '',
+  `Search latency at ${latency.vectors} vectors, ms (bulk index at ${latency.bulkImagesPerSecond.toFixed(0)} images/s)`,
+  `  idle   p50 ${latency.idle.p50.toFixed(1)}  p99 ${latency.idle.p99.toFixed(1)}  (${latency.idle.count} queries)`,
+  `  loaded p50 ${latency.loaded.p50.toFixed(1)}  p99 ${latency.loaded.p99.toFixed(1)}  (${latency.loaded.count} queries)`,
+  `  loaded / idle: p50 ${latency.p50Ratio.toFixed(2)}x, p99 ${latency.p99Ratio.toFixed(2)}x`,
+  '',
+  e2e.provider === 'cuda' ? 'Goals (issue 11, on a GPU)' : 'Goals (issue 11, on a GPU; this ran on the CPU, so the verdicts only show the script works)',
+  `  fp16 model only >= ${GOAL_FP16_MODEL_ONLY}/s: pool ${fp16Best.toFixed(0)}/s ${verdict(fp16Best >= GOAL_FP16_MODEL_ONLY)}; ONNX Runtime alone ${fp16Raw.toFixed(0)}/s ${verdict(fp16Raw >= GOAL_FP16_MODEL_ONLY)}`,
+  `  end to end >= ${GOAL_END_TO_END}/s: ${e2e.endToEnd.imagesPerSecond.toFixed(0)}/s ${verdict(e2e.endToEnd.imagesPerSecond >= GOAL_END_TO_END)}`,
+  `  search p99 under bulk <= ${GOAL_P99_RATIO}x idle: ${latency.p99Ratio.toFixed(2)}x ${verdict(latency.p99Ratio <= GOAL_P99_RATIO)}`,
+);
+process.stdout.write(`${out.join('\n')}\n`);
