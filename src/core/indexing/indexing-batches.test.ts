@@ -195,6 +195,37 @@ describe('UploadQueue with batched writes', () => {
     }
   });
 
+  it('on stop, leaves queued the uploads it holds but has not decoded yet, without waiting for them', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const embedder = new KnownVectorEmbedder(4);
+    let entered = 0;
+    const slow = Object.assign(Object.create(embedder) as KnownVectorEmbedder, {
+      embedImage: async (...args: Parameters<KnownVectorEmbedder['embedImage']>) => {
+        entered++;
+        await gate;
+        return embedder.embedImage(...args);
+      },
+    });
+    const indexer = new ImageIndexer({ embedder: slow, store, prepare: prepareJsonImage, logger });
+    const path = join(dir, 'uploads.sqlite');
+    const queue = new UploadQueue({ path, indexer, logger, concurrency: 1 });
+    for (let i = 0; i < 5; i++) queue.enqueue({ bytes: image(i), filename: `${i}.png`, tenant: 'T1', source: 'local' });
+    // One upload is being embedded; the other four, held too, wait for its slot.
+    await waitUntil(() => entered === 1, 'the first upload to reach the model');
+    const stopping = queue.stop();
+    release();
+    await stopping;
+    expect(embedder.calls.image).toBe(1);
+    expect(await store.count({ tenant: 'T1' })).toBe(1);
+    const reopened = new UploadQueue({ path, indexer, logger });
+    try {
+      expect(reopened.pending()).toBe(4);
+    } finally {
+      await reopened.stop();
+    }
+  });
+
   it('fails only the image the store refuses, not the rest of its batch', async () => {
     const indexer = new ImageIndexer({ embedder: new KnownVectorEmbedder(4), store, prepare: prepareJsonImage, logger });
     const results = await Promise.allSettled([

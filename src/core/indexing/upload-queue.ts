@@ -166,10 +166,14 @@ export class UploadQueue {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  /** Stops scheduling; running jobs finish; queued jobs stay on disk for the next start. */
+  /**
+   * Stops scheduling; uploads being decoded or written finish, those still waiting to be decoded
+   * are given up on (not waited for), and every upload not stored stays on disk for the next start.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#embedSlots.close(new FindimageError('aborted', 'The upload queue stopped before this upload was indexed; it stays queued.'));
     while (this.#running.size > 0) await new Promise((r) => setTimeout(r, 10));
     this.#db.close();
   }
