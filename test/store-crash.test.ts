@@ -15,10 +15,12 @@ import { openSqliteVectorStore } from '../src/core/store/sqlite-vector-store.js'
 import type { PointFilter } from '../src/core/store/vector-store.js';
 import { createSilentLogger } from '../src/logger.js';
 import {
+  batchOf,
   clusterCentres,
   clusteredVector,
   DELETED_PER_BATCH,
   deletedBy,
+  FORCED_INDEX,
   pointId,
   POINTS_PER_BATCH,
   WRITER_DIMENSION,
@@ -87,7 +89,12 @@ describe('embedded store under kill -9', () => {
 
   /** Reopens the file in this process and checks it against what was acknowledged. */
   async function checkStore(round: number): Promise<void> {
-    const store = await openSqliteVectorStore({ path, dimension: WRITER_DIMENSION, logger: createSilentLogger() });
+    const store = await openSqliteVectorStore({
+      path,
+      dimension: WRITER_DIMENSION,
+      logger: createSilentLogger(),
+      search: FORCED_INDEX,
+    });
     try {
       const { present, deleted } = expected();
       const found = await store.get(present);
@@ -101,8 +108,13 @@ describe('embedded store under kill -9', () => {
         { tenant: WRITER_TENANT },
         { tenant: WRITER_TENANT, scope: { conversations: ['C3'], includePublic: false } },
       ];
-      for (let q = 0; q < QUERIES; q++) {
-        const vector = clusteredVector(random, centres);
+      // Fresh draws, plus vectors of the newest acknowledged points (a stale index misses them).
+      const newest = batchOf(acked.at(-1) as number, centres);
+      const queries = [
+        ...Array.from({ length: QUERIES }, () => clusteredVector(random, centres)),
+        ...[3, 11, 150].map((i) => (newest[i] as { vector: Float32Array }).vector),
+      ];
+      for (const [q, vector] of queries.entries()) {
         for (const filter of filters) {
           const approximate = await store.query(vector, { filter, limit: LIMIT });
           const exact = await store.query(vector, { filter, limit: LIMIT, exact: true });
@@ -117,6 +129,13 @@ describe('embedded store under kill -9', () => {
             expect(hit.score).toBeCloseTo(dot, 4);
           }
         }
+      }
+      // A deleted point's own vector finds other points, never the deleted one.
+      const gone = deletedBy(acked.at(-1) as number)[0];
+      if (gone !== undefined) {
+        const before = batchOf((acked.at(-1) as number) - 1, centres).find((point) => point.id === gone);
+        const hits = await store.query((before as { vector: Float32Array }).vector, { filter: filters[0] as PointFilter, limit: LIMIT });
+        expect(hits.map((hit) => hit.id)).not.toContain(gone);
       }
     } finally {
       await store.close();
