@@ -4,7 +4,9 @@
 // code (openFindimage from a Config), with the FINDIMAGE_* settings of the environment.
 //   node --import tsx bench/latency-under-load.ts [--vectors 10000] [--queries 60] [--rounds 4]
 //     [--model vit-b32-random|tiny-test] [--model-dir DIR] [--photos 12] [--photo-dir DIR]
-//     [--gap-ms 0] [--in-flight 6] [--json]
+//     [--gap-ms 0] [--in-flight 6] [--sharp-concurrency N] [--json]
+// --sharp-concurrency sets libvips' threads per image operation for the whole run (default: cores),
+// to measure whether fewer decoding threads leave more room for searches.
 // --photo-dir reads the JPEGs there instead of generating 12 MP photos (bench/gpu.sh passes
 // 1-2 MP ones); --gap-ms spaces the queries (exponential, that mean) as people's searches are.
 import { rm } from 'node:fs/promises';
@@ -44,6 +46,7 @@ const { values } = parseArgs({
     'photo-dir': { type: 'string' },
     'gap-ms': { type: 'string', default: '0' },
     'in-flight': { type: 'string' },
+    'sharp-concurrency': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -80,6 +83,10 @@ const config = loadConfig({
   FINDIMAGE_CACHE: join(ROOT, '.bench', 'cache'),
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
 });
+if (values['sharp-concurrency'] !== undefined) {
+  const { default: sharp } = await import('sharp');
+  sharp.concurrency(Number(values['sharp-concurrency']));
+}
 const machine = describeMachine();
 log(`${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAverageAtStart}; settings ${JSON.stringify(env)}`);
 const findimage = await openFindimage({
