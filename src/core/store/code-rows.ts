@@ -153,12 +153,12 @@ export class CodeRows {
     this.#makeViews();
   }
 
-  /** The raw bytes of codes and scales of the first `size` rows, for the saved index. */
+  /** The codes of the first `size` rows as bytes (a view), to save or to load into. */
   codeBytes(size: number): Uint8Array {
     return new Uint8Array(this.#kernel.memory.buffer, 0, size * this.stride);
   }
 
-  /** The scales of the first `size` rows. */
+  /** The scales of the first `size` rows (a view), to save or to load into. */
   scaleValues(size: number): Float32Array {
     return this.#scales.subarray(0, size);
   }

@@ -102,9 +102,25 @@ export class PartitionIndex {
     return centroids;
   }
 
-  /** How many sample rows train() should get for `lists` lists. */
-  static sampleSize(lists: number): number {
-    return lists * SAMPLE_PER_LIST;
+  /**
+   * Trains `lists` lists on an even sample of the first `size` rows of `rows` (their decoded
+   * codes), then places every row.
+   */
+  static build(rows: CodeRows, size: number, lists: number): PartitionIndex {
+    const d = rows.dimension;
+    const sampleRows = Math.min(size, lists * SAMPLE_PER_LIST);
+    const sample = new Float32Array(sampleRows * d);
+    const step = size / sampleRows;
+    for (let i = 0; i < sampleRows; i++) {
+      rows.decode(Math.floor(i * step), sample.subarray(i * d, (i + 1) * d));
+    }
+    const index = new PartitionIndex(d, PartitionIndex.train(d, sample, lists), size);
+    const vector = new Float32Array(d);
+    for (let row = 0; row < size; row++) {
+      rows.decode(row, vector);
+      index.place(row, index.nearestList(vector));
+    }
+    return index;
   }
 
   /** The list whose centroid is nearest to `vector`. */

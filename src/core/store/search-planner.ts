@@ -21,6 +21,10 @@ export interface SearchTuning {
   minProbeRows: number;
   /** Most lists the index is trained with (sqrt(rows) below that). */
   maxLists: number;
+  /** Stores of fewer rows save no index block (reading them from SQLite is quick). */
+  saveMinRows: number;
+  /** The index block is saved again after this many points were written or deleted. */
+  saveAfterChanges: number;
 }
 
 /** Defaults, measured on 2 cores at 100k and 1M clustered 512-d vectors (docs/benchmarks.md). */
@@ -30,6 +34,8 @@ export const DEFAULT_SEARCH_TUNING: SearchTuning = {
   probeFraction: 0.04,
   minProbeRows: 4_000,
   maxLists: 256,
+  saveMinRows: 20_000,
+  saveAfterChanges: 50_000,
 };
 
 /** Fewest lists worth training. */

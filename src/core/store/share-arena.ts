@@ -125,6 +125,21 @@ export class ShareArena {
     this.#garbage = 0;
   }
 
+  /**
+   * Takes over columns read from a saved index: `used` slots, of which `live` are pointed at by
+   * rows.
+   */
+  restore(columns: ShareColumns, used: number, live: number): void {
+    this.#columns = columns;
+    this.#used = used;
+    this.#garbage = used - live;
+  }
+
+  /** Empty columns with room for `slots` slots, to read a saved index into. */
+  static allocate(slots: number): ShareColumns {
+    return allocate(Math.max(INITIAL_SLOTS, slots));
+  }
+
   /** Forgets every share (the rows are being cleared too). */
   clear(): void {
     this.#used = 0;

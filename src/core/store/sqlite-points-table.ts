@@ -1,6 +1,7 @@
 // The on-disk layout of the embedded store: one table of points with the point-level fields in
 // columns, the payload (shares included) as JSON and the vector as a float32 BLOB, and the
 // statements on it. Filtering happens in memory (vector-matrix.ts), so no share has a column.
+import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import type { ShareFields } from './share-arena.js';
@@ -62,6 +63,10 @@ export function prepareFile(db: Database.Database, path: string, dimension: numb
     }
     db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    // The saved index (store-snapshot.ts) is used only for this database at this generation.
+    db.prepare(
+      `INSERT OR IGNORE INTO store_meta (key, value) VALUES ('store_id', ?), ('generation', '0')`,
+    ).run(randomUUID());
     const stored = db
       .prepare(`SELECT value FROM store_meta WHERE key = 'dimension'`)
       .pluck()
@@ -122,6 +127,17 @@ export function prepareStatements(db: Database.Database) {
       )
       .raw(),
     countAll: db.prepare('SELECT count(*) FROM points').pluck(),
+    /**
+     * Run in every write transaction: the saved index records the generation it matches, so a
+     * write it has not seen, by this process or another, makes it stale.
+     */
+    bumpGeneration: db.prepare(
+      `UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'`,
+    ),
+    generation: db
+      .prepare(`SELECT CAST(value AS INTEGER) FROM store_meta WHERE key = 'generation'`)
+      .pluck(),
+    storeId: db.prepare(`SELECT value FROM store_meta WHERE key = 'store_id'`).pluck(),
     countBySource: db.prepare('SELECT source, count(*) FROM points GROUP BY source').raw(),
     countByModel: db.prepare('SELECT model_id, count(*) FROM points GROUP BY model_id').raw(),
     dataVersion: db.prepare('PRAGMA data_version').pluck(),

@@ -24,6 +24,12 @@ import {
   type PointStatements,
 } from './sqlite-points-table.js';
 import { DEFAULT_SEARCH_TUNING, type SearchTuning } from './search-planner.js';
+import {
+  loadSnapshot,
+  snapshotPathFor,
+  writeSnapshot,
+  type SnapshotMark,
+} from './store-snapshot.js';
 import { sqliteFailure } from './sqlite-failure.js';
 import { VectorMatrix, type RowFields, type RowRef } from './vector-matrix.js';
 import type {
@@ -53,7 +59,24 @@ export interface SqliteVectorStoreOptions {
    * measured ones. Tests force the index on small data with a low indexMinRows.
    */
   search?: Partial<SearchTuning>;
+  /**
+   * Called while the in-memory index is rebuilt from the database (no saved index, or a stale
+   * or damaged one), every few thousand points: the CLI shows a bar. Without it, the rebuild
+   * logs its progress.
+   */
+  onRebuildProgress?: (progress: RebuildProgress) => void;
 }
+
+/** How far a rebuild of the in-memory index from the database has come. */
+export interface RebuildProgress {
+  /** Points read so far. */
+  done: number;
+  /** Points in the database. */
+  total: number;
+}
+
+/** Rebuild progress is reported every this many points. */
+const PROGRESS_EVERY = 10_000;
 
 function rowFieldsOf(payload: ImagePayload): RowFields {
   return {
@@ -89,21 +112,42 @@ export class SqliteVectorStore implements VectorStore {
   #dataVersion = 0;
   readonly #statements: PointStatements;
 
+  readonly #tuning: SearchTuning;
+  readonly #onProgress: ((progress: RebuildProgress) => void) | undefined;
+  /** Generation of the database that the saved index block matches (-1: none saved). */
+  #savedGeneration = -1;
+  /** Points written or deleted since the block was saved. */
+  #changes = 0;
+
   private constructor(
     path: string,
     dimension: number,
     db: Database.Database,
     logger: Logger,
-    tuning: SearchTuning,
+    options: SqliteVectorStoreOptions,
   ) {
     this.path = path;
     this.dimension = dimension;
     this.#db = db;
     this.#logger = logger;
+    this.#tuning = { ...DEFAULT_SEARCH_TUNING, ...options.search };
+    this.#onProgress = options.onRebuildProgress;
     this.#statements = prepareStatements(db);
     const rows = this.#statements.countAll.get() as number;
-    this.#matrix = new VectorMatrix(dimension, rows, tuning);
+    this.#matrix = new VectorMatrix(dimension, rows, this.#tuning);
+    // Read the version first: a commit landing during the load then shows up as a change.
+    this.#dataVersion = this.#statements.dataVersion.get() as number;
+    const mark = this.#mark();
+    const why = loadSnapshot(snapshotPathFor(path), mark, this.#matrix);
+    if (why === undefined) {
+      this.#savedGeneration = mark.generation;
+      return;
+    }
+    if (mark.rows >= this.#tuning.saveMinRows) {
+      logger.info({ path, reason: why }, 'rebuilding the search index from the database');
+    }
     this.#reload();
+    this.#saveIndex();
   }
 
   /** Lists of the partition index, or 0 while the store answers every query exactly. */
@@ -126,8 +170,7 @@ export class SqliteVectorStore implements VectorStore {
       db = openDatabase(path, { what: 'vector store', pageSizeBytes: PAGE_SIZE_BYTES });
       prepareFile(db, path, options.dimension);
       const started = performance.now();
-      const tuning = { ...DEFAULT_SEARCH_TUNING, ...options.search };
-      const store = new SqliteVectorStore(path, options.dimension, db, logger, tuning);
+      const store = new SqliteVectorStore(path, options.dimension, db, logger, options);
       logger.info(
         { path, points: store.#matrix?.size, ms: Math.round(performance.now() - started) },
         'vector store opened',
@@ -158,6 +201,7 @@ export class SqliteVectorStore implements VectorStore {
     try {
       // One transaction for the batch: all of it is durable when commit returns, or none of it.
       db.transaction(() => {
+        this.#statements.bumpGeneration.run();
         rowids.length = 0;
         for (const { id, vector, payload } of points) {
           const { lastInsertRowid } = insert.run(
@@ -179,6 +223,7 @@ export class SqliteVectorStore implements VectorStore {
       matrix.upsert(id, vector, rowFieldsOf(payload), rowids[i]);
     });
     matrix.maintainIndex();
+    this.#changed(points.length);
   }
 
   async query(vector: Float32Array, options: QueryOptions): Promise<ScoredPoint[]> {
@@ -225,12 +270,14 @@ export class SqliteVectorStore implements VectorStore {
     let removed = 0;
     try {
       db.transaction(() => {
+        this.#statements.bumpGeneration.run();
         for (const id of unique) removed += deleteOne.run(id).changes;
       }).immediate();
     } catch (error) {
       throw sqliteFailure(this.path, 'deleting points', error);
     }
     for (const id of unique) matrix.remove(id);
+    this.#changed(removed);
     return removed;
   }
 
@@ -244,6 +291,7 @@ export class SqliteVectorStore implements VectorStore {
       // The write lock is taken first, so no other process can add a matching point between
       // choosing the ids and deleting them.
       db.transaction(() => {
+        this.#statements.bumpGeneration.run();
         this.#sync();
         ids = matrix.idsMatching(filter);
         for (const id of ids) removed += deleteOne.run(id).changes;
@@ -252,6 +300,7 @@ export class SqliteVectorStore implements VectorStore {
       throw sqliteFailure(this.path, 'deleting points', error);
     }
     for (const id of ids) matrix.remove(id);
+    this.#changed(removed);
     return removed;
   }
 
@@ -265,6 +314,7 @@ export class SqliteVectorStore implements VectorStore {
       // Read, merge and write under the write lock, so that two processes adding shares to
       // the same image at once both keep theirs.
       db.transaction(() => {
+        this.#statements.bumpGeneration.run();
         this.#sync();
         const json = payloadOf.get(id) as string | undefined;
         if (json === undefined) return;
@@ -278,6 +328,7 @@ export class SqliteVectorStore implements VectorStore {
     }
     if (merged === undefined) return false;
     matrix.setShares(id, merged);
+    this.#changed(1);
     return true;
   }
 
@@ -291,6 +342,7 @@ export class SqliteVectorStore implements VectorStore {
     try {
       // Like deleteByFilter: the points are chosen under the write lock they are changed in.
       db.transaction(() => {
+        this.#statements.bumpGeneration.run();
         this.#sync();
         for (const id of matrix.idsMatching(filter)) {
           const json = payloadOf.get(id) as string | undefined;
@@ -312,6 +364,7 @@ export class SqliteVectorStore implements VectorStore {
     }
     for (const id of deleted) matrix.remove(id);
     for (const [id, shares] of kept) matrix.setShares(id, shares);
+    this.#changed(deleted.length + kept.size);
     return { shares: removedShares, points: deleted.length };
   }
 
@@ -361,6 +414,7 @@ export class SqliteVectorStore implements VectorStore {
 
   async close(): Promise<void> {
     if (this.#db === null) return;
+    this.#saveIndex();
     const db = this.#db;
     this.#db = null;
     this.#matrix = null;
@@ -444,6 +498,55 @@ export class SqliteVectorStore implements VectorStore {
     this.#reload();
   }
 
+  /** What a saved index block must match: this database, at this generation and row count. */
+  #mark(): SnapshotMark {
+    const { storeId, generation, countAll } = this.#statements;
+    // One read transaction, so the three agree with each other.
+    return this.#db!.transaction(() => ({
+      storeId: storeId.get() as string,
+      generation: generation.get() as number,
+      rows: countAll.get() as number,
+      dimension: this.dimension,
+    }))();
+  }
+
+  /** Counts written or deleted points, saving the index block once there are enough. */
+  #changed(points: number): void {
+    this.#changes += points;
+    if (this.#changes >= this.#tuning.saveAfterChanges) this.#saveIndex();
+  }
+
+  /**
+   * Saves the in-memory index as a block beside the database, if it is in step with the file
+   * (no other process has written since the last look) and the file changed since the last
+   * save. A failure is logged, never thrown: the database stays the store of record.
+   */
+  #saveIndex(): void {
+    const matrix = this.#matrix;
+    if (matrix === null || this.#db === null) return;
+    try {
+      if ((this.#statements.dataVersion.get() as number) !== this.#dataVersion) return;
+      const mark = this.#mark();
+      if (mark.generation === this.#savedGeneration || mark.rows < this.#tuning.saveMinRows) {
+        return;
+      }
+      const started = performance.now();
+      const { arrays, extras } = matrix.snapshot();
+      writeSnapshot(snapshotPathFor(this.path), mark, arrays, extras);
+      this.#savedGeneration = mark.generation;
+      this.#changes = 0;
+      this.#logger.debug(
+        { path: this.path, ms: Math.round(performance.now() - started) },
+        'search index saved',
+      );
+    } catch (error) {
+      this.#logger.warn(
+        { path: this.path, err: error },
+        'could not save the search index; the next open rebuilds it from the database',
+      );
+    }
+  }
+
   /** Refills the matrix from the file, skipping (and logging) rows that cannot be used. */
   #reload(): void {
     const { matrix } = this.#open();
@@ -451,7 +554,19 @@ export class SqliteVectorStore implements VectorStore {
     this.#dataVersion = this.#statements.dataVersion.get() as number;
     matrix.clear();
     const bytes = this.dimension * 4;
+    const total = this.#statements.countAll.get() as number;
+    let done = 0;
+    // Logged in tenths when no one shows a bar, and only for stores big enough to take a while.
+    const logEvery = Math.ceil(total / 10 / PROGRESS_EVERY) * PROGRESS_EVERY;
+    const report = (): void => {
+      if (this.#onProgress !== undefined) this.#onProgress({ done, total });
+      else if (total >= this.#tuning.saveMinRows && (done % logEvery === 0 || done === total)) {
+        this.#logger.info({ path: this.path, done, total }, 'rebuilding the search index');
+      }
+    };
     for (const { id, fields, vector, rowid } of loadPoints(this.#statements)) {
+      done += 1;
+      if (done % PROGRESS_EVERY === 0) report();
       if (vector.length !== bytes) {
         this.#logger.warn(
           { id, bytes: vector.length },
@@ -461,6 +576,7 @@ export class SqliteVectorStore implements VectorStore {
       }
       matrix.upsertBytes(id, vector, fields, rowid);
     }
+    if (done % PROGRESS_EVERY !== 0 && total > 0) report();
     matrix.maintainIndex();
   }
 }

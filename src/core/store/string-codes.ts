@@ -36,6 +36,17 @@ export class StringCodes {
     return this.#codes.get(value) ?? UNKNOWN_CODE;
   }
 
+  /** Every string with a code, in code order (code 1 first), for the saved index. */
+  values(): string[] {
+    return [...this.#codes.keys()];
+  }
+
+  /** Forgets every code, then gives `values` codes 1, 2, 3, ... in order (a saved index). */
+  restore(values: readonly string[]): void {
+    this.#codes.clear();
+    for (const value of values) this.intern(value);
+  }
+
   /** Forgets every code (used when the store reloads from disk). */
   clear(): void {
     this.#codes.clear();

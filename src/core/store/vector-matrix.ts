@@ -15,7 +15,8 @@ import {
   probeTarget,
   type SearchTuning,
 } from './search-planner.js';
-import { ShareArena, type ShareFields } from './share-arena.js';
+import type { MatrixArrays, MatrixExtras } from './matrix-snapshot.js';
+import { ShareArena, type ShareColumns, type ShareFields } from './share-arena.js';
 import { StringCodes } from './string-codes.js';
 import type { PointFilter } from './vector-store.js';
 
@@ -66,6 +67,17 @@ export interface RowRef {
  * undefined for a point that is gone.
  */
 export type VectorReader = (rows: readonly RowRef[]) => (Float32Array | undefined)[];
+
+/** Views of the first `slots` slots of share columns. */
+function cutShares(s: ShareColumns, slots: number): ShareColumns {
+  return {
+    conversation: s.conversation.subarray(0, slots),
+    isPublic: s.isPublic.subarray(0, slots),
+    uploader: s.uploader.subarray(0, slots),
+    messageId: s.messageId.subarray(0, slots),
+    fileId: s.fileId.subarray(0, slots),
+  };
+}
 
 export class VectorMatrix {
   /** Length of every row. */
@@ -157,21 +169,97 @@ export class VectorMatrix {
     if (this.#index !== null) {
       if (lists <= this.#index.lists || size < this.#trainedAt * RETRAIN_GROWTH) return;
     }
-    const d = this.dimension;
-    const sampleRows = Math.min(size, PartitionIndex.sampleSize(lists));
-    const sample = new Float32Array(sampleRows * d);
-    const step = size / sampleRows;
-    for (let i = 0; i < sampleRows; i++) {
-      this.#rows.decode(Math.floor(i * step), sample.subarray(i * d, (i + 1) * d));
-    }
-    const index = new PartitionIndex(d, PartitionIndex.train(d, sample, lists), size);
-    const vector = this.#scratch;
-    for (let row = 0; row < size; row++) {
-      this.#rows.decode(row, vector);
-      index.place(row, index.nearestList(vector));
-    }
-    this.#index = index;
+    this.#index = PartitionIndex.build(this.#rows, size, lists);
     this.#trainedAt = size;
+  }
+
+  /** Views of every array over the current rows, for saving; valid until the next change. */
+  snapshot(): { arrays: MatrixArrays; extras: MatrixExtras } {
+    const size = this.#size;
+    const c = this.#columns;
+    const rows = this.#rows;
+    const arrays: MatrixArrays = {
+      codes: rows.codeBytes(size),
+      scales: rows.scaleValues(size),
+      norm: rows.norm.subarray(0, size),
+      residual: rows.residual.subarray(0, size),
+      rowid: c.rowid.subarray(0, size),
+      tenant: c.tenant.subarray(0, size),
+      source: c.source.subarray(0, size),
+      createdAt: c.createdAt.subarray(0, size),
+      shareStart: c.shareStart.subarray(0, size),
+      shareCount: c.shareCount.subarray(0, size),
+      shares: cutShares(this.#shares.columns, this.#shares.slotsInUse),
+      listOf: this.#index?.listsOf(size) ?? new Int32Array(0),
+    };
+    const extras: MatrixExtras = {
+      rows: size,
+      slots: this.#shares.slotsInUse,
+      strings: this.#strings.values(),
+      ids: this.#ids.slice(0, size),
+      centroids: this.#index?.centroids ?? new Float32Array(0),
+      trainedAt: this.#trainedAt,
+    };
+    return { arrays, extras };
+  }
+
+  /**
+   * Empties the matrix and makes room for a saved index of `rows` rows, `slots` share slots and
+   * `lists` lists; returns the arrays to read it into, then call finishRestore().
+   */
+  beginRestore(rows: number, slots: number, lists: number): MatrixArrays {
+    this.clear();
+    this.#rows.grow(rows);
+    if (this.#columns.tenant.length < this.#rows.capacity) {
+      this.#columns = VectorMatrix.#allocateColumns(this.#rows.capacity);
+    }
+    const c = this.#columns;
+    const r = this.#rows;
+    return {
+      codes: r.codeBytes(rows),
+      scales: r.scaleValues(rows),
+      norm: r.norm.subarray(0, rows),
+      residual: r.residual.subarray(0, rows),
+      rowid: c.rowid.subarray(0, rows),
+      tenant: c.tenant.subarray(0, rows),
+      source: c.source.subarray(0, rows),
+      createdAt: c.createdAt.subarray(0, rows),
+      shareStart: c.shareStart.subarray(0, rows),
+      shareCount: c.shareCount.subarray(0, rows),
+      shares: cutShares(ShareArena.allocate(slots), slots),
+      listOf: new Int32Array(lists > 0 ? rows : 0),
+    };
+  }
+
+  /** Completes a restore from the arrays beginRestore() gave, once they are filled. */
+  finishRestore(arrays: MatrixArrays, extras: MatrixExtras): void {
+    const { rows } = extras;
+    this.#size = rows;
+    this.#ids = extras.ids;
+    for (let row = 0; row < rows; row++) this.#rowOf.set(extras.ids[row] as string, row);
+    this.#strings.restore(extras.strings);
+    let live = 0;
+    for (let row = 0; row < rows; row++) live += arrays.shareCount[row] as number;
+    // The arrays read were views of the first `slots` slots; the arena takes the whole columns.
+    const s = arrays.shares;
+    const columns: ShareColumns = {
+      conversation: new Uint32Array(s.conversation.buffer),
+      isPublic: new Uint8Array(s.isPublic.buffer),
+      uploader: new Uint32Array(s.uploader.buffer),
+      messageId: new Uint32Array(s.messageId.buffer),
+      fileId: new Uint32Array(s.fileId.buffer),
+    };
+    this.#shares.restore(columns, extras.slots, live);
+    for (let row = 0; row < rows; row++) this.#tally(row);
+    if (extras.centroids.length > 0) {
+      const index = new PartitionIndex(this.dimension, extras.centroids, rows);
+      for (let row = 0; row < rows; row++) {
+        const list = arrays.listOf[row] as number;
+        if (list >= 0) index.place(row, list);
+      }
+      this.#index = index;
+      this.#trainedAt = extras.trainedAt;
+    }
   }
 
   /**
@@ -315,7 +403,7 @@ export class VectorMatrix {
     return found;
   }
 
-  /** Counts row `row` in the planner's tallies. */
+    /** Counts row `row` in the planner's tallies. */
   #tally(row: number): void {
     const c = this.#columns;
     this.#tallies.tallyRow(c.tenant[row] as number, 1);

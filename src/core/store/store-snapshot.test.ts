@@ -1,0 +1,175 @@
+// The saved index block: a store reopens from it without reading its points again and answers
+// as before; a block that is stale, damaged, cut short or another database's is never served
+// from, and the store rebuilds from SQLite (reporting progress) instead.
+import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSilentLogger } from '../../logger.js';
+import { openSqliteVectorStore, type SqliteVectorStore } from './sqlite-vector-store.js';
+import { snapshotPathFor } from './store-snapshot.js';
+import { durabilityPoint } from './testing/durability-points.js';
+import type { PointFilter, PointInput, QueryOptions } from './vector-store.js';
+
+const logger = createSilentLogger();
+const DIMENSION = 16;
+
+/** Small thresholds, so that 800 points have an index and a saved block. */
+const SMALL = {
+  indexMinRows: 200,
+  exactBelowRows: 0,
+  probeFraction: 0.2,
+  minProbeRows: 50,
+  maxLists: 16,
+  saveMinRows: 100,
+};
+
+/** Point n with one share in channel C(n % 4), public for every fifth. */
+function sharedPoint(n: number): PointInput {
+  const point = durabilityPoint(n, DIMENSION);
+  point.payload.shares = [
+    {
+      conversation: `C${n % 4}`,
+      isPublic: n % 5 === 0,
+      sharedAt: '2026-01-01T00:00:00.000Z',
+      uploader: `U${n % 3}`,
+      messageId: `M${n}`,
+    },
+  ];
+  return point;
+}
+
+const FILTERS: PointFilter[] = [
+  { tenant: 'durability' },
+  { tenant: 'durability', scope: { conversations: ['C1'], includePublic: true } },
+  { tenant: 'durability', share: { uploaders: ['U2'] }, excludeIds: [sharedPoint(3).id] },
+];
+
+describe('SqliteVectorStore saved index', () => {
+  let dir: string;
+  let path: string;
+  const opened: SqliteVectorStore[] = [];
+  let rebuilds: number;
+
+  async function open(): Promise<SqliteVectorStore> {
+    const store = await openSqliteVectorStore({
+      path,
+      dimension: DIMENSION,
+      logger,
+      search: SMALL,
+      onRebuildProgress: () => {
+        rebuilds += 1;
+      },
+    });
+    opened.push(store);
+    return store;
+  }
+
+  /**
+   * Every answer the tests compare: exact and (unless `exactOnly`) default queries, and counts,
+   * per filter. A rebuilt index may train other lists, so only a restored one must give the
+   * same default answers.
+   */
+  async function answers(store: SqliteVectorStore, exactOnly = false): Promise<unknown[]> {
+    const out: unknown[] = [];
+    for (const filter of FILTERS) {
+      for (const n of [7, 400, 9_999]) {
+        const vector = durabilityPoint(n, DIMENSION).vector;
+        for (const exact of exactOnly ? [true] : [true, false]) {
+          const options: QueryOptions = { filter, limit: 10, exact };
+          out.push((await store.query(vector, options)).map((h) => [h.id, h.score]));
+        }
+      }
+      out.push(await store.count(filter));
+    }
+    return out;
+  }
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'findimage-snapshot-'));
+    path = join(dir, 'vectors.sqlite');
+    rebuilds = 0;
+    const store = await open();
+    await store.upsert(Array.from({ length: 800 }, (_, n) => sharedPoint(n)));
+    await store.delete([sharedPoint(10).id, sharedPoint(11).id]);
+    await store.addShares('durability', sharedPoint(12).id, [
+      { conversation: 'C1', isPublic: false, sharedAt: '2026-01-02T00:00:00.000Z' },
+    ]);
+  });
+
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reopens from the saved block without a rebuild, answering and writing as before', async () => {
+    const first = opened[0] as SqliteVectorStore;
+    const lists = first.indexLists;
+    expect(lists).toBeGreaterThan(1);
+    const before = await answers(first);
+    await first.close();
+    expect((await stat(snapshotPathFor(path))).size).toBeGreaterThan(800 * DIMENSION);
+    rebuilds = 0;
+
+    const second = await open();
+    expect(rebuilds).toBe(0);
+    expect(second.indexLists).toBe(lists);
+    expect(await answers(second)).toEqual(before);
+
+    // Writes after a restore land in the restored state, and the next close saves them.
+    await second.upsert([sharedPoint(5_000)]);
+    await second.delete([sharedPoint(20).id]);
+    const after = await answers(second);
+    await second.close();
+    const third = await open();
+    expect(rebuilds).toBe(0);
+    expect(await answers(third)).toEqual(after);
+  });
+
+  it('rebuilds from the database instead of serving a stale, damaged, cut or foreign block', async () => {
+    const first = opened[0] as SqliteVectorStore;
+    await first.close();
+    const block = snapshotPathFor(path);
+    const old = join(dir, 'old.index');
+    await copyFile(block, old);
+    // Written after the copy: the copy is now one generation behind.
+    const writer = await open();
+    await writer.upsert([sharedPoint(6_000)]);
+    const expected = await answers(writer, true);
+    await writer.close();
+    const good = await readFile(block);
+
+    const otherPath = join(dir, 'other.sqlite');
+    const other = await openSqliteVectorStore({
+      path: otherPath,
+      dimension: DIMENSION,
+      logger,
+      search: SMALL,
+    });
+    await other.upsert(Array.from({ length: 801 }, (_, n) => sharedPoint(n)));
+    await other.close();
+
+    const flipped = Buffer.from(good);
+    const middle = Math.floor(flipped.length / 2);
+    flipped[middle] = (flipped[middle] as number) ^ 0xff;
+    const spoilers: [string, () => Promise<void>][] = [
+      ['stale', () => copyFile(old, block)],
+      ['damaged', () => writeFile(block, flipped)],
+      ['cut short', () => writeFile(block, good.subarray(0, good.length - 100))],
+      ['another database', () => copyFile(snapshotPathFor(otherPath), block)],
+      ['missing', () => rm(block)],
+    ];
+    for (const [what, spoil] of spoilers) {
+      await spoil();
+      rebuilds = 0;
+      const store = await open();
+      expect(rebuilds, what).toBeGreaterThan(0);
+      expect(await answers(store, true), what).toEqual(expected);
+      await store.close();
+      // The rebuild saved a good block again.
+      rebuilds = 0;
+      await (await open()).close();
+      expect(rebuilds, what).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,240 @@
+// The saved index of the embedded store: one block file beside the database holding the whole
+// in-memory state (codes, filter columns, shares, ids, partition lists), so reopening copies
+// arrays instead of re-reading and re-parsing every row. It is written to a temp file, fsynced
+// and renamed, so a kill -9 leaves the old block or the new one, never half of one; and it is
+// used only when its header matches the database (store id, generation, row count) and its
+// checksum holds, so a stale or damaged block is rebuilt from SQLite instead of served.
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { arraysInOrder, type MatrixArrays, type MatrixExtras } from './matrix-snapshot.js';
+
+/** Identifies the file kind. */
+const MAGIC = 'FIMGIDX\0';
+/** Layout version of the block; a block of another version is rebuilt. */
+export const SNAPSHOT_FORMAT = 1;
+const HEADER_BYTES = 64;
+/** Reads and writes go in pieces this large (one syscall each). */
+const IO_CHUNK_BYTES = 16 * 2 ** 20;
+
+/** What a block must match to be used. */
+export interface SnapshotMark {
+  /** Random id of the database, made when it was created. */
+  storeId: string;
+  /** The database's write generation (bumped by every write transaction). */
+  generation: number;
+  /** Rows in the points table. */
+  rows: number;
+  /** Vector length. */
+  dimension: number;
+}
+
+/** Where a store's block lives: beside the database. */
+export function snapshotPathFor(databasePath: string): string {
+  return `${databasePath}.index`;
+}
+
+function bytesOf(view: ArrayBufferView): Uint8Array {
+  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+}
+
+/**
+ * Writes the block atomically: temp file, fsync, rename, fsync of the folder. Synchronous, so
+ * the state written is the state at the call.
+ */
+export function writeSnapshot(
+  path: string,
+  mark: SnapshotMark,
+  arrays: MatrixArrays,
+  extras: MatrixExtras,
+): void {
+  const strings = Buffer.from(JSON.stringify(extras.strings), 'utf8');
+  const ids = Buffer.from(extras.ids.join('\n'), 'utf8');
+  const storeId = Buffer.from(mark.storeId, 'utf8');
+  const body = [
+    storeId,
+    ...arraysInOrder(arrays).map(bytesOf),
+    strings,
+    ids,
+    bytesOf(extras.centroids),
+  ];
+  let checksum = 0;
+  for (const part of body) checksum = crc32(part, checksum);
+  const header = Buffer.alloc(HEADER_BYTES);
+  header.write(MAGIC, 0, 'latin1');
+  header.writeUInt32LE(SNAPSHOT_FORMAT, 8);
+  header.writeUInt32LE(mark.dimension, 12);
+  header.writeUInt32LE(extras.rows, 16);
+  header.writeUInt32LE(extras.slots, 20);
+  header.writeUInt32LE(extras.centroids.length / mark.dimension, 24);
+  header.writeUInt32LE(extras.trainedAt, 28);
+  header.writeDoubleLE(mark.generation, 32);
+  header.writeUInt32LE(strings.length, 40);
+  header.writeUInt32LE(ids.length, 44);
+  header.writeUInt32LE(checksum, 48);
+  header.writeUInt32LE(storeId.length, 52);
+  header.writeUInt32LE(mark.rows, 56);
+  const temp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(temp, 'w');
+  try {
+    for (const part of [header, ...body]) {
+      for (let at = 0; at < part.length; at += IO_CHUNK_BYTES) {
+        writeSync(fd, part, at, Math.min(IO_CHUNK_BYTES, part.length - at));
+      }
+    }
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  closeSync(fd);
+  renameSync(temp, path);
+  const folder = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(folder);
+  } finally {
+    closeSync(folder);
+  }
+}
+
+/** The header of a block, read before deciding to load it. */
+export interface SnapshotHeader {
+  /** What the block was saved against. */
+  mark: SnapshotMark;
+  /** Share slots. */
+  slots: number;
+  /** Partition lists (0: none). */
+  lists: number;
+  /** Rows when the index was trained. */
+  trainedAt: number;
+  /** Rows of the matrix (the database's rows less any unusable ones). */
+  matrixRows: number;
+  stringsBytes: number;
+  idsBytes: number;
+  storeIdBytes: number;
+  checksum: number;
+}
+
+/** An open block file, read front to back. */
+export class SnapshotReader {
+  readonly #fd: number;
+  #position = 0;
+  #checksum = 0;
+
+  constructor(path: string) {
+    this.#fd = openSync(path, 'r');
+  }
+
+  /** The header; throws when the file is not a block of this format. */
+  header(): SnapshotHeader {
+    const header = Buffer.alloc(HEADER_BYTES);
+    this.#read(header, false);
+    if (header.toString('latin1', 0, 8) !== MAGIC) throw new Error('not an index block');
+    const format = header.readUInt32LE(8);
+    if (format !== SNAPSHOT_FORMAT) throw new Error(`index block format ${format}`);
+    const storeIdBytes = header.readUInt32LE(52);
+    const storeId = Buffer.alloc(storeIdBytes);
+    this.#read(storeId, true);
+    return {
+      mark: {
+        storeId: storeId.toString('utf8'),
+        generation: header.readDoubleLE(32),
+        rows: header.readUInt32LE(56),
+        dimension: header.readUInt32LE(12),
+      },
+      slots: header.readUInt32LE(20),
+      lists: header.readUInt32LE(24),
+      trainedAt: header.readUInt32LE(28),
+      matrixRows: header.readUInt32LE(16),
+      stringsBytes: header.readUInt32LE(40),
+      idsBytes: header.readUInt32LE(44),
+      storeIdBytes,
+      checksum: header.readUInt32LE(48),
+    };
+  }
+
+  /** Reads the rest into `arrays` (sized by the header); throws on a short or damaged file. */
+  body(header: SnapshotHeader, arrays: MatrixArrays): MatrixExtras {
+    for (const view of arraysInOrder(arrays)) this.#read(bytesOf(view), true);
+    const strings = Buffer.alloc(header.stringsBytes);
+    this.#read(strings, true);
+    const ids = Buffer.alloc(header.idsBytes);
+    this.#read(ids, true);
+    const centroids = new Float32Array(header.lists * header.mark.dimension);
+    this.#read(bytesOf(centroids), true);
+    if (this.#checksum !== header.checksum) throw new Error('index block checksum mismatch');
+    const rows = header.matrixRows;
+    return {
+      rows,
+      slots: header.slots,
+      strings: JSON.parse(strings.toString('utf8')) as string[],
+      ids: rows === 0 ? [] : ids.toString('utf8').split('\n'),
+      centroids,
+      trainedAt: header.trainedAt,
+    };
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+
+  #read(into: Uint8Array, checked: boolean): void {
+    for (let at = 0; at < into.length; ) {
+      const length = Math.min(IO_CHUNK_BYTES, into.length - at);
+      const got = readSync(this.#fd, into, at, length, this.#position);
+      if (got === 0) throw new Error('index block is cut short');
+      at += got;
+      this.#position += got;
+    }
+    if (checked) this.#checksum = crc32(into, this.#checksum);
+  }
+}
+
+/**
+ * Loads the block at `path` into the matrix if it matches `mark`; returns why not otherwise (the
+ * matrix is then left empty, to be rebuilt from SQLite).
+ */
+export function loadSnapshot(
+  path: string,
+  mark: SnapshotMark,
+  matrix: {
+    beginRestore(rows: number, slots: number, lists: number): MatrixArrays;
+    finishRestore(arrays: MatrixArrays, extras: MatrixExtras): void;
+    clear(): void;
+  },
+): string | undefined {
+  let reader: SnapshotReader;
+  try {
+    reader = new SnapshotReader(path);
+  } catch {
+    return 'no saved index';
+  }
+  try {
+    const header = reader.header();
+    const saved = header.mark;
+    if (saved.storeId !== mark.storeId) return 'the saved index belongs to another database';
+    if (saved.dimension !== mark.dimension) return 'the saved index has another dimension';
+    if (saved.generation !== mark.generation || saved.rows !== mark.rows) {
+      return 'the saved index is older than the database';
+    }
+    const arrays = matrix.beginRestore(header.matrixRows, header.slots, header.lists);
+    const extras = reader.body(header, arrays);
+    if (extras.ids.length !== header.matrixRows) throw new Error('index block ids do not match rows');
+    matrix.finishRestore(arrays, extras);
+    return undefined;
+  } catch (error) {
+    matrix.clear();
+    return `the saved index is unreadable (${(error as Error).message})`;
+  } finally {
+    reader.close();
+  }
+}
