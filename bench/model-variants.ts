@@ -1,7 +1,7 @@
 // Model-only speed of a model against its int8 variant, in one process: the ViT-B/32-shaped
-// random model (fp32) and its dynamic-int8 copy (scripts/quantize-bench-model.py), loaded side by
-// side and timed in alternating rounds on the same preprocessed tensors and queries, so the
-// ratio is fair under the machine's load. Also how far the int8 vectors move (cosine to fp32).
+// random model (fp32) and its dynamic-int8 copy (scripts/quantize-bench-model.py), each loaded in
+// turn and timed in alternating rounds on the same preprocessed tensors and queries, so the ratio
+// is fair under the machine's load. Also how far the int8 vectors move (cosine to fp32).
 //   node --import tsx bench/model-variants.ts [--images 32] [--texts 64] [--rounds 3] [--quick]
 // --quick compares tiny-test with tiny-test-q8 (seconds, for a smoke run).
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -65,35 +65,36 @@ async function main(): Promise<void> {
   log(`${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAverageAtStart}; ${PAIR.join(' vs ')}, ${IMAGES} images and ${TEXTS} texts per round, ${ROUNDS} rounds`);
   const dataDir = await mkdtemp(join(tmpdir(), 'findimage-variants-'));
   const inputs = images(IMAGES);
-  const opened: OpenedEmbedding[] = [];
+  const totals = PAIR.map(() => ({ imageMs: 0, textMs: 0 }));
+  /** The first round's vectors of each model, for the cosine between fp32 and int8. */
+  const vectors = PAIR.map(() => ({ images: [] as Float32Array[], texts: [] as Float32Array[] }));
   try {
-    for (const model of PAIR) opened.push(await open(model, dataDir));
-    const totals = PAIR.map(() => ({ imageMs: 0, textMs: 0 }));
-    for (const [index, embedding] of opened.entries()) {
-      // Warm-up: first runs allocate buffers.
-      await embedding.embedder.embedImage(inputs[0] as PreparedImage);
-      await embedding.embedder.embedQuery(texts[0] as string);
-      void index;
-    }
     for (let round = 0; round < ROUNDS; round++) {
-      // Alternate which model goes first, so a load spike does not always land on one.
+      // One model loaded at a time: an idle pool's ONNX threads would otherwise compete with the
+      // timed one. Which model goes first alternates, so a load spike does not always land on one.
       const order = round % 2 === 0 ? [0, 1] : [1, 0];
       for (const index of order) {
-        const embedding = opened[index] as OpenedEmbedding;
-        const total = totals[index] as { imageMs: number; textMs: number };
-        let started = performance.now();
-        await Promise.all(inputs.map((image) => embedding.embedder.embedImage(image, { lane: 'bulk' })));
-        total.imageMs += performance.now() - started;
-        started = performance.now();
-        await Promise.all(texts.map((text) => embedding.embedder.embedQuery(text, { lane: 'bulk' })));
-        total.textMs += performance.now() - started;
+        const embedding = await open(PAIR[index] as BenchModel, dataDir);
+        try {
+          // Warm-up: first runs allocate buffers.
+          await embedding.embedder.embedImage(inputs[0] as PreparedImage);
+          await embedding.embedder.embedQuery(texts[0] as string);
+          const total = totals[index] as { imageMs: number; textMs: number };
+          let started = performance.now();
+          const imageVectors = await Promise.all(inputs.map((image) => embedding.embedder.embedImage(image, { lane: 'bulk' })));
+          total.imageMs += performance.now() - started;
+          started = performance.now();
+          const textVectors = await Promise.all(texts.map((text) => embedding.embedder.embedQuery(text, { lane: 'bulk' })));
+          total.textMs += performance.now() - started;
+          if (round === 0) vectors[index] = { images: imageVectors, texts: textVectors };
+        } finally {
+          await embedding.embedder.close();
+        }
       }
     }
-    const [fp32, q8] = opened as [OpenedEmbedding, OpenedEmbedding];
-    const imageCosines: number[] = [];
-    for (const image of inputs.slice(0, 8)) imageCosines.push(cosine(await fp32.embedder.embedImage(image), await q8.embedder.embedImage(image)));
-    const textCosines: number[] = [];
-    for (const text of texts.slice(0, 8)) textCosines.push(cosine(await fp32.embedder.embedQuery(text), await q8.embedder.embedQuery(text)));
+    const [fp32, q8] = vectors as [{ images: Float32Array[]; texts: Float32Array[] }, { images: Float32Array[]; texts: Float32Array[] }];
+    const imageCosines = fp32.images.map((v, i) => cosine(v, q8.images[i] as Float32Array));
+    const textCosines = fp32.texts.map((v, i) => cosine(v, q8.texts[i] as Float32Array));
     const rates = totals.map((t) => ({ imagesPerSecond: (IMAGES * ROUNDS) / (t.imageMs / 1000), textsPerSecond: (TEXTS * ROUNDS) / (t.textMs / 1000) }));
     const result = {
       machine,
@@ -104,7 +105,6 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
-    for (const embedding of opened) await embedding.embedder.close();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
