@@ -32,6 +32,31 @@ export interface RowBounds {
  */
 export type ExactScorer = (rows: readonly number[]) => Float64Array;
 
+/**
+ * An ExactScorer over `read`: dot products of `query` with the vectors read for the rows' ids
+ * and rowids.
+ */
+export function exactScorer(
+  query: Float32Array,
+  read: (refs: readonly { id: string; rowid: number }[]) => (Float32Array | undefined)[],
+  ids: readonly string[],
+  rowids: Float64Array,
+): ExactScorer {
+  return (batch) => {
+    const refs = batch.map((row) => ({ id: ids[row] as string, rowid: rowids[row] as number }));
+    const scores = new Float64Array(batch.length);
+    read(refs).forEach((vector, j) => {
+      let sum = Number.NaN;
+      if (vector !== undefined) {
+        sum = 0;
+        for (let i = 0; i < vector.length; i++) sum += (vector[i] as number) * (query[i] as number);
+      }
+      scores[j] = sum;
+    });
+    return scores;
+  };
+}
+
 /** Finds the k-th largest of the lower bounds (score - bound); -Infinity if fewer than k. */
 function kthLowerBound(lower: Float64Array, k: number): number {
   if (lower.length < k) return -Infinity;

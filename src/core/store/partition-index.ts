@@ -3,6 +3,7 @@
 // lists nearest to it first. Centroids are kept as int8 codes and scored by the same SIMD kernel
 // as the rows, so assigning a row costs one short scan.
 import { CodeRows } from './code-rows.js';
+import type { RowFilter } from './point-filter.js';
 import { encodeQuery, type CodedQuery } from './quantized-codes.js';
 
 /** k-means rounds when training: assignments barely move after this many on image embeddings. */
@@ -138,6 +139,23 @@ export class PartitionIndex {
     const scores = Float32Array.from(this.#scoreLists(query));
     const order = Int32Array.from({ length: this.lists }, (_, i) => i);
     return order.sort((a, b) => (scores[b] as number) - (scores[a] as number));
+  }
+
+  /**
+   * Writes to `out` the rows that `filter` matches in the lists nearest `query`, list by list,
+   * until at least `target` are found (or every list is done); returns how many.
+   */
+  collect(query: CodedQuery, filter: RowFilter, target: number, out: Int32Array): number {
+    let found = 0;
+    for (const list of this.order(query)) {
+      const members = this.members(list);
+      for (let i = 0; i < members.length; i++) {
+        const row = members[i] as number;
+        if (filter.matches(row)) out[found++] = row;
+      }
+      if (found >= target) break;
+    }
+    return found;
   }
 
   /** The rows in `list` (a view, valid until the next change). */

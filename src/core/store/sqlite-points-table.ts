@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import type { ShareFields } from './share-arena.js';
 import { migrateFromVersion1 } from './sqlite-schema-v1.js';
-import type { RowFields } from './vector-matrix.js';
+import type { RowFields, RowRef } from './vector-matrix.js';
 
 /**
  * Version of the table layout below, kept in PRAGMA user_version. 1: one share per point in
@@ -199,4 +199,41 @@ export function* loadPoints(statements: PointStatements): Generator<LoadedPoint>
     });
   }
   if (current !== undefined) yield current;
+}
+
+/** A copy of a stored BLOB as a Float32Array (copied, since a Buffer may be misaligned). */
+export function vectorOf(blob: Buffer): Float32Array {
+  const vector = new Float32Array(blob.length / 4);
+  new Uint8Array(vector.buffer).set(blob);
+  return vector;
+}
+
+/**
+ * The float32 vectors of search candidates, by rowid, in the order given; a point whose rowid
+ * moved (replaced by another process since) is read again by id; undefined for one that is gone
+ * or not of `dimension`.
+ */
+export function readVectors(
+  statements: PointStatements,
+  refs: readonly RowRef[],
+  dimension: number,
+): (Float32Array | undefined)[] {
+  const { vectorsByRowid, vectorsById } = statements;
+  const found = new Map<string, Float32Array>();
+  const rows = vectorsByRowid.all(JSON.stringify(refs.map((ref) => ref.rowid))) as [
+    number,
+    string,
+    Buffer,
+  ][];
+  for (const [, id, blob] of rows) found.set(id, vectorOf(blob));
+  const missing = refs.filter((ref) => !found.has(ref.id)).map((ref) => ref.id);
+  if (missing.length > 0) {
+    for (const [id, blob] of vectorsById.all(JSON.stringify(missing)) as [string, Buffer][]) {
+      found.set(id, vectorOf(blob));
+    }
+  }
+  return refs.map((ref) => {
+    const vector = found.get(ref.id);
+    return vector?.length === dimension ? vector : undefined;
+  });
 }

@@ -17,19 +17,17 @@ import {
   checkVector,
 } from './point-validation.js';
 import {
-  loadPoints,
   PAGE_SIZE_BYTES,
+  readVectors,
+  vectorOf,
   prepareFile,
   prepareStatements,
   type PointStatements,
 } from './sqlite-points-table.js';
 import { DEFAULT_SEARCH_TUNING, type SearchTuning } from './search-planner.js';
-import {
-  loadSnapshot,
-  snapshotPathFor,
-  writeSnapshot,
-  type SnapshotMark,
-} from './store-snapshot.js';
+import { SearchIndexFile, type RebuildProgress } from './search-index-file.js';
+
+export type { RebuildProgress } from './search-index-file.js';
 import { sqliteFailure } from './sqlite-failure.js';
 import { VectorMatrix, type RowFields, type RowRef } from './vector-matrix.js';
 import type {
@@ -67,16 +65,6 @@ export interface SqliteVectorStoreOptions {
   onRebuildProgress?: (progress: RebuildProgress) => void;
 }
 
-/** How far a rebuild of the in-memory index from the database has come. */
-export interface RebuildProgress {
-  /** Points read so far. */
-  done: number;
-  /** Points in the database. */
-  total: number;
-}
-
-/** Rebuild progress is reported every this many points. */
-const PROGRESS_EVERY = 10_000;
 
 function rowFieldsOf(payload: ImagePayload): RowFields {
   return {
@@ -85,13 +73,6 @@ function rowFieldsOf(payload: ImagePayload): RowFields {
     createdAtMs: Date.parse(payload.createdAt),
     shares: payload.shares,
   };
-}
-
-/** A copy of a stored BLOB as a Float32Array (copied, since a Buffer may be misaligned). */
-function vectorOf(blob: Buffer): Float32Array {
-  const vector = new Float32Array(blob.length / 4);
-  new Uint8Array(vector.buffer).set(blob);
-  return vector;
 }
 
 /** Opens (creating if needed) the store at `options.path`. */
@@ -112,12 +93,7 @@ export class SqliteVectorStore implements VectorStore {
   #dataVersion = 0;
   readonly #statements: PointStatements;
 
-  readonly #tuning: SearchTuning;
-  readonly #onProgress: ((progress: RebuildProgress) => void) | undefined;
-  /** Generation of the database that the saved index block matches (-1: none saved). */
-  #savedGeneration = -1;
-  /** Points written or deleted since the block was saved. */
-  #changes = 0;
+  readonly #indexFile: SearchIndexFile;
 
   private constructor(
     path: string,
@@ -130,24 +106,22 @@ export class SqliteVectorStore implements VectorStore {
     this.dimension = dimension;
     this.#db = db;
     this.#logger = logger;
-    this.#tuning = { ...DEFAULT_SEARCH_TUNING, ...options.search };
-    this.#onProgress = options.onRebuildProgress;
+    const tuning = { ...DEFAULT_SEARCH_TUNING, ...options.search };
     this.#statements = prepareStatements(db);
     const rows = this.#statements.countAll.get() as number;
-    this.#matrix = new VectorMatrix(dimension, rows, this.#tuning);
+    this.#matrix = new VectorMatrix(dimension, rows, tuning);
+    this.#indexFile = new SearchIndexFile({
+      databasePath: path,
+      db,
+      statements: this.#statements,
+      dimension,
+      tuning,
+      logger,
+      onProgress: options.onRebuildProgress,
+    });
     // Read the version first: a commit landing during the load then shows up as a change.
     this.#dataVersion = this.#statements.dataVersion.get() as number;
-    const mark = this.#mark();
-    const why = loadSnapshot(snapshotPathFor(path), mark, this.#matrix);
-    if (why === undefined) {
-      this.#savedGeneration = mark.generation;
-      return;
-    }
-    if (mark.rows >= this.#tuning.saveMinRows) {
-      logger.info({ path, reason: why }, 'rebuilding the search index from the database');
-    }
-    this.#reload();
-    this.#saveIndex();
+    this.#indexFile.open(this.#matrix);
   }
 
   /** Lists of the partition index, or 0 while the store answers every query exactly. */
@@ -413,8 +387,8 @@ export class SqliteVectorStore implements VectorStore {
   }
 
   async close(): Promise<void> {
-    if (this.#db === null) return;
-    this.#saveIndex();
+    if (this.#db === null || this.#matrix === null) return;
+    this.#indexFile.save(this.#matrix, this.#inStep());
     const db = this.#db;
     this.#db = null;
     this.#matrix = null;
@@ -460,30 +434,9 @@ export class SqliteVectorStore implements VectorStore {
     return points;
   }
 
-  /**
-   * The float32 vectors of search candidates, by rowid; a point whose rowid moved (replaced by
-   * another process since) is read again by id.
-   */
-  readonly #readVectors = (refs: readonly RowRef[]): (Float32Array | undefined)[] => {
-    const { vectorsByRowid, vectorsById } = this.#statements;
-    const found = new Map<string, Float32Array>();
-    const rows = vectorsByRowid.all(JSON.stringify(refs.map((ref) => ref.rowid))) as [
-      number,
-      string,
-      Buffer,
-    ][];
-    for (const [, id, blob] of rows) found.set(id, vectorOf(blob));
-    const missing = refs.filter((ref) => !found.has(ref.id)).map((ref) => ref.id);
-    if (missing.length > 0) {
-      for (const [id, blob] of vectorsById.all(JSON.stringify(missing)) as [string, Buffer][]) {
-        found.set(id, vectorOf(blob));
-      }
-    }
-    return refs.map((ref) => {
-      const vector = found.get(ref.id);
-      return vector?.length === this.dimension ? vector : undefined;
-    });
-  };
+  /** The float32 vectors of search candidates (see readVectors). */
+  readonly #readVectors = (refs: readonly RowRef[]): (Float32Array | undefined)[] =>
+    readVectors(this.#statements, refs, this.dimension);
 
   /**
    * Reloads the matrix if another connection (another findimage process on the same file) has
@@ -498,85 +451,22 @@ export class SqliteVectorStore implements VectorStore {
     this.#reload();
   }
 
-  /** What a saved index block must match: this database, at this generation and row count. */
-  #mark(): SnapshotMark {
-    const { storeId, generation, countAll } = this.#statements;
-    // One read transaction, so the three agree with each other.
-    return this.#db!.transaction(() => ({
-      storeId: storeId.get() as string,
-      generation: generation.get() as number,
-      rows: countAll.get() as number,
-      dimension: this.dimension,
-    }))();
-  }
-
-  /** Counts written or deleted points, saving the index block once there are enough. */
-  #changed(points: number): void {
-    this.#changes += points;
-    if (this.#changes >= this.#tuning.saveAfterChanges) this.#saveIndex();
-  }
-
-  /**
-   * Saves the in-memory index as a block beside the database, if it is in step with the file
-   * (no other process has written since the last look) and the file changed since the last
-   * save. A failure is logged, never thrown: the database stays the store of record.
-   */
-  #saveIndex(): void {
-    const matrix = this.#matrix;
-    if (matrix === null || this.#db === null) return;
-    try {
-      if ((this.#statements.dataVersion.get() as number) !== this.#dataVersion) return;
-      const mark = this.#mark();
-      if (mark.generation === this.#savedGeneration || mark.rows < this.#tuning.saveMinRows) {
-        return;
-      }
-      const started = performance.now();
-      const { arrays, extras } = matrix.snapshot();
-      writeSnapshot(snapshotPathFor(this.path), mark, arrays, extras);
-      this.#savedGeneration = mark.generation;
-      this.#changes = 0;
-      this.#logger.debug(
-        { path: this.path, ms: Math.round(performance.now() - started) },
-        'search index saved',
-      );
-    } catch (error) {
-      this.#logger.warn(
-        { path: this.path, err: error },
-        'could not save the search index; the next open rebuilds it from the database',
-      );
-    }
-  }
-
-  /** Refills the matrix from the file, skipping (and logging) rows that cannot be used. */
+  /** Refills the matrix from the file (another process wrote to it). */
   #reload(): void {
     const { matrix } = this.#open();
     // Read the version first: a commit landing during the load then shows up as a change.
     this.#dataVersion = this.#statements.dataVersion.get() as number;
-    matrix.clear();
-    const bytes = this.dimension * 4;
-    const total = this.#statements.countAll.get() as number;
-    let done = 0;
-    // Logged in tenths when no one shows a bar, and only for stores big enough to take a while.
-    const logEvery = Math.ceil(total / 10 / PROGRESS_EVERY) * PROGRESS_EVERY;
-    const report = (): void => {
-      if (this.#onProgress !== undefined) this.#onProgress({ done, total });
-      else if (total >= this.#tuning.saveMinRows && (done % logEvery === 0 || done === total)) {
-        this.#logger.info({ path: this.path, done, total }, 'rebuilding the search index');
-      }
-    };
-    for (const { id, fields, vector, rowid } of loadPoints(this.#statements)) {
-      done += 1;
-      if (done % PROGRESS_EVERY === 0) report();
-      if (vector.length !== bytes) {
-        this.#logger.warn(
-          { id, bytes: vector.length },
-          'skipping a point with a wrongly sized vector',
-        );
-        continue;
-      }
-      matrix.upsertBytes(id, vector, fields, rowid);
-    }
-    if (done % PROGRESS_EVERY !== 0 && total > 0) report();
-    matrix.maintainIndex();
+    this.#indexFile.rebuild(matrix);
+  }
+
+  /** Whether no other connection has committed since the matrix was last in step. */
+  #inStep(): boolean {
+    return (this.#statements.dataVersion.get() as number) === this.#dataVersion;
+  }
+
+  /** Counts written or deleted points, saving the index block once there are enough. */
+  #changed(points: number): void {
+    const { matrix } = this.#open();
+    this.#indexFile.changed(points, matrix, this.#inStep());
   }
 }

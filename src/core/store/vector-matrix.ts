@@ -3,7 +3,7 @@
 // arena, so that a scan touches no object per row. The float32 vectors stay in SQLite; a search
 // re-scores from them every row the codes cannot rule out (exact-rerank.ts), so answers are exact.
 import { CodeRows, maxRowsFor } from './code-rows.js';
-import { rerankExactly } from './exact-rerank.js';
+import { exactScorer, rerankExactly } from './exact-rerank.js';
 import { RowFilter, type FilterColumns } from './point-filter.js';
 import { PartitionIndex } from './partition-index.js';
 import { encodeQuery, type CodedQuery } from './quantized-codes.js';
@@ -176,22 +176,9 @@ export class VectorMatrix {
   /** Views of every array over the current rows, for saving; valid until the next change. */
   snapshot(): { arrays: MatrixArrays; extras: MatrixExtras } {
     const size = this.#size;
-    const c = this.#columns;
-    const rows = this.#rows;
-    const arrays: MatrixArrays = {
-      codes: rows.codeBytes(size),
-      scales: rows.scaleValues(size),
-      norm: rows.norm.subarray(0, size),
-      residual: rows.residual.subarray(0, size),
-      rowid: c.rowid.subarray(0, size),
-      tenant: c.tenant.subarray(0, size),
-      source: c.source.subarray(0, size),
-      createdAt: c.createdAt.subarray(0, size),
-      shareStart: c.shareStart.subarray(0, size),
-      shareCount: c.shareCount.subarray(0, size),
-      shares: cutShares(this.#shares.columns, this.#shares.slotsInUse),
-      listOf: this.#index?.listsOf(size) ?? new Int32Array(0),
-    };
+    const shares = cutShares(this.#shares.columns, this.#shares.slotsInUse);
+    const listOf = this.#index?.listsOf(size) ?? new Int32Array(0);
+    const arrays = this.#arraysOver(size, shares, listOf);
     const extras: MatrixExtras = {
       rows: size,
       slots: this.#shares.slotsInUse,
@@ -213,22 +200,8 @@ export class VectorMatrix {
     if (this.#columns.tenant.length < this.#rows.capacity) {
       this.#columns = VectorMatrix.#allocateColumns(this.#rows.capacity);
     }
-    const c = this.#columns;
-    const r = this.#rows;
-    return {
-      codes: r.codeBytes(rows),
-      scales: r.scaleValues(rows),
-      norm: r.norm.subarray(0, rows),
-      residual: r.residual.subarray(0, rows),
-      rowid: c.rowid.subarray(0, rows),
-      tenant: c.tenant.subarray(0, rows),
-      source: c.source.subarray(0, rows),
-      createdAt: c.createdAt.subarray(0, rows),
-      shareStart: c.shareStart.subarray(0, rows),
-      shareCount: c.shareCount.subarray(0, rows),
-      shares: cutShares(ShareArena.allocate(slots), slots),
-      listOf: new Int32Array(lists > 0 ? rows : 0),
-    };
+    const shares = cutShares(ShareArena.allocate(slots), slots);
+    return this.#arraysOver(rows, shares, new Int32Array(lists > 0 ? rows : 0));
   }
 
   /** Completes a restore from the arrays beginRestore() gave, once they are filled. */
@@ -354,22 +327,7 @@ export class VectorMatrix {
     if (count === 0) return [];
     rows.scan(coded, count);
     const ids = this.#ids;
-    const rowids = this.#columns.rowid;
-    const exactScores = (batch: readonly number[]): Float64Array => {
-      const refs = batch.map((row) => ({ id: ids[row] as string, rowid: rowids[row] as number }));
-      const vectors = read(refs);
-      const scores = new Float64Array(batch.length);
-      vectors.forEach((vector, j) => {
-        if (vector === undefined) {
-          scores[j] = Number.NaN;
-          return;
-        }
-        let sum = 0;
-        for (let i = 0; i < vector.length; i++) sum += (vector[i] as number) * (query[i] as number);
-        scores[j] = sum;
-      });
-      return scores;
-    };
+    const exactScores = exactScorer(query, read, ids, this.#columns.rowid);
     const hits = rerankExactly(
       { rows: rows.rows, scores: rows.out, count },
       coded,
@@ -386,24 +344,35 @@ export class VectorMatrix {
    * list, until enough are found; returns how many.
    */
   #probe(query: CodedQuery, filter: PointFilter, estimate: number): number {
-    const index = this.#index as PartitionIndex;
     const rowFilter = this.#compile(filter);
     if (rowFilter.matchesNothing) return 0;
     const target = probeTarget(estimate, this.#tuning);
-    const out = this.#rows.rows;
-    let found = 0;
-    for (const list of index.order(query)) {
-      const members = index.members(list);
-      for (let i = 0; i < members.length; i++) {
-        const row = members[i] as number;
-        if (rowFilter.matches(row)) out[found++] = row;
-      }
-      if (found >= target) break;
-    }
-    return found;
+    return (this.#index as PartitionIndex).collect(query, rowFilter, target, this.#rows.rows);
   }
 
-    /** Counts row `row` in the planner's tallies. */
+  /** Views of the per-row arrays over the first `size` rows, with these shares and lists. */
+  #arraysOver(size: number, shares: ShareColumns, listOf: Int32Array): MatrixArrays {
+    const c = this.#columns;
+    const r = this.#rows;
+    const cut = <T extends Float64Array | Uint32Array | Float32Array>(a: T): T =>
+      a.subarray(0, size) as T;
+    return {
+      codes: r.codeBytes(size),
+      scales: r.scaleValues(size),
+      norm: cut(r.norm),
+      residual: cut(r.residual),
+      rowid: cut(c.rowid),
+      tenant: cut(c.tenant),
+      source: cut(c.source),
+      createdAt: cut(c.createdAt),
+      shareStart: cut(c.shareStart),
+      shareCount: cut(c.shareCount),
+      shares,
+      listOf,
+    };
+  }
+
+  /** Counts row `row` in the planner's tallies. */
   #tally(row: number): void {
     const c = this.#columns;
     this.#tallies.tallyRow(c.tenant[row] as number, 1);
