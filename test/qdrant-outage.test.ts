@@ -203,9 +203,8 @@ describe('a 404 on an endpoint', () => {
 
     const outcomes = await queueUploads(findimage, 5);
     await waitFor('all five points applied by Qdrant, or an outcome', () => outcomes.length > 0 || collection?.ids().length === 5);
-    const oneCallsTries = 5;
-    await waitFor('the queue to retry, or an outcome', () => outcomes.length > 0 || faulted(upsert) > oneCallsTries);
     // Applied but never acknowledged: every upload is still queued, none reported as indexed.
+    // (The queue's own retry, which may then find them stored, comes a second later at least.)
     expect(outcomes).toEqual([]);
     expect(findimage.uploads.pending()).toBe(5);
 
