@@ -143,17 +143,30 @@ export class PartitionIndex {
 
   /**
    * Writes to `out` the rows that `filter` matches in the lists nearest `query`, list by list,
-   * until at least `target` are found (or every list is done); returns how many.
+   * until at least `target` are found and the next list's centroid scores more than `margin`
+   * below the nearest one's (or every list is done); returns how many. The margin makes a query
+   * that sits between themes, where many centroids score alike, look further.
    */
-  collect(query: CodedQuery, filter: RowFilter, target: number, out: Int32Array): number {
+  collect(
+    query: CodedQuery,
+    filter: RowFilter,
+    target: number,
+    margin: number,
+    out: Int32Array,
+  ): number {
+    const scores = Float32Array.from(this.#scoreLists(query));
+    const order = Int32Array.from({ length: this.lists }, (_, i) => i);
+    order.sort((a, b) => (scores[b] as number) - (scores[a] as number));
+    // The kernel's scores are dot products divided by the query's scale.
+    const floor = (scores[order[0] as number] as number) - margin / query.scale;
     let found = 0;
-    for (const list of this.order(query)) {
+    for (const list of order) {
+      if (found >= target && (scores[list] as number) < floor) break;
       const members = this.members(list);
       for (let i = 0; i < members.length; i++) {
         const row = members[i] as number;
         if (filter.matches(row)) out[found++] = row;
       }
-      if (found >= target) break;
     }
     return found;
   }

@@ -347,7 +347,8 @@ export class VectorMatrix {
     const rowFilter = this.#compile(filter);
     if (rowFilter.matchesNothing) return 0;
     const target = probeTarget(estimate, this.#tuning);
-    return (this.#index as PartitionIndex).collect(query, rowFilter, target, this.#rows.rows);
+    const margin = this.#tuning.probeMargin;
+    return (this.#index as PartitionIndex).collect(query, rowFilter, target, margin, this.#rows.rows);
   }
 
   /** Views of the per-row arrays over the first `size` rows, with these shares and lists. */
