@@ -122,7 +122,7 @@ if [ "$MODE" = run ]; then
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >&2 || die "nvidia-smi failed: no GPU here?"
   FP32=.bench/models/vit-b32-random
   FP16=.bench/models/vit-b32-random-fp16
-  BATCHES=1,32,256; SECONDS_PER_BATCH=5; POOL_IMAGES=8192; E2E_IMAGES=6000; PHOTOS=64
+  BATCHES=1,32,256; SECONDS_PER_BATCH=5; POOL_IMAGES=4096; E2E_IMAGES=6000; PHOTOS=64
   VECTORS=10000; QUERIES=100; ROUNDS=3
 else
   DEVICE=cpu
@@ -137,6 +137,9 @@ mkdir -p "$OUT"
 export UV_THREADPOOL_SIZE=$CORES
 IN_FLIGHT=$((4 * CORES))
 run_node() { "$NODE" --import tsx "$@"; }
+# A bench that fails is reported and the others still run: device time is scarce.
+FAILED=()
+failed() { FAILED+=("$1"); echo "bench/gpu.sh: $1 failed; going on with the other steps" >&2; }
 
 say "models (fp32 at $FP32, fp16 at $FP16)"
 if [ ! -f "$FP32/manifest.json" ]; then
@@ -152,23 +155,30 @@ run_node bench/gpu-photos.ts "$OUT/photos" "$PHOTOS"
 say "the vision tower alone (ONNX Runtime, $DEVICE), batches $BATCHES"
 : >"$OUT/model.jsonl"
 for dir in "$FP32" "$FP16"; do
-  run_node bench/gpu-model-throughput.ts --model-dir "$dir" --device "$DEVICE" --batches "$BATCHES" --seconds "$SECONDS_PER_BATCH" --json >>"$OUT/model.jsonl"
+  run_node bench/gpu-model-throughput.ts --model-dir "$dir" --device "$DEVICE" --batches "$BATCHES" --seconds "$SECONDS_PER_BATCH" --json >>"$OUT/model.jsonl" ||
+    failed "model only, $dir"
 done
 
 say "model only through findimage's pool, batches $BATCHES"
 : >"$OUT/pool.jsonl"
 for dir in "$FP32" "$FP16"; do
   run_node bench/pool-throughput.ts --model-dir "$dir" --device "$DEVICE" --batches "$BATCHES" --images "$POOL_IMAGES" \
-    --workers "${FINDIMAGE_WORKERS:-1}" | sed "s#^{\"provider\"#{\"modelDir\":\"$dir\",\"provider\"#" >>"$OUT/pool.jsonl"
+    --workers "${FINDIMAGE_WORKERS:-1}" | sed "s#^{\"provider\"#{\"modelDir\":\"$dir\",\"provider\"#" >>"$OUT/pool.jsonl" ||
+    failed "pool, $dir"
 done
 
 say "end to end: $E2E_IMAGES images, $IN_FLIGHT in flight, UV_THREADPOOL_SIZE=$CORES"
 FINDIMAGE_DEVICE=$DEVICE run_node bench/gpu-end-to-end.ts --model-dir "$FP16" --photo-dir "$OUT/photos" \
-  --images "$E2E_IMAGES" --in-flight "$IN_FLIGHT" --json >"$OUT/end-to-end.json"
+  --images "$E2E_IMAGES" --in-flight "$IN_FLIGHT" --json >"$OUT/end-to-end.json" || failed "end to end"
 
 say "search latency idle and under a bulk index ($IN_FLIGHT in flight), $VECTORS vectors"
 FINDIMAGE_DEVICE=$DEVICE run_node bench/latency-under-load.ts --model-dir "$FP16" --photo-dir "$OUT/photos" \
-  --photos "$PHOTOS" --vectors "$VECTORS" --queries "$QUERIES" --rounds "$ROUNDS" --in-flight "$IN_FLIGHT" --json >"$OUT/latency.json"
+  --photos "$PHOTOS" --vectors "$VECTORS" --queries "$QUERIES" --rounds "$ROUNDS" --in-flight "$IN_FLIGHT" --json >"$OUT/latency.json" ||
+  failed "search latency"
 
 say "summary"
 run_node bench/gpu-summary.ts "$OUT" | tee "$OUT/summary.txt"
+if [ ${#FAILED[@]} -gt 0 ]; then
+  printf 'bench/gpu.sh: failed steps: %s\n' "${FAILED[*]}" >&2
+  exit 1
+fi
