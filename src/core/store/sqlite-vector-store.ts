@@ -451,12 +451,16 @@ export class SqliteVectorStore implements VectorStore {
     this.#reload();
   }
 
-  /** Refills the matrix from the file (another process wrote to it). */
+  /**
+   * Refills the matrix after another process wrote to the file: from the block it saved, when
+   * that matches (a CLI run that closed), else from the database.
+   */
   #reload(): void {
     const { matrix } = this.#open();
     // Read the version first: a commit landing during the load then shows up as a change.
     this.#dataVersion = this.#statements.dataVersion.get() as number;
-    this.#indexFile.rebuild(matrix);
+    matrix.clear();
+    this.#indexFile.open(matrix);
   }
 
   /** Whether no other connection has committed since the matrix was last in step. */
