@@ -165,7 +165,11 @@ export class EmbeddingPool implements EmbeddingRuntime {
     const ready = results.map((r) => (r as PromiseFulfilledResult<ReadyMessage>).value);
     if (this.#lowersBulkPriority) {
       const lowered = await lowerThreadpoolPriority(this.#bulkNiceness);
-      this.#logger.info({ ...lowered, niceness: this.#bulkNiceness }, 'decoding threads run at a lower priority');
+      if (lowered.reason === undefined) {
+        this.#logger.info({ threads: lowered.lowered.length, niceness: this.#bulkNiceness }, 'image decoding runs at a lower priority');
+      } else {
+        this.#logger.warn({ ...lowered, niceness: this.#bulkNiceness }, 'image decoding may keep the default priority: searches may slow down while indexing');
+      }
     }
     this.#collector.maxBatch = this.#options.maxBatch ?? DEFAULT_MAX_BATCH[ready[0]?.provider ?? 'cpu'];
     this.#logStartup(ready);

@@ -68,12 +68,17 @@ export async function lowerThreadpoolPriority(niceness: number): Promise<Threadp
     return { lowered: [], expected, reason: `per-thread priorities are Linux-only (this is ${process.platform})` };
   }
   const found = new Set<number>();
-  for (let round = 0; round < THREADPOOL_PROBE_ROUNDS && found.size < expected; round++) {
-    const links = await Promise.all(Array.from({ length: expected * 4 }, () => readlink('/proc/thread-self')));
-    for (const link of links) {
-      const tid = tidFromLink(link);
-      if (tid !== process.pid) found.add(tid);
+  try {
+    for (let round = 0; round < THREADPOOL_PROBE_ROUNDS && found.size < expected; round++) {
+      const links = await Promise.all(Array.from({ length: expected * 4 }, () => readlink('/proc/thread-self')));
+      for (const link of links) {
+        const tid = tidFromLink(link);
+        if (tid !== process.pid) found.add(tid);
+      }
     }
+  } catch (error) {
+    // No /proc (some containers) or a kernel before 3.17: leave the priorities as they are.
+    return { lowered: [], expected, reason: error instanceof Error ? error.message : String(error) };
   }
   const lowered: number[] = [];
   let reason: string | undefined;
