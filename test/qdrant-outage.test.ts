@@ -200,11 +200,14 @@ describe('a 404 on an endpoint', () => {
     const collection = qdrant.collection('findimage');
     // The batch reaches Qdrant and is applied, but the connection drops before the answer.
     qdrant.faults.inject({ kind: 'drop', afterApplying: true }, { times: UNTIL_CLEARED, match: upsert });
+    // Once all five are applied, lookups are dropped too, so that no retry can find them stored
+    // and report an outcome before the check below, however late the check runs.
+    const lookup = (r: FaultTarget): boolean => r.method === 'POST' && /^\/collections\/[^/]+\/points$/.test(r.path);
+    qdrant.faults.inject({ kind: 'drop' }, { times: UNTIL_CLEARED, match: (r) => lookup(r) && collection?.ids().length === 5 });
 
     const outcomes = await queueUploads(findimage, 5);
     await waitFor('all five points applied by Qdrant, or an outcome', () => outcomes.length > 0 || collection?.ids().length === 5);
     // Applied but never acknowledged: every upload is still queued, none reported as indexed.
-    // (The queue's own retry, which may then find them stored, comes a second later at least.)
     expect(outcomes).toEqual([]);
     expect(findimage.uploads.pending()).toBe(5);
 
