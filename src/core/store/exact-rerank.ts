@@ -114,10 +114,15 @@ export function rerankExactly(
   }
   // No row scoring below this can be in the top k: k rows are sure to score at least this.
   const floor = kthLowerBound(lower, k);
-  const candidates: number[] = [];
-  for (let i = 0; i < count; i++) if ((upper[i] as number) >= floor) candidates.push(i);
-  candidates.sort((a, b) => (upper[b] as number) - (upper[a] as number));
   const top = new TopHits(k, ids);
+  const candidates: number[] = [];
+  for (let i = 0; i < count; i++) {
+    if ((upper[i] as number) < floor) continue;
+    // A bound of zero (a zero query or row) means the approximate score is the exact one.
+    if (upper[i] === lower[i]) top.offer(rows[i] as number, upper[i] as number);
+    else candidates.push(i);
+  }
+  candidates.sort((a, b) => (upper[b] as number) - (upper[a] as number));
   for (let start = 0; start < candidates.length; start += READ_BATCH) {
     // Equal scores break ties by id, so a candidate that could only tie still has to be read.
     if ((upper[candidates[start] as number] as number) < top.threshold) break;

@@ -228,6 +228,18 @@ describe('SqliteVectorStore on disk', () => {
     }
   });
 
+  it('answers a zero query exactly: every score 0, lowest ids first', async () => {
+    const store = await open(join(dir, 'v.sqlite'), 8);
+    await store.upsert(Array.from({ length: 300 }, (_, n) => durabilityPoint(n, 8)));
+    const hits = await store.query(new Float32Array(8), {
+      filter: { tenant: 'durability' },
+      limit: 3,
+      exact: true,
+    });
+    const lowest = [0, 1, 2].map((n) => [durabilityPoint(n, 8).id, 0]);
+    expect(hits.map((h) => [h.id, h.score])).toEqual(lowest);
+  });
+
   it('keeps exact top hits while growing past its first allocation and deleting', async () => {
     const path = join(dir, 'v.sqlite');
     const store = await open(path, 8);
