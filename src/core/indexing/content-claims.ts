@@ -74,10 +74,9 @@ export class SqliteContentClaims implements ContentClaims {
 
   constructor(options: SqliteContentClaimsOptions) {
     this.#pollMs = options.pollMs ?? CLAIM_POLL_MS;
-    this.#db = openDatabase(options.path, { what: 'indexing claims' });
     // A claim lives for one embedding, and a claim lost to a power cut only costs one image
-    // embedded twice: no fsync per claim (WAL with NORMAL never corrupts the file).
-    this.#db.pragma('synchronous = NORMAL');
+    // embedded twice: no fsync per claim.
+    this.#db = openDatabase(options.path, { what: 'indexing claims', durability: 'rebuildable' });
     this.#db.exec(
       `CREATE TABLE IF NOT EXISTS claims (
          id TEXT PRIMARY KEY,

@@ -30,6 +30,13 @@ export interface OpenDatabaseOptions {
    * turned on, which is why the opener takes it; an existing file keeps its own.
    */
   pageSizeBytes?: number;
+  /**
+   * 'full' (the default): every commit is fsynced, for what a user gave. 'rebuildable': for a
+   * file whose loss on a power cut costs only work done again (the content claims), commits are
+   * not fsynced one by one; write-ahead logging still keeps the file whole, and kill -9 loses
+   * nothing committed.
+   */
+  durability?: 'full' | 'rebuildable';
 }
 
 /** The `code` of a Node system error or a better-sqlite3 SqliteError, if it has one. */
@@ -104,7 +111,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Databa
     // FULL: every commit fsyncs the WAL before it returns, so what was acknowledged survives a
     // power cut as well as kill -9. NORMAL would survive kill -9 (committed WAL frames sit in the
     // OS page cache, which outlives the process) but may lose the last commits on power loss.
-    db.pragma('synchronous = FULL');
+    db.pragma(options.durability === 'rebuildable' ? 'synchronous = NORMAL' : 'synchronous = FULL');
     db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     return db;
   } catch (error) {
