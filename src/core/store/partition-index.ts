@@ -145,13 +145,16 @@ export class PartitionIndex {
    * Writes to `out` the rows that `filter` matches in the lists nearest `query`, list by list,
    * until at least `target` are found and the next list's centroid scores more than `margin`
    * below the nearest one's (or every list is done); returns how many. The margin makes a query
-   * that sits between themes, where many centroids score alike, look further.
+   * that sits between themes, where many centroids score alike, look further. Returns -1 without
+   * probing when the lists within the margin hold more than `maxRows` rows: visiting rows list by
+   * list costs more per row than the exact scan's walk in row order, so the caller scans exactly.
    */
   collect(
     query: CodedQuery,
     filter: RowFilter,
     target: number,
     margin: number,
+    maxRows: number,
     out: Int32Array,
   ): number {
     const scores = Float32Array.from(this.#scoreLists(query));
@@ -159,6 +162,12 @@ export class PartitionIndex {
     order.sort((a, b) => (scores[b] as number) - (scores[a] as number));
     // The kernel's scores are dot products divided by the query's scale.
     const floor = (scores[order[0] as number] as number) - margin / query.scale;
+    let withinMargin = 0;
+    for (const list of order) {
+      if ((scores[list] as number) < floor) break;
+      withinMargin += this.#sizes[list] as number;
+    }
+    if (withinMargin > maxRows) return -1;
     let found = 0;
     for (const list of order) {
       if (found >= target && (scores[list] as number) < floor) break;

@@ -17,7 +17,8 @@ const logger = createSilentLogger();
 
 /**
  * Search knobs that put the suite's 3,000 points behind the partition index: an index from 500
- * rows, every filter through it, probing a tenth of the matching rows.
+ * rows, every filter through it, probing a tenth of the matching rows and the lists within the
+ * default margin.
  */
 const INDEX_ON_SMALL_DATA = {
   indexMinRows: 500,
@@ -25,6 +26,8 @@ const INDEX_ON_SMALL_DATA = {
   probeFraction: 0.1,
   minProbeRows: 100,
   maxLists: 64,
+  // Never fall back to the exact scan, however many lists the margin takes in.
+  maxProbeShare: 1,
 };
 
 describeVectorStoreContract('SqliteVectorStore', async (dimension, options) => {
@@ -217,13 +220,21 @@ describe('SqliteVectorStore on disk', () => {
     });
     opened.push(everyList);
     expect(everyList.indexLists).toBeGreaterThan(1);
+    // A probe that would visit more than maxProbeShare of the rows is an exact scan instead.
+    const fallsBack = await openSqliteVectorStore({
+      path,
+      dimension: 8,
+      logger,
+      search: { ...INDEX_ON_SMALL_DATA, indexMinRows: 100, probeFraction: 0, maxProbeShare: 0 },
+    });
+    opened.push(fallsBack);
     const query = durabilityPoint(98_765, 8).vector;
     const filter = { tenant: 'durability' };
-    for (const target of [store, everyList]) {
+    for (const target of [store, everyList, fallsBack]) {
       const exact = await target.query(query, { filter, limit: 10, exact: true });
       expect(exact).toHaveLength(10);
       const approximate = await target.query(query, { filter, limit: 10 });
-      if (target === everyList) expect(approximate).toEqual(exact);
+      if (target !== store) expect(approximate).toEqual(exact);
       for (const hit of approximate) expect(points.findIndex((p) => p.id === hit.id) % 2).toBe(1);
     }
   });

@@ -22,6 +22,7 @@ const SMALL = {
   minProbeRows: 50,
   maxLists: 16,
   saveMinRows: 100,
+  maxProbeShare: 1,
 };
 
 /** Point n with one share in channel C(n % 4), public for every fifth. */

@@ -347,8 +347,11 @@ export class VectorMatrix {
     const rowFilter = this.#compile(filter);
     if (rowFilter.matchesNothing) return 0;
     const target = probeTarget(estimate, this.#tuning);
-    const margin = this.#tuning.probeMargin;
-    return (this.#index as PartitionIndex).collect(query, rowFilter, target, margin, this.#rows.rows);
+    const { probeMargin, maxProbeShare } = this.#tuning;
+    const most = Math.ceil(this.#size * maxProbeShare);
+    const index = this.#index as PartitionIndex;
+    const found = index.collect(query, rowFilter, target, probeMargin, most, this.#rows.rows);
+    return found >= 0 ? found : rowFilter.collect(this.#size, this.#rows.rows);
   }
 
   /** Views of the per-row arrays over the first `size` rows, with these shares and lists. */
