@@ -36,8 +36,13 @@ export interface MatrixExtras {
   rows: number;
   /** Share slots in use (live or freed). */
   slots: number;
-  /** Interned strings, in code order. */
-  strings: string[];
+  /** Interned tenants, sources, conversations and uploaders, in code order. */
+  strings: readonly string[];
+  /**
+   * The interned message and file ids, in code order; a function so that a restore parses them
+   * only when one is first needed (a write, or a filter on an id), not at open.
+   */
+  shareIds: () => readonly string[];
   /** Point id of each row. */
   ids: string[];
   /** Partition centroids (lists x dimension), or empty without an index. */

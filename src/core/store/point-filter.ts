@@ -51,6 +51,7 @@ export class RowFilter {
   readonly #fileId: number | null;
 
   /**
+   * `codes` code tenants, sources, conversations and uploaders, `idCodes` message and file ids.
    * `excludedRows` are the rows of `filter.excludeIds` that exist; the caller maps ids to rows
    * because only it knows where each id lives.
    */
@@ -58,6 +59,7 @@ export class RowFilter {
     filter: PointFilter,
     columns: FilterColumns,
     codes: StringCodes,
+    idCodes: StringCodes,
     excludedRows: ReadonlySet<number>,
   ) {
     const { scope, share } = filter;
@@ -73,8 +75,8 @@ export class RowFilter {
     this.#conversations =
       share?.conversations === undefined ? null : codeTable(share.conversations, codes);
     this.#uploaders = share?.uploaders === undefined ? null : codeTable(share.uploaders, codes);
-    this.#messageId = share?.messageId === undefined ? null : codes.lookup(share.messageId);
-    this.#fileId = share?.fileId === undefined ? null : codes.lookup(share.fileId);
+    this.#messageId = share?.messageId === undefined ? null : idCodes.lookup(share.messageId);
+    this.#fileId = share?.fileId === undefined ? null : idCodes.lookup(share.fileId);
   }
 
   /** True when no row can match (the tenant has never been seen), so a scan can be skipped. */

@@ -22,9 +22,9 @@ export interface ShareColumns {
   isPublic: Uint8Array;
   /** Code of the share's uploader, or ABSENT_CODE. */
   uploader: Uint32Array;
-  /** Code of the share's message id, or ABSENT_CODE. */
+  /** Code of the share's message id (in the id table), or ABSENT_CODE. */
   messageId: Uint32Array;
-  /** Code of the share's file id, or ABSENT_CODE. */
+  /** Code of the share's file id (in the id table), or ABSENT_CODE. */
   fileId: Uint32Array;
 }
 
@@ -71,9 +71,17 @@ export class ShareArena {
 
   /**
    * Stores `shares` as the shares of `row`, whose current slots are described by `rows`, and
-   * points the row at them. Reuses the row's slots when the new list fits in them.
+   * points the row at them. Reuses the row's slots when the new list fits in them. `codes` code
+   * conversations and uploaders; `idCodes` message and file ids (a table of their own, see
+   * VectorMatrix).
    */
-  write(row: number, rows: RowSlots, shares: readonly ShareFields[], codes: StringCodes): void {
+  write(
+    row: number,
+    rows: RowSlots,
+    shares: readonly ShareFields[],
+    codes: StringCodes,
+    idCodes: StringCodes,
+  ): void {
     const oldCount = rows.shareCount[row] as number;
     let start = rows.shareStart[row] as number;
     if (shares.length > oldCount) {
@@ -89,8 +97,8 @@ export class ShareArena {
       c.conversation[slot] = codes.intern(share.conversation);
       c.isPublic[slot] = share.isPublic ? 1 : 0;
       c.uploader[slot] = codes.intern(share.uploader);
-      c.messageId[slot] = codes.intern(share.messageId);
-      c.fileId[slot] = codes.intern(share.fileId);
+      c.messageId[slot] = idCodes.intern(share.messageId);
+      c.fileId[slot] = idCodes.intern(share.fileId);
     }
     rows.shareStart[row] = start;
     rows.shareCount[row] = shares.length;

@@ -44,6 +44,9 @@ const FILTERS: PointFilter[] = [
   { tenant: 'durability' },
   { tenant: 'durability', scope: { conversations: ['C1'], includePublic: true } },
   { tenant: 'durability', share: { uploaders: ['U2'] }, excludeIds: [sharedPoint(3).id] },
+  // Message ids have a code table of their own, restored lazily: old and new ids must still match.
+  { tenant: 'durability', share: { conversations: ['C0'], messageId: 'M40' } },
+  { tenant: 'durability', share: { messageId: 'M5000' } },
 ];
 
 describe('SqliteVectorStore saved index', () => {

@@ -14,41 +14,67 @@ export const UNKNOWN_CODE = 0xffff_ffff;
  */
 export class StringCodes {
   readonly #codes = new Map<string, number>();
+  /**
+   * A saved table not yet turned into the map: read from the index block at open and expanded
+   * on first use, so a table only deletions consult (message and file ids) costs nothing until then.
+   */
+  #pending: (() => readonly string[]) | null = null;
 
   /** How many strings have a code. */
   get size(): number {
-    return this.#codes.size;
+    return this.#table().size;
   }
 
   /** The code of `value`, handing out a new one if needed; ABSENT_CODE for undefined. */
   intern(value: string | undefined): number {
     if (value === undefined) return ABSENT_CODE;
-    let code = this.#codes.get(value);
+    const codes = this.#table();
+    let code = codes.get(value);
     if (code === undefined) {
-      code = this.#codes.size + 1;
-      this.#codes.set(value, code);
+      code = codes.size + 1;
+      codes.set(value, code);
     }
     return code;
   }
 
   /** The code of `value` if it has one, else UNKNOWN_CODE; never hands out a new code. */
   lookup(value: string): number {
-    return this.#codes.get(value) ?? UNKNOWN_CODE;
+    return this.#table().get(value) ?? UNKNOWN_CODE;
   }
 
   /** Every string with a code, in code order (code 1 first), for the saved index. */
   values(): string[] {
-    return [...this.#codes.keys()];
+    return [...this.#table().keys()];
   }
 
   /** Forgets every code, then gives `values` codes 1, 2, 3, ... in order (a saved index). */
   restore(values: readonly string[]): void {
+    this.restoreLater(() => values);
+    this.#table();
+  }
+
+  /**
+   * Like restore(), but `load` is called (and the table built) only when a code is first asked
+   * for; a table read from the index block is thus parsed and hashed on first use, not at open.
+   */
+  restoreLater(load: () => readonly string[]): void {
     this.#codes.clear();
-    for (const value of values) this.intern(value);
+    this.#pending = load;
   }
 
   /** Forgets every code (used when the store reloads from disk). */
   clear(): void {
     this.#codes.clear();
+    this.#pending = null;
+  }
+
+  #table(): Map<string, number> {
+    const load = this.#pending;
+    if (load !== null) {
+      this.#pending = null;
+      const codes = this.#codes;
+      for (const value of load()) if (!codes.has(value)) codes.set(value, codes.size + 1);
+    }
+    return this.#codes;
   }
 }

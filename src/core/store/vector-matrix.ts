@@ -4,6 +4,17 @@
 // re-scores from them every row the codes cannot rule out (exact-rerank.ts), so answers are exact.
 import { CodeRows, maxRowsFor } from './code-rows.js';
 import { exactScorer, rerankExactly } from './exact-rerank.js';
+import {
+  allocateRowColumns,
+  cutShares,
+  grownRowColumns,
+  wholeShares,
+  RowIds,
+  type MatrixHit,
+  type RowColumns,
+  type RowFields,
+  type VectorReader,
+} from './matrix-rows.js';
 import { RowFilter, type FilterColumns } from './point-filter.js';
 import { PartitionIndex } from './partition-index.js';
 import { encodeQuery, type CodedQuery } from './quantized-codes.js';
@@ -21,63 +32,13 @@ import { StringCodes } from './string-codes.js';
 import type { PointFilter } from './vector-store.js';
 
 export { maxRowsFor } from './code-rows.js';
+export type { MatrixHit, RowFields, RowRef, VectorReader } from './matrix-rows.js';
 
 /** Rows allocated before the first growth; doubling from here keeps appends amortised O(1). */
 const INITIAL_CAPACITY = 1024;
 
 /** The index is retrained (with more lists) once the rows have grown this many times over. */
 const RETRAIN_GROWTH = 4;
-
-/** The filterable fields of one point, as the matrix keeps them. */
-export interface RowFields {
-  /** Tenant of the point. */
-  tenant: string;
-  /** Source of the point ("local", "slack", ...). */
-  source: string;
-  /** createdAt as epoch milliseconds. */
-  createdAtMs: number;
-  /** The point's shares, in payload order (an ImageShare[] will do). */
-  shares: readonly ShareFields[];
-}
-
-/** The per-row columns; the shares live in the arena. */
-type RowColumns = Omit<FilterColumns, 'shares'> & {
-  /** SQLite rowid of each row's point (where its float32 vector is), or -1 when unknown. */
-  rowid: Float64Array;
-};
-
-/** One result of nearest(). */
-export interface MatrixHit {
-  /** Id of the point. */
-  id: string;
-  /** Dot product with the query (cosine similarity for unit vectors). */
-  score: number;
-}
-
-/** A row whose float32 vector a search needs: its point id and where SQLite keeps it. */
-export interface RowRef {
-  /** Point id. */
-  id: string;
-  /** SQLite rowid last seen for the point, or -1 when unknown. */
-  rowid: number;
-}
-
-/**
- * Reads the float32 vectors of these points from the store of record, in the order given;
- * undefined for a point that is gone.
- */
-export type VectorReader = (rows: readonly RowRef[]) => (Float32Array | undefined)[];
-
-/** Views of the first `slots` slots of share columns. */
-function cutShares(s: ShareColumns, slots: number): ShareColumns {
-  return {
-    conversation: s.conversation.subarray(0, slots),
-    isPublic: s.isPublic.subarray(0, slots),
-    uploader: s.uploader.subarray(0, slots),
-    messageId: s.messageId.subarray(0, slots),
-    fileId: s.fileId.subarray(0, slots),
-  };
-}
 
 export class VectorMatrix {
   /** Length of every row. */
@@ -88,9 +49,14 @@ export class VectorMatrix {
   #size = 0;
   #columns: RowColumns;
   readonly #shares = new ShareArena();
-  #ids: string[] = [];
-  readonly #rowOf = new Map<string, number>();
+  readonly #ids = new RowIds();
+  /** Codes of tenants, sources, conversations and uploaders: few, needed by every query. */
   readonly #strings = new StringCodes();
+  /**
+   * Codes of message and file ids: about one per share, used only by writes and by deletions'
+   * filters, so kept apart and built lazily after a restore (millions of strings at 1M rows).
+   */
+  readonly #idCodes = new StringCodes();
   readonly #tallies = new FilterTallies();
   readonly #tuning: SearchTuning;
   #index: PartitionIndex | null = null;
@@ -110,7 +76,7 @@ export class VectorMatrix {
     this.maxRows = maxRowsFor(dimension);
     const rows = Math.min(Math.max(INITIAL_CAPACITY, capacity), this.maxRows);
     this.#rows = new CodeRows(dimension, rows);
-    this.#columns = VectorMatrix.#allocateColumns(this.#rows.capacity);
+    this.#columns = allocateRowColumns(this.#rows.capacity);
   }
 
   /** Number of rows. */
@@ -130,7 +96,7 @@ export class VectorMatrix {
 
   /** Whether a row with this id exists. */
   has(id: string): boolean {
-    return this.#rowOf.has(id);
+    return this.#ids.rowOf(id) !== undefined;
   }
 
   /** Lists in the partition index, or 0 while there is none (too few rows). */
@@ -140,7 +106,7 @@ export class VectorMatrix {
 
   /** Inserts a row, or overwrites the row with the same id; `rowid` is where SQLite keeps it. */
   upsert(id: string, vector: Float32Array, fields: RowFields, rowid = -1): void {
-    const existing = this.#rowOf.get(id);
+    const existing = this.#ids.rowOf(id);
     if (existing !== undefined) this.#untally(existing);
     const row = this.#rowFor(id);
     this.#rows.write(row, vector);
@@ -183,7 +149,8 @@ export class VectorMatrix {
       rows: size,
       slots: this.#shares.slotsInUse,
       strings: this.#strings.values(),
-      ids: this.#ids.slice(0, size),
+      shareIds: () => this.#idCodes.values(),
+      ids: this.#ids.ids.slice(0, size),
       centroids: this.#index?.centroids ?? new Float32Array(0),
       trainedAt: this.#trainedAt,
     };
@@ -198,7 +165,7 @@ export class VectorMatrix {
     this.clear();
     this.#rows.grow(rows);
     if (this.#columns.tenant.length < this.#rows.capacity) {
-      this.#columns = VectorMatrix.#allocateColumns(this.#rows.capacity);
+      this.#columns = allocateRowColumns(this.#rows.capacity);
     }
     const shares = cutShares(ShareArena.allocate(slots), slots);
     return this.#arraysOver(rows, shares, new Int32Array(lists > 0 ? rows : 0));
@@ -208,21 +175,12 @@ export class VectorMatrix {
   finishRestore(arrays: MatrixArrays, extras: MatrixExtras): void {
     const { rows } = extras;
     this.#size = rows;
-    this.#ids = extras.ids;
-    for (let row = 0; row < rows; row++) this.#rowOf.set(extras.ids[row] as string, row);
+    this.#ids.restore(extras.ids);
     this.#strings.restore(extras.strings);
+    this.#idCodes.restoreLater(extras.shareIds);
     let live = 0;
     for (let row = 0; row < rows; row++) live += arrays.shareCount[row] as number;
-    // The arrays read were views of the first `slots` slots; the arena takes the whole columns.
-    const s = arrays.shares;
-    const columns: ShareColumns = {
-      conversation: new Uint32Array(s.conversation.buffer),
-      isPublic: new Uint8Array(s.isPublic.buffer),
-      uploader: new Uint32Array(s.uploader.buffer),
-      messageId: new Uint32Array(s.messageId.buffer),
-      fileId: new Uint32Array(s.fileId.buffer),
-    };
-    this.#shares.restore(columns, extras.slots, live);
+    this.#shares.restore(wholeShares(arrays.shares), extras.slots, live);
     for (let row = 0; row < rows; row++) this.#tally(row);
     if (extras.centroids.length > 0) {
       const index = new PartitionIndex(this.dimension, extras.centroids, rows);
@@ -240,10 +198,10 @@ export class VectorMatrix {
    * the row exists.
    */
   setShares(id: string, shares: readonly ShareFields[]): boolean {
-    const row = this.#rowOf.get(id);
+    const row = this.#ids.rowOf(id);
     if (row === undefined) return false;
     this.#untally(row);
-    this.#shares.write(row, this.#columns, shares, this.#strings);
+    this.#shares.write(row, this.#columns, shares, this.#strings, this.#idCodes);
     this.#tally(row);
     this.#shares.compactIfWasteful(this.#size, this.#columns);
     return true;
@@ -251,7 +209,7 @@ export class VectorMatrix {
 
   /** Removes a row by moving the last row into its place; returns whether it existed. */
   remove(id: string): boolean {
-    const row = this.#rowOf.get(id);
+    const row = this.#ids.rowOf(id);
     if (row === undefined) return false;
     const last = this.#size - 1;
     const c = this.#columns;
@@ -267,12 +225,8 @@ export class VectorMatrix {
       c.shareStart[row] = c.shareStart[last] as number;
       c.shareCount[row] = c.shareCount[last] as number;
       c.rowid[row] = c.rowid[last] as number;
-      const moved = this.#ids[last] as string;
-      this.#ids[row] = moved;
-      this.#rowOf.set(moved, row);
     }
-    this.#ids.pop();
-    this.#rowOf.delete(id);
+    this.#ids.remove(id, row);
     this.#size = last;
     this.#shares.compactIfWasteful(this.#size, c);
     return true;
@@ -281,9 +235,9 @@ export class VectorMatrix {
   /** Removes every row and forgets every string code; keeps the allocated room. */
   clear(): void {
     this.#size = 0;
-    this.#ids = [];
-    this.#rowOf.clear();
+    this.#ids.clear();
     this.#strings.clear();
+    this.#idCodes.clear();
     this.#shares.clear();
     this.#tallies.clear();
     this.#index = null;
@@ -295,7 +249,7 @@ export class VectorMatrix {
     const count = this.#select(filter);
     const ids: string[] = [];
     const rows = this.#rows.rows;
-    for (let i = 0; i < count; i++) ids.push(this.#ids[rows[i] as number] as string);
+    for (let i = 0; i < count; i++) ids.push(this.#ids.ids[rows[i] as number] as string);
     return ids;
   }
 
@@ -326,7 +280,7 @@ export class VectorMatrix {
       path === 'exact' ? this.#select(filter) : this.#probe(coded, filter, estimate);
     if (count === 0) return [];
     rows.scan(coded, count);
-    const ids = this.#ids;
+    const ids = this.#ids.ids;
     const exactScores = exactScorer(query, read, ids, this.#columns.rowid);
     const hits = rerankExactly(
       { rows: rows.rows, scores: rows.out, count },
@@ -401,7 +355,7 @@ export class VectorMatrix {
   #compile(filter: PointFilter): RowFilter {
     const excluded = new Set<number>();
     for (const id of filter.excludeIds ?? []) {
-      const row = this.#rowOf.get(id);
+      const row = this.#ids.rowOf(id);
       if (row !== undefined) excluded.add(row);
     }
     // Written out rather than spread: a spread object is slower to read in the scan's hot loop.
@@ -414,19 +368,18 @@ export class VectorMatrix {
       shareCount: c.shareCount,
       shares: this.#shares.columns,
     };
-    return new RowFilter(filter, columns, this.#strings, excluded);
+    return new RowFilter(filter, columns, this.#strings, this.#idCodes, excluded);
   }
 
   /** The row of `id`, appending a new one (growing if full) when it has none. */
   #rowFor(id: string): number {
-    const existing = this.#rowOf.get(id);
+    const existing = this.#ids.rowOf(id);
     if (existing !== undefined) return existing;
     if (this.#size === this.#rows.capacity) this.#grow();
     const row = this.#size++;
     // A reused slot may still hold a removed row's share count; the new row has none yet.
     this.#columns.shareCount[row] = 0;
-    this.#rowOf.set(id, row);
-    this.#ids[row] = id;
+    this.#ids.add(id, row);
     return row;
   }
 
@@ -436,29 +389,13 @@ export class VectorMatrix {
     c.tenant[row] = strings.intern(fields.tenant);
     c.source[row] = strings.intern(fields.source);
     c.createdAt[row] = fields.createdAtMs;
-    this.#shares.write(row, c, fields.shares, strings);
+    this.#shares.write(row, c, fields.shares, strings, this.#idCodes);
   }
 
   /** Doubles the room. */
   #grow(): void {
     this.#rows.grow(this.#size + 1);
     const capacity = this.#rows.capacity;
-    const old = this.#columns;
-    const columns = VectorMatrix.#allocateColumns(capacity);
-    for (const key of Object.keys(columns) as (keyof RowColumns)[]) {
-      (columns[key] as Float64Array).set(old[key] as Float64Array);
-    }
-    this.#columns = columns;
-  }
-
-  static #allocateColumns(capacity: number): RowColumns {
-    return {
-      tenant: new Uint32Array(capacity),
-      source: new Uint32Array(capacity),
-      createdAt: new Float64Array(capacity),
-      shareStart: new Uint32Array(capacity),
-      shareCount: new Uint32Array(capacity),
-      rowid: new Float64Array(capacity),
-    };
+    this.#columns = grownRowColumns(this.#columns, capacity);
   }
 }
