@@ -2,6 +2,8 @@
 // filtered on, the typed-array columns holding them, and the id of each row with the map back
 // from id to row (built lazily after a restore, since a reopen that only answers queries never
 // looks an id up).
+import type { CodeRows } from './code-rows.js';
+import type { MatrixArrays } from './matrix-snapshot.js';
 import type { FilterColumns } from './point-filter.js';
 import type { ShareColumns, ShareFields } from './share-arena.js';
 
@@ -86,6 +88,32 @@ export function grownRowColumns(old: RowColumns, capacity: number): RowColumns {
     (columns[key] as Float64Array).set(old[key] as Float64Array);
   }
   return columns;
+}
+
+/** Views of the per-row arrays over the first `size` rows, with these shares and lists. */
+export function arraysOver(
+  r: CodeRows,
+  c: RowColumns,
+  size: number,
+  shares: ShareColumns,
+  listOf: Int32Array,
+): MatrixArrays {
+  const cut = <T extends Float64Array | Uint32Array | Float32Array>(a: T): T =>
+    a.subarray(0, size) as T;
+  return {
+    codes: r.codeBytes(size),
+    scales: r.scaleValues(size),
+    norm: cut(r.norm),
+    residual: cut(r.residual),
+    rowid: cut(c.rowid),
+    tenant: cut(c.tenant),
+    source: cut(c.source),
+    createdAt: cut(c.createdAt),
+    shareStart: cut(c.shareStart),
+    shareCount: cut(c.shareCount),
+    shares,
+    listOf,
+  };
 }
 
 /**

@@ -15,6 +15,12 @@ export interface SearchTuning {
   indexMinRows: number;
   /** A filter estimated to match at most this many rows is answered by an exact scan. */
   exactBelowRows: number;
+  /**
+   * A filter naming conversations (scope or share) estimated to match at most this share of
+   * all rows is answered by an exact scan too: the per-conversation row lists let that scan
+   * test only those rows, so it costs less than probing lists for them and has recall 1.
+   */
+  listedExactShare: number;
   /** The index scans at least this share of the matching rows, nearest lists first. */
   probeFraction: number;
   /** ...and at least this many matching rows. */
@@ -41,6 +47,8 @@ export interface SearchTuning {
 export const DEFAULT_SEARCH_TUNING: SearchTuning = {
   indexMinRows: 20_000,
   exactBelowRows: 20_000,
+  // One channel of 40 at 1M rows (25k rows, 2.5%): probing for it took about 21 ms p50.
+  listedExactShare: 0.05,
   // Measured in one process on 200k points of bench/vector-fill.ts's clustered data (256 lists):
   // recall@10 0.947 with probeFraction 0.02 alone, 0.976 at 0.08; with the margin 0.06: 0.978,
   // 0.08: 0.990, 0.10: 0.994, 0.12: 0.997, all at about 2.5 ms p50 (docs/benchmarks.md).
@@ -129,16 +137,22 @@ export class FilterTallies {
   }
 }
 
-/** The path for a query over `rows` rows whose filter matches about `estimate` of them. */
+/**
+ * The path for a query over `rows` rows whose filter matches about `estimate` of them; `listed`
+ * when the filter names conversations (see listedExactShare).
+ */
 export function choosePath(
   rows: number,
   estimate: number,
   indexed: boolean,
   exact: boolean,
   tuning: SearchTuning,
+  listed = false,
 ): SearchPath {
   if (exact || !indexed || rows < tuning.indexMinRows) return 'exact';
-  return estimate <= tuning.exactBelowRows ? 'exact' : 'index';
+  if (estimate <= tuning.exactBelowRows) return 'exact';
+  // `listed`: the filter names conversations, so the exact scan tests only their rows.
+  return listed && estimate <= rows * tuning.listedExactShare ? 'exact' : 'index';
 }
 
 /** Matching rows the index should scan for a filter matching about `estimate` rows. */

@@ -132,6 +132,64 @@ describe('VectorMatrix', () => {
     }
   });
 
+  it('answers filters naming a few of many conversations as a naive scan does, after writes', () => {
+    // 40 channels and rare public shares, so one or two channels' rows are few enough for the
+    // per-conversation lists to be used; removals and share rewrites must drop stale lists.
+    const random = sequence(11);
+    const channel = (): string => `C${Math.floor(random() * 40)}`;
+    const randomVector = () => Float32Array.from({ length: DIMENSION }, () => random() * 2 - 1);
+    const randomShares = (): ShareFields[] =>
+      Array.from({ length: random() < 0.1 ? 2 : 1 }, () => ({
+        conversation: channel(),
+        isPublic: random() < 0.02,
+        uploader: random() < 0.5 ? 'U1' : 'U2',
+      }));
+    const matrix = new VectorMatrix(DIMENSION);
+    const reference = new Map<string, ReferencePoint>();
+    const filters: PointFilter[] = [
+      { tenant: 'T1', scope: { conversations: ['C3'], includePublic: false } },
+      { tenant: 'T1', scope: { conversations: ['C3', 'C7', 'C3'], includePublic: true } },
+      { tenant: 'T1', share: { conversations: ['C5'], uploaders: ['U2'] } },
+      { tenant: 'T1', scope: { conversations: ['C99'], includePublic: false } },
+      { tenant: 'T2', scope: { conversations: ['C3'], includePublic: false } },
+    ];
+    const check = (): void => {
+      for (const filter of filters) {
+        const query = randomVector();
+        const expected = [...reference]
+          .filter(([id, p]) => matches(p.fields, id, filter))
+          .map(([id, p]) => ({ id, score: p.vector.reduce((s, x, j) => s + x * query[j]!, 0) }))
+          .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+        expect(matrix.countMatching(filter)).toBe(expected.length);
+        expect(matrix.idsMatching(filter).sort()).toEqual(expected.map((e) => e.id).sort());
+        const hits = matrix.nearest(query, filter, 10, readFrom(reference));
+        expect(hits.map((h) => h.id)).toEqual(expected.slice(0, 10).map((e) => e.id));
+      }
+    };
+    const put = (n: number): void => {
+      const id = `p${n}`;
+      const fields = { tenant: 'T1', source: 'slack', createdAtMs: n, shares: randomShares() };
+      const point = { vector: randomVector(), fields };
+      matrix.upsert(id, point.vector, fields);
+      reference.set(id, point);
+    };
+    for (let n = 0; n < 3000; n++) put(n);
+    check();
+    for (let n = 0; n < 3000; n += 4) {
+      matrix.remove(`p${n}`);
+      reference.delete(`p${n}`);
+    }
+    check();
+    for (let n = 1; n < 3000; n += 5) {
+      const point = reference.get(`p${n}`);
+      if (point === undefined) continue;
+      point.fields = { ...point.fields, shares: randomShares() };
+      matrix.setShares(`p${n}`, point.fields.shares);
+    }
+    for (let n = 3000; n < 3200; n++) put(n);
+    check();
+  });
+
   it('clear() empties the matrix and forgets ids', () => {
     const matrix = new VectorMatrix(2);
     const fields: RowFields = {

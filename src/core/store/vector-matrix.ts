@@ -3,9 +3,11 @@
 // arena, so that a scan touches no object per row. The float32 vectors stay in SQLite; a search
 // re-scores from them every row the codes cannot rule out (exact-rerank.ts), so answers are exact.
 import { CodeRows, maxRowsFor } from './code-rows.js';
+import { ConversationRows } from './conversation-rows.js';
 import { exactScorer, rerankExactly } from './exact-rerank.js';
 import {
   allocateRowColumns,
+  arraysOver,
   cutShares,
   grownRowColumns,
   wholeShares,
@@ -27,7 +29,7 @@ import {
   type SearchTuning,
 } from './search-planner.js';
 import type { MatrixArrays, MatrixExtras } from './matrix-snapshot.js';
-import { ShareArena, type ShareColumns, type ShareFields } from './share-arena.js';
+import { ShareArena, type ShareFields } from './share-arena.js';
 import { StringCodes } from './string-codes.js';
 import type { PointFilter } from './vector-store.js';
 
@@ -58,6 +60,8 @@ export class VectorMatrix {
    */
   readonly #idCodes = new StringCodes();
   readonly #tallies = new FilterTallies();
+  /** Rows per conversation, for filters scoped to a few (dropped on every change). */
+  readonly #byConversation = new ConversationRows();
   readonly #tuning: SearchTuning;
   #index: PartitionIndex | null = null;
   /** Rows when the index was last trained. */
@@ -144,7 +148,7 @@ export class VectorMatrix {
     const size = this.#size;
     const shares = cutShares(this.#shares.columns, this.#shares.slotsInUse);
     const listOf = this.#index?.listsOf(size) ?? new Int32Array(0);
-    const arrays = this.#arraysOver(size, shares, listOf);
+    const arrays = arraysOver(this.#rows, this.#columns, size, shares, listOf);
     const extras: MatrixExtras = {
       rows: size,
       slots: this.#shares.slotsInUse,
@@ -168,7 +172,8 @@ export class VectorMatrix {
       this.#columns = allocateRowColumns(this.#rows.capacity);
     }
     const shares = cutShares(ShareArena.allocate(slots), slots);
-    return this.#arraysOver(rows, shares, new Int32Array(lists > 0 ? rows : 0));
+    const listOf = new Int32Array(lists > 0 ? rows : 0);
+    return arraysOver(this.#rows, this.#columns, rows, shares, listOf);
   }
 
   /** Completes a restore from the arrays beginRestore() gave, once they are filled. */
@@ -240,6 +245,7 @@ export class VectorMatrix {
     this.#idCodes.clear();
     this.#shares.clear();
     this.#tallies.clear();
+    this.#byConversation.invalidate();
     this.#index = null;
     this.#trainedAt = 0;
   }
@@ -275,7 +281,9 @@ export class VectorMatrix {
     const rows = this.#rows;
     const coded = encodeQuery(query, rows.stride);
     const estimate = this.#tallies.estimate(filter, this.#strings);
-    const path = choosePath(this.#size, estimate, this.#index !== null, exact, this.#tuning);
+    const listed = (filter.scope?.conversations ?? filter.share?.conversations) !== undefined;
+    const indexed = this.#index !== null;
+    const path = choosePath(this.#size, estimate, indexed, exact, this.#tuning, listed);
     const count =
       path === 'exact' ? this.#select(filter) : this.#probe(coded, filter, estimate);
     if (count === 0) return [];
@@ -308,30 +316,9 @@ export class VectorMatrix {
     return found >= 0 ? found : rowFilter.collect(this.#size, this.#rows.rows);
   }
 
-  /** Views of the per-row arrays over the first `size` rows, with these shares and lists. */
-  #arraysOver(size: number, shares: ShareColumns, listOf: Int32Array): MatrixArrays {
-    const c = this.#columns;
-    const r = this.#rows;
-    const cut = <T extends Float64Array | Uint32Array | Float32Array>(a: T): T =>
-      a.subarray(0, size) as T;
-    return {
-      codes: r.codeBytes(size),
-      scales: r.scaleValues(size),
-      norm: cut(r.norm),
-      residual: cut(r.residual),
-      rowid: cut(c.rowid),
-      tenant: cut(c.tenant),
-      source: cut(c.source),
-      createdAt: cut(c.createdAt),
-      shareStart: cut(c.shareStart),
-      shareCount: cut(c.shareCount),
-      shares,
-      listOf,
-    };
-  }
-
-  /** Counts row `row` in the planner's tallies. */
+  /** Counts row `row` in the planner's tallies (and drops the conversation lists). */
   #tally(row: number): void {
+    this.#byConversation.invalidate();
     const c = this.#columns;
     this.#tallies.tallyRow(c.tenant[row] as number, 1);
     const start = c.shareStart[row] as number;
@@ -340,6 +327,7 @@ export class VectorMatrix {
 
   /** Takes row `row` out of the planner's tallies (before it changes or goes). */
   #untally(row: number): void {
+    this.#byConversation.invalidate();
     const c = this.#columns;
     this.#tallies.tallyRow(c.tenant[row] as number, -1);
     const start = c.shareStart[row] as number;
@@ -348,7 +336,12 @@ export class VectorMatrix {
 
   /** Fills the rows scratch area with the rows the filter matches; returns how many. */
   #select(filter: PointFilter): number {
-    return this.#compile(filter).collect(this.#size, this.#rows.rows);
+    const rowFilter = this.#compile(filter);
+    const out = this.#rows.rows;
+    const columns = this.#filterColumns();
+    const strings = this.#strings;
+    const found = this.#byConversation.collect(filter, rowFilter, strings, this.#size, columns, out);
+    return found >= 0 ? found : rowFilter.collect(this.#size, out);
   }
 
   /** The filter as a row test over the current columns. */
@@ -358,9 +351,14 @@ export class VectorMatrix {
       const row = this.#ids.rowOf(id);
       if (row !== undefined) excluded.add(row);
     }
+    return new RowFilter(filter, this.#filterColumns(), this.#strings, this.#idCodes, excluded);
+  }
+
+  /** The columns a filter reads; valid until the next write. */
+  #filterColumns(): FilterColumns {
     // Written out rather than spread: a spread object is slower to read in the scan's hot loop.
     const c = this.#columns;
-    const columns: FilterColumns = {
+    return {
       tenant: c.tenant,
       source: c.source,
       createdAt: c.createdAt,
@@ -368,7 +366,6 @@ export class VectorMatrix {
       shareCount: c.shareCount,
       shares: this.#shares.columns,
     };
-    return new RowFilter(filter, columns, this.#strings, this.#idCodes, excluded);
   }
 
   /** The row of `id`, appending a new one (growing if full) when it has none. */
