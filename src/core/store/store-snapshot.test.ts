@@ -1,7 +1,8 @@
 // The saved index block: a store reopens from it without reading its points again and answers
 // as before; a block that is stale, damaged, cut short or another database's is never served
 // from, and the store rebuilds from SQLite (reporting progress) instead.
-import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { copyFile, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -128,6 +129,25 @@ describe('SqliteVectorStore saved index', () => {
     const third = await open();
     expect(rebuilds).toBe(0);
     expect(await answers(third)).toEqual(after);
+  });
+
+  it("deletes a dead process's half-written block when it saves, and leaves a running one's", async () => {
+    const block = snapshotPathFor(path);
+    // A process that has exited: its pid names no running process (until reused, which only
+    // means its file is kept a while longer).
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    await writeFile(`${block}.tmp-${dead}`, 'half a block');
+    await writeFile(`${block}.tmp-${process.ppid}`, 'a running process is saving');
+    await writeFile(`${block}.tmp-notes`, 'not ours');
+
+    await (opened[0] as SqliteVectorStore).close();
+    opened.splice(0, 1);
+
+    const names = await readdir(dir);
+    expect(names).not.toContain(`vectors.sqlite.index.tmp-${dead}`);
+    expect(names).toContain(`vectors.sqlite.index.tmp-${process.ppid}`);
+    expect(names).toContain('vectors.sqlite.index.tmp-notes');
+    expect(names).toContain('vectors.sqlite.index');
   });
 
   it('rebuilds from the database instead of serving a stale, damaged, cut or foreign block', async () => {

@@ -13,12 +13,13 @@ import {
   closeSync,
   fsyncSync,
   openSync,
+  readdirSync,
   readSync,
   renameSync,
   rmSync,
   writeSync,
 } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { arraysInOrder, type MatrixArrays, type MatrixExtras } from './matrix-snapshot.js';
 
@@ -99,7 +100,8 @@ export function writeSnapshot(
   header.writeUInt32LE(storeId.length, 52);
   header.writeUInt32LE(mark.rows, 56);
   header.writeUInt32LE(shareIds.length, 60);
-  const temp = `${path}.tmp-${process.pid}`;
+  removeAbandonedTemps(path);
+  const temp = `${tempPrefix(path)}${process.pid}`;
   const fd = openSync(temp, 'w');
   try {
     for (const part of [header, ...body]) {
@@ -120,6 +122,43 @@ export function writeSnapshot(
     fsyncSync(folder);
   } finally {
     closeSync(folder);
+  }
+}
+
+/** Where a process writes a block before renaming it: `<block>.tmp-<pid>`. */
+function tempPrefix(path: string): string {
+  return `${path}.tmp-`;
+}
+
+/** True when a process with this id runs on this machine (a signal 0 reaches it). */
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Deletes the temp blocks of processes that died while saving (a kill -9 mid-write leaves one,
+ * as large as the block). A temp file of a running process, another findimage saving the same
+ * store, is left alone; a name that is not ours is never touched.
+ */
+function removeAbandonedTemps(path: string): void {
+  const prefix = basename(tempPrefix(path));
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processRuns(pid)) continue;
+    rmSync(join(dirname(path), name), { force: true });
   }
 }
 
