@@ -2,7 +2,7 @@
 // tokens of the text, end-of-text, then padding, exactly contextLength ids. Never fails on length.
 // The text is first cleaned as CLIP's reference tokenizer cleans it (clip-text-clean.ts), so curly
 // quotes, full-width letters and HTML entities give the ids the model was trained with.
-import { loadTokenizerJson, type HfTokenizer } from './tokenizer-json.js';
+import { loadTokenizerJson, requireSpecialTokens, vocabularyId, type HfTokenizer } from './tokenizer-json.js';
 import { ModelError } from '../errors.js';
 import type { TextPreprocessing } from '../models/model-spec.js';
 import { cleanClipText } from './clip-text-clean.js';
@@ -95,7 +95,7 @@ export class ClipTokenizer {
     const row = new BigInt64Array(contextLength).fill(BigInt(padId));
     row[0] = BigInt(bosId);
     content.forEach((id, i) => {
-      row[i + 1] = BigInt(this.#validId(id));
+      row[i + 1] = BigInt(vocabularyId(id, this.#vocabSize));
     });
     row[content.length + 1] = BigInt(eosId);
     return row;
@@ -114,32 +114,13 @@ export class ClipTokenizer {
     return out;
   }
 
-  #validId(id: unknown): number {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= this.#vocabSize) {
-      throw new ModelError(
-        'model_load_failed',
-        `The tokenizer produced the id ${String(id)}, which is not in its vocabulary of ${this.#vocabSize}. Download the model again.`,
-        { details: { id: String(id) } },
-      );
-    }
-    return id;
-  }
-
   #check(path: string): void {
     const { bosId, eosId, padId } = this.#text;
-    for (const [name, id] of [
+    requireSpecialTokens(this.#tokenizer, path, [
       ['start-of-text', bosId],
       ['end-of-text', eosId],
       ['padding', padId],
-    ] as const) {
-      if (this.#tokenizer.id_to_token(id) === undefined) {
-        throw new ModelError(
-          'model_load_failed',
-          `The tokenizer file ${path} has no ${name} token with id ${id}; it does not belong to this model. Download the model again.`,
-          { details: { path, token: name, id } },
-        );
-      }
-    }
+    ]);
     try {
       for (const probe of PROBE_TEXTS) {
         const row = this.encode(probe);

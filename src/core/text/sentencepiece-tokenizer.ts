@@ -3,7 +3,7 @@
 // on rows padded to the maximum length, 64). There is no start-of-text token. With `canonicalize`
 // the text is first lowercased and stripped of ASCII punctuation, as transformers'
 // SiglipTokenizer does before SentencePiece (the hub's tokenizer.json leaves that out).
-import { loadTokenizerJson, type HfTokenizer } from './tokenizer-json.js';
+import { loadTokenizerJson, requireSpecialTokens, vocabularyId, type HfTokenizer } from './tokenizer-json.js';
 import type { QueryTokenizer } from '../embedding/clip-embedder.js';
 import { ModelError } from '../errors.js';
 import type { TextPreprocessing } from '../models/model-spec.js';
@@ -69,37 +69,18 @@ export class SentencePieceTokenizer implements QueryTokenizer {
     const content = ids.slice(0, contextLength - 1);
     const row = new BigInt64Array(contextLength).fill(BigInt(padId));
     content.forEach((id, i) => {
-      row[i] = BigInt(this.#validId(id));
+      row[i] = BigInt(vocabularyId(id, this.#vocabSize));
     });
     row[content.length] = BigInt(eosId);
     return row;
   }
 
-  #validId(id: unknown): number {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= this.#vocabSize) {
-      throw new ModelError(
-        'model_load_failed',
-        `The tokenizer produced the id ${String(id)}, which is not in its vocabulary of ${this.#vocabSize}. Download the model again.`,
-        { details: { id: String(id) } },
-      );
-    }
-    return id;
-  }
-
   #check(path: string): void {
     const { eosId, padId } = this.#text;
-    for (const [name, id] of [
+    requireSpecialTokens(this.#tokenizer, path, [
       ['end-of-text', eosId],
       ['padding', padId],
-    ] as const) {
-      if (this.#tokenizer.id_to_token(id) === undefined) {
-        throw new ModelError(
-          'model_load_failed',
-          `The tokenizer file ${path} has no ${name} token with id ${id}; it does not belong to this model. Download the model again.`,
-          { details: { path, token: name, id } },
-        );
-      }
-    }
+    ]);
     try {
       const row = this.encode(PROBE_TEXT);
       if (row[0] === BigInt(eosId)) throw new Error(`"${PROBE_TEXT}" gave no pieces`);

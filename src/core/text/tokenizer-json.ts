@@ -43,3 +43,35 @@ export async function loadTokenizerJson(path: string): Promise<HfTokenizer> {
     );
   }
 }
+
+/**
+ * `id` as a vocabulary index, or a ModelError: a tokenizer that yields ids outside its own
+ * vocabulary would feed the model garbage.
+ */
+export function vocabularyId(id: unknown, vocabSize: number): number {
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= vocabSize) {
+    throw new ModelError(
+      'model_load_failed',
+      `The tokenizer produced the id ${String(id)}, which is not in its vocabulary of ${vocabSize}. Download the model again.`,
+      { details: { id: String(id) } },
+    );
+  }
+  return id;
+}
+
+/** Throws a ModelError naming the first of `tokens` (name, id) that `tokenizer` lacks. */
+export function requireSpecialTokens(
+  tokenizer: HfTokenizer,
+  path: string,
+  tokens: ReadonlyArray<readonly [name: string, id: number]>,
+): void {
+  for (const [name, id] of tokens) {
+    if (tokenizer.id_to_token(id) === undefined) {
+      throw new ModelError(
+        'model_load_failed',
+        `The tokenizer file ${path} has no ${name} token with id ${id}; it does not belong to this model. Download the model again.`,
+        { details: { path, token: name, id } },
+      );
+    }
+  }
+}
