@@ -2,6 +2,7 @@
 // that every findimage process on this data folder shares, so two processes indexing the same
 // images (two `findimage index` runs, or one beside the bot) never embed one image twice. A
 // claim left by a process that died is taken over, so kill -9 never blocks a later run.
+import { isProcessAlive } from '../process-liveness.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -139,15 +140,5 @@ export class SqliteContentClaims implements ContentClaims {
     if (row.host !== this.#host) return false;
     if (row.pid === process.pid) return !liveHolders.has(row.holder);
     return !isProcessAlive(row.pid);
-  }
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -2,6 +2,7 @@
 // plus its error bound reaches the k-th exact score found so far is re-scored from its float32
 // vector (read from SQLite), best upper bound first, until no remaining candidate can enter.
 // Whatever rows were scanned, the answer over them is the one an exact float scan would give.
+import { dot } from '../embedding/vector-math.js';
 import { errorBound, type CodedQuery } from './quantized-codes.js';
 import { TopHits, type Hit } from './top-hits.js';
 
@@ -46,12 +47,7 @@ export function exactScorer(
     const refs = batch.map((row) => ({ id: ids[row] as string, rowid: rowids[row] as number }));
     const scores = new Float64Array(batch.length);
     read(refs).forEach((vector, j) => {
-      let sum = Number.NaN;
-      if (vector !== undefined) {
-        sum = 0;
-        for (let i = 0; i < vector.length; i++) sum += (vector[i] as number) * (query[i] as number);
-      }
-      scores[j] = sum;
+      scores[j] = vector === undefined ? Number.NaN : dot(vector, query);
     });
     return scores;
   };
@@ -98,14 +94,14 @@ function kthLowerBound(lower: Float64Array, k: number): number {
  * when the allocator stopped reusing freed memory). rerankExactly is synchronous, so one pair
  * serves every call.
  */
-const bounds: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+const boundScratch: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
 
 /** Scratch bound array `which` (0 upper, 1 lower) with room for `count` values. */
 function scratchBounds(which: 0 | 1, count: number): Float64Array {
-  let array = bounds[which] as Float64Array;
+  let array = boundScratch[which] as Float64Array;
   if (array.length < count) {
     array = new Float64Array(Math.max(count, array.length * 2));
-    bounds[which] = array;
+    boundScratch[which] = array;
   }
   return array.subarray(0, count);
 }

@@ -2,6 +2,7 @@
 // the rows into lists; a new row joins the list of its nearest centroid, and a query scans the
 // lists nearest to it first. Centroids are kept as int8 codes and scored by the same SIMD kernel
 // as the rows, so assigning a row costs one short scan.
+import { normalize } from '../embedding/vector-math.js';
 import { seededRandom } from '../seeded-random.js';
 import { CodeRows } from './code-rows.js';
 import type { RowFilter } from './point-filter.js';
@@ -12,13 +13,6 @@ const TRAINING_ROUNDS = 8;
 
 /** Sample rows per list used to train (more adds training time, not recall). */
 const SAMPLE_PER_LIST = 40;
-
-function normalise(vector: Float32Array): void {
-  let sum = 0;
-  for (let i = 0; i < vector.length; i++) sum += (vector[i] as number) ** 2;
-  const norm = Math.sqrt(sum);
-  if (norm > 0) for (let i = 0; i < vector.length; i++) vector[i] = (vector[i] as number) / norm;
-}
 
 export class PartitionIndex {
   /** Number of lists (centroids). */
@@ -86,7 +80,7 @@ export class PartitionIndex {
           const s = Math.floor(random() * count);
           centroid.set(sample.subarray(s * dimension, (s + 1) * dimension));
         }
-        normalise(centroid);
+        normalize(centroid);
       }
     }
     return centroids;
@@ -121,13 +115,6 @@ export class PartitionIndex {
       if ((scores[list] as number) > (scores[best] as number)) best = list;
     }
     return best;
-  }
-
-  /** The lists, nearest to `query` first. */
-  order(query: CodedQuery): Int32Array {
-    const scores = Float32Array.from(this.#scoreLists(query));
-    const order = Int32Array.from({ length: this.lists }, (_, i) => i);
-    return order.sort((a, b) => (scores[b] as number) - (scores[a] as number));
   }
 
   /**

@@ -176,7 +176,6 @@ export class SqliteVectorStore implements VectorStore {
       // One transaction for the batch: all of it is durable when commit returns, or none of it.
       db.transaction(() => {
         this.#statements.bumpGeneration.run();
-        rowids.length = 0;
         for (const { id, vector, payload } of points) {
           const { lastInsertRowid } = insert.run(
             id,

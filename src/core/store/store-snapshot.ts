@@ -20,6 +20,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { isProcessAlive } from '../process-liveness.js';
 import { crc32 } from 'node:zlib';
 import { arraysInOrder, type MatrixArrays, type MatrixExtras } from './matrix-snapshot.js';
 
@@ -130,17 +131,6 @@ function tempPrefix(path: string): string {
   return `${path}.tmp-`;
 }
 
-/** True when a process with this id runs on this machine (a signal 0 reaches it). */
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Deletes the temp blocks of processes that died while saving (a kill -9 mid-write leaves one,
  * as large as the block). A temp file of a running process, another findimage saving the same
@@ -157,7 +147,7 @@ function removeAbandonedTemps(path: string): void {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length));
-    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processRuns(pid)) continue;
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isProcessAlive(pid)) continue;
     rmSync(join(dirname(path), name), { force: true });
   }
 }

@@ -111,12 +111,12 @@ export class VectorMatrix {
   /** Inserts a row, or overwrites the row with the same id; `rowid` is where SQLite keeps it. */
   upsert(id: string, vector: Float32Array, fields: RowFields, rowid = -1): void {
     const existing = this.#ids.rowOf(id);
-    if (existing !== undefined) this.#untally(existing);
+    if (existing !== undefined) this.#tally(existing, -1);
     const row = this.#rowFor(id);
     this.#rows.write(row, vector);
     this.#columns.rowid[row] = rowid;
     this.#writeFields(row, fields);
-    this.#tally(row);
+    this.#tally(row, 1);
     this.#index?.place(row, this.#index.nearestList(vector));
   }
 
@@ -186,7 +186,7 @@ export class VectorMatrix {
     let live = 0;
     for (let row = 0; row < rows; row++) live += arrays.shareCount[row] as number;
     this.#shares.restore(wholeShares(arrays.shares), extras.slots, live);
-    for (let row = 0; row < rows; row++) this.#tally(row);
+    for (let row = 0; row < rows; row++) this.#tally(row, 1);
     if (extras.centroids.length > 0) {
       const index = new PartitionIndex(this.dimension, extras.centroids, rows);
       for (let row = 0; row < rows; row++) {
@@ -205,9 +205,9 @@ export class VectorMatrix {
   setShares(id: string, shares: readonly ShareFields[]): boolean {
     const row = this.#ids.rowOf(id);
     if (row === undefined) return false;
-    this.#untally(row);
+    this.#tally(row, -1);
     this.#shares.write(row, this.#columns, shares, this.#strings, this.#idCodes);
-    this.#tally(row);
+    this.#tally(row, 1);
     this.#shares.compactIfWasteful(this.#size, this.#columns);
     return true;
   }
@@ -218,7 +218,7 @@ export class VectorMatrix {
     if (row === undefined) return false;
     const last = this.#size - 1;
     const c = this.#columns;
-    this.#untally(row);
+    this.#tally(row, -1);
     this.#shares.release(c.shareCount[row] as number);
     this.#index?.detach(row);
     if (row !== last) {
@@ -316,22 +316,16 @@ export class VectorMatrix {
     return found >= 0 ? found : rowFilter.collect(this.#size, this.#rows.rows);
   }
 
-  /** Counts row `row` in the planner's tallies (and drops the conversation lists). */
-  #tally(row: number): void {
+  /**
+   * Counts row `row` in the planner's tallies (sign 1), or takes it out before it changes or
+   * goes (sign -1); either way the conversation lists are dropped.
+   */
+  #tally(row: number, sign: 1 | -1): void {
     this.#byConversation.invalidate();
     const c = this.#columns;
-    this.#tallies.tallyRow(c.tenant[row] as number, 1);
+    this.#tallies.tallyRow(c.tenant[row] as number, sign);
     const start = c.shareStart[row] as number;
-    this.#tallies.tallyShares(this.#shares.columns, start, c.shareCount[row] as number, 1);
-  }
-
-  /** Takes row `row` out of the planner's tallies (before it changes or goes). */
-  #untally(row: number): void {
-    this.#byConversation.invalidate();
-    const c = this.#columns;
-    this.#tallies.tallyRow(c.tenant[row] as number, -1);
-    const start = c.shareStart[row] as number;
-    this.#tallies.tallyShares(this.#shares.columns, start, c.shareCount[row] as number, -1);
+    this.#tallies.tallyShares(this.#shares.columns, start, c.shareCount[row] as number, sign);
   }
 
   /** Fills the rows scratch area with the rows the filter matches; returns how many. */
