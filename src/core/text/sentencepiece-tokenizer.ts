@@ -3,7 +3,7 @@
 // on rows padded to the maximum length, 64). There is no start-of-text token. With `canonicalize`
 // the text is first lowercased and stripped of ASCII punctuation, as transformers'
 // SiglipTokenizer does before SentencePiece (the hub's tokenizer.json leaves that out).
-import { loadTokenizerJson, requireSpecialTokens, vocabularyId, type HfTokenizer } from './tokenizer-json.js';
+import { cutText, loadTokenizerJson, requireSpecialTokens, vocabularyId, type HfTokenizer } from './tokenizer-json.js';
 import type { QueryTokenizer } from '../embedding/clip-embedder.js';
 import { ModelError } from '../errors.js';
 import type { TextPreprocessing } from '../models/model-spec.js';
@@ -62,7 +62,7 @@ export class SentencePieceTokenizer implements QueryTokenizer {
   encode(text: string): BigInt64Array {
     const { contextLength, eosId, padId } = this.#text;
     const cleaned = this.#text.canonicalize === true ? canonicalizeSiglipText(text) : text;
-    const cut = cleaned.length > MAX_TOKENIZED_CHARS ? cleaned.slice(0, MAX_TOKENIZED_CHARS) : cleaned;
+    const cut = cutText(cleaned, MAX_TOKENIZED_CHARS);
     const ids = this.#tokenizer
       .encode(cut, { add_special_tokens: false })
       .ids.filter((id) => id !== eosId && id !== padId);

@@ -75,3 +75,11 @@ export function requireSpecialTokens(
     }
   }
 }
+
+/** Cuts `text` to at most `max` UTF-16 code units without splitting a surrogate pair. */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const last = text.charCodeAt(max - 1);
+  const isHighSurrogate = last >= 0xd800 && last <= 0xdbff;
+  return text.slice(0, isHighSurrogate ? max - 1 : max);
+}
