@@ -50,7 +50,7 @@ export interface BatchCollectorOptions {
 export class BatchCollector<T extends BatchableTask> {
   readonly #queues: Record<Lane, TaskQueue<T>>;
   #maxBatch: number;
-  #quietBulkBatch: number | undefined;
+  readonly #quietBulkBatch: number | undefined;
   readonly #quietMs: number;
   readonly #batchWaitMs: number;
   /** performance.now() of the last search handed out or answered; -Infinity before any. */
@@ -62,11 +62,6 @@ export class BatchCollector<T extends BatchableTask> {
     this.#quietBulkBatch = options.quietBulkBatch;
     this.#quietMs = options.quietMs ?? 0;
     this.#batchWaitMs = options.batchWaitMs;
-  }
-
-  /** Most rows per quiet bulk batch from now on (the pool sets it once it knows the provider). */
-  set quietBulkBatch(value: number | undefined) {
-    this.#quietBulkBatch = value;
   }
 
   /** Tells the collector a search ran until `now` (the pool calls it when one is answered). */

@@ -4,7 +4,6 @@
 // search's threads keep their share of the cores while an index runs beside them. Elsewhere
 // setpriority would lower the whole process, so nothing is changed there.
 import { readlink } from 'node:fs/promises';
-import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
 /** Highest nice value Linux accepts: the lowest priority. */
@@ -38,9 +37,9 @@ function tidFromLink(link: string): number {
 export function lowerOwnThreadPriority(niceness: number): string | undefined {
   if (!perThreadPriority()) return `per-thread priorities are Linux-only (this is ${process.platform})`;
   try {
-    // pid 0 is "the calling thread" on Linux; the tid read back is only for the check below.
+    // pid 0 is "the calling thread" on Linux.
     setPriority(0, niceness);
-    return tidFromLink(readlinkSync('/proc/thread-self')) > 0 ? undefined : 'no thread id';
+    return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
