@@ -11,25 +11,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { loadConfig } from '../src/config.js';
 import type { UploadOutcome } from '../src/core/indexing/upload-queue.js';
 import { ReconnectingStore } from '../src/core/store/reconnecting-store.js';
-import { captureLog } from '../src/core/testing/wait-until.js';
+import { captureLog, waitUntil } from '../src/core/testing/wait-until.js';
 import { openFindimage, type Findimage } from '../src/findimage.js';
 import { createSilentLogger } from '../src/logger.js';
 import { NO_ROUTE, PROXY_NOT_FOUND, type FaultTarget } from './fakes/qdrant/fake-faults.js';
 import { FakeQdrantServer } from './fakes/qdrant/fake-qdrant-server.js';
 
-/** How long a test waits for the queue to reach a state before it fails. */
-const DEADLINE_MS = 20_000;
 /** A fault repeated until the test clears it: the endpoint is missing until then. */
 const UNTIL_CLEARED = Number.POSITIVE_INFINITY;
-
-/** Waits until `done()` holds, polling; fails with `what` after DEADLINE_MS. */
-async function waitFor(what: string, done: () => boolean): Promise<void> {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function redSquare(size = 32): Promise<Buffer> {
   return sharp({ create: { width: size, height: size, channels: 3, background: '#c00' } }).png().toBuffer();
@@ -112,12 +101,12 @@ describe('Qdrant down at start', () => {
       share: { conversation: 'C1', isPublic: false, sharedAt: new Date().toISOString() },
     });
     // The queue has tried the upload and kept it for later, and gave no outcome meanwhile.
-    await waitFor('the upload to be tried and kept, or an outcome', () => outcomes.length > 0 || log.withMsg('upload will be retried').length > 0);
+    await waitUntil(() => outcomes.length > 0 || log.withMsg('upload will be retried').length > 0, 'the upload to be tried and kept, or an outcome');
     expect(outcomes).toEqual([]);
     expect(findimage.uploads.pending()).toBe(1);
 
     await qdrant.comeUp();
-    await waitFor('the upload to be indexed', () => outcomes.length > 0);
+    await waitUntil(() => outcomes.length > 0, 'the upload to be indexed');
     expect(outcomes.map((o) => o.status)).toEqual(['indexed']);
     expect(await findimage.store.count({ tenant: 'T1' })).toBe(1);
     const { hits } = await findimage.search.searchText({ text: 'a red square', scope: { tenant: 'T1' }, limit: 5 });
@@ -156,7 +145,7 @@ describe('a 404 on an endpoint', () => {
   it('keeps uploads queued while GET /aliases answers 404, says so, and indexes them once it answers again', async () => {
     qdrant.faults.inject(NO_ROUTE, { times: UNTIL_CLEARED, match: aliasList });
     findimage = await openServing(dir, cache, qdrant);
-    await waitFor('the first 404 to GET /aliases', () => faulted(aliasList) >= 1);
+    await waitUntil(() => faulted(aliasList) >= 1, 'the first 404 to GET /aliases');
 
     const searching = findimage.search.searchText({ text: 'a red square', scope: { tenant: 'T1' }, limit: 5 });
     await expect(searching).rejects.toMatchObject({
@@ -166,12 +155,12 @@ describe('a 404 on an endpoint', () => {
 
     const outcomes = await queueUploads(findimage, 3);
     // findimage tries again (a second 404), and no upload has been given up on meanwhile.
-    await waitFor('a second 404 to GET /aliases, or an outcome', () => outcomes.length > 0 || faulted(aliasList) >= 2);
+    await waitUntil(() => outcomes.length > 0 || faulted(aliasList) >= 2, 'a second 404 to GET /aliases, or an outcome');
     expect(outcomes).toEqual([]);
     expect(findimage.uploads.pending()).toBe(3);
 
     qdrant.faults.clear();
-    await waitFor('three outcomes', () => outcomes.length >= 3);
+    await waitUntil(() => outcomes.length >= 3, 'three outcomes');
     expect(outcomes.map((o) => o.status)).toEqual(['indexed', 'indexed', 'indexed']);
     expect(await findimage.store.count({ tenant: 'T1' })).toBe(3);
   });
@@ -184,12 +173,12 @@ describe('a 404 on an endpoint', () => {
     const outcomes = await queueUploads(findimage, 1);
     // More 404s than one call's tries: the queue itself has tried the upload again.
     const oneCallsTries = 5;
-    await waitFor('the queue to retry, or an outcome', () => outcomes.length > 0 || faulted(upsert) > oneCallsTries);
+    await waitUntil(() => outcomes.length > 0 || faulted(upsert) > oneCallsTries, 'the queue to retry, or an outcome');
     expect(outcomes).toEqual([]);
     expect(findimage.uploads.pending()).toBe(1);
 
     qdrant.faults.clear();
-    await waitFor('the upload to be indexed', () => outcomes.length >= 1);
+    await waitUntil(() => outcomes.length >= 1, 'the upload to be indexed');
     expect(outcomes.map((o) => o.status)).toEqual(['indexed']);
     expect(await findimage.store.count({ tenant: 'T1' })).toBe(1);
   });
@@ -206,13 +195,13 @@ describe('a 404 on an endpoint', () => {
     qdrant.faults.inject({ kind: 'drop' }, { times: UNTIL_CLEARED, match: (r) => lookup(r) && collection?.ids().length === 5 });
 
     const outcomes = await queueUploads(findimage, 5);
-    await waitFor('all five points applied by Qdrant, or an outcome', () => outcomes.length > 0 || collection?.ids().length === 5);
+    await waitUntil(() => outcomes.length > 0 || collection?.ids().length === 5, 'all five points applied by Qdrant, or an outcome');
     // Applied but never acknowledged: every upload is still queued, none reported as indexed.
     expect(outcomes).toEqual([]);
     expect(findimage.uploads.pending()).toBe(5);
 
     qdrant.faults.clear();
-    await waitFor('five outcomes', () => outcomes.length >= 5);
+    await waitUntil(() => outcomes.length >= 5, 'five outcomes');
     // A retry may find its point already applied: then it is a duplicate, its share merged.
     for (const outcome of outcomes) expect(['indexed', 'duplicate']).toContain(outcome.status);
     expect(findimage.uploads.pending()).toBe(0);
@@ -229,7 +218,7 @@ describe('a 404 on an endpoint', () => {
     expect((await fetch(`${qdrant.url}/collections/${collection}`, { method: 'DELETE' })).status).toBe(200);
 
     const outcomes = await queueUploads(findimage, 1);
-    await waitFor('the upload to be rejected', () => outcomes.length >= 1);
+    await waitUntil(() => outcomes.length >= 1, 'the upload to be rejected');
     const [outcome] = outcomes;
     expect(outcome?.status).toBe('rejected');
     expect(outcome?.status === 'rejected' && outcome.error).toMatchObject({

@@ -1,5 +1,6 @@
 // Every SQLite file findimage writes goes through one opener (src/core/sqlite/open-database.ts):
-// the real files made by a running findimage are read back for their journal mode, and the
+// the connections a running findimage holds are read for the durability they really run with,
+// each against what its role needs; the real files are read back for their journal mode; and the
 // sources are read for any connection opened, or any setting changed, behind the opener's back.
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,12 +11,31 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackfillProgressStore } from '../src/bots/backfill-progress.js';
 import { loadConfig } from '../src/config.js';
-import { SQLITE_SETTINGS } from '../src/core/sqlite/open-database.js';
-import { openFindimage } from '../src/findimage.js';
+import { openConnections, SQLITE_BUSY_TIMEOUT_MS, SQLITE_SETTINGS } from '../src/core/sqlite/open-database.js';
+import { openFindimage, type Findimage } from '../src/findimage.js';
 import { createSilentLogger } from '../src/logger.js';
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 const OPENER = 'core/sqlite/open-database.ts';
+
+/** PRAGMA synchronous levels. */
+const NORMAL = 1;
+const FULL = 2;
+
+/**
+ * What each file's role needs, by its path under FINDIMAGE_DATA: the weakest PRAGMA synchronous
+ * it may run with, and why. A file a running findimage opens that is not listed here fails the
+ * test: whoever adds one says here how much of it may be lost.
+ */
+const ROLES: { file: RegExp; role: string; synchronousAtLeast: number }[] = [
+  { file: /^store\/[^/]+\.sqlite$/, role: 'vector store: every image a user indexed', synchronousAtLeast: FULL },
+  { file: /^labels\.sqlite$/, role: 'label store: votes and queries users gave', synchronousAtLeast: FULL },
+  { file: /^queue\/[^/]+-uploads\.sqlite$/, role: 'upload queue: uploads acknowledged, not yet indexed', synchronousAtLeast: FULL },
+  { file: /^(slack|discord)-backfill\.sqlite$/, role: 'backfill progress: saved before the next page', synchronousAtLeast: FULL },
+  // A claim lost to a power cut costs one image embedded twice; write-ahead logging still keeps
+  // the file whole, which synchronous OFF would not.
+  { file: /^claims\/[^/]+\.sqlite$/, role: 'content claims: rebuildable', synchronousAtLeast: NORMAL },
+];
 
 /** Paths (relative to the data folder) of every *.sqlite file under `dir`. */
 function sqliteFiles(dir: string): string[] {
@@ -27,6 +47,8 @@ function sqliteFiles(dir: string): string[] {
 describe('SQLite files', () => {
   let dir: string;
   let dataDir: string;
+  let findimage: Findimage | undefined;
+  let backfill: BackfillProgressStore | undefined;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'findimage-sqlite-files-'));
@@ -38,14 +60,33 @@ describe('SQLite files', () => {
       FINDIMAGE_DEVICE: 'cpu',
     });
     // The files a running findimage opens: vector store, upload queue, labels and content claims ...
-    const findimage = await openFindimage({ config, logger: createSilentLogger() });
-    await findimage.close();
-    // ... and the Slack backfill progress, at the path the Slack bot uses.
-    new BackfillProgressStore(join(dataDir, 'slack-backfill.sqlite')).close();
+    findimage = await openFindimage({ config, logger: createSilentLogger() });
+    // ... and the Slack backfill progress, at the path the Slack bot uses. All stay open until
+    // afterAll, so that their connections can be read.
+    backfill = new BackfillProgressStore(join(dataDir, 'slack-backfill.sqlite'));
   });
 
   afterAll(async () => {
+    backfill?.close();
+    await findimage?.close();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs every open file with at least the durability its role needs, read from the live connection', () => {
+    const live = openConnections().map(({ path, what, durability }) => ({ file: relative(dataDir, path), what, durability }));
+    // The five roles a running findimage with a Slack bot has open, and nothing unlisted.
+    expect(live.map(({ file }) => ROLES.findIndex((role) => role.file.test(file))).sort()).toEqual([0, 1, 2, 3, 4]);
+    // Every shortfall at once, so that a failure names each file that runs weaker than it should.
+    const shortfalls: string[] = [];
+    for (const { file, what, durability } of live) {
+      const role = ROLES.find((r) => r.file.test(file));
+      const where = `${file} (${what}; ${role?.role ?? 'no role listed'})`;
+      const needs = role?.synchronousAtLeast ?? FULL;
+      if (durability.journalMode !== SQLITE_SETTINGS.journalMode) shortfalls.push(`${where}: journal_mode ${durability.journalMode}`);
+      if (durability.synchronous < needs) shortfalls.push(`${where}: synchronous ${durability.synchronous}, needs ${needs}`);
+      if (durability.busyTimeoutMs < SQLITE_BUSY_TIMEOUT_MS) shortfalls.push(`${where}: busy_timeout ${durability.busyTimeoutMs}`);
+    }
+    expect(shortfalls).toEqual([]);
   });
 
   it('finds the store, queue, labels, claims and backfill files, each in WAL mode', () => {

@@ -43,3 +43,25 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Pr
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** pino's number for the error level (warn is 40): a log line at or above it reports a failure. */
+const PINO_ERROR_LEVEL = 50;
+
+/**
+ * The lines of a run's stderr that report a failure: everything but JSON log lines below the
+ * error level, so an error message ("findimage: ..."), a stack trace, a Node warning or an error
+ * log line. Warnings and info lines are left out: a loaded machine may warn (that image decoding
+ * keeps the default thread priority, say), which says nothing about whether the command worked.
+ */
+export function failuresIn(stderr: string): string[] {
+  return stderr.split('\n').filter((line) => {
+    if (line.trim() === '') return false;
+    try {
+      const parsed: unknown = JSON.parse(line);
+      const level = typeof parsed === 'object' && parsed !== null ? (parsed as { level?: unknown }).level : undefined;
+      return typeof level !== 'number' || level >= PINO_ERROR_LEVEL;
+    } catch {
+      return true;
+    }
+  });
+}

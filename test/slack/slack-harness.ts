@@ -66,6 +66,7 @@ export const QUERIES: Record<string, number[]> = {
 export class TeachableEmbedder extends KnownVectorEmbedder {
   readonly #extra = new Map<string, number[]>();
   #gate: Promise<void> | undefined;
+  #queryGate: Promise<void> | undefined;
   /** Image embeddings begun (including held ones). */
   imagesStarted = 0;
 
@@ -84,6 +85,16 @@ export class TeachableEmbedder extends KnownVectorEmbedder {
     };
   }
 
+  /** Makes query embeddings wait until the returned function is called (a search that is slow). */
+  holdQueries(): () => void {
+    let release: () => void = () => undefined;
+    this.#queryGate = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.#queryGate = undefined;
+      release();
+    };
+  }
+
   override async embedImage(image: PreparedImage): Promise<Float32Array> {
     this.imagesStarted++;
     if (this.#gate !== undefined) await this.#gate;
@@ -91,6 +102,7 @@ export class TeachableEmbedder extends KnownVectorEmbedder {
   }
 
   override async embedQuery(text: string): Promise<Float32Array> {
+    if (this.#queryGate !== undefined) await this.#queryGate;
     const vector = this.#extra.get(text);
     if (vector === undefined) return super.embedQuery(text);
     this.calls.text++;

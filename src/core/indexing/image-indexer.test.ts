@@ -14,18 +14,10 @@ import type { ImageShare, VectorStore } from '../store/vector-store.js';
 import type { PreparedImage } from '../embedding/embedder.js';
 import { jsonImage, prepareJsonImage } from '../testing/json-images.js';
 import { KnownVectorEmbedder } from '../testing/known-vector-embedder.js';
+import { waitUntil } from '../testing/wait-until.js';
 import { SqliteContentClaims, type ContentClaims } from './content-claims.js';
 import { ImageIndexer } from './image-indexer.js';
 import { contentHashOf, pointIdFor } from './point-id.js';
-
-/** Waits for a condition, failing after a deadline rather than hanging. */
-async function until(condition: () => boolean, deadlineMs = 5_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met before the deadline');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 describe('ImageIndexer', () => {
   let dir: string;
@@ -190,10 +182,10 @@ describe('ImageIndexer', () => {
     try {
       const bytes = jsonImage([1, 1, 0, 0]);
       const first = a.index({ bytes, filename: 'a.png', tenant: 'local', source: 'local' });
-      await until(() => slowEmbedder.calls.image === 1);
+      await waitUntil(() => slowEmbedder.calls.image === 1, 'A to start embedding');
       const second = b.index({ bytes, filename: 'a.png', tenant: 'local', source: 'local' });
       // B is either waiting on A's claim or (with no claims) already embedding.
-      await until(() => bAskedForClaim || embedder.calls.image > 0);
+      await waitUntil(() => bAskedForClaim || embedder.calls.image > 0, 'B to ask for the claim or embed');
       openGate();
       const [ra, rb] = await Promise.all([first, second]);
       expect([ra.status, rb.status]).toEqual(['indexed', 'duplicate']);

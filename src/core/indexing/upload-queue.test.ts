@@ -11,6 +11,7 @@ import { openSqliteVectorStore } from '../store/sqlite-vector-store.js';
 import type { PointInput, VectorStore } from '../store/vector-store.js';
 import { jsonImage, prepareJsonImage } from '../testing/json-images.js';
 import { KnownVectorEmbedder } from '../testing/known-vector-embedder.js';
+import { waitUntil } from '../testing/wait-until.js';
 import { ImageIndexer } from './image-indexer.js';
 import { UploadQueue, type UploadOutcome } from './upload-queue.js';
 
@@ -52,7 +53,10 @@ describe('UploadQueue', () => {
     return { queue, outcomes };
   };
   const settle = async (queue: UploadQueue, outcomes: UploadOutcome[], n: number) => {
-    while (outcomes.length < n) await queue.whenIdle().then(() => new Promise((r) => setTimeout(r, 5)));
+    await waitUntil(async () => {
+      await queue.whenIdle();
+      return outcomes.length >= n;
+    }, `${n} outcomes`);
   };
 
   beforeEach(async () => {

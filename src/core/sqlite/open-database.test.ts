@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../errors.js';
-import { openDatabase, SQLITE_BUSY_TIMEOUT_MS, SQLITE_SETTINGS } from './open-database.js';
+import { durabilityOf, openConnections, openDatabase, SQLITE_BUSY_TIMEOUT_MS, SQLITE_SETTINGS } from './open-database.js';
 
 describe('openDatabase', () => {
   let dir: string;
@@ -26,6 +26,27 @@ describe('openDatabase', () => {
       expect(SQLITE_SETTINGS).toEqual({ journalMode: 'wal', synchronous: 2, busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS });
     } finally {
       db.close();
+    }
+  });
+
+  it('lists the connections it opened while they are open, with the settings each one runs with now', () => {
+    const full = openDatabase(join(dir, 'full.sqlite'), { what: 'full file' });
+    const rebuildable = openDatabase(join(dir, 'claims.sqlite'), { what: 'claims file', durability: 'rebuildable' });
+    try {
+      const mine = () => openConnections().filter(({ path }) => path.startsWith(dir));
+      expect(mine()).toEqual([
+        { path: join(dir, 'full.sqlite'), what: 'full file', durability: { journalMode: 'wal', synchronous: 2, busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS } },
+        { path: join(dir, 'claims.sqlite'), what: 'claims file', durability: { journalMode: 'wal', synchronous: 1, busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS } },
+      ]);
+      // Read from the connection, not remembered from the open: a later change shows.
+      full.pragma('synchronous = OFF');
+      expect(durabilityOf(full).synchronous).toBe(0);
+      expect(mine()[0]?.durability.synchronous).toBe(0);
+      rebuildable.close();
+      expect(mine().map(({ what }) => what)).toEqual(['full file']);
+    } finally {
+      full.close();
+      if (rebuildable.open) rebuildable.close();
     }
   });
 

@@ -1,6 +1,8 @@
 // The one way findimage opens a SQLite file (vector store, labels, upload queue, backfill
 // progress): the folder is created, and write-ahead logging, FULL sync and the busy timeout are
 // set here, so that every file is as durable and as patient with other processes as the others.
+// It also keeps a list of the connections it opened, so that a test can read the settings each
+// open file really runs with (openConnections) rather than trust what was asked for.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -21,6 +23,53 @@ export const SQLITE_SETTINGS = {
   /** PRAGMA busy_timeout, in milliseconds. */
   busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS,
 } as const;
+
+/** What a live connection reports for the settings that decide how much of a commit survives. */
+export interface ConnectionDurability {
+  /** PRAGMA journal_mode: 'wal' keeps the file whole through kill -9 and power cuts alike. */
+  journalMode: string;
+  /** PRAGMA synchronous: 0 OFF, 1 NORMAL (no fsync per commit), 2 FULL, 3 EXTRA. */
+  synchronous: number;
+  /** PRAGMA busy_timeout, in milliseconds. */
+  busyTimeoutMs: number;
+}
+
+/** A connection openDatabase() opened that is still open, with its settings read from it now. */
+export interface OpenConnection {
+  /** Absolute path of the file. */
+  path: string;
+  /** What the file is, as its opener named it ("label store"). */
+  what: string;
+  /** The settings the connection reports at the time of the call. */
+  durability: ConnectionDurability;
+}
+
+/** Reads the durability settings off a live connection (not what was asked for: what it runs with). */
+export function durabilityOf(db: Database.Database): ConnectionDurability {
+  return {
+    journalMode: String(db.pragma('journal_mode', { simple: true })),
+    synchronous: Number(db.pragma('synchronous', { simple: true })),
+    busyTimeoutMs: Number(db.pragma('busy_timeout', { simple: true })),
+  };
+}
+
+/** Every connection openDatabase() returned; closed ones are dropped at the next open or list. */
+const opened = new Set<{ path: string; what: string; db: Database.Database }>();
+
+function forgetClosed(): void {
+  for (const entry of opened) if (!entry.db.open) opened.delete(entry);
+}
+
+/**
+ * The connections openDatabase() opened in this thread that are still open, each with the
+ * settings it reports now: what a test reads to prove that every file a running findimage has
+ * open is as durable as its role needs, whatever was passed or changed after opening. The
+ * handles themselves are not handed out.
+ */
+export function openConnections(): OpenConnection[] {
+  forgetClosed();
+  return [...opened].map(({ path, what, db }) => ({ path, what, durability: durabilityOf(db) }));
+}
 
 export interface OpenDatabaseOptions {
   /** What the file is, for messages: "vector store", "label store", "upload queue". */
@@ -113,6 +162,8 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Databa
     // OS page cache, which outlives the process) but may lose the last commits on power loss.
     db.pragma(options.durability === 'rebuildable' ? 'synchronous = NORMAL' : 'synchronous = FULL');
     db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    forgetClosed();
+    opened.add({ path: file, what: options.what, db });
     return db;
   } catch (error) {
     db.close();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
 import { openSqliteVectorStore, type SqliteVectorStore } from './sqlite-vector-store.js';
-import { snapshotPathFor } from './store-snapshot.js';
+import { SnapshotReader, snapshotPathFor, type SnapshotMark } from './store-snapshot.js';
 import { durabilityPoint } from './testing/durability-points.js';
 import type { PointFilter, PointInput, QueryOptions } from './vector-store.js';
 
@@ -39,6 +39,21 @@ function sharedPoint(n: number): PointInput {
     },
   ];
   return point;
+}
+
+/** Point n with another vector: the same id, shares and payload, so the row count stays. */
+function replacedPoint(n: number): PointInput {
+  return { ...sharedPoint(n), vector: durabilityPoint(n + 70_000, DIMENSION).vector };
+}
+
+/** The mark a saved block was written against (store id, generation, rows, dimension). */
+function markOf(blockPath: string): SnapshotMark {
+  const reader = new SnapshotReader(blockPath);
+  try {
+    return reader.header().mark;
+  } finally {
+    reader.close();
+  }
 }
 
 const FILTERS: PointFilter[] = [
@@ -195,5 +210,118 @@ describe('SqliteVectorStore saved index', () => {
       await (await open()).close();
       expect(rebuilds, what).toBe(0);
     }
+  });
+
+  // Each check of a block's header and body on its own: in every case below the block holds as
+  // many rows as the database, so only the check named can tell that it must not be served.
+  describe('with the row count unchanged', () => {
+    /** The nearest point to point 7's new vector, by the default (approximate) search. */
+    async function nearestToReplaced(store: SqliteVectorStore): Promise<[string, number] | undefined> {
+      const [hit] = await store.query(replacedPoint(7).vector, { filter: { tenant: 'durability' }, limit: 1 });
+      return hit === undefined ? undefined : [hit.id, hit.score];
+    }
+
+    it('rebuilds from a block saved before a write that replaced a vector (the generation)', async () => {
+      const first = opened[0] as SqliteVectorStore;
+      await first.close();
+      const block = snapshotPathFor(path);
+      const old = join(dir, 'old.index');
+      await copyFile(block, old);
+      const writer = await open();
+      await writer.upsert([replacedPoint(7)]);
+      const expected = await answers(writer, true);
+      await writer.close();
+      const now = markOf(block);
+      await copyFile(old, block);
+      // Only the generation tells the two apart.
+      const stale = markOf(block);
+      expect(stale.generation).toBeLessThan(now.generation);
+      expect({ ...stale, generation: now.generation }).toEqual(now);
+
+      rebuilds = 0;
+      const store = await open();
+      expect(rebuilds).toBeGreaterThan(0);
+      expect(await answers(store, true)).toEqual(expected);
+      const [id, score] = (await nearestToReplaced(store)) ?? [];
+      expect(id).toBe(sharedPoint(7).id);
+      expect(score).toBeCloseTo(1, 5);
+    });
+
+    it("rebuilds from another database's block of the same row count and generation (the store id)", async () => {
+      const first = opened[0] as SqliteVectorStore;
+      const expected = await answers(first, true);
+      await first.close();
+      // The same writes as beforeEach's, on other points: same rows, same generation, another store id.
+      const otherPath = join(dir, 'other.sqlite');
+      const other = await openSqliteVectorStore({ path: otherPath, dimension: DIMENSION, logger, search: SMALL });
+      await other.upsert(Array.from({ length: 800 }, (_, n) => sharedPoint(n + 100_000)));
+      await other.delete([sharedPoint(100_010).id, sharedPoint(100_011).id]);
+      await other.addShares('durability', sharedPoint(100_012).id, [
+        { conversation: 'C1', isPublic: false, sharedAt: '2026-01-02T00:00:00.000Z' },
+      ]);
+      await other.close();
+      const block = snapshotPathFor(path);
+      const own = markOf(block);
+      const foreign = markOf(snapshotPathFor(otherPath));
+      expect(foreign.storeId).not.toBe(own.storeId);
+      expect({ ...foreign, storeId: own.storeId }).toEqual(own);
+      await copyFile(snapshotPathFor(otherPath), block);
+
+      rebuilds = 0;
+      const store = await open();
+      expect(rebuilds).toBeGreaterThan(0);
+      expect(await answers(store, true)).toEqual(expected);
+    });
+
+    it("does not let a process that missed another one's write save its index over the newer block (the other writer)", async () => {
+      // Two processes on one file: the first is idle while the second replaces a vector and closes.
+      const idle = opened[0] as SqliteVectorStore;
+      const writer = await open();
+      await writer.upsert([replacedPoint(7)]);
+      const expected = await answers(writer, true);
+      await writer.close();
+      // The idle one never looked again, so its index still has the old vector; closing must not
+      // save it under the database's new generation.
+      await idle.close();
+
+      const store = await open();
+      expect(await answers(store, true)).toEqual(expected);
+      const [id, score] = (await nearestToReplaced(store)) ?? [];
+      expect(id).toBe(sharedPoint(7).id);
+      expect(score).toBeCloseTo(1, 5);
+    });
+
+    it('rebuilds from a block whose bytes changed after it was saved (the checksum)', async () => {
+      const first = opened[0] as SqliteVectorStore;
+      const expected = await answers(first, true);
+      await first.close();
+      const block = snapshotPathFor(path);
+      const good = await readFile(block);
+      const reader = new SnapshotReader(block);
+      const header = reader.header();
+      reader.close();
+      // One point id renamed to another of the same length, among the ids the block holds.
+      const from = Buffer.from(sharedPoint(7).id);
+      const at = good.indexOf(from);
+      expect(at).toBeGreaterThan(0);
+      expect(good.lastIndexOf(from)).toBe(at);
+      const renamed = Buffer.from(good);
+      Buffer.from(sharedPoint(9_999).id).copy(renamed, at);
+      // The first byte of the first row's codes, just after the 64-byte header and the store id.
+      const recoded = Buffer.from(good);
+      const codeAt = 64 + header.storeIdBytes;
+      recoded[codeAt] = (recoded[codeAt] as number) ^ 0x40;
+      for (const [what, bytes] of [
+        ['a point id renamed', renamed],
+        ["a row's code changed", recoded],
+      ] as const) {
+        await writeFile(block, bytes);
+        rebuilds = 0;
+        const store = await open();
+        expect(rebuilds, what).toBeGreaterThan(0);
+        expect(await answers(store, true), what).toEqual(expected);
+        await store.close();
+      }
+    });
   });
 });

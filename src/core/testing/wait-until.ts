@@ -2,6 +2,7 @@
 // a test can wait for, and a poll for a state that has no event. A deadline only turns a hang
 // into a failure; it never decides that something passed.
 import { pino, type Level, type Logger } from 'pino';
+import { vi } from 'vitest';
 
 /** How long a test waits for background work before failing (generous: 2 shared cores under load). */
 export const WAIT_DEADLINE_MS = 20_000;
@@ -63,17 +64,21 @@ export function captureLog(level: Level = 'info'): CapturedLog {
   };
 }
 
-/** Polls `check` until it returns something other than undefined or false; fails after `timeoutMs`. */
+/**
+ * Polls `check` with vitest's vi.waitFor until it returns something other than undefined or
+ * false; fails naming `what` after `timeoutMs`.
+ */
 export async function waitUntil<T>(
   check: () => T | undefined | false | Promise<T | undefined | false>,
   what: string,
   timeoutMs = WAIT_DEADLINE_MS,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
+  return vi.waitFor(
+    async () => {
+      const value = await check();
+      if (value === undefined || value === false) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      return value;
+    },
+    { timeout: timeoutMs, interval: POLL_MS },
+  );
 }

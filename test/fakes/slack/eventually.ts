@@ -13,3 +13,18 @@ export function eventually<T>(
 ): Promise<T> {
   return waitUntil(check, what, timeoutMs);
 }
+
+/**
+ * What `promise` settles to, or a failure naming `what` if it has not settled by the timeout: for
+ * a step that must finish while something else is held back (an ack while the search waits).
+ */
+export async function settled<T>(promise: Promise<T>, what: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
+  let outcome: { value: T } | { error: unknown } | undefined;
+  promise.then(
+    (value) => (outcome = { value }),
+    (error: unknown) => (outcome = { error }),
+  );
+  const done = await eventually(() => outcome, what, timeoutMs);
+  if ('error' in done) throw done.error;
+  return done.value;
+}
