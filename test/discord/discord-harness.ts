@@ -41,6 +41,10 @@ export const CHANNELS = {
   noHistory: '200000000000000006',
   /** In the other guild. */
   elsewhere: '200000000000000009',
+  /** A text channel the bot never heard of (left out of GUILD_CREATE). */
+  unannounced: '200000000000000010',
+  /** A public thread whose parent is that unknown channel: its parent, so its facts, are unknown. */
+  orphanThread: '200000000000000011',
   dm: '300000000000000001',
 } as const;
 
@@ -106,6 +110,8 @@ export class DiscordHarness {
           name: 'announcements',
           overwrites: [{ id: GUILD, type: 0, allow: 0n, deny: PERMISSION.readMessageHistory }],
         },
+        { id: CHANNELS.unannounced, type: CHANNEL_TYPE.text, name: 'missed', unannounced: true },
+        { id: CHANNELS.orphanThread, type: CHANNEL_TYPE.publicThread, name: 'orphan-thread', parentId: CHANNELS.unannounced },
       ],
     });
     fake.guilds.set(OTHER_GUILD, { id: OTHER_GUILD, name: 'Other guild', channels: [{ id: CHANNELS.elsewhere, type: CHANNEL_TYPE.text, name: 'general' }] });

@@ -1,7 +1,8 @@
 // Who sees what, end to end: a channel is public only when @everyone may view it and read its
 // history (worked out by discord.js's permission helpers from the overwrites), a result shown
 // in a channel comes from that channel or a public one, threads follow their parent, private
-// threads are private, a DM sees only its own images and nothing crosses guilds.
+// threads are private, a thread whose parent is unknown sees only its own images (core's rule for
+// unknown facts), a DM sees only its own images and nothing crosses guilds.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { eventually } from '../fakes/slack/eventually.js';
 import { CHANNELS, DiscordHarness, GUILD, OTHER_GUILD, USER, buttonsOf, textOf } from './discord-harness.js';
@@ -68,6 +69,18 @@ describe('Discord permissions', () => {
     const inPrivateThread = await shown(CHANNELS.privateThread);
     expect(inPrivateThread).toContain('private-thread.png');
     expect(inPrivateThread).toContain('general.png');
+  });
+
+  test('a thread whose parent the bot does not know has unknown facts: it sees only its own images, not even public ones', async () => {
+    await h.seed('red', { channel: CHANNELS.general, isPublic: true });
+    await h.seed('blue', { channel: CHANNELS.orphanThread, isPublic: false });
+    await h.seed('green', { channel: CHANNELS.unannounced, isPublic: false });
+    const inOrphan = await shown(CHANNELS.orphanThread);
+    expect(inOrphan).toContain('blue.png');
+    expect(inOrphan).not.toContain('red.png');
+    expect(inOrphan).not.toContain('green.png');
+    // The same thread with its parent known sees its parent's and the guild's public images.
+    expect(await shown(CHANNELS.thread)).toContain('red.png');
   });
 
   test('a DM sees only its own images, and a guild never sees a DM\'s', async () => {

@@ -1,6 +1,6 @@
 // The web API over real HTTP on the tiny model: upload through the durable queue, search,
 // paging, votes, stats, thumbnails, metrics, readiness, and every bad input the issue lists;
-// /api/stats counts the local tenant only, and without a token a foreign Host is refused.
+// /api/stats and searches see the local tenant only, and without a token a foreign Host is refused.
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pointIdFor } from '../../src/core/indexing/point-id.js';
@@ -32,8 +32,8 @@ describe('web API', () => {
     expect(first.results[0]).toMatchObject({ rank: 1, tenant: 'local', source: 'local', modelId: 'tiny-test' });
     expect(typeof first.results[0].score).toBe('number');
     expect(first.results[0]).not.toHaveProperty('path');
-    const second = await (await fetch(`${base}/api/search?q=${encodeURIComponent('a photo')}&k=5&offset=5&queryId=${first.queryId}`)).json() as any;
-    expect(second.queryId).toBe(first.queryId);
+    const second = await (await fetch(`${base}/api/searches/${first.queryId}?k=5&offset=5`)).json() as any;
+    expect(second).toMatchObject({ query: 'a photo', queryId: first.queryId, offset: 5, k: 5 });
     expect(second.results.map((r: { rank: number }) => r.rank)).toEqual([6, 7]);
     expect(second.hasMore).toBe(false);
     const allIds = [...first.results, ...second.results].map((r: { id: string }) => r.id).sort();
@@ -52,6 +52,44 @@ describe('web API', () => {
     expect((await h.findimage.labels.listLabels({ tenant: 'local', queryId: first.queryId })).map((l) => l.value)).toEqual([-1]);
     await fetch(`${base}/api/labels`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ queryId: first.queryId, imageId: first.results[0].id, user: 'ana', value: 0 }) });
     expect(await h.findimage.labels.listLabels({ tenant: 'local', queryId: first.queryId })).toEqual([]);
+  });
+
+  it('lists a voter\'s votes on a search, and refuses votes and pages for a search it does not know', async () => {
+    const first = await (await fetch(`${base}/api/search?q=${encodeURIComponent('a photo')}&k=2`)).json() as any;
+    const vote = (body: object) => fetch(`${base}/api/labels`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await vote({ queryId: first.queryId, imageId: first.results[1].id, user: ' bo ', value: -1 })).status).toBe(200);
+    // Pressing the same state again changes nothing (the page sends the state it shows).
+    expect((await vote({ queryId: first.queryId, imageId: first.results[1].id, user: 'bo', value: -1 })).status).toBe(200);
+    const mine = await (await fetch(`${base}/api/labels?queryId=${first.queryId}&user=bo`)).json() as any;
+    expect(mine).toEqual({ labels: [{ imageId: first.results[1].id, value: -1 }] });
+    expect(await (await fetch(`${base}/api/labels?queryId=${first.queryId}&user=ana`)).json()).toEqual({ labels: [] });
+
+    const unknown = '00000000-0000-4000-8000-000000000001';
+    const refused = await vote({ queryId: unknown, imageId: first.results[0].id, user: 'bo', value: 1 });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: 'session_refused', message: expect.stringMatching(/no longer available/) });
+    expect((await fetch(`${base}/api/searches/${unknown}?k=5`)).status).toBe(400);
+    expect((await fetch(`${base}/api/searches/not-a-query?k=5`)).status).toBe(400);
+  });
+
+  it('pages a search by a dropped image from its snapshot: hasMore, then the rest, then votes on it', async () => {
+    const total = await h.findimage.store.count({ tenant: 'local' });
+    const dropped = await fetch(`${base}/api/search/image?k=4`, { method: 'POST', body: multipartOf([{ name: 'query.jpg', bytes: await jpegOf([5, 90, 200], 64, 48, 99) }]) });
+    expect(dropped.status).toBe(200);
+    const first = await dropped.json() as any;
+    expect(first).toMatchObject({ image: 'query.jpg', offset: 0, k: 4, hasMore: true });
+    expect(first.results.map((r: { rank: number }) => r.rank)).toEqual([1, 2, 3, 4]);
+    const second = await (await fetch(`${base}/api/searches/${first.queryId}?k=4&offset=4`)).json() as any;
+    expect(second).toMatchObject({ image: 'query.jpg', queryId: first.queryId, offset: 4, hasMore: total > 8 });
+    const ranks = Array.from({ length: Math.min(4, total - 4) }, (_, i) => 5 + i);
+    expect(second.results.map((r: { rank: number }) => r.rank)).toEqual(ranks);
+    const seen = new Set([...first.results, ...second.results].map((r: { id: string }) => r.id));
+    expect(seen.size).toBe(4 + ranks.length);
+    // The dropped image was embedded, never stored.
+    expect(await h.findimage.store.count({ tenant: 'local' })).toBe(total);
+    const vote = await fetch(`${base}/api/labels`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ queryId: first.queryId, imageId: second.results[0].id, user: 'cy', value: 1 }) });
+    expect(vote.status).toBe(200);
+    expect(await h.findimage.labels.listLabels({ tenant: 'local', queryId: first.queryId })).toMatchObject([{ user: 'cy', queryText: 'query.jpg', value: 1 }]);
   });
 
   it('finds images like an indexed one and like a dropped image', async () => {
@@ -273,7 +311,7 @@ describe('web API tenancy and Host', () => {
     });
   }
 
-  it('counts only the local tenant in /api/stats, never a chat tenant', async () => {
+  it('counts and searches only the local tenant, never a chat tenant', async () => {
     const [point] = await h.findimage.store.get([localId], { withVector: true });
     const hash = 'f'.repeat(64);
     await h.findimage.store.upsert([
@@ -294,6 +332,14 @@ describe('web API tenancy and Host', () => {
     const stats = (await (await fetch(`http://127.0.0.1:${port}/api/stats`)).json()) as any;
     expect(stats).toMatchObject({ model: 'tiny-test', total: 1, bySource: { local: 1 }, byModel: { 'tiny-test': 1 } });
     expect(stats.bySource.slack).toBeUndefined();
+
+    // Searches run in the web's scope, the local tenant: the chat workspace's image is never found or searched by.
+    const base = `http://127.0.0.1:${port}`;
+    const found = (await (await fetch(`${base}/api/search?q=anything&k=100`)).json()) as any;
+    expect(found.results.map((r: { id: string }) => r.id)).toEqual([localId]);
+    const like = (await (await fetch(`${base}/api/images/${localId}/similar?k=100`)).json()) as any;
+    expect(like.results).toEqual([]);
+    expect((await fetch(`${base}/api/images/${pointIdFor('T1', hash)}/similar`)).status).toBe(404);
   });
 
   it('refuses a Host that does not name this machine when there is no token (DNS rebinding)', async () => {

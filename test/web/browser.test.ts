@@ -1,8 +1,8 @@
 // The page in a real browser: Debian's Chromium driven by playwright-core against the web app
 // on the tiny model. Search to results, paging, a vote stored, "more like this", an upload
-// indexed then found (its HTML-laden name shown as text), search by a dropped image, the
-// evaluation plots drawn, and the token asked for off loopback. With UPDATE_SCREENSHOTS=1 the
-// screenshots shown in docs/web.md are written to docs/images/.
+// indexed then found (its HTML-laden name shown as text), search by a dropped image and its next
+// page, the evaluation plots drawn, and the token asked for off loopback. With
+// UPDATE_SCREENSHOTS=1 the screenshots shown in docs/web.md are written to docs/images/.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -155,6 +155,11 @@ describe('the web page in Chromium', () => {
       document.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
     })()`);
     await expect.poll(() => page.locator('#results-heading').textContent()).toBe('Results 1–20 for images like dropped.jpg');
+    // The dropped image is not indexed: its next page comes from the hits kept with the search.
+    expect(await page.locator('.pager .next').isDisabled()).toBe(false);
+    await page.click('.pager .next');
+    await expect.poll(() => page.locator('#results-heading').textContent()).toMatch(/^Results 21–2\d for images like dropped\.jpg$/);
+    expect(await page.locator('.pager .next').isDisabled()).toBe(true);
   });
 
   it('draws the evaluation plots and lists the labelled queries', async () => {

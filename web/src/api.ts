@@ -78,16 +78,19 @@ async function call<T>(path: string, init?: RequestInit): Promise<T> {
   return body as T;
 }
 
-export function search(q: string, k: number, offset: number, queryId?: string): Promise<SearchAnswer> {
-  const params = new URLSearchParams({ q, k: String(k), offset: String(offset) });
-  if (queryId !== undefined) params.set('queryId', queryId);
-  return call(`/api/search?${params}`);
+/** Starts a search by description (a new queryId when something is found). */
+export function search(q: string, k: number, offset: number): Promise<SearchAnswer> {
+  return call(`/api/search?${new URLSearchParams({ q, k: String(k), offset: String(offset) })}`);
 }
 
-export function similar(id: string, k: number, offset: number, queryId?: string): Promise<SearchAnswer> {
-  const params = new URLSearchParams({ k: String(k), offset: String(offset) });
-  if (queryId !== undefined) params.set('queryId', queryId);
-  return call(`/api/images/${encodeURIComponent(id)}/similar?${params}`);
+/** Starts a "more like this" search on an indexed image. */
+export function similar(id: string, k: number, offset: number): Promise<SearchAnswer> {
+  return call(`/api/images/${encodeURIComponent(id)}/similar?${new URLSearchParams({ k: String(k), offset: String(offset) })}`);
+}
+
+/** Another page of an earlier search of any kind (a dropped image's too), by its queryId. */
+export function searchPage(queryId: string, k: number, offset: number): Promise<SearchAnswer> {
+  return call(`/api/searches/${encodeURIComponent(queryId)}?${new URLSearchParams({ k: String(k), offset: String(offset) })}`);
 }
 
 export function searchByImage(file: File, k: number): Promise<SearchAnswer> {

@@ -68,8 +68,22 @@ export function mountSearch(root: HTMLElement): void {
 
   const searchText = async (q: string, offset: number, queryId?: string) => {
     remember(q, offset, queryId);
-    await run({ kind: 'text', q, offset }, () => api.search(q, PAGE_SIZE, offset, queryId));
+    await run({ kind: 'text', q, offset }, () => (queryId === undefined ? api.search(q, PAGE_SIZE, offset) : resumeText(q, offset, queryId)));
     if (shown?.kind === 'text') remember(q, offset, shown.queryId);
+  };
+
+  /**
+   * A page of the search the address names, so its votes still show; a new search of `q` when
+   * the server no longer knows that search (400) or it was of other words (the address was edited).
+   */
+  const resumeText = async (q: string, offset: number, queryId: string): Promise<api.SearchAnswer> => {
+    try {
+      const answer = await api.searchPage(queryId, PAGE_SIZE, offset);
+      if (answer.query === q.trim()) return answer;
+    } catch (error) {
+      if (!(error instanceof api.ApiError) || error.status !== 400) throw error;
+    }
+    return api.search(q, PAGE_SIZE, offset);
   };
 
   const render = (answer: api.SearchAnswer) => {
@@ -100,9 +114,13 @@ export function mountSearch(root: HTMLElement): void {
     if (shown === undefined) return;
     const offset = Math.max(0, shown.offset + direction * PAGE_SIZE);
     if (shown.kind === 'text') void searchText(shown.q, offset, shown.queryId);
-    else if (shown.kind === 'similar') {
-      const { id, name, queryId } = shown;
-      void run({ kind: 'similar', id, name, offset }, () => api.similar(id, PAGE_SIZE, offset, queryId));
+    else if (shown.queryId !== undefined) {
+      // Every kind pages by its queryId: a dropped image's later pages come from the server's snapshot.
+      const queryId = shown.queryId;
+      void run({ ...shown, offset }, () => api.searchPage(queryId, PAGE_SIZE, offset));
+    } else if (shown.kind === 'similar') {
+      const { id, name } = shown;
+      void run({ kind: 'similar', id, name, offset }, () => api.similar(id, PAGE_SIZE, offset));
     }
   };
 

@@ -1,7 +1,9 @@
 // Who may see what in a Discord conversation: the tenant (the guild; a DM is its own tenant, so
 // nothing crosses guilds or DMs), whether @everyone can read a channel (from its permission
-// overwrites, computed by discord.js's own permission helpers), and the search scope shown there.
+// overwrites, computed by discord.js's own permission helpers), and the facts core's
+// scopeForConversation turns into the search scope shown there (the same rule as Slack's).
 import { ChannelType, PermissionFlagsBits, type Channel, type GuildBasedChannel } from 'discord.js';
+import { scopeForConversation, type ConversationVisibility } from '../../core/conversations/conversation-scope.js';
 import type { SearchScope } from '../../core/search/search-service.js';
 
 /** Tenant of a direct message: its own, so a DM sees only that DM's images. */
@@ -34,24 +36,36 @@ export function everyoneCanRead(channel: GuildBasedChannel): boolean {
 }
 
 /**
- * The place of a channel. `channel` is discord.js's cached channel (null when unknown); with no
- * facts the scope is the channel alone and its shares count as private: when in doubt, show less.
+ * What Discord tells of a guild channel for core's scope rule, or undefined when it is unknown:
+ * discord.js has not cached it (or only partly), or it is a thread whose parent is not cached.
+ * Discord has no channels shared outside a guild, so a known channel is never "shared".
+ */
+export function visibilityOf(channel: Channel | null | undefined): ConversationVisibility | undefined {
+  if (channel === null || channel === undefined || channel.partial || !('guild' in channel)) return undefined;
+  if (!channel.isThread()) return { isShared: false };
+  const parent = channel.parent;
+  return parent === null ? undefined : { isShared: false, parent: parent.id };
+}
+
+/**
+ * The place of a channel. `channel` is discord.js's cached channel (null when unknown). Its scope
+ * comes from core's scopeForConversation; with no facts it is the channel alone and its shares
+ * count as private: when in doubt, show less.
  */
 export function placeOf(guildId: string | null, channelId: string, channel: Channel | null | undefined): DiscordPlace {
   if (guildId === null) {
+    // A DM is a tenant of its own: its members are the whole tenant, and nothing in it is public.
     const tenant = dmTenant(channelId);
-    return { tenant, conversation: channelId, isPublic: false, scope: { tenant, channels: [channelId], includePublic: false } };
+    return { tenant, conversation: channelId, isPublic: false, scope: scopeForConversation(tenant, channelId, { isShared: false }) };
   }
-  const known = channel !== null && channel !== undefined && !channel.partial && 'guild' in channel ? channel : undefined;
-  if (known === undefined) {
-    return { tenant: guildId, conversation: channelId, isPublic: false, scope: { tenant: guildId, channels: [channelId], includePublic: false } };
+  const facts = visibilityOf(channel);
+  const scope = scopeForConversation(guildId, channelId, facts);
+  if (facts === undefined || channel === null || channel === undefined || !('guild' in channel)) {
+    return { tenant: guildId, conversation: channelId, isPublic: false, scope };
   }
-  if (known.isThread()) {
-    // Threads follow their parent; a private thread is private whatever its parent is.
-    const parent = known.parent;
-    const isPublic = known.type !== ChannelType.PrivateThread && parent !== null && everyoneCanRead(parent);
-    const channels = parent === null ? [channelId] : [channelId, parent.id];
-    return { tenant: guildId, conversation: channelId, isPublic, scope: { tenant: guildId, channels, includePublic: parent !== null } };
-  }
-  return { tenant: guildId, conversation: channelId, isPublic: everyoneCanRead(known), scope: { tenant: guildId, channels: [channelId], includePublic: true } };
+  // Threads follow their parent; a private thread is private whatever its parent is.
+  const parent = channel.isThread() ? channel.parent : undefined;
+  const isPublic =
+    parent === undefined ? everyoneCanRead(channel) : channel.type !== ChannelType.PrivateThread && parent !== null && everyoneCanRead(parent);
+  return { tenant: guildId, conversation: channelId, isPublic, scope };
 }

@@ -6,8 +6,8 @@ import type { Logger } from 'pino';
 import type { SearchSessions, SessionContext, SessionPage, ShownHit } from '../../core/conversations/search-sessions.js';
 import { InvalidQueryError } from '../../core/errors.js';
 import type { LabelValue } from '../../core/labels/label-store.js';
-import { describeFilters, type FilterWording } from '../../core/search/filter-description.js';
-import { MAX_QUERY_TEXT_CHARS, parseQuery } from '../../core/search/query-syntax.js';
+import { queryNotes, type FilterWording } from '../../core/search/filter-description.js';
+import { parseQuery } from '../../core/search/query-syntax.js';
 import type { SearchFilters } from '../../core/search/search-service.js';
 import { cdnLinkOf, isImageAttachment, type AttachmentDownloader, type AttachmentRef } from './attachment-download.js';
 import type { DiscordPlace } from './channel-visibility.js';
@@ -87,17 +87,14 @@ export class DiscordSearch {
     if (parsed.after !== undefined) filters.after = parsed.after;
     if (parsed.before !== undefined) filters.before = parsed.before;
     const page = await this.#sessions.startText(this.#session(context), { typed, parsed, filters });
-    const notes = describeFilters(filters, parsed.negativeTerms, DISCORD_WORDING);
-    if (parsed.truncated) notes.push(`Your description was shortened to its first ${MAX_QUERY_TEXT_CHARS} characters.`);
-    await this.#preview(reply, page, notes, options.count);
+    await this.#preview(reply, page, queryNotes(page.query, DISCORD_WORDING, parsed.truncated), options.count);
   }
 
   /** Previous or Next: the page replaces the preview. */
   async showPage(context: DiscordContext, queryId: string, pageNumber: number, reply: Reply): Promise<void> {
     const page = await this.#sessions.page(this.#session(context), queryId, pageNumber);
     if (page.hits.length === 0) return reply({ content: 'There are no more results for that search.' });
-    const notes = page.query.kind === 'text' ? describeFilters(page.query.filters, page.query.negativeTerms, DISCORD_WORDING) : [];
-    await this.#preview(reply, page, notes);
+    await this.#preview(reply, page, queryNotes(page.query, DISCORD_WORDING));
   }
 
   /** "More like this" on a result: a new private preview. */

@@ -6,8 +6,8 @@ import type { Logger } from 'pino';
 import { scopeForConversation } from '../../core/conversations/conversation-scope.js';
 import type { SearchSessions, SessionContext, SessionPage } from '../../core/conversations/search-sessions.js';
 import type { LabelValue } from '../../core/labels/label-store.js';
-import { describeFilters, type FilterWording } from '../../core/search/filter-description.js';
-import { MAX_QUERY_TEXT_CHARS, parseQuery } from '../../core/search/query-syntax.js';
+import { queryNotes, type FilterWording } from '../../core/search/filter-description.js';
+import { parseQuery } from '../../core/search/query-syntax.js';
 import type { SearchFilters } from '../../core/search/search-service.js';
 import type { ConversationDirectory, ConversationFacts } from './conversation-directory.js';
 import { isImageFile, type SlackFileDownloader, type SlackFileRef } from './file-download.js';
@@ -87,9 +87,7 @@ export class SlackSearch {
       await this.#say(respond, renderNoResults(page.query, hasFilters(filters, parsed.negativeTerms)));
       return;
     }
-    const notes = describeFilters(filters, parsed.negativeTerms, SLACK_WORDING);
-    if (parsed.truncated) notes.push(`Your description was shortened to its first ${MAX_QUERY_TEXT_CHARS} characters.`);
-    await this.#preview(context, respond, page, notes, false);
+    await this.#preview(context, respond, page, queryNotes(page.query, SLACK_WORDING, parsed.truncated), false);
   }
 
   /** Previous or Next on a preview: the page replaces the preview. */
@@ -99,8 +97,7 @@ export class SlackSearch {
       await this.#say(respond, 'There are no more results for that search.');
       return;
     }
-    const notes = page.query.kind === 'text' ? describeFilters(page.query.filters, page.query.negativeTerms, SLACK_WORDING) : [];
-    await this.#preview(context, respond, page, notes, true);
+    await this.#preview(context, respond, page, queryNotes(page.query, SLACK_WORDING), true);
   }
 
   /** "More like this" on a result: a new private preview. */

@@ -13,6 +13,7 @@ import { openSqliteVectorStore, type SqliteVectorStore } from '../store/sqlite-v
 import type { ImageShare } from '../store/vector-store.js';
 import { imageWithVector, KnownVectorEmbedder } from '../testing/known-vector-embedder.js';
 import { createSilentLogger } from '../../logger.js';
+import { scopeForTenant } from './conversation-scope.js';
 import { PAGE_SIZE, SearchSessions, type SessionContext } from './search-sessions.js';
 
 const logger = createSilentLogger();
@@ -20,6 +21,8 @@ const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0
 
 /** #general (public) as seen from itself: its own images and every public share of T1. */
 const GENERAL: SessionContext = { scope: { tenant: 'T1', channels: ['CGENERAL'], includePublic: true }, conversation: 'CGENERAL', user: 'U1' };
+/** A front end that shows the whole tenant (as the web app shows "local"), with pages of its own size. */
+const WHOLE_TENANT: SessionContext = { scope: scopeForTenant('T1'), conversation: 'web', user: 'web' };
 
 function share(conversation: string, isPublic: boolean, extra: Partial<ImageShare> = {}): ImageShare {
   return { conversation, isPublic, sharedAt: '2026-01-15T12:00:00.000Z', uploader: 'U9', messageId: `m-${conversation}`, fileId: `f-${conversation}`, ...extra };
@@ -129,6 +132,56 @@ describe('SearchSessions', () => {
     });
   });
 
+  describe('pages of a front end\'s own size', () => {
+    it('starts and pages a text search in windows of any size, ranks counting from the first result', async () => {
+      for (let n = 1; n <= 7; n++) await addImage(n, [share('CGENERAL', true)]);
+      const first = await sessions.startText(WHOLE_TENANT, { typed: 'red', parsed: parseQuery('red'), filters: {} }, { offset: 0, limit: 3 });
+      expect(first.hits.map((h) => h.rank)).toEqual([1, 2, 3]);
+      expect(first.hasMore).toBe(true);
+      const last = await sessions.results(WHOLE_TENANT, first.query.queryId, { offset: 6, limit: 3 });
+      expect(last.hits.map((h) => [h.imageId, h.rank])).toEqual([[uuid(7), 7]]);
+      expect(last.hasMore).toBe(false);
+      // A link to a later page with no earlier search starts one there.
+      const linked = await sessions.startText(WHOLE_TENANT, { typed: 'red', parsed: parseQuery('red'), filters: {} }, { offset: 3, limit: 3 });
+      expect(linked.hits.map((h) => h.rank)).toEqual([4, 5, 6]);
+      expect(linked.query.queryId).not.toBe(first.query.queryId);
+    });
+
+    it('shows a whole-tenant scope every image of the tenant, in any conversation or none, and no other tenant\'s', async () => {
+      await addImage(1, [share('CSECRET', false)]);
+      await addImage(2, []);
+      await addImage(3, [share('CGENERAL', true)], 'T2');
+      const page = await sessions.startText(WHOLE_TENANT, { typed: 'red', parsed: parseQuery('red'), filters: {} });
+      expect(page.hits.map((h) => h.imageId)).toEqual([uuid(1), uuid(2)]);
+    });
+
+    it('pages the snapshot of an image that is not indexed: hasMore while more are kept, and the next page shows them', async () => {
+      for (let n = 1; n <= 7; n++) await addImage(n, [share('CGENERAL', true)]);
+      const first = await sessions.startImage(WHOLE_TENANT, { bytes: new Uint8Array([9, 9]), name: 'dropped.png' }, { offset: 0, limit: 4 });
+      expect(first.query.snapshot).toHaveLength(7);
+      expect(first.hits.map((h) => h.rank)).toEqual([1, 2, 3, 4]);
+      expect(first.hasMore).toBe(true);
+      const second = await sessions.results(WHOLE_TENANT, first.query.queryId, { offset: 4, limit: 4 });
+      expect(second.hits.map((h) => [h.imageId, h.rank])).toEqual([
+        [uuid(5), 5],
+        [uuid(6), 6],
+        [uuid(7), 7],
+      ]);
+      expect(second.hasMore).toBe(false);
+      // Chat pages of the same snapshot line up with PAGE_SIZE.
+      expect((await sessions.page(WHOLE_TENANT, first.query.queryId, 1)).hits.map((h) => h.rank)).toEqual([6, 7]);
+    });
+
+    it('refuses a window that is not whole numbers, and a page of another conversation\'s search', async () => {
+      await addImage(1, [share('CGENERAL', true)]);
+      const page = await sessions.startText(WHOLE_TENANT, { typed: 'red', parsed: parseQuery('red'), filters: {} });
+      await expect(sessions.results(WHOLE_TENANT, page.query.queryId, { offset: -1, limit: 5 })).rejects.toThrow('A page starts at a whole number');
+      await expect(sessions.results(WHOLE_TENANT, page.query.queryId, { offset: 0, limit: 0 })).rejects.toThrow('A page starts at a whole number');
+      await expect(sessions.startText(WHOLE_TENANT, { typed: 'red', parsed: parseQuery('red'), filters: {} }, { offset: 0.5, limit: 5 })).rejects.toThrow('A page starts at a whole number');
+      await expect(sessions.results({ ...GENERAL, scope: scopeForTenant('T1') }, page.query.queryId, { offset: 0, limit: 5 })).rejects.toThrow('belongs to another conversation');
+    });
+  });
+
   describe('votes', () => {
     it('records a +1 from the presser, takes it back when pressed again, and replaces it with a -1', async () => {
       await addImage(1, [share('CGENERAL', true)]);
@@ -142,6 +195,32 @@ describe('SearchSessions', () => {
       await sessions.vote(GENERAL, query.queryId, uuid(1), 1);
       await sessions.vote(GENERAL, query.queryId, uuid(1), -1);
       expect((await votes()).map((l) => l.value)).toEqual([-1]);
+    });
+
+    it('sets a vote to the state asked for (the web page): repeating it changes nothing, another value replaces it, 0 clears it', async () => {
+      await addImage(1, [share('CGENERAL', true)]);
+      const { query } = await searchRed();
+      const votes = () => labels.listLabels({ tenant: 'T1', queryId: query.queryId });
+      const ana = { ...GENERAL, user: 'ana' };
+
+      expect(await sessions.setVote(ana, query.queryId, uuid(1), 1)).toMatchObject({ value: 1, payload: { filename: 'img1.png' } });
+      await sessions.setVote(ana, query.queryId, uuid(1), 1);
+      expect(await votes()).toMatchObject([{ user: 'ana', value: 1, queryText: 'red', modelId: 'known-vectors' }]);
+      await sessions.setVote(ana, query.queryId, uuid(1), -1);
+      expect((await votes()).map((l) => l.value)).toEqual([-1]);
+      expect(await sessions.votesOf(ana, query.queryId)).toEqual([{ imageId: uuid(1), value: -1 }]);
+      expect(await sessions.votesOf(GENERAL, query.queryId)).toEqual([]);
+      await sessions.setVote(ana, query.queryId, uuid(1), 0);
+      expect(await votes()).toEqual([]);
+    });
+
+    it('refuses to set or list votes on a search of another conversation', async () => {
+      await addImage(1, [share('CGENERAL', true)]);
+      const { query } = await searchRed();
+      const random: SessionContext = { ...GENERAL, scope: { ...GENERAL.scope, channels: ['CRANDOM'] }, conversation: 'CRANDOM' };
+      await expect(sessions.setVote(random, query.queryId, uuid(1), 1)).rejects.toThrow('belongs to another conversation');
+      await expect(sessions.votesOf(random, query.queryId)).rejects.toThrow('belongs to another conversation');
+      expect(await labels.listLabels({ tenant: 'T1' })).toEqual([]);
     });
 
     it('gives a clear answer for a vote on an image deleted since', async () => {

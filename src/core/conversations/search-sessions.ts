@@ -1,11 +1,11 @@
-// SearchSessions: the life of a search in a conversation, whatever the platform. It runs a text,
-// image or "more like this" search in the conversation's scope, pages it, records the votes people
-// give on its results and the places its results were shared. Platform adapters only turn events
-// into these calls and SessionPages into messages.
+// SearchSessions: the life of a search in a conversation, whatever the front end (Slack, Discord,
+// the web app). It runs a text, image or "more like this" search in the conversation's scope,
+// pages it, records the votes people give on its results and the places its results were shared.
+// Adapters only turn events and requests into these calls and SessionPages into messages.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { PreparedImage } from '../embedding/embedder.js';
-import { SessionError } from '../errors.js';
+import { InvalidQueryError, SessionError } from '../errors.js';
 import { contentHashOf, pointIdFor } from '../indexing/point-id.js';
 import type { LabelStore, LabelValue, QueryRecord, ResultMessage } from '../labels/label-store.js';
 import type { ParsedQuery } from '../search/query-syntax.js';
@@ -18,9 +18,21 @@ export const PAGE_SIZE = 5;
 
 /**
  * Hits kept for a search by an image that is not indexed: its vector is not stored, so pages are
- * served from this list. Ten pages is more than anyone pages through.
+ * served from this list. Twenty chat pages, or five of the web page's 20, is more than anyone
+ * pages through; a page of the web's largest size (100) is the whole list.
  */
-export const SNAPSHOT_SIZE = 10 * PAGE_SIZE;
+export const SNAPSHOT_SIZE = 100;
+
+/** Which results of a search a page shows. Chat pages are PAGE_SIZE long; the web asks for its own. */
+export interface PageWindow {
+  /** Results skipped before the page (0 or more). */
+  offset: number;
+  /** Results on the page (1 or more). */
+  limit: number;
+}
+
+/** The first chat page. */
+const FIRST_PAGE: PageWindow = { offset: 0, limit: PAGE_SIZE };
 
 /** Where a session call comes from, built by the adapter from the platform event. */
 export interface SessionContext {
@@ -50,7 +62,7 @@ export interface ShownHit {
 export interface SessionPage {
   /** The query as logged: its id goes into every button of the page. */
   query: QueryRecord;
-  /** 0-based page number. */
+  /** 0-based page number (the window's offset over its size). */
   page: number;
   /** The page's hits, best first; empty when nothing matched. */
   hits: ShownHit[];
@@ -76,6 +88,22 @@ export interface VoteResult {
   value: LabelValue;
   /** The image voted on (for the confirmation). */
   payload: ImagePayload;
+}
+
+/** One person's vote on one result, as a front end that shows the vote's state sets it. */
+export interface VoteState {
+  /** The vote now given: 1, -1, or 0 for none. */
+  value: LabelValue | 0;
+  /** The image voted on. */
+  payload: ImagePayload;
+}
+
+/** A vote given on a result of a search. */
+export interface GivenVote {
+  /** The result voted on. */
+  imageId: string;
+  /** The vote. */
+  value: LabelValue;
 }
 
 /** What a reaction on a posted message did. */
@@ -135,8 +163,12 @@ export class SearchSessions {
     this.#logger = options.logger;
   }
 
-  /** A description: the first page. Throws InvalidQueryError for an empty description. */
-  async startText(context: SessionContext, input: TextSearchInput): Promise<SessionPage> {
+  /**
+   * A description: its first page (or `window`, for a link to a later page that names no earlier
+   * search). Throws InvalidQueryError for an empty description.
+   */
+  async startText(context: SessionContext, input: TextSearchInput, window: PageWindow = FIRST_PAGE): Promise<SessionPage> {
+    checkWindow(window);
     const { parsed, filters } = input;
     const query = this.#newQuery(context, {
       kind: 'text',
@@ -150,38 +182,54 @@ export class SearchSessions {
       filters,
       text: parsed.text,
       negativeTerms: parsed.negativeTerms,
-      limit: PAGE_SIZE,
-      offset: 0,
+      limit: window.limit,
+      offset: window.offset,
     });
-    return this.#firstPage(query, results);
+    return this.#firstPage(query, results, window);
   }
 
   /** "More like this" on an indexed image the person can see. */
-  async startLike(context: SessionContext, imageId: string): Promise<SessionPage> {
+  async startLike(context: SessionContext, imageId: string, window: PageWindow = FIRST_PAGE): Promise<SessionPage> {
+    checkWindow(window);
     const point = await this.#visiblePoint(context.scope, imageId);
     if (point === undefined) throw new SessionError('not_found', 'That image is no longer in the index.');
-    return this.#likeIndexed(context, imageId, point.filename);
+    return this.#likeIndexed(context, imageId, point.filename, window);
   }
 
   /**
    * Images like an image the person pointed at (a message's attachment): indexed ones are paged
    * live; others are embedded once and their hits kept as a snapshot to page through.
    */
-  async startImage(context: SessionContext, image: { bytes: Uint8Array; name: string }): Promise<SessionPage> {
+  async startImage(context: SessionContext, image: { bytes: Uint8Array; name: string }, window: PageWindow = FIRST_PAGE): Promise<SessionPage> {
+    checkWindow(window);
     const id = pointIdFor(context.scope.tenant, contentHashOf(image.bytes));
-    if ((await this.#visiblePoint(context.scope, id)) !== undefined) return this.#likeIndexed(context, id, image.name);
+    if ((await this.#visiblePoint(context.scope, id)) !== undefined) return this.#likeIndexed(context, id, image.name, window);
     const prepared = await this.#prepareImage(image.bytes);
     const found = await this.#search.searchSimilarToImage(prepared, { scope: context.scope, limit: SNAPSHOT_SIZE });
     const snapshot = found.hits.filter((hit) => hit.id !== id).map((hit) => ({ imageId: hit.id, score: hit.score }));
     const query = this.#newQuery(context, { kind: 'image', text: image.name, snapshot });
-    return this.#firstPage(query, await this.#snapshotPage(query, context.scope, 0));
+    return this.#firstPage(query, await this.#snapshotPage(query, context.scope, window), window);
   }
 
-  /** Page `page` of an earlier search, in the conversation it was run in. */
+  /** Chat page `page` (PAGE_SIZE results each) of an earlier search, in the conversation it was run in. */
   async page(context: SessionContext, queryId: string, page: number): Promise<SessionPage> {
+    // A page number comes from a button: a bad one is a forged or stale button, not bad input.
+    if (!Number.isInteger(page) || page < 0) {
+      await this.#queryHere(context, queryId);
+      throw new SessionError('session_refused', GONE);
+    }
+    return this.results(context, queryId, { offset: page * PAGE_SIZE, limit: PAGE_SIZE });
+  }
+
+  /**
+   * The results in `window` of an earlier search, in the conversation it was run in: text and
+   * "more like this" searches run again in today's scope, image searches page their snapshot.
+   * Throws InvalidQueryError for a window that is not whole numbers (offset 0 or more, limit 1 or more).
+   */
+  async results(context: SessionContext, queryId: string, window: PageWindow): Promise<SessionPage> {
     const query = await this.#queryHere(context, queryId);
-    if (!Number.isInteger(page) || page < 0) throw new SessionError('session_refused', GONE);
-    const offset = page * PAGE_SIZE;
+    checkWindow(window);
+    const { offset, limit } = window;
     const scope = context.scope;
     let results: SearchResults;
     if (query.kind === 'text') {
@@ -190,15 +238,15 @@ export class SearchSessions {
         filters: query.filters,
         text: query.searchText,
         negativeTerms: query.negativeTerms,
-        limit: PAGE_SIZE,
+        limit,
         offset,
       });
     } else if (query.sourceImageId !== undefined) {
-      results = await this.#search.searchSimilarTo(query.sourceImageId, { scope, limit: PAGE_SIZE, offset });
+      results = await this.#search.searchSimilarTo(query.sourceImageId, { scope, limit, offset });
     } else {
-      results = await this.#snapshotPage(query, scope, offset);
+      results = await this.#snapshotPage(query, scope, window);
     }
-    return { query, page, hits: this.#shown(results.hits, scope, offset), hasMore: results.hasMore };
+    return { query, page: Math.floor(offset / limit), hits: this.#shown(results.hits, scope, offset), hasMore: results.hasMore };
   }
 
   /**
@@ -238,21 +286,32 @@ export class SearchSessions {
    * or workspace, and for an image since deleted.
    */
   async vote(context: SessionContext, queryId: string, imageId: string, value: LabelValue): Promise<VoteResult> {
-    const query = await this.#queryHere(context, queryId);
-    const payload = await this.#visiblePoint(context.scope, imageId);
-    if (payload === undefined) throw new SessionError('not_found', IMAGE_GONE);
-    const tenant = context.scope.tenant;
-    const key = { tenant, queryId, imageId, user: context.user };
-    const given = await this.#labels.listLabels(key);
-    if (given.some((label) => label.value === value)) {
-      await this.#labels.removeLabel({ ...key, value });
-      this.#logger.info({ tenant, queryId, imageId, value }, 'vote taken back');
-      return { status: 'removed', value, payload };
+    const target = await this.#voteTarget(context, queryId, imageId);
+    if (target.given.includes(value)) {
+      await this.#replaceVote(context, target, 0);
+      return { status: 'removed', value, payload: target.payload };
     }
-    for (const label of given) await this.#labels.removeLabel({ ...key, value: label.value });
-    await this.#labels.addLabel({ ...key, queryText: query.text, value, modelId: this.#modelId });
-    this.#logger.info({ tenant, queryId, imageId, value }, 'vote recorded');
-    return { status: 'added', value, payload };
+    await this.#replaceVote(context, target, value);
+    return { status: 'added', value, payload: target.payload };
+  }
+
+  /**
+   * Sets this person's vote on one (query, image) pair to `value`, 0 for none, whatever it was:
+   * for a front end that shows the vote's state and sends the state wanted (the web page), so a
+   * repeated request changes nothing. Refused as `vote` refuses.
+   */
+  async setVote(context: SessionContext, queryId: string, imageId: string, value: LabelValue | 0): Promise<VoteState> {
+    const target = await this.#voteTarget(context, queryId, imageId);
+    const unchanged = value === 0 ? target.given.length === 0 : target.given.length === 1 && target.given[0] === value;
+    if (!unchanged) await this.#replaceVote(context, target, value);
+    return { value, payload: target.payload };
+  }
+
+  /** This person's votes on a search run in this conversation (refused as `page` refuses). */
+  async votesOf(context: SessionContext, queryId: string): Promise<GivenVote[]> {
+    await this.#queryHere(context, queryId);
+    const labels = await this.#labels.listLabels({ tenant: context.scope.tenant, queryId, user: context.user });
+    return labels.map((label) => ({ imageId: label.imageId, value: label.value }));
   }
 
   /**
@@ -276,17 +335,36 @@ export class SearchSessions {
     return { status: 'labelled', message };
   }
 
-  async #likeIndexed(context: SessionContext, imageId: string, name: string): Promise<SessionPage> {
-    const results = await this.#search.searchSimilarTo(imageId, { scope: context.scope, limit: PAGE_SIZE, offset: 0 });
+  /** The query and image a vote is on, checked, with the votes this person already gave on the pair. */
+  async #voteTarget(context: SessionContext, queryId: string, imageId: string): Promise<{ query: QueryRecord; imageId: string; payload: ImagePayload; given: LabelValue[] }> {
+    const query = await this.#queryHere(context, queryId);
+    const payload = await this.#visiblePoint(context.scope, imageId);
+    if (payload === undefined) throw new SessionError('not_found', IMAGE_GONE);
+    const given = await this.#labels.listLabels({ tenant: context.scope.tenant, queryId, imageId, user: context.user });
+    return { query, imageId, payload, given: given.map((label) => label.value) };
+  }
+
+  /** Replaces this person's votes on the pair by `value` (0: none), recording the model with a new label. */
+  async #replaceVote(context: SessionContext, target: { query: QueryRecord; imageId: string; given: LabelValue[] }, value: LabelValue | 0): Promise<void> {
+    const { query, imageId } = target;
+    const tenant = context.scope.tenant;
+    const key = { tenant, queryId: query.queryId, imageId, user: context.user };
+    for (const given of target.given) await this.#labels.removeLabel({ ...key, value: given });
+    if (value !== 0) await this.#labels.addLabel({ ...key, queryText: query.text, value, modelId: this.#modelId });
+    this.#logger.info({ tenant, queryId: query.queryId, imageId, value }, value === 0 ? 'vote taken back' : 'vote recorded');
+  }
+
+  async #likeIndexed(context: SessionContext, imageId: string, name: string, window: PageWindow): Promise<SessionPage> {
+    const results = await this.#search.searchSimilarTo(imageId, { scope: context.scope, limit: window.limit, offset: window.offset });
     const query = this.#newQuery(context, { kind: 'image', text: name, sourceImageId: imageId });
-    return this.#firstPage(query, results);
+    return this.#firstPage(query, results, window);
   }
 
   /** Logs a query that found something (an empty search has nothing to page, vote on or share). */
-  async #firstPage(query: QueryRecord, results: SearchResults): Promise<SessionPage> {
+  async #firstPage(query: QueryRecord, results: SearchResults, window: PageWindow): Promise<SessionPage> {
     if (results.hits.length > 0) await this.#labels.recordQuery(query);
     this.#logger.info({ queryId: query.queryId, tenant: query.tenant, kind: query.kind, hits: results.hits.length }, 'search run');
-    return { query, page: 0, hits: this.#shown(results.hits, query.scope, 0), hasMore: results.hasMore };
+    return { query, page: Math.floor(window.offset / window.limit), hits: this.#shown(results.hits, query.scope, window.offset), hasMore: results.hasMore };
   }
 
   #newQuery(
@@ -322,16 +400,17 @@ export class SearchSessions {
   }
 
   /** A page of a snapshot, re-checked against today's scope and index (deleted images drop out). */
-  async #snapshotPage(query: QueryRecord, scope: SearchScope, offset: number): Promise<SearchResults> {
+  async #snapshotPage(query: QueryRecord, scope: SearchScope, window: PageWindow): Promise<SearchResults> {
+    const { offset, limit } = window;
     const snapshot = query.snapshot ?? [];
-    const page = snapshot.slice(offset, offset + PAGE_SIZE);
+    const page = snapshot.slice(offset, offset + limit);
     const points = new Map((await this.#store.get(page.map((h) => h.imageId))).map((p) => [p.id, p]));
     const hits: ScoredPoint[] = [];
     for (const { imageId, score } of page) {
       const point = points.get(imageId);
       if (point !== undefined && isVisibleIn(point.payload, scope)) hits.push({ id: imageId, score, payload: point.payload });
     }
-    return { hits, hasMore: snapshot.length > offset + PAGE_SIZE };
+    return { hits, hasMore: snapshot.length > offset + limit };
   }
 
   #shown(hits: readonly ScoredPoint[], scope: SearchScope, offset: number): ShownHit[] {
@@ -341,5 +420,13 @@ export class SearchSessions {
       if (share !== undefined) shown.share = share;
       return shown;
     });
+  }
+}
+
+/** Refuses a window that is not whole numbers, offset 0 or more and limit 1 or more. */
+function checkWindow(window: PageWindow): void {
+  const { offset, limit } = window;
+  if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1) {
+    throw new InvalidQueryError('A page starts at a whole number of results (0 or more) and shows at least one.');
   }
 }

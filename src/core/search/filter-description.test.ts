@@ -1,6 +1,6 @@
 // The user reads back the filters of a search in one line, in the platform's own mentions.
 import { describe, expect, it } from 'vitest';
-import { describeFilters, type FilterWording } from './filter-description.js';
+import { describeFilters, queryNotes, type FilterWording } from './filter-description.js';
 
 const wording: FilterWording = {
   conversation: (id) => `[#${id}]`,
@@ -27,5 +27,17 @@ describe('describeFilters', () => {
 
   it('cuts a long negative term through the platform wording', () => {
     expect(describeFilters({}, ['x'.repeat(80)], wording)).toEqual([`Filters: not like “${'X'.repeat(50)}”`]);
+  });
+});
+
+describe('queryNotes', () => {
+  it('tells a text search\'s filters and, on its first page, that the description was cut', () => {
+    const query = { kind: 'text', filters: { channels: ['C1'] }, negativeTerms: ['dog'] };
+    expect(queryNotes(query, wording)).toEqual(['Filters: in [#C1] · not like “DOG”']);
+    expect(queryNotes(query, wording, true)).toEqual(['Filters: in [#C1] · not like “DOG”', 'Your description was shortened to its first 500 characters.']);
+  });
+
+  it('has nothing to tell of an image search', () => {
+    expect(queryNotes({ kind: 'image', filters: {}, negativeTerms: [] }, wording)).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
 // @ana · from 2026-01-01 · until 2026-01-31 · not like “cats”"). Which filters are described and
 // how is the same on every platform; each chat adapter passes only its mention syntax and how
 // it escapes text the user typed.
+import { MAX_QUERY_TEXT_CHARS } from './query-syntax.js';
 import type { SearchFilters } from './search-service.js';
 
 /** How one platform writes the parts of the description that are ids or user text. */
@@ -32,4 +33,24 @@ export function describeFilters(filters: SearchFilters, negativeTerms: readonly 
   if (filters.before !== undefined) parts.push(`until ${day(new Date(filters.before.getTime() - 1))}`);
   if (negativeTerms.length > 0) parts.push(`not like ${negativeTerms.map((t) => `“${wording.userText(t, SHOWN_TERM_CHARS)}”`).join(', ')}`);
   return parts.length === 0 ? [] : [`Filters: ${parts.join(' · ')}`];
+}
+
+/** What queryNotes reads of a search (a QueryRecord fits). */
+export interface NotedQuery {
+  /** "text" for a description; image searches have no filters to tell. */
+  kind: string;
+  /** The filters the search ran with. */
+  filters: SearchFilters;
+  /** The "not like" terms. */
+  negativeTerms: readonly string[];
+}
+
+/**
+ * The notes a chat preview shows under its heading, the same on every platform: a text
+ * search's filters in words, and, when `truncated`, that the description was cut.
+ */
+export function queryNotes(query: NotedQuery, wording: FilterWording, truncated = false): string[] {
+  const notes = query.kind === 'text' ? describeFilters(query.filters, query.negativeTerms, wording) : [];
+  if (truncated) notes.push(`Your description was shortened to its first ${MAX_QUERY_TEXT_CHARS} characters.`);
+  return notes;
 }

@@ -1,29 +1,27 @@
 // The search API: by description (with the CLI's filter syntax and negative terms), by an image
-// dropped on the page, and "more like this" on an indexed image. Every first page is recorded as
-// a query, so its results can be voted on; later pages pass its queryId back.
-import { randomUUID } from 'node:crypto';
+// dropped on the page, and "more like this" on an indexed image, each started, paged and
+// recorded by SearchSessions in the web's context (web-session.ts). A first page that found
+// something is recorded as a query, so its results can be voted on and paged by its queryId.
 import type { FastifyInstance } from 'fastify';
+import type { PageWindow, SessionPage } from '../../core/conversations/search-sessions.js';
 import { InvalidQueryError, SessionError } from '../../core/errors.js';
-import type { QueryRecord } from '../../core/labels/label-store.js';
 import { parseQuery } from '../../core/search/query-syntax.js';
-import type { SearchResults, SearchScope } from '../../core/search/search-service.js';
 import { MAX_QUERY_WINDOW } from '../../core/store/point-validation.js';
 import type { ImagePayload } from '../../core/store/vector-store.js';
 import type { Findimage } from '../../findimage.js';
-import { WEB_CONVERSATION, readyCore, type RouteContext } from '../route-context.js';
+import { readyCore, type RouteContext } from '../route-context.js';
+import { WEB_SCOPE, webSession } from '../web-session.js';
 import { WEB_TENANT, cleanFileName } from '../web-uploads.js';
 import { readUploadedFiles } from './multipart-files.js';
 
-/** The only scope the web app searches: the local tenant's images, never a chat workspace's. */
-export const WEB_SCOPE: SearchScope = { tenant: WEB_TENANT };
+/** The web's scope, also for the routes that look an image up by id. */
+export { WEB_SCOPE };
 /** Results per page when the page does not say. */
 export const DEFAULT_PAGE_SIZE = 20;
 /** Most results per page. */
 export const MAX_PAGE_SIZE = 100;
 /** Longest `q` accepted; parseQuery keeps the first 500 characters of the description. */
 export const MAX_QUERY_PARAM_CHARS = 10_000;
-/** Hits kept for a search by a dropped image (its vector is not stored, so pages come from this list). */
-const IMAGE_SNAPSHOT_SIZE = 100;
 
 /** One result as the API answers it: `findimage search --json`'s fields plus the rank. */
 export type ApiResult = { id: string; score: number; rank: number } & Omit<ImagePayload, 'path' | 'shares'>;
@@ -36,7 +34,7 @@ export interface ApiSearchAnswer {
   image?: string;
   /** The model that ranked the results. */
   model: string;
-  /** Send it back with later pages and with votes; absent when nothing was found. */
+  /** Pass it to GET /api/searches/:queryId for later pages, and with votes; absent when nothing was found. */
   queryId?: string;
   /** Results skipped before this page. */
   offset: number;
@@ -53,7 +51,6 @@ export interface ApiSearchAnswer {
 const pageQuerySchema = {
   k: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
   offset: { type: 'integer', minimum: 0, maximum: MAX_QUERY_WINDOW - 1, default: 0 },
-  queryId: { type: 'string', format: 'uuid' },
 } as const;
 
 /** Point ids are UUIDs; anything else is refused before it reaches the store. */
@@ -63,8 +60,15 @@ export const IMAGE_ID_PARAMS = {
   properties: { id: { type: 'string', format: 'uuid' } },
 } as const;
 
+/** Query ids are UUIDs too. */
+const QUERY_ID_PARAMS = {
+  type: 'object',
+  required: ['queryId'],
+  properties: { queryId: { type: 'string', format: 'uuid' } },
+} as const;
+
 export function registerSearchRoutes(app: FastifyInstance, context: RouteContext): void {
-  app.get<{ Querystring: { q: string; k: number; offset: number; queryId?: string } }>(
+  app.get<{ Querystring: { q: string; k: number; offset: number } }>(
     '/api/search',
     {
       schema: {
@@ -86,33 +90,23 @@ export function registerSearchRoutes(app: FastifyInstance, context: RouteContext
       }
       const filters = { ...(parsed.after === undefined ? {} : { after: parsed.after }), ...(parsed.before === undefined ? {} : { before: parsed.before }) };
       const timer = context.metrics.searchSeconds.startTimer({ kind: 'text' });
-      const results = await findimage.search.searchText({ scope: WEB_SCOPE, filters, text: parsed.text, negativeTerms: parsed.negativeTerms, limit: k, offset });
+      const page = await findimage.sessions.startText(webSession(), { typed: q, parsed, filters }, { offset, limit: k });
       timer();
-      const query = await queryFor(findimage, request.query.queryId, results, () => ({
-        kind: 'text',
-        text: q.trim().slice(0, MAX_QUERY_PARAM_CHARS),
-        searchText: parsed.text,
-        negativeTerms: parsed.negativeTerms,
-        filters,
-      }));
-      return answer(findimage, { query: q }, query, results, k, offset, parsed.truncated);
+      return answer(findimage, page, { offset, limit: k }, true, parsed.truncated);
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { k: number; offset: number; queryId?: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { k: number; offset: number } }>(
     '/api/images/:id/similar',
     { schema: { params: IMAGE_ID_PARAMS, querystring: { type: 'object', properties: pageQuerySchema, additionalProperties: false } } },
     async (request, reply) => {
       const findimage = readyCore(context, reply);
       if (findimage === undefined) return reply;
-      const { id } = request.params;
       const { k, offset } = request.query;
-      const point = await localPoint(findimage, id);
       const timer = context.metrics.searchSeconds.startTimer({ kind: 'similar' });
-      const results = await findimage.search.searchSimilarTo(id, { scope: WEB_SCOPE, limit: k, offset });
+      const page = await findimage.sessions.startLike(webSession(), request.params.id, { offset, limit: k });
       timer();
-      const query = await queryFor(findimage, request.query.queryId, results, () => ({ kind: 'image', text: point.filename, sourceImageId: id }));
-      return answer(findimage, { image: id }, query, results, k, offset);
+      return answer(findimage, page, { offset, limit: k }, true);
     },
   );
 
@@ -126,15 +120,23 @@ export function registerSearchRoutes(app: FastifyInstance, context: RouteContext
       const [file] = await readUploadedFiles(request, 1);
       if (file === undefined) throw new InvalidQueryError('Send the image to search by in a multipart field named "file".');
       if (file.tooLarge) throw new InvalidQueryError('That image is too large to search by (50 MB at most).');
-      const name = cleanFileName(file.name);
       const timer = context.metrics.searchSeconds.startTimer({ kind: 'image' });
-      const prepared = await findimage.prepareImage(file.bytes);
-      const found = await findimage.search.searchSimilarToImage(prepared, { scope: WEB_SCOPE, limit: IMAGE_SNAPSHOT_SIZE });
+      // An image that is not indexed is embedded once; its hits are kept and later pages come from them.
+      const page = await findimage.sessions.startImage(webSession(), { bytes: file.bytes, name: cleanFileName(file.name) }, { offset: 0, limit: k });
       timer();
-      const results: SearchResults = { hits: found.hits.slice(0, k), hasMore: false };
-      const snapshot = found.hits.map((hit) => ({ imageId: hit.id, score: hit.score }));
-      const query = await queryFor(findimage, undefined, results, () => ({ kind: 'image', text: name, snapshot }));
-      return answer(findimage, { image: name }, query, results, k, 0);
+      return answer(findimage, page, { offset: 0, limit: k }, true);
+    },
+  );
+
+  app.get<{ Params: { queryId: string }; Querystring: { k: number; offset: number } }>(
+    '/api/searches/:queryId',
+    { schema: { params: QUERY_ID_PARAMS, querystring: { type: 'object', properties: pageQuerySchema, additionalProperties: false } } },
+    async (request, reply) => {
+      const findimage = readyCore(context, reply);
+      if (findimage === undefined) return reply;
+      const { k, offset } = request.query;
+      const page = await findimage.sessions.results(webSession(), request.params.queryId, { offset, limit: k });
+      return answer(findimage, page, { offset, limit: k }, false);
     },
   );
 }
@@ -147,60 +149,24 @@ export async function localPoint(findimage: Findimage, id: string): Promise<Imag
 }
 
 /**
- * The query record these results belong to: the one whose id the page sent back (a later page),
- * else a new one, recorded when it found something (an empty search has nothing to vote on).
+ * The API's answer for a page of a session. `started`: the page began a search, which the
+ * session recorded (so it has a queryId) only when it found something.
  */
-async function queryFor(
-  findimage: Findimage,
-  queryId: string | undefined,
-  results: SearchResults,
-  fields: () => Pick<QueryRecord, 'kind' | 'text'> & Partial<QueryRecord>,
-): Promise<QueryRecord | undefined> {
-  const asked = fields();
-  if (queryId !== undefined) {
-    // Only the same search continues a query: votes on a page must land on the query it shows.
-    const earlier = await findimage.labels.getQuery(WEB_TENANT, queryId);
-    const same = earlier !== undefined && earlier.conversation === WEB_CONVERSATION && earlier.kind === asked.kind && earlier.text === asked.text && earlier.sourceImageId === asked.sourceImageId;
-    if (same) return earlier;
-  }
-  if (results.hits.length === 0) return undefined;
-  const query: QueryRecord = {
-    queryId: randomUUID(),
-    tenant: WEB_TENANT,
-    searchText: '',
-    negativeTerms: [],
-    filters: {},
-    ...asked,
-    scope: WEB_SCOPE,
-    user: 'web',
-    conversation: WEB_CONVERSATION,
-    createdAt: new Date(),
-  };
-  await findimage.labels.recordQuery(query);
-  return query;
-}
-
-function answer(
-  findimage: Findimage,
-  asked: { query?: string; image?: string },
-  query: QueryRecord | undefined,
-  results: SearchResults,
-  k: number,
-  offset: number,
-  truncated?: boolean,
-): ApiSearchAnswer {
+function answer(findimage: Findimage, page: SessionPage, window: PageWindow, started: boolean, truncated?: boolean): ApiSearchAnswer {
+  const { query } = page;
+  const recorded = !started || page.hits.length > 0;
   return {
-    ...asked,
+    ...(query.kind === 'text' ? { query: query.text } : { image: query.sourceImageId ?? query.text }),
     model: findimage.model.id,
-    ...(query === undefined ? {} : { queryId: query.queryId }),
-    offset,
-    k,
-    hasMore: results.hasMore,
+    ...(recorded ? { queryId: query.queryId } : {}),
+    offset: window.offset,
+    k: window.limit,
+    hasMore: page.hasMore,
     ...(truncated ? { truncated: true } : {}),
-    results: results.hits.map((hit, i) => {
+    results: page.hits.map((hit) => {
       // The server's own paths stay on the server; local images have no chat shares.
       const { path: _path, shares: _shares, ...payload } = hit.payload;
-      return { id: hit.id, score: hit.score, rank: offset + i + 1, ...payload };
+      return { id: hit.imageId, score: hit.score, rank: hit.rank, ...payload };
     }),
   };
 }

@@ -60,6 +60,11 @@ export interface FakeChannelSpec {
   /** Parent channel, for threads. */
   parentId?: string;
   overwrites?: FakeOverwrite[];
+  /**
+   * Left out of GUILD_CREATE, as a channel whose creation the bot missed: discord.js does not
+   * cache it until an event carries it.
+   */
+  unannounced?: boolean;
 }
 
 export interface FakeGuildSpec {
@@ -300,6 +305,7 @@ export class FakeDiscord {
       flags: 0,
     });
     const isThread = (c: FakeChannelSpec) => c.type === CHANNEL_TYPE.publicThread || c.type === CHANNEL_TYPE.privateThread;
+    const announced = spec.channels.filter((c) => c.unannounced !== true);
     return {
       id: spec.id,
       name: spec.name,
@@ -318,8 +324,8 @@ export class FakeDiscord {
       emojis: [],
       stickers: [],
       roles: [role(spec.id, '@everyone', 0, EVERYONE_PERMISSIONS), ...(spec.roles ?? []).map((r, i) => role(r.id, r.name, i + 1, '0'))],
-      channels: spec.channels.filter((c) => !isThread(c)).map((c) => this.channelObject(spec.id, c)),
-      threads: spec.channels.filter(isThread).map((c) => this.channelObject(spec.id, c)),
+      channels: announced.filter((c) => !isThread(c)).map((c) => this.channelObject(spec.id, c)),
+      threads: announced.filter(isThread).map((c) => this.channelObject(spec.id, c)),
       members: [{ user: this.botUser, roles: [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0 }],
       member_count: 2,
       large: false,
