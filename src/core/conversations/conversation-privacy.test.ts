@@ -105,6 +105,19 @@ test('two quick changes of one channel end in the last one, even when the first 
   expect((await store.get([A]))[0]?.payload.shares[0]?.isPublic).toBe(true);
 });
 
+test('a slow change does not land after a quicker later one: changes of one channel apply in order', async () => {
+  // Making private takes a while (a large channel on Qdrant); making public again is quick.
+  const slowPrivate = {
+    setSharesPublic: async (tenant: string, conversation: string, isPublic: boolean) => {
+      if (!isPublic) await new Promise((resolve) => setTimeout(resolve, 30));
+      return store.setSharesPublic(tenant, conversation, isPublic);
+    },
+  };
+  const privacy = new ConversationPrivacy({ store: slowPrivate, logger });
+  await Promise.all([privacy.visibilityChanged('T1', 'C-design', false), privacy.visibilityChanged('T1', 'C-design', true)]);
+  expect(await store.count(ELSEWHERE)).toBe(1);
+});
+
 test('an upload shared before its channel turned private, and indexed after, is made private too', async () => {
   const privacy = new ConversationPrivacy({ store, logger });
   await privacy.visibilityChanged('T1', 'C-design', false);
