@@ -85,6 +85,16 @@ describe('Slack: visibility follows the platform', () => {
     expect(await shownIn(random.id)).toEqual([]);
   });
 
+  it('a channel just made private can no longer be indexed from another channel, without waiting for cached facts to age out', async () => {
+    // A search in #general caches its facts (public) for minutes.
+    await shownIn(general.id);
+    await convert(general.id, 'private');
+    const before = h.api.responses.length;
+    await h.command(`index <#${general.id}|general>`, random.id);
+    const reply = await eventually(() => h.api.responses[before], 'the answer to index');
+    expect(reply.text).toBe('To index a private channel or a DM, run `/findimage index` inside it.');
+  });
+
   it('a channel shared outside the workspace stops showing the workspace\'s public images, and shows them again once unshared', async () => {
     const image = await h.seed('red', { channel: general.id, channelIsPublic: true });
     // The search caches #random's facts: public, not shared.
