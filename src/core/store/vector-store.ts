@@ -9,7 +9,11 @@
 export interface ImageShare {
   /** Channel or conversation id. */
   conversation: string;
-  /** Whether every member of the tenant could see that conversation when it was shared. */
+  /**
+   * Whether every member of the tenant can see that conversation: recorded when it was shared,
+   * and changed with setSharesPublic() when the platform says the conversation turned private or
+   * public.
+   */
   isPublic: boolean;
   /** When it was shared, ISO 8601. */
   sharedAt: string;
