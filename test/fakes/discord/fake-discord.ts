@@ -246,8 +246,8 @@ export class FakeDiscord {
       if (role === undefined) throw new Error(`no role ${roleId} in guild ${guildId}`);
       role.permissions = permissions;
     }
-    const role = this.roleObjects(guild).find((r) => r.id === roleId);
-    this.gateway.dispatch('GUILD_ROLE_UPDATE', { guild_id: guildId, role });
+    const roles = this.guildObject(guild).roles as Array<{ id: string }>;
+    this.gateway.dispatch('GUILD_ROLE_UPDATE', { guild_id: guildId, role: roles.find((r) => r.id === roleId) });
   }
 
   /** A reaction added or removed by `userId` on a message. */
@@ -328,12 +328,17 @@ export class FakeDiscord {
     return base;
   }
 
-  /** The role objects of a guild, @everyone first, as Discord sends them. */
-  roleObjects(spec: FakeGuildSpec): Array<Record<string, unknown> & { id: string }> {
-    const role = (id: string, name: string, position: number, permissions: bigint) => ({
+  /** A role's permissions as Discord sends them: what the spec says, else `fallback`. */
+  #permissionsOf(spec: FakeGuildSpec, roleId: string, fallback: string): string {
+    const bits = roleId === spec.id ? spec.everyonePermissions : spec.roles?.find((r) => r.id === roleId)?.permissions;
+    return bits === undefined ? fallback : String(bits);
+  }
+
+  guildObject(spec: FakeGuildSpec): Record<string, unknown> {
+    const role = (id: string, name: string, position: number, permissions: string) => ({
       id,
       name,
-      permissions: String(permissions),
+      permissions: this.#permissionsOf(spec, id, permissions),
       position,
       color: 0,
       hoist: false,
@@ -341,13 +346,6 @@ export class FakeDiscord {
       mentionable: false,
       flags: 0,
     });
-    return [
-      role(spec.id, '@everyone', 0, spec.everyonePermissions ?? EVERYONE_PERMISSION_BITS),
-      ...(spec.roles ?? []).map((r, i) => role(r.id, r.name, i + 1, r.permissions ?? 0n)),
-    ];
-  }
-
-  guildObject(spec: FakeGuildSpec): Record<string, unknown> {
     const isThread = (c: FakeChannelSpec) => c.type === CHANNEL_TYPE.publicThread || c.type === CHANNEL_TYPE.privateThread;
     return {
       id: spec.id,
@@ -366,7 +364,7 @@ export class FakeDiscord {
       features: [],
       emojis: [],
       stickers: [],
-      roles: this.roleObjects(spec),
+      roles: [role(spec.id, '@everyone', 0, EVERYONE_PERMISSIONS), ...(spec.roles ?? []).map((r, i) => role(r.id, r.name, i + 1, '0'))],
       channels: spec.channels.filter((c) => !isThread(c)).map((c) => this.channelObject(spec.id, c)),
       threads: spec.channels.filter(isThread).map((c) => this.channelObject(spec.id, c)),
       members: [{ user: this.botUser, roles: [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0 }],
