@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { SearchSessions } from './core/conversations/search-sessions.js';
+import { ConversationPrivacy } from './core/conversations/conversation-privacy.js';
 import { ShareDeletions } from './core/conversations/share-deletions.js';
 import { ClipEmbedder } from './core/embedding/clip-embedder.js';
 import type { Embedder, EmbeddingRuntime, PreparedImage } from './core/embedding/embedder.js';
@@ -44,6 +45,8 @@ export interface Findimage {
   readonly sessions: SearchSessions;
   /** Takes deleted messages, files and conversations out of the index. */
   readonly deletions: ShareDeletions;
+  /** Makes a conversation's images private or public when its platform says it changed. */
+  readonly privacy: ConversationPrivacy;
   /** The embedding worker pool's counters (queue lengths by lane, tasks in flight), for /metrics. */
   embeddingStats(): EmbeddingPoolStats;
   /** Decodes and preprocesses image bytes for this model (throws InvalidImageError). */
@@ -275,7 +278,10 @@ export async function openFindimage({
       logger: logger.child({ component: 'sessions' }),
     });
     const deletions = new ShareDeletions({ store, logger: logger.child({ component: 'deletions' }) });
-    return { model, embedder, store, indexer, uploads, search, labels, sessions, deletions, embeddingStats, prepareImage: prepare, close: closeAll };
+    const privacy = new ConversationPrivacy({ store, logger: logger.child({ component: 'privacy' }) });
+    // An upload queued before its conversation changed, and indexed after, gets the new flag too.
+    privacy.follow(uploads);
+    return { model, embedder, store, indexer, uploads, search, labels, sessions, deletions, privacy, embeddingStats, prepareImage: prepare, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

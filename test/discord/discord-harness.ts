@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { createDiscordBot, type DiscordBot, type DiscordCore } from '../../src/bots/discord/discord-bot.js';
 import type { Config } from '../../src/config.js';
 import { SearchSessions } from '../../src/core/conversations/search-sessions.js';
+import { ConversationPrivacy } from '../../src/core/conversations/conversation-privacy.js';
 import { ShareDeletions } from '../../src/core/conversations/share-deletions.js';
 import { ImageIndexer } from '../../src/core/indexing/image-indexer.js';
 import { UploadQueue } from '../../src/core/indexing/upload-queue.js';
@@ -125,7 +126,10 @@ export class DiscordHarness {
     const labels = await openSqliteLabelStore({ path: join(dir, 'labels.sqlite'), logger });
     const sessions = new SearchSessions({ search, store, labels, prepareImage: prepareByColour, modelId: 'known-vectors', logger });
     // Deletions log to the bot's log, so tests can wait for a deletion to be handled.
-    const core: DiscordCore = { sessions, deletions: new ShareDeletions({ store, logger: botLogger }), uploads };
+    // Privacy changes too, and with short retries, as a test's store outage is short.
+    const privacy = new ConversationPrivacy({ store, logger: botLogger, retryDelayMs: 10 });
+    privacy.follow(uploads);
+    const core: DiscordCore = { sessions, deletions: new ShareDeletions({ store, logger: botLogger }), uploads, privacy };
     const bot = createDiscordBot({ config: { token: fake.token, apiUrl: fake.apiUrl, ...options.discord }, findimage: core,
       dataDir: dir,
       logger: botLogger,

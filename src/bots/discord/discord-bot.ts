@@ -38,6 +38,7 @@ import { dmTenant, placeOf } from './channel-visibility.js';
 import { explainToUser, isDiscordError } from './discord-api-error.js';
 import { DiscordSearch, type DiscordContext, type Reply, type ReplyBody } from './discord-search.js';
 import { NO_MENTIONS, isOurs, parseCustomId } from './result-components.js';
+import { listenForVisibilityChanges } from './visibility-events.js';
 
 /**
  * Gateway intents: guilds and their channels (permissions), messages and their attachments
@@ -61,7 +62,7 @@ export const DISCORD_INTENTS = [
 export const DISCORD_PARTIALS = [Partials.Message, Partials.Channel, Partials.Reaction, Partials.User];
 
 /** The parts of findimage the bot calls. */
-export type DiscordCore = Pick<Findimage, 'sessions' | 'deletions' | 'uploads'>;
+export type DiscordCore = Pick<Findimage, 'sessions' | 'deletions' | 'uploads' | 'privacy'>;
 
 export interface DiscordBotOptions {
   /** Token and API settings (config.discord). */
@@ -132,6 +133,7 @@ export class DiscordBot implements ChatBot {
       ...(options.backfillPageSize === undefined ? {} : { pageSize: options.backfillPageSize }),
     });
     this.#listen();
+    listenForVisibilityChanges(this.#client, { privacy: options.findimage.privacy, logger: this.#logger });
   }
 
   /** The discord.js client (tests read its state). */

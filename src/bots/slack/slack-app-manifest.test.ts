@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SHORTCUT_FIND_SIMILAR } from './result-blocks.js';
 import { SLASH_COMMAND } from './slack-bot.js';
+import { FACT_CHANGING_EVENTS } from './visibility-events.js';
 
 const MANIFEST = join(import.meta.dirname, '..', '..', '..', 'slack-app-manifest.yaml');
 
@@ -26,7 +27,17 @@ describe('slack-app-manifest.yaml', () => {
   it('subscribes to exactly the events the bot handles', async () => {
     const text = await readFile(MANIFEST, 'utf8');
     expect(listUnder(text, 'bot_events').sort()).toEqual(
-      ['channel_deleted', 'file_deleted', 'message.channels', 'message.groups', 'message.im', 'message.mpim', 'reaction_added', 'reaction_removed'].sort(),
+      [
+        'channel_deleted',
+        'file_deleted',
+        'message.channels',
+        'message.groups',
+        'message.im',
+        'message.mpim',
+        'reaction_added',
+        'reaction_removed',
+        ...FACT_CHANGING_EVENTS,
+      ].sort(),
     );
   });
 
@@ -49,6 +60,15 @@ describe('slack-app-manifest.yaml', () => {
         'mpim:read',
       ].sort(),
     );
+  });
+
+  it('subscribes to the events that say a channel changed, by their literal names', async () => {
+    // Spelled out, so that a typo in FACT_CHANGING_EVENTS cannot pass by being in both lists.
+    expect([...FACT_CHANGING_EVENTS].sort()).toEqual(['channel_rename', 'channel_shared', 'channel_unshared', 'group_rename']);
+    // Conversions to private or public come as messages in the channel: message.groups and
+    // message.channels must stay subscribed for them.
+    const text = await readFile(MANIFEST, 'utf8');
+    expect(listUnder(text, 'bot_events')).toEqual(expect.arrayContaining(['message.channels', 'message.groups']));
   });
 
   it('registers the command and shortcut ids the listeners use, with escaping on', async () => {

@@ -39,6 +39,7 @@ import { SlackApiError, asSlackApiError, explainToUser, isAuthFailure } from './
 import { SlackSearch, type SlackContext } from './slack-search.js';
 import { escapeMrkdwn } from './slack-text.js';
 import { UploadIntake } from './upload-intake.js';
+import { listenForVisibilityChanges } from './visibility-events.js';
 
 /** The slash command registered in slack-app-manifest.yaml. */
 export const SLASH_COMMAND = '/findimage';
@@ -53,7 +54,7 @@ export const SLACK_RETRY_POLICY: webApi.RetryOptions = { retries: 5, factor: 2, 
 export const SLACK_CALL_TIMEOUT_MS = 30_000;
 
 /** The parts of findimage the bot calls. */
-export type SlackCore = Pick<Findimage, 'sessions' | 'deletions' | 'uploads'>;
+export type SlackCore = Pick<Findimage, 'sessions' | 'deletions' | 'uploads' | 'privacy'>;
 
 export interface SlackBotOptions {
   /** Tokens, transport and reaction settings (config.slack). */
@@ -172,6 +173,7 @@ export class SlackBot implements ChatBot {
     });
     this.#backfillThread = new BackfillThread({ client, directory: this.#directory, backfill, logger: this.#logger });
     this.#listen();
+    listenForVisibilityChanges(this.#app, { directory: this.#directory, privacy: options.findimage.privacy, logger: this.#logger });
   }
 
   /** "socket" or "http". */

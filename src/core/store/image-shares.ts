@@ -26,6 +26,24 @@ export function mergeShares(
 }
 
 /**
+ * `shares` with `isPublic` set on those in `conversation`, and how many of them changed; the
+ * same list (not a copy) with 0 when none did, so callers can skip the write.
+ */
+export function withConversationPublic(
+  shares: readonly ImageShare[],
+  conversation: string,
+  isPublic: boolean,
+): { shares: readonly ImageShare[]; changed: number } {
+  let changed = 0;
+  const updated = shares.map((share) => {
+    if (share.conversation !== conversation || share.isPublic === isPublic) return share;
+    changed++;
+    return { ...share, isPublic };
+  });
+  return changed === 0 ? { shares, changed } : { shares: updated, changed };
+}
+
+/**
  * Whether one share meets the share part of `filter`: its scope (in one of the conversations, or
  * public when includePublic) AND every field of `filter.share`. Point-level fields (tenant,
  * dates, sources, excluded ids) are not looked at. With neither scope nor share, every share

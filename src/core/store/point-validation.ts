@@ -122,6 +122,20 @@ export function checkShareRemoval(filter: PointFilter): asserts filter is PointF
   }
 }
 
+/**
+ * Refuses a setSharesPublic() call without a tenant or conversation: changing the flag of every
+ * share of a tenant (or of every tenant) is never what one conversation's change means.
+ */
+export function checkPrivacyChange(tenant: string, conversation: string, isPublic: boolean): void {
+  checkFilter({ tenant });
+  if (typeof conversation !== 'string' || conversation === '') {
+    throw new InvalidQueryError('Changing whether shares are public needs the conversation they are in; none was given.');
+  }
+  if (typeof isPublic !== 'boolean') {
+    throw new InvalidQueryError('Whether the shares are public must be true or false.');
+  }
+}
+
 /** Refuses a limit or offset that is not a whole number in range. */
 export function checkQueryWindow(limit: number, offset: number): void {
   if (!Number.isInteger(limit) || limit < 1) {

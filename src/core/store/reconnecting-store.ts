@@ -103,6 +103,9 @@ export class ReconnectingStore implements VectorStore {
   async removeShares(filter: PointFilter & { share: ShareFilter }): Promise<SharesRemoved> {
     return this.#current().removeShares(filter);
   }
+  async setSharesPublic(tenant: string, conversation: string, isPublic: boolean): Promise<number> {
+    return this.#current().setSharesPublic(tenant, conversation, isPublic);
+  }
   async count(filter?: PointFilter): Promise<number> {
     return this.#current().count(filter);
   }

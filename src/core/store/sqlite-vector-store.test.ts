@@ -195,6 +195,38 @@ describe('SqliteVectorStore on disk', () => {
     expect(await bot.count()).toBe(0);
   });
 
+  it('makes a conversation private for another connection, after a reopen, and through the partition index', async () => {
+    const path = join(dir, 'v.sqlite');
+    const bot = await openSqliteVectorStore({ path, dimension: 4, logger, search: INDEX_ON_SMALL_DATA });
+    opened.push(bot);
+    const cli = await open(path, 4);
+    // 600 public images in C1 and 600 in C2: enough rows for the index, and each conversation
+    // too large a share of the rows for the per-conversation lists, so the probe path is used.
+    const points: PointInput[] = Array.from({ length: 1200 }, (_, n) => ({
+      id: uuid(n + 1),
+      vector: Float32Array.from([Math.cos(n), Math.sin(n), 0.5, 0]).map((x) => x / Math.hypot(Math.cos(n), Math.sin(n), 0.5)),
+      payload: payload({ shares: [{ conversation: n % 2 === 0 ? 'C1' : 'C2', isPublic: true, sharedAt: '2026-01-01T00:00:00.000Z' }] }),
+    }));
+    await bot.upsert(points);
+    expect(bot.indexLists).toBeGreaterThan(1);
+    const elsewhere = { tenant: 'T1', scope: { conversations: ['C9'], includePublic: true } };
+    const query = Float32Array.from([1, 0, 0, 0]);
+    expect(await cli.count(elsewhere)).toBe(1200);
+
+    expect(await bot.setSharesPublic('T1', 'C1', false)).toBe(600);
+    expect(await bot.count(elsewhere)).toBe(600);
+    for (const hit of await bot.query(query, { filter: elsewhere, limit: 50 })) {
+      expect(hit.payload.shares[0]?.conversation).toBe('C2');
+    }
+    expect(await cli.count(elsewhere)).toBe(600);
+
+    await bot.close();
+    const reopened = await open(path, 4);
+    expect(await reopened.count(elsewhere)).toBe(600);
+    expect(await reopened.setSharesPublic('T1', 'C1', true)).toBe(600);
+    expect(await cli.count(elsewhere)).toBe(1200);
+  });
+
   it('trains its partition index once it holds enough rows, and keeps it past deletions', async () => {
     const path = join(dir, 'v.sqlite');
     const store = await openSqliteVectorStore({

@@ -6,10 +6,11 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { StoreError } from '../errors.js';
 import { openDatabase } from '../sqlite/open-database.js';
-import { mergeShares, shareMeets } from './image-shares.js';
+import { mergeShares, shareMeets, withConversationPublic } from './image-shares.js';
 import {
   checkFilter,
   checkPoints,
+  checkPrivacyChange,
   checkQueryWindow,
   checkScrollLimit,
   checkShareRemoval,
@@ -339,6 +340,38 @@ export class SqliteVectorStore implements VectorStore {
     for (const [id, shares] of kept) matrix.setShares(id, shares);
     this.#changed(deleted.length + kept.size);
     return { shares: removedShares, points: deleted.length };
+  }
+
+  async setSharesPublic(tenant: string, conversation: string, isPublic: boolean): Promise<number> {
+    checkPrivacyChange(tenant, conversation, isPublic);
+    const { db, matrix } = this.#open();
+    const { payloadOf, updatePayload } = this.#statements;
+    const updated = new Map<string, readonly ImageShare[]>();
+    let changed = 0;
+    try {
+      // Like removeShares: the points are chosen under the write lock they are changed in, so a
+      // share another process adds to the conversation meanwhile is either seen or comes after.
+      db.transaction(() => {
+        this.#statements.bumpGeneration.run();
+        this.#sync();
+        for (const id of matrix.idsMatching({ tenant, share: { conversations: [conversation] } })) {
+          const json = payloadOf.get(id) as string | undefined;
+          if (json === undefined) continue;
+          const payload = JSON.parse(json) as ImagePayload;
+          const result = withConversationPublic(payload.shares, conversation, isPublic);
+          if (result.changed === 0) continue;
+          changed += result.changed;
+          updatePayload.run(JSON.stringify({ ...payload, shares: result.shares }), id);
+          updated.set(id, result.shares);
+        }
+      }).immediate();
+    } catch (error) {
+      throw sqliteFailure(this.path, 'changing whether shares are public', error);
+    }
+    // The matrix's share arena is what filters read: updated here, the next query sees the flag.
+    for (const [id, shares] of updated) matrix.setShares(id, shares);
+    this.#changed(updated.size);
+    return changed;
   }
 
   async count(filter?: PointFilter): Promise<number> {

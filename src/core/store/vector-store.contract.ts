@@ -805,6 +805,95 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
       });
     });
 
+    describe('setSharesPublic', () => {
+      // Point 1 is in C1 (public) and C2 (private); point 2 only in C1 (public, two files of one
+      // message); point 3 only in C3 (private); point 4 is T2's, in a C1 of its own; point 5 is a
+      // folder image. A caller in C9 with includePublic sees exactly the public shares.
+      beforeEach(async () => {
+        await store.upsert([
+          point(1, SCORE_1, {
+            shares: [
+              share('C1', { messageId: 'M1', fileId: 'F1', isPublic: true }),
+              share('C2', { messageId: 'M2', fileId: 'F2' }),
+            ],
+          }),
+          point(2, SCORE_08, {
+            shares: [
+              share('C1', { messageId: 'M3', fileId: 'F3', isPublic: true }),
+              share('C1', { messageId: 'M3', fileId: 'F4', isPublic: true }),
+            ],
+          }),
+          sharedPoint(3, SCORE_06, share('C3', { messageId: 'M5' })),
+          sharedPoint(4, SCORE_0, share('C1', { messageId: 'M1', isPublic: true }), { tenant: 'T2' }),
+          point(5, SCORE_MINUS_1, { source: 'local', path: '/photos/five.png' }),
+        ]);
+      });
+
+      const elsewhere = (tenant = 'T1'): PointFilter => ({ tenant, scope: seenFrom(['C9']) });
+
+      it('a conversation made private: its shares stop being seen from another conversation, and come back when it is public again', async () => {
+        expect(await hitIds(elsewhere())).toEqual([uuid(1), uuid(2)]);
+        expect(await store.setSharesPublic('T1', 'C1', false)).toBe(3);
+        expect(await hitIds(elsewhere())).toEqual([]);
+        expect(await store.count(elsewhere())).toBe(0);
+        // Its own members still see every image shared there.
+        expect(await hitIds({ tenant: 'T1', scope: seenFrom(['C1']) })).toEqual([uuid(1), uuid(2)]);
+
+        expect(await store.setSharesPublic('T1', 'C1', true)).toBe(3);
+        expect(await hitIds(elsewhere())).toEqual([uuid(1), uuid(2)]);
+        expect(await store.count(elsewhere())).toBe(2);
+      });
+
+      it('a private conversation made public: its images are seen from elsewhere at once', async () => {
+        expect(await hitIds(elsewhere())).not.toContain(uuid(3));
+        expect(await store.setSharesPublic('T1', 'C3', true)).toBe(1);
+        expect(await hitIds(elsewhere())).toEqual([uuid(1), uuid(2), uuid(3)]);
+        expect(await sharesOf(3)).toEqual([share('C3', { messageId: 'M5', isPublic: true })]);
+      });
+
+      it('changes only the shares in that conversation, keeping every other field and the order', async () => {
+        await store.setSharesPublic('T1', 'C2', true);
+        expect(await sharesOf(1)).toEqual([
+          share('C1', { messageId: 'M1', fileId: 'F1', isPublic: true }),
+          share('C2', { messageId: 'M2', fileId: 'F2', isPublic: true }),
+        ]);
+        await store.setSharesPublic('T1', 'C1', false);
+        expect(await sharesOf(1)).toEqual([
+          share('C1', { messageId: 'M1', fileId: 'F1' }),
+          share('C2', { messageId: 'M2', fileId: 'F2', isPublic: true }),
+        ]);
+        // Still public through its C2 share; point 2 had only C1 shares.
+        expect(await hitIds(elsewhere())).toEqual([uuid(1)]);
+      });
+
+      it('never touches another tenant’s conversation of the same id, or folder images', async () => {
+        await store.setSharesPublic('T1', 'C1', false);
+        expect(await hitIds(elsewhere('T2'))).toEqual([uuid(4)]);
+        expect(await sharesOf(4)).toEqual([share('C1', { messageId: 'M1', isPublic: true })]);
+        expect((await store.get([uuid(5)]))[0]?.payload.shares).toEqual([]);
+      });
+
+      it('counts only shares whose flag changed, so a repeated change is a no-op', async () => {
+        expect(await store.setSharesPublic('T1', 'C1', true)).toBe(0);
+        expect(await store.setSharesPublic('T1', 'C-none', false)).toBe(0);
+        expect(await store.setSharesPublic('T3', 'C1', false)).toBe(0);
+        expect(await store.setSharesPublic('T1', 'C1', false)).toBe(3);
+        expect(await store.setSharesPublic('T1', 'C1', false)).toBe(0);
+      });
+
+      it('refuses an empty tenant or conversation rather than changing every share', async () => {
+        await expect(store.setSharesPublic('', 'C1', false)).rejects.toBeInstanceOf(FindimageError);
+        await expect(store.setSharesPublic('T1', '', false)).rejects.toBeInstanceOf(FindimageError);
+        expect(await hitIds(elsewhere())).toEqual([uuid(1), uuid(2)]);
+      });
+
+      it('is seen by an exact query as well', async () => {
+        await store.setSharesPublic('T1', 'C1', false);
+        const exact = await store.query(QUERY, { filter: elsewhere(), limit: 10, exact: true });
+        expect(exact).toEqual([]);
+      });
+    });
+
     describe('exact pages under a scope', () => {
       // 40 points: the 20 best are private elsewhere (never visible from C-here), then 15 the
       // caller may see, alternately public and in C-here, then 5 more hidden ones. A store

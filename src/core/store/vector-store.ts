@@ -9,7 +9,11 @@
 export interface ImageShare {
   /** Channel or conversation id. */
   conversation: string;
-  /** Whether every member of the tenant could see that conversation when it was shared. */
+  /**
+   * Whether every member of the tenant can see that conversation: recorded when it was shared,
+   * and changed with setSharesPublic() when the platform says the conversation turned private or
+   * public.
+   */
   isPublic: boolean;
   /** When it was shared, ISO 8601. */
   sharedAt: string;
@@ -216,6 +220,17 @@ export interface VectorStore {
    * images) are never touched. Used when a message, file or conversation is deleted.
    */
   removeShares(filter: PointFilter & { share: ShareFilter }): Promise<SharesRemoved>;
+
+  /**
+   * Sets `isPublic` on every share in `conversation` among `tenant`'s points, and on no other
+   * share: the conversation was made private (false) or public (true) on its platform. Other
+   * shares of the same images, other tenants' points and folder images are untouched. Queries,
+   * counts and deletions see the new flag as soon as this resolves (a scope with includePublic
+   * stops or starts matching those shares). Resolves to how many shares changed; shares that
+   * already had the flag do not count, so calling it again is harmless. An empty tenant or
+   * conversation is refused (query_invalid).
+   */
+  setSharesPublic(tenant: string, conversation: string, isPublic: boolean): Promise<number>;
 
   /** Number of points the filter matches, or of all points (every tenant) without one. */
   count(filter?: PointFilter): Promise<number>;

@@ -1,7 +1,8 @@
 // A fake Discord for end-to-end tests: the REST API (/api/v10), the gateway (/gateway, see
 // fake-gateway.ts) and an attachment CDN (/attachments) on one 127.0.0.1 port. The real
 // discord.js Client talks to it through `rest: { api }`; tests drive it by dispatching gateway
-// events (slash commands, button presses, messages, reactions) and read what the bot sent back.
+// events (slash commands, button presses, messages, reactions, channel and role updates) and read
+// what the bot sent back.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FakeGateway } from './fake-gateway.js';
@@ -15,8 +16,10 @@ export const CHANNEL_TYPE = { text: 0, dm: 1, publicThread: 11, privateThread: 1
 /** Permission bits the tests set in overwrites (Discord's numbers). */
 export const PERMISSION = { viewChannel: 1n << 10n, readMessageHistory: 1n << 16n, sendMessages: 1n << 11n } as const;
 
-/** Everything @everyone may do in a fresh guild, as a decimal string. */
-const EVERYONE_PERMISSIONS = String((1n << 41n) - 1n - (1n << 3n)); // all but Administrator
+/** Everything @everyone may do in a fresh guild: all but Administrator. */
+export const EVERYONE_PERMISSION_BITS = (1n << 41n) - 1n - (1n << 3n);
+/** The same, as the decimal string Discord sends. */
+const EVERYONE_PERMISSIONS = String(EVERYONE_PERMISSION_BITS);
 
 /** One request the fake received. */
 export interface RecordedRequest {
@@ -67,11 +70,20 @@ export interface FakeChannelSpec {
   unannounced?: boolean;
 }
 
+export interface FakeRoleSpec {
+  id: string;
+  name: string;
+  /** The role's guild-wide permissions (default none). */
+  permissions?: bigint;
+}
+
 export interface FakeGuildSpec {
   id: string;
   name: string;
-  /** Extra roles besides @everyone (whose id is the guild id). */
-  roles?: Array<{ id: string; name: string }>;
+  /** What @everyone (whose role id is the guild id) may do guild-wide; default all but Administrator. */
+  everyonePermissions?: bigint;
+  /** Extra roles besides @everyone. */
+  roles?: FakeRoleSpec[];
   channels: FakeChannelSpec[];
 }
 
@@ -214,6 +226,35 @@ export class FakeDiscord {
     this.gateway.dispatch('CHANNEL_DELETE', this.channelObject(guildId, spec));
   }
 
+  /**
+   * An admin changes a channel's permission overwrites (CHANNEL_UPDATE with the whole channel,
+   * as Discord sends it).
+   */
+  updateOverwrites(guildId: string, channelId: string, overwrites: FakeOverwrite[]): void {
+    const spec = this.guilds.get(guildId)?.channels.find((c) => c.id === channelId);
+    if (spec === undefined) throw new Error(`no channel ${channelId} in guild ${guildId}`);
+    spec.overwrites = overwrites;
+    this.gateway.dispatch('CHANNEL_UPDATE', this.channelObject(guildId, spec));
+  }
+
+  /**
+   * An admin changes a role's guild-wide permissions (GUILD_ROLE_UPDATE with the whole role);
+   * the role id of @everyone is the guild id.
+   */
+  updateRolePermissions(guildId: string, roleId: string, permissions: bigint): void {
+    const guild = this.guilds.get(guildId);
+    if (guild === undefined) throw new Error(`no guild ${guildId}`);
+    if (roleId === guildId) {
+      guild.everyonePermissions = permissions;
+    } else {
+      const role = guild.roles?.find((r) => r.id === roleId);
+      if (role === undefined) throw new Error(`no role ${roleId} in guild ${guildId}`);
+      role.permissions = permissions;
+    }
+    const roles = this.guildObject(guild).roles as Array<{ id: string }>;
+    this.gateway.dispatch('GUILD_ROLE_UPDATE', { guild_id: guildId, role: roles.find((r) => r.id === roleId) });
+  }
+
   /** A reaction added or removed by `userId` on a message. */
   react(message: FakeMessage, userId: string, emoji: string, added = true): void {
     const guildId = this.guildOf(message.channel_id);
@@ -292,11 +333,17 @@ export class FakeDiscord {
     return base;
   }
 
+  /** A role's permissions as Discord sends them: what the spec says, else `fallback`. */
+  #permissionsOf(spec: FakeGuildSpec, roleId: string, fallback: string): string {
+    const bits = roleId === spec.id ? spec.everyonePermissions : spec.roles?.find((r) => r.id === roleId)?.permissions;
+    return bits === undefined ? fallback : String(bits);
+  }
+
   guildObject(spec: FakeGuildSpec): Record<string, unknown> {
     const role = (id: string, name: string, position: number, permissions: string) => ({
       id,
       name,
-      permissions,
+      permissions: this.#permissionsOf(spec, id, permissions),
       position,
       color: 0,
       hoist: false,

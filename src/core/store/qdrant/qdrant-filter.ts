@@ -80,6 +80,30 @@ export function toQdrantFilter(filter: PointFilter): Schemas['Filter'] | null {
 }
 
 /**
+ * The points of `tenant` with a share in `conversation` whose public flag is not yet `isPublic`:
+ * the ones setSharesPublic() must rewrite. Asking only for those keeps a repeated change (or a
+ * re-evaluation that changes nothing) to one empty scroll.
+ */
+export function privacyChangeFilter(tenant: string, conversation: string, isPublic: boolean): Schemas['Filter'] {
+  return {
+    must: [
+      { key: PAYLOAD_KEY.tenant, match: { value: tenant } },
+      {
+        nested: {
+          key: PAYLOAD_KEY.shares,
+          filter: {
+            must: [
+              { key: SHARE_KEY.conversation, match: { value: conversation } },
+              { key: SHARE_KEY.isPublic, match: { value: !isPublic } },
+            ],
+          },
+        },
+      },
+    ],
+  };
+}
+
+/**
  * Whether one share meets the filter's scope and share fields: the test the nested condition
  * makes in Qdrant, for deciding which shares removeShares() takes off a point it matched.
  */

@@ -420,6 +420,56 @@ describe('QdrantStore shares', () => {
     expect(await store.count({ tenant: 'T1', share: {} })).toBe(300);
     await store.close();
   });
+
+  it('makes a conversation private in one batch per page, asking only for shares not yet private', async () => {
+    const store = await openQdrantStore(options());
+    await store.upsert([
+      point(1, [1, 0, 0, 0], { shares: [share('C1', { messageId: 'M1', isPublic: true }), share('C2', { messageId: 'M2', isPublic: true })] }),
+      point(2, [1, 0, 0, 0], { shares: [share('C1', { messageId: 'M3' })] }),
+    ]);
+    const start = fake.requests.length;
+    expect(await store.setSharesPublic('T1', 'C1', false)).toBe(1);
+    const scrolls = requestsSince(start).filter((r) => r.path.endsWith('/points/scroll'));
+    expect(scrolls[0]?.body).toMatchObject({
+      filter: {
+        must: [
+          { key: 'tenant', match: { value: 'T1' } },
+          { nested: { key: 'shares', filter: { must: [{ key: 'conversation', match: { value: 'C1' } }, { key: 'is_public', match: { value: true } }] } } },
+        ],
+      },
+    });
+    const batches = requestsSince(start).filter((r) => r.path.endsWith('/points/batch'));
+    expect(batches).toHaveLength(1);
+    expect(batches[0]?.query.wait).toBe('true');
+    expect(batches[0]?.body).toEqual({
+      operations: [
+        {
+          set_payload: {
+            points: [uuid(1)],
+            payload: {
+              shares: [
+                { conversation: 'C1', is_public: false, shared_at: '2026-03-01T10:00:00.000Z', message_id: 'M1' },
+                { conversation: 'C2', is_public: true, shared_at: '2026-03-01T10:00:00.000Z', message_id: 'M2' },
+              ],
+            },
+          },
+        },
+      ],
+    });
+    await store.close();
+  });
+
+  it('walks every page of matching points when making a conversation private and public again', async () => {
+    const store = await openQdrantStore(options());
+    const many = Array.from({ length: 300 }, (_, i) => point(i + 1, [1, 0, 0, 0], { shares: [share('C-turned', { isPublic: true }), share(`C-keep-${i % 2}`)] }));
+    await store.upsert(many);
+    const elsewhere = { tenant: 'T1', scope: { conversations: ['C-elsewhere'], includePublic: true } };
+    expect(await store.setSharesPublic('T1', 'C-turned', false)).toBe(300);
+    expect(await store.count(elsewhere)).toBe(0);
+    expect(await store.setSharesPublic('T1', 'C-turned', true)).toBe(300);
+    expect(await store.count(elsewhere)).toBe(300);
+    await store.close();
+  });
 });
 
 describe('QdrantStore old payload layout', () => {

@@ -5,9 +5,11 @@
 import type { Schemas } from '@qdrant/js-client-rest';
 import type { Logger } from '../../../logger.js';
 import { StoreError } from '../../errors.js';
+import { withConversationPublic } from '../image-shares.js';
 import {
   checkFilter,
   checkPoints,
+  checkPrivacyChange,
   checkQueryWindow,
   checkScrollLimit,
   checkShareRemoval,
@@ -35,7 +37,7 @@ import {
 } from './collection-setup.js';
 import { QdrantConnection, type QdrantConnectionOptions } from './qdrant-connection.js';
 import { MalformedResponseError } from './qdrant-failure.js';
-import { shareMatcher, toQdrantFilter } from './qdrant-filter.js';
+import { privacyChangeFilter, shareMatcher, toQdrantFilter } from './qdrant-filter.js';
 import {
   fromQdrantPayload,
   fromQdrantVector,
@@ -406,6 +408,51 @@ export class QdrantStore implements VectorStore {
       this.#logger.debug({ collection: this.collection, ...removed }, 'shares removed');
     }
     return removed;
+  }
+
+  /**
+   * Walks the points with a share in the conversation whose flag differs, a page at a time, and
+   * per page sends one batch of set_payload writes of each point's whole `shares` array (Qdrant
+   * cannot set one field of one array element). The same read-modify-write race as addShares()
+   * applies to a point changed by another host between the read and the write.
+   */
+  async setSharesPublic(tenant: string, conversation: string, isPublic: boolean): Promise<number> {
+    this.#assertOpen();
+    checkPrivacyChange(tenant, conversation, isPublic);
+    const filter = privacyChangeFilter(tenant, conversation, isPublic);
+    let changed = 0;
+    let offset: string | undefined;
+    for (;;) {
+      const page = await this.#connection.call(`find shares of ${conversation} in ${this.collection}`, (c) =>
+        c.scroll(this.collection, {
+          limit: SHARE_REMOVAL_PAGE_SIZE,
+          filter,
+          with_payload: true,
+          with_vector: false,
+          ...(offset === undefined ? {} : { offset }),
+        }),
+      );
+      if (!Array.isArray(page?.points)) throw this.#malformed('find shares', 'the answer has no "points" list');
+      const operations: Schemas['UpdateOperation'][] = [];
+      for (const record of page.points) {
+        const { payload } = this.#read(record.id, record.payload);
+        const result = withConversationPublic(payload.shares, conversation, isPublic);
+        if (result.changed === 0) continue;
+        changed += result.changed;
+        operations.push({ set_payload: { points: [record.id], payload: { [PAYLOAD_KEY.shares]: result.shares.map(toQdrantShare) } } });
+      }
+      if (operations.length > 0) {
+        await this.#connection.call(`change whether shares are public in ${this.collection}`, (c) =>
+          c.batchUpdate(this.collection, { wait: true, operations }),
+        );
+      }
+      const next = page.next_page_offset;
+      if (next === undefined || next === null) break;
+      if (typeof next !== 'string' || !isQdrantId(next)) throw this.#malformed('find shares', `the next page offset is ${JSON.stringify(next)}`);
+      offset = next;
+    }
+    if (changed > 0) this.#logger.debug({ collection: this.collection, conversation, isPublic, shares: changed }, 'shares made public or private');
+    return changed;
   }
 
   async count(filter?: PointFilter): Promise<number> {
