@@ -1,10 +1,10 @@
 // /metrics counts the events each chat bot hands to the core: the core a bot gets from
 // `findimage serve` counts searches, pages, votes, uploads and deletions by platform.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BotFactory } from '../../src/cli/commands/serve-command.js';
 import type { Findimage } from '../../src/findimage.js';
 import { createSilentLogger } from '../../src/logger.js';
-import { countingFactories } from '../../src/web/chat-event-counter.js';
+import type { BotFactory } from '../../src/serve/bot-registry.js';
+import { countingFactories } from '../../src/serve/chat-event-counter.js';
 import { jpegOf, startWebHarness, type WebHarness } from './web-harness.js';
 
 describe('chat events in /metrics', () => {

@@ -3,10 +3,28 @@
 // Images are hard-linked when the filesystem allows (no copy of 1 GB of photos), else copied.
 import { copyFile, link, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
 import { CAPTIONS_FILE, formatCaptionsJsonl } from '../../core/evaluation/caption-dataset.js';
 import { DATASET_FORMATS, importCoco, importKarpathy, type DatasetFormat, type ImportedImage } from '../../core/evaluation/dataset-importers.js';
+import type { CommandContext } from '../command-context.js';
 import type { Terminal } from '../terminal.js';
+
+export function register(program: Command, { terminal }: CommandContext): void {
+  program
+    .command('dataset')
+    .description('captioned datasets for findimage eval --dataset')
+    .command('import')
+    .description('convert a Flickr30k (Karpathy split JSON) or COCO captions file into a dataset folder')
+    .requiredOption('--format <format>', 'flickr30k (Karpathy dataset_*.json) or coco (captions_*.json)', parseDatasetFormat)
+    .option('--karpathy-split <name>', 'with flickr30k: the split to keep', 'test')
+    .argument('<annotations>', 'the annotations JSON file')
+    .argument('<images>', 'the folder holding its images')
+    .argument('<out>', 'the dataset folder to write (new or empty)')
+    .action(async (annotations: string, images: string, out: string, options: DatasetImportOptions) => {
+      await runDatasetImport(annotations, images, out, options, terminal);
+    });
+}
 
 export interface DatasetImportOptions {
   format: DatasetFormat;

@@ -1,15 +1,30 @@
 // `findimage index <folder>`: indexes every image below a folder, never stopping at a bad file or
 // folder, reading no file over the size limit, and ends with a summary of what was indexed and
 // why anything was skipped.
+import type { Command } from 'commander';
 import { FindimageError, InvalidImageError, asFindimageError } from '../../core/errors.js';
 import { ImageIndexer } from '../../core/indexing/image-indexer.js';
 import type { Findimage } from '../../findimage.js';
 import { listFolderImages, type SkippedEntry } from '../image-folder.js';
+import { INDEXING, type CommandContext } from '../command-context.js';
 import { readImageFile } from '../image-files.js';
 import { LOCAL_TENANT } from '../local-scope.js';
 import type { Terminal } from '../terminal.js';
 
 export { IMAGE_EXTENSIONS } from '../image-folder.js';
+
+export function register(program: Command, { terminal, withCore }: CommandContext): void {
+  program
+    .command('index')
+    .description('index every image below a folder')
+    .argument('<folder>', 'folder to walk recursively')
+    .action(async (folder: string) => {
+      await withCore(INDEXING, async (findimage) => {
+        const summary = await runIndex(findimage, folder, terminal);
+        terminal.out(formatIndexSummary(summary));
+      });
+    });
+}
 
 /**
  * Files read and embedded at once. Decoding runs on sharp's threads while the worker pool runs

@@ -3,12 +3,28 @@
 // or FILE; the count goes to stderr, so the output can be piped.
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { FindimageError } from '../../core/errors.js';
 import type { Label, LabelStore } from '../../core/labels/label-store.js';
 import { openLabelStore } from '../../findimage.js';
+import type { CommandContext } from '../command-context.js';
 import type { Terminal } from '../terminal.js';
+
+export function register(program: Command, { terminal, settings }: CommandContext): void {
+  program
+    .command('labels')
+    .description('relevance labels a team gave')
+    .command('export')
+    .description('write every label as JSON lines, oldest first (to stdout, or --output)')
+    .option('--tenant <id>', "only this workspace's labels (Slack team id); every tenant's without it")
+    .option('--output <file>', 'write to this file instead of stdout')
+    .action(async (options: LabelsExportOptions) => {
+      const { config, logger } = settings();
+      await runLabelsExport(config, options, terminal, logger);
+    });
+}
 
 export interface LabelsExportOptions {
   /** Only this tenant's labels; every tenant's when absent. */

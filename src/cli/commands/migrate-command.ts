@@ -2,6 +2,7 @@
 // between stores without re-embedding, resumable from a checkpoint, with progress; then the
 // labels and query log, so a team's judgements move with its images.
 import { join } from 'node:path';
+import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { ConfigError } from '../../core/errors.js';
@@ -10,9 +11,22 @@ import { migrateStore } from '../../core/store/store-migration.js';
 import type { VectorStore } from '../../core/store/vector-store.js';
 import { copyLabels, type LabelCopyResult } from '../../core/labels/label-migration.js';
 import { openLabelStore, openStore } from '../../findimage.js';
+import type { CommandContext } from '../command-context.js';
 import type { Terminal } from '../terminal.js';
 
 export type StoreKind = 'embedded' | 'qdrant';
+
+export function register(program: Command, { terminal, settings, untilInterrupted }: CommandContext): void {
+  program
+    .command('migrate')
+    .description('copy every vector between the embedded store and Qdrant, without re-embedding')
+    .requiredOption('--from <store>', 'embedded or qdrant', parseStoreKind)
+    .requiredOption('--to <store>', 'embedded or qdrant', parseStoreKind)
+    .action(async (options: { from: StoreKind; to: StoreKind }) => {
+      const { config, logger } = settings();
+      await runMigrate(config, options.from, options.to, terminal, logger, untilInterrupted());
+    });
+}
 
 export function parseStoreKind(value: string): StoreKind {
   if (value === 'embedded' || value === 'qdrant') return value;

@@ -1,6 +1,8 @@
 // `findimage model list` and `findimage model pull [name]`: which models exist (built in and
 // registered with `model add`), their family, size, dimension, languages and published quality,
-// which are on this machine, and a checked download with a progress bar.
+// which are on this machine, and a checked download with a progress bar. `findimage model add`
+// is declared here too and runs model-add-command.ts.
+import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { ModelLocator } from '../../core/models/model-locator.js';
@@ -10,11 +12,40 @@ import type { ModelSpec } from '../../core/models/model-spec.js';
 import { findModelSpec, loadRegisteredModels } from '../../core/models/registered-models.js';
 import { TerminalDownloadProgress } from '../../core/models/terminal-download-progress.js';
 import { createSilentLogger } from '../../logger.js';
+import type { CommandContext } from '../command-context.js';
 import type { Terminal } from '../terminal.js';
 
 const MIB = 1024 * 1024;
 /** Width of the id column. */
 const ID_WIDTH = 16;
+
+export function register(program: Command, { terminal, settings }: CommandContext): void {
+  const model = program.command('model').description('list or download models');
+  model
+    .command('list')
+    .description('list the models findimage knows and whether each is available here')
+    .action(async () => {
+      await runModelList(settings().config, terminal);
+    });
+  model
+    .command('add')
+    .description('register a model of your own: a folder with findimage-model.json, the ONNX files and tokenizer.json (docs/models.md)')
+    .argument('<dir>', 'the model folder')
+    .action(async (dir: string) => {
+      const { config, logger } = settings();
+      // Checking a folder runs an image through the model (sharp): loaded only here.
+      const { runModelAdd } = await import('./model-add-command.js');
+      await runModelAdd(config, dir, terminal, logger);
+    });
+  model
+    .command('pull')
+    .description('download a model (default: the configured one) and check every file')
+    .argument('[name]', 'model id')
+    .action(async (name: string | undefined) => {
+      const { config, logger } = settings();
+      await runModelPull(config, name ?? config.model, terminal, logger);
+    });
+}
 
 /** Total bytes of a model's three files. */
 function modelBytes(spec: ModelSpec): number {

@@ -3,16 +3,28 @@
 // end). Resumable; images whose originals are not on this machine are counted, not lost.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { ConfigError, InvalidImageError } from '../../core/errors.js';
 import { findModelSpec } from '../../core/models/registered-models.js';
 import type { ModelSpec } from '../../core/models/model-spec.js';
-import { reindexQdrant } from '../../core/store/qdrant/qdrant-reindex.js';
 import { migrateStore, type PointTransform } from '../../core/store/store-migration.js';
 import type { PointInput } from '../../core/store/vector-store.js';
 import { openEmbedding, openStore, type OpenedEmbedding } from '../../findimage.js';
+import type { CommandContext } from '../command-context.js';
 import type { Terminal } from '../terminal.js';
+
+export function register(program: Command, { terminal, settings, untilInterrupted }: CommandContext): void {
+  program
+    .command('reindex')
+    .description('re-embed every image with another model into a new index (resumable)')
+    .requiredOption('--model <id>', 'the model to re-embed with (findimage model list)')
+    .action(async (options: { model: string }) => {
+      const { config, logger } = settings();
+      await runReindex(config, reindexModels(config, options.model), terminal, logger, untilInterrupted());
+    });
+}
 
 export interface ReindexSummary {
   written: number;
@@ -52,6 +64,8 @@ export async function runReindex(
   const reembed = reembedFromOriginals(embedding, target, summary);
   try {
     if (config.qdrant !== undefined) {
+      // The Qdrant client loads only for a Qdrant index: every command is registered at start.
+      const { reindexQdrant } = await import('../../core/store/qdrant/qdrant-reindex.js');
       const result = await reindexQdrant({
         ...config.qdrant,
         modelId: target.id,

@@ -1,12 +1,38 @@
 // `findimage search "<text>"` and `findimage similar <image>`: ranked results with scores, as a
 // table for people or as JSON for scripts.
 import { resolve } from 'node:path';
+import type { Command } from 'commander';
 import type { SearchResults } from '../../core/search/search-service.js';
 import type { Findimage } from '../../findimage.js';
+import { ONE_IMAGE_QUERY, ONE_QUERY, type CommandContext } from '../command-context.js';
 import { displayName } from '../file-names.js';
 import { readImageFile } from '../image-files.js';
 import { LOCAL_TENANT } from '../local-scope.js';
+import { parseCount, parseOffset } from '../option-parsers.js';
 import type { Terminal } from '../terminal.js';
+
+export function register(program: Command, { terminal, withCore }: CommandContext): void {
+  program
+    .command('search')
+    .description('find images matching a description')
+    .argument('<text...>', 'what the image shows, e.g. "a black car"')
+    .option('--k <n>', 'number of results', parseCount, 10)
+    .option('--offset <n>', 'results to skip (for paging)', parseOffset, 0)
+    .option('--json', 'print JSON instead of a table', false)
+    .action(async (words: string[], options: { k: number; offset: number; json: boolean }) => {
+      await withCore(ONE_QUERY, (findimage) => runSearch(findimage, words.join(' '), options, terminal));
+    });
+
+  program
+    .command('similar')
+    .description('find images that look like an image file')
+    .argument('<image>', 'path to an image')
+    .option('--k <n>', 'number of results', parseCount, 10)
+    .option('--json', 'print JSON instead of a table', false)
+    .action(async (image: string, options: { k: number; json: boolean }) => {
+      await withCore(ONE_IMAGE_QUERY, (findimage) => runSimilar(findimage, image, { ...options, offset: 0 }, terminal));
+    });
+}
 
 export interface SearchCommandOptions {
   k: number;

@@ -1,32 +1,27 @@
-// `findimage serve` (and plain `npm start`): runs every chat bot whose credentials are set,
-// until SIGINT or SIGTERM (src/web/serve-web.ts starts the web app around it).
-import type { Logger } from 'pino';
-import type { ChatBot } from '../../bots/chat-bot.js';
-import type { Config } from '../../config.js';
-import type { Findimage } from '../../findimage.js';
-import type { Terminal } from '../terminal.js';
+// `findimage serve` (the default command, and plain `npm start`) and `findimage web`: hand the
+// config to src/serve, which runs the web app and every chat bot whose credentials are set until
+// SIGINT or SIGTERM. The server (fastify, the chat SDKs) loads only when one of them runs.
+import type { Command } from 'commander';
+import type { CommandContext } from '../command-context.js';
 
-/** Builds the bots the config enables; each platform's factory is registered in bot-registry.ts. */
-export type BotFactory = (config: Config, findimage: Findimage, logger: Logger) => Promise<ChatBot | undefined>;
+export function register(program: Command, { terminal, settings, openServerCore, untilStopped }: CommandContext): void {
+  const notify = (message: string) => terminal.err(message);
 
-export async function runServe(
-  config: Config,
-  findimage: Findimage,
-  factories: readonly BotFactory[],
-  logger: Logger,
-  terminal: Terminal,
-  stopSignal: Promise<void>,
-): Promise<void> {
-  const bots: ChatBot[] = [];
-  for (const factory of factories) {
-    const bot = await factory(config, findimage, logger);
-    if (bot !== undefined) bots.push(bot);
-  }
-  for (const bot of bots) {
-    await bot.start();
-    terminal.err(`${bot.platform} bot connected.`);
-  }
-  findimage.uploads.start();
-  await stopSignal;
-  for (const bot of bots) await bot.stop();
+  program
+    .command('serve', { isDefault: true })
+    .description('run the web app and the chat bots whose credentials are set (the default command)')
+    .action(async () => {
+      const { config, logger } = settings('info');
+      const [{ serveWithWeb }, { botFactories }] = await Promise.all([import('../../serve/serve.js'), import('../../serve/bot-registry.js')]);
+      await serveWithWeb({ config, logger, notify, factories: botFactories, openCore: openServerCore, stopSignal: untilStopped() });
+    });
+
+  program
+    .command('web')
+    .description('run the web app alone (search, upload and grade in the browser)')
+    .action(async () => {
+      const { config, logger } = settings('info');
+      const { serveWithWeb } = await import('../../serve/serve.js');
+      await serveWithWeb({ config, logger, notify, factories: [], openCore: openServerCore, stopSignal: untilStopped() });
+    });
 }

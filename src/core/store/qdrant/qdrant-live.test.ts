@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { QdrantClient } from '@qdrant/js-client-rest';
-import { loadConfig, type Config } from '../../../config.js';
 import { createSilentLogger } from '../../../logger.js';
 import { describeVectorStoreContract, uuid } from '../vector-store.contract.js';
 import { openQdrantStore, type QdrantStore } from './qdrant-store.js';
@@ -15,16 +14,27 @@ const logger = createSilentLogger();
 /** The server is expected up already (docker compose waits for its healthcheck): fail fast. */
 const QUICK_START = { attempts: 3, baseDelayMs: 500, maxDelayMs: 1_000, maxRetryAfterMs: 5_000 };
 
-function liveSettings(): Config['qdrant'] {
-  try {
-    return loadConfig(process.env).qdrant;
-  } catch (error) {
-    console.warn(`qdrant-live.test.ts: skipped, the environment is not a valid findimage config: ${(error as Error).message}`);
-    return undefined;
-  }
+/** The server and collection settings, from the variables findimage reads for them. */
+interface LiveSettings {
+  url: string;
+  apiKey?: string;
+  onDisk: boolean;
+  quantization: boolean;
 }
 
-const live = liveSettings();
+/**
+ * Read from the environment here rather than through src/config.ts: a test in core knows no more
+ * of the application than core does (the architecture test holds core to that). Empty means unset,
+ * as in config.ts, because docker compose passes qdrant.env's blank lines as "".
+ */
+function liveSettings(env: NodeJS.ProcessEnv): LiveSettings | undefined {
+  const url = env.QDRANT_URL?.trim() ?? '';
+  if (url === '') return undefined;
+  const apiKey = env.QDRANT_API_KEY?.trim() ?? '';
+  return { url, ...(apiKey === '' ? {} : { apiKey }), onDisk: env.QDRANT_ON_DISK === 'true', quantization: env.QDRANT_QUANTIZATION === 'int8' };
+}
+
+const live = liveSettings(process.env);
 if (live === undefined) {
   console.info(
     'qdrant-live.test.ts: skipped because QDRANT_URL is not set. To run it against a real server: ' +
@@ -34,7 +44,7 @@ if (live === undefined) {
 
 /** Opens a store in collections of its own; cleanup deletes them and their alias. */
 async function openLive(dimension: number, modelId = 'clip-vit-b32'): Promise<{ store: QdrantStore; cleanup: () => Promise<void> }> {
-  const settings = live as NonNullable<Config['qdrant']>;
+  const settings = live as LiveSettings;
   const prefix = `findimage_live_${randomBytes(4).toString('hex')}`;
   const store = await openQdrantStore({ ...settings, modelId, dimension, logger, collectionPrefix: prefix, startupRetry: QUICK_START });
   const client = new QdrantClient({
@@ -76,7 +86,7 @@ describe.skipIf(live === undefined)('QdrantStore on a real Qdrant server (QDRANT
         },
       ]);
       const prefix = store.collection.replace(/_model-a$/, '');
-      const settings = live as NonNullable<Config['qdrant']>;
+      const settings = live as LiveSettings;
       await expect(
         openQdrantStore({ ...settings, modelId: 'model-b', dimension: 4, logger, collectionPrefix: prefix, startupRetry: QUICK_START }),
       ).rejects.toMatchObject({ code: 'store_schema_mismatch' });

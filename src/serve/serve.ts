@@ -1,13 +1,13 @@
 // `findimage serve` and `findimage web`: starts the web server first (so /healthz and /readyz
 // answer while the model loads), then opens the core, then the chat bots if any, and runs until
-// told to stop.
+// told to stop. The command line (src/cli) calls this; the web app and the bots know nothing of it.
 import type { Logger } from 'pino';
+import type { ChatBot } from '../bots/chat-bot.js';
 import type { Config } from '../config.js';
 import type { EmbeddedListener, Findimage } from '../findimage.js';
-import { runServe, type BotFactory } from '../cli/commands/serve-command.js';
-import type { Terminal } from '../cli/terminal.js';
+import { startWebServer } from '../web/web-server.js';
+import type { BotFactory } from './bot-registry.js';
 import { countingFactories } from './chat-event-counter.js';
-import { startWebServer } from './web-server.js';
 
 /** What `serve` prints when no chat bot is configured: the page is what there is to use. */
 export function noBotMessage(url: string): string {
@@ -25,8 +25,8 @@ export interface ServeWithWebOptions {
   config: Config;
   /** The server's log. */
   logger: Logger;
-  /** Where the page's address and the bots' banners are printed. */
-  terminal: Terminal;
+  /** Tells the person who started the server the page's address and each bot that connected (stderr, from the CLI). */
+  notify: (message: string) => void;
   /** Chat bots to run (none for `findimage web`). */
   factories: readonly BotFactory[];
   /** Opens the core (the model loads here), telling `onEmbedded` of each embedding. */
@@ -37,7 +37,7 @@ export interface ServeWithWebOptions {
 
 /** Runs the web app (and bots) until stopSignal; the web server listens before the model loads. */
 export async function serveWithWeb(options: ServeWithWebOptions): Promise<void> {
-  const { config, logger, terminal } = options;
+  const { config, logger, notify } = options;
   const web = await startWebServer({
     host: config.web.host,
     port: config.web.port,
@@ -47,8 +47,8 @@ export async function serveWithWeb(options: ServeWithWebOptions): Promise<void> 
   });
   try {
     const botsWanted = config.slack !== undefined || config.discord !== undefined;
-    if (options.factories.length > 0 && !botsWanted) terminal.err(noBotMessage(web.url));
-    else terminal.err(`Web app: ${web.url}`);
+    if (options.factories.length > 0 && !botsWanted) notify(noBotMessage(web.url));
+    else notify(`Web app: ${web.url}`);
     let findimage: Findimage;
     try {
       findimage = await options.openCore({ onEmbedded: (tower) => web.metrics.embeddings.inc({ tower }) });
@@ -58,11 +58,35 @@ export async function serveWithWeb(options: ServeWithWebOptions): Promise<void> 
     }
     try {
       web.core.ready(findimage);
-      await runServe(config, findimage, countingFactories(options.factories, web.metrics.chatEvents), logger, terminal, options.stopSignal);
+      const factories = countingFactories(options.factories, web.metrics.chatEvents);
+      await runBots(config, findimage, factories, logger, notify, options.stopSignal);
     } finally {
       await findimage.close();
     }
   } finally {
     await web.close();
   }
+}
+
+/** Starts every bot the config enables and the upload queue, then stops the bots once stopSignal resolves. */
+async function runBots(
+  config: Config,
+  findimage: Findimage,
+  factories: readonly BotFactory[],
+  logger: Logger,
+  notify: (message: string) => void,
+  stopSignal: Promise<void>,
+): Promise<void> {
+  const bots: ChatBot[] = [];
+  for (const factory of factories) {
+    const bot = await factory(config, findimage, logger);
+    if (bot !== undefined) bots.push(bot);
+  }
+  for (const bot of bots) {
+    await bot.start();
+    notify(`${bot.platform} bot connected.`);
+  }
+  findimage.uploads.start();
+  await stopSignal;
+  for (const bot of bots) await bot.stop();
 }

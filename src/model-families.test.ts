@@ -1,17 +1,18 @@
-// Each family end to end through the real worker pool with its tiny model: the spec selects the
-// tokenizer and the preprocessing, the worker feeds the tensor names the spec gives, and what
-// comes back is a unit vector of the model's dimension that depends on the input. The int8
-// variant of tiny-test runs through the same path and lands near its fp32 model.
+// Each model family end to end with its tiny model, through the composed embedding (config,
+// openEmbedding and the real worker pool, so this test lives beside findimage.ts, not in core):
+// the spec selects the tokenizer and the preprocessing, the worker feeds the tensor names the
+// spec gives, and what comes back is a unit vector of the model's dimension that depends on the
+// input. The int8 variant of tiny-test runs through the same path and lands near its fp32 model.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config.js';
-import { openEmbedding, type OpenedEmbedding } from '../../findimage.js';
-import { createSilentLogger } from '../../logger.js';
-import { familyOf } from './model-family.js';
-import { getModelSpec } from './model-registry.js';
+import { loadConfig } from './config.js';
+import { familyOf } from './core/models/model-family.js';
+import { getModelSpec } from './core/models/model-registry.js';
+import { openEmbedding, type OpenedEmbedding } from './findimage.js';
+import { createSilentLogger } from './logger.js';
 
 let dir: string;
 let photo: Buffer;

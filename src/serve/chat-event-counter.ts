@@ -2,8 +2,8 @@
 // `findimage serve` gives each bot a view of the core whose search sessions, upload queue and
 // deletions count every call by platform and kind before passing it on.
 import type { Counter } from 'prom-client';
-import type { BotFactory } from '../cli/commands/serve-command.js';
 import type { Findimage } from '../findimage.js';
+import type { BotFactory } from './bot-registry.js';
 
 /** The kind of event each counted core call stands for. */
 const EVENT_OF: Record<string, Record<string, string>> = {

@@ -3,9 +3,9 @@
 // The long-query tests start it with the query in argv, as a script or a bot might be started:
 // the length of a process's command line, not the query as such, is what ONNX Runtime's telemetry
 // once choked on. Run with `node --import tsx`; the FINDIMAGE_* variables choose model and data.
-import { loadConfig } from '../../../config.js';
-import { openFindimage } from '../../../findimage.js';
-import { createSilentLogger } from '../../../logger.js';
+import { loadConfig } from '../config.js';
+import { openFindimage } from '../findimage.js';
+import { createSilentLogger } from '../logger.js';
 
 const text = process.argv.slice(2).join(' ');
 const findimage = await openFindimage({ config: loadConfig(process.env), logger: createSilentLogger() });

@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config.js';
-import { openFindimage, type Findimage } from '../../findimage.js';
-import { createSilentLogger } from '../../logger.js';
-import { ClipTokenizer } from '../text/clip-tokenizer.js';
+import { loadConfig } from './config.js';
+import { ClipTokenizer } from './core/text/clip-tokenizer.js';
+import { openFindimage, type Findimage } from './findimage.js';
+import { createSilentLogger } from './logger.js';
 
 const CHILD_SCRIPT = fileURLToPath(new URL('./testing/search-from-command-line.ts', import.meta.url));
-const TOKENIZER_JSON = fileURLToPath(new URL('../../../models/tiny-test/tokenizer.json', import.meta.url));
+const TOKENIZER_JSON = fileURLToPath(new URL('../models/tiny-test/tokenizer.json', import.meta.url));
 const CLIP_TEXT = { contextLength: 77, bosId: 49406, eosId: 49407, padId: 49407 };
 
 /** Linux refuses one argument over 128 KiB (MAX_ARG_STRLEN), so a long query is split in words. */
