@@ -19,6 +19,7 @@ import { BackfillThread } from './backfill-thread.js';
 import { SlackBackfill } from './backfill.js';
 import { boltLoggerFor } from './bolt-logger.js';
 import { ConversationDirectory } from './conversation-directory.js';
+import { FreshRequestReceiver } from './fresh-request-receiver.js';
 import { DEFAULT_MAX_DOWNLOAD_BYTES, SlackFileDownloader, fileRefsFrom } from './file-download.js';
 import {
   ACTION_MORE_LIKE_THIS,
@@ -118,7 +119,8 @@ export class SlackBot implements ChatBot {
     // set, Socket Mode otherwise. Every listener below behaves the same under both.
     if (config.signingSecret !== undefined && config.port !== undefined) {
       this.#mode = 'http';
-      this.#app = new App({ token: config.botToken, signingSecret: config.signingSecret, clientOptions, logger, deferInitialization });
+      const receiver = new FreshRequestReceiver({ signingSecret: config.signingSecret, logger, log: this.#logger });
+      this.#app = new App({ token: config.botToken, receiver, clientOptions, logger, deferInitialization });
     } else if (config.appToken !== undefined) {
       this.#mode = 'socket';
       this.#app = new App({
