@@ -2,16 +2,18 @@
 // paging, votes, stats, thumbnails, metrics, readiness, and every bad input the issue lists;
 // /api/stats counts the local tenant only, and without a token a foreign Host is refused.
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pointIdFor } from '../../src/core/indexing/point-id.js';
 import { startWebHarness, jpegOf, multipartOf, type WebHarness } from './web-harness.js';
 
+// Each test gets its own server and data folder with the same seven photos: tests upload and
+// vote, and counts asserted in one must not depend on which ran before it (vitest --sequence.shuffle).
 describe('web API', () => {
   let h: WebHarness;
   let base: string;
-  const ids: string[] = [];
+  let ids: string[];
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     h = await startWebHarness();
     base = h.server.url.replace(/\/$/, '');
     const files = await Promise.all(
@@ -21,9 +23,9 @@ describe('web API', () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as { files: Array<{ status: string; id: string }> };
     expect(body.files.map((f) => f.status)).toEqual(Array(7).fill('indexed'));
-    ids.push(...body.files.map((f) => f.id));
+    ids = body.files.map((f) => f.id);
   });
-  afterAll(async () => h.close());
+  afterEach(async () => h.close());
 
   it('searches with the CLI JSON shape, pages with the queryId and stores a vote', async () => {
     const first = await (await fetch(`${base}/api/search?q=${encodeURIComponent('a photo')}&k=5`)).json() as any;
@@ -251,13 +253,13 @@ describe('web API tenancy and Host', () => {
   let port: string;
   let localId: string;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     h = await startWebHarness();
     port = new URL(h.server.url).port;
     const response = await fetch(`${h.server.url.replace(/\/$/, '')}/api/images`, { method: 'POST', body: multipartOf([{ name: 'mine.jpg', bytes: await jpegOf([200, 40, 40]) }]) });
     localId = ((await response.json()) as { files: Array<{ id: string }> }).files[0]!.id;
   });
-  afterAll(async () => h.close());
+  afterEach(async () => h.close());
 
   /** A GET with a chosen Host header (fetch will not send one it did not derive from the URL). */
   function getWithHost(path: string, host: string): Promise<{ status: number; body: string }> {
