@@ -113,6 +113,7 @@ describe('web API', () => {
         { name: '<img src=x onerror=alert(1)>.jpg', bytes: await jpegOf([250, 0, 0]) },
       ]),
     });
+    expect(mixed.status).toBe(200);
     const answers = (await mixed.json() as any).files;
     expect(answers[0]).toMatchObject({ name: 'notes.txt', status: 'refused', code: 'image_unsupported' });
     expect(answers[0].reason).toMatch(/not an image|findimage reads/);
@@ -159,6 +160,27 @@ describe('web API', () => {
       body: JSON.stringify({ queryId: ids[0], imageId: ids[0], user: 'ana', value: 2 }),
     });
     expect(badValue.status).toBe(400);
+  });
+
+  it('answers 422 with each file\'s reason when an upload stored nothing, and 200 when any file was stored', async () => {
+    const text = (name: string) => ({ name, bytes: new TextEncoder().encode('just some text, not an image at all'), type: 'text/plain' });
+    const one = await fetch(`${base}/api/images`, { method: 'POST', body: multipartOf([text('notes.txt')]) });
+    expect(one.status).toBe(422);
+    const oneBody = (await one.json()) as any;
+    expect(oneBody).toMatchObject({ error: 'nothing_stored', files: [{ name: 'notes.txt', status: 'refused', code: 'image_unsupported' }] });
+    expect(oneBody.message).toMatch(/^Nothing was stored: .*not an image|findimage reads/);
+
+    const two = await fetch(`${base}/api/images`, { method: 'POST', body: multipartOf([text('a.txt'), { name: 'b.jpg', bytes: new Uint8Array([0xff, 0xd8, 0xff, 0, 1, 2]) }]) });
+    expect(two.status).toBe(422);
+    const twoBody = (await two.json()) as any;
+    expect(twoBody.files.map((f: { name: string; status: string }) => [f.name, f.status])).toEqual([['a.txt', 'refused'], ['b.jpg', 'refused']]);
+    for (const file of twoBody.files) expect(file.reason).toEqual(expect.any(String));
+    expect(await h.findimage.store.count()).toBe(7);
+
+    // Already indexed counts as stored: the image is in the index.
+    const again = await fetch(`${base}/api/images`, { method: 'POST', body: multipartOf([{ name: 'photo 0.jpg', bytes: await jpegOf([0, 200, 90], 64, 48, 0) }, text('c.txt')]) });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as any).files.map((f: { status: string }) => f.status)).toEqual(['duplicate', 'refused']);
   });
 
   it('refuses state-changing requests from another site', async () => {

@@ -132,7 +132,9 @@ export function upload(file: File, onProgress: (fraction: number) => void): Prom
     request.onload = () => {
       const body = request.response as { files?: UploadAnswer[]; error?: string; message?: string } | null;
       const answer = body?.files?.[0];
-      if (request.status === 200 && answer !== undefined) resolve(answer);
+      // A refused file comes back with its reason either way: in a 200 beside stored files, or in
+      // the 422 the server sends when nothing in the request was stored.
+      if ((request.status === 200 || request.status === 422) && answer !== undefined) resolve(answer);
       else resolve({ name: file.name, status: 'refused', code: body?.error ?? 'http_error', reason: body?.message ?? `The server answered ${request.status}.` });
     };
     request.onerror = () => reject(new ApiError(0, 'offline', 'The upload did not reach the server.'));
