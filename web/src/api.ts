@@ -78,6 +78,11 @@ async function call<T>(path: string, init?: RequestInit): Promise<T> {
   return body as T;
 }
 
+/** Whether this server asks for a login (it does off loopback), so the page offers a logout. */
+export function session(): Promise<{ login: boolean }> {
+  return call('/api/session');
+}
+
 export function search(q: string, k: number, offset: number, queryId?: string): Promise<SearchAnswer> {
   const params = new URLSearchParams({ q, k: String(k), offset: String(offset) });
   if (queryId !== undefined) params.set('queryId', queryId);
