@@ -14,6 +14,7 @@ import { ReplayGuard } from '../../core/conversations/replay-guard.js';
 import { parseQuery } from '../../core/search/query-syntax.js';
 import type { Findimage } from '../../findimage.js';
 import type { ChatBot } from '../chat-bot.js';
+import type { DownloadRetryPolicy } from '../download-retry.js';
 import { BackfillProgressStore } from '../backfill-progress.js';
 import { BackfillThread } from './backfill-thread.js';
 import { SlackBackfill } from './backfill.js';
@@ -71,6 +72,8 @@ export interface SlackBotOptions {
   httpHost?: string;
   /** Spacing of posts per conversation; defaults to Slack's one message a second. */
   pacer?: ChannelPacer;
+  /** How file downloads that may pass are retried; DEFAULT_DOWNLOAD_RETRY unless given (tests do not wait). */
+  downloadRetry?: DownloadRetryPolicy;
 }
 
 /** Builds the Slack bot; nothing connects until start(). */
@@ -144,6 +147,7 @@ export class SlackBot implements ChatBot {
       ...(config.apiUrl === undefined ? {} : { apiUrl: config.apiUrl }),
       maxBytes: config.maxFileBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES,
       logger: this.#logger,
+      ...(options.downloadRetry === undefined ? {} : { retry: options.downloadRetry }),
     });
     this.#deletions = options.findimage.deletions;
     this.#intake = new UploadIntake({
