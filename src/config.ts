@@ -1,5 +1,6 @@
 // Every setting findimage reads, parsed and validated in one place. The rest of the program
 // takes the typed Config; nothing else reads process.env. A bad value names its variable.
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import envPaths from 'env-paths';
@@ -82,6 +83,12 @@ export interface Config {
     port: number;
     /** FINDIMAGE_WEB_TOKEN: required on every request; the server refuses to bind off loopback without it. */
     token?: string;
+    /**
+     * FINDIMAGE_WEB_TRUST_PROXY: the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto
+     * are believed (true: any; a list: those addresses, CIDR ranges or proxy-addr's names
+     * loopback, linklocal, uniquelocal). Unset: none, and the headers are ignored.
+     */
+    trustProxy?: true | string[];
   };
   discord?: {
     /** Bot token from the Developer Portal (Bot → Token). */
@@ -190,6 +197,7 @@ const envSchema = z.object({
     .min(0, 'FINDIMAGE_WEB_PORT must be from 0 to 65535')
     .max(65535, 'FINDIMAGE_WEB_PORT must be from 0 to 65535')
     .default(DEFAULT_WEB_PORT),
+  FINDIMAGE_WEB_TRUST_PROXY: optionalText,
   FINDIMAGE_WEB_TOKEN: optionalText.pipe(
     z.string().min(MIN_WEB_TOKEN_CHARS, `FINDIMAGE_WEB_TOKEN must be at least ${MIN_WEB_TOKEN_CHARS} characters`).optional(),
   ),
@@ -200,6 +208,40 @@ function parseDevice(value: string): Device {
   if (value === 'cpu') return { kind: 'cpu' };
   const [, id] = value.split(':');
   return { kind: 'cuda', deviceId: id === undefined ? 0 : Number(id) };
+}
+
+/** Names proxy-addr (Fastify's trustProxy) accepts for ranges of addresses. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Whether `entry` is an IP address, a CIDR range (10.0.0.0/8, fd00::/8) or a PROXY_RANGE_NAMES name. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * FINDIMAGE_WEB_TRUST_PROXY: unset or "false" trusts no proxy; "true" trusts whoever connects
+ * (only when nothing but the proxy can reach the port); otherwise a comma-separated list of the
+ * proxies' addresses. A typo must not silently trust nobody (cookies would lose Secure) or
+ * everybody (anyone could forge their address), so anything else is refused.
+ */
+export function parseTrustProxy(value: string | undefined): true | string[] | undefined {
+  if (value === undefined || value.toLowerCase() === 'false') return undefined;
+  if (value.toLowerCase() === 'true') return true;
+  const entries = value.split(',').map((entry) => entry.trim().toLowerCase()).filter((entry) => entry !== '');
+  const bad = entries.filter((entry) => !isProxyAddress(entry));
+  if (entries.length === 0 || bad.length > 0) {
+    throw new ConfigError(
+      `FINDIMAGE_WEB_TRUST_PROXY must be true, false, or a comma-separated list of the reverse proxy's addresses ` +
+        `(such as 127.0.0.1 or 10.0.0.0/8, or loopback); ${JSON.stringify(bad[0] ?? value)} is none of these.`,
+      { details: { variable: 'FINDIMAGE_WEB_TRUST_PROXY' } },
+    );
+  }
+  return entries;
 }
 
 function parseTemplates(value: string): string[] {
@@ -227,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const paths = envPaths('findimage', { suffix: '' });
+  const trustProxy = parseTrustProxy(e.FINDIMAGE_WEB_TRUST_PROXY);
   const config: Config = {
     model: e.FINDIMAGE_MODEL,
     modelDir: e.FINDIMAGE_MODEL_DIR === undefined ? undefined : resolve(e.FINDIMAGE_MODEL_DIR),
@@ -249,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       host: e.FINDIMAGE_WEB_HOST,
       port: e.FINDIMAGE_WEB_PORT,
       ...(e.FINDIMAGE_WEB_TOKEN === undefined ? {} : { token: e.FINDIMAGE_WEB_TOKEN }),
+      ...(trustProxy === undefined ? {} : { trustProxy }),
     },
   };
   if (e.QDRANT_URL !== undefined) {

@@ -42,6 +42,7 @@ export async function serveWithWeb(options: ServeWithWebOptions): Promise<void> 
     host: config.web.host,
     port: config.web.port,
     ...(config.web.token === undefined ? {} : { token: config.web.token }),
+    ...(config.web.trustProxy === undefined ? {} : { trustProxy: config.web.trustProxy }),
     dataDir: config.dataDir,
     logger,
   });

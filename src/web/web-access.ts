@@ -9,13 +9,14 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConfigError } from '../core/errors.js';
+import type { AuthFailureLimit } from './auth-failure-limit.js';
 
 /** Cookie the login page sets; HttpOnly and SameSite=Strict, so pages elsewhere never send it. */
 export const TOKEN_COOKIE = 'findimage_token';
 /** How long the login cookie lasts: a working week. */
 export const TOKEN_COOKIE_MAX_AGE_S = 7 * 24 * 3600;
-/** Routes open without a token: the login page and the form it posts. */
-const OPEN_PATHS = new Set(['/login']);
+/** Routes open without a token: the login page, the form it posts, and logging out (which only clears the cookie). */
+const OPEN_PATHS = new Set(['/login', '/logout']);
 /** The page's own scripts and styles hold no data, and the login page needs its stylesheet. */
 const OPEN_PREFIX = '/static/';
 
@@ -72,17 +73,32 @@ export function cookieValue(header: string | undefined, name: string): string | 
   return undefined;
 }
 
+/** The 429 for a client that sent too many wrong tokens. */
+export async function tooManyFailures(reply: FastifyReply, retryAfterS: number): Promise<void> {
+  await reply
+    .code(429)
+    .header('retry-after', String(retryAfterS))
+    .send({ error: 'too_many_failures', message: `Too many wrong tokens from this address; try again in ${Math.ceil(retryAfterS / 60)} minute(s).` });
+}
+
 /**
  * onRequest hook: with a token configured, refuses requests without it. Pages get a redirect
- * to the login page; the API and metrics get 401 with a JSON reason.
+ * to the login page; the API and metrics get 401 with a JSON reason. A wrong token counts
+ * against the client's allowance in `limit`; a client over it gets 429 whatever token it sends.
  */
-export function requireToken(token: string | undefined) {
+export function requireToken(token: string | undefined, limit: AuthFailureLimit) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (token === undefined) return;
     const path = request.url.split('?')[0] ?? '/';
     if (OPEN_PATHS.has(path) || path.startsWith(OPEN_PREFIX)) return;
     const given = tokenOf(request);
-    if (given !== undefined && sameSecret(given, token)) return;
+    if (given !== undefined) {
+      const blocked = limit.retryAfterS(request);
+      if (blocked !== undefined) return tooManyFailures(reply, blocked);
+      if (sameSecret(given, token)) return;
+      const nowBlocked = await limit.failed(request);
+      if (nowBlocked !== undefined) return tooManyFailures(reply, nowBlocked);
+    }
     const wantsPage = request.method === 'GET' && (request.headers.accept ?? '').includes('text/html');
     if (wantsPage) {
       await reply.redirect(`/login?next=${encodeURIComponent(path)}`);

@@ -4,12 +4,14 @@
 import { join } from 'node:path';
 import { parse as parseForm } from 'node:querystring';
 import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { FindimageError } from '../core/errors.js';
 import { MAX_IMAGE_BYTES } from '../core/image/image-decoder.js';
 import { packageRoot } from '../core/models/package-root.js';
 import { bodyOf, httpStatusOf } from './api-errors.js';
+import { AuthFailureLimit, type AuthFailureLimitOptions } from './auth-failure-limit.js';
 import { CoreHolder } from './core-holder.js';
 import type { RouteContext } from './route-context.js';
 import { registerImageRoutes, MAX_FILES_PER_UPLOAD } from './routes/image-routes.js';
@@ -26,6 +28,12 @@ import { WebUploads } from './web-uploads.js';
 
 /** Largest JSON body (a vote is a few hundred bytes). */
 const MAX_JSON_BODY_BYTES = 64 * 1024;
+/**
+ * Sent with every response, the login page and errors included. The page runs only its own
+ * scripts and talks only to this server: a file name with markup in it could never run even if
+ * it reached the DOM as HTML, and no other site may frame the login form.
+ */
+export const CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 /** Routes that take files. */
 const UPLOAD_ROUTES = new Set(['/api/images', '/api/search/image']);
 
@@ -49,6 +57,14 @@ export interface WebServerOptions {
   pageDir?: string;
   /** How long an upload's answer waits for the queue (tests shorten it). */
   uploadVerdictWaitMs?: number;
+  /**
+   * FINDIMAGE_WEB_TRUST_PROXY: the proxies whose X-Forwarded-For / -Proto / -Host are believed
+   * (Fastify's trustProxy), so the client address and HTTPS are the browser's, not the proxy's.
+   * Unset: none.
+   */
+  trustProxy?: boolean | string[];
+  /** Limits on wrong tokens; the defaults in auth-failure-limit.ts unless given (tests shorten them). */
+  authFailureLimit?: AuthFailureLimitOptions;
 }
 
 /** A running web server. */
@@ -94,14 +110,23 @@ export async function buildWebApp(options: WebServerOptions): Promise<{ app: Fas
     logger,
   };
 
-  const app: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: MAX_JSON_BODY_BYTES, ajv: { customOptions: { coerceTypes: true } } });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: MAX_JSON_BODY_BYTES,
+    ajv: { customOptions: { coerceTypes: true } },
+    trustProxy: options.trustProxy ?? false,
+  });
+  // Not global: only wrong tokens are counted (AuthFailureLimit), never ordinary requests.
+  await app.register(rateLimit, { global: false });
+  const authFailures = new AuthFailureLimit(app, options.authFailureLimit);
   await app.register(multipart, { limits: { fileSize: MAX_IMAGE_BYTES, files: MAX_FILES_PER_UPLOAD, fields: 10, fieldSize: 1024 }, throwFileSizeLimit: false });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: MAX_JSON_BODY_BYTES }, (_request, body, done) => {
     done(null, parseForm(String(body)));
   });
 
   app.addHook('onRequest', refuseForeignHost(options.token));
-  app.addHook('onRequest', requireToken(options.token));
+  app.addHook('onRequest', requireToken(options.token, authFailures));
   app.addHook('onRequest', refuseCrossSite);
   // Uploads are refused from their declared length, before any of the body is read.
   app.addHook('onRequest', async (request, reply) => {
@@ -116,7 +141,7 @@ export async function buildWebApp(options: WebServerOptions): Promise<{ app: Fas
     }
   });
   app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+    reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').header('content-security-policy', CONTENT_SECURITY_POLICY);
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -146,7 +171,7 @@ export async function buildWebApp(options: WebServerOptions): Promise<{ app: Fas
     void reply.code(404).send({ error: 'not_found', message: `Nothing at ${request.method} ${request.url.split('?')[0]}.` });
   });
 
-  registerLoginRoutes(app, options.token);
+  registerLoginRoutes(app, options.token, authFailures);
   registerPageRoutes(app, context);
   registerSearchRoutes(app, context);
   registerImageRoutes(app, context);

@@ -20,7 +20,7 @@ import type { ImageShare, VectorStore } from '../../src/core/store/vector-store.
 import { createSilentLogger } from '../../src/logger.js';
 import { CHANNEL_TYPE, FakeDiscord, PERMISSION, type FakeAttachment, type FakeMessage } from '../fakes/discord/fake-discord.js';
 import { eventually } from '../fakes/slack/eventually.js';
-import { QUERIES, TeachableEmbedder, pngOf, prepareByColour, type Colour } from '../slack/slack-harness.js';
+import { NO_WAIT_DOWNLOAD_RETRY, QUERIES, TeachableEmbedder, pngOf, prepareByColour, type Colour } from '../slack/slack-harness.js';
 
 export const GUILD = '100000000000000001';
 export const OTHER_GUILD = '100000000000000002';
@@ -134,6 +134,8 @@ export class DiscordHarness {
       dataDir: dir,
       logger: botLogger,
       ...(options.backfillPageSize === undefined ? {} : { backfillPageSize: options.backfillPageSize }),
+      // Downloads retry as in production but without waiting; the log line gives each wait.
+      downloadRetry: NO_WAIT_DOWNLOAD_RETRY,
     });
     try {
       await bot.start();

@@ -4,6 +4,7 @@
 // channel unindexes it; bad attachments get one clear reply, and nothing is lost silently.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { eventually } from '../fakes/slack/eventually.js';
+import { DOWNLOAD_ATTEMPTS } from '../../src/bots/download-retry.js';
 import { CHANNELS, DiscordHarness, GUILD, USER } from './discord-harness.js';
 
 const RED = Float32Array.from([1, 0, 0, 0]);
@@ -116,6 +117,32 @@ describe('Discord attachments', () => {
     const refreshes = h.fake.requestsTo('POST', /^\/attachments\/refresh-urls$/);
     expect(refreshes.map((r) => r.body)).toEqual([{ attachment_urls: [attachment.url] }]);
     expect(h.fake.requestsTo('GET', new RegExp(`/attachments/\\d+/${attachment.id}/`)).map((r) => r.status)).toEqual([404, 200]);
+  });
+
+  test('a download that failed for a reason that may pass is retried with backoff, then indexed without a reply', async () => {
+    const attachment = await h.attachment('red', CHANNELS.general);
+    const path = new RegExp(`^/attachments/\\d+/${attachment.id}/`);
+    h.fake.faults.push({ method: 'GET', path, status: 502, body: undefined, times: 1 }, { method: 'GET', path, status: 429, body: undefined, headers: { 'retry-after': '3' }, times: 1 });
+    const message = h.fake.postMessage(CHANNELS.general, { author: USER, attachments: [attachment] });
+    await indexedMark(CHANNELS.general, message.id);
+    await h.queueIdle();
+    expect(await h.store.count({ tenant: GUILD })).toBe(1);
+    expect(h.fake.requestsTo('GET', path).map((r) => r.status)).toEqual([502, 429, 200]);
+    expect(h.logged('download failed for a reason that may pass; trying again').map((line) => line.retryInMs)).toEqual([1000, 3000]);
+    expect(replies(CHANNELS.general)).toEqual([]);
+  });
+
+  test('a download that keeps failing is tried DOWNLOAD_ATTEMPTS times, then the poster is told once', async () => {
+    const attachment = await h.attachment('red', CHANNELS.general, 'down.png');
+    const path = new RegExp(`^/attachments/\\d+/${attachment.id}/`);
+    h.fake.faults.push({ method: 'GET', path, status: 503, body: undefined, times: 100 });
+    h.fake.postMessage(CHANNELS.general, { author: USER, attachments: [attachment] });
+    const [reply] = await eventually(() => (replies(CHANNELS.general).length > 0 ? replies(CHANNELS.general) : undefined), 'the failure reply');
+    expect(String(reply?.content)).toContain('Discord answered HTTP 503 when I downloaded down.png');
+    expect(h.fake.requestsTo('GET', path)).toHaveLength(DOWNLOAD_ATTEMPTS);
+    await h.queueIdle();
+    expect(replies(CHANNELS.general)).toHaveLength(1);
+    expect(await h.store.count({ tenant: GUILD })).toBe(0);
   });
 
   test('bad attachments get one reply naming each and why; a file that is not an image is skipped with a log line', async () => {

@@ -81,6 +81,19 @@ describe('Slack bot in HTTP mode', () => {
     expect(h.api.calls.filter((c) => c.method !== 'auth.test')).toEqual([]);
   });
 
+  it('rejects a correctly signed request stamped more than five minutes in the future', async () => {
+    const response = await postSlashCommand(h.eventsUrl, command('red'), { ...signed, timestamp: Math.floor(Date.now() / 1000) + 600 });
+    expect(response.status).toBe(401);
+    expect(h.api.calls.filter((c) => c.method !== 'auth.test')).toEqual([]);
+    expect(h.api.responses).toEqual([]);
+  });
+
+  it('accepts a correctly signed request stamped four minutes in the future (clock skew within the window)', async () => {
+    const response = await postSlashCommand(h.eventsUrl, command(''), { ...signed, timestamp: Math.floor(Date.now() / 1000) + 240 });
+    expect(response.status).toBe(200);
+    expect(JSON.parse(response.body)).toMatchObject({ text: 'How to use /findimage' });
+  });
+
   it('answers Slack\'s URL verification challenge', async () => {
     const response = await postEvent(h.eventsUrl, { type: 'url_verification', token: 't', challenge: 'abc123' }, signed);
     expect(response.status).toBe(200);

@@ -26,6 +26,7 @@ import { createSilentLogger } from '../../src/logger.js';
 import { eventually } from '../fakes/slack/eventually.js';
 import { FakeSlackApi, type FakeChannel, type FakeFileObject } from '../fakes/slack/fake-slack-api.js';
 import { FakeSocketMode, type Ack } from '../fakes/slack/fake-socket-mode.js';
+import { DEFAULT_DOWNLOAD_RETRY, type DownloadRetryPolicy } from '../../src/bots/download-retry.js';
 
 export const BOT_TOKEN = 'xoxb-test-bot';
 export const APP_TOKEN = 'xapp-test-app';
@@ -146,6 +147,9 @@ export interface HarnessOptions {
   backfillPageSize?: number;
 }
 
+/** The bots' download retries (attempts, backoff, Retry-After cap) without the waits, so tests stay fast. */
+export const NO_WAIT_DOWNLOAD_RETRY: DownloadRetryPolicy = { ...DEFAULT_DOWNLOAD_RETRY, sleep: async () => undefined };
+
 export class SlackHarness {
   readonly api: FakeSlackApi;
   readonly socket: FakeSocketMode | undefined;
@@ -230,6 +234,8 @@ export class SlackHarness {
       logger: botLogger,
       // Short waits keep failure tests fast; a 429 still waits its full Retry-After.
       retryConfig: { retries: 2, minTimeout: 10, maxTimeout: 20 },
+      // Downloads retry as in production but without waiting; the log line gives each wait.
+      downloadRetry: NO_WAIT_DOWNLOAD_RETRY,
       ...(options.backfillPageSize === undefined ? {} : { backfillPageSize: options.backfillPageSize }),
       httpHost: '127.0.0.1',
     });

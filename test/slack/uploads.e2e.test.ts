@@ -3,6 +3,7 @@
 // away, and bad files are refused with one thread reply per message that says why.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventually } from '../fakes/slack/eventually.js';
+import { DOWNLOAD_ATTEMPTS } from '../../src/bots/download-retry.js';
 import { CHANNELS, SlackHarness, TEAM, pngOf } from './slack-harness.js';
 
 const GENERAL = CHANNELS.general.id;
@@ -175,6 +176,43 @@ describe('Slack uploads, labels and deletions, end to end', () => {
       ":warning: I couldn't index photo.png: Slack sent a web page (probably its sign-in page) instead of photo.png: the app may lack the files:read permission.",
     );
     expect(await h.store.count()).toBe(0);
+  });
+
+  it('retries a download that failed for a reason that may pass, then indexes the image without a word to the uploader', async () => {
+    const file = h.api.addFile({
+      id: 'FFLAKY',
+      name: 'flaky.png',
+      mimetype: 'image/png',
+      bytes: await pngOf('red'),
+      failures: [{ status: 503 }, 'reset', { status: 429, retryAfter: '7' }],
+    });
+    await h.shareFiles([file], GENERAL, '1770000850.000100');
+    await eventually(() => h.api.callsTo('reactions.add').length === 1, 'the indexed reaction');
+    await h.queueIdle();
+    expect(await h.store.count({ tenant: TEAM, share: { fileId: 'FFLAKY' } })).toBe(1);
+    expect(h.api.fileStats('FFLAKY').requests).toBe(4);
+    // Exponential backoff, then the wait the 429 asked for.
+    expect(h.logged('download failed for a reason that may pass; trying again').map((line) => line.retryInMs)).toEqual([1000, 2000, 7000]);
+    expect(h.api.posted()).toEqual([]);
+  });
+
+  it('tells the uploader once when a download keeps failing, after the retries', async () => {
+    const file = h.api.addFile({ id: 'FDOWN', name: 'down.png', mimetype: 'image/png', bytes: await pngOf('red'), serving: 'unavailable' });
+    await h.shareFiles([file], GENERAL, '1770000860.000100');
+    await eventually(() => replies('1770000860.000100').length === 1, 'a thread reply');
+    expect(replies('1770000860.000100')[0]?.text).toBe(":warning: I couldn't index down.png: Slack answered HTTP 503 when I downloaded down.png. Please share it again.");
+    expect(h.api.fileStats('FDOWN').requests).toBe(DOWNLOAD_ATTEMPTS);
+    await h.queueIdle();
+    expect(replies('1770000860.000100')).toHaveLength(1);
+    expect(await h.store.count()).toBe(0);
+  });
+
+  it('tells the uploader at once, without retrying, when the file is gone (404)', async () => {
+    const file = h.api.addFile({ id: 'FGONE', name: 'gone.png', mimetype: 'image/png', bytes: await pngOf('red'), serving: 'missing' });
+    await h.shareFiles([file], GENERAL, '1770000870.000100');
+    await eventually(() => replies('1770000870.000100').length === 1, 'a thread reply');
+    expect(h.api.fileStats('FGONE').requests).toBe(1);
+    expect(h.logged('download failed for a reason that may pass; trying again')).toEqual([]);
   });
 
   it('escapes a file name that carries mrkdwn or mentions in the reply', async () => {

@@ -2,16 +2,18 @@
 // paging, votes, stats, thumbnails, metrics, readiness, and every bad input the issue lists;
 // /api/stats and searches see the local tenant only, and without a token a foreign Host is refused.
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pointIdFor } from '../../src/core/indexing/point-id.js';
 import { startWebHarness, jpegOf, multipartOf, type WebHarness } from './web-harness.js';
 
+// Each test gets its own server and data folder with the same seven photos: tests upload and
+// vote, and counts asserted in one must not depend on which ran before it (vitest --sequence.shuffle).
 describe('web API', () => {
   let h: WebHarness;
   let base: string;
-  const ids: string[] = [];
+  let ids: string[];
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     h = await startWebHarness();
     base = h.server.url.replace(/\/$/, '');
     const files = await Promise.all(
@@ -21,9 +23,9 @@ describe('web API', () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as { files: Array<{ status: string; id: string }> };
     expect(body.files.map((f) => f.status)).toEqual(Array(7).fill('indexed'));
-    ids.push(...body.files.map((f) => f.id));
+    ids = body.files.map((f) => f.id);
   });
-  afterAll(async () => h.close());
+  afterEach(async () => h.close());
 
   it('searches with the CLI JSON shape, pages with the queryId and stores a vote', async () => {
     const first = await (await fetch(`${base}/api/search?q=${encodeURIComponent('a photo')}&k=5`)).json() as any;
@@ -149,6 +151,7 @@ describe('web API', () => {
         { name: '<img src=x onerror=alert(1)>.jpg', bytes: await jpegOf([250, 0, 0]) },
       ]),
     });
+    expect(mixed.status).toBe(200);
     const answers = (await mixed.json() as any).files;
     expect(answers[0]).toMatchObject({ name: 'notes.txt', status: 'refused', code: 'image_unsupported' });
     expect(answers[0].reason).toMatch(/not an image|findimage reads/);
@@ -195,6 +198,27 @@ describe('web API', () => {
       body: JSON.stringify({ queryId: ids[0], imageId: ids[0], user: 'ana', value: 2 }),
     });
     expect(badValue.status).toBe(400);
+  });
+
+  it('answers 422 with each file\'s reason when an upload stored nothing, and 200 when any file was stored', async () => {
+    const text = (name: string) => ({ name, bytes: new TextEncoder().encode('just some text, not an image at all'), type: 'text/plain' });
+    const one = await fetch(`${base}/api/images`, { method: 'POST', body: multipartOf([text('notes.txt')]) });
+    expect(one.status).toBe(422);
+    const oneBody = (await one.json()) as any;
+    expect(oneBody).toMatchObject({ error: 'nothing_stored', files: [{ name: 'notes.txt', status: 'refused', code: 'image_unsupported' }] });
+    expect(oneBody.message).toMatch(/^Nothing was stored: .*not an image|findimage reads/);
+
+    const two = await fetch(`${base}/api/images`, { method: 'POST', body: multipartOf([text('a.txt'), { name: 'b.jpg', bytes: new Uint8Array([0xff, 0xd8, 0xff, 0, 1, 2]) }]) });
+    expect(two.status).toBe(422);
+    const twoBody = (await two.json()) as any;
+    expect(twoBody.files.map((f: { name: string; status: string }) => [f.name, f.status])).toEqual([['a.txt', 'refused'], ['b.jpg', 'refused']]);
+    for (const file of twoBody.files) expect(file.reason).toEqual(expect.any(String));
+    expect(await h.findimage.store.count()).toBe(7);
+
+    // Already indexed counts as stored: the image is in the index.
+    const again = await fetch(`${base}/api/images`, { method: 'POST', body: multipartOf([{ name: 'photo 0.jpg', bytes: await jpegOf([0, 200, 90], 64, 48, 0) }, text('c.txt')]) });
+    expect(again.status).toBe(200);
+    expect(((await again.json()) as any).files.map((f: { status: string }) => f.status)).toEqual(['duplicate', 'refused']);
   });
 
   it('refuses state-changing requests from another site', async () => {
@@ -289,13 +313,13 @@ describe('web API tenancy and Host', () => {
   let port: string;
   let localId: string;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     h = await startWebHarness();
     port = new URL(h.server.url).port;
     const response = await fetch(`${h.server.url.replace(/\/$/, '')}/api/images`, { method: 'POST', body: multipartOf([{ name: 'mine.jpg', bytes: await jpegOf([200, 40, 40]) }]) });
     localId = ((await response.json()) as { files: Array<{ id: string }> }).files[0]!.id;
   });
-  afterAll(async () => h.close());
+  afterEach(async () => h.close());
 
   /** A GET with a chosen Host header (fetch will not send one it did not derive from the URL). */
   function getWithHost(path: string, host: string): Promise<{ status: number; body: string }> {

@@ -68,6 +68,8 @@ describe('the web page in Chromium', () => {
     await page.press('#q', 'Enter');
     await page.locator('.card').nth(19).waitFor();
     expect(await page.locator('.card').count()).toBe(20);
+    // On loopback there is no login, so nothing to log out of.
+    expect(await page.locator('#logout').count()).toBe(0);
     expect(await page.locator('#results-heading').textContent()).toBe('Results 1–20 for “a colour swatch”');
     expect(await page.locator('.card .score').first().textContent()).toMatch(/^-?\d\.\d{3}$/);
     await page.locator('.card img').last().evaluate((img: { decode(): Promise<void> }) => img.decode());
@@ -201,6 +203,11 @@ describe('the web page off loopback', () => {
       await page.click('button[type="submit"]');
       await page.locator('main[data-view="evaluation"] [data-state="empty"]').waitFor();
       expect(new URL(page.url()).pathname).toBe('/eval');
+      // Logging out clears the cookie: the page then asks for the token again.
+      await page.click('#logout');
+      await page.waitForURL((url) => url.pathname === '/login');
+      await page.goto(`${base}/eval`);
+      expect(new URL(page.url()).pathname).toBe('/login');
     } finally {
       await browser.close();
       await h.close();

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { loadConfig } from '../../src/config.js';
 import { openFindimage, type Findimage } from '../../src/findimage.js';
 import { createSilentLogger } from '../../src/logger.js';
-import { startWebServer, type WebServer } from '../../src/web/web-server.js';
+import { startWebServer, type WebServer, type WebServerOptions } from '../../src/web/web-server.js';
 
 export interface WebHarness {
   /** The listening server. */
@@ -30,6 +30,10 @@ export interface HarnessOptions {
   host?: string;
   /** FINDIMAGE_WEB_TOKEN. */
   token?: string;
+  /** FINDIMAGE_WEB_TRUST_PROXY, as config.ts reads it. */
+  trustProxy?: WebServerOptions['trustProxy'];
+  /** Limits on wrong tokens (a small max keeps the tests short). */
+  authFailureLimit?: WebServerOptions['authFailureLimit'];
 }
 
 export async function startWebHarness(options: HarnessOptions = {}): Promise<WebHarness> {
@@ -48,6 +52,8 @@ export async function startWebHarness(options: HarnessOptions = {}): Promise<Web
     dataDir: config.dataDir,
     logger,
     ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+    ...(options.authFailureLimit === undefined ? {} : { authFailureLimit: options.authFailureLimit }),
     ...(options.pageDir === undefined ? {} : { pageDir: options.pageDir }),
   });
   const findimage = await openFindimage({ config, logger, onEmbedded: (tower) => server.metrics.embeddings.inc({ tower }) });

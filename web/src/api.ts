@@ -78,6 +78,11 @@ async function call<T>(path: string, init?: RequestInit): Promise<T> {
   return body as T;
 }
 
+/** Whether this server asks for a login (it does off loopback), so the page offers a logout. */
+export function session(): Promise<{ login: boolean }> {
+  return call('/api/session');
+}
+
 /** Starts a search by description (a new queryId when something is found). */
 export function search(q: string, k: number, offset: number): Promise<SearchAnswer> {
   return call(`/api/search?${new URLSearchParams({ q, k: String(k), offset: String(offset) })}`);
@@ -135,7 +140,9 @@ export function upload(file: File, onProgress: (fraction: number) => void): Prom
     request.onload = () => {
       const body = request.response as { files?: UploadAnswer[]; error?: string; message?: string } | null;
       const answer = body?.files?.[0];
-      if (request.status === 200 && answer !== undefined) resolve(answer);
+      // A refused file comes back with its reason either way: in a 200 beside stored files, or in
+      // the 422 the server sends when nothing in the request was stored.
+      if ((request.status === 200 || request.status === 422) && answer !== undefined) resolve(answer);
       else resolve({ name: file.name, status: 'refused', code: body?.error ?? 'http_error', reason: body?.message ?? `The server answered ${request.status}.` });
     };
     request.onerror = () => reject(new ApiError(0, 'offline', 'The upload did not reach the server.'));

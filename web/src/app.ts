@@ -1,4 +1,5 @@
 // The page's entry: the header (navigation and the voter's name) and the view for the path.
+import { session } from './api.js';
 import { h } from './dom.js';
 import { mountEval } from './eval-view.js';
 import { mountIndex } from './index-view.js';
@@ -25,6 +26,17 @@ function start(): void {
   const main = h('main', { id: 'view', 'data-view': view.label.toLowerCase() });
   document.body.replaceChildren(header, main);
   view.mount(main);
+  void offerLogout(header);
+}
+
+/**
+ * Adds a logout button when the server has a login. A plain form POST: the server clears the
+ * HttpOnly cookie (which no script can) and sends the browser to the login page.
+ */
+async function offerLogout(header: HTMLElement): Promise<void> {
+  const { login } = await session().catch(() => ({ login: false }));
+  if (!login) return;
+  header.append(h('form', { class: 'logout', method: 'post', action: '/logout' }, h('button', { type: 'submit', id: 'logout' }, 'Log out')));
 }
 
 start();

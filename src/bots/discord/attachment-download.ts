@@ -6,6 +6,7 @@ import type { REST } from 'discord.js';
 import type { Logger } from 'pino';
 import { FindimageError, InvalidImageError } from '../../core/errors.js';
 import { DownloadCap, mayBeImage, mediaTypeOf, type DownloadSubject } from '../capped-download.js';
+import { DEFAULT_DOWNLOAD_RETRY, isTransientStatus, retryAfterMsOf, transientDetails, withDownloadRetries, type DownloadRetryPolicy } from '../download-retry.js';
 import { asDiscordApiError } from './discord-api-error.js';
 
 /** The fields of an attachment the bot uses. */
@@ -70,6 +71,8 @@ export interface AttachmentDownloaderOptions {
   logger: Logger;
   /** Defaults to DOWNLOAD_TIMEOUT_MS. */
   timeoutMs?: number;
+  /** How failures that may pass are retried; DEFAULT_DOWNLOAD_RETRY unless given (tests do not wait). */
+  retry?: DownloadRetryPolicy;
 }
 
 export class AttachmentDownloader {
@@ -78,6 +81,7 @@ export class AttachmentDownloader {
   readonly #cap: DownloadCap;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
+  readonly #retry: DownloadRetryPolicy;
 
   constructor(options: AttachmentDownloaderOptions) {
     this.#rest = options.rest;
@@ -85,11 +89,19 @@ export class AttachmentDownloader {
     this.#cap = new DownloadCap(options.maxBytes);
     this.#logger = options.logger;
     this.#timeoutMs = options.timeoutMs ?? DOWNLOAD_TIMEOUT_MS;
+    this.#retry = options.retry ?? DEFAULT_DOWNLOAD_RETRY;
   }
 
-  /** Downloads an attachment's bytes, refreshing an expired link once. Throws saying why not. */
+  /**
+   * Downloads an attachment's bytes, refreshing an expired link once and retrying failures that
+   * may pass (5xx, 429, a reset or timed-out connection) with backoff. Throws saying why not.
+   */
   async download(attachment: AttachmentRef): Promise<Uint8Array> {
     this.#cap.checkDeclared(subjectOf(attachment), attachment.size);
+    return withDownloadRetries(() => this.#downloadOnce(attachment), this.#retry, this.#logger, { attachmentId: attachment.id });
+  }
+
+  async #downloadOnce(attachment: AttachmentRef): Promise<Uint8Array> {
     let response = await this.#fetch(attachment, attachment.url);
     if (response.status === 403 || response.status === 404) {
       await response.body?.cancel().catch(() => undefined);
@@ -101,7 +113,11 @@ export class AttachmentDownloader {
     }
     try {
       this.#checkResponse(attachment, response);
-      return await this.#cap.read(subjectOf(attachment), response);
+      return await this.#cap.read(subjectOf(attachment), response).catch((error: unknown) => {
+        if (error instanceof FindimageError) throw error;
+        // The connection broke while the body arrived.
+        throw new DiscordDownloadError(`The download of ${attachment.name} from Discord broke off. Please post it again.`, { attachmentId: attachment.id, ...transientDetails() }, error);
+      });
     } finally {
       await response.body?.cancel().catch(() => undefined);
     }
@@ -132,7 +148,8 @@ export class AttachmentDownloader {
     } catch (error) {
       throw new DiscordDownloadError(
         `I couldn't download ${attachment.name} from Discord (${error instanceof Error ? error.message : String(error)}). Please post it again.`,
-        { attachmentId: attachment.id },
+        // No answer at all (connection refused or reset, timeout): worth another try.
+        { attachmentId: attachment.id, ...transientDetails() },
         error,
       );
     }
@@ -159,7 +176,8 @@ export class AttachmentDownloader {
   #checkResponse(attachment: AttachmentRef, response: Response): void {
     const details = { attachmentId: attachment.id, status: response.status };
     if (response.status !== 200) {
-      throw new DiscordDownloadError(`Discord answered HTTP ${response.status} when I downloaded ${attachment.name}. Please post it again.`, details);
+      const retry = isTransientStatus(response.status) ? transientDetails(retryAfterMsOf(response)) : {};
+      throw new DiscordDownloadError(`Discord answered HTTP ${response.status} when I downloaded ${attachment.name}. Please post it again.`, { ...details, ...retry });
     }
     const type = mediaTypeOf(response);
     if (!mayBeImage(type)) {

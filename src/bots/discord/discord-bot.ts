@@ -30,6 +30,7 @@ import { ConfigError } from '../../core/errors.js';
 import type { Findimage } from '../../findimage.js';
 import type { ChatBot } from '../chat-bot.js';
 import { FIND_SIMILAR_COMMAND, SLASH_COMMAND } from './application-commands.js';
+import type { DownloadRetryPolicy } from '../download-retry.js';
 import { AttachmentDownloader, DEFAULT_MAX_ATTACHMENT_BYTES, type AttachmentRef } from './attachment-download.js';
 import { AttachmentIntake } from './attachment-intake.js';
 import { BackfillProgressStore } from '../backfill-progress.js';
@@ -73,6 +74,8 @@ export interface DiscordBotOptions {
   logger: Logger;
   /** Messages per history page during a backfill. */
   backfillPageSize?: number;
+  /** How attachment downloads that may pass are retried; DEFAULT_DOWNLOAD_RETRY unless given (tests do not wait). */
+  downloadRetry?: DownloadRetryPolicy;
 }
 
 /** Builds the Discord bot; nothing connects until start(). */
@@ -120,6 +123,7 @@ export class DiscordBot implements ChatBot {
       ...(config.apiUrl === undefined ? {} : { apiUrl: config.apiUrl }),
       maxBytes: config.maxFileBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES,
       logger: this.#logger,
+      ...(options.downloadRetry === undefined ? {} : { retry: options.downloadRetry }),
     });
     this.#deletions = options.findimage.deletions;
     this.#intake = new AttachmentIntake({ rest, uploads: options.findimage.uploads, downloader, deletions: this.#deletions, logger: this.#logger });

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { FindimageError, InvalidImageError } from '../../core/errors.js';
 import { DownloadCap, mayBeImage, mediaTypeOf, type DownloadSubject } from '../capped-download.js';
+import { DEFAULT_DOWNLOAD_RETRY, isTransientStatus, retryAfterMsOf, transientDetails, withDownloadRetries, type DownloadRetryPolicy } from '../download-retry.js';
 
 /** The fields of a Slack file object the bot uses. */
 export interface SlackFileRef {
@@ -90,6 +91,8 @@ export interface SlackFileDownloaderOptions {
   logger: Logger;
   /** Defaults to DOWNLOAD_TIMEOUT_MS. */
   timeoutMs?: number;
+  /** How failures that may pass are retried; DEFAULT_DOWNLOAD_RETRY unless given (tests do not wait). */
+  retry?: DownloadRetryPolicy;
 }
 
 /** How a refusal names a Slack file. */
@@ -103,6 +106,7 @@ export class SlackFileDownloader {
   readonly #cap: DownloadCap;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
+  readonly #retry: DownloadRetryPolicy;
 
   constructor(options: SlackFileDownloaderOptions) {
     this.#botToken = options.botToken;
@@ -110,6 +114,7 @@ export class SlackFileDownloader {
     this.#cap = new DownloadCap(options.maxBytes);
     this.#logger = options.logger;
     this.#timeoutMs = options.timeoutMs ?? DOWNLOAD_TIMEOUT_MS;
+    this.#retry = options.retry ?? DEFAULT_DOWNLOAD_RETRY;
   }
 
   /** Largest file this downloader accepts, in bytes. */
@@ -125,10 +130,17 @@ export class SlackFileDownloader {
     this.#cap.checkDeclared(subjectOf(file), file.size);
   }
 
-  /** Downloads a file's original bytes. Throws SlackDownloadError or InvalidImageError saying why not. */
+  /**
+   * Downloads a file's original bytes, retrying failures that may pass (5xx, 429, a reset or
+   * timed-out connection) with backoff. Throws SlackDownloadError or InvalidImageError saying why not.
+   */
   async download(file: SlackFileRef): Promise<Uint8Array> {
     this.checkDeclaredSize(file);
     const url = this.#trustedUrl(file);
+    return withDownloadRetries(() => this.#downloadOnce(file, url), this.#retry, this.#logger, { fileId: file.id });
+  }
+
+  async #downloadOnce(file: SlackFileRef, url: URL): Promise<Uint8Array> {
     let response: Response;
     try {
       response = await fetch(url, {
@@ -139,15 +151,20 @@ export class SlackFileDownloader {
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (error) {
+      // No answer at all (connection refused or reset, timeout): worth another try.
       throw new SlackDownloadError(
         `I couldn't download ${file.name} from Slack (${error instanceof Error ? error.message : String(error)}). Please share it again.`,
-        { fileId: file.id },
+        { fileId: file.id, ...transientDetails() },
         error,
       );
     }
     try {
       this.#checkResponse(file, response);
-      return await this.#cap.read(subjectOf(file), response);
+      return await this.#cap.read(subjectOf(file), response).catch((error: unknown) => {
+        if (error instanceof FindimageError) throw error;
+        // The connection broke while the body arrived.
+        throw new SlackDownloadError(`The download of ${file.name} from Slack broke off. Please share it again.`, { fileId: file.id, ...transientDetails() }, error);
+      });
     } finally {
       // Releases the connection when the body was refused or only partly read.
       await response.body?.cancel().catch(() => undefined);
@@ -187,7 +204,8 @@ export class SlackFileDownloader {
       );
     }
     if (response.status !== 200) {
-      throw new SlackDownloadError(`Slack answered HTTP ${response.status} when I downloaded ${file.name}. Please share it again.`, details);
+      const retry = isTransientStatus(response.status) ? transientDetails(retryAfterMsOf(response)) : {};
+      throw new SlackDownloadError(`Slack answered HTTP ${response.status} when I downloaded ${file.name}. Please share it again.`, { ...details, ...retry });
     }
     const type = mediaTypeOf(response);
     if (type === 'text/html') {

@@ -14,11 +14,13 @@ import { ReplayGuard } from '../../core/conversations/replay-guard.js';
 import { parseQuery } from '../../core/search/query-syntax.js';
 import type { Findimage } from '../../findimage.js';
 import type { ChatBot } from '../chat-bot.js';
+import type { DownloadRetryPolicy } from '../download-retry.js';
 import { BackfillProgressStore } from '../backfill-progress.js';
 import { BackfillThread } from './backfill-thread.js';
 import { SlackBackfill } from './backfill.js';
 import { boltLoggerFor } from './bolt-logger.js';
 import { ConversationDirectory } from './conversation-directory.js';
+import { FreshRequestReceiver } from './fresh-request-receiver.js';
 import { DEFAULT_MAX_DOWNLOAD_BYTES, SlackFileDownloader, fileRefsFrom } from './file-download.js';
 import {
   ACTION_MORE_LIKE_THIS,
@@ -71,6 +73,8 @@ export interface SlackBotOptions {
   httpHost?: string;
   /** Spacing of posts per conversation; defaults to Slack's one message a second. */
   pacer?: ChannelPacer;
+  /** How file downloads that may pass are retried; DEFAULT_DOWNLOAD_RETRY unless given (tests do not wait). */
+  downloadRetry?: DownloadRetryPolicy;
 }
 
 /** Builds the Slack bot; nothing connects until start(). */
@@ -119,7 +123,8 @@ export class SlackBot implements ChatBot {
     // set, Socket Mode otherwise. Every listener below behaves the same under both.
     if (config.signingSecret !== undefined && config.port !== undefined) {
       this.#mode = 'http';
-      this.#app = new App({ token: config.botToken, signingSecret: config.signingSecret, clientOptions, logger, deferInitialization });
+      const receiver = new FreshRequestReceiver({ signingSecret: config.signingSecret, logger, log: this.#logger });
+      this.#app = new App({ token: config.botToken, receiver, clientOptions, logger, deferInitialization });
     } else if (config.appToken !== undefined) {
       this.#mode = 'socket';
       this.#app = new App({
@@ -143,6 +148,7 @@ export class SlackBot implements ChatBot {
       ...(config.apiUrl === undefined ? {} : { apiUrl: config.apiUrl }),
       maxBytes: config.maxFileBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES,
       logger: this.#logger,
+      ...(options.downloadRetry === undefined ? {} : { retry: options.downloadRetry }),
     });
     this.#deletions = options.findimage.deletions;
     this.#intake = new UploadIntake({

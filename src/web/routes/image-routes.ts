@@ -8,8 +8,17 @@ import { readUploadedFiles } from './multipart-files.js';
 
 /** Files one upload request may carry (the page sends one per request, to show each one's progress). */
 export const MAX_FILES_PER_UPLOAD = 20;
+/** The error code of an upload where every file was refused. */
+const NOTHING_STORED = 'nothing_stored';
 /** Browsers may keep a thumbnail a day; ids are content hashes, so it never changes. */
 const THUMBNAIL_CACHE_CONTROL = 'private, max-age=86400, immutable';
+
+/** The summary of an upload where every file was refused: the one reason, or how many. */
+function nothingStoredMessage(answers: UploadAnswer[]): string {
+  const reasons = [...new Set(answers.map((answer) => (answer.status === 'refused' ? answer.reason : '')))];
+  if (reasons.length === 1) return `Nothing was stored: ${reasons[0]}`;
+  return `Nothing was stored: all ${answers.length} files were refused; each file's reason is in "files".`;
+}
 
 export function registerImageRoutes(app: FastifyInstance, context: RouteContext): void {
   app.post('/api/images', async (request, reply) => {
@@ -22,6 +31,14 @@ export function registerImageRoutes(app: FastifyInstance, context: RouteContext)
     const answers: UploadAnswer[] = [];
     for (const file of files) {
       answers.push(file.tooLarge ? WebUploads.tooLarge(file.name) : await uploads.take(file.name, file.bytes));
+    }
+    // A request that stored nothing failed, and its status says so (scripts check the status,
+    // not each file). 422, not 400: the request itself was well formed, its files were not
+    // images findimage can read. Any file stored (even queued or already indexed) makes it a
+    // 200 with each file's own status.
+    if (answers.every((answer) => answer.status === 'refused')) {
+      context.metrics.errors.inc({ code: NOTHING_STORED });
+      return reply.code(422).send({ error: NOTHING_STORED, message: nothingStoredMessage(answers), files: answers });
     }
     return { files: answers };
   });

@@ -51,7 +51,12 @@ export type FileServing =
   /** No Content-Length; streams zeros until the client stops. */
   | 'huge-chunked'
   /** 404 Not Found. */
-  | 'missing';
+  | 'missing'
+  /** 503 Service Unavailable, every time. */
+  | 'unavailable';
+
+/** A failed answer the file host gives before serving normally: an HTTP status, or the connection dropped. */
+export type FileFailure = { status: number; retryAfter?: string } | 'reset';
 
 export interface FakeFileOptions {
   id: string;
@@ -61,6 +66,8 @@ export interface FakeFileOptions {
   /** `size` in the file object (what the event claims); defaults to the byte length. */
   size?: number;
   serving?: FileServing;
+  /** Answers given, in order, to the first downloads (one per request) before `serving` applies. */
+  failures?: FileFailure[];
   /** Content-Type sent; defaults to the mimetype. */
   contentType?: string;
   /** Content-Length for 'huge-declared'. */
@@ -375,7 +382,19 @@ export class FakeSlackApi {
     }
     const { options } = entry;
     const contentType = options.contentType ?? options.mimetype;
+    const failure = options.failures?.shift();
+    if (failure === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (failure !== undefined) {
+      res.writeHead(failure.status, { 'content-type': 'text/plain', ...(failure.retryAfter === undefined ? {} : { 'retry-after': failure.retryAfter }) }).end('try later');
+      return;
+    }
     switch (options.serving ?? 'normal') {
+      case 'unavailable':
+        res.writeHead(503, { 'content-type': 'text/plain' }).end('unavailable');
+        return;
       case 'missing':
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
         return;
