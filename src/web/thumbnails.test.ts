@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SessionError } from '../core/errors.js';
+import { processDecodeBudget } from '../core/image/decode-budget.js';
 import { THUMBNAIL_CACHE_MAX_BYTES, Thumbnails } from './thumbnails.js';
 
 /** Noise compresses badly, so each thumbnail is tens of KB and the byte bound is easy to reach. */
@@ -49,6 +50,9 @@ describe('Thumbnails', () => {
     const first = await thumbnails.get('a', originals[0]!);
     const meta = await sharp(first).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 512, 341]);
+    // Decoded within the process's decode budget, given back after.
+    expect(processDecodeBudget.peak).toBeGreaterThanOrEqual(600 * 400);
+    expect(processDecodeBudget.inUse).toBe(0);
     // The original changes (it cannot for a content id; here it proves the cache answered).
     await writeFile(originals[0]!, await noiseJpeg(99));
     expect((await thumbnails.get('a', originals[0]!)).equals(first)).toBe(true);
