@@ -1,63 +1,185 @@
 // Thumbnails for the grid: a JPEG of at most 512 px on its longer side, made once from the
 // original file and cached on disk by image id (ids come from the content, so a cached
-// thumbnail never goes stale).
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+// thumbnail never goes stale). The cache is bounded in bytes, dropping the least recently served
+// first, and a thumbnail is dropped when its image is: its original gone, or the store's point.
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { SessionError } from '../core/errors.js';
+import { processDecodeBudget } from '../core/image/decode-budget.js';
+import { MAX_IMAGE_PIXELS } from '../core/image/image-decoder.js';
 
 /** Longest side of a thumbnail: sharp on a 2x screen at the grid's 256 px cells. */
 export const THUMBNAIL_MAX_SIDE = 512;
 /** JPEG quality: thumbnails are looked at, not archived. */
 const THUMBNAIL_QUALITY = 80;
+/**
+ * Most bytes of thumbnails kept on disk. A 512 px JPEG at quality 80 is 20 to 80 KB, so 256 MiB
+ * holds several thousand: every grid a person pages through in a session, at a cost a data folder
+ * never notices. Past it, the least recently served are deleted and made again if asked for.
+ */
+export const THUMBNAIL_CACHE_MAX_BYTES = 256 * 1024 * 1024;
+
+const THUMBNAIL_SUFFIX = '.jpg';
+
+/** How the cache is bounded. */
+export interface ThumbnailsOptions {
+  /** Most bytes kept on disk (default THUMBNAIL_CACHE_MAX_BYTES); least recently served go first. */
+  maxBytes?: number;
+}
 
 /** Makes and caches thumbnails under one folder. */
 export class Thumbnails {
   readonly #dir: string;
+  readonly #maxBytes: number;
   readonly #making = new Map<string, Promise<Buffer>>();
+  /**
+   * Cached thumbnails by id with their sizes, least recently served first. Read from the folder
+   * on first use, oldest file first, so the bound holds across restarts.
+   */
+  #entries: Promise<Map<string, number>> | undefined;
+  #totalBytes = 0;
 
   /** @param dir Folder for cached thumbnails (created when first needed). */
-  constructor(dir: string) {
+  constructor(dir: string, options: ThumbnailsOptions = {}) {
     this.#dir = dir;
+    this.#maxBytes = options.maxBytes ?? THUMBNAIL_CACHE_MAX_BYTES;
+  }
+
+  /** Bytes of thumbnails cached now. */
+  async cachedBytes(): Promise<number> {
+    await this.#index();
+    return this.#totalBytes;
   }
 
   /**
    * The thumbnail of image `id`, whose original is at `originalPath`. Concurrent requests for
-   * one image make it once. Throws SessionError('not_found') when the original is gone.
+   * one image make it once. Throws SessionError('not_found') when the original is gone, and
+   * then drops the cached thumbnail too.
    */
   async get(id: string, originalPath: string): Promise<Buffer> {
-    const cached = join(this.#dir, `${id}.jpg`);
-    try {
-      return await readFile(cached);
-    } catch {
-      // Not made yet.
+    const entries = await this.#index();
+    if (!(await isFile(originalPath))) {
+      await this.forget(id);
+      throw new SessionError('not_found', 'The original file of this image is gone, so it has no thumbnail.');
+    }
+    if (entries.has(id)) {
+      try {
+        const jpeg = await readFile(this.#pathOf(id));
+        // Served: now the most recently used.
+        const size = entries.get(id);
+        if (size !== undefined && entries.delete(id)) entries.set(id, size);
+        return jpeg;
+      } catch {
+        this.#remove(entries, id);
+      }
     }
     let making = this.#making.get(id);
     if (making === undefined) {
-      making = this.#make(originalPath, cached).finally(() => this.#making.delete(id));
+      making = this.#make(id, originalPath).finally(() => this.#making.delete(id));
       this.#making.set(id, making);
     }
     return making;
   }
 
-  async #make(originalPath: string, cached: string): Promise<Buffer> {
+  /** Deletes image `id`'s cached thumbnail, if any (the image was deleted). */
+  async forget(id: string): Promise<void> {
+    this.#remove(await this.#index(), id);
+    await rm(this.#pathOf(id), { force: true });
+  }
+
+  #pathOf(id: string): string {
+    return join(this.#dir, `${id}${THUMBNAIL_SUFFIX}`);
+  }
+
+  async #make(id: string, originalPath: string): Promise<Buffer> {
     let original: Buffer;
     try {
       original = await readFile(originalPath);
     } catch (error) {
       throw new SessionError('not_found', 'The original file of this image is gone, so it has no thumbnail.', { cause: error });
     }
-    const jpeg = await sharp(original, { failOn: 'none' })
-      .rotate()
-      .resize(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
-      .flatten({ background: '#ffffff' })
-      .jpeg({ quality: THUMBNAIL_QUALITY })
-      .toBuffer();
+    // Decoded within the process's decode budget, like indexing: an indexed image can be a
+    // 118-megapixel bomb, and several grids may ask for thumbnails at once.
+    const image = sharp(original, { failOn: 'none', limitInputPixels: MAX_IMAGE_PIXELS });
+    const { width, height } = await image.metadata().catch(() => ({ width: Number.NaN, height: Number.NaN }));
+    const release = await processDecodeBudget.acquire(width * height);
+    let jpeg: Buffer;
+    try {
+      jpeg = await image
+        .rotate()
+        .resize(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
+        .flatten({ background: '#ffffff' })
+        .jpeg({ quality: THUMBNAIL_QUALITY })
+        .toBuffer();
+    } finally {
+      release();
+    }
     await mkdir(this.#dir, { recursive: true });
     // Written aside and renamed, so a concurrent reader never sees half a file.
+    const cached = this.#pathOf(id);
     const partial = `${cached}.${process.pid}.part`;
     await writeFile(partial, jpeg);
     await rename(partial, cached);
+    const entries = await this.#index();
+    this.#remove(entries, id);
+    entries.set(id, jpeg.length);
+    this.#totalBytes += jpeg.length;
+    await this.#evict(entries);
     return jpeg;
+  }
+
+  /** Deletes the least recently served thumbnails until the cache fits its bound. */
+  async #evict(entries: Map<string, number>): Promise<void> {
+    for (const id of entries.keys()) {
+      if (this.#totalBytes <= this.#maxBytes) return;
+      this.#remove(entries, id);
+      await rm(this.#pathOf(id), { force: true });
+    }
+  }
+
+  #remove(entries: Map<string, number>, id: string): void {
+    const size = entries.get(id);
+    if (size === undefined) return;
+    entries.delete(id);
+    this.#totalBytes -= size;
+  }
+
+  #index(): Promise<Map<string, number>> {
+    this.#entries ??= this.#readFolder();
+    return this.#entries;
+  }
+
+  /** The thumbnails already on disk, oldest first (then evicted down to the bound). */
+  async #readFolder(): Promise<Map<string, number>> {
+    let names: string[];
+    try {
+      names = await readdir(this.#dir);
+    } catch {
+      return new Map(); // Not made yet.
+    }
+    const found: Array<{ id: string; size: number; modified: number }> = [];
+    for (const name of names) {
+      if (!name.endsWith(THUMBNAIL_SUFFIX)) continue;
+      try {
+        const info = await stat(join(this.#dir, name));
+        found.push({ id: name.slice(0, -THUMBNAIL_SUFFIX.length), size: info.size, modified: info.mtimeMs });
+      } catch {
+        // Deleted meanwhile.
+      }
+    }
+    found.sort((a, b) => a.modified - b.modified);
+    const entries = new Map(found.map(({ id, size }) => [id, size]));
+    this.#totalBytes = found.reduce((sum, { size }) => sum + size, 0);
+    await this.#evict(entries);
+    return entries;
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
   }
 }

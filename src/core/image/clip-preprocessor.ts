@@ -5,7 +5,7 @@
 // reference crops made by PIL and the parity test compares with them. Decoding and resizing run on
 // sharp's libuv threads (and HEIC in a worker), so the calling thread stays free.
 //
-// Two departures from the reference are deliberate (see openImage): embedded colour profiles and
+// Two departures from the reference are deliberate (see withOpenedImage): embedded colour profiles and
 // CMYK are converted to sRGB (PIL ignores profiles and converts CMYK naively, so colours shift),
 // and transparency is flattened on white (PIL drops alpha and keeps whatever hides under it,
 // often black).
@@ -13,7 +13,7 @@ import sharp, { type Sharp } from 'sharp';
 import type { PreparedImage } from '../embedding/embedder.js';
 import { FindimageError } from '../errors.js';
 import type { VisionPreprocessing } from '../models/model-spec.js';
-import { openImage, unreadableImageError, type OpenedImage } from './image-decoder.js';
+import { unreadableImageError, withOpenedImage, type OpenedImage } from './image-decoder.js';
 
 /** Where CLIPImageProcessor's resize takes an image, and where it crops the result. */
 export interface ClipGeometry {
@@ -63,37 +63,41 @@ export function clipGeometry(width: number, height: number, size: number): ClipG
 }
 
 /**
- * Decodes image bytes and preprocesses them for a vision tower. Throws InvalidImageError (see
- * openImage for the codes) for anything that is not a readable image within the limits.
+ * Decodes image bytes and preprocesses them for a vision tower, within the process's decode
+ * budget. Throws InvalidImageError (see withOpenedImage for the codes) for anything that is not a
+ * readable image within the limits.
  */
 export async function prepareImage(
   bytes: Uint8Array,
   vision: VisionPreprocessing,
 ): Promise<PreparedImage> {
   const size = vision.imageSize;
-  const opened = await openImage(bytes);
-  let rgb: Buffer;
-  try {
-    rgb = await resizeAndCrop(opened, size);
-  } catch (error) {
-    if (error instanceof FindimageError) throw error;
-    throw unreadableImageError(opened.format, error);
-  }
-  return {
-    pixels: toChwTensor(rgb, vision),
-    width: opened.width,
-    height: opened.height,
-    format: opened.format,
-  };
+  return withOpenedImage(bytes, async (opened) => {
+    let rgb: Buffer;
+    try {
+      rgb = await resizeAndCrop(opened, size);
+    } catch (error) {
+      if (error instanceof FindimageError) throw error;
+      throw unreadableImageError(opened.format, error);
+    }
+    return {
+      pixels: toChwTensor(rgb, vision),
+      width: opened.width,
+      height: opened.height,
+      format: opened.format,
+    };
+  });
 }
 
 /** The size x size RGB bytes (HWC) CLIPImageProcessor would crop from the image. */
 async function resizeAndCrop(opened: OpenedImage, size: number): Promise<Buffer> {
   const geometry = clipGeometry(opened.width, opened.height, size);
   const enlarging = geometry.resizedWidth > opened.width;
-  const exact = enlarging
-    ? Math.max(geometry.resizedWidth, geometry.resizedHeight) <= MAX_EXACT_SIDE
-    : opened.height <= MAX_EXACT_SIDE;
+  const exact =
+    !opened.shrinkOnLoad &&
+    (enlarging
+      ? Math.max(geometry.resizedWidth, geometry.resizedHeight) <= MAX_EXACT_SIDE
+      : opened.height <= MAX_EXACT_SIDE);
   const image = !exact
     ? await resizeOnce(opened, geometry, size)
     : enlarging
@@ -217,7 +221,8 @@ async function enlarge(
 /**
  * One libvips resize to CLIPImageProcessor's size, then the crop: computed lazily, tile by tile,
  * so memory stays small whatever the shape. Up to a few levels off the reference where edges
- * cross, and about half a source pixel off when enlarging.
+ * cross, and about half a source pixel off when enlarging. A huge WebP is shrunk by its decoder
+ * first (OpenedImage.shrinkOnLoad), so its whole frame is never in memory.
  */
 async function resizeOnce(
   opened: OpenedImage,
@@ -229,7 +234,7 @@ async function resizeOnce(
       .resize(geometry.resizedWidth, geometry.resizedHeight, {
         fit: 'fill',
         kernel: 'cubic',
-        fastShrinkOnLoad: false,
+        fastShrinkOnLoad: opened.shrinkOnLoad,
       })
       .extract({ left: geometry.cropLeft, top: geometry.cropTop, width: size, height: size }),
   );

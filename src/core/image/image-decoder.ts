@@ -1,10 +1,12 @@
 // Opens untrusted image bytes for decoding: checks the real format, the byte size and the pixel
-// count read from the header before any pixel is decoded, then hands back a sharp pipeline that
-// yields the upright first frame as 8-bit sRGB with alpha flattened on white. sharp (libvips,
+// count read from the header before any pixel is decoded, waits for those pixels in the
+// process-wide decode budget, then hands a sharp pipeline that yields the upright first frame as
+// 8-bit sRGB with alpha flattened on white to the caller's preprocessing. sharp (libvips,
 // tens of MB of native code) is imported on the first image, not when this module loads, so
 // commands that read no image (a text search) never load it.
 import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import { InvalidImageError } from '../errors.js';
+import { processDecodeBudget, type DecodeBudget } from './decode-budget.js';
 import { decodeHeic } from './heic-decoder.js';
 import { ACCEPTED_FORMATS_TEXT, sniffImageFormat, type ImageFormat } from './image-format.js';
 
@@ -29,6 +31,17 @@ export const MAX_IMAGE_PIXELS = 120_000_000;
  */
 export const MIN_IMAGE_SIDE = 16;
 
+/**
+ * WebP images over this many pixels are shrunk by libwebp while they are decoded (sharp's
+ * shrink-on-load), not decoded whole and then resized. libvips holds a whole WebP frame in memory,
+ * about 8.3 bytes a pixel (a 118-megapixel lossless WebP of 38 bytes peaked at 984 MB; shrunk on
+ * load, 127 MB). libwebp's scaler averages areas where the reference resizes bicubically, so
+ * smaller WebPs keep the exact path; above 16 megapixels (130 MB decoded) the few levels of
+ * difference on a 224-pixel crop are worth the memory. JPEG, PNG and TIFF stream row by row and
+ * need no such step.
+ */
+export const WEBP_SHRINK_ON_LOAD_PIXELS = 16_000_000;
+
 /** An image that passed every check, ready to be resized. */
 export interface OpenedImage {
   /** Yields the upright first frame as 8-bit sRGB, alpha flattened on white; add a resize. */
@@ -39,6 +52,11 @@ export interface OpenedImage {
   height: number;
   /** The format found in the bytes. */
   format: ImageFormat;
+  /**
+   * Let the decoder shrink while decoding (sharp's fastShrinkOnLoad), in one lazy resize: set for
+   * a WebP over WEBP_SHRINK_ON_LOAD_PIXELS, whose whole frame would otherwise sit in memory.
+   */
+  shrinkOnLoad: boolean;
 }
 
 /** The format names sharp's metadata() reports for each sniffed format (AVIF is read as HEIF). */
@@ -69,18 +87,32 @@ const WHITE = { r: 255, g: 255, b: 255 };
 type SharpFactory = (typeof import('sharp'))['default'];
 let sharpModule: Promise<SharpFactory> | undefined;
 
-/** sharp, imported the first time an image is opened. */
+/**
+ * sharp, imported the first time an image is opened, with libvips' operation cache off. That
+ * cache keeps recent decodes for reuse, but every image here is decoded once, and it sizes itself
+ * by the memory libvips tracks, not the frames decoders such as GIF's allocate: six 40-megapixel
+ * GIFs decoded one after another peaked at 1,053 MB with it and 290 MB without.
+ */
 export function loadSharp(): Promise<SharpFactory> {
-  sharpModule ??= import('sharp').then((module) => module.default);
+  sharpModule ??= import('sharp').then((module) => {
+    module.default.cache(false);
+    return module.default;
+  });
   return sharpModule;
 }
 
 /**
- * Checks and opens image bytes. Throws InvalidImageError: 'image_invalid' (empty, truncated,
- * corrupt, 0x0), 'image_unsupported' (not an image, SVG, or a format not read), 'image_too_large'
- * (bytes or pixels over the limits) or 'image_too_small' (a side under MIN_IMAGE_SIDE).
+ * Checks image bytes, waits until the pixels their header declares fit in the decode budget, opens
+ * them and runs `use` (the preprocessing) on the result; the pixels are given back when `use`
+ * settles. Throws InvalidImageError: 'image_invalid' (empty, truncated, corrupt, 0x0),
+ * 'image_unsupported' (not an image, SVG, or a format not read), 'image_too_large' (bytes or
+ * pixels over the limits) or 'image_too_small' (a side under MIN_IMAGE_SIDE).
  */
-export async function openImage(bytes: Uint8Array): Promise<OpenedImage> {
+export async function withOpenedImage<T>(
+  bytes: Uint8Array,
+  use: (opened: OpenedImage) => Promise<T>,
+  budget: DecodeBudget = processDecodeBudget,
+): Promise<T> {
   if (bytes.length === 0) {
     throw new InvalidImageError(
       'image_invalid',
@@ -96,7 +128,21 @@ export async function openImage(bytes: Uint8Array): Promise<OpenedImage> {
     );
   }
   const format = acceptedFormat(bytes);
-  return format === 'heif' ? openHeic(bytes) : openWithSharp(bytes, format);
+  if (format === 'heif') {
+    const release = await budget.acquire(await heicPixels(bytes));
+    try {
+      return await use(await openHeic(bytes));
+    } finally {
+      release();
+    }
+  }
+  const header = await readSharpHeader(bytes, format);
+  const release = await budget.acquire(header.width * header.height);
+  try {
+    return await use(await openWithSharp(bytes, header));
+  } finally {
+    release();
+  }
 }
 
 function acceptedFormat(bytes: Uint8Array): ImageFormat {
@@ -130,12 +176,22 @@ function acceptedFormat(bytes: Uint8Array): ImageFormat {
   }
 }
 
-async function openWithSharp(
+/** What sharp read from a header that passed the checks. */
+interface SharpHeader {
+  /** The sniffed format, which sharp agrees with. */
+  format: Exclude<ImageFormat, 'heif'>;
+  /** Width after EXIF rotation. */
+  width: number;
+  /** Height after EXIF rotation. */
+  height: number;
+}
+
+async function readSharpHeader(
   bytes: Uint8Array,
   format: Exclude<ImageFormat, 'heif'>,
-): Promise<OpenedImage> {
+): Promise<SharpHeader> {
   // metadata() parses the header only; the pixel bound is checked here, with the declared size
-  // in the message, before the pipeline below decodes anything.
+  // in the message, before anything is decoded.
   const sharp = await loadSharp();
   let metadata: Metadata;
   try {
@@ -149,8 +205,31 @@ async function openWithSharp(
   }
   const upright = metadata.autoOrient;
   checkDimensions(upright.width, upright.height);
+  return { format, width: upright.width, height: upright.height };
+}
+
+async function openWithSharp(bytes: Uint8Array, header: SharpHeader): Promise<OpenedImage> {
+  const sharp = await loadSharp();
   const pipeline = sharp(bytes, SHARP_INPUT).rotate();
-  return { pipeline: finish(pipeline), width: upright.width, height: upright.height, format };
+  const shrinkOnLoad =
+    header.format === 'webp' && header.width * header.height > WEBP_SHRINK_ON_LOAD_PIXELS;
+  return { pipeline: finish(pipeline), ...header, shrinkOnLoad };
+}
+
+/**
+ * The pixels a HEIC declares, as sharp reads them from its container (sharp parses HEIF boxes
+ * though it cannot decode HEVC). A header sharp cannot read is charged the whole budget: the
+ * decoder in the worker checks the size itself, and an image of unknown size decodes alone.
+ */
+async function heicPixels(bytes: Uint8Array): Promise<number> {
+  const sharp = await loadSharp();
+  try {
+    const { width, height } = await sharp(bytes, { limitInputPixels: false }).metadata();
+    if (width > 0 && height > 0) return width * height;
+  } catch {
+    // Left to the decoder, which says why.
+  }
+  return Number.POSITIVE_INFINITY;
 }
 
 async function openHeic(bytes: Uint8Array): Promise<OpenedImage> {
@@ -166,6 +245,7 @@ async function openHeic(bytes: Uint8Array): Promise<OpenedImage> {
     width: decoded.width,
     height: decoded.height,
     format: 'heif',
+    shrinkOnLoad: false,
   };
 }
 

@@ -47,7 +47,11 @@ export function registerImageRoutes(app: FastifyInstance, context: RouteContext)
     const findimage = readyCore(context, reply);
     if (findimage === undefined) return reply;
     const { id } = request.params;
-    const payload = await localPoint(findimage, id);
+    const payload = await localPoint(findimage, id).catch(async (error: unknown) => {
+      // The image was deleted (or never was): its cached thumbnail goes too.
+      if (error instanceof SessionError && error.code === 'not_found') await context.thumbnails.forget(id);
+      throw error;
+    });
     if (payload.path === undefined) throw new SessionError('not_found', 'This image has no original file here, so it has no thumbnail.');
     const jpeg = await context.thumbnails.get(id, payload.path);
     return reply.header('content-type', 'image/jpeg').header('cache-control', THUMBNAIL_CACHE_CONTROL).send(jpeg);

@@ -1,0 +1,122 @@
+// Specification of the thumbnail cache: made once and served from disk, bounded in bytes with the
+// least recently served dropped first (also across restarts), and a thumbnail dropped with its
+// image, whether the original file is gone or the store no longer has the image.
+import { mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SessionError } from '../core/errors.js';
+import { processDecodeBudget } from '../core/image/decode-budget.js';
+import { THUMBNAIL_CACHE_MAX_BYTES, Thumbnails } from './thumbnails.js';
+
+/** Noise compresses badly, so each thumbnail is tens of KB and the byte bound is easy to reach. */
+function noiseJpeg(seed: number): Promise<Buffer> {
+  const width = 600;
+  const height = 400;
+  const data = Buffer.alloc(width * height * 3);
+  let state = seed;
+  for (let i = 0; i < data.length; i++) {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    data[i] = state >> 16;
+  }
+  return sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+}
+
+describe('Thumbnails', () => {
+  let dir: string;
+  let cacheDir: string;
+  const originals: string[] = [];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'findimage-thumbnails-'));
+    cacheDir = join(dir, 'thumbnails');
+    originals.length = 0;
+    for (let i = 0; i < 4; i++) {
+      const path = join(dir, `original-${i}.jpg`);
+      await writeFile(path, await noiseJpeg(i + 1));
+      originals.push(path);
+    }
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const cachedIds = async (): Promise<string[]> =>
+    (await readdir(cacheDir)).filter((name) => name.endsWith('.jpg')).map((name) => name.slice(0, -4)).sort();
+
+  it('makes a JPEG of at most 512 px once and serves the cached file afterwards', async () => {
+    const thumbnails = new Thumbnails(cacheDir);
+    const first = await thumbnails.get('a', originals[0]!);
+    const meta = await sharp(first).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 512, 341]);
+    // Decoded within the process's decode budget, given back after.
+    expect(processDecodeBudget.peak).toBeGreaterThanOrEqual(600 * 400);
+    expect(processDecodeBudget.inUse).toBe(0);
+    // The original changes (it cannot for a content id; here it proves the cache answered).
+    await writeFile(originals[0]!, await noiseJpeg(99));
+    expect((await thumbnails.get('a', originals[0]!)).equals(first)).toBe(true);
+    expect(await thumbnails.cachedBytes()).toBe(first.length);
+  });
+
+  it('keeps at most its byte bound on disk, deleting the least recently served first', async () => {
+    const probe = new Thumbnails(join(dir, 'probe'));
+    const size = (await probe.get('probe', originals[0]!)).length;
+    // Room for two and a half thumbnails of about that size.
+    const thumbnails = new Thumbnails(cacheDir, { maxBytes: Math.floor(size * 2.5) });
+    await thumbnails.get('a', originals[0]!);
+    await thumbnails.get('b', originals[1]!);
+    await thumbnails.get('a', originals[0]!); // a is now more recent than b
+    await thumbnails.get('c', originals[2]!);
+    expect(await cachedIds()).toEqual(['a', 'c']);
+    await thumbnails.get('d', originals[3]!);
+    expect(await cachedIds()).toEqual(['c', 'd']);
+    const onDisk = (await Promise.all((await readdir(cacheDir)).map((name) => stat(join(cacheDir, name))))).reduce(
+      (sum, info) => sum + info.size,
+      0,
+    );
+    expect(onDisk).toBeLessThanOrEqual(Math.floor(size * 2.5));
+    expect(await thumbnails.cachedBytes()).toBe(onDisk);
+    // An evicted thumbnail is made again when asked for.
+    expect((await sharp(await thumbnails.get('a', originals[0]!)).metadata()).width).toBe(512);
+  });
+
+  it('holds the bound across a restart, dropping the oldest files first', async () => {
+    const before = new Thumbnails(cacheDir);
+    const sizes: number[] = [];
+    for (const [i, id] of ['a', 'b', 'c'].entries()) {
+      sizes.push((await before.get(id, originals[i]!)).length);
+      // Modification times a minute apart: a before b before c.
+      const at = new Date(Date.now() - (3 - i) * 60_000);
+      await utimes(join(cacheDir, `${id}.jpg`), at, at);
+    }
+    const after = new Thumbnails(cacheDir, { maxBytes: sizes[1]! + sizes[2]! });
+    expect(await after.cachedBytes()).toBe(sizes[1]! + sizes[2]!);
+    expect(await cachedIds()).toEqual(['b', 'c']);
+  });
+
+  it('drops the thumbnail of an image whose original is gone, and answers not found', async () => {
+    const thumbnails = new Thumbnails(cacheDir);
+    await thumbnails.get('a', originals[0]!);
+    await thumbnails.get('b', originals[1]!);
+    await rm(originals[0]!);
+    const error = await thumbnails.get('a', originals[0]!).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(SessionError);
+    expect((error as SessionError).code).toBe('not_found');
+    expect(await cachedIds()).toEqual(['b']);
+  });
+
+  it('forgets a deleted image’s thumbnail on request', async () => {
+    const thumbnails = new Thumbnails(cacheDir);
+    const b = await thumbnails.get('b', originals[1]!);
+    await thumbnails.get('a', originals[0]!);
+    await thumbnails.forget('a');
+    await thumbnails.forget('never-cached');
+    expect(await cachedIds()).toEqual(['b']);
+    expect(await thumbnails.cachedBytes()).toBe(b.length);
+  });
+
+  it('is bounded by default', () => {
+    expect(THUMBNAIL_CACHE_MAX_BYTES).toBe(256 * 1024 * 1024);
+  });
+});
