@@ -42,7 +42,7 @@ export interface Findimage {
   readonly labels: LabelStore;
   /** Search conversations: searches, pages, votes and shares, for every chat platform and the web. */
   readonly sessions: SearchSessions;
-  /** Takes deleted messages, files and conversations out of the index. */
+  /** Records deleted messages, files and conversations, for the upload queue to take out of the index. */
   readonly deletions: ShareDeletions;
   /** The embedding worker pool's counters (queue lengths by lane, tasks in flight), for /metrics. */
   embeddingStats(): EmbeddingPoolStats;
@@ -254,6 +254,7 @@ export async function openFindimage({
     const uploads = new UploadQueue({
       path: join(config.dataDir, 'queue', `${model.id}-uploads.sqlite`),
       indexer,
+      store,
       logger: logger.child({ component: 'upload-queue' }),
     });
     opened.push(() => uploads.stop());
@@ -274,7 +275,7 @@ export async function openFindimage({
       modelId: model.id,
       logger: logger.child({ component: 'sessions' }),
     });
-    const deletions = new ShareDeletions({ store, logger: logger.child({ component: 'deletions' }) });
+    const deletions = new ShareDeletions({ queue: uploads, logger: logger.child({ component: 'deletions' }) });
     return { model, embedder, store, indexer, uploads, search, labels, sessions, deletions, embeddingStats, prepareImage: prepare, close: closeAll };
   } catch (error) {
     await closeAll();

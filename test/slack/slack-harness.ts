@@ -193,12 +193,12 @@ export class SlackHarness {
     const store = await openSqliteVectorStore({ path: join(dir, 'store.sqlite'), dimension: 4, logger });
     const embedder = new TeachableEmbedder(4, QUERIES);
     const indexer = new ImageIndexer({ embedder, store, prepare: prepareByColour, logger });
-    const uploads = new UploadQueue({ path: join(dir, 'uploads.sqlite'), indexer, logger, retryDelayMs: 10, maxRetryDelayMs: 50 });
+    const uploads = new UploadQueue({ path: join(dir, 'uploads.sqlite'), indexer, store, logger: botLogger, retryDelayMs: 10, maxRetryDelayMs: 50 });
     const search = new SearchService({ embedder, store, minRelativeScore: 0, logger });
     const labels = await openSqliteLabelStore({ path: join(dir, 'labels.sqlite'), logger });
     const sessions = new SearchSessions({ search, store, labels, prepareImage: prepareByColour, modelId: 'known-vectors', logger });
-    // Deletions log to the bot's log, so tests can wait for a deletion to be handled.
-    const core: SlackCore = { sessions, deletions: new ShareDeletions({ store, logger: botLogger }), uploads };
+    // The queue logs to the bot's log, so tests can wait for a deletion to be applied.
+    const core: SlackCore = { sessions, deletions: new ShareDeletions({ queue: uploads, logger: botLogger }), uploads };
 
     const slack: NonNullable<Config['slack']> = {
       botToken: BOT_TOKEN,
@@ -398,7 +398,7 @@ export class SlackHarness {
 
   /** Waits until the upload queue has nothing left to do. */
   async queueIdle(): Promise<void> {
-    await eventually(() => this.uploads.pending() === 0, 'the upload queue to drain');
+    await eventually(() => this.uploads.pending() === 0 && this.uploads.pendingShareUpdates() === 0, 'the upload queue to drain');
     await this.uploads.whenIdle();
   }
 
