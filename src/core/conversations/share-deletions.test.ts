@@ -11,7 +11,7 @@ import { StoreError } from '../errors.js';
 import { ImageIndexer } from '../indexing/image-indexer.js';
 import { UploadQueue, type UploadOutcome } from '../indexing/upload-queue.js';
 import { openSqliteVectorStore } from '../store/sqlite-vector-store.js';
-import type { ImageShare, VectorStore } from '../store/vector-store.js';
+import type { ImageShare, PointInput, VectorStore } from '../store/vector-store.js';
 import { jsonImage, prepareJsonImage } from '../testing/json-images.js';
 import { KnownVectorEmbedder } from '../testing/known-vector-embedder.js';
 import { captureLog } from '../testing/wait-until.js';
@@ -27,10 +27,12 @@ const WAIT = { timeout: 15_000, interval: 10 };
  */
 class SwitchableStore {
   down = false;
+  /** Methods that fail as if down, while the others work. */
+  readonly failing = new Set<string>();
   /** Calls refused while down, by method. */
   readonly refused = new Map<string, number>();
-  #held: Promise<void> | undefined;
-  /** Writes (upsert, addShares) begun while held. */
+  #held: { until: Promise<void>; messageId: string } | undefined;
+  /** Writes held so far. */
   heldWrites = 0;
   readonly store: VectorStore;
 
@@ -41,13 +43,14 @@ class SwitchableStore {
         if (typeof value !== 'function' || property === 'close') return value;
         const method = value as (...args: unknown[]) => Promise<unknown>;
         return async (...args: unknown[]) => {
-          if (this.down) {
+          if (this.down || this.failing.has(String(property))) {
             this.refused.set(String(property), (this.refused.get(String(property)) ?? 0) + 1);
             throw new StoreError('store_unavailable', 'The vector store is unreachable.');
           }
-          if (this.#held !== undefined && (property === 'upsert' || property === 'addShares')) {
+          const held = this.#held;
+          if (held !== undefined && property === 'upsert' && (args[0] as PointInput[]).some((p) => p.payload.shares.some((s) => s.messageId === held.messageId))) {
             this.heldWrites++;
-            await this.#held;
+            await held.until;
           }
           return method.apply(target, args);
         };
@@ -55,10 +58,10 @@ class SwitchableStore {
     });
   }
 
-  /** Makes writes wait until the returned function is called (an upload mid-write). */
-  holdWrites(): () => void {
+  /** Makes writes of images shared in `messageId` wait until the returned function is called (an upload mid-write). */
+  holdWritesOf(messageId: string): () => void {
     let release: () => void = () => undefined;
-    this.#held = new Promise((resolve) => (release = resolve));
+    this.#held = { until: new Promise((resolve) => (release = resolve)), messageId };
     return () => {
       this.#held = undefined;
       release();
@@ -181,7 +184,14 @@ describe('deletions while the store is down', () => {
     await vi.waitFor(() => expect(refusedRemovals()).toBeGreaterThan(0), WAIT);
 
     const second = await restart(first.queue);
+    // Writes come back before removals (say the delete endpoint still fails): the re-upload waits
+    // for the edit's removal rather than landing first and being taken off by it.
     switchable.down = false;
+    switchable.failing.add('removeShares');
+    const refusedBefore = refusedRemovals();
+    await vi.waitFor(() => expect(refusedRemovals()).toBeGreaterThan(refusedBefore + 2), WAIT);
+    expect(second.queue.pending()).toBe(1);
+    switchable.failing.clear();
     await drained(second.queue);
     expect(await filenames()).toEqual(['kept-by-edit.png']);
     // The upload queued before the edit may be withdrawn before the restart: that needs no store.
@@ -211,18 +221,19 @@ describe('deletions while the store is down', () => {
   it('applies a deletion only after an upload of its message already being written lands, so the upload does not come back', async () => {
     const log = captureLog();
     const { queue, outcomes, deletions } = start(log.logger);
-    const release = switchable.holdWrites();
+    const release = switchable.holdWritesOf('M1');
     queue.enqueue({ bytes: jsonImage([1, 0, 0, 0]), filename: 'in-flight.png', tenant: TENANT, source: 'chat', share: share('C1', 'M1', 'F1') });
     await vi.waitFor(() => expect(switchable.heldWrites).toBe(1), WAIT);
     deletions.messageDeleted(TENANT, 'C1', 'M1');
-    // Whatever the queue does meanwhile, it does not remove before the write is done.
-    await vi.waitFor(() => expect(log.withMsg('message deleted; recorded, to be applied to the index')).toHaveLength(1), WAIT);
+    // An upload queued after the deletion and indexed meanwhile shows the queue has run since.
+    queue.enqueue({ bytes: jsonImage([0, 1, 0, 0]), filename: 'other.png', tenant: TENANT, source: 'chat', share: share('C1', 'M2', 'F2') });
+    await vi.waitFor(() => expect(outcomes.map((o) => o.image.filename)).toEqual(['other.png']), WAIT);
     expect(log.withMsg('message deleted; its shares left the index')).toEqual([]);
     release();
     await drained(queue);
-    expect(outcomes.map((o) => o.status)).toEqual(['indexed']);
+    expect(outcomes.map((o) => o.status)).toEqual(['indexed', 'indexed']);
     expect(log.withMsg('message deleted; its shares left the index')).toHaveLength(1);
-    expect(await filenames()).toEqual([]);
+    expect(await filenames()).toEqual(['other.png']);
   });
 
   it('refuses a deletion naming an empty message or file, records nothing, and removes nothing', async () => {
