@@ -131,6 +131,10 @@ export interface HarnessOptions {
   /** Extra config.slack settings. */
   slack?: Partial<NonNullable<Config['slack']>>;
   backfillPageSize?: number;
+  /** A data directory to use and leave in place on stop, as a restart reuses it; default a new one, removed on stop. */
+  dir?: string;
+  /** Opens the vector store (say Qdrant on a fake server); default an embedded one in the data directory. */
+  openStore?: (dir: string) => Promise<VectorStore>;
 }
 
 export class SlackHarness {
@@ -143,6 +147,8 @@ export class SlackHarness {
   readonly indexer: ImageIndexer;
   readonly embedder: TeachableEmbedder;
   readonly dir: string;
+  /** Whether stop() removes `dir` (the harness made it). */
+  readonly #ownsDir: boolean;
   /** Every line the bot logged (info and above), parsed. */
   readonly logs: Record<string, unknown>[];
   #files = 0;
@@ -157,8 +163,10 @@ export class SlackHarness {
     indexer: ImageIndexer;
     embedder: TeachableEmbedder;
     dir: string;
+    ownsDir: boolean;
     logs: Record<string, unknown>[];
   }) {
+    this.#ownsDir = parts.ownsDir;
     this.logs = parts.logs;
     this.api = parts.api;
     this.socket = parts.socket;
@@ -172,7 +180,8 @@ export class SlackHarness {
   }
 
   static async start(options: HarnessOptions = {}): Promise<SlackHarness> {
-    const dir = await mkdtemp(join(tmpdir(), 'findimage-slack-'));
+    const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'findimage-slack-')));
+    const ownsDir = options.dir === undefined;
     const logger = createSilentLogger();
     const logs: Record<string, unknown>[] = [];
     const botLogger = pino(
@@ -190,7 +199,7 @@ export class SlackHarness {
     const socket = options.http === true ? undefined : await FakeSocketMode.start();
     if (socket !== undefined) api.socketUrl = socket.url;
 
-    const store = await openSqliteVectorStore({ path: join(dir, 'store.sqlite'), dimension: 4, logger });
+    const store = await (options.openStore?.(dir) ?? openSqliteVectorStore({ path: join(dir, 'store.sqlite'), dimension: 4, logger }));
     const embedder = new TeachableEmbedder(4, QUERIES);
     const indexer = new ImageIndexer({ embedder, store, prepare: prepareByColour, logger });
     const uploads = new UploadQueue({ path: join(dir, 'uploads.sqlite'), indexer, store, logger: botLogger, retryDelayMs: 10, maxRetryDelayMs: 50 });
@@ -227,10 +236,10 @@ export class SlackHarness {
       await labels.close();
       await store.close();
       await api.close();
-      await rm(dir, { recursive: true, force: true });
+      if (ownsDir) await rm(dir, { recursive: true, force: true });
       throw error;
     }
-    return new SlackHarness({ api, socket, bot, store, labels, uploads, indexer, embedder, dir, logs });
+    return new SlackHarness({ api, socket, bot, store, labels, uploads, indexer, embedder, dir, ownsDir, logs });
   }
 
   async stop(): Promise<void> {
@@ -241,7 +250,7 @@ export class SlackHarness {
     await this.labels.close();
     await this.store.close();
     await this.api.close();
-    await rm(this.dir, { recursive: true, force: true });
+    if (this.#ownsDir) await rm(this.dir, { recursive: true, force: true });
   }
 
   /** Log lines whose message is `msg`. */
