@@ -218,7 +218,7 @@ describe('deletions while the store is down', () => {
     expect(second.outcomes.map((o) => o.status)).toEqual(['withdrawn', 'withdrawn', 'withdrawn']);
   });
 
-  it('applies a deletion only after an upload of its message already being written lands, so the upload does not come back', async () => {
+  it('applies a deletion only after an upload of its message already being written lands, so the upload does not come back, and reports that upload withdrawn', async () => {
     const log = captureLog();
     const { queue, outcomes, deletions } = start(log.logger);
     const release = switchable.holdWritesOf('M1');
@@ -231,7 +231,11 @@ describe('deletions while the store is down', () => {
     expect(log.withMsg('message deleted; its shares left the index')).toEqual([]);
     release();
     await drained(queue);
-    expect(outcomes.map((o) => o.status)).toEqual(['indexed', 'indexed']);
+    // The uploader is not told it was indexed: the deletion takes it off right after.
+    expect(outcomes.map((o) => [o.image.filename, o.status])).toEqual([
+      ['other.png', 'indexed'],
+      ['in-flight.png', 'withdrawn'],
+    ]);
     expect(log.withMsg('message deleted; its shares left the index')).toHaveLength(1);
     expect(await filenames()).toEqual(['other.png']);
   });

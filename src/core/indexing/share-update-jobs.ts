@@ -1,6 +1,7 @@
 // The share-update jobs of the upload queue's SQLite file (deletions, edits), and the columns
 // that let them meet the uploads of the same message, file or conversation. One sequence orders
-// both: an update's seq, and for each upload the seq of the last update recorded before it.
+// both: an update's seq, and for each upload the seq of the last update recorded before it
+// (after_update) and of the pending update about it that it waits for (waits_for).
 import type Database from 'better-sqlite3';
 import { InvalidQueryError } from '../errors.js';
 import { shareUpdateOf, targetOf, uploadRuleOf, type ShareUpdate } from '../conversations/share-updates.js';
@@ -12,6 +13,20 @@ import { shareUpdateOf, targetOf, uploadRuleOf, type ShareUpdate } from '../conv
  * bytes. Updates that uploads still in the queue were recorded before are kept beyond that.
  */
 export const RECENT_DELETIONS_KEPT = 10_000;
+
+/** The columns of an upload row that share updates are matched against. */
+export interface UploadColumns {
+  /** Tenant of the upload. */
+  tenant: string | null;
+  /** Conversation it was shared in. */
+  conversation: string | null;
+  /** Platform message id. */
+  message_id: string | null;
+  /** Platform file id. */
+  file_id: string | null;
+  /** Seq of the last share update recorded before it was queued. */
+  after_update: number;
+}
 
 /** A share-update row due to be applied. */
 export interface ShareUpdateJob {
@@ -26,25 +41,34 @@ export interface ShareUpdateJob {
 }
 
 /**
- * Whether share update `s` is about upload `u`: same tenant, and every target field the update
- * names equals the upload's. Uploads without a message, file or conversation (folder images)
- * never meet one, as every update names at least one of them.
+ * SQL, true when some share update `s` about upload row `u` meets `condition`. An update is about
+ * an upload when they have the same tenant and the upload has every target field the update
+ * names; targets have one of three shapes (ShareTarget), each looked up through an index, so the
+ * cost per upload does not grow with the number of updates kept. Uploads without a message, file
+ * or conversation (folder images) never meet one.
  */
-const MEETS = `s.tenant = u.tenant
-  AND (s.conversation IS NULL OR s.conversation = u.conversation)
-  AND (s.message_id IS NULL OR s.message_id = u.message_id)
-  AND (s.file_id IS NULL OR s.file_id = u.file_id)`;
+function someUpdateAbout(condition: string): string {
+  // INDEXED BY: left to itself, the planner may walk the pending updates by seq instead, which
+  // costs as many rows as there are updates for every upload looked at.
+  return `(EXISTS (SELECT 1 FROM share_updates s INDEXED BY share_updates_by_file
+      WHERE s.tenant = u.tenant AND s.file_id = u.file_id AND (${condition}))
+    OR EXISTS (SELECT 1 FROM share_updates s INDEXED BY share_updates_by_target
+      WHERE s.tenant = u.tenant AND s.conversation = u.conversation AND s.message_id = u.message_id AND s.file_id IS NULL AND (${condition}))
+    OR EXISTS (SELECT 1 FROM share_updates s INDEXED BY share_updates_by_target
+      WHERE s.tenant = u.tenant AND s.conversation = u.conversation AND s.message_id IS NULL AND s.file_id IS NULL AND (${condition})))`;
+}
 
 /**
  * SQL, true for upload row `u` that is withdrawn without being indexed: an update about it came
  * after it was queued (the update takes it off anyway), or withdraws later uploads too.
  */
-export const UPLOAD_WITHDRAWN_SQL = `EXISTS (SELECT 1 FROM share_updates s WHERE ${MEETS}
-  AND (s.withdraws_later = 1 OR s.seq > u.after_update))`;
+export const UPLOAD_WITHDRAWN_SQL = someUpdateAbout('s.withdraws_later = 1 OR s.seq > u.after_update');
 
-/** SQL, true for upload row `u` that must wait: an update about it, recorded before it, is not applied yet. */
-export const UPLOAD_WAITS_SQL = `EXISTS (SELECT 1 FROM share_updates s WHERE ${MEETS}
-  AND s.applied = 0 AND s.seq <= u.after_update)`;
+/** SQL, true for upload row `u` when update `s` (bound by the caller) is about it. */
+const UPDATE_IS_ABOUT = `s.tenant = u.tenant
+  AND (s.conversation IS NULL OR s.conversation = u.conversation)
+  AND (s.message_id IS NULL OR s.message_id = u.message_id)
+  AND (s.file_id IS NULL OR s.file_id = u.file_id)`;
 
 /** SQL for the value of uploads.after_update when an upload is queued now. */
 export const AFTER_UPDATE_NOW_SQL = '(SELECT COALESCE(MAX(seq), 0) FROM share_updates)';
@@ -67,16 +91,21 @@ export function createShareUpdateTables(db: Database.Database): void {
       next_attempt_at INTEGER NOT NULL DEFAULT 0,
       last_error TEXT
     )`);
-    db.exec('CREATE INDEX IF NOT EXISTS share_updates_by_tenant ON share_updates (tenant, applied)');
+    // One index per target shape (see someUpdateAbout()).
+    db.exec(`CREATE INDEX IF NOT EXISTS share_updates_by_file ON share_updates (tenant, file_id);
+      CREATE INDEX IF NOT EXISTS share_updates_by_target ON share_updates (tenant, conversation, message_id);
+      CREATE INDEX IF NOT EXISTS share_updates_pending ON share_updates (seq) WHERE applied = 0`);
     const columns = new Set((db.prepare('PRAGMA table_info(uploads)').all() as Array<{ name: string }>).map((c) => c.name));
     if (columns.has('after_update')) return;
     db.exec(`ALTER TABLE uploads ADD COLUMN tenant TEXT;
       ALTER TABLE uploads ADD COLUMN conversation TEXT;
       ALTER TABLE uploads ADD COLUMN message_id TEXT;
       ALTER TABLE uploads ADD COLUMN file_id TEXT;
-      ALTER TABLE uploads ADD COLUMN after_update INTEGER NOT NULL DEFAULT 0`);
+      ALTER TABLE uploads ADD COLUMN after_update INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE uploads ADD COLUMN waits_for INTEGER;
+      CREATE INDEX uploads_waiting ON uploads (waits_for) WHERE waits_for IS NOT NULL`);
     // Rows queued by an earlier findimage: their share is in the metadata JSON (findimage 1 kept
-    // it as flat fields). after_update stays 0: every update is recorded after them.
+    // it as flat fields). after_update stays 0 (every update is recorded after them), and they wait for none.
     db.exec(`UPDATE uploads SET
       tenant = json_extract(metadata, '$.tenant'),
       conversation = COALESCE(json_extract(metadata, '$.share.conversation'), json_extract(metadata, '$.channel')),
@@ -120,9 +149,38 @@ export class ShareUpdateJobs {
       .get() as ShareUpdateJob | undefined;
   }
 
-  /** Whether any update is waiting to be applied. */
-  anyPending(): boolean {
-    return this.#db.prepare('SELECT 1 FROM share_updates WHERE applied = 0 LIMIT 1').get() !== undefined;
+  /**
+   * Whether an upload with these columns is withdrawn (UPLOAD_WITHDRAWN_SQL): asked again when it
+   * finished indexing, since a deletion may have come while it was being written.
+   */
+  withdraws(upload: UploadColumns): boolean {
+    const row = this.#db
+      .prepare(
+        `SELECT ${UPLOAD_WITHDRAWN_SQL} AS withdrawn FROM (SELECT @tenant AS tenant, @conversation AS conversation,
+          @message_id AS message_id, @file_id AS file_id, @after_update AS after_update) u`,
+      )
+      .get(upload) as { withdrawn: number };
+    return row.withdrawn === 1;
+  }
+
+  /**
+   * The newest update not yet applied about an upload of `target` (its tenant, conversation,
+   * message and file, any of them absent), or null: an upload queued now waits for it.
+   */
+  pendingAbout(target: { tenant: string; conversation?: string | undefined; messageId?: string | undefined; fileId?: string | undefined }): number | null {
+    const row = this.#db
+      .prepare(
+        `SELECT MAX(seq) AS seq FROM (
+          SELECT seq FROM share_updates INDEXED BY share_updates_by_file WHERE tenant = @tenant AND file_id = @fileId AND applied = 0
+          UNION ALL SELECT seq FROM share_updates INDEXED BY share_updates_by_target
+            WHERE tenant = @tenant AND conversation = @conversation AND message_id = @messageId AND file_id IS NULL AND applied = 0
+          UNION ALL SELECT seq FROM share_updates INDEXED BY share_updates_by_target
+            WHERE tenant = @tenant AND conversation = @conversation AND message_id IS NULL AND file_id IS NULL AND applied = 0)`,
+      )
+      .get({ tenant: target.tenant, conversation: target.conversation ?? null, messageId: target.messageId ?? null, fileId: target.fileId ?? null }) as {
+      seq: number | null;
+    };
+    return row.seq;
   }
 
   /** Whether one of the uploads `running` (ids) is about update `seq`: the update waits for it. */
@@ -130,18 +188,21 @@ export class ShareUpdateJobs {
     if (running.length === 0) return false;
     const ids = running.map(() => '?').join(',');
     return (
-      this.#db.prepare(`SELECT 1 FROM share_updates s JOIN uploads u ON ${MEETS} WHERE s.seq = ? AND u.id IN (${ids}) LIMIT 1`).get(seq, ...running) !==
+      this.#db.prepare(`SELECT 1 FROM share_updates s JOIN uploads u ON ${UPDATE_IS_ABOUT} WHERE s.seq = ? AND u.id IN (${ids}) LIMIT 1`).get(seq, ...running) !==
       undefined
     );
   }
 
   /**
-   * Marks `seq` applied, and forgets applied updates no longer needed: those recorded before
-   * every upload still queued, beyond the RECENT_DELETIONS_KEPT newest that withdraw later uploads.
+   * Marks `seq` applied, releases the uploads that waited for it (updates are applied in order,
+   * so also those that waited for an earlier one), and forgets applied updates no longer needed:
+   * those recorded before every upload still queued, beyond the RECENT_DELETIONS_KEPT newest
+   * that withdraw later uploads.
    */
   applied(seq: number): void {
     this.#db.transaction(() => {
       this.#db.prepare('UPDATE share_updates SET applied = 1, last_error = NULL WHERE seq = ?').run(seq);
+      this.#db.prepare('UPDATE uploads SET waits_for = NULL WHERE waits_for IS NOT NULL AND waits_for <= ?').run(seq);
       this.#db
         .prepare(
           `DELETE FROM share_updates WHERE applied = 1

@@ -18,10 +18,10 @@ import type { ImageIndexer, ImageToIndex, IndexResult } from './image-indexer.js
 import {
   AFTER_UPDATE_NOW_SQL,
   ShareUpdateJobs,
-  UPLOAD_WAITS_SQL,
   UPLOAD_WITHDRAWN_SQL,
   createShareUpdateTables,
   type ShareUpdateJob,
+  type UploadColumns,
 } from './share-update-jobs.js';
 
 /** What became of one queued upload. */
@@ -89,7 +89,7 @@ export function queuedImageOf(metadataJson: string): QueuedImage {
   return image;
 }
 
-interface JobRow {
+interface JobRow extends UploadColumns {
   id: string;
   metadata: string;
   bytes: Buffer;
@@ -168,10 +168,12 @@ export class UploadQueue {
     const id = crypto.randomUUID();
     const stored = { ...metadata, createdAt: (image.createdAt ?? new Date()).toISOString() };
     const { share } = image;
+    // An edit of this message still to be applied goes first: this upload waits for it.
+    const waitsFor = this.#updates.pendingAbout({ tenant: image.tenant, conversation: share?.conversation, messageId: share?.messageId, fileId: share?.fileId });
     this.#db
       .prepare(
-        `INSERT INTO uploads (id, metadata, bytes, next_attempt_at, tenant, conversation, message_id, file_id, after_update)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${AFTER_UPDATE_NOW_SQL})`,
+        `INSERT INTO uploads (id, metadata, bytes, next_attempt_at, tenant, conversation, message_id, file_id, after_update, waits_for)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${AFTER_UPDATE_NOW_SQL}, ?)`,
       )
       .run(
         id,
@@ -182,6 +184,7 @@ export class UploadQueue {
         share?.conversation ?? null,
         share?.messageId ?? null,
         share?.fileId ?? null,
+        waitsFor,
       );
     this.#schedule(0);
     return id;
@@ -241,15 +244,7 @@ export class UploadQueue {
     const now = Date.now();
     const update = this.#updates.nextDueAt();
     if (update !== null && update <= now) return true;
-    return this.#db.prepare(`SELECT 1 FROM uploads u WHERE next_attempt_at <= ? ${this.#unlessWaiting()} LIMIT 1`).get(now) !== undefined;
-  }
-
-  /**
-   * A condition on upload rows `u` that leaves out those waiting for a share update; empty when
-   * none is pending, so the queue's usual queries pay nothing for it.
-   */
-  #unlessWaiting(): string {
-    return this.#updates.anyPending() ? `AND NOT ${UPLOAD_WAITS_SQL}` : '';
+    return this.#db.prepare('SELECT 1 FROM uploads WHERE next_attempt_at <= ? AND waits_for IS NULL LIMIT 1').get(now) !== undefined;
   }
 
   #schedule(delayMs: number): void {
@@ -267,10 +262,13 @@ export class UploadQueue {
     if (free > 0) {
       const placeholders = [...this.#running].map(() => '?').join(',');
       const notRunning = placeholders === '' ? '' : `AND id NOT IN (${placeholders})`;
+      // Whether an upload is withdrawn is asked of the rows picked only (the outer query), not of
+      // every row the inner one sorts.
       const rows = this.#db
         .prepare(
-          `SELECT id, metadata, bytes, attempts, ${UPLOAD_WITHDRAWN_SQL} AS withdrawn FROM uploads u
-           WHERE next_attempt_at <= ? ${notRunning} ${this.#unlessWaiting()} ORDER BY next_attempt_at, rowid LIMIT ?`,
+          `SELECT id, metadata, bytes, attempts, tenant, conversation, message_id, file_id, after_update, ${UPLOAD_WITHDRAWN_SQL} AS withdrawn FROM (
+             SELECT id, metadata, bytes, attempts, tenant, conversation, message_id, file_id, after_update FROM uploads
+             WHERE next_attempt_at <= ? AND waits_for IS NULL ${notRunning} ORDER BY next_attempt_at, rowid LIMIT ?) u`,
         )
         .all(Date.now(), ...this.#running, free) as JobRow[];
       for (const row of rows) void this.#run(row);
@@ -280,7 +278,7 @@ export class UploadQueue {
   }
 
   #scheduleNextDue(): void {
-    const next = this.#db.prepare(`SELECT MIN(next_attempt_at) AS at FROM uploads u WHERE 1 ${this.#unlessWaiting()}`).get() as { at: number | null };
+    const next = this.#db.prepare('SELECT MIN(next_attempt_at) AS at FROM uploads WHERE waits_for IS NULL').get() as { at: number | null };
     const upload = this.#running.size < this.#held ? next.at : null;
     // An update waiting for uploads being indexed is started when they finish, not polled.
     const update = this.#updating ? null : this.#updates.nextDueAt();
@@ -369,7 +367,14 @@ export class UploadQueue {
       // stays on disk, so a crash or an outage mid-batch loses nothing.
       const result = await this.#indexer.index({ ...image, bytes: new Uint8Array(row.bytes) }, { embedSlots: this.#embedSlots });
       await this.#finishWithBatch(row.id);
-      this.#emit({ status: result.status, jobId: row.id, image, result });
+      if (this.#updates.withdraws(row)) {
+        // A deletion came while it was being written: it waited for this write and takes the
+        // image off next, so the uploader is not told it was indexed.
+        this.#logger.info({ jobId: row.id, filename: image.filename }, 'upload withdrawn: its message, file or conversation was deleted while it was being indexed');
+        this.#emit({ status: 'withdrawn', jobId: row.id, image });
+      } else {
+        this.#emit({ status: result.status, jobId: row.id, image, result });
+      }
     } catch (thrown) {
       const error = asFindimageError(thrown);
       const attempts = row.attempts + 1;
