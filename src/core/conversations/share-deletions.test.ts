@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
 import { StoreError } from '../errors.js';
@@ -238,6 +239,33 @@ describe('deletions while the store is down', () => {
     ]);
     expect(log.withMsg('message deleted; its shares left the index')).toHaveLength(1);
     expect(await filenames()).toEqual(['other.png']);
+  });
+
+  it('withdraws uploads queued by an older findimage (no matching columns yet) when their message or file is deleted after the upgrade', async () => {
+    // The queue file as findimage wrote it before deletions were queued: one row in the current
+    // metadata format, one in findimage 1's flat fields, one of another message.
+    const db = new Database(join(dir, 'uploads.sqlite'));
+    db.exec(`CREATE TABLE uploads (id TEXT PRIMARY KEY, metadata TEXT NOT NULL, bytes BLOB NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, last_error TEXT)`);
+    const insert = db.prepare('INSERT INTO uploads (id, metadata, bytes, next_attempt_at) VALUES (?, ?, ?, 0)');
+    const createdAt = '2026-01-02T03:04:05.000Z';
+    insert.run('current', JSON.stringify({ tenant: TENANT, source: 'chat', filename: 'current.png', createdAt, share: share('C1', 'M1', 'F1') }), jsonImage([1, 0, 0, 0]));
+    insert.run('flat', JSON.stringify({ tenant: TENANT, source: 'chat', filename: 'flat.png', createdAt, channel: 'C1', channelIsPublic: true, messageId: 'M2', fileId: 'F2' }), jsonImage([0, 1, 0, 0]));
+    insert.run('other', JSON.stringify({ tenant: TENANT, source: 'chat', filename: 'other.png', createdAt, share: share('C1', 'M3', 'F3') }), jsonImage([0, 0, 1, 0]));
+    db.close();
+
+    switchable.down = true;
+    const { queue, outcomes, deletions } = start();
+    deletions.messageDeleted(TENANT, 'C1', 'M1');
+    deletions.fileDeleted(TENANT, 'F2');
+    switchable.down = false;
+    await drained(queue);
+    expect(await filenames()).toEqual(['other.png']);
+    expect(outcomes.map((o) => [o.image.filename, o.status]).sort()).toEqual([
+      ['current.png', 'withdrawn'],
+      ['flat.png', 'withdrawn'],
+      ['other.png', 'indexed'],
+    ]);
   });
 
   it('refuses a deletion naming an empty message or file, records nothing, and removes nothing', async () => {
