@@ -22,17 +22,18 @@ export type ShareUpdate =
   /** A conversation (channel, thread) was deleted: every share in it goes. */
   | { kind: 'conversation_deleted'; tenant: string; conversation: string };
 
-/** The shares an update is about: those meeting every field given (at least one besides tenant). */
-export interface ShareTarget {
-  /** Tenant of the shares. */
-  tenant: string;
-  /** The share is in this conversation. */
-  conversation?: string;
-  /** The share's platform message id. */
-  messageId?: string;
-  /** The share's platform file id. */
-  fileId?: string;
-}
+/**
+ * The shares an update is about: those of the tenant meeting every field given. There are three
+ * shapes, and only three: the queue looks each one up through its own index (share-update-jobs.ts),
+ * and none may read as "every share of the tenant".
+ */
+export type ShareTarget =
+  /** One file, wherever it was shared. */
+  | { tenant: string; fileId: string; conversation?: undefined; messageId?: undefined }
+  /** One message of a conversation. */
+  | { tenant: string; conversation: string; messageId: string; fileId?: undefined }
+  /** A whole conversation. */
+  | { tenant: string; conversation: string; messageId?: undefined; fileId?: undefined };
 
 /** The shares `update` is about. */
 export function targetOf(update: ShareUpdate): ShareTarget {
@@ -61,6 +62,7 @@ export interface UploadRule {
   withdrawsLaterUploads: boolean;
 }
 
+/** How `update` treats the uploads of its target: only an edit lets later uploads through. */
 export function uploadRuleOf(update: ShareUpdate): UploadRule {
   return { withdrawsLaterUploads: update.kind !== 'message_replaced' };
 }
