@@ -43,7 +43,7 @@ export interface Findimage {
   readonly labels: LabelStore;
   /** Search conversations: searches, pages, votes and shares, for every chat platform and the web. */
   readonly sessions: SearchSessions;
-  /** Takes deleted messages, files and conversations out of the index. */
+  /** Records deleted messages, files and conversations, for the upload queue to take out of the index. */
   readonly deletions: ShareDeletions;
   /** Makes a conversation's images private or public when its platform says it changed. */
   readonly privacy: ConversationPrivacy;
@@ -257,6 +257,7 @@ export async function openFindimage({
     const uploads = new UploadQueue({
       path: join(config.dataDir, 'queue', `${model.id}-uploads.sqlite`),
       indexer,
+      store,
       logger: logger.child({ component: 'upload-queue' }),
     });
     opened.push(() => uploads.stop());
@@ -277,7 +278,7 @@ export async function openFindimage({
       modelId: model.id,
       logger: logger.child({ component: 'sessions' }),
     });
-    const deletions = new ShareDeletions({ store, logger: logger.child({ component: 'deletions' }) });
+    const deletions = new ShareDeletions({ queue: uploads, logger: logger.child({ component: 'deletions' }) });
     const privacy = new ConversationPrivacy({ store, logger: logger.child({ component: 'privacy' }) });
     // An upload queued before its conversation changed, and indexed after, gets the new flag too.
     privacy.follow(uploads);

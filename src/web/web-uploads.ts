@@ -121,6 +121,11 @@ export class WebUploads {
       this.#metrics.uploads.inc({ status: 'refused' });
       return { name, status: 'refused', code: outcome.error.code, reason: publicMessageOf(outcome.error) };
     }
+    if (outcome.status === 'withdrawn') {
+      // Only a chat share can be deleted while queued; kept for the type's sake, worded for a person.
+      this.#metrics.uploads.inc({ status: 'refused' });
+      return { name, status: 'refused', code: 'not_found', reason: 'It was deleted before it was indexed.' };
+    }
     this.#metrics.uploads.inc({ status: outcome.status });
     return { name, status: outcome.status, id: outcome.result.id };
   }

@@ -121,15 +121,15 @@ export class DiscordHarness {
     const store = await openSqliteVectorStore({ path: join(dir, 'store.sqlite'), dimension: 4, logger });
     const embedder = new TeachableEmbedder(4, QUERIES);
     const indexer = new ImageIndexer({ embedder, store, prepare: prepareByColour, logger });
-    const uploads = new UploadQueue({ path: join(dir, 'uploads.sqlite'), indexer, logger, retryDelayMs: 10, maxRetryDelayMs: 50 });
+    const uploads = new UploadQueue({ path: join(dir, 'uploads.sqlite'), indexer, store, logger: botLogger, retryDelayMs: 10, maxRetryDelayMs: 50 });
     const search = new SearchService({ embedder, store, minRelativeScore: 0, logger });
     const labels = await openSqliteLabelStore({ path: join(dir, 'labels.sqlite'), logger });
     const sessions = new SearchSessions({ search, store, labels, prepareImage: prepareByColour, modelId: 'known-vectors', logger });
-    // Deletions log to the bot's log, so tests can wait for a deletion to be handled.
+    // The queue logs to the bot's log, so tests can wait for a deletion to be applied.
     // Privacy changes too, and with short retries, as a test's store outage is short.
     const privacy = new ConversationPrivacy({ store, logger: botLogger, retryDelayMs: 10 });
     privacy.follow(uploads);
-    const core: DiscordCore = { sessions, deletions: new ShareDeletions({ store, logger: botLogger }), uploads, privacy };
+    const core: DiscordCore = { sessions, deletions: new ShareDeletions({ queue: uploads, logger: botLogger }), uploads, privacy };
     const bot = createDiscordBot({ config: { token: fake.token, apiUrl: fake.apiUrl, ...options.discord }, findimage: core,
       dataDir: dir,
       logger: botLogger,
@@ -212,7 +212,7 @@ export class DiscordHarness {
 
   /** Waits until the upload queue has nothing left to do. */
   async queueIdle(): Promise<void> {
-    await eventually(() => this.uploads.pending() === 0, 'the upload queue to drain');
+    await eventually(() => this.uploads.pending() === 0 && this.uploads.pendingShareUpdates() === 0, 'the upload queue to drain');
     await this.uploads.whenIdle();
   }
 }

@@ -5,7 +5,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runSlackBackfillCommand } from '../../src/bots/slack/backfill-command.js';
 import type { BackfillProgress } from '../../src/bots/slack/backfill.js';
 import { SlackApiError } from '../../src/bots/slack/slack-api-error.js';
-import { ShareDeletions } from '../../src/core/conversations/share-deletions.js';
 import { InvalidQueryError } from '../../src/core/errors.js';
 import { createSilentLogger } from '../../src/logger.js';
 import { BOT_TOKEN, CHANNELS, SlackHarness, TEAM } from './slack-harness.js';
@@ -16,7 +15,7 @@ describe('runSlackBackfillCommand', () => {
     runSlackBackfillCommand({
       config: { botToken, apiUrl: h.api.apiUrl, indexedReaction: '' },
       dataDir: join(h.dir, 'cli'),
-      findimage: { uploads: h.uploads, deletions: new ShareDeletions({ store: h.store, logger: createSilentLogger() }) },
+      findimage: { uploads: h.uploads },
       logger: createSilentLogger(),
       channel,
       pageSize: 1,

@@ -145,6 +145,10 @@ export interface HarnessOptions {
   /** Extra config.slack settings. */
   slack?: Partial<NonNullable<Config['slack']>>;
   backfillPageSize?: number;
+  /** A data directory to use and leave in place on stop, as a restart reuses it; default a new one, removed on stop. */
+  dir?: string;
+  /** Opens the vector store (say Qdrant on a fake server); default an embedded one in the data directory. */
+  openStore?: (dir: string) => Promise<VectorStore>;
 }
 
 /** The bots' download retries (attempts, backoff, Retry-After cap) without the waits, so tests stay fast. */
@@ -160,6 +164,8 @@ export class SlackHarness {
   readonly indexer: ImageIndexer;
   readonly embedder: TeachableEmbedder;
   readonly dir: string;
+  /** Whether stop() removes `dir` (the harness made it). */
+  readonly #ownsDir: boolean;
   /** Every line the bot logged (info and above), parsed. */
   readonly logs: Record<string, unknown>[];
   #files = 0;
@@ -174,8 +180,10 @@ export class SlackHarness {
     indexer: ImageIndexer;
     embedder: TeachableEmbedder;
     dir: string;
+    ownsDir: boolean;
     logs: Record<string, unknown>[];
   }) {
+    this.#ownsDir = parts.ownsDir;
     this.logs = parts.logs;
     this.api = parts.api;
     this.socket = parts.socket;
@@ -189,7 +197,8 @@ export class SlackHarness {
   }
 
   static async start(options: HarnessOptions = {}): Promise<SlackHarness> {
-    const dir = await mkdtemp(join(tmpdir(), 'findimage-slack-'));
+    const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'findimage-slack-')));
+    const ownsDir = options.dir === undefined;
     const logger = createSilentLogger();
     const logs: Record<string, unknown>[] = [];
     const botLogger = pino(
@@ -207,18 +216,18 @@ export class SlackHarness {
     const socket = options.http === true ? undefined : await FakeSocketMode.start();
     if (socket !== undefined) api.socketUrl = socket.url;
 
-    const store = await openSqliteVectorStore({ path: join(dir, 'store.sqlite'), dimension: 4, logger });
+    const store = await (options.openStore?.(dir) ?? openSqliteVectorStore({ path: join(dir, 'store.sqlite'), dimension: 4, logger }));
     const embedder = new TeachableEmbedder(4, QUERIES);
     const indexer = new ImageIndexer({ embedder, store, prepare: prepareByColour, logger });
-    const uploads = new UploadQueue({ path: join(dir, 'uploads.sqlite'), indexer, logger, retryDelayMs: 10, maxRetryDelayMs: 50 });
+    const uploads = new UploadQueue({ path: join(dir, 'uploads.sqlite'), indexer, store, logger: botLogger, retryDelayMs: 10, maxRetryDelayMs: 50 });
     const search = new SearchService({ embedder, store, minRelativeScore: 0, logger });
     const labels = await openSqliteLabelStore({ path: join(dir, 'labels.sqlite'), logger });
     const sessions = new SearchSessions({ search, store, labels, prepareImage: prepareByColour, modelId: 'known-vectors', logger });
-    // Deletions log to the bot's log, so tests can wait for a deletion to be handled.
+    // The queue logs to the bot's log, so tests can wait for a deletion to be applied.
     // Privacy changes too, and with short retries, as a test's store outage is short.
     const privacy = new ConversationPrivacy({ store, logger: botLogger, retryDelayMs: 10 });
     privacy.follow(uploads);
-    const core: SlackCore = { sessions, deletions: new ShareDeletions({ store, logger: botLogger }), uploads, privacy };
+    const core: SlackCore = { sessions, deletions: new ShareDeletions({ queue: uploads, logger: botLogger }), uploads, privacy };
 
     const slack: NonNullable<Config['slack']> = {
       botToken: BOT_TOKEN,
@@ -249,10 +258,10 @@ export class SlackHarness {
       await labels.close();
       await store.close();
       await api.close();
-      await rm(dir, { recursive: true, force: true });
+      if (ownsDir) await rm(dir, { recursive: true, force: true });
       throw error;
     }
-    return new SlackHarness({ api, socket, bot, store, labels, uploads, indexer, embedder, dir, logs });
+    return new SlackHarness({ api, socket, bot, store, labels, uploads, indexer, embedder, dir, ownsDir, logs });
   }
 
   async stop(): Promise<void> {
@@ -263,7 +272,7 @@ export class SlackHarness {
     await this.labels.close();
     await this.store.close();
     await this.api.close();
-    await rm(this.dir, { recursive: true, force: true });
+    if (this.#ownsDir) await rm(this.dir, { recursive: true, force: true });
   }
 
   /** Log lines whose message is `msg`. */
@@ -420,7 +429,7 @@ export class SlackHarness {
 
   /** Waits until the upload queue has nothing left to do. */
   async queueIdle(): Promise<void> {
-    await eventually(() => this.uploads.pending() === 0, 'the upload queue to drain');
+    await eventually(() => this.uploads.pending() === 0 && this.uploads.pendingShareUpdates() === 0, 'the upload queue to drain');
     await this.uploads.whenIdle();
   }
 

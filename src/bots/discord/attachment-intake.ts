@@ -4,7 +4,6 @@
 // in one reply per message; a message whose images were indexed gets a 🖼️ reaction once.
 import { Routes, type REST } from 'discord.js';
 import type { Logger } from 'pino';
-import type { ShareDeletions } from '../../core/conversations/share-deletions.js';
 import { FindimageError, asFindimageError, publicMessageOf } from '../../core/errors.js';
 import { MessageUploads, type LiveMessage, type MessageSettlement, type UploadFailure } from '../../core/indexing/message-uploads.js';
 import type { UploadOutcome, UploadQueue } from '../../core/indexing/upload-queue.js';
@@ -50,7 +49,6 @@ export interface AttachmentIntakeOptions {
   rest: REST;
   uploads: Pick<UploadQueue, 'enqueue' | 'onOutcome'>;
   downloader: AttachmentDownloader;
-  deletions: ShareDeletions;
   logger: Logger;
 }
 
@@ -67,7 +65,7 @@ export class AttachmentIntake {
     this.#uploads = options.uploads;
     this.#downloader = options.downloader;
     this.#logger = options.logger;
-    this.#messages = new MessageUploads({ uploads: options.uploads, deletions: options.deletions, source: DISCORD_SOURCE, logger: options.logger });
+    this.#messages = new MessageUploads({ uploads: options.uploads, logger: options.logger });
   }
 
   /** Starts listening to the queue's outcomes. */

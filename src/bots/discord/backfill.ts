@@ -112,7 +112,8 @@ export class DiscordBackfill {
       const done = await outcome;
       if (done.status === 'rejected') report.rejected.push({ name, reason: done.error.message });
       else if (done.status === 'indexed') report.indexed++;
-      else report.duplicates++;
+      else if (done.status === 'duplicate') report.duplicates++;
+      // A withdrawn file (its message deleted meanwhile) is neither indexed nor refused.
     }
     this.#logger.info({ channel: place.conversation, ...report, rejected: report.rejected.length }, 'backfill finished');
     return report;

@@ -126,7 +126,7 @@ export class DiscordBot implements ChatBot {
       ...(options.downloadRetry === undefined ? {} : { retry: options.downloadRetry }),
     });
     this.#deletions = options.findimage.deletions;
-    this.#intake = new AttachmentIntake({ rest, uploads: options.findimage.uploads, downloader, deletions: this.#deletions, logger: this.#logger });
+    this.#intake = new AttachmentIntake({ rest, uploads: options.findimage.uploads, downloader, logger: this.#logger });
     this.#search = new DiscordSearch({ sessions: options.findimage.sessions, downloader, rest, logger: this.#logger });
     this.#progress = new BackfillProgressStore(join(options.dataDir, 'discord-backfill.sqlite'));
     this.#backfill = new DiscordBackfill({
@@ -224,22 +224,22 @@ export class DiscordBot implements ChatBot {
     client.on(Events.MessageUpdate, (before, after) => void this.#guard('handling an edit', () => this.#onEdit(before, after)));
     client.on(Events.MessageDelete, (message) =>
       void this.#guard('removing a deleted message', async () => {
-        await this.#deletions.messageDeleted(tenantOf(message.guildId, message.channelId), message.channelId, message.id);
+        this.#deletions.messageDeleted(tenantOf(message.guildId, message.channelId), message.channelId, message.id);
       }),
     );
     client.on(Events.MessageBulkDelete, (messages) =>
       void this.#guard('removing deleted messages', async () => {
-        for (const message of messages.values()) await this.#deletions.messageDeleted(tenantOf(message.guildId, message.channelId), message.channelId, message.id);
+        for (const message of messages.values()) this.#deletions.messageDeleted(tenantOf(message.guildId, message.channelId), message.channelId, message.id);
       }),
     );
     client.on(Events.ChannelDelete, (channel) =>
       void this.#guard('removing a deleted channel', async () => {
-        if ('guildId' in channel && channel.guildId !== null) await this.#deletions.conversationDeleted(channel.guildId, channel.id);
+        if ('guildId' in channel && channel.guildId !== null) this.#deletions.conversationDeleted(channel.guildId, channel.id);
       }),
     );
     client.on(Events.ThreadDelete, (thread) =>
       void this.#guard('removing a deleted thread', async () => {
-        await this.#deletions.conversationDeleted(thread.guildId, thread.id);
+        this.#deletions.conversationDeleted(thread.guildId, thread.id);
       }),
     );
     client.on(Events.MessageReactionAdd, (reaction, user) => void this.#guard('recording a reaction', () => this.#onReaction(reaction, user, true)));
@@ -347,13 +347,13 @@ export class DiscordBot implements ChatBot {
     const tenant = tenantOf(after.guildId, after.channelId);
     const kept = new Set(after.attachments.keys());
     if (!before.partial) {
-      for (const id of before.attachments.keys()) if (!kept.has(id)) await this.#deletions.fileDeleted(tenant, id);
+      for (const id of before.attachments.keys()) if (!kept.has(id)) this.#deletions.fileDeleted(tenant, id);
       return;
     }
     // The message was not cached (sent before a restart): which attachments it had is unknown,
     // so its shares go and the ones it still has are taken in again (their bytes are known). The
     // message is not deleted: its re-queued uploads must not be taken off again when they finish.
-    await this.#deletions.messageReplaced(tenant, after.channelId, after.id);
+    this.#deletions.messageReplaced(tenant, after.channelId, after.id);
     if (kept.size > 0 && after.author !== null) {
       await this.#intake.accept({
         place: placeOf(after.guildId, after.channelId, after.channel),

@@ -20,7 +20,7 @@ export interface SlackBackfillCommandOptions {
   config: NonNullable<Config['slack']>;
   /** FINDIMAGE_DATA: the cursor is shared with the bot's `/findimage index`, so either resumes the other. */
   dataDir: string;
-  findimage: Pick<Findimage, 'uploads' | 'deletions'>;
+  findimage: Pick<Findimage, 'uploads'>;
   logger: Logger;
   /** The channel: an id (C0123), a name (design or #design) or a mention (<#C0123|design>). */
   channel: string;
@@ -68,7 +68,6 @@ export async function runSlackBackfillCommand(options: SlackBackfillCommandOptio
       logger,
     }),
     directory,
-    deletions: options.findimage.deletions,
     indexedReaction: '',
     logger,
   });

@@ -229,9 +229,10 @@ export class SlackBackfill {
           }
         } else if (outcome.status === 'indexed') {
           report.indexed++;
-        } else {
+        } else if (outcome.status === 'duplicate') {
           report.duplicates++;
         }
+        // A withdrawn file (its message deleted meanwhile) is neither indexed nor refused.
       }
     } finally {
       clearTimeout(timer);

@@ -156,7 +156,6 @@ export class SlackBot implements ChatBot {
       uploads: options.findimage.uploads,
       downloader,
       directory: this.#directory,
-      deletions: this.#deletions,
       indexedReaction: config.indexedReaction,
       logger: this.#logger,
     });
@@ -328,9 +327,9 @@ export class SlackBot implements ChatBot {
       const message = event as unknown as MessageEventFields;
       try {
         if (message.subtype === 'message_deleted' && message.deleted_ts !== undefined) {
-          await this.#deletions.messageDeleted(tenant, message.channel, message.deleted_ts);
+          this.#deletions.messageDeleted(tenant, message.channel, message.deleted_ts);
         } else if (message.subtype === 'message_changed' && message.message?.subtype === 'tombstone' && message.message.ts !== undefined) {
-          await this.#deletions.messageDeleted(tenant, message.channel, message.message.ts);
+          this.#deletions.messageDeleted(tenant, message.channel, message.message.ts);
         } else if ((message.subtype === undefined || message.subtype === 'file_share') && message.files !== undefined) {
           await this.#intake.accept({
             tenant,
@@ -348,17 +347,17 @@ export class SlackBot implements ChatBot {
 
     app.event('file_deleted', async ({ event, body }) => {
       try {
-        await this.#deletions.fileDeleted(body.team_id, event.file_id);
+        this.#deletions.fileDeleted(body.team_id, event.file_id);
       } catch (error) {
-        this.#logger.error({ err: error, fileId: event.file_id }, 'could not remove a deleted file from the index');
+        this.#logger.error({ err: error, fileId: event.file_id }, 'could not record a deleted file');
       }
     });
 
     app.event('channel_deleted', async ({ event, body }) => {
       try {
-        await this.#deletions.conversationDeleted(body.team_id, event.channel);
+        this.#deletions.conversationDeleted(body.team_id, event.channel);
       } catch (error) {
-        this.#logger.error({ err: error, channel: event.channel }, 'could not remove a deleted channel from the index');
+        this.#logger.error({ err: error, channel: event.channel }, 'could not record a deleted channel');
       }
     });
 

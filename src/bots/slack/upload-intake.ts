@@ -8,7 +8,6 @@ import { FindimageError, asFindimageError, publicMessageOf } from '../../core/er
 import { MessageUploads, type LiveMessage, type MessageSettlement, type UploadFailure } from '../../core/indexing/message-uploads.js';
 import type { UploadOutcome, UploadQueue } from '../../core/indexing/upload-queue.js';
 import type { ConversationDirectory, ConversationFacts } from './conversation-directory.js';
-import type { ShareDeletions } from '../../core/conversations/share-deletions.js';
 import { isImageFile, type SlackFileDownloader, type SlackFileRef } from './file-download.js';
 import { asSlackApiError, isSlackError } from './slack-api-error.js';
 import { escapeAndTruncate, escapeMrkdwn } from './slack-text.js';
@@ -41,7 +40,6 @@ export interface UploadIntakeOptions {
   uploads: Pick<UploadQueue, 'enqueue' | 'onOutcome'>;
   downloader: SlackFileDownloader;
   directory: ConversationDirectory;
-  deletions: ShareDeletions;
   /** Reaction added to a message whose images were indexed; "" for none. */
   indexedReaction: string;
   logger: Logger;
@@ -83,7 +81,7 @@ export class UploadIntake {
     this.#directory = options.directory;
     this.#indexedReaction = options.indexedReaction;
     this.#logger = options.logger;
-    this.#messages = new MessageUploads({ uploads: options.uploads, deletions: options.deletions, source: SLACK_SOURCE, logger: options.logger });
+    this.#messages = new MessageUploads({ uploads: options.uploads, logger: options.logger });
   }
 
   /** Starts listening to the queue's outcomes. */

@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
 import { captureLog } from '../testing/wait-until.js';
-import { ShareDeletions } from '../conversations/share-deletions.js';
 import { FindimageError, InvalidImageError } from '../errors.js';
 import type { ImageShare } from '../store/vector-store.js';
 import type { IndexResult } from './image-indexer.js';
@@ -17,8 +16,8 @@ function share(messageId: string, fileId: string): ImageShare {
   return { conversation: 'C1', isPublic: true, sharedAt: '2026-01-01T00:00:00.000Z', messageId, fileId };
 }
 
-function indexed(jobId: string, filename: string, source = SOURCE): UploadOutcome {
-  const image = { tenant: TENANT, source, filename, share: share('M1', jobId) };
+function indexed(jobId: string, filename: string): UploadOutcome {
+  const image = { tenant: TENANT, source: SOURCE, filename, share: share('M1', jobId) };
   return { status: 'indexed', jobId, image, result: { status: 'indexed', id: jobId } as IndexResult };
 }
 
@@ -27,7 +26,11 @@ function rejected(jobId: string, filename: string): UploadOutcome {
   return { status: 'rejected', jobId, image, error: new InvalidImageError('image_invalid', `${filename} is damaged.`) };
 }
 
-/** A queue that emits outcomes on demand, and the uploads followed with real ShareDeletions. */
+function withdrawn(jobId: string, filename: string): UploadOutcome {
+  return { status: 'withdrawn', jobId, image: { tenant: TENANT, source: SOURCE, filename, share: share('M1', jobId) } };
+}
+
+/** A queue that emits outcomes on demand, and the uploads that follow it. */
 function setUp() {
   const listeners = new Set<(outcome: UploadOutcome) => void>();
   const queue = {
@@ -36,20 +39,10 @@ function setUp() {
       return () => listeners.delete(listener);
     },
   };
-  const removed: unknown[] = [];
-  const deletions = new ShareDeletions({
-    store: {
-      removeShares: async (filter) => {
-        removed.push(filter);
-        return { shares: 1, points: 0 };
-      },
-    },
-    logger: createSilentLogger(),
-  });
-  const uploads = new MessageUploads({ uploads: queue, deletions, source: SOURCE, logger: createSilentLogger() });
+  const uploads = new MessageUploads({ uploads: queue, logger: createSilentLogger() });
   const settlements: MessageSettlement[] = [];
   const open = () => uploads.open(async (settlement) => void settlements.push(settlement));
-  return { uploads, listeners, deletions, removed, settlements, open };
+  return { uploads, listeners, settlements, open };
 }
 
 describe('MessageUploads', () => {
@@ -96,25 +89,15 @@ describe('MessageUploads', () => {
     expect(settlements[0]).toMatchObject({ indexed: false, failures: [{ filename: 'notes.pdf' }] });
   });
 
-  it('does not count as indexed an image whose message was deleted while it was queued, and removes it again', async () => {
-    const { uploads, deletions, removed, settlements, open } = setUp();
+  it('counts an upload withdrawn by a deletion neither as indexed nor as a failure', async () => {
+    const { uploads, settlements, open } = setUp();
     const message = open();
     message.queued('J1');
+    message.queued('J2');
     await message.close();
-    await deletions.messageDeleted(TENANT, 'C1', 'M1');
-    removed.length = 0;
-    await uploads.receive(indexed('J1', 'a.png'));
-    expect(removed).toEqual([{ tenant: TENANT, share: { conversations: ['C1'], messageId: 'M1' } }]);
+    await uploads.receive(withdrawn('J1', 'a.png'));
+    await uploads.receive(withdrawn('J2', 'b.png'));
     expect(settlements).toEqual([{ failures: [], indexed: false }]);
-  });
-
-  it("leaves another platform's outcomes alone and rechecks no rejected upload", async () => {
-    const { uploads, deletions, removed } = setUp();
-    await deletions.messageDeleted(TENANT, 'C1', 'M1');
-    removed.length = 0;
-    await uploads.receive(indexed('J1', 'a.png', 'other-platform'));
-    await uploads.receive(rejected('J2', 'b.png'));
-    expect(removed).toEqual([]);
   });
 
   it('gives a waiting caller its job outcome, and follows the queue only between start and stop', async () => {
@@ -135,9 +118,8 @@ describe('MessageUploads', () => {
 
   it('logs rather than throws when answering the uploader fails', async () => {
     const log = captureLog();
-    const { deletions } = setUp();
     const queue = { onOutcome: () => () => undefined };
-    const uploads = new MessageUploads({ uploads: queue, deletions, source: SOURCE, logger: log.logger });
+    const uploads = new MessageUploads({ uploads: queue, logger: log.logger });
     const message = uploads.open(async () => {
       throw new Error('chat is down');
     });

@@ -3,7 +3,6 @@
 // the queue) and whether anything was indexed, to post one reply and one reaction. Platform-free:
 // the Slack and Discord intakes render and post; this keeps the count.
 import type { Logger } from 'pino';
-import type { ShareDeletions } from '../conversations/share-deletions.js';
 import type { FindimageError } from '../errors.js';
 import type { UploadOutcome, UploadQueue } from './upload-queue.js';
 
@@ -69,11 +68,14 @@ export class LiveMessage {
     await this.#settleIfDone();
   }
 
-  /** Called by MessageUploads with a queued job's outcome; `withdrawn`: indexed, but its message was deleted meanwhile. */
-  async finished(outcome: UploadOutcome, withdrawn: boolean): Promise<void> {
+  /**
+   * Called by MessageUploads with a queued job's outcome. A withdrawn job (its message deleted
+   * or edited meanwhile) counts neither as indexed nor as a failure: there is nothing to tell.
+   */
+  async finished(outcome: UploadOutcome): Promise<void> {
     if (!this.#pending.delete(outcome.jobId)) return;
     if (outcome.status === 'rejected') this.#failures.push({ filename: outcome.image.filename, error: outcome.error });
-    else if (!withdrawn) this.#indexed = true;
+    else if (outcome.status !== 'withdrawn') this.#indexed = true;
     await this.#settleIfDone();
   }
 
@@ -87,10 +89,6 @@ export class LiveMessage {
 export interface MessageUploadsOptions {
   /** The queue whose outcomes are followed. */
   uploads: Pick<UploadQueue, 'onOutcome'>;
-  /** Removes again an upload whose message, file or conversation was deleted while it was queued. */
-  deletions: Pick<ShareDeletions, 'recheck'>;
-  /** The `source` of this platform's images; only those are rechecked for deletions. */
-  source: string;
   logger: Logger;
 }
 
@@ -100,8 +98,6 @@ export interface MessageUploadsOptions {
  */
 export class MessageUploads {
   readonly #uploads: Pick<UploadQueue, 'onOutcome'>;
-  readonly #deletions: Pick<ShareDeletions, 'recheck'>;
-  readonly #source: string;
   readonly #logger: Logger;
   readonly #live = new Map<string, LiveMessage>();
   readonly #waiters = new Map<string, (outcome: UploadOutcome) => void>();
@@ -109,8 +105,6 @@ export class MessageUploads {
 
   constructor(options: MessageUploadsOptions) {
     this.#uploads = options.uploads;
-    this.#deletions = options.deletions;
-    this.#source = options.source;
     this.#logger = options.logger;
   }
 
@@ -144,16 +138,11 @@ export class MessageUploads {
     const live = this.#live.get(outcome.jobId);
     this.#live.delete(outcome.jobId);
     try {
-      const share = outcome.image.share;
-      const withdrawn =
-        outcome.status !== 'rejected' &&
-        outcome.image.source === this.#source &&
-        (await this.#deletions.recheck({ tenant: outcome.image.tenant, conversation: share?.conversation, messageId: share?.messageId, fileId: share?.fileId }));
       if (live === undefined) {
         this.#logger.info({ jobId: outcome.jobId, status: outcome.status, filename: outcome.image.filename }, 'queued upload finished');
         return;
       }
-      await live.finished(outcome, withdrawn);
+      await live.finished(outcome);
     } catch (error) {
       this.#logger.error({ err: error, jobId: outcome.jobId }, 'could not report an upload outcome');
     }

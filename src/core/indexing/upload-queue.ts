@@ -1,21 +1,36 @@
-// UploadQueue: nothing a user shared is lost. An upload is written to a local SQLite queue
-// before it is acknowledged, then indexed in the background; transient failures (store down,
-// worker crashed) are retried with backoff, permanent ones (not an image) are reported once.
-// Many uploads are handed to the indexer at once, so their store lookups and writes go in
-// batches; an upload leaves the queue only once its batch is acknowledged.
+// UploadQueue: nothing a user shared is lost, and nothing deleted comes back. An upload is
+// written to a local SQLite queue before it is acknowledged, then indexed in the background;
+// transient failures (store down, worker crashed) are retried with backoff, permanent ones (not
+// an image) are reported once. Many uploads are handed to the indexer at once, so their store
+// lookups and writes go in batches; an upload leaves the queue only once its batch is
+// acknowledged. Share updates (deletions, edits) are jobs of the same file, applied one at a time
+// in the order recorded, retried while the store is down, and ordered with the uploads of the
+// same message, file or conversation (see share-update-jobs.ts).
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { applyShareUpdate, describeShareUpdate, shareUpdateOf, type ShareUpdate } from '../conversations/share-updates.js';
 import { FindimageError, StoreError, asFindimageError, isTransient } from '../errors.js';
 import { openDatabase } from '../sqlite/open-database.js';
+import type { VectorStore } from '../store/vector-store.js';
 import { shareFromFlatFields, type FlatShareFields } from '../store/image-shares.js';
 import { EmbedSlots } from './embed-slots.js';
 import type { ImageIndexer, ImageToIndex, IndexResult } from './image-indexer.js';
+import {
+  AFTER_UPDATE_NOW_SQL,
+  ShareUpdateJobs,
+  UPLOAD_WITHDRAWN_SQL,
+  createShareUpdateTables,
+  type ShareUpdateJob,
+  type UploadColumns,
+} from './share-update-jobs.js';
 
 /** What became of one queued upload. */
 export type UploadOutcome =
   | { status: 'indexed' | 'duplicate'; jobId: string; image: QueuedImage; result: IndexResult }
   /** Will never be indexed (bad image, or retries exhausted); `error.message` says why. */
-  | { status: 'rejected'; jobId: string; image: QueuedImage; error: FindimageError };
+  | { status: 'rejected'; jobId: string; image: QueuedImage; error: FindimageError }
+  /** Not indexed: its message, file or conversation was deleted (or the message edited) after it was queued. */
+  | { status: 'withdrawn'; jobId: string; image: QueuedImage };
 
 /** The upload's metadata as stored in the queue (the bytes stay in the queue row). */
 export type QueuedImage = Omit<ImageToIndex, 'bytes'>;
@@ -24,6 +39,8 @@ export interface UploadQueueOptions {
   /** SQLite file of the queue (under FINDIMAGE_DATA). */
   path: string;
   indexer: ImageIndexer;
+  /** The store share updates are applied to; without it, recordShareUpdate() throws. */
+  store?: Pick<VectorStore, 'removeShares'>;
   logger: Logger;
   /** First retry delay; doubles each attempt up to maxRetryDelayMs. */
   retryDelayMs?: number;
@@ -72,16 +89,22 @@ export function queuedImageOf(metadataJson: string): QueuedImage {
   return image;
 }
 
-interface JobRow {
+interface JobRow extends UploadColumns {
   id: string;
   metadata: string;
   bytes: Buffer;
   attempts: number;
+  /** 1 when a share update recorded after it (or withdrawing later uploads) is about it. */
+  withdrawn: number;
 }
 
 export class UploadQueue {
   readonly #db: Database.Database;
   readonly #indexer: ImageIndexer;
+  readonly #store: Pick<VectorStore, 'removeShares'> | undefined;
+  readonly #updates: ShareUpdateJobs;
+  /** Whether a share update is being applied (one at a time, in order). */
+  #updating = false;
   readonly #logger: Logger;
   readonly #retryDelayMs: number;
   readonly #maxRetryDelayMs: number;
@@ -116,6 +139,9 @@ export class UploadQueue {
       next_attempt_at INTEGER NOT NULL,
       last_error TEXT
     )`);
+    createShareUpdateTables(this.#db);
+    this.#updates = new ShareUpdateJobs(this.#db);
+    this.#store = options.store;
     this.#indexer = options.indexer;
     this.#logger = options.logger;
     this.#retryDelayMs = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
@@ -141,11 +167,47 @@ export class UploadQueue {
     const { bytes, ...metadata } = image;
     const id = crypto.randomUUID();
     const stored = { ...metadata, createdAt: (image.createdAt ?? new Date()).toISOString() };
+    const { share } = image;
+    // An edit of this message still to be applied goes first: this upload waits for it.
+    const waitsFor = this.#updates.pendingAbout({ tenant: image.tenant, conversation: share?.conversation, messageId: share?.messageId, fileId: share?.fileId });
     this.#db
-      .prepare('INSERT INTO uploads (id, metadata, bytes, next_attempt_at) VALUES (?, ?, ?, ?)')
-      .run(id, JSON.stringify(stored), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0);
+      .prepare(
+        `INSERT INTO uploads (id, metadata, bytes, next_attempt_at, tenant, conversation, message_id, file_id, after_update, waits_for)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${AFTER_UPDATE_NOW_SQL}, ?)`,
+      )
+      .run(
+        id,
+        JSON.stringify(stored),
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        0,
+        image.tenant,
+        share?.conversation ?? null,
+        share?.messageId ?? null,
+        share?.fileId ?? null,
+        waitsFor,
+      );
     this.#schedule(0);
     return id;
+  }
+
+  /**
+   * Stores a share update (a deletion, an edit) durably and schedules it; returns once it is on
+   * disk, so a platform event can be acknowledged then. It is applied after the updates recorded
+   * before it, once no upload it is about is being indexed, and retried for as long as the store
+   * is down, across restarts. Uploads it is about that were queued before it are withdrawn; those
+   * queued after it are withdrawn or wait for it, as its kind says (uploadRuleOf()).
+   */
+  recordShareUpdate(update: ShareUpdate): void {
+    if (this.#store === undefined) throw new FindimageError('internal', 'This upload queue was opened without a store, so it cannot apply deletions.');
+    const seq = this.#updates.record(update);
+    this.#logger.info({ seq, ...update }, `${describeShareUpdate(update)}; recorded, to be applied to the index`);
+    this.#schedule(0);
+  }
+
+  /** Share updates recorded and not yet applied. */
+  pendingShareUpdates(): number {
+    const row = this.#db.prepare('SELECT COUNT(*) AS n FROM share_updates WHERE applied = 0').get() as { n: number };
+    return row.n;
   }
 
   /** Uploads waiting or being indexed. */
@@ -162,7 +224,7 @@ export class UploadQueue {
 
   /** Resolves when nothing is due now and nothing is running (used by tests and the CLI). */
   whenIdle(): Promise<void> {
-    if (this.#running.size === 0 && !this.#hasDueJobs()) return Promise.resolve();
+    if (this.#running.size === 0 && !this.#updating && !this.#hasDueJobs()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -174,12 +236,15 @@ export class UploadQueue {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#embedSlots.close(new FindimageError('aborted', 'The upload queue stopped before this upload was indexed; it stays queued.'));
-    while (this.#running.size > 0) await new Promise((r) => setTimeout(r, 10));
+    while (this.#running.size > 0 || this.#updating) await new Promise((r) => setTimeout(r, 10));
     this.#db.close();
   }
 
   #hasDueJobs(): boolean {
-    return this.#db.prepare('SELECT 1 FROM uploads WHERE next_attempt_at <= ? LIMIT 1').get(Date.now()) !== undefined;
+    const now = Date.now();
+    const update = this.#updates.nextDueAt();
+    if (update !== null && update <= now) return true;
+    return this.#db.prepare('SELECT 1 FROM uploads WHERE next_attempt_at <= ? AND waits_for IS NULL LIMIT 1').get(now) !== undefined;
   }
 
   #schedule(delayMs: number): void {
@@ -192,13 +257,18 @@ export class UploadQueue {
   #pump(): void {
     this.#timer = undefined;
     if (this.#stopped) return;
+    this.#startShareUpdate();
     const free = this.#held - this.#running.size;
     if (free > 0) {
       const placeholders = [...this.#running].map(() => '?').join(',');
       const notRunning = placeholders === '' ? '' : `AND id NOT IN (${placeholders})`;
+      // Whether an upload is withdrawn is asked of the rows picked only (the outer query), not of
+      // every row the inner one sorts.
       const rows = this.#db
         .prepare(
-          `SELECT id, metadata, bytes, attempts FROM uploads WHERE next_attempt_at <= ? ${notRunning} ORDER BY next_attempt_at, rowid LIMIT ?`,
+          `SELECT id, metadata, bytes, attempts, tenant, conversation, message_id, file_id, after_update, ${UPLOAD_WITHDRAWN_SQL} AS withdrawn FROM (
+             SELECT id, metadata, bytes, attempts, tenant, conversation, message_id, file_id, after_update FROM uploads
+             WHERE next_attempt_at <= ? AND waits_for IS NULL ${notRunning} ORDER BY next_attempt_at, rowid LIMIT ?) u`,
         )
         .all(Date.now(), ...this.#running, free) as JobRow[];
       for (const row of rows) void this.#run(row);
@@ -208,9 +278,65 @@ export class UploadQueue {
   }
 
   #scheduleNextDue(): void {
-    const next = this.#db.prepare('SELECT MIN(next_attempt_at) AS at FROM uploads').get() as { at: number | null };
-    if (next.at !== null && this.#running.size < this.#held) {
-      this.#schedule(Math.max(0, next.at - Date.now()));
+    const next = this.#db.prepare('SELECT MIN(next_attempt_at) AS at FROM uploads WHERE waits_for IS NULL').get() as { at: number | null };
+    const upload = this.#running.size < this.#held ? next.at : null;
+    // An update waiting for uploads being indexed is started when they finish, not polled.
+    const update = this.#updating ? null : this.#updates.nextDueAt();
+    const at = upload === null ? update : update === null ? upload : Math.min(upload, update);
+    if (at !== null) this.#schedule(Math.max(0, at - Date.now()));
+  }
+
+  /**
+   * Starts applying the oldest share update when it is due, none is being applied, and no upload
+   * it is about is being indexed (that one's write must land first, so that the update takes it off).
+   */
+  #startShareUpdate(): void {
+    if (this.#updating || this.#store === undefined) return;
+    const head = this.#updates.head();
+    if (head === undefined || head.nextAttemptAt > Date.now()) return;
+    if (this.#updates.meetsAny(head.seq, [...this.#running])) return;
+    this.#updating = true;
+    void this.#applyShareUpdate(head, this.#store);
+  }
+
+  async #applyShareUpdate(job: ShareUpdateJob, store: Pick<VectorStore, 'removeShares'>): Promise<void> {
+    let update: ShareUpdate;
+    try {
+      update = shareUpdateOf(job.job);
+    } catch (error) {
+      // A row no findimage could have written: applied as it stands it might remove far more than
+      // meant, so it is logged in full and set aside (marked applied), never retried.
+      this.#logger.error({ err: error, seq: job.seq, job: job.job.slice(0, 500) }, 'dropped a recorded share update that cannot be read');
+      this.#updates.applied(job.seq);
+      this.#updating = false;
+      if (!this.#stopped) this.#schedule(0);
+      return;
+    }
+    try {
+      const removed = await applyShareUpdate(store, update);
+      this.#updates.applied(job.seq);
+      this.#logger.info(
+        { ...update, seq: job.seq, sharesRemoved: removed.shares, imagesRemoved: removed.points },
+        `${describeShareUpdate(update)}; its shares left the index`,
+      );
+    } catch (thrown) {
+      const error = asFindimageError(thrown);
+      const attempts = job.attempts + 1;
+      if (isTransient(error) || error.code === 'aborted') {
+        // No attempt limit: a deletion is kept for as long as the store may come back, since
+        // giving up would leave a deleted image findable. The delay stops growing at the maximum.
+        const delay = Math.min(this.#retryDelayMs * 2 ** Math.min(attempts - 1, 30), this.#maxRetryDelayMs);
+        this.#updates.retryAt(job.seq, attempts, Date.now() + delay, error.message);
+        this.#logger.warn({ seq: job.seq, kind: update.kind, code: error.code, attempts, retryInMs: delay }, 'share update will be retried');
+      } else {
+        // The store refused it for good (its collection deleted, say): what it would remove is
+        // not there to find. Marked applied, so later uploads of a deleted message are still withdrawn.
+        this.#updates.applied(job.seq);
+        this.#logger.error({ err: error, seq: job.seq, ...update }, `${describeShareUpdate(update)}; the store refused the removal, so it was set aside`);
+      }
+    } finally {
+      this.#updating = false;
+      if (!this.#stopped) this.#schedule(0);
     }
   }
 
@@ -228,12 +354,27 @@ export class UploadQueue {
       if (!this.#stopped) this.#schedule(0);
       return;
     }
+    if (row.withdrawn === 1) {
+      this.#finish(row.id);
+      this.#logger.info({ jobId: row.id, filename: image.filename }, 'upload withdrawn: its message, file or conversation was deleted or edited after it was queued');
+      this.#emit({ status: 'withdrawn', jobId: row.id, image });
+      this.#running.delete(row.id);
+      if (!this.#stopped) this.#schedule(0);
+      return;
+    }
     try {
       // Resolves only once the upload's batch is acknowledged by the store: until then its row
       // stays on disk, so a crash or an outage mid-batch loses nothing.
       const result = await this.#indexer.index({ ...image, bytes: new Uint8Array(row.bytes) }, { embedSlots: this.#embedSlots });
       await this.#finishWithBatch(row.id);
-      this.#emit({ status: result.status, jobId: row.id, image, result });
+      if (this.#updates.withdraws(row)) {
+        // A deletion came while it was being written: it waited for this write and takes the
+        // image off next, so the uploader is not told it was indexed.
+        this.#logger.info({ jobId: row.id, filename: image.filename }, 'upload withdrawn: its message, file or conversation was deleted while it was being indexed');
+        this.#emit({ status: 'withdrawn', jobId: row.id, image });
+      } else {
+        this.#emit({ status: result.status, jobId: row.id, image, result });
+      }
     } catch (thrown) {
       const error = asFindimageError(thrown);
       const attempts = row.attempts + 1;
