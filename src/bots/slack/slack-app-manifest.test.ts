@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SHORTCUT_FIND_SIMILAR } from './result-blocks.js';
-import { SLASH_COMMAND } from './slack-bot.js';
+import { SLASH_COMMAND } from './search-command-events.js';
 import { FACT_CHANGING_EVENTS } from './visibility-events.js';
 
 const MANIFEST = join(import.meta.dirname, '..', '..', '..', 'slack-app-manifest.yaml');
