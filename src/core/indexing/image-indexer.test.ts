@@ -213,11 +213,8 @@ describe('ImageIndexer', () => {
     raw.close();
     try {
       const withClaims = new ImageIndexer({ embedder, store, prepare: prepareJsonImage, logger: createSilentLogger(), claims });
-      const indexing = withClaims.index({ bytes, filename: 'd.png', tenant: 'local', source: 'local' });
-      const result = await Promise.race([
-        indexing,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('still waiting for a dead claim')), 5_000).unref()),
-      ]);
+      // A claim that waited on its dead holder would never settle: the test's own timeout says so.
+      const result = await withClaims.index({ bytes, filename: 'd.png', tenant: 'local', source: 'local' });
       expect(result.status).toBe('indexed');
     } finally {
       claims.close();
