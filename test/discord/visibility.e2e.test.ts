@@ -23,7 +23,7 @@ const shown = async (channel: string): Promise<string> => textOf((await h.search
 
 /** Whether the stored share of image `id` in `channel` is public. */
 async function isPublic(id: string, channel: string): Promise<boolean | undefined> {
-  const [point] = await h.store.get([id]);
+  const [point] = await h.store.get([id], { tenant: GUILD });
   return point?.payload.shares.find((s) => s.conversation === channel)?.isPublic;
 }
 
