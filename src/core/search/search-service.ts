@@ -75,7 +75,7 @@ export interface FeedbackExamples {
 
 /** Where judged examples for a query come from (LabelFeedback reads the LabelStore). */
 export interface RelevanceFeedback {
-  /** Judged images for earlier queries with this text in this tenant. */
+  /** Judged images for earlier queries with this text in this tenant; the search keeps only those its scope may see. */
   examplesFor(tenant: string, text: string, excludeQueryId?: string): Promise<FeedbackExamples>;
 }
 
