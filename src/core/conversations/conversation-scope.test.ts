@@ -1,8 +1,8 @@
-// What a conversation may see: the scope built from the event and the conversation's facts, and
-// which of an image's shares a result may show (and link to) in that scope.
+// Which of an image's shares a result may show (and link to) in a conversation's scope; the
+// scope itself is built and tested in scope-for-conversation.test.ts.
 import { describe, expect, it } from 'vitest';
 import type { ImagePayload, ImageShare } from '../store/vector-store.js';
-import { scopeForConversation, visibleShares } from './conversation-scope.js';
+import { visibleShares } from './conversation-scope.js';
 
 function share(conversation: string, isPublic = false): ImageShare {
   return { conversation, isPublic, sharedAt: '2026-01-01T00:00:00.000Z', messageId: `m-${conversation}` };
@@ -21,17 +21,6 @@ function image(shares: ImageShare[], tenant = 'T1'): ImagePayload {
     shares,
   };
 }
-
-describe('scopeForConversation', () => {
-  it('shows a known, unshared conversation its own images and the tenant’s public ones', () => {
-    expect(scopeForConversation('T1', 'C1', { isShared: false })).toEqual({ tenant: 'T1', channels: ['C1'], includePublic: true });
-  });
-
-  it('narrows a conversation shared outside the tenant, or one whose facts are unknown, to its own images', () => {
-    expect(scopeForConversation('T1', 'C1', { isShared: true })).toEqual({ tenant: 'T1', channels: ['C1'], includePublic: false });
-    expect(scopeForConversation('T1', 'C1', undefined)).toEqual({ tenant: 'T1', channels: ['C1'], includePublic: false });
-  });
-});
 
 describe('visibleShares', () => {
   const here = share('C-here');
