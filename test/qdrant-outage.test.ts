@@ -206,7 +206,7 @@ describe('a 404 on an endpoint', () => {
     for (const outcome of outcomes) expect(['indexed', 'duplicate']).toContain(outcome.status);
     expect(findimage.uploads.pending()).toBe(0);
     expect(await findimage.store.count({ tenant: 'T1' })).toBe(5);
-    const stored = await findimage.store.get(outcomes.map((o) => ('result' in o ? o.result.id : '')));
+    const stored = await findimage.store.get(outcomes.map((o) => ('result' in o ? o.result.id : '')), { tenant: 'T1' });
     expect(stored.map((p) => p.payload.shares.length)).toEqual([1, 1, 1, 1, 1]);
   });
 

@@ -99,9 +99,9 @@ describe('embedded store under kill -9', () => {
     });
     try {
       const { present, deleted } = expected();
-      const found = await store.get(present);
+      const found = await store.get(present, { tenant: WRITER_TENANT });
       expect(found.length, `round ${round}: acknowledged points present`).toBe(present.length);
-      expect(await store.get(deleted), `round ${round}: acknowledged deletes stay deleted`).toEqual([]);
+      expect(await store.get(deleted, { tenant: WRITER_TENANT }), `round ${round}: acknowledged deletes stay deleted`).toEqual([]);
       expect(await store.count({ tenant: WRITER_TENANT })).toBeGreaterThanOrEqual(present.length);
 
       const random = seededRandom(1000 + round);
@@ -123,7 +123,7 @@ describe('embedded store under kill -9', () => {
           expect(exact).toHaveLength(LIMIT);
           expect(approximate.map((hit) => hit.id), `round ${round}, query ${q}`).toEqual(exact.map((hit) => hit.id));
           // Each score is the stored vector's: a stale index would score an old vector.
-          const stored = new Map((await store.get(exact.map((hit) => hit.id), { withVector: true })).map((p) => [p.id, p.vector]));
+          const stored = new Map((await store.get(exact.map((hit) => hit.id), { tenant: WRITER_TENANT, withVector: true })).map((p) => [p.id, p.vector]));
           for (const hit of approximate) {
             const own = stored.get(hit.id) as Float32Array;
             let dot = 0;

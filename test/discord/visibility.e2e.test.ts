@@ -22,8 +22,8 @@ const MADE_PUBLIC = 'conversation made public; its images show in other conversa
 const shown = async (channel: string): Promise<string> => textOf((await h.search('anything', channel)).reply);
 
 /** Whether the stored share of image `id` in `channel` is public. */
-async function isPublic(id: string, channel: string): Promise<boolean | undefined> {
-  const [point] = await h.store.get([id]);
+async function isPublic(id: string, channel: string, tenant = GUILD): Promise<boolean | undefined> {
+  const [point] = await h.store.get([id], { tenant });
   return point?.payload.shares.find((s) => s.conversation === channel)?.isPublic;
 }
 
@@ -93,7 +93,7 @@ describe('Discord: visibility follows the platform', () => {
     expect(await isPublic(general, CHANNELS.general)).toBe(false);
     expect(await isPublic(random, CHANNELS.random)).toBe(false);
     // Nothing of the other guild changed.
-    expect(await isPublic(elsewhere, CHANNELS.elsewhere)).toBe(true);
+    expect(await isPublic(elsewhere, CHANNELS.elsewhere, OTHER_GUILD)).toBe(true);
 
     h.fake.updateRolePermissions(GUILD, GUILD, EVERYONE_PERMISSION_BITS);
     await madeBy(MADE_PUBLIC, CHANNELS.general, 1);

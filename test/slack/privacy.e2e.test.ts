@@ -87,7 +87,7 @@ describe('Slack privacy: what a search may show', () => {
       h.event({ type: 'message', subtype: 'message_deleted', hidden: true, channel, ts: '1770002000.000100', deleted_ts: ts, event_ts: '1770002000.000100' });
     await deleted(random.id, '1760000300.000100');
     const [kept] = await eventually(async () => {
-      const points = await h.store.get([id]);
+      const points = await h.store.get([id], { tenant: TEAM });
       return points[0]?.payload.shares.length === 1 && points;
     }, 'the #random share to go');
     expect(kept?.payload.shares.map((s) => [s.conversation, s.isPublic])).toEqual([[secret.id, false]]);
@@ -95,7 +95,7 @@ describe('Slack privacy: what a search may show', () => {
     expect(await shownIn(secret.id)).toEqual([id]);
 
     await deleted(secret.id, '1760000400.000100');
-    await eventually(async () => (await h.store.get([id])).length === 0, 'the image to leave the index');
+    await eventually(async () => (await h.store.get([id], { tenant: TEAM })).length === 0, 'the image to leave the index');
     expect(await shownIn(secret.id)).toEqual([]);
   });
 });

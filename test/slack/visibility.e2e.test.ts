@@ -62,7 +62,7 @@ describe('Slack: visibility follows the platform', () => {
     expect(await shownIn(random.id)).toEqual([image]);
 
     await convert(general.id, 'private');
-    expect((await h.store.get([image]))[0]?.payload.shares.map((s) => s.isPublic)).toEqual([false]);
+    expect((await h.store.get([image], { tenant: TEAM }))[0]?.payload.shares.map((s) => s.isPublic)).toEqual([false]);
     expect(await shownIn(random.id)).toEqual([]);
     expect(await shownIn(general.id)).toEqual([image]);
 
@@ -127,7 +127,7 @@ describe('Slack: visibility follows the platform', () => {
     await h.event({ type: 'message', subtype: 'channel_convert_to_private', channel_type: 'group', ts: '1770000903.000100' });
     await h.event({ type: 'message', subtype: 'channel_convert_to_private', channel_type: 'group', channel: general.id, ts: '1770000904.000100' }, 'T-OTHER');
     await eventually(() => h.logged(MADE_PRIVATE).length > 0, 'the other team\'s conversion to be handled');
-    expect((await h.store.get([image]))[0]?.payload.shares.map((s) => s.isPublic)).toEqual([true]);
+    expect((await h.store.get([image], { tenant: TEAM }))[0]?.payload.shares.map((s) => s.isPublic)).toEqual([true]);
     expect(await shownIn(random.id)).toEqual([image]);
   });
 });

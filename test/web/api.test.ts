@@ -336,7 +336,7 @@ describe('web API tenancy and Host', () => {
   }
 
   it('counts and searches only the local tenant, never a chat tenant', async () => {
-    const [point] = await h.findimage.store.get([localId], { withVector: true });
+    const [point] = await h.findimage.store.get([localId], { tenant: 'local', withVector: true });
     const hash = 'f'.repeat(64);
     await h.findimage.store.upsert([
       {

@@ -30,7 +30,7 @@ describe('thumbnails of deleted images', () => {
     const cacheDir = join(h.dir, 'data', 'thumbnails');
     expect((await readdir(cacheDir)).sort()).toEqual([`${kept?.id}.jpg`, `${deleted?.id}.jpg`].sort());
 
-    await h.findimage.store.delete([deleted!.id]);
+    await h.findimage.store.delete([deleted!.id], { tenant: 'local' });
 
     expect((await fetch(`${base}/api/images/${deleted?.id}/thumbnail`)).status).toBe(404);
     expect(await readdir(cacheDir)).toEqual([`${kept?.id}.jpg`]);

@@ -116,7 +116,7 @@ export async function runEvalDataset(config: Config, options: EvalDatasetOptions
           .map((q) => ({ text: q.text, relevant: [...new Set(q.relevant.flatMap((i) => (ids[i] === undefined ? [] : [ids[i] as string])))] }));
         evaluation.queries = queries.length;
         const distinctIds = [...new Set(ids.filter((id): id is string => id !== undefined))];
-        const images = new Map((await store.get(distinctIds, { withVector: true })).map((p) => [p.id, p.vector as Float32Array]));
+        const images = new Map((await store.get(distinctIds, { tenant: LOCAL_TENANT, withVector: true })).map((p) => [p.id, p.vector as Float32Array]));
         for (const templates of templateSets) {
           const embedder = new PromptEnsembleEmbedder(embedding.embedder, templates);
           const label = `${model.id}, ${describeTemplates(templates)}`;

@@ -102,7 +102,7 @@ test('two quick changes of one channel end in the last one, even when the first 
   const second = privacy.visibilityChanged('T1', 'C-design', true);
   await Promise.all([first, second]);
   expect(await store.count(ELSEWHERE)).toBe(1);
-  expect((await store.get([A]))[0]?.payload.shares[0]?.isPublic).toBe(true);
+  expect((await store.get([A], { tenant: 'T1' }))[0]?.payload.shares[0]?.isPublic).toBe(true);
 });
 
 test('a slow change does not land after a quicker later one: changes of one channel apply in order', async () => {

@@ -1,6 +1,7 @@
 // Who may see what in a conversation: the search scope of a chat conversation, built only from
 // the event (tenant and conversation) and the conversation's facts, never from the query text,
-// and the test of whether an image (through any one of its shares) is visible in a scope.
+// and which of an image's shares may be shown in a scope. Whether the image itself may be read
+// is the store's decision (VectorStore.get takes the scope).
 import type { SearchScope } from '../search/search-service.js';
 import type { ImagePayload, ImageShare } from '../store/vector-store.js';
 
@@ -53,20 +54,13 @@ function shareIsVisible(share: ImageShare, scope: SearchScope): boolean {
   return scope.includePublic === true && share.isPublic;
 }
 
-/** The shares of an image visible under `scope`, those in the scope's own conversations first. */
+/**
+ * The shares of an image visible under `scope`, those in the scope's own conversations first:
+ * the first is the one a result links to. Another tenant's image has none.
+ */
 export function visibleShares(payload: ImagePayload, scope: SearchScope): ImageShare[] {
   if (payload.tenant !== scope.tenant) return [];
   const own = scope.channels ?? [];
   const visible = payload.shares.filter((share) => shareIsVisible(share, scope));
   return [...visible.filter((s) => own.includes(s.conversation)), ...visible.filter((s) => !own.includes(s.conversation))];
-}
-
-/**
- * Whether an indexed image may be shown (or named) under `scope`: it is the scope's tenant's,
- * and one of its shares is visible (a folder image, with no shares, only under an unrestricted scope).
- */
-export function isVisibleIn(payload: ImagePayload, scope: SearchScope): boolean {
-  if (payload.tenant !== scope.tenant) return false;
-  if (scope.channels === undefined) return true;
-  return payload.shares.some((share) => shareIsVisible(share, scope));
 }

@@ -226,7 +226,7 @@ describe('SearchSessions', () => {
     it('gives a clear answer for a vote on an image deleted since', async () => {
       await addImage(1, [share('CGENERAL', true)]);
       const { query } = await searchRed();
-      await store.delete([uuid(1)]);
+      await store.delete([uuid(1)], { tenant: 'T1' });
       await expect(sessions.vote(GENERAL, query.queryId, uuid(1), 1)).rejects.toThrow('That image has since been deleted');
       expect(await labels.listLabels({ tenant: 'T1' })).toEqual([]);
     });
@@ -269,7 +269,7 @@ describe('SearchSessions', () => {
       const { query } = await searchRed();
       const { hit } = await sessions.result(GENERAL, query.queryId, uuid(1), { rank: 1, score: 0.99 });
       expect(hit).toMatchObject({ imageId: uuid(1), rank: 1, score: 0.99, share: { conversation: 'CGENERAL' } });
-      await store.delete([uuid(1)]);
+      await store.delete([uuid(1)], { tenant: 'T1' });
       await expect(sessions.result(GENERAL, query.queryId, uuid(1), { rank: 1, score: 0.99 })).rejects.toThrow('has since been deleted');
     });
   });

@@ -9,9 +9,9 @@ import { InvalidQueryError, SessionError } from '../errors.js';
 import { contentHashOf, pointIdFor } from '../indexing/point-id.js';
 import type { LabelStore, LabelValue, QueryRecord, ResultMessage } from '../labels/label-store.js';
 import type { ParsedQuery } from '../search/query-syntax.js';
-import type { SearchFilters, SearchResults, SearchScope, SearchService } from '../search/search-service.js';
+import { storeScopeOf, type SearchFilters, type SearchResults, type SearchScope, type SearchService } from '../search/search-service.js';
 import type { ImagePayload, ImageShare, ScoredPoint, VectorStore } from '../store/vector-store.js';
-import { isVisibleIn, visibleShares } from './conversation-scope.js';
+import { visibleShares } from './conversation-scope.js';
 
 /** Results per page: five cards fit a Slack carousel or a Discord gallery on a laptop screen. */
 export const PAGE_SIZE = 5;
@@ -395,8 +395,8 @@ export class SearchSessions {
 
   /** The payload of an image visible under `scope`; undefined when absent or not visible, so not even its name leaks. */
   async #visiblePoint(scope: SearchScope, imageId: string): Promise<ImagePayload | undefined> {
-    const [point] = await this.#store.get([imageId]);
-    return point !== undefined && isVisibleIn(point.payload, scope) ? point.payload : undefined;
+    const [point] = await this.#store.get([imageId], storeScopeOf(scope));
+    return point?.payload;
   }
 
   /** A page of a snapshot, re-checked against today's scope and index (deleted images drop out). */
@@ -404,11 +404,11 @@ export class SearchSessions {
     const { offset, limit } = window;
     const snapshot = query.snapshot ?? [];
     const page = snapshot.slice(offset, offset + limit);
-    const points = new Map((await this.#store.get(page.map((h) => h.imageId))).map((p) => [p.id, p]));
+    const points = new Map((await this.#store.get(page.map((h) => h.imageId), storeScopeOf(scope))).map((p) => [p.id, p]));
     const hits: ScoredPoint[] = [];
     for (const { imageId, score } of page) {
       const point = points.get(imageId);
-      if (point !== undefined && isVisibleIn(point.payload, scope)) hits.push({ id: imageId, score, payload: point.payload });
+      if (point !== undefined) hits.push({ id: imageId, score, payload: point.payload });
     }
     return { hits, hasMore: snapshot.length > offset + limit };
   }

@@ -13,8 +13,11 @@ export class LabelFeedback implements RelevanceFeedback {
   }
 
   /**
-   * Images judged on earlier queries with the same text in this tenant. `excludeQueryId`
-   * leaves one query's own labels out, so an evaluation never grades a query with itself.
+   * Images judged on earlier queries with the same text in this tenant, from any conversation.
+   * `excludeQueryId` leaves one query's own labels out, so an evaluation never grades a query
+   * with itself. Which of them may steer a search is the searcher's scope's decision:
+   * SearchService reads their vectors through that scope, so an image the searcher cannot see
+   * counts for nothing.
    */
   async examplesFor(tenant: string, text: string, excludeQueryId?: string): Promise<FeedbackExamples> {
     const key = sameQuestionKey(text);

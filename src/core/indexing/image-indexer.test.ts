@@ -62,7 +62,7 @@ describe('ImageIndexer', () => {
     });
     expect(result.status).toBe('indexed');
     expect(result.id).toBe(pointIdFor('T1', contentHashOf(bytes)));
-    const [stored] = await store.get([result.id], { withVector: true });
+    const [stored] = await store.get([result.id], { tenant: 'T1', withVector: true });
     expect(stored?.payload).toEqual({
       tenant: 'T1',
       source: 'slack',
@@ -98,7 +98,7 @@ describe('ImageIndexer', () => {
       createdAt: new Date('2025-01-01T00:00:00.000Z'),
     });
     expect(result.payload).toMatchObject({ path: '/photos/a.png', shares: [] });
-    expect((await store.get([result.id]))[0]?.payload).toEqual(result.payload);
+    expect((await store.get([result.id], { tenant: 'local' }))[0]?.payload).toEqual(result.payload);
   });
 
   it('dates a shared image by its share when no createdAt is given', async () => {
@@ -122,11 +122,11 @@ describe('ImageIndexer', () => {
     expect(b.payload.shares).toEqual([first, second]);
     expect(b.payload.filename).toBe('a.png');
     expect(embedder.calls.image).toBe(1);
-    const [stored] = await store.get([a.id]);
+    const [stored] = await store.get([a.id], { tenant: 'T1' });
     expect(stored?.payload.shares).toEqual([first, second]);
     // The same share again (say the message was edited) is not added twice.
     await indexer.index({ bytes, filename: 'b.png', tenant: 'T1', source: 'slack', share: second });
-    expect((await store.get([a.id]))[0]?.payload.shares).toHaveLength(2);
+    expect((await store.get([a.id], { tenant: 'T1' }))[0]?.payload.shares).toHaveLength(2);
   });
 
   it('keeps both shares when the same image is posted in two channels at once', async () => {
@@ -137,7 +137,7 @@ describe('ImageIndexer', () => {
     ]);
     expect([a.status, b.status].sort()).toEqual(['duplicate', 'indexed']);
     expect(embedder.calls.image).toBe(1);
-    const [stored] = await store.get([a.id]);
+    const [stored] = await store.get([a.id], { tenant: 'T1' });
     expect(stored?.payload.shares.map((s) => s.conversation)).toEqual(['C1', 'C2']);
   });
 
@@ -227,6 +227,18 @@ describe('ImageIndexer', () => {
     const b = await indexer.index({ bytes, filename: 'a.png', tenant: 'T2', source: 'slack' });
     expect(a.id).not.toBe(b.id);
     expect(await store.count()).toBe(2);
+  });
+
+  it('looks each tenant’s duplicates up among its own images when tenants share a lookup batch', async () => {
+    const bytes = jsonImage([1, 0, 0, 0]);
+    await indexer.index({ bytes, filename: 'a.png', tenant: 'T1', source: 'slack' });
+    const [again, theirs] = await Promise.all([
+      indexer.index({ bytes, filename: 'a.png', tenant: 'T1', source: 'slack' }),
+      indexer.index({ bytes, filename: 'a.png', tenant: 'T2', source: 'slack' }),
+    ]);
+    expect([again.status, theirs.status]).toEqual(['duplicate', 'indexed']);
+    expect(theirs.payload.tenant).toBe('T2');
+    expect(await store.count({ tenant: 'T2' })).toBe(1);
   });
 
   it('refuses bytes that are not an image and stores nothing', async () => {

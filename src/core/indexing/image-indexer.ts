@@ -70,10 +70,16 @@ export interface IndexOptions extends EmbedOptions {
 
 /** Store requests ImageIndexer has sent, by kind (for tests and benchmarks). */
 export interface IndexerRequests {
-  /** Duplicate lookups: one store.get() per batch. */
+  /** Duplicate lookups: one store.get() per batch (per tenant in it). */
   lookups: number;
   /** Writes: one store.upsert() per batch. */
   writes: number;
+}
+
+/** An image's point id with its tenant, as a duplicate lookup needs them. */
+interface ImageRef {
+  tenant: string;
+  id: string;
 }
 
 /** Whether one index() call may still add to the open lookup and write batches. */
@@ -95,7 +101,7 @@ export class ImageIndexer {
    * duplicate path.
    */
   readonly #inFlight = new Map<string, Promise<unknown>>();
-  readonly #lookups: CallBatcher<string, StoredPoint | undefined>;
+  readonly #lookups: CallBatcher<ImageRef, StoredPoint | undefined>;
   readonly #writes: CallBatcher<PointInput, void>;
   /**
    * Calls that may still add a lookup, and a write: when none may, the open batch is sent at
@@ -119,7 +125,7 @@ export class ImageIndexer {
       lingerMs: options.batching?.lingerMs ?? INDEX_BATCH_LINGER_MS,
     };
     const batching = { maxSize: this.batching.size, maxInFlight: this.batching.inFlight, lingerMs: this.batching.lingerMs };
-    this.#lookups = new CallBatcher({ ...batching, run: (ids) => this.#lookUp(ids) });
+    this.#lookups = new CallBatcher({ ...batching, run: (refs) => this.#lookUp(refs) });
     this.#writes = new CallBatcher({ ...batching, run: (points) => this.#write(points) });
   }
 
@@ -192,7 +198,7 @@ export class ImageIndexer {
 
   /** The result for an image the store has already (its share added), else undefined. */
   async #duplicateOf(image: ImageToIndex, id: string, progress: CallProgress): Promise<IndexResult | undefined> {
-    const found = this.#lookups.submit(id);
+    const found = this.#lookups.submit({ tenant: image.tenant, id });
     this.#setProgress(progress, false, progress.write);
     const existing = await found;
     if (existing !== undefined) {
@@ -240,10 +246,24 @@ export class ImageIndexer {
     }
   }
 
-  /** One batch of duplicate lookups: a single store.get() for every id. */
-  async #lookUp(ids: readonly string[]): Promise<Array<ItemOutcome<StoredPoint | undefined>>> {
-    const found = new Map((await this.#store.get(ids)).map((p) => [p.id, p]));
-    return ids.map((id) => ({ ok: true, value: found.get(id) }));
+  /**
+   * One batch of duplicate lookups: a single store.get() for every id of a tenant (a batch
+   * usually holds one; the store reads by id only within a tenant).
+   */
+  async #lookUp(refs: readonly ImageRef[]): Promise<Array<ItemOutcome<StoredPoint | undefined>>> {
+    const byTenant = new Map<string, string[]>();
+    for (const { tenant, id } of refs) {
+      const ids = byTenant.get(tenant);
+      if (ids === undefined) byTenant.set(tenant, [id]);
+      else ids.push(id);
+    }
+    const found = new Map<string, StoredPoint>();
+    await Promise.all(
+      [...byTenant].map(async ([tenant, ids]) => {
+        for (const point of await this.#store.get(ids, { tenant })) found.set(point.id, point);
+      }),
+    );
+    return refs.map(({ id }) => ({ ok: true, value: found.get(id) }));
   }
 
   /**

@@ -59,13 +59,13 @@ describe('ImageIndexer batches against the fake Qdrant server', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** The requests to the store's collection since `from`: upserts and point lookups. */
+  /** The requests to the store's collection since `from`: upserts and point lookups (a get() is a filtered scroll). */
   const requestsSince = (from: number) => {
     const points = `/collections/${store.collection}/points`;
     const later = fake.requests.slice(from);
     return {
       upserts: later.filter((r) => r.method === 'PUT' && r.path === points),
-      lookups: later.filter((r) => r.method === 'POST' && r.path === points),
+      lookups: later.filter((r) => r.method === 'POST' && r.path === `${points}/scroll`),
     };
   };
 
@@ -109,7 +109,7 @@ describe('ImageIndexer batches against the fake Qdrant server', () => {
     expect(results.filter((r) => r.status === 'duplicate')).toHaveLength(5);
     expect(embedder.calls.image).toBe(5);
     expect(await store.count({ tenant: 'T1' })).toBe(5);
-    const stored = await store.get(results.map((r) => r.id));
+    const stored = await store.get(results.map((r) => r.id), { tenant: 'T1' });
     expect(stored).toHaveLength(5);
     for (const point of stored) expect(point.payload.shares.map((s) => s.conversation).sort()).toEqual(['C1', 'C2']);
   });
@@ -125,7 +125,7 @@ describe('ImageIndexer batches against the fake Qdrant server', () => {
         second.index({ bytes: image(7), filename: 'b.png', tenant: 'T1', source: 'slack', share: share('C2') }),
       ]);
       expect([a.status, b.status].sort()).toEqual(['duplicate', 'indexed']);
-      const [point] = await store.get([a.id]);
+      const [point] = await store.get([a.id], { tenant: 'T1' });
       expect(point?.payload.shares.map((s) => s.conversation).sort()).toEqual(['C1', 'C2']);
     } finally {
       other.close();

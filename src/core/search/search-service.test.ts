@@ -299,6 +299,19 @@ describe('SearchService', () => {
     );
   });
 
+  it('says an image is gone when "more like this" names one of a private channel outside the scope', async () => {
+    await seed([
+      { name: 'secret', vector: [1, 0, 0, 0], channel: 'C-secret', channelIsPublic: false },
+      { name: 'car', vector: [1, 0.2, 0, 0] },
+    ]);
+    const fromGeneral = { tenant: 'T1', channels: ['C-general'], includePublic: true };
+    await expect(service().searchSimilarTo(idOf('secret'), { scope: fromGeneral, limit: 5 })).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    const inSecret = { tenant: 'T1', channels: ['C-secret'], includePublic: true };
+    expect(names((await service().searchSimilarTo(idOf('secret'), { scope: inSecret, limit: 5 })).hits)).toEqual(['car']);
+  });
+
   it('finds images like an image that was given directly', async () => {
     await seed([
       { name: 'car', vector: [1, 0, 0, 0] },

@@ -5,7 +5,7 @@ import type { Embedder, PreparedImage } from '../embedding/embedder.js';
 import { dot, normalize } from '../embedding/vector-math.js';
 import { FindimageError } from '../errors.js';
 import { MAX_QUERY_WINDOW } from '../store/point-validation.js';
-import type { PointFilter, ScoredPoint, ShareFilter, VectorStore } from '../store/vector-store.js';
+import type { PointFilter, PointScope, ScoredPoint, ShareFilter, VectorStore } from '../store/vector-store.js';
 
 /**
  * Who is asking, derived from the chat event or the CLI, never from the query text: the tenant,
@@ -26,6 +26,17 @@ export interface SearchScope {
  * uploader apply to the same share as the scope: in:#private typed where #private is not
  * visible finds nothing, even for an image also shared publicly elsewhere.
  */
+/**
+ * The store's scope for a search scope: the tenant, and the conversations it may see when it is
+ * restricted. Every store call a search makes, by vector or by id, is limited by it.
+ */
+export function storeScopeOf(scope: SearchScope): PointScope {
+  const { tenant, channels } = scope;
+  return channels === undefined
+    ? { tenant }
+    : { tenant, scope: { conversations: channels, includePublic: scope.includePublic === true } };
+}
+
 export interface SearchFilters {
   /** in:#channel: shared in one of these; an empty list narrows nothing. */
   channels?: readonly string[];
@@ -64,7 +75,7 @@ export interface FeedbackExamples {
 
 /** Where judged examples for a query come from (LabelFeedback reads the LabelStore). */
 export interface RelevanceFeedback {
-  /** Judged images for earlier queries with this text in this tenant. */
+  /** Judged images for earlier queries with this text in this tenant; the search keeps only those its scope may see. */
   examplesFor(tenant: string, text: string, excludeQueryId?: string): Promise<FeedbackExamples>;
 }
 
@@ -134,10 +145,13 @@ export class SearchService {
     return this.#searchVector(query, request, negatives);
   }
 
-  /** Images like an indexed image ("more like this"); the image itself is left out. */
+  /**
+   * Images like an indexed image ("more like this"); the image itself is left out. An image
+   * the scope may not see is answered as if it did not exist (not_found).
+   */
   async searchSimilarTo(imageId: string, request: SearchRequest): Promise<SearchResults> {
-    const [point] = await this.#store.get([imageId], { withVector: true });
-    if (point === undefined || point.vector === undefined || point.payload.tenant !== request.scope.tenant) {
+    const [point] = await this.#store.get([imageId], { ...storeScopeOf(request.scope), withVector: true });
+    if (point?.vector === undefined) {
       throw new FindimageError('not_found', 'That image is no longer in the index.', {
         details: { imageId },
       });
@@ -151,7 +165,11 @@ export class SearchService {
     return this.#searchVector(vector, request, []);
   }
 
-  /** Moves the query towards images judged relevant for the same question, away from the rest. */
+  /**
+   * Moves the query towards images judged relevant for the same question, away from the rest.
+   * Only images the asker may see count: labels given in a private channel they are not in
+   * must not steer their results (nor reveal, through them, what that channel holds).
+   */
   async #withFeedback(query: Float32Array, request: TextSearchRequest, feedback: RelevanceFeedback): Promise<Float32Array> {
     const tenant = request.scope.tenant;
     let examples: FeedbackExamples;
@@ -163,10 +181,11 @@ export class SearchService {
       return query;
     }
     if (examples.positive.length === 0 && examples.negative.length === 0) return query;
-    const points = await this.#store.get([...examples.positive, ...examples.negative], { withVector: true });
-    const vectors = new Map(
-      points.filter((p) => p.payload.tenant === tenant && p.vector !== undefined).map((p) => [p.id, p.vector as Float32Array]),
-    );
+    const points = await this.#store.get([...examples.positive, ...examples.negative], {
+      ...storeScopeOf(request.scope),
+      withVector: true,
+    });
+    const vectors = new Map(points.flatMap((p) => (p.vector === undefined ? [] : [[p.id, p.vector] as const])));
     const adjusted = Float32Array.from(query, (v) => v * ROCCHIO.query);
     const add = (ids: string[], weight: number) => {
       const found = ids.map((id) => vectors.get(id)).filter((v): v is Float32Array => v !== undefined);
@@ -176,7 +195,10 @@ export class SearchService {
     };
     add(examples.positive, ROCCHIO.positive);
     add(examples.negative, -ROCCHIO.negative);
-    this.#logger.debug({ tenant, positive: examples.positive.length, negative: examples.negative.length }, 'relevance feedback applied');
+    this.#logger.debug(
+      { tenant, positive: examples.positive.length, negative: examples.negative.length, visible: vectors.size },
+      'relevance feedback applied',
+    );
     return normalize(adjusted);
   }
 
@@ -212,10 +234,7 @@ export class SearchService {
    */
   #filterFor(request: SearchRequest, excludeIds: string[]): PointFilter {
     const { scope, filters = {} } = request;
-    const filter: PointFilter = { tenant: scope.tenant };
-    if (scope.channels !== undefined) {
-      filter.scope = { conversations: scope.channels, includePublic: scope.includePublic === true };
-    }
+    const filter: PointFilter = { ...storeScopeOf(scope) };
     const share: ShareFilter = {};
     if (filters.channels !== undefined && filters.channels.length > 0) {
       share.conversations = filters.channels;
@@ -246,7 +265,7 @@ export class SearchService {
     const verdicts = new Map<string, boolean>();
     for (;;) {
       const candidates = await this.#store.query(vector, { filter, limit: window });
-      await this.#judgeNegatives(candidates.filter((hit) => !verdicts.has(hit.id)), vector, negatives, verdicts);
+      await this.#judgeNegatives(candidates.filter((hit) => !verdicts.has(hit.id)), filter, vector, negatives, verdicts);
       const kept = candidates.filter((hit) => verdicts.get(hit.id) === true);
       const exhausted = candidates.length < window || window >= MAX_QUERY_WINDOW;
       if (kept.length >= wanted || exhausted) return kept.slice(0, wanted);
@@ -257,12 +276,13 @@ export class SearchService {
   /** Records, for each hit, whether it looks less like every negative term than like the query. */
   async #judgeNegatives(
     hits: readonly ScoredPoint[],
+    filter: PointFilter,
     query: Float32Array,
     negatives: readonly Float32Array[],
     verdicts: Map<string, boolean>,
   ): Promise<void> {
     if (hits.length === 0) return;
-    const points = await this.#store.get(hits.map((h) => h.id), { withVector: true });
+    const points = await this.#store.get(hits.map((h) => h.id), { tenant: filter.tenant, scope: filter.scope, withVector: true });
     const vectors = new Map(points.map((p) => [p.id, p.vector]));
     for (const hit of hits) {
       const vector = vectors.get(hit.id);

@@ -1,6 +1,7 @@
 // The rules on an image's list of shares that every VectorStore applies the same way: when two
-// shares are the same share, how addShares() merges, and which shares a filter picks out.
-import type { ImageShare, PointFilter } from './vector-store.js';
+// shares are the same share, how addShares() merges, which shares a filter picks out, and
+// which points a get() or delete() by id may touch.
+import type { ImagePayload, ImageShare, PointFilter, PointScope } from './vector-store.js';
 
 /** Whether two shares are the same share: same conversation, messageId and fileId. */
 export function sameShare(a: ImageShare, b: ImageShare): boolean {
@@ -72,6 +73,18 @@ export function shareMeets(
   if (wanted.messageId !== undefined && share.messageId !== wanted.messageId) return false;
   if (wanted.fileId !== undefined && share.fileId !== wanted.fileId) return false;
   return true;
+}
+
+/**
+ * Whether a point with this payload may be read or deleted by id under `scope`: it is the
+ * scope's tenant's, and, when a share scope is given, one of its shares is visible in it (so a
+ * folder image, which has none, is not). The test query() makes, for one stored payload.
+ */
+export function inPointScope(payload: Pick<ImagePayload, 'tenant' | 'shares'>, scope: PointScope): boolean {
+  if (payload.tenant !== scope.tenant) return false;
+  if (scope.scope === undefined) return true;
+  const filter: PointFilter = { tenant: scope.tenant, scope: scope.scope };
+  return payload.shares.some((share) => shareMeets(share, filter));
 }
 
 /**

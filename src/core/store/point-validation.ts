@@ -1,7 +1,7 @@
 // Checks every VectorStore implementation runs before touching storage, so that SQLite and Qdrant
 // refuse the same bad points, vectors, filters and page sizes with the same errors.
 import { InvalidQueryError, StoreError } from '../errors.js';
-import type { ImageShare, PointFilter, PointInput, ShareFilter } from './vector-store.js';
+import type { ImageShare, PointFilter, PointInput, PointScope, ShareFilter } from './vector-store.js';
 
 /**
  * Most hits one query may ask for (offset + limit). A query keeps that many candidates in memory
@@ -107,6 +107,15 @@ export function checkFilter(filter: PointFilter): void {
       throw new InvalidQueryError(`The "${key}" date of the filter is not a valid date.`);
     }
   }
+}
+
+/**
+ * Refuses a get() or delete() scope without a tenant, and returns it as the PointFilter the
+ * store applies: only tenant and scope, whatever else the object carries (withVector).
+ */
+export function pointScopeFilter(scope: PointScope): PointFilter {
+  checkFilter(scope);
+  return scope.scope === undefined ? { tenant: scope.tenant } : { tenant: scope.tenant, scope: scope.scope };
 }
 
 /**

@@ -7,9 +7,11 @@ import type { Logger } from 'pino';
 import { FindimageError, StoreError, asFindimageError } from '../errors.js';
 import { Reconnector } from './reconnector.js';
 import type {
+  GetOptions,
   ImageShare,
   PointFilter,
   PointInput,
+  PointScope,
   QueryOptions,
   ScoredPoint,
   ScrollPage,
@@ -88,11 +90,11 @@ export class ReconnectingStore implements VectorStore {
   async query(vector: Float32Array, options: QueryOptions): Promise<ScoredPoint[]> {
     return this.#current().query(vector, options);
   }
-  async get(ids: readonly string[], options?: { withVector?: boolean }): Promise<StoredPoint[]> {
+  async get(ids: readonly string[], options: GetOptions): Promise<StoredPoint[]> {
     return this.#current().get(ids, options);
   }
-  async delete(ids: readonly string[]): Promise<number> {
-    return this.#current().delete(ids);
+  async delete(ids: readonly string[], scope: PointScope): Promise<number> {
+    return this.#current().delete(ids, scope);
   }
   async deleteByFilter(filter: PointFilter): Promise<number> {
     return this.#current().deleteByFilter(filter);

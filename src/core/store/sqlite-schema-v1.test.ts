@@ -148,7 +148,7 @@ describe('SqliteVectorStore opening a layout-1 file', () => {
 
     const store = await open();
     const byId = new Map(
-      (await store.get([1, 2, 3].map(uuid))).map((p) => [p.id, p.payload] as const),
+      [...(await store.get([1, 2].map(uuid), { tenant: 'T1' })), ...(await store.get([uuid(3)], { tenant: 'local' }))].map((p) => [p.id, p.payload] as const),
     );
     expect(byId.get(uuid(1))).toEqual({
       tenant: 'T1',

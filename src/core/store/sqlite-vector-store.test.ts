@@ -86,14 +86,14 @@ describe('SqliteVectorStore on disk', () => {
     const points = Array.from({ length: 50 }, (_, n) => durabilityPoint(n, 16));
     const first = await open(path, 16);
     await first.upsert(points);
-    await first.delete([points[7]!.id]);
+    await first.delete([points[7]!.id], { tenant: 'durability' });
     await first.close();
 
     const second = await open(path, 16);
     expect(await second.count()).toBe(49);
     const stored = await second.get(
       points.map((p) => p.id),
-      { withVector: true },
+      { tenant: 'durability', withVector: true },
     );
     expect(stored).toHaveLength(49);
     for (const point of stored) {
@@ -179,7 +179,7 @@ describe('SqliteVectorStore on disk', () => {
     const third = { ...first, conversation: 'C3', isPublic: true };
     expect(await bot.addShares('T1', uuid(1), [second])).toBe(true);
     expect(await cli.addShares('T1', uuid(1), [third])).toBe(true);
-    const [stored] = await bot.get([uuid(1)]);
+    const [stored] = await bot.get([uuid(1)], { tenant: 'T1' });
     expect(stored?.payload.shares).toEqual([first, second, third]);
     const publicScope = { conversations: [], includePublic: true };
     expect(await bot.count({ tenant: 'T1', scope: publicScope })).toBe(1);
@@ -241,7 +241,7 @@ describe('SqliteVectorStore on disk', () => {
     expect(store.indexLists).toBe(0);
     await store.upsert(points.slice(900));
     expect(store.indexLists).toBeGreaterThan(1);
-    await store.delete(points.filter((_, n) => n % 2 === 0).map((p) => p.id));
+    await store.delete(points.filter((_, n) => n % 2 === 0).map((p) => p.id), { tenant: 'durability' });
 
     // Probing every list (a fraction of 1) is exhaustive: the index answer is then the exact one.
     const everyList = await openSqliteVectorStore({
@@ -289,7 +289,7 @@ describe('SqliteVectorStore on disk', () => {
     const points: PointInput[] = Array.from({ length: 3000 }, (_, n) => durabilityPoint(n, 8));
     await store.upsert(points);
     const removed = points.filter((_, n) => n % 3 === 0).map((p) => p.id);
-    expect(await store.delete(removed)).toBe(1000);
+    expect(await store.delete(removed, { tenant: 'durability' })).toBe(1000);
 
     const query = durabilityPoint(123_456, 8).vector;
     const expected = points
@@ -323,7 +323,7 @@ describe('SqliteVectorStore on disk', () => {
       expect(count).toBeGreaterThanOrEqual(acknowledged.length);
       // A batch is one transaction: a batch cut by the kill is wholly absent, never half there.
       expect(count % DURABILITY_BATCH).toBe(0);
-      const stored = await store.get(acknowledged, { withVector: true });
+      const stored = await store.get(acknowledged, { tenant: 'durability', withVector: true });
       expect(stored.map((p) => p.id).sort()).toEqual([...acknowledged].sort());
       for (const point of stored) {
         const expected = durabilityPoint(durabilityNumberOf(point.id), DURABILITY_DIMENSION);

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { StoreError } from '../errors.js';
 import { openDatabase } from '../sqlite/open-database.js';
-import { mergeShares, shareMeets, withConversationPublic } from './image-shares.js';
+import { inPointScope, mergeShares, shareMeets, withConversationPublic } from './image-shares.js';
 import {
   checkFilter,
   checkPoints,
@@ -16,6 +16,7 @@ import {
   checkShareRemoval,
   checkShares,
   checkVector,
+  pointScopeFilter,
 } from './point-validation.js';
 import {
   PAGE_SIZE_BYTES,
@@ -32,10 +33,12 @@ export type { RebuildProgress } from './search-index-file.js';
 import { sqliteFailure } from './sqlite-failure.js';
 import { VectorMatrix, type RowFields, type RowRef } from './vector-matrix.js';
 import type {
+  GetOptions,
   ImagePayload,
   ImageShare,
   PointFilter,
   PointInput,
+  PointScope,
   QueryOptions,
   ScoredPoint,
   ScrollPage,
@@ -227,32 +230,42 @@ export class SqliteVectorStore implements VectorStore {
     return results;
   }
 
-  async get(
-    ids: readonly string[],
-    options: { withVector?: boolean } = {},
-  ): Promise<StoredPoint[]> {
+  async get(ids: readonly string[], options: GetOptions): Promise<StoredPoint[]> {
+    const scope = pointScopeFilter(options);
     this.#open();
     if (ids.length === 0) return [];
-    return this.#read('reading points', () => this.#fetch(ids, options.withVector === true));
+    // Checked on the payloads read from the file, the store of record, rather than the
+    // in-memory rows: those may first need a reload after another process wrote, which a
+    // lookup by id (the indexer's, between two indexers' writes) should not pay for.
+    return this.#read('reading points', () =>
+      this.#fetch(ids, options.withVector === true).filter((point) => inPointScope(point.payload, scope)),
+    );
   }
 
-  async delete(ids: readonly string[]): Promise<number> {
+  async delete(ids: readonly string[], scope: PointScope): Promise<number> {
+    const filter = pointScopeFilter(scope);
     const { db, matrix } = this.#open();
     const unique = [...new Set(ids)];
     if (unique.length === 0) return 0;
-    const { deleteOne } = this.#statements;
-    let removed = 0;
+    const { payloadOf, deleteOne } = this.#statements;
+    const deleted: string[] = [];
     try {
+      // Each payload is checked under the write lock it is deleted in.
       db.transaction(() => {
         this.#statements.bumpGeneration.run();
-        for (const id of unique) removed += deleteOne.run(id).changes;
+        for (const id of unique) {
+          const json = payloadOf.get(id) as string | undefined;
+          if (json === undefined || !inPointScope(JSON.parse(json) as ImagePayload, filter)) continue;
+          deleteOne.run(id);
+          deleted.push(id);
+        }
       }).immediate();
     } catch (error) {
       throw sqliteFailure(this.path, 'deleting points', error);
     }
-    for (const id of unique) matrix.remove(id);
-    this.#changed(removed);
-    return removed;
+    for (const id of deleted) matrix.remove(id);
+    this.#changed(deleted.length);
+    return deleted.length;
   }
 
   async deleteByFilter(filter: PointFilter): Promise<number> {

@@ -97,7 +97,11 @@ const SEVEN = [5, 3, 7, 1, 6, 2, 4].map(point);
 
 /** Every point of a store with its vector, in id order. */
 async function everything(store: VectorStore): Promise<Array<{ id: string; payload: unknown; vector: number[] }>> {
-  const all = await store.get(SEVEN.map((p) => p.id).concat(uuid(99)), { withVector: true });
+  const ids = SEVEN.map((p) => p.id).concat(uuid(99));
+  const all = [
+    ...(await store.get(ids, { tenant: 'T1', withVector: true })),
+    ...(await store.get(ids, { tenant: 'T2', withVector: true })),
+  ];
   return all
     .map((p) => ({ id: p.id, payload: p.payload, vector: Array.from(p.vector ?? []) }))
     .sort((a, b) => (a.id < b.id ? -1 : 1));

@@ -111,7 +111,7 @@ describe('SqliteVectorStore saved index', () => {
     rebuilds = 0;
     const store = await open();
     await store.upsert(Array.from({ length: 800 }, (_, n) => sharedPoint(n)));
-    await store.delete([sharedPoint(10).id, sharedPoint(11).id]);
+    await store.delete([sharedPoint(10).id, sharedPoint(11).id], { tenant: 'durability' });
     await store.addShares('durability', sharedPoint(12).id, [
       { conversation: 'C1', isPublic: false, sharedAt: '2026-01-02T00:00:00.000Z' },
     ]);
@@ -138,7 +138,7 @@ describe('SqliteVectorStore saved index', () => {
 
     // Writes after a restore land in the restored state, and the next close saves them.
     await second.upsert([sharedPoint(5_000)]);
-    await second.delete([sharedPoint(20).id]);
+    await second.delete([sharedPoint(20).id], { tenant: 'durability' });
     const after = await answers(second);
     await second.close();
     const third = await open();
@@ -255,7 +255,7 @@ describe('SqliteVectorStore saved index', () => {
       const otherPath = join(dir, 'other.sqlite');
       const other = await openSqliteVectorStore({ path: otherPath, dimension: DIMENSION, logger, search: SMALL });
       await other.upsert(Array.from({ length: 800 }, (_, n) => sharedPoint(n + 100_000)));
-      await other.delete([sharedPoint(100_010).id, sharedPoint(100_011).id]);
+      await other.delete([sharedPoint(100_010).id, sharedPoint(100_011).id], { tenant: 'durability' });
       await other.addShares('durability', sharedPoint(100_012).id, [
         { conversation: 'C1', isPublic: false, sharedAt: '2026-01-02T00:00:00.000Z' },
       ]);

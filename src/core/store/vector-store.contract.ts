@@ -116,10 +116,18 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
       return ids(await store.query(QUERY, { filter, limit: 100 }));
     }
 
-    /** The stored shares of point `n` (undefined when the point does not exist). */
-    async function sharesOf(n: number): Promise<ImageShare[] | undefined> {
-      const [found] = await store.get([uuid(n)]);
+    /** The stored shares of point `n` of `tenant` (undefined when there is no such point). */
+    async function sharesOf(n: number, tenant = 'T1'): Promise<ImageShare[] | undefined> {
+      const [found] = await store.get([uuid(n)], { tenant });
       return found?.payload.shares;
+    }
+
+    /** The points with these ids of T1 and of T2, the suite's two tenants. */
+    async function ofBothTenants(idList: readonly string[]): Promise<StoredPoint[]> {
+      return [
+        ...(await store.get(idList, { tenant: 'T1' })),
+        ...(await store.get(idList, { tenant: 'T2' })),
+      ];
     }
 
     describe('empty store', () => {
@@ -128,7 +136,7 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
         expect(await store.query(QUERY, { filter: { tenant: 'T1' }, limit: 10 })).toEqual([]);
         expect(await store.count()).toBe(0);
         expect(await store.count({ tenant: 'T1' })).toBe(0);
-        expect(await store.get([uuid(1)])).toEqual([]);
+        expect(await store.get([uuid(1)], { tenant: 'T1' })).toEqual([]);
         expect(await store.scroll({ limit: 10 })).toEqual({ points: [] });
         expect(await store.stats()).toEqual({ total: 0, bySource: {}, byModel: {} });
       });
@@ -153,11 +161,11 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
         });
         await store.upsert([{ id: uuid(1), vector: Float32Array.from(SCORE_06), payload: full }]);
 
-        const [plain] = await store.get([uuid(1)]);
+        const [plain] = await store.get([uuid(1)], { tenant: 'T1' });
         expect(plain).toEqual({ id: uuid(1), payload: full });
         expect(plain?.vector).toBeUndefined();
 
-        const [withVector] = await store.get([uuid(1)], { withVector: true });
+        const [withVector] = await store.get([uuid(1)], { tenant: 'T1', withVector: true });
         expect(withVector?.payload).toEqual(full);
         expect(withVector?.vector).toBeInstanceOf(Float32Array);
         expect(withVector?.vector?.length).toBe(DIMENSION);
@@ -166,21 +174,9 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
 
       it('skips missing ids and returns each existing id once', async () => {
         await store.upsert([point(1, SCORE_1), point(2, SCORE_0), point(3, SCORE_06)]);
-        const found = await store.get([uuid(3), uuid(99), uuid(1), uuid(3)]);
+        const found = await store.get([uuid(3), uuid(99), uuid(1), uuid(3)], { tenant: 'T1' });
         expect(sortedIds(found)).toEqual([uuid(1), uuid(3)]);
-        expect(await store.get([])).toEqual([]);
-      });
-
-      it('looks points up by id alone, whatever their tenant, so callers check payload.tenant', async () => {
-        await store.upsert([
-          point(1, SCORE_1, { tenant: 'T1' }),
-          point(2, SCORE_1, { tenant: 'T2' }),
-        ]);
-        const found = await store.get([uuid(1), uuid(2)]);
-        expect(found.map((p) => [p.id, p.payload.tenant]).sort()).toEqual([
-          [uuid(1), 'T1'],
-          [uuid(2), 'T2'],
-        ]);
+        expect(await store.get([], { tenant: 'T1' })).toEqual([]);
       });
 
       it('replaces the payload, shares and vector of a point written again with the same id', async () => {
@@ -190,7 +186,7 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
         await store.upsert([sharedPoint(1, SCORE_08, share('C-new'), { filename: 'new.png' })]);
 
         expect(await store.count()).toBe(1);
-        const [stored] = await store.get([uuid(1)]);
+        const [stored] = await store.get([uuid(1)], { tenant: 'T1' });
         expect(stored?.payload.filename).toBe('new.png');
         const [hit] = await store.query(QUERY, { filter: { tenant: 'T1' }, limit: 1 });
         expect(hit?.score).toBeCloseTo(0.8, 5);
@@ -219,7 +215,7 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
         const bad = { id: uuid(2), vector: new Float32Array(DIMENSION + 1), payload: payload() };
         await expect(store.upsert([good, bad])).rejects.toBeInstanceOf(FindimageError);
         expect(await store.count()).toBe(0);
-        expect(await store.get([uuid(1)])).toEqual([]);
+        expect(await store.get([uuid(1)], { tenant: 'T1' })).toEqual([]);
       });
 
       it('refuses a vector holding NaN or Infinity', async () => {
@@ -647,7 +643,7 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
 
       it('deleteByFilter deletes the whole point, whatever its other shares', async () => {
         expect(await store.deleteByFilter({ tenant: 'T1', share: { messageId: 'M2' } })).toBe(1);
-        expect(await store.get([uuid(1)])).toEqual([]);
+        expect(await store.get([uuid(1)], { tenant: 'T1' })).toEqual([]);
         expect(await hitIds({ tenant: 'T1', scope: seenFrom([]) })).toEqual([]);
       });
     });
@@ -711,11 +707,11 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
 
       it('resolves false and writes nothing for a missing point or another tenant’s point', async () => {
         expect(await store.addShares('T1', uuid(99), [share('C1')])).toBe(false);
-        expect(await store.get([uuid(99)])).toEqual([]);
+        expect(await store.get([uuid(99)], { tenant: 'T1' })).toEqual([]);
         expect(await store.addShares('T1', uuid(2), [share('C-leak', { isPublic: true })])).toBe(
           false,
         );
-        expect(await sharesOf(2)).toEqual([share('C1', { messageId: 'M1', fileId: 'F2' })]);
+        expect(await sharesOf(2, 'T2')).toEqual([share('C1', { messageId: 'M1', fileId: 'F2' })]);
         expect(await hitIds({ tenant: 'T2', scope: seenFrom(['C-leak']) })).toEqual([]);
       });
 
@@ -763,7 +759,7 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
           shares: 1,
           points: 1,
         });
-        expect(await store.get([uuid(2)])).toEqual([]);
+        expect(await store.get([uuid(2)], { tenant: 'T1' })).toEqual([]);
         expect(await sharesOf(1)).toEqual([
           share('C2', { messageId: 'M2', fileId: 'F9', isPublic: true }),
         ]);
@@ -788,8 +784,32 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
           shares: 0,
           points: 2,
         });
-        expect(sortedIds(await store.get([1, 2, 3, 4].map(uuid)))).toEqual([uuid(3), uuid(4)]);
-        expect(await sharesOf(4)).toEqual([share('C1', { messageId: 'M1', fileId: 'F1' })]);
+        expect(sortedIds(await ofBothTenants([1, 2, 3, 4].map(uuid)))).toEqual([uuid(3), uuid(4)]);
+        expect(await sharesOf(4, 'T2')).toEqual([share('C1', { messageId: 'M1', fileId: 'F1' })]);
+      });
+
+      it('with a scope, takes off only the shares the scope allows', async () => {
+        // Point 1 is in C1 (private) and C2 (public); point 2 only in C1. Seen from C2 alone,
+        // C1's shares are out of reach, even though the share filter names C1.
+        const both = { conversations: ['C1', 'C2'] };
+        expect(
+          await store.removeShares({ tenant: 'T1', scope: seenFrom(['C2'], false), share: both }),
+        ).toEqual({ shares: 1, points: 0 });
+        expect(await sharesOf(1)).toEqual([share('C1', { messageId: 'M1', fileId: 'F1' })]);
+        expect(await sharesOf(2)).toEqual([share('C1', { messageId: 'M1', fileId: 'F2' })]);
+      });
+
+      it('with a scope of public shares only, never takes a private share', async () => {
+        expect(await store.removeShares({ tenant: 'T1', scope: seenFrom([]), share: {} })).toEqual({
+          shares: 1,
+          points: 0,
+        });
+        expect(await sharesOf(1)).toEqual([share('C1', { messageId: 'M1', fileId: 'F1' })]);
+        expect(await sharesOf(2)).toEqual([share('C1', { messageId: 'M1', fileId: 'F2' })]);
+        expect(
+          await store.removeShares({ tenant: 'T1', scope: seenFrom([], false), share: {} }),
+        ).toEqual({ shares: 0, points: 0 });
+        expect(await store.count()).toBe(4);
       });
 
       it('resolves to zeros when nothing matches', async () => {
@@ -869,8 +889,8 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
       it('never touches another tenant’s conversation of the same id, or folder images', async () => {
         await store.setSharesPublic('T1', 'C1', false);
         expect(await hitIds(elsewhere('T2'))).toEqual([uuid(4)]);
-        expect(await sharesOf(4)).toEqual([share('C1', { messageId: 'M1', isPublic: true })]);
-        expect((await store.get([uuid(5)]))[0]?.payload.shares).toEqual([]);
+        expect(await sharesOf(4, 'T2')).toEqual([share('C1', { messageId: 'M1', isPublic: true })]);
+        expect((await store.get([uuid(5)], { tenant: 'T1' }))[0]?.payload.shares).toEqual([]);
       });
 
       it('counts only shares whose flag changed, so a repeated change is a no-op', async () => {
@@ -1004,7 +1024,7 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
         const matched = await hitIds(filter);
         expect(await store.count(filter)).toBe(matched.length);
         expect(await store.deleteByFilter(filter)).toBe(matched.length);
-        const left = sortedIds(await store.get(fixture().map((p) => p.id)));
+        const left = sortedIds(await ofBothTenants(fixture().map((p) => p.id)));
         expect(left).toEqual(
           fixture()
             .map((p) => p.id)
@@ -1057,6 +1077,75 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
       });
     });
 
+    describe('get and delete by id within a scope', () => {
+      // T1: 1 private in C1, 2 private in C2, 3 public in C3, 4 a folder image, 5 private in C2
+      // and public in C3. T2: 6, private in C1 like point 1.
+      beforeEach(async () => {
+        await store.upsert([
+          sharedPoint(1, SCORE_1, share('C1')),
+          sharedPoint(2, SCORE_08, share('C2')),
+          sharedPoint(3, SCORE_06, share('C3', { isPublic: true })),
+          point(4, SCORE_0, { source: 'local', path: '/photos/four.png' }),
+          point(5, SCORE_MINUS_1, { shares: [share('C2'), share('C3', { isPublic: true })] }),
+          sharedPoint(6, SCORE_1, share('C1'), { tenant: 'T2' }),
+        ]);
+      });
+      const all = [1, 2, 3, 4, 5, 6].map(uuid);
+
+      it('never returns another tenant’s point, not even its vector', async () => {
+        expect(sortedIds(await store.get(all, { tenant: 'T1' }))).toEqual([1, 2, 3, 4, 5].map(uuid));
+        expect(await store.get([uuid(6)], { tenant: 'T1', withVector: true })).toEqual([]);
+        expect(ids(await store.get(all, { tenant: 'T2' }))).toEqual([uuid(6)]);
+        expect(await store.get(all, { tenant: 'T3' })).toEqual([]);
+      });
+
+      it('with a scope, returns only points with a share visible in it', async () => {
+        const seen = async (scope: ShareScope) => sortedIds(await store.get(all, { tenant: 'T1', scope }));
+        expect(await seen(seenFrom(['C1'], false))).toEqual([uuid(1)]);
+        expect(await seen(seenFrom(['C2'], false))).toEqual([uuid(2), uuid(5)]);
+        expect(await seen(seenFrom(['C1', 'C2'], false))).toEqual([1, 2, 5].map(uuid));
+        expect(await seen(seenFrom(['C-unknown'], false))).toEqual([]);
+        // A folder image has no share, so no scope shows it; another tenant's C1 never counts.
+        expect(await seen(seenFrom(['C1', 'C2', 'C3'], true))).toEqual([1, 2, 3, 5].map(uuid));
+      });
+
+      it('with includePublic, adds public shares of other conversations; without it, never', async () => {
+        const seen = async (scope: ShareScope) => sortedIds(await store.get(all, { tenant: 'T1', scope }));
+        expect(await seen(seenFrom(['C1'], true))).toEqual([1, 3, 5].map(uuid));
+        expect(await seen(seenFrom([], true))).toEqual([uuid(3), uuid(5)]);
+        expect(await seen(seenFrom(['C1'], false))).toEqual([uuid(1)]);
+        expect(await seen(seenFrom([], false))).toEqual([]);
+        const [withVector] = await store.get([uuid(3)], {
+          tenant: 'T1',
+          scope: seenFrom(['C1'], false),
+          withVector: true,
+        });
+        expect(withVector).toBeUndefined();
+      });
+
+      it('returns the whole payload of a visible point, its other shares included', async () => {
+        const [found] = await store.get([uuid(5)], { tenant: 'T1', scope: seenFrom([], true) });
+        expect(found?.payload.shares).toEqual([share('C2'), share('C3', { isPublic: true })]);
+      });
+
+      it('deletes only the ids the scope may see, and counts only those', async () => {
+        expect(await store.delete([uuid(6)], { tenant: 'T1' })).toBe(0);
+        expect(ids(await store.get([uuid(6)], { tenant: 'T2' }))).toEqual([uuid(6)]);
+        expect(await store.delete(all, { tenant: 'T1', scope: seenFrom(['C1'], false) })).toBe(1);
+        expect(await store.delete(all, { tenant: 'T1', scope: seenFrom([], true) })).toBe(2);
+        expect(sortedIds(await ofBothTenants(all))).toEqual([uuid(2), uuid(4), uuid(6)]);
+      });
+
+      it('refuses a get or delete with an empty tenant', async () => {
+        await expect(store.get([uuid(1)], { tenant: '' })).rejects.toBeInstanceOf(FindimageError);
+        await expect(store.get([], { tenant: '' })).rejects.toBeInstanceOf(FindimageError);
+        await expect(store.delete([uuid(1)], { tenant: '' })).rejects.toBeInstanceOf(FindimageError);
+        const untyped = store as unknown as { get(ids: string[]): Promise<unknown> };
+        await expect(untyped.get([uuid(1)])).rejects.toBeInstanceOf(FindimageError);
+        expect(await store.count()).toBe(6);
+      });
+    });
+
     describe('delete', () => {
       beforeEach(async () => {
         await store.upsert([
@@ -1068,10 +1157,10 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
       });
 
       it('deletes by id and resolves to how many of them existed', async () => {
-        expect(await store.delete([uuid(1), uuid(99), uuid(3)])).toBe(2);
-        expect(await store.delete([uuid(1)])).toBe(0);
-        expect(await store.delete([])).toBe(0);
-        expect(sortedIds(await store.get([1, 2, 3, 4].map(uuid)))).toEqual([uuid(2), uuid(4)]);
+        expect(await store.delete([uuid(1), uuid(99), uuid(3)], { tenant: 'T1' })).toBe(2);
+        expect(await store.delete([uuid(1)], { tenant: 'T1' })).toBe(0);
+        expect(await store.delete([], { tenant: 'T1' })).toBe(0);
+        expect(sortedIds(await ofBothTenants([1, 2, 3, 4].map(uuid)))).toEqual([uuid(2), uuid(4)]);
         expect(await hitIds({ tenant: 'T1' })).toEqual([uuid(2)]);
       });
 
@@ -1082,15 +1171,15 @@ export function describeVectorStoreContract(name: string, openStore: OpenVectorS
             share: { conversations: ['C1'], messageId: 'M1' },
           }),
         ).toBe(1);
-        expect(await store.get([uuid(1)])).toEqual([]);
+        expect(await store.get([uuid(1)], { tenant: 'T1' })).toEqual([]);
         expect(await store.deleteByFilter({ tenant: 'T1' })).toBe(2);
         expect(await store.count({ tenant: 'T1' })).toBe(0);
-        expect(ids(await store.get([uuid(4)]))).toEqual([uuid(4)]);
+        expect(ids(await store.get([uuid(4)], { tenant: 'T2' }))).toEqual([uuid(4)]);
         expect(await store.deleteByFilter({ tenant: 'T1' })).toBe(0);
       });
 
       it('lets a deleted id be written again', async () => {
-        await store.delete([uuid(1)]);
+        await store.delete([uuid(1)], { tenant: 'T1' });
         await store.upsert([point(1, SCORE_MINUS_1)]);
         const hits = await store.query(QUERY, { filter: { tenant: 'T1' }, limit: 10 });
         expect(ids(hits)).toEqual([uuid(2), uuid(3), uuid(1)]);

@@ -1,6 +1,7 @@
 // The seam between findimage and wherever vectors live: the embedded SQLite store by default,
 // Qdrant when configured. Every read and delete takes a required scope (tenant, and optionally
-// the channels a conversation may see) built from the event, never from the query text.
+// the channels a conversation may see) built from the event, never from the query text; only
+// scroll(), the whole-store walk of migration and re-indexing, is not scoped.
 
 /**
  * One place an image was shared: a chat message in a conversation. An image (tenant + content
@@ -131,6 +132,20 @@ export interface PointFilter {
   excludeIds?: readonly string[];
 }
 
+/**
+ * Who reads or deletes points by id: the tenant (required, non-empty), and optionally the
+ * conversations the caller may see, with the same meaning as in PointFilter. Ids are derived
+ * from tenant and content, but an id can come from a user (a web URL, a button's value), so the
+ * store itself keeps other tenants' and invisible points out rather than trusting each caller.
+ */
+export type PointScope = Pick<PointFilter, 'tenant' | 'scope'>;
+
+/** How get() reads: who reads, and whether the vectors come back too. */
+export interface GetOptions extends PointScope {
+  /** Also return each point's vector (default false). */
+  withVector?: boolean;
+}
+
 /** What removeShares() did. */
 export interface SharesRemoved {
   /** Shares taken off points that keep other shares. */
@@ -194,14 +209,18 @@ export interface VectorStore {
   query(vector: Float32Array, options: QueryOptions): Promise<ScoredPoint[]>;
 
   /**
-   * The points with these ids that exist (in any order, each once); missing ids are skipped.
-   * Not scoped: ids are derived from tenant and content, so callers hold only their tenant's
-   * ids; a caller that takes an id from a user must check `payload.tenant` itself.
+   * The points with these ids that exist and that `options` may see (in any order, each once):
+   * only `options.tenant`'s, and with `options.scope` only those with a share visible in it, as
+   * query() decides. An id that is missing, another tenant's or not visible is skipped alike,
+   * so a caller learns nothing about it. An empty tenant is refused (query_invalid).
    */
-  get(ids: readonly string[], options?: { withVector?: boolean }): Promise<StoredPoint[]>;
+  get(ids: readonly string[], options: GetOptions): Promise<StoredPoint[]>;
 
-  /** Deletes points by id (not scoped, like get); resolves to how many of them existed. */
-  delete(ids: readonly string[]): Promise<number>;
+  /**
+   * Deletes the points with these ids that `scope` may see (as get() picks them); resolves to
+   * how many were deleted. Another tenant's id is left alone and not counted.
+   */
+  delete(ids: readonly string[], scope: PointScope): Promise<number>;
 
   /** Deletes every point the filter matches, whatever its shares; resolves to how many were removed. */
   deleteByFilter(filter: PointFilter): Promise<number>;
@@ -240,7 +259,9 @@ export interface VectorStore {
 
   /**
    * Walks every point in id order (plain string order; ids are lowercase UUIDs), `limit` at a
-   * time (1 to 10,000), with vectors. Not scoped: for migration and re-indexing only.
+   * time (1 to 10,000), with vectors. The one read that is not scoped, on purpose: migration
+   * and re-indexing copy every tenant's points, and no user input reaches it; search and chat
+   * code never call it.
    */
   scroll(options: { cursor?: string; limit: number }): Promise<ScrollPage>;
 

@@ -6,12 +6,13 @@ import type { FastifyInstance } from 'fastify';
 import type { PageWindow, SessionPage } from '../../core/conversations/search-sessions.js';
 import { InvalidQueryError, SessionError } from '../../core/errors.js';
 import { parseQuery } from '../../core/search/query-syntax.js';
+import { storeScopeOf } from '../../core/search/search-service.js';
 import { MAX_QUERY_WINDOW } from '../../core/store/point-validation.js';
 import type { ImagePayload } from '../../core/store/vector-store.js';
 import type { Findimage } from '../../findimage.js';
 import { readyCore, type RouteContext } from '../route-context.js';
 import { WEB_SCOPE, webSession } from '../web-session.js';
-import { WEB_TENANT, cleanFileName } from '../web-uploads.js';
+import { cleanFileName } from '../web-uploads.js';
 import { readUploadedFiles } from './multipart-files.js';
 
 /** The web's scope, also for the routes that look an image up by id. */
@@ -141,10 +142,10 @@ export function registerSearchRoutes(app: FastifyInstance, context: RouteContext
   );
 }
 
-/** The local image `id`; SessionError('not_found') for an unknown id or another tenant's image. */
+/** The local image `id`; SessionError('not_found') for an unknown id or one the web's scope may not see (another tenant's). */
 export async function localPoint(findimage: Findimage, id: string): Promise<ImagePayload> {
-  const [point] = await findimage.store.get([id]);
-  if (point === undefined || point.payload.tenant !== WEB_TENANT) throw new SessionError('not_found', 'No image with that id is indexed here.');
+  const [point] = await findimage.store.get([id], storeScopeOf(WEB_SCOPE));
+  if (point === undefined) throw new SessionError('not_found', 'No image with that id is indexed here.');
   return point.payload;
 }
 

@@ -45,10 +45,15 @@ function shareConditions(filter: PointFilter): Condition[] | null {
 
 /**
  * The Qdrant filter for a PointFilter, or null when no point can match (an empty list in the
- * scope, the share filter or `sources`): callers then answer without asking Qdrant.
+ * scope, the share filter or `sources`): callers then answer without asking Qdrant. With
+ * `amongIds`, only those point ids match (has_id), for reads and deletes by id.
  */
-export function toQdrantFilter(filter: PointFilter): Schemas['Filter'] | null {
+export function toQdrantFilter(filter: PointFilter, amongIds?: readonly string[]): Schemas['Filter'] | null {
   const must: Condition[] = [{ key: PAYLOAD_KEY.tenant, match: { value: filter.tenant } }];
+  if (amongIds !== undefined) {
+    if (amongIds.length === 0) return null;
+    must.push({ has_id: amongIds.map(toQdrantId) });
+  }
   const mustNot: Condition[] = [];
 
   if (filter.scope !== undefined || filter.share !== undefined) {

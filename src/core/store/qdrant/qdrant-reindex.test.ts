@@ -159,7 +159,7 @@ describe('reindexQdrant', () => {
     expect(plan.target.collection).toBe('findimage_model-b');
     const source = plan.source;
     if (source === undefined) throw new Error('expected a live collection to re-index from');
-    await plan.target.upsert(await reembed(await source.get([uuid(1), uuid(2)])));
+    await plan.target.upsert(await reembed(await source.get([uuid(1), uuid(2)], { tenant: 'T1' })));
     expect(fake.aliasTarget('findimage')).toBe('findimage_model-a');
     await plan.commit();
     expect(fake.aliasTarget('findimage')).toBe('findimage_model-b');

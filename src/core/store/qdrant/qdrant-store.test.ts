@@ -226,11 +226,11 @@ describe('QdrantStore writes', () => {
   it('keeps ids that are not UUIDs by mapping them to UUIDs, and returns them as given', async () => {
     const store = await openQdrantStore(options());
     await store.upsert([{ id: 'local-file-1', vector: Float32Array.from([1, 0, 0, 0]), payload: payload() }]);
-    expect((await store.get(['local-file-1'])).map((p) => p.id)).toEqual(['local-file-1']);
+    expect((await store.get(['local-file-1'], { tenant: 'T1' })).map((p) => p.id)).toEqual(['local-file-1']);
     const [hit] = await store.query(Float32Array.from([1, 0, 0, 0]), { filter: { tenant: 'T1' }, limit: 1 });
     expect(hit?.id).toBe('local-file-1');
     expect(await store.count({ tenant: 'T1', excludeIds: ['local-file-1'] })).toBe(0);
-    expect(await store.delete(['local-file-1'])).toBe(1);
+    expect(await store.delete(['local-file-1'], { tenant: 'T1' })).toBe(1);
     await store.close();
   });
 });
@@ -294,6 +294,31 @@ describe('QdrantStore queries', () => {
       { must: [tenant, { nested: { key: 'shares', filter: { must: [{ key: 'is_public', match: { value: true } }] } } }] },
       { must: [tenant], must_not: [{ is_empty: { key: 'shares' } }] },
     ]);
+    await store.close();
+  });
+
+  it('reads and deletes by id with a scroll filtered on tenant, scope and has_id, so Qdrant leaves out what the caller may not see', async () => {
+    const store = await openQdrantStore(options());
+    await store.upsert([point(1), point(2, [1, 0, 0, 0], { tenant: 'T2' })]);
+    const start = fake.requests.length;
+    await store.get([uuid(1), uuid(2)], { tenant: 'T1', scope: { conversations: ['C1'], includePublic: false }, withVector: true });
+    expect(await store.delete([uuid(1), uuid(2)], { tenant: 'T1' })).toBe(1);
+    const sent = requestsSince(start);
+    const scrolls = sent.filter((r) => r.path.endsWith('/points/scroll')).map((r) => r.body as Schemas['ScrollRequest']);
+    const tenant = { key: 'tenant', match: { value: 'T1' } };
+    const among = { has_id: [uuid(1), uuid(2)] };
+    expect(scrolls).toEqual([
+      {
+        limit: 2,
+        filter: { must: [tenant, among, { nested: { key: 'shares', filter: { must: [{ key: 'conversation', match: { any: ['C1'] } }] } } }] },
+        with_payload: true,
+        with_vector: true,
+      },
+      { limit: 2, filter: { must: [tenant, among] }, with_payload: true, with_vector: false },
+    ]);
+    // Neither read asks for points by id alone (retrieve takes no filter).
+    expect(sent.filter((r) => r.method === 'POST' && r.path.endsWith('/points'))).toEqual([]);
+    expect(sent.find((r) => r.path.endsWith('/points/delete'))?.body).toEqual({ points: [uuid(1)] });
     await store.close();
   });
 
@@ -404,7 +429,7 @@ describe('QdrantStore shares', () => {
         { delete: { points: [uuid(2)] } },
       ],
     });
-    expect((await store.get([1, 2, 3].map(uuid))).map((p) => [p.id, p.payload.shares.map((s) => s.conversation)])).toEqual([
+    expect((await store.get([1, 2, 3].map(uuid), { tenant: 'T1' })).map((p) => [p.id, p.payload.shares.map((s) => s.conversation)])).toEqual([
       [uuid(1), ['C2']],
       [uuid(3), ['C3']],
     ]);
@@ -547,7 +572,7 @@ describe('QdrantStore old payload layout', () => {
     expect(await seen({ tenant: 'T1', scope: { conversations: ['C1'], includePublic: false } })).toEqual([uuid(1)]);
     expect(await seen({ tenant: 'T1', scope: { conversations: [], includePublic: true } })).toEqual([uuid(2)]);
     expect(await seen({ tenant: 'T1', share: { uploaders: ['U1'], messageId: 'M1' } })).toEqual([uuid(1)]);
-    expect((await store.get([uuid(3)]))[0]?.payload.shares).toEqual([]);
+    expect((await store.get([uuid(3)], { tenant: 'T1' }))[0]?.payload.shares).toEqual([]);
     await store.close();
 
     const start = fake.requests.length;
@@ -575,7 +600,7 @@ describe('QdrantStore old payload layout', () => {
   it('reads an old point written after the upgrade (an old host still running) as one share, and rewrites it whole on addShares', async () => {
     const store = await openQdrantStore(options());
     fake.collection(store.collection)?.prepareUpsert({ points: [{ id: uuid(5), vector: [1, 0, 0, 0], payload: legacyPayload(5, slackFlat) }] })();
-    const [read] = await store.get([uuid(5)]);
+    const [read] = await store.get([uuid(5)], { tenant: 'T1' });
     expect(read?.payload.shares).toEqual([
       share('C1', { sharedAt: '2026-02-01T00:00:00.000Z', uploader: 'U1', messageId: 'M1', fileId: 'F1', permalink: 'https://example.slack.com/p1' }),
     ]);

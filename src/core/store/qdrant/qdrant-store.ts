@@ -16,11 +16,14 @@ import {
   checkShares,
   checkVector,
   MAX_QUERY_WINDOW,
+  pointScopeFilter,
 } from '../point-validation.js';
 import type {
+  GetOptions,
   ImageShare,
   PointFilter,
   PointInput,
+  PointScope,
   QueryOptions,
   ScoredPoint,
   ScrollPage,
@@ -253,44 +256,22 @@ export class QdrantStore implements VectorStore {
     }
   }
 
-  async get(ids: readonly string[], options: { withVector?: boolean } = {}): Promise<StoredPoint[]> {
+  async get(ids: readonly string[], options: GetOptions): Promise<StoredPoint[]> {
     this.#assertOpen();
-    const unique = [...new Set(ids)];
-    const out: StoredPoint[] = [];
-    for (const batch of chunks(unique, ID_BATCH_SIZE)) {
-      const records = await this.#connection.call(`read ${batch.length} points of ${this.collection}`, (c) =>
-        c.retrieve(this.collection, {
-          ids: batch.map(toQdrantId),
-          with_payload: true,
-          with_vector: options.withVector === true,
-        }),
-      );
-      if (!Array.isArray(records)) throw this.#malformed('read points', 'the answer is not a list');
-      const wanted = new Set(batch);
-      for (const record of records) {
-        const point = this.#stored(record, options.withVector === true);
-        // Two caller ids can only share a Qdrant id if one is the derived form of the other.
-        if (wanted.has(point.id)) out.push(point);
-      }
-    }
-    return out;
+    const scope = pointScopeFilter(options);
+    return (await this.#visible(ids, scope, options.withVector === true)).flat();
   }
 
-  async delete(ids: readonly string[]): Promise<number> {
+  async delete(ids: readonly string[], scope: PointScope): Promise<number> {
     this.#assertOpen();
+    const checked = pointScopeFilter(scope);
     let removed = 0;
-    for (const batch of chunks([...new Set(ids)], ID_BATCH_SIZE)) {
-      const qdrantIds = batch.map(toQdrantId);
-      // Qdrant's delete does not say how many points existed, so count them first.
-      const existing = await this.#connection.call(`read ${batch.length} points of ${this.collection}`, (c) =>
-        c.retrieve(this.collection, { ids: qdrantIds, with_payload: false, with_vector: false }),
+    for (const points of await this.#visible(ids, checked, false)) {
+      if (points.length === 0) continue;
+      await this.#connection.call(`delete ${points.length} points from ${this.collection}`, (c) =>
+        c.delete(this.collection, { wait: true, points: points.map((p) => toQdrantId(p.id)) }),
       );
-      if (!Array.isArray(existing)) throw this.#malformed('read points', 'the answer is not a list');
-      if (existing.length === 0) continue;
-      await this.#connection.call(`delete ${existing.length} points from ${this.collection}`, (c) =>
-        c.delete(this.collection, { wait: true, points: existing.map((r) => r.id) }),
-      );
-      removed += existing.length;
+      removed += points.length;
     }
     return removed;
   }
@@ -512,6 +493,28 @@ export class QdrantStore implements VectorStore {
 
   #assertOpen(): void {
     if (this.#closed) throw new StoreError('store_failed', 'This Qdrant store was closed; open a new one.');
+  }
+
+  /**
+   * Those of `ids` that `scope` (checked, tenant and scope only) may see, one list per batch. Qdrant's retrieve takes no
+   * filter, so this is a scroll whose filter is the scope's (the one query() sends) AND has_id:
+   * Qdrant itself leaves out other tenants' points and those with no share in the scope.
+   */
+  async #visible(ids: readonly string[], scope: PointFilter, withVector: boolean): Promise<StoredPoint[][]> {
+    const batches: StoredPoint[][] = [];
+    for (const batch of chunks([...new Set(ids)], ID_BATCH_SIZE)) {
+      const filter = toQdrantFilter(scope, batch);
+      if (filter === null) return [];
+      const page = await this.#connection.call(`read ${batch.length} points of ${this.collection}`, (c) =>
+        // Every wanted id fits in one page: the ids are distinct, so at most batch.length match.
+        c.scroll(this.collection, { limit: batch.length, filter, with_payload: true, with_vector: withVector }),
+      );
+      if (!Array.isArray(page?.points)) throw this.#malformed('read points', 'the answer has no "points" list');
+      const wanted = new Set(batch);
+      // Two caller ids can only share a Qdrant id if one is the derived form of the other.
+      batches.push(page.points.map((p) => this.#stored(p, withVector)).filter((p) => wanted.has(p.id)));
+    }
+    return batches;
   }
 
   async #count(filter: Schemas['Filter'] | undefined): Promise<number> {
