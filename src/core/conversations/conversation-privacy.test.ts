@@ -16,6 +16,7 @@ import { jsonImage, prepareJsonImage } from '../testing/json-images.js';
 import { KnownVectorEmbedder } from '../testing/known-vector-embedder.js';
 import { captureLog } from '../testing/wait-until.js';
 import { ConversationPrivacy } from './conversation-privacy.js';
+import { shareUpdateOf } from './share-updates.js';
 
 const TENANT = 'T1';
 /** Long enough for a queue on a loaded machine; conditions are polled, never slept on. */
@@ -42,6 +43,10 @@ class SwitchableStore {
   readonly failing = new Set<keyof VectorStore>();
   /** Calls refused, by method. */
   readonly refused = new Map<string, number>();
+  /** While set, writes wait for it (an upload mid-write). */
+  #held: Promise<void> | undefined;
+  /** Writes held so far. */
+  heldWrites = 0;
   readonly store: VectorStore;
 
   constructor(real: VectorStore) {
@@ -55,10 +60,25 @@ class SwitchableStore {
             this.refused.set(String(property), (this.refused.get(String(property)) ?? 0) + 1);
             throw new StoreError('store_unavailable', 'The vector store is unreachable.');
           }
+          const held = this.#held;
+          if (held !== undefined && property === 'upsert') {
+            this.heldWrites++;
+            await held;
+          }
           return method.apply(target, args);
         };
       },
     });
+  }
+
+  /** Makes writes wait until the returned function is called. */
+  holdWrites(): () => void {
+    let release: () => void = () => undefined;
+    this.#held = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.#held = undefined;
+      release();
+    };
   }
 
   refusedCalls(method: keyof VectorStore): number {
@@ -186,6 +206,31 @@ describe('conversation privacy changes, as durable jobs of the upload queue', ()
     expect(await flagsIn('C-design')).toEqual({ 'before-change.png': false });
   });
 
+  it('a change recorded while an upload of the channel is being written is applied after that write', async () => {
+    const { queue, privacy } = start();
+    const release = switchable.holdWrites();
+    upload(queue, 'being-written.png', share('C-design', true));
+    await vi.waitFor(() => expect(switchable.heldWrites).toBe(1), WAIT);
+    // The upload already has its flag (public); the change must not land before its write.
+    privacy.visibilityChanged(TENANT, 'C-design', false);
+    release();
+    await drained(queue);
+    expect(await flagsIn('C-design')).toEqual({ 'being-written.png': false });
+  });
+
+  it('an upload queued after a change still waiting for the store is not held back, and is written with the new flag', async () => {
+    const { queue, privacy } = start();
+    switchable.failing.add('setSharesPublic');
+    privacy.visibilityChanged(TENANT, 'C-design', false);
+    await vi.waitFor(() => expect(switchable.refusedCalls('setSharesPublic')).toBeGreaterThan(0), WAIT);
+    upload(queue, 'after-change.png', share('C-design', true));
+    await vi.waitFor(() => expect(queue.pending()).toBe(0), WAIT);
+    expect(queue.pendingShareUpdates()).toBe(1);
+    expect(await flagsIn('C-design')).toEqual({ 'after-change.png': false });
+    switchable.failing.clear();
+    await drained(queue);
+  });
+
   it(`loses no change in a flood of ${FLOOD} conversations made private during an outage and a restart`, async () => {
     // One image per conversation, written straight to the store (the queue is not what is tested here).
     const points: PointInput[] = Array.from({ length: FLOOD }, (_, i) => ({
@@ -244,6 +289,12 @@ describe('conversation privacy changes, as durable jobs of the upload queue', ()
     upload(queue, 'design.png', share('C-design', true));
     await drained(queue);
     expect(await flagsIn('C-design')).toEqual({ 'design.png': true });
+  });
+
+  it('never applies a recorded change whose flag is not a boolean (a row no findimage wrote)', () => {
+    expect(() => shareUpdateOf(JSON.stringify({ kind: 'conversation_visibility_changed', tenant: TENANT, conversation: 'C1', isPublic: 'false' }))).toThrow(/flag/);
+    expect(() => shareUpdateOf(JSON.stringify({ kind: 'conversation_visibility_changed', tenant: TENANT, conversation: 'C1' }))).toThrow(/flag/);
+    expect(shareUpdateOf(JSON.stringify({ kind: 'conversation_visibility_changed', tenant: TENANT, conversation: 'C1', isPublic: false }))).toMatchObject({ isPublic: false });
   });
 
   it('refuses a change without a conversation, recording nothing', () => {
