@@ -43,6 +43,8 @@ class SwitchableStore {
   readonly failing = new Set<keyof VectorStore>();
   /** Calls refused, by method. */
   readonly refused = new Map<string, number>();
+  /** Calls let through, by method. */
+  readonly made = new Map<string, number>();
   /** While set, writes wait for it (an upload mid-write). */
   #held: Promise<void> | undefined;
   /** Writes held so far. */
@@ -60,6 +62,7 @@ class SwitchableStore {
             this.refused.set(String(property), (this.refused.get(String(property)) ?? 0) + 1);
             throw new StoreError('store_unavailable', 'The vector store is unreachable.');
           }
+          this.made.set(String(property), (this.made.get(String(property)) ?? 0) + 1);
           const held = this.#held;
           if (held !== undefined && property === 'upsert') {
             this.heldWrites++;
@@ -207,12 +210,18 @@ describe('conversation privacy changes, as durable jobs of the upload queue', ()
   });
 
   it('a change recorded while an upload of the channel is being written is applied after that write', async () => {
-    const { queue, privacy } = start();
+    const log = captureLog('debug');
+    const { queue, privacy } = start(log.logger);
     const release = switchable.holdWrites();
     upload(queue, 'being-written.png', share('C-design', true));
     await vi.waitFor(() => expect(switchable.heldWrites).toBe(1), WAIT);
     // The upload already has its flag (public); the change must not land before its write.
     privacy.visibilityChanged(TENANT, 'C-design', false);
+    // The queue has looked at the change: it either waits (right) or went ahead (wrong).
+    await vi.waitFor(
+      () => expect(log.withMsg('share update waits for an upload of its target being indexed').length + (switchable.made.get('setSharesPublic') ?? 0)).toBeGreaterThan(0),
+      WAIT,
+    );
     release();
     await drained(queue);
     expect(await flagsIn('C-design')).toEqual({ 'being-written.png': false });
@@ -258,11 +267,13 @@ describe('conversation privacy changes, as durable jobs of the upload queue', ()
     upload(queue, 'design.png', share('C-design', true));
     await drained(queue);
 
-    switchable.down = true;
+    // The upload waits (writes fail) while both changes are applied; it is written after them.
+    switchable.failing.add('upsert');
     upload(queue, 'before-changes.png', share('C-design', true, 'M2'), [0, 1, 0, 0]);
     privacy.visibilityChanged(TENANT, 'C-design', false);
     privacy.visibilityChanged(TENANT, 'C-design', true);
-    switchable.down = false;
+    await vi.waitFor(() => expect(queue.pendingShareUpdates()).toBe(0), WAIT);
+    switchable.failing.clear();
     await drained(queue);
     expect(await flagsIn('C-design')).toEqual({ 'design.png': true, 'before-changes.png': true });
     expect(await real.count(ELSEWHERE)).toBe(2);
@@ -273,11 +284,13 @@ describe('conversation privacy changes, as durable jobs of the upload queue', ()
     upload(queue, 'design.png', share('C-design', false));
     await drained(queue);
 
-    switchable.down = true;
+    // The upload waits (writes fail) while both changes are applied; it is written after them.
+    switchable.failing.add('upsert');
     upload(queue, 'before-changes.png', share('C-design', false, 'M2'), [0, 1, 0, 0]);
     privacy.visibilityChanged(TENANT, 'C-design', true);
     privacy.visibilityChanged(TENANT, 'C-design', false);
-    switchable.down = false;
+    await vi.waitFor(() => expect(queue.pendingShareUpdates()).toBe(0), WAIT);
+    switchable.failing.clear();
     await drained(queue);
     expect(await flagsIn('C-design')).toEqual({ 'design.png': false, 'before-changes.png': false });
   });
