@@ -295,7 +295,10 @@ export class UploadQueue {
     if (this.#updating || this.#store === undefined) return;
     const head = this.#updates.head();
     if (head === undefined || head.nextAttemptAt > Date.now()) return;
-    if (this.#updates.meetsAny(head.seq, [...this.#running])) return;
+    if (this.#updates.meetsAny(head.seq, [...this.#running])) {
+      this.#logger.debug({ seq: head.seq }, 'share update waits for an upload of its target being indexed');
+      return;
+    }
     this.#updating = true;
     void this.#applyShareUpdate(head, this.#store);
   }
