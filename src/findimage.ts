@@ -279,9 +279,7 @@ export async function openFindimage({
       logger: logger.child({ component: 'sessions' }),
     });
     const deletions = new ShareDeletions({ queue: uploads, logger: logger.child({ component: 'deletions' }) });
-    const privacy = new ConversationPrivacy({ store, logger: logger.child({ component: 'privacy' }) });
-    // An upload queued before its conversation changed, and indexed after, gets the new flag too.
-    privacy.follow(uploads);
+    const privacy = new ConversationPrivacy({ queue: uploads, logger: logger.child({ component: 'privacy' }) });
     return { model, embedder, store, indexer, uploads, search, labels, sessions, deletions, privacy, embeddingStats, prepareImage: prepare, close: closeAll };
   } catch (error) {
     await closeAll();

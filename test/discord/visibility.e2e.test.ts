@@ -15,8 +15,9 @@ afterEach(async () => {
   await h.stop();
 });
 
-const MADE_PRIVATE = 'conversation made private; its images show only inside it';
-const MADE_PUBLIC = 'conversation made public; its images show in other conversations';
+// Each change is recorded as a job of the upload queue (these lines), then applied by it.
+const MADE_PRIVATE = 'conversation made private; recorded, to be applied to the index';
+const MADE_PUBLIC = 'conversation made public; recorded, to be applied to the index';
 
 /** Filenames a search in `channel` shows. */
 const shown = async (channel: string): Promise<string> => textOf((await h.search('anything', channel)).reply);
@@ -27,9 +28,10 @@ async function isPublic(id: string, channel: string, tenant = GUILD): Promise<bo
   return point?.payload.shares.find((s) => s.conversation === channel)?.isPublic;
 }
 
-/** Waits until `channel` has been made private (or public) `times` times in all. */
+/** Waits until `channel` has been made private (or public) `times` times in all, and the queue applied it. */
 async function madeBy(msg: string, channel: string, times = 1): Promise<void> {
   await eventually(() => h.logged(msg).filter((line) => line.conversation === channel).length >= times, `${channel}: ${msg}`);
+  await h.queueIdle();
 }
 
 const HIDE_FROM_EVERYONE = [

@@ -223,10 +223,8 @@ export class SlackHarness {
     const search = new SearchService({ embedder, store, minRelativeScore: 0, logger });
     const labels = await openSqliteLabelStore({ path: join(dir, 'labels.sqlite'), logger });
     const sessions = new SearchSessions({ search, store, labels, prepareImage: prepareByColour, modelId: 'known-vectors', logger });
-    // The queue logs to the bot's log, so tests can wait for a deletion to be applied.
-    // Privacy changes too, and with short retries, as a test's store outage is short.
-    const privacy = new ConversationPrivacy({ store, logger: botLogger, retryDelayMs: 10 });
-    privacy.follow(uploads);
+    // The queue logs to the bot's log, so tests can wait for a deletion or privacy change to be applied.
+    const privacy = new ConversationPrivacy({ queue: uploads, logger: botLogger });
     const core: SlackCore = { sessions, deletions: new ShareDeletions({ queue: uploads, logger: botLogger }), uploads, privacy };
 
     const slack: NonNullable<Config['slack']> = {

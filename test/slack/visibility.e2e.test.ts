@@ -8,8 +8,9 @@ import { eventually } from '../fakes/slack/eventually.js';
 import { CHANNELS, SlackHarness, TEAM } from './slack-harness.js';
 
 const { general, random } = CHANNELS;
-const MADE_PRIVATE = 'conversation made private; its images show only inside it';
-const MADE_PUBLIC = 'conversation made public; its images show in other conversations';
+// Each change is recorded as a job of the upload queue (these lines), then applied by it.
+const MADE_PRIVATE = 'conversation made private; recorded, to be applied to the index';
+const MADE_PUBLIC = 'conversation made public; recorded, to be applied to the index';
 const FACTS_DROPPED = 'a channel changed; its cached facts were dropped';
 
 describe('Slack: visibility follows the platform', () => {
@@ -45,6 +46,7 @@ describe('Slack: visibility follows the platform', () => {
       channel_type: to === 'private' ? 'group' : 'channel',
     });
     await eventually(() => h.logged(to === 'private' ? MADE_PRIVATE : MADE_PUBLIC).length > madeBefore, `#${channel} made ${to}`);
+    await h.queueIdle();
   }
 
   /** Shares a red image as a live upload in `channel`; resolves to its share's isPublic once indexed. */
@@ -127,6 +129,7 @@ describe('Slack: visibility follows the platform', () => {
     await h.event({ type: 'message', subtype: 'channel_convert_to_private', channel_type: 'group', ts: '1770000903.000100' });
     await h.event({ type: 'message', subtype: 'channel_convert_to_private', channel_type: 'group', channel: general.id, ts: '1770000904.000100' }, 'T-OTHER');
     await eventually(() => h.logged(MADE_PRIVATE).length > 0, 'the other team\'s conversion to be handled');
+    await h.queueIdle();
     expect((await h.store.get([image], { tenant: TEAM }))[0]?.payload.shares.map((s) => s.isPublic)).toEqual([true]);
     expect(await shownIn(random.id)).toEqual([image]);
   });

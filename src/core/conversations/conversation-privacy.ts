@@ -2,134 +2,37 @@
 // platform says a conversation was made private (or public), every share in it gets the new
 // flag, so the images stop (or start) showing in the tenant's other conversations. Platform-free:
 // the bots translate their events (a Slack channel converted, a Discord overwrite or role
-// changed) into one call here.
+// changed) into one call here. Each change is a job of the durable upload queue, recorded before
+// the call returns and applied in order, retried while the store is down, across restarts; an
+// upload queued before the change and written after it takes the new flag (share-update-jobs.ts).
 import type { Logger } from 'pino';
-import { asFindimageError, isTransient } from '../errors.js';
-import type { UploadOutcome, UploadQueue } from '../indexing/upload-queue.js';
-import type { VectorStore } from '../store/vector-store.js';
-
-/**
- * Tries in all for one change while the store fails transiently (Qdrant restarting, the
- * embedded store busy). With PRIVACY_RETRY_DELAY_MS doubling, the waits add up to 31 s: the
- * change still lands within the minute a privacy change must take, and a longer outage is
- * logged as an error rather than retried for ever in memory.
- */
-export const PRIVACY_ATTEMPTS = 6;
-
-/** First wait before retrying a transient failure; doubled after each try. */
-export const PRIVACY_RETRY_DELAY_MS = 1_000;
-
-/**
- * Changes remembered for uploads still in the queue, which carry the flag their conversation had
- * when they were shared. The queue drains in seconds to minutes, so the last thousand changes
- * cover any burst between a change and the indexing of what was shared just before it.
- */
-export const RECENT_CHANGES_KEPT = 1_000;
+import type { ShareUpdateJournal } from './share-deletions.js';
 
 export interface ConversationPrivacyOptions {
-  /** Where the shares' flags are changed. */
-  store: Pick<VectorStore, 'setSharesPublic'>;
+  /** The durable queue that applies the changes (UploadQueue.recordShareUpdate). */
+  queue: ShareUpdateJournal;
+  /** Where "recording a privacy change" goes (debug); applying it is logged by the queue. */
   logger: Logger;
-  /** Tries in all while the store fails transiently (default PRIVACY_ATTEMPTS). */
-  attempts?: number;
-  /** First wait between tries, doubled each time (default PRIVACY_RETRY_DELAY_MS). */
-  retryDelayMs?: number;
 }
 
 export class ConversationPrivacy {
-  readonly #store: Pick<VectorStore, 'setSharesPublic'>;
+  readonly #queue: ShareUpdateJournal;
   readonly #logger: Logger;
-  readonly #attempts: number;
-  readonly #retryDelayMs: number;
-  /** The latest flag the platform gave each recently changed conversation, oldest first. */
-  readonly #latest = new Map<string, boolean>();
-  /** The change in flight per conversation: changes of one conversation apply one after another. */
-  readonly #running = new Map<string, Promise<number>>();
 
   constructor(options: ConversationPrivacyOptions) {
-    this.#store = options.store;
+    this.#queue = options.queue;
     this.#logger = options.logger;
-    this.#attempts = options.attempts ?? PRIVACY_ATTEMPTS;
-    this.#retryDelayMs = options.retryDelayMs ?? PRIVACY_RETRY_DELAY_MS;
   }
 
   /**
    * The platform says `conversation` of `tenant` is now public (every member of the tenant can
-   * read it) or not: every share in it takes that flag. Resolves to how many shares changed.
-   * Transient store failures are retried (PRIVACY_ATTEMPTS); a later change of the same
-   * conversation waits for this one, and each try applies the latest flag heard, so two quick
-   * changes (private, then public again) end in the last one whatever the store did meanwhile.
-   * Rejects with the store's error once the tries run out or the error is not transient.
+   * read it) or not: every share in it takes that flag. Returns once the change is on disk, so the
+   * platform's event can be acknowledged then; the queue applies it after the changes recorded
+   * before it, so two quick changes (private, then public again) end in the last one. Throws only
+   * when it could not be recorded (the adapter logs that).
    */
-  async visibilityChanged(tenant: string, conversation: string, isPublic: boolean): Promise<number> {
-    const key = conversationKey(tenant, conversation);
-    this.#remember(key, isPublic);
-    const before = this.#running.get(key) ?? Promise.resolve(0);
-    const run = before.catch(() => 0).then(() => this.#apply(tenant, conversation, key));
-    this.#running.set(key, run);
-    try {
-      return await run;
-    } finally {
-      if (this.#running.get(key) === run) this.#running.delete(key);
-    }
+  visibilityChanged(tenant: string, conversation: string, isPublic: boolean): void {
+    this.#logger.debug({ tenant, conversation, isPublic }, 'recording a privacy change');
+    this.#queue.recordShareUpdate({ kind: 'conversation_visibility_changed', tenant, conversation, isPublic });
   }
-
-  /**
-   * Follows the upload queue: an upload shared before its conversation changed, and indexed
-   * after, carries the old flag; its conversation's latest flag is applied again. Returns the
-   * unsubscribe function.
-   */
-  follow(uploads: Pick<UploadQueue, 'onOutcome'>): () => void {
-    return uploads.onOutcome((outcome) => void this.recheck(outcome));
-  }
-
-  /**
-   * Applies a conversation's latest flag again when an upload finished with another one (see
-   * follow()). Resolves to whether it did; never rejects (a failure is logged).
-   */
-  async recheck(outcome: UploadOutcome): Promise<boolean> {
-    if (outcome.status === 'rejected') return false;
-    const { tenant, share } = outcome.image;
-    if (share === undefined) return false;
-    const latest = this.#latest.get(conversationKey(tenant, share.conversation));
-    if (latest === undefined || latest === share.isPublic) return false;
-    try {
-      await this.visibilityChanged(tenant, share.conversation, latest);
-      this.#logger.info({ tenant, conversation: share.conversation, isPublic: latest, jobId: outcome.jobId }, 'an upload finished after its conversation changed privacy; applied the change again');
-      return true;
-    } catch (error) {
-      this.#logger.error({ err: error, tenant, conversation: share.conversation, jobId: outcome.jobId }, 'could not apply a privacy change to an upload that finished after it');
-      return false;
-    }
-  }
-
-  async #apply(tenant: string, conversation: string, key: string): Promise<number> {
-    for (let attempt = 1; ; attempt++) {
-      const isPublic = this.#latest.get(key) ?? false;
-      try {
-        const changed = await this.#store.setSharesPublic(tenant, conversation, isPublic);
-        this.#logger.info({ tenant, conversation, isPublic, sharesChanged: changed }, isPublic ? 'conversation made public; its images show in other conversations' : 'conversation made private; its images show only inside it');
-        return changed;
-      } catch (error) {
-        const failure = asFindimageError(error);
-        if (!isTransient(failure) || attempt >= this.#attempts) throw failure;
-        const delayMs = this.#retryDelayMs * 2 ** (attempt - 1);
-        this.#logger.warn({ tenant, conversation, isPublic, attempt, delayMs, code: failure.code }, 'could not change whether a conversation is public yet; retrying');
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-      }
-    }
-  }
-
-  #remember(key: string, isPublic: boolean): void {
-    this.#latest.delete(key);
-    this.#latest.set(key, isPublic);
-    if (this.#latest.size > RECENT_CHANGES_KEPT) {
-      const oldest = this.#latest.keys().next().value;
-      if (oldest !== undefined) this.#latest.delete(oldest);
-    }
-  }
-}
-
-function conversationKey(tenant: string, conversation: string): string {
-  return JSON.stringify([tenant, conversation]);
 }

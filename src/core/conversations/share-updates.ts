@@ -1,13 +1,14 @@
 // Share updates: changes a chat platform makes to where images were shared (a message, file or
-// conversation deleted, a message's attachments replaced) that the index must follow. Each one
+// conversation deleted, a message's attachments replaced, a conversation made private or public)
+// that the index must follow. Each one
 // is a job of the durable upload queue, applied in order with the uploads of the same target;
 // this file says what each kind targets, how it treats those uploads, and how it is applied.
-import type { ShareFilter, SharesRemoved, VectorStore } from '../store/vector-store.js';
+import type { ShareFilter, VectorStore } from '../store/vector-store.js';
 
 /**
  * One change to follow, as recorded in the queue (its JSON form is stored, so fields are only
- * ever added). A new kind (say a conversation's privacy changing) is a new member here, with its
- * rule in uploadRuleOf() and its effect in applyShareUpdate().
+ * ever added). A new kind is a new member here, with its rule in uploadRuleOf() and its effect in
+ * applyShareUpdate().
  */
 export type ShareUpdate =
   /** A message was deleted (or lost all its attachments): its shares go, for good. */
@@ -20,7 +21,13 @@ export type ShareUpdate =
   /** A file was deleted: its shares go, wherever it was shared. */
   | { kind: 'file_deleted'; tenant: string; fileId: string }
   /** A conversation (channel, thread) was deleted: every share in it goes. */
-  | { kind: 'conversation_deleted'; tenant: string; conversation: string };
+  | { kind: 'conversation_deleted'; tenant: string; conversation: string }
+  /**
+   * A conversation was made public (every member of the tenant can read it) or private: every
+   * share in it takes that flag, so its images show (or stop showing) in the tenant's other
+   * conversations.
+   */
+  | { kind: 'conversation_visibility_changed'; tenant: string; conversation: string; isPublic: boolean };
 
 /**
  * The shares an update is about: those of the tenant meeting every field given. There are three
@@ -44,16 +51,23 @@ export function targetOf(update: ShareUpdate): ShareTarget {
     case 'file_deleted':
       return { tenant: update.tenant, fileId: update.fileId };
     case 'conversation_deleted':
+    case 'conversation_visibility_changed':
       return { tenant: update.tenant, conversation: update.conversation };
   }
 }
 
 /**
- * What the queue does with uploads of an update's target. Uploads queued before the update and
- * not yet started are always withdrawn (the update would take them off anyway), and the update
- * waits for those already being indexed, so none of them can land after it.
+ * What the queue does with uploads of an update's target. The update always waits for those
+ * being indexed, so none of them can land after it with what it changes undone.
  */
 export interface UploadRule {
+  /**
+   * True: uploads of the target queued before the update and not yet started are withdrawn (the
+   * update would take them off anyway), and those queued after it are withdrawn or wait for it
+   * (withdrawsLaterUploads). False: uploads pass it, neither withdrawn nor held; they are written
+   * with what it says instead (a privacy change: the conversation's latest recorded flag).
+   */
+  ordersUploads: boolean;
   /**
    * Uploads of the target queued after the update: true, withdrawn (what they were shared in is
    * gone for good, so an upload still downloading when it went is never indexed); false, they
@@ -62,9 +76,13 @@ export interface UploadRule {
   withdrawsLaterUploads: boolean;
 }
 
-/** How `update` treats the uploads of its target: only an edit lets later uploads through. */
+/**
+ * How `update` treats the uploads of its target: an edit lets later uploads through, and a
+ * privacy change lets every upload through (it only changes their flag).
+ */
 export function uploadRuleOf(update: ShareUpdate): UploadRule {
-  return { withdrawsLaterUploads: update.kind !== 'message_replaced' };
+  if (update.kind === 'conversation_visibility_changed') return { ordersUploads: false, withdrawsLaterUploads: false };
+  return { ordersUploads: true, withdrawsLaterUploads: update.kind !== 'message_replaced' };
 }
 
 /** Words for logs: "message deleted", "file deleted"... */
@@ -78,18 +96,57 @@ export function describeShareUpdate(update: ShareUpdate): string {
       return 'file deleted';
     case 'conversation_deleted':
       return 'conversation deleted';
+    case 'conversation_visibility_changed':
+      return update.isPublic ? 'conversation made public' : 'conversation made private';
   }
 }
 
-/** Applies `update` to the store now: the target's shares leave, and images whose last share went. */
-export async function applyShareUpdate(store: Pick<VectorStore, 'removeShares'>, update: ShareUpdate): Promise<SharesRemoved> {
+/** The store calls share updates make. */
+export type ShareUpdateStore = Pick<VectorStore, 'removeShares' | 'setSharesPublic'>;
+
+/** What applying one update did, for the log. */
+export interface AppliedShareUpdate {
+  /** Log message. */
+  message: string;
+  /** Counts for the log line (shares removed or changed, images removed). */
+  counts: Record<string, number>;
+  /**
+   * Whether to log it at info: a deletion always is; a privacy change that changed no share (a
+   * role change re-evaluating every channel, say) is logged at debug, not as news.
+   */
+  worthInfo: boolean;
+}
+
+/**
+ * Applies `update` to the store now: a deletion takes the target's shares off (and images whose
+ * last share went); a privacy change gives every share of the conversation the new flag.
+ */
+export async function applyShareUpdate(store: ShareUpdateStore, update: ShareUpdate): Promise<AppliedShareUpdate> {
+  if (update.kind === 'conversation_visibility_changed') {
+    const changed = await store.setSharesPublic(update.tenant, update.conversation, update.isPublic);
+    return {
+      message:
+        changed === 0
+          ? 'conversation privacy change applied; no share in it had another flag'
+          : update.isPublic
+            ? 'conversation made public; its images show in other conversations'
+            : 'conversation made private; its images show only inside it',
+      counts: { sharesChanged: changed },
+      worthInfo: changed > 0,
+    };
+  }
   const { tenant, conversation, messageId, fileId } = targetOf(update);
   const share: ShareFilter = {
     ...(conversation === undefined ? {} : { conversations: [conversation] }),
     ...(messageId === undefined ? {} : { messageId }),
     ...(fileId === undefined ? {} : { fileId }),
   };
-  return store.removeShares({ tenant, share });
+  const removed = await store.removeShares({ tenant, share });
+  return {
+    message: `${describeShareUpdate(update)}; its shares left the index`,
+    counts: { sharesRemoved: removed.shares, imagesRemoved: removed.points },
+    worthInfo: true,
+  };
 }
 
 /** The target fields each kind must name, so that no update ever reads as "every share of a tenant". */
@@ -98,6 +155,7 @@ const REQUIRED_FIELDS: Record<ShareUpdate['kind'], ReadonlyArray<'conversation' 
   message_replaced: ['conversation', 'messageId'],
   file_deleted: ['fileId'],
   conversation_deleted: ['conversation'],
+  conversation_visibility_changed: ['conversation'],
 };
 
 /**
@@ -113,6 +171,10 @@ export function shareUpdateOf(json: string): ShareUpdate {
   for (const field of ['tenant', ...REQUIRED_FIELDS[kind as ShareUpdate['kind']]]) {
     const value = update[field];
     if (typeof value !== 'string' || value === '') throw new Error(`a share update without its ${field}: ${json.slice(0, 200)}`);
+  }
+  // A flag read as anything but a boolean could make a private conversation public.
+  if (kind === 'conversation_visibility_changed' && typeof update.isPublic !== 'boolean') {
+    throw new Error(`a privacy change without its flag: ${json.slice(0, 200)}`);
   }
   return update as unknown as ShareUpdate;
 }

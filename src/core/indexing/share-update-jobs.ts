@@ -1,7 +1,9 @@
-// The share-update jobs of the upload queue's SQLite file (deletions, edits), and the columns
-// that let them meet the uploads of the same message, file or conversation. One sequence orders
-// both: an update's seq, and for each upload the seq of the last update recorded before it
-// (after_update) and of the pending update about it that it waits for (waits_for).
+// The share-update jobs of the upload queue's SQLite file (deletions, edits, privacy changes),
+// and the columns that let them meet the uploads of the same message, file or conversation. One
+// sequence orders both: an update's seq, and for each upload the seq of the last update recorded
+// before it (after_update) and of the pending update about it that it waits for (waits_for).
+// Privacy changes do not order uploads: the latest flag of each conversation is kept
+// (conversation_visibility), and an upload is written with it.
 import type Database from 'better-sqlite3';
 import { InvalidQueryError } from '../errors.js';
 import { shareUpdateOf, targetOf, uploadRuleOf, type ShareUpdate } from '../conversations/share-updates.js';
@@ -62,7 +64,7 @@ function someUpdateAbout(condition: string): string {
  * SQL, true for upload row `u` that is withdrawn without being indexed: an update about it came
  * after it was queued (the update takes it off anyway), or withdraws later uploads too.
  */
-export const UPLOAD_WITHDRAWN_SQL = someUpdateAbout('s.withdraws_later = 1 OR s.seq > u.after_update');
+export const UPLOAD_WITHDRAWN_SQL = someUpdateAbout('s.orders_uploads = 1 AND (s.withdraws_later = 1 OR s.seq > u.after_update)');
 
 /** SQL, true for upload row `u` when update `s` (bound by the caller) is about it. */
 const UPDATE_IS_ABOUT = `s.tenant = u.tenant
@@ -73,7 +75,7 @@ const UPDATE_IS_ABOUT = `s.tenant = u.tenant
 /** SQL for the value of uploads.after_update when an upload is queued now. */
 export const AFTER_UPDATE_NOW_SQL = '(SELECT COALESCE(MAX(seq), 0) FROM share_updates)';
 
-/** Creates the table, and the uploads' matching columns (filled in for rows queued before them). */
+/** Creates the tables, and the uploads' matching columns (filled in for rows queued before them). */
 export function createShareUpdateTables(db: Database.Database): void {
   db.transaction(() => {
     // AUTOINCREMENT: a seq is never given twice, even after the newest rows are trimmed, so an
@@ -86,6 +88,7 @@ export function createShareUpdateTables(db: Database.Database): void {
       message_id TEXT,
       file_id TEXT,
       withdraws_later INTEGER NOT NULL,
+      orders_uploads INTEGER NOT NULL DEFAULT 1,
       applied INTEGER NOT NULL DEFAULT 0,
       attempts INTEGER NOT NULL DEFAULT 0,
       next_attempt_at INTEGER NOT NULL DEFAULT 0,
@@ -95,6 +98,19 @@ export function createShareUpdateTables(db: Database.Database): void {
     db.exec(`CREATE INDEX IF NOT EXISTS share_updates_by_file ON share_updates (tenant, file_id);
       CREATE INDEX IF NOT EXISTS share_updates_by_target ON share_updates (tenant, conversation, message_id);
       CREATE INDEX IF NOT EXISTS share_updates_pending ON share_updates (seq) WHERE applied = 0`);
+    // A file written before privacy changes were jobs: every update in it orders uploads.
+    const updateColumns = new Set((db.prepare('PRAGMA table_info(share_updates)').all() as Array<{ name: string }>).map((c) => c.name));
+    if (!updateColumns.has('orders_uploads')) db.exec('ALTER TABLE share_updates ADD COLUMN orders_uploads INTEGER NOT NULL DEFAULT 1');
+    // The latest privacy flag recorded per conversation, kept for good: an upload queued before a
+    // change and written after it (even after a restart) takes it. One small row per conversation
+    // whose privacy ever changed, so it grows with the tenant's conversations, not with events.
+    db.exec(`CREATE TABLE IF NOT EXISTS conversation_visibility (
+      tenant TEXT NOT NULL,
+      conversation TEXT NOT NULL,
+      is_public INTEGER NOT NULL,
+      seq INTEGER NOT NULL,
+      PRIMARY KEY (tenant, conversation)
+    ) WITHOUT ROWID`);
     const columns = new Set((db.prepare('PRAGMA table_info(uploads)').all() as Array<{ name: string }>).map((c) => c.name));
     if (columns.has('after_update')) return;
     db.exec(`ALTER TABLE uploads ADD COLUMN tenant TEXT;
@@ -125,21 +141,49 @@ export class ShareUpdateJobs {
   }
 
   /**
-   * Stores `update` durably (an fsynced commit) and returns its seq. Throws InvalidQueryError when it
-   * names an empty tenant or target: recorded, it would read as "every share of the tenant".
+   * Stores `update` durably (an fsynced commit) and returns its seq; a privacy change also becomes
+   * its conversation's latest flag, in the same commit. Throws InvalidQueryError when it names an
+   * empty tenant or target (recorded, it would read as "every share of the tenant"), or a privacy
+   * change has no boolean flag.
    */
   record(update: ShareUpdate): number {
     const json = JSON.stringify(update);
     try {
       shareUpdateOf(json);
     } catch (error) {
-      throw new InvalidQueryError('A deletion named no tenant, message, file or conversation; nothing was recorded.', { cause: error, details: { update: json.slice(0, 500) } });
+      throw new InvalidQueryError('A share update named no tenant, message, file or conversation (or no privacy flag); nothing was recorded.', {
+        cause: error,
+        details: { update: json.slice(0, 500) },
+      });
     }
     const { tenant, conversation, messageId, fileId } = targetOf(update);
-    const result = this.#db
-      .prepare('INSERT INTO share_updates (job, tenant, conversation, message_id, file_id, withdraws_later) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(json, tenant, conversation ?? null, messageId ?? null, fileId ?? null, uploadRuleOf(update).withdrawsLaterUploads ? 1 : 0);
-    return Number(result.lastInsertRowid);
+    const rule = uploadRuleOf(update);
+    return this.#db.transaction(() => {
+      const result = this.#db
+        .prepare('INSERT INTO share_updates (job, tenant, conversation, message_id, file_id, withdraws_later, orders_uploads) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(json, tenant, conversation ?? null, messageId ?? null, fileId ?? null, rule.withdrawsLaterUploads ? 1 : 0, rule.ordersUploads ? 1 : 0);
+      const seq = Number(result.lastInsertRowid);
+      if (update.kind === 'conversation_visibility_changed') {
+        this.#db
+          .prepare(
+            `INSERT INTO conversation_visibility (tenant, conversation, is_public, seq) VALUES (?, ?, ?, ?)
+             ON CONFLICT (tenant, conversation) DO UPDATE SET is_public = excluded.is_public, seq = excluded.seq`,
+          )
+          .run(update.tenant, update.conversation, update.isPublic ? 1 : 0, seq);
+      }
+      return seq;
+    })();
+  }
+
+  /**
+   * The latest privacy flag recorded for `conversation` of `tenant`, or undefined when none was:
+   * an upload shared there is written with it, whatever flag it was queued with.
+   */
+  latestVisibility(tenant: string, conversation: string): boolean | undefined {
+    const row = this.#db.prepare('SELECT is_public AS isPublic FROM conversation_visibility WHERE tenant = ? AND conversation = ?').get(tenant, conversation) as
+      | { isPublic: number }
+      | undefined;
+    return row === undefined ? undefined : row.isPublic === 1;
   }
 
   /** The oldest update not yet applied: updates are applied one at a time, in the order recorded. */
@@ -165,17 +209,18 @@ export class ShareUpdateJobs {
 
   /**
    * The newest update not yet applied about an upload of `target` (its tenant, conversation,
-   * message and file, any of them absent), or null: an upload queued now waits for it.
+   * message and file, any of them absent) that orders uploads, or null: an upload queued now
+   * waits for it. A privacy change is not waited for: the upload takes the latest flag anyway.
    */
   pendingAbout(target: { tenant: string; conversation?: string | undefined; messageId?: string | undefined; fileId?: string | undefined }): number | null {
     const row = this.#db
       .prepare(
         `SELECT MAX(seq) AS seq FROM (
-          SELECT seq FROM share_updates INDEXED BY share_updates_by_file WHERE tenant = @tenant AND file_id = @fileId AND applied = 0
+          SELECT seq FROM share_updates INDEXED BY share_updates_by_file WHERE tenant = @tenant AND file_id = @fileId AND applied = 0 AND orders_uploads = 1
           UNION ALL SELECT seq FROM share_updates INDEXED BY share_updates_by_target
-            WHERE tenant = @tenant AND conversation = @conversation AND message_id = @messageId AND file_id IS NULL AND applied = 0
+            WHERE tenant = @tenant AND conversation = @conversation AND message_id = @messageId AND file_id IS NULL AND applied = 0 AND orders_uploads = 1
           UNION ALL SELECT seq FROM share_updates INDEXED BY share_updates_by_target
-            WHERE tenant = @tenant AND conversation = @conversation AND message_id IS NULL AND file_id IS NULL AND applied = 0)`,
+            WHERE tenant = @tenant AND conversation = @conversation AND message_id IS NULL AND file_id IS NULL AND applied = 0 AND orders_uploads = 1)`,
       )
       .get({ tenant: target.tenant, conversation: target.conversation ?? null, messageId: target.messageId ?? null, fileId: target.fileId ?? null }) as {
       seq: number | null;

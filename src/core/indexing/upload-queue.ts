@@ -3,15 +3,15 @@
 // transient failures (store down, worker crashed) are retried with backoff, permanent ones (not
 // an image) are reported once. Many uploads are handed to the indexer at once, so their store
 // lookups and writes go in batches; an upload leaves the queue only once its batch is
-// acknowledged. Share updates (deletions, edits) are jobs of the same file, applied one at a time
-// in the order recorded, retried while the store is down, and ordered with the uploads of the
-// same message, file or conversation (see share-update-jobs.ts).
+// acknowledged. Share updates (deletions, edits, privacy changes) are jobs of the same file,
+// applied one at a time in the order recorded, retried while the store is down, and ordered with
+// the uploads of the same message, file or conversation; an upload is written with its
+// conversation's latest recorded privacy flag (see share-update-jobs.ts).
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { applyShareUpdate, describeShareUpdate, shareUpdateOf, type ShareUpdate } from '../conversations/share-updates.js';
+import { applyShareUpdate, describeShareUpdate, shareUpdateOf, type ShareUpdate, type ShareUpdateStore } from '../conversations/share-updates.js';
 import { FindimageError, StoreError, asFindimageError, isTransient } from '../errors.js';
 import { openDatabase } from '../sqlite/open-database.js';
-import type { VectorStore } from '../store/vector-store.js';
 import { shareFromFlatFields, type FlatShareFields } from '../store/image-shares.js';
 import { EmbedSlots } from './embed-slots.js';
 import type { ImageIndexer, ImageToIndex, IndexResult } from './image-indexer.js';
@@ -40,7 +40,7 @@ export interface UploadQueueOptions {
   path: string;
   indexer: ImageIndexer;
   /** The store share updates are applied to; without it, recordShareUpdate() throws. */
-  store?: Pick<VectorStore, 'removeShares'>;
+  store?: ShareUpdateStore;
   logger: Logger;
   /** First retry delay; doubles each attempt up to maxRetryDelayMs. */
   retryDelayMs?: number;
@@ -101,7 +101,7 @@ interface JobRow extends UploadColumns {
 export class UploadQueue {
   readonly #db: Database.Database;
   readonly #indexer: ImageIndexer;
-  readonly #store: Pick<VectorStore, 'removeShares'> | undefined;
+  readonly #store: ShareUpdateStore | undefined;
   readonly #updates: ShareUpdateJobs;
   /** Whether a share update is being applied (one at a time, in order). */
   #updating = false;
@@ -191,11 +191,12 @@ export class UploadQueue {
   }
 
   /**
-   * Stores a share update (a deletion, an edit) durably and schedules it; returns once it is on
-   * disk, so a platform event can be acknowledged then. It is applied after the updates recorded
-   * before it, once no upload it is about is being indexed, and retried for as long as the store
-   * is down, across restarts. Uploads it is about that were queued before it are withdrawn; those
-   * queued after it are withdrawn or wait for it, as its kind says (uploadRuleOf()).
+   * Stores a share update (a deletion, an edit, a privacy change) durably and schedules it;
+   * returns once it is on disk, so a platform event can be acknowledged then. It is applied after
+   * the updates recorded before it, once no upload it is about is being indexed, and retried for
+   * as long as the store is down, across restarts. Uploads it is about that were queued before it
+   * are withdrawn, and those queued after it withdrawn or held, as its kind says (uploadRuleOf());
+   * a privacy change holds none back: uploads of its conversation are written with its flag.
    */
   recordShareUpdate(update: ShareUpdate): void {
     if (this.#store === undefined) throw new FindimageError('internal', 'This upload queue was opened without a store, so it cannot apply deletions.');
@@ -294,12 +295,15 @@ export class UploadQueue {
     if (this.#updating || this.#store === undefined) return;
     const head = this.#updates.head();
     if (head === undefined || head.nextAttemptAt > Date.now()) return;
-    if (this.#updates.meetsAny(head.seq, [...this.#running])) return;
+    if (this.#updates.meetsAny(head.seq, [...this.#running])) {
+      this.#logger.debug({ seq: head.seq }, 'share update waits for an upload of its target being indexed');
+      return;
+    }
     this.#updating = true;
     void this.#applyShareUpdate(head, this.#store);
   }
 
-  async #applyShareUpdate(job: ShareUpdateJob, store: Pick<VectorStore, 'removeShares'>): Promise<void> {
+  async #applyShareUpdate(job: ShareUpdateJob, store: ShareUpdateStore): Promise<void> {
     let update: ShareUpdate;
     try {
       update = shareUpdateOf(job.job);
@@ -313,26 +317,26 @@ export class UploadQueue {
       return;
     }
     try {
-      const removed = await applyShareUpdate(store, update);
+      const applied = await applyShareUpdate(store, update);
       this.#updates.applied(job.seq);
-      this.#logger.info(
-        { ...update, seq: job.seq, sharesRemoved: removed.shares, imagesRemoved: removed.points },
-        `${describeShareUpdate(update)}; its shares left the index`,
-      );
+      const fields = { ...update, seq: job.seq, ...applied.counts };
+      if (applied.worthInfo) this.#logger.info(fields, applied.message);
+      else this.#logger.debug(fields, applied.message);
     } catch (thrown) {
       const error = asFindimageError(thrown);
       const attempts = job.attempts + 1;
       if (isTransient(error) || error.code === 'aborted') {
-        // No attempt limit: a deletion is kept for as long as the store may come back, since
-        // giving up would leave a deleted image findable. The delay stops growing at the maximum.
+        // No attempt limit: an update is kept for as long as the store may come back, since
+        // giving up would leave a deleted image findable, or a private one shown elsewhere. The
+        // delay stops growing at the maximum.
         const delay = Math.min(this.#retryDelayMs * 2 ** Math.min(attempts - 1, 30), this.#maxRetryDelayMs);
         this.#updates.retryAt(job.seq, attempts, Date.now() + delay, error.message);
         this.#logger.warn({ seq: job.seq, kind: update.kind, code: error.code, attempts, retryInMs: delay }, 'share update will be retried');
       } else {
-        // The store refused it for good (its collection deleted, say): what it would remove is
+        // The store refused it for good (its collection deleted, say): what it would change is
         // not there to find. Marked applied, so later uploads of a deleted message are still withdrawn.
         this.#updates.applied(job.seq);
-        this.#logger.error({ err: error, seq: job.seq, ...update }, `${describeShareUpdate(update)}; the store refused the removal, so it was set aside`);
+        this.#logger.error({ err: error, seq: job.seq, ...update }, `${describeShareUpdate(update)}; the store refused the change, so it was set aside`);
       }
     } finally {
       this.#updating = false;
@@ -354,6 +358,7 @@ export class UploadQueue {
       if (!this.#stopped) this.#schedule(0);
       return;
     }
+    this.#withLatestVisibility(row.id, image);
     if (row.withdrawn === 1) {
       this.#finish(row.id);
       this.#logger.info({ jobId: row.id, filename: image.filename }, 'upload withdrawn: its message, file or conversation was deleted or edited after it was queued');
@@ -396,6 +401,21 @@ export class UploadQueue {
       this.#running.delete(row.id);
       if (!this.#stopped) this.#schedule(0);
     }
+  }
+
+  /**
+   * Gives the upload's share its conversation's latest recorded privacy flag, whatever flag it was
+   * queued with: a change recorded before this point is in the table, and one recorded later
+   * waits for this upload's write (the queue runs no update about an upload being indexed), so
+   * the image never stays public in a conversation made private.
+   */
+  #withLatestVisibility(jobId: string, image: QueuedImage): void {
+    const { share } = image;
+    if (share === undefined) return;
+    const latest = this.#updates.latestVisibility(image.tenant, share.conversation);
+    if (latest === undefined || latest === share.isPublic) return;
+    image.share = { ...share, isPublic: latest };
+    this.#logger.debug({ jobId, conversation: share.conversation, isPublic: latest }, 'upload takes its conversation\'s privacy changed since it was queued');
   }
 
   /**
