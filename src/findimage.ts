@@ -280,7 +280,12 @@ export async function openFindimage({
     const deletions = new ShareDeletions({ store, logger: logger.child({ component: 'deletions' }) });
     const privacy = new ConversationPrivacy({ store, logger: logger.child({ component: 'privacy' }) });
     // An upload queued before its conversation changed, and indexed after, gets the new flag too.
-    privacy.follow(uploads);
+    const unfollow = privacy.follow(uploads);
+    // Closed before the store (opened closes in reverse): retries waiting to run end at once.
+    opened.push(async () => {
+      unfollow();
+      privacy.close();
+    });
     return { model, embedder, store, indexer, uploads, search, labels, sessions, deletions, privacy, embeddingStats, prepareImage: prepare, close: closeAll };
   } catch (error) {
     await closeAll();

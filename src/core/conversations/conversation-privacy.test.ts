@@ -4,7 +4,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import pino from 'pino';
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
 import { StoreError } from '../errors.js';
 import type { UploadOutcome } from '../indexing/upload-queue.js';
@@ -130,4 +131,30 @@ test('an upload shared before its channel turned private, and indexed after, is 
   // One that already carries the new flag, or is from a channel that did not change, is left alone.
   expect(await privacy.recheck({ ...outcome, image: { ...outcome.image, share: share('C-design', false) } } as UploadOutcome)).toBe(false);
   expect(await privacy.recheck({ ...outcome, image: { ...outcome.image, share: share('C-other', true) } } as UploadOutcome)).toBe(false);
+});
+
+test('close() ends a change waiting to retry at once with its failure, instead of holding shutdown for the retry schedule', async () => {
+  const { calls, store: down } = flaky(100);
+  // An hour between tries: only close() can end the wait before the test times out.
+  const privacy = new ConversationPrivacy({ store: down, logger, retryDelayMs: 3_600_000 });
+  const change = privacy.visibilityChanged('T1', 'C-design', false);
+  await vi.waitFor(() => expect(calls).toHaveLength(1));
+  privacy.close();
+  await expect(change).rejects.toMatchObject({ code: 'store_unavailable' });
+  expect(calls).toHaveLength(1);
+  // After close, a failure is not retried either.
+  await expect(privacy.visibilityChanged('T1', 'C-design', true)).rejects.toMatchObject({ code: 'store_unavailable' });
+  expect(calls).toHaveLength(2);
+});
+
+test('logs "made private" only when shares changed, with how many; a re-evaluation that changed nothing is not logged as a change', async () => {
+  const lines: Array<Record<string, unknown>> = [];
+  const recording = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const privacy = new ConversationPrivacy({ store, logger: recording });
+  expect(await privacy.visibilityChanged('T1', 'C-design', false)).toBe(1);
+  expect(await privacy.visibilityChanged('T1', 'C-design', false)).toBe(0);
+  const made = lines.filter((l) => l.msg === 'conversation made private; its images show only inside it');
+  expect(made.map((l) => [l.level, l.sharesChanged])).toEqual([[30, 1]]);
+  const unchanged = lines.filter((l) => l.msg === 'conversation privacy checked; no share needed changing');
+  expect(unchanged.map((l) => [l.level, l.sharesChanged])).toEqual([[20, 0]]);
 });

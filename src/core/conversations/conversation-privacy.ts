@@ -3,6 +3,7 @@
 // flag, so the images stop (or start) showing in the tenant's other conversations. Platform-free:
 // the bots translate their events (a Slack channel converted, a Discord overwrite or role
 // changed) into one call here.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { asFindimageError, isTransient } from '../errors.js';
 import type { UploadOutcome, UploadQueue } from '../indexing/upload-queue.js';
@@ -29,6 +30,7 @@ export const RECENT_CHANGES_KEPT = 1_000;
 export interface ConversationPrivacyOptions {
   /** Where the shares' flags are changed. */
   store: Pick<VectorStore, 'setSharesPublic'>;
+  /** Where each change that changed shares, each retry and each give-up is logged. */
   logger: Logger;
   /** Tries in all while the store fails transiently (default PRIVACY_ATTEMPTS). */
   attempts?: number;
@@ -45,6 +47,8 @@ export class ConversationPrivacy {
   readonly #latest = new Map<string, boolean>();
   /** The change in flight per conversation: changes of one conversation apply one after another. */
   readonly #running = new Map<string, Promise<number>>();
+  /** Aborted by close(): waits between retries end, and no further try is made. */
+  readonly #closing = new AbortController();
 
   constructor(options: ConversationPrivacyOptions) {
     this.#store = options.store;
@@ -103,19 +107,38 @@ export class ConversationPrivacy {
     }
   }
 
+  /**
+   * Stops retrying: a change waiting between tries rejects with its last failure at once, so
+   * shutting down is not held up for the rest of the retry schedule (the store is about to close).
+   */
+  close(): void {
+    this.#closing.abort();
+  }
+
   async #apply(tenant: string, conversation: string, key: string): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       const isPublic = this.#latest.get(key) ?? false;
       try {
         const changed = await this.#store.setSharesPublic(tenant, conversation, isPublic);
-        this.#logger.info({ tenant, conversation, isPublic, sharesChanged: changed }, isPublic ? 'conversation made public; its images show in other conversations' : 'conversation made private; its images show only inside it');
+        if (changed > 0) {
+          this.#logger.info({ tenant, conversation, isPublic, sharesChanged: changed }, isPublic ? 'conversation made public; its images show in other conversations' : 'conversation made private; its images show only inside it');
+        } else {
+          // A re-evaluation (a role change walks every channel) mostly finds nothing to change.
+          this.#logger.debug({ tenant, conversation, isPublic, sharesChanged: 0 }, 'conversation privacy checked; no share needed changing');
+        }
         return changed;
       } catch (error) {
         const failure = asFindimageError(error);
         if (!isTransient(failure) || attempt >= this.#attempts) throw failure;
+        if (this.#closing.signal.aborted) throw failure;
         const delayMs = this.#retryDelayMs * 2 ** (attempt - 1);
         this.#logger.warn({ tenant, conversation, isPublic, attempt, delayMs, code: failure.code }, 'could not change whether a conversation is public yet; retrying');
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        try {
+          await sleep(delayMs, undefined, { signal: this.#closing.signal });
+        } catch {
+          this.#logger.warn({ tenant, conversation, isPublic, attempt, code: failure.code }, 'shutting down: a privacy change that could not be applied yet is not retried');
+          throw failure;
+        }
       }
     }
   }
