@@ -9,7 +9,7 @@ import { CHANNELS, SlackHarness, TEAM } from './slack-harness.js';
 
 const { general, random } = CHANNELS;
 const MADE_PRIVATE = 'conversation made private; its images show only inside it';
-const MADE_PUBLIC = 'conversation made public; its images show in other conversations';
+const CONVERTED = 'a channel was converted; its images follow its new privacy';
 const FACTS_DROPPED = 'a channel changed; its cached facts were dropped';
 
 describe('Slack: visibility follows the platform', () => {
@@ -31,7 +31,7 @@ describe('Slack: visibility follows the platform', () => {
 
   /** Slack's own message in a channel whose privacy an admin changed. */
   async function convert(channel: string, to: 'private' | 'public'): Promise<void> {
-    const madeBefore = h.logged(to === 'private' ? MADE_PRIVATE : MADE_PUBLIC).length;
+    const convertedBefore = h.logged(CONVERTED).length;
     const facts = h.api.channels.get(channel);
     if (facts !== undefined) facts.is_private = to === 'private';
     await h.event({
@@ -44,7 +44,7 @@ describe('Slack: visibility follows the platform', () => {
       event_ts: '1770000900.000100',
       channel_type: to === 'private' ? 'group' : 'channel',
     });
-    await eventually(() => h.logged(to === 'private' ? MADE_PRIVATE : MADE_PUBLIC).length > madeBefore, `#${channel} made ${to}`);
+    await eventually(() => h.logged(CONVERTED).length > convertedBefore, `#${channel} made ${to}`);
   }
 
   /** Shares a red image as a live upload in `channel`; resolves to its share's isPublic once indexed. */
@@ -126,7 +126,10 @@ describe('Slack: visibility follows the platform', () => {
     const image = await h.seed('red', { channel: general.id, channelIsPublic: true });
     await h.event({ type: 'message', subtype: 'channel_convert_to_private', channel_type: 'group', ts: '1770000903.000100' });
     await h.event({ type: 'message', subtype: 'channel_convert_to_private', channel_type: 'group', channel: general.id, ts: '1770000904.000100' }, 'T-OTHER');
-    await eventually(() => h.logged(MADE_PRIVATE).length > 0, 'the other team\'s conversion to be handled');
+    await eventually(() => h.logged(CONVERTED).length > 0, 'the other team\'s conversion to be handled');
+    // It found nothing of its team to change, so it is not logged as a change.
+    expect(h.logged(CONVERTED).map((line) => line.sharesChanged)).toEqual([0]);
+    expect(h.logged(MADE_PRIVATE)).toEqual([]);
     expect((await h.store.get([image]))[0]?.payload.shares.map((s) => s.isPublic)).toEqual([true]);
     expect(await shownIn(random.id)).toEqual([image]);
   });

@@ -23,6 +23,7 @@ export interface VisibilityEventsOptions {
   directory: Pick<ConversationDirectory, 'forget'>;
   /** The core's privacy service. */
   privacy: Pick<ConversationPrivacy, 'visibilityChanged'>;
+  /** Where each conversion handled, and each failure to follow one, is logged. */
   logger: Logger;
 }
 
@@ -37,7 +38,8 @@ export function listenForVisibilityChanges(app: App, options: VisibilityEventsOp
     // Forgotten first: a search in the channel right after already sees it as it now is.
     directory.forget(message.channel);
     try {
-      await privacy.visibilityChanged(body.team_id, message.channel, isPublic);
+      const changed = await privacy.visibilityChanged(body.team_id, message.channel, isPublic);
+      logger.info({ channel: message.channel, isPublic, sharesChanged: changed }, 'a channel was converted; its images follow its new privacy');
     } catch (error) {
       logger.error({ err: error, channel: message.channel, isPublic, code: 'privacy_change_failed' }, 'could not make a converted channel\'s images follow its new privacy');
     }
