@@ -10,6 +10,7 @@ import { contentHashOf, pointIdFor } from '../indexing/point-id.js';
 import type { LabelStore, LabelValue, QueryRecord, ResultMessage } from '../labels/label-store.js';
 import type { ParsedQuery } from '../search/query-syntax.js';
 import type { SearchFilters, SearchResults, SearchScope, SearchService } from '../search/search-service.js';
+import { KeyedLock } from '../store/keyed-lock.js';
 import type { ImagePayload, ImageShare, ScoredPoint, VectorStore } from '../store/vector-store.js';
 import { isVisibleIn, visibleShares } from './conversation-scope.js';
 
@@ -153,6 +154,8 @@ export class SearchSessions {
   readonly #prepareImage: (bytes: Uint8Array) => Promise<PreparedImage>;
   readonly #modelId: string;
   readonly #logger: Logger;
+  /** One lock per (tenant, query, image, person): that person's votes on the pair run in turn. */
+  readonly #voting = new KeyedLock();
 
   constructor(options: SearchSessionsOptions) {
     this.#search = options.search;
@@ -286,13 +289,15 @@ export class SearchSessions {
    * or workspace, and for an image since deleted.
    */
   async vote(context: SessionContext, queryId: string, imageId: string, value: LabelValue): Promise<VoteResult> {
-    const target = await this.#voteTarget(context, queryId, imageId);
-    if (target.given.includes(value)) {
-      await this.#replaceVote(context, target, 0);
-      return { status: 'removed', value, payload: target.payload };
-    }
-    await this.#replaceVote(context, target, value);
-    return { status: 'added', value, payload: target.payload };
+    return this.#oneVoteAtATime(context, queryId, imageId, async () => {
+      const target = await this.#voteTarget(context, queryId, imageId);
+      if (target.given.includes(value)) {
+        await this.#replaceVote(context, target, 0);
+        return { status: 'removed', value, payload: target.payload };
+      }
+      await this.#replaceVote(context, target, value);
+      return { status: 'added', value, payload: target.payload };
+    });
   }
 
   /**
@@ -301,10 +306,21 @@ export class SearchSessions {
    * repeated request changes nothing. Refused as `vote` refuses.
    */
   async setVote(context: SessionContext, queryId: string, imageId: string, value: LabelValue | 0): Promise<VoteState> {
-    const target = await this.#voteTarget(context, queryId, imageId);
-    const unchanged = value === 0 ? target.given.length === 0 : target.given.length === 1 && target.given[0] === value;
-    if (!unchanged) await this.#replaceVote(context, target, value);
-    return { value, payload: target.payload };
+    return this.#oneVoteAtATime(context, queryId, imageId, async () => {
+      const target = await this.#voteTarget(context, queryId, imageId);
+      const unchanged = value === 0 ? target.given.length === 0 : target.given.length === 1 && target.given[0] === value;
+      if (!unchanged) await this.#replaceVote(context, target, value);
+      return { value, payload: target.payload };
+    });
+  }
+
+  /**
+   * Runs one vote of this person on one (query, image) pair after the ones before it: a vote
+   * reads the votes given and then replaces them, so two quick clicks (👍 then 👎) must not both
+   * read "none" and leave both labels. One process only; the web page and each bot have one.
+   */
+  async #oneVoteAtATime<T>(context: SessionContext, queryId: string, imageId: string, vote: () => Promise<T>): Promise<T> {
+    return this.#voting.withKeys([JSON.stringify([context.scope.tenant, queryId, imageId, context.user])], vote);
   }
 
   /** This person's votes on a search run in this conversation (refused as `page` refuses). */
