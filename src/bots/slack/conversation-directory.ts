@@ -19,7 +19,9 @@ export interface ConversationFacts {
 }
 
 export interface ConversationDirectoryOptions {
+  /** The Slack Web API client (conversations.info and conversations.list). */
   client: webApi.WebClient;
+  /** Where a channel-name walk that gave up is logged. */
   logger: Logger;
   /** How long facts are trusted; defaults to CONVERSATION_FACTS_TTL_MS. */
   ttlMs?: number;
@@ -33,6 +35,7 @@ export const CONVERSATION_FACTS_TTL_MS = 5 * 60_000;
 /** conversations.list pages read when resolving a channel name (1,000 channels a page). */
 const MAX_LIST_PAGES = 10;
 
+/** The fields findimage reads of Slack's conversation object (each as Slack documents it). */
 interface ChannelObject {
   id?: string;
   name?: string;

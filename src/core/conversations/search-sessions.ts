@@ -133,13 +133,17 @@ export interface ReactionInput {
 }
 
 export interface SearchSessionsOptions {
+  /** Runs the searches, in the scope each session gives. */
   search: Pick<SearchService, 'searchText' | 'searchSimilarTo' | 'searchSimilarToImage'>;
+  /** Reads an image again before a vote or "more like this", to check it is still visible. */
   store: Pick<VectorStore, 'get'>;
+  /** Where queries, shown results and votes are recorded. */
   labels: LabelStore;
   /** Decodes and preprocesses image bytes (throws InvalidImageError). */
   prepareImage: (bytes: Uint8Array) => Promise<PreparedImage>;
   /** The model searches run with; stored with every label so exported labels say which. */
   modelId: string;
+  /** Where searches, votes and shares are logged. */
   logger: Logger;
 }
 
