@@ -98,9 +98,16 @@ describe('web API', () => {
     const like = await (await fetch(`${base}/api/images/${ids[0]}/similar?k=3`)).json() as any;
     expect(like.results).toHaveLength(3);
     expect(like.results.map((r: { id: string }) => r.id)).not.toContain(ids[0]);
+    expect(like.image).toBe(ids[0]);
     const dropped = await fetch(`${base}/api/search/image?k=4`, { method: 'POST', body: multipartOf([{ name: 'query.jpg', bytes: await jpegOf([1, 2, 3]) }]) });
     expect(dropped.status).toBe(200);
     expect((await dropped.json() as any).results).toHaveLength(4);
+    // An indexed image dropped on the page is searched like "more like this", but the answer
+    // still names the file that was dropped, as docs/web.md promises.
+    const again = await fetch(`${base}/api/search/image?k=4`, { method: 'POST', body: multipartOf([{ name: 'same as photo 2.jpg', bytes: await jpegOf([60, 160, 90], 64, 48, 2) }]) });
+    const indexed = (await again.json()) as any;
+    expect(indexed.results.map((r: { id: string }) => r.id)).not.toContain(ids[2]);
+    expect(indexed.image).toBe('same as photo 2.jpg');
   });
 
   it('answers stats, thumbnails (JPEG, at most 512 px, cached) and metrics', async () => {

@@ -68,6 +68,7 @@ export interface AttachmentDownloaderOptions {
   apiUrl?: string;
   /** Largest attachment downloaded, in bytes. */
   maxBytes: number;
+  /** Where retries and refused downloads are logged. */
   logger: Logger;
   /** Defaults to DOWNLOAD_TIMEOUT_MS. */
   timeoutMs?: number;

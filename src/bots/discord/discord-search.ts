@@ -16,7 +16,9 @@ import { renderPreview, renderSentImage, type HitTarget, type RenderedMessage } 
 
 /** Where a request came from: the place (tenant, conversation, scope) and who acted. */
 export interface DiscordContext {
+  /** The guild (or DM), channel and scope the request came from. */
   place: DiscordPlace;
+  /** The Discord user id of who acted. */
   user: string;
 }
 
@@ -27,10 +29,13 @@ export type Reply = (body: ReplyBody) => Promise<void>;
 
 /** The /findimage options besides the query. */
 export interface SearchOptions {
+  /** in:#channel, as typed (a channel mention or id). */
   channel?: string;
+  /** from:@user, as typed (a user mention or id). */
   user?: string;
   /** YYYY-MM-DD as typed. */
   before?: string;
+  /** YYYY-MM-DD as typed. */
   after?: string;
   /** Results shown per page (1 to PAGE_SIZE). */
   count?: number;
@@ -53,9 +58,13 @@ const CHANNEL_MENTION = /^<#(\d{15,21})>$/;
 const USER_MENTION = /^<@!?(\d{15,21})>$/;
 
 export interface DiscordSearchOptions {
+  /** The core's searches, pages and votes. */
   sessions: SearchSessions;
+  /** Downloads an attachment to search by. */
   downloader: AttachmentDownloader;
+  /** Discord's REST API, for replies and follow-ups. */
   rest: REST;
+  /** Where searches and refusals are logged. */
   logger: Logger;
 }
 

@@ -19,7 +19,9 @@ export interface ConversationFacts {
 }
 
 export interface ConversationDirectoryOptions {
+  /** The Slack Web API client (conversations.info and conversations.list). */
   client: webApi.WebClient;
+  /** Where a channel-name walk that gave up is logged. */
   logger: Logger;
   /** How long facts are trusted; defaults to CONVERSATION_FACTS_TTL_MS. */
   ttlMs?: number;
@@ -33,6 +35,7 @@ export const CONVERSATION_FACTS_TTL_MS = 5 * 60_000;
 /** conversations.list pages read when resolving a channel name (1,000 channels a page). */
 const MAX_LIST_PAGES = 10;
 
+/** The fields findimage reads of Slack's conversation object (each as Slack documents it). */
 interface ChannelObject {
   id?: string;
   name?: string;
@@ -74,6 +77,13 @@ export class ConversationDirectory {
   readonly #logger: Logger;
   readonly #ttlMs: number;
   readonly #cache = new Map<string, { facts: ConversationFacts; expires: number }>();
+  /**
+   * Per conversation, how many times forget() was called. A lookup caches its answer only if
+   * the count is what it was when the lookup started: an answer Slack gave before a conversion
+   * may arrive after forget(), and must not put the old facts back for CONVERSATION_FACTS_TTL_MS.
+   * Entries are never removed: a number per conversation that ever changed is small.
+   */
+  readonly #generations = new Map<string, number>();
 
   constructor(options: ConversationDirectoryOptions) {
     this.#client = options.client;
@@ -85,10 +95,11 @@ export class ConversationDirectory {
   async lookup(channel: string): Promise<ConversationFacts> {
     const cached = this.#cache.get(channel);
     if (cached !== undefined && cached.expires > Date.now()) return cached.facts;
+    const generation = this.#generations.get(channel) ?? 0;
     try {
       const response = await this.#client.conversations.info({ channel });
       const facts = factsOf((response.channel ?? {}) as ChannelObject, channel);
-      this.#cache.set(channel, { facts, expires: Date.now() + this.#ttlMs });
+      if ((this.#generations.get(channel) ?? 0) === generation) this.#cache.set(channel, { facts, expires: Date.now() + this.#ttlMs });
       return facts;
     } catch (error) {
       throw asSlackApiError(error, 'looking up the conversation');
@@ -98,11 +109,14 @@ export class ConversationDirectory {
   /** Forgets what is cached about a conversation (it was renamed, shared or converted). */
   forget(channel: string): void {
     this.#cache.delete(channel);
+    this.#generations.set(channel, (this.#generations.get(channel) ?? 0) + 1);
   }
 
   /** The id of the channel named `name` (without "#") that the bot can see, or undefined. */
   async idForName(name: string): Promise<string | undefined> {
     const wanted = name.toLowerCase();
+    // The forget() counts when the walk started (0 for a conversation never forgotten).
+    const generations = new Map(this.#generations);
     let cursor: string | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
       let response;
@@ -118,7 +132,10 @@ export class ConversationDirectory {
       }
       for (const channel of (response.channels ?? []) as ChannelObject[]) {
         if (channel.id !== undefined && channel.name?.toLowerCase() === wanted) {
-          this.#cache.set(channel.id, { facts: factsOf(channel, channel.id), expires: Date.now() + this.#ttlMs });
+          // Same rule as lookup(): a list read before a forget() of this channel is not cached.
+          if ((this.#generations.get(channel.id) ?? 0) === (generations.get(channel.id) ?? 0)) {
+            this.#cache.set(channel.id, { facts: factsOf(channel, channel.id), expires: Date.now() + this.#ttlMs });
+          }
           return channel.id;
         }
       }

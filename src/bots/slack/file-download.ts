@@ -88,6 +88,7 @@ export interface SlackFileDownloaderOptions {
   apiUrl?: string;
   /** Largest file downloaded, in bytes. */
   maxBytes: number;
+  /** Where retries and refused downloads are logged. */
   logger: Logger;
   /** Defaults to DOWNLOAD_TIMEOUT_MS. */
   timeoutMs?: number;

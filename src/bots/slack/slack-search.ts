@@ -47,11 +47,17 @@ export function voteOfReaction(reaction: string): LabelValue | undefined {
 }
 
 export interface SlackSearchOptions {
+  /** The core's searches, pages and votes. */
   sessions: SearchSessions;
+  /** Posts results to the channel or privately. */
   publisher: ResultPublisher;
+  /** What the bot knows of each conversation (public, shared, member). */
   directory: ConversationDirectory;
+  /** Downloads a shared file to search by. */
   downloader: SlackFileDownloader;
+  /** The Slack Web API client. */
   client: webApi.WebClient;
+  /** Where searches and refusals are logged. */
   logger: Logger;
 }
 

@@ -23,6 +23,7 @@ export interface VisibilityEventsOptions {
   directory: Pick<ConversationDirectory, 'forget'>;
   /** The core's privacy service. */
   privacy: Pick<ConversationPrivacy, 'visibilityChanged'>;
+  /** Where each failure to follow a conversion is logged. */
   logger: Logger;
 }
 

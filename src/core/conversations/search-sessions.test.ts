@@ -4,11 +4,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SessionError } from '../errors.js';
 import { openSqliteLabelStore, type SqliteLabelStore } from '../labels/sqlite-label-store.js';
 import { parseQuery } from '../search/query-syntax.js';
 import { SearchService } from '../search/search-service.js';
+import { KeyedLock } from '../store/keyed-lock.js';
 import { openSqliteVectorStore, type SqliteVectorStore } from '../store/sqlite-vector-store.js';
 import type { ImageShare } from '../store/vector-store.js';
 import { imageWithVector, KnownVectorEmbedder } from '../testing/known-vector-embedder.js';
@@ -212,6 +213,45 @@ describe('SearchSessions', () => {
       expect(await sessions.votesOf(GENERAL, query.queryId)).toEqual([]);
       await sessions.setVote(ana, query.queryId, uuid(1), 0);
       expect(await votes()).toEqual([]);
+    });
+
+    it('keeps one vote per person and result when two votes come quickly (👍 then 👎 before the first is stored): the last one wins', async () => {
+      await addImage(1, [share('CGENERAL', true)]);
+      const { query } = await searchRed();
+      const ana = { ...GENERAL, user: 'ana' };
+      // The first vote's read of the votes given is held until the second vote has had its chance.
+      const listLabels = labels.listLabels.bind(labels);
+      let letFirstRead!: () => void;
+      const firstRead = new Promise<void>((resolve) => (letFirstRead = resolve));
+      let reads = 0;
+      const spy = vi.spyOn(labels, 'listLabels').mockImplementation(async (filter) => {
+        reads += 1;
+        const given = await listLabels(filter);
+        if (reads === 1) await firstRead;
+        return given;
+      });
+      const acquire = KeyedLock.prototype.acquire;
+      let blocked = 0;
+      const lockSpy = vi.spyOn(KeyedLock.prototype, 'acquire').mockImplementation(function (this: KeyedLock, key: string) {
+        const pending = acquire.call(this, key);
+        blocked += 1;
+        void pending.then(() => (blocked -= 1));
+        return pending;
+      });
+      try {
+        const up = sessions.setVote(ana, query.queryId, uuid(1), 1);
+        await vi.waitFor(() => expect(reads).toBe(1));
+        let downDone = false;
+        const down = sessions.setVote(ana, query.queryId, uuid(1), -1).finally(() => (downDone = true));
+        // The second vote has either finished (no lock) or waits for the first.
+        await vi.waitFor(() => expect(downDone || blocked > 0).toBe(true));
+        letFirstRead();
+        await Promise.all([up, down]);
+      } finally {
+        spy.mockRestore();
+        lockSpy.mockRestore();
+      }
+      expect((await labels.listLabels({ tenant: 'T1', queryId: query.queryId })).map((l) => [l.user, l.value])).toEqual([['ana', -1]]);
     });
 
     it('refuses to set or list votes on a search of another conversation', async () => {

@@ -1,17 +1,29 @@
 // SearchSessions: the life of a search in a conversation, whatever the front end (Slack, Discord,
 // the web app). It runs a text, image or "more like this" search in the conversation's scope,
-// pages it, records the votes people give on its results and the places its results were shared.
+// pages it, records the places its results were shared, and hands votes on its results to
+// SessionVotes (session-votes.ts).
 // Adapters only turn events and requests into these calls and SessionPages into messages.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { PreparedImage } from '../embedding/embedder.js';
 import { InvalidQueryError, SessionError } from '../errors.js';
 import { contentHashOf, pointIdFor } from '../indexing/point-id.js';
-import type { LabelStore, LabelValue, QueryRecord, ResultMessage } from '../labels/label-store.js';
+import type { LabelStore, LabelValue, QueryRecord } from '../labels/label-store.js';
 import type { ParsedQuery } from '../search/query-syntax.js';
 import { storeScopeOf, type SearchFilters, type SearchResults, type SearchScope, type SearchService } from '../search/search-service.js';
 import type { ImagePayload, ImageShare, ScoredPoint, VectorStore } from '../store/vector-store.js';
 import { visibleShares } from './conversation-scope.js';
+import {
+  IMAGE_GONE,
+  SessionVotes,
+  type GivenVote,
+  type ReactionInput,
+  type ReactionResult,
+  type VoteResult,
+  type VoteState,
+} from './session-votes.js';
+
+export type { GivenVote, ReactionInput, ReactionResult, VoteResult, VoteState } from './session-votes.js';
 
 /** Results per page: five cards fit a Slack carousel or a Discord gallery on a laptop screen. */
 export const PAGE_SIZE = 5;
@@ -80,87 +92,47 @@ export interface TextSearchInput {
   filters: SearchFilters;
 }
 
-/** What a vote button did. */
-export interface VoteResult {
-  /** "added": the vote now counts; "removed": pressing the same vote again took it back. */
-  status: 'added' | 'removed';
-  /** The vote pressed. */
-  value: LabelValue;
-  /** The image voted on (for the confirmation). */
-  payload: ImagePayload;
-}
-
-/** One person's vote on one result, as a front end that shows the vote's state sets it. */
-export interface VoteState {
-  /** The vote now given: 1, -1, or 0 for none. */
-  value: LabelValue | 0;
-  /** The image voted on. */
-  payload: ImagePayload;
-}
-
-/** A vote given on a result of a search. */
-export interface GivenVote {
-  /** The result voted on. */
-  imageId: string;
-  /** The vote. */
-  value: LabelValue;
-}
-
-/** What a reaction on a posted message did. */
-export type ReactionResult =
-  /** The message is not a findimage result, or the reaction is not a vote: nothing to do. */
-  | { status: 'not_ours' }
-  /** The message shows several results: a reaction cannot say which; tell the person how to vote. */
-  | { status: 'several'; results: number }
-  /** The label was recorded or removed. */
-  | { status: 'labelled' | 'unlabelled'; message: ResultMessage };
-
-/** A reaction on a posted message, as the adapter read it. */
-export interface ReactionInput {
-  /** Tenant of the conversation. */
-  tenant: string;
-  /** Conversation of the message. */
-  conversation: string;
-  /** Platform message id. */
-  messageId: string;
-  /** Who reacted. */
-  user: string;
-  /** The vote the reaction stands for. */
-  value: LabelValue;
-  /** True when the reaction was added, false when it was taken back. */
-  added: boolean;
-}
 
 export interface SearchSessionsOptions {
+  /** Runs the searches, in the scope each session gives. */
   search: Pick<SearchService, 'searchText' | 'searchSimilarTo' | 'searchSimilarToImage'>;
+  /** Reads an image again before a vote or "more like this", to check it is still visible. */
   store: Pick<VectorStore, 'get'>;
+  /** Where queries, shown results and votes are recorded. */
   labels: LabelStore;
   /** Decodes and preprocesses image bytes (throws InvalidImageError). */
   prepareImage: (bytes: Uint8Array) => Promise<PreparedImage>;
   /** The model searches run with; stored with every label so exported labels say which. */
   modelId: string;
+  /** Where searches, votes and shares are logged. */
   logger: Logger;
 }
 
 const GONE = 'That search is no longer available here. Please run it again.';
 const ELSEWHERE = 'That search belongs to another conversation. Run it again here to use it.';
-const IMAGE_GONE = 'That image has since been deleted or is no longer shown here, so nothing was recorded.';
 
 export class SearchSessions {
   readonly #search: SearchSessionsOptions['search'];
   readonly #store: Pick<VectorStore, 'get'>;
   readonly #labels: LabelStore;
   readonly #prepareImage: (bytes: Uint8Array) => Promise<PreparedImage>;
-  readonly #modelId: string;
   readonly #logger: Logger;
+  /** The votes on this tenant's searches: buttons, the web page's states and reactions. */
+  readonly #votes: SessionVotes;
 
   constructor(options: SearchSessionsOptions) {
     this.#search = options.search;
     this.#store = options.store;
     this.#labels = options.labels;
     this.#prepareImage = options.prepareImage;
-    this.#modelId = options.modelId;
     this.#logger = options.logger;
+    this.#votes = new SessionVotes({
+      labels: options.labels,
+      modelId: options.modelId,
+      logger: options.logger,
+      queryHere: (context, queryId) => this.#queryHere(context, queryId),
+      visiblePoint: (scope, imageId) => this.#visiblePoint(scope, imageId),
+    });
   }
 
   /**
@@ -280,78 +252,24 @@ export class SearchSessions {
     this.#logger.info({ tenant: context.scope.tenant, queryId, messageId, results: hits.length }, 'results shared');
   }
 
-  /**
-   * A vote button: +1 or -1 from this person on one (query, image) pair. Pressing the same vote
-   * again takes it back; pressing the other one replaces it. Refused from another conversation
-   * or workspace, and for an image since deleted.
-   */
-  async vote(context: SessionContext, queryId: string, imageId: string, value: LabelValue): Promise<VoteResult> {
-    const target = await this.#voteTarget(context, queryId, imageId);
-    if (target.given.includes(value)) {
-      await this.#replaceVote(context, target, 0);
-      return { status: 'removed', value, payload: target.payload };
-    }
-    await this.#replaceVote(context, target, value);
-    return { status: 'added', value, payload: target.payload };
+  /** See SessionVotes.vote: a vote button, pressing the same vote again takes it back. */
+  vote(context: SessionContext, queryId: string, imageId: string, value: LabelValue): Promise<VoteResult> {
+    return this.#votes.vote(context, queryId, imageId, value);
   }
 
-  /**
-   * Sets this person's vote on one (query, image) pair to `value`, 0 for none, whatever it was:
-   * for a front end that shows the vote's state and sends the state wanted (the web page), so a
-   * repeated request changes nothing. Refused as `vote` refuses.
-   */
-  async setVote(context: SessionContext, queryId: string, imageId: string, value: LabelValue | 0): Promise<VoteState> {
-    const target = await this.#voteTarget(context, queryId, imageId);
-    const unchanged = value === 0 ? target.given.length === 0 : target.given.length === 1 && target.given[0] === value;
-    if (!unchanged) await this.#replaceVote(context, target, value);
-    return { value, payload: target.payload };
+  /** See SessionVotes.setVote: sets this person's vote on one result to the state asked for. */
+  setVote(context: SessionContext, queryId: string, imageId: string, value: LabelValue | 0): Promise<VoteState> {
+    return this.#votes.setVote(context, queryId, imageId, value);
   }
 
-  /** This person's votes on a search run in this conversation (refused as `page` refuses). */
-  async votesOf(context: SessionContext, queryId: string): Promise<GivenVote[]> {
-    await this.#queryHere(context, queryId);
-    const labels = await this.#labels.listLabels({ tenant: context.scope.tenant, queryId, user: context.user });
-    return labels.map((label) => ({ imageId: label.imageId, value: label.value }));
+  /** See SessionVotes.votesOf: this person's votes on a search run in this conversation. */
+  votesOf(context: SessionContext, queryId: string): Promise<GivenVote[]> {
+    return this.#votes.votesOf(context, queryId);
   }
 
-  /**
-   * A vote reaction added to or taken off a posted message. On a message showing one result it
-   * labels exactly that (query, image) pair for that person; on one showing several it cannot.
-   */
-  async reaction(input: ReactionInput): Promise<ReactionResult> {
-    const messages = await this.#labels.findResultMessages(input.tenant, input.conversation, input.messageId);
-    const [message] = messages;
-    if (message === undefined) return { status: 'not_ours' };
-    if (messages.length > 1) return { status: 'several', results: messages.length };
-    const key = { tenant: input.tenant, queryId: message.queryId, imageId: message.imageId, user: input.user, value: input.value };
-    if (!input.added) {
-      await this.#labels.removeLabel(key);
-      this.#logger.info({ tenant: input.tenant, queryId: message.queryId, imageId: message.imageId }, 'label removed');
-      return { status: 'unlabelled', message };
-    }
-    const query = await this.#labels.getQuery(input.tenant, message.queryId);
-    await this.#labels.addLabel({ ...key, queryText: query?.text ?? '', modelId: this.#modelId });
-    this.#logger.info({ tenant: input.tenant, queryId: message.queryId, imageId: message.imageId, value: input.value }, 'label recorded');
-    return { status: 'labelled', message };
-  }
-
-  /** The query and image a vote is on, checked, with the votes this person already gave on the pair. */
-  async #voteTarget(context: SessionContext, queryId: string, imageId: string): Promise<{ query: QueryRecord; imageId: string; payload: ImagePayload; given: LabelValue[] }> {
-    const query = await this.#queryHere(context, queryId);
-    const payload = await this.#visiblePoint(context.scope, imageId);
-    if (payload === undefined) throw new SessionError('not_found', IMAGE_GONE);
-    const given = await this.#labels.listLabels({ tenant: context.scope.tenant, queryId, imageId, user: context.user });
-    return { query, imageId, payload, given: given.map((label) => label.value) };
-  }
-
-  /** Replaces this person's votes on the pair by `value` (0: none), recording the model with a new label. */
-  async #replaceVote(context: SessionContext, target: { query: QueryRecord; imageId: string; given: LabelValue[] }, value: LabelValue | 0): Promise<void> {
-    const { query, imageId } = target;
-    const tenant = context.scope.tenant;
-    const key = { tenant, queryId: query.queryId, imageId, user: context.user };
-    for (const given of target.given) await this.#labels.removeLabel({ ...key, value: given });
-    if (value !== 0) await this.#labels.addLabel({ ...key, queryText: query.text, value, modelId: this.#modelId });
-    this.#logger.info({ tenant, queryId: query.queryId, imageId, value }, value === 0 ? 'vote taken back' : 'vote recorded');
+  /** See SessionVotes.reaction: a vote reaction added to or taken off a posted message. */
+  reaction(input: ReactionInput): Promise<ReactionResult> {
+    return this.#votes.reaction(input);
   }
 
   async #likeIndexed(context: SessionContext, imageId: string, name: string, window: PageWindow): Promise<SessionPage> {

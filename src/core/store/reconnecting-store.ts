@@ -25,12 +25,15 @@ import type {
 export interface ReconnectingStoreOptions {
   /** Opens the real store; called again after each transient failure. */
   open: () => Promise<VectorStore>;
+  /** Vector length of the model, answered while the real store is not open yet. */
   dimension: number;
   /** Named in messages ("Qdrant at http://qdrant:6333"). */
   description: string;
+  /** Where failed opens and reconnections are logged. */
   logger: Logger;
   /** First delay between attempts; doubles up to maxRetryDelayMs. */
   retryDelayMs?: number;
+  /** Longest delay between attempts. */
   maxRetryDelayMs?: number;
 }
 

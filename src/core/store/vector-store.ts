@@ -44,6 +44,7 @@ export interface ImagePayload {
   createdAt: string;
   /** Pixel size of the decoded image (after EXIF rotation). */
   width: number;
+  /** Pixel height of the decoded image (after EXIF rotation). */
   height: number;
   /**
    * Every chat share of the image, oldest first; empty for images indexed from a folder. Two
@@ -56,22 +57,31 @@ export interface ImagePayload {
 
 /** A point to write. `vector` must be L2-normalised and of the store's dimension. */
 export interface PointInput {
+  /** The point's id (pointIdFor(tenant, contentHash) for indexed images). */
   id: string;
+  /** The image's embedding, L2-normalised, of the store's dimension. */
   vector: Float32Array;
+  /** What is stored with the vector. */
   payload: ImagePayload;
 }
 
 /** A stored point, with its vector when asked for. */
 export interface StoredPoint {
+  /** The point's id, as it was written. */
   id: string;
+  /** What is stored with the vector. */
   payload: ImagePayload;
+  /** The vector, only when it was asked for. */
   vector?: Float32Array;
 }
 
 /** A query hit. `score` is the cosine similarity, in [-1, 1], highest first. */
 export interface ScoredPoint {
+  /** The point's id. */
   id: string;
+  /** Cosine similarity to the query vector, in [-1, 1]. */
   score: number;
+  /** What is stored with the vector. */
   payload: ImagePayload;
 }
 
@@ -81,7 +91,9 @@ export interface ScoredPoint {
  * the query text. An empty `conversations` list with includePublic false matches nothing.
  */
 export interface ShareScope {
+  /** Conversations whose shares are shown whatever their flag. */
   conversations: readonly string[];
+  /** Whether a share marked public, in any conversation of the tenant, is shown too. */
   includePublic: boolean;
 }
 
@@ -171,6 +183,7 @@ export interface QueryOptions {
 
 /** One page of a full walk over a store, for migration and re-indexing. */
 export interface ScrollPage {
+  /** This page's points, with their vectors. */
   points: StoredPoint[];
   /** Opaque; pass to the next scroll() call. Undefined when the walk is over. */
   nextCursor?: string;

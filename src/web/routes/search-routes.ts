@@ -15,8 +15,6 @@ import { WEB_SCOPE, webSession } from '../web-session.js';
 import { cleanFileName } from '../web-uploads.js';
 import { readUploadedFiles } from './multipart-files.js';
 
-/** The web's scope, also for the routes that look an image up by id. */
-export { WEB_SCOPE };
 /** Results per page when the page does not say. */
 export const DEFAULT_PAGE_SIZE = 20;
 /** Most results per page. */
@@ -93,7 +91,7 @@ export function registerSearchRoutes(app: FastifyInstance, context: RouteContext
       const timer = context.metrics.searchSeconds.startTimer({ kind: 'text' });
       const page = await findimage.sessions.startText(webSession(), { typed: q, parsed, filters }, { offset, limit: k });
       timer();
-      return answer(findimage, page, { offset, limit: k }, true, parsed.truncated);
+      return answer(findimage, page, { offset, limit: k }, true, {}, parsed.truncated);
     },
   );
 
@@ -107,7 +105,7 @@ export function registerSearchRoutes(app: FastifyInstance, context: RouteContext
       const timer = context.metrics.searchSeconds.startTimer({ kind: 'similar' });
       const page = await findimage.sessions.startLike(webSession(), request.params.id, { offset, limit: k });
       timer();
-      return answer(findimage, page, { offset, limit: k }, true);
+      return answer(findimage, page, { offset, limit: k }, true, { image: request.params.id });
     },
   );
 
@@ -123,9 +121,11 @@ export function registerSearchRoutes(app: FastifyInstance, context: RouteContext
       if (file.tooLarge) throw new InvalidQueryError('That image is too large to search by (50 MB at most).');
       const timer = context.metrics.searchSeconds.startTimer({ kind: 'image' });
       // An image that is not indexed is embedded once; its hits are kept and later pages come from them.
-      const page = await findimage.sessions.startImage(webSession(), { bytes: file.bytes, name: cleanFileName(file.name) }, { offset: 0, limit: k });
+      const name = cleanFileName(file.name);
+      const page = await findimage.sessions.startImage(webSession(), { bytes: file.bytes, name }, { offset: 0, limit: k });
       timer();
-      return answer(findimage, page, { offset: 0, limit: k }, true);
+      // The file's name even when the image is indexed and searched like "more like this".
+      return answer(findimage, page, { offset: 0, limit: k }, true, { image: name });
     },
   );
 
@@ -151,13 +151,22 @@ export async function localPoint(findimage: Findimage, id: string): Promise<Imag
 
 /**
  * The API's answer for a page of a session. `started`: the page began a search, which the
- * session recorded (so it has a queryId) only when it found something.
+ * session recorded (so it has a queryId) only when it found something. `asked`: what the route
+ * was asked about (the image id, or the dropped file's name); a later page names the search's
+ * source image, or the dropped file when there is none.
  */
-function answer(findimage: Findimage, page: SessionPage, window: PageWindow, started: boolean, truncated?: boolean): ApiSearchAnswer {
+function answer(
+  findimage: Findimage,
+  page: SessionPage,
+  window: PageWindow,
+  started: boolean,
+  asked: { image?: string } = {},
+  truncated?: boolean,
+): ApiSearchAnswer {
   const { query } = page;
   const recorded = !started || page.hits.length > 0;
   return {
-    ...(query.kind === 'text' ? { query: query.text } : { image: query.sourceImageId ?? query.text }),
+    ...(query.kind === 'text' ? { query: query.text } : { image: asked.image ?? query.sourceImageId ?? query.text }),
     model: findimage.model.id,
     ...(recorded ? { queryId: query.queryId } : {}),
     offset: window.offset,

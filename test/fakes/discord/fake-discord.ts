@@ -68,7 +68,17 @@ export interface FakeChannelSpec {
    * cache it until an event carries it.
    */
   unannounced?: boolean;
+  /**
+   * An archived thread: Discord leaves it out of GUILD_CREATE (which lists active threads only)
+   * and lists it at GET /channels/{parent}/threads/archived/public.
+   */
+  archived?: boolean;
+  /** When the thread was archived, ISO 8601 (default: when the fake describes it). */
+  archivedAt?: string;
 }
+
+/** Discord's most archived threads per page; its default when `limit` is not given is 50. */
+export const ARCHIVED_THREADS_MAX_LIMIT = 100;
 
 export interface FakeRoleSpec {
   id: string;
@@ -325,7 +335,12 @@ export class FakeDiscord {
       return {
         ...base,
         owner_id: '1',
-        thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date().toISOString(), locked: false },
+        thread_metadata: {
+          archived: spec.archived === true,
+          auto_archive_duration: 1440,
+          archive_timestamp: spec.archivedAt ?? new Date().toISOString(),
+          locked: false,
+        },
         member_count: 1,
         message_count: 0,
       };
@@ -352,7 +367,8 @@ export class FakeDiscord {
       flags: 0,
     });
     const isThread = (c: FakeChannelSpec) => c.type === CHANNEL_TYPE.publicThread || c.type === CHANNEL_TYPE.privateThread;
-    const announced = spec.channels.filter((c) => c.unannounced !== true);
+    // GUILD_CREATE lists active threads only.
+    const announced = spec.channels.filter((c) => c.unannounced !== true && c.archived !== true);
     return {
       id: spec.id,
       name: spec.name,
@@ -566,6 +582,9 @@ export class FakeDiscord {
     const spec = guildId === undefined ? undefined : this.guilds.get(guildId)?.channels.find((c) => c.id === channelId);
     const known = spec !== undefined || this.dms.has(channelId);
     if (!known) return { status: 404, body: { message: 'Unknown Channel', code: 10003 } };
+    if (method === 'GET' && parts[2] === 'threads' && parts[3] === 'archived' && parts[4] === 'public' && parts.length === 5) {
+      return this.#archivedPublicThreads(guildId, channelId, query);
+    }
     if (method === 'GET' && parts.length === 2) {
       return { status: 200, body: spec === undefined ? this.channelObject(undefined, { id: channelId, type: 1 }) : this.channelObject(guildId, spec) };
     }
@@ -598,6 +617,32 @@ export class FakeDiscord {
       return message === undefined ? { status: 404, body: { message: 'Unknown Message', code: 10008 } } : { status: 200, body: message };
     }
     return { status: 404, body: { message: '404: Not Found', code: 0 } };
+  }
+
+  /**
+   * GET /channels/{id}/threads/archived/public as Discord answers it: the channel's archived
+   * public threads, most recently archived first, those archived before `before` (ISO 8601)
+   * when given, at most `limit` (default 50, 2 to 100), as `{threads, members, has_more}`;
+   * `members` lists the bot's own memberships, and the bot joins none here.
+   */
+  #archivedPublicThreads(guildId: string | undefined, channelId: string, query: URLSearchParams): { status: number; body: unknown } {
+    const limitText = query.get('limit');
+    const limit = limitText === null ? 50 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 2 || limit > ARCHIVED_THREADS_MAX_LIMIT) {
+      return { status: 400, body: { message: 'Invalid Form Body', code: 50035, errors: { limit: { _errors: [{ code: 'NUMBER_TYPE_MAX', message: 'int value should be between 2 and 100.' }] } } } };
+    }
+    const before = query.get('before');
+    const guild = guildId === undefined ? undefined : this.guilds.get(guildId);
+    const archived = (guild?.channels ?? [])
+      .filter((c) => c.parentId === channelId && c.type === CHANNEL_TYPE.publicThread && c.archived === true)
+      .map((c) => ({ spec: c, at: c.archivedAt ?? new Date(0).toISOString() }))
+      .filter((t) => before === null || Date.parse(t.at) < Date.parse(before))
+      .sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
+    const page = archived.slice(0, limit);
+    return {
+      status: 200,
+      body: { threads: page.map((t) => this.channelObject(guildId, { ...t.spec, archivedAt: t.at })), members: [], has_more: archived.length > limit },
+    };
   }
 
   #putCommands(scope: string, body: unknown): { status: number; body: unknown } {

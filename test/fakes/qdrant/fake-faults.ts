@@ -1,7 +1,8 @@
 // Faults the fake Qdrant can inject, each for the next N requests that match: an error status
 // (500, 503, 429 with Retry-After, 401), a dropped connection (before or after the request is
 // applied), a truncated body, a body that is not JSON, or any status and body given verbatim
-// (PROXY_NOT_FOUND and NO_ROUTE: a 404 that is not Qdrant's word on a collection).
+// (PROXY_NOT_FOUND and NO_ROUTE: a 404 that is not Qdrant's word on a collection), or an answer
+// held back until the test lets it go (to force an interleaving without timing anything).
 export type Fault =
   /** Answer with this status and Qdrant's error body; 429 may carry Retry-After in seconds. */
   | { kind: 'status'; status: number; message?: string; retryAfterSeconds?: number }
@@ -12,7 +13,35 @@ export type Fault =
   /** Apply the request and answer 200 with a JSON content type and a body that is not JSON. */
   | { kind: 'malformed' }
   /** Answer with exactly this status and body, without applying the request. */
-  | { kind: 'respond'; status: number; body: string; contentType?: string };
+  | { kind: 'respond'; status: number; body: string; contentType?: string }
+  /**
+   * Apply the request, call `applied`, and send the answer only once `release` settles: the
+   * client then acts on what it read while other requests go on.
+   */
+  | { kind: 'hold'; release: Promise<void>; applied?: () => void };
+
+/** A hold fault with its handles: `applied` settles once the request took effect. */
+export interface Hold {
+  /** The fault to inject. */
+  fault: Fault;
+  /** Settles once the held request has been applied (its answer is still held back). */
+  applied: Promise<void>;
+  /** Sends the held answer. */
+  release: () => void;
+}
+
+/** Makes a hold fault: inject `fault`, await `applied`, do other things, then `release()`. */
+export function hold(): Hold {
+  let release!: () => void;
+  let applied!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const appliedPromise = new Promise<void>((resolve) => {
+    applied = resolve;
+  });
+  return { fault: { kind: 'hold', release: released, applied }, applied: appliedPromise, release };
+}
 
 /**
  * A 404 as a reverse proxy in front of Qdrant answers while its upstream is being redeployed:

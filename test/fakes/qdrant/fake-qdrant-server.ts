@@ -230,6 +230,10 @@ export class FakeQdrantServer {
       }
     }
 
+    if (fault?.kind === 'hold') {
+      fault.applied?.();
+      await fault.release;
+    }
     if (fault?.kind === 'drop') {
       req.socket.destroy();
       return;

@@ -6,6 +6,7 @@ import type { Schemas } from '@qdrant/js-client-rest';
 import type { Logger } from '../../../logger.js';
 import { StoreError } from '../../errors.js';
 import { withConversationPublic } from '../image-shares.js';
+import { KeyedLock } from '../keyed-lock.js';
 import {
   checkFilter,
   checkPoints,
@@ -171,6 +172,14 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/** One point's write in a share walk, and what to count once it is written. */
+interface PointChange {
+  /** The batch operation that writes this point. */
+  operation: Schemas['UpdateOperation'];
+  /** Adds this point's change to the walk's totals; called only once the write succeeded. */
+  count: () => void;
+}
+
 /** Highest score first, then lowest id: the VectorStore order, whatever order Qdrant gave ties. */
 function byScoreThenId(a: ScoredPoint, b: ScoredPoint): number {
   return b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -187,6 +196,8 @@ export class QdrantStore implements VectorStore {
   readonly #ownsConnection: boolean;
   readonly #batchSize: number;
   readonly #searchParams: Schemas['SearchParams'] | undefined;
+  /** One lock per point id, held around each read-modify-write of a point's shares. */
+  readonly #points = new KeyedLock();
   #closed = false;
 
   constructor(parts: QdrantStoreParts) {
@@ -293,49 +304,51 @@ export class QdrantStore implements VectorStore {
 
   /**
    * Reads the point, merges the shares in code and writes the whole `shares` array back with
-   * set_payload, which replaces that one key atomically (Qdrant has no array append). Two hosts
-   * adding shares to the same point at the same moment can each read before the other writes,
-   * and the later write then drops the earlier share; the image stays visible through its
-   * other shares, and the next sighting of the lost share adds it again.
+   * set_payload, which replaces that one key atomically (Qdrant has no array append). The read
+   * and the write hold the point's lock, so the other share writers of this process
+   * (removeShares, setSharesPublic) cannot slip in between and have their change undone. Two
+   * *hosts* writing the same point at the same moment can still each read before the other
+   * writes; the image stays visible through its other shares, and the next sighting of a lost
+   * share adds it again. A point deleted between the read and the write is not there: false.
    */
   async addShares(tenant: string, id: string, shares: readonly ImageShare[]): Promise<boolean> {
     this.#assertOpen();
     checkShares(shares, `Point ${id}`);
     const qdrantId = toQdrantId(id);
-    const records = await this.#connection.call(`read point ${id} of ${this.collection}`, (c) =>
-      c.retrieve(this.collection, { ids: [qdrantId], with_payload: true, with_vector: false }),
-    );
-    if (!Array.isArray(records)) throw this.#malformed('read points', 'the answer is not a list');
-    const record = records[0];
-    if (record === undefined) return false;
-    const { id: ownId, payload } = this.#read(record.id, record.payload);
-    if (ownId !== id || payload.tenant !== tenant) return false;
-    if (shares.length === 0) return true;
-    const merged = mergeShares(payload.shares, shares);
-    // A point still of the old layout is rewritten whole, so that its flat share fields go.
-    const legacy = isLegacyPayload(record.payload as Record<string, unknown>);
-    await this.#connection.call(`add ${shares.length} shares to point ${id} of ${this.collection}`, (c) =>
-      legacy
-        ? c.overwritePayload(this.collection, {
-            wait: true,
-            points: [qdrantId],
-            payload: toQdrantPayload(id, { ...payload, shares: merged }),
-          })
-        : c.setPayload(this.collection, {
-            wait: true,
-            points: [qdrantId],
-            payload: { [PAYLOAD_KEY.shares]: merged.map(toQdrantShare) },
-          }),
-    );
-    this.#logger.debug({ collection: this.collection, id, shares: merged.length }, 'shares added');
-    return true;
+    return this.#points.withKeys([qdrantId], async () => {
+      const records = await this.#retrieve([qdrantId], `read point ${id} of ${this.collection}`);
+      const record = records[0];
+      if (record === undefined) return false;
+      const { id: ownId, payload } = this.#read(record.id, record.payload);
+      if (ownId !== id || payload.tenant !== tenant) return false;
+      if (shares.length === 0) return true;
+      const merged = mergeShares(payload.shares, shares);
+      // A point still of the old layout is rewritten whole, so that its flat share fields go.
+      const legacy = isLegacyPayload(record.payload as Record<string, unknown>);
+      const written = await this.#writeUnlessGone(`add ${shares.length} shares to point ${id} of ${this.collection}`, (c) =>
+        legacy
+          ? c.overwritePayload(this.collection, {
+              wait: true,
+              points: [qdrantId],
+              payload: toQdrantPayload(id, { ...payload, shares: merged }),
+            })
+          : c.setPayload(this.collection, {
+              wait: true,
+              points: [qdrantId],
+              payload: { [PAYLOAD_KEY.shares]: merged.map(toQdrantShare) },
+            }),
+      );
+      if (written) this.#logger.debug({ collection: this.collection, id, shares: merged.length }, 'shares added');
+      return written;
+    });
   }
 
   /**
-   * Walks the points the filter matches (those with a matching share) a page at a time, and
-   * per page sends one batch: each point either loses its matching shares (set_payload of the
-   * rest) or, when none is left, is deleted. The same read-modify-write race as addShares()
-   * applies to a point changed by another host between the read and the write.
+   * Walks the points the filter matches (those with a matching share) a page at a time. Per
+   * page it takes the locks of the page's points, reads them again (the page was read before
+   * the locks), and sends one batch: each point either loses its matching shares (set_payload
+   * of the rest) or, when none is left, is deleted. A point gone meanwhile is skipped. Another
+   * host writing the same point at the same moment can still race, as in addShares().
    */
   async removeShares(filter: PointFilter & { share: ShareFilter }): Promise<SharesRemoved> {
     this.#assertOpen();
@@ -344,47 +357,20 @@ export class QdrantStore implements VectorStore {
     const removed: SharesRemoved = { shares: 0, points: 0 };
     if (qdrantFilter === null) return removed;
     const matches = shareMatcher(filter);
-    let offset: string | undefined;
-    for (;;) {
-      const page = await this.#connection.call(`find shares to remove in ${this.collection}`, (c) =>
-        c.scroll(this.collection, {
-          limit: SHARE_REMOVAL_PAGE_SIZE,
-          filter: qdrantFilter,
-          with_payload: true,
-          with_vector: false,
-          ...(offset === undefined ? {} : { offset }),
-        }),
-      );
-      if (!Array.isArray(page?.points)) throw this.#malformed('find shares', 'the answer has no "points" list');
-      const operations: Schemas['UpdateOperation'][] = [];
-      const emptied: Array<string | number> = [];
-      for (const record of page.points) {
-        const { id, payload } = this.#read(record.id, record.payload);
-        const kept = payload.shares.filter((s) => !matches(s));
-        if (kept.length === payload.shares.length) continue;
-        if (kept.length === 0) {
-          emptied.push(record.id);
-          continue;
-        }
-        removed.shares += payload.shares.length - kept.length;
-        operations.push(
-          isLegacyPayload(record.payload as Record<string, unknown>)
-            ? { overwrite_payload: { points: [record.id], payload: toQdrantPayload(id, { ...payload, shares: kept }) } }
-            : { set_payload: { points: [record.id], payload: { [PAYLOAD_KEY.shares]: kept.map(toQdrantShare) } } },
-        );
+    await this.#walkLocked(qdrantFilter, 'find shares to remove', `remove shares from ${this.collection}`, (record) => {
+      const { id, payload } = this.#read(record.id, record.payload);
+      const kept = payload.shares.filter((s) => !matches(s));
+      if (kept.length === payload.shares.length) return null;
+      if (kept.length === 0) {
+        return { operation: { delete: { points: [record.id] } }, count: () => (removed.points += 1) };
       }
-      if (emptied.length > 0) operations.push({ delete: { points: emptied } });
-      removed.points += emptied.length;
-      if (operations.length > 0) {
-        await this.#connection.call(`remove shares from ${this.collection}`, (c) =>
-          c.batchUpdate(this.collection, { wait: true, operations }),
-        );
-      }
-      const next = page.next_page_offset;
-      if (next === undefined || next === null) break;
-      if (typeof next !== 'string' || !isQdrantId(next)) throw this.#malformed('find shares', `the next page offset is ${JSON.stringify(next)}`);
-      offset = next;
-    }
+      return {
+        operation: isLegacyPayload(record.payload as Record<string, unknown>)
+          ? { overwrite_payload: { points: [record.id], payload: toQdrantPayload(id, { ...payload, shares: kept }) } }
+          : { set_payload: { points: [record.id], payload: { [PAYLOAD_KEY.shares]: kept.map(toQdrantShare) } } },
+        count: () => (removed.shares += payload.shares.length - kept.length),
+      };
+    });
     if (removed.shares + removed.points > 0) {
       this.#logger.debug({ collection: this.collection, ...removed }, 'shares removed');
     }
@@ -393,45 +379,27 @@ export class QdrantStore implements VectorStore {
 
   /**
    * Walks the points with a share in the conversation whose flag differs, a page at a time, and
-   * per page sends one batch of set_payload writes of each point's whole `shares` array (Qdrant
-   * cannot set one field of one array element). The same read-modify-write race as addShares()
-   * applies to a point changed by another host between the read and the write.
+   * per page, holding the page's point locks and after reading the points again, sends one
+   * batch of set_payload writes of each point's whole `shares` array (Qdrant cannot set one
+   * field of one array element). A point deleted meanwhile has nothing left to change and is
+   * skipped, so the rest of the walk still happens. Another host writing the same point at the
+   * same moment can still race, as in addShares().
    */
   async setSharesPublic(tenant: string, conversation: string, isPublic: boolean): Promise<number> {
     this.#assertOpen();
     checkPrivacyChange(tenant, conversation, isPublic);
     const filter = privacyChangeFilter(tenant, conversation, isPublic);
     let changed = 0;
-    let offset: string | undefined;
-    for (;;) {
-      const page = await this.#connection.call(`find shares of ${conversation} in ${this.collection}`, (c) =>
-        c.scroll(this.collection, {
-          limit: SHARE_REMOVAL_PAGE_SIZE,
-          filter,
-          with_payload: true,
-          with_vector: false,
-          ...(offset === undefined ? {} : { offset }),
-        }),
-      );
-      if (!Array.isArray(page?.points)) throw this.#malformed('find shares', 'the answer has no "points" list');
-      const operations: Schemas['UpdateOperation'][] = [];
-      for (const record of page.points) {
-        const { payload } = this.#read(record.id, record.payload);
-        const result = withConversationPublic(payload.shares, conversation, isPublic);
-        if (result.changed === 0) continue;
-        changed += result.changed;
-        operations.push({ set_payload: { points: [record.id], payload: { [PAYLOAD_KEY.shares]: result.shares.map(toQdrantShare) } } });
-      }
-      if (operations.length > 0) {
-        await this.#connection.call(`change whether shares are public in ${this.collection}`, (c) =>
-          c.batchUpdate(this.collection, { wait: true, operations }),
-        );
-      }
-      const next = page.next_page_offset;
-      if (next === undefined || next === null) break;
-      if (typeof next !== 'string' || !isQdrantId(next)) throw this.#malformed('find shares', `the next page offset is ${JSON.stringify(next)}`);
-      offset = next;
-    }
+    await this.#walkLocked(filter, `find shares of ${conversation}`, `change whether shares are public in ${this.collection}`, (record) => {
+      const { payload } = this.#read(record.id, record.payload);
+      if (payload.tenant !== tenant) return null;
+      const result = withConversationPublic(payload.shares, conversation, isPublic);
+      if (result.changed === 0) return null;
+      return {
+        operation: { set_payload: { points: [record.id], payload: { [PAYLOAD_KEY.shares]: result.shares.map(toQdrantShare) } } },
+        count: () => (changed += result.changed),
+      };
+    });
     if (changed > 0) this.#logger.debug({ collection: this.collection, conversation, isPublic, shares: changed }, 'shares made public or private');
     return changed;
   }
@@ -489,6 +457,84 @@ export class QdrantStore implements VectorStore {
       return { params: this.#searchParams === undefined ? { exact: true } : { exact: true, quantization: { ignore: true } } };
     }
     return this.#searchParams === undefined ? {} : { params: this.#searchParams };
+  }
+
+  /**
+   * Scrolls the points `filter` matches a page at a time; per page, holds the locks of its
+   * points, reads them again, asks `change` what to write for each, and writes the page's
+   * changes in one batch. `count` of a change runs only once it is written (not for a point that
+   * vanished). Offsets are point ids, so rewriting the field the filter matches on skips nothing.
+   */
+  async #walkLocked(
+    filter: Schemas['Filter'],
+    finding: string,
+    writing: string,
+    change: (record: Schemas['Record']) => PointChange | null,
+  ): Promise<void> {
+    let offset: string | undefined;
+    for (;;) {
+      const page = await this.#connection.call(`${finding} in ${this.collection}`, (c) =>
+        c.scroll(this.collection, {
+          limit: SHARE_REMOVAL_PAGE_SIZE,
+          filter,
+          with_payload: false,
+          with_vector: false,
+          ...(offset === undefined ? {} : { offset }),
+        }),
+      );
+      if (!Array.isArray(page?.points)) throw this.#malformed(finding, 'the answer has no "points" list');
+      const ids = page.points.map((p) => p.id);
+      if (ids.length > 0) {
+        await this.#points.withKeys(ids.map(String), async () => {
+          // Read again under the locks: the page may predate a write that just finished.
+          const records = await this.#retrieve(ids, `read ${ids.length} points of ${this.collection}`);
+          const changes = records.map(change).filter((c): c is PointChange => c !== null);
+          if (changes.length === 0) return;
+          const whole = await this.#writeUnlessGone(writing, (c) =>
+            c.batchUpdate(this.collection, { wait: true, operations: changes.map((x) => x.operation) }),
+          );
+          if (whole) {
+            for (const x of changes) x.count();
+            return;
+          }
+          // A point vanished between the read and the write (deleted by an upload's replacement,
+          // a purge or another host): Qdrant refuses the batch. Write one at a time, skipping it.
+          for (const x of changes) {
+            const one = await this.#writeUnlessGone(writing, (c) =>
+              c.batchUpdate(this.collection, { wait: true, operations: [x.operation] }),
+            );
+            if (one) x.count();
+          }
+        });
+      }
+      const next = page.next_page_offset;
+      if (next === undefined || next === null) break;
+      if (typeof next !== 'string' || !isQdrantId(next)) throw this.#malformed(finding, `the next page offset is ${JSON.stringify(next)}`);
+      offset = next;
+    }
+  }
+
+  /** Reads points with their payloads (no vectors); a missing id is simply not in the answer. */
+  async #retrieve(ids: Array<string | number>, operation: string): Promise<Schemas['Record'][]> {
+    const records = await this.#connection.call(operation, (c) =>
+      c.retrieve(this.collection, { ids, with_payload: true, with_vector: false }),
+    );
+    if (!Array.isArray(records)) throw this.#malformed('read points', 'the answer is not a list');
+    return records;
+  }
+
+  /**
+   * Runs a write of existing points; false when Qdrant answers that a point is not there (it
+   * was deleted since it was read), which for a share change means there is nothing to change.
+   */
+  async #writeUnlessGone(operation: string, run: (client: QdrantConnection['client']) => Promise<unknown>): Promise<boolean> {
+    try {
+      await this.#connection.call(operation, run);
+      return true;
+    } catch (error) {
+      if (error instanceof StoreError && error.details.kind === 'not_found') return false;
+      throw error;
+    }
   }
 
   #assertOpen(): void {
