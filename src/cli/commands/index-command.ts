@@ -58,10 +58,12 @@ export interface IndexSummary {
 export interface RunIndexOptions {
   /** The indexer to use (default: findimage.indexer). */
   indexer?: ImageIndexer;
+  /** Bytes of files read ahead and held at once (default READ_AHEAD_BYTES). */
+  readAheadBytes?: number;
 }
 
 export async function runIndex(
-  findimage: Findimage,
+  findimage: Pick<Findimage, 'indexer'>,
   folder: string,
   terminal: Terminal,
   options: RunIndexOptions = {},
@@ -73,7 +75,7 @@ export async function runIndex(
   // Images are read ahead and handed to the indexer a batch at a time, so that its lookups and
   // writes go to the store in full batches; it decodes and embeds IMAGES_DECODING at once.
   const decoding = new EmbedSlots(IMAGES_DECODING);
-  const held = new HeldImages(indexer.batching.size * indexer.batching.inFlight, READ_AHEAD_BYTES);
+  const held = new HeldImages(indexer.batching.size * indexer.batching.inFlight, options.readAheadBytes ?? READ_AHEAD_BYTES);
   const indexing: Array<Promise<void>> = [];
   let batch: Array<{ image: FolderImage; file: ImageFile }> = [];
   let fatal: FindimageError | undefined;

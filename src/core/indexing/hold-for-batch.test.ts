@@ -50,7 +50,7 @@ describe('ImageIndexer holdForBatch', () => {
       ),
     );
     for (let released = 0; released < IMAGES; released++) {
-      await waitUntil(() => embedder.waiting.length > 0);
+      await waitUntil(() => embedder.waiting.length > 0, 'an image waiting to be embedded');
       embedder.waiting.shift()?.();
       // A timer tick passes between two embeddings, as a model run does: a lingering batch leaves.
       await new Promise((resolve) => setTimeout(resolve, 0));
