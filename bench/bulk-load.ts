@@ -5,8 +5,9 @@ import type { ImageIndexer } from '../src/core/indexing/image-indexer.js';
 import { withComment } from './jpeg-corpus.js';
 
 /**
- * Images in flight at once: the same as `findimage index` (FILES_IN_FLIGHT in
- * src/cli/commands/index-command.ts), so the load is what a user's bulk index puts on the pool.
+ * Images in flight at once: as many as `findimage index` decodes and embeds at once
+ * (IMAGES_DECODING in src/cli/commands/index-command.ts), so the load is what a user's bulk
+ * index puts on the pool.
  */
 export const BULK_IN_FLIGHT = 6;
 

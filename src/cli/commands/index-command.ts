@@ -5,9 +5,11 @@ import type { Command } from 'commander';
 import { FindimageError, InvalidImageError, asFindimageError } from '../../core/errors.js';
 import { ImageIndexer } from '../../core/indexing/image-indexer.js';
 import type { Findimage } from '../../findimage.js';
-import { listFolderImages, type SkippedEntry } from '../image-folder.js';
+import { EmbedSlots } from '../../core/indexing/embed-slots.js';
+import { listFolderImages, type FolderImage, type SkippedEntry } from '../image-folder.js';
 import { INDEXING, type CommandContext } from '../command-context.js';
-import { readImageFile } from '../image-files.js';
+import { HeldImages } from '../held-images.js';
+import { readImageFile, type ImageFile } from '../image-files.js';
 import { LOCAL_TENANT } from '../local-scope.js';
 import type { Terminal } from '../terminal.js';
 
@@ -27,11 +29,20 @@ export function register(program: Command, { terminal, withCore }: CommandContex
 }
 
 /**
- * Files read and embedded at once. Decoding runs on sharp's threads while the worker pool runs
- * the model, so a few files in flight keep both busy; more only costs memory (each file is at
- * most MAX_IMAGE_BYTES, so this also bounds the bytes held).
+ * Images decoded and embedded at once. Decoding runs on sharp's threads while the worker pool
+ * runs the model, so a few at once keep both busy; more only cost memory (the process-wide decode
+ * budget bounds the pixels they decode together, whatever this is).
  */
-const FILES_IN_FLIGHT = 6;
+const IMAGES_DECODING = 6;
+
+/**
+ * Bytes of image files read ahead and held until the indexer has stored them, at most (one file
+ * more may come in while under it: MAX_IMAGE_BYTES). Enough for a full store batch of 64 of the
+ * 1 to 2 MB photos most folders hold, and for 32 12-megapixel JPEGs (about 4 MB each), which
+ * still cost a store only 2/32 requests an image; and a fifth of the 600 MB that indexing
+ * decompression bombs is held under, so reading ahead does not crowd out decoding.
+ */
+export const READ_AHEAD_BYTES = 128 * 1024 * 1024;
 
 export interface IndexSummary {
   /** Images embedded and stored by this run. */
@@ -47,10 +58,12 @@ export interface IndexSummary {
 export interface RunIndexOptions {
   /** The indexer to use (default: findimage.indexer). */
   indexer?: ImageIndexer;
+  /** Bytes of files read ahead and held at once (default READ_AHEAD_BYTES). */
+  readAheadBytes?: number;
 }
 
 export async function runIndex(
-  findimage: Findimage,
+  findimage: Pick<Findimage, 'indexer'>,
   folder: string,
   terminal: Terminal,
   options: RunIndexOptions = {},
@@ -59,36 +72,65 @@ export async function runIndex(
   const { images, skipped, ignored } = await listFolderImages(folder);
   const summary: IndexSummary = { indexed: 0, duplicates: 0, skipped: [...skipped], ignored };
   const progress = terminal.progress(images.length, 'Indexing');
-  let next = 0;
+  // Images are read ahead and handed to the indexer a batch at a time, so that its lookups and
+  // writes go to the store in full batches; it decodes and embeds IMAGES_DECODING at once.
+  const decoding = new EmbedSlots(IMAGES_DECODING);
+  const held = new HeldImages(indexer.batching.size * indexer.batching.inFlight, options.readAheadBytes ?? READ_AHEAD_BYTES);
+  const indexing: Array<Promise<void>> = [];
+  let batch: Array<{ image: FolderImage; file: ImageFile }> = [];
   let fatal: FindimageError | undefined;
 
-  const worker = async (): Promise<void> => {
-    while (fatal === undefined && next < images.length) {
-      const image = images[next++];
-      if (image === undefined) break;
-      try {
-        const file = await readImageFile(image.path, image.shown);
-        const result = await indexer.index({
-          bytes: file.bytes,
-          filename: image.shown,
-          path: image.text,
-          tenant: LOCAL_TENANT,
-          source: 'local',
-          createdAt: file.modified,
-        });
-        if (result.status === 'indexed') summary.indexed++;
-        else summary.duplicates++;
-      } catch (thrown) {
-        const error = asFindimageError(thrown);
-        if (error instanceof InvalidImageError) summary.skipped.push({ path: image.shown, reason: error.message });
-        // The file went away, or became unreadable, between the walk and the read.
-        else if (error.code === 'not_found') summary.skipped.push({ path: image.shown, reason: withoutPath(error.message, image.shown) });
-        else fatal = error;
-      }
+  /** Sorts an error out: a file to skip, with the reason, or the end of the run. */
+  const failed = (image: FolderImage, thrown: unknown): void => {
+    const error = asFindimageError(thrown);
+    if (error instanceof InvalidImageError) summary.skipped.push({ path: image.shown, reason: error.message });
+    // The file went away, or became unreadable, between the walk and the read.
+    else if (error.code === 'not_found') summary.skipped.push({ path: image.shown, reason: withoutPath(error.message, image.shown) });
+    else fatal ??= error;
+  };
+  const indexOne = async (image: FolderImage, file: ImageFile): Promise<void> => {
+    try {
+      const result = await indexer.index(
+        { bytes: file.bytes, filename: image.shown, path: image.text, tenant: LOCAL_TENANT, source: 'local', createdAt: file.modified },
+        { embedSlots: decoding, holdForBatch: true },
+      );
+      if (result.status === 'indexed') summary.indexed++;
+      else summary.duplicates++;
+    } catch (thrown) {
+      failed(image, thrown);
+    } finally {
+      held.release(file.bytes.length);
       progress.tick(image.shown);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(FILES_IN_FLIGHT, images.length) }, worker));
+  // All in one turn of the event loop, so that the batch's lookups share one request.
+  const handOver = (): void => {
+    for (const { image, file } of batch) indexing.push(indexOne(image, file));
+    batch = [];
+  };
+
+  for (const image of images) {
+    if (!held.hasRoom) {
+      // What was read goes to the indexer before waiting, or the room would never come.
+      handOver();
+      await held.room();
+    }
+    if (fatal !== undefined) break;
+    let file: ImageFile;
+    try {
+      file = await readImageFile(image.path, image.shown);
+    } catch (thrown) {
+      failed(image, thrown);
+      progress.tick(image.shown);
+      continue;
+    }
+    held.add(file.bytes.length);
+    batch.push({ image, file });
+    if (batch.length >= indexer.batching.size) handOver();
+  }
+  // After a fatal error (the store gone, say) files read but not handed over are left alone.
+  if (fatal === undefined) handOver();
+  await Promise.all(indexing);
   progress.stop();
   if (fatal !== undefined) throw fatal;
   return summary;

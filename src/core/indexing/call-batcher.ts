@@ -62,13 +62,17 @@ export class CallBatcher<T, R> {
     return this.#open.length + this.#ready.reduce((sum, batch) => sum + batch.length, 0);
   }
 
-  /** Adds `item` to the open batch; settles with its outcome once that batch has run. */
-  submit(item: T): Promise<R> {
+  /**
+   * Adds `item` to the open batch; settles with its outcome once that batch has run. `linger`
+   * false: the item starts no linger timer, so its batch leaves only when full, on flush(), or
+   * on the timer of another item in it (for a caller that knows more items are on their way).
+   */
+  submit(item: T, { linger = true }: { linger?: boolean } = {}): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.#open.push({ item, resolve, reject });
       if (this.#open.length >= this.#maxSize) {
         this.#close();
-      } else if (this.#linger === undefined) {
+      } else if (linger && this.#linger === undefined) {
         this.#linger = setTimeout(() => this.#close(), this.#lingerMs);
       }
     });

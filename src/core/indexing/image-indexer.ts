@@ -66,6 +66,14 @@ export interface IndexOptions extends EmbedOptions {
    * them. Default: none, the caller bounds how many images it hands over.
    */
   embedSlots?: EmbedSlots;
+  /**
+   * true: the image's lookup and write do not leave after the linger time, only when their batch
+   * is full or no other image in flight can still join it. For a caller that hands over many
+   * images at once and waits for them all (`findimage index`): its images reach their write one
+   * model run apart, far more than the linger, so batches would otherwise leave nearly empty.
+   * Default false: a lone upload is not held back for images that may be slow to come.
+   */
+  holdForBatch?: boolean;
 }
 
 /** Store requests ImageIndexer has sent, by kind (for tests and benchmarks). */
@@ -183,10 +191,10 @@ export class ImageIndexer {
       this.#setProgress(progress, true, true);
     }
     try {
-      const duplicate = await this.#duplicateOf(image, id, progress);
+      const duplicate = await this.#duplicateOf(image, id, progress, options.holdForBatch === true);
       if (duplicate !== undefined) return duplicate;
       const point = await this.#embedded(image, id, contentHash, options);
-      const written = this.#writes.submit(point);
+      const written = this.#writes.submit(point, { linger: options.holdForBatch !== true });
       this.#setProgress(progress, false, false);
       await written;
       this.#logger.debug({ id, filename: image.filename, source: image.source }, 'image indexed');
@@ -197,8 +205,8 @@ export class ImageIndexer {
   }
 
   /** The result for an image the store has already (its share added), else undefined. */
-  async #duplicateOf(image: ImageToIndex, id: string, progress: CallProgress): Promise<IndexResult | undefined> {
-    const found = this.#lookups.submit({ tenant: image.tenant, id });
+  async #duplicateOf(image: ImageToIndex, id: string, progress: CallProgress, holdForBatch: boolean): Promise<IndexResult | undefined> {
+    const found = this.#lookups.submit({ tenant: image.tenant, id }, { linger: !holdForBatch });
     this.#setProgress(progress, false, progress.write);
     const existing = await found;
     if (existing !== undefined) {
@@ -217,7 +225,7 @@ export class ImageIndexer {
 
   /** The image's point, decoded and embedded within the embedding slots. */
   async #embedded(image: ImageToIndex, id: string, contentHash: string, options: IndexOptions): Promise<PointInput> {
-    const { embedSlots, ...embedOptions } = options;
+    const { embedSlots, holdForBatch: _holdForBatch, ...embedOptions } = options;
     await embedSlots?.acquire();
     try {
       const prepared = await this.#prepare(image.bytes);
