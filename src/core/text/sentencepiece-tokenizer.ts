@@ -3,7 +3,7 @@
 // on rows padded to the maximum length, 64). There is no start-of-text token. With `canonicalize`
 // the text is first lowercased and stripped of ASCII punctuation, as transformers'
 // SiglipTokenizer does before SentencePiece (the hub's tokenizer.json leaves that out).
-import { cutText, loadTokenizerJson, requireSpecialTokens, vocabularyId, type HfTokenizer } from './tokenizer-json.js';
+import { cutText, loadTokenizerJson, requireSpecialTokens, vocabularyId, vocabularyIdRange, type HfTokenizer } from './tokenizer-json.js';
 import type { QueryTokenizer } from '../embedding/clip-embedder.js';
 import { ModelError } from '../errors.js';
 import type { TextPreprocessing } from '../models/model-spec.js';
@@ -26,13 +26,13 @@ export class SentencePieceTokenizer implements QueryTokenizer {
   readonly contextLength: number;
   readonly #tokenizer: HfTokenizer;
   readonly #text: TextPreprocessing;
-  readonly #vocabSize: number;
+  readonly #idRange: number;
 
   private constructor(tokenizer: HfTokenizer, text: TextPreprocessing) {
     this.#tokenizer = tokenizer;
     this.#text = text;
     this.contextLength = text.contextLength;
-    this.#vocabSize = tokenizer.get_vocab(true).size;
+    this.#idRange = vocabularyIdRange(tokenizer);
   }
 
   /**
@@ -69,7 +69,7 @@ export class SentencePieceTokenizer implements QueryTokenizer {
     const content = ids.slice(0, contextLength - 1);
     const row = new BigInt64Array(contextLength).fill(BigInt(padId));
     content.forEach((id, i) => {
-      row[i] = BigInt(vocabularyId(id, this.#vocabSize));
+      row[i] = BigInt(vocabularyId(id, this.#idRange));
     });
     row[content.length] = BigInt(eosId);
     return row;
