@@ -8,6 +8,7 @@ import type { QueryTokenizer } from '../embedding/clip-embedder.js';
 import { ModelError } from '../errors.js';
 import type { TextPreprocessing } from '../models/model-spec.js';
 import { MAX_TOKENIZED_CHARS } from './clip-tokenizer.js';
+import { pythonWhitespaceClean } from './python-whitespace.js';
 
 /** Python's string.punctuation, which SiglipTokenizer.canonicalize_text removes. */
 const ASCII_PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
@@ -15,9 +16,13 @@ const ASCII_PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
 /** Text that must give at least one piece when the file loads. */
 const PROBE_TEXT = 'a photo of a cat';
 
-/** SigLIP's text clean-up: lowercase, no ASCII punctuation, single spaces, trimmed. */
+/**
+ * SigLIP's text clean-up (SiglipTokenizer.canonicalize_text): lowercase, no ASCII punctuation,
+ * runs of whitespace to one space, trimmed, with Python's whitespace (python-whitespace.ts), not
+ * JavaScript's.
+ */
 export function canonicalizeSiglipText(text: string): string {
-  return text.toLowerCase().replace(ASCII_PUNCTUATION, '').replace(/\s+/g, ' ').trim();
+  return pythonWhitespaceClean(text.toLowerCase().replace(ASCII_PUNCTUATION, ''));
 }
 
 /** A SentencePiece (Unigram) tokenizer from a tokenizer.json, producing fixed-length rows. */
