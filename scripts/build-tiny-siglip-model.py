@@ -50,7 +50,13 @@ def vocabulary():
     rows += [[suffix, -8.0] for suffix in SUFFIXES]
     rows += [["\u2581", -9.0]]
     rows += [["\u2581" + letter, -10.0] for letter in LETTERS if letter not in WORDS]
-    rows += [[letter, -10.5] for letter in LETTERS]
+    # A letter that is already a suffix piece ("s") is not listed again: SentencePiece holds each
+    # piece once, and a second copy gave "s" two ids, so that tokenizers counting distinct pieces
+    # saw one id fewer than the model's embedding rows.
+    rows += [[letter, -10.5] for letter in LETTERS if letter not in SUFFIXES]
+    pieces = [piece for piece, _ in rows]
+    duplicates = sorted({piece for piece in pieces if pieces.count(piece) > 1})
+    assert not duplicates, "pieces listed twice: %s" % duplicates
     return rows
 
 

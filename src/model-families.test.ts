@@ -73,6 +73,12 @@ describe.each([
     expect(cosine(cat, dog)).toBeLessThan(0.9999);
   });
 
+  it('embeds a query with digits, "9" included (the last id of tiny-siglip\'s vocabulary)', async () => {
+    const vector = await embedding.embedder.embedQuery('9 cats in 2019');
+    expect(vector).toHaveLength(dimension);
+    expect(norm(vector)).toBeCloseTo(1, 5);
+  });
+
   it('embeds an image to a unit vector', async () => {
     const image = await embedding.prepareImage(photo);
     expect(image.pixels).toHaveLength(3 * 224 * 224);

@@ -172,6 +172,17 @@ describe('findimage dataset import', () => {
     );
   });
 
+  it('refuses --karpathy-split with --format coco, which has no such split, with exit code 2', async () => {
+    const out = join(home, 'coco-split');
+    const result = await runCli(
+      ['dataset', 'import', '--format', 'coco', '--karpathy-split', 'val', join(FIXTURES, 'coco-captions.json'), join(DATASET, 'images'), out],
+      cliEnv(home),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--karpathy-split works with --format flickr30k only');
+    await expect(readdir(out)).rejects.toThrow(/ENOENT/);
+  });
+
   it('refuses an unknown format', async () => {
     const result = await runCli(['dataset', 'import', '--format', 'imagenet', 'a.json', 'imgs', join(home, 'x')], cliEnv(home));
     expect(result.code).toBe(2);

@@ -17,7 +17,7 @@ export function register(program: Command, { terminal }: CommandContext): void {
     .command('import')
     .description('convert a Flickr30k (Karpathy split JSON) or COCO captions file into a dataset folder')
     .requiredOption('--format <format>', 'flickr30k (Karpathy dataset_*.json) or coco (captions_*.json)', parseDatasetFormat)
-    .option('--karpathy-split <name>', 'with flickr30k: the split to keep', 'test')
+    .option('--karpathy-split <name>', `with flickr30k: the split to keep (default: ${DEFAULT_KARPATHY_SPLIT})`)
     .argument('<annotations>', 'the annotations JSON file')
     .argument('<images>', 'the folder holding its images')
     .argument('<out>', 'the dataset folder to write (new or empty)')
@@ -26,14 +26,25 @@ export function register(program: Command, { terminal }: CommandContext): void {
     });
 }
 
+/** The Karpathy split kept when none is named: the 1k test images of Flickr30k, 5k of COCO. */
+export const DEFAULT_KARPATHY_SPLIT = 'test';
+
+/** What `findimage dataset import` was asked for. */
 export interface DatasetImportOptions {
+  /** The annotation format of the file. */
   format: DatasetFormat;
-  /** With flickr30k (any Karpathy split file): the split to keep. */
-  karpathySplit: string;
+  /**
+   * With flickr30k (any Karpathy split file): the split to keep, DEFAULT_KARPATHY_SPLIT when
+   * absent. Refused with any other format, which has no such split, rather than ignored.
+   */
+  karpathySplit?: string;
 }
 
+/** What an import wrote. */
 export interface DatasetImportSummary {
+  /** Images written to the dataset folder. */
   images: number;
+  /** Captions of those images. */
   captions: number;
   /** Listed in the annotations but not found in the images folder. */
   missing: string[];
@@ -52,13 +63,19 @@ export async function runDatasetImport(
   options: DatasetImportOptions,
   terminal: Terminal,
 ): Promise<DatasetImportSummary> {
+  if (options.karpathySplit !== undefined && options.format !== 'flickr30k') {
+    throw new ConfigError(
+      `--karpathy-split works with --format flickr30k only: a ${options.format} captions file has no Karpathy split. ` +
+        `Leave --karpathy-split out to import the whole file, or give --format flickr30k with a Karpathy split file (dataset_${options.format}.json).`,
+    );
+  }
   let json: unknown;
   try {
     json = JSON.parse(await readFile(resolve(annotations), 'utf8'));
   } catch (error) {
     throw new ConfigError(`Cannot read ${annotations} as JSON: ${(error as Error).message}`, { cause: error });
   }
-  const imported = options.format === 'coco' ? importCoco(json) : importKarpathy(json, options.karpathySplit);
+  const imported = options.format === 'coco' ? importCoco(json) : importKarpathy(json, options.karpathySplit ?? DEFAULT_KARPATHY_SPLIT);
   const outDir = resolve(out);
   await mkdir(outDir, { recursive: true });
   if ((await readdir(outDir)).includes(CAPTIONS_FILE)) throw new ConfigError(`${outDir} already holds a dataset (${CAPTIONS_FILE}); give an empty or new folder.`);

@@ -9,10 +9,11 @@
 // CMYK are converted to sRGB (PIL ignores profiles and converts CMYK naively, so colours shift),
 // and transparency is flattened on white (PIL drops alpha and keeps whatever hides under it,
 // often black).
-import sharp, { type Sharp } from 'sharp';
+import sharp from 'sharp';
 import type { PreparedImage } from '../embedding/embedder.js';
 import { FindimageError } from '../errors.js';
 import type { VisionPreprocessing } from '../models/model-spec.js';
+import { fromRaw, toRaw, UPSCALE_EDGE, type RawImage } from './axis-resize.js';
 import { unreadableImageError, withOpenedImage, type OpenedImage } from './image-decoder.js';
 
 /** Where CLIPImageProcessor's resize takes an image, and where it crops the result. */
@@ -26,13 +27,6 @@ export interface ClipGeometry {
   /** First row of the crop in the resized image: floor((resizedHeight - size) / 2). */
   cropTop: number;
 }
-
-/**
- * Extra source pixels copied around an image before it is enlarged: the reach of the bicubic
- * (Catmull-Rom) kernel, so the edge pixels are sampled from copies of the edge rather than from
- * black (libvips' affine has no edge mode of its own in sharp).
- */
-const UPSCALE_EDGE = 2;
 
 /**
  * Longest side, in source rows or resized pixels, that takes the exact two-pass path. Its
@@ -111,31 +105,6 @@ async function resizeAndCrop(opened: OpenedImage, size: number): Promise<Buffer>
     );
   }
   return image.data;
-}
-
-/** Raw 8-bit pixels between two sharp pipelines. */
-interface RawImage {
-  /** Interleaved pixels, row by row. */
-  data: Buffer;
-  /** Width in pixels. */
-  width: number;
-  /** Height in pixels. */
-  height: number;
-  /** Bytes per pixel. */
-  channels: number;
-}
-
-async function toRaw(pipeline: Sharp): Promise<RawImage> {
-  const { data, info } = await pipeline
-    .removeAlpha()
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, channels: info.channels };
-}
-
-function fromRaw(image: RawImage): Sharp {
-  const { width, height, channels } = image;
-  return sharp(image.data, { raw: { width, height, channels: channels as 3 } });
 }
 
 /**

@@ -60,6 +60,31 @@ describe('SigLIP squash preprocessing', () => {
     }
   });
 
+  it('squashes a photo too large for the exact JavaScript passes through libvips, to the same bands', async () => {
+    // 2400x1600: its first pass would cost about 60 million multiply-adds, over
+    // MAX_PIL_RESAMPLE_COST, so libvips reduces it. Left half red, right half blue.
+    const raw = Buffer.alloc(2400 * 1600 * 3);
+    for (let y = 0; y < 1600; y++) {
+      for (let x = 0; x < 2400; x++) raw[(y * 2400 + x) * 3 + (x < 1200 ? 0 : 2)] = 255;
+    }
+    const png = await sharp(raw, { raw: { width: 2400, height: 1600, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
+    const image = await prepareSquashedImage(png, SIGLIP_VISION);
+    expect([image.width, image.height]).toEqual([2400, 1600]);
+    for (const y of [0, 223]) {
+      expect([0, 1, 2].map((c) => at(image.pixels, c, 10, y))).toEqual([1, -1, -1].map((v) => expect.closeTo(v, 5)));
+      expect([0, 1, 2].map((c) => at(image.pixels, c, 213, y))).toEqual([-1, -1, 1].map((v) => expect.closeTo(v, 5)));
+    }
+  });
+
+  it('squashes a WebP over 16 MP (WEBP_SHRINK_ON_LOAD_PIXELS, the one-pass path) to the right colour', async () => {
+    const webp = await sharp({ create: { width: 4100, height: 4000, channels: 3, background: { r: 0, g: 255, b: 0 } } })
+      .webp({ lossless: true })
+      .toBuffer();
+    const image = await prepareSquashedImage(webp, SIGLIP_VISION);
+    expect([image.width, image.height, image.format]).toEqual([4100, 4000, 'webp']);
+    expect([0, 1, 2].map((c) => at(image.pixels, c, 112, 112))).toEqual([-1, 1, -1].map((v) => expect.closeTo(v, 5)));
+  });
+
   it('is what the siglip family runs, and the openai-clip family crops', async () => {
     const siglip = findFamily('siglip');
     const clip = findFamily('openai-clip');

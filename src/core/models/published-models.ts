@@ -143,9 +143,9 @@ const TINY_SIGLIP: ModelSpec = {
   languages: ['en'],
   source: { kind: 'bundled', dir: 'models/tiny-siglip' },
   files: {
-    textModel: { path: 'onnx/text_model.onnx', size: 31_681, sha256: '6828e6e29e0311ce3068e24e9318ff7cb462526311c89c698049afde252a7c5a' },
+    textModel: { path: 'onnx/text_model.onnx', size: 31_649, sha256: '57d5007a36ec1ed5bbdc9b4519f96d82b0be8384bda5b968d931d4e05d4d693c' },
     visionModel: { path: 'onnx/vision_model.onnx', size: 49_937, sha256: '38efd63657411cc922965bfe06b113b222207f3f91e1e10f978b498b0c787eb9' },
-    tokenizer: { path: 'tokenizer.json', size: 6_259, sha256: '5664b5f7342cb8383cb3ce608f16783229da142a68d7f6a88683f431c8da60f4' },
+    tokenizer: { path: 'tokenizer.json', size: 6_229, sha256: '5e1c09eff42f63ce1398bb476ca413ecc4ce0ccb8e9183e619f944f172a7e1da' },
   },
   dimension: 768,
   text: SIGLIP_TEXT,

@@ -8,7 +8,6 @@ import {
   fixText,
   ftfyHtmlEntities,
   pythonHtmlUnescape,
-  pythonWhitespaceClean,
 } from './clip-text-clean.js';
 import { FTFY_HTML_ENTITY_COUNT, FTFY_HTML_ENTITY_SAMPLES } from './reference-text-tables.js';
 
@@ -79,11 +78,5 @@ describe('ftfy tables', () => {
     for (const [entity, text] of Object.entries(FTFY_HTML_ENTITY_SAMPLES)) {
       expect(ftfyHtmlEntities().get(entity)).toBe(text);
     }
-  });
-});
-
-describe('pythonWhitespaceClean', () => {
-  it('treats what Python\'s str.split() treats as whitespace as whitespace', () => {
-    expect(pythonWhitespaceClean('\u3000a\u001cb\u0085c\u00a0 d ')).toBe('a b c d');
   });
 });

@@ -17,6 +17,7 @@ import {
   LIGATURES,
   WIDTH_MAP,
 } from './reference-text-tables.js';
+import { pythonWhitespaceClean } from './python-whitespace.js';
 
 /**
  * ftfy repeats its fixes until the text stops changing. Each pass undoes one level of nested
@@ -24,10 +25,6 @@ import {
  * a pass per level; real text settles in two or three.
  */
 export const MAX_FIX_PASSES = 8;
-
-/** Python's str.split() whitespace: Unicode White_Space plus the separators U+001C-U+001F. */
-const PYTHON_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/gu;
-const PYTHON_WHITESPACE_AT_ENDS = /^[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/gu;
 
 /** Python html's _charref pattern (the `u` flag makes {1,32} count code points, as Python does). */
 const PYTHON_CHARREF = /&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)/gu;
@@ -169,11 +166,6 @@ export function fixText(text: string): string {
     pos = end;
   }
   return out.join('');
-}
-
-/** Python's `" ".join(text.split())`. */
-export function pythonWhitespaceClean(text: string): string {
-  return text.replace(PYTHON_WHITESPACE, ' ').replace(PYTHON_WHITESPACE_AT_ENDS, '');
 }
 
 /**

@@ -2,7 +2,7 @@
 // tokens of the text, end-of-text, then padding, exactly contextLength ids. Never fails on length.
 // The text is first cleaned as CLIP's reference tokenizer cleans it (clip-text-clean.ts), so curly
 // quotes, full-width letters and HTML entities give the ids the model was trained with.
-import { cutText, loadTokenizerJson, requireSpecialTokens, vocabularyId, type HfTokenizer } from './tokenizer-json.js';
+import { cutText, loadTokenizerJson, requireSpecialTokens, vocabularyId, vocabularyIdRange, type HfTokenizer } from './tokenizer-json.js';
 import { ModelError } from '../errors.js';
 import type { TextPreprocessing } from '../models/model-spec.js';
 import { cleanClipText } from './clip-text-clean.js';
@@ -28,7 +28,7 @@ export class ClipTokenizer {
   readonly contextLength: number;
   readonly #tokenizer: HfTokenizer;
   readonly #text: TextPreprocessing & { bosId: number };
-  readonly #vocabSize: number;
+  readonly #idRange: number;
   /** The start and end tokens as text ("<|startoftext|>"), lowercased as cleaned text is. */
   readonly #specialTexts: string[];
 
@@ -36,7 +36,7 @@ export class ClipTokenizer {
     this.#tokenizer = tokenizer;
     this.#text = text;
     this.contextLength = text.contextLength;
-    this.#vocabSize = tokenizer.get_vocab(true).size;
+    this.#idRange = vocabularyIdRange(tokenizer);
     this.#specialTexts = [text.bosId, text.eosId]
       .map((id) => tokenizer.id_to_token(id)?.toLowerCase())
       .filter((token): token is string => token !== undefined && token !== '');
@@ -87,7 +87,7 @@ export class ClipTokenizer {
     const row = new BigInt64Array(contextLength).fill(BigInt(padId));
     row[0] = BigInt(bosId);
     content.forEach((id, i) => {
-      row[i + 1] = BigInt(vocabularyId(id, this.#vocabSize));
+      row[i + 1] = BigInt(vocabularyId(id, this.#idRange));
     });
     row[content.length + 1] = BigInt(eosId);
     return row;

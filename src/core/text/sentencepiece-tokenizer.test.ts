@@ -60,6 +60,15 @@ describe('SentencePieceTokenizer (SigLIP)', () => {
     });
   });
 
+  it('spells digits, "9" included, the last piece of the vocabulary', () => {
+    const pieces = (JSON.parse(readFileSync(TOKENIZER_JSON, 'utf8')) as { model: { vocab: Array<[string, number]> } }).model.vocab;
+    expect(id('9')).toBe(pieces.length - 1);
+    expect(new Set(pieces.map(([piece]) => piece)).size).toBe(pieces.length);
+    expect([...tokenizer.encode('9 cats in 2019')]).toEqual(
+      row(['▁9', '▁cats', '▁in', '▁2', '0', '1', '9']),
+    );
+  });
+
   it('truncates long text to 63 pieces and still ends with </s>', () => {
     const encoded = [...tokenizer.encode('cat '.repeat(100))];
     expect(encoded).toHaveLength(64);

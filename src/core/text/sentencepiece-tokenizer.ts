@@ -3,11 +3,12 @@
 // on rows padded to the maximum length, 64). There is no start-of-text token. With `canonicalize`
 // the text is first lowercased and stripped of ASCII punctuation, as transformers'
 // SiglipTokenizer does before SentencePiece (the hub's tokenizer.json leaves that out).
-import { cutText, loadTokenizerJson, requireSpecialTokens, vocabularyId, type HfTokenizer } from './tokenizer-json.js';
+import { cutText, loadTokenizerJson, requireSpecialTokens, vocabularyId, vocabularyIdRange, type HfTokenizer } from './tokenizer-json.js';
 import type { QueryTokenizer } from '../embedding/clip-embedder.js';
 import { ModelError } from '../errors.js';
 import type { TextPreprocessing } from '../models/model-spec.js';
 import { MAX_TOKENIZED_CHARS } from './clip-tokenizer.js';
+import { pythonWhitespaceClean } from './python-whitespace.js';
 
 /** Python's string.punctuation, which SiglipTokenizer.canonicalize_text removes. */
 const ASCII_PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
@@ -15,9 +16,13 @@ const ASCII_PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
 /** Text that must give at least one piece when the file loads. */
 const PROBE_TEXT = 'a photo of a cat';
 
-/** SigLIP's text clean-up: lowercase, no ASCII punctuation, single spaces, trimmed. */
+/**
+ * SigLIP's text clean-up (SiglipTokenizer.canonicalize_text): lowercase, no ASCII punctuation,
+ * runs of whitespace to one space, trimmed, with Python's whitespace (python-whitespace.ts), not
+ * JavaScript's.
+ */
 export function canonicalizeSiglipText(text: string): string {
-  return text.toLowerCase().replace(ASCII_PUNCTUATION, '').replace(/\s+/g, ' ').trim();
+  return pythonWhitespaceClean(text.toLowerCase().replace(ASCII_PUNCTUATION, ''));
 }
 
 /** A SentencePiece (Unigram) tokenizer from a tokenizer.json, producing fixed-length rows. */
@@ -26,13 +31,13 @@ export class SentencePieceTokenizer implements QueryTokenizer {
   readonly contextLength: number;
   readonly #tokenizer: HfTokenizer;
   readonly #text: TextPreprocessing;
-  readonly #vocabSize: number;
+  readonly #idRange: number;
 
   private constructor(tokenizer: HfTokenizer, text: TextPreprocessing) {
     this.#tokenizer = tokenizer;
     this.#text = text;
     this.contextLength = text.contextLength;
-    this.#vocabSize = tokenizer.get_vocab(true).size;
+    this.#idRange = vocabularyIdRange(tokenizer);
   }
 
   /**
@@ -69,7 +74,7 @@ export class SentencePieceTokenizer implements QueryTokenizer {
     const content = ids.slice(0, contextLength - 1);
     const row = new BigInt64Array(contextLength).fill(BigInt(padId));
     content.forEach((id, i) => {
-      row[i] = BigInt(vocabularyId(id, this.#vocabSize));
+      row[i] = BigInt(vocabularyId(id, this.#idRange));
     });
     row[content.length] = BigInt(eosId);
     return row;

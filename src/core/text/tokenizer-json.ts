@@ -45,14 +45,26 @@ export async function loadTokenizerJson(path: string): Promise<HfTokenizer> {
 }
 
 /**
- * `id` as a vocabulary index, or a ModelError: a tokenizer that yields ids outside its own
- * vocabulary would feed the model garbage.
+ * How many ids the tokenizer's vocabulary spans: one more than its largest id. This, not the
+ * count of distinct pieces, is the bound: a vocabulary may hold a piece twice (each copy keeps its
+ * own id, and the model its own embedding row), and get_vocab's map keeps only one of them, so
+ * counting pieces would refuse the last ids (tiny-siglip's "9" was id 137 of 138).
  */
-export function vocabularyId(id: unknown, vocabSize: number): number {
-  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= vocabSize) {
+export function vocabularyIdRange(tokenizer: HfTokenizer): number {
+  let largest = -1;
+  for (const id of tokenizer.get_vocab(true).values()) largest = Math.max(largest, id);
+  return largest + 1;
+}
+
+/**
+ * `id` as a vocabulary index, or a ModelError: a tokenizer that yields ids outside its own
+ * vocabulary (0 to idRange - 1, see vocabularyIdRange) would feed the model garbage.
+ */
+export function vocabularyId(id: unknown, idRange: number): number {
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= idRange) {
     throw new ModelError(
       'model_load_failed',
-      `The tokenizer produced the id ${String(id)}, which is not in its vocabulary of ${vocabSize}. Download the model again.`,
+      `The tokenizer produced the id ${String(id)}, which is not in its vocabulary of ids 0 to ${idRange - 1}. Download the model again.`,
       { details: { id: String(id) } },
     );
   }
