@@ -127,7 +127,8 @@ describe('findimage model add: valid folders', () => {
   });
 
   it('refuses to load a registered model whose file changed since it was added, saying what to do', async () => {
-    const spec = await runModelAdd(config, await modelFolder('team-clip', 'tiny-test', CLIP_MANIFEST), recordingTerminal(), logger);
+    await runModelAdd(config, await modelFolder('team-clip', 'tiny-test', CLIP_MANIFEST), recordingTerminal(), logger);
+    const spec = findModelSpec('team-clip', config.dataDir);
     const source = spec.source.kind === 'bundled' ? spec.source.dir : '';
     const tokenizer = join(source, 'tokenizer.json');
     await writeFile(tokenizer, `${await readFile(tokenizer, 'utf8')} `);
