@@ -16,7 +16,8 @@ import { createSilentLogger } from './logger.js';
 
 let dir: string;
 let photo: Buffer;
-const opened: OpenedEmbedding[] = [];
+/** Each model opened once for the whole file, by id, whichever test asks first (tests run in any order). */
+const opened = new Map<string, Promise<OpenedEmbedding>>();
 
 function norm(vector: Float32Array): number {
   return Math.sqrt(vector.reduce((sum, v) => sum + v * v, 0));
@@ -25,7 +26,16 @@ function cosine(a: Float32Array, b: Float32Array): number {
   return a.reduce((sum, v, i) => sum + v * (b[i] as number), 0) / (norm(a) * norm(b));
 }
 
-async function open(modelId: string): Promise<OpenedEmbedding> {
+function open(modelId: string): Promise<OpenedEmbedding> {
+  let embedding = opened.get(modelId);
+  if (embedding === undefined) {
+    embedding = openModel(modelId);
+    opened.set(modelId, embedding);
+  }
+  return embedding;
+}
+
+async function openModel(modelId: string): Promise<OpenedEmbedding> {
   const config = loadConfig({
     FINDIMAGE_MODEL: modelId,
     FINDIMAGE_DATA: join(dir, 'data'),
@@ -33,9 +43,7 @@ async function open(modelId: string): Promise<OpenedEmbedding> {
     FINDIMAGE_DEVICE: 'cpu',
     FINDIMAGE_WORKERS: '1',
   });
-  const embedding = await openEmbedding({ config, logger: createSilentLogger(), model: getModelSpec(modelId) });
-  opened.push(embedding);
-  return embedding;
+  return openEmbedding({ config, logger: createSilentLogger(), model: getModelSpec(modelId) });
 }
 
 beforeAll(async () => {
@@ -46,7 +54,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const embedding of opened) await embedding.embedder.close();
+  for (const embedding of await Promise.allSettled(opened.values())) {
+    if (embedding.status === 'fulfilled') await embedding.value.embedder.close();
+  }
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -92,8 +102,7 @@ describe('a quantized variant', () => {
   it('is named model:q8 or model-q8 and gives vectors near, but not equal to, its fp32 model', async () => {
     expect(getModelSpec('tiny-test:q8').id).toBe('tiny-test-q8');
     expect(getModelSpec('tiny-test-q8').variantOf).toEqual({ model: 'tiny-test', precision: 'q8' });
-    const [fp32, q8] = [opened[0], opened[2]];
-    if (fp32 === undefined || q8 === undefined) throw new Error('the models above did not open');
+    const [fp32, q8] = [await open('tiny-test'), await open('tiny-test-q8')];
     const query = 'a red car on a street';
     const [a, b] = [await fp32.embedder.embedQuery(query), await q8.embedder.embedQuery(query)];
     expect(cosine(a, b)).toBeGreaterThan(0.99);

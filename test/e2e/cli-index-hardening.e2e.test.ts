@@ -67,6 +67,8 @@ describe('findimage index on a hostile folder', () => {
   let home: string;
   let photos: string;
   let preload: string;
+  /** The first `findimage index` of the hostile folder: the later runs find its images stored, in any order. */
+  let firstIndex: CliResult;
 
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'findimage-hostile-'));
@@ -92,7 +94,8 @@ describe('findimage index on a hostile folder', () => {
       "import { writeFileSync } from 'node:fs';\n" +
         "process.on('exit', () => writeFileSync(process.env.MAX_RSS_FILE, String(process.resourceUsage().maxRSS)));\n",
     );
-  });
+    firstIndex = await runCli(['index', photos], cliEnv(home));
+  }, SEVERAL_RUNS_MS);
   afterAll(async () => {
     await rm(home, { recursive: true, force: true });
   });
@@ -111,7 +114,7 @@ describe('findimage index on a hostile folder', () => {
 
   it('indexes every good image once, follows links, and lists each bad entry with the reason', async () => {
     const env = cliEnv(home, { FINDIMAGE_MIN_RELATIVE_SCORE: '0' });
-    const result = await runCli(['index', photos], env);
+    const result = firstIndex;
     expect(result.code, result.stderr).toBe(0);
     // red, blue, café and yellow (through the folder link); "red copy" has red's bytes.
     expect(result.stdout).toContain('Indexed 4 images, 1 already indexed, 4 skipped.');

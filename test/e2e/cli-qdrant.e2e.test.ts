@@ -8,11 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteLabelStore } from '../../src/core/labels/sqlite-label-store.js';
 import { createSilentLogger } from '../../src/logger.js';
 import { FakeQdrantServer } from '../fakes/qdrant/fake-qdrant-server.js';
-import { cliEnv, failuresIn, runCli } from './cli-process.js';
+import { cliEnv, failuresIn, runCli, type CliResult } from './cli-process.js';
 
 describe('findimage CLI with Qdrant', () => {
   let home: string;
   let qdrant: FakeQdrantServer;
+  /** The copy of the embedded store into Qdrant: every test finds Qdrant filled, in any order. */
+  let migrated: CliResult;
+
+  const withQdrant = (extra: Record<string, string> = {}) =>
+    cliEnv(home, { QDRANT_URL: qdrant.url, QDRANT_API_KEY: 'secret-key', FINDIMAGE_MIN_RELATIVE_SCORE: '0', ...extra });
 
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'findimage-cli-qdrant-'));
@@ -31,17 +36,16 @@ describe('findimage CLI with Qdrant', () => {
     });
     await labels.addLabel({ tenant: 'T1', queryId: 'q1', queryText: 'red', imageId: 'i1', user: 'U1', value: 1 });
     await labels.close();
-  });
+    migrated = await runCli(['migrate', '--from', 'embedded', '--to', 'qdrant'], withQdrant());
+    // A test's deadline, not a hook's: the binary loads the model per process, slow on a loaded machine.
+  }, 90_000);
   afterAll(async () => {
     await qdrant.stop();
     await rm(home, { recursive: true, force: true });
   });
 
-  const withQdrant = (extra: Record<string, string> = {}) =>
-    cliEnv(home, { QDRANT_URL: qdrant.url, QDRANT_API_KEY: 'secret-key', FINDIMAGE_MIN_RELATIVE_SCORE: '0', ...extra });
-
   it('copies the embedded store into Qdrant without re-embedding', async () => {
-    const result = await runCli(['migrate', '--from', 'embedded', '--to', 'qdrant'], withQdrant());
+    const result = migrated;
     // Warnings a loaded machine may log are allowed; any error line, message or stack is not.
     expect(failuresIn(result.stderr)).toEqual([]);
     expect(result.stdout).toContain('Copied 3 images from the embedded store to the qdrant store.');

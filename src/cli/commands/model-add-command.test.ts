@@ -4,7 +4,7 @@
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../config.js';
 import { ModelError } from '../../core/errors.js';
 import { locateModelFiles } from '../../core/models/model-locator.js';
@@ -45,6 +45,15 @@ const CLIP_MANIFEST = {
   quality: { metric: 'Recall@5 on our captions', percent: 71.5, source: 'findimage eval, 2026-11-30' },
 };
 
+/** A SigLIP folder's findimage-model.json that gives only what differs from the family defaults. */
+const SIGLIP_MANIFEST = {
+  name: 'team-siglip',
+  family: 'siglip',
+  dimension: 768,
+  languages: ['en', 'fr', 'es'],
+  files: { textModel: 'onnx/text_model.onnx', visionModel: 'onnx/vision_model.onnx', tokenizer: 'tokenizer.json' },
+};
+
 /** Copies a bundled tiny model into a new folder with `manifest` as its findimage-model.json. */
 async function modelFolder(name: string, from: 'tiny-test' | 'tiny-siglip', manifest: unknown): Promise<string> {
   const dir = join(root, 'models', name);
@@ -67,11 +76,13 @@ async function refusal(dir: string): Promise<ModelError> {
   return error as ModelError;
 }
 
-beforeAll(async () => {
+// A fresh data folder (so a fresh list of registered models) for every test: each registers
+// what it needs itself, and no test sees another's registrations, whatever the order.
+beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'findimage-model-add-'));
   config = loadConfig({ FINDIMAGE_DATA: join(root, 'data'), FINDIMAGE_CACHE: join(root, 'cache'), FINDIMAGE_DEVICE: 'cpu' });
 });
-afterAll(async () => {
+afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
@@ -94,19 +105,15 @@ describe('findimage model add: valid folders', () => {
   });
 
   it('registers a SigLIP folder that gives only what differs from the family defaults', async () => {
-    const dir = await modelFolder('team-siglip', 'tiny-siglip', {
-      name: 'team-siglip',
-      family: 'siglip',
-      dimension: 768,
-      languages: ['en', 'fr', 'es'],
-      files: { textModel: 'onnx/text_model.onnx', visionModel: 'onnx/vision_model.onnx', tokenizer: 'tokenizer.json' },
-    });
+    const dir = await modelFolder('team-siglip', 'tiny-siglip', SIGLIP_MANIFEST);
     const spec = await runModelAdd(config, dir, recordingTerminal(), logger);
     expect(spec.text).toMatchObject({ contextLength: 64, eosId: 1, padId: 1, inputName: 'input_ids', outputName: 'pooler_output' });
     expect(spec.vision).toMatchObject({ resize: 'squash', mean: [0.5, 0.5, 0.5] });
   });
 
   it('shows registered models in model list with size, dimension, languages and quality', async () => {
+    await runModelAdd(config, await modelFolder('team-clip', 'tiny-test', CLIP_MANIFEST), recordingTerminal(), logger);
+    await runModelAdd(config, await modelFolder('team-siglip', 'tiny-siglip', SIGLIP_MANIFEST), recordingTerminal(), logger);
     const terminal = recordingTerminal();
     await runModelList({ ...config, model: 'team-clip' }, terminal);
     const text = terminal.lines.join('\n');
@@ -120,6 +127,7 @@ describe('findimage model add: valid folders', () => {
   });
 
   it('refuses to load a registered model whose file changed since it was added, saying what to do', async () => {
+    await runModelAdd(config, await modelFolder('team-clip', 'tiny-test', CLIP_MANIFEST), recordingTerminal(), logger);
     const spec = findModelSpec('team-clip', config.dataDir);
     const source = spec.source.kind === 'bundled' ? spec.source.dir : '';
     const tokenizer = join(source, 'tokenizer.json');
