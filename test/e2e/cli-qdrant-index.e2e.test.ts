@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeQdrantServer } from '../fakes/qdrant/fake-qdrant-server.js';
 import type { LoggedRequest } from '../fakes/qdrant/fake-qdrant-server.js';
-import { cliEnv, failuresIn, runCli } from './cli-process.js';
+import { cliEnv, failuresIn, runCli, type CliResult } from './cli-process.js';
 
 /** Two full store batches at the default FINDIMAGE_INDEX_BATCH of 64. */
 const IMAGES = 128;
@@ -34,6 +34,10 @@ describe('findimage index into Qdrant', () => {
   let home: string;
   let photos: string;
   let qdrant: FakeQdrantServer;
+  /** The first index run, made once here so that each test stands alone in any order. */
+  let first: { result: CliResult; requests: LoggedRequest[] };
+
+  const withQdrant = () => cliEnv(home, { QDRANT_URL: qdrant.url });
 
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'findimage-cli-qdrant-index-'));
@@ -45,21 +49,21 @@ describe('findimage index into Qdrant', () => {
       const background = { r: (i * 37) % 256, g: (i * 91) % 256, b: i * 2 };
       await sharp({ create: { width: 32, height: 24, channels: 3, background } }).png().toFile(join(photos, `photo${i}.png`));
     }
-  });
+    const result = await runCli(['index', photos], withQdrant());
+    first = { result, requests: [...qdrant.requests] };
+  }, 90_000);
   afterAll(async () => {
     await qdrant.stop();
     await rm(home, { recursive: true, force: true });
   });
 
-  const withQdrant = () => cliEnv(home, { QDRANT_URL: qdrant.url });
-
   it('indexes 128 images in at most 4 upserts, at most 0.1 requests an image beyond setup', async () => {
-    const result = await runCli(['index', photos], withQdrant());
+    const { result, requests } = first;
     expect(failuresIn(result.stderr)).toEqual([]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`Indexed ${IMAGES} images, 0 already indexed, 0 skipped.`);
-    const { upserts, lookups } = pointRequests(qdrant.requests);
-    console.info(`${qdrant.requests.length} requests in all, setup included: ${upserts} upserts, ${lookups} lookups`);
+    const { upserts, lookups } = pointRequests(requests);
+    console.info(`${requests.length} requests in all, setup included: ${upserts} upserts, ${lookups} lookups`);
     expect(upserts).toBeLessThanOrEqual(4);
     expect((upserts + lookups) / IMAGES).toBeLessThanOrEqual(MAX_REQUESTS_PER_IMAGE);
     const stats = await runCli(['stats', '--json'], withQdrant());
