@@ -88,8 +88,12 @@ export interface RecordedVisibility {
   seq: number;
 }
 
-/** SQL for the value of uploads.after_update when an upload is queued now. */
-export const AFTER_UPDATE_NOW_SQL = '(SELECT COALESCE(MAX(seq), 0) FROM share_updates)';
+/**
+ * SQL for the value of uploads.after_update when an upload is queued now: the last seq ever given
+ * (AUTOINCREMENT's counter), not the largest one left, since applied() forgets updates; read from
+ * the rows, an upload queued after a forgotten privacy change would count as queued before it.
+ */
+export const AFTER_UPDATE_NOW_SQL = "(SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'share_updates'), 0))";
 
 /** Creates the tables, and the uploads' matching columns (filled in for rows queued before them). */
 export function createShareUpdateTables(db: Database.Database): void {
