@@ -122,6 +122,8 @@ export class UploadQueue {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #idleWaiters: Array<() => void> = [];
+  /** stop() calls waiting for the running uploads and share update to end. */
+  #stopWaiters: Array<() => void> = [];
   /** Uploads stored whose rows are deleted together at the end of this event loop turn. */
   #finishing: string[] = [];
   #finished: Promise<void> = Promise.resolve();
@@ -163,9 +165,7 @@ export class UploadQueue {
       logger: this.#logger,
       retryDelayMs: this.#retryDelayMs,
       maxRetryDelayMs: this.#maxRetryDelayMs,
-      onSettled: () => {
-        if (!this.#stopped) this.#schedule(0);
-      },
+      onSettled: () => this.#ended(undefined),
     });
   }
 
@@ -209,7 +209,8 @@ export class UploadQueue {
   /**
    * Stores a share update (a deletion, an edit, a privacy change) durably and schedules it;
    * returns once it is on disk, so a platform event can be acknowledged then. It is applied after
-   * the updates recorded before it, once no upload it is about is being indexed, and retried for
+   * the updates recorded before it, once no upload it is about that started before it is still
+   * being indexed (ShareUpdateRunner.startIfDue()), and retried for
    * as long as the store is down, across restarts. Uploads it is about that were queued before it
    * are withdrawn, and those queued after it withdrawn or held, as its kind says (uploadRuleOf());
    * a privacy change holds none back: uploads of its conversation queued before it are written
@@ -258,8 +259,21 @@ export class UploadQueue {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#embedSlots.close(new FindimageError('aborted', 'The upload queue stopped before this upload was indexed; it stays queued.'));
-    while (this.#running.size > 0 || this.#runner.updating) await new Promise((r) => setTimeout(r, 10));
+    if (this.#running.size > 0 || this.#runner.updating) await new Promise<void>((resolve) => this.#stopWaiters.push(resolve));
     this.#db.close();
+  }
+
+  /** An upload (`id`) or the share update being applied (undefined) is done with: pump, or let stop() close. */
+  #ended(id: string | undefined): void {
+    if (id !== undefined) this.#running.delete(id);
+    if (!this.#stopped) {
+      this.#schedule(0);
+      return;
+    }
+    if (this.#running.size > 0 || this.#runner.updating) return;
+    const waiters = this.#stopWaiters;
+    this.#stopWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   #hasDueJobs(): boolean {
@@ -321,8 +335,7 @@ export class UploadQueue {
       // upload to report to, so it is logged in full and dropped, never retried on every start.
       this.#logger.error({ err: error, jobId: row.id, metadata: row.metadata.slice(0, 500) }, 'dropped a queued upload whose record cannot be read');
       this.#finish(row.id);
-      this.#running.delete(row.id);
-      if (!this.#stopped) this.#schedule(0);
+      this.#ended(row.id);
       return;
     }
     this.#runner.withLatestVisibility(row, image);
@@ -330,8 +343,7 @@ export class UploadQueue {
       this.#finish(row.id);
       this.#logger.info({ jobId: row.id, filename: image.filename }, 'upload withdrawn: its message, file or conversation was deleted or edited after it was queued');
       this.#emit({ status: 'withdrawn', jobId: row.id, image });
-      this.#running.delete(row.id);
-      if (!this.#stopped) this.#schedule(0);
+      this.#ended(row.id);
       return;
     }
     try {
@@ -365,8 +377,7 @@ export class UploadQueue {
         this.#emit({ status: 'rejected', jobId: row.id, image, error });
       }
     } finally {
-      this.#running.delete(row.id);
-      if (!this.#stopped) this.#schedule(0);
+      this.#ended(row.id);
     }
   }
 
