@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { applyShareUpdate, describeShareUpdate, shareUpdateOf, type ShareUpdate, type ShareUpdateStore } from '../conversations/share-updates.js';
 import { asFindimageError, isTransient, type FindimageError } from '../errors.js';
-import type { QueuedImage } from './upload-queue.js';
+import type { QueuedImage } from './queued-image.js';
 import type { ShareUpdateJob, ShareUpdateJobs, UploadColumns } from './share-update-jobs.js';
 
 /**

@@ -11,9 +11,9 @@ import type { Logger } from 'pino';
 import { describeShareUpdate, type ShareUpdate, type ShareUpdateStore } from '../conversations/share-updates.js';
 import { FindimageError, StoreError, asFindimageError, isTransient } from '../errors.js';
 import { openDatabase } from '../sqlite/open-database.js';
-import { shareFromFlatFields, type FlatShareFields } from '../store/image-shares.js';
 import { EmbedSlots } from './embed-slots.js';
 import type { ImageIndexer, ImageToIndex, IndexResult } from './image-indexer.js';
+import { queuedImageOf, type QueuedImage } from './queued-image.js';
 import {
   AFTER_UPDATE_NOW_SQL,
   ShareUpdateJobs,
@@ -31,8 +31,7 @@ export type UploadOutcome =
   /** Not indexed: its message, file or conversation was deleted (or the message edited) after it was queued. */
   | { status: 'withdrawn'; jobId: string; image: QueuedImage };
 
-/** The upload's metadata as stored in the queue (the bytes stay in the queue row). */
-export type QueuedImage = Omit<ImageToIndex, 'bytes'>;
+export type { QueuedImage } from './queued-image.js';
 
 export interface UploadQueueOptions {
   /** SQLite file of the queue (under FINDIMAGE_DATA). */
@@ -64,32 +63,6 @@ const DEFAULT_MAX_ATTEMPTS = 80;
 const DEFAULT_RETRY_DELAY_MS = 1_000;
 const DEFAULT_MAX_RETRY_DELAY_MS = 5 * 60_000;
 const DEFAULT_CONCURRENCY = 4;
-
-/**
- * A queue row's metadata JSON. Rows queued by findimage 1 (still on disk after an upgrade)
- * carry the share as flat fields (channel, uploader, ...) and no `share`.
- */
-type StoredMetadata = Omit<QueuedImage, 'createdAt'> & { createdAt: string } & FlatShareFields;
-
-/** The image a queue row describes, converting a findimage-1 row's flat fields to its share. */
-export function queuedImageOf(metadataJson: string): QueuedImage {
-  const {
-    channel,
-    channelIsPublic,
-    uploader,
-    messageId,
-    fileId,
-    permalink,
-    ...metadata
-  } = JSON.parse(metadataJson) as StoredMetadata;
-  const image: QueuedImage = { ...metadata, createdAt: new Date(metadata.createdAt) };
-  if (image.share === undefined) {
-    const flat = { channel, channelIsPublic, uploader, messageId, fileId, permalink };
-    const share = shareFromFlatFields(flat, metadata.createdAt);
-    if (share !== undefined) image.share = share;
-  }
-  return image;
-}
 
 interface JobRow extends UploadColumns {
   id: string;
