@@ -1,5 +1,5 @@
 // Prometheus metrics for /metrics, through prom-client: query latency, upload-queue length and
-// age, store size, and errors by code. Gauges that need the core are read when scraped, so a
+// age, pending and stuck share updates, store size, and errors by code. Gauges that need the core are read when scraped, so a
 // scrape during start-up still answers (without them).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CoreHolder } from './core-holder.js';
@@ -59,6 +59,24 @@ export class WebMetrics {
         let oldest = Infinity;
         for (const at of queuedAt.values()) oldest = Math.min(oldest, at);
         this.set(oldest === Infinity ? 0 : (Date.now() - oldest) / 1000);
+      },
+    });
+    new Gauge({
+      name: 'findimage_share_updates_pending',
+      help: 'Deletions, edits and privacy changes recorded and not yet applied to the index',
+      registers,
+      collect() {
+        const findimage = core.findimage;
+        if (findimage !== undefined) this.set(findimage.uploads.shareUpdateStats().pending);
+      },
+    });
+    new Gauge({
+      name: 'findimage_share_updates_stuck',
+      help: 'Share updates that keep failing (logged at error, code share_update_stuck); every later one waits for them',
+      registers,
+      collect() {
+        const findimage = core.findimage;
+        if (findimage !== undefined) this.set(findimage.uploads.shareUpdateStats().stuck);
       },
     });
     new Gauge({

@@ -130,6 +130,8 @@ describe('web API', () => {
       'findimage_upload_queue_length',
       'findimage_embedding_queue_length{lane="interactive"}',
       'findimage_upload_queue_oldest_age_seconds',
+      'findimage_share_updates_pending 0',
+      'findimage_share_updates_stuck 0',
       'findimage_store_images 8',
       'findimage_errors_total',
       'findimage_embeddings_total{tower="text"}',

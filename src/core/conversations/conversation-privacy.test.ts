@@ -1,7 +1,8 @@
 // ConversationPrivacy: a conversation made private hides its images from the tenant's other
 // conversations, made public shows them. Each change is a job of the durable upload queue: it is
 // kept while the store is down and across a restart, an upload queued before it and written after
-// it takes the new flag, a flood of changes loses none, and quick changes end in the last one.
+// it takes the new flag (an older recorded "public" never overrides a private upload), a flood of
+// changes loses none, and quick changes end in the last one.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -238,6 +239,30 @@ describe('conversation privacy changes, as durable jobs of the upload queue', ()
     expect(await flagsIn('C-design')).toEqual({ 'after-change.png': false });
     switchable.failing.clear();
     await drained(queue);
+  });
+
+  it('an old "public" record does not make an upload queued after it public: the platform said private since (a change missed while down)', async () => {
+    const { queue, privacy } = start();
+    privacy.visibilityChanged(TENANT, 'C-design', true);
+    await drained(queue);
+    // Made private while findimage was not running: no event came, but the lookup at share time
+    // says private, and that is newer than the recorded flag.
+    upload(queue, 'new-private.png', share('C-design', false));
+    await drained(queue);
+    expect(await flagsIn('C-design')).toEqual({ 'new-private.png': false });
+    expect(await real.count(ELSEWHERE)).toBe(0);
+  });
+
+  it('a "public" change recorded after an upload was queued is news to it: the upload is written public', async () => {
+    const { queue, privacy } = start();
+    switchable.failing.add('upsert');
+    upload(queue, 'before-change.png', share('C-design', false));
+    await vi.waitFor(() => expect(switchable.refusedCalls('upsert')).toBeGreaterThan(0), WAIT);
+    privacy.visibilityChanged(TENANT, 'C-design', true);
+    await vi.waitFor(() => expect(queue.pendingShareUpdates()).toBe(0), WAIT);
+    switchable.failing.clear();
+    await drained(queue);
+    expect(await flagsIn('C-design')).toEqual({ 'before-change.png': true });
   });
 
   it(`loses no change in a flood of ${FLOOD} conversations made private during an outage and a restart`, async () => {

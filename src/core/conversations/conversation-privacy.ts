@@ -4,7 +4,8 @@
 // the bots translate their events (a Slack channel converted, a Discord overwrite or role
 // changed) into one call here. Each change is a job of the durable upload queue, recorded before
 // the call returns and applied in order, retried while the store is down, across restarts; an
-// upload queued before the change and written after it takes the new flag (share-update-jobs.ts).
+// upload queued before the change and written after it takes the new flag, and a recorded
+// "private" wins over a later upload looked up as public (share-update-runner.ts).
 import type { Logger } from 'pino';
 import type { ShareUpdateJournal } from './share-deletions.js';
 

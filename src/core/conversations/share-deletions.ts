@@ -15,6 +15,7 @@ export interface ShareUpdateJournal {
 export interface ShareDeletionsOptions {
   /** The durable queue that applies the deletions. */
   queue: ShareUpdateJournal;
+  /** Where "recording a deletion" goes (debug); applying it is logged by the queue. */
   logger: Logger;
 }
 

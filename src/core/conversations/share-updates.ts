@@ -58,14 +58,16 @@ export function targetOf(update: ShareUpdate): ShareTarget {
 
 /**
  * What the queue does with uploads of an update's target. The update always waits for those
- * being indexed, so none of them can land after it with what it changes undone.
+ * that started being indexed before it was recorded, so none of them can land after it with what
+ * it changes undone; those started later were withdrawn or given its flag when they started.
  */
 export interface UploadRule {
   /**
    * True: uploads of the target queued before the update and not yet started are withdrawn (the
    * update would take them off anyway), and those queued after it are withdrawn or wait for it
-   * (withdrawsLaterUploads). False: uploads pass it, neither withdrawn nor held; they are written
-   * with what it says instead (a privacy change: the conversation's latest recorded flag).
+   * (withdrawsLaterUploads). False: uploads pass it, neither withdrawn nor held; those queued
+   * before it are written with what it says instead (a privacy change's flag; a recorded
+   * "private" also wins over later uploads looked up as public: ShareUpdateRunner.withLatestVisibility()).
    */
   ordersUploads: boolean;
   /**

@@ -3,7 +3,7 @@
 // sequence orders both: an update's seq, and for each upload the seq of the last update recorded
 // before it (after_update) and of the pending update about it that it waits for (waits_for).
 // Privacy changes do not order uploads: the latest flag of each conversation is kept
-// (conversation_visibility), and an upload is written with it.
+// (conversation_visibility), and an upload takes it when it is newer than the upload, or private.
 import type Database from 'better-sqlite3';
 import { InvalidQueryError } from '../errors.js';
 import { shareUpdateOf, targetOf, uploadRuleOf, type ShareUpdate } from '../conversations/share-updates.js';
@@ -72,8 +72,28 @@ const UPDATE_IS_ABOUT = `s.tenant = u.tenant
   AND (s.message_id IS NULL OR s.message_id = u.message_id)
   AND (s.file_id IS NULL OR s.file_id = u.file_id)`;
 
-/** SQL for the value of uploads.after_update when an upload is queued now. */
-export const AFTER_UPDATE_NOW_SQL = '(SELECT COALESCE(MAX(seq), 0) FROM share_updates)';
+/**
+ * SQL run by applied(), bound to RECENT_DELETIONS_KEPT: forgets applied updates recorded before
+ * every upload still queued (the oldest after_update is read through uploads_after_update).
+ */
+export const FORGET_APPLIED_SQL = `DELETE FROM share_updates WHERE applied = 1
+  AND seq <= COALESCE((SELECT MIN(after_update) FROM uploads), 9223372036854775807)
+  AND seq NOT IN (SELECT seq FROM share_updates WHERE applied = 1 AND withdraws_later = 1 ORDER BY seq DESC LIMIT ?)`;
+
+/** A conversation's latest recorded privacy flag. */
+export interface RecordedVisibility {
+  /** Whether the change made it public. */
+  isPublic: boolean;
+  /** Seq of the change that recorded it. */
+  seq: number;
+}
+
+/**
+ * SQL for the value of uploads.after_update when an upload is queued now: the last seq ever given
+ * (AUTOINCREMENT's counter), not the largest one left, since applied() forgets updates; read from
+ * the rows, an upload queued after a forgotten privacy change would count as queued before it.
+ */
+export const AFTER_UPDATE_NOW_SQL = "(SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'share_updates'), 0))";
 
 /** Creates the tables, and the uploads' matching columns (filled in for rows queued before them). */
 export function createShareUpdateTables(db: Database.Database): void {
@@ -112,23 +132,31 @@ export function createShareUpdateTables(db: Database.Database): void {
       PRIMARY KEY (tenant, conversation)
     ) WITHOUT ROWID`);
     const columns = new Set((db.prepare('PRAGMA table_info(uploads)').all() as Array<{ name: string }>).map((c) => c.name));
-    if (columns.has('after_update')) return;
-    db.exec(`ALTER TABLE uploads ADD COLUMN tenant TEXT;
-      ALTER TABLE uploads ADD COLUMN conversation TEXT;
-      ALTER TABLE uploads ADD COLUMN message_id TEXT;
-      ALTER TABLE uploads ADD COLUMN file_id TEXT;
-      ALTER TABLE uploads ADD COLUMN after_update INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE uploads ADD COLUMN waits_for INTEGER;
-      CREATE INDEX uploads_waiting ON uploads (waits_for) WHERE waits_for IS NOT NULL`);
-    // Rows queued by an earlier findimage: their share is in the metadata JSON (findimage 1 kept
-    // it as flat fields). after_update stays 0 (every update is recorded after them), and they wait for none.
-    db.exec(`UPDATE uploads SET
-      tenant = json_extract(metadata, '$.tenant'),
-      conversation = COALESCE(json_extract(metadata, '$.share.conversation'), json_extract(metadata, '$.channel')),
-      message_id = COALESCE(json_extract(metadata, '$.share.messageId'), json_extract(metadata, '$.messageId')),
-      file_id = COALESCE(json_extract(metadata, '$.share.fileId'), json_extract(metadata, '$.fileId'))
-      WHERE json_valid(metadata)`);
+    if (!columns.has('after_update')) addUploadColumns(db);
+    // Outside the migration, so that files migrated before it existed get it too: applied() asks
+    // for the oldest after_update once per update, which without it reads every upload row (the
+    // column sits after the image bytes, so each row's overflow pages too).
+    db.exec('CREATE INDEX IF NOT EXISTS uploads_after_update ON uploads (after_update)');
   })();
+}
+
+/** Adds the uploads' matching columns to a file written before share updates were jobs. */
+function addUploadColumns(db: Database.Database): void {
+  db.exec(`ALTER TABLE uploads ADD COLUMN tenant TEXT;
+    ALTER TABLE uploads ADD COLUMN conversation TEXT;
+    ALTER TABLE uploads ADD COLUMN message_id TEXT;
+    ALTER TABLE uploads ADD COLUMN file_id TEXT;
+    ALTER TABLE uploads ADD COLUMN after_update INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE uploads ADD COLUMN waits_for INTEGER;
+    CREATE INDEX uploads_waiting ON uploads (waits_for) WHERE waits_for IS NOT NULL`);
+  // Rows queued by an earlier findimage: their share is in the metadata JSON (findimage 1 kept
+  // it as flat fields). after_update stays 0 (every update is recorded after them), and they wait for none.
+  db.exec(`UPDATE uploads SET
+    tenant = json_extract(metadata, '$.tenant'),
+    conversation = COALESCE(json_extract(metadata, '$.share.conversation'), json_extract(metadata, '$.channel')),
+    message_id = COALESCE(json_extract(metadata, '$.share.messageId'), json_extract(metadata, '$.messageId')),
+    file_id = COALESCE(json_extract(metadata, '$.share.fileId'), json_extract(metadata, '$.fileId'))
+    WHERE json_valid(metadata)`);
 }
 
 /** The share-update rows of one queue file. */
@@ -176,14 +204,21 @@ export class ShareUpdateJobs {
   }
 
   /**
-   * The latest privacy flag recorded for `conversation` of `tenant`, or undefined when none was:
-   * an upload shared there is written with it, whatever flag it was queued with.
+   * The latest privacy flag recorded for `conversation` of `tenant` and the seq of its change, or
+   * undefined when none was (ShareUpdateRunner.withLatestVisibility() says when an upload takes it).
    */
-  latestVisibility(tenant: string, conversation: string): boolean | undefined {
-    const row = this.#db.prepare('SELECT is_public AS isPublic FROM conversation_visibility WHERE tenant = ? AND conversation = ?').get(tenant, conversation) as
-      | { isPublic: number }
+  latestVisibility(tenant: string, conversation: string): RecordedVisibility | undefined {
+    const row = this.#db.prepare('SELECT is_public AS isPublic, seq FROM conversation_visibility WHERE tenant = ? AND conversation = ?').get(tenant, conversation) as
+      | { isPublic: number; seq: number }
       | undefined;
-    return row === undefined ? undefined : row.isPublic === 1;
+    return row === undefined ? undefined : { isPublic: row.isPublic === 1, seq: row.seq };
+  }
+
+  /** Updates not yet applied, and those of them failed `stuckAfter` times or more. */
+  counts(stuckAfter: number): { pending: number; stuck: number } {
+    return this.#db
+      .prepare('SELECT COUNT(*) AS pending, COALESCE(SUM(attempts >= ?), 0) AS stuck FROM share_updates INDEXED BY share_updates_pending WHERE applied = 0')
+      .get(stuckAfter) as { pending: number; stuck: number };
   }
 
   /** The oldest update not yet applied: updates are applied one at a time, in the order recorded. */
@@ -248,13 +283,7 @@ export class ShareUpdateJobs {
     this.#db.transaction(() => {
       this.#db.prepare('UPDATE share_updates SET applied = 1, last_error = NULL WHERE seq = ?').run(seq);
       this.#db.prepare('UPDATE uploads SET waits_for = NULL WHERE waits_for IS NOT NULL AND waits_for <= ?').run(seq);
-      this.#db
-        .prepare(
-          `DELETE FROM share_updates WHERE applied = 1
-            AND seq <= COALESCE((SELECT MIN(after_update) FROM uploads), 9223372036854775807)
-            AND seq NOT IN (SELECT seq FROM share_updates WHERE applied = 1 AND withdraws_later = 1 ORDER BY seq DESC LIMIT ?)`,
-        )
-        .run(RECENT_DELETIONS_KEPT);
+      this.#db.prepare(FORGET_APPLIED_SQL).run(RECENT_DELETIONS_KEPT);
     })();
   }
 

@@ -5,24 +5,23 @@
 // lookups and writes go in batches; an upload leaves the queue only once its batch is
 // acknowledged. Share updates (deletions, edits, privacy changes) are jobs of the same file,
 // applied one at a time in the order recorded, retried while the store is down, and ordered with
-// the uploads of the same message, file or conversation; an upload is written with its
-// conversation's latest recorded privacy flag (see share-update-jobs.ts).
+// the uploads of the same message, file or conversation (share-update-runner.ts applies them).
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { applyShareUpdate, describeShareUpdate, shareUpdateOf, type ShareUpdate, type ShareUpdateStore } from '../conversations/share-updates.js';
+import { describeShareUpdate, type ShareUpdate, type ShareUpdateStore } from '../conversations/share-updates.js';
 import { FindimageError, StoreError, asFindimageError, isTransient } from '../errors.js';
 import { openDatabase } from '../sqlite/open-database.js';
-import { shareFromFlatFields, type FlatShareFields } from '../store/image-shares.js';
 import { EmbedSlots } from './embed-slots.js';
 import type { ImageIndexer, ImageToIndex, IndexResult } from './image-indexer.js';
+import { queuedImageOf, type QueuedImage } from './queued-image.js';
 import {
   AFTER_UPDATE_NOW_SQL,
   ShareUpdateJobs,
   UPLOAD_WITHDRAWN_SQL,
   createShareUpdateTables,
-  type ShareUpdateJob,
   type UploadColumns,
 } from './share-update-jobs.js';
+import { ShareUpdateRunner, type ShareUpdateStats } from './share-update-runner.js';
 
 /** What became of one queued upload. */
 export type UploadOutcome =
@@ -32,18 +31,20 @@ export type UploadOutcome =
   /** Not indexed: its message, file or conversation was deleted (or the message edited) after it was queued. */
   | { status: 'withdrawn'; jobId: string; image: QueuedImage };
 
-/** The upload's metadata as stored in the queue (the bytes stay in the queue row). */
-export type QueuedImage = Omit<ImageToIndex, 'bytes'>;
+export type { QueuedImage } from './queued-image.js';
 
 export interface UploadQueueOptions {
   /** SQLite file of the queue (under FINDIMAGE_DATA). */
   path: string;
+  /** Decodes, embeds and writes each upload (in batches). */
   indexer: ImageIndexer;
   /** The store share updates are applied to; without it, recordShareUpdate() throws. */
   store?: ShareUpdateStore;
+  /** Where retried, rejected and withdrawn uploads and applied share updates are logged. */
   logger: Logger;
-  /** First retry delay; doubles each attempt up to maxRetryDelayMs. */
+  /** First retry delay (uploads and share updates); doubles each attempt up to maxRetryDelayMs. */
   retryDelayMs?: number;
+  /** Longest delay between two tries. Default 5 minutes. */
   maxRetryDelayMs?: number;
   /** Attempts before a transient failure becomes a rejection. */
   maxAttempts?: number;
@@ -63,32 +64,6 @@ const DEFAULT_RETRY_DELAY_MS = 1_000;
 const DEFAULT_MAX_RETRY_DELAY_MS = 5 * 60_000;
 const DEFAULT_CONCURRENCY = 4;
 
-/**
- * A queue row's metadata JSON. Rows queued by findimage 1 (still on disk after an upgrade)
- * carry the share as flat fields (channel, uploader, ...) and no `share`.
- */
-type StoredMetadata = Omit<QueuedImage, 'createdAt'> & { createdAt: string } & FlatShareFields;
-
-/** The image a queue row describes, converting a findimage-1 row's flat fields to its share. */
-export function queuedImageOf(metadataJson: string): QueuedImage {
-  const {
-    channel,
-    channelIsPublic,
-    uploader,
-    messageId,
-    fileId,
-    permalink,
-    ...metadata
-  } = JSON.parse(metadataJson) as StoredMetadata;
-  const image: QueuedImage = { ...metadata, createdAt: new Date(metadata.createdAt) };
-  if (image.share === undefined) {
-    const flat = { channel, channelIsPublic, uploader, messageId, fileId, permalink };
-    const share = shareFromFlatFields(flat, metadata.createdAt);
-    if (share !== undefined) image.share = share;
-  }
-  return image;
-}
-
 interface JobRow extends UploadColumns {
   id: string;
   metadata: string;
@@ -98,13 +73,16 @@ interface JobRow extends UploadColumns {
   withdrawn: number;
 }
 
+/**
+ * The durable queue of uploads and share updates of one model's index (see the top of this file).
+ * Open one per queue file; stop() before closing the store it writes to.
+ */
 export class UploadQueue {
   readonly #db: Database.Database;
   readonly #indexer: ImageIndexer;
   readonly #store: ShareUpdateStore | undefined;
   readonly #updates: ShareUpdateJobs;
-  /** Whether a share update is being applied (one at a time, in order). */
-  #updating = false;
+  readonly #runner: ShareUpdateRunner;
   readonly #logger: Logger;
   readonly #retryDelayMs: number;
   readonly #maxRetryDelayMs: number;
@@ -112,10 +90,13 @@ export class UploadQueue {
   readonly #held: number;
   readonly #embedSlots: EmbedSlots;
   readonly #listeners = new Set<(outcome: UploadOutcome) => void>();
-  readonly #running = new Set<string>();
+  /** Uploads being indexed, each with the newest share-update seq when it was picked. */
+  readonly #running = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #idleWaiters: Array<() => void> = [];
+  /** stop() calls waiting for the running uploads and share update to end. */
+  #stopWaiters: Array<() => void> = [];
   /** Uploads stored whose rows are deleted together at the end of this event loop turn. */
   #finishing: string[] = [];
   #finished: Promise<void> = Promise.resolve();
@@ -151,6 +132,14 @@ export class UploadQueue {
     this.#embedSlots = new EmbedSlots(concurrency);
     const { size, inFlight } = options.indexer.batching;
     this.#held = options.held ?? size * inFlight + concurrency;
+    this.#runner = new ShareUpdateRunner({
+      updates: this.#updates,
+      store: this.#store,
+      logger: this.#logger,
+      retryDelayMs: this.#retryDelayMs,
+      maxRetryDelayMs: this.#maxRetryDelayMs,
+      onSettled: () => this.#ended(undefined),
+    });
   }
 
   /** Calls `listener` with every outcome; returns a function that unsubscribes. */
@@ -193,10 +182,12 @@ export class UploadQueue {
   /**
    * Stores a share update (a deletion, an edit, a privacy change) durably and schedules it;
    * returns once it is on disk, so a platform event can be acknowledged then. It is applied after
-   * the updates recorded before it, once no upload it is about is being indexed, and retried for
+   * the updates recorded before it, once no upload it is about that started before it is still
+   * being indexed (ShareUpdateRunner.startIfDue()), and retried for
    * as long as the store is down, across restarts. Uploads it is about that were queued before it
    * are withdrawn, and those queued after it withdrawn or held, as its kind says (uploadRuleOf());
-   * a privacy change holds none back: uploads of its conversation are written with its flag.
+   * a privacy change holds none back: uploads of its conversation queued before it are written
+   * with its flag (ShareUpdateRunner.withLatestVisibility()).
    */
   recordShareUpdate(update: ShareUpdate): void {
     if (this.#store === undefined) throw new FindimageError('internal', 'This upload queue was opened without a store, so it cannot apply deletions.');
@@ -207,8 +198,12 @@ export class UploadQueue {
 
   /** Share updates recorded and not yet applied. */
   pendingShareUpdates(): number {
-    const row = this.#db.prepare('SELECT COUNT(*) AS n FROM share_updates WHERE applied = 0').get() as { n: number };
-    return row.n;
+    return this.#runner.stats().pending;
+  }
+
+  /** Share updates pending, and stuck (failing for long, holding every later one), for /metrics. */
+  shareUpdateStats(): ShareUpdateStats {
+    return this.#runner.stats();
   }
 
   /** Uploads waiting or being indexed. */
@@ -225,7 +220,7 @@ export class UploadQueue {
 
   /** Resolves when nothing is due now and nothing is running (used by tests and the CLI). */
   whenIdle(): Promise<void> {
-    if (this.#running.size === 0 && !this.#updating && !this.#hasDueJobs()) return Promise.resolve();
+    if (this.#running.size === 0 && !this.#runner.updating && !this.#hasDueJobs()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -237,13 +232,26 @@ export class UploadQueue {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#embedSlots.close(new FindimageError('aborted', 'The upload queue stopped before this upload was indexed; it stays queued.'));
-    while (this.#running.size > 0 || this.#updating) await new Promise((r) => setTimeout(r, 10));
+    if (this.#running.size > 0 || this.#runner.updating) await new Promise<void>((resolve) => this.#stopWaiters.push(resolve));
     this.#db.close();
+  }
+
+  /** An upload (`id`) or the share update being applied (undefined) is done with: pump, or let stop() close. */
+  #ended(id: string | undefined): void {
+    if (id !== undefined) this.#running.delete(id);
+    if (!this.#stopped) {
+      this.#schedule(0);
+      return;
+    }
+    if (this.#running.size > 0 || this.#runner.updating) return;
+    const waiters = this.#stopWaiters;
+    this.#stopWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   #hasDueJobs(): boolean {
     const now = Date.now();
-    const update = this.#updates.nextDueAt();
+    const update = this.#runner.nextDueAt();
     if (update !== null && update <= now) return true;
     return this.#db.prepare('SELECT 1 FROM uploads WHERE next_attempt_at <= ? AND waits_for IS NULL LIMIT 1').get(now) !== undefined;
   }
@@ -258,10 +266,13 @@ export class UploadQueue {
   #pump(): void {
     this.#timer = undefined;
     if (this.#stopped) return;
-    this.#startShareUpdate();
+    this.#runner.startIfDue(this.#running);
     const free = this.#held - this.#running.size;
     if (free > 0) {
-      const placeholders = [...this.#running].map(() => '?').join(',');
+      // Read in the same synchronous turn as the pick: an update recorded later than this seq
+      // does not wait for these uploads (they saw it when picked).
+      const seqAtPick = (this.#db.prepare(`SELECT ${AFTER_UPDATE_NOW_SQL} AS seq`).get() as { seq: number }).seq;
+      const placeholders = [...this.#running.keys()].map(() => '?').join(',');
       const notRunning = placeholders === '' ? '' : `AND id NOT IN (${placeholders})`;
       // Whether an upload is withdrawn is asked of the rows picked only (the outer query), not of
       // every row the inner one sorts.
@@ -271,8 +282,8 @@ export class UploadQueue {
              SELECT id, metadata, bytes, attempts, tenant, conversation, message_id, file_id, after_update FROM uploads
              WHERE next_attempt_at <= ? AND waits_for IS NULL ${notRunning} ORDER BY next_attempt_at, rowid LIMIT ?) u`,
         )
-        .all(Date.now(), ...this.#running, free) as JobRow[];
-      for (const row of rows) void this.#run(row);
+        .all(Date.now(), ...this.#running.keys(), free) as JobRow[];
+      for (const row of rows) void this.#run(row, seqAtPick);
     }
     this.#scheduleNextDue();
     this.#notifyIfIdle();
@@ -282,70 +293,13 @@ export class UploadQueue {
     const next = this.#db.prepare('SELECT MIN(next_attempt_at) AS at FROM uploads WHERE waits_for IS NULL').get() as { at: number | null };
     const upload = this.#running.size < this.#held ? next.at : null;
     // An update waiting for uploads being indexed is started when they finish, not polled.
-    const update = this.#updating ? null : this.#updates.nextDueAt();
+    const update = this.#runner.nextDueAt();
     const at = upload === null ? update : update === null ? upload : Math.min(upload, update);
     if (at !== null) this.#schedule(Math.max(0, at - Date.now()));
   }
 
-  /**
-   * Starts applying the oldest share update when it is due, none is being applied, and no upload
-   * it is about is being indexed (that one's write must land first, so that the update takes it off).
-   */
-  #startShareUpdate(): void {
-    if (this.#updating || this.#store === undefined) return;
-    const head = this.#updates.head();
-    if (head === undefined || head.nextAttemptAt > Date.now()) return;
-    if (this.#updates.meetsAny(head.seq, [...this.#running])) {
-      this.#logger.debug({ seq: head.seq }, 'share update waits for an upload of its target being indexed');
-      return;
-    }
-    this.#updating = true;
-    void this.#applyShareUpdate(head, this.#store);
-  }
-
-  async #applyShareUpdate(job: ShareUpdateJob, store: ShareUpdateStore): Promise<void> {
-    let update: ShareUpdate;
-    try {
-      update = shareUpdateOf(job.job);
-    } catch (error) {
-      // A row no findimage could have written: applied as it stands it might remove far more than
-      // meant, so it is logged in full and set aside (marked applied), never retried.
-      this.#logger.error({ err: error, seq: job.seq, job: job.job.slice(0, 500) }, 'dropped a recorded share update that cannot be read');
-      this.#updates.applied(job.seq);
-      this.#updating = false;
-      if (!this.#stopped) this.#schedule(0);
-      return;
-    }
-    try {
-      const applied = await applyShareUpdate(store, update);
-      this.#updates.applied(job.seq);
-      const fields = { ...update, seq: job.seq, ...applied.counts };
-      if (applied.worthInfo) this.#logger.info(fields, applied.message);
-      else this.#logger.debug(fields, applied.message);
-    } catch (thrown) {
-      const error = asFindimageError(thrown);
-      const attempts = job.attempts + 1;
-      if (isTransient(error) || error.code === 'aborted') {
-        // No attempt limit: an update is kept for as long as the store may come back, since
-        // giving up would leave a deleted image findable, or a private one shown elsewhere. The
-        // delay stops growing at the maximum.
-        const delay = Math.min(this.#retryDelayMs * 2 ** Math.min(attempts - 1, 30), this.#maxRetryDelayMs);
-        this.#updates.retryAt(job.seq, attempts, Date.now() + delay, error.message);
-        this.#logger.warn({ seq: job.seq, kind: update.kind, code: error.code, attempts, retryInMs: delay }, 'share update will be retried');
-      } else {
-        // The store refused it for good (its collection deleted, say): what it would change is
-        // not there to find. Marked applied, so later uploads of a deleted message are still withdrawn.
-        this.#updates.applied(job.seq);
-        this.#logger.error({ err: error, seq: job.seq, ...update }, `${describeShareUpdate(update)}; the store refused the change, so it was set aside`);
-      }
-    } finally {
-      this.#updating = false;
-      if (!this.#stopped) this.#schedule(0);
-    }
-  }
-
-  async #run(row: JobRow): Promise<void> {
-    this.#running.add(row.id);
+  async #run(row: JobRow, seqAtPick: number): Promise<void> {
+    this.#running.set(row.id, seqAtPick);
     let image: QueuedImage;
     try {
       image = queuedImageOf(row.metadata);
@@ -354,17 +308,15 @@ export class UploadQueue {
       // upload to report to, so it is logged in full and dropped, never retried on every start.
       this.#logger.error({ err: error, jobId: row.id, metadata: row.metadata.slice(0, 500) }, 'dropped a queued upload whose record cannot be read');
       this.#finish(row.id);
-      this.#running.delete(row.id);
-      if (!this.#stopped) this.#schedule(0);
+      this.#ended(row.id);
       return;
     }
-    this.#withLatestVisibility(row.id, image);
+    this.#runner.withLatestVisibility(row, image);
     if (row.withdrawn === 1) {
       this.#finish(row.id);
       this.#logger.info({ jobId: row.id, filename: image.filename }, 'upload withdrawn: its message, file or conversation was deleted or edited after it was queued');
       this.#emit({ status: 'withdrawn', jobId: row.id, image });
-      this.#running.delete(row.id);
-      if (!this.#stopped) this.#schedule(0);
+      this.#ended(row.id);
       return;
     }
     try {
@@ -398,24 +350,8 @@ export class UploadQueue {
         this.#emit({ status: 'rejected', jobId: row.id, image, error });
       }
     } finally {
-      this.#running.delete(row.id);
-      if (!this.#stopped) this.#schedule(0);
+      this.#ended(row.id);
     }
-  }
-
-  /**
-   * Gives the upload's share its conversation's latest recorded privacy flag, whatever flag it was
-   * queued with: a change recorded before this point is in the table, and one recorded later
-   * waits for this upload's write (the queue runs no update about an upload being indexed), so
-   * the image never stays public in a conversation made private.
-   */
-  #withLatestVisibility(jobId: string, image: QueuedImage): void {
-    const { share } = image;
-    if (share === undefined) return;
-    const latest = this.#updates.latestVisibility(image.tenant, share.conversation);
-    if (latest === undefined || latest === share.isPublic) return;
-    image.share = { ...share, isPublic: latest };
-    this.#logger.debug({ jobId, conversation: share.conversation, isPublic: latest }, 'upload takes its conversation\'s privacy changed since it was queued');
   }
 
   /**
