@@ -92,6 +92,10 @@ describe('findimage writing into a closed pipe', () => {
     ].join('\n');
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr?.destroy();
-    expect(await exitOf(child)).toBe(EXIT_SIGPIPE);
+    try {
+      expect(await exitOf(child)).toBe(EXIT_SIGPIPE);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
