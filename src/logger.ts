@@ -38,7 +38,14 @@ export function createLogger(options: LoggerOptions): Logger {
       },
     });
   }
-  return pino(base, pino.destination(2));
+  const destination = pino.destination(2);
+  // pino's own stream on fd 2 stops writing on EPIPE, without a word. Its reader going away is
+  // stderr's reader going away, so it is passed on to whoever watches process.stderr for that
+  // (the findimage command ends as for any closed output: src/cli/closed-output.ts).
+  destination.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' && process.stderr.listenerCount('error') > 0) process.stderr.emit('error', error);
+  });
+  return pino(base, destination);
 }
 
 export function createSilentLogger(): Logger {

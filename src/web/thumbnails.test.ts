@@ -1,14 +1,15 @@
 // Specification of the thumbnail cache: made once and served from disk, bounded in bytes with the
 // least recently served dropped first (also across restarts), and a thumbnail dropped with its
-// image, whether the original file is gone or the store no longer has the image.
+// image, whether the original file is gone or the store no longer has the image, even when that
+// happens while the thumbnail is being made; and a crash's half-written files cleaned up.
 import { mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SessionError } from '../core/errors.js';
 import { processDecodeBudget } from '../core/image/decode-budget.js';
-import { THUMBNAIL_CACHE_MAX_BYTES, Thumbnails } from './thumbnails.js';
+import { STALE_PARTIAL_MS, THUMBNAIL_CACHE_MAX_BYTES, Thumbnails } from './thumbnails.js';
 
 /** Noise compresses badly, so each thumbnail is tens of KB and the byte bound is easy to reach. */
 function noiseJpeg(seed: number): Promise<Buffer> {
@@ -114,6 +115,44 @@ describe('Thumbnails', () => {
     await thumbnails.forget('never-cached');
     expect(await cachedIds()).toEqual(['b']);
     expect(await thumbnails.cachedBytes()).toBe(b.length);
+  });
+
+  it('lets a forget() win over a thumbnail being made at that moment', async () => {
+    const thumbnails = new Thumbnails(cacheDir);
+    // The whole decode budget held, so the make stops at its decode until this test lets it go.
+    const release = await processDecodeBudget.acquire(processDecodeBudget.capacity);
+    let making: Promise<unknown>;
+    try {
+      making = thumbnails.get('a', originals[0]!).catch((thrown: unknown) => thrown);
+      await vi.waitFor(() => expect(processDecodeBudget.waiting).toBe(1));
+      // The image is deleted while its thumbnail is being made.
+      await thumbnails.forget('a');
+    } finally {
+      release();
+    }
+    const error = await making;
+    expect(error).toBeInstanceOf(SessionError);
+    expect((error as SessionError).code).toBe('not_found');
+    expect(await cachedIds()).toEqual([]);
+    expect(await thumbnails.cachedBytes()).toBe(0);
+    // Forgetting is not a ban: asked for again (the route checks the store first), it is made.
+    const again = await thumbnails.get('a', originals[0]!);
+    expect(await cachedIds()).toEqual(['a']);
+    expect(await thumbnails.cachedBytes()).toBe(again.length);
+  });
+
+  it('deletes part files left by a crash when opened, but not one being written now', async () => {
+    const first = new Thumbnails(cacheDir);
+    await first.get('a', originals[0]!);
+    const crashed = join(cacheDir, 'b.jpg.4242.1.part');
+    const writing = join(cacheDir, 'c.jpg.4343.1.part');
+    await writeFile(crashed, Buffer.alloc(1000));
+    await writeFile(writing, Buffer.alloc(1000));
+    const old = new Date((await stat(writing)).mtimeMs - STALE_PARTIAL_MS - 60_000);
+    await utimes(crashed, old, old);
+    const reopened = new Thumbnails(cacheDir);
+    expect(await reopened.cachedBytes()).toBe((await stat(join(cacheDir, 'a.jpg'))).size);
+    expect((await readdir(cacheDir)).sort()).toEqual(['a.jpg', 'c.jpg.4343.1.part']);
   });
 
   it('is bounded by default', () => {

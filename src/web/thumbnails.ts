@@ -2,6 +2,8 @@
 // original file and cached on disk by image id (ids come from the content, so a cached
 // thumbnail never goes stale). The cache is bounded in bytes, dropping the least recently served
 // first, and a thumbnail is dropped when its image is: its original gone, or the store's point.
+// A forget() wins over a thumbnail being made at that moment, and a crash's half-written files
+// are cleaned up when the cache is next opened.
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -21,6 +23,14 @@ const THUMBNAIL_QUALITY = 80;
 export const THUMBNAIL_CACHE_MAX_BYTES = 256 * 1024 * 1024;
 
 const THUMBNAIL_SUFFIX = '.jpg';
+/** A thumbnail is written to `<id>.jpg.<pid>.<n>.part` and then renamed into place. */
+const PARTIAL_SUFFIX = '.part';
+/**
+ * How old a `.part` file must be to be deleted as a crash's leftover when the cache is opened.
+ * Writing one takes milliseconds; the margin spares the file another findimage process sharing
+ * this data folder (`serve` beside `web`) is writing at that moment.
+ */
+export const STALE_PARTIAL_MS = 10 * 60_000;
 
 /** How the cache is bounded. */
 export interface ThumbnailsOptions {
@@ -38,7 +48,18 @@ export class Thumbnails {
    * on first use, oldest file first, so the bound holds across restarts.
    */
   #entries: Promise<Map<string, number>> | undefined;
+  /** Bytes of the cached thumbnails plus those being written now (counted before they land). */
   #totalBytes = 0;
+  /**
+   * How many times each id with a request in flight was forgotten. A make compares it before
+   * keeping its file, so a forget() that ran meanwhile (the image was deleted) wins, and its
+   * thumbnail does not return. An id leaves it with its last request, so it does not grow.
+   */
+  readonly #forgotten = new Map<string, number>();
+  /** How many get() calls are in flight for each id. */
+  readonly #busy = new Map<string, number>();
+  /** Numbers this process's part files, so two makes of one id never share one. */
+  #partials = 0;
 
   /** @param dir Folder for cached thumbnails (created when first needed). */
   constructor(dir: string, options: ThumbnailsOptions = {}) {
@@ -46,7 +67,7 @@ export class Thumbnails {
     this.#maxBytes = options.maxBytes ?? THUMBNAIL_CACHE_MAX_BYTES;
   }
 
-  /** Bytes of thumbnails cached now. */
+  /** Bytes of thumbnails cached now, with those being written. */
   async cachedBytes(): Promise<number> {
     await this.#index();
     return this.#totalBytes;
@@ -58,6 +79,22 @@ export class Thumbnails {
    * then drops the cached thumbnail too.
    */
   async get(id: string, originalPath: string): Promise<Buffer> {
+    this.#busy.set(id, (this.#busy.get(id) ?? 0) + 1);
+    try {
+      // Read before any await: a forget() from here on wins over this request.
+      return await this.#get(id, originalPath, this.#forgotten.get(id) ?? 0);
+    } finally {
+      const left = (this.#busy.get(id) ?? 1) - 1;
+      if (left > 0) {
+        this.#busy.set(id, left);
+      } else {
+        this.#busy.delete(id);
+        this.#forgotten.delete(id);
+      }
+    }
+  }
+
+  async #get(id: string, originalPath: string, generation: number): Promise<Buffer> {
     const entries = await this.#index();
     if (!(await isFile(originalPath))) {
       await this.forget(id);
@@ -76,14 +113,22 @@ export class Thumbnails {
     }
     let making = this.#making.get(id);
     if (making === undefined) {
-      making = this.#make(id, originalPath).finally(() => this.#making.delete(id));
+      making = this.#make(id, originalPath, generation).finally(() => {
+        if (this.#making.get(id) === making) this.#making.delete(id);
+      });
       this.#making.set(id, making);
     }
     return making;
   }
 
-  /** Deletes image `id`'s cached thumbnail, if any (the image was deleted). */
+  /**
+   * Deletes image `id`'s cached thumbnail, if any (the image was deleted). A thumbnail of it
+   * being made now is thrown away, and its request answered not found.
+   */
   async forget(id: string): Promise<void> {
+    // Counted before any await, so a make finishing while this runs sees it.
+    if (this.#busy.has(id)) this.#forgotten.set(id, (this.#forgotten.get(id) ?? 0) + 1);
+    this.#making.delete(id);
     this.#remove(await this.#index(), id);
     await rm(this.#pathOf(id), { force: true });
   }
@@ -92,7 +137,8 @@ export class Thumbnails {
     return join(this.#dir, `${id}${THUMBNAIL_SUFFIX}`);
   }
 
-  async #make(id: string, originalPath: string): Promise<Buffer> {
+  /** Makes and caches `id`'s thumbnail, unless it is forgotten after `generation` was read. */
+  async #make(id: string, originalPath: string, generation: number): Promise<Buffer> {
     let original: Buffer;
     try {
       original = await readFile(originalPath);
@@ -115,16 +161,29 @@ export class Thumbnails {
     } finally {
       release();
     }
-    await mkdir(this.#dir, { recursive: true });
-    // Written aside and renamed, so a concurrent reader never sees half a file.
-    const cached = this.#pathOf(id);
-    const partial = `${cached}.${process.pid}.part`;
-    await writeFile(partial, jpeg);
-    await rename(partial, cached);
     const entries = await this.#index();
-    this.#remove(entries, id);
-    entries.set(id, jpeg.length);
+    // Counted from before it is written, so the files being written are within the bound too.
     this.#totalBytes += jpeg.length;
+    let kept = false;
+    try {
+      await this.#evict(entries);
+      await mkdir(this.#dir, { recursive: true });
+      // Written aside and renamed, so a concurrent reader never sees half a file.
+      const cached = this.#pathOf(id);
+      const partial = `${cached}.${process.pid}.${++this.#partials}${PARTIAL_SUFFIX}`;
+      await writeFile(partial, jpeg);
+      await rename(partial, cached);
+      if ((this.#forgotten.get(id) ?? 0) !== generation) {
+        // Forgotten while being made: the image was deleted, so its thumbnail must not return.
+        await rm(cached, { force: true });
+        throw new SessionError('not_found', 'This image was deleted, so it has no thumbnail.');
+      }
+      this.#remove(entries, id);
+      entries.set(id, jpeg.length);
+      kept = true;
+    } finally {
+      if (!kept) this.#totalBytes -= jpeg.length;
+    }
     await this.#evict(entries);
     return jpeg;
   }
@@ -160,6 +219,10 @@ export class Thumbnails {
     }
     const found: Array<{ id: string; size: number; modified: number }> = [];
     for (const name of names) {
+      if (name.endsWith(PARTIAL_SUFFIX)) {
+        await removeIfStale(join(this.#dir, name));
+        continue;
+      }
       if (!name.endsWith(THUMBNAIL_SUFFIX)) continue;
       try {
         const info = await stat(join(this.#dir, name));
@@ -173,6 +236,16 @@ export class Thumbnails {
     this.#totalBytes = found.reduce((sum, { size }) => sum + size, 0);
     await this.#evict(entries);
     return entries;
+  }
+}
+
+/** Deletes a part file left by a crash: one older than any write still going on. */
+async function removeIfStale(partial: string): Promise<void> {
+  try {
+    if (Date.now() - (await stat(partial)).mtimeMs < STALE_PARTIAL_MS) return;
+    await rm(partial, { force: true });
+  } catch {
+    // Renamed or deleted meanwhile.
   }
 }
 

@@ -79,6 +79,17 @@ describe('web login', () => {
     expect((await fetch(`${base}/api/stats`, bearer(TOKEN, someoneElse))).status).toBe(200);
   });
 
+  it('keeps limiting a guesser that forges X-Forwarded-For when the proxy is trusted by address', async () => {
+    // The proxy appends the address it saw (nginx's $proxy_add_x_forwarded_for); the guesser
+    // writes a new address of its own in front each time. The address list reads the right-most
+    // entry the proxy added, so the forged ones change nothing (with `true` they would: docs/web.md).
+    await start({ trustProxy: ['127.0.0.1'] });
+    const forging = (i: number) => ({ 'x-forwarded-for': `198.51.100.${i}, 203.0.113.5` });
+    for (let i = 0; i < MAX_FAILURES; i++) expect((await fetch(`${base}/api/stats`, bearer(`wrong-${i}`, forging(i)))).status).toBe(401);
+    expect((await fetch(`${base}/api/stats`, bearer('wrong-again', forging(98)))).status).toBe(429);
+    expect((await fetch(`${base}/api/stats`, bearer(TOKEN, forging(99)))).status).toBe(429);
+  });
+
   it('logs out: the cookie is cleared and no longer lets the page in', async () => {
     await start();
     expect(await (await fetch(`${base}/api/session`, bearer(TOKEN))).json()).toEqual({ login: true });
