@@ -27,6 +27,7 @@ import { eventually } from '../fakes/slack/eventually.js';
 import { FakeSlackApi, type FakeChannel, type FakeFileObject } from '../fakes/slack/fake-slack-api.js';
 import { FakeSocketMode, type Ack } from '../fakes/slack/fake-socket-mode.js';
 import { DEFAULT_DOWNLOAD_RETRY, type DownloadRetryPolicy } from '../../src/bots/download-retry.js';
+import { ChannelPacer, type PacerClock } from '../../src/bots/slack/channel-pacer.js';
 
 export const BOT_TOKEN = 'xoxb-test-bot';
 export const APP_TOKEN = 'xapp-test-app';
@@ -154,6 +155,31 @@ export interface HarnessOptions {
 /** The bots' download retries (attempts, backoff, Retry-After cap) without the waits, so tests stay fast. */
 export const NO_WAIT_DOWNLOAD_RETRY: DownloadRetryPolicy = { ...DEFAULT_DOWNLOAD_RETRY, sleep: async () => undefined };
 
+/**
+ * What @slack/web-api's WebClient logs (through Bolt's logger, so into `logs`) when it answers a
+ * 429 by waiting `seconds`, the Retry-After, before retrying; it logs nothing of the kind when it
+ * rejects rate-limited calls instead.
+ */
+export function webClientRetryLine(seconds: number): string {
+  return `API Call failed due to rate limiting. Will retry in ${seconds} seconds.`;
+}
+
+/**
+ * The pacer's clock in tests: time moves only when the pacer waits, and each wait is recorded, so
+ * tests assert the spacing the pacer chose exactly instead of measuring elapsed time.
+ */
+export class VirtualPacerClock implements PacerClock {
+  /** Any fixed start will do; only differences matter to the pacer. */
+  #now = Date.parse('2026-01-15T12:00:00.000Z');
+  /** Every wait the pacer asked for, in ms, in order. */
+  readonly waits: number[] = [];
+  readonly now = (): number => this.#now;
+  readonly sleep = async (ms: number): Promise<void> => {
+    this.waits.push(ms);
+    this.#now += ms;
+  };
+}
+
 export class SlackHarness {
   readonly api: FakeSlackApi;
   readonly socket: FakeSocketMode | undefined;
@@ -163,6 +189,8 @@ export class SlackHarness {
   readonly uploads: UploadQueue;
   readonly indexer: ImageIndexer;
   readonly embedder: TeachableEmbedder;
+  /** The clock of the bot's channel pacer: the waits it asked for between posts. */
+  readonly pacing: VirtualPacerClock;
   readonly dir: string;
   /** Whether stop() removes `dir` (the harness made it). */
   readonly #ownsDir: boolean;
@@ -179,6 +207,7 @@ export class SlackHarness {
     uploads: UploadQueue;
     indexer: ImageIndexer;
     embedder: TeachableEmbedder;
+    pacing: VirtualPacerClock;
     dir: string;
     ownsDir: boolean;
     logs: Record<string, unknown>[];
@@ -193,6 +222,7 @@ export class SlackHarness {
     this.uploads = parts.uploads;
     this.indexer = parts.indexer;
     this.embedder = parts.embedder;
+    this.pacing = parts.pacing;
     this.dir = parts.dir;
   }
 
@@ -234,6 +264,7 @@ export class SlackHarness {
       ...(options.http === true ? { signingSecret: SIGNING_SECRET, port: 0 } : { appToken: APP_TOKEN }),
       ...options.slack,
     };
+    const pacing = new VirtualPacerClock();
     const bot = createSlackBot({
       config: slack,
       findimage: core,
@@ -243,6 +274,8 @@ export class SlackHarness {
       retryConfig: { retries: 2, minTimeout: 10, maxTimeout: 20 },
       // Downloads retry as in production but without waiting; the log line gives each wait.
       downloadRetry: NO_WAIT_DOWNLOAD_RETRY,
+      // Posts are paced as in production, on a clock that records each wait instead of sleeping.
+      pacer: new ChannelPacer({ clock: pacing }),
       ...(options.backfillPageSize === undefined ? {} : { backfillPageSize: options.backfillPageSize }),
       httpHost: '127.0.0.1',
     });
@@ -259,7 +292,7 @@ export class SlackHarness {
       if (ownsDir) await rm(dir, { recursive: true, force: true });
       throw error;
     }
-    return new SlackHarness({ api, socket, bot, store, labels, uploads, indexer, embedder, dir, ownsDir, logs });
+    return new SlackHarness({ api, socket, bot, store, labels, uploads, indexer, embedder, pacing, dir, ownsDir, logs });
   }
 
   async stop(): Promise<void> {
