@@ -187,7 +187,10 @@ describe('batching and priority', () => {
   });
 
   test('an interactive text query overtakes bulk images queued before it', async () => {
-    const pool = await open({ maxBatch: 4, batchWaitMs: 1 });
+    // A long batch wait, so that batches form by count alone: with 1 ms, a loaded machine took
+    // over a millisecond to submit the first images and ran a first batch of 2 (seen in CI order
+    // 1796665983471). The query's partial batch waits it out while bulk work holds back.
+    const pool = await open({ maxBatch: 4, batchWaitMs: 500 });
     const image = pixels(1);
     const finished: string[] = [];
     const bulk = Array.from({ length: 40 }, (_, i) =>
