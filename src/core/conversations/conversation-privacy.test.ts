@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
-import { StoreError } from '../errors.js';
 import { ImageIndexer } from '../indexing/image-indexer.js';
 import { UploadQueue } from '../indexing/upload-queue.js';
 import { openSqliteVectorStore } from '../store/sqlite-vector-store.js';
 import type { ImageShare, PointFilter, PointInput, VectorStore } from '../store/vector-store.js';
 import { jsonImage, prepareJsonImage } from '../testing/json-images.js';
 import { KnownVectorEmbedder } from '../testing/known-vector-embedder.js';
+import { SwitchableStore } from '../testing/switchable-store.js';
 import { captureLog } from '../testing/wait-until.js';
 import { ConversationPrivacy } from './conversation-privacy.js';
 import { shareUpdateOf } from './share-updates.js';
@@ -32,62 +32,6 @@ const ELSEWHERE: PointFilter = { tenant: TENANT, scope: { conversations: ['C-els
 
 function share(conversation: string, isPublic: boolean, messageId = 'M1'): ImageShare {
   return { conversation, isPublic, sharedAt: '2026-01-01T00:00:00.000Z', messageId };
-}
-
-/**
- * The store as the queue sees it: switched down, every call fails with the transient StoreError a
- * Qdrant outage gives; single methods can fail alone (writes back, flag changes not yet).
- */
-class SwitchableStore {
-  down = false;
-  /** Methods that fail as if down while the others work. */
-  readonly failing = new Set<keyof VectorStore>();
-  /** Calls refused, by method. */
-  readonly refused = new Map<string, number>();
-  /** Calls let through, by method. */
-  readonly made = new Map<string, number>();
-  /** While set, writes wait for it (an upload mid-write). */
-  #held: Promise<void> | undefined;
-  /** Writes held so far. */
-  heldWrites = 0;
-  readonly store: VectorStore;
-
-  constructor(real: VectorStore) {
-    this.store = new Proxy(real, {
-      get: (target, property, receiver) => {
-        const value: unknown = Reflect.get(target, property, receiver);
-        if (typeof value !== 'function' || property === 'close') return value;
-        const method = value as (...args: unknown[]) => Promise<unknown>;
-        return async (...args: unknown[]) => {
-          if (this.down || this.failing.has(property as keyof VectorStore)) {
-            this.refused.set(String(property), (this.refused.get(String(property)) ?? 0) + 1);
-            throw new StoreError('store_unavailable', 'The vector store is unreachable.');
-          }
-          this.made.set(String(property), (this.made.get(String(property)) ?? 0) + 1);
-          const held = this.#held;
-          if (held !== undefined && property === 'upsert') {
-            this.heldWrites++;
-            await held;
-          }
-          return method.apply(target, args);
-        };
-      },
-    });
-  }
-
-  /** Makes writes wait until the returned function is called. */
-  holdWrites(): () => void {
-    let release: () => void = () => undefined;
-    this.#held = new Promise((resolve) => (release = resolve));
-    return () => {
-      this.#held = undefined;
-      release();
-    };
-  }
-
-  refusedCalls(method: keyof VectorStore): number {
-    return this.refused.get(method) ?? 0;
-  }
 }
 
 describe('conversation privacy changes, as durable jobs of the upload queue', () => {

@@ -8,67 +8,19 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
-import { StoreError } from '../errors.js';
 import { ImageIndexer } from '../indexing/image-indexer.js';
 import { UploadQueue, type UploadOutcome } from '../indexing/upload-queue.js';
 import { openSqliteVectorStore } from '../store/sqlite-vector-store.js';
-import type { ImageShare, PointInput, VectorStore } from '../store/vector-store.js';
+import type { ImageShare, VectorStore } from '../store/vector-store.js';
 import { jsonImage, prepareJsonImage } from '../testing/json-images.js';
 import { KnownVectorEmbedder } from '../testing/known-vector-embedder.js';
+import { SwitchableStore } from '../testing/switchable-store.js';
 import { captureLog } from '../testing/wait-until.js';
 import { ShareDeletions } from './share-deletions.js';
 
 const TENANT = 'T1';
 /** Long enough for a queue on a loaded machine; conditions are polled, never slept on. */
 const WAIT = { timeout: 15_000, interval: 10 };
-
-/**
- * The store as the queue sees it: it can be switched down (every call fails with the transient
- * StoreError a Qdrant outage gives) and back, and its writes can be held.
- */
-class SwitchableStore {
-  down = false;
-  /** Methods that fail as if down, while the others work. */
-  readonly failing = new Set<string>();
-  /** Calls refused while down, by method. */
-  readonly refused = new Map<string, number>();
-  #held: { until: Promise<void>; messageId: string } | undefined;
-  /** Writes held so far. */
-  heldWrites = 0;
-  readonly store: VectorStore;
-
-  constructor(real: VectorStore) {
-    this.store = new Proxy(real, {
-      get: (target, property, receiver) => {
-        const value: unknown = Reflect.get(target, property, receiver);
-        if (typeof value !== 'function' || property === 'close') return value;
-        const method = value as (...args: unknown[]) => Promise<unknown>;
-        return async (...args: unknown[]) => {
-          if (this.down || this.failing.has(String(property))) {
-            this.refused.set(String(property), (this.refused.get(String(property)) ?? 0) + 1);
-            throw new StoreError('store_unavailable', 'The vector store is unreachable.');
-          }
-          const held = this.#held;
-          if (held !== undefined && property === 'upsert' && (args[0] as PointInput[]).some((p) => p.payload.shares.some((s) => s.messageId === held.messageId))) {
-            this.heldWrites++;
-            await held.until;
-          }
-          return method.apply(target, args);
-        };
-      },
-    });
-  }
-
-  /** Makes writes of images shared in `messageId` wait until the returned function is called (an upload mid-write). */
-  holdWritesOf(messageId: string): () => void {
-    let release: () => void = () => undefined;
-    this.#held = { until: new Promise((resolve) => (release = resolve)), messageId };
-    return () => {
-      this.#held = undefined;
-      release();
-    };
-  }
-}
 
 function share(conversation: string, messageId: string, fileId: string): ImageShare {
   return { conversation, isPublic: true, sharedAt: '2026-01-02T03:04:05.000Z', messageId, fileId };
@@ -222,7 +174,7 @@ describe('deletions while the store is down', () => {
   it('applies a deletion only after an upload of its message already being written lands, so the upload does not come back, and reports that upload withdrawn', async () => {
     const log = captureLog();
     const { queue, outcomes, deletions } = start(log.logger);
-    const release = switchable.holdWritesOf('M1');
+    const release = switchable.holdWrites('M1');
     queue.enqueue({ bytes: jsonImage([1, 0, 0, 0]), filename: 'in-flight.png', tenant: TENANT, source: 'chat', share: share('C1', 'M1', 'F1') });
     await vi.waitFor(() => expect(switchable.heldWrites).toBe(1), WAIT);
     deletions.messageDeleted(TENANT, 'C1', 'M1');
