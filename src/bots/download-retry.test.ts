@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { FindimageError, InvalidImageError } from '../core/errors.js';
 import { createSilentLogger } from '../logger.js';
-import { DEFAULT_DOWNLOAD_RETRY, MAX_DOWNLOAD_RETRY_DELAY_MS, retryAfterMsOf, transientDetails, withDownloadRetries, type DownloadRetryPolicy } from './download-retry.js';
+import { DEFAULT_DOWNLOAD_RETRY, MAX_DOWNLOAD_RETRY_DELAY_MS, transientDetails, withDownloadRetries, type DownloadRetryPolicy } from './download-retry.js';
 
 const logger = createSilentLogger();
 
@@ -68,12 +68,4 @@ describe('download retries', () => {
     }
   });
 
-  it('reads Retry-After as seconds or as an HTTP date', () => {
-    const now = Date.parse('2026-12-07T12:00:00Z');
-    const answer = (value?: string) => new Response(null, { status: 429, headers: value === undefined ? {} : { 'retry-after': value } });
-    expect(retryAfterMsOf(answer('3'), now)).toBe(3000);
-    expect(retryAfterMsOf(answer('Mon, 07 Dec 2026 12:00:10 GMT'), now)).toBe(10_000);
-    expect(retryAfterMsOf(answer('soon'), now)).toBeUndefined();
-    expect(retryAfterMsOf(answer(), now)).toBeUndefined();
-  });
 });

@@ -49,15 +49,6 @@ export function isTransientStatus(status: number): boolean {
   return status === 429 || (status >= 500 && status <= 599);
 }
 
-/** A Retry-After header (seconds, or an HTTP date) in ms from `nowMs`; undefined when absent or unreadable. */
-export function retryAfterMsOf(response: Response, nowMs: number = Date.now()): number | undefined {
-  const value = response.headers.get('retry-after')?.trim();
-  if (value === undefined || value === '') return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
-}
-
 /** Error details that mark a download failure as worth another try, with the wait the platform asked for. */
 export function transientDetails(retryAfterMs?: number): { transient: true; retryAfterMs?: number } {
   return retryAfterMs === undefined ? { transient: true } : { transient: true, retryAfterMs };

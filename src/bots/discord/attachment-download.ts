@@ -6,7 +6,8 @@ import type { REST } from 'discord.js';
 import type { Logger } from 'pino';
 import { FindimageError, InvalidImageError } from '../../core/errors.js';
 import { DownloadCap, mayBeImage, mediaTypeOf, type DownloadSubject } from '../capped-download.js';
-import { DEFAULT_DOWNLOAD_RETRY, isTransientStatus, retryAfterMsOf, transientDetails, withDownloadRetries, type DownloadRetryPolicy } from '../download-retry.js';
+import { parseRetryAfter } from '../../core/retry-after.js';
+import { DEFAULT_DOWNLOAD_RETRY, isTransientStatus, transientDetails, withDownloadRetries, type DownloadRetryPolicy } from '../download-retry.js';
 import { asDiscordApiError } from './discord-api-error.js';
 
 /** The fields of an attachment the bot uses. */
@@ -177,7 +178,7 @@ export class AttachmentDownloader {
   #checkResponse(attachment: AttachmentRef, response: Response): void {
     const details = { attachmentId: attachment.id, status: response.status };
     if (response.status !== 200) {
-      const retry = isTransientStatus(response.status) ? transientDetails(retryAfterMsOf(response)) : {};
+      const retry = isTransientStatus(response.status) ? transientDetails(parseRetryAfter(response.headers.get('retry-after'))) : {};
       throw new DiscordDownloadError(`Discord answered HTTP ${response.status} when I downloaded ${attachment.name}. Please post it again.`, { ...details, ...retry });
     }
     const type = mediaTypeOf(response);

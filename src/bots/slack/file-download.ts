@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { FindimageError, InvalidImageError } from '../../core/errors.js';
 import { DownloadCap, mayBeImage, mediaTypeOf, type DownloadSubject } from '../capped-download.js';
-import { DEFAULT_DOWNLOAD_RETRY, isTransientStatus, retryAfterMsOf, transientDetails, withDownloadRetries, type DownloadRetryPolicy } from '../download-retry.js';
+import { parseRetryAfter } from '../../core/retry-after.js';
+import { DEFAULT_DOWNLOAD_RETRY, isTransientStatus, transientDetails, withDownloadRetries, type DownloadRetryPolicy } from '../download-retry.js';
 
 /** The fields of a Slack file object the bot uses. */
 export interface SlackFileRef {
@@ -205,7 +206,7 @@ export class SlackFileDownloader {
       );
     }
     if (response.status !== 200) {
-      const retry = isTransientStatus(response.status) ? transientDetails(retryAfterMsOf(response)) : {};
+      const retry = isTransientStatus(response.status) ? transientDetails(parseRetryAfter(response.headers.get('retry-after'))) : {};
       throw new SlackDownloadError(`Slack answered HTTP ${response.status} when I downloaded ${file.name}. Please share it again.`, { ...details, ...retry });
     }
     const type = mediaTypeOf(response);

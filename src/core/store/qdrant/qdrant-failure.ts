@@ -3,6 +3,7 @@
 // tells the user what to do. Nothing else in the adapter inspects client errors. A 404 keeps its
 // meaning: only Qdrant's own word that the collection is missing means "deleted"; a 404 from a
 // proxy, or from a server without the endpoint, may pass and is retried.
+import { parseRetryAfter } from '../../retry-after.js';
 import { STATUS_CODES } from 'node:http';
 import {
   QdrantClientResourceExhaustedError,
@@ -142,15 +143,6 @@ function pathOf(url: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Seconds (or an HTTP date) from a Retry-After header, in ms. */
-export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
-  if (value === null || value === undefined || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
 }
 
 function causeCodes(error: unknown): string[] {

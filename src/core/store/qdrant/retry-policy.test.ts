@@ -2,7 +2,6 @@
 // honoured up to its own cap, and withRetry stopping on errors that retrying cannot fix.
 import { describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../../../logger.js';
-import { parseRetryAfter } from './qdrant-failure.js';
 import { backoffDelay, retryDelay, withRetry, type RetryPolicy } from './retry-policy.js';
 
 const policy: RetryPolicy = { attempts: 4, baseDelayMs: 100, maxDelayMs: 500, maxRetryAfterMs: 2_000 };
@@ -21,14 +20,6 @@ describe('backoff', () => {
     expect(retryDelay(policy, 1, { retry: true, reason: '429', retryAfterMs: 60_000 }, low)).toBe(2_000);
   });
 
-  it('reads Retry-After as seconds or as an HTTP date', () => {
-    expect(parseRetryAfter('3')).toBe(3_000);
-    expect(parseRetryAfter('0.5')).toBe(500);
-    const now = Date.parse('2026-01-01T00:00:00Z');
-    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:04 GMT', now)).toBe(4_000);
-    expect(parseRetryAfter('soon')).toBeUndefined();
-    expect(parseRetryAfter(null)).toBeUndefined();
-  });
 });
 
 describe('withRetry', () => {
