@@ -220,8 +220,13 @@ export class UploadQueue {
 
   /** Resolves when nothing is due now and nothing is running (used by tests and the CLI). */
   whenIdle(): Promise<void> {
-    if (this.#running.size === 0 && !this.#runner.updating && !this.#hasDueJobs()) return Promise.resolve();
+    if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Nothing running (no upload, no share update being applied) and nothing due now. */
+  #isIdle(): boolean {
+    return this.#running.size === 0 && !this.#runner.updating && !this.#hasDueJobs();
   }
 
   /**
@@ -401,7 +406,8 @@ export class UploadQueue {
   }
 
   #notifyIfIdle(): void {
-    if (this.#running.size > 0 || this.#hasDueJobs()) return;
+    // A share update being applied is not due (nextDueAt() is null meanwhile): idle waits for it too.
+    if (!this.#isIdle()) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();

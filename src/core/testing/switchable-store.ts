@@ -18,7 +18,7 @@ export class SwitchableStore {
   /** The store to hand to the code under test. */
   readonly store: VectorStore;
   /** While set, matching writes wait for `until`. */
-  #held: { until: Promise<void>; messageId: string | undefined } | undefined;
+  #held: { until: Promise<void>; messageId: string | undefined; method: keyof VectorStore } | undefined;
 
   constructor(real: VectorStore) {
     this.store = new Proxy(real, {
@@ -33,7 +33,7 @@ export class SwitchableStore {
           }
           this.made.set(String(property), (this.made.get(String(property)) ?? 0) + 1);
           const held = this.#held;
-          if (held !== undefined && property === 'upsert' && writesMessage(args[0] as PointInput[], held.messageId)) {
+          if (held !== undefined && property === held.method && (property !== 'upsert' || writesMessage(args[0] as PointInput[], held.messageId))) {
             this.heldWrites++;
             await held.until;
           }
@@ -44,12 +44,12 @@ export class SwitchableStore {
   }
 
   /**
-   * Makes writes wait until the returned function is called: every write, or only those of images
-   * shared in `messageId`.
+   * Makes writes wait until the returned function is called: every upsert, or only those of images
+   * shared in `messageId`; or, with `method`, every call of that method (a share update mid-way).
    */
-  holdWrites(messageId?: string): () => void {
+  holdWrites(messageId?: string, method: keyof VectorStore = 'upsert'): () => void {
     let release: () => void = () => undefined;
-    this.#held = { until: new Promise((resolve) => (release = resolve)), messageId };
+    this.#held = { until: new Promise((resolve) => (release = resolve)), messageId, method };
     return () => {
       this.#held = undefined;
       release();
