@@ -51,8 +51,7 @@ describe('Thumbnails', () => {
     const first = await thumbnails.get('a', originals[0]!);
     const meta = await sharp(first).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 512, 341]);
-    // Decoded within the process's decode budget, given back after.
-    expect(processDecodeBudget.peak).toBeGreaterThanOrEqual(600 * 400);
+    // The decode budget is given back after (that it is taken is shown below, with a held decode).
     expect(processDecodeBudget.inUse).toBe(0);
     // The original changes (it cannot for a content id; here it proves the cache answered).
     await writeFile(originals[0]!, await noiseJpeg(99));

@@ -64,10 +64,12 @@ describe('web login', () => {
   });
 
   it('lets the client try again once the window has passed', async () => {
-    await start({ authFailureLimit: { max: 1, windowMs: 500 } });
+    // A window long enough that the second wrong token lands in it on a loaded machine, short
+    // enough to wait out; the limiter keeps its own clock, so the test waits for the condition.
+    await start({ authFailureLimit: { max: 1, windowMs: 3_000 } });
     expect((await fetch(`${base}/api/stats`, bearer('wrong'))).status).toBe(401);
     expect((await fetch(`${base}/api/stats`, bearer('wrong'))).status).toBe(429);
-    await vi.waitFor(async () => expect((await fetch(`${base}/api/stats`, bearer(TOKEN))).status).toBe(200), { timeout: 5000, interval: 100 });
+    await vi.waitFor(async () => expect((await fetch(`${base}/api/stats`, bearer(TOKEN))).status).toBe(200), { timeout: 15_000, interval: 100 });
   });
 
   it('limits each client by its own address behind a trusted proxy, not the proxy\'s', async () => {
