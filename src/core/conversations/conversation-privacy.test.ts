@@ -266,11 +266,13 @@ describe('conversation privacy changes, as durable jobs of the upload queue', ()
 
   it('another tenant\'s conversation with the same id is left alone, and its uploads keep their flag', async () => {
     const { queue, privacy } = start();
+    upload(queue, 'before.png', share('C-design', true));
+    await drained(queue);
     privacy.visibilityChanged('T2', 'C-design', false);
     await drained(queue);
-    upload(queue, 'design.png', share('C-design', true));
+    upload(queue, 'after.png', share('C-design', true, 'M2'), [0, 1, 0, 0]);
     await drained(queue);
-    expect(await flagsIn('C-design')).toEqual({ 'design.png': true });
+    expect(await flagsIn('C-design')).toEqual({ 'before.png': true, 'after.png': true });
   });
 
   it('never applies a recorded change whose flag is not a boolean (a row no findimage wrote)', () => {
