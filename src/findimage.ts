@@ -278,8 +278,8 @@ export async function openFindimage({
       modelId: model.id,
       logger: logger.child({ component: 'sessions' }),
     });
-    const deletions = new ShareDeletions({ queue: uploads, logger: logger.child({ component: 'deletions' }) });
-    const privacy = new ConversationPrivacy({ queue: uploads, logger: logger.child({ component: 'privacy' }) });
+    const deletions = new ShareDeletions({ queue: uploads });
+    const privacy = new ConversationPrivacy({ queue: uploads });
     return { model, embedder, store, indexer, uploads, search, labels, sessions, deletions, privacy, embeddingStats, prepareImage: prepare, close: closeAll };
   } catch (error) {
     await closeAll();

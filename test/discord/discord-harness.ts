@@ -126,8 +126,8 @@ export class DiscordHarness {
     const labels = await openSqliteLabelStore({ path: join(dir, 'labels.sqlite'), logger });
     const sessions = new SearchSessions({ search, store, labels, prepareImage: prepareByColour, modelId: 'known-vectors', logger });
     // The queue logs to the bot's log, so tests can wait for a deletion or privacy change to be applied.
-    const privacy = new ConversationPrivacy({ queue: uploads, logger: botLogger });
-    const core: DiscordCore = { sessions, deletions: new ShareDeletions({ queue: uploads, logger: botLogger }), uploads, privacy };
+    const privacy = new ConversationPrivacy({ queue: uploads });
+    const core: DiscordCore = { sessions, deletions: new ShareDeletions({ queue: uploads }), uploads, privacy };
     const bot = createDiscordBot({ config: { token: fake.token, apiUrl: fake.apiUrl, ...options.discord }, findimage: core,
       dataDir: dir,
       logger: botLogger,

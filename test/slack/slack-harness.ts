@@ -254,8 +254,8 @@ export class SlackHarness {
     const labels = await openSqliteLabelStore({ path: join(dir, 'labels.sqlite'), logger });
     const sessions = new SearchSessions({ search, store, labels, prepareImage: prepareByColour, modelId: 'known-vectors', logger });
     // The queue logs to the bot's log, so tests can wait for a deletion or privacy change to be applied.
-    const privacy = new ConversationPrivacy({ queue: uploads, logger: botLogger });
-    const core: SlackCore = { sessions, deletions: new ShareDeletions({ queue: uploads, logger: botLogger }), uploads, privacy };
+    const privacy = new ConversationPrivacy({ queue: uploads });
+    const core: SlackCore = { sessions, deletions: new ShareDeletions({ queue: uploads }), uploads, privacy };
 
     const slack: NonNullable<Config['slack']> = {
       botToken: BOT_TOKEN,

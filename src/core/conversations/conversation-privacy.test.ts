@@ -46,7 +46,7 @@ describe('conversation privacy changes, as durable jobs of the upload queue', ()
     const queue = new UploadQueue({ path: join(dir, 'uploads.sqlite'), indexer, store: switchable.store, logger, retryDelayMs: 5, maxRetryDelayMs: 20, maxAttempts: 1_000 });
     running.push(queue);
     queue.start();
-    return { queue, privacy: new ConversationPrivacy({ queue, logger }) };
+    return { queue, privacy: new ConversationPrivacy({ queue }) };
   };
   /** Stops the process's queue, as a restart does, and starts another on the same data dir. */
   const restart = async (queue: UploadQueue, logger = createSilentLogger()) => {

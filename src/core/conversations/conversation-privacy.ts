@@ -6,23 +6,18 @@
 // the call returns and applied in order, retried while the store is down, across restarts; an
 // upload queued before the change and written after it takes the new flag, and a recorded
 // "private" wins over a later upload looked up as public (share-update-runner.ts).
-import type { Logger } from 'pino';
 import type { ShareUpdateJournal } from './share-deletions.js';
 
 export interface ConversationPrivacyOptions {
   /** The durable queue that applies the changes (UploadQueue.recordShareUpdate). */
   queue: ShareUpdateJournal;
-  /** Where "recording a privacy change" goes (debug); applying it is logged by the queue. */
-  logger: Logger;
 }
 
 export class ConversationPrivacy {
   readonly #queue: ShareUpdateJournal;
-  readonly #logger: Logger;
 
   constructor(options: ConversationPrivacyOptions) {
     this.#queue = options.queue;
-    this.#logger = options.logger;
   }
 
   /**
@@ -33,7 +28,6 @@ export class ConversationPrivacy {
    * when it could not be recorded (the adapter logs that).
    */
   visibilityChanged(tenant: string, conversation: string, isPublic: boolean): void {
-    this.#logger.debug({ tenant, conversation, isPublic }, 'recording a privacy change');
     this.#queue.recordShareUpdate({ kind: 'conversation_visibility_changed', tenant, conversation, isPublic });
   }
 }

@@ -40,7 +40,7 @@ describe('deletions while the store is down', () => {
     const outcomes: UploadOutcome[] = [];
     queue.onOutcome((o) => outcomes.push(o));
     queue.start();
-    return { queue, outcomes, deletions: new ShareDeletions({ queue, logger }) };
+    return { queue, outcomes, deletions: new ShareDeletions({ queue }) };
   };
   /** Stops the process's queue, as a restart does. */
   const restart = async (queue: UploadQueue) => {

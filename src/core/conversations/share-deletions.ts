@@ -3,7 +3,6 @@
 // goes. Each deletion is recorded in the durable upload queue before the call returns, and the
 // queue applies it, in order with the uploads of the same message, file or conversation, once
 // the store can take it: also after an outage and a restart (see share-updates.ts).
-import type { Logger } from 'pino';
 import type { ShareUpdate } from './share-updates.js';
 
 /** Where deletions are recorded: the upload queue (UploadQueue.recordShareUpdate). */
@@ -15,8 +14,6 @@ export interface ShareUpdateJournal {
 export interface ShareDeletionsOptions {
   /** The durable queue that applies the deletions. */
   queue: ShareUpdateJournal;
-  /** Where "recording a deletion" goes (debug); applying it is logged by the queue. */
-  logger: Logger;
 }
 
 /**
@@ -27,11 +24,9 @@ export interface ShareDeletionsOptions {
  */
 export class ShareDeletions {
   readonly #queue: ShareUpdateJournal;
-  readonly #logger: Logger;
 
   constructor(options: ShareDeletionsOptions) {
     this.#queue = options.queue;
-    this.#logger = options.logger;
   }
 
   /** A message was deleted (or lost its attachments): its shares leave the index. */
@@ -59,7 +54,6 @@ export class ShareDeletions {
   }
 
   #record(update: ShareUpdate): void {
-    this.#logger.debug({ ...update }, 'recording a deletion');
     this.#queue.recordShareUpdate(update);
   }
 }
