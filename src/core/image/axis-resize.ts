@@ -1,8 +1,8 @@
 // Resizing one axis at a time, as PIL does: PIL's resize runs a horizontal pass, rounds to bytes,
 // then a vertical pass, and samples each output pixel's centre at (X + 0.5) / scale - 0.5 in the
 // source. libvips' two-axis resize does height first and samples an enlarged axis about half a
-// source pixel away, so the CLIP crop (clip-preprocessor.ts) and SigLIP's squash
-// (squash-preprocessor.ts) both take their exact paths from the passes here.
+// source pixel away, so SigLIP's squash (squash-preprocessor.ts) takes its exact passes from
+// here; the CLIP crop (clip-preprocessor.ts) shares only the raw-pixel helpers and the edge margin.
 import sharp, { type Sharp } from 'sharp';
 
 /** Raw 8-bit pixels between two sharp pipelines. */
