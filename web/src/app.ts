@@ -36,7 +36,8 @@ function start(): void {
 async function offerLogout(header: HTMLElement): Promise<void> {
   const { login } = await session().catch(() => ({ login: false }));
   if (!login) return;
-  header.append(h('form', { class: 'logout', method: 'post', action: '/logout' }, h('button', { type: 'submit', id: 'logout' }, 'Log out')));
+  // Before the name field, so that on a phone both share the header's last row.
+  header.querySelector('.user')?.before(h('form', { class: 'logout', method: 'post', action: '/logout' }, h('button', { type: 'submit', id: 'logout' }, 'Log out')));
 }
 
 start();
