@@ -6,10 +6,8 @@
 // are cleaned up when the cache is next opened.
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { SessionError } from '../core/errors.js';
-import { processDecodeBudget } from '../core/image/decode-budget.js';
-import { MAX_IMAGE_PIXELS } from '../core/image/image-decoder.js';
+import { withOpenedImage } from '../core/image/image-decoder.js';
 
 /** Longest side of a thumbnail: sharp on a 2x screen at the grid's 256 px cells. */
 export const THUMBNAIL_MAX_SIDE = 512;
@@ -145,22 +143,15 @@ export class Thumbnails {
     } catch (error) {
       throw new SessionError('not_found', 'The original file of this image is gone, so it has no thumbnail.', { cause: error });
     }
-    // Decoded within the process's decode budget, like indexing: an indexed image can be a
-    // 118-megapixel bomb, and several grids may ask for thumbnails at once.
-    const image = sharp(original, { failOn: 'none', limitInputPixels: MAX_IMAGE_PIXELS });
-    const { width, height } = await image.metadata().catch(() => ({ width: Number.NaN, height: Number.NaN }));
-    const release = await processDecodeBudget.acquire(width * height);
-    let jpeg: Buffer;
-    try {
-      jpeg = await image
-        .rotate()
+    // Opened as indexing opens images (format check, pixel limits, the process's decode budget,
+    // EXIF rotation, alpha on white): an indexed image can be a 118-megapixel bomb, and several
+    // grids may ask for thumbnails at once.
+    const jpeg = await withOpenedImage(original, ({ pipeline }) =>
+      pipeline
         .resize(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
-        .flatten({ background: '#ffffff' })
         .jpeg({ quality: THUMBNAIL_QUALITY })
-        .toBuffer();
-    } finally {
-      release();
-    }
+        .toBuffer(),
+    );
     const entries = await this.#index();
     // Counted from before it is written, so the files being written are within the bound too.
     this.#totalBytes += jpeg.length;
