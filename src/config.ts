@@ -56,7 +56,38 @@ export interface Config {
   minRelativeScore: number;
   /** LOG_LEVEL when set; otherwise each front end picks (the CLI: warn, serve: info). */
   logLevel?: string;
-  qdrant?: { url: string; apiKey?: string; onDisk: boolean; quantization: boolean };
+  qdrant?: {
+    url: string;
+    apiKey?: string;
+    onDisk: boolean;
+    quantization: boolean;
+    /** QDRANT_SHARDS: shards of a new collection; unset leaves Qdrant's default (one per node of a cluster). */
+    shards?: number;
+    /** QDRANT_REPLICAS: copies of each shard in a new collection (default 1; 2 or more survive a node's loss). */
+    replicas: number;
+    /** QDRANT_WRITE_CONSISTENCY: replicas that must acknowledge a write (default 1, at most QDRANT_REPLICAS). */
+    writeConsistency: number;
+  };
+  /**
+   * Fleet mode (REDIS_URL): indexing work goes through a Redis (BullMQ) queue that any number of
+   * `findimage worker` processes take from, and the replay guard, channel pacing, content claims
+   * and backfill cursors live in Redis, so several replicas on several machines act as one.
+   * Needs QDRANT_URL (every machine must see the same vectors). Unset: one machine, as before.
+   */
+  fleet?: {
+    /** REDIS_URL: redis:// or rediss:// (TLS), with user and password when the server wants them. */
+    redisUrl: string;
+    /**
+     * FINDIMAGE_FLEET_LEASE_MS: how long a job or a content claim outlives a holder that stopped
+     * answering (killed, cut off) before another process takes it over. Default 30 s.
+     */
+    leaseMs: number;
+    /**
+     * FINDIMAGE_REPLICA_JOBS: index jobs a serving replica works on at once beside answering chat
+     * (its reserved search worker keeps searches fast); 0 leaves them all to `findimage worker`.
+     */
+    replicaJobs: number;
+  };
   /** How indexing batches its store calls (FINDIMAGE_INDEX_BATCH, FINDIMAGE_INDEX_BATCHES_IN_FLIGHT). */
   indexBatching: {
     /** Points per store write and ids per duplicate lookup, at most. */
@@ -97,8 +128,22 @@ export interface Config {
     apiUrl?: string;
     /** Largest attachment downloaded for indexing, in bytes (DISCORD_MAX_FILE_MB); the bot's default otherwise. */
     maxFileBytes?: number;
+    /**
+     * DISCORD_SHARDS: the gateway shards this replica runs, "auto" (discord.js asks Discord how
+     * many, and runs them all) or a list of shard ids out of `shardCount`. Unset: one shard.
+     */
+    shards?: 'auto' | number[];
+    /** DISCORD_SHARD_COUNT: shards of the whole bot, over every replica (with a DISCORD_SHARDS list). */
+    shardCount?: number;
   };
 }
+
+/** A job or claim whose holder stopped answering is taken over after this long (FINDIMAGE_FLEET_LEASE_MS). */
+export const DEFAULT_FLEET_LEASE_MS = 30_000;
+/** Shorter leases would expire between two renewals of a busy but healthy process. */
+export const MIN_FLEET_LEASE_MS = 1_000;
+/** Index jobs a serving replica works on at once (FINDIMAGE_REPLICA_JOBS). */
+export const DEFAULT_REPLICA_JOBS = 2;
 
 /** The web app listens on loopback unless told otherwise: nobody else can reach it without a token. */
 export const DEFAULT_WEB_HOST = '127.0.0.1';
@@ -117,6 +162,10 @@ const optionalText = z
   .transform((v) => v.trim())
   .optional()
   .transform((v) => (v === '' || v === undefined ? undefined : v));
+
+/** A blank value counts as unset (docker-compose passes an env file's empty lines as ""). */
+const blankAsUnset = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), schema);
 
 const envSchema = z.object({
   FINDIMAGE_MODEL: z
@@ -176,6 +225,26 @@ const envSchema = z.object({
   // Empty means unset here too: docker-compose passes qdrant.env's blank lines as "".
   QDRANT_ON_DISK: optionalText.pipe(z.enum(['true', 'false'], 'QDRANT_ON_DISK must be true or false').optional()),
   QDRANT_QUANTIZATION: optionalText.pipe(z.enum(['none', 'int8'], 'QDRANT_QUANTIZATION must be none or int8').optional()),
+  QDRANT_SHARDS: blankAsUnset(positiveInt('QDRANT_SHARDS').max(1024).optional()),
+  QDRANT_REPLICAS: blankAsUnset(positiveInt('QDRANT_REPLICAS').max(16).optional()),
+  QDRANT_WRITE_CONSISTENCY: blankAsUnset(positiveInt('QDRANT_WRITE_CONSISTENCY').max(16).optional()),
+  REDIS_URL: optionalText.pipe(
+    z
+      .url({ protocol: /^rediss?$/, error: 'REDIS_URL must be a redis:// or rediss:// URL such as redis://localhost:6379' })
+      .optional(),
+  ),
+  FINDIMAGE_FLEET_LEASE_MS: z.coerce
+    .number({ error: 'FINDIMAGE_FLEET_LEASE_MS must be a whole number of milliseconds' })
+    .int('FINDIMAGE_FLEET_LEASE_MS must be a whole number of milliseconds')
+    .min(MIN_FLEET_LEASE_MS, `FINDIMAGE_FLEET_LEASE_MS must be at least ${MIN_FLEET_LEASE_MS}`)
+    .max(10 * 60_000, 'FINDIMAGE_FLEET_LEASE_MS must be at most 600000 (10 minutes)')
+    .default(DEFAULT_FLEET_LEASE_MS),
+  FINDIMAGE_REPLICA_JOBS: z.coerce
+    .number({ error: 'FINDIMAGE_REPLICA_JOBS must be a whole number' })
+    .int('FINDIMAGE_REPLICA_JOBS must be a whole number')
+    .min(0, 'FINDIMAGE_REPLICA_JOBS must be 0 or more')
+    .max(64, 'FINDIMAGE_REPLICA_JOBS must be at most 64')
+    .default(DEFAULT_REPLICA_JOBS),
   SLACK_BOT_TOKEN: optionalText,
   SLACK_APP_TOKEN: optionalText,
   SLACK_SIGNING_SECRET: optionalText,
@@ -185,6 +254,8 @@ const envSchema = z.object({
   DISCORD_TOKEN: optionalText,
   DISCORD_API_URL: optionalText.pipe(z.url('DISCORD_API_URL must be a URL such as https://discord.com/api').optional()),
   DISCORD_MAX_FILE_MB: positiveInt('DISCORD_MAX_FILE_MB').max(1024).optional(),
+  DISCORD_SHARDS: optionalText,
+  DISCORD_SHARD_COUNT: blankAsUnset(positiveInt('DISCORD_SHARD_COUNT').max(100_000).optional()),
   PORT: positiveInt('PORT').max(65535).optional(),
   FINDIMAGE_WEB_HOST: z
     .string()
@@ -244,6 +315,34 @@ export function parseTrustProxy(value: string | undefined): true | string[] | un
   return entries;
 }
 
+/**
+ * DISCORD_SHARDS and DISCORD_SHARD_COUNT: "auto", or a list of shard ids with the whole bot's
+ * count, so that each replica runs its own shards and every guild is served by exactly one.
+ */
+export function parseDiscordShards(
+  shards: string | undefined,
+  count: number | undefined,
+): { shards?: 'auto' | number[]; shardCount?: number } {
+  const fail = (message: string, variable = 'DISCORD_SHARDS') => {
+    throw new ConfigError(message, { details: { variable } });
+  };
+  if (shards === undefined) {
+    if (count !== undefined) fail('DISCORD_SHARD_COUNT needs DISCORD_SHARDS: the shard ids this replica runs (such as 0,1), or auto.', 'DISCORD_SHARD_COUNT');
+    return {};
+  }
+  if (shards.toLowerCase() === 'auto') {
+    if (count !== undefined) fail('DISCORD_SHARDS=auto asks Discord for the shard count, so leave DISCORD_SHARD_COUNT unset (or list the shards this replica runs).', 'DISCORD_SHARD_COUNT');
+    return { shards: 'auto' };
+  }
+  const ids = shards.split(',').map((entry) => entry.trim());
+  if (ids.some((id) => !/^\d{1,6}$/.test(id))) fail(`DISCORD_SHARDS must be auto or a comma-separated list of shard ids such as 0,1; got ${JSON.stringify(shards)}.`);
+  if (count === undefined) fail('DISCORD_SHARDS lists shard ids, so set DISCORD_SHARD_COUNT too: the number of shards over all replicas.', 'DISCORD_SHARD_COUNT');
+  const numbers = [...new Set(ids.map(Number))].sort((a, b) => a - b);
+  const outside = numbers.find((id) => id >= (count as number));
+  if (outside !== undefined) fail(`DISCORD_SHARDS names shard ${outside}, but DISCORD_SHARD_COUNT is ${count}: shard ids go from 0 to ${(count as number) - 1}.`);
+  return { shards: numbers, shardCount: count as number };
+}
+
 function parseTemplates(value: string): string[] {
   const templates = value
     .split('|')
@@ -296,12 +395,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
   };
   if (e.QDRANT_URL !== undefined) {
+    const replicas = e.QDRANT_REPLICAS ?? 1;
+    const writeConsistency = e.QDRANT_WRITE_CONSISTENCY ?? 1;
+    if (writeConsistency > replicas) {
+      throw new ConfigError(
+        `QDRANT_WRITE_CONSISTENCY (${writeConsistency}) cannot be more than QDRANT_REPLICAS (${replicas}): a write would wait for copies that do not exist.`,
+        { details: { variable: 'QDRANT_WRITE_CONSISTENCY' } },
+      );
+    }
     config.qdrant = {
       url: e.QDRANT_URL,
       apiKey: e.QDRANT_API_KEY,
       onDisk: e.QDRANT_ON_DISK === 'true',
       quantization: e.QDRANT_QUANTIZATION === 'int8',
+      ...(e.QDRANT_SHARDS === undefined ? {} : { shards: e.QDRANT_SHARDS }),
+      replicas,
+      writeConsistency,
     };
+  }
+  if (e.REDIS_URL !== undefined) {
+    if (config.qdrant === undefined) {
+      throw new ConfigError(
+        'REDIS_URL turns on fleet mode, where several machines share the work, so they must share the vectors too: ' +
+          'set QDRANT_URL to your Qdrant server or cluster as well (see docs/fleet.md), or unset REDIS_URL to run on this machine alone.',
+        { details: { variable: 'REDIS_URL' } },
+      );
+    }
+    config.fleet = { redisUrl: e.REDIS_URL, leaseMs: e.FINDIMAGE_FLEET_LEASE_MS, replicaJobs: e.FINDIMAGE_REPLICA_JOBS };
   }
   // The bot token alone is enough for `findimage slack backfill`; the bot itself (serve) also
   // needs a transport, SLACK_APP_TOKEN or SLACK_SIGNING_SECRET, and says so when it starts.
@@ -321,6 +441,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       token: e.DISCORD_TOKEN,
       ...(e.DISCORD_API_URL === undefined ? {} : { apiUrl: e.DISCORD_API_URL.replace(/\/+$/, '') }),
       ...(e.DISCORD_MAX_FILE_MB === undefined ? {} : { maxFileBytes: e.DISCORD_MAX_FILE_MB * 1024 * 1024 }),
+      ...parseDiscordShards(e.DISCORD_SHARDS, e.DISCORD_SHARD_COUNT),
     };
   }
   return config;

@@ -1,0 +1,69 @@
+// Connections to the fleet's Redis (REDIS_URL). Two kinds, because they fail differently:
+// a queue connection (BullMQ's) waits through an outage and resends what it holds, while a
+// quick connection fails a command at once when Redis is unreachable, so that the replay guard,
+// the channel pacer and the claims can fall back or retry instead of hanging a chat answer.
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+
+/** Every key findimage writes starts with this, so one Redis can serve other programs too. */
+export const KEY_PREFIX = 'findimage:';
+
+/** Longest wait between two reconnection attempts to an unreachable Redis. */
+const MAX_RECONNECT_DELAY_MS = 2_000;
+
+/** A command on a quick connection that gets no answer within this long fails (Redis stalled). */
+const QUICK_COMMAND_TIMEOUT_MS = 2_000;
+
+export type RedisRole = 'queue' | 'quick';
+
+export interface RedisConnectionOptions {
+  /** REDIS_URL: redis:// or rediss://, with user and password if the server wants them. */
+  url: string;
+  /** "queue": BullMQ's (waits through outages); "quick": fails at once while Redis is down. */
+  role: RedisRole;
+  /** Connection problems are logged here (once per outage, not per retry). */
+  logger: Logger;
+  /** A name shown by CLIENT LIST, so an operator sees which process holds which connection. */
+  name?: string;
+}
+
+/** The ioredis options of a role (BullMQ takes these too, to open its own connections). */
+export function redisOptionsFor(role: RedisRole): RedisOptions {
+  const common: RedisOptions = {
+    // Keeps trying for as long as Redis is away; each wait is short, so recovery is quick.
+    retryStrategy: (times) => Math.min(times * 100, MAX_RECONNECT_DELAY_MS),
+    lazyConnect: false,
+  };
+  if (role === 'queue') {
+    // BullMQ requires these: its blocking commands must never be failed by a retry count.
+    return { ...common, maxRetriesPerRequest: null, enableReadyCheck: true };
+  }
+  return { ...common, maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: QUICK_COMMAND_TIMEOUT_MS };
+}
+
+/** Opens a connection of `role` to `url`; it reconnects by itself and logs each outage once. */
+export function openRedis(options: RedisConnectionOptions): Redis {
+  const redis = new Redis(options.url, { ...redisOptionsFor(options.role), ...(options.name === undefined ? {} : { connectionName: options.name }) });
+  let down = false;
+  redis.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    options.logger.warn({ err: error, role: options.role }, 'Redis is unreachable; retrying');
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    options.logger.info({ role: options.role }, 'Redis is reachable again');
+  });
+  return redis;
+}
+
+/** Closes a connection without waiting for an unreachable server. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'end') return;
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
+  await redis.quit().catch(() => redis.disconnect());
+}
