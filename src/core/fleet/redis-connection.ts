@@ -2,6 +2,7 @@
 // a queue connection (BullMQ's) waits through an outage and resends what it holds, while a
 // quick connection fails a command at once when Redis is unreachable, so that the replay guard,
 // the channel pacer and the claims can fall back or retry instead of hanging a chat answer.
+import type { ConnectionOptions as BullConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -13,6 +14,9 @@ const MAX_RECONNECT_DELAY_MS = 2_000;
 
 /** A command on a quick connection that gets no answer within this long fails (Redis stalled). */
 const QUICK_COMMAND_TIMEOUT_MS = 2_000;
+
+/** Wait before reconnection attempt `times`: growing, at most MAX_RECONNECT_DELAY_MS, never giving up. */
+const reconnectDelay = (times: number): number => Math.min(times * 100, MAX_RECONNECT_DELAY_MS);
 
 export type RedisRole = 'queue' | 'quick';
 
@@ -31,7 +35,7 @@ export interface RedisConnectionOptions {
 export function redisOptionsFor(role: RedisRole): RedisOptions {
   const common: RedisOptions = {
     // Keeps trying for as long as Redis is away; each wait is short, so recovery is quick.
-    retryStrategy: (times) => Math.min(times * 100, MAX_RECONNECT_DELAY_MS),
+    retryStrategy: reconnectDelay,
     lazyConnect: false,
   };
   if (role === 'queue') {
@@ -39,6 +43,14 @@ export function redisOptionsFor(role: RedisRole): RedisOptions {
     return { ...common, maxRetriesPerRequest: null, enableReadyCheck: true };
   }
   return { ...common, maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: QUICK_COMMAND_TIMEOUT_MS };
+}
+
+/**
+ * BullMQ's connection settings for `url`: it opens its own connections (a worker needs a blocking
+ * one besides), with the queue role's retries.
+ */
+export function queueConnection(url: string): BullConnectionOptions {
+  return { url, maxRetriesPerRequest: null, enableReadyCheck: true, retryStrategy: reconnectDelay };
 }
 
 /** Opens a connection of `role` to `url`; it reconnects by itself and logs each outage once. */

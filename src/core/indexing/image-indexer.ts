@@ -74,6 +74,23 @@ export interface IndexOptions extends EmbedOptions {
    * Default false: a lone upload is not held back for images that may be slow to come.
    */
   holdForBatch?: boolean;
+  /**
+   * A stable name for this image's work (the upload queue's row id): the fleet's queue adds its
+   * job once under it, so an upload sent again after a restart finds its first job. ImageIndexer
+   * has no use for it.
+   */
+  jobId?: string;
+}
+
+/**
+ * What indexes images for the upload queue and `findimage index`: ImageIndexer on this machine,
+ * or FleetIndexing (src/core/fleet), which hands each image to the fleet's workers.
+ */
+export interface ImageIndexing {
+  /** How many images a caller should hand over at once (size × inFlight) for full batches. */
+  readonly batching: Readonly<Required<IndexBatching>>;
+  /** Resolves once the image is in the store; rejects with why it is not. */
+  index(image: ImageToIndex, options?: IndexOptions): Promise<IndexResult>;
 }
 
 /** Store requests ImageIndexer has sent, by kind (for tests and benchmarks). */
@@ -96,7 +113,7 @@ interface CallProgress {
   write: boolean;
 }
 
-export class ImageIndexer {
+export class ImageIndexer implements ImageIndexing {
   readonly #embedder: Embedder;
   readonly #store: VectorStore;
   readonly #prepare: (bytes: Uint8Array) => Promise<PreparedImage>;

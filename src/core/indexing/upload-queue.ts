@@ -12,7 +12,7 @@ import { describeShareUpdate, type ShareUpdate, type ShareUpdateStore } from '..
 import { FindimageError, StoreError, asFindimageError, isTransient } from '../errors.js';
 import { openDatabase } from '../sqlite/open-database.js';
 import { EmbedSlots } from './embed-slots.js';
-import type { ImageIndexer, ImageToIndex, IndexResult } from './image-indexer.js';
+import type { ImageIndexing, ImageToIndex, IndexResult } from './image-indexer.js';
 import { queuedImageOf, type QueuedImage } from './queued-image.js';
 import {
   AFTER_UPDATE_NOW_SQL,
@@ -36,8 +36,8 @@ export type { QueuedImage } from './queued-image.js';
 export interface UploadQueueOptions {
   /** SQLite file of the queue (under FINDIMAGE_DATA). */
   path: string;
-  /** Decodes, embeds and writes each upload (in batches). */
-  indexer: ImageIndexer;
+  /** Decodes, embeds and writes each upload (in batches): ImageIndexer here, or the fleet's queue. */
+  indexer: ImageIndexing;
   /** The store share updates are applied to; without it, recordShareUpdate() throws. */
   store?: ShareUpdateStore;
   /** Where retried, rejected and withdrawn uploads and applied share updates are logged. */
@@ -79,7 +79,7 @@ interface JobRow extends UploadColumns {
  */
 export class UploadQueue {
   readonly #db: Database.Database;
-  readonly #indexer: ImageIndexer;
+  readonly #indexer: ImageIndexing;
   readonly #store: ShareUpdateStore | undefined;
   readonly #updates: ShareUpdateJobs;
   readonly #runner: ShareUpdateRunner;
@@ -327,7 +327,7 @@ export class UploadQueue {
     try {
       // Resolves only once the upload's batch is acknowledged by the store: until then its row
       // stays on disk, so a crash or an outage mid-batch loses nothing.
-      const result = await this.#indexer.index({ ...image, bytes: new Uint8Array(row.bytes) }, { embedSlots: this.#embedSlots });
+      const result = await this.#indexer.index({ ...image, bytes: new Uint8Array(row.bytes) }, { embedSlots: this.#embedSlots, jobId: row.id });
       await this.#finishWithBatch(row.id);
       if (this.#updates.withdraws(row)) {
         // A deletion came while it was being written: it waited for this write and takes the

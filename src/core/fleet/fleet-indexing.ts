@@ -1,0 +1,193 @@
+// FleetIndexing: indexes an image by handing it to the fleet. Each image becomes one job in the
+// model's BullMQ index queue, taken by whichever `findimage worker` (or replica) is free, and the
+// call resolves once a worker has stored it, exactly like ImageIndexer.index() on this machine.
+// So the upload queue and `findimage index` need not know where the embedding happens: an upload
+// leaves the replica's durable queue only once its job has finished somewhere in the fleet.
+import { randomUUID } from 'node:crypto';
+import { Job, Queue, QueueEvents } from 'bullmq';
+import type { Logger } from 'pino';
+import { FindimageError } from '../errors.js';
+import type { ImageIndexing, ImageToIndex, IndexOptions, IndexResult } from '../indexing/image-indexer.js';
+import type { IndexBatching } from '../indexing/index-batching.js';
+import { errorOfFailedJob, jobBytesOf, jobDataOf, type IndexJobData, type IndexJobResult } from './index-job.js';
+import { QUEUE_PREFIX, indexQueueName } from './index-queue-names.js';
+import { queueConnection } from './redis-connection.js';
+
+/**
+ * Attempts of a job that fails for a reason that does not pass (a file that is not an image):
+ * a worker on another machine may yet manage (a decoder there, memory there), but not forever.
+ * Failures that may pass (the store down) spend no attempt (see fleet-worker.ts).
+ */
+export const FLEET_JOB_ATTEMPTS = 3;
+
+/** First wait before a job's next attempt; doubled each time (1 s, 2 s). */
+export const FLEET_RETRY_DELAY_MS = 1_000;
+
+/**
+ * Finished jobs kept in Redis, so that an upload re-sent after its replica restarted finds its
+ * job's result instead of running it again, and `fleet status` can list the last failures.
+ */
+const KEEP_COMPLETED = { age: 24 * 3600, count: 50_000 };
+const KEEP_FAILED = { age: 7 * 24 * 3600, count: 10_000 };
+
+/**
+ * How often each job still waited for is looked up directly: the queue's events arrive on a
+ * stream that a connection cut can skip, and a job lost with Redis's last second of writes
+ * would be waited for forever. A look at a job costs one round trip.
+ */
+const FINISH_CHECK_MS = 5_000;
+
+/**
+ * Images handed over at once by `findimage index`: jobs waiting in Redis for a free worker.
+ * Enough for 8 GPU workers at 32 a batch, and `maxQueuedBytes` bounds their bytes whatever this is.
+ */
+export const FLEET_HANDOVER: Required<IndexBatching> = { size: 64, inFlight: 4, lingerMs: 0 };
+
+export interface FleetIndexingOptions {
+  /** REDIS_URL. */
+  redisUrl: string;
+  /** The model whose queue the jobs go to (workers embed with it). */
+  modelId: string;
+  logger: Logger;
+}
+
+/** A job this process added and waits for. */
+interface Waiter {
+  data: IndexJobData;
+  resolve: (result: IndexResult) => void;
+  reject: (error: FindimageError) => void;
+}
+
+export class FleetIndexing implements ImageIndexing {
+  readonly batching = FLEET_HANDOVER;
+  readonly #queue: Queue<IndexJobData, IndexJobResult>;
+  readonly #events: QueueEvents;
+  readonly #logger: Logger;
+  readonly #waiting = new Map<string, Waiter>();
+  readonly #checkTimer: NodeJS.Timeout;
+  #closed = false;
+  /** Jobs added by this process (for metrics and benchmarks). */
+  #added = 0;
+
+  constructor(options: FleetIndexingOptions) {
+    const connection = queueConnection(options.redisUrl);
+    const name = indexQueueName(options.modelId);
+    this.#logger = options.logger;
+    this.#queue = new Queue<IndexJobData, IndexJobResult>(name, { connection, prefix: QUEUE_PREFIX });
+    this.#events = new QueueEvents(name, { connection, prefix: QUEUE_PREFIX });
+    // A connection error is retried by ioredis; the Redis connection logs it once (no crash here).
+    this.#queue.on('error', (error) => this.#logger.debug({ err: error }, 'index queue connection error'));
+    this.#events.on('error', (error) => this.#logger.debug({ err: error }, 'index queue events connection error'));
+    this.#events.on('completed', ({ jobId, returnvalue }) => this.#completed(jobId, returnvalue));
+    this.#events.on('failed', ({ jobId }) => void this.#check(jobId));
+    this.#checkTimer = setInterval(() => void this.#checkAll(), FINISH_CHECK_MS);
+    this.#checkTimer.unref();
+  }
+
+  /** Jobs added so far by this process. */
+  get jobsAdded(): number {
+    return this.#added;
+  }
+
+  /** Jobs added and not finished yet. */
+  get waiting(): number {
+    return this.#waiting.size;
+  }
+
+  /** Resolves once the queue's connections are ready (a command fails early if Redis is away). */
+  async ready(): Promise<void> {
+    await Promise.all([this.#queue.waitUntilReady(), this.#events.waitUntilReady()]);
+  }
+
+  /**
+   * Adds the image's job (once under `options.jobId`: the same id added again after a restart
+   * finds the first job) and resolves with its result once a worker stored it. Rejects with the
+   * worker's error when the job failed for good, and with 'aborted' when this is closed first.
+   */
+  async index(image: ImageToIndex, options: IndexOptions = {}): Promise<IndexResult> {
+    if (this.#closed) throw aborted();
+    const jobId = options.jobId ?? randomUUID();
+    const data = jobDataOf(image);
+    const finished = new Promise<IndexResult>((resolve, reject) => this.#waiting.set(jobId, { data, resolve, reject }));
+    try {
+      await this.#add(jobId, data);
+    } catch (error) {
+      this.#waiting.delete(jobId);
+      throw error;
+    }
+    // The job may have finished before the events were listened to (a re-sent id): look once.
+    void this.#check(jobId);
+    return finished;
+  }
+
+  /** Bytes one image's job keeps in Redis. */
+  static bytesOf(image: ImageToIndex): number {
+    return jobBytesOf(image);
+  }
+
+  async #add(jobId: string, data: IndexJobData): Promise<void> {
+    try {
+      await this.#queue.add('image', data, {
+        jobId,
+        attempts: FLEET_JOB_ATTEMPTS,
+        backoff: { type: 'exponential', delay: FLEET_RETRY_DELAY_MS },
+        removeOnComplete: KEEP_COMPLETED,
+        removeOnFail: KEEP_FAILED,
+      });
+      this.#added++;
+    } catch (error) {
+      if (this.#closed) throw aborted();
+      throw new FindimageError('store_unavailable', 'Could not add the image to the fleet\'s index queue in Redis.', { cause: error });
+    }
+  }
+
+  #completed(jobId: string, returnvalue: unknown): void {
+    const waiter = this.#waiting.get(jobId);
+    if (waiter === undefined) return;
+    this.#waiting.delete(jobId);
+    waiter.resolve((typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as IndexResult);
+  }
+
+  /** Settles a waited-for job from its state in Redis; adds it again if Redis lost it. */
+  async #check(jobId: string): Promise<void> {
+    const waiter = this.#waiting.get(jobId);
+    if (waiter === undefined || this.#closed) return;
+    let job: Job<IndexJobData, IndexJobResult> | undefined;
+    let state: string;
+    try {
+      job = await Job.fromId<IndexJobData, IndexJobResult>(this.#queue, jobId);
+      state = job === undefined ? 'missing' : await job.getState();
+    } catch {
+      return; // Redis away: the next check (or the event) settles it.
+    }
+    if (this.#waiting.get(jobId) !== waiter) return;
+    if (state === 'completed' && job !== undefined) {
+      this.#completed(jobId, job.returnvalue);
+    } else if (state === 'failed' && job !== undefined) {
+      this.#waiting.delete(jobId);
+      waiter.reject(errorOfFailedJob(job.data, job.failedReason));
+    } else if (state === 'missing' || state === 'unknown') {
+      // Redis lost the job (its last writes, a flush) before any worker finished it: add it again.
+      this.#logger.warn({ jobId }, 'an index job vanished from Redis; adding it again');
+      await this.#add(jobId, waiter.data).catch(() => undefined);
+    }
+  }
+
+  async #checkAll(): Promise<void> {
+    for (const jobId of [...this.#waiting.keys()]) await this.#check(jobId);
+  }
+
+  /** Stops waiting: calls waiting for their jobs reject with 'aborted' (the jobs stay queued). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#checkTimer);
+    for (const waiter of this.#waiting.values()) waiter.reject(aborted());
+    this.#waiting.clear();
+    await Promise.allSettled([this.#events.close(), this.#queue.close()]);
+  }
+}
+
+function aborted(): FindimageError {
+  return new FindimageError('aborted', 'Stopped before the fleet indexed this image; its job stays queued.');
+}

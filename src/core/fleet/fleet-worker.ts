@@ -1,0 +1,130 @@
+// FleetWorker: takes jobs from the model's index queue in Redis and indexes them here (decode,
+// embed, write to Qdrant) with this process's ImageIndexer, whose content claims (in Redis) keep
+// two machines from embedding one image twice. A job holds a lease that this process renews; if
+// the process is killed, the lease runs out and another worker takes the job again, so nothing
+// is lost and, since an image's point id is its content's, nothing is stored twice.
+import { DelayedError, Worker, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { asFindimageError, isTransient, publicMessageOf } from '../errors.js';
+import type { ImageIndexing } from '../indexing/image-indexer.js';
+import { imageOfJob, reasonOf, type IndexJobData, type IndexJobResult } from './index-job.js';
+import { QUEUE_PREFIX, indexQueueName } from './index-queue-names.js';
+import { queueConnection } from './redis-connection.js';
+
+/**
+ * Times a job may lose its worker (killed, cut off) and be taken again before it counts as
+ * failed: an image that crashes every worker that takes it must not take the fleet down forever.
+ */
+export const MAX_STALLS = 3;
+
+/**
+ * Failures that may pass (the store unreachable) retried per job, spending no attempt: with the
+ * delay doubling from 1 s to 5 minutes, about 6 hours of an unreachable store, as the local
+ * upload queue allows.
+ */
+export const MAX_TRANSIENT_TRIES = 80;
+const TRANSIENT_DELAY_MS = 1_000;
+const MAX_TRANSIENT_DELAY_MS = 5 * 60_000;
+
+/** How one job ended, for metrics and the worker registry. */
+export interface JobEnd {
+  outcome: 'indexed' | 'duplicate' | 'retried' | 'failed';
+  /** From taking the job to its end, in ms. */
+  ms: number;
+  /** From adding the job to its end, in ms (its time waiting in the queue included). */
+  sinceAddedMs: number;
+}
+
+export interface FleetWorkerOptions {
+  /** REDIS_URL. */
+  redisUrl: string;
+  /** The model this worker embeds with: it takes that model's queue only. */
+  modelId: string;
+  /** Indexes a job's image here (ImageIndexer with Redis claims). */
+  indexer: ImageIndexing;
+  /** Jobs worked on at once; their images share the indexer's batches. */
+  concurrency: number;
+  /** FINDIMAGE_FLEET_LEASE_MS: a job whose worker stopped renewing for this long is taken again. */
+  leaseMs: number;
+  logger: Logger;
+  /** Told as each job ends (metrics, the worker registry). */
+  onJobEnd?: (end: JobEnd) => void;
+  /** Delay before retrying a failure that may pass (default 1 s, doubling); tests shorten it. */
+  transientDelayMs?: number;
+}
+
+export class FleetWorker {
+  readonly #worker: Worker<IndexJobData, IndexJobResult>;
+  readonly #indexer: ImageIndexing;
+  readonly #logger: Logger;
+  readonly #onJobEnd: ((end: JobEnd) => void) | undefined;
+  readonly #transientDelayMs: number;
+
+  constructor(options: FleetWorkerOptions) {
+    this.#indexer = options.indexer;
+    this.#logger = options.logger;
+    this.#onJobEnd = options.onJobEnd;
+    this.#transientDelayMs = options.transientDelayMs ?? TRANSIENT_DELAY_MS;
+    this.#worker = new Worker<IndexJobData, IndexJobResult>(indexQueueName(options.modelId), (job, token) => this.#process(job, token), {
+      connection: queueConnection(options.redisUrl),
+      prefix: QUEUE_PREFIX,
+      concurrency: options.concurrency,
+      autorun: false,
+      lockDuration: options.leaseMs,
+      // Looked for by every worker; a killed worker's jobs come back within about 1.5 leases.
+      stalledInterval: Math.max(500, Math.floor(options.leaseMs / 2)),
+      maxStalledCount: MAX_STALLS,
+    });
+    this.#worker.on('error', (error) => this.#logger.debug({ err: error }, 'index worker connection error'));
+    this.#worker.on('failed', (job, error) => {
+      if (job === undefined || error instanceof DelayedError || error.name === 'DelayedError') return;
+      const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+      this.#logger.warn({ jobId: job.id, filename: job.data.image.filename, attempt: job.attemptsMade, reason: error.message, final }, final ? 'index job failed for good' : 'index job failed; it will be tried again');
+    });
+    this.#worker.on('stalled', (jobId) => this.#logger.warn({ jobId }, 'an index job lost its worker; it is back in the queue'));
+  }
+
+  /** Starts taking jobs (resolves at once; the worker runs until close()). */
+  start(): void {
+    void this.#worker.run().catch((error: unknown) => this.#logger.error({ err: error }, 'the index worker stopped'));
+  }
+
+  /** Resolves once the worker's connection is ready. */
+  async ready(): Promise<void> {
+    await this.#worker.waitUntilReady();
+  }
+
+  /** Takes no new job, finishes those it holds, and disconnects. */
+  async close(): Promise<void> {
+    await this.#worker.close();
+  }
+
+  async #process(job: Job<IndexJobData, IndexJobResult>, token: string | undefined): Promise<IndexJobResult> {
+    const started = Date.now();
+    const ended = (outcome: JobEnd['outcome']) =>
+      this.#onJobEnd?.({ outcome, ms: Date.now() - started, sinceAddedMs: Date.now() - job.timestamp });
+    try {
+      const result = await this.#indexer.index(imageOfJob(job.data));
+      ended(result.status);
+      return result;
+    } catch (thrown) {
+      const error = asFindimageError(thrown);
+      const tries = job.data.transientTries ?? 0;
+      if (isTransient(error) && tries < MAX_TRANSIENT_TRIES && token !== undefined) {
+        // The store or the workers will be back: wait and try again, spending no attempt.
+        const delay = Math.min(this.#transientDelayMs * 2 ** tries, MAX_TRANSIENT_DELAY_MS);
+        await job.updateData({ ...job.data, transientTries: tries + 1 });
+        await job.moveToDelayed(Date.now() + delay, token);
+        this.#logger.warn({ jobId: job.id, code: error.code, retryInMs: delay }, 'index job will be retried');
+        ended('retried');
+        throw new DelayedError();
+      }
+      // Recorded before the failure, so whoever waits for the job reads both of its messages.
+      await job
+        .updateData({ ...job.data, failure: { code: error.code, message: error.message, ...(error.publicMessage === undefined ? {} : { publicMessage: publicMessageOf(error) }) } })
+        .catch(() => undefined);
+      ended('failed');
+      throw new Error(reasonOf(error));
+    }
+  }
+}

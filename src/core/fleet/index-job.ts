@@ -1,0 +1,71 @@
+// What travels through the fleet's index queue: one job per image, carrying what a worker on
+// another machine needs to index it (the image's description and its bytes), and what comes
+// back (the stored result, or why it never will be stored).
+import { FindimageError, type ErrorCode } from '../errors.js';
+import type { ImageToIndex, IndexResult } from '../indexing/image-indexer.js';
+import { queuedImageOf, type QueuedImage } from '../indexing/queued-image.js';
+
+/** A job's data: JSON, so the bytes go as base64. */
+export interface IndexJobData {
+  /** The image without its bytes; createdAt as ISO text. */
+  image: Omit<QueuedImage, 'createdAt'> & { createdAt?: string };
+  /** The image's bytes, base64. */
+  bytes: string;
+  /** Failures that may pass (the store down) retried so far: they spend no attempt. */
+  transientTries?: number;
+  /** Set by the worker before the job's last failure: why it will never be indexed. */
+  failure?: JobFailure;
+}
+
+/** Why a job failed, as the worker saw it (an error's code and both its messages). */
+export interface JobFailure {
+  code: ErrorCode;
+  /** For whoever runs findimage. */
+  message: string;
+  /** For the chat user who shared the image, when it differs. */
+  publicMessage?: string;
+}
+
+/** What a finished job returns: the IndexResult, JSON. */
+export type IndexJobResult = IndexResult;
+
+/** A job's data for an image. */
+export function jobDataOf(image: ImageToIndex): IndexJobData {
+  const { bytes, createdAt, ...rest } = image;
+  return {
+    image: { ...rest, ...(createdAt === undefined ? {} : { createdAt: createdAt.toISOString() }) },
+    bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+  };
+}
+
+/** The image a job describes, ready for ImageIndexer. */
+export function imageOfJob(data: IndexJobData): ImageToIndex {
+  const image = queuedImageOf(JSON.stringify({ ...data.image, createdAt: data.image.createdAt ?? new Date().toISOString() }));
+  return { ...image, bytes: new Uint8Array(Buffer.from(data.bytes, 'base64')) };
+}
+
+/** Bytes a job holds in Redis, about (base64 is 4/3 of the image). */
+export function jobBytesOf(image: ImageToIndex): number {
+  return Math.ceil((image.bytes.byteLength * 4) / 3) + 1024;
+}
+
+/** The separator between an error's code and its message in a failed job's reason. */
+const REASON_SEPARATOR = ': ';
+
+/** A failed job's reason as BullMQ keeps it (and `fleet status` shows it): "code: message". */
+export function reasonOf(error: FindimageError): string {
+  return `${error.code}${REASON_SEPARATOR}${error.message}`;
+}
+
+/** The error a failed job reports: from the failure the worker recorded, else from its reason text. */
+export function errorOfFailedJob(data: IndexJobData | undefined, failedReason: string | undefined): FindimageError {
+  const failure = data?.failure;
+  if (failure !== undefined) {
+    return new FindimageError(failure.code, failure.message, failure.publicMessage === undefined ? {} : { publicMessage: failure.publicMessage });
+  }
+  const reason = failedReason ?? 'The image could not be indexed.';
+  const match = /^([a-z_]+): (.*)$/s.exec(reason);
+  // A reason without a code (a worker that crashed past its attempts): nothing more is known.
+  if (match === null) return new FindimageError('internal', reason, { publicMessage: 'Indexing this image kept failing.' });
+  return new FindimageError(match[1] as ErrorCode, match[2] as string);
+}
