@@ -12,6 +12,7 @@ import { ClipEmbedder } from './core/embedding/clip-embedder.js';
 import type { Embedder, EmbeddingRuntime, PreparedImage } from './core/embedding/embedder.js';
 import { LabelFeedback } from './core/evaluation/label-feedback.js';
 import { SqliteContentClaims, contentClaimsPath } from './core/indexing/content-claims.js';
+import type { FleetIndexing } from './core/fleet/fleet-indexing.js';
 import { ImageIndexer } from './core/indexing/image-indexer.js';
 import { UploadQueue } from './core/indexing/upload-queue.js';
 import type { DownloadProgressListener } from './core/models/download-progress.js';
@@ -47,6 +48,11 @@ export interface Findimage {
   readonly deletions: ShareDeletions;
   /** Makes a conversation's images private or public when its platform says it changed. */
   readonly privacy: ConversationPrivacy;
+  /**
+   * Fleet mode (REDIS_URL): the index queue in Redis that uploads are handed to once they are on
+   * disk here; undefined on one machine, where `indexer` indexes them in this process.
+   */
+  readonly fleet?: FleetIndexing;
   /** The embedding worker pool's counters (queue lengths by lane, tasks in flight), for /metrics. */
   embeddingStats(): EmbeddingPoolStats;
   /** Decodes and preprocesses image bytes for this model (throws InvalidImageError). */
@@ -254,13 +260,18 @@ export async function openFindimage({
       batching: config.indexBatching,
       logger: logger.child({ component: 'indexer' }),
     });
+    const fleet = config.fleet === undefined ? undefined : await openFleetIndexing(config.fleet, model.id, logger);
     const uploads = new UploadQueue({
       path: join(config.dataDir, 'queue', `${model.id}-uploads.sqlite`),
-      indexer,
+      // In fleet mode an upload stays in this file until a worker somewhere has stored it.
+      indexer: fleet ?? indexer,
       store,
       logger: logger.child({ component: 'upload-queue' }),
     });
     opened.push(() => uploads.stop());
+    // Closed before the queue stops (closing runs backwards): uploads waiting on their jobs give up
+    // waiting and stay on disk, to be sent again on the next start.
+    if (fleet !== undefined) opened.push(() => fleet.close());
     const labels = await openLabelStore(config, logger, storeConnection);
     opened.push(() => labels.close());
     const search = new SearchService({
@@ -280,11 +291,35 @@ export async function openFindimage({
     });
     const deletions = new ShareDeletions({ queue: uploads });
     const privacy = new ConversationPrivacy({ queue: uploads });
-    return { model, embedder, store, indexer, uploads, search, labels, sessions, deletions, privacy, embeddingStats, prepareImage: prepare, close: closeAll };
+    return {
+      model,
+      embedder,
+      store,
+      indexer,
+      uploads,
+      search,
+      labels,
+      sessions,
+      deletions,
+      privacy,
+      ...(fleet === undefined ? {} : { fleet }),
+      embeddingStats,
+      prepareImage: prepare,
+      close: closeAll,
+    };
   } catch (error) {
     await closeAll();
     throw error;
   }
+}
+
+/**
+ * The fleet's index queue for a model (fleet mode only). BullMQ is imported here, on first use, so
+ * that a machine without REDIS_URL never loads it.
+ */
+export async function openFleetIndexing(fleet: NonNullable<Config['fleet']>, modelId: string, logger: Logger): Promise<FleetIndexing> {
+  const { FleetIndexing } = await import('./core/fleet/fleet-indexing.js');
+  return new FleetIndexing({ redisUrl: fleet.redisUrl, modelId, logger: logger.child({ component: 'fleet' }) });
 }
 
 /**

@@ -19,6 +19,7 @@ import * as searchCommand from './commands/search-command.js';
 import * as serveCommand from './commands/serve-command.js';
 import * as slackBackfillCommand from './commands/slack-backfill-command.js';
 import * as statsCommand from './commands/stats-command.js';
+import * as workerCommand from './commands/worker-command.js';
 import { withEnvFile } from './env-file.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import { processTerminal, type Terminal } from './terminal.js';
@@ -45,6 +46,7 @@ const COMMANDS = [
   discordCommand,
   modelCommand,
   serveCommand,
+  workerCommand,
 ];
 
 /** Runs the command line and resolves to the process exit code. */

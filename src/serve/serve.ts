@@ -8,6 +8,7 @@ import type { EmbeddedListener, Findimage } from '../findimage.js';
 import { startWebServer } from '../web/web-server.js';
 import type { BotFactory } from './bot-registry.js';
 import { countingFactories } from './chat-event-counter.js';
+import { isFleet, startIndexWork } from './index-work.js';
 
 /** What `serve` prints when no chat bot is configured: the page is what there is to use. */
 export function noBotMessage(url: string): string {
@@ -88,6 +89,11 @@ async function runBots(
     notify(`${bot.platform} bot connected.`);
   }
   findimage.uploads.start();
+  // A replica in a fleet also takes index jobs, unless FINDIMAGE_REPLICA_JOBS=0 leaves them to workers.
+  const work = isFleet(config) && config.fleet.replicaJobs > 0
+    ? await startIndexWork({ config, findimage, concurrency: config.fleet.replicaJobs, logger })
+    : undefined;
   await stopSignal;
   for (const bot of bots) await bot.stop();
+  await work?.close();
 }

@@ -3,8 +3,9 @@
 // why anything was skipped.
 import type { Command } from 'commander';
 import { FindimageError, InvalidImageError, asFindimageError } from '../../core/errors.js';
-import { ImageIndexer } from '../../core/indexing/image-indexer.js';
-import type { Findimage } from '../../findimage.js';
+import type { ImageIndexing } from '../../core/indexing/image-indexer.js';
+import { findModelSpec } from '../../core/models/registered-models.js';
+import { openFleetIndexing } from '../../findimage.js';
 import { EmbedSlots } from '../../core/indexing/embed-slots.js';
 import { listFolderImages, type FolderImage, type SkippedEntry } from '../image-folder.js';
 import { INDEXING, type CommandContext } from '../command-context.js';
@@ -15,12 +16,29 @@ import type { Terminal } from '../terminal.js';
 
 export { IMAGE_EXTENSIONS } from '../image-folder.js';
 
-export function register(program: Command, { terminal, withCore }: CommandContext): void {
+export function register(program: Command, { terminal, settings, withCore }: CommandContext): void {
   program
     .command('index')
     .description('index every image below a folder')
     .argument('<folder>', 'folder to walk recursively')
     .action(async (folder: string) => {
+      const { config, logger } = settings();
+      if (config.fleet !== undefined) {
+        // Fleet mode: the images go to the fleet's queue and its workers embed them; no model here.
+        // Imported here: a machine without REDIS_URL never loads the Redis client.
+        const { reachRedis, redisShown } = await import('../../core/fleet/redis-connection.js');
+        await reachRedis(config.fleet.redisUrl);
+        const fleet = await openFleetIndexing(config.fleet, findModelSpec(config.model, config.dataDir).id, logger);
+        try {
+          await fleet.ready();
+          terminal.err(`Handing the images to the fleet's workers (Redis ${redisShown(config.fleet.redisUrl)}).`);
+          const summary = await runIndex({ indexer: fleet }, folder, terminal, { readAheadBytes: FLEET_QUEUED_BYTES });
+          terminal.out(formatIndexSummary(summary));
+        } finally {
+          await fleet.close();
+        }
+        return;
+      }
       await withCore(INDEXING, async (findimage) => {
         const summary = await runIndex(findimage, folder, terminal);
         terminal.out(formatIndexSummary(summary));
@@ -44,6 +62,13 @@ const IMAGES_DECODING = 6;
  */
 export const READ_AHEAD_BYTES = 128 * 1024 * 1024;
 
+/**
+ * In fleet mode, bytes of images in the fleet's queue at once for this run, at most: the images
+ * travel in Redis (as base64, a third more), whose memory is shared with every replica and
+ * worker, so a run over a large folder keeps its share small; 64 MB keeps 8 GPU workers fed.
+ */
+export const FLEET_QUEUED_BYTES = 64 * 1024 * 1024;
+
 export interface IndexSummary {
   /** Images embedded and stored by this run. */
   indexed: number;
@@ -57,13 +82,13 @@ export interface IndexSummary {
 
 export interface RunIndexOptions {
   /** The indexer to use (default: findimage.indexer). */
-  indexer?: ImageIndexer;
+  indexer?: ImageIndexing;
   /** Bytes of files read ahead and held at once (default READ_AHEAD_BYTES). */
   readAheadBytes?: number;
 }
 
 export async function runIndex(
-  findimage: Pick<Findimage, 'indexer'>,
+  findimage: { indexer: ImageIndexing },
   folder: string,
   terminal: Terminal,
   options: RunIndexOptions = {},

@@ -5,6 +5,7 @@
 import type { ConnectionOptions as BullConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { StoreError } from '../errors.js';
 
 /** Every key findimage writes starts with this, so one Redis can serve other programs too. */
 export const KEY_PREFIX = 'findimage:';
@@ -68,6 +69,36 @@ export function openRedis(options: RedisConnectionOptions): Redis {
     options.logger.info({ role: options.role }, 'Redis is reachable again');
   });
   return redis;
+}
+
+/** How long a command may wait for Redis to answer its first connection before saying it is away. */
+export const REACH_TIMEOUT_MS = 5_000;
+
+/** A Redis URL as shown to people and logs: host and port, never the password. */
+export function redisShown(url: string): string {
+  return new URL(url).host;
+}
+
+/**
+ * Resolves once Redis at `url` answers a PING; throws a StoreError a person can act on when it
+ * is unreachable (store_unavailable) or refuses the credentials (store_auth). One-shot commands
+ * call this first, so they fail in seconds instead of waiting for Redis forever.
+ */
+export async function reachRedis(url: string, timeoutMs = REACH_TIMEOUT_MS): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  redis.on('error', () => {}); // reported by the throw below
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    const text = error instanceof Error ? error.message : String(error);
+    if (/NOAUTH|WRONGPASS|invalid password|invalid username/i.test(text)) {
+      throw new StoreError('store_auth', `Redis at ${redisShown(url)} refused the user or password in REDIS_URL (${text}).`, { cause: error });
+    }
+    throw new StoreError('store_unavailable', `Cannot reach Redis at ${redisShown(url)} (REDIS_URL): ${text}. Start Redis, or check REDIS_URL; see docs/fleet.md.`, { cause: error });
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Closes a connection without waiting for an unreachable server. */

@@ -1,0 +1,46 @@
+// The part of a fleet process that takes indexing jobs: `findimage worker`, and a serving
+// replica beside its chat work (FINDIMAGE_REPLICA_JOBS). Builds a FleetWorker on the core's
+// ImageIndexer; the core's reserved search worker keeps a replica's searches fast meanwhile.
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { JobEnd } from '../core/fleet/fleet-worker.js';
+import type { Findimage } from '../findimage.js';
+
+/** A running index worker. */
+export interface IndexWork {
+  /** Takes no new job, finishes those it holds, and disconnects. */
+  close(): Promise<void>;
+}
+
+export interface IndexWorkOptions {
+  config: Config & { fleet: NonNullable<Config['fleet']> };
+  findimage: Findimage;
+  /** Jobs worked on at once. */
+  concurrency: number;
+  logger: Logger;
+  /** Told as each job ends (metrics). */
+  onJobEnd?: (end: JobEnd) => void;
+}
+
+/** Starts taking the fleet's index jobs for the core's model; resolves once connected. */
+export async function startIndexWork(options: IndexWorkOptions): Promise<IndexWork> {
+  const { FleetWorker } = await import('../core/fleet/fleet-worker.js');
+  const { fleet } = options.config;
+  const worker = new FleetWorker({
+    redisUrl: fleet.redisUrl,
+    modelId: options.findimage.model.id,
+    indexer: options.findimage.indexer,
+    concurrency: options.concurrency,
+    leaseMs: fleet.leaseMs,
+    logger: options.logger.child({ component: 'fleet-worker' }),
+    ...(options.onJobEnd === undefined ? {} : { onJobEnd: options.onJobEnd }),
+  });
+  worker.start();
+  await worker.ready();
+  return { close: () => worker.close() };
+}
+
+/** Whether the config is in fleet mode (narrows its type). */
+export function isFleet(config: Config): config is Config & { fleet: NonNullable<Config['fleet']> } {
+  return config.fleet !== undefined;
+}
