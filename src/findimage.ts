@@ -12,6 +12,7 @@ import { ClipEmbedder } from './core/embedding/clip-embedder.js';
 import type { Embedder, EmbeddingRuntime, PreparedImage } from './core/embedding/embedder.js';
 import { LabelFeedback } from './core/evaluation/label-feedback.js';
 import { SqliteContentClaims, contentClaimsPath } from './core/indexing/content-claims.js';
+import { openCoordination, type Coordination } from './core/fleet/coordination.js';
 import { ImageIndexer } from './core/indexing/image-indexer.js';
 import { UploadQueue } from './core/indexing/upload-queue.js';
 import type { DownloadProgressListener } from './core/models/download-progress.js';
@@ -47,6 +48,8 @@ export interface Findimage {
   readonly deletions: ShareDeletions;
   /** Makes a conversation's images private or public when its platform says it changed. */
   readonly privacy: ConversationPrivacy;
+  /** State shared with the other processes: in Redis for a fleet (REDIS_URL), else local. */
+  readonly coordination: Coordination;
   /** The embedding worker pool's counters (queue lengths by lane, tasks in flight), for /metrics. */
   embeddingStats(): EmbeddingPoolStats;
   /** Decodes and preprocesses image bytes for this model (throws InvalidImageError). */
@@ -280,7 +283,9 @@ export async function openFindimage({
     });
     const deletions = new ShareDeletions({ queue: uploads });
     const privacy = new ConversationPrivacy({ queue: uploads });
-    return { model, embedder, store, indexer, uploads, search, labels, sessions, deletions, privacy, embeddingStats, prepareImage: prepare, close: closeAll };
+    const coordination = openCoordination({ dataDir: config.dataDir, fleet: config.fleet, logger });
+    opened.push(() => coordination.close());
+    return { model, embedder, store, indexer, uploads, search, labels, sessions, deletions, privacy, coordination, embeddingStats, prepareImage: prepare, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;
