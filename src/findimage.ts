@@ -11,7 +11,7 @@ import { ShareDeletions } from './core/conversations/share-deletions.js';
 import { ClipEmbedder } from './core/embedding/clip-embedder.js';
 import type { Embedder, EmbeddingRuntime, PreparedImage } from './core/embedding/embedder.js';
 import { LabelFeedback } from './core/evaluation/label-feedback.js';
-import { SqliteContentClaims, contentClaimsPath } from './core/indexing/content-claims.js';
+import { openCoordination, type Coordination } from './core/fleet/coordination.js';
 import type { FleetIndexing } from './core/fleet/fleet-indexing.js';
 import { ImageIndexer } from './core/indexing/image-indexer.js';
 import { UploadQueue } from './core/indexing/upload-queue.js';
@@ -53,6 +53,8 @@ export interface Findimage {
    * disk here; undefined on one machine, where `indexer` indexes them in this process.
    */
   readonly fleet?: FleetIndexing;
+  /** State shared with the other processes: in Redis for a fleet (REDIS_URL), else local. */
+  readonly coordination: Coordination;
   /** The embedding worker pool's counters (queue lengths by lane, tasks in flight), for /metrics. */
   embeddingStats(): EmbeddingPoolStats;
   /** Decodes and preprocesses image bytes for this model (throws InvalidImageError). */
@@ -249,8 +251,11 @@ export async function openFindimage({
   };
   try {
 
-    // Claims keep two processes on this host (the bot and a CLI index, say) from embedding one image twice.
-    const claims = new SqliteContentClaims({ path: contentClaimsPath(config.dataDir, model.id) });
+    // Shared state (replay guard, pacing, backfill cursors, claims): in Redis for a fleet, else here.
+    const coordination = await openCoordination({ dataDir: config.dataDir, fleet: config.fleet, logger });
+    opened.push(() => coordination.close());
+    // Claims keep two processes (on this host, or anywhere in a fleet) from embedding one image twice.
+    const claims = coordination.claims(model.id);
     opened.push(async () => claims.close());
     const indexer = new ImageIndexer({
       embedder,
@@ -302,6 +307,7 @@ export async function openFindimage({
       sessions,
       deletions,
       privacy,
+      coordination,
       ...(fleet === undefined ? {} : { fleet }),
       embeddingStats,
       prepareImage: prepare,

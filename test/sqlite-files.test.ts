@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackfillProgressStore } from '../src/bots/backfill-progress.js';
+import type { BackfillProgressStore } from '../src/core/conversations/backfill-progress.js';
 import { loadConfig } from '../src/config.js';
 import { openConnections, SQLITE_BUSY_TIMEOUT_MS, SQLITE_SETTINGS } from '../src/core/sqlite/open-database.js';
 import { openFindimage, type Findimage } from '../src/findimage.js';
@@ -61,9 +61,9 @@ describe('SQLite files', () => {
     });
     // The files a running findimage opens: vector store, upload queue, labels and content claims ...
     findimage = await openFindimage({ config, logger: createSilentLogger() });
-    // ... and the Slack backfill progress, at the path the Slack bot uses. All stay open until
+    // ... and the Slack backfill progress, as the Slack bot opens it. All stay open until
     // afterAll, so that their connections can be read.
-    backfill = new BackfillProgressStore(join(dataDir, 'slack-backfill.sqlite'));
+    backfill = findimage.coordination.backfills('slack');
   });
 
   afterAll(async () => {

@@ -11,6 +11,7 @@ import type { Config } from '../../src/config.js';
 import { SearchSessions } from '../../src/core/conversations/search-sessions.js';
 import { ConversationPrivacy } from '../../src/core/conversations/conversation-privacy.js';
 import { ShareDeletions } from '../../src/core/conversations/share-deletions.js';
+import { localCoordination, type Coordination } from '../../src/core/fleet/coordination.js';
 import { ImageIndexer } from '../../src/core/indexing/image-indexer.js';
 import { UploadQueue } from '../../src/core/indexing/upload-queue.js';
 import { openSqliteLabelStore, type SqliteLabelStore } from '../../src/core/labels/sqlite-label-store.js';
@@ -55,6 +56,8 @@ export interface DiscordHarnessOptions {
   backfillPageSize?: number;
   /** Data directory to reuse (a restart); a new one otherwise. */
   dir?: string;
+  /** The state shared with other replicas (a fleet's, on Redis); default the local one in the data directory. */
+  coordination?: Coordination;
 }
 
 export class DiscordHarness {
@@ -127,9 +130,9 @@ export class DiscordHarness {
     const sessions = new SearchSessions({ search, store, labels, prepareImage: prepareByColour, modelId: 'known-vectors', logger });
     // The queue logs to the bot's log, so tests can wait for a deletion or privacy change to be applied.
     const privacy = new ConversationPrivacy({ queue: uploads });
-    const core: DiscordCore = { sessions, deletions: new ShareDeletions({ queue: uploads }), uploads, privacy };
+    const coordination = options.coordination ?? localCoordination({ dataDir: dir });
+    const core: DiscordCore = { sessions, deletions: new ShareDeletions({ queue: uploads }), uploads, privacy, coordination };
     const bot = createDiscordBot({ config: { token: fake.token, apiUrl: fake.apiUrl, ...options.discord }, findimage: core,
-      dataDir: dir,
       logger: botLogger,
       ...(options.backfillPageSize === undefined ? {} : { backfillPageSize: options.backfillPageSize }),
       // Downloads retry as in production but without waiting; the log line gives each wait.

@@ -14,7 +14,7 @@ import { BIN, cliEnv, runCli, type CliResult } from './cli-process.js';
 const RECORDER = fileURLToPath(new URL('./import-recorder.mjs', import.meta.url));
 const PHOTO = fileURLToPath(new URL('../fixtures/clip-parity/', import.meta.url));
 /** Packages a search with nothing configured has no use for. */
-const UNUSED_BY_SEARCH = ['@slack/bolt', 'discord.js', '@qdrant/js-client-rest', 'sharp', 'heic-decode', 'fastify'];
+const UNUSED_BY_SEARCH = ['@slack/bolt', 'discord.js', '@qdrant/js-client-rest', 'sharp', 'heic-decode', 'fastify', 'ioredis', 'bullmq'];
 
 /** Runs the CLI with the recorder; resolves to its result and the packages it imported. */
 async function runRecorded(args: string[], env: NodeJS.ProcessEnv, imports: string): Promise<CliResult & { packages: Set<string> }> {

@@ -84,7 +84,6 @@ describe('Slack API errors', () => {
       createSlackBot({
         config: { botToken: BOT_TOKEN, signingSecret: 'secret', indexedReaction: '' },
         findimage: {} as SlackCore,
-        dataDir: '/nonexistent',
         logger: createSilentLogger(),
       }),
     ).toThrow(new ConfigError('Slack needs SLACK_APP_TOKEN for Socket Mode, or SLACK_SIGNING_SECRET and PORT for HTTP mode. See docs/slack.md.'));

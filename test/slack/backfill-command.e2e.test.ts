@@ -6,6 +6,7 @@ import { runSlackBackfillCommand } from '../../src/bots/slack/backfill-command.j
 import type { BackfillProgress } from '../../src/bots/slack/backfill.js';
 import { SlackApiError } from '../../src/bots/slack/slack-api-error.js';
 import { InvalidQueryError } from '../../src/core/errors.js';
+import { localCoordination } from '../../src/core/fleet/coordination.js';
 import { createSilentLogger } from '../../src/logger.js';
 import { BOT_TOKEN, CHANNELS, SlackHarness, TEAM } from './slack-harness.js';
 
@@ -14,8 +15,7 @@ describe('runSlackBackfillCommand', () => {
   const run = (channel: string, botToken = BOT_TOKEN, onProgress?: (p: BackfillProgress) => void) =>
     runSlackBackfillCommand({
       config: { botToken, apiUrl: h.api.apiUrl, indexedReaction: '' },
-      dataDir: join(h.dir, 'cli'),
-      findimage: { uploads: h.uploads },
+      findimage: { uploads: h.uploads, coordination: localCoordination({ dataDir: join(h.dir, 'cli') }) },
       logger: createSilentLogger(),
       channel,
       pageSize: 1,

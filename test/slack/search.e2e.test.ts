@@ -2,7 +2,7 @@
 // (one response_url message), pages them in place, and posts to the channel only what the
 // searcher sends or shares. Also "More like this", the similar-images shortcut, and bad queries.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CHANNEL_POST_INTERVAL_MS } from '../../src/bots/slack/channel-pacer.js';
+import { CHANNEL_POST_INTERVAL_MS } from '../../src/core/conversations/post-pacer.js';
 import { SHORTCUT_FIND_SIMILAR } from '../../src/bots/slack/result-blocks.js';
 import { parseQuery } from '../../src/core/search/query-syntax.js';
 import { cardsOf, controlsOf, elementsOf, hitOf, imageIdsOf, labelled, labelsOf, queryIdOf, type Element } from '../fakes/slack/block-kit.js';

@@ -27,7 +27,8 @@ import { eventually } from '../fakes/slack/eventually.js';
 import { FakeSlackApi, type FakeChannel, type FakeFileObject } from '../fakes/slack/fake-slack-api.js';
 import { FakeSocketMode, type Ack } from '../fakes/slack/fake-socket-mode.js';
 import { DEFAULT_DOWNLOAD_RETRY, type DownloadRetryPolicy } from '../../src/bots/download-retry.js';
-import { ChannelPacer, type PacerClock } from '../../src/bots/slack/channel-pacer.js';
+import { ChannelPacer, type PacerClock } from '../../src/core/conversations/post-pacer.js';
+import { localCoordination, type Coordination } from '../../src/core/fleet/coordination.js';
 
 export const BOT_TOKEN = 'xoxb-test-bot';
 export const APP_TOKEN = 'xapp-test-app';
@@ -150,6 +151,8 @@ export interface HarnessOptions {
   dir?: string;
   /** Opens the vector store (say Qdrant on a fake server); default an embedded one in the data directory. */
   openStore?: (dir: string) => Promise<VectorStore>;
+  /** The state shared with other replicas (a fleet's, on Redis); default the local one in the data directory. */
+  coordination?: Coordination;
 }
 
 /** The bots' download retries (attempts, backoff, Retry-After cap) without the waits, so tests stay fast. */
@@ -255,7 +258,8 @@ export class SlackHarness {
     const sessions = new SearchSessions({ search, store, labels, prepareImage: prepareByColour, modelId: 'known-vectors', logger });
     // The queue logs to the bot's log, so tests can wait for a deletion or privacy change to be applied.
     const privacy = new ConversationPrivacy({ queue: uploads });
-    const core: SlackCore = { sessions, deletions: new ShareDeletions({ queue: uploads }), uploads, privacy };
+    const coordination = options.coordination ?? localCoordination({ dataDir: dir });
+    const core: SlackCore = { sessions, deletions: new ShareDeletions({ queue: uploads }), uploads, privacy, coordination };
 
     const slack: NonNullable<Config['slack']> = {
       botToken: BOT_TOKEN,
@@ -268,7 +272,6 @@ export class SlackHarness {
     const bot = createSlackBot({
       config: slack,
       findimage: core,
-      dataDir: dir,
       logger: botLogger,
       // Short waits keep failure tests fast; a 429 still waits its full Retry-After.
       retryConfig: { retries: 2, minTimeout: 10, maxTimeout: 20 },

@@ -5,8 +5,9 @@
 // Rate limits are obeyed by discord.js's REST client (it waits each 429's retry_after).
 import { Routes, type REST } from 'discord.js';
 import type { Logger } from 'pino';
+import { ConfigError } from '../../core/errors.js';
 import type { UploadOutcome } from '../../core/indexing/upload-queue.js';
-import { BackfillProgressStore, type BackfillState } from '../backfill-progress.js';
+import type { BackfillProgressStore, BackfillState } from '../../core/conversations/backfill-progress.js';
 import type { AttachmentIntake } from './attachment-intake.js';
 import type { AttachmentRef } from './attachment-download.js';
 import type { DiscordPlace } from './channel-visibility.js';
@@ -60,14 +61,32 @@ export class DiscordBackfill {
     this.#pageSize = Math.min(options.pageSize ?? MAX_HISTORY_PAGE, MAX_HISTORY_PAGE);
   }
 
-  /** Walks `place`'s history (resuming a stopped walk); throws on an API error after saving the cursor. */
+  /**
+   * Walks `place`'s history (resuming a stopped walk); throws on an API error after saving the
+   * cursor, and ConfigError when another findimage replica walks the channel now.
+   */
   async run(place: DiscordPlace, guildId: string | null, onProgress: (progress: BackfillProgress) => void = () => undefined): Promise<BackfillReport> {
-    const saved = this.#progress.get(place.tenant, place.conversation);
+    // A fleet's replicas share the cursor: two walking one channel would read it twice.
+    const lease = await this.#progress.lease(place.tenant, place.conversation);
+    if (lease === undefined) {
+      throw new ConfigError("I'm already indexing that channel on another findimage replica; try again when that is done.", {
+        details: { channel: place.conversation },
+      });
+    }
+    try {
+      return await this.#walk(place, guildId, onProgress);
+    } finally {
+      await lease.release();
+    }
+  }
+
+  async #walk(place: DiscordPlace, guildId: string | null, onProgress: (progress: BackfillProgress) => void): Promise<BackfillReport> {
+    const saved = await this.#progress.get(place.tenant, place.conversation);
     const resumed = saved?.status === 'running';
     const state: BackfillState = resumed
       ? saved
       : { tenant: place.tenant, channel: place.conversation, status: 'running', messagesSeen: 0, filesQueued: 0, ...(saved?.newestTs === undefined ? {} : { oldest: saved.newestTs }) };
-    this.#progress.save(state);
+    await this.#progress.save(state);
     const outcomes: Array<{ name: string; outcome: Promise<UploadOutcome> }> = [];
     for (;;) {
       const query = new URLSearchParams({ limit: String(this.#pageSize), ...(state.cursor === undefined ? {} : { before: state.cursor }) });
@@ -103,7 +122,7 @@ export class DiscordBackfill {
         state.status = 'done';
         delete state.cursor;
       }
-      this.#progress.save(state);
+      await this.#progress.save(state);
       onProgress({ messagesSeen: state.messagesSeen, filesQueued: state.filesQueued, resumed });
       if (finished) break;
     }

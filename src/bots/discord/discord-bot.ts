@@ -21,10 +21,10 @@ import {
   type PartialUser,
   type User,
 } from 'discord.js';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
-import { ReplayGuard } from '../../core/conversations/replay-guard.js';
+import type { BackfillProgressStore } from '../../core/conversations/backfill-progress.js';
+import type { ReplayMemory } from '../../core/conversations/replay-guard.js';
 import type { ShareDeletions } from '../../core/conversations/share-deletions.js';
 import { ConfigError } from '../../core/errors.js';
 import type { Findimage } from '../../findimage.js';
@@ -33,7 +33,6 @@ import { FIND_SIMILAR_COMMAND, SLASH_COMMAND } from './application-commands.js';
 import type { DownloadRetryPolicy } from '../download-retry.js';
 import { AttachmentDownloader, DEFAULT_MAX_ATTACHMENT_BYTES, type AttachmentRef } from './attachment-download.js';
 import { AttachmentIntake } from './attachment-intake.js';
-import { BackfillProgressStore } from '../backfill-progress.js';
 import { DiscordBackfill, type BackfillProgress, type BackfillReport } from './backfill.js';
 import { dmTenant, placeOf } from './channel-visibility.js';
 import { explainToUser, isDiscordError } from './discord-api-error.js';
@@ -63,14 +62,12 @@ export const DISCORD_INTENTS = [
 export const DISCORD_PARTIALS = [Partials.Message, Partials.Channel, Partials.Reaction, Partials.User];
 
 /** The parts of findimage the bot calls. */
-export type DiscordCore = Pick<Findimage, 'sessions' | 'deletions' | 'uploads' | 'privacy'>;
+export type DiscordCore = Pick<Findimage, 'sessions' | 'deletions' | 'uploads' | 'privacy' | 'coordination'>;
 
 export interface DiscordBotOptions {
   /** Token and API settings (config.discord). */
   config: NonNullable<Config['discord']>;
   findimage: DiscordCore;
-  /** FINDIMAGE_DATA: the backfill cursors are kept here. */
-  dataDir: string;
   logger: Logger;
   /** Messages per history page during a backfill. */
   backfillPageSize?: number;
@@ -86,7 +83,7 @@ export function createDiscordBot(options: DiscordBotOptions): DiscordBot {
 /** `findimage serve`'s factory (a BotFactory): undefined when Discord is not configured. */
 export async function discordBotFactory(config: Config, findimage: Findimage, logger: Logger): Promise<ChatBot | undefined> {
   if (config.discord === undefined) return undefined;
-  return createDiscordBot({ config: config.discord, findimage, dataDir: config.dataDir, logger });
+  return createDiscordBot({ config: config.discord, findimage, logger });
 }
 
 /** What a stale or malformed findimage button is told. */
@@ -100,7 +97,7 @@ export class DiscordBot implements ChatBot {
   readonly #intake: AttachmentIntake;
   readonly #deletions: ShareDeletions;
   readonly #search: DiscordSearch;
-  readonly #replays = new ReplayGuard();
+  readonly #replays: ReplayMemory;
   readonly #progress: BackfillProgressStore;
   readonly #backfill: DiscordBackfill;
   /** Channels being backfilled now (one walk per channel at a time). */
@@ -128,7 +125,9 @@ export class DiscordBot implements ChatBot {
     this.#deletions = options.findimage.deletions;
     this.#intake = new AttachmentIntake({ rest, uploads: options.findimage.uploads, downloader, logger: this.#logger });
     this.#search = new DiscordSearch({ sessions: options.findimage.sessions, downloader, rest, logger: this.#logger });
-    this.#progress = new BackfillProgressStore(join(options.dataDir, 'discord-backfill.sqlite'));
+    // Shared with the other replicas in a fleet: a retried event acts once, a backfill resumes anywhere.
+    this.#replays = options.findimage.coordination.replays;
+    this.#progress = options.findimage.coordination.backfills('discord');
     this.#backfill = new DiscordBackfill({
       rest,
       intake: this.#intake,
@@ -249,7 +248,7 @@ export class DiscordBot implements ChatBot {
   async #onInteraction(interaction: Interaction): Promise<void> {
     try {
       // A gateway resume can hand an event over twice; act on each interaction once.
-      if (!this.#replays.firstTime(`interaction:${interaction.id}`)) return;
+      if (!(await this.#replays.firstTime(`interaction:${interaction.id}`))) return;
       if (interaction.isChatInputCommand() && interaction.commandName === SLASH_COMMAND) await this.#onSlashCommand(interaction);
       else if (interaction.isMessageContextMenuCommand() && interaction.commandName === FIND_SIMILAR_COMMAND) await this.#onFindSimilar(interaction);
       else if (interaction.isButton() && isOurs(interaction.customId)) await this.#onButton(interaction);

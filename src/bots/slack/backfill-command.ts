@@ -1,12 +1,10 @@
 // `findimage slack backfill <#channel>` for the CLI: the same backfill as `/findimage index`, run
 // from a terminal with the bot token, printing progress instead of posting it to a thread.
-import { join } from 'node:path';
 import { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { InvalidQueryError } from '../../core/errors.js';
 import type { Findimage } from '../../findimage.js';
-import { BackfillProgressStore } from '../backfill-progress.js';
 import { SlackBackfill, type BackfillProgress, type BackfillReport } from './backfill.js';
 import { ConversationDirectory } from './conversation-directory.js';
 import { DEFAULT_MAX_DOWNLOAD_BYTES, SlackFileDownloader } from './file-download.js';
@@ -18,9 +16,8 @@ import { UploadIntake } from './upload-intake.js';
 export interface SlackBackfillCommandOptions {
   /** config.slack: the bot token and SLACK_API_URL are used. */
   config: NonNullable<Config['slack']>;
-  /** FINDIMAGE_DATA: the cursor is shared with the bot's `/findimage index`, so either resumes the other. */
-  dataDir: string;
-  findimage: Pick<Findimage, 'uploads'>;
+  /** The cursor comes from findimage.coordination, shared with the bot's `/findimage index`, so either resumes the other. */
+  findimage: Pick<Findimage, 'uploads' | 'coordination'>;
   logger: Logger;
   /** The channel: an id (C0123), a name (design or #design) or a mention (<#C0123|design>). */
   channel: string;
@@ -71,7 +68,7 @@ export async function runSlackBackfillCommand(options: SlackBackfillCommandOptio
     indexedReaction: '',
     logger,
   });
-  const progress = new BackfillProgressStore(join(options.dataDir, 'slack-backfill.sqlite'));
+  const progress = options.findimage.coordination.backfills('slack');
   intake.start();
   try {
     const backfill = new SlackBackfill({

@@ -58,7 +58,7 @@ export class BackfillThread {
         await reply(`I'm not a member of <#${channel}>, so I can't read its history. Invite me there with \`/invite @findimage\`, then run \`/findimage index\` again.`);
         return;
       }
-      if (this.#backfill.isRunning(context.tenant, channel)) {
+      if (await this.#backfill.isRunning(context.tenant, channel)) {
         await reply(`I'm already indexing <#${channel}>; progress is in its thread.`);
         return;
       }

@@ -5,7 +5,7 @@ import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { FindimageError, publicMessageOf } from '../../core/errors.js';
 import type { UploadOutcome } from '../../core/indexing/upload-queue.js';
-import type { BackfillProgressStore, BackfillState } from '../backfill-progress.js';
+import type { BackfillProgressStore, BackfillState } from '../../core/conversations/backfill-progress.js';
 import type { ConversationDirectory } from './conversation-directory.js';
 import { fileRefsFrom } from './file-download.js';
 import { asSlackApiError, slackApiError } from './slack-api-error.js';
@@ -99,9 +99,9 @@ export class SlackBackfill {
     this.#outcomeWaitMs = options.outcomeWaitMs ?? OUTCOME_WAIT_MS;
   }
 
-  /** Whether a backfill of this channel is running in this process. */
-  isRunning(tenant: string, channel: string): boolean {
-    return this.#running.has(`${tenant}:${channel}`);
+  /** Whether a backfill of this channel is running, in this process or on another replica. */
+  async isRunning(tenant: string, channel: string): Promise<boolean> {
+    return this.#running.has(`${tenant}:${channel}`) || (await this.#progress.walkedElsewhere(tenant, channel));
   }
 
   /**
@@ -116,7 +116,18 @@ export class SlackBackfill {
     }
     this.#running.add(key);
     try {
-      return await this.#walk(tenant, channel, onProgress);
+      // A fleet's replicas share the cursor: two walking one channel would read it twice.
+      const lease = await this.#progress.lease(tenant, channel);
+      if (lease === undefined) {
+        throw new FindimageError('platform_api', 'A backfill of that channel is already running on another findimage replica; its progress is in the thread where it was started.', {
+          details: { channel },
+        });
+      }
+      try {
+        return await this.#walk(tenant, channel, onProgress);
+      } finally {
+        await lease.release();
+      }
     } finally {
       this.#running.delete(key);
     }
@@ -127,7 +138,7 @@ export class SlackBackfill {
     if (facts.isMember === false) {
       throw slackApiError('not_in_channel', 'reading the channel history');
     }
-    const previous = this.#progress.get(tenant, channel);
+    const previous = await this.#progress.get(tenant, channel);
     const resumed = previous?.status === 'running';
     const state: BackfillState = resumed
       ? { ...previous }
@@ -139,7 +150,7 @@ export class SlackBackfill {
           filesQueued: 0,
           ...(previous?.newestTs === undefined ? {} : { oldest: previous.newestTs, newestTs: previous.newestTs }),
         };
-    this.#progress.save(state);
+    await this.#progress.save(state);
     this.#logger.info({ tenant, channel, resumed, cursor: state.cursor, oldest: state.oldest }, 'backfill started');
 
     const outcomes: Promise<UploadOutcome>[] = [];
@@ -190,11 +201,11 @@ export class SlackBackfill {
         break;
       }
       state.cursor = next;
-      this.#progress.save(state);
+      await this.#progress.save(state);
       await onProgress?.({ messagesSeen: state.messagesSeen, filesQueued: state.filesQueued, resumed });
     }
     state.status = 'done';
-    this.#progress.save(state);
+    await this.#progress.save(state);
     this.#logger.info({ tenant, channel, messages: state.messagesSeen, queued: state.filesQueued }, 'backfill walked the history');
 
     const report: BackfillReport = {

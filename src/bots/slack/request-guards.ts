@@ -2,11 +2,11 @@
 // logged under one code, and a request Slack retries is acted on once.
 import type { App } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { ReplayGuard } from '../../core/conversations/replay-guard.js';
+import type { ReplayMemory } from '../../core/conversations/replay-guard.js';
 
 export interface RequestGuardsOptions {
-  /** Remembers the request ids already acted on. */
-  replays: Pick<ReplayGuard, 'firstTime'>;
+  /** Remembers the request ids already acted on (across replicas in a fleet). */
+  replays: ReplayMemory;
   logger: Logger;
 }
 
@@ -21,7 +21,7 @@ export function listenForFailuresAndReplays(app: App, options: RequestGuardsOpti
   // Socket Mode) with the same trigger or event id: act on each once, acknowledge every copy.
   app.use(async (args) => {
     const key = requestKeyOf(args.body);
-    if (key !== undefined && !replays.firstTime(key)) {
+    if (key !== undefined && !(await replays.firstTime(key))) {
       const ack = (args as { ack?: () => Promise<void> }).ack;
       if (ack !== undefined) await ack();
       logger.info({ key, retryNum: args.context.retryNum }, 'ignored a replayed Slack request');

@@ -6,13 +6,13 @@ import type { RespondFn, webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { RenderOptions, ResultLayout, SlackMessage } from './result-blocks.js';
 import { asSlackApiError, isSlackError, slackApiError } from './slack-api-error.js';
-import { ChannelPacer } from './channel-pacer.js';
+import { ChannelPacer, type PostPacer } from '../../core/conversations/post-pacer.js';
 
 export interface ResultPublisherOptions {
   client: webApi.WebClient;
   logger: Logger;
   /** Spacing of posts to one conversation (default CHANNEL_POST_INTERVAL_MS). */
-  pacer?: ChannelPacer;
+  pacer?: PostPacer;
 }
 
 /** Tries of one message: each refusal drops something, so three cover picture, pictures, layout. */
@@ -33,7 +33,7 @@ class BlocksRefused extends Error {
 export class ResultPublisher {
   readonly #client: webApi.WebClient;
   readonly #logger: Logger;
-  readonly #pacer: ChannelPacer;
+  readonly #pacer: PostPacer;
   /** Workspaces whose Slack refused a carousel: they get image blocks from then on. */
   readonly #noCarousel = new Set<string>();
 

@@ -2,7 +2,6 @@
 // secret and port are set), its collaborators, and the registration of each feature's listeners
 // (search-command-events, similar-shortcut-events, upload-events, reaction-events,
 // visibility-events), which turn Slack events into core calls.
-import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, type webApi } from '@slack/bolt';
@@ -10,18 +9,17 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { ConfigError } from '../../core/errors.js';
 import type { ShareDeletions } from '../../core/conversations/share-deletions.js';
-import { ReplayGuard } from '../../core/conversations/replay-guard.js';
+import type { BackfillProgressStore } from '../../core/conversations/backfill-progress.js';
+import type { PostPacer } from '../../core/conversations/post-pacer.js';
 import type { Findimage } from '../../findimage.js';
 import type { ChatBot } from '../chat-bot.js';
 import type { DownloadRetryPolicy } from '../download-retry.js';
-import { BackfillProgressStore } from '../backfill-progress.js';
 import { BackfillThread } from './backfill-thread.js';
 import { SlackBackfill } from './backfill.js';
 import { boltLoggerFor } from './bolt-logger.js';
 import { ConversationDirectory } from './conversation-directory.js';
 import { FreshRequestReceiver } from './fresh-request-receiver.js';
 import { DEFAULT_MAX_DOWNLOAD_BYTES, SlackFileDownloader } from './file-download.js';
-import { ChannelPacer } from './channel-pacer.js';
 import { listenForReactions } from './reaction-events.js';
 import { listenForFailuresAndReplays } from './request-guards.js';
 import { ResultPublisher } from './result-publisher.js';
@@ -43,14 +41,12 @@ export const SLACK_RETRY_POLICY: webApi.RetryOptions = { retries: 5, factor: 2, 
 export const SLACK_CALL_TIMEOUT_MS = 30_000;
 
 /** The parts of findimage the bot calls. */
-export type SlackCore = Pick<Findimage, 'sessions' | 'deletions' | 'uploads' | 'privacy'>;
+export type SlackCore = Pick<Findimage, 'sessions' | 'deletions' | 'uploads' | 'privacy' | 'coordination'>;
 
 export interface SlackBotOptions {
   /** Tokens, transport and reaction settings (config.slack). */
   config: NonNullable<Config['slack']>;
   findimage: SlackCore;
-  /** FINDIMAGE_DATA: the backfill cursors are kept here. */
-  dataDir: string;
   logger: Logger;
   /** Retry policy of Web API calls; defaults to SLACK_RETRY_POLICY. */
   retryConfig?: webApi.RetryOptions;
@@ -58,8 +54,8 @@ export interface SlackBotOptions {
   backfillPageSize?: number;
   /** Interface the HTTP receiver listens on; defaults to all. */
   httpHost?: string;
-  /** Spacing of posts per conversation; defaults to Slack's one message a second. */
-  pacer?: ChannelPacer;
+  /** Spacing of posts per conversation; defaults to findimage.coordination's (one message a second). */
+  pacer?: PostPacer;
   /** How file downloads that may pass are retried; DEFAULT_DOWNLOAD_RETRY unless given (tests do not wait). */
   downloadRetry?: DownloadRetryPolicy;
 }
@@ -72,7 +68,7 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
 /** `findimage serve`'s factory (a BotFactory): undefined when Slack is not configured. */
 export async function slackBotFactory(config: Config, findimage: Findimage, logger: Logger): Promise<ChatBot | undefined> {
   if (config.slack === undefined) return undefined;
-  return createSlackBot({ config: config.slack, findimage, dataDir: config.dataDir, logger });
+  return createSlackBot({ config: config.slack, findimage, logger });
 }
 
 export class SlackBot implements ChatBot {
@@ -142,15 +138,17 @@ export class SlackBot implements ChatBot {
       indexedReaction: config.indexedReaction,
       logger: this.#logger,
     });
+    // Shared with the other replicas in a fleet: pacing, replays and backfill cursors hold across them.
+    const { coordination } = options.findimage;
     const search = new SlackSearch({
       sessions: options.findimage.sessions,
-      publisher: new ResultPublisher({ client, logger: this.#logger, ...(options.pacer === undefined ? {} : { pacer: options.pacer }) }),
+      publisher: new ResultPublisher({ client, logger: this.#logger, pacer: options.pacer ?? coordination.pacer }),
       directory,
       downloader,
       client,
       logger: this.#logger,
     });
-    this.#progress = new BackfillProgressStore(join(options.dataDir, 'slack-backfill.sqlite'));
+    this.#progress = coordination.backfills('slack');
     const backfill = new SlackBackfill({
       client,
       intake: this.#intake,
@@ -163,7 +161,7 @@ export class SlackBot implements ChatBot {
 
     // Registered in this order: the failure log and replay filter first, then each feature.
     const app = this.#app;
-    listenForFailuresAndReplays(app, { replays: new ReplayGuard(), logger: this.#logger });
+    listenForFailuresAndReplays(app, { replays: coordination.replays, logger: this.#logger });
     listenForSearchCommands(app, { search, backfillThread, logger: this.#logger });
     listenForSimilarShortcut(app, { search, logger: this.#logger });
     listenForUploads(app, { intake: this.#intake, deletions: this.#deletions, logger: this.#logger });

@@ -37,7 +37,7 @@ export function register(program: Command, { terminal, settings, withCore }: Com
       await withCore(INDEXING, async (findimage) => {
         findimage.uploads.start();
         // The bot connects so that the channel's permissions (public or not) are known.
-        const bot = createDiscordBot({ config: discordConfig, findimage, dataDir: config.dataDir, logger });
+        const bot = createDiscordBot({ config: discordConfig, findimage, logger });
         await bot.start();
         try {
           const report = await bot.backfill(channelId, (p) => terminal.err(`read ${p.messagesSeen} messages, queued ${p.filesQueued} images${p.resumed ? ' (resumed)' : ''}`));

@@ -36,7 +36,6 @@ export async function runSlackBackfill(
   findimage.uploads.start();
   const report = await runSlackBackfillCommand({
     config: config.slack,
-    dataDir: config.dataDir,
     findimage,
     logger,
     channel,

@@ -7,7 +7,17 @@
  */
 export const REMEMBERED_REQUESTS = 10_000;
 
-export class ReplayGuard {
+/** Remembers which platform requests were acted on, here or (in a fleet) on any replica. */
+export interface ReplayMemory {
+  /**
+   * True the first time `key` is seen (act on it), false for a replay (do nothing). Never
+   * throws: a memory that cannot reach its store answers from this process's own memory.
+   */
+  firstTime(key: string): Promise<boolean>;
+}
+
+/** A ReplayMemory in this process: enough for one replica, and the fleet's fallback. */
+export class ReplayGuard implements ReplayMemory {
   readonly #seen = new Set<string>();
   readonly #capacity: number;
 
@@ -15,8 +25,7 @@ export class ReplayGuard {
     this.#capacity = capacity;
   }
 
-  /** True the first time `key` is seen (act on it), false for a replay (do nothing). */
-  firstTime(key: string): boolean {
+  async firstTime(key: string): Promise<boolean> {
     if (this.#seen.has(key)) return false;
     this.#seen.add(key);
     if (this.#seen.size > this.#capacity) {

@@ -1,5 +1,7 @@
-// Spaces the bot's posts to one conversation: Slack allows about one message a second per channel
+// Spaces a bot's posts to one conversation: Slack allows about one message a second per channel
 // and answers bursts with HTTP 429, so the bot waits its turn instead of drawing rate limits.
+// PostPacer is the seam; ChannelPacer paces within this process, and a fleet's pacer (in
+// src/core/fleet) keeps the same spacing across replicas.
 import { setTimeout as sleepFor } from 'node:timers/promises';
 
 /** Slack's documented rate for chat.postMessage: about one message per second per channel. */
@@ -23,7 +25,14 @@ export interface ChannelPacerOptions {
   clock?: PacerClock;
 }
 
-export class ChannelPacer {
+/** Keeps posts to one conversation at most one per interval. */
+export interface PostPacer {
+  /** Resolves when a post to `channel` keeps within the rate, and reserves that slot. Never throws. */
+  turn(channel: string): Promise<void>;
+}
+
+/** A PostPacer for one process: enough for one replica, and the fleet's fallback. */
+export class ChannelPacer implements PostPacer {
   readonly #intervalMs: number;
   readonly #clock: PacerClock;
   /** When each conversation may next be posted to (epoch ms); old entries are pruned as they pass. */
@@ -34,7 +43,6 @@ export class ChannelPacer {
     this.#clock = options.clock ?? SYSTEM_CLOCK;
   }
 
-  /** Resolves when a post to `channel` keeps within the rate, and reserves that slot. */
   async turn(channel: string): Promise<void> {
     const now = this.#clock.now();
     for (const [id, at] of this.#nextAt) if (at <= now) this.#nextAt.delete(id);
