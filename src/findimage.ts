@@ -57,6 +57,8 @@ export interface Findimage {
   readonly coordination: Coordination;
   /** The embedding worker pool's counters (queue lengths by lane, tasks in flight), for /metrics. */
   embeddingStats(): EmbeddingPoolStats;
+  /** Content claims this process has taken (in a fleet; 0 where the claims do not count them), for /metrics. */
+  claimsTaken(): number;
   /** Decodes and preprocesses image bytes for this model (throws InvalidImageError). */
   prepareImage(bytes: Uint8Array): Promise<PreparedImage>;
   /** Stops the queue, the workers and the store. */
@@ -310,6 +312,7 @@ export async function openFindimage({
       coordination,
       ...(fleet === undefined ? {} : { fleet }),
       embeddingStats,
+      claimsTaken: () => claims.claimsTaken ?? 0,
       prepareImage: prepare,
       close: closeAll,
     };

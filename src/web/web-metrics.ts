@@ -2,6 +2,7 @@
 // age, pending and stuck share updates, store size, and errors by code. Gauges that need the core are read when scraped, so a
 // scrape during start-up still answers (without them).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { withTimeout } from './answer-deadline.js';
 import type { CoreHolder } from './core-holder.js';
 
 /** Latency buckets in seconds: text searches take 10-100 ms on CPU, image ones up to a second. */
@@ -92,6 +93,7 @@ export class WebMetrics {
         this.set({ lane: 'bulk' }, queued.bulk);
       },
     });
+    this.#registerFleetMetrics(core, registers);
     new Gauge({
       name: 'findimage_store_images',
       help: 'Images in the store, every tenant',
@@ -108,6 +110,60 @@ export class WebMetrics {
     });
   }
 
+  /**
+   * Fleet mode only (they stay empty otherwise): the fleet index queue's depths, the jobs this
+   * replica added by outcome with the time each took from adding to its end, and the content
+   * claims this replica's indexer took.
+   */
+  #registerFleetMetrics(core: CoreHolder, registers: Registry[]): void {
+    new Gauge({
+      name: 'findimage_fleet_queue_jobs',
+      help: 'Jobs in the fleet index queue (every replica and worker), by state',
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const fleet = core.findimage?.fleet;
+        if (fleet === undefined) return;
+        try {
+          const depths = await withTimeout(fleet.depths(), FLEET_SCRAPE_TIMEOUT_MS);
+          for (const [state, jobs] of Object.entries(depths)) this.set({ state }, jobs);
+        } catch {
+          // Redis is away: /readyz says so; the last values stay.
+        }
+      },
+    });
+    const outcomes = new Counter({
+      name: 'findimage_fleet_jobs_total',
+      help: 'Index jobs this replica added that ended, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
+    new Histogram({
+      name: 'findimage_fleet_job_duration_seconds',
+      help: 'Time from adding an index job to its end (queue wait included), by outcome',
+      labelNames: ['outcome'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+      collect() {
+        for (const { outcome, seconds } of core.findimage?.fleet?.drainFinished() ?? []) {
+          this.observe({ outcome }, seconds);
+          outcomes.inc({ outcome });
+        }
+      },
+    });
+    let claimsCounted = 0;
+    new Counter({
+      name: 'findimage_content_claims_total',
+      help: 'Content claims taken by this process before embedding an image (fleet mode)',
+      registers,
+      collect() {
+        const taken = core.findimage?.claimsTaken() ?? claimsCounted;
+        if (taken > claimsCounted) this.inc(taken - claimsCounted);
+        claimsCounted = taken;
+      },
+    });
+  }
+
   /** Notes that upload job `jobId` entered the queue now. */
   queued(jobId: string): void {
     this.#queuedAt.set(jobId, Date.now());
@@ -118,3 +174,6 @@ export class WebMetrics {
     this.#queuedAt.delete(jobId);
   }
 }
+
+/** How long a scrape waits for Redis's queue counts before keeping the last ones. */
+const FLEET_SCRAPE_TIMEOUT_MS = 1_000;

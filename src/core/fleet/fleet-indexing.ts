@@ -51,9 +51,31 @@ export interface FleetIndexingOptions {
   logger: Logger;
 }
 
+/** A job this process added that has ended, as /metrics reports it. */
+export interface FinishedJob {
+  outcome: 'indexed' | 'duplicate' | 'failed';
+  /** From adding the job to hearing it ended, in seconds (its wait in the queue included). */
+  seconds: number;
+}
+
+/** Depths of the fleet's index queue (every process's jobs, not only this one's). */
+export interface QueueDepths {
+  /** Waiting for a worker (delayed retries included). */
+  waiting: number;
+  /** Held by a worker now. */
+  active: number;
+  /** Failed for good and kept for `fleet status` (a week). */
+  failed: number;
+}
+
+/** Jobs finished and not yet read by drainFinished(), at most (metrics scraped rarely or never). */
+const MAX_UNREAD_FINISHED = 10_000;
+
 /** A job this process added and waits for. */
 interface Waiter {
   data: IndexJobData;
+  /** When it was added (ms). */
+  addedAt: number;
   resolve: (result: IndexResult) => void;
   reject: (error: FindimageError) => void;
 }
@@ -64,6 +86,7 @@ export class FleetIndexing implements ImageIndexing {
   readonly #events: QueueEvents;
   readonly #logger: Logger;
   readonly #waiting = new Map<string, Waiter>();
+  readonly #finished: FinishedJob[] = [];
   readonly #checkTimer: NodeJS.Timeout;
   #closed = false;
   /** Jobs added by this process (for metrics and benchmarks). */
@@ -108,7 +131,7 @@ export class FleetIndexing implements ImageIndexing {
     if (this.#closed) throw aborted();
     const jobId = options.jobId ?? randomUUID();
     const data = jobDataOf(image);
-    const finished = new Promise<IndexResult>((resolve, reject) => this.#waiting.set(jobId, { data, resolve, reject }));
+    const finished = new Promise<IndexResult>((resolve, reject) => this.#waiting.set(jobId, { data, addedAt: Date.now(), resolve, reject }));
     try {
       await this.#add(jobId, data);
     } catch (error) {
@@ -145,7 +168,34 @@ export class FleetIndexing implements ImageIndexing {
     const waiter = this.#waiting.get(jobId);
     if (waiter === undefined) return;
     this.#waiting.delete(jobId);
-    waiter.resolve((typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as IndexResult);
+    const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as IndexResult;
+    this.#ended(waiter, result.status);
+    waiter.resolve(result);
+  }
+
+  #ended(waiter: Waiter, outcome: FinishedJob['outcome']): void {
+    if (this.#finished.length >= MAX_UNREAD_FINISHED) this.#finished.shift();
+    this.#finished.push({ outcome, seconds: (Date.now() - waiter.addedAt) / 1000 });
+  }
+
+  /** The jobs of this process that ended since the last call (for /metrics). */
+  drainFinished(): FinishedJob[] {
+    return this.#finished.splice(0);
+  }
+
+  /** The queue's depths, over the whole fleet. */
+  async depths(): Promise<QueueDepths> {
+    const counts = await this.#queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'failed');
+    return {
+      waiting: (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0),
+      active: counts.active ?? 0,
+      failed: counts.failed ?? 0,
+    };
+  }
+
+  /** Resolves once Redis answers (one small read; waits while Redis is away: give it a timeout). */
+  async ping(): Promise<void> {
+    await this.#queue.getJobCounts('waiting');
   }
 
   /** Settles a waited-for job from its state in Redis; adds it again if Redis lost it. */
@@ -165,6 +215,7 @@ export class FleetIndexing implements ImageIndexing {
       this.#completed(jobId, job.returnvalue);
     } else if (state === 'failed' && job !== undefined) {
       this.#waiting.delete(jobId);
+      this.#ended(waiter, 'failed');
       waiter.reject(errorOfFailedJob(job.data, job.failedReason));
     } else if (state === 'missing' || state === 'unknown') {
       // Redis lost the job (its last writes, a flush) before any worker finished it: add it again.

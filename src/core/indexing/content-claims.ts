@@ -21,6 +21,8 @@ export interface ContentClaims {
    * without waiting (ImageIndexer then knows this image will be late for the current batch).
    */
   tryClaim?(id: string): ContentClaim | undefined;
+  /** Claims taken so far by this process (for /metrics), where the claims count them. */
+  readonly claimsTaken?: number;
 }
 
 /** A claim held on one image. */

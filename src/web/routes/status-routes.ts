@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { asFindimageError } from '../../core/errors.js';
 import { evaluateSearch, type EvaluationReport } from '../../core/evaluation/search-evaluator.js';
 import type { RankingMetrics } from '../../core/evaluation/ranking-metrics.js';
+import { withTimeout } from '../answer-deadline.js';
 import { RETRY_AFTER_S } from '../api-errors.js';
 import { readyCore, type RouteContext } from '../route-context.js';
 import type { StoreStats, VectorStore } from '../../core/store/vector-store.js';
@@ -16,6 +17,8 @@ export const EVAL_K_VALUES = [1, 2, 3, 5, 10, 20] as const;
 export const EVAL_TABLE_K = 10;
 /** How long /readyz waits for the store before calling it down. */
 const STORE_CHECK_TIMEOUT_MS = 2_000;
+/** How long /readyz waits for the fleet's Redis before saying it is down. */
+const REDIS_CHECK_TIMEOUT_MS = 1_000;
 
 /** One point of the evaluation curves. */
 export interface EvalPoint {
@@ -63,6 +66,17 @@ export function registerStatusRoutes(app: FastifyInstance, context: RouteContext
       const reason = `the store does not answer: ${asFindimageError(error).message}`;
       return reply.code(503).header('retry-after', String(RETRY_AFTER_S)).send({ status: 'not_ready', reason });
     }
+    // A replica whose Redis is away still searches (and keeps uploads in its own queue until
+    // Redis is back), so it stays ready, and says what is down.
+    const fleet = current.findimage.fleet;
+    if (fleet !== undefined) {
+      try {
+        await withTimeout(fleet.ping(), REDIS_CHECK_TIMEOUT_MS);
+      } catch (error) {
+        const reason = `Redis does not answer (${asFindimageError(error).message}): searches work; uploads wait in this replica's queue until it is back`;
+        return { status: 'degraded', model: current.findimage.model.id, down: ['redis'], reason };
+      }
+    }
     return { status: 'ready', model: current.findimage.model.id };
   });
 
@@ -90,19 +104,3 @@ export async function localStats(store: VectorStore, modelId: string): Promise<S
 
 /** The payload.source values findimage writes. */
 const KNOWN_SOURCES = ['local', 'slack', 'discord'] as const;
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
