@@ -6,9 +6,6 @@ import type { Redis } from 'ioredis';
 import { indexQueueName, QUEUE_PREFIX } from './index-queue-names.js';
 import type { WorkerInfo, WorkerRegistry } from './worker-registry.js';
 
-/** Failures shown when the caller does not say: a screenful, the newest first. */
-export const DEFAULT_FAILURES_SHOWN = 10;
-
 /** One job that failed for good (its attempts used up, or refused as unrecoverable). */
 export interface FleetFailure {
   /** BullMQ's job id. */
