@@ -136,4 +136,24 @@ describe('findimage fleet status', () => {
     expect(result.stderr).toContain(`Cannot reach Redis at redis://127.0.0.1:${gone.port}`);
     expect(result.stderr).not.toContain('hunter2');
   });
+
+  it('exits 4 and asks for the right password when Redis refuses the one in REDIS_URL, without printing it', async () => {
+    const guarded = await TestRedisServer.start({ appendOnly: false });
+    try {
+      const admin = openRedis({ url: guarded.url, role: 'quick', logger: createSilentLogger() });
+      await waitUntil(() => admin.status === 'ready', 'the admin connection');
+      await admin.config('SET', 'requirepass', 'the-right-one');
+      admin.disconnect();
+
+      const result = await runCli(['fleet', 'status'], cliEnv(home, { REDIS_URL: `redis://:wrong-pass-123@127.0.0.1:${guarded.port}`, QDRANT_URL: NO_QDRANT }));
+
+      expect(result.code).toBe(4);
+      expect(result.stderr).toContain(`Redis at redis://127.0.0.1:${guarded.port} refused findimage's credentials`);
+      expect(result.stderr).toContain('Put the right user and password in REDIS_URL');
+      expect(result.stderr).not.toContain('wrong-pass-123');
+    } finally {
+      await guarded.kill();
+      await guarded.remove();
+    }
+  });
 });

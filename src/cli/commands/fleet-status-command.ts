@@ -63,15 +63,27 @@ export async function runFleetStatus(config: Config, options: FleetStatusCommand
   }
 }
 
-/** Resolves once the connection is ready; rejects with a StoreError after FLEET_STATUS_CONNECT_TIMEOUT_MS. */
+/** A refusal only the operator can fix: waiting longer will not change the answer. */
+const REFUSED_CREDENTIALS = /NOAUTH|WRONGPASS|invalid password|invalid username/i;
+
+/**
+ * Resolves once the connection is ready; rejects with a StoreError after
+ * FLEET_STATUS_CONNECT_TIMEOUT_MS, or at once when Redis refuses the credentials.
+ */
 async function whenReady(redis: Redis, url: string): Promise<void> {
   if (redis.status === 'ready') return;
   let lastError: Error | undefined;
-  const onError = (error: Error) => (lastError = error);
-  redis.on('error', onError);
+  let onError = (_error: Error) => {};
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('timeout')), FLEET_STATUS_CONNECT_TIMEOUT_MS);
+      onError = (error: Error) => {
+        lastError = error;
+        if (!REFUSED_CREDENTIALS.test(error.message)) return;
+        clearTimeout(timer);
+        reject(error);
+      };
+      redis.on('error', onError);
       redis.once('ready', () => {
         clearTimeout(timer);
         resolve();
@@ -79,8 +91,7 @@ async function whenReady(redis: Redis, url: string): Promise<void> {
     });
   } catch {
     const reason = lastError === undefined ? `no answer within ${FLEET_STATUS_CONNECT_TIMEOUT_MS / 1000} s` : reasonOf(lastError);
-    // A server that wants another password refuses every command; only the operator can fix that.
-    const refused = /NOAUTH|WRONGPASS|invalid password|invalid username/i.test(reason);
+    const refused = REFUSED_CREDENTIALS.test(reason);
     throw new StoreError(
       refused ? 'store_auth' : 'store_unavailable',
       refused
