@@ -10,6 +10,7 @@ import { createCommandContext } from './command-context.js';
 import * as datasetImportCommand from './commands/dataset-import-command.js';
 import * as discordCommand from './commands/discord-command.js';
 import * as evalCommand from './commands/eval-command.js';
+import * as fleetCommand from './commands/fleet-command.js';
 import * as indexCommand from './commands/index-command.js';
 import * as labelsCommand from './commands/labels-command.js';
 import * as migrateCommand from './commands/migrate-command.js';
@@ -47,6 +48,7 @@ const COMMANDS = [
   modelCommand,
   serveCommand,
   workerCommand,
+  fleetCommand,
 ];
 
 /** Runs the command line and resolves to the process exit code. */
