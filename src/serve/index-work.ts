@@ -1,6 +1,7 @@
 // The part of a fleet process that takes indexing jobs: `findimage worker`, and a serving
 // replica beside its chat work (FINDIMAGE_REPLICA_JOBS). Builds a FleetWorker on the core's
 // ImageIndexer; the core's reserved search worker keeps a replica's searches fast meanwhile.
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { JobEnd } from '../core/fleet/fleet-worker.js';
@@ -20,24 +21,44 @@ export interface IndexWorkOptions {
   logger: Logger;
   /** Told as each job ends (metrics). */
   onJobEnd?: (end: JobEnd) => void;
+  /** How `findimage fleet status` lists this process: a `findimage worker`, or a serving replica. */
+  role: 'worker' | 'replica';
 }
 
 /** Starts taking the fleet's index jobs for the core's model; resolves once connected. */
 export async function startIndexWork(options: IndexWorkOptions): Promise<IndexWork> {
-  const { FleetWorker } = await import('../core/fleet/fleet-worker.js');
+  const [{ FleetWorker }, { WorkerRegistry }, { openRedis, closeRedis }] = await Promise.all([
+    import('../core/fleet/fleet-worker.js'),
+    import('../core/fleet/worker-registry.js'),
+    import('../core/fleet/redis-connection.js'),
+  ]);
   const { fleet } = options.config;
+  const logger = options.logger.child({ component: 'fleet-worker' });
+  // Heartbeats, so that `findimage fleet status` lists this process with its pace.
+  const redis = openRedis({ url: fleet.redisUrl, role: 'quick', logger, name: `findimage-${options.role}` });
+  const registry = new WorkerRegistry({ redis, leaseMs: fleet.leaseMs, logger });
+  registry.join({ host: hostname(), pid: process.pid, device: options.findimage.embeddingStats().provider, role: options.role });
   const worker = new FleetWorker({
     redisUrl: fleet.redisUrl,
     modelId: options.findimage.model.id,
     indexer: options.findimage.indexer,
     concurrency: options.concurrency,
     leaseMs: fleet.leaseMs,
-    logger: options.logger.child({ component: 'fleet-worker' }),
-    ...(options.onJobEnd === undefined ? {} : { onJobEnd: options.onJobEnd }),
+    logger,
+    onJobEnd: (end) => {
+      if (end.outcome !== 'retried') registry.jobEnded(end.outcome === 'failed' ? 'failed' : 'ok');
+      options.onJobEnd?.(end);
+    },
   });
   worker.start();
   await worker.ready();
-  return { close: () => worker.close() };
+  return {
+    close: async () => {
+      await worker.close();
+      await registry.stop();
+      await closeRedis(redis);
+    },
+  };
 }
 
 /** Whether the config is in fleet mode (narrows its type). */

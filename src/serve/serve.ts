@@ -91,7 +91,7 @@ async function runBots(
   findimage.uploads.start();
   // A replica in a fleet also takes index jobs, unless FINDIMAGE_REPLICA_JOBS=0 leaves them to workers.
   const work = isFleet(config) && config.fleet.replicaJobs > 0
-    ? await startIndexWork({ config, findimage, concurrency: config.fleet.replicaJobs, logger })
+    ? await startIndexWork({ config, findimage, concurrency: config.fleet.replicaJobs, logger, role: 'replica' })
     : undefined;
   await stopSignal;
   for (const bot of bots) await bot.stop();

@@ -70,13 +70,17 @@ describe('findimage index with two workers, one killed -9 midway', () => {
     started.push(doomed, survivor);
     await waitUntil(() => doomed.stderr.includes('Worker ready') && survivor.stderr.includes('Worker ready'), 'both workers ready', 60_000);
 
+    const status = await runCli(['fleet', 'status', '--json'], fleetEnv('cli'));
+    expect(JSON.parse(status.stdout)).toMatchObject({ workers: 2, waiting: 0, active: 0, failed: 0 });
+
     const indexing = runCli(['index', photos], fleetEnv('cli'));
     await waitUntil(() => points() >= IMAGES / 4, 'a quarter of the images stored', 60_000);
     doomed.child.kill('SIGKILL');
     expect(await doomed.exited).toMatchObject({ signal: 'SIGKILL' });
 
     const result = await indexing;
-    expect(failuresIn(result.stderr).filter((line) => !line.startsWith("Handing the images to the fleet's workers"))).toEqual([]);
+    expect(result.stderr).toContain('Handing the images to 2 fleet workers');
+    expect(failuresIn(result.stderr).filter((line) => !line.startsWith('Handing the images to'))).toEqual([]);
     expect(result.code).toBe(0);
     const summary = /Indexed (\d+) images?, (\d+) already indexed, 0 skipped\./.exec(result.stdout);
     expect(summary, result.stdout).not.toBeNull();

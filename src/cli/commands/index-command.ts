@@ -4,8 +4,6 @@
 import type { Command } from 'commander';
 import { FindimageError, InvalidImageError, asFindimageError } from '../../core/errors.js';
 import type { ImageIndexing } from '../../core/indexing/image-indexer.js';
-import { findModelSpec } from '../../core/models/registered-models.js';
-import { openFleetIndexing } from '../../findimage.js';
 import { EmbedSlots } from '../../core/indexing/embed-slots.js';
 import { listFolderImages, type FolderImage, type SkippedEntry } from '../image-folder.js';
 import { INDEXING, type CommandContext } from '../command-context.js';
@@ -24,19 +22,9 @@ export function register(program: Command, { terminal, settings, withCore }: Com
     .action(async (folder: string) => {
       const { config, logger } = settings();
       if (config.fleet !== undefined) {
-        // Fleet mode: the images go to the fleet's queue and its workers embed them; no model here.
-        // Imported here: a machine without REDIS_URL never loads the Redis client.
-        const { reachRedis, redisShown } = await import('../../core/fleet/redis-connection.js');
-        await reachRedis(config.fleet.redisUrl);
-        const fleet = await openFleetIndexing(config.fleet, findModelSpec(config.model, config.dataDir).id, logger);
-        try {
-          await fleet.ready();
-          terminal.err(`Handing the images to the fleet's workers (Redis ${redisShown(config.fleet.redisUrl)}).`);
-          const summary = await runIndex({ indexer: fleet }, folder, terminal, { readAheadBytes: FLEET_QUEUED_BYTES });
-          terminal.out(formatIndexSummary(summary));
-        } finally {
-          await fleet.close();
-        }
+        // Fleet mode: the fleet's workers embed the images; this process loads no model.
+        const { runFleetIndex } = await import('../fleet-index.js');
+        terminal.out(formatIndexSummary(await runFleetIndex({ ...config, fleet: config.fleet }, logger, folder, terminal)));
         return;
       }
       await withCore(INDEXING, async (findimage) => {

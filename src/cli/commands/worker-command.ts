@@ -36,7 +36,7 @@ export function register(program: Command, { terminal, settings, withCore, until
       }
       const stopped = untilStopped();
       await withCore(INDEXING, async (findimage) => {
-        const work = await startIndexWork({ config, findimage, concurrency: options.concurrency, logger });
+        const work = await startIndexWork({ config, findimage, concurrency: options.concurrency, logger, role: 'worker' });
         terminal.err(`Worker ready: indexing ${findimage.model.id} jobs, ${options.concurrency} at a time. Stop it with Ctrl-C or SIGTERM.`);
         await stopped;
         terminal.err('Stopping: finishing the jobs in hand.');

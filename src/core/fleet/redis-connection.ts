@@ -101,6 +101,26 @@ export async function reachRedis(url: string, timeoutMs = REACH_TIMEOUT_MS): Pro
   }
 }
 
+/**
+ * Resolves once `redis` is connected: a quick connection fails commands sent before that, so a
+ * one-shot reader (`findimage index` counting workers) waits for it first. Rejects with a
+ * StoreError after `timeoutMs`.
+ */
+export async function whenConnected(redis: Redis, url: string, timeoutMs = REACH_TIMEOUT_MS): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', ready);
+      reject(new StoreError('store_unavailable', `Cannot reach Redis at ${redisShown(url)} (REDIS_URL) within ${timeoutMs} ms.`));
+    }, timeoutMs);
+    const ready = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once('ready', ready);
+  });
+}
+
 /** Closes a connection without waiting for an unreachable server. */
 export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === 'end') return;
