@@ -30,6 +30,8 @@ export interface FakeQdrantOptions {
   unwaitedApplyDelayMs?: number;
   /** Keep a log of requests in `requests` (default true; the bench turns it off). */
   recordRequests?: boolean;
+  /** Peers of the cluster the fake stands for (default 1); a new collection's default shard_number. */
+  peers?: number;
   /**
    * Milliseconds added to every request before it is answered (default 0): 20 is a realistic
    * network between findimage and a Qdrant server. Requests still run side by side.
