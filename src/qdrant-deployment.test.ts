@@ -24,12 +24,22 @@ describe('qdrant.env', () => {
       apiKey: undefined,
       onDisk: false,
       quantization: false,
+      replicas: 1,
+      writeConsistency: 1,
     });
   });
 
   it('sets and explains every QDRANT_ variable that src/config.ts reads', () => {
     const names = [...new Set(read('src/config.ts').match(/\bQDRANT_[A-Z_]+\b/g))].sort();
-    expect(names).toEqual(['QDRANT_API_KEY', 'QDRANT_ON_DISK', 'QDRANT_QUANTIZATION', 'QDRANT_URL']);
+    expect(names).toEqual([
+      'QDRANT_API_KEY',
+      'QDRANT_ON_DISK',
+      'QDRANT_QUANTIZATION',
+      'QDRANT_REPLICAS',
+      'QDRANT_SHARDS',
+      'QDRANT_URL',
+      'QDRANT_WRITE_CONSISTENCY',
+    ]);
     for (const name of names) {
       expect(Object.keys(env)).toContain(name);
       expect(text).toMatch(new RegExp(`# [^\\n]+\\n${name}=`));
