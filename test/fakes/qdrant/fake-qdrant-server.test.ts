@@ -108,6 +108,18 @@ describe('fake Qdrant cluster layout of a collection', () => {
   });
 });
 
+describe('fake Qdrant status faults', () => {
+  it('answers an injected status without applying the request, or after applying it when asked', async () => {
+    await collection();
+    const upsert = (n: number) => client.upsert('c', { wait: true, points: [{ id: n, vector: [1, n, 0] }] });
+    fake.faults.inject({ kind: 'status', status: 503, message: 'Service unavailable: node is restarting' });
+    await expect(upsert(1)).rejects.toMatchObject({ status: 503, data: { status: { error: 'Service unavailable: node is restarting' } } });
+    fake.faults.inject({ kind: 'status', status: 500, message: 'Service internal error: not enough active replicas', afterApplying: true });
+    await expect(upsert(2)).rejects.toMatchObject({ status: 500 });
+    expect((await client.retrieve('c', { ids: [1, 2] })).map((p) => p.id)).toEqual([2]);
+  });
+});
+
 describe('fake Qdrant points', () => {
   beforeEach(async () => {
     await collection();

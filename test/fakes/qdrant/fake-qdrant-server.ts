@@ -189,7 +189,7 @@ export class FakeQdrantServer {
       });
     }
 
-    if (fault?.kind === 'status') {
+    if (fault?.kind === 'status' && fault.afterApplying !== true) {
       this.#sendFault(res, fault, started);
       return;
     }
@@ -238,6 +238,10 @@ export class FakeQdrantServer {
     }
     if (fault?.kind === 'drop') {
       req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'status') {
+      this.#sendFault(res, fault, started);
       return;
     }
     if (fault?.kind === 'truncate') {
