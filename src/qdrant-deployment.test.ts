@@ -140,7 +140,7 @@ describe('docker-compose.yml fleet profile', () => {
       expect(node.environment?.QDRANT__SERVICE__API_KEY, name).toBe('${QDRANT_API_KEY:-}');
       expect(node.command, name).toEqual(expect.arrayContaining(['--uri', `http://${name}:6335`]));
       expect(node.healthcheck?.test.join(' '), name).toContain('/readyz');
-      storages.add(String((node.volumes as string[])[0]).split(':')[0]);
+      storages.add(String((node.volumes as string[])[0]).split(':')[0] ?? '');
     }
     expect(named('qdrant-1').command).not.toContain('--bootstrap');
     for (const name of ['qdrant-2', 'qdrant-3']) {
