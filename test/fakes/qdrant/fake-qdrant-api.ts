@@ -144,6 +144,16 @@ export class FakeQdrantApi {
         return { result: info, bare: true };
       }),
       route('GET', '/(?:healthz|livez|readyz)', () => ({ result: 'healthz check passed', bare: true })),
+      route('GET', '/cluster', () => {
+        // Only what a client reads to count peers: a single server says "disabled".
+        const peers = this.#options.peers ?? 1;
+        if (peers === 1) return ok({ status: 'disabled' });
+        return ok({
+          status: 'enabled',
+          peer_id: 1,
+          peers: Object.fromEntries(Array.from({ length: peers }, (_, i) => [String(i + 1), { uri: `http://peer-${i + 1}:6335/` }])),
+        });
+      }),
       route('GET', '/collections', () => {
         const list: Schemas['CollectionsResponse'] = {
           collections: [...this.#collections.keys()].map((n) => ({ name: n })),

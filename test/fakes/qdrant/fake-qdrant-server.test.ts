@@ -83,12 +83,15 @@ describe('fake Qdrant cluster layout of a collection', () => {
     expect(params).toMatchObject({ shard_number: 6, replication_factor: 2, write_consistency_factor: 2 });
   });
 
-  it('defaults to one shard on a single server and one per peer in a cluster, one copy, one acknowledgement', async () => {
+  it('defaults to one shard on a single server and one per peer in a cluster (as GET /cluster lists them), one copy, one acknowledgement', async () => {
     await collection('single');
     expect((await client.getCollection('single')).config.params).toMatchObject({ shard_number: 1, replication_factor: 1, write_consistency_factor: 1 });
+    expect((await client.api().clusterStatus({})).data.result).toEqual({ status: 'disabled' });
     const cluster = await FakeQdrantServer.start({ peers: 3 });
     try {
       const clusterClient = new QdrantClient({ url: cluster.url, checkCompatibility: false });
+      const status = (await clusterClient.api().clusterStatus({})).data.result;
+      expect(status?.status === 'enabled' ? Object.keys(status.peers) : []).toHaveLength(3);
       await clusterClient.createCollection('c', { vectors: { size: 3, distance: 'Cosine' }, replication_factor: 2 });
       expect((await clusterClient.getCollection('c')).config.params).toMatchObject({ shard_number: 3, replication_factor: 2, write_consistency_factor: 1 });
     } finally {
