@@ -346,7 +346,15 @@ export async function openLabelStore(
   if (qdrant === undefined) return openSqliteLabelStore({ path: join(config.dataDir, 'labels.sqlite'), logger: log });
   const open = async () => {
     const { openQdrantLabelStore } = await import('./core/labels/qdrant-label-store.js');
-    return openQdrantLabelStore({ url: qdrant.url, logger: log, ...(qdrant.apiKey === undefined ? {} : { apiKey: qdrant.apiKey }) });
+    return openQdrantLabelStore({
+      url: qdrant.url,
+      logger: log,
+      ...(qdrant.apiKey === undefined ? {} : { apiKey: qdrant.apiKey }),
+      // The cluster layout of a new label collection (QDRANT_SHARDS, _REPLICAS, _WRITE_CONSISTENCY).
+      ...(qdrant.shards === undefined ? {} : { shards: qdrant.shards }),
+      replicas: qdrant.replicas,
+      writeConsistency: qdrant.writeConsistency,
+    });
   };
   if (connection === 'wait') return open();
   return new ReconnectingLabelStore({ open, description: `Qdrant at ${qdrant.url}`, logger: log });

@@ -58,6 +58,8 @@ export interface DiscordHarnessOptions {
   dir?: string;
   /** The state shared with other replicas (a fleet's, on Redis); default the local one in the data directory. */
   coordination?: Coordination;
+  /** A fake Discord another harness already runs (a second replica of the bot); the owner closes it. */
+  fake?: FakeDiscord;
 }
 
 export class DiscordHarness {
@@ -74,6 +76,8 @@ export class DiscordHarness {
     readonly dir: string,
     /** Every line the bot logged (info and above), parsed. */
     readonly logs: Record<string, unknown>[],
+    /** Whether stop() closes the fake (false when another harness started it). */
+    readonly ownsFake: boolean,
   ) {}
 
   static async start(options: DiscordHarnessOptions = {}): Promise<DiscordHarness> {
@@ -89,7 +93,7 @@ export class DiscordHarness {
         },
       }),
     );
-    const fake = await FakeDiscord.start();
+    const fake = options.fake ?? (await FakeDiscord.start());
     fake.guilds.set(GUILD, {
       id: GUILD,
       name: 'Test guild',
@@ -145,11 +149,11 @@ export class DiscordHarness {
       await uploads.stop();
       await labels.close();
       await store.close();
-      await fake.close();
+      if (options.fake === undefined) await fake.close();
       await rm(dir, { recursive: true, force: true });
       throw error;
     }
-    return new DiscordHarness(fake, bot, store, labels, uploads, indexer, embedder, dir, logs);
+    return new DiscordHarness(fake, bot, store, labels, uploads, indexer, embedder, dir, logs, options.fake === undefined);
   }
 
   async stop(): Promise<void> {
@@ -157,7 +161,7 @@ export class DiscordHarness {
     await this.uploads.stop();
     await this.labels.close();
     await this.store.close();
-    await this.fake.close();
+    if (this.ownsFake) await this.fake.close();
     await rm(this.dir, { recursive: true, force: true });
   }
 

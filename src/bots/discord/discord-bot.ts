@@ -37,6 +37,7 @@ import { DiscordBackfill, type BackfillProgress, type BackfillReport } from './b
 import { dmTenant, placeOf } from './channel-visibility.js';
 import { explainToUser, isDiscordError } from './discord-api-error.js';
 import { DiscordSearch, type DiscordContext, type Reply, type ReplyBody } from './discord-search.js';
+import { discordShardOptions } from './discord-shards.js';
 import { NO_MENTIONS, isOurs, parseCustomId } from './result-components.js';
 import { listenForVisibilityChanges } from './visibility-events.js';
 
@@ -113,6 +114,8 @@ export class DiscordBot implements ChatBot {
       // Belt and braces: every message also says so itself.
       allowedMentions: NO_MENTIONS,
       ...(config.apiUrl === undefined ? {} : { rest: { api: config.apiUrl } }),
+      // DISCORD_SHARDS / DISCORD_SHARD_COUNT: the gateway shards this replica runs.
+      ...discordShardOptions(config),
     });
     const rest = this.#client.rest;
     const downloader = new AttachmentDownloader({
@@ -160,7 +163,8 @@ export class DiscordBot implements ChatBot {
       throw error;
     }
     await ready;
-    this.#logger.info({ user: this.#client.user?.tag, guilds: this.#client.guilds.cache.size }, 'Discord bot connected to the gateway');
+    const { shards, shardCount } = this.#client.options;
+    this.#logger.info({ user: this.#client.user?.tag, guilds: this.#client.guilds.cache.size, shards, shardCount }, 'Discord bot connected to the gateway');
   }
 
   async stop(): Promise<void> {

@@ -5,6 +5,7 @@ import type { Schemas } from '@qdrant/js-client-rest';
 import type { Logger } from 'pino';
 import { FindimageError, StoreError } from '../errors.js';
 import { uuidFromText } from '../indexing/point-id.js';
+import { clusterParams, noteKeptLayout, type ClusterLayout } from '../store/qdrant/cluster-layout.js';
 import { collectionExists } from '../store/qdrant/collection-setup.js';
 import { QdrantConnection, type QdrantConnectionOptions } from '../store/qdrant/qdrant-connection.js';
 import { MalformedResponseError } from '../store/qdrant/qdrant-failure.js';
@@ -42,7 +43,7 @@ interface RecordPayload {
   record: string;
 }
 
-export interface QdrantLabelStoreOptions extends Omit<QdrantConnectionOptions, 'logger'> {
+export interface QdrantLabelStoreOptions extends Omit<QdrantConnectionOptions, 'logger'>, ClusterLayout {
   logger: Logger;
   /** Collection name (default LABELS_COLLECTION). */
   collection?: string;
@@ -56,13 +57,16 @@ export async function openQdrantLabelStore(options: QdrantLabelStoreOptions): Pr
   try {
     await connection.serverVersion();
     if (!(await collectionExists(connection, collection))) {
+      // Labels are shared by every replica, so they get the same shards and copies as the images.
+      const layout = clusterParams(options);
       await connection.call(`create collection ${collection}`, (c) =>
-        c.createCollection(collection, { vectors: { size: PLACEHOLDER_VECTOR.length, distance: 'Cosine' } }),
+        c.createCollection(collection, { vectors: { size: PLACEHOLDER_VECTOR.length, distance: 'Cosine' }, ...layout }),
       );
       await createMissingIndexes(connection, collection, new Set());
-      logger.info({ collection }, 'label collection created');
+      logger.info({ collection, ...layout }, 'label collection created');
     } else {
       const info = await connection.call(`read collection ${collection}`, (c) => c.getCollection(collection));
+      noteKeptLayout(logger, collection, info.config?.params, options);
       await createMissingIndexes(connection, collection, new Set(Object.keys(info.payload_schema ?? {})));
     }
     const store = new QdrantLabelStore(connection, collection);

@@ -128,6 +128,12 @@ export class FakeDiscord {
   readonly expired = new Set<string>();
   /** DM channels the bot has. */
   readonly dms = new Set<string>();
+  /**
+   * What GET /gateway/bot answers: the shard count Discord recommends (what `shards: 'auto'`
+   * runs) and how many shards may IDENTIFY at once. discord.js waits 5 s between two IDENTIFYs
+   * of one bucket (shard id % maxConcurrency); Discord gives large bots 16 buckets.
+   */
+  readonly gatewayBot = { shards: 1, maxConcurrency: 1 };
   readonly #server: Server;
   #sequence = 0n;
   #interactions = 0;
@@ -521,8 +527,8 @@ export class FakeDiscord {
         status: 200,
         body: {
           url: `${this.origin.replace('http', 'ws')}/gateway`,
-          shards: 1,
-          session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
+          shards: this.gatewayBot.shards,
+          session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: this.gatewayBot.maxConcurrency },
         },
       };
     }

@@ -1,6 +1,8 @@
 // A fake Discord gateway (WebSocket, JSON encoding, no compression) for the real discord.js
 // Client: HELLO, IDENTIFY → READY + GUILD_CREATE, heartbeats acknowledged, and RESUME replaying
 // every dispatch the client missed while disconnected, so a reconnect can be tested to lose nothing.
+// Sharded as Discord shards: each IDENTIFY names its shard [id, count] and opens a session of
+// its own, and a guild's events go only to shard (guild_id >> 22) % count (DMs to shard 0).
 import type { Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 
@@ -10,11 +12,25 @@ const OP = { dispatch: 0, heartbeat: 1, identify: 2, resume: 6, reconnect: 7, in
 /** Long enough that no heartbeat is due during a test unless the test asks for one. */
 const HEARTBEAT_INTERVAL_MS = 45_000;
 
+/** Guild-level events whose `d.id` is the guild id (others carry `d.guild_id`). */
+const GUILD_EVENTS: ReadonlySet<string> = new Set(['GUILD_CREATE', 'GUILD_UPDATE', 'GUILD_DELETE']);
+
 interface GatewayPayload {
   op: number;
   d?: unknown;
   s?: number | null;
   t?: string | null;
+}
+
+/** One shard's session: its socket (while connected) and every dispatch, for RESUME to replay. */
+interface ShardSession {
+  shard: number;
+  socket: WebSocket | undefined;
+  sessionId: string;
+  /** Every dispatch of this shard, in order (s = index + 1). */
+  sent: GatewayPayload[];
+  /** Whether the socket finished IDENTIFY or RESUME (dispatches wait until then). */
+  live: boolean;
 }
 
 export interface FakeGatewayOptions {
@@ -26,17 +42,20 @@ export interface FakeGatewayOptions {
   ready: () => { user: Record<string, unknown>; applicationId: string; guilds: Record<string, unknown>[] };
 }
 
+/** The shard Discord sends a guild's events to: (guild_id >> 22) % shard count. */
+export function shardOfGuild(guildId: string, shardCount: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
 export class FakeGateway {
   readonly #wss: WebSocketServer;
   readonly #options: FakeGatewayOptions;
-  /** Every dispatch, in order, for RESUME to replay (s = index + 1). */
-  readonly #sent: GatewayPayload[] = [];
-  #socket: WebSocket | undefined;
-  #sessionId = '';
+  /** Sessions by shard id; a dropped shard's session stays, for RESUME. */
+  readonly #shards = new Map<number, ShardSession>();
+  /** The shard count the last IDENTIFY named (1 before any, and for an unsharded client). */
+  #shardCount = 1;
   #sessions = 0;
-  /** Whether the current socket finished IDENTIFY or RESUME (dispatches wait until then). */
-  #live = false;
-  /** IDENTIFY and RESUME payloads received, in order. */
+  /** IDENTIFY and RESUME payloads received, in order (an IDENTIFY's `d.shard` is [id, count] when sharded). */
   readonly handshakes: Array<{ op: 'identify' | 'resume'; d: Record<string, unknown> }> = [];
   heartbeats = 0;
   #waiters: Array<() => void> = [];
@@ -47,29 +66,37 @@ export class FakeGateway {
     this.#wss.on('connection', (socket) => this.#accept(socket));
   }
 
-  /** Sends a dispatch event; while the client is away it is kept, and a RESUME replays it. */
+  /**
+   * Sends a dispatch event to the shard that owns its guild (shard 0 for events of no guild);
+   * while that shard is away it is kept, and a RESUME replays it.
+   */
   dispatch(t: string, d: unknown): void {
-    const payload: GatewayPayload = { op: OP.dispatch, t, s: this.#sent.length + 1, d };
-    this.#sent.push(payload);
-    if (this.#live) this.#socket?.send(JSON.stringify(payload));
+    this.#dispatchTo(this.#session(this.#shardFor(t, d)), t, d);
   }
 
-  /** Whether a client is connected and identified or resumed. */
+  /** Whether a client is connected and identified or resumed (on any shard). */
   get connected(): boolean {
-    return this.#live;
+    return [...this.#shards.values()].some((s) => s.live);
+  }
+
+  /** The shards connected and identified or resumed now, in order. */
+  get liveShards(): number[] {
+    return [...this.#shards.values()].filter((s) => s.live).map((s) => s.shard).sort((a, b) => a - b);
   }
 
   /** Resolves once a client is connected and past IDENTIFY or RESUME. */
   async waitForLive(): Promise<void> {
-    if (this.#live) return;
+    if (this.connected) return;
     await new Promise<void>((resolve) => this.#waiters.push(resolve));
   }
 
-  /** Drops the connection as a network fault would (close code 4000: the client may resume). */
+  /** Drops every shard's connection as a network fault would (close code 4000: the client may resume). */
   drop(): void {
-    this.#live = false;
-    this.#socket?.close(4000, 'unknown error');
-    this.#socket = undefined;
+    for (const session of this.#shards.values()) {
+      session.live = false;
+      session.socket?.close(4000, 'unknown error');
+      session.socket = undefined;
+    }
   }
 
   async close(): Promise<void> {
@@ -77,11 +104,36 @@ export class FakeGateway {
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
+  #shardFor(t: string, d: unknown): number {
+    const fields = (d ?? {}) as Record<string, unknown>;
+    const guildId = typeof fields.guild_id === 'string' ? fields.guild_id : GUILD_EVENTS.has(t) && typeof fields.id === 'string' ? fields.id : undefined;
+    return guildId === undefined ? 0 : shardOfGuild(guildId, this.#shardCount);
+  }
+
+  #session(shard: number): ShardSession {
+    let session = this.#shards.get(shard);
+    if (session === undefined) {
+      session = { shard, socket: undefined, sessionId: '', sent: [], live: false };
+      this.#shards.set(shard, session);
+    }
+    return session;
+  }
+
+  #dispatchTo(session: ShardSession, t: string, d: unknown): void {
+    const payload: GatewayPayload = { op: OP.dispatch, t, s: session.sent.length + 1, d };
+    session.sent.push(payload);
+    if (session.live) session.socket?.send(JSON.stringify(payload));
+  }
+
   #accept(socket: WebSocket): void {
-    this.#socket?.terminate();
-    this.#socket = socket;
-    this.#live = false;
     socket.on('message', (raw: Buffer) => this.#receive(socket, JSON.parse(raw.toString('utf8')) as GatewayPayload));
+    socket.on('close', () => {
+      for (const session of this.#shards.values()) {
+        if (session.socket !== socket) continue;
+        session.live = false;
+        session.socket = undefined;
+      }
+    });
     socket.send(JSON.stringify({ op: OP.hello, d: { heartbeat_interval: HEARTBEAT_INTERVAL_MS } }));
   }
 
@@ -96,42 +148,52 @@ export class FakeGateway {
         socket.close(4004, 'Authentication failed.');
         return;
       }
-      this.#identify(socket);
+      const [shard, count] = Array.isArray(d.shard) ? (d.shard as [number, number]) : [0, 1];
+      if (!Number.isInteger(shard) || !Number.isInteger(count) || count < 1 || shard < 0 || shard >= count) {
+        socket.close(4010, 'Invalid shard.');
+        return;
+      }
+      this.#identify(socket, shard, count);
     } else if (payload.op === OP.resume) {
       this.handshakes.push({ op: 'resume', d });
-      if (d.token !== this.#options.token || d.session_id !== this.#sessionId) {
+      const session = [...this.#shards.values()].find((s) => s.sessionId !== '' && s.sessionId === d.session_id);
+      if (d.token !== this.#options.token || session === undefined) {
         socket.send(JSON.stringify({ op: OP.invalidSession, d: false }));
         return;
       }
       const seq = typeof d.seq === 'number' ? d.seq : 0;
-      for (const missed of this.#sent.slice(seq)) socket.send(JSON.stringify(missed));
-      this.#goLive(socket);
-      this.dispatch('RESUMED', {});
+      for (const missed of session.sent.slice(seq)) socket.send(JSON.stringify(missed));
+      this.#goLive(session, socket);
+      this.#dispatchTo(session, 'RESUMED', {});
     }
   }
 
-  #identify(socket: WebSocket): void {
+  #identify(socket: WebSocket, shard: number, count: number): void {
     const { user, applicationId, guilds } = this.#options.ready();
+    this.#shardCount = count;
+    const session = this.#session(shard);
+    if (session.socket !== undefined && session.socket !== socket) session.socket.terminate();
     this.#sessions++;
-    this.#sessionId = `session-${this.#sessions}`;
-    this.#goLive(socket);
+    session.sessionId = `session-${this.#sessions}`;
+    this.#goLive(session, socket);
     const address = this.#wss.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
-    this.dispatch('READY', {
+    const mine = guilds.filter((g) => shardOfGuild(String(g.id), count) === shard);
+    this.#dispatchTo(session, 'READY', {
       v: 10,
       user,
-      guilds: guilds.map((g) => ({ id: g.id, unavailable: true })),
-      session_id: this.#sessionId,
+      guilds: mine.map((g) => ({ id: g.id, unavailable: true })),
+      session_id: session.sessionId,
       resume_gateway_url: `ws://127.0.0.1:${port}/gateway`,
       application: { id: applicationId, flags: 0 },
-      shard: [0, 1],
+      shard: [shard, count],
     });
-    for (const guild of guilds) this.dispatch('GUILD_CREATE', guild);
+    for (const guild of mine) this.#dispatchTo(session, 'GUILD_CREATE', guild);
   }
 
-  #goLive(socket: WebSocket): void {
-    if (socket !== this.#socket) return;
-    this.#live = true;
+  #goLive(session: ShardSession, socket: WebSocket): void {
+    session.socket = socket;
+    session.live = true;
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const resolve of waiters) resolve();

@@ -37,6 +37,26 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * A CreateCollection count field as Qdrant's parser and validator treat it: absent or null
+ * takes the default; anything but a whole number of at least 1 is refused.
+ */
+function countParam(body: Record<string, unknown>, field: string, fallback: number): number {
+  const value = body[field];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw formatError(`${field}: invalid value: ${JSON.stringify(value)}, expected u32`);
+  }
+  if (value < 1) throw new FakeQdrantError(422, `Validation error in JSON body: [${field}: value ${value} invalid, must be 1 or larger]`);
+  return value;
+}
+
+/** How a new collection is spread when its CreateCollection body says nothing. */
+export interface CollectionDefaults {
+  /** Qdrant's default shard_number: 1 on a single server, the number of peers in a cluster. */
+  shardNumber: number;
+}
+
 /** Reads a body that must be a JSON object. */
 export function objectBody<T>(raw: unknown, what: string): T {
   if (!isObject(raw)) throw formatError(`${what} must be a JSON object`);
@@ -130,6 +150,8 @@ export class FakeCollection {
   readonly vectors: Schemas['VectorParams'];
   readonly quantization: Schemas['QuantizationConfig'] | null;
   readonly onDiskPayload: boolean;
+  /** shard_number, replication_factor and write_consistency_factor, as created (or defaulted). */
+  readonly layout: { shard_number: number; replication_factor: number; write_consistency_factor: number };
   metadata: Schemas['Payload'];
   readonly #indexes = new Map<string, Schemas['PayloadFieldSchema']>();
   readonly #points = new Map<string, FakePoint>();
@@ -137,7 +159,7 @@ export class FakeCollection {
   #operationId = 0;
 
   /** Builds a collection from a CreateCollection body, refusing what Qdrant would refuse. */
-  constructor(name: string, raw: unknown) {
+  constructor(name: string, raw: unknown, defaults: CollectionDefaults = { shardNumber: 1 }) {
     const body = objectBody<Schemas['CreateCollection']>(raw, 'CreateCollection');
     const vectors = body.vectors;
     if (!isObject(vectors) || !('size' in vectors)) {
@@ -159,6 +181,12 @@ export class FakeCollection {
     this.quantization = isObject(quantization) ? (quantization as Schemas['QuantizationConfig']) : null;
     this.onDiskPayload = body.on_disk_payload ?? true;
     this.metadata = isObject(body.metadata) ? { ...body.metadata } : {};
+    const fields = body as Record<string, unknown>;
+    this.layout = {
+      shard_number: countParam(fields, 'shard_number', defaults.shardNumber),
+      replication_factor: countParam(fields, 'replication_factor', 1),
+      write_consistency_factor: countParam(fields, 'write_consistency_factor', 1),
+    };
   }
 
   /** Number of points stored. */
@@ -198,9 +226,7 @@ export class FakeCollection {
       config: {
         params: {
           vectors: this.vectors,
-          shard_number: 1,
-          replication_factor: 1,
-          write_consistency_factor: 1,
+          ...this.layout,
           on_disk_payload: this.onDiskPayload,
         },
         hnsw_config: { m: 16, ef_construct: 100, full_scan_threshold: 10000, max_indexing_threads: 0, on_disk: false },

@@ -1,11 +1,15 @@
 // Faults the fake Qdrant can inject, each for the next N requests that match: an error status
-// (500, 503, 429 with Retry-After, 401), a dropped connection (before or after the request is
-// applied), a truncated body, a body that is not JSON, or any status and body given verbatim
+// (500, 503, 429 with Retry-After, 401), a dropped connection (each before or after the request
+// is applied), a truncated body, a body that is not JSON, or any status and body given verbatim
 // (PROXY_NOT_FOUND and NO_ROUTE: a 404 that is not Qdrant's word on a collection), or an answer
 // held back until the test lets it go (to force an interleaving without timing anything).
 export type Fault =
-  /** Answer with this status and Qdrant's error body; 429 may carry Retry-After in seconds. */
-  | { kind: 'status'; status: number; message?: string; retryAfterSeconds?: number }
+  /**
+   * Answer with this status and Qdrant's error body; 429 may carry Retry-After in seconds.
+   * `afterApplying`: the request takes effect first, as a write does on the replicas that were
+   * up when a cluster answers that fewer than write_consistency_factor of them applied it.
+   */
+  | { kind: 'status'; status: number; message?: string; retryAfterSeconds?: number; afterApplying?: boolean }
   /** Close the connection without answering. `afterApplying`: the request takes effect first. */
   | { kind: 'drop'; afterApplying?: boolean }
   /** Apply the request, send 200 headers and half of the body, then close the connection. */

@@ -14,6 +14,11 @@ export interface FakeQdrantApiOptions {
   version?: string;
   /** How long an update sent without wait=true takes to become visible, in ms. */
   unwaitedApplyDelayMs?: number;
+  /**
+   * Peers of the cluster the fake stands for (default 1: a single server). Only the default
+   * shard_number of a new collection depends on it, as in Qdrant: one shard per peer.
+   */
+  peers?: number;
 }
 
 /** What a route handler returns: a typed result for Qdrant's envelope. */
@@ -139,6 +144,16 @@ export class FakeQdrantApi {
         return { result: info, bare: true };
       }),
       route('GET', '/(?:healthz|livez|readyz)', () => ({ result: 'healthz check passed', bare: true })),
+      route('GET', '/cluster', () => {
+        // Only what a client reads to count peers: a single server says "disabled".
+        const peers = this.#options.peers ?? 1;
+        if (peers === 1) return ok({ status: 'disabled' });
+        return ok({
+          status: 'enabled',
+          peer_id: 1,
+          peers: Object.fromEntries(Array.from({ length: peers }, (_, i) => [String(i + 1), { uri: `http://peer-${i + 1}:6335/` }])),
+        });
+      }),
       route('GET', '/collections', () => {
         const list: Schemas['CollectionsResponse'] = {
           collections: [...this.#collections.keys()].map((n) => ({ name: n })),
@@ -160,7 +175,7 @@ export class FakeQdrantApi {
         if (this.#aliases.has(collectionName)) {
           throw new FakeQdrantError(409, `Wrong input: Alias with name \`${collectionName}\` already exists!`);
         }
-        this.#collections.set(collectionName, new FakeCollection(collectionName, body));
+        this.#collections.set(collectionName, new FakeCollection(collectionName, body, { shardNumber: this.#options.peers ?? 1 }));
         return ok(true);
       }),
       route('PATCH', `/collections/${name}`, ({ params, body }) => {

@@ -76,6 +76,53 @@ describe('fake Qdrant wire format', () => {
   });
 });
 
+describe('fake Qdrant cluster layout of a collection', () => {
+  it('records shard_number, replication_factor and write_consistency_factor as given, and reports them', async () => {
+    await client.createCollection('c', { vectors: { size: 3, distance: 'Cosine' }, shard_number: 6, replication_factor: 2, write_consistency_factor: 2 });
+    const params = (await client.getCollection('c')).config.params;
+    expect(params).toMatchObject({ shard_number: 6, replication_factor: 2, write_consistency_factor: 2 });
+  });
+
+  it('defaults to one shard on a single server and one per peer in a cluster (as GET /cluster lists them), one copy, one acknowledgement', async () => {
+    await collection('single');
+    expect((await client.getCollection('single')).config.params).toMatchObject({ shard_number: 1, replication_factor: 1, write_consistency_factor: 1 });
+    expect((await client.api().clusterStatus({})).data.result).toEqual({ status: 'disabled' });
+    const cluster = await FakeQdrantServer.start({ peers: 3 });
+    try {
+      const clusterClient = new QdrantClient({ url: cluster.url, checkCompatibility: false });
+      const status = (await clusterClient.api().clusterStatus({})).data.result;
+      expect(status?.status === 'enabled' ? Object.keys(status.peers) : []).toHaveLength(3);
+      await clusterClient.createCollection('c', { vectors: { size: 3, distance: 'Cosine' }, replication_factor: 2 });
+      expect((await clusterClient.getCollection('c')).config.params).toMatchObject({ shard_number: 3, replication_factor: 2, write_consistency_factor: 1 });
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it('refuses a count below 1 with a validation error, and a value that is not a whole number as a format error', async () => {
+    const put = (body: unknown) =>
+      raw('/collections/c', { method: 'PUT', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const zero = await put({ vectors: { size: 3, distance: 'Cosine' }, replication_factor: 0 });
+    expect(zero.status).toBe(422);
+    expect(JSON.parse(zero.body).status.error).toBe('Validation error in JSON body: [replication_factor: value 0 invalid, must be 1 or larger]');
+    const text = await put({ vectors: { size: 3, distance: 'Cosine' }, shard_number: 'two' });
+    expect(text.status).toBe(400);
+    expect((await client.getCollections()).collections).toEqual([]);
+  });
+});
+
+describe('fake Qdrant status faults', () => {
+  it('answers an injected status without applying the request, or after applying it when asked', async () => {
+    await collection();
+    const upsert = (n: number) => client.upsert('c', { wait: true, points: [{ id: n, vector: [1, n, 0] }] });
+    fake.faults.inject({ kind: 'status', status: 503, message: 'Service unavailable: node is restarting' });
+    await expect(upsert(1)).rejects.toMatchObject({ status: 503, data: { status: { error: 'Service unavailable: node is restarting' } } });
+    fake.faults.inject({ kind: 'status', status: 500, message: 'Service internal error: not enough active replicas', afterApplying: true });
+    await expect(upsert(2)).rejects.toMatchObject({ status: 500 });
+    expect((await client.retrieve('c', { ids: [1, 2] })).map((p) => p.id)).toEqual([2]);
+  });
+});
+
 describe('fake Qdrant points', () => {
   beforeEach(async () => {
     await collection();

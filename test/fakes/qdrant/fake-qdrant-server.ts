@@ -30,6 +30,8 @@ export interface FakeQdrantOptions {
   unwaitedApplyDelayMs?: number;
   /** Keep a log of requests in `requests` (default true; the bench turns it off). */
   recordRequests?: boolean;
+  /** Peers of the cluster the fake stands for (default 1); a new collection's default shard_number. */
+  peers?: number;
   /**
    * Milliseconds added to every request before it is answered (default 0): 20 is a realistic
    * network between findimage and a Qdrant server. Requests still run side by side.
@@ -187,7 +189,7 @@ export class FakeQdrantServer {
       });
     }
 
-    if (fault?.kind === 'status') {
+    if (fault?.kind === 'status' && fault.afterApplying !== true) {
       this.#sendFault(res, fault, started);
       return;
     }
@@ -236,6 +238,10 @@ export class FakeQdrantServer {
     }
     if (fault?.kind === 'drop') {
       req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'status') {
+      this.#sendFault(res, fault, started);
       return;
     }
     if (fault?.kind === 'truncate') {

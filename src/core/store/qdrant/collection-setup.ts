@@ -6,6 +6,7 @@
 import type { Schemas } from '@qdrant/js-client-rest';
 import type { Logger } from '../../../logger.js';
 import { StoreError } from '../../errors.js';
+import { clusterParams, noteKeptLayout, type ClusterLayout } from './cluster-layout.js';
 import type { QdrantConnection } from './qdrant-connection.js';
 import { MalformedResponseError } from './qdrant-failure.js';
 import { upgradeLegacyPayloads } from './payload-upgrade.js';
@@ -61,6 +62,8 @@ export interface CollectionSpec {
   onDisk: boolean;
   /** Scalar int8 quantization with rescoring (QDRANT_QUANTIZATION=int8). */
   quantization: boolean;
+  /** Shards, replicas and write consistency of a new collection (unset: Qdrant's defaults). */
+  layout?: ClusterLayout;
 }
 
 /** What was found in (or made as) a collection. */
@@ -84,6 +87,7 @@ export function collectionNameFor(prefix: string, modelId: string): string {
 export function createCollectionBody(spec: CollectionSpec): Schemas['CreateCollection'] {
   const body: Schemas['CreateCollection'] = {
     vectors: { size: spec.dimension, distance: 'Cosine', on_disk: spec.onDisk },
+    ...clusterParams(spec.layout ?? {}),
     metadata: {
       [METADATA_MODEL_KEY]: spec.modelId,
       [METADATA_DIMENSION_KEY]: spec.dimension,
@@ -174,7 +178,10 @@ export async function createCollection(
     logger.info({ collection: name }, 'collection created meanwhile by another process; checking it');
     return checkCollection(connection, name, spec, logger);
   }
-  logger.info({ collection: name, dimension: spec.dimension, onDisk: spec.onDisk, quantization: spec.quantization }, 'created Qdrant collection');
+  logger.info(
+    { collection: name, dimension: spec.dimension, onDisk: spec.onDisk, quantization: spec.quantization, ...clusterParams(spec.layout ?? {}) },
+    'created Qdrant collection',
+  );
   await ensurePayloadIndexes(connection, name, {}, logger);
   return { name, modelId: spec.modelId, dimension: spec.dimension, quantized: spec.quantization };
 }
@@ -279,6 +286,7 @@ export async function checkCollection(
       'QDRANT_ON_DISK and QDRANT_QUANTIZATION apply to new collections; this one keeps its settings (reindex to change them)',
     );
   }
+  noteKeptLayout(logger, name, info.config.params, spec.layout ?? {});
   await ensurePayloadIndexes(connection, name, info.payload_schema ?? {}, logger);
   await upgradeLayout(connection, name, layout, hasMetadata, logger);
   return { name, modelId: spec.modelId, dimension: spec.dimension, quantized };

@@ -1,7 +1,10 @@
 // The VectorStore contract against a real Qdrant server, when QDRANT_URL is set (and
 // QDRANT_API_KEY, if it needs one). Without it the suite is skipped and says so. Every test
-// uses collections of its own (findimage_live_<random>) and deletes them afterwards.
+// uses collections of its own (findimage_live_<random>) and deletes them afterwards. Against a
+// cluster (the fleet profile's qdrant-1 is on 127.0.0.1:16333), QDRANT_SHARDS, QDRANT_REPLICAS
+// and QDRANT_WRITE_CONSISTENCY are checked on a new collection too:
 //   QDRANT_URL=http://localhost:6333 npx vitest run src/core/store/qdrant/qdrant-live.test.ts
+//   QDRANT_URL=http://localhost:16333 QDRANT_REPLICAS=2 npx vitest run src/core/store/qdrant/qdrant-live.test.ts
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { QdrantClient } from '@qdrant/js-client-rest';
@@ -20,6 +23,16 @@ interface LiveSettings {
   apiKey?: string;
   onDisk: boolean;
   quantization: boolean;
+  /** QDRANT_SHARDS, QDRANT_REPLICAS and QDRANT_WRITE_CONSISTENCY, when set. */
+  shards?: number;
+  replicas?: number;
+  writeConsistency?: number;
+}
+
+/** A whole number from the environment, or undefined when unset or blank. */
+function countOf(value: string | undefined): number | undefined {
+  const text = value?.trim() ?? '';
+  return text === '' ? undefined : Number.parseInt(text, 10);
 }
 
 /**
@@ -31,7 +44,18 @@ function liveSettings(env: NodeJS.ProcessEnv): LiveSettings | undefined {
   const url = env.QDRANT_URL?.trim() ?? '';
   if (url === '') return undefined;
   const apiKey = env.QDRANT_API_KEY?.trim() ?? '';
-  return { url, ...(apiKey === '' ? {} : { apiKey }), onDisk: env.QDRANT_ON_DISK === 'true', quantization: env.QDRANT_QUANTIZATION === 'int8' };
+  const layout = {
+    shards: countOf(env.QDRANT_SHARDS),
+    replicas: countOf(env.QDRANT_REPLICAS),
+    writeConsistency: countOf(env.QDRANT_WRITE_CONSISTENCY),
+  };
+  return {
+    url,
+    ...(apiKey === '' ? {} : { apiKey }),
+    onDisk: env.QDRANT_ON_DISK === 'true',
+    quantization: env.QDRANT_QUANTIZATION === 'int8',
+    ...Object.fromEntries(Object.entries(layout).filter(([, v]) => v !== undefined)),
+  };
 }
 
 const live = liveSettings(process.env);
@@ -90,6 +114,33 @@ describe.skipIf(live === undefined)('QdrantStore on a real Qdrant server (QDRANT
       await expect(
         openQdrantStore({ ...settings, modelId: 'model-b', dimension: 4, logger, collectionPrefix: prefix, startupRetry: QUICK_START }),
       ).rejects.toMatchObject({ code: 'store_schema_mismatch' });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('creates a collection with the configured shards, replicas and write consistency, and Qdrant\'s defaults for the rest', async () => {
+    const settings = live as LiveSettings;
+    const client = new QdrantClient({
+      url: settings.url,
+      headers: settings.apiKey === undefined ? {} : { 'api-key': settings.apiKey },
+      checkCompatibility: false,
+    });
+    // Qdrant's default shard count: one per peer of a cluster, 1 on a single server.
+    const cluster = (await client.api().clusterStatus({})).data.result;
+    const peers = cluster?.status === 'enabled' ? Object.keys(cluster.peers).length : 1;
+    const { store, cleanup } = await openLive(4);
+    try {
+      const params = (await client.getCollection(store.collection)).config.params;
+      expect({
+        shard_number: params.shard_number,
+        replication_factor: params.replication_factor,
+        write_consistency_factor: params.write_consistency_factor,
+      }).toEqual({
+        shard_number: settings.shards ?? peers,
+        replication_factor: settings.replicas ?? 1,
+        write_consistency_factor: settings.writeConsistency ?? 1,
+      });
     } finally {
       await cleanup();
     }

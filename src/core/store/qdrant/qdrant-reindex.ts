@@ -22,6 +22,7 @@ import {
   resolveAlias,
   type CollectionSpec,
 } from './collection-setup.js';
+import { layoutOf, type ClusterLayout } from './cluster-layout.js';
 import { QdrantConnection, type QdrantConnectionOptions } from './qdrant-connection.js';
 import { QdrantStore } from './qdrant-store.js';
 import { DEFAULT_RETRY_POLICY, STARTUP_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
@@ -29,7 +30,7 @@ import { DEFAULT_RETRY_POLICY, STARTUP_RETRY_POLICY, type RetryPolicy } from './
 /** Checkpoint job names of re-indexing start with this, followed by the target collection. */
 export const REINDEX_JOB_PREFIX = 'reindex into ';
 
-export interface QdrantReindexOptions extends QdrantConnectionOptions {
+export interface QdrantReindexOptions extends QdrantConnectionOptions, ClusterLayout {
   /** The model to re-index into. */
   modelId: string;
   /** Its vector length. */
@@ -84,6 +85,7 @@ export async function prepareQdrantReindex(options: QdrantReindexOptions): Promi
       dimension: options.dimension,
       onDisk: options.onDisk,
       quantization: options.quantization,
+      layout: layoutOf(options),
     };
     const live = await resolveAlias(connection, alias);
     let target: string | undefined;

@@ -39,6 +39,7 @@ import {
   ensureLiveCollection,
   type CollectionFacts,
 } from './collection-setup.js';
+import { layoutOf, type ClusterLayout } from './cluster-layout.js';
 import { QdrantConnection, type QdrantConnectionOptions } from './qdrant-connection.js';
 import { MalformedResponseError } from './qdrant-failure.js';
 import { privacyChangeFilter, shareMatcher, toQdrantFilter } from './qdrant-filter.js';
@@ -83,7 +84,7 @@ export const STATS_FACET_LIMIT = 1_000;
  */
 export const QUANTIZATION_OVERSAMPLING = 2;
 
-export interface QdrantStoreOptions extends QdrantConnectionOptions {
+export interface QdrantStoreOptions extends QdrantConnectionOptions, ClusterLayout {
   /** The model whose vectors this store holds; names the collection and is checked on open. */
   modelId: string;
   /** Vector length of the model. */
@@ -133,6 +134,7 @@ export async function openQdrantStore(options: QdrantStoreOptions): Promise<Qdra
         dimension: options.dimension,
         onDisk: options.onDisk,
         quantization: options.quantization,
+        layout: layoutOf(options),
       },
       logger,
     });
