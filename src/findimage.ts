@@ -275,10 +275,14 @@ export async function openFindimage({
       store,
       logger: logger.child({ component: 'upload-queue' }),
     });
-    opened.push(() => uploads.stop());
-    // Closed before the queue stops (closing runs backwards): uploads waiting on their jobs give up
-    // waiting and stay on disk, to be sent again on the next start.
-    if (fleet !== undefined) opened.push(() => fleet.close());
+    opened.push(async () => {
+      // The queue stops first, so that uploads still waiting for their jobs when the fleet's
+      // connection closes stay on disk, to be sent again on the next start (a job added under
+      // the same id runs once).
+      const stopping = uploads.stop();
+      await fleet?.close();
+      await stopping;
+    });
     const labels = await openLabelStore(config, logger, storeConnection);
     opened.push(() => labels.close());
     const search = new SearchService({

@@ -132,24 +132,27 @@ export class WebMetrics {
         }
       },
     });
-    const outcomes = new Counter({
+    // Both read the jobs that ended since the last scrape, whichever is collected first.
+    const drain = (): void => {
+      for (const { outcome, seconds } of core.findimage?.fleet?.drainFinished() ?? []) {
+        durations.observe({ outcome }, seconds);
+        outcomes.inc({ outcome });
+      }
+    };
+    const outcomes: Counter<'outcome'> = new Counter({
       name: 'findimage_fleet_jobs_total',
       help: 'Index jobs this replica added that ended, by outcome',
       labelNames: ['outcome'],
       registers,
+      collect: drain,
     });
-    new Histogram({
+    const durations: Histogram<'outcome'> = new Histogram({
       name: 'findimage_fleet_job_duration_seconds',
       help: 'Time from adding an index job to its end (queue wait included), by outcome',
       labelNames: ['outcome'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
-      collect() {
-        for (const { outcome, seconds } of core.findimage?.fleet?.drainFinished() ?? []) {
-          this.observe({ outcome }, seconds);
-          outcomes.inc({ outcome });
-        }
-      },
+      collect: drain,
     });
     let claimsCounted = 0;
     new Counter({

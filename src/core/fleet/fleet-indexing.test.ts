@@ -132,4 +132,30 @@ describe('the fleet index queue', () => {
     expect(outcomes[0]).toMatchObject({ status: 'indexed', jobId });
     expect(queue.pending()).toBe(0);
   });
+
+  it('sends an upload again after a replica restart under the same job, which runs once', async () => {
+    const path = join(dir, 'uploads.sqlite');
+    const first = new FleetIndexing({ redisUrl: redis.url, modelId: modelId(), logger });
+    const before = new UploadQueue({ path, indexer: first, logger, retryDelayMs: 5, maxRetryDelayMs: 20 });
+    before.enqueue(image([1, 1, 0, 0]));
+    before.start();
+    await waitUntil(() => first.waiting === 1, 'the job added');
+    // The replica stops before any worker took the job (as findimage.close() does it: the queue
+    // stops, then the fleet's connection closes): the upload stays on its disk.
+    const stopping = before.stop();
+    await first.close();
+    await stopping;
+
+    const after = new UploadQueue({ path, indexer: sender(), logger, retryDelayMs: 5, maxRetryDelayMs: 20 });
+    closers.push(() => after.stop());
+    const outcomes: UploadOutcome[] = [];
+    after.onOutcome((o) => outcomes.push(o));
+    after.start();
+    const ends: JobEnd[] = [];
+    worker(localIndexer(), ends);
+    await waitUntil(() => outcomes.length === 1, 'the outcome');
+    expect(outcomes[0]).toMatchObject({ status: 'indexed' });
+    expect(after.pending()).toBe(0);
+    expect(ends).toHaveLength(1);
+  });
 });
