@@ -17,7 +17,8 @@ import { ConversationPrivacy } from '../../src/core/conversations/conversation-p
 import { ShareDeletions } from '../../src/core/conversations/share-deletions.js';
 import { ImageIndexer } from '../../src/core/indexing/image-indexer.js';
 import { UploadQueue } from '../../src/core/indexing/upload-queue.js';
-import { openSqliteLabelStore, type SqliteLabelStore } from '../../src/core/labels/sqlite-label-store.js';
+import type { LabelStore } from '../../src/core/labels/label-store.js';
+import { openSqliteLabelStore } from '../../src/core/labels/sqlite-label-store.js';
 import { SearchService } from '../../src/core/search/search-service.js';
 import { openSqliteVectorStore } from '../../src/core/store/sqlite-vector-store.js';
 import type { ImageShare, VectorStore } from '../../src/core/store/vector-store.js';
@@ -153,6 +154,8 @@ export interface HarnessOptions {
   openStore?: (dir: string) => Promise<VectorStore>;
   /** The state shared with other replicas (a fleet's, on Redis); default the local one in the data directory. */
   coordination?: Coordination;
+  /** Opens the label store (say Qdrant's, shared by replicas); default a SQLite one in the data directory. */
+  openLabels?: (dir: string) => Promise<LabelStore>;
 }
 
 /** The bots' download retries (attempts, backoff, Retry-After cap) without the waits, so tests stay fast. */
@@ -188,7 +191,7 @@ export class SlackHarness {
   readonly socket: FakeSocketMode | undefined;
   readonly bot: SlackBot;
   readonly store: VectorStore;
-  readonly labels: SqliteLabelStore;
+  readonly labels: LabelStore;
   readonly uploads: UploadQueue;
   readonly indexer: ImageIndexer;
   readonly embedder: TeachableEmbedder;
@@ -206,7 +209,7 @@ export class SlackHarness {
     socket: FakeSocketMode | undefined;
     bot: SlackBot;
     store: VectorStore;
-    labels: SqliteLabelStore;
+    labels: LabelStore;
     uploads: UploadQueue;
     indexer: ImageIndexer;
     embedder: TeachableEmbedder;
@@ -254,7 +257,7 @@ export class SlackHarness {
     const indexer = new ImageIndexer({ embedder, store, prepare: prepareByColour, logger });
     const uploads = new UploadQueue({ path: join(dir, 'uploads.sqlite'), indexer, store, logger: botLogger, retryDelayMs: 10, maxRetryDelayMs: 50 });
     const search = new SearchService({ embedder, store, minRelativeScore: 0, logger });
-    const labels = await openSqliteLabelStore({ path: join(dir, 'labels.sqlite'), logger });
+    const labels = await (options.openLabels?.(dir) ?? openSqliteLabelStore({ path: join(dir, 'labels.sqlite'), logger }));
     const sessions = new SearchSessions({ search, store, labels, prepareImage: prepareByColour, modelId: 'known-vectors', logger });
     // The queue logs to the bot's log, so tests can wait for a deletion or privacy change to be applied.
     const privacy = new ConversationPrivacy({ queue: uploads });
