@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Job, Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
 import { StoreError } from '../errors.js';
@@ -18,6 +19,9 @@ import { KnownVectorEmbedder } from '../testing/known-vector-embedder.js';
 import { TestRedisServer } from '../testing/redis-server.js';
 import { waitUntil } from '../testing/wait-until.js';
 import { FleetIndexing } from './fleet-indexing.js';
+import type { IndexJobData } from './index-job.js';
+import { QUEUE_PREFIX, indexQueueName } from './index-queue-names.js';
+import { queueConnection } from './redis-connection.js';
 import { FleetWorker, type JobEnd } from './fleet-worker.js';
 
 const logger = createSilentLogger();
@@ -78,6 +82,18 @@ describe('the fleet index queue', () => {
     expect(await store.count()).toBe(1);
     expect(await sender().index(image([1, 0, 0, 0], 'again.png'))).toMatchObject({ status: 'duplicate', id: result.id });
     expect(ends.map((e) => e.outcome)).toEqual(['indexed', 'duplicate']);
+  });
+
+  it('keeps a finished job without its bytes, and a failed one too, so Redis holds no image it is done with', async () => {
+    worker(localIndexer());
+    const fleet = sender();
+    await fleet.index(image([1, 0, 1, 0]), { jobId: 'kept-ok' });
+    await expect(fleet.index({ ...image([1, 0, 0, 0]), bytes: Buffer.from('not an image') }, { jobId: 'kept-bad' })).rejects.toThrow();
+    const queue = new Queue<IndexJobData>(indexQueueName(modelId()), { connection: queueConnection(redis.url), prefix: QUEUE_PREFIX });
+    closers.push(() => queue.close());
+    const [ok, bad] = await Promise.all([Job.fromId<IndexJobData>(queue, 'kept-ok'), Job.fromId<IndexJobData>(queue, 'kept-bad')]);
+    expect(ok?.data).toMatchObject({ bytes: '', result: { status: 'indexed' } });
+    expect(bad?.data).toMatchObject({ bytes: '', failure: { code: 'image_invalid' } });
   });
 
   it('fails a bad image for good after its attempts, with its reason', async () => {

@@ -103,8 +103,14 @@ export class FleetWorker {
     const started = Date.now();
     const ended = (outcome: JobEnd['outcome']) =>
       this.#onJobEnd?.({ outcome, ms: Date.now() - started, sinceAddedMs: Date.now() - job.timestamp });
+    // Run before, and stored, by a worker that died between storing the result and finishing.
+    if (job.data.result !== undefined) return job.data.result;
     try {
       const result = await this.#indexer.index(imageOfJob(job.data));
+      // A finished job is kept a day (a replica sending an upload again finds it), without its
+      // bytes: with them, Redis would hold every image indexed that day. The result stays, so a
+      // run again (this worker killed before it finished the job) answers without the bytes.
+      await job.updateData({ image: job.data.image, bytes: '', result });
       ended(result.status);
       return result;
     } catch (thrown) {
@@ -119,10 +125,11 @@ export class FleetWorker {
         ended('retried');
         throw new DelayedError();
       }
-      // Recorded before the failure, so whoever waits for the job reads both of its messages.
-      await job
-        .updateData({ ...job.data, failure: { code: error.code, message: error.message, ...(error.publicMessage === undefined ? {} : { publicMessage: publicMessageOf(error) }) } })
-        .catch(() => undefined);
+      // Recorded before the failure, so whoever waits for the job reads both of its messages. A
+      // last attempt drops the bytes: a failed job is kept a week for `fleet status`.
+      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const failure = { code: error.code, message: error.message, ...(error.publicMessage === undefined ? {} : { publicMessage: publicMessageOf(error) }) };
+      await job.updateData({ ...job.data, ...(last ? { bytes: '' } : {}), failure }).catch(() => undefined);
       ended('failed');
       throw new Error(reasonOf(error));
     }

@@ -15,6 +15,8 @@ export interface IndexJobData {
   transientTries?: number;
   /** Set by the worker before the job's last failure: why it will never be indexed. */
   failure?: JobFailure;
+  /** Set by the worker once the image is stored (the bytes are dropped then): the job's result. */
+  result?: IndexJobResult;
 }
 
 /** Why a job failed, as the worker saw it (an error's code and both its messages). */
