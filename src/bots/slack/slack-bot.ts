@@ -43,7 +43,7 @@ export const SLACK_RETRY_POLICY: webApi.RetryOptions = { retries: 5, factor: 2, 
 export const SLACK_CALL_TIMEOUT_MS = 30_000;
 
 /** The parts of findimage the bot calls. */
-export type SlackCore = Pick<Findimage, 'sessions' | 'deletions' | 'uploads' | 'privacy'>;
+export type SlackCore = Pick<Findimage, 'sessions' | 'deletions' | 'uploads' | 'privacy' | 'fleet'>;
 
 export interface SlackBotOptions {
   /** Tokens, transport and reaction settings (config.slack). */
@@ -141,6 +141,8 @@ export class SlackBot implements ChatBot {
       directory,
       indexedReaction: config.indexedReaction,
       logger: this.#logger,
+      // Fleet mode: the worker that indexes an upload downloads it, with its own bot token.
+      byReference: options.findimage.fleet !== undefined,
     });
     const search = new SlackSearch({
       sessions: options.findimage.sessions,
