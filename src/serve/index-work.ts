@@ -49,7 +49,7 @@ export async function startIndexWork(options: IndexWorkOptions): Promise<IndexWo
  * Downloads chat uploads with the tokens of this process's own environment. A platform without
  * its token is logged now, and each of its jobs fails saying which variable to set.
  */
-export async function remoteFilesFor(config: Config, logger: Logger): Promise<RemoteFiles> {
+export async function remoteFilesFor(config: Pick<Config, 'slack' | 'discord'>, logger: Logger): Promise<RemoteFiles> {
   const { PlatformFiles } = await import('../core/fleet/remote-file.js');
   // Each platform's SDK is loaded only when its token is set.
   const slack = config.slack === undefined ? undefined : new (await import('../bots/slack/slack-remote-files.js')).SlackRemoteFiles(config.slack, logger);
