@@ -20,7 +20,7 @@ export interface SlackBackfillCommandOptions {
   config: NonNullable<Config['slack']>;
   /** FINDIMAGE_DATA: the cursor is shared with the bot's `/findimage index`, so either resumes the other. */
   dataDir: string;
-  findimage: Pick<Findimage, 'uploads'>;
+  findimage: Pick<Findimage, 'uploads' | 'fleet'>;
   logger: Logger;
   /** The channel: an id (C0123), a name (design or #design) or a mention (<#C0123|design>). */
   channel: string;
@@ -70,6 +70,8 @@ export async function runSlackBackfillCommand(options: SlackBackfillCommandOptio
     directory,
     indexedReaction: '',
     logger,
+    // Fleet mode: the workers download the history's images, with their own bot token.
+    byReference: options.findimage.fleet !== undefined,
   });
   const progress = new BackfillProgressStore(join(options.dataDir, 'slack-backfill.sqlite'));
   intake.start();
