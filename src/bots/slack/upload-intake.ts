@@ -1,8 +1,8 @@
 // Images shared in Slack go into the durable upload queue: each image file of a message is
 // downloaded and enqueued with where it was shared (in fleet mode, enqueued as a reference to
-// Slack's file, which the worker that indexes it downloads). The uploader hears only about failures, in
-// one thread reply per message listing each file and why; a message whose images were indexed
-// gets the configured reaction once.
+// Slack's file, which the worker that indexes it downloads). The uploader hears only about
+// failures, in one thread reply per message listing each file and why; a message whose images
+// were indexed gets the configured reaction once.
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { FindimageError, asFindimageError, publicMessageOf } from '../../core/errors.js';
