@@ -1,10 +1,13 @@
 // The part of a fleet process that takes indexing jobs: `findimage worker`, and a serving
 // replica beside its chat work (FINDIMAGE_REPLICA_JOBS). Builds a FleetWorker on the core's
 // ImageIndexer; the core's reserved search worker keeps a replica's searches fast meanwhile.
+// Chat uploads arrive as references to the platform's file: this process downloads them with
+// its own SLACK_BOT_TOKEN / DISCORD_TOKEN, so every worker needs the bots' tokens.
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { JobEnd } from '../core/fleet/fleet-worker.js';
+import type { RemoteFiles } from '../core/fleet/remote-file.js';
 import type { Findimage } from '../findimage.js';
 
 /** A running index worker. */
@@ -38,6 +41,7 @@ export async function startIndexWork(options: IndexWorkOptions): Promise<IndexWo
   const redis = openRedis({ url: fleet.redisUrl, role: 'quick', logger, name: `findimage-${options.role}` });
   const registry = new WorkerRegistry({ redis, leaseMs: fleet.leaseMs, logger });
   registry.join({ host: hostname(), pid: process.pid, device: options.findimage.embeddingStats().provider, role: options.role });
+  const remoteFiles = await remoteFilesFor(options.config, options.logger);
   const worker = new FleetWorker({
     redisUrl: fleet.redisUrl,
     modelId: options.findimage.model.id,
@@ -45,6 +49,7 @@ export async function startIndexWork(options: IndexWorkOptions): Promise<IndexWo
     concurrency: options.concurrency,
     leaseMs: fleet.leaseMs,
     logger,
+    remoteFiles,
     onJobEnd: (end) => {
       if (end.outcome !== 'retried') registry.jobEnded(end.outcome === 'failed' ? 'failed' : 'ok');
       options.onJobEnd?.(end);
@@ -59,6 +64,24 @@ export async function startIndexWork(options: IndexWorkOptions): Promise<IndexWo
       await closeRedis(redis);
     },
   };
+}
+
+/**
+ * Downloads chat uploads with the tokens of this process's own environment. A platform without
+ * its token is logged now, and each of its jobs fails saying which variable to set.
+ */
+export async function remoteFilesFor(config: Pick<Config, 'slack' | 'discord'>, logger: Logger): Promise<RemoteFiles> {
+  const { PlatformFiles } = await import('../core/fleet/remote-file.js');
+  // Each platform's SDK is loaded only when its token is set.
+  const slack = config.slack === undefined ? undefined : new (await import('../bots/slack/slack-remote-files.js')).SlackRemoteFiles(config.slack, logger);
+  const discord = config.discord === undefined ? undefined : new (await import('../bots/discord/discord-remote-files.js')).DiscordRemoteFiles(config.discord, logger);
+  const files = new PlatformFiles({ ...(slack === undefined ? {} : { slack }), ...(discord === undefined ? {} : { discord }) });
+  const missing = [...(slack === undefined ? ['SLACK_BOT_TOKEN'] : []), ...(discord === undefined ? ['DISCORD_TOKEN'] : [])];
+  // Info, not a warning: a fleet without that bot (folders only, or one platform) is fine.
+  if (missing.length > 0) {
+    logger.info({ missing }, `no ${missing.join(' or ')} here: if that bot runs, set its token on every worker too, or its uploads that this process takes will fail`);
+  }
+  return files;
 }
 
 /** Whether the config is in fleet mode (narrows its type). */

@@ -12,6 +12,7 @@ import { SearchSessions } from '../../src/core/conversations/search-sessions.js'
 import { ConversationPrivacy } from '../../src/core/conversations/conversation-privacy.js';
 import { ShareDeletions } from '../../src/core/conversations/share-deletions.js';
 import { localCoordination, type Coordination } from '../../src/core/fleet/coordination.js';
+import type { FleetIndexing } from '../../src/core/fleet/fleet-indexing.js';
 import { ImageIndexer } from '../../src/core/indexing/image-indexer.js';
 import { UploadQueue } from '../../src/core/indexing/upload-queue.js';
 import { openSqliteLabelStore, type SqliteLabelStore } from '../../src/core/labels/sqlite-label-store.js';
@@ -60,6 +61,8 @@ export interface DiscordHarnessOptions {
   coordination?: Coordination;
   /** A fake Discord another harness already runs (a second replica of the bot); the owner closes it. */
   fake?: FakeDiscord;
+  /** Fleet mode: uploads are handed to this index queue (the test runs the worker and closes it). */
+  fleet?: FleetIndexing;
 }
 
 export class DiscordHarness {
@@ -128,14 +131,14 @@ export class DiscordHarness {
     const store = await openSqliteVectorStore({ path: join(dir, 'store.sqlite'), dimension: 4, logger });
     const embedder = new TeachableEmbedder(4, QUERIES);
     const indexer = new ImageIndexer({ embedder, store, prepare: prepareByColour, logger });
-    const uploads = new UploadQueue({ path: join(dir, 'uploads.sqlite'), indexer, store, logger: botLogger, retryDelayMs: 10, maxRetryDelayMs: 50 });
+    const uploads = new UploadQueue({ path: join(dir, 'uploads.sqlite'), indexer: options.fleet ?? indexer, store, logger: botLogger, retryDelayMs: 10, maxRetryDelayMs: 50 });
     const search = new SearchService({ embedder, store, minRelativeScore: 0, logger });
     const labels = await openSqliteLabelStore({ path: join(dir, 'labels.sqlite'), logger });
     const sessions = new SearchSessions({ search, store, labels, prepareImage: prepareByColour, modelId: 'known-vectors', logger });
     // The queue logs to the bot's log, so tests can wait for a deletion or privacy change to be applied.
     const privacy = new ConversationPrivacy({ queue: uploads });
     const coordination = options.coordination ?? localCoordination({ dataDir: dir });
-    const core: DiscordCore = { sessions, deletions: new ShareDeletions({ queue: uploads }), uploads, privacy, coordination };
+    const core: DiscordCore = { sessions, deletions: new ShareDeletions({ queue: uploads }), uploads, privacy, coordination, ...(options.fleet === undefined ? {} : { fleet: options.fleet }) };
     const bot = createDiscordBot({ config: { token: fake.token, apiUrl: fake.apiUrl, ...options.discord }, findimage: core,
       logger: botLogger,
       ...(options.backfillPageSize === undefined ? {} : { backfillPageSize: options.backfillPageSize }),

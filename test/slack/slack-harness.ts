@@ -15,6 +15,7 @@ import { InvalidImageError } from '../../src/core/errors.js';
 import { SearchSessions } from '../../src/core/conversations/search-sessions.js';
 import { ConversationPrivacy } from '../../src/core/conversations/conversation-privacy.js';
 import { ShareDeletions } from '../../src/core/conversations/share-deletions.js';
+import type { FleetIndexing } from '../../src/core/fleet/fleet-indexing.js';
 import { ImageIndexer } from '../../src/core/indexing/image-indexer.js';
 import { UploadQueue } from '../../src/core/indexing/upload-queue.js';
 import type { LabelStore } from '../../src/core/labels/label-store.js';
@@ -156,6 +157,8 @@ export interface HarnessOptions {
   coordination?: Coordination;
   /** Opens the label store (say Qdrant's, shared by replicas); default a SQLite one in the data directory. */
   openLabels?: (dir: string) => Promise<LabelStore>;
+  /** Fleet mode: uploads are handed to this index queue (the test runs the worker and closes it). */
+  fleet?: FleetIndexing;
 }
 
 /** The bots' download retries (attempts, backoff, Retry-After cap) without the waits, so tests stay fast. */
@@ -255,14 +258,14 @@ export class SlackHarness {
     const store = await (options.openStore?.(dir) ?? openSqliteVectorStore({ path: join(dir, 'store.sqlite'), dimension: 4, logger }));
     const embedder = new TeachableEmbedder(4, QUERIES);
     const indexer = new ImageIndexer({ embedder, store, prepare: prepareByColour, logger });
-    const uploads = new UploadQueue({ path: join(dir, 'uploads.sqlite'), indexer, store, logger: botLogger, retryDelayMs: 10, maxRetryDelayMs: 50 });
+    const uploads = new UploadQueue({ path: join(dir, 'uploads.sqlite'), indexer: options.fleet ?? indexer, store, logger: botLogger, retryDelayMs: 10, maxRetryDelayMs: 50 });
     const search = new SearchService({ embedder, store, minRelativeScore: 0, logger });
     const labels = await (options.openLabels?.(dir) ?? openSqliteLabelStore({ path: join(dir, 'labels.sqlite'), logger }));
     const sessions = new SearchSessions({ search, store, labels, prepareImage: prepareByColour, modelId: 'known-vectors', logger });
     // The queue logs to the bot's log, so tests can wait for a deletion or privacy change to be applied.
     const privacy = new ConversationPrivacy({ queue: uploads });
     const coordination = options.coordination ?? localCoordination({ dataDir: dir });
-    const core: SlackCore = { sessions, deletions: new ShareDeletions({ queue: uploads }), uploads, privacy, coordination };
+    const core: SlackCore = { sessions, deletions: new ShareDeletions({ queue: uploads }), uploads, privacy, coordination, ...(options.fleet === undefined ? {} : { fleet: options.fleet }) };
 
     const slack: NonNullable<Config['slack']> = {
       botToken: BOT_TOKEN,

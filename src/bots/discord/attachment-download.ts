@@ -95,6 +95,16 @@ export class AttachmentDownloader {
   }
 
   /**
+   * The checks a download would make before its request (the declared size, a link on Discord's
+   * CDN), for an attachment queued by reference in fleet mode: the uploader hears of these at
+   * once. Throws as download() would.
+   */
+  checkReference(attachment: AttachmentRef): void {
+    this.#cap.checkDeclared(subjectOf(attachment), attachment.size);
+    this.#trustedUrl(attachment, attachment.url);
+  }
+
+  /**
    * Downloads an attachment's bytes, refreshing an expired link once and retrying failures that
    * may pass (5xx, 429, a reset or timed-out connection) with backoff. Throws saying why not.
    */

@@ -1,10 +1,13 @@
 // Images posted in Discord go into the durable upload queue: each image attachment of a message
-// is downloaded at once (its signed link expires) and enqueued with the guild as tenant and the
+// is downloaded at once (its signed link expires; in fleet mode it is enqueued as a reference
+// instead, and the worker that indexes it downloads it, refreshing the link) and enqueued with the guild as tenant and the
 // channel, author, message and attachment as its share. The uploader hears only about failures,
 // in one reply per message; a message whose images were indexed gets a 🖼️ reaction once.
 import { Routes, type REST } from 'discord.js';
 import type { Logger } from 'pino';
 import { FindimageError, asFindimageError, publicMessageOf } from '../../core/errors.js';
+import type { RemoteFile } from '../../core/fleet/remote-file.js';
+import type { ImageToIndex } from '../../core/indexing/image-indexer.js';
 import { MessageUploads, type LiveMessage, type MessageSettlement, type UploadFailure } from '../../core/indexing/message-uploads.js';
 import type { UploadOutcome, UploadQueue } from '../../core/indexing/upload-queue.js';
 import type { DiscordPlace } from './channel-visibility.js';
@@ -50,6 +53,12 @@ export interface AttachmentIntakeOptions {
   uploads: Pick<UploadQueue, 'enqueue' | 'onOutcome'>;
   downloader: AttachmentDownloader;
   logger: Logger;
+  /**
+   * Fleet mode: queue each image as a reference to its attachment (checked for its declared size
+   * and link, not downloaded); the worker that takes its job downloads it with its own bot token.
+   * Default false: downloaded here, before it is queued.
+   */
+  byReference?: boolean;
 }
 
 export class AttachmentIntake {
@@ -57,6 +66,7 @@ export class AttachmentIntake {
   readonly #uploads: Pick<UploadQueue, 'enqueue' | 'onOutcome'>;
   readonly #downloader: AttachmentDownloader;
   readonly #logger: Logger;
+  readonly #byReference: boolean;
   /** Messages posted while the bot ran, and jobs a backfill waits for. */
   readonly #messages: MessageUploads;
 
@@ -65,6 +75,7 @@ export class AttachmentIntake {
     this.#uploads = options.uploads;
     this.#downloader = options.downloader;
     this.#logger = options.logger;
+    this.#byReference = options.byReference ?? false;
     this.#messages = new MessageUploads({ uploads: options.uploads, logger: options.logger });
   }
 
@@ -104,9 +115,8 @@ export class AttachmentIntake {
         continue;
       }
       try {
-        const bytes = await this.#downloader.download(attachment);
         const jobId = this.#uploads.enqueue({
-          bytes,
+          ...(await this.#contentOf(attachment)),
           filename: attachment.name,
           tenant: upload.place.tenant,
           source: DISCORD_SOURCE,
@@ -132,6 +142,21 @@ export class AttachmentIntake {
       }
     }
     return results;
+  }
+
+  /** The attachment's bytes, or in fleet mode (byReference) a checked reference a worker downloads. */
+  async #contentOf(attachment: AttachmentRef): Promise<Pick<ImageToIndex, 'bytes' | 'remote'>> {
+    if (!this.#byReference) return { bytes: await this.#downloader.download(attachment) };
+    this.#downloader.checkReference(attachment);
+    const remote: RemoteFile = {
+      platform: 'discord',
+      url: attachment.url,
+      name: attachment.name,
+      size: attachment.size,
+      fileId: attachment.id,
+      ...(attachment.contentType === undefined ? {} : { mimetype: attachment.contentType }),
+    };
+    return { bytes: new Uint8Array(0), remote };
   }
 
   /** Every attachment of a live message is done: one reply for the failures, one reaction for the rest. */

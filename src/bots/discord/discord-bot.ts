@@ -63,7 +63,7 @@ export const DISCORD_INTENTS = [
 export const DISCORD_PARTIALS = [Partials.Message, Partials.Channel, Partials.Reaction, Partials.User];
 
 /** The parts of findimage the bot calls. */
-export type DiscordCore = Pick<Findimage, 'sessions' | 'deletions' | 'uploads' | 'privacy' | 'coordination'>;
+export type DiscordCore = Pick<Findimage, 'sessions' | 'deletions' | 'uploads' | 'privacy' | 'coordination' | 'fleet'>;
 
 export interface DiscordBotOptions {
   /** Token and API settings (config.discord). */
@@ -126,7 +126,8 @@ export class DiscordBot implements ChatBot {
       ...(options.downloadRetry === undefined ? {} : { retry: options.downloadRetry }),
     });
     this.#deletions = options.findimage.deletions;
-    this.#intake = new AttachmentIntake({ rest, uploads: options.findimage.uploads, downloader, logger: this.#logger });
+    // Fleet mode: the worker that indexes an upload downloads it, with its own bot token.
+    this.#intake = new AttachmentIntake({ rest, uploads: options.findimage.uploads, downloader, logger: this.#logger, byReference: options.findimage.fleet !== undefined });
     this.#search = new DiscordSearch({ sessions: options.findimage.sessions, downloader, rest, logger: this.#logger });
     // Shared with the other replicas in a fleet: a retried event acts once, a backfill resumes anywhere.
     this.#replays = options.findimage.coordination.replays;

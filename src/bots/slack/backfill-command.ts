@@ -17,7 +17,7 @@ export interface SlackBackfillCommandOptions {
   /** config.slack: the bot token and SLACK_API_URL are used. */
   config: NonNullable<Config['slack']>;
   /** The cursor comes from findimage.coordination, shared with the bot's `/findimage index`, so either resumes the other. */
-  findimage: Pick<Findimage, 'uploads' | 'coordination'>;
+  findimage: Pick<Findimage, 'uploads' | 'coordination' | 'fleet'>;
   logger: Logger;
   /** The channel: an id (C0123), a name (design or #design) or a mention (<#C0123|design>). */
   channel: string;
@@ -67,6 +67,8 @@ export async function runSlackBackfillCommand(options: SlackBackfillCommandOptio
     directory,
     indexedReaction: '',
     logger,
+    // Fleet mode: the workers download the history's images, with their own bot token.
+    byReference: options.findimage.fleet !== undefined,
   });
   const progress = options.findimage.coordination.backfills('slack');
   intake.start();

@@ -133,6 +133,16 @@ export class SlackFileDownloader {
   }
 
   /**
+   * The checks a download would make before its request (the declared size, a link on Slack's
+   * file host), for a file queued by reference in fleet mode: the uploader hears of these at
+   * once. Returns the link a worker downloads. Throws as download() would.
+   */
+  checkReference(file: SlackFileRef): string {
+    this.checkDeclaredSize(file);
+    return this.#trustedUrl(file).href;
+  }
+
+  /**
    * Downloads a file's original bytes, retrying failures that may pass (5xx, 429, a reset or
    * timed-out connection) with backoff. Throws SlackDownloadError or InvalidImageError saying why not.
    */

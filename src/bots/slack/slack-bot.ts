@@ -41,7 +41,7 @@ export const SLACK_RETRY_POLICY: webApi.RetryOptions = { retries: 5, factor: 2, 
 export const SLACK_CALL_TIMEOUT_MS = 30_000;
 
 /** The parts of findimage the bot calls. */
-export type SlackCore = Pick<Findimage, 'sessions' | 'deletions' | 'uploads' | 'privacy' | 'coordination'>;
+export type SlackCore = Pick<Findimage, 'sessions' | 'deletions' | 'uploads' | 'privacy' | 'coordination' | 'fleet'>;
 
 export interface SlackBotOptions {
   /** Tokens, transport and reaction settings (config.slack). */
@@ -137,6 +137,8 @@ export class SlackBot implements ChatBot {
       directory,
       indexedReaction: config.indexedReaction,
       logger: this.#logger,
+      // Fleet mode: the worker that indexes an upload downloads it, with its own bot token.
+      byReference: options.findimage.fleet !== undefined,
     });
     // Shared with the other replicas in a fleet: pacing, replays and backfill cursors hold across them.
     const { coordination } = options.findimage;

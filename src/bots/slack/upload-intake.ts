@@ -1,10 +1,13 @@
 // Images shared in Slack go into the durable upload queue: each image file of a message is
-// downloaded and enqueued with where it was shared. The uploader hears only about failures, in
-// one thread reply per message listing each file and why; a message whose images were indexed
-// gets the configured reaction once.
+// downloaded and enqueued with where it was shared (in fleet mode, enqueued as a reference to
+// Slack's file, which the worker that indexes it downloads). The uploader hears only about
+// failures, in one thread reply per message listing each file and why; a message whose images
+// were indexed gets the configured reaction once.
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { FindimageError, asFindimageError, publicMessageOf } from '../../core/errors.js';
+import type { RemoteFile } from '../../core/fleet/remote-file.js';
+import type { ImageToIndex } from '../../core/indexing/image-indexer.js';
 import { MessageUploads, type LiveMessage, type MessageSettlement, type UploadFailure } from '../../core/indexing/message-uploads.js';
 import type { UploadOutcome, UploadQueue } from '../../core/indexing/upload-queue.js';
 import type { ConversationDirectory, ConversationFacts } from './conversation-directory.js';
@@ -43,6 +46,12 @@ export interface UploadIntakeOptions {
   /** Reaction added to a message whose images were indexed; "" for none. */
   indexedReaction: string;
   logger: Logger;
+  /**
+   * Fleet mode: queue each image as a reference to Slack's file (checked for its declared size
+   * and link, not downloaded); the worker that takes its job downloads it with its own bot token.
+   * Default false: downloaded here, before it is queued.
+   */
+  byReference?: boolean;
 }
 
 /** Where the uploader of a live message is answered. */
@@ -71,6 +80,7 @@ export class UploadIntake {
   readonly #directory: ConversationDirectory;
   readonly #indexedReaction: string;
   readonly #logger: Logger;
+  readonly #byReference: boolean;
   /** Messages shared while the bot ran, and jobs a backfill waits for. */
   readonly #messages: MessageUploads;
 
@@ -81,6 +91,7 @@ export class UploadIntake {
     this.#directory = options.directory;
     this.#indexedReaction = options.indexedReaction;
     this.#logger = options.logger;
+    this.#byReference = options.byReference ?? false;
     this.#messages = new MessageUploads({ uploads: options.uploads, logger: options.logger });
   }
 
@@ -132,9 +143,8 @@ export class UploadIntake {
         continue;
       }
       try {
-        const bytes = await this.#downloader.download(file);
         const jobId = this.#uploads.enqueue({
-          bytes,
+          ...(await this.#contentOf(file)),
           filename: file.name,
           tenant: upload.tenant,
           source: SLACK_SOURCE,
@@ -161,6 +171,14 @@ export class UploadIntake {
       }
     }
     return results;
+  }
+
+  /** The file's bytes, or in fleet mode (byReference) a checked reference a worker downloads. */
+  async #contentOf(file: SlackFileRef): Promise<Pick<ImageToIndex, 'bytes' | 'remote'>> {
+    if (!this.#byReference) return { bytes: await this.#downloader.download(file) };
+    const url = this.#downloader.checkReference(file);
+    const remote: RemoteFile = { platform: 'slack', url, name: file.name, mimetype: file.mimetype, fileId: file.id, ...(file.size === undefined ? {} : { size: file.size }) };
+    return { bytes: new Uint8Array(0), remote };
   }
 
   async #facts(channel: string): Promise<ConversationFacts | undefined> {

@@ -2,7 +2,9 @@
 // embed, write to Qdrant) with this process's ImageIndexer, whose content claims (in Redis) keep
 // two machines from embedding one image twice. A job holds a lease that this process renews; if
 // the process is killed, the lease runs out and another worker takes the job again, so nothing
-// is lost and, since an image's point id is its content's, nothing is stored twice.
+// is lost and, since an image's point id is its content's, nothing is stored twice. A chat
+// upload's job carries the platform's file reference: the worker downloads it first, with the
+// bot token of its own environment (RemoteFiles).
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { asFindimageError, isTransient, publicMessageOf } from '../errors.js';
@@ -10,6 +12,7 @@ import type { ImageIndexing } from '../indexing/image-indexer.js';
 import { imageOfJob, reasonOf, type IndexJobData, type IndexJobResult } from './index-job.js';
 import { QUEUE_PREFIX, indexQueueName } from './index-queue-names.js';
 import { queueConnection } from './redis-connection.js';
+import { withBytes, type RemoteFiles } from './remote-file.js';
 
 /**
  * Times a job may lose its worker (killed, cut off) and be taken again before it counts as
@@ -51,6 +54,11 @@ export interface FleetWorkerOptions {
   onJobEnd?: (end: JobEnd) => void;
   /** Delay before retrying a failure that may pass (default 1 s, doubling); tests shorten it. */
   transientDelayMs?: number;
+  /**
+   * Downloads chat uploads queued by reference, with this process's bot tokens. Without it (or
+   * without a platform's token) such a job fails, saying which token this worker lacks.
+   */
+  remoteFiles?: RemoteFiles;
 }
 
 export class FleetWorker {
@@ -59,12 +67,14 @@ export class FleetWorker {
   readonly #logger: Logger;
   readonly #onJobEnd: ((end: JobEnd) => void) | undefined;
   readonly #transientDelayMs: number;
+  readonly #remoteFiles: RemoteFiles | undefined;
 
   constructor(options: FleetWorkerOptions) {
     this.#indexer = options.indexer;
     this.#logger = options.logger;
     this.#onJobEnd = options.onJobEnd;
     this.#transientDelayMs = options.transientDelayMs ?? TRANSIENT_DELAY_MS;
+    this.#remoteFiles = options.remoteFiles;
     this.#worker = new Worker<IndexJobData, IndexJobResult>(indexQueueName(options.modelId), (job, token) => this.#process(job, token), {
       connection: queueConnection(options.redisUrl),
       prefix: QUEUE_PREFIX,
@@ -106,7 +116,9 @@ export class FleetWorker {
     // Run before, and stored, by a worker that died between storing the result and finishing.
     if (job.data.result !== undefined) return job.data.result;
     try {
-      const result = await this.#indexer.index(imageOfJob(job.data));
+      // A failed download fails the job like a bad image: its reason reaches the uploader.
+      const image = await withBytes(imageOfJob(job.data), this.#remoteFiles);
+      const result = await this.#indexer.index(image);
       // A finished job is kept a day (a replica sending an upload again finds it), without its
       // bytes: with them, Redis would hold every image indexed that day. The result stays, so a
       // run again (this worker killed before it finished the job) answers without the bytes.

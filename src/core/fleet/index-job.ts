@@ -1,16 +1,20 @@
 // What travels through the fleet's index queue: one job per image, carrying what a worker on
-// another machine needs to index it (the image's description and its bytes), and what comes
-// back (the stored result, or why it never will be stored).
+// another machine needs to index it (the image's description, and its bytes or, for a chat
+// upload, the platform's file reference), and what comes back (the stored result, or why it
+// never will be stored).
 import { FindimageError, type ErrorCode } from '../errors.js';
 import type { ImageToIndex, IndexResult } from '../indexing/image-indexer.js';
 import { queuedImageOf, type QueuedImage } from '../indexing/queued-image.js';
+import type { RemoteFile } from './remote-file.js';
 
 /** A job's data: JSON, so the bytes go as base64. */
 export interface IndexJobData {
   /** The image without its bytes; createdAt as ISO text. */
-  image: Omit<QueuedImage, 'createdAt'> & { createdAt?: string };
-  /** The image's bytes, base64. */
-  bytes: string;
+  image: Omit<QueuedImage, 'createdAt' | 'remote'> & { createdAt?: string };
+  /** The image's bytes, base64; absent when `file` says where the worker downloads them. */
+  bytes?: string;
+  /** A chat upload's file on its platform, which the worker downloads with the bot's token. */
+  file?: RemoteFile;
   /** Failures that may pass (the store down) retried so far: they spend no attempt. */
   transientTries?: number;
   /** Set by the worker before the job's last failure: why it will never be indexed. */
@@ -31,19 +35,22 @@ export interface JobFailure {
 /** What a finished job returns: the IndexResult, JSON. */
 export type IndexJobResult = IndexResult;
 
-/** A job's data for an image. */
+/** A job's data for an image: its bytes, or for a chat upload queued by reference, its file. */
 export function jobDataOf(image: ImageToIndex): IndexJobData {
-  const { bytes, createdAt, ...rest } = image;
-  return {
-    image: { ...rest, ...(createdAt === undefined ? {} : { createdAt: createdAt.toISOString() }) },
-    bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
-  };
+  const { bytes, createdAt, remote, ...rest } = image;
+  const described = { ...rest, ...(createdAt === undefined ? {} : { createdAt: createdAt.toISOString() }) };
+  if (remote !== undefined) return { image: described, file: remote };
+  return { image: described, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
 }
 
-/** The image a job describes, ready for ImageIndexer. */
+/**
+ * The image a job describes. A job with a `file` gives an image with empty bytes and `remote`
+ * set: the worker fetches its bytes (remote-file.ts withBytes()) before ImageIndexer takes it.
+ */
 export function imageOfJob(data: IndexJobData): ImageToIndex {
   const image = queuedImageOf(JSON.stringify({ ...data.image, createdAt: data.image.createdAt ?? new Date().toISOString() }));
-  return { ...image, bytes: new Uint8Array(Buffer.from(data.bytes, 'base64')) };
+  if (data.file !== undefined) return { ...image, bytes: new Uint8Array(0), remote: data.file };
+  return { ...image, bytes: new Uint8Array(Buffer.from(data.bytes ?? '', 'base64')) };
 }
 
 /** Bytes a job holds in Redis, about (base64 is 4/3 of the image). */

@@ -6,7 +6,8 @@
 // one write for many points, each caller answered only once its own batch is acknowledged.
 import type { Logger } from 'pino';
 import type { Embedder, EmbedOptions, PreparedImage } from '../embedding/embedder.js';
-import { asFindimageError, isTransient } from '../errors.js';
+import { FindimageError, asFindimageError, isTransient } from '../errors.js';
+import type { RemoteFile } from '../fleet/remote-file.js';
 import { mergeShares } from '../store/image-shares.js';
 import type { ContentClaims } from './content-claims.js';
 import type { ImagePayload, ImageShare, PointInput, StoredPoint, VectorStore } from '../store/vector-store.js';
@@ -29,6 +30,11 @@ export type ImageToIndex = Pick<ImagePayload, 'tenant' | 'source' | 'filename'> 
   share?: ImageShare;
   /** Absolute path on disk, for a folder image. */
   path?: string;
+  /**
+   * Fleet mode: a chat upload queued as a reference to the platform's file, its `bytes` empty;
+   * the worker that takes its job downloads it (remote-file.ts withBytes()) before indexing.
+   */
+  remote?: RemoteFile;
 };
 
 export interface IndexResult {
@@ -165,6 +171,13 @@ export class ImageIndexer implements ImageIndexing {
    * store fails.
    */
   async index(image: ImageToIndex, options: IndexOptions = {}): Promise<IndexResult> {
+    if (image.remote !== undefined) {
+      // Its bytes are the platform's, fetched by a fleet worker first: hashing the empty bytes
+      // here would store every such upload as one image.
+      throw new FindimageError('internal', `${image.filename} was handed to the indexer as a reference to a ${image.remote.platform} file, without its bytes.`, {
+        details: { platform: image.remote.platform, fileId: image.remote.fileId },
+      });
+    }
     const contentHash = contentHashOf(image.bytes);
     const id = pointIdFor(image.tenant, contentHash);
     // Counted before the first await, so that calls made together share their batches.
