@@ -4,9 +4,15 @@
 // first, and a thumbnail is dropped when its image is: its original gone, or the store's point.
 // A forget() wins over a thumbnail being made at that moment, and a crash's half-written files
 // are cleaned up when the cache is next opened.
+// In a fleet (REDIS_URL) the originals are spread over the replicas (a web upload stays with the
+// replica that took it), so thumbnails are shared through Redis too: a replica looks on its disk,
+// then in the shared cache, then makes the thumbnail from the original if that is here, and
+// shares what it made. There a missing original means "on another machine", not "gone": only
+// the store's point decides that an image is gone.
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SessionError } from '../core/errors.js';
+import type { SharedThumbnails } from '../core/fleet/shared-thumbnails.js';
 import { withOpenedImage } from '../core/image/image-decoder.js';
 
 /** Longest side of a thumbnail: sharp on a 2x screen at the grid's 256 px cells. */
@@ -30,10 +36,19 @@ const PARTIAL_SUFFIX = '.part';
  */
 export const STALE_PARTIAL_MS = 10 * 60_000;
 
-/** How the cache is bounded. */
+/** Why a replica of a fleet has no thumbnail to show. */
+const NOT_ON_THIS_REPLICA =
+  "This image's original file is on another machine of the fleet, and no thumbnail of it is shared now (Redis is unreachable, or it was not viewed for a month); try again later.";
+
+/** How the cache is bounded, and the fleet's shared cache. */
 export interface ThumbnailsOptions {
   /** Most bytes kept on disk (default THUMBNAIL_CACHE_MAX_BYTES); least recently served go first. */
   maxBytes?: number;
+  /**
+   * The fleet's shared thumbnails, asked on each request (the core, which holds them, opens after
+   * the server starts). Undefined, or answering undefined: one machine, thumbnails on this disk only.
+   */
+  shared?: () => SharedThumbnails | undefined;
 }
 
 /** Makes and caches thumbnails under one folder. */
@@ -58,11 +73,13 @@ export class Thumbnails {
   readonly #busy = new Map<string, number>();
   /** Numbers this process's part files, so two makes of one id never share one. */
   #partials = 0;
+  readonly #shared: () => SharedThumbnails | undefined;
 
   /** @param dir Folder for cached thumbnails (created when first needed). */
   constructor(dir: string, options: ThumbnailsOptions = {}) {
     this.#dir = dir;
     this.#maxBytes = options.maxBytes ?? THUMBNAIL_CACHE_MAX_BYTES;
+    this.#shared = options.shared ?? (() => undefined);
   }
 
   /** Bytes of thumbnails cached now, with those being written. */
@@ -74,7 +91,8 @@ export class Thumbnails {
   /**
    * The thumbnail of image `id`, whose original is at `originalPath`. Concurrent requests for
    * one image make it once. Throws SessionError('not_found') when the original is gone, and
-   * then drops the cached thumbnail too.
+   * then drops the cached thumbnail too. In a fleet: from this disk, else the shared cache, else
+   * made from the original if it is on this machine (and shared); not_found when none of these has it.
    */
   async get(id: string, originalPath: string): Promise<Buffer> {
     this.#busy.set(id, (this.#busy.get(id) ?? 0) + 1);
@@ -92,26 +110,33 @@ export class Thumbnails {
     }
   }
 
+  /**
+   * Fleet only: makes image `id`'s thumbnail now (if this disk has none) and shares it, so that
+   * every replica can show it although only this one holds the original. Does nothing on one
+   * machine, where it is made when first asked for. Throws as get() does.
+   */
+  async share(id: string, originalPath: string): Promise<void> {
+    if (this.#shared() === undefined) return;
+    await this.get(id, originalPath);
+  }
+
   async #get(id: string, originalPath: string, generation: number): Promise<Buffer> {
+    const shared = this.#shared();
     const entries = await this.#index();
-    if (!(await isFile(originalPath))) {
+    if (shared === undefined && !(await isFile(originalPath))) {
       await this.forget(id);
       throw new SessionError('not_found', 'The original file of this image is gone, so it has no thumbnail.');
     }
-    if (entries.has(id)) {
-      try {
-        const jpeg = await readFile(this.#pathOf(id));
-        // Served: now the most recently used.
-        const size = entries.get(id);
-        if (size !== undefined && entries.delete(id)) entries.set(id, size);
-        return jpeg;
-      } catch {
-        this.#remove(entries, id);
-      }
+    const cached = await this.#readCached(entries, id);
+    if (cached !== undefined) {
+      // Viewed here: the shared copy is kept another expiry too, or shared again if it expired,
+      // so that the other replicas still find it.
+      if (shared !== undefined && !(await shared.renew(id))) await this.#publish(shared, id, cached, generation);
+      return cached;
     }
     let making = this.#making.get(id);
     if (making === undefined) {
-      making = this.#make(id, originalPath, generation).finally(() => {
+      making = (shared === undefined ? this.#make(id, originalPath, generation) : this.#fetchOrMake(shared, id, originalPath, generation)).finally(() => {
         if (this.#making.get(id) === making) this.#making.delete(id);
       });
       this.#making.set(id, making);
@@ -119,9 +144,45 @@ export class Thumbnails {
     return making;
   }
 
+  /** The thumbnail cached on this disk, now the most recently served; undefined if none. */
+  async #readCached(entries: Map<string, number>, id: string): Promise<Buffer | undefined> {
+    if (!entries.has(id)) return undefined;
+    try {
+      const jpeg = await readFile(this.#pathOf(id));
+      // Served: now the most recently used.
+      const size = entries.get(id);
+      if (size !== undefined && entries.delete(id)) entries.set(id, size);
+      return jpeg;
+    } catch {
+      this.#remove(entries, id);
+      return undefined;
+    }
+  }
+
+  /** Fleet: the shared thumbnail (kept on this disk too), else one made from the original here and shared. */
+  async #fetchOrMake(shared: SharedThumbnails, id: string, originalPath: string, generation: number): Promise<Buffer> {
+    const fromFleet = await shared.get(id);
+    if (fromFleet !== undefined) {
+      await this.#keep(id, fromFleet, generation);
+      return fromFleet;
+    }
+    if (!(await isFile(originalPath))) throw new SessionError('not_found', NOT_ON_THIS_REPLICA);
+    const jpeg = await this.#make(id, originalPath, generation);
+    await this.#publish(shared, id, jpeg, generation);
+    return jpeg;
+  }
+
+  /** Shares `jpeg` as `id`'s thumbnail, unless `id` is forgotten (deleted) before or while it is put. */
+  async #publish(shared: SharedThumbnails, id: string, jpeg: Buffer, generation: number): Promise<void> {
+    if ((this.#forgotten.get(id) ?? 0) !== generation) return;
+    await shared.put(id, jpeg);
+    // Forgotten while it was being put: the forget's delete may have run first, so delete again.
+    if ((this.#forgotten.get(id) ?? 0) !== generation) await shared.forget(id);
+  }
+
   /**
-   * Deletes image `id`'s cached thumbnail, if any (the image was deleted). A thumbnail of it
-   * being made now is thrown away, and its request answered not found.
+   * Deletes image `id`'s cached thumbnail, if any (the image was deleted), and in a fleet the
+   * shared one. A thumbnail of it being made now is thrown away, and its request answered not found.
    */
   async forget(id: string): Promise<void> {
     // Counted before any await, so a make finishing while this runs sees it.
@@ -129,6 +190,7 @@ export class Thumbnails {
     this.#making.delete(id);
     this.#remove(await this.#index(), id);
     await rm(this.#pathOf(id), { force: true });
+    await this.#shared()?.forget(id);
   }
 
   #pathOf(id: string): string {
@@ -152,6 +214,12 @@ export class Thumbnails {
         .jpeg({ quality: THUMBNAIL_QUALITY })
         .toBuffer(),
     );
+    await this.#keep(id, jpeg, generation);
+    return jpeg;
+  }
+
+  /** Caches `jpeg` as `id`'s thumbnail on this disk, unless it is forgotten after `generation` was read. */
+  async #keep(id: string, jpeg: Buffer, generation: number): Promise<void> {
     const entries = await this.#index();
     // Counted from before it is written, so the files being written are within the bound too.
     this.#totalBytes += jpeg.length;
@@ -176,7 +244,6 @@ export class Thumbnails {
       if (!kept) this.#totalBytes -= jpeg.length;
     }
     await this.#evict(entries);
-    return jpeg;
   }
 
   /** Deletes the least recently served thumbnails until the cache fits its bound. */

@@ -91,6 +91,8 @@ export async function buildWebApp(options: WebServerOptions): Promise<{ app: Fas
   const metrics = new WebMetrics(core);
   const logger = options.logger.child({ component: 'web' });
   let uploads: WebUploads | undefined;
+  // In a fleet the core's coordination shares thumbnails through Redis; known once the core is open.
+  const thumbnails = new Thumbnails(join(options.dataDir, 'thumbnails'), { shared: () => core.findimage?.coordination.thumbnails });
   const context: RouteContext = {
     core,
     metrics,
@@ -101,11 +103,13 @@ export async function buildWebApp(options: WebServerOptions): Promise<{ app: Fas
         queue: findimage.uploads,
         dir: join(options.dataDir, 'web-uploads'),
         metrics,
+        thumbnails,
+        logger,
         ...(options.uploadVerdictWaitMs === undefined ? {} : { verdictWaitMs: options.uploadVerdictWaitMs }),
       });
       return uploads;
     },
-    thumbnails: new Thumbnails(join(options.dataDir, 'thumbnails')),
+    thumbnails,
     pageDir: options.pageDir ?? defaultPageDir(),
     logger,
   };

@@ -1,9 +1,11 @@
 // Images uploaded on the index page: checked, kept on disk (the grid shows thumbnails made from
 // them), then indexed through the durable upload queue, like every chat upload. The answer waits
 // a while for the queue's verdict so the page can say "indexed" or why not; a slow one is
-// answered "queued" and finishes in the background.
+// answered "queued" and finishes in the background. In a fleet its thumbnail is made and shared
+// before the answer, since only this replica holds the original the others would make it from.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import type { Logger } from 'pino';
 import { publicMessageOf } from '../core/errors.js';
 import { MAX_IMAGE_BYTES } from '../core/image/image-decoder.js';
 import { ACCEPTED_FORMATS_TEXT, sniffImageFormat } from '../core/image/image-format.js';
@@ -51,6 +53,10 @@ export interface WebUploadsOptions {
   metrics: WebMetrics;
   /** How long to wait for a verdict; UPLOAD_VERDICT_WAIT_MS by default. */
   verdictWaitMs?: number;
+  /** Shares each taken upload's thumbnail with the fleet (does nothing on one machine). */
+  thumbnails?: { share(id: string, originalPath: string): Promise<void> };
+  /** Where a thumbnail that could not be shared is logged. */
+  logger?: Logger;
 }
 
 /** Takes uploaded files into the queue. */
@@ -59,6 +65,8 @@ export class WebUploads {
   readonly #dir: string;
   readonly #metrics: WebMetrics;
   readonly #verdictWaitMs: number;
+  readonly #thumbnails: WebUploadsOptions['thumbnails'];
+  readonly #logger: Logger | undefined;
   readonly #waiting = new Map<string, (outcome: UploadOutcome) => void>();
   readonly #unsubscribe: () => void;
 
@@ -67,6 +75,8 @@ export class WebUploads {
     this.#dir = options.dir;
     this.#metrics = options.metrics;
     this.#verdictWaitMs = options.verdictWaitMs ?? UPLOAD_VERDICT_WAIT_MS;
+    this.#thumbnails = options.thumbnails;
+    this.#logger = options.logger;
     this.#unsubscribe = this.#queue.onOutcome((outcome) => {
       this.#metrics.finished(outcome.jobId);
       if (outcome.status === 'rejected') this.#metrics.errors.inc({ code: outcome.error.code });
@@ -114,6 +124,7 @@ export class WebUploads {
     const outcome = await verdict;
     this.#waiting.delete(jobId);
     if (outcome === undefined) {
+      await this.#shareThumbnail(id, path);
       this.#metrics.uploads.inc({ status: 'queued' });
       return { name, status: 'queued', id };
     }
@@ -126,8 +137,21 @@ export class WebUploads {
       this.#metrics.uploads.inc({ status: 'refused' });
       return { name, status: 'refused', code: 'not_found', reason: 'It was deleted before it was indexed.' };
     }
+    await this.#shareThumbnail(outcome.result.id, path);
     this.#metrics.uploads.inc({ status: outcome.status });
     return { name, status: outcome.status, id: outcome.result.id };
+  }
+
+  /**
+   * Shares the thumbnail of an upload taken (fleet only). A failure is logged and the upload
+   * still answered: the thumbnail is made again when this replica is asked for it.
+   */
+  async #shareThumbnail(id: string, path: string): Promise<void> {
+    try {
+      await this.#thumbnails?.share(id, path);
+    } catch (error) {
+      this.#logger?.warn({ err: error, id }, 'could not make the thumbnail of an upload to share it; it is made when first viewed here');
+    }
   }
 
   /** Writes the original under its content hash (the same bytes twice are one file). */

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { loadConfig } from '../../src/config.js';
 import { openFindimage, type Findimage } from '../../src/findimage.js';
 import { createSilentLogger } from '../../src/logger.js';
+import { isFleet, startIndexWork, type IndexWork } from '../../src/serve/index-work.js';
 import { startWebServer, type WebServer, type WebServerOptions } from '../../src/web/web-server.js';
 
 export interface WebHarness {
@@ -34,6 +35,11 @@ export interface HarnessOptions {
   trustProxy?: WebServerOptions['trustProxy'];
   /** Limits on wrong tokens (a small max keeps the tests short). */
   authFailureLimit?: WebServerOptions['authFailureLimit'];
+  /**
+   * More environment for loadConfig: QDRANT_URL and REDIS_URL make this a fleet replica, whose
+   * uploads go through the Redis queue (and FINDIMAGE_REPLICA_JOBS > 0 has it take index jobs too).
+   */
+  env?: Record<string, string>;
 }
 
 export async function startWebHarness(options: HarnessOptions = {}): Promise<WebHarness> {
@@ -44,6 +50,7 @@ export async function startWebHarness(options: HarnessOptions = {}): Promise<Web
     FINDIMAGE_CACHE: join(dir, 'cache'),
     FINDIMAGE_DEVICE: 'cpu',
     FINDIMAGE_MIN_RELATIVE_SCORE: '0',
+    ...options.env,
   });
   const logger = createSilentLogger();
   const server = await startWebServer({
@@ -58,6 +65,11 @@ export async function startWebHarness(options: HarnessOptions = {}): Promise<Web
   });
   const findimage = await openFindimage({ config, logger, onEmbedded: (tower) => server.metrics.embeddings.inc({ tower }) });
   findimage.uploads.start();
+  // As `findimage serve` does: a fleet replica takes index jobs unless FINDIMAGE_REPLICA_JOBS=0.
+  let work: IndexWork | undefined;
+  if (isFleet(config) && config.fleet.replicaJobs > 0) {
+    work = await startIndexWork({ config, findimage, concurrency: config.fleet.replicaJobs, logger, role: 'replica' });
+  }
   if (options.holdCore !== true) server.core.ready(findimage);
   return {
     server,
@@ -65,6 +77,7 @@ export async function startWebHarness(options: HarnessOptions = {}): Promise<Web
     dir,
     close: async () => {
       await server.close();
+      await work?.close();
       await findimage.close();
       await rm(dir, { recursive: true, force: true });
     },

@@ -1,5 +1,5 @@
 // What the processes running findimage share so that any replica can answer anything: the replay
-// guard, channel pacing, backfill progress and content claims. One process keeps them in memory
+// guard, channel pacing, backfill progress, content claims and (in a fleet) thumbnails. One process keeps them in memory
 // and in SQLite under FINDIMAGE_DATA (as findimage always did); a fleet (REDIS_URL) keeps them in
 // Redis. The composition root picks one with openCoordination(); bots and the indexer only see
 // the interfaces.
@@ -9,6 +9,7 @@ import { SqliteBackfillProgressStore, type BackfillProgressStore } from '../conv
 import { ChannelPacer, type PostPacer } from '../conversations/post-pacer.js';
 import { ReplayGuard, type ReplayMemory } from '../conversations/replay-guard.js';
 import { SqliteContentClaims, contentClaimsPath, type ContentClaims } from '../indexing/content-claims.js';
+import type { SharedThumbnails } from './shared-thumbnails.js';
 
 /** Content claims that its opener closes. */
 export type ClosableContentClaims = ContentClaims & {
@@ -31,6 +32,11 @@ export interface Coordination {
   backfills(platform: string): BackfillProgressStore;
   /** Opens the content claims of model `modelId`'s index. The caller closes them. */
   claims(modelId: string): ClosableContentClaims;
+  /**
+   * Thumbnails shared by the fleet, so a replica shows those another one made from an original
+   * only it holds. Undefined on one machine, whose thumbnails stay on its disk beside the originals.
+   */
+  readonly thumbnails?: SharedThumbnails;
   /** Closes what openCoordination opened (the Redis connection). */
   close(): Promise<void>;
 }

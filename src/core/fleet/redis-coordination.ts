@@ -1,6 +1,6 @@
-// The fleet's coordination: replay guard, pacing, backfill progress and content claims, all on
-// one quick Redis connection, so that every replica and worker shares them (coordination.ts says
-// what each is for; openCoordination() picks this one when REDIS_URL is set).
+// The fleet's coordination: replay guard, pacing, backfill progress, content claims and shared
+// thumbnails, all on one quick Redis connection, so that every replica and worker shares them
+// (coordination.ts says what each is for; openCoordination() picks this one when REDIS_URL is set).
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Coordination } from './coordination.js';
@@ -8,6 +8,7 @@ import { RedisBackfillProgressStore } from './redis-backfill-progress.js';
 import { RedisContentClaims } from './redis-content-claims.js';
 import { RedisPostPacer } from './redis-post-pacer.js';
 import { RedisReplayGuard } from './redis-replay-guard.js';
+import { RedisThumbnails } from './redis-thumbnails.js';
 
 export interface RedisCoordinationOptions {
   /** A quick connection (fails at once while Redis is down); the caller closes it. */
@@ -26,6 +27,7 @@ export function redisCoordination(options: RedisCoordinationOptions): Coordinati
     pacer: new RedisPostPacer({ redis, logger: logger.child({ component: 'post-pacer' }) }),
     backfills: (platform) => new RedisBackfillProgressStore({ redis, platform, leaseMs, logger: logger.child({ component: 'backfill-progress', platform }) }),
     claims: (modelId) => new RedisContentClaims({ redis, modelId, leaseMs, logger: logger.child({ component: 'content-claims', model: modelId }) }),
+    thumbnails: new RedisThumbnails({ redis, logger: logger.child({ component: 'shared-thumbnails' }) }),
     close: async () => undefined,
   };
 }
