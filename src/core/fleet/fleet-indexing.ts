@@ -11,7 +11,8 @@ import type { ImageIndexing, ImageToIndex, IndexOptions, IndexResult } from '../
 import type { IndexBatching } from '../indexing/index-batching.js';
 import { errorOfFailedJob, jobBytesOf, jobDataOf, type IndexJobData, type IndexJobResult } from './index-job.js';
 import { QUEUE_PREFIX, indexQueueName } from './index-queue-names.js';
-import { queueConnection } from './redis-connection.js';
+import type { Redis } from 'ioredis';
+import { openRedis, queueConnection } from './redis-connection.js';
 
 /**
  * Attempts of a job that fails for a reason that does not pass (a file that is not an image):
@@ -71,9 +72,17 @@ export interface QueueDepths {
 /** Jobs finished and not yet read by drainFinished(), at most (metrics scraped rarely or never). */
 const MAX_UNREAD_FINISHED = 10_000;
 
+/**
+ * How long close() waits for the queue's connections to close politely (they wait for commands
+ * queued while Redis is away) before cutting them: a replica stopping in an outage must exit.
+ */
+const CLOSE_WAIT_MS = 2_000;
+
 /** A job this process added and waits for. */
 interface Waiter {
   data: IndexJobData;
+  /** Still being added: a check that found it missing now would add it twice. */
+  adding: boolean;
   /** When it was added (ms). */
   addedAt: number;
   resolve: (result: IndexResult) => void;
@@ -87,6 +96,10 @@ export class FleetIndexing implements ImageIndexing {
   readonly #logger: Logger;
   readonly #waiting = new Map<string, Waiter>();
   readonly #finished: FinishedJob[] = [];
+  readonly #status: Redis;
+  /** Resolved by close(): adds waiting for an unreachable Redis give up. */
+  readonly #closing = closingSignal();
+  #sweeping = false;
   readonly #checkTimer: NodeJS.Timeout;
   #closed = false;
   /** Jobs added by this process (for metrics and benchmarks). */
@@ -101,10 +114,21 @@ export class FleetIndexing implements ImageIndexing {
     // A connection error is retried by ioredis; the Redis connection logs it once (no crash here).
     this.#queue.on('error', (error) => this.#logger.debug({ err: error }, 'index queue connection error'));
     this.#events.on('error', (error) => this.#logger.debug({ err: error }, 'index queue events connection error'));
-    this.#events.on('completed', ({ jobId, returnvalue }) => this.#completed(jobId, returnvalue));
-    this.#events.on('failed', ({ jobId }) => void this.#check(jobId));
-    this.#checkTimer = setInterval(() => void this.#checkAll(), FINISH_CHECK_MS);
+    // A listener that threw would end BullMQ's event loop for good: each one catches.
+    this.#events.on('completed', ({ jobId, returnvalue }) => {
+      try {
+        this.#completed(jobId, returnvalue);
+      } catch (error) {
+        this.#logger.warn({ err: error, jobId }, 'could not read a finished index job\'s result; looking it up');
+        this.#checkLater(jobId);
+      }
+    });
+    this.#events.on('failed', ({ jobId }) => this.#checkLater(jobId));
+    this.#checkTimer = setInterval(() => void this.#sweep(), FINISH_CHECK_MS);
     this.#checkTimer.unref();
+    // Status reads (/readyz, /metrics) go through a quick connection: while Redis is away they
+    // fail at once instead of piling up behind the queue's connection.
+    this.#status = openRedis({ url: options.redisUrl, role: 'quick', logger: this.#logger, name: 'findimage-queue-status' });
   }
 
   /** Jobs added so far by this process. */
@@ -131,15 +155,23 @@ export class FleetIndexing implements ImageIndexing {
     if (this.#closed) throw aborted();
     const jobId = options.jobId ?? randomUUID();
     const data = jobDataOf(image);
-    const finished = new Promise<IndexResult>((resolve, reject) => this.#waiting.set(jobId, { data, addedAt: Date.now(), resolve, reject }));
+    const waiter = { data, adding: true, addedAt: Date.now() } as Waiter;
+    const finished = new Promise<IndexResult>((resolve, reject) => {
+      waiter.resolve = resolve;
+      waiter.reject = reject;
+    });
+    // close() may reject it while the add still waits for Redis: that rejection is answered below.
+    finished.catch(() => undefined);
+    this.#waiting.set(jobId, waiter);
     try {
       await this.#add(jobId, data);
     } catch (error) {
       this.#waiting.delete(jobId);
       throw error;
     }
-    // The job may have finished before the events were listened to (a re-sent id): look once.
-    void this.#check(jobId);
+    waiter.adding = false;
+    // A job id given again (an upload re-sent after a restart) may have finished already: look once.
+    if (options.jobId !== undefined) this.#checkLater(jobId);
     return finished;
   }
 
@@ -150,13 +182,16 @@ export class FleetIndexing implements ImageIndexing {
 
   async #add(jobId: string, data: IndexJobData): Promise<void> {
     try {
-      await this.#queue.add('image', data, {
+      const adding = this.#queue.add('image', data, {
         jobId,
         attempts: FLEET_JOB_ATTEMPTS,
         backoff: { type: 'exponential', delay: FLEET_RETRY_DELAY_MS },
         removeOnComplete: KEEP_COMPLETED,
         removeOnFail: KEEP_FAILED,
       });
+      // While Redis is away the add waits; closing gives up waiting (the upload stays on disk).
+      await Promise.race([adding, this.#closing.promise]);
+      if (this.#closed) throw aborted();
       this.#added++;
     } catch (error) {
       if (this.#closed) throw aborted();
@@ -164,11 +199,13 @@ export class FleetIndexing implements ImageIndexing {
     }
   }
 
+  /** Settles the job's waiter with its result; throws (keeping the waiter) if there is none. */
   #completed(jobId: string, returnvalue: unknown): void {
     const waiter = this.#waiting.get(jobId);
     if (waiter === undefined) return;
+    const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as IndexResult | null;
+    if (result === null || typeof result !== 'object' || typeof result.status !== 'string') throw new Error(`no result in finished job ${jobId}`);
     this.#waiting.delete(jobId);
-    const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as IndexResult;
     this.#ended(waiter, result.status);
     waiter.resolve(result);
   }
@@ -183,8 +220,9 @@ export class FleetIndexing implements ImageIndexing {
     return this.#finished.splice(0);
   }
 
-  /** The queue's depths, over the whole fleet. */
+  /** The queue's depths, over the whole fleet; rejects at once while Redis is away. */
   async depths(): Promise<QueueDepths> {
+    if (this.#status.status !== 'ready') throw new FindimageError('store_unavailable', 'Redis is unreachable.');
     const counts = await this.#queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'failed');
     return {
       waiting: (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0),
@@ -193,52 +231,94 @@ export class FleetIndexing implements ImageIndexing {
     };
   }
 
-  /** Resolves once Redis answers (one small read; waits while Redis is away: give it a timeout). */
+  /** Resolves once Redis answers a PING; rejects at once while it is away. */
   async ping(): Promise<void> {
-    await this.#queue.getJobCounts('waiting');
+    await this.#status.ping();
   }
 
-  /** Settles a waited-for job from its state in Redis; adds it again if Redis lost it. */
+  /** Looks the job up soon (its own failures are logged, never thrown). */
+  #checkLater(jobId: string): void {
+    this.#check(jobId).catch((error: unknown) => this.#logger.warn({ err: error, jobId }, 'could not look up an index job'));
+  }
+
+  /**
+   * Settles a waited-for job from its state in Redis, and adds it again if Redis lost it. The
+   * state is read first: a finished job stays finished, so the job read after it is complete
+   * (read the other way round, a job could be read active and then said completed).
+   */
   async #check(jobId: string): Promise<void> {
     const waiter = this.#waiting.get(jobId);
-    if (waiter === undefined || this.#closed) return;
-    let job: Job<IndexJobData, IndexJobResult> | undefined;
-    let state: string;
-    try {
-      job = await Job.fromId<IndexJobData, IndexJobResult>(this.#queue, jobId);
-      state = job === undefined ? 'missing' : await job.getState();
-    } catch {
-      return; // Redis away: the next check (or the event) settles it.
-    }
+    if (waiter === undefined || waiter.adding || this.#closed) return;
+    const state = await this.#queue.getJobState(jobId);
     if (this.#waiting.get(jobId) !== waiter) return;
-    if (state === 'completed' && job !== undefined) {
-      this.#completed(jobId, job.returnvalue);
-    } else if (state === 'failed' && job !== undefined) {
-      this.#waiting.delete(jobId);
-      this.#ended(waiter, 'failed');
-      waiter.reject(errorOfFailedJob(job.data, job.failedReason));
-    } else if (state === 'missing' || state === 'unknown') {
+    if (state === 'unknown') {
       // Redis lost the job (its last writes, a flush) before any worker finished it: add it again.
       this.#logger.warn({ jobId }, 'an index job vanished from Redis; adding it again');
-      await this.#add(jobId, waiter.data).catch(() => undefined);
+      waiter.adding = true;
+      await this.#add(jobId, waiter.data).finally(() => (waiter.adding = false));
+      return;
+    }
+    if (state !== 'completed' && state !== 'failed') return;
+    const job = await Job.fromId<IndexJobData, IndexJobResult>(this.#queue, jobId);
+    if (job === undefined || this.#waiting.get(jobId) !== waiter) return;
+    if (state === 'completed') {
+      this.#completed(jobId, job.returnvalue);
+      return;
+    }
+    this.#waiting.delete(jobId);
+    this.#ended(waiter, 'failed');
+    waiter.reject(errorOfFailedJob(job.data, job.failedReason));
+    // A job failed by BullMQ itself (it lost its workers too often) still holds its bytes, and
+    // is kept a week: the bytes, and a chat file's link, go.
+    if ((job.data.bytes ?? '') !== '' || job.data.file !== undefined) {
+      const { file: _file, ...rest } = job.data;
+      await job.updateData({ ...rest, bytes: '' }).catch(() => undefined);
     }
   }
 
-  async #checkAll(): Promise<void> {
-    for (const jobId of [...this.#waiting.keys()]) await this.#check(jobId);
+  /**
+   * Looks up every job waited for longer than FINISH_CHECK_MS, one sweep at a time: while Redis
+   * is away a sweep waits for it, and no other starts behind it.
+   */
+  async #sweep(): Promise<void> {
+    if (this.#sweeping || this.#closed) return;
+    this.#sweeping = true;
+    try {
+      const due = Date.now() - FINISH_CHECK_MS;
+      for (const [jobId, waiter] of [...this.#waiting]) {
+        if (this.#closed) break;
+        if (waiter.addedAt <= due) await this.#check(jobId).catch(() => undefined);
+      }
+    } finally {
+      this.#sweeping = false;
+    }
   }
 
   /** Stops waiting: calls waiting for their jobs reject with 'aborted' (the jobs stay queued). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.resolve();
     clearInterval(this.#checkTimer);
     for (const waiter of this.#waiting.values()) waiter.reject(aborted());
     this.#waiting.clear();
-    await Promise.allSettled([this.#events.close(), this.#queue.close()]);
+    // Politely when Redis answers; cut off after CLOSE_WAIT_MS when it does not.
+    const polite = Promise.allSettled([this.#events.close(), this.#queue.close()]);
+    const timer = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), CLOSE_WAIT_MS).unref());
+    if ((await Promise.race([polite, timer])) === 'late') {
+      await Promise.allSettled([this.#events.disconnect(), this.#queue.disconnect()]);
+    }
+    this.#status.disconnect();
   }
 }
 
 function aborted(): FindimageError {
   return new FindimageError('aborted', 'Stopped before the fleet indexed this image; its job stays queued.');
+}
+
+/** A promise and the function that resolves it (Promise.withResolvers, which Node 20 lacks). */
+function closingSignal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
 }

@@ -9,7 +9,7 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { asFindimageError, isTransient, publicMessageOf } from '../errors.js';
 import type { ImageIndexing } from '../indexing/image-indexer.js';
-import { imageOfJob, reasonOf, type IndexJobData, type IndexJobResult } from './index-job.js';
+import { errorOfFailedJob, imageOfJob, reasonOf, type IndexJobData, type IndexJobResult } from './index-job.js';
 import { QUEUE_PREFIX, indexQueueName } from './index-queue-names.js';
 import { queueConnection } from './redis-connection.js';
 import { withBytes, type RemoteFiles } from './remote-file.js';
@@ -68,6 +68,9 @@ export class FleetWorker {
   readonly #onJobEnd: ((end: JobEnd) => void) | undefined;
   readonly #transientDelayMs: number;
   readonly #remoteFiles: RemoteFiles | undefined;
+  readonly #leaseMs: number;
+  /** Whether a failure that may pass was logged as a warning since the last job that went through. */
+  #outageLogged = false;
 
   constructor(options: FleetWorkerOptions) {
     this.#indexer = options.indexer;
@@ -75,6 +78,7 @@ export class FleetWorker {
     this.#onJobEnd = options.onJobEnd;
     this.#transientDelayMs = options.transientDelayMs ?? TRANSIENT_DELAY_MS;
     this.#remoteFiles = options.remoteFiles;
+    this.#leaseMs = options.leaseMs;
     this.#worker = new Worker<IndexJobData, IndexJobResult>(indexQueueName(options.modelId), (job, token) => this.#process(job, token), {
       connection: queueConnection(options.redisUrl),
       prefix: QUEUE_PREFIX,
@@ -104,9 +108,18 @@ export class FleetWorker {
     await this.#worker.waitUntilReady();
   }
 
-  /** Takes no new job, finishes those it holds, and disconnects. */
+  /**
+   * Takes no new job, finishes those it holds, and disconnects. A job that cannot finish within
+   * one lease (Redis away, so its end cannot be written) is let go: the fleet takes it back once
+   * its lease runs out anyway, and its image is found stored if it was.
+   */
   async close(): Promise<void> {
-    await this.#worker.close();
+    const polite = this.#worker.close();
+    const late = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), this.#leaseMs).unref());
+    if ((await Promise.race([polite, late])) === 'late') {
+      this.#logger.warn('the jobs in hand could not be finished within a lease (is Redis reachable?); leaving them to the fleet');
+      await this.#worker.close(true).catch(() => undefined);
+    }
   }
 
   async #process(job: Job<IndexJobData, IndexJobResult>, token: string | undefined): Promise<IndexJobResult> {
@@ -114,7 +127,16 @@ export class FleetWorker {
     const ended = (outcome: JobEnd['outcome']) =>
       this.#onJobEnd?.({ outcome, ms: Date.now() - started, sinceAddedMs: Date.now() - job.timestamp });
     // Run before, and stored, by a worker that died between storing the result and finishing.
-    if (job.data.result !== undefined) return job.data.result;
+    if (job.data.result !== undefined) {
+      ended(job.data.result.status);
+      return job.data.result;
+    }
+    // Its last attempt failed and dropped the bytes, and its worker died before saying so.
+    const { failure } = job.data;
+    if (failure !== undefined && job.data.bytes === '' && job.data.file === undefined) {
+      ended('failed');
+      throw new Error(reasonOf(errorOfFailedJob(job.data, undefined)));
+    }
     try {
       // A failed download fails the job like a bad image: its reason reaches the uploader.
       const image = await withBytes(imageOfJob(job.data), this.#remoteFiles);
@@ -123,6 +145,7 @@ export class FleetWorker {
       // bytes: with them, Redis would hold every image indexed that day. The result stays, so a
       // run again (this worker killed before it finished the job) answers without the bytes.
       await job.updateData({ image: job.data.image, bytes: '', result });
+      this.#outageLogged = false;
       ended(result.status);
       return result;
     } catch (thrown) {
@@ -133,16 +156,23 @@ export class FleetWorker {
         const delay = Math.min(this.#transientDelayMs * 2 ** tries, MAX_TRANSIENT_DELAY_MS);
         await job.updateData({ ...job.data, transientTries: tries + 1 });
         await job.moveToDelayed(Date.now() + delay, token);
-        this.#logger.warn({ jobId: job.id, code: error.code, retryInMs: delay }, 'index job will be retried');
+        // One warning per outage: every job waiting out the same outage says the same thing.
+        const line = { jobId: job.id, code: error.code, reason: error.message, retryInMs: delay };
+        if (this.#outageLogged) this.#logger.debug(line, 'index job will be retried');
+        else this.#logger.warn(line, 'index jobs will be retried while this lasts (more at debug level)');
+        this.#outageLogged = true;
         ended('retried');
         throw new DelayedError();
       }
       // Recorded before the failure, so whoever waits for the job reads both of its messages. A
-      // last attempt drops the bytes: a failed job is kept a week for `fleet status`.
+      // last attempt drops the bytes and a chat file's link: a failed job is kept a week for
+      // `fleet status`, and a Discord link lets whoever holds it download the file.
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      const failure = { code: error.code, message: error.message, ...(error.publicMessage === undefined ? {} : { publicMessage: publicMessageOf(error) }) };
-      await job.updateData({ ...job.data, ...(last ? { bytes: '' } : {}), failure }).catch(() => undefined);
-      ended('failed');
+      const recorded = { code: error.code, message: error.message, ...(error.publicMessage === undefined ? {} : { publicMessage: publicMessageOf(error) }) };
+      const { file: _file, ...withoutFile } = job.data;
+      await job.updateData(last ? { ...withoutFile, bytes: '', failure: recorded } : { ...job.data, failure: recorded }).catch(() => undefined);
+      // A job failed once, not once per attempt, for the registry's and the metrics' counts.
+      ended(last ? 'failed' : 'retried');
       throw new Error(reasonOf(error));
     }
   }

@@ -2,7 +2,7 @@
 // another machine needs to index it (the image's description, and its bytes or, for a chat
 // upload, the platform's file reference), and what comes back (the stored result, or why it
 // never will be stored).
-import { FindimageError, type ErrorCode } from '../errors.js';
+import { FindimageError, InvalidImageError, StoreError, type ErrorCode } from '../errors.js';
 import type { ImageToIndex, IndexResult } from '../indexing/image-indexer.js';
 import { queuedImageOf, type QueuedImage } from '../indexing/queued-image.js';
 import type { RemoteFile } from './remote-file.js';
@@ -70,11 +70,24 @@ export function reasonOf(error: FindimageError): string {
 export function errorOfFailedJob(data: IndexJobData | undefined, failedReason: string | undefined): FindimageError {
   const failure = data?.failure;
   if (failure !== undefined) {
-    return new FindimageError(failure.code, failure.message, failure.publicMessage === undefined ? {} : { publicMessage: failure.publicMessage });
+    return errorOf(failure.code, failure.message, failure.publicMessage === undefined ? {} : { publicMessage: failure.publicMessage });
   }
   const reason = failedReason ?? 'The image could not be indexed.';
   const match = /^([a-z_]+): (.*)$/s.exec(reason);
-  // A reason without a code (a worker that crashed past its attempts): nothing more is known.
+  // A reason without a code (BullMQ failed a job that lost its workers too often): nothing more is known.
   if (match === null) return new FindimageError('internal', reason, { publicMessage: 'Indexing this image kept failing.' });
-  return new FindimageError(match[1] as ErrorCode, match[2] as string);
+  return errorOf(match[1] as ErrorCode, match[2] as string);
+}
+
+/**
+ * The error of `code` as the worker raised it, of the same class, so that callers which sort
+ * failures by class (`findimage index` lists an InvalidImageError as a skipped file) treat a
+ * failure in the fleet as they treat one here.
+ */
+function errorOf(code: ErrorCode, message: string, options: { publicMessage?: string } = {}): FindimageError {
+  if (code === 'image_invalid' || code === 'image_unsupported' || code === 'image_too_large' || code === 'image_too_small') {
+    return new InvalidImageError(code, message, options);
+  }
+  if (code.startsWith('store_')) return new StoreError(code, message, options);
+  return new FindimageError(code, message, options);
 }
