@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
-import type { ShareUpdateStore } from '../conversations/share-updates.js';
-import { StoreError } from '../errors.js';
+import type { ShareUpdate, ShareUpdateStore } from '../conversations/share-updates.js';
+import { FindimageError, StoreError } from '../errors.js';
 import type { ImageShare } from '../store/vector-store.js';
 import { captureLog } from '../testing/wait-until.js';
 import type { ImageIndexer, ImageToIndex, IndexResult } from './image-indexer.js';
@@ -76,8 +76,9 @@ describe('share updates of the upload queue', () => {
   let dir: string;
   const queues: UploadQueue[] = [];
   const indexers: GatedIndexer[] = [];
-  const open = (indexer: GatedIndexer, store: RecordingStore, logger = createSilentLogger()) => {
+  const open = (indexer: GatedIndexer, store: RecordingStore, logger = createSilentLogger(), beforeShareUpdate?: (update: ShareUpdate) => Promise<void>) => {
     const queue = new UploadQueue({
+      ...(beforeShareUpdate === undefined ? {} : { beforeShareUpdate }),
       path: join(dir, 'uploads.sqlite'),
       indexer: indexer as unknown as ImageIndexer,
       store,
@@ -162,6 +163,21 @@ describe('share updates of the upload queue', () => {
     store.failing = false;
     await vi.waitFor(() => expect(queue.shareUpdateStats()).toEqual({ pending: 0, stuck: 0 }), WAIT);
     expect(store.calls).toEqual(['removeShares {"conversations":["C1"],"messageId":"M1"}', 'removeShares {"fileId":"F1"}']);
+  });
+
+  it('runs the before-update hook (a fleet\'s mark) before each try at the store, and retries the update while the hook fails, whatever its error', async () => {
+    const store = new RecordingStore();
+    let failures = 3;
+    const hooked: string[] = [];
+    const queue = open(new GatedIndexer(), store, createSilentLogger(), async (update) => {
+      // The store is untouched when the hook runs: the mark is set before the apply.
+      hooked.push(`${update.kind} after ${store.calls.length} store calls`);
+      if (failures-- > 0) throw new FindimageError('internal', 'the mark could not be set');
+    });
+    queue.recordShareUpdate({ kind: 'message_deleted', tenant: TENANT, conversation: 'C1', messageId: 'M1' });
+    await vi.waitFor(() => expect(queue.shareUpdateStats()).toEqual({ pending: 0, stuck: 0 }), WAIT);
+    expect(hooked).toEqual(Array.from({ length: 4 }, () => 'message_deleted after 0 store calls'));
+    expect(store.calls).toEqual(['removeShares {"conversations":["C1"],"messageId":"M1"}']);
   });
 
   it('an update whose outcome the queue file refuses (disk full) stays pending, is logged, and does not crash the process', async () => {
