@@ -45,9 +45,9 @@ export interface ShareUpdateRunnerOptions {
   /** Called when an update is done with (applied, retried later, or failed): the queue pumps again. */
   onSettled: () => void;
   /**
-   * Awaited just before each try at applying an update (UploadQueueOptions.beforeShareUpdate):
-   * a failure counts as a failed try, retried with the same backoff whatever its error (an update
-   * is never set aside for it).
+   * Awaited just before each try at applying an update (UploadQueueOptions.beforeShareUpdate).
+   * When it fails the update is applied anyway but counts as a failed try, retried (hook, then
+   * apply) with the same backoff whatever the error: it is never set aside for it.
    */
   beforeApply?: ((update: ShareUpdate) => Promise<void>) | undefined;
 }
@@ -171,8 +171,11 @@ export class ShareUpdateRunner {
       // misses the mark wrote before this apply (see src/core/fleet/share-marks.ts).
       await this.#beforeApply?.(update);
     } catch (thrown) {
-      // Retried whatever the error, never set aside: applied without its mark, a worker elsewhere
-      // could write back what it removes. One that keeps failing is logged as stuck.
+      // Redis away, say. Applied all the same, so that a deleted or now private image stops
+      // showing during the outage, but not done with: tried again whole (mark, then apply) until
+      // the mark is set, whatever the error, since only an apply after the mark makes sure that
+      // no worker's write outlives the update. One that keeps failing is logged as stuck.
+      await applyShareUpdate(store, update).catch(() => undefined);
       this.#failed(job, update, asFindimageError(thrown), { mayBeSetAside: false });
       return;
     }

@@ -57,9 +57,10 @@ export interface UploadQueueOptions {
    */
   held?: number;
   /**
-   * Awaited just before each try at applying a share update to the store; a failure is retried
-   * like a failed apply (a transient error with backoff). A fleet marks the update in Redis here,
-   * so that workers on other machines withdraw or correct uploads of its target.
+   * Awaited just before each try at applying a share update to the store. A fleet marks the
+   * update in Redis here, so that workers on other machines withdraw or correct uploads of its
+   * target. When it fails (Redis away) the update is applied all the same and then tried again,
+   * hook first, with backoff, until the hook succeeds.
    */
   beforeShareUpdate?: (update: ShareUpdate) => Promise<void>;
 }
