@@ -83,6 +83,14 @@ describe('ShareMarks', () => {
     expect(await marks.about({ tenant: T })).toEqual({});
   });
 
+  it('refuses a mark it cannot read instead of taking it for no mark', async () => {
+    await redis.set(messageRemovedKey(T, 'C1', 'M1'), '{"kind":"message_deleted"}');
+    await expect(marks.about(inC1('M1'))).rejects.toMatchObject({ code: 'internal' });
+    await redis.flushall();
+    await redis.set(visibilityKey(T, 'C1'), 'yes');
+    await expect(marks.about(inC1('M1'))).rejects.toMatchObject({ code: 'internal' });
+  });
+
   it('fails with a transient store_unavailable while Redis is down, so the caller retries', async () => {
     const away = openRedis({ url: 'redis://127.0.0.1:1', role: 'quick', logger: createSilentLogger() });
     try {

@@ -8,7 +8,7 @@
 // the mark, hence before the apply, which then takes it off or gives it the flag.
 import type { Redis } from 'ioredis';
 import { shareUpdateOf, type ShareUpdate } from '../conversations/share-updates.js';
-import { StoreError } from '../errors.js';
+import { FindimageError, StoreError } from '../errors.js';
 import type { ImageShare } from '../store/vector-store.js';
 import { KEY_PREFIX } from './redis-connection.js';
 
@@ -124,15 +124,29 @@ export class ShareMarks {
     const [visibility, ...removals] = values;
     const about: ShareMarksAbout = {};
     const removal = removals.find((value): value is string => value !== null);
-    // A mark is written by findimage only; one that does not read back is no deletion.
-    if (removal !== undefined) about.removedBy = shareUpdateOf(removal);
-    if (visibility !== null && visibility !== undefined) {
-      const marked = JSON.parse(visibility) as Partial<MarkedVisibility>;
-      if (typeof marked.isPublic === 'boolean' && typeof marked.markedAt === 'number') {
-        about.visibility = { isPublic: marked.isPublic, markedAt: marked.markedAt };
-      }
-    }
+    if (removal !== undefined) about.removedBy = markOf(removal, shareUpdateOf);
+    if (visibility !== null && visibility !== undefined) about.visibility = markOf(visibility, visibilityOf);
     return about;
+  }
+}
+
+/** A marked privacy as stored; throws on anything else. */
+function visibilityOf(json: string): MarkedVisibility {
+  const marked = JSON.parse(json) as Partial<MarkedVisibility> | null;
+  if (typeof marked?.isPublic !== 'boolean' || typeof marked.markedAt !== 'number') throw new Error(`not a marked privacy: ${json.slice(0, 200)}`);
+  return { isPublic: marked.isPublic, markedAt: marked.markedAt };
+}
+
+/**
+ * A mark read back with `read`. One that does not read (findimage writes every mark, so someone
+ * else wrote it) fails the lookup rather than count as no mark: the job is not indexed past what
+ * may be a deletion, and the failure names the mark.
+ */
+function markOf<T>(json: string, read: (json: string) => T): T {
+  try {
+    return read(json);
+  } catch (error) {
+    throw new FindimageError('internal', `A share mark in Redis cannot be read: ${json.slice(0, 200)}. Delete that key, or look for a program other than findimage writing findimage:* keys.`, { cause: error });
   }
 }
 
