@@ -187,6 +187,22 @@ describe('share updates across the fleet', () => {
     expect(ends.map((end) => end.outcome)).toEqual(['withdrawn']);
   });
 
+  it('takes the image off when a job runs again after its earlier run wrote it past the deletion and died before its second look', async () => {
+    const b = await replica('b');
+    // What the earlier run left: the image written (after A had applied the deletion) and the
+    // deletion's mark, which that run never looked at again.
+    const earlier = new ImageIndexer({ embedder: new KnownVectorEmbedder(4), store, prepare: prepareJsonImage, logger });
+    await earlier.index(upload());
+    await new ShareMarks({ redis: await quick() }).record(messageDeleted);
+    expect(await store.count()).toBe(1);
+
+    b.queue.enqueue(upload());
+    await worker();
+    await waitUntil(() => b.outcomes.length === 1, 'B\'s outcome');
+    expect(b.outcomes[0]).toMatchObject({ status: 'withdrawn' });
+    expect(await store.count()).toBe(0);
+  });
+
   it('takes the image off again when A deleted its message while the worker\'s write was in flight', async () => {
     const [a, b] = [await replica('a'), await replica('b')];
     const watch = watchedStore();
