@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { SearchSessions } from './core/conversations/search-sessions.js';
 import { ConversationPrivacy } from './core/conversations/conversation-privacy.js';
 import { ShareDeletions } from './core/conversations/share-deletions.js';
+import type { ShareUpdate } from './core/conversations/share-updates.js';
 import { ClipEmbedder } from './core/embedding/clip-embedder.js';
 import type { Embedder, EmbeddingRuntime, PreparedImage } from './core/embedding/embedder.js';
 import { LabelFeedback } from './core/evaluation/label-feedback.js';
@@ -268,12 +269,17 @@ export async function openFindimage({
       logger: logger.child({ component: 'indexer' }),
     });
     const fleet = config.fleet === undefined ? undefined : await openFleetIndexing(config.fleet, model.id, logger);
+    const marks = config.fleet === undefined ? undefined : await openShareMarks(config.fleet, logger);
+    if (marks !== undefined) opened.push(marks.close);
     const uploads = new UploadQueue({
       path: join(config.dataDir, 'queue', `${model.id}-uploads.sqlite`),
       // In fleet mode an upload stays in this file until a worker somewhere has stored it.
       indexer: fleet ?? indexer,
       store,
       logger: logger.child({ component: 'upload-queue' }),
+      // In fleet mode each deletion and privacy change is marked in Redis before it is applied,
+      // so that workers anywhere withdraw or correct uploads another replica received.
+      ...(marks === undefined ? {} : { beforeShareUpdate: marks.record }),
     });
     opened.push(async () => {
       // The queue stops first, so that uploads still waiting for their jobs when the fleet's
@@ -333,6 +339,18 @@ export async function openFindimage({
 export async function openFleetIndexing(fleet: NonNullable<Config['fleet']>, modelId: string, logger: Logger): Promise<FleetIndexing> {
   const { FleetIndexing } = await import('./core/fleet/fleet-indexing.js');
   return new FleetIndexing({ redisUrl: fleet.redisUrl, modelId, logger: logger.child({ component: 'fleet' }) });
+}
+
+/**
+ * The fleet's share marks (fleet mode only), on a quick Redis connection of their own: record()
+ * for the upload queue's beforeShareUpdate, close() once the queue has stopped. Imported here,
+ * like BullMQ, so that a machine without REDIS_URL never loads the Redis client.
+ */
+async function openShareMarks(fleet: NonNullable<Config['fleet']>, logger: Logger): Promise<{ record: (update: ShareUpdate) => Promise<void>; close: () => Promise<void> }> {
+  const [{ ShareMarks }, { openRedis, closeRedis }] = await Promise.all([import('./core/fleet/share-marks.js'), import('./core/fleet/redis-connection.js')]);
+  const redis = openRedis({ url: fleet.redisUrl, role: 'quick', logger: logger.child({ component: 'redis', role: 'quick' }), name: 'findimage-share-marks' });
+  const marks = new ShareMarks({ redis });
+  return { record: (update) => marks.record(update), close: () => closeRedis(redis) };
 }
 
 /**

@@ -24,6 +24,12 @@ export type ErrorCode =
   | 'queue_full'
   | 'worker_crashed'
   | 'aborted'
+  /**
+   * An upload that will not be indexed because its message, file or conversation was deleted
+   * while it waited (a fleet worker saw the deletion's mark): not a failure, the upload queue
+   * reports it as withdrawn. Never transient.
+   */
+  | 'upload_withdrawn'
   | 'not_found'
   | 'session_refused'
   | 'platform_api'

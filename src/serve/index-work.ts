@@ -30,10 +30,11 @@ export interface IndexWorkOptions {
 
 /** Starts taking the fleet's index jobs for the core's model; resolves once connected. */
 export async function startIndexWork(options: IndexWorkOptions): Promise<IndexWork> {
-  const [{ FleetWorker }, { WorkerRegistry }, { openRedis, closeRedis }] = await Promise.all([
+  const [{ FleetWorker }, { WorkerRegistry }, { openRedis, closeRedis }, { ShareMarks }] = await Promise.all([
     import('../core/fleet/fleet-worker.js'),
     import('../core/fleet/worker-registry.js'),
     import('../core/fleet/redis-connection.js'),
+    import('../core/fleet/share-marks.js'),
   ]);
   const { fleet } = options.config;
   const logger = options.logger.child({ component: 'fleet-worker' });
@@ -42,10 +43,16 @@ export async function startIndexWork(options: IndexWorkOptions): Promise<IndexWo
   const registry = new WorkerRegistry({ redis, leaseMs: fleet.leaseMs, logger });
   registry.join({ host: hostname(), pid: process.pid, device: options.findimage.embeddingStats().provider, role: options.role });
   const remoteFiles = await remoteFilesFor(options.config, options.logger);
+  // Deletions and privacy changes other replicas marked: a job of a deleted message is withdrawn,
+  // one of a conversation made private is written private. On a connection of their own (named
+  // in CLIENT LIST), closed once the worker's last job has ended.
+  const marksRedis = openRedis({ url: fleet.redisUrl, role: 'quick', logger, name: `findimage-${options.role}-marks` });
   const worker = new FleetWorker({
     redisUrl: fleet.redisUrl,
     modelId: options.findimage.model.id,
     indexer: options.findimage.indexer,
+    marks: new ShareMarks({ redis: marksRedis }),
+    store: options.findimage.store,
     concurrency: options.concurrency,
     leaseMs: fleet.leaseMs,
     logger,
@@ -62,6 +69,7 @@ export async function startIndexWork(options: IndexWorkOptions): Promise<IndexWo
       await worker.close();
       await registry.stop();
       await closeRedis(redis);
+      await closeRedis(marksRedis);
     },
   };
 }

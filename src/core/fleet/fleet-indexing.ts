@@ -54,7 +54,7 @@ export interface FleetIndexingOptions {
 
 /** A job this process added that has ended, as /metrics reports it. */
 export interface FinishedJob {
-  outcome: 'indexed' | 'duplicate' | 'failed';
+  outcome: 'indexed' | 'duplicate' | 'withdrawn' | 'failed';
   /** From adding the job to hearing it ended, in seconds (its wait in the queue included). */
   seconds: number;
 }
@@ -149,7 +149,9 @@ export class FleetIndexing implements ImageIndexing {
   /**
    * Adds the image's job (once under `options.jobId`: the same id added again after a restart
    * finds the first job) and resolves with its result once a worker stored it. Rejects with the
-   * worker's error when the job failed for good, and with 'aborted' when this is closed first.
+   * worker's error when the job failed for good, with 'upload_withdrawn' when the worker found
+   * the image's message, file or conversation deleted (nothing of it stays stored), and with
+   * 'aborted' when this is closed first.
    */
   async index(image: ImageToIndex, options: IndexOptions = {}): Promise<IndexResult> {
     if (this.#closed) throw aborted();
@@ -203,11 +205,12 @@ export class FleetIndexing implements ImageIndexing {
   #completed(jobId: string, returnvalue: unknown): void {
     const waiter = this.#waiting.get(jobId);
     if (waiter === undefined) return;
-    const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as IndexResult | null;
+    const result = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as IndexJobResult | null;
     if (result === null || typeof result !== 'object' || typeof result.status !== 'string') throw new Error(`no result in finished job ${jobId}`);
     this.#waiting.delete(jobId);
     this.#ended(waiter, result.status);
-    waiter.resolve(result);
+    if (result.status === 'withdrawn') waiter.reject(withdrawn());
+    else waiter.resolve(result);
   }
 
   #ended(waiter: Waiter, outcome: FinishedJob['outcome']): void {
@@ -310,6 +313,10 @@ export class FleetIndexing implements ImageIndexing {
     }
     this.#status.disconnect();
   }
+}
+
+function withdrawn(): FindimageError {
+  return new FindimageError('upload_withdrawn', 'Not indexed: its message, file or conversation was deleted before a worker stored it.');
 }
 
 function aborted(): FindimageError {

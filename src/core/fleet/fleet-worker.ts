@@ -4,15 +4,19 @@
 // the process is killed, the lease runs out and another worker takes the job again, so nothing
 // is lost and, since an image's point id is its content's, nothing is stored twice. A chat
 // upload's job carries the platform's file reference: the worker downloads it first, with the
-// bot token of its own environment (RemoteFiles).
+// bot token of its own environment (RemoteFiles). With the fleet's share marks, a job whose
+// message, file or conversation another replica deleted is withdrawn, and one whose
+// conversation was made private is written private (share-marks.ts).
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { asFindimageError, isTransient, publicMessageOf } from '../errors.js';
-import type { ImageIndexing } from '../indexing/image-indexer.js';
+import { applyShareUpdate, type ShareUpdateStore } from '../conversations/share-updates.js';
+import { FindimageError, asFindimageError, isTransient, publicMessageOf } from '../errors.js';
+import type { ImageIndexing, ImageToIndex } from '../indexing/image-indexer.js';
 import { errorOfFailedJob, imageOfJob, reasonOf, type IndexJobData, type IndexJobResult } from './index-job.js';
 import { QUEUE_PREFIX, indexQueueName } from './index-queue-names.js';
 import { queueConnection } from './redis-connection.js';
 import { withBytes, type RemoteFiles } from './remote-file.js';
+import { flagWithMarks, type ShareMarks } from './share-marks.js';
 
 /**
  * Times a job may lose its worker (killed, cut off) and be taken again before it counts as
@@ -31,7 +35,8 @@ const MAX_TRANSIENT_DELAY_MS = 5 * 60_000;
 
 /** How one job ended, for metrics and the worker registry. */
 export interface JobEnd {
-  outcome: 'indexed' | 'duplicate' | 'retried' | 'failed';
+  /** "withdrawn": its message, file or conversation was deleted, so nothing of it stays stored. */
+  outcome: 'indexed' | 'duplicate' | 'withdrawn' | 'retried' | 'failed';
   /** From taking the job to its end, in ms. */
   ms: number;
   /** From adding the job to its end, in ms (its time waiting in the queue included). */
@@ -59,6 +64,13 @@ export interface FleetWorkerOptions {
    * without a platform's token) such a job fails, saying which token this worker lacks.
    */
   remoteFiles?: RemoteFiles;
+  /**
+   * The fleet's marks of deleted messages, files and conversations and of privacy changes,
+   * looked at before and after each chat upload's write. Without them jobs are indexed as sent.
+   */
+  marks?: ShareMarks;
+  /** Where a mark seen after a write is applied (the indexer's store); required with `marks`. */
+  store?: ShareUpdateStore;
 }
 
 export class FleetWorker {
@@ -71,8 +83,13 @@ export class FleetWorker {
   readonly #leaseMs: number;
   /** Whether a failure that may pass was logged as a warning since the last job that went through. */
   #outageLogged = false;
+  readonly #marks: { marks: ShareMarks; store: ShareUpdateStore } | undefined;
 
   constructor(options: FleetWorkerOptions) {
+    if (options.marks !== undefined && options.store === undefined) {
+      throw new FindimageError('internal', 'A fleet worker given share marks needs the store to apply them to.');
+    }
+    this.#marks = options.marks === undefined || options.store === undefined ? undefined : { marks: options.marks, store: options.store };
     this.#indexer = options.indexer;
     this.#logger = options.logger;
     this.#onJobEnd = options.onJobEnd;
@@ -138,9 +155,7 @@ export class FleetWorker {
       throw new Error(reasonOf(errorOfFailedJob(job.data, undefined)));
     }
     try {
-      // A failed download fails the job like a bad image: its reason reaches the uploader.
-      const image = await withBytes(imageOfJob(job.data), this.#remoteFiles);
-      const result = await this.#indexer.index(image);
+      const result = await this.#indexWithMarks(imageOfJob(job.data), job);
       // A finished job is kept a day (a replica sending an upload again finds it), without its
       // bytes: with them, Redis would hold every image indexed that day. The result stays, so a
       // run again (this worker killed before it finished the job) answers without the bytes.
@@ -175,5 +190,46 @@ export class FleetWorker {
       ended(last ? 'failed' : 'retried');
       throw new Error(reasonOf(error));
     }
+  }
+
+  /**
+   * Downloads (a chat upload queued by reference) and indexes a job's image, as the fleet's
+   * share marks say (see share-marks.ts): not at all when its message, file or conversation was
+   * deleted, and with its conversation's marked privacy. Looked at again after the write: a
+   * replica marks an update before applying it, so an update not seen then was applied after
+   * this write, and one seen is applied here too (applying it twice changes nothing), so a
+   * deleted image never comes back and a private one never shows elsewhere. A Redis or store
+   * failure throws a transient error: the job is tried again.
+   */
+  async #indexWithMarks(queued: ImageToIndex, job: Job<IndexJobData, IndexJobResult>): Promise<IndexJobResult> {
+    const { share } = queued;
+    // A failed download fails the job like a bad image: its reason reaches the uploader.
+    if (this.#marks === undefined || share === undefined) return this.#indexer.index(await withBytes(queued, this.#remoteFiles));
+    const { marks, store } = this.#marks;
+    const fields = { jobId: job.id, filename: queued.filename, conversation: share.conversation };
+    const before = await marks.about(queued);
+    if (before.removedBy !== undefined) {
+      // Applied here too: an earlier run of this job (its worker killed after its write, before
+      // its second look) may have written the image after the replica applied the deletion.
+      await applyShareUpdate(store, before.removedBy);
+      this.#logger.info({ ...fields, removedBy: before.removedBy.kind }, 'index job withdrawn: its message, file or conversation was deleted');
+      return { status: 'withdrawn' };
+    }
+    // The job's time stands in for when the upload's privacy was looked up (flagWithMarks()).
+    const isPublic = flagWithMarks(share.isPublic, before.visibility, job.timestamp);
+    const image = await withBytes(isPublic === share.isPublic ? queued : { ...queued, share: { ...share, isPublic } }, this.#remoteFiles);
+    const result = await this.#indexer.index(image);
+    const after = await marks.about(queued);
+    if (after.removedBy !== undefined) {
+      await applyShareUpdate(store, after.removedBy);
+      this.#logger.info({ ...fields, removedBy: after.removedBy.kind }, 'index job withdrawn: its message, file or conversation was deleted while it was written');
+      return { status: 'withdrawn' };
+    }
+    const nowPublic = flagWithMarks(isPublic, after.visibility, job.timestamp);
+    if (nowPublic !== isPublic) {
+      await applyShareUpdate(store, { kind: 'conversation_visibility_changed', tenant: queued.tenant, conversation: share.conversation, isPublic: nowPublic });
+      this.#logger.info({ ...fields, isPublic: nowPublic }, 'conversation privacy changed while an image of it was written; applied again');
+    }
+    return result;
   }
 }

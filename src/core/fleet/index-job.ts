@@ -32,8 +32,16 @@ export interface JobFailure {
   publicMessage?: string;
 }
 
-/** What a finished job returns: the IndexResult, JSON. */
-export type IndexJobResult = IndexResult;
+/**
+ * What a finished job returns, JSON: the IndexResult, or "withdrawn" when the image's message,
+ * file or conversation was deleted before or while it was written (share-marks.ts).
+ */
+export type IndexJobResult = IndexResult | WithdrawnJobResult;
+
+/** A job whose image was not indexed, or was taken off again, because its share was deleted. */
+export interface WithdrawnJobResult {
+  status: 'withdrawn';
+}
 
 /** A job's data for an image: its bytes, or for a chat upload queued by reference, its file. */
 export function jobDataOf(image: ImageToIndex): IndexJobData {

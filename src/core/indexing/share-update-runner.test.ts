@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
-import type { ShareUpdateStore } from '../conversations/share-updates.js';
-import { StoreError } from '../errors.js';
+import type { ShareUpdate, ShareUpdateStore } from '../conversations/share-updates.js';
+import { FindimageError, StoreError } from '../errors.js';
 import type { ImageShare } from '../store/vector-store.js';
 import { captureLog } from '../testing/wait-until.js';
 import type { ImageIndexer, ImageToIndex, IndexResult } from './image-indexer.js';
@@ -76,8 +76,9 @@ describe('share updates of the upload queue', () => {
   let dir: string;
   const queues: UploadQueue[] = [];
   const indexers: GatedIndexer[] = [];
-  const open = (indexer: GatedIndexer, store: RecordingStore, logger = createSilentLogger()) => {
+  const open = (indexer: GatedIndexer, store: RecordingStore, logger = createSilentLogger(), beforeShareUpdate?: (update: ShareUpdate) => Promise<void>) => {
     const queue = new UploadQueue({
+      ...(beforeShareUpdate === undefined ? {} : { beforeShareUpdate }),
       path: join(dir, 'uploads.sqlite'),
       indexer: indexer as unknown as ImageIndexer,
       store,
@@ -162,6 +163,28 @@ describe('share updates of the upload queue', () => {
     store.failing = false;
     await vi.waitFor(() => expect(queue.shareUpdateStats()).toEqual({ pending: 0, stuck: 0 }), WAIT);
     expect(store.calls).toEqual(['removeShares {"conversations":["C1"],"messageId":"M1"}', 'removeShares {"fileId":"F1"}']);
+  });
+
+  it('marks each update (the fleet\'s hook) before each try at the store; while marking fails it applies the update anyway and tries both again until the mark is set', async () => {
+    const store = new RecordingStore();
+    let failures = 3;
+    const queue = open(new GatedIndexer(), store, createSilentLogger(), async (update) => {
+      // Settles a turn later, as a Redis round trip does: an apply not waiting for it comes first.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (failures-- > 0) {
+        store.calls.push(`mark of ${update.kind} failed`);
+        throw new FindimageError('internal', 'the mark could not be set');
+      }
+      store.calls.push(`marked ${update.kind}`);
+    });
+    queue.recordShareUpdate({ kind: 'message_deleted', tenant: TENANT, conversation: 'C1', messageId: 'M1' });
+    await vi.waitFor(() => expect(queue.shareUpdateStats()).toEqual({ pending: 0, stuck: 0 }), WAIT);
+    const apply = 'removeShares {"conversations":["C1"],"messageId":"M1"}';
+    expect(store.calls).toEqual([
+      ...Array.from({ length: 3 }, () => ['mark of message_deleted failed', apply]).flat(),
+      'marked message_deleted',
+      apply,
+    ]);
   });
 
   it('an update whose outcome the queue file refuses (disk full) stays pending, is logged, and does not crash the process', async () => {

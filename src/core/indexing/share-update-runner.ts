@@ -44,6 +44,12 @@ export interface ShareUpdateRunnerOptions {
   maxRetryDelayMs: number;
   /** Called when an update is done with (applied, retried later, or failed): the queue pumps again. */
   onSettled: () => void;
+  /**
+   * Awaited just before each try at applying an update (UploadQueueOptions.beforeShareUpdate).
+   * When it fails the update is applied anyway but counts as a failed try, retried (hook, then
+   * apply) with the same backoff whatever the error: it is never set aside for it.
+   */
+  beforeApply?: ((update: ShareUpdate) => Promise<void>) | undefined;
 }
 
 export class ShareUpdateRunner {
@@ -53,6 +59,7 @@ export class ShareUpdateRunner {
   readonly #retryDelayMs: number;
   readonly #maxRetryDelayMs: number;
   readonly #onSettled: () => void;
+  readonly #beforeApply: ((update: ShareUpdate) => Promise<void>) | undefined;
   /** Whether an update is being applied (one at a time, in order). */
   #updating = false;
   /** Failures to write an outcome in a row: the pause before the next try doubles with them. */
@@ -67,6 +74,7 @@ export class ShareUpdateRunner {
     this.#retryDelayMs = options.retryDelayMs;
     this.#maxRetryDelayMs = options.maxRetryDelayMs;
     this.#onSettled = options.onSettled;
+    this.#beforeApply = options.beforeApply;
   }
 
   /** Whether an update is being applied now. */
@@ -159,6 +167,19 @@ export class ShareUpdateRunner {
     }
     let outcome: Awaited<ReturnType<typeof applyShareUpdate>>;
     try {
+      // In a fleet: the update is marked in Redis before the store changes, so a worker that
+      // misses the mark wrote before this apply (see src/core/fleet/share-marks.ts).
+      await this.#beforeApply?.(update);
+    } catch (thrown) {
+      // Redis away, say. Applied all the same, so that a deleted or now private image stops
+      // showing during the outage, but not done with: tried again whole (mark, then apply) until
+      // the mark is set, whatever the error, since only an apply after the mark makes sure that
+      // no worker's write outlives the update. One that keeps failing is logged as stuck.
+      await applyShareUpdate(store, update).catch(() => undefined);
+      this.#failed(job, update, asFindimageError(thrown), { mayBeSetAside: false });
+      return;
+    }
+    try {
       outcome = await applyShareUpdate(store, update);
     } catch (thrown) {
       this.#failed(job, update, asFindimageError(thrown));
@@ -170,11 +191,11 @@ export class ShareUpdateRunner {
     else this.#logger.debug(fields, outcome.message);
   }
 
-  #failed(job: ShareUpdateJob, update: ShareUpdate, error: FindimageError): void {
+  #failed(job: ShareUpdateJob, update: ShareUpdate, error: FindimageError, options: { mayBeSetAside: boolean } = { mayBeSetAside: true }): void {
     const attempts = job.attempts + 1;
     // `aborted` (the store closing under it) is retried too, stopping or not: set aside, a
     // deletion would be lost; a stuck retry is logged at error instead.
-    if (!isTransient(error) && error.code !== 'aborted') {
+    if (options.mayBeSetAside && !isTransient(error) && error.code !== 'aborted') {
       // The store refused it for good (its collection deleted, say): what it would change is
       // not there to find. Marked applied, so later uploads of a deleted message are still withdrawn.
       this.#updates.applied(job.seq);

@@ -56,6 +56,13 @@ export interface UploadQueueOptions {
    * indexer's batch size times its batches in flight, plus `concurrency`, so that batches fill.
    */
   held?: number;
+  /**
+   * Awaited just before each try at applying a share update to the store. A fleet marks the
+   * update in Redis here, so that workers on other machines withdraw or correct uploads of its
+   * target. When it fails (Redis away) the update is applied all the same and then tried again,
+   * hook first, with backoff, until the hook succeeds.
+   */
+  beforeShareUpdate?: (update: ShareUpdate) => Promise<void>;
 }
 
 /** Default attempts: with 1 s doubling to 5 min, about 6 hours of an unreachable store. */
@@ -139,6 +146,7 @@ export class UploadQueue {
       retryDelayMs: this.#retryDelayMs,
       maxRetryDelayMs: this.#maxRetryDelayMs,
       onSettled: () => this.#ended(undefined),
+      beforeApply: options.beforeShareUpdate,
     });
   }
 
@@ -339,6 +347,13 @@ export class UploadQueue {
       }
     } catch (thrown) {
       const error = asFindimageError(thrown);
+      if (error.code === 'upload_withdrawn') {
+        // A fleet worker found its message, file or conversation deleted by another replica.
+        this.#finish(row.id);
+        this.#logger.info({ jobId: row.id, filename: image.filename }, 'upload withdrawn: its message, file or conversation was deleted before it was indexed');
+        this.#emit({ status: 'withdrawn', jobId: row.id, image });
+        return;
+      }
       const attempts = row.attempts + 1;
       // A failure that may pass keeps the upload queued, also when it came from stopping (the
       // store or the workers closing under it): the next start retries it.
