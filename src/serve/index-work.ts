@@ -28,7 +28,11 @@ export interface IndexWorkOptions {
   role: 'worker' | 'replica';
 }
 
-/** Starts taking the fleet's index jobs for the core's model; resolves once connected. */
+/**
+ * Starts taking the fleet's index jobs for the core's model. Resolves at once, Redis reachable or
+ * not: the worker connects (and reconnects) by itself, and a process started during an outage
+ * must still answer SIGTERM.
+ */
 export async function startIndexWork(options: IndexWorkOptions): Promise<IndexWork> {
   const [{ FleetWorker }, { WorkerRegistry }, { openRedis, closeRedis }, { ShareMarks }] = await Promise.all([
     import('../core/fleet/fleet-worker.js'),
@@ -38,11 +42,11 @@ export async function startIndexWork(options: IndexWorkOptions): Promise<IndexWo
   ]);
   const { fleet } = options.config;
   const logger = options.logger.child({ component: 'fleet-worker' });
+  const remoteFiles = await remoteFilesFor(options.config, options.logger);
   // Heartbeats, so that `findimage fleet status` lists this process with its pace.
   const redis = openRedis({ url: fleet.redisUrl, role: 'quick', logger, name: `findimage-${options.role}` });
   const registry = new WorkerRegistry({ redis, leaseMs: fleet.leaseMs, logger });
   registry.join({ host: hostname(), pid: process.pid, device: options.findimage.embeddingStats().provider, role: options.role });
-  const remoteFiles = await remoteFilesFor(options.config, options.logger);
   // Deletions and privacy changes other replicas marked: a job of a deleted message is withdrawn,
   // one of a conversation made private is written private. On a connection of their own (named
   // in CLIENT LIST), closed once the worker's last job has ended.
@@ -63,7 +67,6 @@ export async function startIndexWork(options: IndexWorkOptions): Promise<IndexWo
     },
   });
   worker.start();
-  await worker.ready();
   return {
     close: async () => {
       await worker.close();

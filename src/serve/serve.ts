@@ -8,7 +8,7 @@ import type { EmbeddedListener, Findimage } from '../findimage.js';
 import { startWebServer } from '../web/web-server.js';
 import type { BotFactory } from './bot-registry.js';
 import { countingFactories } from './chat-event-counter.js';
-import { isFleet, startIndexWork } from './index-work.js';
+import { isFleet, startIndexWork, type IndexWork } from './index-work.js';
 
 /** What `serve` prints when no chat bot is configured: the page is what there is to use. */
 export function noBotMessage(url: string): string {
@@ -80,20 +80,27 @@ async function runBots(
   stopSignal: Promise<void>,
 ): Promise<void> {
   const bots: ChatBot[] = [];
-  for (const factory of factories) {
-    const bot = await factory(config, findimage, logger);
-    if (bot !== undefined) bots.push(bot);
+  let work: IndexWork | undefined;
+  try {
+    for (const factory of factories) {
+      const bot = await factory(config, findimage, logger);
+      if (bot !== undefined) bots.push(bot);
+    }
+    for (const bot of bots) {
+      await bot.start();
+      notify(`${bot.platform} bot connected.`);
+    }
+    // In a fleet, uploads go on to Redis: listen for their jobs' ends from the start.
+    findimage.fleet?.connect();
+    findimage.uploads.start();
+    // A replica in a fleet also takes index jobs, unless FINDIMAGE_REPLICA_JOBS=0 leaves them to workers.
+    if (isFleet(config) && config.fleet.replicaJobs > 0) {
+      work = await startIndexWork({ config, findimage, concurrency: config.fleet.replicaJobs, logger, role: 'replica' });
+    }
+    await stopSignal;
+  } finally {
+    // Also when a start failed: nothing started may outlive the server.
+    for (const bot of bots) await bot.stop().catch((error: unknown) => logger.warn({ err: error, platform: bot.platform }, 'could not stop a bot cleanly'));
+    await work?.close();
   }
-  for (const bot of bots) {
-    await bot.start();
-    notify(`${bot.platform} bot connected.`);
-  }
-  findimage.uploads.start();
-  // A replica in a fleet also takes index jobs, unless FINDIMAGE_REPLICA_JOBS=0 leaves them to workers.
-  const work = isFleet(config) && config.fleet.replicaJobs > 0
-    ? await startIndexWork({ config, findimage, concurrency: config.fleet.replicaJobs, logger, role: 'replica' })
-    : undefined;
-  await stopSignal;
-  for (const bot of bots) await bot.stop();
-  await work?.close();
 }

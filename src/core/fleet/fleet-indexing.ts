@@ -78,6 +78,12 @@ const MAX_UNREAD_FINISHED = 10_000;
  */
 const CLOSE_WAIT_MS = 2_000;
 
+/** The queue's connections, once opened. */
+interface Connections {
+  queue: Queue<IndexJobData, IndexJobResult>;
+  events: QueueEvents;
+}
+
 /** A job this process added and waits for. */
 interface Waiter {
   data: IndexJobData;
@@ -91,8 +97,9 @@ interface Waiter {
 
 export class FleetIndexing implements ImageIndexing {
   readonly batching = FLEET_HANDOVER;
-  readonly #queue: Queue<IndexJobData, IndexJobResult>;
-  readonly #events: QueueEvents;
+  readonly #redisUrl: string;
+  readonly #name: string;
+  #connections: Connections | undefined;
   readonly #logger: Logger;
   readonly #waiting = new Map<string, Waiter>();
   readonly #finished: FinishedJob[] = [];
@@ -106,16 +113,30 @@ export class FleetIndexing implements ImageIndexing {
   #added = 0;
 
   constructor(options: FleetIndexingOptions) {
-    const connection = queueConnection(options.redisUrl);
-    const name = indexQueueName(options.modelId);
+    this.#redisUrl = options.redisUrl;
+    this.#name = indexQueueName(options.modelId);
     this.#logger = options.logger;
-    this.#queue = new Queue<IndexJobData, IndexJobResult>(name, { connection, prefix: QUEUE_PREFIX });
-    this.#events = new QueueEvents(name, { connection, prefix: QUEUE_PREFIX });
+    this.#checkTimer = setInterval(() => void this.#sweep(), FINISH_CHECK_MS);
+    this.#checkTimer.unref();
+    // Status reads (/readyz, /metrics) go through a quick connection: while Redis is away they
+    // fail at once instead of piling up behind the queue's connection.
+    this.#status = openRedis({ url: options.redisUrl, role: 'quick', logger: this.#logger, name: 'findimage-queue-status' });
+  }
+
+  /**
+   * The queue and its events, opened on first use: a process that never adds a job (a
+   * `findimage worker`, whose core has this too) keeps no connection reading the fleet's events.
+   */
+  #open(): Connections {
+    if (this.#connections !== undefined) return this.#connections;
+    const connection = queueConnection(this.#redisUrl);
+    const queue = new Queue<IndexJobData, IndexJobResult>(this.#name, { connection, prefix: QUEUE_PREFIX });
+    const events = new QueueEvents(this.#name, { connection, prefix: QUEUE_PREFIX });
     // A connection error is retried by ioredis; the Redis connection logs it once (no crash here).
-    this.#queue.on('error', (error) => this.#logger.debug({ err: error }, 'index queue connection error'));
-    this.#events.on('error', (error) => this.#logger.debug({ err: error }, 'index queue events connection error'));
+    queue.on('error', (error) => this.#logger.debug({ err: error }, 'index queue connection error'));
+    events.on('error', (error) => this.#logger.debug({ err: error }, 'index queue events connection error'));
     // A listener that threw would end BullMQ's event loop for good: each one catches.
-    this.#events.on('completed', ({ jobId, returnvalue }) => {
+    events.on('completed', ({ jobId, returnvalue }) => {
       try {
         this.#completed(jobId, returnvalue);
       } catch (error) {
@@ -123,12 +144,13 @@ export class FleetIndexing implements ImageIndexing {
         this.#checkLater(jobId);
       }
     });
-    this.#events.on('failed', ({ jobId }) => this.#checkLater(jobId));
-    this.#checkTimer = setInterval(() => void this.#sweep(), FINISH_CHECK_MS);
-    this.#checkTimer.unref();
-    // Status reads (/readyz, /metrics) go through a quick connection: while Redis is away they
-    // fail at once instead of piling up behind the queue's connection.
-    this.#status = openRedis({ url: options.redisUrl, role: 'quick', logger: this.#logger, name: 'findimage-queue-status' });
+    events.on('failed', ({ jobId }) => this.#checkLater(jobId));
+    this.#connections = { queue, events };
+    return this.#connections;
+  }
+
+  get #queue(): Queue<IndexJobData, IndexJobResult> {
+    return this.#open().queue;
   }
 
   /** Jobs added so far by this process. */
@@ -141,9 +163,18 @@ export class FleetIndexing implements ImageIndexing {
     return this.#waiting.size;
   }
 
+  /**
+   * Opens the queue's connections now, without waiting for Redis (they connect by themselves): a
+   * replica about to forward uploads listens for its jobs' ends before it adds the first one.
+   */
+  connect(): void {
+    if (!this.#closed) this.#open();
+  }
+
   /** Resolves once the queue's connections are ready (a command fails early if Redis is away). */
   async ready(): Promise<void> {
-    await Promise.all([this.#queue.waitUntilReady(), this.#events.waitUntilReady()]);
+    const { queue, events } = this.#open();
+    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
   }
 
   /**
@@ -305,13 +336,15 @@ export class FleetIndexing implements ImageIndexing {
     clearInterval(this.#checkTimer);
     for (const waiter of this.#waiting.values()) waiter.reject(aborted());
     this.#waiting.clear();
+    this.#status.disconnect();
+    const opened = this.#connections;
+    if (opened === undefined) return;
     // Politely when Redis answers; cut off after CLOSE_WAIT_MS when it does not.
-    const polite = Promise.allSettled([this.#events.close(), this.#queue.close()]);
+    const polite = Promise.allSettled([opened.events.close(), opened.queue.close()]);
     const timer = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), CLOSE_WAIT_MS).unref());
     if ((await Promise.race([polite, timer])) === 'late') {
-      await Promise.allSettled([this.#events.disconnect(), this.#queue.disconnect()]);
+      await Promise.allSettled([opened.events.disconnect(), opened.queue.disconnect()]);
     }
-    this.#status.disconnect();
   }
 }
 
