@@ -1,9 +1,10 @@
 // `findimage index` in fleet mode through the real binaries: a real redis-server, two
 // `findimage worker` processes and the fake Qdrant. The index run hands 128 images to the fleet's
 // queue; one worker is killed with -9 midway; its jobs go back to the queue after its lease, and
-// every image is stored exactly once. The other worker stops on SIGTERM with exit 0.
+// every image is stored exactly once; a poison image fails on every worker and is listed as
+// skipped, as on one machine. The other worker stops on SIGTERM with exit 0.
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -51,6 +52,8 @@ describe('findimage index with two workers, one killed -9 midway', () => {
     [redis, qdrant] = await Promise.all([TestRedisServer.start(), FakeQdrantServer.start()]);
     photos = join(home, 'photos');
     await mkdir(photos);
+    // A poison image among them: it fails on every worker that tries it, and is skipped.
+    await writeFile(join(photos, 'poison.png'), Buffer.from('\x89PNG\r\n\x1a\n this is no image at all'));
     // Each process its own home and data folder, as on its own machine.
     for (const name of ['a', 'b', 'cli', 'c']) await mkdir(join(home, name));
     for (let i = 0; i < IMAGES; i++) {
@@ -82,11 +85,16 @@ describe('findimage index with two workers, one killed -9 midway', () => {
     expect(result.stderr).toContain('Handing the images to 2 fleet workers');
     expect(failuresIn(result.stderr).filter((line) => !line.startsWith('Handing the images to'))).toEqual([]);
     expect(result.code).toBe(0);
-    const summary = /Indexed (\d+) images?, (\d+) already indexed, 0 skipped\./.exec(result.stdout);
+    const summary = /Indexed (\d+) images?, (\d+) already indexed, 1 skipped\./.exec(result.stdout);
     expect(summary, result.stdout).not.toBeNull();
     // A job the killed worker had stored but not reported is found stored when it runs again.
     expect(Number(summary?.[1]) + Number(summary?.[2])).toBe(IMAGES);
     expect(points()).toBe(IMAGES);
+    expect(result.stdout).toMatch(/skipped poison\.png: /);
+    // fleet status shows the poison image's failure with its reason.
+    const after = JSON.parse((await runCli(['fleet', 'status', '--json'], fleetEnv('cli'))).stdout) as { failed: number; lastFailures: Array<{ filename: string; reason: string }> };
+    expect(after.failed).toBe(1);
+    expect(after.lastFailures[0]).toMatchObject({ filename: 'poison.png', reason: expect.stringMatching(/^image_/) });
     // The killed worker held jobs: the survivor found them stalled and took them again.
     expect(survivor.stderr).toContain('an index job lost its worker; it is back in the queue');
 
