@@ -17,7 +17,7 @@ import type { PointInput, VectorStore } from '../store/vector-store.js';
 import { jsonImage, prepareJsonImage } from '../testing/json-images.js';
 import { KnownVectorEmbedder } from '../testing/known-vector-embedder.js';
 import { TestRedisServer } from '../testing/redis-server.js';
-import { waitUntil } from '../testing/wait-until.js';
+import { captureLog, waitUntil } from '../testing/wait-until.js';
 import { FleetIndexing } from './fleet-indexing.js';
 import type { IndexJobData } from './index-job.js';
 import { QUEUE_PREFIX, indexQueueName } from './index-queue-names.js';
@@ -147,6 +147,24 @@ describe('the fleet index queue', () => {
     await waitUntil(() => outcomes.length === 1, 'the outcome');
     expect(outcomes[0]).toMatchObject({ status: 'indexed', jobId });
     expect(queue.pending()).toBe(0);
+  });
+
+  it('stops while Redis is down: the caller hears "aborted", nothing hangs or crashes, and Redis comes back', async () => {
+    const fleet = sender();
+    const log = captureLog('debug');
+    const w = new FleetWorker({ redisUrl: redis.url, modelId: modelId(), indexer: localIndexer(), concurrency: 4, leaseMs: LEASE_MS, logger: log.logger });
+    closers.push(() => w.close());
+    w.start();
+    // Let the worker take one job, so that it holds a connection and a lease when Redis dies.
+    await fleet.index(image([0, 1, 1, 0]));
+    await redis.kill();
+    // The worker has noticed: its connection failed and is being retried (commands queue up then).
+    await log.waitFor((line) => line.msg === 'index worker connection error', 'the worker to lose Redis');
+    const heard = fleet.index(image([1, 0, 1, 1])).catch((error: unknown) => error);
+    // Both close although Redis cannot be told: the worker after one lease, the queue at once.
+    await Promise.all([w.close(), fleet.close()]);
+    expect(await heard).toMatchObject({ code: 'aborted' });
+    await redis.restart();
   });
 
   it('sends an upload again after a replica restart under the same job, which runs once', async () => {
