@@ -1,16 +1,19 @@
 // One process of the fleet bench (bench/fleet-bench.ts starts it): a fleet worker as
 // `findimage worker` composes it (openFindimage with the vision tower, Redis content claims,
-// the worker registry's heartbeats, FleetWorker), but writing into the embedded SQLite store;
+// the worker registry's heartbeats, the share marks, FleetWorker: startIndexWork), but writing into the embedded SQLite store;
 // or a worker whose indexer returns at once, so that only the queue is timed; or the no-queue
 // baseline, `findimage index <folder>` into the embedded store in this process. It reads its
 // orders from FLEET_BENCH_CHILD (JSON) and talks to the parent over IPC.
 import { availableParallelism, hostname } from 'node:os';
+import { join } from 'node:path';
 import { runIndex } from '../src/cli/commands/index-command.js';
 import type { Terminal } from '../src/cli/terminal.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { FleetWorker } from '../src/core/fleet/fleet-worker.js';
 import { closeRedis, openRedis } from '../src/core/fleet/redis-connection.js';
+import { ShareMarks } from '../src/core/fleet/share-marks.js';
 import { WorkerRegistry } from '../src/core/fleet/worker-registry.js';
+import { openSqliteVectorStore } from '../src/core/store/sqlite-vector-store.js';
 import type { ImageIndexing, ImageToIndex, IndexResult } from '../src/core/indexing/image-indexer.js';
 import { pointIdFor, contentHashOf } from '../src/core/indexing/point-id.js';
 import { openFindimage, type Findimage } from '../src/findimage.js';
@@ -123,11 +126,17 @@ async function runNoopWorker(orders: ChildOrders): Promise<void> {
   const redis = openRedis({ url: redisUrl, role: 'quick', logger, name: 'findimage-worker' });
   const registry = new WorkerRegistry({ redis, leaseMs: LEASE_MS, logger });
   registry.join({ host: hostname(), pid: process.pid, device: 'none', role: 'worker' });
+  // The share marks every job is checked against (deletions and privacy changes), with the store
+  // a mark would be applied to (none is set here, so it is never written).
+  const marksRedis = openRedis({ url: redisUrl, role: 'quick', logger, name: 'findimage-worker-marks' });
+  const store = await openSqliteVectorStore({ path: join(orders.dataDir, 'noop-store.sqlite'), dimension: 512, logger });
   let jobs = 0;
   const worker = new FleetWorker({
     redisUrl,
     modelId: orders.modelId as string,
     indexer: NOOP_INDEXER,
+    marks: new ShareMarks({ redis: marksRedis }),
+    store,
     concurrency: orders.concurrency ?? 8,
     leaseMs: LEASE_MS,
     logger,
@@ -144,6 +153,8 @@ async function runNoopWorker(orders: ChildOrders): Promise<void> {
   await worker.close();
   await registry.stop();
   await closeRedis(redis);
+  await closeRedis(marksRedis);
+  await store.close();
   send({ type: 'stopped', jobs });
 }
 
