@@ -38,6 +38,11 @@ export function top(counts: CommandCounts, n: number): Array<[string, number]> {
   return [...counts].sort((a, b) => b[1] - a[1]).slice(0, n);
 }
 
+/** The `n` largest entries as calls per job (3 decimals), largest first. */
+export function perJob(counts: CommandCounts, jobs: number, n = 12): Array<[string, number]> {
+  return top(counts, n).map(([name, calls]) => [name, Math.round((calls / jobs) * 1000) / 1000]);
+}
+
 /** Redis's used_memory, bytes. */
 export async function usedMemory(redis: Redis): Promise<number> {
   const match = /^used_memory:(\d+)/m.exec(await redis.info('memory'));
