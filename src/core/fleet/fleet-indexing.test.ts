@@ -158,13 +158,17 @@ describe('the fleet index queue', () => {
     // Let the worker take one job, so that it holds a connection and a lease when Redis dies.
     await fleet.index(image([0, 1, 1, 0]));
     await redis.kill();
-    // The worker has noticed: its connection failed and is being retried (commands queue up then).
-    await log.waitFor((line) => line.msg === 'index worker connection error', 'the worker to lose Redis');
-    const heard = fleet.index(image([1, 0, 1, 1])).catch((error: unknown) => error);
-    // Both close although Redis cannot be told: the worker after one lease, the queue at once.
-    await Promise.all([w.close(), fleet.close()]);
-    expect(await heard).toMatchObject({ code: 'aborted' });
-    await redis.restart();
+    try {
+      // The worker has noticed: its connection failed and is being retried (commands queue up then).
+      await log.waitFor((line) => line.msg === 'index worker connection error', 'the worker to lose Redis');
+      const heard = fleet.index(image([1, 0, 1, 1])).catch((error: unknown) => error);
+      // Both close although Redis cannot be told: the worker after one lease, the queue at once.
+      await Promise.all([w.close(), fleet.close()]);
+      expect(await heard).toMatchObject({ code: 'aborted' });
+    } finally {
+      // The other tests, in whatever order they run, find Redis up again.
+      await redis.restart();
+    }
   });
 
   it('sends an upload again after a replica restart under the same job, which runs once', async () => {

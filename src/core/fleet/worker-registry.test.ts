@@ -203,10 +203,11 @@ describe('the fleet worker registry while Redis is down', () => {
     await waitUntil(() => worker.missedHeartbeats >= 2, 'heartbeats to fail again');
     expect(log.lines.filter((line) => line.level === 40)).toHaveLength(2);
     await worker.stop();
+    // Up again for the next test, whatever the order.
+    await own.restart();
   });
 
   it('keeps the process running when a full Redis refuses the heartbeat (noeviction), with one warning', async () => {
-    await own.restart();
     const log = captureLog('info');
     const redis = openRedis({ url: own.url, role: 'quick', logger: createSilentLogger() });
     opened.push(redis);

@@ -14,30 +14,60 @@ const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
 /** How long a starting server may take to accept connections (a loaded 2-core machine is slow). */
 const START_TIMEOUT_MS = 20_000;
 
-/** A free TCP port on 127.0.0.1 (the OS picks one; closed again before Redis binds it). */
-async function freePort(): Promise<number> {
+/**
+ * Ports tried for a test Redis: below Linux's ephemeral range (32768 and up), so that no other
+ * test's "any free port" (port 0) is handed a port whose Redis is down for a restart, and a
+ * restarted Redis finds its port still free.
+ */
+const PORT_RANGE = { from: 20_000, to: 32_000 } as const;
+
+/** Whether `port` on 127.0.0.1 can be bound now. */
+async function isFree(port: number): Promise<boolean> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
+  return new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
-/** Resolves once something accepts connections on the port, or rejects after `timeoutMs`. */
+/** A free TCP port on 127.0.0.1 in PORT_RANGE, picked at random. */
+async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 100; tries++) {
+    const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from));
+    if (await isFree(port)) return port;
+  }
+  throw new Error('no free port for a test Redis');
+}
+
+/** The process id of the Redis answering on `port` (INFO server), or undefined if none answers. */
+async function redisPidOn(port: number): Promise<number | undefined> {
+  return new Promise<number | undefined>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    const done = (pid: number | undefined) => {
+      socket.destroy();
+      resolve(pid);
+    };
+    socket.setTimeout(2_000, () => done(undefined));
+    socket.once('error', () => done(undefined));
+    socket.once('connect', () => socket.write('INFO server\r\n'));
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = /process_id:(\d+)/.exec(text);
+      if (match !== null) done(Number(match[1]));
+    });
+  });
+}
+
+/**
+ * Resolves once `child` itself answers on the port (another Redis there, say another test's,
+ * does not count), or rejects after `timeoutMs`.
+ */
 async function whenListening(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} before listening`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} before listening on ${port}`);
+    if ((await redisPidOn(port)) === child.pid) return;
     if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
