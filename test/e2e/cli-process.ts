@@ -32,6 +32,28 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): 
   return spawn(process.execPath, [BIN, ...args], { env, cwd: cwd ?? env.HOME, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/** A started process and everything it printed on stderr so far. */
+export interface WatchedCli {
+  child: ChildProcess;
+  /** Its stderr so far (it grows as the process writes). */
+  stderr: string;
+  /** Resolves when it exits, with its code or the signal that ended it. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the binary and keeps what it prints on stderr (a long-running `serve` or `worker`). */
+export function watchCli(args: string[], env: NodeJS.ProcessEnv): WatchedCli {
+  const child = startCli(args, env);
+  const watched: WatchedCli = {
+    child,
+    stderr: '',
+    exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))),
+  };
+  child.stderr?.on('data', (chunk: Buffer) => (watched.stderr += chunk.toString()));
+  child.stdout?.resume();
+  return watched;
+}
+
 export function runCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<CliResult> {
   const child = startCli(args, env, cwd);
   let stdout = '';

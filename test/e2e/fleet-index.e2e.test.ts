@@ -3,7 +3,6 @@
 // queue; one worker is killed with -9 midway; its jobs go back to the queue after its lease, and
 // every image is stored exactly once; a poison image fails on every worker and is listed as
 // skipped, as on one machine. The other worker stops on SIGTERM with exit 0.
-import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,36 +11,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestRedisServer } from '../../src/core/testing/redis-server.js';
 import { waitUntil } from '../../src/core/testing/wait-until.js';
 import { FakeQdrantServer } from '../fakes/qdrant/fake-qdrant-server.js';
-import { cliEnv, failuresIn, runCli, startCli } from './cli-process.js';
+import { cliEnv, failuresIn, runCli, watchCli, type WatchedCli } from './cli-process.js';
 
 const IMAGES = 128;
 const COLLECTION = 'findimage_tiny-test';
-
-/** A started process and everything it printed so far. */
-interface Running {
-  child: ChildProcess;
-  stderr: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function run(args: string[], env: NodeJS.ProcessEnv): Running {
-  const child = startCli(args, env);
-  const running: Running = {
-    child,
-    stderr: '',
-    exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))),
-  };
-  child.stderr?.on('data', (chunk: Buffer) => (running.stderr += chunk.toString()));
-  child.stdout?.resume();
-  return running;
-}
 
 describe('findimage index with two workers, one killed -9 midway', () => {
   let home: string;
   let photos: string;
   let redis: TestRedisServer;
   let qdrant: FakeQdrantServer;
-  const started: Running[] = [];
+  const started: WatchedCli[] = [];
 
   const fleetEnv = (name: string) =>
     cliEnv(join(home, name), { QDRANT_URL: qdrant.url, REDIS_URL: redis.url, FINDIMAGE_FLEET_LEASE_MS: '2000', LOG_LEVEL: 'warn' });
@@ -68,8 +48,8 @@ describe('findimage index with two workers, one killed -9 midway', () => {
   });
 
   it('stores every image exactly once, and the surviving worker stops cleanly on SIGTERM', async () => {
-    const doomed = run(['worker', '--concurrency', '4'], fleetEnv('a'));
-    const survivor = run(['worker', '--concurrency', '4'], fleetEnv('b'));
+    const doomed = watchCli(['worker', '--concurrency', '4'], fleetEnv('a'));
+    const survivor = watchCli(['worker', '--concurrency', '4'], fleetEnv('b'));
     started.push(doomed, survivor);
     await waitUntil(() => doomed.stderr.includes('Worker ready') && survivor.stderr.includes('Worker ready'), 'both workers ready', 60_000);
 

@@ -4,7 +4,6 @@
 // queues a reference to Slack's file; the worker downloads it with the SLACK_BOT_TOKEN of its
 // own environment, and the uploader gets the indexed reaction. A worker without that token fails
 // the upload, and the uploader is told once, in the thread.
-import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +14,7 @@ import { FakeQdrantServer } from '../fakes/qdrant/fake-qdrant-server.js';
 import { FakeSlackApi } from '../fakes/slack/fake-slack-api.js';
 import { FakeSocketMode } from '../fakes/slack/fake-socket-mode.js';
 import { APP_TOKEN, BOT_TOKEN, CHANNELS, pngOf } from '../slack/slack-harness.js';
-import { cliEnv, startCli } from './cli-process.js';
+import { cliEnv, watchCli, type WatchedCli } from './cli-process.js';
 
 /**
  * The worker's token. One Slack app has one bot token, which every process is given; the fake
@@ -25,32 +24,13 @@ const WORKER_TOKEN = 'xoxb-same-app-on-the-worker';
 const GENERAL = CHANNELS.general.id;
 const COLLECTION = 'findimage_tiny-test';
 
-/** A started process and everything it printed so far. */
-interface Running {
-  child: ChildProcess;
-  stderr: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function run(args: string[], env: NodeJS.ProcessEnv): Running {
-  const child = startCli(args, env);
-  const running: Running = {
-    child,
-    stderr: '',
-    exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))),
-  };
-  child.stderr?.on('data', (chunk: Buffer) => (running.stderr += chunk.toString()));
-  child.stdout?.resume();
-  return running;
-}
-
 describe('a Slack upload in fleet mode, downloaded by the worker', () => {
   let home: string;
   let redis: TestRedisServer;
   let qdrant: FakeQdrantServer;
   let api: FakeSlackApi;
   let socket: FakeSocketMode;
-  const started: Running[] = [];
+  const started: WatchedCli[] = [];
 
   const fleetEnv = (name: string, extra: Record<string, string> = {}) =>
     cliEnv(join(home, name), { QDRANT_URL: qdrant.url, REDIS_URL: redis.url, FINDIMAGE_FLEET_LEASE_MS: '2000', LOG_LEVEL: 'info', ...extra });
@@ -71,13 +51,13 @@ describe('a Slack upload in fleet mode, downloaded by the worker', () => {
   });
 
   it('is indexed by a worker with SLACK_BOT_TOKEN, and refused once by one without it', async () => {
-    const replica = run(['serve'], fleetEnv('replica', { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: api.apiUrl, FINDIMAGE_REPLICA_JOBS: '0' }));
+    const replica = watchCli(['serve'], fleetEnv('replica', { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: api.apiUrl, FINDIMAGE_REPLICA_JOBS: '0' }));
     started.push(replica);
     await socket.waitForConnection();
     await waitUntil(() => replica.stderr.includes('slack bot connected.'), 'the replica connected', 60_000);
 
     // A worker without the bot's token: it says so when it starts, and fails Slack uploads.
-    const tokenless = run(['worker'], fleetEnv('tokenless'));
+    const tokenless = watchCli(['worker'], fleetEnv('tokenless'));
     started.push(tokenless);
     await waitUntil(() => tokenless.stderr.includes('Worker ready'), 'the tokenless worker ready', 60_000);
     expect(tokenless.stderr).toContain('no SLACK_BOT_TOKEN or DISCORD_TOKEN here');
@@ -94,7 +74,7 @@ describe('a Slack upload in fleet mode, downloaded by the worker', () => {
     expect(await tokenless.exited).toEqual({ code: 0, signal: null });
 
     // A worker with the token (and SLACK_API_URL, as the replica has) downloads and indexes it.
-    const worker = run(['worker'], fleetEnv('worker', { SLACK_BOT_TOKEN: WORKER_TOKEN, SLACK_API_URL: api.apiUrl }));
+    const worker = watchCli(['worker'], fleetEnv('worker', { SLACK_BOT_TOKEN: WORKER_TOKEN, SLACK_API_URL: api.apiUrl }));
     started.push(worker);
     await waitUntil(() => worker.stderr.includes('Worker ready'), 'the worker ready', 60_000);
     const second = api.addFile({ id: 'FSECOND', name: 'second.png', mimetype: 'image/png', bytes: await pngOf('blue', 40) });
