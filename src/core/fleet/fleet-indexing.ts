@@ -6,13 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Logger } from 'pino';
-import { FindimageError } from '../errors.js';
+import { FindimageError, StoreError } from '../errors.js';
 import type { ImageIndexing, ImageToIndex, IndexOptions, IndexResult } from '../indexing/image-indexer.js';
 import type { IndexBatching } from '../indexing/index-batching.js';
 import { errorOfFailedJob, jobBytesOf, jobDataOf, type IndexJobData, type IndexJobResult } from './index-job.js';
 import { QUEUE_PREFIX, indexQueueName } from './index-queue-names.js';
 import type { Redis } from 'ioredis';
-import { openRedis, queueConnection } from './redis-connection.js';
+import { openRedis, queueConnection, redisShown } from './redis-connection.js';
 
 /**
  * Attempts of a job that fails for a reason that does not pass (a file that is not an image):
@@ -256,7 +256,7 @@ export class FleetIndexing implements ImageIndexing {
 
   /** The queue's depths, over the whole fleet; rejects at once while Redis is away. */
   async depths(): Promise<QueueDepths> {
-    if (this.#status.status !== 'ready') throw new FindimageError('store_unavailable', 'Redis is unreachable.');
+    if (this.#status.status !== 'ready') throw new StoreError('store_unavailable', `Redis at ${redisShown(this.#redisUrl)} does not answer`);
     const counts = await this.#queue.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'failed');
     return {
       waiting: (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0),
@@ -265,9 +265,13 @@ export class FleetIndexing implements ImageIndexing {
     };
   }
 
-  /** Resolves once Redis answers a PING; rejects at once while it is away. */
+  /** Resolves once Redis answers a PING; rejects at once, saying so, while it is away. */
   async ping(): Promise<void> {
-    await this.#status.ping();
+    try {
+      await this.#status.ping();
+    } catch (error) {
+      throw new StoreError('store_unavailable', `Redis at ${redisShown(this.#redisUrl)} does not answer`, { cause: error });
+    }
   }
 
   /** Looks the job up soon (its own failures are logged, never thrown). */

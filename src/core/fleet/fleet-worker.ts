@@ -135,7 +135,10 @@ export class FleetWorker {
     const late = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), this.#leaseMs).unref());
     if ((await Promise.race([polite, late])) === 'late') {
       this.#logger.warn('the jobs in hand could not be finished within a lease (is Redis reachable?); leaving them to the fleet');
-      await this.#worker.close(true).catch(() => undefined);
+      // close(true) would only return the close already waiting: cut the connections instead,
+      // which ends that close (the jobs fail to report, and the fleet takes them back).
+      await this.#worker.disconnect().catch(() => undefined);
+      await Promise.race([polite, new Promise((resolve) => setTimeout(resolve, this.#leaseMs).unref())]);
     }
   }
 

@@ -73,7 +73,7 @@ export function registerStatusRoutes(app: FastifyInstance, context: RouteContext
       try {
         await withTimeout(fleet.ping(), REDIS_CHECK_TIMEOUT_MS);
       } catch (error) {
-        const reason = `Redis does not answer (${asFindimageError(error).message}): searches work; uploads wait in this replica's queue until it is back`;
+        const reason = `${asFindimageError(error).message}: searches work; uploads wait in this replica's queue until it is back`;
         return { status: 'degraded', model: current.findimage.model.id, down: ['redis'], reason };
       }
     }
