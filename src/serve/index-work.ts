@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { JobEnd } from '../core/fleet/fleet-worker.js';
-import type { RemoteFiles } from '../core/fleet/remote-file.js';
+import type { RemoteFiles, RemotePlatform } from '../core/fleet/remote-file.js';
 import type { Findimage } from '../findimage.js';
 
 /** A running index worker. */
@@ -82,11 +82,15 @@ export async function startIndexWork(options: IndexWorkOptions): Promise<IndexWo
  * its token is logged now, and each of its jobs fails saying which variable to set.
  */
 export async function remoteFilesFor(config: Pick<Config, 'slack' | 'discord'>, logger: Logger): Promise<RemoteFiles> {
-  const { PlatformFiles } = await import('../core/fleet/remote-file.js');
+  const { PlatformFiles, missingTokenError } = await import('../core/fleet/remote-file.js');
   // Each platform's SDK is loaded only when its token is set.
   const slack = config.slack === undefined ? undefined : new (await import('../bots/slack/slack-remote-files.js')).SlackRemoteFiles(config.slack, logger);
   const discord = config.discord === undefined ? undefined : new (await import('../bots/discord/discord-remote-files.js')).DiscordRemoteFiles(config.discord, logger);
-  const files = new PlatformFiles({ ...(slack === undefined ? {} : { slack }), ...(discord === undefined ? {} : { discord }) });
+  const files = new PlatformFiles(
+    { ...(slack === undefined ? {} : { slack }), ...(discord === undefined ? {} : { discord }) },
+    // Names the setting to give this process, which core cannot know.
+    { whenMissing: (platform) => missingTokenError(platform, `This worker has no ${TOKEN_VARIABLE[platform]} to download ${PLATFORM_NAME[platform]} files; set it on every worker (see docs/fleet.md).`) },
+  );
   const missing = [...(slack === undefined ? ['SLACK_BOT_TOKEN'] : []), ...(discord === undefined ? ['DISCORD_TOKEN'] : [])];
   // Info, not a warning: a fleet without that bot (folders only, or one platform) is fine.
   if (missing.length > 0) {
@@ -94,6 +98,10 @@ export async function remoteFilesFor(config: Pick<Config, 'slack' | 'discord'>, 
   }
   return files;
 }
+
+/** The setting a worker needs to download each platform's files, and the platform's name. */
+const TOKEN_VARIABLE: Record<RemotePlatform, string> = { slack: 'SLACK_BOT_TOKEN', discord: 'DISCORD_TOKEN' };
+const PLATFORM_NAME: Record<RemotePlatform, string> = { slack: 'Slack', discord: 'Discord' };
 
 /** Whether the config is in fleet mode (narrows its type). */
 export function isFleet(config: Config): config is Config & { fleet: NonNullable<Config['fleet']> } {

@@ -34,18 +34,18 @@ export interface RemoteFiles {
   fetch(file: RemoteFile): Promise<Uint8Array>;
 }
 
-/** The environment variable a worker needs to download each platform's files. */
-const TOKEN_VARIABLE: Record<RemotePlatform, string> = { slack: 'SLACK_BOT_TOKEN', discord: 'DISCORD_TOKEN' };
 const PLATFORM_NAME: Record<RemotePlatform, string> = { slack: 'Slack', discord: 'Discord' };
 
-/** The error of a worker asked for a platform's file without that platform's token. */
-export function missingTokenError(platform: RemotePlatform): FindimageError {
-  const variable = TOKEN_VARIABLE[platform];
+/**
+ * The error of a worker asked for a platform's file it has no fetcher for (no bot token). Its
+ * composition may say more (which setting to set): PlatformFiles takes that as `whenMissing`.
+ */
+export function missingTokenError(platform: RemotePlatform, operatorMessage?: string): FindimageError {
   return new FindimageError(
     'config_invalid',
-    `This worker has no ${variable} to download ${PLATFORM_NAME[platform]} files; set it on every worker (see docs/fleet.md).`,
+    operatorMessage ?? `This worker was given no ${PLATFORM_NAME[platform]} bot token, so it cannot download ${PLATFORM_NAME[platform]} files; give every worker the bot's token (see docs/fleet.md).`,
     {
-      details: { platform, variable },
+      details: { platform },
       publicMessage: `A findimage worker could not download this file from ${PLATFORM_NAME[platform]}; whoever runs findimage has been told why in its log.`,
     },
   );
@@ -54,9 +54,12 @@ export function missingTokenError(platform: RemotePlatform): FindimageError {
 /** RemoteFiles over one fetcher per platform; a platform without one fails with missingTokenError(). */
 export class PlatformFiles implements RemoteFiles {
   readonly #fetchers: Partial<Record<RemotePlatform, RemoteFiles>>;
+  readonly #whenMissing: (platform: RemotePlatform) => FindimageError;
 
-  constructor(fetchers: Partial<Record<RemotePlatform, RemoteFiles>>) {
+  /** `whenMissing`: the error for a platform without a fetcher (default missingTokenError()). */
+  constructor(fetchers: Partial<Record<RemotePlatform, RemoteFiles>>, options: { whenMissing?: (platform: RemotePlatform) => FindimageError } = {}) {
     this.#fetchers = fetchers;
+    this.#whenMissing = options.whenMissing ?? ((platform) => missingTokenError(platform));
   }
 
   /** The platforms this can fetch from (logged when a worker starts). */
@@ -66,7 +69,7 @@ export class PlatformFiles implements RemoteFiles {
 
   async fetch(file: RemoteFile): Promise<Uint8Array> {
     const fetcher = this.#fetchers[file.platform];
-    if (fetcher === undefined) throw missingTokenError(file.platform);
+    if (fetcher === undefined) throw this.#whenMissing(file.platform);
     return fetcher.fetch(file);
   }
 }

@@ -155,7 +155,7 @@ describe('chat uploads by reference in fleet mode', () => {
     expect(ends.at(-1)?.outcome).toBe('failed');
   });
 
-  it('fails a Slack upload on a worker without SLACK_BOT_TOKEN, saying which token to set', async () => {
+  it('fails a Slack upload on a worker without the Slack bot token, saying which token to give it', async () => {
     const discordOnly = new FakeFileHost(() => jsonImage([0, 1, 0, 0]));
     const { queue, outcomes } = replicaQueue();
     queue.enqueue(referenced());
@@ -164,7 +164,7 @@ describe('chat uploads by reference in fleet mode', () => {
     const outcome = outcomes[0];
     expect(outcome).toMatchObject({ status: 'rejected', error: { code: 'config_invalid' } });
     const error = (outcome as { error: FindimageError }).error;
-    expect(error.message).toContain('This worker has no SLACK_BOT_TOKEN to download Slack files; set it on every worker');
+    expect(error.message).toContain('This worker was given no Slack bot token, so it cannot download Slack files');
     // The uploader is told something fit for chat, not the operator's advice.
     expect(error.publicMessage).toBe('A findimage worker could not download this file from Slack; whoever runs findimage has been told why in its log.');
     expect(discordOnly.fetched).toEqual([]);
@@ -176,7 +176,7 @@ describe('chat uploads by reference in fleet mode', () => {
     worker(undefined);
     await waitUntil(() => outcomes.length === 1, 'the outcome');
     expect(outcomes[0]).toMatchObject({ status: 'rejected', error: { code: 'config_invalid' } });
-    expect((outcomes[0] as { error: FindimageError }).error.message).toContain('no DISCORD_TOKEN to download Discord files');
+    expect((outcomes[0] as { error: FindimageError }).error.message).toContain('given no Discord bot token');
   });
 });
 
