@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { FindimageError, StoreError } from '../errors.js';
 import type { ImageIndexing, ImageToIndex, IndexOptions, IndexResult } from '../indexing/image-indexer.js';
 import type { IndexBatching } from '../indexing/index-batching.js';
-import { errorOfFailedJob, jobBytesOf, jobDataOf, type IndexJobData, type IndexJobResult } from './index-job.js';
+import { errorOfFailedJob, jobDataOf, type IndexJobData, type IndexJobResult } from './index-job.js';
 import { QUEUE_PREFIX, indexQueueName } from './index-queue-names.js';
 import type { Redis } from 'ioredis';
 import { openRedis, queueConnection, redisShown } from './redis-connection.js';
@@ -109,8 +109,6 @@ export class FleetIndexing implements ImageIndexing {
   #sweeping = false;
   readonly #checkTimer: NodeJS.Timeout;
   #closed = false;
-  /** Jobs added by this process (for metrics and benchmarks). */
-  #added = 0;
 
   constructor(options: FleetIndexingOptions) {
     this.#redisUrl = options.redisUrl;
@@ -151,11 +149,6 @@ export class FleetIndexing implements ImageIndexing {
 
   get #queue(): Queue<IndexJobData, IndexJobResult> {
     return this.#open().queue;
-  }
-
-  /** Jobs added so far by this process. */
-  get jobsAdded(): number {
-    return this.#added;
   }
 
   /** Jobs added and not finished yet. */
@@ -208,10 +201,6 @@ export class FleetIndexing implements ImageIndexing {
     return finished;
   }
 
-  /** Bytes one image's job keeps in Redis. */
-  static bytesOf(image: ImageToIndex): number {
-    return jobBytesOf(image);
-  }
 
   async #add(jobId: string, data: IndexJobData): Promise<void> {
     try {
@@ -225,7 +214,6 @@ export class FleetIndexing implements ImageIndexing {
       // While Redis is away the add waits; closing gives up waiting (the upload stays on disk).
       await Promise.race([adding, this.#closing.promise]);
       if (this.#closed) throw aborted();
-      this.#added++;
     } catch (error) {
       if (this.#closed) throw aborted();
       throw new FindimageError('store_unavailable', 'Could not add the image to the fleet\'s index queue in Redis.', { cause: error });

@@ -61,11 +61,6 @@ export function imageOfJob(data: IndexJobData): ImageToIndex {
   return { ...image, bytes: new Uint8Array(Buffer.from(data.bytes ?? '', 'base64')) };
 }
 
-/** Bytes a job holds in Redis, about (base64 is 4/3 of the image). */
-export function jobBytesOf(image: ImageToIndex): number {
-  return Math.ceil((image.bytes.byteLength * 4) / 3) + 1024;
-}
-
 /** The separator between an error's code and its message in a failed job's reason. */
 const REASON_SEPARATOR = ': ';
 

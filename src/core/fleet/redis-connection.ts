@@ -33,7 +33,7 @@ export interface RedisConnectionOptions {
 }
 
 /** The ioredis options of a role (BullMQ takes these too, to open its own connections). */
-export function redisOptionsFor(role: RedisRole): RedisOptions {
+function redisOptionsFor(role: RedisRole): RedisOptions {
   const common: RedisOptions = {
     // Keeps trying for as long as Redis is away; each wait is short, so recovery is quick.
     retryStrategy: reconnectDelay,
