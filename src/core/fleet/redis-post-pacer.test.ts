@@ -1,12 +1,11 @@
 // RedisPostPacer against a real redis-server: two replicas posting to one channel are spaced by
 // the interval between them, on Redis's clock; while Redis is down each replica paces alone.
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
 import type { PacerClock } from '../conversations/post-pacer.js';
-import { TestRedisServer } from '../testing/redis-server.js';
+import { useTestRedis } from '../testing/test-redis.js';
 import { captureLog, waitUntil } from '../testing/wait-until.js';
-import { closeRedis, openRedis } from './redis-connection.js';
 import { RedisPostPacer, paceKey } from './redis-post-pacer.js';
 
 /**
@@ -22,23 +21,9 @@ function recordingClock(): PacerClock & { waits: number[] } {
 }
 
 describe('RedisPostPacer', () => {
-  let server: TestRedisServer;
-  const connections: Redis[] = [];
-
-  const replicaConnection = async (): Promise<Redis> => {
-    const redis = openRedis({ url: server.url, role: 'quick', logger: createSilentLogger() });
-    connections.push(redis);
-    await waitUntil(() => redis.status === 'ready', 'a replica to connect');
-    return redis;
-  };
-
-  beforeAll(async () => {
-    server = await TestRedisServer.start();
-  });
-  afterAll(async () => {
-    for (const redis of connections) await closeRedis(redis);
-    await server.remove();
-  });
+  const testRedis = useTestRedis();
+  /** One replica's connection, connected. */
+  const replicaConnection = (): Promise<Redis> => testRedis.connect();
 
   it('spaces two replicas’ posts to one channel by the interval, and leaves other channels alone', async () => {
     const clockA = recordingClock();
@@ -61,7 +46,7 @@ describe('RedisPostPacer', () => {
     await replicaB.turn('C2');
     expect(clockB.waits).toHaveLength(1);
     // The slot expires once it has passed: idle channels leave nothing in Redis.
-    const ttl = await connections[0]!.pttl(paceKey('C1'));
+    const ttl = await (await replicaConnection()).pttl(paceKey('C1'));
     expect(ttl).toBeGreaterThan(2 * INTERVAL_MS);
     expect(ttl).toBeLessThanOrEqual(3 * INTERVAL_MS);
   });
@@ -72,14 +57,14 @@ describe('RedisPostPacer', () => {
     const redis = await replicaConnection();
     const pacer = new RedisPostPacer({ redis, logger: log.logger, intervalMs: INTERVAL_MS, clock });
 
-    await server.kill();
+    await testRedis.server.kill();
     await pacer.turn('C3');
     await pacer.turn('C3');
     // The local pacer's clock stands still, so the second post waits exactly one interval.
     expect(clock.waits).toEqual([INTERVAL_MS]);
     expect(log.withMsg('Redis is unreachable: posts are paced per replica until it is back')).toHaveLength(1);
 
-    await server.restart();
+    await testRedis.server.restart();
     await waitUntil(() => redis.status === 'ready', 'the replica to reconnect');
     await pacer.turn('C4');
     expect(await redis.exists(paceKey('C4'))).toBe(1);

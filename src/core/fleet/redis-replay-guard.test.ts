@@ -1,36 +1,20 @@
 // RedisReplayGuard against a real redis-server: two replicas act on a request once between them,
 // and while Redis is down each replica still answers (from its own memory) instead of waiting.
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
-import { TestRedisServer } from '../testing/redis-server.js';
-import { captureLog, waitUntil } from '../testing/wait-until.js';
-import { closeRedis, openRedis } from './redis-connection.js';
+import { useTestRedis } from '../testing/test-redis.js';
+import { captureLog } from '../testing/wait-until.js';
 import { REPLAY_WINDOW_SECONDS, RedisReplayGuard, replayKey } from './redis-replay-guard.js';
 
 describe('RedisReplayGuard', () => {
-  let server: TestRedisServer;
-  let inspector: Redis;
-  const connections: Redis[] = [];
-
+  const testRedis = useTestRedis();
   /** One replica's connection, connected. */
-  const replicaConnection = async (): Promise<Redis> => {
-    const redis = openRedis({ url: server.url, role: 'quick', logger: createSilentLogger() });
-    connections.push(redis);
-    await waitUntil(() => redis.status === 'ready', 'a replica to connect');
-    return redis;
-  };
+  const replicaConnection = (): Promise<Redis> => testRedis.connect();
+  let inspector: Redis;
 
   beforeAll(async () => {
-    server = await TestRedisServer.start();
     inspector = await replicaConnection();
-  });
-  afterEach(async () => {
-    await inspector.flushall();
-  });
-  afterAll(async () => {
-    for (const redis of connections) await closeRedis(redis);
-    await server.remove();
   });
 
   it('acts on a Slack event_id once when it is delivered to two replicas', async () => {
@@ -61,7 +45,7 @@ describe('RedisReplayGuard', () => {
     // Seen before the outage: this replica still knows it during the outage.
     expect(await replicaA.firstTime('event:before')).toBe(true);
 
-    await server.kill();
+    await testRedis.server.kill();
     // A search keeps working: the guard answers at once, from this replica's memory.
     expect(await replicaA.firstTime('event:during')).toBe(true);
     expect(await replicaA.firstTime('event:during')).toBe(false);
@@ -70,8 +54,8 @@ describe('RedisReplayGuard', () => {
     // Said once per outage, not once per request.
     expect(log.withMsg('Redis is unreachable: replays are checked on this replica only until it is back')).toHaveLength(1);
 
-    await server.restart();
-    await waitUntil(() => connections.every((redis) => redis.status === 'ready'), 'the replicas to reconnect');
+    await testRedis.server.restart();
+    await testRedis.reconnected();
     expect(await replicaA.firstTime('event:after')).toBe(true);
     expect(await replicaB.firstTime('event:after')).toBe(false);
     // What was written before the kill survived it (append-only file): still a replay on B.

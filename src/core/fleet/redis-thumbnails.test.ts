@@ -2,38 +2,22 @@
 // each read keeps it another expiry, nothing grows without bound (an expiry on every key, a size
 // limit), and while Redis is down reads find nothing and writes are skipped, logged once.
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
-import { TestRedisServer } from '../testing/redis-server.js';
-import { captureLog, waitUntil } from '../testing/wait-until.js';
-import { closeRedis, openRedis } from './redis-connection.js';
+import { useTestRedis } from '../testing/test-redis.js';
+import { captureLog } from '../testing/wait-until.js';
 import { RedisThumbnails, SHARED_THUMBNAIL_TTL_SECONDS, thumbnailKey } from './redis-thumbnails.js';
 import { MAX_SHARED_THUMBNAIL_BYTES } from './shared-thumbnails.js';
 
 describe('RedisThumbnails', () => {
-  let server: TestRedisServer;
-  let inspector: Redis;
-  const connections: Redis[] = [];
-
+  const testRedis = useTestRedis();
   /** One replica's connection, connected. */
-  const replicaConnection = async (): Promise<Redis> => {
-    const redis = openRedis({ url: server.url, role: 'quick', logger: createSilentLogger() });
-    connections.push(redis);
-    await waitUntil(() => redis.status === 'ready', 'a replica to connect');
-    return redis;
-  };
+  const replicaConnection = (): Promise<Redis> => testRedis.connect();
   const jpeg = (size: number, fill = 7) => Buffer.alloc(size, fill);
+  let inspector: Redis;
 
   beforeAll(async () => {
-    server = await TestRedisServer.start();
     inspector = await replicaConnection();
-  });
-  afterEach(async () => {
-    await inspector.flushall();
-  });
-  afterAll(async () => {
-    for (const redis of connections) await closeRedis(redis);
-    await server.remove();
   });
 
   it('serves on one replica the thumbnail another one shared, byte for byte', async () => {
@@ -82,7 +66,7 @@ describe('RedisThumbnails', () => {
     const log = captureLog('info');
     const thumbnails = new RedisThumbnails({ redis: await replicaConnection(), logger: log.logger });
     await thumbnails.put('kept', jpeg(10));
-    await server.kill();
+    await testRedis.server.kill();
     try {
       expect(await thumbnails.get('kept')).toBeUndefined();
       await thumbnails.put('during', jpeg(10));
@@ -90,8 +74,8 @@ describe('RedisThumbnails', () => {
       await thumbnails.forget('kept');
       expect(log.withMsg('Redis is unreachable: thumbnails are made from originals on this replica only until it is back')).toHaveLength(1);
     } finally {
-      await server.restart();
-      await waitUntil(() => connections.every((redis) => redis.status === 'ready'), 'the replicas to reconnect');
+      await testRedis.server.restart();
+      await testRedis.reconnected();
     }
     // Kept through the kill by the append-only file.
     expect(await thumbnails.get('kept')).toBeDefined();
