@@ -2,7 +2,9 @@
 // openEmbedding and the real worker pool, so this test lives beside findimage.ts, not in core):
 // the spec selects the tokenizer and the preprocessing, the worker feeds the tensor names the
 // spec gives, and what comes back is a unit vector of the model's dimension that depends on the
-// input. The int8 variant of tiny-test runs through the same path and lands near its fp32 model.
+// input. The int8 variant of tiny-test runs through the same path and lands near its fp32 model,
+// and so do the fp16 twins, in both styles of fp16 export: tiny-test-fp16's graphs take and give
+// float16 tensors (the worker converts), tiny-siglip-fp16's keep float32 ones around float16 weights.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +66,8 @@ describe.each([
   { model: 'tiny-test', family: 'openai-clip', dimension: 512 },
   { model: 'tiny-siglip', family: 'siglip', dimension: 768 },
   { model: 'tiny-test-q8', family: 'openai-clip', dimension: 512 },
+  { model: 'tiny-test-fp16', family: 'openai-clip', dimension: 512 },
+  { model: 'tiny-siglip-fp16', family: 'siglip', dimension: 768 },
 ])('$model ($family) through the embedding pool', ({ model, family, dimension }) => {
   let embedding: OpenedEmbedding;
   beforeAll(async () => {
@@ -109,5 +113,33 @@ describe('a quantized variant', () => {
     expect(cosine(a, b)).toBeLessThan(1);
     const image = await fp32.prepareImage(photo);
     expect(cosine(await fp32.embedder.embedImage(image), await q8.embedder.embedImage(image))).toBeGreaterThan(0.99);
+  });
+});
+
+describe.each([
+  { fp32: 'tiny-test', io: 'float16 inputs and outputs' },
+  { fp32: 'tiny-siglip', io: 'float32 inputs and outputs around float16 weights' },
+])('the fp16 twin of $fp32 ($io)', ({ fp32: fp32Id }) => {
+  const queries = ['a photo of a cat', 'two dogs on the beach', 'a red car on a street', '9 cats in 2019'];
+
+  it('is named model:fp16 and gives every query a vector within cosine 0.99 of the fp32 model\'s', async () => {
+    expect(getModelSpec(`${fp32Id}:fp16`).id).toBe(`${fp32Id}-fp16`);
+    expect(getModelSpec(`${fp32Id}-fp16`).variantOf).toEqual({ model: fp32Id, precision: 'fp16' });
+    const [fp32, fp16] = [await open(fp32Id), await open(`${fp32Id}-fp16`)];
+    for (const query of queries) {
+      const [a, b] = [await fp32.embedder.embedQuery(query), await fp16.embedder.embedQuery(query)];
+      expect(cosine(a, b), query).toBeGreaterThanOrEqual(0.99);
+      // Not the fp32 model under another name: float16 weights move the vector a little.
+      expect(cosine(a, b), query).toBeLessThan(1);
+    }
+  });
+
+  it('embeds an image within cosine 0.99 of the fp32 model, and different images differently', async () => {
+    const [fp32, fp16] = [await open(fp32Id), await open(`${fp32Id}-fp16`)];
+    const image = await fp32.prepareImage(photo);
+    const [a, b] = [await fp32.embedder.embedImage(image), await fp16.embedder.embedImage(image)];
+    expect(cosine(a, b)).toBeGreaterThanOrEqual(0.99);
+    const other = await fp16.prepareImage(await sharp(photo).negate().png().toBuffer());
+    expect(cosine(b, await fp16.embedder.embedImage(other))).toBeLessThan(0.9999);
   });
 });
