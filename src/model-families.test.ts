@@ -8,6 +8,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
@@ -141,5 +142,30 @@ describe.each([
     expect(cosine(a, b)).toBeGreaterThanOrEqual(0.99);
     const other = await fp16.prepareImage(await sharp(photo).negate().png().toBuffer());
     expect(cosine(b, await fp16.embedder.embedImage(other))).toBeLessThan(0.9999);
+  });
+});
+
+describe('an fp16 model on the CPU', () => {
+  /** Opens `modelId` on the CPU with a logger that keeps every line, parsed. */
+  async function openLogged(modelId: string): Promise<Array<Record<string, unknown>>> {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const config = loadConfig({ FINDIMAGE_MODEL: modelId, FINDIMAGE_DATA: join(dir, 'data'), FINDIMAGE_CACHE: join(dir, 'cache'), FINDIMAGE_DEVICE: 'cpu' });
+    const embedding = await openEmbedding({ config, logger, model: getModelSpec(modelId), towers: ['text'] });
+    await embedding.embedder.close();
+    return lines;
+  }
+
+  it('says at load that fp16 is usually slower there and names the fp32 model to use instead', async () => {
+    const lines = await openLogged('tiny-test:fp16');
+    const advice = lines.find((line) => line.level === 40 && line.model === 'tiny-test-fp16');
+    expect(advice).toMatchObject({ provider: 'cpu', suggestedModel: 'tiny-test' });
+    expect(advice?.msg).toContain('fp16 is usually slower than fp32');
+    expect(advice?.msg).toContain('FINDIMAGE_MODEL=tiny-test');
+  });
+
+  it('says nothing of the kind for the fp32 model a bare name picks', async () => {
+    const lines = await openLogged('tiny-test');
+    expect(lines.filter((line) => String(line.msg).includes('fp16'))).toEqual([]);
   });
 });
