@@ -159,7 +159,7 @@ export async function openEmbedding(options: {
     onProgress: options.onDownloadProgress,
   });
   const family = familyOf(model);
-  const templates = new PromptTemplates(config.promptTemplates);
+  const templates = new PromptTemplates(config.promptTemplates, family.normalizeQuery);
   // The workers load the model in their threads while this one reads the tokenizer: on a cold
   // start the two overlap instead of adding up.
   const starting = createEmbeddingPool({

@@ -169,3 +169,18 @@ describe('an fp16 model on the CPU', () => {
     expect(lines.filter((line) => String(line.msg).includes('fp16'))).toEqual([]);
   });
 });
+
+describe("each family's query clean-up on the way to its model", () => {
+  it('SigLIP reads U+001C as a space (Python whitespace, as SiglipTokenizer does)', async () => {
+    const siglip = await open('tiny-siglip');
+    const [separated, spaced, joined] = await Promise.all(['red\u001ccar', 'red car', 'redcar'].map((q) => siglip.embedder.embedQuery(q)));
+    expect([...(separated as Float32Array)]).toEqual([...(spaced as Float32Array)]);
+    expect(cosine(separated as Float32Array, joined as Float32Array)).toBeLessThan(0.9999);
+  });
+
+  it('CLIP deletes U+001C, as ftfy does in its reference clean-up', async () => {
+    const clip = await open('tiny-test');
+    const [separated, joined] = await Promise.all(['red\u001ccar', 'redcar'].map((q) => clip.embedder.embedQuery(q)));
+    expect([...(separated as Float32Array)]).toEqual([...(joined as Float32Array)]);
+  });
+});
