@@ -79,7 +79,7 @@ const FP16_NOTE = 'for GPUs; on a CPU it is usually slower than fp32, which a ba
  */
 const CLIP_VIT_B32_FP16: ModelSpec = {
   id: 'clip-vit-b32-fp16',
-  description: `clip-vit-b32 with fp16 weights (about 303 MB): ${FP16_NOTE}.`,
+  description: `clip-vit-b32 with fp16 weights (about 306 MB): ${FP16_NOTE}.`,
   developmentOnly: false,
   family: 'openai-clip',
   languages: ['en'],
@@ -128,7 +128,7 @@ const CLIP_VIT_B16_Q8: ModelSpec = {
 const CLIP_VIT_B16_FP16: ModelSpec = {
   ...CLIP_VIT_B16_Q8,
   id: 'clip-vit-b16-fp16',
-  description: `OpenAI CLIP ViT-B/16 with fp16 weights (about 300 MB): ${FP16_NOTE}.`,
+  description: `OpenAI CLIP ViT-B/16 with fp16 weights (about 302 MB): ${FP16_NOTE}.`,
   variantOf: { model: 'clip-vit-b16', precision: 'fp16' },
   files: {
     textModel: { path: 'onnx/text_model_fp16.onnx', size: 127_339_794, sha256: '9e423931894ecbfc018894006883082edf010fce63f9cba02ffb6659582d8101' },
@@ -168,7 +168,7 @@ const SIGLIP_B16_224: ModelSpec = {
 const SIGLIP_B16_224_FP16: ModelSpec = {
   ...SIGLIP_B16_224,
   id: 'siglip-b16-224-fp16',
-  description: `siglip-b16-224 with fp16 weights (about 410 MB): ${FP16_NOTE}.`,
+  description: `siglip-b16-224 with fp16 weights (about 409 MB): ${FP16_NOTE}.`,
   quality: { ...SIGLIP_B16_QUALITY, source: `fp32 model's figure (${SIGLIP_B16_QUALITY.source})` },
   variantOf: { model: 'siglip-b16-224', precision: 'fp16' },
   files: {
