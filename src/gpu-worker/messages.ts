@@ -13,7 +13,7 @@ export type ProviderName = 'cuda' | 'cpu';
 export interface TextTowerSpec {
   /** Graph input: int64 [batch, contextLength]. */
   inputName: string;
-  /** Graph output: float32 [batch, dimension]. */
+  /** Graph output: float32 or float16 [batch, dimension] (float16 is widened in the worker). */
   outputName: string;
   /** Token ids per row. */
   contextLength: number;
@@ -21,9 +21,9 @@ export interface TextTowerSpec {
 
 /** Names and sizes of the vision tower's graph. */
 export interface VisionTowerSpec {
-  /** Graph input: float32 [batch, 3, imageSize, imageSize]. */
+  /** Graph input: float32 or float16 [batch, 3, imageSize, imageSize] (the worker converts). */
   inputName: string;
-  /** Graph output: float32 [batch, dimension]. */
+  /** Graph output: float32 or float16 [batch, dimension] (float16 is widened in the worker). */
   outputName: string;
   /** Side of the square input image, in pixels. */
   imageSize: number;
