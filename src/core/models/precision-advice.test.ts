@@ -10,8 +10,15 @@ describe('precisionAdvice', () => {
     expect(advice?.suggestedModel).toBe('clip-vit-b32');
     expect(advice?.message).toBe(
       'clip-vit-b32-fp16 is an fp16 model running on the CPU, where fp16 is usually slower than fp32; ' +
-        'FINDIMAGE_MODEL=clip-vit-b32 (the bare name picks fp32) is faster here, fp16 pays off on a GPU',
+        'FINDIMAGE_MODEL=clip-vit-b32 is faster here (a bare model name picks fp32), fp16 pays off on a GPU',
     );
+  });
+
+  it('names the int8 variant where the registry has no fp32 entry, and no model where it has neither', () => {
+    expect(precisionAdvice(getModelSpec('clip-vit-b16:fp16'), 'cpu')?.suggestedModel).toBe('clip-vit-b16-q8');
+    const advice = precisionAdvice({ id: 'ours-fp16', variantOf: { model: 'ours', precision: 'fp16' } }, 'cpu');
+    expect(advice?.suggestedModel).toBeUndefined();
+    expect(advice?.message).toBe('ours-fp16 is an fp16 model running on the CPU, where fp16 is usually slower than fp32; fp16 pays off on a GPU');
   });
 
   it.each([
