@@ -139,6 +139,14 @@ describe('against a reference search', () => {
   });
 });
 
+describe('float32ToFloat16 on arrays (the fast path for normal halves)', () => {
+  it('rounds ties to even and overflows exactly as the one-value conversion does', () => {
+    const values = new Float32Array([1 + 2 ** -11, 1 + 3 * 2 ** -11, -(1 + 2 ** -11), 65519, 65520, 2 ** -14, 1023.5 * 2 ** -24, 2 ** -25]);
+    expect([...float32ToFloat16(values)].map(hex)).toEqual(['0x3c00', '0x3c02', '0xbc00', '0x7bff', '0x7c00', '0x0400', '0x0400', '0x0000']);
+    expect([...float32ToFloat16(values)]).toEqual([...values].map((value) => toHalfBits(value)));
+  });
+});
+
 describe('halfBitsOf', () => {
   it('returns a Uint16Array as it is, and reads any other 16-bit view as the same bytes', () => {
     const halves = new Uint16Array([0x3c00, 0xc000]);
