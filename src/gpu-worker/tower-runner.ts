@@ -6,7 +6,7 @@
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import { normalize } from '../core/embedding/vector-math.js';
 import { float16ToFloat32, float32ToFloat16, halfBitsOf } from './half-precision.js';
-import type { TextTowerSpec, Tower, VisionTowerSpec } from './messages.js';
+import type { FloatElementType, TextTowerSpec, Tower, TowerElementTypes, VisionTowerSpec } from './messages.js';
 
 /**
  * The optional padding mask some CLIP text exports declare (Hugging Face CLIPTextModel). CLIP's
@@ -23,16 +23,6 @@ export type TowerSpec =
 /** Thrown when a graph does not have the inputs or outputs the model spec names. */
 export class GraphMismatch extends Error {}
 
-/** The element types a float tensor at the graph's boundary may have. */
-export type FloatElementType = 'float32' | 'float16';
-
-/** The element types of the tensors a runner exchanges with its graph. */
-export interface TowerElementTypes {
-  /** The image input's type (vision); null for the text tower, whose input is int64 ids. */
-  input: FloatElementType | null;
-  /** The embedding output's type, widened to float32 before normalisation when float16. */
-  output: FloatElementType;
-}
 
 export class TowerRunner {
   readonly tower: Tower;
