@@ -13,6 +13,7 @@ interface PoolLine { modelDir?: string; provider?: string; maxBatch?: number; im
 interface Rate { images: number; imagesPerSecond: number }
 interface EndToEnd { provider: string; inFlight: number; uvThreadpoolSize: string; decodeOnly: Rate; modelOnly: Rate; endToEnd: Rate }
 interface Summary { p50: number; p99: number; count: number }
+interface Fp16 { device: string; rates: { fp32: { imagesPerSecond: number; textsPerSecond: number }; fp16: { imagesPerSecond: number; textsPerSecond: number } }; fp16OverFp32: { images: number; texts: number }; cosineToFp32: { imagesMin: number; textsMin: number } }
 interface Latency { idle: Summary; loaded: Summary; p99Ratio: number; p50Ratio: number; bulkImagesPerSecond: number; vectors: number }
 
 const dir = process.argv[2];
@@ -56,6 +57,15 @@ else out.push(
   `  idle   p50 ${latency.idle.p50.toFixed(1)}  p99 ${latency.idle.p99.toFixed(1)}  (${latency.idle.count} queries)`,
   `  loaded p50 ${latency.loaded.p50.toFixed(1)}  p99 ${latency.loaded.p99.toFixed(1)}  (${latency.loaded.count} queries)`,
   `  loaded / idle: p50 ${latency.p50Ratio.toFixed(2)}x, p99 ${latency.p99Ratio.toFixed(2)}x`,
+);
+const fp16 = lines<Fp16>('fp16.json')[0];
+if (fp16 === undefined) out.push('', 'fp16 against fp32 through findimage: no result (the step failed; see its output above)');
+else out.push(
+  '',
+  `fp16 against fp32 through findimage (${fp16.device}, npm run bench -- fp16)`,
+  `  images/s fp32 ${fp16.rates.fp32.imagesPerSecond.toFixed(0)}, fp16 ${fp16.rates.fp16.imagesPerSecond.toFixed(0)}: fp16/fp32 ${fp16.fp16OverFp32.images.toFixed(2)}`,
+  `  texts/s  fp32 ${fp16.rates.fp32.textsPerSecond.toFixed(0)}, fp16 ${fp16.rates.fp16.textsPerSecond.toFixed(0)}: fp16/fp32 ${fp16.fp16OverFp32.texts.toFixed(2)}`,
+  `  lowest cosine to fp32: images ${fp16.cosineToFp32.imagesMin.toFixed(5)}, texts ${fp16.cosineToFp32.textsMin.toFixed(5)}`,
 );
 const onGpu = e2e?.provider === 'cuda' || model.some((m) => m.device === 'cuda');
 const e2eRate = e2e?.endToEnd.imagesPerSecond ?? Number.NaN;

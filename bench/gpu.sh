@@ -2,7 +2,8 @@
 # Issue 11's GPU figures in one command: the real CUDA path (FINDIMAGE_DEVICE=cuda) on JPEG files
 # from disk. Measures the vision tower's images/s at batches 1, 32 and 256 in fp32 and fp16 (the
 # model alone and through findimage's pool), indexing 1-2 MP JPEGs end to end with decoding on
-# every core, and search p99 while a bulk index runs against idle. Writes $GPU_OUT (default
+# every core, fp16 against fp32 through findimage (npm run bench -- fp16), and search p99 while a
+# bulk index runs against idle. Writes $GPU_OUT (default
 # .bench/gpu/) and prints a summary against the goals (docs/benchmarks.md, "GPU (issue 11)").
 #
 #   bench/gpu.sh             on a Linux machine with an NVIDIA GPU, CUDA 13 and cuDNN 9
@@ -24,7 +25,7 @@ case "${1:-}" in
   '') ;;
   --dry-run) MODE=dry ;;
   --bundle) MODE=bundle ;;
-  -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
 esac
 
@@ -123,7 +124,7 @@ if [ "$MODE" = run ]; then
   FP32=.bench/models/vit-b32-random
   FP16=.bench/models/vit-b32-random-fp16
   BATCHES=1,32,256; SECONDS_PER_BATCH=5; POOL_IMAGES=4096; E2E_IMAGES=6000; PHOTOS=64
-  VECTORS=10000; QUERIES=100; ROUNDS=3
+  VECTORS=10000; QUERIES=100; ROUNDS=3; FP16_IMAGES=512; FP16_TEXTS=512
 else
   DEVICE=cpu
   say "dry run: CPU, tiny test model, small counts (no CUDA library is touched)"
@@ -131,7 +132,7 @@ else
   FP16=.bench/gpu-dry/tiny-fp16
   OUT=${GPU_OUT:-.bench/gpu-dry}
   BATCHES=1,8; SECONDS_PER_BATCH=1; POOL_IMAGES=64; E2E_IMAGES=48; PHOTOS=6
-  VECTORS=1000; QUERIES=10; ROUNDS=1
+  VECTORS=1000; QUERIES=10; ROUNDS=1; FP16_IMAGES=8; FP16_TEXTS=16
 fi
 mkdir -p "$OUT"
 export UV_THREADPOOL_SIZE=$CORES
@@ -166,6 +167,10 @@ for dir in "$FP32" "$FP16"; do
     --workers "${FINDIMAGE_WORKERS:-1}" | sed "s#^{\"provider\"#{\"modelDir\":\"$dir\",\"provider\"#" >>"$OUT/pool.jsonl" ||
     failed "pool, $dir"
 done
+
+say "fp16 against fp32 through findimage ($DEVICE): $FP16_IMAGES images, $FP16_TEXTS texts, $ROUNDS rounds"
+GPU_PYTHON=$PYTHON run_node bench/run.ts fp16 --device "$DEVICE" --fp32-dir "$FP32" --fp16-dir "$FP16" \
+  --images "$FP16_IMAGES" --texts "$FP16_TEXTS" --rounds "$ROUNDS" --json >"$OUT/fp16.json" || failed "fp16 against fp32"
 
 say "end to end: $E2E_IMAGES images, $IN_FLIGHT in flight, UV_THREADPOOL_SIZE=$CORES"
 FINDIMAGE_DEVICE=$DEVICE run_node bench/gpu-end-to-end.ts --model-dir "$FP16" --photo-dir "$OUT/photos" \

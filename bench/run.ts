@@ -227,6 +227,8 @@ async function main(): Promise<number> {
   if (argv[0] === 'store') return (await import('./store-bench.js')).runStoreBench(argv.slice(1));
   // `npm run bench -- fleet ...`: workers and the queue on Redis (issue 17, bench/fleet-bench.ts).
   if (argv[0] === 'fleet') return (await import('./fleet-bench.js')).runFleetBench(argv.slice(1), ROOT, log);
+  // `npm run bench -- fp16 ...`: an fp16 model against its fp32 model (issue 20, bench/fp16-bench.ts).
+  if (argv[0] === 'fp16') return (await import('./fp16-bench.js')).runFp16Bench(argv.slice(1), ROOT, log);
   let options: BenchOptions | 'help';
   try {
     options = parseBenchOptions(argv, join(ROOT, '.bench', 'results.json'));

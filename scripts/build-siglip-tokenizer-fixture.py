@@ -2,8 +2,10 @@
 # Writes test/fixtures/siglip-tokenizer/reference-ids.json: queries with the characters where
 # JavaScript's whitespace class and Python's disagree (U+001C-U+001F and U+0085 are whitespace to
 # Python, U+FEFF is not), each with the ids transformers' SiglipTokenizer gives it.
-# src/core/text/siglip-tokenizer-reference.test.ts checks findimage's SentencePieceTokenizer
-# against them.
+# Also queries with the control characters CLIP's clean-up (ftfy) deletes but SiglipTokenizer keeps
+# (NUL, BEL, ESC and terminal escapes, DEL, C1 controls). src/core/text/siglip-tokenizer-reference
+# .test.ts checks findimage's SentencePieceTokenizer against them, alone and behind SigLIP's query
+# clean-up (normalizeSiglipQuery), which must leave every one of these ids unchanged.
 #
 # No real SigLIP spiece.model can be had here (no package reachable from this machine ships one),
 # so the reference tokenizer is SiglipTokenizer itself (canonicalize_text, then SentencePiece)
@@ -59,6 +61,13 @@ QUERIES = [
     "dog\u200bcat",
     "white\u1680snow",
     "big   \x1c\x85  house  ",
+    "two\x1c\x1cdogs\x85\x85on the beach",
+    "cat \ufeff\x1c dog",
+    "red\x00car",
+    "bell\x07 ring",
+    "\x1b[31mred\x1b[0m car",
+    "cat\x7fdog",
+    "snow\x80mountain\x9f",
 ]
 
 

@@ -4,16 +4,21 @@
 #
 # Run with Debian's Python (apt-get install python3-onnx python3-numpy):
 #   /usr/bin/python3 scripts/build-tiny-model.py [--out models/tiny-test/onnx]
+# It also writes onnx/*_fp16.onnx, the fp16 twins of both towers (tiny-test-fp16).
 # The weights come from a fixed seed, so a rebuild gives byte-identical files.
 # The weights are random: rankings from this model are meaningless. It exists so that tests and
 # development can load, batch and run a real ONNX graph in milliseconds with nothing downloaded.
 
 import argparse
 import os
+import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tiny-model"))
+from float16_graph import to_float16  # noqa: E402
 
 # onnxruntime 1.29 runs opset 17 (and onnx 1.12 from Debian 12 writes at most 17).
 OPSET = 17
@@ -131,6 +136,17 @@ def build_vision(rng, path):
     save(graph, path)
 
 
+# The fp16 twin of each tower, for tests of fp16 variants (tiny-test-fp16): float16 inputs and outputs (findimage converts at the boundary), one of the two
+# styles of published fp16 exports; tiny-siglip's twin keeps float32 ones.
+KEEP_FLOAT32_IO = False
+
+
+def write_fp16_twin(onnx_dir, name):
+    model = onnx.load(os.path.join(onnx_dir, name + ".onnx"))
+    with open(os.path.join(onnx_dir, name + "_fp16.onnx"), "wb") as f:
+        f.write(to_float16(model, keep_io_types=KEEP_FLOAT32_IO).SerializeToString())
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     parser = argparse.ArgumentParser(description="Build the tiny-test CLIP-shaped ONNX towers.")
@@ -141,7 +157,9 @@ def main():
     # bytes (and sha256) unchanged.
     build_text(np.random.default_rng([SEED, 1]), os.path.join(args.out, "text_model.onnx"))
     build_vision(np.random.default_rng([SEED, 2]), os.path.join(args.out, "vision_model.onnx"))
-    for name in ("text_model.onnx", "vision_model.onnx"):
+    for tower in ("text_model", "vision_model"):
+        write_fp16_twin(args.out, tower)
+    for name in ("text_model.onnx", "vision_model.onnx", "text_model_fp16.onnx", "vision_model_fp16.onnx"):
         path = os.path.join(args.out, name)
         print(f"{path}: {os.path.getsize(path)} bytes")
 

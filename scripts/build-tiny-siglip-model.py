@@ -6,15 +6,20 @@
 # SentencePiece-style (Unigram) tokenizer.json laid out as the real one: </s> is id 1 and pads.
 #
 #   /usr/bin/python3 scripts/build-tiny-siglip-model.py [--out models/tiny-siglip]
-# A fixed seed gives byte-identical files. Random weights: rankings are meaningless.
+# Also writes onnx/*_fp16.onnx, the fp16 twins (tiny-siglip-fp16). A fixed seed gives
+# byte-identical files. Random weights: rankings are meaningless.
 
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tiny-model"))
+from float16_graph import to_float16  # noqa: E402
 
 OPSET = 17
 IR_VERSION = 8
@@ -176,6 +181,17 @@ def build_vision(rng, path):
     save(graph, path)
 
 
+# The fp16 twin of each tower, for tests of fp16 variants (tiny-siglip-fp16): float32 inputs and outputs around float16 weights (Casts inside the graph), the other style
+# of published fp16 exports; tiny-test's twin has float16 inputs and outputs.
+KEEP_FLOAT32_IO = True
+
+
+def write_fp16_twin(onnx_dir, name):
+    model = onnx.load(os.path.join(onnx_dir, name + ".onnx"))
+    with open(os.path.join(onnx_dir, name + "_fp16.onnx"), "wb") as f:
+        f.write(to_float16(model, keep_io_types=KEEP_FLOAT32_IO).SerializeToString())
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     parser = argparse.ArgumentParser(description="Build the tiny-siglip model.")
@@ -189,7 +205,9 @@ def main():
     vocab_size = len(tokenizer["model"]["vocab"])
     build_text(np.random.default_rng([SEED, 1]), vocab_size, os.path.join(args.out, "onnx", "text_model.onnx"))
     build_vision(np.random.default_rng([SEED, 2]), os.path.join(args.out, "onnx", "vision_model.onnx"))
-    for name in ("onnx/text_model.onnx", "onnx/vision_model.onnx", "tokenizer.json"):
+    for tower in ("text_model", "vision_model"):
+        write_fp16_twin(os.path.join(args.out, "onnx"), tower)
+    for name in ("onnx/text_model.onnx", "onnx/vision_model.onnx", "onnx/text_model_fp16.onnx", "onnx/vision_model_fp16.onnx", "tokenizer.json"):
         path = os.path.join(args.out, name)
         print(f"{path}: {os.path.getsize(path)} bytes")
 

@@ -170,8 +170,10 @@ const blankAsUnset = <T extends z.ZodType>(schema: T) =>
 const envSchema = z.object({
   FINDIMAGE_MODEL: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'FINDIMAGE_MODEL must be a model id such as clip-vit-b32')
-    .default('clip-vit-b32'),
+    .regex(/^[a-z0-9][a-z0-9._-]*(:(q8|fp16))?$/, 'FINDIMAGE_MODEL must be a model id such as clip-vit-b32 (or a variant such as clip-vit-b32:fp16)')
+    .default('clip-vit-b32')
+    // "model:fp16" is the variant's id "model-fp16": ids name store files and Qdrant collections.
+    .transform((id) => id.replace(/:(q8|fp16)$/, '-$1')),
   FINDIMAGE_MODEL_DIR: optionalText,
   FINDIMAGE_CACHE: optionalText,
   FINDIMAGE_MODEL_URL: z

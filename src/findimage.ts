@@ -21,6 +21,7 @@ import type { LabelStore } from './core/labels/label-store.js';
 import { ReconnectingLabelStore } from './core/labels/reconnecting-label-store.js';
 import { openSqliteLabelStore } from './core/labels/sqlite-label-store.js';
 import { familyOf } from './core/models/model-family.js';
+import { precisionAdvice } from './core/models/precision-advice.js';
 import { locateModelFiles } from './core/models/model-locator.js';
 import { findModelSpec } from './core/models/registered-models.js';
 import type { ModelSpec } from './core/models/model-spec.js';
@@ -158,7 +159,7 @@ export async function openEmbedding(options: {
     onProgress: options.onDownloadProgress,
   });
   const family = familyOf(model);
-  const templates = new PromptTemplates(config.promptTemplates);
+  const templates = new PromptTemplates(config.promptTemplates, family.normalizeQuery);
   // The workers load the model in their threads while this one reads the tokenizer: on a cold
   // start the two overlap instead of adding up.
   const starting = createEmbeddingPool({
@@ -183,6 +184,8 @@ export async function openEmbedding(options: {
     { value: starting, close: (pool) => pool.close() },
     { value: family.openTokenizer(files.tokenizer, model.text) },
   );
+  const advice = precisionAdvice(model, runtime.stats().provider);
+  if (advice !== undefined) logger.warn({ model: model.id, provider: runtime.stats().provider, suggestedModel: advice.suggestedModel }, advice.message);
   const embedder = new ClipEmbedder({
     modelId: model.id,
     dimension: model.dimension,

@@ -482,9 +482,19 @@ export class EmbeddingPool implements EmbeddingRuntime {
         towers: first.towers,
         intraOpNumThreads: this.#setup.intraOpNumThreads,
         maxBatch: this.#collector.maxBatch,
+        elementTypes: first.elementTypes,
       },
       `embedding on ${first.provider === 'cuda' ? 'CUDA' : 'the CPU'}: ${reason}`,
     );
+    if (first.elementTypes.vision?.input === 'float16') {
+      // About 1 ms an image of the worker's own thread: noise beside a CPU inference, but on a GPU
+      // a batch can spend longer converting than inferring (docs/models.md, "fp16 variants").
+      this.#logger[first.provider === 'cuda' ? 'warn' : 'info'](
+        { provider: first.provider },
+        'the vision graph takes float16 pixels: each batch is converted from float32 in the worker (about 1 ms an image); ' +
+          'an export with float32 inputs avoids it',
+      );
+    }
     const priorityProblem = ready.find((r) => r.priorityProblem !== undefined)?.priorityProblem;
     if (priorityProblem !== undefined) {
       this.#logger.warn({ reason: priorityProblem }, 'indexing runs at the default priority: searches may slow down while it runs');

@@ -48,6 +48,7 @@ async function main(port: NonNullable<typeof parentPort>, setup: WorkerSetup): P
     post(port, { type: 'load_failed', code: coded.code, message: coded.message, details: coded.details });
     return;
   }
+  const elementTypes = await towers.elementTypes();
   port.on('message', (message: ToWorkerMessage) => {
     void runBatch(towers, message).then((answer) => post(port, answer.message, answer.transfer));
   });
@@ -56,6 +57,7 @@ async function main(port: NonNullable<typeof parentPort>, setup: WorkerSetup): P
     provider: towers.provider,
     ...(towers.fallbackReason === undefined ? {} : { fallbackReason: towers.fallbackReason }),
     towers: towers.loaded,
+    elementTypes,
     ...(priorityProblem === undefined ? {} : { priorityProblem }),
   });
 }

@@ -13,7 +13,7 @@ export type ProviderName = 'cuda' | 'cpu';
 export interface TextTowerSpec {
   /** Graph input: int64 [batch, contextLength]. */
   inputName: string;
-  /** Graph output: float32 [batch, dimension]. */
+  /** Graph output: float32 or float16 [batch, dimension] (float16 is widened in the worker). */
   outputName: string;
   /** Token ids per row. */
   contextLength: number;
@@ -21,12 +21,23 @@ export interface TextTowerSpec {
 
 /** Names and sizes of the vision tower's graph. */
 export interface VisionTowerSpec {
-  /** Graph input: float32 [batch, 3, imageSize, imageSize]. */
+  /** Graph input: float32 or float16 [batch, 3, imageSize, imageSize] (the worker converts). */
   inputName: string;
-  /** Graph output: float32 [batch, dimension]. */
+  /** Graph output: float32 or float16 [batch, dimension] (float16 is widened in the worker). */
   outputName: string;
   /** Side of the square input image, in pixels. */
   imageSize: number;
+}
+
+/** The element types a float tensor at a graph's boundary may have. */
+export type FloatElementType = 'float32' | 'float16';
+
+/** The element types of the tensors a worker exchanges with one tower's graph (tower-runner.ts). */
+export interface TowerElementTypes {
+  /** The image input's type (vision); null for the text tower, whose input is int64 ids. */
+  input: FloatElementType | null;
+  /** The embedding output's type, widened to float32 before normalisation when float16. */
+  output: FloatElementType;
 }
 
 /** What a worker needs to load its sessions; passed as workerData. */
@@ -99,6 +110,8 @@ export interface ReadyMessage {
   priorityProblem?: string;
   /** The towers the worker loaded at start, in load order. */
   towers: Tower[];
+  /** What each loaded tower's graph takes and gives: float16 ones are converted in the worker. */
+  elementTypes: Partial<Record<Tower, TowerElementTypes>>;
 }
 
 /** Worker to pool: the sessions could not be loaded; the worker ends after sending this. */

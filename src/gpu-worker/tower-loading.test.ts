@@ -6,6 +6,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createSilentLogger } from '../logger.js';
 import { createEmbeddingPool, type EmbeddingPool, type EmbeddingPoolOptions } from './embedding-pool.js';
@@ -121,5 +122,29 @@ describe('graph cache', () => {
     const pool = await open({ towers: ['text'], graphCacheDir: cacheDir });
     expect(await pool.embedTokens(query())).toHaveLength(512);
     expect(await readdir(cacheDir)).toEqual([]);
+  });
+});
+
+describe('fp16 graphs', () => {
+  test('the pool logs what each graph takes and gives, and that float16 pixels are converted in the worker', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const pool = await open({
+      textModelPath: `${MODEL_DIR}text_model_fp16.onnx`,
+      visionModelPath: `${MODEL_DIR}vision_model_fp16.onnx`,
+      logger,
+    });
+    const started = lines.find((line) => String(line.msg).startsWith('embedding on the CPU'));
+    expect(started?.elementTypes).toEqual({ text: { input: null, output: 'float16' }, vision: { input: 'float16', output: 'float16' } });
+    expect(lines.find((line) => String(line.msg).includes('takes float16 pixels'))).toMatchObject({ level: 30, provider: 'cpu' });
+    const vector = await pool.embedTokens(query());
+    expect(vector).toHaveLength(512);
+  });
+
+  test('a float32 graph gets no conversion line', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    await open({ logger });
+    expect(lines.filter((line) => String(line.msg).includes('float16'))).toEqual([]);
   });
 });

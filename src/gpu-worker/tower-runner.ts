@@ -1,8 +1,12 @@
 // Runs one tower's ONNX session on a packed batch: builds exactly the feeds the graph declares,
 // checks the output's shape, and returns the rows L2-normalised. Lives inside a worker thread.
+// fp16 exports come in two styles: float16 inputs and outputs, or float32 ones with Casts inside
+// the graph. The runner reads each session's element types and converts at the boundary, so the
+// pool always sends float32 pixels and gets float32 vectors back.
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import { normalize } from '../core/embedding/vector-math.js';
-import type { TextTowerSpec, Tower, VisionTowerSpec } from './messages.js';
+import { float16ToFloat32, float32ToFloat16, halfBitsOf } from './half-precision.js';
+import type { FloatElementType, TextTowerSpec, Tower, TowerElementTypes, VisionTowerSpec } from './messages.js';
 
 /**
  * The optional padding mask some CLIP text exports declare (Hugging Face CLIPTextModel). CLIP's
@@ -19,6 +23,7 @@ export type TowerSpec =
 /** Thrown when a graph does not have the inputs or outputs the model spec names. */
 export class GraphMismatch extends Error {}
 
+
 export class TowerRunner {
   readonly tower: Tower;
   readonly #session: InferenceSession;
@@ -26,6 +31,8 @@ export class TowerRunner {
   readonly #dimension: number;
   /** Element type of attention_mask, or null when the graph does not declare one. */
   readonly #maskType: 'int64' | 'int32' | null;
+  /** What the graph takes and gives at its boundary; see TowerElementTypes. */
+  readonly elementTypes: TowerElementTypes;
 
   constructor(session: InferenceSession, spec: TowerSpec, dimension: number) {
     this.tower = spec.tower;
@@ -50,6 +57,10 @@ export class TowerRunner {
       );
     }
     this.#maskType = session.inputNames.includes(ATTENTION_MASK) ? maskType(session) : null;
+    this.elementTypes = {
+      input: spec.tower === 'vision' ? floatType(session, 'input', spec.inputName, spec.tower) : null,
+      output: floatType(session, 'output', spec.outputName, spec.tower),
+    };
   }
 
   /** Runs `rows` packed rows and returns rows x dimension unit-length floats. */
@@ -72,18 +83,16 @@ export class TowerRunner {
         );
       }
     } else {
-      feeds[spec.inputName] = new Tensor('float32', new Float32Array(data), [
-        rows,
-        3,
-        spec.imageSize,
-        spec.imageSize,
-      ]);
+      const dims = [rows, 3, spec.imageSize, spec.imageSize];
+      const pixels = new Float32Array(data);
+      feeds[spec.inputName] =
+        this.elementTypes.input === 'float16' ? new Tensor('float16', float32ToFloat16(pixels), dims) : new Tensor('float32', pixels, dims);
     }
     const results = await this.#session.run(feeds, [spec.outputName]);
     const output = results[spec.outputName];
-    if (output === undefined || output.type !== 'float32') {
+    if (output === undefined || output.type !== this.elementTypes.output) {
       throw new GraphMismatch(
-        `the ${spec.tower} graph's output "${spec.outputName}" is ${output?.type ?? 'missing'}, not float32`,
+        `the ${spec.tower} graph's output "${spec.outputName}" is ${output?.type ?? 'missing'}, not ${this.elementTypes.output}`,
       );
     }
     const expected = rows * this.#dimension;
@@ -94,8 +103,12 @@ export class TowerRunner {
       );
     }
     // A fresh buffer owned by this thread, so it can be transferred to the pool (ONNX Runtime's
-    // output may live in memory that cannot be detached).
-    const vectors = new Float32Array(output.data as Float32Array);
+    // output may live in memory that cannot be detached). float16 rows are widened first, so the
+    // normalisation runs in float32 like everyone else's.
+    const vectors =
+      output.type === 'float16'
+        ? float16ToFloat32(halfBitsOf(output.data as ArrayBufferView))
+        : new Float32Array(output.data as Float32Array);
     for (let row = 0; row < rows; row++) {
       normalize(vectors.subarray(row * this.#dimension, (row + 1) * this.#dimension));
     }
@@ -111,6 +124,20 @@ function maskType(session: InferenceSession): 'int64' | 'int32' {
   const index = session.inputNames.indexOf(ATTENTION_MASK);
   const meta = session.inputMetadata[index];
   return meta !== undefined && meta.isTensor && meta.type === 'int32' ? 'int32' : 'int64';
+}
+
+/**
+ * The element type of a float input or output the runner exchanges with the graph. Anything but
+ * float32 or float16 (a double, an int8 output) is a graph findimage cannot feed or read.
+ */
+function floatType(session: InferenceSession, side: 'input' | 'output', name: string, tower: string): FloatElementType {
+  const names = side === 'input' ? session.inputNames : session.outputNames;
+  const metadata = side === 'input' ? session.inputMetadata : session.outputMetadata;
+  const meta = metadata[names.indexOf(name)];
+  // Metadata without a type (a non-tensor value) is left to the run's own check.
+  if (meta === undefined || !meta.isTensor) return 'float32';
+  if (meta.type === 'float32' || meta.type === 'float16') return meta.type;
+  throw new GraphMismatch(`the ${tower} graph's ${side} "${name}" is ${meta.type}; findimage handles float32 and float16`);
 }
 
 function list(names: readonly string[]): string {

@@ -11,7 +11,7 @@ import {
   type ProviderPlan,
 } from './execution-providers.js';
 import { cachedGraphFor, dropGraphCopy, saveGraphCopy } from './graph-cache.js';
-import type { ProviderName, Tower, WorkerSetup } from './messages.js';
+import type { ProviderName, Tower, TowerElementTypes, WorkerSetup } from './messages.js';
 import { GraphMismatch, TowerRunner, type TowerSpec } from './tower-runner.js';
 
 /** Every tower, in the order a worker loads them when its setup names none. */
@@ -42,6 +42,13 @@ export class TowerSessions {
   /** The towers loaded (or loading) so far, in load order. */
   get loaded(): Tower[] {
     return [...this.#runners.keys()];
+  }
+
+  /** The element types of each tower loaded so far (waits for any still loading). */
+  async elementTypes(): Promise<Partial<Record<Tower, TowerElementTypes>>> {
+    const types: Partial<Record<Tower, TowerElementTypes>> = {};
+    for (const [tower, runner] of this.#runners) types[tower] = (await runner).elementTypes;
+    return types;
   }
 
   /** The tower's runner, loading its session first if this worker has not yet. */

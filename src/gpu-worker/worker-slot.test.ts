@@ -30,7 +30,12 @@ test('transfers the batch buffer to the worker (no copy left behind) and gets un
     onAnswer: (_slot, message) => answer(message),
     onCrash: () => undefined,
   });
-  await expect(slot.ready).resolves.toEqual({ type: 'ready', provider: 'cpu', towers: ['text', 'vision'] });
+  await expect(slot.ready).resolves.toEqual({
+    type: 'ready',
+    provider: 'cpu',
+    towers: ['text', 'vision'],
+    elementTypes: { text: { input: null, output: 'float32' }, vision: { input: 'float32', output: 'float32' } },
+  });
   expect(slot.state).toBe('idle');
 
   const data = new Float32Array(2 * 3 * 224 * 224).fill(0.5).buffer;

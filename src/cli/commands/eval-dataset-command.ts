@@ -13,6 +13,7 @@ import { gradeDataset, type DatasetGrades, type GradedQuery, type MetricEstimate
 import { gradeHeldOut, holdOut, TrainingLabelFeedback, type FeedbackGrades } from '../../core/evaluation/held-out-feedback.js';
 import { PromptEnsembleEmbedder } from '../../core/evaluation/prompt-ensemble-embedder.js';
 import { ImageIndexer } from '../../core/indexing/image-indexer.js';
+import { familyOf } from '../../core/models/model-family.js';
 import { findModelSpec } from '../../core/models/registered-models.js';
 import { SearchService } from '../../core/search/search-service.js';
 import { openSqliteVectorStore } from '../../core/store/sqlite-vector-store.js';
@@ -118,7 +119,7 @@ export async function runEvalDataset(config: Config, options: EvalDatasetOptions
         const distinctIds = [...new Set(ids.filter((id): id is string => id !== undefined))];
         const images = new Map((await store.get(distinctIds, { tenant: LOCAL_TENANT, withVector: true })).map((p) => [p.id, p.vector as Float32Array]));
         for (const templates of templateSets) {
-          const embedder = new PromptEnsembleEmbedder(embedding.embedder, templates);
+          const embedder = new PromptEnsembleEmbedder(embedding.embedder, templates, familyOf(model).normalizeQuery);
           const label = `${model.id}, ${describeTemplates(templates)}`;
           const queryStarted = performance.now();
           const queryVectors = await embedQueries(embedder, queries, terminal, `Querying ${label}`);

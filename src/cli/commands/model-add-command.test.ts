@@ -124,6 +124,8 @@ describe('findimage model add: valid folders', () => {
     expect(text).toMatch(/siglip-b16-224 +not downloaded \(778 MiB\)/);
     expect(text).toContain('quality: zero-shot ImageNet top-1 63.2% (Radford et al. 2021');
     expect(text).toContain('q8 variant of clip-vit-b32');
+    expect(text).toContain('fp16 variant of clip-vit-b32');
+    expect(text).toContain('clip-vit-b32 with fp16 weights (about 306 MB): for GPUs; on a CPU it is usually slower than fp32, which a bare model name picks.');
   });
 
   it('refuses to load a registered model whose file changed since it was added, saying what to do', async () => {

@@ -5,6 +5,7 @@
 import type { Embedder, EmbedOptions, PreparedImage } from '../embedding/embedder.js';
 import { normalize } from '../embedding/vector-math.js';
 import { PromptTemplates } from '../text/prompt-templates.js';
+import type { QueryNormalizer } from '../text/query-text.js';
 
 export class PromptEnsembleEmbedder implements Embedder {
   readonly modelId: string;
@@ -14,13 +15,14 @@ export class PromptEnsembleEmbedder implements Embedder {
 
   /**
    * `verbatim` embeds a query as given (its own templates are just "{}"); `templates` are applied
-   * here. Closing this embedder leaves `verbatim` open, since several share it.
+   * here, after `normalizeQuery`, the model family's query clean-up. Closing this embedder leaves
+   * `verbatim` open, since several share it.
    */
-  constructor(verbatim: Embedder, templates: readonly string[]) {
+  constructor(verbatim: Embedder, templates: readonly string[], normalizeQuery: QueryNormalizer) {
     this.modelId = verbatim.modelId;
     this.dimension = verbatim.dimension;
     this.#verbatim = verbatim;
-    this.#templates = new PromptTemplates(templates);
+    this.#templates = new PromptTemplates(templates, normalizeQuery);
   }
 
   async embedQuery(text: string, options?: EmbedOptions): Promise<Float32Array> {

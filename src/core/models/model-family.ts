@@ -6,6 +6,7 @@
 import type { QueryTokenizer } from '../embedding/clip-embedder.js';
 import type { PreparedImage } from '../embedding/embedder.js';
 import { ClipTokenizer } from '../text/clip-tokenizer.js';
+import { normalizeClipQuery, normalizeSiglipQuery, type QueryNormalizer } from '../text/query-text.js';
 import { SentencePieceTokenizer } from '../text/sentencepiece-tokenizer.js';
 import {
   CLIP_MEAN,
@@ -38,6 +39,11 @@ export interface ModelFamily {
   readonly id: ModelFamilyId;
   /** Settings and tensor names of the family's published exports. */
   readonly defaults: FamilyDefaults;
+  /**
+   * Cleans a typed query before prompt templates, doing only what the family's reference tokenizer
+   * does anyway (query-text.ts); throws InvalidQueryError when nothing is left to search for.
+   */
+  normalizeQuery: QueryNormalizer;
   /** Loads the tokenizer.json at `path`; throws ModelError when it does not fit `text`. */
   openTokenizer(path: string, text: TextPreprocessing): Promise<QueryTokenizer>;
   /** Decodes and preprocesses image bytes; throws InvalidImageError for unreadable images. */
@@ -76,6 +82,7 @@ const OPENAI_CLIP: ModelFamily = {
       outputName: 'image_embeds',
     },
   },
+  normalizeQuery: normalizeClipQuery,
   openTokenizer: (path, text) => ClipTokenizer.fromFile(path, text),
   prepareImage: prepareBySettings,
 };
@@ -99,6 +106,7 @@ const SIGLIP: ModelFamily = {
       outputName: 'pooler_output',
     },
   },
+  normalizeQuery: normalizeSiglipQuery,
   openTokenizer: (path, text) => SentencePieceTokenizer.fromFile(path, text),
   prepareImage: prepareBySettings,
 };

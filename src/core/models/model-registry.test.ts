@@ -18,7 +18,7 @@ describe('model registry', () => {
     expect(error).toBeInstanceOf(ModelError);
     expect((error as ModelError).code).toBe('model_unknown');
     expect((error as ModelError).message).toBe(
-      'Unknown model "clip-vit-huge". Set FINDIMAGE_MODEL to one of: clip-vit-b32, clip-vit-b32-q8, clip-vit-b16-q8, siglip-b16-224, tiny-test, tiny-test-q8, tiny-siglip (run "findimage model list" for details).',
+      'Unknown model "clip-vit-huge". Set FINDIMAGE_MODEL to one of: clip-vit-b32, clip-vit-b32-q8, clip-vit-b32-fp16, clip-vit-b16-q8, clip-vit-b16-fp16, siglip-b16-224, siglip-b16-224-fp16, tiny-test, tiny-test-q8, tiny-test-fp16, tiny-siglip, tiny-siglip-fp16 (run "findimage model list" for details).',
     );
   });
 
@@ -53,7 +53,7 @@ describe('model registry', () => {
     }
   });
 
-  it.each(['tiny-test', 'tiny-test-q8', 'tiny-siglip'])('pins the bundled %s files at exactly their size and sha256 on disk', async (id) => {
+  it.each(['tiny-test', 'tiny-test-q8', 'tiny-test-fp16', 'tiny-siglip', 'tiny-siglip-fp16'])('pins the bundled %s files at exactly their size and sha256 on disk', async (id) => {
     const spec = getModelSpec(id);
     expect(spec.developmentOnly).toBe(true);
     if (spec.source.kind !== 'bundled') throw new Error(`${id} is not bundled`);
@@ -77,6 +77,26 @@ describe('model registry', () => {
     expect(getModelSpec('clip-vit-b32-q8').variantOf).toEqual({ model: 'clip-vit-b32', precision: 'q8' });
     expect(getModelSpec('clip-vit-b32-q8').source).toEqual(getModelSpec('clip-vit-b32').source);
     expect(() => getModelSpec('clip-vit-b32:q4')).toThrow(ModelError);
+  });
+
+  it('names an fp16 variant model-fp16 or model:fp16, from the same pinned revision, with the fp16 files', () => {
+    for (const model of ['clip-vit-b32', 'clip-vit-b16', 'siglip-b16-224']) {
+      const variant = getModelSpec(`${model}:fp16`);
+      expect(variant.id).toBe(`${model}-fp16`);
+      expect(variant.variantOf).toEqual({ model, precision: 'fp16' });
+      expect(variant.files.textModel.path).toBe('onnx/text_model_fp16.onnx');
+      expect(variant.files.visionModel.path).toBe('onnx/vision_model_fp16.onnx');
+      expect(variant.description).toContain('on a CPU it is usually slower than fp32');
+    }
+    expect(getModelSpec('clip-vit-b32-fp16').source).toEqual(getModelSpec('clip-vit-b32').source);
+    expect(getModelSpec('siglip-b16-224-fp16').source).toEqual(getModelSpec('siglip-b16-224').source);
+    expect(getModelSpec('clip-vit-b16-fp16').source).toEqual(getModelSpec('clip-vit-b16-q8').source);
+  });
+
+  it('gives a bare model name the fp32 files: fp16 only when asked for', () => {
+    expect(getModelSpec('clip-vit-b32').files.visionModel.path).toBe('onnx/vision_model.onnx');
+    expect(getModelSpec('clip-vit-b32').variantOf).toBeUndefined();
+    expect(getModelSpec('siglip-b16-224').files.textModel.path).toBe('onnx/text_model.onnx');
   });
 
   it('gives every published model its languages and a quality figure with a source', () => {

@@ -105,13 +105,13 @@ export interface ModelSpec {
   text: TextPreprocessing & {
     /** Graph input: int64 [batch, contextLength]. */
     inputName: string;
-    /** Graph output: float32 [batch, dimension]. */
+    /** Graph output: float32 or float16 [batch, dimension] (float16 is widened in the worker). */
     outputName: string;
   };
   vision: VisionPreprocessing & {
-    /** Graph input: float32 [batch, 3, imageSize, imageSize]. */
+    /** Graph input: float32 or float16 [batch, 3, imageSize, imageSize] (the worker converts). */
     inputName: string;
-    /** Graph output: float32 [batch, dimension]. */
+    /** Graph output: float32 or float16 [batch, dimension] (float16 is widened in the worker). */
     outputName: string;
   };
 }

@@ -9,6 +9,7 @@ import { InvalidQueryError } from '../errors.js';
 import type { TextPreprocessing } from '../models/model-spec.js';
 import { ClipTokenizer } from './clip-tokenizer.js';
 import { PromptTemplates } from './prompt-templates.js';
+import { normalizeClipQuery } from './query-text.js';
 
 const TOKENIZER_JSON = fileURLToPath(new URL('../../../models/tiny-test/tokenizer.json', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/clip-tokenizer/reference-ids.json', import.meta.url));
@@ -29,7 +30,7 @@ interface ReferenceFixture {
   cases: ReferenceCase[];
 }
 
-/** The fixture's queries that normalizeQuery refuses: empty, blank, controls, zero-width spaces. */
+/** The fixture's queries that normalizeClipQuery refuses: empty, blank, controls, zero-width spaces. */
 const REFUSED = ['', '   ', '\u0000\u0007', '\u200b\u200b'];
 
 const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as ReferenceFixture;
@@ -47,7 +48,7 @@ let templates: PromptTemplates;
 
 beforeAll(async () => {
   tokenizer = await ClipTokenizer.fromFile(TOKENIZER_JSON, ZERO_PADDED);
-  templates = new PromptTemplates([fixture.promptTemplate]);
+  templates = new PromptTemplates([fixture.promptTemplate], normalizeClipQuery);
 });
 
 describe('ClipTokenizer against the reference tokenizer', () => {

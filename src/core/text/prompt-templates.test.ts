@@ -1,11 +1,12 @@
 // Prompt templates: validation of the configured list and expansion of a query.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, InvalidQueryError } from '../errors.js';
-import { MAX_PROMPT_TEMPLATES, PromptTemplates } from './prompt-templates.js';
+import { DEFAULT_PROMPT_TEMPLATES, MAX_PROMPT_TEMPLATES, PromptTemplates } from './prompt-templates.js';
+import { normalizeClipQuery, normalizeSiglipQuery } from './query-text.js';
 
 function configError(templates: string[]): ConfigError {
   try {
-    new PromptTemplates(templates);
+    new PromptTemplates(templates, normalizeClipQuery);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).code).toBe('config_invalid');
@@ -16,13 +17,13 @@ function configError(templates: string[]): ConfigError {
 
 describe('PromptTemplates', () => {
   it('uses "a photo of {}" when no templates are given', () => {
-    const templates = new PromptTemplates();
+    const templates = new PromptTemplates(DEFAULT_PROMPT_TEMPLATES, normalizeClipQuery);
     expect(templates.templates).toEqual(['a photo of {}']);
     expect(templates.expand('red car')).toEqual(['a photo of red car']);
   });
 
   it('expands a query into one prompt per template, in order', () => {
-    const templates = new PromptTemplates(['a photo of {}', ' a drawing of {} ', '{}']);
+    const templates = new PromptTemplates(['a photo of {}', ' a drawing of {} ', '{}'], normalizeClipQuery);
     expect(templates.expand('a red car')).toEqual([
       'a photo of a red car',
       'a drawing of a red car',
@@ -31,17 +32,17 @@ describe('PromptTemplates', () => {
   });
 
   it('normalises the query before putting it in the template', () => {
-    const templates = new PromptTemplates(['a photo of {}']);
+    const templates = new PromptTemplates(['a photo of {}'], normalizeClipQuery);
     expect(templates.expand('  red \n\t car  ')).toEqual(['a photo of red car']);
   });
 
   it('fills every {} and keeps "$" patterns in the query literal', () => {
-    const templates = new PromptTemplates(['{} next to {}']);
+    const templates = new PromptTemplates(['{} next to {}'], normalizeClipQuery);
     expect(templates.expand("$& $1 $' off")).toEqual(["$& $1 $' off next to $& $1 $' off"]);
   });
 
   it('refuses an empty query with InvalidQueryError', () => {
-    const templates = new PromptTemplates(['a photo of {}']);
+    const templates = new PromptTemplates(['a photo of {}'], normalizeClipQuery);
     expect(() => templates.expand(' \n ')).toThrow(InvalidQueryError);
   });
 
@@ -59,12 +60,18 @@ describe('PromptTemplates', () => {
   it(`refuses more than ${MAX_PROMPT_TEMPLATES} templates`, () => {
     const many = Array.from({ length: MAX_PROMPT_TEMPLATES + 1 }, (_, i) => `photo ${i} of {}`);
     expect(configError(many).message).toContain(`at most ${MAX_PROMPT_TEMPLATES}`);
-    expect(new PromptTemplates(many.slice(1)).templates).toHaveLength(MAX_PROMPT_TEMPLATES);
+    expect(new PromptTemplates(many.slice(1), normalizeClipQuery).templates).toHaveLength(MAX_PROMPT_TEMPLATES);
+  });
+
+  it("normalises with the model family's clean-up it was given", () => {
+    const query = 'red\u001ccar';
+    expect(new PromptTemplates(['{}'], normalizeClipQuery).expand(query)).toEqual(['redcar']);
+    expect(new PromptTemplates(['{}'], normalizeSiglipQuery).expand(query)).toEqual(['red car']);
   });
 
   it('keeps its own copy of the templates', () => {
     const list = ['a photo of {}'];
-    const templates = new PromptTemplates(list);
+    const templates = new PromptTemplates(list, normalizeClipQuery);
     list.push('oops');
     expect(templates.templates).toEqual(['a photo of {}']);
     expect(Object.isFrozen(templates.templates)).toBe(true);

@@ -1,7 +1,7 @@
 // CLIP prompt templates: a query "red car" becomes "a photo of red car" (and one prompt per extra
 // template), the wording CLIP saw in training. The embedder averages the prompts' vectors.
 import { ConfigError } from '../errors.js';
-import { normalizeQuery } from './query-text.js';
+import type { QueryNormalizer } from './query-text.js';
 
 /** Where the query goes inside a template. */
 export const QUERY_PLACEHOLDER = '{}';
@@ -19,9 +19,16 @@ export const DEFAULT_PROMPT_TEMPLATES: readonly string[] = ['a photo of {}'];
 export class PromptTemplates {
   /** The templates, trimmed, in the order given. */
   readonly templates: readonly string[];
+  /** The model family's query clean-up (ModelFamily.normalizeQuery), run before expansion. */
+  readonly #normalizeQuery: QueryNormalizer;
 
-  /** Throws ConfigError for an empty list, too many templates, or one without "{}". */
-  constructor(templates: readonly string[] = DEFAULT_PROMPT_TEMPLATES) {
+  /**
+   * `normalizeQuery` is the model family's clean-up: each family's tokenizer must receive what its
+   * reference tokenizer would. Throws ConfigError for an empty list, too many templates, or one
+   * without "{}".
+   */
+  constructor(templates: readonly string[], normalizeQuery: QueryNormalizer) {
+    this.#normalizeQuery = normalizeQuery;
     const trimmed = templates.map((t) => t.trim());
     if (trimmed.length === 0) {
       throw new ConfigError(
@@ -45,11 +52,11 @@ export class PromptTemplates {
   }
 
   /**
-   * Normalises the query (see normalizeQuery) and returns one prompt per template, with every
+   * Normalises the query with the family's clean-up and returns one prompt per template, with every
    * "{}" replaced by the query. Throws InvalidQueryError for an empty query.
    */
   expand(query: string): string[] {
-    const normalized = normalizeQuery(query);
+    const normalized = this.#normalizeQuery(query);
     // split/join rather than String.replace: a query such as "$& off" must stay literal.
     return this.templates.map((t) => t.split(QUERY_PLACEHOLDER).join(normalized));
   }

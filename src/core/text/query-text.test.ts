@@ -1,49 +1,49 @@
-// Query clean-up: what reaches the prompt templates and the tokenizer.
+// Query clean-up per model family: what reaches the prompt templates and the tokenizer.
 import { describe, expect, it } from 'vitest';
 import { InvalidQueryError } from '../errors.js';
-import { collapseWhitespace, normalizeQuery } from './query-text.js';
+import { collapseWhitespace, normalizeClipQuery, normalizeSiglipQuery, type QueryNormalizer } from './query-text.js';
 
-function refusal(text: string): unknown {
+function refusal(text: string, normalize: QueryNormalizer = normalizeClipQuery): unknown {
   try {
-    normalizeQuery(text);
+    normalize(text);
   } catch (error) {
     return error;
   }
   return undefined;
 }
 
-describe('normalizeQuery', () => {
+describe('normalizeClipQuery', () => {
   it('trims the query and collapses tabs, newlines and no-break spaces to single spaces', () => {
-    expect(normalizeQuery('  red \t\n\n  car\u00a0\u00a0 at night  ')).toBe('red car at night');
+    expect(normalizeClipQuery('  red \t\n\n  car\u00a0\u00a0 at night  ')).toBe('red car at night');
   });
 
   it('drops control characters, as CLIP\'s reference clean-up (ftfy) deletes them', () => {
-    expect(normalizeQuery('red\u0000car\u001b')).toBe('redcar');
-    expect(normalizeQuery('red\u0007 car\u007f\ufeff')).toBe('red car');
+    expect(normalizeClipQuery('red\u0000car\u001b')).toBe('redcar');
+    expect(normalizeClipQuery('red\u0007 car\u007f\ufeff')).toBe('red car');
   });
 
   it('drops terminal colour escapes whole, not only their escape character', () => {
-    expect(normalizeQuery('\u001b[31mred\u001b[0m car')).toBe('red car');
+    expect(normalizeClipQuery('\u001b[31mred\u001b[0m car')).toBe('red car');
   });
 
   it('collapses the separators U+001C-U+001F and vertical tab away, as ftfy removes them', () => {
-    expect(normalizeQuery('red\u001ccar\u000b')).toBe('redcar');
+    expect(normalizeClipQuery('red\u001ccar\u000b')).toBe('redcar');
   });
 
   it('keeps C1 controls for the tokenizer, which reads them as Windows-1252 like ftfy', () => {
-    expect(normalizeQuery('next\u0085line')).toBe('next\u0085line');
+    expect(normalizeClipQuery('next\u0085line')).toBe('next\u0085line');
   });
 
   it('leaves HTML entities alone: the tokenizer decodes them as the reference does', () => {
-    expect(normalizeQuery('R&amp;D &lt;team&gt;')).toBe('R&amp;D &lt;team&gt;');
+    expect(normalizeClipQuery('R&amp;D &lt;team&gt;')).toBe('R&amp;D &lt;team&gt;');
   });
 
   it('keeps emoji sequences joined by zero-width joiners intact', () => {
-    expect(normalizeQuery(' 👨‍👩‍👧 family ')).toBe('👨‍👩‍👧 family');
+    expect(normalizeClipQuery(' 👨‍👩‍👧 family ')).toBe('👨‍👩‍👧 family');
   });
 
   it('keeps letters of every script and their case (the tokenizer lowercases)', () => {
-    expect(normalizeQuery('東京タワー  at Dusk')).toBe('東京タワー at Dusk');
+    expect(normalizeClipQuery('東京タワー  at Dusk')).toBe('東京タワー at Dusk');
   });
 
   for (const [name, text] of [
@@ -59,6 +59,38 @@ describe('normalizeQuery', () => {
       expect((error as InvalidQueryError).message).toBe(
         'The search query is empty. Describe the image you are looking for, for example "a red bicycle".',
       );
+    });
+  }
+});
+
+describe('normalizeSiglipQuery', () => {
+  it('collapses runs of Python whitespace, U+001C-U+001F and U+0085 included, as SiglipTokenizer does', () => {
+    expect(normalizeSiglipQuery('  red \t\n\n  car\u00a0\u00a0 at night  ')).toBe('red car at night');
+    expect(normalizeSiglipQuery('red\u001ccar\u001d\u001e\u001fnow\u0085then')).toBe('red car now then');
+  });
+
+  it('keeps the byte-order mark, which is not whitespace to Python (JavaScript\'s \\s says it is)', () => {
+    expect(normalizeSiglipQuery('red \ufeff car')).toBe('red \ufeff car');
+    expect(normalizeSiglipQuery('\ufeffcat')).toBe('\ufeffcat');
+  });
+
+  it('drops no control character: SiglipTokenizer runs no ftfy', () => {
+    expect(normalizeSiglipQuery('red\u0000car\u0007')).toBe('red\u0000car\u0007');
+    expect(normalizeSiglipQuery('\u001b[31mred\u001b[0m car')).toBe('\u001b[31mred\u001b[0m car');
+  });
+
+  it('leaves case, punctuation and HTML entities to the tokenizer\'s own clean-up', () => {
+    expect(normalizeSiglipQuery('R&amp;D  Team!')).toBe('R&amp;D Team!');
+  });
+
+  for (const [name, text] of [
+    ['an empty query', ''],
+    ['a query of Python whitespace', ' \u001c\u0085\u3000 '],
+    ['a query of byte-order marks and zero-width spaces', '\ufeff\u200b'],
+    ['a query of control characters', '\u0000\u0007\u0080'],
+  ] as const) {
+    it(`refuses ${name}`, () => {
+      expect(refusal(text, normalizeSiglipQuery)).toBeInstanceOf(InvalidQueryError);
     });
   }
 });
