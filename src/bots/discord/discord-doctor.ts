@@ -1,0 +1,129 @@
+// The doctor's look at Discord, through discord.js's REST client at DISCORD_API_URL when set (as
+// the bot): the token (GET /users/@me), the application's Message Content intent (GET
+// /applications/@me, its flags), and in each guild the bot is in, its guild-wide permissions
+// (@everyone's and its roles', from GET /guilds/{id} and its member) against BOT_PERMISSIONS.
+import {
+  ApplicationFlags,
+  DiscordAPIError,
+  PermissionFlagsBits,
+  PermissionsBitField,
+  REST,
+  Routes,
+  type APIApplication,
+  type APIGuild,
+  type APIGuildMember,
+  type APIUser,
+  type RESTAPIPartialCurrentUserGuild,
+} from 'discord.js';
+import type { Config } from '../../config.js';
+import { fail, ok, type Check, type CheckResult } from '../../core/doctor/check.js';
+import { BOT_PERMISSIONS } from './application-commands.js';
+
+/** Per-request limit; the doctor's own limit per check is the outer bound. */
+const DISCORD_DOCTOR_CALL_TIMEOUT_MS = 8_000;
+
+/**
+ * Guilds looked at, at most: 200 is one page of GET /users/@me/guilds and four requests per
+ * guild stay within Discord's global limit of 50 requests a second over a few seconds.
+ */
+export const MAX_GUILDS_CHECKED = 200;
+
+/** Either intent flag lets the bot read attachments: the first for verified bots, the second under 100 guilds. */
+const MESSAGE_CONTENT_FLAGS = ApplicationFlags.GatewayMessageContent | ApplicationFlags.GatewayMessageContentLimited;
+
+export interface DiscordDoctorOptions {
+  /** config.discord. */
+  config: NonNullable<Config['discord']>;
+}
+
+/** "EmbedLinks" → "Embed Links". */
+function permissionName(flag: string): string {
+  return flag.replace(/([a-z])([A-Z])/g, '$1 $2');
+}
+
+/** The status and message of a failed REST call. */
+function restError(error: unknown): { status: number | undefined; text: string } {
+  if (error instanceof DiscordAPIError) return { status: error.status, text: `${error.status} ${error.message}` };
+  return { status: undefined, text: error instanceof Error ? error.message : String(error) };
+}
+
+/** The permission bits a member holds guild-wide: @everyone's and its roles', all for the owner or an Administrator. */
+export function guildPermissions(guild: Pick<APIGuild, 'id' | 'owner_id' | 'roles'>, member: Pick<APIGuildMember, 'roles'>, userId: string): bigint {
+  if (guild.owner_id === userId) return PermissionsBitField.All;
+  const roleIds = new Set([guild.id, ...member.roles]);
+  let bits = 0n;
+  for (const role of guild.roles) if (roleIds.has(role.id)) bits |= BigInt(role.permissions);
+  return (bits & PermissionFlagsBits.Administrator) !== 0n ? PermissionsBitField.All : bits;
+}
+
+/** The Discord checks: token, intents, guild permissions. */
+export function discordChecks(options: DiscordDoctorOptions): Check[] {
+  const { config } = options;
+  const rest = new REST({ timeout: DISCORD_DOCTOR_CALL_TIMEOUT_MS, retries: 0, ...(config.apiUrl === undefined ? {} : { api: config.apiUrl }) }).setToken(config.token);
+  let me: Promise<APIUser | { error: string }> | undefined;
+  const whoAmI = () => {
+    me ??= (rest.get(Routes.user()) as Promise<APIUser>).catch((error: unknown) => ({ error: restError(error).text }));
+    return me;
+  };
+  const refused = (error: string) =>
+    fail(`Discord refused DISCORD_TOKEN (${error})`, 'Copy the bot token from the Developer Portal (Bot → Reset Token) into DISCORD_TOKEN.');
+  return [
+    {
+      name: 'discord token',
+      run: async () => {
+        const user = await whoAmI();
+        if ('error' in user) return refused(user.error);
+        return ok(`GET /users/@me: bot ${user.username} (${user.id})`);
+      },
+    },
+    {
+      name: 'discord intents',
+      run: async () => {
+        const user = await whoAmI();
+        if ('error' in user) return fail(`cannot read the application: ${user.error}`, 'Fix DISCORD_TOKEN first (see discord token).');
+        return checkIntents((await rest.get(Routes.currentApplication())) as APIApplication);
+      },
+    },
+    {
+      name: 'discord permissions',
+      run: async () => {
+        const user = await whoAmI();
+        if ('error' in user) return fail(`cannot read the bot's guilds: ${user.error}`, 'Fix DISCORD_TOKEN first (see discord token).');
+        return checkPermissions(rest, user.id);
+      },
+    },
+  ];
+}
+
+function checkIntents(application: APIApplication): CheckResult {
+  const flags = BigInt(application.flags ?? 0);
+  if ((flags & BigInt(MESSAGE_CONTENT_FLAGS)) === 0n) {
+    return fail(
+      `the Message Content intent is off for application ${application.name} (${application.id}): the bot cannot see attachments and indexes nothing`,
+      'Turn on "Message Content Intent" under Bot → Privileged Gateway Intents in the Developer Portal (a verified bot in 100 or more servers must be approved for it).',
+    );
+  }
+  return ok(`the Message Content intent is on for application ${application.name}`);
+}
+
+async function checkPermissions(rest: REST, botId: string): Promise<CheckResult> {
+  const guilds = (await rest.get(Routes.userGuilds(), { query: new URLSearchParams({ limit: String(MAX_GUILDS_CHECKED) }) })) as RESTAPIPartialCurrentUserGuild[];
+  if (guilds.length === 0) {
+    return fail('the bot is in no guild', 'Invite it with the URL "findimage discord register" prints (it asks for exactly the permissions the bot needs).');
+  }
+  const lacking: string[] = [];
+  for (const partial of guilds) {
+    const guild = (await rest.get(Routes.guild(partial.id))) as APIGuild;
+    const member = (await rest.get(Routes.guildMember(partial.id, botId))) as APIGuildMember;
+    const missing = BOT_PERMISSIONS & ~guildPermissions(guild, member, botId);
+    if (missing !== 0n) lacking.push(`${guild.name} (${guild.id}) lacks ${new PermissionsBitField(missing).toArray().map(permissionName).join(', ')}`);
+  }
+  const needed = new PermissionsBitField(BOT_PERMISSIONS).toArray().map(permissionName).join(', ');
+  if (lacking.length > 0) {
+    return fail(
+      `in ${lacking.length} of ${guilds.length} guild${guilds.length === 1 ? '' : 's'} the bot cannot do its work: ${lacking.join('; ')}`,
+      `Give the bot's role ${needed} in Server Settings → Roles, or invite it again with the URL "findimage discord register" prints.`,
+    );
+  }
+  return ok(`the bot has ${needed} in all ${guilds.length} guild${guilds.length === 1 ? '' : 's'} (guild-wide; channel overrides can still deny)`);
+}
