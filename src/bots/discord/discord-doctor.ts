@@ -48,7 +48,11 @@ function restError(error: unknown): { status: number | undefined; text: string }
 }
 
 /** The permission bits a member holds guild-wide: @everyone's and its roles', all for the owner or an Administrator. */
-export function guildPermissions(guild: Pick<APIGuild, 'id' | 'owner_id' | 'roles'>, member: Pick<APIGuildMember, 'roles'>, userId: string): bigint {
+export function guildPermissions(
+  guild: { id: string; owner_id: string; roles: ReadonlyArray<{ id: string; permissions: string }> },
+  member: { roles: readonly string[] },
+  userId: string,
+): bigint {
   if (guild.owner_id === userId) return PermissionsBitField.All;
   const roleIds = new Set([guild.id, ...member.roles]);
   let bits = 0n;
