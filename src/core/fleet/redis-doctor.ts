@@ -8,6 +8,8 @@ import { redisShown } from './redis-connection.js';
 
 /** BullMQ refuses older servers (its own minimum). */
 const MIN_REDIS_VERSION = [5, 0, 0] as const;
+/** BullMQ is written for this and newer, and warns below it (docs/fleet.md, "Which Redis"). */
+const RECOMMENDED_REDIS_VERSION = [6, 2, 0] as const;
 
 /** The one eviction policy under which Redis never drops a queued job or a lease. */
 const SAFE_EVICTION_POLICY = 'noeviction';
@@ -69,6 +71,9 @@ async function checkRedis(url: string, signal: AbortSignal): Promise<CheckResult
         facts,
         `Set maxmemory-policy ${SAFE_EVICTION_POLICY} (redis.conf, or CONFIG SET maxmemory-policy ${SAFE_EVICTION_POLICY}): under ${policy} Redis may evict queued jobs and leases, and images are silently never indexed.`,
       );
+    }
+    if (version !== 'unknown' && isOlder(version, RECOMMENDED_REDIS_VERSION)) {
+      return warn(facts, `Upgrade Redis to ${RECOMMENDED_REDIS_VERSION.join('.')} or newer (7.x is tested): the fleet's queue (BullMQ) is written for it.`);
     }
     if (!appendOnly) {
       return warn(facts, 'Turn on appendonly yes (redis.conf, or CONFIG SET appendonly yes): without it a Redis restart loses the queued jobs since the last snapshot.');
