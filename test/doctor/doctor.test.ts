@@ -182,25 +182,38 @@ describe('findimage doctor', () => {
     expect(code).toBe(EXIT_CHECKS_FAILED);
   });
 
-  it('names a damaged SQLite file of the embedded store', async () => {
+  it('names each damaged SQLite file: a flipped bit SQLite reports, and a torn page it cannot read', async () => {
     const data = join(dir, 'sqlite', 'data');
     await mkdir(join(data, 'store'), { recursive: true });
-    const path = join(data, 'store', 'tiny-test.sqlite');
-    const db = new Database(path);
-    db.exec('CREATE TABLE points (id INTEGER PRIMARY KEY, name TEXT); CREATE INDEX by_name ON points (name);');
-    const insert = db.prepare('INSERT INTO points (name) VALUES (?)');
-    db.transaction(() => {
-      for (let i = 0; i < 2_000; i++) insert.run(`image-${i}-${'x'.repeat(40)}`);
-    })();
-    db.close();
-    // Garbage over one page in the middle of the file, as a torn write on a bad disk leaves it.
-    const bytes = await readFile(path);
-    bytes.fill(0x5a, 8 * 4096, 9 * 4096);
-    await writeFile(path, bytes);
+    /** A file of 2,000 rows with an index, as the store keeps them. */
+    const written = (path: string) => {
+      const db = new Database(path);
+      db.exec('CREATE TABLE points (id INTEGER PRIMARY KEY, name TEXT); CREATE INDEX by_name ON points (name);');
+      const insert = db.prepare('INSERT INTO points (name) VALUES (?)');
+      db.transaction(() => {
+        for (let i = 0; i < 2_000; i++) insert.run(`image-${i}-${'x'.repeat(40)}`);
+      })();
+      db.close();
+      return path;
+    };
+    // One bit flipped in a stored name: the table and its index now disagree.
+    const store = written(join(data, 'store', 'tiny-test.sqlite'));
+    const storeBytes = await readFile(store);
+    const flipped = storeBytes.indexOf('image-1000-');
+    storeBytes[flipped] = (storeBytes[flipped] ?? 0) ^ 0x20;
+    await writeFile(store, storeBytes);
+    // Garbage over a page in the middle, as a torn write on a bad disk leaves it.
+    const labels = written(join(data, 'labels.sqlite'));
+    const labelBytes = await readFile(labels);
+    labelBytes.fill(0x5a, 8 * 4096, 9 * 4096);
+    await writeFile(labels, labelBytes);
 
     const { code, lines } = await doctor({ FINDIMAGE_MODEL: 'tiny-test', FINDIMAGE_DATA: data, FINDIMAGE_CACHE: join(dir, 'sqlite', 'cache'), FINDIMAGE_DEVICE: 'cpu', LOG_LEVEL: 'silent' });
 
-    expect(lineOf(lines, 'sqlite files')).toMatch(new RegExp(`^fail {2}sqlite files: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} fails integrity_check \\(.+\\) → .*backup`));
+    const line = lineOf(lines, 'sqlite files');
+    expect(line).toMatch(/^fail {2}sqlite files: .* → .*backup/);
+    expect(line).toContain(`${store} fails integrity_check (row 1001 missing from index by_name)`);
+    expect(line).toContain(`${labels} fails integrity_check (database disk image is malformed)`);
     expect(code).toBe(EXIT_CHECKS_FAILED);
   });
 
