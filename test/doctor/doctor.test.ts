@@ -217,6 +217,13 @@ describe('findimage doctor', () => {
     expect(code).toBe(EXIT_CHECKS_FAILED);
   });
 
+  it('reports an unknown FINDIMAGE_MODEL on its line and still runs the other checks', async () => {
+    const { code, lines } = await doctor({ FINDIMAGE_MODEL: 'clip-vit-b99', FINDIMAGE_DATA: join(dir, 'unknown', 'data'), FINDIMAGE_CACHE: join(dir, 'unknown', 'cache'), LOG_LEVEL: 'silent' });
+    expect(lineOf(lines, 'model files')).toMatch(/^fail {2}model files: Unknown model "clip-vit-b99"\. .* → Set FINDIMAGE_MODEL/);
+    expect(lineOf(lines, 'web access')).toMatch(/^ok/);
+    expect(code).toBe(EXIT_CHECKS_FAILED);
+  });
+
   it('prints the same checks as JSON with --json', async () => {
     const env = await healthy('json');
     const { lines } = await doctor({ ...env, FINDIMAGE_WEB_HOST: '0.0.0.0' }, ['--json']);

@@ -3,10 +3,11 @@
 // limits, prints one line each (or JSON), and fails with exit 6 when any check failed.
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
-import type { Check } from '../../core/doctor/check.js';
+import { fail, type Check } from '../../core/doctor/check.js';
 import { ChecksFailedError, formatOutcome, runChecks, type DoctorReport } from '../../core/doctor/doctor-report.js';
 import { modelFilesCheck } from '../../core/doctor/model-files-check.js';
 import { sqliteIntegrityCheck } from '../../core/doctor/sqlite-integrity-check.js';
+import { FindimageError } from '../../core/errors.js';
 import { redisCheck } from '../../core/fleet/redis-doctor.js';
 import { ModelLocator } from '../../core/models/model-locator.js';
 import type { ModelSpec } from '../../core/models/model-spec.js';
@@ -23,9 +24,18 @@ export interface DoctorOptions {
 
 /** The checks that fit `config`, in the order they are printed. */
 export async function doctorChecks(config: Config, options: Pick<DoctorOptions, 'fullHash'>, logger: Logger): Promise<Check[]> {
-  const spec: ModelSpec = findModelSpec(config.model, config.dataDir);
-  const locator = new ModelLocator({ modelDir: config.modelDir, cacheDir: config.cacheDir, baseUrl: config.modelBaseUrl, logger, allowDownload: false });
-  const checks: Check[] = [modelFilesCheck({ spec, locator, stamps: new VerificationStamps({ cacheDir: config.cacheDir, logger }), fullHash: options.fullHash })];
+  let spec: ModelSpec | undefined;
+  const checks: Check[] = [];
+  try {
+    spec = findModelSpec(config.model, config.dataDir);
+    const locator = new ModelLocator({ modelDir: config.modelDir, cacheDir: config.cacheDir, baseUrl: config.modelBaseUrl, logger, allowDownload: false });
+    checks.push(modelFilesCheck({ spec, locator, stamps: new VerificationStamps({ cacheDir: config.cacheDir, logger }), fullHash: options.fullHash }));
+  } catch (error) {
+    // An unknown FINDIMAGE_MODEL is a finding like any other: the other checks still run.
+    if (!(error instanceof FindimageError)) throw error;
+    const found = error;
+    checks.push({ name: 'model files', run: async () => fail(found.message, 'Set FINDIMAGE_MODEL to a model that "findimage model list" shows.') });
+  }
   // Each platform's probes load only when configured: a Slack-only host never loads discord.js.
   const { onnxRuntimeChecks } = await import('../../gpu-worker/onnx-runtime-doctor.js');
   checks.push(...onnxRuntimeChecks({ device: config.device }));
@@ -33,7 +43,7 @@ export async function doctorChecks(config: Config, options: Pick<DoctorOptions, 
     checks.push(sqliteIntegrityCheck({ dataDir: config.dataDir }));
   } else {
     const { qdrantChecks } = await import('../../core/store/qdrant/qdrant-doctor.js');
-    checks.push(...qdrantChecks({ url: config.qdrant.url, apiKey: config.qdrant.apiKey, modelId: spec.id, dimension: spec.dimension, logger }));
+    checks.push(...qdrantChecks({ url: config.qdrant.url, apiKey: config.qdrant.apiKey, modelId: spec?.id ?? config.model, dimension: spec?.dimension, logger }));
     // Labels and queues stay in SQLite files beside a Qdrant store.
     checks.push(sqliteIntegrityCheck({ dataDir: config.dataDir }));
   }

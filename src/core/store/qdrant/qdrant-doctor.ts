@@ -22,17 +22,20 @@ export interface QdrantDoctorOptions {
   apiKey?: string;
   /** The configured model, whose collection is looked at. */
   modelId: string;
-  /** The model's vector length. */
-  dimension: number;
+  /** The model's vector length; undefined when FINDIMAGE_MODEL names no known model (the size is then not compared). */
+  dimension: number | undefined;
   /** The alias of the live collection (default "findimage"). */
   alias?: string;
   /** Where the connection logs (nothing, normally: every failure becomes a line). */
   logger: Logger;
   /** The client's version (default: the installed @qdrant/js-client-rest's). */
   clientVersion?: string;
-  /** Per-request limit in ms. */
+  /** Per-request limit in ms (default DOCTOR_REQUEST_TIMEOUT_MS). */
   timeoutMs?: number;
 }
+
+/** Shorter than the doctor's 10 s per check, so a slow server's line says what timed out. */
+export const DOCTOR_REQUEST_TIMEOUT_MS = 8_000;
 
 /** The installed @qdrant/js-client-rest's version, read from its package.json. */
 export function qdrantClientVersion(): string {
@@ -67,7 +70,7 @@ interface LiveCollection {
 /** The Qdrant checks: server, collection, payload indexes, alias. */
 export function qdrantChecks(options: QdrantDoctorOptions): Check[] {
   const alias = options.alias ?? DEFAULT_COLLECTION_PREFIX;
-  const connection = new QdrantConnection({ url: options.url, apiKey: options.apiKey, logger: options.logger, retry: NO_RETRY, timeoutMs: options.timeoutMs });
+  const connection = new QdrantConnection({ url: options.url, apiKey: options.apiKey, logger: options.logger, retry: NO_RETRY, timeoutMs: options.timeoutMs ?? DOCTOR_REQUEST_TIMEOUT_MS });
   let live: Promise<LiveCollection> | undefined;
   const readLive = (): Promise<LiveCollection> => {
     live ??= (async () => {
@@ -99,7 +102,7 @@ async function checkServer(connection: QdrantConnection, clientVersion: string):
 
 function checkCollectionShape(live: LiveCollection, options: QdrantDoctorOptions): CheckResult {
   if (live.info === undefined) {
-    return ok(`no collection ${live.name} yet: findimage creates it (${options.dimension} Cosine vectors) at its first start`);
+    return ok(`no collection ${live.name} yet: findimage creates it (Cosine vectors of the model's size) at its first start`);
   }
   const vectors = live.info.config.params.vectors;
   const reindex = `Run "findimage reindex --model ${options.modelId}" to build a collection that fits (the alias moves when it is done).`;
@@ -108,6 +111,9 @@ function checkCollectionShape(live: LiveCollection, options: QdrantDoctorOptions
   }
   const owner = (live.info.config.metadata as Record<string, unknown> | null | undefined)?.[METADATA_MODEL_KEY];
   const facts = `collection ${live.name}: ${vectors.size}-d ${vectors.distance} vectors, ${live.info.points_count ?? 0} points`;
+  if (options.dimension === undefined) {
+    return fail(`${facts}; FINDIMAGE_MODEL names no known model, so its size cannot be compared`, 'Set FINDIMAGE_MODEL to a model that "findimage model list" shows.');
+  }
   if (vectors.size !== options.dimension) {
     return fail(`${facts}, but model ${options.modelId} makes ${options.dimension}-d vectors`, reindex);
   }
