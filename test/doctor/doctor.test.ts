@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { PermissionFlagsBits } from 'discord.js';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BOT_PERMISSIONS } from '../../src/bots/discord/application-commands.js';
 import { SLACK_BOT_SCOPES } from '../../src/bots/slack/slack-scopes.js';
 import { EXIT_CHECKS_FAILED, EXIT_OK } from '../../src/cli/exit-codes.js';
 import { main } from '../../src/cli/main.js';
@@ -24,6 +25,8 @@ const BOT_TOKEN = 'xoxb-doctor-bot';
 const APP_TOKEN = 'xapp-doctor-app';
 const TINY_MODEL = join(import.meta.dirname, '..', '..', 'models', 'tiny-test');
 const GUILD = { id: '700000000000000001', name: 'Design team' };
+/** A guild where the bot's own role grants what @everyone does not. */
+const ROLE_GUILD = { id: '700000000000000002', name: 'Marketing' };
 
 /** A Terminal that keeps what was written. */
 function recordingTerminal(): Terminal & { lines: string[]; errors: string[] } {
@@ -72,6 +75,13 @@ describe('findimage doctor', () => {
     slack.tokenScopes.set(BOT_TOKEN, SLACK_BOT_SCOPES);
     discord.applicationFlags = 1 << 19;
     discord.guilds.set(GUILD.id, { ...GUILD, channels: [] });
+    discord.guilds.set(ROLE_GUILD.id, {
+      ...ROLE_GUILD,
+      channels: [],
+      everyonePermissions: PermissionFlagsBits.ViewChannel,
+      roles: [{ id: '800000000000000001', name: 'findimage', permissions: BOT_PERMISSIONS }],
+      botRoles: ['800000000000000001'],
+    });
     const root = join(dir, name);
     const env = {
       FINDIMAGE_MODEL: 'tiny-test',
@@ -123,7 +133,7 @@ describe('findimage doctor', () => {
     expect(lines.filter((l) => !l.startsWith('ok  '))).toEqual([expect.stringMatching(/^warn {2}model files: .*random/)]);
     expect(lineOf(lines, 'qdrant collection')).toContain('512-d Cosine');
     expect(lineOf(lines, 'redis')).toContain('maxmemory-policy noeviction, appendonly yes');
-    expect(lineOf(lines, 'discord permissions')).toContain('in all 1 guild');
+    expect(lineOf(lines, 'discord permissions')).toContain('in all 2 guilds');
     expect(code).toBe(EXIT_OK);
   });
 
@@ -153,7 +163,7 @@ describe('findimage doctor', () => {
     expect(lineOf(lines, 'model files')).toMatch(/^fail {2}model files: model tiny-test: .*text_model\.onnx has sha256 [0-9a-f]{64}, the pinned onnx\/text_model\.onnx has 1c6395f1.* → .*findimage model/);
     expect(lineOf(lines, 'slack scopes')).toMatch(/^fail {2}slack scopes: the bot token lacks the scope reactions:write → .*reinstall the app/);
     expect(lineOf(lines, 'discord intents')).toMatch(/^fail {2}discord intents: the Message Content intent is off .* → .*Message Content Intent/);
-    expect(lineOf(lines, 'discord permissions')).toMatch(/^fail {2}discord permissions: .*Design team \(700000000000000001\) lacks Embed Links → /);
+    expect(lineOf(lines, 'discord permissions')).toMatch(/^fail {2}discord permissions: in 1 of 2 guilds the bot cannot do its work: Design team \(700000000000000001\) lacks Embed Links → /);
     expect(lineOf(lines, 'qdrant collection')).toMatch(/^fail {2}qdrant collection: collection findimage_tiny-test: 256-d Cosine vectors, 0 points, but model tiny-test makes 512-d vectors → .*findimage reindex/);
     expect(lineOf(lines, 'redis')).toMatch(/^fail {2}redis: .*maxmemory-policy allkeys-lru.* → Set maxmemory-policy noeviction/);
     expect(lineOf(lines, 'web access')).toMatch(/^fail {2}web access: listens on 0\.0\.0\.0:8765, .*FINDIMAGE_WEB_TOKEN is not set.* → Set FINDIMAGE_WEB_TOKEN/);

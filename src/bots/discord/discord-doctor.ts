@@ -23,10 +23,17 @@ import { BOT_PERMISSIONS } from './application-commands.js';
 const DISCORD_DOCTOR_CALL_TIMEOUT_MS = 8_000;
 
 /**
- * Guilds looked at, at most: 200 is one page of GET /users/@me/guilds and four requests per
- * guild stay within Discord's global limit of 50 requests a second over a few seconds.
+ * Guilds looked at, at most: two requests each (the guild's roles, the bot's member), so 100
+ * guilds are 200 requests, within Discord's global limit of 50 a second over a few seconds.
+ * A bot in more guilds gets the first 100 checked, and the line says so.
  */
-export const MAX_GUILDS_CHECKED = 200;
+export const MAX_GUILDS_CHECKED = 100;
+
+/** Guilds read at once: fast enough for 100 guilds in a few seconds, gentle on rate limits. */
+const GUILDS_AT_ONCE = 5;
+
+/** Room for MAX_GUILDS_CHECKED guilds at GUILDS_AT_ONCE, with rate-limit waits. */
+const PERMISSIONS_CHECK_TIMEOUT_MS = 60_000;
 
 /** Either intent flag lets the bot read attachments: the first for verified bots, the second under 100 guilds. */
 const MESSAGE_CONTENT_FLAGS = ApplicationFlags.GatewayMessageContent | ApplicationFlags.GatewayMessageContentLimited;
@@ -90,6 +97,7 @@ export function discordChecks(options: DiscordDoctorOptions): Check[] {
     },
     {
       name: 'discord permissions',
+      timeoutMs: PERMISSIONS_CHECK_TIMEOUT_MS,
       run: async () => {
         const user = await whoAmI();
         if ('error' in user) return fail(`cannot read the bot's guilds: ${user.error}`, 'Fix DISCORD_TOKEN first (see discord token).');
@@ -116,11 +124,16 @@ async function checkPermissions(rest: REST, botId: string): Promise<CheckResult>
     return fail('the bot is in no guild', 'Invite it with the URL "findimage discord register" prints (it asks for exactly the permissions the bot needs).');
   }
   const lacking: string[] = [];
-  for (const partial of guilds) {
-    const guild = (await rest.get(Routes.guild(partial.id))) as APIGuild;
-    const member = (await rest.get(Routes.guildMember(partial.id, botId))) as APIGuildMember;
-    const missing = BOT_PERMISSIONS & ~guildPermissions(guild, member, botId);
-    if (missing !== 0n) lacking.push(`${guild.name} (${guild.id}) lacks ${new PermissionsBitField(missing).toArray().map(permissionName).join(', ')}`);
+  for (let at = 0; at < guilds.length; at += GUILDS_AT_ONCE) {
+    const verdicts = await Promise.all(
+      guilds.slice(at, at + GUILDS_AT_ONCE).map(async (partial) => {
+        const guild = (await rest.get(Routes.guild(partial.id))) as APIGuild;
+        const member = (await rest.get(Routes.guildMember(partial.id, botId))) as APIGuildMember;
+        const missing = BOT_PERMISSIONS & ~guildPermissions(guild, member, botId);
+        return missing === 0n ? undefined : `${guild.name} (${guild.id}) lacks ${new PermissionsBitField(missing).toArray().map(permissionName).join(', ')}`;
+      }),
+    );
+    for (const verdict of verdicts) if (verdict !== undefined) lacking.push(verdict);
   }
   const needed = new PermissionsBitField(BOT_PERMISSIONS).toArray().map(permissionName).join(', ');
   if (lacking.length > 0) {
@@ -129,5 +142,6 @@ async function checkPermissions(rest: REST, botId: string): Promise<CheckResult>
       `Give the bot's role ${needed} in Server Settings → Roles, or invite it again with the URL "findimage discord register" prints.`,
     );
   }
-  return ok(`the bot has ${needed} in all ${guilds.length} guild${guilds.length === 1 ? '' : 's'} (guild-wide; channel overrides can still deny)`);
+  const more = guilds.length === MAX_GUILDS_CHECKED ? ` (the first ${MAX_GUILDS_CHECKED}; the bot may be in more)` : '';
+  return ok(`the bot has ${needed} in all ${guilds.length} guild${guilds.length === 1 ? '' : 's'}${more} (guild-wide; channel overrides can still deny)`);
 }
