@@ -4,6 +4,7 @@
 // deployment passes with exit 0; each fault seeded once is named on its own line, with what to
 // do, and the command exits 6.
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PermissionFlagsBits } from 'discord.js';
@@ -39,6 +40,15 @@ function recordingTerminal(): Terminal & { lines: string[]; errors: string[] } {
     err: (text) => errors.push(text),
     progress: () => ({ tick: () => {}, update: () => {}, stop: () => {} }),
   };
+}
+
+/** A port on 127.0.0.1 where nothing listens (taken, then given back). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** The printed line of check `name`. */
@@ -231,6 +241,25 @@ describe('findimage doctor', () => {
     const { code, lines } = await doctor({ FINDIMAGE_MODEL: 'clip-vit-b99', FINDIMAGE_DATA: join(dir, 'unknown', 'data'), FINDIMAGE_CACHE: join(dir, 'unknown', 'cache'), LOG_LEVEL: 'silent' });
     expect(lineOf(lines, 'model files')).toMatch(/^fail {2}model files: Unknown model "clip-vit-b99"\. .* → Set FINDIMAGE_MODEL/);
     expect(lineOf(lines, 'web access')).toMatch(/^ok/);
+    expect(code).toBe(EXIT_CHECKS_FAILED);
+  });
+
+  it('tells a service that cannot be reached from one that refuses the credentials', async () => {
+    const closed = await closedPort();
+    const { code, lines } = await doctor({
+      ...(await healthy('unreachable')),
+      QDRANT_URL: `http://127.0.0.1:${closed}`,
+      REDIS_URL: `redis://127.0.0.1:${closed}`,
+      SLACK_API_URL: `http://127.0.0.1:${closed}/api/`,
+      DISCORD_API_URL: `http://127.0.0.1:${closed}/api`,
+    });
+    expect(lineOf(lines, 'slack token')).toMatch(new RegExp(`^fail {2}slack token: cannot reach Slack's Web API at http://127\\.0\\.0\\.1:${closed}/api/ .* → Check the network`));
+    expect(lineOf(lines, 'slack transport')).toMatch(/^fail {2}slack transport: cannot reach Slack's Web API/);
+    expect(lineOf(lines, 'discord token')).toMatch(/^fail {2}discord token: cannot reach Discord's API at .*ECONNREFUSED/);
+    expect(lineOf(lines, 'redis')).toMatch(/^fail {2}redis: cannot reach Redis at 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+    expect(lineOf(lines, 'qdrant server')).toMatch(/^fail {2}qdrant server: Cannot reach Qdrant at /);
+    expect(lineOf(lines, 'qdrant alias')).toMatch(/^fail {2}qdrant alias: not checked: the collection could not be read → /);
+    expect(lines.join('\n')).not.toMatch(/(Slack|Discord) refused/);
     expect(code).toBe(EXIT_CHECKS_FAILED);
   });
 

@@ -48,10 +48,10 @@ function permissionName(flag: string): string {
   return flag.replace(/([a-z])([A-Z])/g, '$1 $2');
 }
 
-/** The status and message of a failed REST call. */
-function restError(error: unknown): { status: number | undefined; text: string } {
-  if (error instanceof DiscordAPIError) return { status: error.status, text: `${error.status} ${error.message}` };
-  return { status: undefined, text: error instanceof Error ? error.message : String(error) };
+/** Why a REST call failed: `refused` when Discord answered (401, 403, ...), else it was not reached. */
+function restError(error: unknown): { refused: boolean; text: string } {
+  if (error instanceof DiscordAPIError) return { refused: true, text: `${error.status} ${error.message}` };
+  return { refused: false, text: error instanceof Error ? error.message : String(error) };
 }
 
 /** The permission bits a member holds guild-wide: @everyone's and its roles', all for the owner or an Administrator. */
@@ -71,19 +71,27 @@ export function guildPermissions(
 export function discordChecks(options: DiscordDoctorOptions): Check[] {
   const { config } = options;
   const rest = new REST({ timeout: DISCORD_DOCTOR_CALL_TIMEOUT_MS, retries: 0, ...(config.apiUrl === undefined ? {} : { api: config.apiUrl }) }).setToken(config.token);
-  let me: Promise<APIUser | { error: string }> | undefined;
+  let me: Promise<APIUser | { error: string; refused: boolean }> | undefined;
   const whoAmI = () => {
-    me ??= (rest.get(Routes.user()) as Promise<APIUser>).catch((error: unknown) => ({ error: restError(error).text }));
+    me ??= (rest.get(Routes.user()) as Promise<APIUser>).catch((error: unknown) => {
+      const { refused, text } = restError(error);
+      return { error: text, refused };
+    });
     return me;
   };
-  const refused = (error: string) =>
-    fail(`Discord refused DISCORD_TOKEN (${error})`, 'Copy the bot token from the Developer Portal (Bot → Reset Token) into DISCORD_TOKEN.');
+  const tokenLine = (failure: { error: string; refused: boolean }) =>
+    failure.refused
+      ? fail(`Discord refused DISCORD_TOKEN (${failure.error})`, 'Copy the bot token from the Developer Portal (Bot → Reset Token) into DISCORD_TOKEN.')
+      : fail(
+          `cannot reach Discord's API at ${config.apiUrl ?? 'https://discord.com/api'} (${failure.error})`,
+          'Check the network, proxy and firewall between this machine and Discord (and DISCORD_API_URL, when set).',
+        );
   return [
     {
       name: 'discord token',
       run: async () => {
         const user = await whoAmI();
-        if ('error' in user) return refused(user.error);
+        if ('error' in user) return tokenLine(user);
         return ok(`GET /users/@me: bot ${user.username} (${user.id})`);
       },
     },
@@ -91,7 +99,7 @@ export function discordChecks(options: DiscordDoctorOptions): Check[] {
       name: 'discord intents',
       run: async () => {
         const user = await whoAmI();
-        if ('error' in user) return fail(`cannot read the application: ${user.error}`, 'Fix DISCORD_TOKEN first (see discord token).');
+        if ('error' in user) return fail(`cannot read the application (${user.error})`, 'Fix what the discord token line says first.');
         return checkIntents((await rest.get(Routes.currentApplication())) as APIApplication);
       },
     },
@@ -100,7 +108,7 @@ export function discordChecks(options: DiscordDoctorOptions): Check[] {
       timeoutMs: PERMISSIONS_CHECK_TIMEOUT_MS,
       run: async () => {
         const user = await whoAmI();
-        if ('error' in user) return fail(`cannot read the bot's guilds: ${user.error}`, 'Fix DISCORD_TOKEN first (see discord token).');
+        if ('error' in user) return fail(`cannot read the bot's guilds (${user.error})`, 'Fix what the discord token line says first.');
         return checkPermissions(rest, user.id);
       },
     },

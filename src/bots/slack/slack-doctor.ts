@@ -20,13 +20,23 @@ export interface SlackDoctorOptions {
 }
 
 /** What auth.test told, shared by the token and scope checks. */
-type TokenAnswer = { ok: true; team: string; user: string; scopes: string[] | undefined } | { ok: false; error: string };
+type TokenAnswer =
+  | { ok: true; team: string; user: string; scopes: string[] | undefined }
+  | { ok: false; refused: boolean; error: string };
 
-/** Slack's error code of a failed call, or the client's message. */
-function slackError(error: unknown): string {
+/**
+ * Why a call failed: `refused` when Slack answered with an error code (the WebClient's platform
+ * error: invalid_auth, not_allowed_token_type, ...), otherwise Slack was not reached at all.
+ */
+function slackFailure(error: unknown): { refused: boolean; error: string } {
   const data = (error as { data?: { error?: unknown } }).data;
-  if (typeof data?.error === 'string') return data.error;
-  return error instanceof Error ? error.message : String(error);
+  if (typeof data?.error === 'string') return { refused: true, error: data.error };
+  return { refused: false, error: error instanceof Error ? error.message : String(error) };
+}
+
+/** The line for a Slack that did not answer. */
+function unreachable(apiUrl: string | undefined, error: string) {
+  return fail(`cannot reach Slack's Web API at ${apiUrl ?? 'https://slack.com/api/'} (${error})`, 'Check the network, proxy and firewall between this machine and Slack (and SLACK_API_URL, when set).');
 }
 
 /** The Slack checks: token, scopes, transport. */
@@ -37,7 +47,8 @@ export function slackChecks(options: SlackDoctorOptions): Check[] {
       ...(config.apiUrl === undefined ? {} : { slackApiUrl: config.apiUrl }),
       retryConfig: { retries: 0 },
       timeout: SLACK_DOCTOR_CALL_TIMEOUT_MS,
-      logger: boltLoggerFor(options.logger),
+      // Every failure becomes a line: the client's own "http request failed" warnings would repeat it.
+      logger: boltLoggerFor(options.logger.child({}, { level: 'error' })),
     });
   let answer: Promise<TokenAnswer> | undefined;
   const authTest = (): Promise<TokenAnswer> => {
@@ -45,18 +56,19 @@ export function slackChecks(options: SlackDoctorOptions): Check[] {
       .auth.test()
       .then(
         (r): TokenAnswer => ({ ok: true, team: `${r.team ?? '?'} (${r.team_id ?? '?'})`, user: `${r.user ?? '?'} (${r.user_id ?? '?'})`, scopes: r.response_metadata?.scopes }),
-        (error: unknown): TokenAnswer => ({ ok: false, error: slackError(error) }),
+        (error: unknown): TokenAnswer => ({ ok: false, ...slackFailure(error) }),
       );
     return answer;
   };
   return [
-    { name: 'slack token', run: async () => checkToken(await authTest()) },
+    { name: 'slack token', run: async () => checkToken(await authTest(), config.apiUrl) },
     { name: 'slack scopes', run: async () => checkScopes(await authTest()) },
     { name: 'slack transport', run: () => checkTransport(config, (token) => client(token)) },
   ];
 }
 
-function checkToken(answer: TokenAnswer): CheckResult {
+function checkToken(answer: TokenAnswer, apiUrl: string | undefined): CheckResult {
+  if (!answer.ok && !answer.refused) return unreachable(apiUrl, answer.error);
   if (!answer.ok) {
     return fail(
       `Slack refused SLACK_BOT_TOKEN at auth.test (${answer.error})`,
@@ -67,7 +79,7 @@ function checkToken(answer: TokenAnswer): CheckResult {
 }
 
 function checkScopes(answer: TokenAnswer): CheckResult {
-  if (!answer.ok) return fail(`cannot read the token's scopes: Slack refused it (${answer.error})`, 'Fix SLACK_BOT_TOKEN first (see slack token).');
+  if (!answer.ok) return fail(`cannot read the token's scopes (${answer.error})`, 'Fix what the slack token line says first.');
   if (answer.scopes === undefined) {
     return warn('Slack did not say which scopes the token has (no x-oauth-scopes header)', 'Compare the app\'s OAuth & Permissions page with slack-app-manifest.yaml by hand.');
   }
@@ -95,8 +107,10 @@ async function checkTransport(config: NonNullable<Config['slack']>, client: (tok
   try {
     await client(config.appToken).apps.connections.open();
   } catch (error) {
+    const failure = slackFailure(error);
+    if (!failure.refused) return unreachable(config.apiUrl, failure.error);
     return fail(
-      `Socket Mode: Slack refused SLACK_APP_TOKEN at apps.connections.open (${slackError(error)})`,
+      `Socket Mode: Slack refused SLACK_APP_TOKEN at apps.connections.open (${failure.error})`,
       'Create an app-level token with the connections:write scope (Basic Information → App-Level Tokens) and turn Socket Mode on, then set SLACK_APP_TOKEN to it.',
     );
   }

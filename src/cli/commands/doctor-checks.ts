@@ -36,7 +36,8 @@ export async function doctorChecks(config: Config, options: Pick<DoctorOptions, 
     const found = error;
     checks.push({ name: 'model files', run: async () => fail(found.message, 'Set FINDIMAGE_MODEL to a model that "findimage model list" shows.') });
   }
-  // Each platform's probes load only when configured: a Slack-only host never loads discord.js.
+  // ONNX Runtime, the Qdrant client and each platform's SDK load only when their checks run: a
+  // Slack-only host never loads discord.js.
   const { onnxRuntimeChecks } = await import('../../gpu-worker/onnx-runtime-doctor.js');
   checks.push(...onnxRuntimeChecks({ device: config.device }));
   if (config.qdrant === undefined) {

@@ -44,7 +44,10 @@ async function checkRedis(url: string, signal: AbortSignal): Promise<CheckResult
   const where = `Redis at ${redisShown(url)}`;
   // One try, no reconnection: the doctor reports what it finds instead of waiting it out.
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, connectionName: 'findimage doctor' });
-  redis.on('error', () => {}); // reported by the throw below
+  // ioredis rejects connect() with "Connection is closed."; the reason (ECONNREFUSED, a TLS
+  // failure, ...) came as an error event first.
+  let lastError: Error | undefined;
+  redis.on('error', (error: Error) => (lastError = error));
   const stop = () => redis.disconnect();
   signal.addEventListener('abort', stop, { once: true });
   try {
@@ -52,7 +55,7 @@ async function checkRedis(url: string, signal: AbortSignal): Promise<CheckResult
       await redis.connect();
       await redis.ping();
     } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
+      const text = lastError?.message ?? (error instanceof Error ? error.message : String(error));
       if (/NOAUTH|WRONGPASS|invalid password|invalid username/i.test(text)) {
         return fail(`${where} refused the user or password in REDIS_URL (${text})`, 'Put the right user and password in REDIS_URL (redis://user:password@host:6379).');
       }

@@ -86,9 +86,14 @@ export function qdrantChecks(options: QdrantDoctorOptions): Check[] {
   return [
     { name: 'qdrant server', run: () => checkServer(connection, options.clientVersion ?? qdrantClientVersion()) },
     { name: 'qdrant collection', run: async () => checkCollectionShape(await readLive(), options) },
-    { name: 'qdrant payload indexes', run: async () => checkIndexes(await readLive()) },
-    { name: 'qdrant alias', run: async () => checkAlias(await readLive(), alias) },
+    { name: 'qdrant payload indexes', run: () => readLive().then(checkIndexes, unread) },
+    { name: 'qdrant alias', run: async () => readLive().then((found) => checkAlias(found, alias), unread) },
   ];
+}
+
+/** The line of a check whose collection could not be read: the qdrant collection line says why. */
+function unread(): CheckResult {
+  return fail('not checked: the collection could not be read', 'Fix what the qdrant collection line says first.');
 }
 
 async function checkServer(connection: QdrantConnection, clientVersion: string): Promise<CheckResult> {
