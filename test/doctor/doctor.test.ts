@@ -199,6 +199,8 @@ describe('findimage doctor', () => {
     expect(lineOf(lines, 'discord token')).toMatch(/^fail {2}discord token: Discord refused DISCORD_TOKEN \(401 /);
     expect(lineOf(lines, 'qdrant payload indexes')).toMatch(/^warn {2}qdrant payload indexes: collection findimage_tiny-test lacks the payload indexes shares\[\]\.conversation, .*created_at: filtered searches scan every point → /);
     expect(lineOf(lines, 'redis')).toMatch(/^warn {2}redis: .*appendonly no → Turn on appendonly yes/);
+    // The lines name what was refused, never the secrets themselves.
+    for (const secret of ['xoxb-revoked', BOT_TOKEN, 'not-the-token']) expect(lines.join('\n')).not.toContain(secret);
     expect(code).toBe(EXIT_CHECKS_FAILED);
   });
 
