@@ -553,7 +553,8 @@ export class FakeDiscord {
     }
     if (method === 'GET' && path === '/users/@me') return { status: 200, body: this.botUser };
     if (method === 'GET' && path === '/users/@me/guilds') {
-      // Partial guilds; `permissions` is the bot's guild-wide total (roles, no channel overwrites).
+      // Partial guilds; `permissions` is the bot's guild-wide total (roles, no channel overwrites):
+      // https://discord.com/developers/docs/resources/user#get-current-user-guilds
       const list = [...this.guilds.values()].map((g) => ({ id: g.id, name: g.name, icon: null, owner: false, permissions: String(this.#botGuildPermissions(g)), features: [] }));
       return { status: 200, body: list };
     }

@@ -308,8 +308,9 @@ export class FakeSlackApi {
       case 'auth.test':
         return { ok: true, user_id: this.botUserId, bot_id: 'BBOT', team_id: this.teamId, team: 'Test team', user: 'findimage' };
       case 'apps.connections.open':
-        // Only an app-level token (xapp-, scope connections:write) may open a Socket Mode
-        // connection; Slack answers a bot or user token with not_allowed_token_type.
+        // Only an app-level token (xapp-, scope connections:write:
+        // https://api.slack.com/scopes/connections:write) may open a Socket Mode connection;
+        // Slack answers a bot or user token with not_allowed_token_type.
         if (!String(token).startsWith('xapp-')) return { ok: false, error: 'not_allowed_token_type' };
         return { ok: true, url: this.socketUrl };
       case 'chat.postMessage': {
