@@ -12,9 +12,12 @@ export const EXIT_MODEL = 3;
 export const EXIT_STORE = 4;
 /** The input (image or query) was refused. */
 export const EXIT_INPUT = 5;
+/** `findimage doctor` found a check that failed (warnings alone exit 0). */
+export const EXIT_CHECKS_FAILED = 6;
 
 export function exitCodeFor(code: ErrorCode): number {
   if (code === 'config_invalid') return EXIT_USAGE;
+  if (code === 'checks_failed') return EXIT_CHECKS_FAILED;
   if (code.startsWith('model_')) return EXIT_MODEL;
   if (code.startsWith('store_')) return EXIT_STORE;
   if (code.startsWith('image_') || code === 'query_invalid' || code === 'not_found') return EXIT_INPUT;

@@ -9,6 +9,7 @@ import { asFindimageError } from '../core/errors.js';
 import { createCommandContext } from './command-context.js';
 import * as datasetImportCommand from './commands/dataset-import-command.js';
 import * as discordCommand from './commands/discord-command.js';
+import * as doctorCommand from './commands/doctor-command.js';
 import * as evalCommand from './commands/eval-command.js';
 import * as fleetCommand from './commands/fleet-command.js';
 import * as indexCommand from './commands/index-command.js';
@@ -49,6 +50,7 @@ const COMMANDS = [
   serveCommand,
   workerCommand,
   fleetCommand,
+  doctorCommand,
 ];
 
 /** Runs the command line and resolves to the process exit code. */

@@ -33,6 +33,8 @@ export type ErrorCode =
   | 'not_found'
   | 'session_refused'
   | 'platform_api'
+  /** `findimage doctor` found at least one check that failed; its lines say which and what to do. */
+  | 'checks_failed'
   | 'internal';
 
 export interface FindimageErrorOptions {

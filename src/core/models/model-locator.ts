@@ -127,6 +127,26 @@ export class ModelLocator {
     return { location: 'missing', downloadBytes };
   }
 
+  /**
+   * Where the model's files would be found, in lookup order (FINDIMAGE_MODEL_DIR, then the cache
+   * or the bundled folder), whether or not they are there: `findimage doctor` checks each file
+   * where it is first found.
+   */
+  places(spec: ModelSpec): Array<{ location: Exclude<ModelLocation, 'missing'>; paths: ModelFilePaths }> {
+    const places: Array<{ location: Exclude<ModelLocation, 'missing'>; paths: ModelFilePaths }> = [];
+    const dir = this.options.modelDir;
+    // The same two spellings findInDir tries, in its order: the repository path, then flat.
+    if (dir !== undefined) places.push({ location: 'model-dir', paths: this.pathsIn(spec, (file) => resolve(dir, file.path)) });
+    if (dir !== undefined) places.push({ location: 'model-dir', paths: this.pathsIn(spec, (file) => resolve(dir, basename(file.path))) });
+    const source = spec.source;
+    places.push(
+      source.kind === 'bundled'
+        ? { location: 'bundled', paths: this.pathsIn(spec, (file) => resolve(this.bundleRoot(), source.dir, file.path)) }
+        : { location: 'cache', paths: this.pathsIn(spec, (file) => hubCachePath(this.options.cacheDir, source, file)) },
+    );
+    return places;
+  }
+
   private async fromModelDir(spec: ModelSpec): Promise<ModelFilePaths | undefined> {
     const dir = this.options.modelDir;
     if (dir === undefined) return undefined;

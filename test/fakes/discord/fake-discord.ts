@@ -94,6 +94,8 @@ export interface FakeGuildSpec {
   everyonePermissions?: bigint;
   /** Extra roles besides @everyone. */
   roles?: FakeRoleSpec[];
+  /** Ids of the roles (of `roles`) the bot's member holds; default none (only @everyone's permissions). */
+  botRoles?: string[];
   channels: FakeChannelSpec[];
 }
 
@@ -134,6 +136,13 @@ export class FakeDiscord {
    * of one bucket (shard id % maxConcurrency); Discord gives large bots 16 buckets.
    */
   readonly gatewayBot = { shards: 1, maxConcurrency: 1 };
+  /**
+   * The application's flags at GET /applications/@me. Default: GATEWAY_MESSAGE_CONTENT_LIMITED
+   * (1 << 19), the Message Content intent of a bot in under 100 servers switched on in the
+   * Developer Portal, as docs/discord.md asks (flag values:
+   * https://discord.js.org/docs/packages/discord-api-types/main/ApplicationFlags:Enum).
+   */
+  applicationFlags = 1 << 19;
   readonly #server: Server;
   #sequence = 0n;
   #interactions = 0;
@@ -360,6 +369,13 @@ export class FakeDiscord {
     return bits === undefined ? fallback : String(bits);
   }
 
+  /** What the bot may do guild-wide: @everyone's bits and its roles', as Discord computes them. */
+  #botGuildPermissions(spec: FakeGuildSpec): bigint {
+    let bits = spec.everyonePermissions ?? EVERYONE_PERMISSION_BITS;
+    for (const id of spec.botRoles ?? []) bits |= spec.roles?.find((r) => r.id === id)?.permissions ?? 0n;
+    return bits;
+  }
+
   guildObject(spec: FakeGuildSpec): Record<string, unknown> {
     const role = (id: string, name: string, position: number, permissions: string) => ({
       id,
@@ -395,7 +411,7 @@ export class FakeDiscord {
       roles: [role(spec.id, '@everyone', 0, EVERYONE_PERMISSIONS), ...(spec.roles ?? []).map((r, i) => role(r.id, r.name, i + 1, '0'))],
       channels: announced.filter((c) => !isThread(c)).map((c) => this.channelObject(spec.id, c)),
       threads: announced.filter(isThread).map((c) => this.channelObject(spec.id, c)),
-      members: [{ user: this.botUser, roles: [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0 }],
+      members: [{ user: this.botUser, roles: spec.botRoles ?? [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0 }],
       member_count: 2,
       large: false,
       unavailable: false,
@@ -533,7 +549,24 @@ export class FakeDiscord {
       };
     }
     if (method === 'GET' && path === '/applications/@me') {
-      return { status: 200, body: { id: this.applicationId, name: 'findimage', bot_public: true, flags: 0 } };
+      return { status: 200, body: { id: this.applicationId, name: 'findimage', bot_public: true, flags: this.applicationFlags } };
+    }
+    if (method === 'GET' && path === '/users/@me') return { status: 200, body: this.botUser };
+    if (method === 'GET' && path === '/users/@me/guilds') {
+      // Partial guilds; `permissions` is the bot's guild-wide total (roles, no channel overwrites):
+      // https://discord.com/developers/docs/resources/user#get-current-user-guilds
+      const list = [...this.guilds.values()].map((g) => ({ id: g.id, name: g.name, icon: null, owner: false, permissions: String(this.#botGuildPermissions(g)), features: [] }));
+      return { status: 200, body: list };
+    }
+    if (method === 'GET' && parts[0] === 'guilds' && parts.length === 2) {
+      const guild = this.guilds.get(parts[1] ?? '');
+      return guild === undefined ? { status: 404, body: { message: 'Unknown Guild', code: 10004 } } : { status: 200, body: this.guildObject(guild) };
+    }
+    if (method === 'GET' && parts[0] === 'guilds' && parts[2] === 'members' && parts.length === 4) {
+      const guild = this.guilds.get(parts[1] ?? '');
+      if (guild === undefined) return { status: 404, body: { message: 'Unknown Guild', code: 10004 } };
+      if (parts[3] !== this.botUser.id) return { status: 404, body: { message: 'Unknown Member', code: 10007 } };
+      return { status: 200, body: { user: this.botUser, roles: guild.botRoles ?? [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0 } };
     }
     if (method === 'PUT' && parts[0] === 'applications' && parts[2] === 'commands') {
       return this.#putCommands('global', body);

@@ -126,6 +126,13 @@ export class FakeSlackApi {
   refuseCarousels = false;
   /** Tokens the API accepts; any other gets invalid_auth. */
   readonly validTokens = new Set<string>();
+  /**
+   * The scopes of each token, sent back in the `x-oauth-scopes` header of every answer to a call
+   * made with it, as Slack does (the Web API client reads it into response_metadata.scopes:
+   * https://docs.slack.dev/tools/node-slack-sdk/reference/web-api/interfaces/WebAPICallResult).
+   * A token not listed gets no header.
+   */
+  readonly tokenScopes = new Map<string, readonly string[]>();
   teamId = 'T1';
   botUserId = 'UBOT';
   /** Where apps.connections.open points (the fake Socket Mode server). */
@@ -285,20 +292,26 @@ export class FakeSlackApi {
       if (reply !== undefined) break;
       reply = handler(args, call);
     }
-    reply ??= this.#defaultReply(method, args);
+    reply ??= this.#defaultReply(method, args, call.token);
     call.reply = reply instanceof HttpReply ? reply.body : reply;
+    const scopes = call.token === undefined ? undefined : this.tokenScopes.get(call.token);
+    const scopeHeader: Record<string, string> = scopes === undefined ? {} : { 'x-oauth-scopes': scopes.join(',') };
     if (reply instanceof HttpReply) {
-      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(JSON.stringify(reply.body));
+      res.writeHead(reply.status, { 'content-type': 'application/json', ...scopeHeader, ...reply.headers }).end(JSON.stringify(reply.body));
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
+    res.writeHead(200, { 'content-type': 'application/json', ...scopeHeader }).end(JSON.stringify(reply));
   }
 
-  #defaultReply(method: string, args: Record<string, unknown>): Record<string, unknown> {
+  #defaultReply(method: string, args: Record<string, unknown>, token: string | undefined): Record<string, unknown> {
     switch (method) {
       case 'auth.test':
         return { ok: true, user_id: this.botUserId, bot_id: 'BBOT', team_id: this.teamId, team: 'Test team', user: 'findimage' };
       case 'apps.connections.open':
+        // Only an app-level token (xapp-, scope connections:write:
+        // https://api.slack.com/scopes/connections:write) may open a Socket Mode connection;
+        // Slack answers a bot or user token with not_allowed_token_type.
+        if (!String(token).startsWith('xapp-')) return { ok: false, error: 'not_allowed_token_type' };
         return { ok: true, url: this.socketUrl };
       case 'chat.postMessage': {
         const channel = String(args.channel);

@@ -1,0 +1,47 @@
+// What `findimage doctor` runs: a Check looks at one part of a deployment (the model files, the
+// store, a chat platform's token, Redis, the web bind) and says ok, warn or fail with what to do.
+// Checks are platform-free here; each adapter (bots, web, gpu-worker, the stores) builds its own.
+
+/** How a check went: ok (nothing to do), warn (works, but fix it), fail (will not work). */
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+/** What a check found. */
+export interface CheckResult {
+  /** ok, warn or fail. */
+  status: CheckStatus;
+  /** What was found, one line ("tiny-test: 3 files, size and sha256 match"). */
+  summary: string;
+  /** What to do about it, one line; absent when there is nothing to do. */
+  action?: string;
+}
+
+/** One look at one part of a deployment. */
+export interface Check {
+  /** Short name shown at the start of its line ("model files", "slack scopes"). */
+  readonly name: string;
+  /**
+   * How long the check may take before it counts as failed; the report's default otherwise.
+   * Hashing a 600 MB model takes seconds, a network round trip milliseconds.
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Looks and reports. A thrown error counts as a failure with the error's message; `signal`
+   * aborts when the check ran out of time, so it can stop its requests.
+   */
+  run(signal: AbortSignal): Promise<CheckResult>;
+}
+
+/** A passing result. */
+export function ok(summary: string): CheckResult {
+  return { status: 'ok', summary };
+}
+
+/** A result that works for now but asks for a fix. */
+export function warn(summary: string, action: string): CheckResult {
+  return { status: 'warn', summary, action };
+}
+
+/** A result that will not work until fixed. */
+export function fail(summary: string, action: string): CheckResult {
+  return { status: 'fail', summary, action };
+}

@@ -1,0 +1,35 @@
+// The doctor's Qdrant version line follows the client's own rule (same major, minors at most one
+// apart), against a fake server that reports the version it is given.
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeQdrantServer } from '../../../../test/fakes/qdrant/fake-qdrant-server.js';
+import { createSilentLogger } from '../../../logger.js';
+import { qdrantChecks, qdrantClientVersion, versionsCompatible } from './qdrant-doctor.js';
+
+describe('the Qdrant server check', () => {
+  let fake: FakeQdrantServer | undefined;
+  afterEach(async () => {
+    await fake?.stop();
+  });
+
+  it('follows the client rule: same major, minors at most one apart', () => {
+    expect(versionsCompatible('1.18.0', '1.19.2')).toBe(true);
+    expect(versionsCompatible('1.18.0', '1.17.0')).toBe(true);
+    expect(versionsCompatible('1.18.0', '1.16.3')).toBe(false);
+    expect(versionsCompatible('1.18.0', '2.18.0')).toBe(false);
+    expect(versionsCompatible('1.18.0', 'dev')).toBe(false);
+  });
+
+  it('passes a server of the installed client version and warns about one too far from it', async () => {
+    const client = qdrantClientVersion();
+    expect(client).toMatch(/^\d+\.\d+\.\d+$/);
+    fake = await FakeQdrantServer.start({ version: client });
+    const line = async () => {
+      const check = qdrantChecks({ url: fake?.url ?? '', modelId: 'tiny-test', dimension: 512, logger: createSilentLogger() }).find((c) => c.name === 'qdrant server');
+      return check?.run(new AbortController().signal);
+    };
+    expect(await line()).toEqual({ status: 'ok', summary: `${fake.url} runs Qdrant ${client}; the client is ${client}` });
+    await fake.stop();
+    fake = await FakeQdrantServer.start({ version: '1.9.0' });
+    expect(await line()).toMatchObject({ status: 'warn', summary: expect.stringContaining('runs Qdrant 1.9.0'), action: expect.stringContaining('within one minor version') });
+  });
+});
