@@ -1,6 +1,7 @@
 // CLIP embeddings for the domain: queries go through the prompt templates and the tokenizer,
 // images arrive preprocessed; both towers run on an EmbeddingRuntime (the worker pool).
 import type { Embedder, EmbeddingRuntime, EmbedOptions, PreparedImage } from './embedder.js';
+import { PromptTemplates } from '../text/prompt-templates.js';
 import { normalize } from './vector-math.js';
 
 /** Turns one line of text into the text tower's row of token ids. */
@@ -33,13 +34,16 @@ export class ClipEmbedder implements Embedder {
   }
 
   async embedQuery(text: string, options: EmbedOptions = {}): Promise<Float32Array> {
-    const prompts = this.#expandQuery(text);
-    const lane = options.lane ?? 'interactive';
+    const { templates, ...runOptions } = options;
+    // A search's own templates were validated at the edge (validSearchTemplates); new
+    // PromptTemplates checks them again, so a bad one can never reach the tokenizer.
+    const prompts = templates === undefined ? this.#expandQuery(text) : new PromptTemplates(templates).expand(text);
+    const lane = runOptions.lane ?? 'interactive';
     // Templates are embedded separately and averaged (CLIP's prompt ensembling), then the mean
     // is normalised again so scores stay cosine similarities.
     const vectors = await Promise.all(
       prompts.map((prompt) =>
-        this.#runtime.embedTokens(this.#tokenizer.encode(prompt), { ...options, lane }),
+        this.#runtime.embedTokens(this.#tokenizer.encode(prompt), { ...runOptions, lane }),
       ),
     );
     if (vectors.length === 1) return vectors[0] as Float32Array;
