@@ -40,7 +40,9 @@ export async function mixedPhotos(count: number): Promise<MixedPhoto[]> {
           `<ellipse cx="${width * 0.5}" cy="${height * 1.05}" rx="${width * 0.9}" ry="${height * 0.35}" fill="hsl(${(hue + 120) % 360},35%,45%)"/>` +
           `<circle cx="${width * 0.82}" cy="${height * 0.18}" r="${Math.min(width, height) * 0.08}" fill="hsl(45,95%,70%)"/></svg>`,
       );
-      const side = Math.round(Math.min(width, height) * 0.7);
+      // At most 5 times its own size: the smallest cut-outs (a 46 px apple) blur past that.
+      const { width: stampWidth = 1, height: stampHeight = 1 } = await sharp(stamps[stamp]).metadata();
+      const side = Math.min(Math.round(Math.min(width, height) * 0.7), 5 * Math.max(stampWidth, stampHeight));
       const cutOut = await sharp(stamps[stamp]).resize(side, side, { fit: 'inside' }).png().toBuffer();
       const bytes = await sharp(scene)
         .composite([{ input: cutOut, gravity: 'centre' }])

@@ -36,7 +36,7 @@ export function tuningControls(): TuningControls {
     { class: 'tuning' },
     h('summary', {}, 'Search settings'),
     h('div', { class: 'tuning-fields' },
-      h('label', { for: 'min-score' }, 'Hide results under ', cutOff, ' % of the best score'),
+      h('label', { for: 'min-score', title: 'Results scoring under this share of the best result are hidden; 0 shows all.' }, 'Cut-off ', cutOff, ' % of the best score'),
       h('label', { for: 'template' }, 'Prompt template ', template),
       custom,
     ),
