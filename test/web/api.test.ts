@@ -2,6 +2,7 @@
 // paging, votes, stats, thumbnails, metrics, readiness, and every bad input the issue lists;
 // /api/stats and searches see the local tenant only, and without a token a foreign Host is refused.
 import { request as httpRequest } from 'node:http';
+import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pointIdFor } from '../../src/core/indexing/point-id.js';
 import { startWebHarness, jpegOf, multipartOf, type WebHarness } from './web-harness.js';
@@ -174,6 +175,19 @@ describe('web API', () => {
       expect(response.status, query).toBe(400);
       expect(((await response.json()) as { message: string }).message, query).toMatch(message);
     }
+  });
+
+  it('shows a TIFF, which browsers cannot, as a large JPEG, and downloads the TIFF itself', async () => {
+    const tiff = await sharp({ create: { width: 3000, height: 1000, channels: 3, background: { r: 200, g: 120, b: 40 } } }).tiff().toBuffer();
+    const response = await fetch(`${base}/api/images`, { method: 'POST', body: multipartOf([{ name: 'scan.tif', bytes: tiff, type: 'image/tiff' }]) });
+    const id = ((await response.json()) as { files: Array<{ id: string }> }).files[0]!.id;
+    const large = await fetch(`${base}/api/images/${id}/large`);
+    expect(large.headers.get('content-type')).toBe('image/jpeg');
+    const shown = await sharp(Buffer.from(await large.arrayBuffer())).metadata();
+    expect([shown.format, shown.width, shown.height]).toEqual(['jpeg', 2048, 683]);
+    const original = await fetch(`${base}/api/images/${id}/original`);
+    expect(original.headers.get('content-type')).toBe('image/tiff');
+    expect(Buffer.from(await original.arrayBuffer()).equals(tiff)).toBe(true);
   });
 
   it('points at the part of the query at fault in a syntax error', async () => {
