@@ -212,7 +212,10 @@ export function mountSearch(root: HTMLElement): void {
   });
 
   // Back and Forward show the search of that entry.
-  window.addEventListener('popstate', () => void show(stateFromUrl(location.search), 'none', false));
+  window.addEventListener('popstate', () => {
+    if (viewer.dialog.open) viewer.dialog.close();
+    void show(stateFromUrl(location.search), 'none', false);
+  });
 
   // "/" comes back to the box from anywhere but a field or the viewer.
   document.addEventListener('keydown', (event) => {
