@@ -192,6 +192,7 @@ export async function openEmbedding(options: {
     runtime: options.onEmbedded === undefined ? runtime : countingRuntime(runtime, options.onEmbedded),
     tokenizer,
     expandQuery: (query) => templates.expand(query),
+    normalizeQuery: family.normalizeQuery,
   });
   // The family imports its preprocessing (and sharp) on the first image rather than at start.
   return { embedder, stats: () => runtime.stats(), prepareImage: (bytes) => family.prepareImage(bytes, model.vision) };

@@ -108,6 +108,28 @@ export class InvalidQueryError extends FindimageError {
   }
 }
 
+/** Where in the typed query a problem lies: UTF-16 offsets, as JavaScript strings count. */
+export interface QuerySpan {
+  /** Offset of the first character at fault. */
+  start: number;
+  /** Offset just past the last character at fault. */
+  end: number;
+}
+
+/**
+ * A query the search box's language cannot read (a bad date, a filter with no value, too many
+ * -terms), with the part at fault, so a front end can point at it under the box.
+ */
+export class QuerySyntaxError extends InvalidQueryError {
+  /** The part of the query as typed that is at fault. */
+  readonly span: QuerySpan;
+
+  constructor(message: string, span: QuerySpan, options?: FindimageErrorOptions) {
+    super(message, options);
+    this.span = span;
+  }
+}
+
 /**
  * A search-session request that cannot be carried out for this person here: a page, vote or send
  * from another conversation or workspace, a search that is gone, an image since deleted.

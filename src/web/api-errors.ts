@@ -1,6 +1,6 @@
 // How failures reach the browser: a status code by error code, and a JSON body with the code and
 // a message a person can act on. Internal details (URLs, paths) stay in the server's log.
-import { FindimageError, publicMessageOf } from '../core/errors.js';
+import { FindimageError, QuerySyntaxError, publicMessageOf, type QuerySpan } from '../core/errors.js';
 
 /** The JSON body of every refusal. */
 export interface ApiErrorBody {
@@ -8,6 +8,8 @@ export interface ApiErrorBody {
   error: string;
   /** What went wrong, for people. */
   message: string;
+  /** For a query the search box's language cannot read: the part of `q` at fault (UTF-16 offsets). */
+  span?: QuerySpan;
 }
 
 /** Seconds a client is told to wait before retrying while the core loads or the store is down. */
@@ -37,5 +39,7 @@ export function httpStatusOf(error: FindimageError): number {
 
 /** The body for an error: its public message (free of internal URLs). */
 export function bodyOf(error: FindimageError): ApiErrorBody {
-  return { error: error.code, message: publicMessageOf(error) };
+  const body: ApiErrorBody = { error: error.code, message: publicMessageOf(error) };
+  if (error instanceof QuerySyntaxError) body.span = { start: error.span.start, end: error.span.end };
+  return body;
 }

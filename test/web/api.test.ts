@@ -2,6 +2,7 @@
 // paging, votes, stats, thumbnails, metrics, readiness, and every bad input the issue lists;
 // /api/stats and searches see the local tenant only, and without a token a foreign Host is refused.
 import { request as httpRequest } from 'node:http';
+import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pointIdFor } from '../../src/core/indexing/point-id.js';
 import { startWebHarness, jpegOf, multipartOf, type WebHarness } from './web-harness.js';
@@ -140,6 +141,63 @@ describe('web API', () => {
     ]) {
       expect(metrics).toContain(name);
     }
+  });
+
+  it('takes a cut-off and a prompt template for one search, keeps them for its pages, and says what the cut-off dropped', async () => {
+    const served = (await (await fetch(`${base}/api/search?q=${encodeURIComponent('a photo')}&k=5`)).json()) as any;
+    // The harness's server keeps every result (FINDIMAGE_MIN_RELATIVE_SCORE=0): nothing dropped.
+    expect(served.cutOff).toEqual({ applied: 0, below: 0, mayBeMore: false });
+    expect(served).not.toHaveProperty('template');
+    const strict = (await (await fetch(`${base}/api/search?q=${encodeURIComponent('a photo')}&k=5&minScore=1&template=${encodeURIComponent('{}')}`)).json()) as any;
+    expect(strict).toMatchObject({ template: '{}', minScore: 1 });
+    // What the cut-off dropped is counted in the window read (the page plus one); the tiny model's
+    // random scores decide how many, so search-service.test.ts asserts the counts themselves.
+    expect(strict.cutOff.applied).toBe(1);
+    expect(strict.results.length + strict.cutOff.below).toBeLessThanOrEqual(6);
+    const page = (await (await fetch(`${base}/api/searches/${strict.queryId}?k=5&offset=0`)).json()) as any;
+    expect(page).toMatchObject({ template: '{}', minScore: 1 });
+    expect(page.results.map((r: { id: string }) => r.id)).toEqual(strict.results.map((r: { id: string }) => r.id));
+    // The template changes what is embedded, so the scores differ from the served template's.
+    const bare = (await (await fetch(`${base}/api/search?q=${encodeURIComponent('a photo')}&k=1&template=${encodeURIComponent('{}')}`)).json()) as any;
+    expect(bare.results[0].score).not.toBe(served.results[0].score);
+    const like = (await (await fetch(`${base}/api/images/${ids[0]}/similar?k=3&minScore=0.5`)).json()) as any;
+    expect(like).toMatchObject({ minScore: 0.5, imageName: 'photo 0.jpg' });
+    const likeNext = (await (await fetch(`${base}/api/searches/${like.queryId}?k=3&offset=3`)).json()) as any;
+    expect(likeNext).toMatchObject({ minScore: 0.5, imageName: 'photo 0.jpg' });
+
+    for (const [query, message] of [
+      ['minScore=1.5', /minScore must be <= 1/],
+      ['minScore=-1', /minScore must be >= 0/],
+      ['template=a%20photo', /has no \{\} to put the description in/],
+      [`template=${encodeURIComponent(`${'x'.repeat(300)} {}`)}`, /at most 200/],
+    ] as const) {
+      const response = await fetch(`${base}/api/search?q=cat&${query}`);
+      expect(response.status, query).toBe(400);
+      expect(((await response.json()) as { message: string }).message, query).toMatch(message);
+    }
+  });
+
+  it('shows a TIFF, which browsers cannot, as a large JPEG, and downloads the TIFF itself', async () => {
+    const tiff = await sharp({ create: { width: 3000, height: 1000, channels: 3, background: { r: 200, g: 120, b: 40 } } }).tiff().toBuffer();
+    const response = await fetch(`${base}/api/images`, { method: 'POST', body: multipartOf([{ name: 'scan.tif', bytes: tiff, type: 'image/tiff' }]) });
+    const id = ((await response.json()) as { files: Array<{ id: string }> }).files[0]!.id;
+    const large = await fetch(`${base}/api/images/${id}/large`);
+    expect(large.headers.get('content-type')).toBe('image/jpeg');
+    const shown = await sharp(Buffer.from(await large.arrayBuffer())).metadata();
+    expect([shown.format, shown.width, shown.height]).toEqual(['jpeg', 2048, 683]);
+    const original = await fetch(`${base}/api/images/${id}/original`);
+    expect(original.headers.get('content-type')).toBe('image/tiff');
+    expect(Buffer.from(await original.arrayBuffer()).equals(tiff)).toBe(true);
+  });
+
+  it('points at the part of the query at fault in a syntax error', async () => {
+    const q = 'red car after:2026-02-30 -truck';
+    const response = await fetch(`${base}/api/search?q=${encodeURIComponent(q)}`);
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: string; message: string; span: { start: number; end: number } };
+    expect(body.error).toBe('query_invalid');
+    expect(body.message).toMatch(/after:2026-02-30 is not a date/);
+    expect(q.slice(body.span.start, body.span.end)).toBe('after:2026-02-30');
   });
 
   it('refuses bad input with a reason', async () => {

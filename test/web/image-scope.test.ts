@@ -1,6 +1,7 @@
 // The web app reads images by id only within its own scope (the local tenant): a chat team's
 // image id typed into a URL answers 404 on every route that takes an id, exactly like an id
 // that was never indexed, and is never shown, thumbnailed, searched like or voted on.
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pointIdFor } from '../../src/core/indexing/point-id.js';
 import { startWebHarness, jpegOf, multipartOf, type WebHarness } from './web-harness.js';
@@ -39,10 +40,19 @@ describe('web image routes within the web scope', () => {
     expect((await fetch(`${base}/api/images/${localId}`)).status).toBe(200);
     expect((await fetch(`${base}/api/images/${localId}/thumbnail`)).status).toBe(200);
     expect((await fetch(`${base}/api/images/${localId}/similar?k=3`)).status).toBe(200);
+    const large = await fetch(`${base}/api/images/${localId}/large`);
+    expect([large.status, large.headers.get('content-type')]).toEqual([200, 'image/jpeg']);
+    const original = await fetch(`${base}/api/images/${localId}/original`);
+    expect(original.status).toBe(200);
+    expect(original.headers.get('content-disposition')).toBe(`attachment; filename="mine.jpg"; filename*=UTF-8''mine.jpg`);
+    // The original's own bytes, byte for byte.
+    const [point] = await h.findimage.store.get([localId], { tenant: 'local' });
+    expect(Buffer.from(await original.arrayBuffer()).equals(await readFile(point!.payload.path!))).toBe(true);
   });
 
   it('answers 404 for another tenant’s image id, naming nothing of it', async () => {
-    for (const path of [`/api/images/${foreignId}`, `/api/images/${foreignId}/thumbnail`, `/api/images/${foreignId}/similar?k=3`]) {
+    const routes = ['', '/thumbnail', '/similar?k=3', '/large', '/original'].map((route) => `/api/images/${foreignId}${route}`);
+    for (const path of routes) {
       const response = await fetch(`${base}${path}`);
       expect(response.status, path).toBe(404);
       expect(await response.text(), path).not.toContain('secret-plans');

@@ -13,17 +13,42 @@ export interface Result {
   source: string;
 }
 
+/** What the relative cut-off did to a search. */
+export interface CutOff {
+  /** The relative cut-off applied (0: none). */
+  applied: number;
+  /** Results it dropped among those read (the page plus one). */
+  below: number;
+  /** More than `below` may lie under it. */
+  mayBeMore: boolean;
+}
+
 /** A page of results. */
 export interface SearchAnswer {
   query?: string;
   image?: string;
+  /** Image searches: the name of the image searched by. */
+  imageName?: string;
   model: string;
   queryId?: string;
   offset: number;
   k: number;
   hasMore: boolean;
   truncated?: boolean;
+  /** The search's own prompt template, when it brought one. */
+  template?: string;
+  /** The search's own relative cut-off, when it brought one. */
+  minScore?: number;
+  cutOff?: CutOff;
   results: Result[];
+}
+
+/** A search's own settings (left out: the server's). */
+export interface Tuning {
+  /** Relative cut-off, 0 to 1. */
+  minScore?: number;
+  /** Prompt template holding {} ("{}" alone: the words as typed). */
+  template?: string;
 }
 
 export interface Stats {
@@ -52,12 +77,22 @@ export type UploadAnswer =
   | { name: string; status: 'indexed' | 'duplicate' | 'queued'; id: string }
   | { name: string; status: 'refused'; code: string; reason: string };
 
+/** Where in the typed query a syntax error lies. */
+export interface Span {
+  start: number;
+  end: number;
+}
+
 /** A refusal from the API, with its code and message. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Seconds the server asked to wait before trying again (503 not_ready). */
+    readonly retryAfter?: number,
+    /** The part of the query at fault, for a query syntax error. */
+    readonly span?: Span,
   ) {
     super(message);
   }
@@ -70,10 +105,11 @@ async function call<T>(path: string, init?: RequestInit): Promise<T> {
   } catch {
     throw new ApiError(0, 'offline', 'The findimage server does not answer. Is it still running?');
   }
-  const body = (await response.json().catch(() => undefined)) as { error?: string; message?: string } | undefined;
+  const body = (await response.json().catch(() => undefined)) as { error?: string; message?: string; span?: Span } | undefined;
   if (!response.ok) {
-    if (response.status === 401) location.assign(`/login?next=${encodeURIComponent(location.pathname)}`);
-    throw new ApiError(response.status, body?.error ?? 'http_error', body?.message ?? `The server answered ${response.status}.`);
+    if (response.status === 401) location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+    const retryAfter = Number(response.headers.get('retry-after') ?? NaN);
+    throw new ApiError(response.status, body?.error ?? 'http_error', body?.message ?? `The server answered ${response.status}.`, Number.isFinite(retryAfter) ? retryAfter : undefined, body?.span);
   }
   return body as T;
 }
@@ -83,14 +119,22 @@ export function session(): Promise<{ login: boolean }> {
   return call('/api/session');
 }
 
-/** Starts a search by description (a new queryId when something is found). */
-export function search(q: string, k: number, offset: number): Promise<SearchAnswer> {
-  return call(`/api/search?${new URLSearchParams({ q, k: String(k), offset: String(offset) })}`);
+/** The query parameters of a search's own settings. */
+function tuningParams(tuning: Tuning, withTemplate: boolean): Record<string, string> {
+  return {
+    ...(tuning.minScore === undefined ? {} : { minScore: String(tuning.minScore) }),
+    ...(!withTemplate || tuning.template === undefined ? {} : { template: tuning.template }),
+  };
 }
 
-/** Starts a "more like this" search on an indexed image. */
-export function similar(id: string, k: number, offset: number): Promise<SearchAnswer> {
-  return call(`/api/images/${encodeURIComponent(id)}/similar?${new URLSearchParams({ k: String(k), offset: String(offset) })}`);
+/** Starts a search by description (a new queryId when something is found). */
+export function search(q: string, k: number, offset: number, tuning: Tuning = {}): Promise<SearchAnswer> {
+  return call(`/api/search?${new URLSearchParams({ q, k: String(k), offset: String(offset), ...tuningParams(tuning, true) })}`);
+}
+
+/** Starts a "more like this" search on an indexed image (no template: nothing is worded). */
+export function similar(id: string, k: number, offset: number, tuning: Tuning = {}): Promise<SearchAnswer> {
+  return call(`/api/images/${encodeURIComponent(id)}/similar?${new URLSearchParams({ k: String(k), offset: String(offset), ...tuningParams(tuning, false) })}`);
 }
 
 /** Another page of an earlier search of any kind (a dropped image's too), by its queryId. */
@@ -98,10 +142,10 @@ export function searchPage(queryId: string, k: number, offset: number): Promise<
   return call(`/api/searches/${encodeURIComponent(queryId)}?${new URLSearchParams({ k: String(k), offset: String(offset) })}`);
 }
 
-export function searchByImage(file: File, k: number): Promise<SearchAnswer> {
+export function searchByImage(file: File, k: number, tuning: Tuning = {}): Promise<SearchAnswer> {
   const form = new FormData();
   form.append('file', file, file.name);
-  return call(`/api/search/image?k=${k}`, { method: 'POST', body: form });
+  return call(`/api/search/image?${new URLSearchParams({ k: String(k), ...tuningParams(tuning, false) })}`, { method: 'POST', body: form });
 }
 
 export function vote(queryId: string, imageId: string, user: string, value: 1 | -1 | 0): Promise<unknown> {
@@ -123,6 +167,16 @@ export function evaluation(): Promise<EvalAnswer> {
 /** The thumbnail URL of an image. */
 export function thumbnailUrl(id: string): string {
   return `/api/images/${encodeURIComponent(id)}/thumbnail`;
+}
+
+/** The viewer's image: the original, or a large rendition of a format browsers cannot show. */
+export function largeUrl(id: string): string {
+  return `/api/images/${encodeURIComponent(id)}/large`;
+}
+
+/** The original file, sent as a download under its own name. */
+export function originalUrl(id: string): string {
+  return `/api/images/${encodeURIComponent(id)}/original`;
 }
 
 /**

@@ -11,7 +11,8 @@ const PARALLEL_UPLOADS = 3;
 export function mountIndex(root: HTMLElement): void {
   const picker = h('input', { type: 'file', id: 'file-input', multiple: true, accept: 'image/*', hidden: true });
   const choose = h('button', { type: 'button', class: 'choose' }, 'Choose images…');
-  const zone = h('div', { class: 'drop-zone', id: 'drop-zone', tabindex: '0' }, h('p', {}, 'Drop images here'), h('p', { class: 'hint' }, 'JPEG, PNG, WebP, GIF, AVIF, TIFF or HEIC, up to 50 MB each'), choose, picker);
+  // Not a Tab stop of its own: dropping needs a mouse, and its button is the keyboard's way in.
+  const zone = h('div', { class: 'drop-zone', id: 'drop-zone' }, h('p', {}, 'Drop images here'), h('p', { class: 'hint' }, 'JPEG, PNG, WebP, GIF, AVIF, TIFF or HEIC, up to 50 MB each'), choose, picker);
   const list = h('ul', { class: 'uploads', id: 'uploads' });
   const statsBox = h('section', { class: 'stats', id: 'stats', 'aria-label': 'Index status' });
   root.append(h('h1', {}, 'Add images'), zone, list, h('h2', {}, 'Index status'), statsBox);

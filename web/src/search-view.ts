@@ -1,204 +1,230 @@
-// The search page: a box with the CLI's filter syntax, a grid of thumbnails with score, name and
-// date, paging, a larger view with "More like this", 👍/👎 votes by a remembered user name, and
-// search by an image dropped anywhere on the page.
+// The search page: the box (with the CLI's filter syntax and a syntax error shown under it at the
+// part at fault), the search's own settings, the grid, paging, the viewer, and search by an image
+// dropped anywhere on the page. Every search is a URL (url-state.ts); the pieces live in
+// results-grid.ts, viewer.ts, vote-buttons.ts, search-tuning.ts and recovery.ts.
 import * as api from './api.js';
-import { formatDate, h, replace, stateBlock } from './dom.js';
+import { h, replace, stateBlock } from './dom.js';
+import { failureBlock, whenReady } from './recovery.js';
+import { resultCards } from './results-grid.js';
+import { tuningControls } from './search-tuning.js';
+import { pushState, replaceState, stateFromUrl, type SearchState } from './url-state.js';
+import { createViewer } from './viewer.js';
+import type { VoteBook } from './vote-buttons.js';
+import { userName } from './voter-name.js';
+
+export { setUserName, userName } from './voter-name.js';
 
 /** Results per page: four rows of the grid on a laptop screen. */
 export const PAGE_SIZE = 20;
-/** Where the voter's name is kept in the browser. */
-const USER_KEY = 'findimage.user';
-
-/** What the grid is showing, so paging can ask for the next page of the same search. */
-type Shown =
-  | { kind: 'text'; q: string; offset: number; queryId?: string }
-  | { kind: 'similar'; id: string; name: string; offset: number; queryId?: string }
-  | { kind: 'image'; name: string; offset: number; queryId?: string };
-
-export function userName(): string | undefined {
-  const name = localStorage.getItem(USER_KEY)?.trim();
-  return name === undefined || name === '' ? undefined : name;
-}
 
 export function mountSearch(root: HTMLElement): void {
-  const params = new URLSearchParams(location.search);
-  const input = h('input', { type: 'search', id: 'q', name: 'q', placeholder: 'a whiteboard sketch -photo after:2026-01-01', autocomplete: 'off', 'aria-label': 'Describe the image', value: params.get('q') ?? '' });
+  const input = h('input', { type: 'search', id: 'q', name: 'q', placeholder: 'a whiteboard sketch -photo after:2026-01-01', autocomplete: 'off', 'aria-label': 'Describe the image', 'aria-describedby': 'search-hint', 'aria-keyshortcuts': '/' });
   const form = h('form', { class: 'search-form', role: 'search' }, input, h('button', { type: 'submit' }, 'Search'));
-  const hint = h('p', { class: 'hint' }, 'Describe the image. Add -word to avoid something; after:, before: and on: take dates (YYYY-MM-DD). Or drop an image anywhere on this page to find ones like it.');
-  const heading = h('p', { class: 'results-heading', id: 'results-heading' });
+  const queryError = h('p', { class: 'query-error', id: 'query-error', hidden: true });
+  const hint = h('p', { class: 'hint', id: 'search-hint' }, 'Describe the image. Add -word to avoid something; after:, before: and on: take dates (YYYY-MM-DD). Or drop an image anywhere on this page to find ones like it. Press / to come back to this box.');
+  const tuning = tuningControls();
+  const heading = h('h2', { class: 'results-heading', id: 'results-heading', tabindex: '-1', hidden: true });
+  const cutOffNote = h('p', { class: 'cut-off-note', id: 'cut-off-note', hidden: true });
+  const announcer = h('p', { class: 'visually-hidden', id: 'announcer', role: 'status', 'aria-live': 'polite' });
   const status = h('div', { id: 'status' });
-  const grid = h('ul', { class: 'grid', id: 'grid' });
+  const grid = h('ul', { class: 'grid', id: 'grid', 'aria-labelledby': 'results-heading' });
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
   const overlay = h('div', { class: 'drop-overlay', hidden: true }, h('p', {}, 'Drop the image to find ones like it'));
-  const dialog = h('dialog', { class: 'viewer', id: 'viewer' });
-  root.append(form, hint, heading, status, grid, pager, overlay, dialog);
 
-  let shown: Shown | undefined;
-  let votes = new Map<string, 1 | -1>();
+  let current: SearchState = { kind: 'none' };
+  let shown: api.Result[] = [];
+  let book: VoteBook | undefined;
+  /** Counts searches started: an answer for an older one is dropped. */
+  let generation = 0;
 
-  const run = async (next: Shown, fetchPage: () => Promise<api.SearchAnswer>) => {
-    replace(status, stateBlock('loading', 'Searching…'));
+  const viewer = createViewer({
+    results: () => shown,
+    book: () => book,
+    moreLike: (result) => void show({ kind: 'like', id: result.id, offset: 0, tuning: likeTuning() }, 'push', true),
+    returnFocusTo: (result) => grid.querySelector<HTMLElement>(`.card[data-id="${CSS.escape(result.id)}"] .thumb`),
+  });
+  root.append(h('h1', { class: 'visually-hidden' }, 'Search images'), form, queryError, hint, tuning.element, heading, cutOffNote, announcer, status, grid, pager, overlay, viewer.dialog);
+
+  /** The settings that apply to "more like this": the cut-off only (nothing is worded). */
+  const likeTuning = (): api.Tuning => {
+    const { minScore } = tuning.read();
+    return minScore === undefined ? {} : { minScore };
+  };
+
+  const clear = () => {
     replace(grid);
     replace(pager);
-    replace(heading);
+    heading.hidden = true;
+    cutOffNote.hidden = true;
+    queryError.hidden = true;
+    input.removeAttribute('aria-invalid');
+    input.setAttribute('aria-describedby', 'search-hint');
+    shown = [];
+  };
+
+  /** Shows the search `state` names, recording it in the history as `how` says. */
+  const show = async (state: SearchState, how: 'push' | 'replace' | 'none', focusHeading: boolean): Promise<void> => {
+    const mine = ++generation;
+    current = state;
+    if (how === 'push') pushState(state);
+    else if (how === 'replace') replaceState(state);
+    input.value = state.kind === 'text' ? state.q : '';
+    // Only a description has a template; "more like this" keeps the settings as they are.
+    if (state.kind === 'text') tuning.show(state.tuning);
+    clear();
+    if (state.kind === 'none') {
+      await welcome(status, () => mine === generation);
+      return;
+    }
+    replace(status, stateBlock('loading', 'Searching…'));
     try {
-      const answer = await fetchPage();
-      shown = { ...next, ...(answer.queryId === undefined ? {} : { queryId: answer.queryId }) };
-      votes = new Map();
-      const user = userName();
-      if (answer.queryId !== undefined && user !== undefined) {
-        for (const label of (await api.votesOf(answer.queryId, user)).labels) votes.set(label.imageId, label.value);
+      const answer = await whenReady(() => fetchFor(state), status, () => mine === generation);
+      if (mine !== generation) return;
+      // The server's id for the search keeps its votes and pages: the address learns it.
+      if (answer.queryId !== undefined && state.kind !== 'saved') {
+        // A link that names a search without its settings (from the evaluation page) shows the
+        // settings it ran with: the address and the controls learn them with its id.
+        const ranWith: api.Tuning = { ...(answer.minScore === undefined ? {} : { minScore: answer.minScore }), ...(answer.template === undefined ? {} : { template: answer.template }) };
+        if (state.qid !== answer.queryId || !sameTuning(answer, state.tuning)) {
+          current = { ...state, qid: answer.queryId, tuning: ranWith };
+          replaceState(current);
+          if (current.kind === 'text') tuning.show(ranWith);
+        }
       }
-      render(answer);
+      await render(answer, mine, focusHeading);
     } catch (error) {
-      replace(status, stateBlock('error', 'The search failed.', error instanceof Error ? error.message : String(error)));
+      if (mine !== generation) return;
+      showFailure(error, () => void show(current, 'none', focusHeading));
     }
   };
 
-  /** Keeps the search in the address, so a reload or a shared link shows the same page and votes. */
-  const remember = (q: string, offset: number, queryId: string | undefined) => {
-    const url = new URL(location.href);
-    url.searchParams.set('q', q);
-    if (offset > 0) url.searchParams.set('offset', String(offset));
-    else url.searchParams.delete('offset');
-    if (queryId !== undefined) url.searchParams.set('qid', queryId);
-    else url.searchParams.delete('qid');
-    history.replaceState(null, '', url);
-  };
-
-  const searchText = async (q: string, offset: number, queryId?: string) => {
-    remember(q, offset, queryId);
-    await run({ kind: 'text', q, offset }, () => (queryId === undefined ? api.search(q, PAGE_SIZE, offset) : resumeText(q, offset, queryId)));
-    if (shown?.kind === 'text') remember(q, offset, shown.queryId);
+  const fetchFor = (state: Exclude<SearchState, { kind: 'none' }>): Promise<api.SearchAnswer> => {
+    switch (state.kind) {
+      case 'text':
+        return state.qid === undefined ? api.search(state.q, PAGE_SIZE, state.offset, state.tuning) : resume(state.qid, state.offset, (a) => a.query === state.q.trim() && asksFor(a, state.tuning), () => api.search(state.q, PAGE_SIZE, state.offset, state.tuning));
+      case 'like':
+        return state.qid === undefined ? api.similar(state.id, PAGE_SIZE, state.offset, state.tuning) : resume(state.qid, state.offset, (a) => a.image === state.id && asksFor(a, state.tuning), () => api.similar(state.id, PAGE_SIZE, state.offset, state.tuning));
+      case 'saved':
+        return api.searchPage(state.qid, PAGE_SIZE, state.offset);
+    }
   };
 
   /**
-   * A page of the search the address names, so its votes still show; a new search of `q` when
-   * the server no longer knows that search (400) or it was of other words (the address was edited).
+   * A page of the search the address names, so its votes still show; a new search when the
+   * server no longer knows it (400) or it was of something else (the address was edited).
    */
-  const resumeText = async (q: string, offset: number, queryId: string): Promise<api.SearchAnswer> => {
+  const resume = async (queryId: string, offset: number, matches: (answer: api.SearchAnswer) => boolean, fresh: () => Promise<api.SearchAnswer>): Promise<api.SearchAnswer> => {
     try {
       const answer = await api.searchPage(queryId, PAGE_SIZE, offset);
-      if (answer.query === q.trim()) return answer;
+      if (matches(answer)) return answer;
     } catch (error) {
       if (!(error instanceof api.ApiError) || error.status !== 400) throw error;
     }
-    return api.search(q, PAGE_SIZE, offset);
+    return fresh();
   };
 
-  const render = (answer: api.SearchAnswer) => {
-    if (shown === undefined) return;
+  const render = async (answer: api.SearchAnswer, mine: number, focusHeading: boolean) => {
+    const votes = new Map<string, 1 | -1>();
+    const user = userName();
+    if (answer.queryId !== undefined && user !== undefined) {
+      for (const label of (await api.votesOf(answer.queryId, user)).labels) votes.set(label.imageId, label.value);
+    }
+    if (mine !== generation || current.kind === 'none') return;
+    book = answer.queryId === undefined ? undefined : { queryId: answer.queryId, votes, onError: (title, detail) => replace(status, stateBlock('error', title, detail)) };
+    shown = answer.results;
+    const offset = current.offset;
     if (answer.results.length === 0) {
-      replace(
-        status,
-        shown.offset > 0
-          ? stateBlock('empty', 'No more results.', 'This search has no results this far down; go back a page.')
-          : stateBlock('empty', 'No images match.', 'Describe the image differently, or add images on the Index page.'),
-      );
+      replace(status, offset > 0 ? stateBlock('empty', 'No more results.', 'This search has no results this far down; go back a page.') : stateBlock('empty', 'No images match.', 'Describe the image differently, or add images on the Index page.'));
+      announcer.textContent = offset > 0 ? 'No more results.' : 'No images match.';
     } else {
       replace(status);
+      const what = current.kind === 'text' ? `“${current.q}”` : `images like ${answer.imageName ?? answer.image ?? 'an image'}`;
+      replace(heading, `Results ${offset + 1}–${offset + answer.results.length} for ${what}`, answer.truncated ? ' (the description was cut to the part the model reads)' : '');
+      heading.hidden = false;
+      announcer.textContent = `${answer.results.length} result${answer.results.length === 1 ? '' : 's'}, page ${Math.floor(offset / PAGE_SIZE) + 1}${answer.hasMore ? '' : ', the last'}.`;
     }
-    const from = shown.offset + 1;
-    const to = shown.offset + answer.results.length;
-    const what = shown.kind === 'text' ? `“${shown.q}”` : `images like ${shown.name}`;
-    replace(heading, answer.results.length === 0 ? '' : `Results ${from}–${to} for ${what}`, answer.truncated ? ' (the description was cut to the part the model reads)' : '');
-    replace(grid, ...answer.results.map((result) => card(result, answer.queryId)));
-    const prev = h('button', { type: 'button', class: 'prev', disabled: shown.offset === 0 }, '← Previous');
+    showCutOff(answer);
+    replace(grid, ...resultCards(answer.results, book, viewer.open));
+    const prev = h('button', { type: 'button', class: 'prev', disabled: offset === 0 }, '← Previous');
     const next = h('button', { type: 'button', class: 'next', disabled: !answer.hasMore }, 'Next →');
     prev.addEventListener('click', () => page(-1));
     next.addEventListener('click', () => page(1));
-    replace(pager, prev, h('span', { class: 'page-number' }, `Page ${Math.floor(shown.offset / PAGE_SIZE) + 1}`), next);
+    if (answer.results.length > 0 || offset > 0) replace(pager, prev, h('span', { class: 'page-number' }, `Page ${Math.floor(offset / PAGE_SIZE) + 1}`), next);
+    // After paging the focus goes to the new results' heading, not to the page's body.
+    if (focusHeading) (heading.hidden ? status : heading).focus();
+  };
+
+  /** Says how many results the cut-off hid, and offers them. */
+  const showCutOff = (answer: api.SearchAnswer) => {
+    const cut = answer.cutOff;
+    if (cut === undefined || cut.below === 0 || cut.applied <= 0 || answer.hasMore) return;
+    const text = `${cut.mayBeMore ? 'At least ' : ''}${cut.below} more result${cut.below === 1 ? '' : 's'} scored under the cut-off (${Math.round(cut.applied * 100)}% of the best score).`;
+    if (current.kind === 'text' || current.kind === 'like') {
+      const state = current;
+      const button = h('button', { type: 'button', class: 'show-all' }, 'Show them');
+      button.addEventListener('click', () => {
+        const { qid: _qid, ...rest } = state;
+        void show({ ...rest, tuning: { ...state.tuning, minScore: 0 } }, 'push', true);
+      });
+      replace(cutOffNote, text, ' ', button);
+    } else {
+      replace(cutOffNote, text, ' Lower the cut-off in Search settings and drop the image again to see them.');
+    }
+    cutOffNote.hidden = false;
+  };
+
+  const showFailure = (error: unknown, retry: () => void) => {
+    if (error instanceof api.ApiError && error.code === 'query_invalid' && current.kind === 'text') {
+      replace(status);
+      showQueryError(current.q, error);
+      return;
+    }
+    replace(status, failureBlock('The search failed.', error, retry));
+    announcer.textContent = 'The search failed.';
+  };
+
+  /** The refusal under the box, with the part of the query at fault marked. */
+  const showQueryError = (q: string, error: api.ApiError) => {
+    const span = error.span;
+    const part = span === undefined ? undefined : q.slice(span.start, span.end);
+    replace(queryError, error.message, part === undefined || part === '' ? null : h('span', { class: 'at-fault' }, ' In your search: ', q.slice(0, span?.start), h('mark', {}, part), q.slice(span?.end)));
+    queryError.hidden = false;
+    input.value = q;
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', 'query-error search-hint');
+    announcer.textContent = error.message;
   };
 
   const page = (direction: 1 | -1) => {
-    if (shown === undefined) return;
-    const offset = Math.max(0, shown.offset + direction * PAGE_SIZE);
-    if (shown.kind === 'text') void searchText(shown.q, offset, shown.queryId);
-    else if (shown.queryId !== undefined) {
-      // Every kind pages by its queryId: a dropped image's later pages come from the server's snapshot.
-      const queryId = shown.queryId;
-      void run({ ...shown, offset }, () => api.searchPage(queryId, PAGE_SIZE, offset));
-    } else if (shown.kind === 'similar') {
-      const { id, name } = shown;
-      void run({ kind: 'similar', id, name, offset }, () => api.similar(id, PAGE_SIZE, offset));
-    }
-  };
-
-  const card = (result: api.Result, queryId: string | undefined): HTMLElement => {
-    const img = h('img', { src: api.thumbnailUrl(result.id), alt: result.filename, loading: 'lazy', width: '256', height: '192' });
-    const open = h('button', { type: 'button', class: 'thumb', 'aria-label': `Open ${result.filename}` }, img);
-    open.addEventListener('click', () => view(result));
-    const up = voteButton(result, queryId, 1);
-    const down = voteButton(result, queryId, -1);
-    return h(
-      'li',
-      { class: 'card', 'data-id': result.id },
-      open,
-      h('div', { class: 'meta' },
-        h('span', { class: 'name', title: result.filename }, result.filename),
-        h('span', { class: 'score', title: 'Cosine similarity' }, result.score.toFixed(3)),
-        h('span', { class: 'date' }, formatDate(result.createdAt)),
-      ),
-      queryId === undefined ? null : h('div', { class: 'votes' }, up, down),
-    );
-  };
-
-  const voteButton = (result: api.Result, queryId: string | undefined, value: 1 | -1): HTMLButtonElement => {
-    const label = value === 1 ? 'Relevant' : 'Not relevant';
-    const button = h('button', { type: 'button', class: `vote vote-${value === 1 ? 'up' : 'down'}`, 'aria-label': label, title: label, 'aria-pressed': String(votes.get(result.id) === value) }, value === 1 ? '👍' : '👎');
-    button.addEventListener('click', async () => {
-      if (queryId === undefined) return;
-      const user = userName();
-      if (user === undefined) {
-        replace(status, stateBlock('error', 'Type your name first.', 'Votes are stored under a name: type yours in the box at the top of the page (it is kept in this browser).'));
-        document.getElementById('user-name')?.focus();
-        return;
-      }
-      const current = votes.get(result.id);
-      const next = current === value ? 0 : value;
-      try {
-        await api.vote(queryId, result.id, user, next);
-        if (next === 0) votes.delete(result.id);
-        else votes.set(result.id, next);
-        const card = button.closest('.card');
-        card?.querySelectorAll<HTMLButtonElement>('.vote').forEach((b) => {
-          const own = b.classList.contains('vote-up') ? 1 : -1;
-          b.setAttribute('aria-pressed', String(votes.get(result.id) === own));
-        });
-      } catch (error) {
-        replace(status, stateBlock('error', 'The vote was not saved.', error instanceof Error ? error.message : String(error)));
-      }
-    });
-    return button;
-  };
-
-  const view = (result: api.Result) => {
-    const more = h('button', { type: 'button', class: 'more-like-this' }, 'More like this');
-    const close = h('button', { type: 'button', class: 'close', 'aria-label': 'Close' }, '×');
-    more.addEventListener('click', () => {
-      dialog.close();
-      void run({ kind: 'similar', id: result.id, name: result.filename, offset: 0 }, () => api.similar(result.id, PAGE_SIZE, 0));
-    });
-    close.addEventListener('click', () => dialog.close());
-    replace(
-      dialog,
-      close,
-      h('img', { src: api.thumbnailUrl(result.id), alt: result.filename }),
-      h('h2', {}, result.filename),
-      h('p', { class: 'detail' }, `${result.width} × ${result.height} px · ${formatDate(result.createdAt)} · score ${result.score.toFixed(3)}`),
-      more,
-    );
-    dialog.showModal();
+    if (current.kind === 'none') return;
+    void show({ ...current, offset: Math.max(0, current.offset + direction * PAGE_SIZE) }, 'push', true);
   };
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const q = input.value.trim();
     if (q === '') {
+      clear();
       replace(status, stateBlock('empty', 'Type what the image shows.', 'For example: a red car in the snow'));
       return;
     }
-    void searchText(q, 0);
+    void show({ kind: 'text', q, offset: 0, tuning: tuning.read() }, 'push', false);
+  });
+
+  // Back and Forward show the search of that entry.
+  window.addEventListener('popstate', () => {
+    if (viewer.dialog.open) viewer.dialog.close();
+    void show(stateFromUrl(location.search), 'none', false);
+  });
+
+  // "/" comes back to the box from anywhere but a field or the viewer.
+  document.addEventListener('keydown', (event) => {
+    if (event.key !== '/' || event.ctrlKey || event.metaKey || event.altKey || viewer.dialog.open) return;
+    const target = event.target;
+    if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement || (target instanceof HTMLElement && target.isContentEditable)) return;
+    event.preventDefault();
+    input.focus();
+    input.select();
   });
 
   // Search by an image dropped anywhere on the page.
@@ -218,19 +244,38 @@ export function mountSearch(root: HTMLElement): void {
     depth = 0;
     overlay.hidden = true;
     const file = event.dataTransfer?.files[0];
-    if (file === undefined) return;
-    void run({ kind: 'image', name: file.name, offset: 0 }, () => api.searchByImage(file, PAGE_SIZE));
+    if (file !== undefined) void dropSearch(file);
   });
 
-  const q = params.get('q');
-  if (q !== null && q.trim() !== '') void searchText(q, Number(params.get('offset') ?? 0) || 0, params.get('qid') ?? undefined);
-  else void welcome(status);
+  /** A search by a dropped file: its URL names the saved search once the server has it. */
+  const dropSearch = async (file: File) => {
+    const mine = ++generation;
+    const settings = likeTuning();
+    clear();
+    replace(status, stateBlock('loading', `Searching images like ${file.name}…`));
+    try {
+      const answer = await whenReady(() => api.searchByImage(file, PAGE_SIZE, settings), status, () => mine === generation);
+      if (mine !== generation) return;
+      current = answer.queryId === undefined ? { kind: 'none' } : { kind: 'saved', qid: answer.queryId, offset: 0, tuning: settings };
+      if (current.kind === 'saved') pushState(current);
+      if (current.kind === 'none') {
+        replace(status, stateBlock('empty', 'No images match.', `Nothing indexed looks like ${file.name}.`));
+        return;
+      }
+      await render(answer, mine, false);
+    } catch (error) {
+      if (mine === generation) showFailure(error, () => void dropSearch(file));
+    }
+  };
+
+  void show(stateFromUrl(location.search), 'none', false);
 }
 
 /** The first view: how many images there are, or where to add some. */
-async function welcome(status: HTMLElement): Promise<void> {
+async function welcome(status: HTMLElement, isCurrent: () => boolean): Promise<void> {
   try {
-    const stats = await api.stats();
+    const stats = await whenReady(() => api.stats(), status, isCurrent);
+    if (!isCurrent()) return;
     replace(
       status,
       stats.total === 0
@@ -238,13 +283,16 @@ async function welcome(status: HTMLElement): Promise<void> {
         : stateBlock('empty', `Search ${stats.total} image${stats.total === 1 ? '' : 's'}.`, 'Type a description above, or drop an image here.'),
     );
   } catch (error) {
-    replace(status, stateBlock('error', 'findimage is not ready.', error instanceof Error ? error.message : String(error)));
+    if (isCurrent()) replace(status, failureBlock('findimage cannot be reached.', error, () => void welcome(status, isCurrent)));
   }
 }
 
-/** Saves the name votes are stored under, in this browser. */
-export function setUserName(name: string): void {
-  const clean = name.trim().slice(0, 64);
-  if (clean === '') localStorage.removeItem(USER_KEY);
-  else localStorage.setItem(USER_KEY, clean);
+/** Whether a page's answer ran with exactly these settings. */
+function sameTuning(answer: api.SearchAnswer, tuning: api.Tuning): boolean {
+  return answer.minScore === tuning.minScore && answer.template === tuning.template;
+}
+
+/** Whether a saved search fits the settings an address asks for (one that names none takes the search's own). */
+function asksFor(answer: api.SearchAnswer, tuning: api.Tuning): boolean {
+  return (tuning.minScore === undefined || answer.minScore === tuning.minScore) && (tuning.template === undefined || answer.template === tuning.template);
 }

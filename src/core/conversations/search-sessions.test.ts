@@ -91,6 +91,23 @@ describe('SearchSessions', () => {
       expect(await labels.getQuery('T1', page.query.queryId)).toBeUndefined();
     });
 
+    it('keeps a search\'s own cut-off with its query, so every later page uses it', async () => {
+      for (let n = 1; n <= 7; n++) await addImage(n, [share('CGENERAL', true)]);
+      // Image n scores 1/hypot(1, n/10): at 0.9 of the best, images 1 to 4 are kept.
+      const first = await sessions.startText(GENERAL, { typed: 'red', parsed: parseQuery('red'), filters: {}, tuning: { minRelativeScore: 0.9 } }, { offset: 0, limit: 2 });
+      expect(first.hits.map((h) => h.imageId)).toEqual([uuid(1), uuid(2)]);
+      expect(first.cutOff).toEqual({ applied: 0.9, below: 0, mayBeMore: false });
+      expect((await labels.getQuery('T1', first.query.queryId))?.tuning).toEqual({ minRelativeScore: 0.9 });
+      const second = await sessions.results(GENERAL, first.query.queryId, { offset: 2, limit: 2 });
+      expect(second.hits.map((h) => h.imageId)).toEqual([uuid(3), uuid(4)]);
+      expect(second.hasMore).toBe(false);
+      expect(second.cutOff).toEqual({ applied: 0.9, below: 1, mayBeMore: true });
+      const like = await sessions.startLike(GENERAL, uuid(1), { offset: 0, limit: 10 }, { minRelativeScore: 0.999 });
+      const likeAgain = await sessions.results(GENERAL, like.query.queryId, { offset: 0, limit: 10 });
+      expect(likeAgain.hits.map((h) => h.imageId)).toEqual(like.hits.map((h) => h.imageId));
+      expect(like.hits.length).toBeLessThan(6);
+    });
+
     it('pages in the conversation it was run in, with ranks continuing across pages', async () => {
       for (let n = 1; n <= PAGE_SIZE + 2; n++) await addImage(n, [share('CGENERAL', true)]);
       const first = await searchRed();

@@ -10,7 +10,15 @@ import { InvalidQueryError, SessionError } from '../errors.js';
 import { contentHashOf, pointIdFor } from '../indexing/point-id.js';
 import type { LabelStore, LabelValue, QueryRecord } from '../labels/label-store.js';
 import type { ParsedQuery } from '../search/query-syntax.js';
-import { storeScopeOf, type SearchFilters, type SearchResults, type SearchScope, type SearchService } from '../search/search-service.js';
+import {
+  storeScopeOf,
+  type CutOffReport,
+  type SearchFilters,
+  type SearchResults,
+  type SearchScope,
+  type SearchService,
+  type SearchTuning,
+} from '../search/search-service.js';
 import type { ImagePayload, ImageShare, ScoredPoint, VectorStore } from '../store/vector-store.js';
 import { visibleShares } from './conversation-scope.js';
 import {
@@ -80,6 +88,8 @@ export interface SessionPage {
   hits: ShownHit[];
   /** Whether a next page exists. */
   hasMore: boolean;
+  /** What the relative cut-off did to this page's search; absent for a snapshot's pages. */
+  cutOff?: CutOffReport;
 }
 
 /** A text search as the adapter read it from the platform. */
@@ -90,6 +100,8 @@ export interface TextSearchInput {
   parsed: ParsedQuery;
   /** The parsed filters with platform ids (the adapter resolves names). */
   filters: SearchFilters;
+  /** This search's own cut-off and prompt templates (kept with the query, so its pages match). */
+  tuning?: SearchTuning;
 }
 
 
@@ -148,6 +160,7 @@ export class SearchSessions {
       searchText: parsed.text,
       negativeTerms: parsed.negativeTerms,
       filters,
+      ...(input.tuning === undefined ? {} : { tuning: copyTuning(input.tuning) }),
     });
     const results = await this.#search.searchText({
       scope: context.scope,
@@ -156,31 +169,34 @@ export class SearchSessions {
       negativeTerms: parsed.negativeTerms,
       limit: window.limit,
       offset: window.offset,
+      ...(input.tuning === undefined ? {} : { tuning: input.tuning }),
     });
     return this.#firstPage(query, results, window);
   }
 
-  /** "More like this" on an indexed image the person can see. */
-  async startLike(context: SessionContext, imageId: string, window: PageWindow = FIRST_PAGE): Promise<SessionPage> {
+  /** "More like this" on an indexed image the person can see, with this search's own cut-off when given. */
+  async startLike(context: SessionContext, imageId: string, window: PageWindow = FIRST_PAGE, tuning?: SearchTuning): Promise<SessionPage> {
     checkWindow(window);
     const point = await this.#visiblePoint(context.scope, imageId);
     if (point === undefined) throw new SessionError('not_found', 'That image is no longer in the index.');
-    return this.#likeIndexed(context, imageId, point.filename, window);
+    return this.#likeIndexed(context, imageId, point.filename, window, tuning);
   }
 
   /**
    * Images like an image the person pointed at (a message's attachment): indexed ones are paged
    * live; others are embedded once and their hits kept as a snapshot to page through.
    */
-  async startImage(context: SessionContext, image: { bytes: Uint8Array; name: string }, window: PageWindow = FIRST_PAGE): Promise<SessionPage> {
+  async startImage(context: SessionContext, image: { bytes: Uint8Array; name: string }, window: PageWindow = FIRST_PAGE, tuning?: SearchTuning): Promise<SessionPage> {
     checkWindow(window);
     const id = pointIdFor(context.scope.tenant, contentHashOf(image.bytes));
-    if ((await this.#visiblePoint(context.scope, id)) !== undefined) return this.#likeIndexed(context, id, image.name, window);
+    if ((await this.#visiblePoint(context.scope, id)) !== undefined) return this.#likeIndexed(context, id, image.name, window, tuning);
     const prepared = await this.#prepareImage(image.bytes);
-    const found = await this.#search.searchSimilarToImage(prepared, { scope: context.scope, limit: SNAPSHOT_SIZE });
+    const found = await this.#search.searchSimilarToImage(prepared, { scope: context.scope, limit: SNAPSHOT_SIZE, ...(tuning === undefined ? {} : { tuning }) });
     const snapshot = found.hits.filter((hit) => hit.id !== id).map((hit) => ({ imageId: hit.id, score: hit.score }));
-    const query = this.#newQuery(context, { kind: 'image', text: image.name, snapshot });
-    return this.#firstPage(query, await this.#snapshotPage(query, context.scope, window), window);
+    const query = this.#newQuery(context, { kind: 'image', text: image.name, snapshot, ...(tuning === undefined ? {} : { tuning: copyTuning(tuning) }) });
+    const first = await this.#snapshotPage(query, context.scope, window);
+    // The first page tells what the cut-off dropped when the snapshot was taken; later pages of a snapshot cannot.
+    return this.#firstPage(query, found.cutOff === undefined ? first : { ...first, cutOff: found.cutOff }, window);
   }
 
   /** Chat page `page` (PAGE_SIZE results each) of an earlier search, in the conversation it was run in. */
@@ -212,13 +228,14 @@ export class SearchSessions {
         negativeTerms: query.negativeTerms,
         limit,
         offset,
+        ...(query.tuning === undefined ? {} : { tuning: query.tuning }),
       });
     } else if (query.sourceImageId !== undefined) {
-      results = await this.#search.searchSimilarTo(query.sourceImageId, { scope, limit, offset });
+      results = await this.#search.searchSimilarTo(query.sourceImageId, { scope, limit, offset, ...(query.tuning === undefined ? {} : { tuning: query.tuning }) });
     } else {
       results = await this.#snapshotPage(query, scope, window);
     }
-    return { query, page: Math.floor(offset / limit), hits: this.#shown(results.hits, scope, offset), hasMore: results.hasMore };
+    return this.#sessionPage(query, results, window, scope);
   }
 
   /**
@@ -272,9 +289,9 @@ export class SearchSessions {
     return this.#votes.reaction(input);
   }
 
-  async #likeIndexed(context: SessionContext, imageId: string, name: string, window: PageWindow): Promise<SessionPage> {
-    const results = await this.#search.searchSimilarTo(imageId, { scope: context.scope, limit: window.limit, offset: window.offset });
-    const query = this.#newQuery(context, { kind: 'image', text: name, sourceImageId: imageId });
+  async #likeIndexed(context: SessionContext, imageId: string, name: string, window: PageWindow, tuning: SearchTuning | undefined): Promise<SessionPage> {
+    const results = await this.#search.searchSimilarTo(imageId, { scope: context.scope, limit: window.limit, offset: window.offset, ...(tuning === undefined ? {} : { tuning }) });
+    const query = this.#newQuery(context, { kind: 'image', text: name, sourceImageId: imageId, ...(tuning === undefined ? {} : { tuning: copyTuning(tuning) }) });
     return this.#firstPage(query, results, window);
   }
 
@@ -282,12 +299,18 @@ export class SearchSessions {
   async #firstPage(query: QueryRecord, results: SearchResults, window: PageWindow): Promise<SessionPage> {
     if (results.hits.length > 0) await this.#labels.recordQuery(query);
     this.#logger.info({ queryId: query.queryId, tenant: query.tenant, kind: query.kind, hits: results.hits.length }, 'search run');
-    return { query, page: Math.floor(window.offset / window.limit), hits: this.#shown(results.hits, query.scope, window.offset), hasMore: results.hasMore };
+    return this.#sessionPage(query, results, window, query.scope);
+  }
+
+  #sessionPage(query: QueryRecord, results: SearchResults, window: PageWindow, scope: SearchScope): SessionPage {
+    const page: SessionPage = { query, page: Math.floor(window.offset / window.limit), hits: this.#shown(results.hits, scope, window.offset), hasMore: results.hasMore };
+    if (results.cutOff !== undefined) page.cutOff = results.cutOff;
+    return page;
   }
 
   #newQuery(
     context: SessionContext,
-    fields: Pick<QueryRecord, 'kind' | 'text'> & Partial<Pick<QueryRecord, 'searchText' | 'negativeTerms' | 'filters' | 'sourceImageId' | 'snapshot'>>,
+    fields: Pick<QueryRecord, 'kind' | 'text'> & Partial<Pick<QueryRecord, 'searchText' | 'negativeTerms' | 'filters' | 'sourceImageId' | 'snapshot' | 'tuning'>>,
   ): QueryRecord {
     return {
       queryId: randomUUID(),
@@ -339,6 +362,14 @@ export class SearchSessions {
       return shown;
     });
   }
+}
+
+/** A plain copy of a search's tuning to keep with its query record (stored as JSON). */
+function copyTuning(tuning: SearchTuning): SearchTuning {
+  return {
+    ...(tuning.minRelativeScore === undefined ? {} : { minRelativeScore: tuning.minRelativeScore }),
+    ...(tuning.templates === undefined ? {} : { templates: [...tuning.templates] }),
+  };
 }
 
 /** Refuses a window that is not whole numbers, offset 0 or more and limit 1 or more. */

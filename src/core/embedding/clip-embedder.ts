@@ -1,6 +1,8 @@
 // CLIP embeddings for the domain: queries go through the prompt templates and the tokenizer,
 // images arrive preprocessed; both towers run on an EmbeddingRuntime (the worker pool).
 import type { Embedder, EmbeddingRuntime, EmbedOptions, PreparedImage } from './embedder.js';
+import { PromptTemplates } from '../text/prompt-templates.js';
+import type { QueryNormalizer } from '../text/query-text.js';
 import { normalize } from './vector-math.js';
 
 /** Turns one line of text into the text tower's row of token ids. */
@@ -15,6 +17,8 @@ export interface ClipEmbedderOptions {
   tokenizer: QueryTokenizer;
   /** Expands a normalised query into the prompts to embed ("a photo of {}" -> one prompt). */
   expandQuery: (query: string) => string[];
+  /** The model family's query clean-up, for a search that brings its own templates. */
+  normalizeQuery: QueryNormalizer;
 }
 
 export class ClipEmbedder implements Embedder {
@@ -23,6 +27,7 @@ export class ClipEmbedder implements Embedder {
   readonly #runtime: EmbeddingRuntime;
   readonly #tokenizer: QueryTokenizer;
   readonly #expandQuery: (query: string) => string[];
+  readonly #normalizeQuery: QueryNormalizer;
 
   constructor(options: ClipEmbedderOptions) {
     this.modelId = options.modelId;
@@ -30,16 +35,20 @@ export class ClipEmbedder implements Embedder {
     this.#runtime = options.runtime;
     this.#tokenizer = options.tokenizer;
     this.#expandQuery = options.expandQuery;
+    this.#normalizeQuery = options.normalizeQuery;
   }
 
   async embedQuery(text: string, options: EmbedOptions = {}): Promise<Float32Array> {
-    const prompts = this.#expandQuery(text);
-    const lane = options.lane ?? 'interactive';
+    const { templates, ...runOptions } = options;
+    // A search's own templates were validated at the edge (validSearchTemplates); new
+    // PromptTemplates checks them again, so a bad one can never reach the tokenizer.
+    const prompts = templates === undefined ? this.#expandQuery(text) : new PromptTemplates(templates, this.#normalizeQuery).expand(text);
+    const lane = runOptions.lane ?? 'interactive';
     // Templates are embedded separately and averaged (CLIP's prompt ensembling), then the mean
     // is normalised again so scores stay cosine similarities.
     const vectors = await Promise.all(
       prompts.map((prompt) =>
-        this.#runtime.embedTokens(this.#tokenizer.encode(prompt), { ...options, lane }),
+        this.#runtime.embedTokens(this.#tokenizer.encode(prompt), { ...runOptions, lane }),
       ),
     );
     if (vectors.length === 1) return vectors[0] as Float32Array;

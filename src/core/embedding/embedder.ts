@@ -8,6 +8,11 @@ export interface EmbedOptions {
   /** Defaults: "interactive" for text, "bulk" for images. */
   lane?: Lane;
   signal?: AbortSignal;
+  /**
+   * embedQuery only: the prompt templates for this query in place of the configured ones (each
+   * holds "{}"; ["{}"] embeds the words as given). Embedders without templates ignore it.
+   */
+  templates?: readonly string[];
 }
 
 /** An image decoded and preprocessed for the vision tower. */

@@ -85,6 +85,14 @@ describe('evaluating and improving search with labels', () => {
     expect(report.mean.plain.ndcgAtK).toBeCloseTo(1 / Math.log2(3), 10);
   });
 
+  it('grades a search with the cut-off it was run with', async () => {
+    // Run with a cut-off that keeps only CAR: TRUCK, judged relevant, is not found.
+    await labels.recordQuery({ ...query('q1', 'red truck'), tuning: { minRelativeScore: 0.99 } });
+    await label('q1', TRUCK, 1);
+    const report = await evaluateSearch({ search, labels, tenant: 'T1', k: 2, compareFeedback: false });
+    expect(report.mean.plain.recallAtK).toBe(0);
+  });
+
   it('nets out disagreeing users and ignores queries nobody agreed on', async () => {
     await labels.recordQuery(query('q1', 'red truck'));
     await label('q1', TRUCK, 1, 'U1');

@@ -41,6 +41,8 @@ export async function evaluateSearch(options: EvaluateSearchOptions): Promise<Ev
       scope: query.scope,
       filters: query.filters,
       limit: k,
+      // Graded as it was run: a search with its own cut-off or prompt template keeps them.
+      ...(query.tuning === undefined ? {} : { tuning: query.tuning }),
     };
     const plain = await search.searchText({ ...base, useFeedback: false });
     const evaluation: QueryEvaluation = {

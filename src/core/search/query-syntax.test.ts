@@ -1,6 +1,6 @@
 // The query language: filters, dates, negative terms and the limits, exactly as parsed.
 import { describe, expect, it } from 'vitest';
-import { InvalidQueryError } from '../errors.js';
+import { InvalidQueryError, QuerySyntaxError } from '../errors.js';
 import { MAX_NEGATIVE_TERMS, MAX_QUERY_TEXT_CHARS, parseQuery } from './query-syntax.js';
 
 describe('parseQuery', () => {
@@ -48,7 +48,7 @@ describe('parseQuery', () => {
 
   it('refuses a date that does not exist, naming the filter and the expected form', () => {
     expect(() => parseQuery('cake before:2026-02-30')).toThrow(
-      new InvalidQueryError('before:2026-02-30 is not a date. Write dates as YYYY-MM-DD, for example before:2026-01-31.'),
+      new QuerySyntaxError('before:2026-02-30 is not a date. Write dates as YYYY-MM-DD, for example before:2026-01-31.', { start: 5, end: 22 }),
     );
     expect(() => parseQuery('cake after:yesterday')).toThrow(/after:yesterday is not a date/);
   });
@@ -58,7 +58,7 @@ describe('parseQuery', () => {
   });
 
   it('refuses a filter with no value', () => {
-    expect(() => parseQuery('cake in:')).toThrow(new InvalidQueryError('in: needs a value, for example in:#design.'));
+    expect(() => parseQuery('cake in:')).toThrow(new QuerySyntaxError('in: needs a value, for example in:#design.', { start: 5, end: 8 }));
   });
 
   it('refuses filters without a description, and an empty query, with an example of what works', () => {
@@ -83,5 +83,25 @@ describe('parseQuery', () => {
     const parsed = parseQuery('😀'.repeat(MAX_QUERY_TEXT_CHARS + 10));
     expect(Array.from(parsed.text)).toHaveLength(MAX_QUERY_TEXT_CHARS);
     expect(parsed.text).toBe('😀'.repeat(MAX_QUERY_TEXT_CHARS));
+  });
+
+  it('points at the part of the query at fault, so the box can show it', () => {
+    const at = (query: string): string => {
+      try {
+        parseQuery(query);
+      } catch (error) {
+        if (!(error instanceof QuerySyntaxError)) throw error;
+        return query.slice(error.span.start, error.span.end);
+      }
+      throw new Error(`"${query}" parsed`);
+    };
+    expect(at('red car after:2026-02-30 -truck')).toBe('after:2026-02-30');
+    expect(at('red car before: blue')).toBe('before:');
+    expect(at('cat after:2026-03-01 before:2026-02-01')).toBe('after:2026-03-01 before:2026-02-01');
+    expect(at('cat -a -b -c -d -e -f -g')).toBe('-f -g');
+    expect(at(`cat ${Array.from({ length: 11 }, (_, i) => `from:@u${i}`).join(' ')}`)).toBe('from:@u10');
+    // A query with no description has no single part at fault.
+    expect(() => parseQuery('after:2026-01-01')).toThrow(InvalidQueryError);
+    expect(() => parseQuery('after:2026-01-01')).not.toThrow(QuerySyntaxError);
   });
 });

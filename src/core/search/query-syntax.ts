@@ -1,6 +1,6 @@
 // The search box's little language, shared by every front end: a description plus filters
 // (in:, from:, before:, after:, on:) and negative terms (-word). Platform ids are resolved later.
-import { InvalidQueryError } from '../errors.js';
+import { InvalidQueryError, QuerySyntaxError, type QuerySpan } from '../errors.js';
 
 /** A query split into what to embed, what to filter on and what to avoid. */
 export interface ParsedQuery {
@@ -45,18 +45,32 @@ const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 export function parseQuery(input: string): ParsedQuery {
   const words: string[] = [];
   const parsed: ParsedQuery = { text: '', channelRefs: [], userRefs: [], negativeTerms: [], truncated: false };
-  for (const token of input.match(TOKEN) ?? []) {
+  // Where each limited kind of token was typed, so an error can point at the one too many.
+  const spans: TokenSpans = { negative: [], in: [], from: [], date: [] };
+  for (const match of input.matchAll(TOKEN)) {
+    const token = match[0];
+    const span = { start: match.index, end: match.index + token.length };
     const filter = FILTER.exec(token);
     if (filter !== null) {
-      applyFilter(parsed, (filter[1] ?? '').toLowerCase(), filter[2] ?? '');
+      const key = (filter[1] ?? '').toLowerCase();
+      try {
+        applyFilter(parsed, key, filter[2] ?? '');
+      } catch (error) {
+        if (error instanceof InvalidQueryError) throw new QuerySyntaxError(error.message, span);
+        throw error;
+      }
+      (key === 'in' ? spans.in : key === 'from' ? spans.from : spans.date).push(span);
     } else if (token.length > 1 && token.startsWith('-') && token[1] !== '-') {
       const term = token.slice(1).replace(/^"|"$/g, '').trim();
-      if (term !== '') parsed.negativeTerms.push(term);
+      if (term !== '') {
+        parsed.negativeTerms.push(term);
+        spans.negative.push(span);
+      }
     } else {
       words.push(token);
     }
   }
-  checkLimits(parsed);
+  checkLimits(parsed, spans);
   const text = words.join(' ');
   const chars = Array.from(text);
   parsed.truncated = chars.length > MAX_QUERY_TEXT_CHARS;
@@ -109,15 +123,30 @@ function parseDay(key: string, value: string): Date {
   return day;
 }
 
-function checkLimits(parsed: ParsedQuery): void {
+/** Where the tokens that limits count were typed, in order. */
+interface TokenSpans {
+  negative: QuerySpan[];
+  in: QuerySpan[];
+  from: QuerySpan[];
+  /** before:, after: and on: */
+  date: QuerySpan[];
+}
+
+/** A span covering the first to the last of `spans` (all of them are at fault together). */
+function covering(spans: QuerySpan[]): QuerySpan {
+  return { start: spans[0]?.start ?? 0, end: spans[spans.length - 1]?.end ?? 0 };
+}
+
+function checkLimits(parsed: ParsedQuery, spans: TokenSpans): void {
   if (parsed.after !== undefined && parsed.before !== undefined && parsed.after >= parsed.before) {
-    throw new InvalidQueryError('No day matches those dates: the after: date must come before the before: date.');
+    throw new QuerySyntaxError('No day matches those dates: the after: date must come before the before: date.', covering(spans.date));
   }
   if (parsed.negativeTerms.length > MAX_NEGATIVE_TERMS) {
-    throw new InvalidQueryError(`Use at most ${MAX_NEGATIVE_TERMS} -terms in one search.`);
+    throw new QuerySyntaxError(`Use at most ${MAX_NEGATIVE_TERMS} -terms in one search.`, covering(spans.negative.slice(MAX_NEGATIVE_TERMS)));
   }
   if (parsed.channelRefs.length > MAX_REFS_PER_FILTER || parsed.userRefs.length > MAX_REFS_PER_FILTER) {
-    throw new InvalidQueryError(`Use at most ${MAX_REFS_PER_FILTER} in: and ${MAX_REFS_PER_FILTER} from: filters in one search.`);
+    const extra = parsed.channelRefs.length > MAX_REFS_PER_FILTER ? spans.in : spans.from;
+    throw new QuerySyntaxError(`Use at most ${MAX_REFS_PER_FILTER} in: and ${MAX_REFS_PER_FILTER} from: filters in one search.`, covering(extra.slice(MAX_REFS_PER_FILTER)));
   }
 }
 

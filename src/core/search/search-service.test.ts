@@ -14,7 +14,7 @@ import { KnownVectorEmbedder, imageWithVector } from '../testing/known-vector-em
 import { SearchService } from './search-service.js';
 
 // Four-dimensional vectors make every expected score easy to compute by hand.
-const QUERIES = { 'black car': [1, 0, 0, 0], dog: [0, 1, 0, 0], 'car or dog': [1, 1, 0, 0] };
+const QUERIES = { 'black car': [1, 0, 0, 0], dog: [0, 1, 0, 0], 'car or dog': [1, 1, 0, 0], 'a drawing of black car': [0, 1, 0, 0] };
 
 interface Seed {
   name: string;
@@ -104,6 +104,37 @@ describe('SearchService', () => {
     ]);
     const { hits } = await service(0.8).searchText({ text: 'black car', scope: { tenant: 'T1' }, limit: 10 });
     expect(names(hits)).toEqual(['car', 'close']);
+  });
+
+  it('says how many results the cut-off dropped, and takes a cut-off of its own for one search', async () => {
+    await seed([
+      { name: 'car', vector: [1, 0, 0, 0] },
+      { name: 'close', vector: [0.95, 0.3, 0, 0] },
+      { name: 'far', vector: [0.3, 1, 0, 0] },
+      { name: 'farther', vector: [0.1, 1, 0, 0] },
+    ]);
+    const search = service(0.8);
+    const served = await search.searchText({ text: 'black car', scope: { tenant: 'T1' }, limit: 10 });
+    expect(served.cutOff).toEqual({ applied: 0.8, below: 2, mayBeMore: false });
+    // The window read is the page plus one: a full window means there may be more below.
+    const short = await search.searchText({ text: 'black car', scope: { tenant: 'T1' }, limit: 1 });
+    expect(names(short.hits)).toEqual(['car']);
+    expect(short.cutOff).toEqual({ applied: 0.8, below: 0, mayBeMore: false });
+    const all = await search.searchText({ text: 'black car', scope: { tenant: 'T1' }, limit: 10, tuning: { minRelativeScore: 0 } });
+    expect(names(all.hits)).toEqual(['car', 'close', 'far', 'farther']);
+    expect(all.cutOff).toEqual({ applied: 0, below: 0, mayBeMore: false });
+    const like = await search.searchSimilarTo(idOf('car'), { scope: { tenant: 'T1' }, limit: 10, tuning: { minRelativeScore: 0.99 } });
+    expect(names(like.hits)).toEqual(['close']);
+    expect(like.cutOff).toEqual({ applied: 0.99, below: 2, mayBeMore: false });
+  });
+
+  it('embeds the description in the prompt template a search brings, in place of the configured one', async () => {
+    await seed([
+      { name: 'car', vector: [1, 0, 0, 0] },
+      { name: 'dog', vector: [0, 1, 0, 0] },
+    ]);
+    const { hits } = await service().searchText({ text: 'black car', scope: { tenant: 'T1' }, limit: 1, tuning: { templates: ['a drawing of {}'] } });
+    expect(names(hits)).toEqual(['dog']);
   });
 
   it('pages through results with offset and says whether more exist', async () => {

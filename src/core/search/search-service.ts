@@ -48,9 +48,22 @@ export interface SearchFilters {
   before?: Date;
 }
 
+/**
+ * One search's own settings in place of the server's: a person trying another cut-off or prompt
+ * wording for a single search. Omitted fields keep the configured ones.
+ */
+export interface SearchTuning {
+  /** Relative cut-off for this search (0 keeps all), in place of minRelativeScore. */
+  minRelativeScore?: number;
+  /** Prompt templates for this search's text (each holds "{}"; ["{}"] embeds the words as typed). */
+  templates?: readonly string[];
+}
+
 export interface SearchRequest {
   scope: SearchScope;
   filters?: SearchFilters;
+  /** This search's cut-off and prompt templates, when they differ from the server's. */
+  tuning?: SearchTuning;
   /** Results per page. */
   limit: number;
   /** Results to skip (page * limit). */
@@ -83,6 +96,18 @@ export interface SearchResults {
   hits: ScoredPoint[];
   /** True when another page exists. */
   hasMore: boolean;
+  /** What the relative cut-off did; absent for pages that were not ranked now (an image search's snapshot). */
+  cutOff?: CutOffReport;
+}
+
+/** What the relative cut-off did to one search, so a front end can say that more exist and offer them. */
+export interface CutOffReport {
+  /** The relative cut-off applied (0: none). */
+  applied: number;
+  /** Hits it dropped among those the search read (up to the page's end plus one). */
+  below: number;
+  /** True when the search read a full window, so more than `below` may lie under the cut-off. */
+  mayBeMore: boolean;
 }
 
 export interface SearchServiceOptions {
@@ -133,7 +158,8 @@ export class SearchService {
 
   /** Text to images. Throws InvalidQueryError for an empty query. */
   async searchText(request: TextSearchRequest): Promise<SearchResults> {
-    let query = await this.#embedder.embedQuery(request.text, { lane: 'interactive' });
+    const templates = request.tuning?.templates;
+    let query = await this.#embedder.embedQuery(request.text, { lane: 'interactive', ...(templates === undefined ? {} : { templates }) });
     if (this.#feedback !== undefined && request.useFeedback !== false) {
       query = await this.#withFeedback(query, request, this.#feedback);
     }
@@ -218,13 +244,18 @@ export class SearchService {
         ? await this.#store.query(vector, { filter, limit: wanted })
         : await this.#queryWithoutNegatives(vector, filter, negatives, wanted);
     const found = hits.length;
-    hits = this.#applyRelativeCutOff(hits);
+    const cutOff = request.tuning?.minRelativeScore ?? this.#minRelativeScore;
+    hits = applyRelativeCutOff(hits, cutOff);
 
     this.#logger.debug(
-      { tenant: request.scope.tenant, found, kept: hits.length, offset, limit },
+      { tenant: request.scope.tenant, found, kept: hits.length, offset, limit, cutOff },
       'search done',
     );
-    return { hits: hits.slice(offset, offset + limit), hasMore: hits.length > offset + limit };
+    return {
+      hits: hits.slice(offset, offset + limit),
+      hasMore: hits.length > offset + limit,
+      cutOff: { applied: cutOff, below: found - hits.length, mayBeMore: found - hits.length > 0 && found >= wanted },
+    };
   }
 
   /**
@@ -296,11 +327,13 @@ export class SearchService {
     }
   }
 
-  #applyRelativeCutOff(hits: ScoredPoint[]): ScoredPoint[] {
-    const best = hits[0]?.score;
-    // A cut-off relative to a non-positive best score would keep nothing meaningful.
-    if (best === undefined || best <= 0 || this.#minRelativeScore <= 0) return hits;
-    const floor = best * this.#minRelativeScore;
-    return hits.filter((hit) => hit.score >= floor);
-  }
+}
+
+/** The hits scoring at least `cutOff` times the best one (all of them when `cutOff` is 0). */
+function applyRelativeCutOff(hits: ScoredPoint[], cutOff: number): ScoredPoint[] {
+  const best = hits[0]?.score;
+  // A cut-off relative to a non-positive best score would keep nothing meaningful.
+  if (best === undefined || best <= 0 || cutOff <= 0) return hits;
+  const floor = best * cutOff;
+  return hits.filter((hit) => hit.score >= floor);
 }

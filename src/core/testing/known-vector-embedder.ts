@@ -1,6 +1,6 @@
 // A test Embedder whose vectors are chosen by the test, so search behaviour can be asserted
 // exactly. Queries map through a table; images carry their vector in the first pixels.
-import type { Embedder, PreparedImage } from '../embedding/embedder.js';
+import type { Embedder, EmbedOptions, PreparedImage } from '../embedding/embedder.js';
 import { normalize } from '../embedding/vector-math.js';
 import { InvalidQueryError } from '../errors.js';
 
@@ -16,10 +16,12 @@ export class KnownVectorEmbedder implements Embedder {
     this.#queries = new Map(Object.entries(queries).map(([q, v]) => [q, normalize(Float32Array.from(v))]));
   }
 
-  async embedQuery(text: string): Promise<Float32Array> {
+  /** A query's vector from the table; with a search's own template, the vector of the prompt it makes ("a photo of {}" + "car"). */
+  async embedQuery(text: string, options: EmbedOptions = {}): Promise<Float32Array> {
     this.calls.text++;
-    const vector = this.#queries.get(text);
-    if (vector === undefined) throw new InvalidQueryError(`no known vector for "${text}"`);
+    const prompt = options.templates?.[0]?.split('{}').join(text) ?? text;
+    const vector = this.#queries.get(prompt);
+    if (vector === undefined) throw new InvalidQueryError(`no known vector for "${prompt}"`);
     return vector.slice();
   }
 

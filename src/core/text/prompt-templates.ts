@@ -1,6 +1,6 @@
 // CLIP prompt templates: a query "red car" becomes "a photo of red car" (and one prompt per extra
 // template), the wording CLIP saw in training. The embedder averages the prompts' vectors.
-import { ConfigError } from '../errors.js';
+import { ConfigError, InvalidQueryError } from '../errors.js';
 import type { QueryNormalizer } from './query-text.js';
 
 /** Where the query goes inside a template. */
@@ -60,4 +60,26 @@ export class PromptTemplates {
     // split/join rather than String.replace: a query such as "$& off" must stay literal.
     return this.templates.map((t) => t.split(QUERY_PLACEHOLDER).join(normalized));
   }
+}
+
+/**
+ * Longest prompt template one search may bring. CLIP reads 77 tokens, and the query goes inside
+ * the template: a longer wording would leave the query itself no room.
+ */
+export const MAX_SEARCH_TEMPLATE_CHARS = 200;
+
+/**
+ * The prompt template a person typed for one search, checked: it must hold "{}" once or more and
+ * be at most MAX_SEARCH_TEMPLATE_CHARS long. "{}" alone embeds the words as typed. Throws
+ * InvalidQueryError (a person's input, not a setting) saying how to fix it.
+ */
+export function searchTemplate(typed: string): readonly string[] {
+  const template = typed.trim();
+  if (!template.includes(QUERY_PLACEHOLDER)) {
+    throw new InvalidQueryError(`The prompt template "${template}" has no {} to put the description in. Write it like "a photo of {}", or {} alone for the words as typed.`);
+  }
+  if (Array.from(template).length > MAX_SEARCH_TEMPLATE_CHARS) {
+    throw new InvalidQueryError(`The prompt template is ${Array.from(template).length} characters long; at most ${MAX_SEARCH_TEMPLATE_CHARS} leave the model room for the description.`);
+  }
+  return [template];
 }

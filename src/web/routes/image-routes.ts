@@ -1,6 +1,8 @@
-// Images: upload through the durable queue (POST /api/images) and thumbnails for the grid.
+// Images: upload through the durable queue (POST /api/images), thumbnails for the grid, and the
+// viewer's large image and download of the original.
 import type { FastifyInstance } from 'fastify';
 import { InvalidQueryError, SessionError } from '../../core/errors.js';
+import { attachmentDisposition, readOriginal, viewerImage } from '../originals.js';
 import { readyCore, type RouteContext } from '../route-context.js';
 import { WebUploads, type UploadAnswer } from '../web-uploads.js';
 import { IMAGE_ID_PARAMS, localPoint } from './search-routes.js';
@@ -55,6 +57,33 @@ export function registerImageRoutes(app: FastifyInstance, context: RouteContext)
     if (payload.path === undefined) throw new SessionError('not_found', 'This image has no original file here, so it has no thumbnail.');
     const jpeg = await context.thumbnails.get(id, payload.path);
     return reply.header('content-type', 'image/jpeg').header('cache-control', THUMBNAIL_CACHE_CONTROL).send(jpeg);
+  });
+
+  // The viewer's large image and the download: only for an image the web's scope may see
+  // (localPoint), and only from the path the index recorded, never a path from the request.
+  const originalOf = async (findimage: NonNullable<ReturnType<typeof readyCore>>, id: string) => {
+    const payload = await localPoint(findimage, id);
+    if (payload.path === undefined) throw new SessionError('not_found', 'This image has no original file here (it came from a chat).');
+    return { payload, original: await readOriginal(payload.path) };
+  };
+
+  app.get<{ Params: { id: string } }>('/api/images/:id/large', { schema: { params: IMAGE_ID_PARAMS } }, async (request, reply) => {
+    const findimage = readyCore(context, reply);
+    if (findimage === undefined) return reply;
+    const { original } = await originalOf(findimage, request.params.id);
+    const shown = await viewerImage(original);
+    return reply.header('content-type', shown.type).header('cache-control', THUMBNAIL_CACHE_CONTROL).send(shown.bytes);
+  });
+
+  app.get<{ Params: { id: string } }>('/api/images/:id/original', { schema: { params: IMAGE_ID_PARAMS } }, async (request, reply) => {
+    const findimage = readyCore(context, reply);
+    if (findimage === undefined) return reply;
+    const { payload, original } = await originalOf(findimage, request.params.id);
+    return reply
+      .header('content-type', original.type)
+      .header('content-disposition', attachmentDisposition(payload.filename))
+      .header('cache-control', THUMBNAIL_CACHE_CONTROL)
+      .send(original.bytes);
   });
 
   app.get<{ Params: { id: string } }>('/api/images/:id', { schema: { params: IMAGE_ID_PARAMS } }, async (request, reply) => {

@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import type { PageWindow, SessionPage } from '../../core/conversations/search-sessions.js';
 import { InvalidQueryError, SessionError } from '../../core/errors.js';
 import { parseQuery } from '../../core/search/query-syntax.js';
-import { storeScopeOf } from '../../core/search/search-service.js';
+import { storeScopeOf, type CutOffReport, type SearchTuning } from '../../core/search/search-service.js';
+import { MAX_SEARCH_TEMPLATE_CHARS, searchTemplate } from '../../core/text/prompt-templates.js';
 import { MAX_QUERY_WINDOW } from '../../core/store/point-validation.js';
 import type { ImagePayload } from '../../core/store/vector-store.js';
 import type { Findimage } from '../../findimage.js';
@@ -43,6 +44,14 @@ export interface ApiSearchAnswer {
   hasMore: boolean;
   /** True when the description was cut to the longest one the model reads. */
   truncated?: boolean;
+  /** Image searches: the name of the image searched by (the indexed image's or the dropped file's), on every page. */
+  imageName?: string;
+  /** The search's own prompt template, when it brought one ("{}": the words as typed). */
+  template?: string;
+  /** The search's own relative cut-off, when it brought one. */
+  minScore?: number;
+  /** What the relative cut-off did: applied, hits dropped, and whether more may lie below; absent on a snapshot's later pages. */
+  cutOff?: CutOffReport;
   /** Best first; ranks count from the first page. */
   results: ApiResult[];
 }
@@ -51,6 +60,23 @@ const pageQuerySchema = {
   k: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
   offset: { type: 'integer', minimum: 0, maximum: MAX_QUERY_WINDOW - 1, default: 0 },
 } as const;
+
+/**
+ * A search's own settings, for one search: `minScore`, the relative cut-off (0 keeps all), and
+ * `template`, the prompt template ("{}" for the words as typed). Left out, the server's apply.
+ */
+const tuningQuerySchema = {
+  minScore: { type: 'number', minimum: 0, maximum: 1 },
+  template: { type: 'string', minLength: 1, maxLength: MAX_SEARCH_TEMPLATE_CHARS * 4 },
+} as const;
+
+/** What a search asked to tune, checked: a template without {} is refused with how to write one. */
+function tuningOf(query: { minScore?: number; template?: string }): SearchTuning | undefined {
+  const tuning: SearchTuning = {};
+  if (query.minScore !== undefined) tuning.minRelativeScore = query.minScore;
+  if (query.template !== undefined) tuning.templates = searchTemplate(query.template);
+  return Object.keys(tuning).length === 0 ? undefined : tuning;
+}
 
 /** Point ids are UUIDs; anything else is refused before it reaches the store. */
 export const IMAGE_ID_PARAMS = {
@@ -67,14 +93,14 @@ const QUERY_ID_PARAMS = {
 } as const;
 
 export function registerSearchRoutes(app: FastifyInstance, context: RouteContext): void {
-  app.get<{ Querystring: { q: string; k: number; offset: number } }>(
+  app.get<{ Querystring: { q: string; k: number; offset: number; minScore?: number; template?: string } }>(
     '/api/search',
     {
       schema: {
         querystring: {
           type: 'object',
           required: ['q'],
-          properties: { q: { type: 'string', maxLength: MAX_QUERY_PARAM_CHARS }, ...pageQuerySchema },
+          properties: { q: { type: 'string', maxLength: MAX_QUERY_PARAM_CHARS }, ...pageQuerySchema, ...tuningQuerySchema },
           additionalProperties: false,
         },
       },
@@ -88,30 +114,31 @@ export function registerSearchRoutes(app: FastifyInstance, context: RouteContext
         throw new InvalidQueryError('in: and from: pick chat channels and people; the web app searches the images indexed here, which have neither. Leave them out.');
       }
       const filters = { ...(parsed.after === undefined ? {} : { after: parsed.after }), ...(parsed.before === undefined ? {} : { before: parsed.before }) };
+      const tuning = tuningOf(request.query);
       const timer = context.metrics.searchSeconds.startTimer({ kind: 'text' });
-      const page = await findimage.sessions.startText(webSession(), { typed: q, parsed, filters }, { offset, limit: k });
+      const page = await findimage.sessions.startText(webSession(), { typed: q, parsed, filters, ...(tuning === undefined ? {} : { tuning }) }, { offset, limit: k });
       timer();
       return answer(findimage, page, { offset, limit: k }, true, {}, parsed.truncated);
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { k: number; offset: number } }>(
+  app.get<{ Params: { id: string }; Querystring: { k: number; offset: number; minScore?: number } }>(
     '/api/images/:id/similar',
-    { schema: { params: IMAGE_ID_PARAMS, querystring: { type: 'object', properties: pageQuerySchema, additionalProperties: false } } },
+    { schema: { params: IMAGE_ID_PARAMS, querystring: { type: 'object', properties: { ...pageQuerySchema, minScore: tuningQuerySchema.minScore }, additionalProperties: false } } },
     async (request, reply) => {
       const findimage = readyCore(context, reply);
       if (findimage === undefined) return reply;
       const { k, offset } = request.query;
       const timer = context.metrics.searchSeconds.startTimer({ kind: 'similar' });
-      const page = await findimage.sessions.startLike(webSession(), request.params.id, { offset, limit: k });
+      const page = await findimage.sessions.startLike(webSession(), request.params.id, { offset, limit: k }, tuningOf(request.query));
       timer();
       return answer(findimage, page, { offset, limit: k }, true, { image: request.params.id });
     },
   );
 
-  app.post<{ Querystring: { k: number } }>(
+  app.post<{ Querystring: { k: number; minScore?: number } }>(
     '/api/search/image',
-    { schema: { querystring: { type: 'object', properties: { k: pageQuerySchema.k }, additionalProperties: false } } },
+    { schema: { querystring: { type: 'object', properties: { k: pageQuerySchema.k, minScore: tuningQuerySchema.minScore }, additionalProperties: false } } },
     async (request, reply) => {
       const findimage = readyCore(context, reply);
       if (findimage === undefined) return reply;
@@ -122,7 +149,7 @@ export function registerSearchRoutes(app: FastifyInstance, context: RouteContext
       const timer = context.metrics.searchSeconds.startTimer({ kind: 'image' });
       // An image that is not indexed is embedded once; its hits are kept and later pages come from them.
       const name = cleanFileName(file.name);
-      const page = await findimage.sessions.startImage(webSession(), { bytes: file.bytes, name }, { offset: 0, limit: k });
+      const page = await findimage.sessions.startImage(webSession(), { bytes: file.bytes, name }, { offset: 0, limit: k }, tuningOf(request.query));
       timer();
       // The file's name even when the image is indexed and searched like "more like this".
       return answer(findimage, page, { offset: 0, limit: k }, true, { image: name });
@@ -165,14 +192,19 @@ function answer(
 ): ApiSearchAnswer {
   const { query } = page;
   const recorded = !started || page.hits.length > 0;
+  const template = query.tuning?.templates?.[0];
+  const minScore = query.tuning?.minRelativeScore;
   return {
-    ...(query.kind === 'text' ? { query: query.text } : { image: asked.image ?? query.sourceImageId ?? query.text }),
+    ...(query.kind === 'text' ? { query: query.text } : { image: asked.image ?? query.sourceImageId ?? query.text, imageName: query.text }),
     model: findimage.model.id,
     ...(recorded ? { queryId: query.queryId } : {}),
     offset: window.offset,
     k: window.limit,
     hasMore: page.hasMore,
     ...(truncated ? { truncated: true } : {}),
+    ...(template === undefined ? {} : { template }),
+    ...(minScore === undefined ? {} : { minScore }),
+    ...(page.cutOff === undefined ? {} : { cutOff: page.cutOff }),
     results: page.hits.map((hit) => {
       // The server's own paths stay on the server; local images have no chat shares.
       const { path: _path, shares: _shares, ...payload } = hit.payload;
