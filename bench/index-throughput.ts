@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { runIndex } from '../src/cli/commands/index-command.js';
 import type { Terminal } from '../src/cli/terminal.js';
 import type { PreparedImage } from '../src/core/embedding/embedder.js';
+import { ImageIndexer } from '../src/core/indexing/image-indexer.js';
+import { createLogger } from '../src/logger.js';
 import type { Findimage } from '../src/findimage.js';
 import { withComment } from './jpeg-corpus.js';
 
@@ -43,6 +45,11 @@ export interface ThroughputOptions {
   modelCopies: number;
   /** Makes this run's images new to the store. */
   label: string;
+  /**
+   * Preprocessing to measure instead of findimage's own (end to end through an indexer that uses
+   * it, and decode only): `npm run bench -- index` passes the full-size decode for its "before".
+   */
+  prepare?: (bytes: Uint8Array) => Promise<PreparedImage>;
 }
 
 /** Preprocessing concurrency for the decode-only figure: that of `findimage index`. */
@@ -65,9 +72,9 @@ async function writeRoundFolder(dir: string, photos: readonly Uint8Array[], labe
   }
 }
 
-async function timeEndToEnd(findimage: Findimage, dir: string, expected: number): Promise<number> {
+async function timeEndToEnd(findimage: Findimage, dir: string, expected: number, indexer?: ImageIndexer): Promise<number> {
   const started = performance.now();
-  const summary = await runIndex(findimage, dir, SILENT_TERMINAL);
+  const summary = await runIndex(findimage, dir, SILENT_TERMINAL, indexer === undefined ? {} : { indexer });
   const elapsed = performance.now() - started;
   if (summary.indexed !== expected) {
     throw new Error(
@@ -87,14 +94,17 @@ async function timeModelOnly(findimage: Findimage, prepared: readonly PreparedIm
   return performance.now() - started;
 }
 
-async function timePreprocess(findimage: Findimage, photos: readonly Uint8Array[]): Promise<{ ms: number; prepared: PreparedImage[] }> {
+async function timePreprocess(
+  prepare: (bytes: Uint8Array) => Promise<PreparedImage>,
+  photos: readonly Uint8Array[],
+): Promise<{ ms: number; prepared: PreparedImage[] }> {
   const prepared: PreparedImage[] = new Array(photos.length);
   let next = 0;
   const started = performance.now();
   const worker = async () => {
     while (next < photos.length) {
       const i = next++;
-      prepared[i] = await findimage.prepareImage(photos[i] as Uint8Array);
+      prepared[i] = await prepare(photos[i] as Uint8Array);
     }
   };
   await Promise.all(Array.from({ length: PREPROCESS_IN_FLIGHT }, worker));
@@ -103,7 +113,19 @@ async function timePreprocess(findimage: Findimage, photos: readonly Uint8Array[
 
 export async function measureThroughput(options: ThroughputOptions): Promise<ThroughputResult> {
   const { findimage, photos, workDir, rounds, modelCopies, label } = options;
-  const { prepared } = await timePreprocess(findimage, photos);
+  const prepare = options.prepare ?? findimage.prepareImage;
+  // The same store, embedder and batching as findimage's own indexer, with the other preprocessing.
+  const indexer =
+    options.prepare === undefined
+      ? undefined
+      : new ImageIndexer({
+          embedder: findimage.embedder,
+          store: findimage.store,
+          prepare: options.prepare,
+          batching: findimage.indexer.batching,
+          logger: createLogger({ level: 'warn', pretty: false }),
+        });
+  const { prepared } = await timePreprocess(prepare, photos);
 
   // Warm-up, untimed: the first vision batches allocate ONNX Runtime's arenas.
   await timeModelOnly(findimage, prepared, 1);
@@ -115,9 +137,9 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
     for (let round = 0; round < rounds; round++) {
       const dir = join(workDir, `round-${round}`);
       await writeRoundFolder(dir, photos, `${label} round ${round}`);
-      endToEndMs += await timeEndToEnd(findimage, dir, photos.length);
+      endToEndMs += await timeEndToEnd(findimage, dir, photos.length, indexer);
       modelMs += await timeModelOnly(findimage, prepared, modelCopies);
-      preprocessMs += (await timePreprocess(findimage, photos)).ms;
+      preprocessMs += (await timePreprocess(prepare, photos)).ms;
     }
   } finally {
     await rm(workDir, { recursive: true, force: true });

@@ -227,6 +227,8 @@ async function main(): Promise<number> {
   if (argv[0] === 'store') return (await import('./store-bench.js')).runStoreBench(argv.slice(1));
   // `npm run bench -- fleet ...`: workers and the queue on Redis (issue 17, bench/fleet-bench.ts).
   if (argv[0] === 'fleet') return (await import('./fleet-bench.js')).runFleetBench(argv.slice(1), ROOT, log);
+  // `npm run bench -- index ...`: 12 MP JPEGs end to end, model only and decode only (issue 18).
+  if (argv[0] === 'index') return (await import('./index-bench.js')).runIndexBench(argv.slice(1), ROOT, log);
   let options: BenchOptions | 'help';
   try {
     options = parseBenchOptions(argv, join(ROOT, '.bench', 'results.json'));
