@@ -38,8 +38,11 @@ interface Figures {
 function sum(a: Rate, b: Rate): Rate {
   const images = a.images + b.images;
   const seconds = a.seconds + b.seconds;
-  return { images, seconds, imagesPerSecond: images / seconds };
+  return { images, seconds, imagesPerSecond: images / seconds, cpuSeconds: (a.cpuSeconds ?? 0) + (b.cpuSeconds ?? 0) };
 }
+
+/** CPU milliseconds per image (every thread of the process). */
+const cpuMs = (rate: Rate) => Math.round(((rate.cpuSeconds ?? 0) * 1000 * 10) / rate.images) / 10;
 
 function add(total: Figures | undefined, round: ThroughputResult): Figures {
   const figures = { endToEnd: round.endToEnd, modelOnly: round.modelOnly, decode: round.preprocessOnly };
@@ -132,7 +135,8 @@ export async function runIndexBench(argv: readonly string[], root: string, log: 
       }
     }
     if (scaled === undefined || full === undefined) throw new Error('no round ran');
-    const modelOnly = sum(scaled.modelOnly, full.modelOnly).imagesPerSecond;
+    const modelRate = sum(scaled.modelOnly, full.modelOnly);
+    const modelOnly = modelRate.imagesPerSecond;
     const result = {
       endToEndImagesPerSecond: round2(scaled.endToEnd.imagesPerSecond),
       modelOnlyImagesPerSecond: round2(modelOnly),
@@ -145,7 +149,19 @@ export async function runIndexBench(argv: readonly string[], root: string, log: 
         endToEndImagesPerSecond: round2(full.endToEnd.imagesPerSecond),
         decodeImagesPerSecond: round2(full.decode.imagesPerSecond),
         endToEndOverModelOnly: round3(full.endToEnd.imagesPerSecond / modelOnly),
+        endToEndCpuMsPerImage: cpuMs(full.endToEnd),
+        decodeCpuMsPerImage: cpuMs(full.decode),
       },
+      // CPU per image, every thread of the process: what other processes' load changes least.
+      endToEndCpuMsPerImage: cpuMs(scaled.endToEnd),
+      modelOnlyCpuMsPerImage: cpuMs(modelRate),
+      decodeCpuMsPerImage: cpuMs(scaled.decode),
+      /**
+       * With every core busy (CPU inference, no other load), end to end over model only can reach
+       * at most model CPU / end-to-end CPU per image: decoding takes the difference.
+       */
+      cpuBoundEndToEndOverModelOnly: round3(cpuMs(modelRate) / cpuMs(scaled.endToEnd)),
+      cpuBoundSpeedup: round3(cpuMs(full.endToEnd) / cpuMs(scaled.endToEnd)),
       endToEndSpeedup: round3(scaled.endToEnd.imagesPerSecond / full.endToEnd.imagesPerSecond),
       decodeSpeedup: round3(scaled.decode.imagesPerSecond / full.decode.imagesPerSecond),
       /** With CPU inference, decoding and the model share the cores: 1 / (1 + model / decode). */

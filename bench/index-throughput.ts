@@ -16,6 +16,12 @@ export interface Rate {
   images: number;
   seconds: number;
   imagesPerSecond: number;
+  /**
+   * CPU time of the whole process meanwhile (every thread: sharp's, the pool's workers), seconds.
+   * Other processes on a shared machine slow the clock, not this: CPU per image compares runs
+   * made under different load.
+   */
+  cpuSeconds?: number;
 }
 
 export interface ThroughputResult {
@@ -61,8 +67,19 @@ const SILENT_TERMINAL: Terminal = {
   progress: () => ({ tick: () => {}, update: () => {}, stop: () => {} }),
 };
 
-function rate(images: number, ms: number): Rate {
-  return { images, seconds: ms / 1000, imagesPerSecond: (images * 1000) / ms };
+function rate(images: number, ms: number, cpuMs?: number): Rate {
+  return { images, seconds: ms / 1000, imagesPerSecond: (images * 1000) / ms, ...(cpuMs === undefined ? {} : { cpuSeconds: cpuMs / 1000 }) };
+}
+
+/** Runs `work` and adds the process's CPU time meanwhile to `total.cpuMs`; resolves to its result. */
+async function countingCpu<T>(total: { cpuMs: number }, work: () => Promise<T>): Promise<T> {
+  const before = process.cpuUsage();
+  try {
+    return await work();
+  } finally {
+    const used = process.cpuUsage(before);
+    total.cpuMs += (used.user + used.system) / 1000;
+  }
 }
 
 async function writeRoundFolder(dir: string, photos: readonly Uint8Array[], label: string): Promise<void> {
@@ -133,20 +150,21 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
   let endToEndMs = 0;
   let modelMs = 0;
   let preprocessMs = 0;
+  const cpu = { endToEnd: { cpuMs: 0 }, model: { cpuMs: 0 }, preprocess: { cpuMs: 0 } };
   try {
     for (let round = 0; round < rounds; round++) {
       const dir = join(workDir, `round-${round}`);
       await writeRoundFolder(dir, photos, `${label} round ${round}`);
-      endToEndMs += await timeEndToEnd(findimage, dir, photos.length, indexer);
-      modelMs += await timeModelOnly(findimage, prepared, modelCopies);
-      preprocessMs += (await timePreprocess(prepare, photos)).ms;
+      endToEndMs += await countingCpu(cpu.endToEnd, () => timeEndToEnd(findimage, dir, photos.length, indexer));
+      modelMs += await countingCpu(cpu.model, () => timeModelOnly(findimage, prepared, modelCopies));
+      preprocessMs += (await countingCpu(cpu.preprocess, () => timePreprocess(prepare, photos))).ms;
     }
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
-  const endToEnd = rate(photos.length * rounds, endToEndMs);
-  const modelOnly = rate(prepared.length * modelCopies * rounds, modelMs);
-  const preprocessOnly = rate(photos.length * rounds, preprocessMs);
+  const endToEnd = rate(photos.length * rounds, endToEndMs, cpu.endToEnd.cpuMs);
+  const modelOnly = rate(prepared.length * modelCopies * rounds, modelMs, cpu.model.cpuMs);
+  const preprocessOnly = rate(photos.length * rounds, preprocessMs, cpu.preprocess.cpuMs);
   return {
     endToEnd,
     modelOnly,
