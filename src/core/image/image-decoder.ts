@@ -3,8 +3,8 @@
 // process-wide decode budget, then hands a sharp pipeline that yields the upright first frame as
 // 8-bit sRGB with alpha flattened on white to the caller's preprocessing. A large JPEG the caller
 // will shrink a lot is decoded by libjpeg at 1/2, 1/4 or 1/8 scale (its DCT scaling) to an
-// intermediate several times the caller's size: a 12-megapixel photo decodes in a fraction of the
-// time. sharp (libvips, tens of MB of native code) is imported on the first image, not when this
+// intermediate several times the caller's size, skipping most of the inverse DCT, colour
+// conversion and resizing of a phone photo (not its entropy decoding, which no scale skips). sharp (libvips, tens of MB of native code) is imported on the first image, not when this
 // module loads, so commands that read no image (a text search) never load it.
 import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import { InvalidImageError } from '../errors.js';
@@ -51,7 +51,7 @@ export const WEBP_SHRINK_ON_LOAD_PIXELS = 16_000_000;
  * CLIPImageProcessor on 12 MP photos, 2 gave cosine 0.99995 on a noisy photo, 2.5 gave 0.99996
  * and 3 gave 0.99997, but 3 makes sharp decode a 4000x3000 photo at 1/2 scale where 2.5 still
  * allows 1/4 (a shrink of 4.46 is halved by sharp's rounding guard, see jpegDecodeShrink), which
- * decodes 25-40% faster. docs/image-preprocessing.md has the table.
+ * takes 15-30% less time to decode. docs/image-preprocessing.md has the table.
  */
 export const SCALED_DECODE_MARGIN = 2.5;
 
@@ -221,10 +221,11 @@ export function jpegDecodeShrink(shrink: number): 1 | 2 | 4 | 8 {
 }
 
 /**
- * Whether and how a JPEG is decoded at reduced scale: where the caller shrinks it enough that an
- * intermediate of SCALED_DECODE_MARGIN times its size lets libjpeg skip at least half of each
- * axis. Anything less (a short side under about 1,680 pixels for CLIP's 224) decodes the full
- * frame, where a second resampling would cost more than the DCT scaling saves.
+ * Whether and how a JPEG is decoded at reduced scale: where the caller shrinks it enough that, for
+ * an intermediate of SCALED_DECODE_MARGIN times its size, sharp lets libjpeg skip at least half of
+ * each axis. Anything less (a short side under about 1,680 pixels for CLIP's 224) is decoded whole
+ * and resized once, as before: sharp would keep libjpeg at full scale, and the intermediate would
+ * only add a resampling.
  */
 function planScaledDecode(header: SharpHeader, reduceTo: OpenOptions['reduceTo']): ScaledDecode | undefined {
   if (header.format !== 'jpeg' || reduceTo === undefined) return undefined;
