@@ -4,8 +4,8 @@
 // CHW float32 tensor normalised with the model's mean and std. test/fixtures/clip-parity holds
 // reference crops made by PIL and the parity test compares with them. A large JPEG is decoded at
 // 1/2, 1/4 or 1/8 scale by libjpeg to an intermediate 2.5 times the resize (image-decoder.ts), and
-// the same exact resize runs from there: within the same parity bound, several times less work
-// for a phone photo. Decoding and resizing run on sharp's libuv threads (and HEIC in a worker), so
+// the same exact resize runs from there: within the same parity bound, with less work for a phone
+// photo (1.3 times less CPU on a dense 4.4 MB one, twice less on a 600 KB one). Decoding and resizing run on sharp's libuv threads (and HEIC in a worker), so
 // the calling thread stays free.
 //
 // Two departures from the reference are deliberate (see withOpenedImage): embedded colour profiles and
