@@ -2,9 +2,10 @@
 # Issue 11's GPU figures in one command: the real CUDA path (FINDIMAGE_DEVICE=cuda) on JPEG files
 # from disk. Measures the vision tower's images/s at batches 1, 32 and 256 in fp32 and fp16 (the
 # model alone and through findimage's pool), indexing 1-2 MP JPEGs end to end with decoding on
-# every core, fp16 against fp32 through findimage (npm run bench -- fp16), and search p99 while a
-# bulk index runs against idle. Writes $GPU_OUT (default
-# .bench/gpu/) and prints a summary against the goals (docs/benchmarks.md, "GPU (issue 11)").
+# every core, fp16 against fp32 through findimage (npm run bench -- fp16), search p99 while a bulk
+# index runs against idle, and 12 MP photos end to end with the scaled JPEG decode against the
+# full-size one (issue 18, `npm run bench -- index`). Writes $GPU_OUT (default .bench/gpu/) and
+# prints a summary against the goals (docs/benchmarks.md, "GPU (issue 11)").
 #
 #   bench/gpu.sh             on a Linux machine with an NVIDIA GPU, CUDA 13 and cuDNN 9
 #   bench/gpu.sh --dry-run   every step on the CPU with the tiny test model and small counts:
@@ -25,7 +26,7 @@ case "${1:-}" in
   '') ;;
   --dry-run) MODE=dry ;;
   --bundle) MODE=bundle ;;
-  -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
 esac
 
@@ -181,8 +182,15 @@ FINDIMAGE_DEVICE=$DEVICE run_node bench/latency-under-load.ts --model-dir "$FP16
   --photos "$PHOTOS" --vectors "$VECTORS" --queries "$QUERIES" --rounds "$ROUNDS" --in-flight "$IN_FLIGHT" --json >"$OUT/latency.json" ||
   failed "search latency"
 
+# Issue 18: 12 MP phone photos, decoded at reduced scale and at full size, against the model alone.
+if [ "$MODE" = run ]; then INDEX_ARGS=(--photos 16 --rounds 2); else INDEX_ARGS=(--quick); fi
+say "12 MP JPEGs end to end (${INDEX_ARGS[*]}): scaled JPEG decode against full size, UV_THREADPOOL_SIZE=$CORES"
+FINDIMAGE_DEVICE=$DEVICE run_node bench/run.ts index --json "${INDEX_ARGS[@]}" >"$OUT/index-12mp.json" ||
+  failed "12 MP index"
+
 say "summary"
 run_node bench/gpu-summary.ts "$OUT" | tee "$OUT/summary.txt"
+[ -s "$OUT/index-12mp.json" ] && echo "12 MP photos (issue 18): $(cat "$OUT/index-12mp.json")"
 if [ ${#FAILED[@]} -gt 0 ]; then
   printf 'bench/gpu.sh: failed steps: %s\n' "${FAILED[*]}" >&2
   exit 1

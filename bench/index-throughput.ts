@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { runIndex } from '../src/cli/commands/index-command.js';
 import type { Terminal } from '../src/cli/terminal.js';
 import type { PreparedImage } from '../src/core/embedding/embedder.js';
+import { ImageIndexer } from '../src/core/indexing/image-indexer.js';
+import { createLogger } from '../src/logger.js';
 import type { Findimage } from '../src/findimage.js';
 import { withComment } from './jpeg-corpus.js';
 
@@ -14,6 +16,12 @@ export interface Rate {
   images: number;
   seconds: number;
   imagesPerSecond: number;
+  /**
+   * CPU time of the whole process meanwhile (every thread: sharp's, the pool's workers), seconds.
+   * Other processes on a shared machine slow the clock, not this: CPU per image compares runs
+   * made under different load.
+   */
+  cpuSeconds?: number;
 }
 
 export interface ThroughputResult {
@@ -43,6 +51,11 @@ export interface ThroughputOptions {
   modelCopies: number;
   /** Makes this run's images new to the store. */
   label: string;
+  /**
+   * Preprocessing to measure instead of findimage's own (end to end through an indexer that uses
+   * it, and decode only): `npm run bench -- index` passes the full-size decode for its "before".
+   */
+  prepare?: (bytes: Uint8Array) => Promise<PreparedImage>;
 }
 
 /** Preprocessing concurrency for the decode-only figure: that of `findimage index`. */
@@ -54,8 +67,19 @@ const SILENT_TERMINAL: Terminal = {
   progress: () => ({ tick: () => {}, update: () => {}, stop: () => {} }),
 };
 
-function rate(images: number, ms: number): Rate {
-  return { images, seconds: ms / 1000, imagesPerSecond: (images * 1000) / ms };
+function rate(images: number, ms: number, cpuMs?: number): Rate {
+  return { images, seconds: ms / 1000, imagesPerSecond: (images * 1000) / ms, ...(cpuMs === undefined ? {} : { cpuSeconds: cpuMs / 1000 }) };
+}
+
+/** Runs `work` and adds the process's CPU time meanwhile to `total.cpuMs`; resolves to its result. */
+async function countingCpu<T>(total: { cpuMs: number }, work: () => Promise<T>): Promise<T> {
+  const before = process.cpuUsage();
+  try {
+    return await work();
+  } finally {
+    const used = process.cpuUsage(before);
+    total.cpuMs += (used.user + used.system) / 1000;
+  }
 }
 
 async function writeRoundFolder(dir: string, photos: readonly Uint8Array[], label: string): Promise<void> {
@@ -65,9 +89,9 @@ async function writeRoundFolder(dir: string, photos: readonly Uint8Array[], labe
   }
 }
 
-async function timeEndToEnd(findimage: Findimage, dir: string, expected: number): Promise<number> {
+async function timeEndToEnd(findimage: Findimage, dir: string, expected: number, indexer?: ImageIndexer): Promise<number> {
   const started = performance.now();
-  const summary = await runIndex(findimage, dir, SILENT_TERMINAL);
+  const summary = await runIndex(findimage, dir, SILENT_TERMINAL, indexer === undefined ? {} : { indexer });
   const elapsed = performance.now() - started;
   if (summary.indexed !== expected) {
     throw new Error(
@@ -87,14 +111,17 @@ async function timeModelOnly(findimage: Findimage, prepared: readonly PreparedIm
   return performance.now() - started;
 }
 
-async function timePreprocess(findimage: Findimage, photos: readonly Uint8Array[]): Promise<{ ms: number; prepared: PreparedImage[] }> {
+async function timePreprocess(
+  prepare: (bytes: Uint8Array) => Promise<PreparedImage>,
+  photos: readonly Uint8Array[],
+): Promise<{ ms: number; prepared: PreparedImage[] }> {
   const prepared: PreparedImage[] = new Array(photos.length);
   let next = 0;
   const started = performance.now();
   const worker = async () => {
     while (next < photos.length) {
       const i = next++;
-      prepared[i] = await findimage.prepareImage(photos[i] as Uint8Array);
+      prepared[i] = await prepare(photos[i] as Uint8Array);
     }
   };
   await Promise.all(Array.from({ length: PREPROCESS_IN_FLIGHT }, worker));
@@ -103,7 +130,19 @@ async function timePreprocess(findimage: Findimage, photos: readonly Uint8Array[
 
 export async function measureThroughput(options: ThroughputOptions): Promise<ThroughputResult> {
   const { findimage, photos, workDir, rounds, modelCopies, label } = options;
-  const { prepared } = await timePreprocess(findimage, photos);
+  const prepare = options.prepare ?? findimage.prepareImage;
+  // The same store, embedder and batching as findimage's own indexer, with the other preprocessing.
+  const indexer =
+    options.prepare === undefined
+      ? undefined
+      : new ImageIndexer({
+          embedder: findimage.embedder,
+          store: findimage.store,
+          prepare: options.prepare,
+          batching: findimage.indexer.batching,
+          logger: createLogger({ level: 'warn', pretty: false }),
+        });
+  const { prepared } = await timePreprocess(prepare, photos);
 
   // Warm-up, untimed: the first vision batches allocate ONNX Runtime's arenas.
   await timeModelOnly(findimage, prepared, 1);
@@ -111,20 +150,21 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
   let endToEndMs = 0;
   let modelMs = 0;
   let preprocessMs = 0;
+  const cpu = { endToEnd: { cpuMs: 0 }, model: { cpuMs: 0 }, preprocess: { cpuMs: 0 } };
   try {
     for (let round = 0; round < rounds; round++) {
       const dir = join(workDir, `round-${round}`);
       await writeRoundFolder(dir, photos, `${label} round ${round}`);
-      endToEndMs += await timeEndToEnd(findimage, dir, photos.length);
-      modelMs += await timeModelOnly(findimage, prepared, modelCopies);
-      preprocessMs += (await timePreprocess(findimage, photos)).ms;
+      endToEndMs += await countingCpu(cpu.endToEnd, () => timeEndToEnd(findimage, dir, photos.length, indexer));
+      modelMs += await countingCpu(cpu.model, () => timeModelOnly(findimage, prepared, modelCopies));
+      preprocessMs += (await countingCpu(cpu.preprocess, () => timePreprocess(prepare, photos))).ms;
     }
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
-  const endToEnd = rate(photos.length * rounds, endToEndMs);
-  const modelOnly = rate(prepared.length * modelCopies * rounds, modelMs);
-  const preprocessOnly = rate(photos.length * rounds, preprocessMs);
+  const endToEnd = rate(photos.length * rounds, endToEndMs, cpu.endToEnd.cpuMs);
+  const modelOnly = rate(prepared.length * modelCopies * rounds, modelMs, cpu.model.cpuMs);
+  const preprocessOnly = rate(photos.length * rounds, preprocessMs, cpu.preprocess.cpuMs);
   return {
     endToEnd,
     modelOnly,

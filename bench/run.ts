@@ -229,6 +229,8 @@ async function main(): Promise<number> {
   if (argv[0] === 'fleet') return (await import('./fleet-bench.js')).runFleetBench(argv.slice(1), ROOT, log);
   // `npm run bench -- fp16 ...`: an fp16 model against its fp32 model (issue 20, bench/fp16-bench.ts).
   if (argv[0] === 'fp16') return (await import('./fp16-bench.js')).runFp16Bench(argv.slice(1), ROOT, log);
+  // `npm run bench -- index ...`: 12 MP JPEGs end to end, model only and decode only (issue 18).
+  if (argv[0] === 'index') return (await import('./index-bench.js')).runIndexBench(argv.slice(1), ROOT, log);
   let options: BenchOptions | 'help';
   try {
     options = parseBenchOptions(argv, join(ROOT, '.bench', 'results.json'));

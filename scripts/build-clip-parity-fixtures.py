@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-# Builds test/fixtures/clip-parity/: a dozen small synthetic images and, for each, the 224x224 RGB
-# crop that Hugging Face's CLIPImageProcessor (the preprocessing the ONNX export of CLIP expects)
-# feeds the model. src/core/image/clip-parity.test.ts compares findimage's tensors with them.
+# Builds test/fixtures/clip-parity/: a dozen small synthetic images, three 12-megapixel photos
+# (the path where findimage decodes JPEGs at reduced scale), and for each the 224x224 RGB crop
+# that Hugging Face's CLIPImageProcessor (the preprocessing the ONNX export of CLIP expects) feeds
+# the model. src/core/image/clip-parity.test.ts compares findimage's tensors with them.
 #
 # Run once with Debian's Python (apt-get install python3-pil python3-numpy):
 #   /usr/bin/python3 scripts/build-clip-parity-fixtures.py           # references from the images
@@ -20,9 +21,15 @@
 #
 # Images are drawn from fixed seeds, but JPEG encoders differ between Pillow versions, so redraw
 # only on purpose: the references are always computed from the committed image bytes.
+#
+# The 12 MP photos are a few hundred KB each, so only two are committed: a baseline 4000x3000 and
+# a progressive 4032x3024 (a phone camera's size). The third, the 4000x3000 with EXIF orientation 6
+# (shown 3000x4000), is derived: the committed bytes with an EXIF segment inserted after SOI,
+# which the test builds the same way (withExifOrientation in clip-parity.test.ts), byte for byte.
 
 import argparse
 import hashlib
+import io
 import json
 import os
 import sys
@@ -37,7 +44,11 @@ STD = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float64)
 EXIF_ORIENTATION = 0x0112
 JPEG_QUALITY = 75
 
-# name, stored width, stored height, PIL mode, EXIF orientation (None: no EXIF)
+# Quality of the 12 MP photos: lower than the small ones' to keep the committed files small
+# (about 300 KB); quality changes the bytes, not the path findimage takes.
+PHOTO_JPEG_QUALITY = 60
+
+# name, stored width, stored height, PIL mode, EXIF orientation (None: no EXIF), JPEG options
 IMAGES = [
     ("photo-300x225.jpg", 300, 225, "RGB", None),
     ("photo-640x480.jpg", 640, 480, "RGB", None),
@@ -52,6 +63,14 @@ IMAGES = [
     ("wide-500x200.jpg", 500, 200, "RGB", None),
     ("small-150x100.jpg", 150, 100, "RGB", None),
     ("tiny-64x64.png", 64, 64, "RGB", None),
+    # 12 MP: findimage decodes these at 1/4 scale (libjpeg's DCT scaling), then resizes exactly.
+    ("photo-4000x3000.jpg", 4000, 3000, "RGB", None),
+    ("progressive-4032x3024.jpg", 4032, 3024, "RGB", None),
+]
+
+# Derived images: name, the committed image they are made from, EXIF orientation inserted.
+DERIVED = [
+    ("exif-rotated-4000x3000.jpg", "photo-4000x3000.jpg", 6),
 ]
 
 
@@ -95,7 +114,10 @@ def save_image(path, image, orientation):
     if path.endswith(".png"):
         image.save(path, optimize=True)
         return
-    options = {"quality": JPEG_QUALITY}
+    large = image.width * image.height >= 10_000_000
+    options = {"quality": PHOTO_JPEG_QUALITY if large else JPEG_QUALITY}
+    if "progressive" in os.path.basename(path):
+        options["progressive"] = True
     if orientation is not None:
         exif = Image.Exif()
         exif[EXIF_ORIENTATION] = orientation
@@ -103,9 +125,24 @@ def save_image(path, image, orientation):
     image.save(path, **options)
 
 
+def with_exif_orientation(jpeg, orientation):
+    """The JPEG with an APP1 Exif segment holding only the orientation, inserted after SOI.
+
+    Big-endian TIFF header, one IFD with one SHORT entry (0x0112), no next IFD: 26 bytes of TIFF,
+    the same bytes clip-parity.test.ts writes.
+    """
+    assert jpeg[:2] == b"\xff\xd8", "not a JPEG"
+    tiff = (b"MM\x00\x2a" + (8).to_bytes(4, "big") + (1).to_bytes(2, "big")
+            + (EXIF_ORIENTATION).to_bytes(2, "big") + (3).to_bytes(2, "big") + (1).to_bytes(4, "big")
+            + orientation.to_bytes(2, "big") + b"\x00\x00" + (0).to_bytes(4, "big"))
+    payload = b"Exif\x00\x00" + tiff
+    segment = b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
+    return jpeg[:2] + segment + jpeg[2:]
+
+
 def upright_rgb(path):
     """The image as transformers' load_image opens it, with transparency flattened on white."""
-    image = ImageOps.exif_transpose(Image.open(path))
+    image = ImageOps.exif_transpose(Image.open(path) if isinstance(path, str) else Image.open(io.BytesIO(path)))
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -175,11 +212,19 @@ def main():
 
     manifest = []
     failures = []
+    sources = [(name, os.path.join(args.out, name), None) for name, *_ in IMAGES]
+    sources += [(name, os.path.join(args.out, base), orientation) for name, base, orientation in DERIVED]
     for seed, (name, width, height, mode, orientation) in enumerate(IMAGES, start=1):
-        path = os.path.join(args.out, name)
-        if args.draw and not args.check:
-            save_image(path, draw(width, height, mode, seed), orientation)
-        crop, entry = reference(path)
+        # A listed image not drawn yet is drawn (a new fixture); --draw redraws them all.
+        missing = not os.path.exists(os.path.join(args.out, name))
+        if (args.draw or missing) and not args.check:
+            save_image(os.path.join(args.out, name), draw(width, height, mode, seed), orientation)
+    for name, path, derived_orientation in sources:
+        source = path
+        if derived_orientation is not None:
+            with open(path, "rb") as handle:
+                source = with_exif_orientation(handle.read(), derived_orientation)
+        crop, entry = reference(source)
         reference_name = os.path.splitext(name)[0] + ".reference.png"
         reference_path = os.path.join(args.out, reference_name)
         if args.check:
@@ -188,16 +233,20 @@ def main():
                 failures.append("%s: PIL %s now gives other bytes" % (name, Image.__version__))
         else:
             Image.fromarray(crop, "RGB").save(reference_path, optimize=True)
-        hf = check_with_transformers(path, crop)
+        hf = check_with_transformers(source, crop)
         if hf is not None and hf > 1e-5:
             failures.append("%s: CLIPImageProcessor differs by %.6f" % (name, hf))
         print("%-26s %4dx%-4d -> %4dx%-4d crop at %s%s%s" % (
             name, entry["width"], entry["height"], entry["resized"][0], entry["resized"][1],
             entry["crop"], " (upscaled)" if entry["upscaled"] else "",
             "" if hf is None else ", CLIPImageProcessor max diff %.2e" % hf))
+        derivation = {}
+        if derived_orientation is not None:
+            derivation = {"derivedFrom": os.path.basename(path), "exifOrientation": derived_orientation}
         manifest.append({
             "image": name,
-            "sha256": sha256(path),
+            **derivation,
+            "sha256": sha256(path) if derived_orientation is None else hashlib.sha256(source).hexdigest(),
             "reference": reference_name,
             "referenceSha256": sha256(reference_path),
             **entry,

@@ -114,7 +114,7 @@ describe('decoding within the process budget', () => {
         during = budget.inUse;
         return opened.width;
       },
-      budget,
+      { budget },
     );
     expect(during).toBe(6_000_000);
     expect(budget.inUse).toBe(0);
@@ -123,7 +123,7 @@ describe('decoding within the process budget', () => {
   it('charges a HEIC the pixels its container declares, read before the decoder runs', async () => {
     const heic = readFileSync(new URL('../../../test/fixtures/images/red-blue-64x48.heic', import.meta.url));
     const budget = new DecodeBudget(10_000_000);
-    const during = await withOpenedImage(heic, async () => budget.inUse, budget);
+    const during = await withOpenedImage(heic, async () => budget.inUse, { budget });
     expect(during).toBe(64 * 48);
     expect(budget.inUse).toBe(0);
   });
@@ -132,7 +132,7 @@ describe('decoding within the process budget', () => {
     const budget = new DecodeBudget(10_000_000);
     const bytes = await sixMegapixels(20);
     await expect(
-      withOpenedImage(bytes, () => Promise.reject(new Error('preprocessing failed')), budget),
+      withOpenedImage(bytes, () => Promise.reject(new Error('preprocessing failed')), { budget }),
     ).rejects.toThrow('preprocessing failed');
     expect(budget.inUse).toBe(0);
   });

@@ -7,7 +7,9 @@
  * Pixels decoded at once in this process. A full decode holds up to about 8.3 bytes a pixel
  * (a 118-megapixel lossless WebP peaked at 984 MB, a GIF at 4.2 bytes a pixel), and `findimage
  * index` with a model loaded sits at about 200 MB: 48 megapixels keeps a process under 600 MB
- * while still decoding four 12-megapixel photos side by side.
+ * while still decoding four 12-megapixel images side by side at full size. A baseline JPEG
+ * decoded at reduced scale is charged what libjpeg decodes (image-decoder.ts): 0.75 megapixel for
+ * a 12-megapixel photo at 1/4, so 64 such photos decode side by side.
  */
 export const DECODE_BUDGET_PIXELS = 48_000_000;
 

@@ -1,0 +1,112 @@
+// Decoding large JPEGs at reduced scale (libjpeg's DCT scaling, through sharp's shrink-on-load):
+// which images take it, at what scale, what they are charged in the decode budget, and that the
+// colour conversions and error handling of the full-size decode hold on the scaled path too.
+// Parity with the PIL reference on 12 MP photos is in clip-parity.test.ts.
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { InvalidImageError } from '../errors.js';
+import { CLIP_MEAN, CLIP_STD, type VisionPreprocessing } from '../models/model-spec.js';
+import { clipShrunkSize, prepareImage } from './clip-preprocessor.js';
+import { DecodeBudget } from './decode-budget.js';
+import { jpegDecodeShrink, SCALED_DECODE_MARGIN, withOpenedImage, type OpenOptions } from './image-decoder.js';
+
+const FIXTURES = new URL('../../../test/fixtures/clip-parity/', import.meta.url);
+const CLIP: VisionPreprocessing = { imageSize: 224, mean: CLIP_MEAN, std: CLIP_STD };
+/** A committed 12 MP baseline JPEG (4000x3000) and a progressive one (4032x3024). */
+const photo = readFileSync(new URL('photo-4000x3000.jpg', FIXTURES));
+const progressive = readFileSync(new URL('progressive-4032x3024.jpg', FIXTURES));
+const clipReduce: OpenOptions['reduceTo'] = (width, height) => clipShrunkSize(width, height, 224);
+
+/** What withOpenedImage hands over, and the budget in use meanwhile. */
+async function open(bytes: Uint8Array, options: OpenOptions) {
+  const budget = new DecodeBudget(200_000_000);
+  return withOpenedImage(
+    bytes,
+    async (opened) => ({ decodeShrink: opened.decodeShrink, pixels: opened.pixels, width: opened.width, charged: budget.inUse }),
+    { ...options, budget },
+  );
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return dot / Math.sqrt(aa * bb);
+}
+
+describe('the scale libjpeg decodes at (sharp 0.35 picks it from the resize)', () => {
+  it('is the largest of 8, 4 and 2 the shrink reaches, halved where the shrink is that whole number', () => {
+    expect([1.9, 2, 2.99, 3, 4.46, 4.99, 5, 8.5, 8.99, 9, 40].map(jpegDecodeShrink)).toEqual([1, 1, 1, 2, 2, 2, 4, 4, 4, 8, 8]);
+  });
+});
+
+describe('decoding a large JPEG at reduced scale', () => {
+  it('decodes a 12 MP photo at 1/4 scale into an intermediate 2.5 times the resize, charged what libjpeg decodes', async () => {
+    const opened = await open(photo, { reduceTo: clipReduce });
+    expect(opened.decodeShrink).toBe(4);
+    // 298x224 after CLIPImageProcessor's resize; 2.5 times that keeps the source's aspect.
+    expect(opened.pixels).toEqual({ width: 747, height: 560 });
+    expect(SCALED_DECODE_MARGIN * 224).toBe(560);
+    expect(opened.width).toBe(4000);
+    expect(opened.charged).toBe(1000 * 750);
+  });
+
+  it('charges a progressive JPEG its full size: libjpeg holds every coefficient until the last scan', async () => {
+    const opened = await open(progressive, { reduceTo: clipReduce });
+    expect(opened.decodeShrink).toBe(4);
+    expect(opened.charged).toBe(4032 * 3024);
+  });
+
+  it('decodes the full frame when nothing says how small the image will become, or scaling is turned off', async () => {
+    for (const options of [{}, { reduceTo: clipReduce, scaledDecode: false }] satisfies OpenOptions[]) {
+      const opened = await open(photo, options);
+      expect(opened.decodeShrink).toBe(1);
+      expect(opened.pixels).toEqual({ width: 4000, height: 3000 });
+      expect(opened.charged).toBe(4000 * 3000);
+    }
+  });
+
+  it('decodes a JPEG whose short side is under about 1,680 pixels at full size (libjpeg could skip too little)', async () => {
+    const bytes = readFileSync(new URL('photo-1600x1200.jpg', FIXTURES));
+    const opened = await open(bytes, { reduceTo: clipReduce });
+    expect(opened.decodeShrink).toBe(1);
+    expect(opened.pixels).toEqual({ width: 1600, height: 1200 });
+  });
+
+  it('decodes other formats at full size (only JPEG has DCT scaling)', async () => {
+    const png = await sharp(photo).png({ compressionLevel: 1 }).toBuffer();
+    const opened = await open(png, { reduceTo: clipReduce });
+    expect(opened.decodeShrink).toBe(1);
+    expect(opened.pixels).toEqual({ width: 4000, height: 3000 });
+  });
+
+  it('converts CMYK and greyscale JPEGs to the same sRGB on the scaled path as at full size', async () => {
+    // 2400x1800 (4.3 MP, decoded at 1/2): the same path as a 12 MP photo at a third of the cost.
+    const source = sharp(photo).resize(2400, 1800);
+    const cmyk = await source.clone().toColourspace('cmyk').jpeg({ quality: 90 }).toBuffer();
+    const grey = await source.clone().greyscale().jpeg({ quality: 90 }).toBuffer();
+    for (const bytes of [cmyk, grey]) {
+      expect((await open(bytes, { reduceTo: clipReduce })).decodeShrink).toBe(2);
+      const scaled = await prepareImage(bytes, CLIP);
+      const full = await prepareImage(bytes, CLIP, { scaledDecode: false });
+      expect(scaled.pixels.length).toBe(3 * 224 * 224);
+      // Measured: 0.99996 (CMYK) and 0.99997 (grey).
+      expect(cosine(scaled.pixels, full.pixels)).toBeGreaterThan(0.9999);
+    }
+  });
+
+  it('refuses a truncated 12 MP JPEG as unreadable on the scaled path, as at full size', async () => {
+    const truncated = photo.subarray(0, Math.floor(photo.length * 0.6));
+    for (const scaledDecode of [true, false]) {
+      const error = await prepareImage(truncated, CLIP, { scaledDecode }).catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(InvalidImageError);
+      expect((error as InvalidImageError).code).toBe('image_invalid');
+    }
+  });
+});
