@@ -49,6 +49,8 @@ describe('tuning a query adapter', () => {
     const doubled = { ...source, questions: source.questions.flatMap((q) => [q, { ...q, text: `${q.text} again` }]) };
     const report = await tuneAdapter([doubled], { ...OPTIONS, dimension: 8, epochs: 1 });
     expect(report.sources[0]).toMatchObject({ heldOutQuestions: 16, trainingQuestions: 64 });
+    const held = new Set(report.sources[0]?.heldOutTexts);
+    for (const text of held) expect(held.has(text.endsWith(' again') ? text.slice(0, -' again'.length) : `${text} again`), text).toBe(true);
   });
 
   it('refuses a source too small to split, saying what to do', async () => {

@@ -60,6 +60,8 @@ export interface SourceGrades {
   trainingQuestions: number;
   /** Held-out questions with at least one relevant image: those graded. */
   heldOutQuestions: number;
+  /** Their texts, in source order. */
+  heldOutTexts: string[];
   plain: MetricEstimate[];
   adapted: MetricEstimate[];
 }
@@ -132,6 +134,7 @@ export async function tuneAdapter(sources: readonly TuningSource[], options: Tun
       name: source.name,
       trainingQuestions: trainingCounts[s] as number,
       heldOutQuestions: (heldOutBySource[s] as TuningQuestion[]).length,
+      heldOutTexts: (heldOutBySource[s] as TuningQuestion[]).map((q) => q.text),
       plain: estimates(plain),
       adapted: estimates(adapted),
     });
