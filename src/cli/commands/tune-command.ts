@@ -162,7 +162,8 @@ interface TuneResult {
   helps: boolean;
   /** Where the adapter was saved; null when it was not. */
   saved: string | null;
-  seconds: number;
+  /** Wall time of the whole command, and of training and grading alone (after indexing and embedding). */
+  seconds: { total: number; training: number };
 }
 type Estimate = MetricEstimate['estimate'];
 
@@ -170,6 +171,7 @@ async function finish(config: Config, model: { id: string; dimension: number }, 
   const seed = options.seed ?? DEFAULT_BOOTSTRAP_SEED;
   const ks = options.k ?? [1, 5, 10];
   const progress = terminal.progress(options.epochs ?? MAX_EPOCHS, 'Training the adapter');
+  const trainingStarted = performance.now();
   const report = await tuneAdapter(sources, {
     modelId: model.id,
     dimension: model.dimension,
@@ -181,7 +183,8 @@ async function finish(config: Config, model: { id: string; dimension: number }, 
   }).finally(() => progress.stop());
   let saved: string | null = null;
   if (report.helps || options.force) saved = await save(config, model.id, report, options, seed, sources);
-  const result = resultOf(model.id, seed, options.holdout, report, saved, (performance.now() - started) / 1000);
+  const trainingSeconds = (performance.now() - trainingStarted) / 1000;
+  const result = resultOf(model.id, seed, options.holdout, report, saved, { total: (performance.now() - started) / 1000, training: trainingSeconds });
   if (options.json) terminal.out(JSON.stringify(result));
   else printResult(result, options.force, terminal);
 }
@@ -210,7 +213,7 @@ async function save(config: Config, modelId: string, report: TuningReport, optio
   return path;
 }
 
-function resultOf(modelId: string, seed: number, holdout: number, report: TuningReport, saved: string | null, seconds: number): TuneResult {
+function resultOf(modelId: string, seed: number, holdout: number, report: TuningReport, saved: string | null, seconds: TuneResult['seconds']): TuneResult {
   return {
     model: modelId,
     seed,
@@ -235,7 +238,7 @@ function printResult(result: TuneResult, forced: boolean, terminal: Terminal): v
   const t = result.training;
   terminal.out(
     `Model ${result.model}: trained on ${t.trainingQueries} questions (${t.validationQueries} more to stop early), ${t.epochs} epochs, kept epoch ${t.bestEpoch}` +
-      ` (||W - I|| = ${t.distanceFromIdentity.toFixed(3)}), ${result.seconds.toFixed(1)} s. 95% bootstrap intervals, seed ${result.seed}.`,
+      ` (||W - I|| = ${t.distanceFromIdentity.toFixed(3)}); ${result.seconds.training.toFixed(1)} s training and grading, ${result.seconds.total.toFixed(1)} s in all. 95% bootstrap intervals, seed ${result.seed}.`,
   );
   for (const source of result.sources) {
     terminal.out(`Held-out questions of ${source.name}: ${source.heldOutQuestions} (trained on ${source.trainingQuestions}):`);
