@@ -63,9 +63,10 @@ export interface TrainingResult {
 }
 
 /**
- * Passes over the training queries at most. With d = 512 an epoch over 2,000 queries costs about
- * 2 x 2,000 x 512^2 multiply-adds for W q and its gradient (about a second on one core), so 30
- * keeps a run under a minute; early stopping usually ends it sooner.
+ * Passes over the training queries at most. At d = 512 an epoch costs about 2 x queries x 512^2
+ * multiply-adds for W q and its gradient, plus the candidates' scores: about 3 s of CPU for 1,440
+ * queries (docs/benchmarks.md), so the budget stays within minutes; early stopping usually ends a
+ * run after a handful of epochs.
  */
 export const MAX_EPOCHS = 30;
 /** Queries per gradient step: enough to average out single captions, small enough for many steps per epoch. */
