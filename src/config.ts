@@ -1,5 +1,6 @@
 // Every setting findimage reads, parsed and validated in one place. The rest of the program
 // takes the typed Config; nothing else reads process.env. A bad value names its variable.
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +13,7 @@ import {
   MAX_INDEX_BATCH_SIZE,
   MAX_INDEX_BATCHES_IN_FLIGHT,
 } from './core/indexing/index-batching.js';
+import { decodeAdapterFile, type AdapterFile } from './core/tuning/adapter-file.js';
 
 /** First wait before retrying a dropped model download: 1, 2, 4, 8 s, about 15 s in all. */
 const DEFAULT_MODEL_RETRY_MS = 1_000;
@@ -54,6 +56,11 @@ export interface Config {
   promptTemplates: string[];
   /** Results scoring below this fraction of the best score are dropped (0 keeps all). */
   minRelativeScore: number;
+  /**
+   * FINDIMAGE_ADAPTER: a query adapter made by `findimage tune`, read and checked here (the file
+   * intact, made for FINDIMAGE_MODEL); text queries go through it, images and stored vectors not.
+   */
+  adapter?: { path: string; file: AdapterFile };
   /** LOG_LEVEL when set; otherwise each front end picks (the CLI: warn, serve: info). */
   logLevel?: string;
   qdrant?: {
@@ -214,6 +221,7 @@ const envSchema = z.object({
     .max(MAX_INDEX_BATCHES_IN_FLIGHT, `FINDIMAGE_INDEX_BATCHES_IN_FLIGHT must be at most ${MAX_INDEX_BATCHES_IN_FLIGHT}`)
     .default(DEFAULT_INDEX_BATCHES_IN_FLIGHT),
   FINDIMAGE_PROMPT_TEMPLATES: z.string().default('a photo of {}'),
+  FINDIMAGE_ADAPTER: optionalText,
   FINDIMAGE_MIN_RELATIVE_SCORE: z.coerce
     .number({ error: 'FINDIMAGE_MIN_RELATIVE_SCORE must be a number' })
     .min(0)
@@ -345,6 +353,34 @@ export function parseDiscordShards(
   return { shards: numbers, shardCount: count as number };
 }
 
+/**
+ * FINDIMAGE_ADAPTER: reads the adapter file and refuses one that is missing, damaged, or made for
+ * another model than FINDIMAGE_MODEL (its W maps that model's queries only). The vector length
+ * is checked against the model's when findimage opens it (openFindimage).
+ */
+export function readAdapterSetting(value: string, model: string): { path: string; file: AdapterFile } {
+  const path = resolve(value);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`FINDIMAGE_ADAPTER names ${path}, which cannot be read (${reason}). Give the file \`findimage tune\` wrote, or unset FINDIMAGE_ADAPTER.`, {
+      cause: error,
+      details: { variable: 'FINDIMAGE_ADAPTER' },
+    });
+  }
+  const file = decodeAdapterFile(text, `FINDIMAGE_ADAPTER (${path})`);
+  if (file.adapter.modelId !== model) {
+    throw new ConfigError(
+      `FINDIMAGE_ADAPTER (${path}) was made for the model ${file.adapter.modelId}, but FINDIMAGE_MODEL is ${model}: an adapter only fits the model it was learned on. ` +
+        `Set FINDIMAGE_MODEL=${file.adapter.modelId}, run \`findimage tune\` for ${model}, or unset FINDIMAGE_ADAPTER.`,
+      { details: { variable: 'FINDIMAGE_ADAPTER', adapterModel: file.adapter.modelId, model } },
+    );
+  }
+  return { path, file };
+}
+
 function parseTemplates(value: string): string[] {
   const templates = value
     .split('|')
@@ -388,6 +424,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     indexBatching: { size: e.FINDIMAGE_INDEX_BATCH, inFlight: e.FINDIMAGE_INDEX_BATCHES_IN_FLIGHT },
     promptTemplates: parseTemplates(e.FINDIMAGE_PROMPT_TEMPLATES),
     minRelativeScore: e.FINDIMAGE_MIN_RELATIVE_SCORE,
+    ...(e.FINDIMAGE_ADAPTER === undefined ? {} : { adapter: readAdapterSetting(e.FINDIMAGE_ADAPTER, e.FINDIMAGE_MODEL) }),
     logLevel: e.LOG_LEVEL,
     web: {
       host: e.FINDIMAGE_WEB_HOST,

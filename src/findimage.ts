@@ -31,12 +31,15 @@ import { ReconnectingStore } from './core/store/reconnecting-store.js';
 import { openSqliteVectorStore } from './core/store/sqlite-vector-store.js';
 import type { VectorStore } from './core/store/vector-store.js';
 import { PromptTemplates } from './core/text/prompt-templates.js';
+import { AdaptedEmbedder } from './core/tuning/adapted-embedder.js';
+import { checkAdapterFits } from './core/tuning/adapter-file.js';
 import { createEmbeddingPool, type EmbeddingPoolStats } from './gpu-worker/embedding-pool.js';
 import type { Tower } from './gpu-worker/messages.js';
 
 /** Everything a front end (CLI or bot) may call. */
 export interface Findimage {
   readonly model: ModelSpec;
+  /** The model's own embedder: no query adapter (what `findimage tune` learns from). */
   readonly embedder: Embedder;
   readonly store: VectorStore;
   readonly indexer: ImageIndexer;
@@ -296,7 +299,7 @@ export async function openFindimage({
     const labels = await openLabelStore(config, logger, storeConnection);
     opened.push(() => labels.close());
     const search = new SearchService({
-      embedder,
+      embedder: searchEmbedder(embedder, config, model, logger),
       store,
       minRelativeScore: config.minRelativeScore,
       feedback: new LabelFeedback(labels),
@@ -334,6 +337,18 @@ export async function openFindimage({
     await closeAll();
     throw error;
   }
+}
+
+/**
+ * The embedder searches use: the model's, with FINDIMAGE_ADAPTER's query adapter on text queries
+ * when one is set (refused here if made for another model or vector length).
+ */
+export function searchEmbedder(embedder: Embedder, config: Config, model: ModelSpec, logger: Logger): Embedder {
+  if (config.adapter === undefined) return embedder;
+  const { path, file } = config.adapter;
+  checkAdapterFits(file.adapter, model, path);
+  logger.info({ adapter: path, sha256: file.sha256.slice(0, 12), model: model.id }, 'text queries go through the query adapter');
+  return new AdaptedEmbedder(embedder, file.adapter);
 }
 
 /**

@@ -21,6 +21,7 @@ import * as searchCommand from './commands/search-command.js';
 import * as serveCommand from './commands/serve-command.js';
 import * as slackBackfillCommand from './commands/slack-backfill-command.js';
 import * as statsCommand from './commands/stats-command.js';
+import * as tuneCommand from './commands/tune-command.js';
 import * as workerCommand from './commands/worker-command.js';
 import { withEnvFile } from './env-file.js';
 import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
@@ -40,6 +41,7 @@ const COMMANDS = [
   searchCommand,
   statsCommand,
   evalCommand,
+  tuneCommand,
   datasetImportCommand,
   labelsCommand,
   migrateCommand,

@@ -153,7 +153,8 @@ export function describeTemplates(templates: readonly string[]): string {
   return templates.length === 1 && templates[0] === NO_TEMPLATE ? 'no template' : templates.map((t) => `"${t}"`).join(' | ');
 }
 
-async function readDataset(dir: string): Promise<CaptionedImage[]> {
+/** A dataset folder's rows (captions.jsonl); a ConfigError when there is none. Also used by `findimage tune`. */
+export async function readDataset(dir: string): Promise<CaptionedImage[]> {
   let text: string;
   try {
     text = await readFile(join(dir, CAPTIONS_FILE), 'utf8');
@@ -169,7 +170,8 @@ async function emptyFolder(dir: string): Promise<string> {
   return dir;
 }
 
-async function indexRows(indexer: ImageIndexer, dir: string, rows: readonly CaptionedImage[], terminal: Terminal, modelId: string) {
+/** Indexes every row's image (skipping unreadable ones, listed with the reason); point ids by row. Also used by `findimage tune`. */
+export async function indexRows(indexer: ImageIndexer, dir: string, rows: readonly CaptionedImage[], terminal: Terminal, modelId: string) {
   const ids: Array<string | undefined> = new Array(rows.length).fill(undefined);
   const skipped: Array<{ image: string; reason: string }> = [];
   const progress = terminal.progress(rows.length, `Indexing for ${modelId}`);
@@ -201,7 +203,8 @@ async function indexRows(indexer: ImageIndexer, dir: string, rows: readonly Capt
   return { ids, skipped };
 }
 
-async function embedQueries(embedder: PromptEnsembleEmbedder, queries: readonly GradedQuery[], terminal: Terminal, label: string): Promise<Map<string, Float32Array>> {
+/** Each distinct query text's vector, many at once. Also used by `findimage tune`. */
+export async function embedQueries(embedder: PromptEnsembleEmbedder, queries: readonly GradedQuery[], terminal: Terminal, label: string): Promise<Map<string, Float32Array>> {
   const texts = [...new Set(queries.map((q) => q.text))];
   const vectors = new Map<string, Float32Array>();
   const progress = terminal.progress(texts.length, label);
