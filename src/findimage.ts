@@ -181,7 +181,8 @@ export async function openEmbedding(options: {
   });
   const [runtime, tokenizer] = await openBoth(
     { value: starting, close: (pool) => pool.close() },
-    { value: family.openTokenizer(files.tokenizer, model.text) },
+    // The parsed tokenizer is cached beside the graphs, in a compact form that loads in milliseconds.
+    { value: family.openTokenizer(files.tokenizer, model.text, { dir: join(config.cacheDir, 'tokenizers'), logger: logger.child({ component: 'tokenizer' }) }) },
   );
   const embedder = new ClipEmbedder({
     modelId: model.id,

@@ -7,6 +7,7 @@ import type { QueryTokenizer } from '../embedding/clip-embedder.js';
 import type { PreparedImage } from '../embedding/embedder.js';
 import { ClipTokenizer } from '../text/clip-tokenizer.js';
 import { SentencePieceTokenizer } from '../text/sentencepiece-tokenizer.js';
+import type { TokenizerCache } from '../text/tokenizer-cache.js';
 import {
   CLIP_MEAN,
   CLIP_STD,
@@ -38,8 +39,12 @@ export interface ModelFamily {
   readonly id: ModelFamilyId;
   /** Settings and tensor names of the family's published exports. */
   readonly defaults: FamilyDefaults;
-  /** Loads the tokenizer.json at `path`; throws ModelError when it does not fit `text`. */
-  openTokenizer(path: string, text: TextPreprocessing): Promise<QueryTokenizer>;
+  /**
+   * Loads the tokenizer.json at `path`; throws ModelError when it does not fit `text`. With
+   * `cache`, a family whose tokenizer has a compact form (CLIP's BPE) reads it from the tokenizer
+   * cache, or writes it there; the others parse tokenizer.json every time.
+   */
+  openTokenizer(path: string, text: TextPreprocessing, cache?: TokenizerCache): Promise<QueryTokenizer>;
   /** Decodes and preprocesses image bytes; throws InvalidImageError for unreadable images. */
   prepareImage(bytes: Uint8Array, vision: VisionPreprocessing): Promise<PreparedImage>;
 }
@@ -76,7 +81,7 @@ const OPENAI_CLIP: ModelFamily = {
       outputName: 'image_embeds',
     },
   },
-  openTokenizer: (path, text) => ClipTokenizer.fromFile(path, text),
+  openTokenizer: (path, text, cache) => ClipTokenizer.fromFile(path, text, cache),
   prepareImage: prepareBySettings,
 };
 
@@ -99,6 +104,7 @@ const SIGLIP: ModelFamily = {
       outputName: 'pooler_output',
     },
   },
+  // SentencePiece (Unigram) has no compact form yet: its tokenizer.json is parsed on every start.
   openTokenizer: (path, text) => SentencePieceTokenizer.fromFile(path, text),
   prepareImage: prepareBySettings,
 };
