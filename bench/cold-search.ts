@@ -1,5 +1,5 @@
 // `npm run bench -- cold`: how long a one-shot `findimage search` takes from a cold start, and how
-// much memory it needs. It spawns the real CLI (bin/findimage.js over the compiled dist/, rebuilt
+// much memory it needs. It spawns the real CLI (bin/findimage.js over the bundled dist/, rebuilt
 // first when stale, as the e2e tests do) on a store it indexed with that same CLI, times from the
 // spawn to the first result line, and reads the process's peak resident memory (VmHWM, worker
 // threads included) as it exits. --before <checkout> runs an older build, built in that folder,
