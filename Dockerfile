@@ -17,10 +17,11 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` compiles the sources, which are not copied yet.
 RUN npm ci --no-audit --no-fund --ignore-scripts \
  && npm rebuild better-sqlite3
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
 COPY web ./web
+COPY scripts/build-cli.mjs ./scripts/build-cli.mjs
 COPY scripts/build-web.mjs ./scripts/build-web.mjs
 COPY models ./models
 RUN npm run build \

@@ -1,9 +1,11 @@
 // `npm run bench -- cold`: how long a one-shot `findimage search` takes from a cold start, and how
-// much memory it needs. It spawns the real CLI (bin/findimage.js over the compiled dist/, rebuilt
+// much memory it needs. It spawns the real CLI (bin/findimage.js over the bundled dist/, rebuilt
 // first when stale, as the e2e tests do) on a store it indexed with that same CLI, times from the
 // spawn to the first result line, and reads the process's peak resident memory (VmHWM, worker
 // threads included) as it exits. --before <checkout> runs an older build, built in that folder,
-// the same way in the same run, alternating with this one, for a before/after ratio.
+// the same way in the same run, alternating with this one, for a before/after ratio. Each run also
+// times `findimage --help` (each build) and `node -e 0`, spawn to exit, as the floor a cold search
+// is measured against: what Node and the command line cost before any model or store is opened.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
@@ -18,7 +20,7 @@ import type { BenchModel } from './bench-options.js';
 import { describeMachine, type MachineInfo } from './machine-info.js';
 
 export const COLD_USAGE = `Usage: npm run bench -- cold [options]
-  --json              print one JSON object: {"firstResultMs", "rssMiB", ...}
+  --json              print one JSON object: {"firstResultMs", "rssMiB", "helpMs", "nodeMs", ...}
   --model <name>      vit-b32-random (default: ViT-B/32-shaped, random weights) or tiny-test
   --before <dir>      also run the build in <dir> (a checkout with node_modules and dist/ built),
                       alternating with this one, and report the ratios
@@ -59,15 +61,18 @@ export interface ColdFigures {
   cpuMs: number;
   /** The untimed first search after indexing, ms (for this build: it writes the graph cache). */
   warmupMs: number;
+  /** `findimage --help`, spawn to exit, median, ms. */
+  helpMs: number;
   /** Every run's figures, in order. */
   samples: Sample[];
 }
 
-/** One timed search. */
+/** One timed search, and the build's --help timed beside it. */
 interface Sample {
   firstResultMs: number;
   rssMiB: number;
   cpuMs: number;
+  helpMs: number;
 }
 
 /** What `cold --json` prints: this build's figures at the top level, the older build's beside. */
@@ -77,6 +82,8 @@ export interface ColdResults extends ColdFigures {
   model: BenchModel;
   query: string;
   images: number;
+  /** `node -e 0`, spawn to exit, median over the runs, ms: the floor of any command. */
+  nodeMs: number;
   /** The --before build's figures and this build's as a share of them. */
   before?: ColdFigures & { dir: string; firstResultRatio: number; rssRatio: number; cpuRatio: number };
 }
@@ -166,13 +173,34 @@ function failed(build: Build, what: string, result: Spawned): Error {
   return new Error(`The ${build.label} build's ${what} exited with ${String(result.code)}:\n${result.stderr}${result.stdout}`.slice(0, 4000));
 }
 
+/** Spawn to exit of `node args`, ms. */
+async function timedExit(args: string[], build: Build): Promise<number> {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { env: build.env, cwd: build.env.HOME, stdio: 'ignore' });
+  const code = await new Promise<number | null>((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('close', resolvePromise);
+  });
+  if (code !== 0) throw new Error(`node ${args.join(' ')} exited with ${String(code)}`);
+  return performance.now() - started;
+}
+
 async function timedSearch(build: Build, peakFile: string): Promise<Sample> {
+  const helpMs = await timedExit([join(build.dir, 'bin', 'findimage.js'), '--help'], build);
   await rm(peakFile, { force: true });
   const started = performance.now();
   const result = await runCli(build, ['search', QUERY], { COLD_BENCH_PEAK_FILE: peakFile });
   if (result.code !== 0 || result.firstResultAt === undefined) throw failed(build, 'search', result);
   const exit = JSON.parse(await readFile(peakFile, 'utf8')) as { peakKiB: number; cpuMs: number };
-  return { firstResultMs: result.firstResultAt - started, rssMiB: exit.peakKiB / 1024, cpuMs: exit.cpuMs };
+  return { firstResultMs: result.firstResultAt - started, rssMiB: exit.peakKiB / 1024, cpuMs: exit.cpuMs, helpMs };
+}
+
+/**
+ * The model registry module the bench's preload extends: the bundle's entry (dist/model-registry.js)
+ * or, in a build from before the bundle, the compiled file; undefined when `dir` has no build.
+ */
+function registryOf(dir: string): string | undefined {
+  return [join(dir, 'dist', 'model-registry.js'), join(dir, 'dist', 'core', 'models', 'model-registry.js')].find((path) => existsSync(path));
 }
 
 function median(values: number[]): number {
@@ -187,7 +215,8 @@ function figures(samples: Sample[], warmupMs: number): ColdFigures {
     rssMiB: Math.round(median(samples.map((s) => s.rssMiB))),
     cpuMs: Math.round(median(samples.map((s) => s.cpuMs))),
     warmupMs: Math.round(warmupMs),
-    samples: samples.map((s) => ({ firstResultMs: Math.round(s.firstResultMs), rssMiB: Math.round(s.rssMiB), cpuMs: Math.round(s.cpuMs) })),
+    helpMs: Math.round(median(samples.map((s) => s.helpMs))),
+    samples: samples.map((s) => ({ firstResultMs: Math.round(s.firstResultMs), rssMiB: Math.round(s.rssMiB), cpuMs: Math.round(s.cpuMs), helpMs: Math.round(s.helpMs) })),
   };
 }
 
@@ -205,8 +234,8 @@ export async function runColdBench(argv: readonly string[], root: string, log: (
   log(`${command}\n${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, load ${machine.loadAverageAtStart}`);
 
   buildDistIfStale();
-  if (options.before !== undefined && !existsSync(join(options.before, 'dist', 'cli', 'main.js'))) {
-    log(`${options.before} has no dist/cli/main.js: build it there first (npm run build).`);
+  if (options.before !== undefined && registryOf(options.before) === undefined) {
+    log(`${options.before} has no built dist/: build it there first (npm run build).`);
     return 2;
   }
   const choice = chooseBenchModel(options.model, root, log);
@@ -235,13 +264,14 @@ export async function runColdBench(argv: readonly string[], root: string, log: (
           ? {}
           : {
               COLD_BENCH_MODEL_SPEC: JSON.stringify(choice.spec),
-              COLD_BENCH_REGISTRY: pathToFileURL(join(dir, 'dist', 'core', 'models', 'model-registry.js')).href,
+              COLD_BENCH_REGISTRY: pathToFileURL(registryOf(dir) ?? join(dir, 'dist', 'model-registry.js')).href,
             }),
       },
     };
   };
   const builds = [makeBuild('after', root), ...(options.before === undefined ? [] : [makeBuild('before', options.before)])];
   const samples = new Map<Build['label'], Sample[]>(builds.map((b) => [b.label, []]));
+  const nodeSamples: number[] = [];
   const warmups = new Map<Build['label'], number>();
   try {
     for (const build of builds) {
@@ -257,11 +287,14 @@ export async function runColdBench(argv: readonly string[], root: string, log: (
       warmups.set(build.label, performance.now() - warmStarted);
     }
     for (let run = 0; run < options.runs; run++) {
+      nodeSamples.push(await timedExit(['-e', '0'], builds[0] as Build));
       // Alternating, so that load from other processes weighs on both builds alike.
       for (const build of run % 2 === 0 ? builds : [...builds].reverse()) {
         const sample = await timedSearch(build, join(build.env.HOME as string, 'peak'));
         samples.get(build.label)?.push(sample);
-        log(`  ${build.label} run ${run + 1}: first result ${sample.firstResultMs.toFixed(0)} ms, peak ${sample.rssMiB.toFixed(0)} MiB, CPU ${sample.cpuMs.toFixed(0)} ms`);
+        log(
+          `  ${build.label} run ${run + 1}: first result ${sample.firstResultMs.toFixed(0)} ms, peak ${sample.rssMiB.toFixed(0)} MiB, CPU ${sample.cpuMs.toFixed(0)} ms; --help ${sample.helpMs.toFixed(0)} ms, node -e 0 ${(nodeSamples.at(-1) ?? 0).toFixed(0)} ms`,
+        );
       }
     }
   } finally {
@@ -277,6 +310,7 @@ export async function runColdBench(argv: readonly string[], root: string, log: (
     model: options.model,
     query: QUERY,
     images: options.images,
+    nodeMs: Math.round(median(nodeSamples)),
     ...(beforeSamples === undefined || options.before === undefined
       ? {}
       : (() => {
@@ -298,9 +332,10 @@ export async function runColdBench(argv: readonly string[], root: string, log: (
     const lines = [`Cold \`findimage search\` (${options.model}, ${options.images} images, median of ${options.runs}):`];
     if (results.before !== undefined) {
       const b = results.before;
-      lines.push(`  before (${b.dir}): first result ${b.firstResultMs} ms, peak ${b.rssMiB} MiB, CPU ${b.cpuMs} ms (first run ${b.warmupMs} ms)`);
+      lines.push(`  before (${b.dir}): first result ${b.firstResultMs} ms, peak ${b.rssMiB} MiB, CPU ${b.cpuMs} ms (first run ${b.warmupMs} ms); --help ${b.helpMs} ms`);
     }
-    lines.push(`  this build: first result ${results.firstResultMs} ms, peak ${results.rssMiB} MiB, CPU ${results.cpuMs} ms (first run ${results.warmupMs} ms)`);
+    lines.push(`  this build: first result ${results.firstResultMs} ms, peak ${results.rssMiB} MiB, CPU ${results.cpuMs} ms (first run ${results.warmupMs} ms); --help ${results.helpMs} ms`);
+    lines.push(`  node -e 0: ${results.nodeMs} ms`);
     if (results.before !== undefined) {
       const b = results.before;
       lines.push(`  after/before: first result ${b.firstResultRatio}x, peak memory ${b.rssRatio}x, CPU ${b.cpuRatio}x`);

@@ -1,8 +1,12 @@
 #!/usr/bin/env node
-// The findimage command. The TypeScript sources are compiled to dist/ by `npm run build`
-// (npm ci runs it through the prepare script).
-import { exitQuietlyWhenOutputCloses } from '../dist/cli/closed-output.js';
-import { main } from '../dist/cli/main.js';
+// The findimage command. `npm run build` bundles the TypeScript sources into dist/
+// (scripts/build-cli.mjs; npm ci runs it through the prepare script): this loads the bundle's
+// entry, which loads the chunks a command uses.
+
+// Stack traces name the src/ files and lines (the bundle's linked source maps); turned on before
+// the bundle loads, since Node reads a module's map as it loads it.
+process.setSourceMapsEnabled(true);
+const { exitQuietlyWhenOutputCloses, main } = await import('../dist/findimage.js');
 
 // `findimage ... | head -1`: the reader leaving ends the process quietly, not with EPIPE's trace.
 exitQuietlyWhenOutputCloses();

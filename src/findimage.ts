@@ -148,6 +148,8 @@ export async function openEmbedding(options: {
   towers?: readonly Tower[];
   /** See OpenFindimageOptions.prepackWeights. */
   prepackWeights?: boolean;
+  /** Told once the worker threads have started loading the model (EmbeddingPoolOptions.onWorkersStarted). */
+  onWorkersStarted?: () => void;
 }): Promise<OpenedEmbedding> {
   const { config, logger, model } = options;
   if (model.developmentOnly) {
@@ -182,10 +184,12 @@ export async function openEmbedding(options: {
     bulkNiceness: config.bulkNiceness,
     ...(config.quietBulkBatch === undefined ? {} : { quietBulkBatch: config.quietBulkBatch }),
     logger: logger.child({ component: 'embedding-pool' }),
+    ...(options.onWorkersStarted === undefined ? {} : { onWorkersStarted: options.onWorkersStarted }),
   });
   const [runtime, tokenizer] = await openBoth(
     { value: starting, close: (pool) => pool.close() },
-    { value: family.openTokenizer(files.tokenizer, model.text) },
+    // The parsed tokenizer is cached beside the graphs, in a compact form that loads in milliseconds.
+    { value: family.openTokenizer(files.tokenizer, model.text, { dir: join(config.cacheDir, 'tokenizers'), logger: logger.child({ component: 'tokenizer' }) }) },
   );
   const advice = precisionAdvice(model, runtime.stats().provider);
   if (advice !== undefined) logger.warn({ model: model.id, provider: runtime.stats().provider, suggestedModel: advice.suggestedModel }, advice.message);
@@ -238,21 +242,27 @@ export async function openFindimage({
   prepackWeights,
 }: OpenFindimageOptions): Promise<Findimage> {
   const model = modelOverride ?? findModelSpec(config.model, config.dataDir);
-  // The store opens while the model loads (it reads its vectors from disk, the workers parse graphs).
+  // The store opens while the model loads (it reads its vectors from disk, the workers parse
+  // graphs), once the worker threads have started: the embedded store reads its vectors on this
+  // thread without a pause (about a second at 1M), which would otherwise hold back the threads'
+  // start by as much instead of overlapping their load (issue 18, cold search).
+  let workersStarted = () => {};
+  const storeMayOpen = new Promise<void>((resolve) => (workersStarted = resolve));
+  const embedding = openEmbedding({
+    config,
+    logger,
+    model,
+    onDownloadProgress,
+    ...(onEmbedded === undefined ? {} : { onEmbedded }),
+    ...(towers === undefined ? {} : { towers }),
+    ...(prepackWeights === undefined ? {} : { prepackWeights }),
+    onWorkersStarted: () => workersStarted(),
+  });
+  // A start that fails before the threads exist still lets the store open (and be closed again).
+  embedding.then(workersStarted, workersStarted);
   const [{ embedder, stats: embeddingStats, prepareImage: prepare }, store] = await openBoth(
-    {
-      value: openEmbedding({
-        config,
-        logger,
-        model,
-        onDownloadProgress,
-        ...(onEmbedded === undefined ? {} : { onEmbedded }),
-        ...(towers === undefined ? {} : { towers }),
-        ...(prepackWeights === undefined ? {} : { prepackWeights }),
-      }),
-      close: (opened) => opened.embedder.close(),
-    },
-    { value: openStore(config, model, logger, storeConnection), close: (opened) => opened.close() },
+    { value: embedding, close: (opened) => opened.embedder.close() },
+    { value: storeMayOpen.then(() => openStore(config, model, logger, storeConnection)), close: (opened) => opened.close() },
   );
 
   const opened: Array<() => Promise<void>> = [() => embedder.close(), () => store.close()];

@@ -4,8 +4,7 @@
 // stop long-running commands. Built once by main(); each src/cli/commands/*-command.ts takes it.
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../config.js';
-import { TerminalDownloadProgress } from '../core/models/terminal-download-progress.js';
-import { openFindimage, type EmbeddedListener, type Findimage } from '../findimage.js';
+import type { EmbeddedListener, Findimage } from '../findimage.js';
 import type { Tower } from '../gpu-worker/messages.js';
 import { createLogger } from '../logger.js';
 import type { Terminal } from './terminal.js';
@@ -55,6 +54,19 @@ export interface CommandContextOptions {
   stopSignal?: Promise<void>;
 }
 
+/**
+ * The core and the download progress bar, imported when a command first opens them: the bundle
+ * keeps them in chunks of their own (scripts/build-cli.mjs), so `findimage --help` or
+ * `findimage model list` never loads the store, the worker pool or the model code.
+ */
+async function loadCore() {
+  const [{ openFindimage }, { TerminalDownloadProgress }] = await Promise.all([
+    import('../findimage.js'),
+    import('../core/models/terminal-download-progress.js'),
+  ]);
+  return { openFindimage, TerminalDownloadProgress };
+}
+
 /** The context of one run of the command line; nothing is loaded or opened until a command asks. */
 export function createCommandContext(options: CommandContextOptions): CommandContext {
   const { env, terminal } = options;
@@ -70,6 +82,7 @@ export function createCommandContext(options: CommandContextOptions): CommandCon
     settings,
     // A one-shot command names the towers it uses: only those load, and no search worker is reserved.
     async withCore(usage, run) {
+      const { openFindimage, TerminalDownloadProgress } = await loadCore();
       const progress = new TerminalDownloadProgress();
       const findimage = await openFindimage({ ...settings(), onDownloadProgress: progress.listener, ...usage }).finally(() =>
         progress.stop(),
@@ -81,6 +94,7 @@ export function createCommandContext(options: CommandContextOptions): CommandCon
       }
     },
     async openServerCore(hooks) {
+      const { openFindimage, TerminalDownloadProgress } = await loadCore();
       const progress = new TerminalDownloadProgress();
       return openFindimage({ ...settings('info'), ...hooks, onDownloadProgress: progress.listener, storeConnection: 'background' }).finally(() =>
         progress.stop(),

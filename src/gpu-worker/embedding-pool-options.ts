@@ -96,6 +96,12 @@ export interface EmbeddingPoolOptions {
   maxQueue?: number;
   /** Parent logger; the pool logs through a child. */
   logger: Logger;
+  /**
+   * Told once the worker threads exist (they load the model from then on, before startup
+   * resolves): work the caller then does on its own thread overlaps the model's load instead of
+   * holding back the threads' start. Not told when startup fails before that.
+   */
+  onWorkersStarted?: () => void;
   /** Worker entry to start instead of embedding-worker (tests only). */
   workerUrl?: URL;
 }

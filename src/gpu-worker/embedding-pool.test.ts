@@ -355,6 +355,22 @@ describe('startup', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  test('tells onWorkersStarted once, when its threads exist and before they are ready, so the caller can overlap other work', async () => {
+    const events: string[] = [];
+    const starting = createEmbeddingPool(poolOptions({ workers: 2, onWorkersStarted: () => events.push('started') }));
+    const pool = await starting;
+    pools.push(pool);
+    events.push('ready');
+    expect(events).toEqual(['started', 'ready']);
+  });
+
+  test('does not tell onWorkersStarted when startup fails before any thread exists', async () => {
+    let told = false;
+    const missing = join(dir, 'nope', 'text_model.onnx');
+    await rejection(createEmbeddingPool(poolOptions({ textModelPath: missing, onWorkersStarted: () => (told = true) })));
+    expect(told).toBe(false);
+  });
+
   test('a model path that does not exist rejects startup with model_load_failed naming the file', async () => {
     const missing = join(dir, 'nope', 'vision_model.onnx');
     const error = await rejection(createEmbeddingPool(poolOptions({ visionModelPath: missing })));

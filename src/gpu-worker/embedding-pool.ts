@@ -151,6 +151,7 @@ export class EmbeddingPool implements EmbeddingRuntime {
       ...Array.from({ length: this.#options.searchWorkers ?? 0 }, () => this.#newSlot('search')),
     ];
     this.#slots = slots;
+    this.#options.onWorkersStarted?.();
     const results = await Promise.allSettled(slots.map((slot) => slot.ready));
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure !== undefined) {

@@ -84,13 +84,14 @@ describe('findimage writing into a closed pipe', () => {
     // Only the logger writes, and nothing else ends the process: without the EPIPE passed on from
     // pino's stream, pino would go silent and this would run until the test times out.
     const script = [
-      `import { exitQuietlyWhenOutputCloses } from ${JSON.stringify(new URL('../../dist/cli/closed-output.js', import.meta.url).href)};`,
-      `import { createLogger } from ${JSON.stringify(new URL('../../dist/logger.js', import.meta.url).href)};`,
+      // The sources (through tsx): the bundle keeps these two inside its chunks.
+      `import { exitQuietlyWhenOutputCloses } from ${JSON.stringify(new URL('../../src/cli/closed-output.ts', import.meta.url).href)};`,
+      `import { createLogger } from ${JSON.stringify(new URL('../../src/logger.ts', import.meta.url).href)};`,
       'exitQuietlyWhenOutputCloses();',
       "createLogger({ level: 'info', pretty: false }).info('a log line into a closed pipe');",
       'setInterval(() => {}, 1 << 30);',
     ].join('\n');
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr?.destroy();
     try {
       expect(await exitOf(child)).toBe(EXIT_SIGPIPE);

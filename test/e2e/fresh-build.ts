@@ -1,7 +1,7 @@
 // Vitest global setup of the end-to-end tests: they run the real binary, bin/findimage.js, which
-// loads the compiled dist/, so dist/ is rebuilt first whenever a source is newer than its output.
-// `npm test` builds before vitest (and this then finds nothing to do); `npx vitest run <file>`
-// relies on this to never test a stale dist/.
+// loads the bundle in dist/ (scripts/build-cli.mjs), so the bundle is rebuilt first whenever a
+// source (or the build script) is newer than it. `npm test` builds before vitest (and this then
+// finds nothing to do); `npx vitest run <file>` relies on this to never test a stale dist/.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,33 +9,25 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SRC = join(ROOT, 'src');
-const DIST = join(ROOT, 'dist');
+const BUILD_SCRIPT = join(ROOT, 'scripts', 'build-cli.mjs');
+/** The bundle's command-line entry: written by every build. */
+const BUNDLE_ENTRY = join(ROOT, 'dist', 'findimage.js');
 
-/** How much of tsc's output to show when the build has errors. */
+/** How much of the build's output to show when it fails. */
 const SHOWN_OUTPUT_CHARS = 4_000;
 
-/** Whether tsconfig.build.json compiles `relative` (a path under src/) into dist/. */
-function isBuilt(relative: string): boolean {
-  // Mirrors tsconfig.build.json's include and exclude.
-  return (
-    relative.endsWith('.ts') &&
-    !relative.endsWith('.d.ts') &&
-    !relative.endsWith('.test.ts') &&
-    !relative.endsWith('.contract.ts') &&
-    !relative.split(/[\\/]/).includes('testing')
-  );
+/** Whether `relative` (a path under src/) can end up in the bundle: any TypeScript source but a test. */
+function isBundled(relative: string): boolean {
+  return relative.endsWith('.ts') && !relative.endsWith('.d.ts') && !relative.endsWith('.test.ts');
 }
 
-/** The compiled sources whose dist/ output is missing or older than they are. */
+/** The sources newer than the bundle (all of them when there is none), and the build script if it is. */
 export function staleSources(): string[] {
-  const stale: string[] = [];
-  for (const relative of readdirSync(SRC, { recursive: true }) as string[]) {
-    if (!isBuilt(relative)) continue;
-    const output = join(DIST, relative.replace(/\.ts$/, '.js'));
-    if (!existsSync(output) || statSync(output).mtimeMs < statSync(join(SRC, relative)).mtimeMs) {
-      stale.push(relative);
-    }
-  }
+  const built = existsSync(BUNDLE_ENTRY) ? statSync(BUNDLE_ENTRY).mtimeMs : Number.NEGATIVE_INFINITY;
+  const stale = (readdirSync(SRC, { recursive: true }) as string[]).filter(
+    (relative) => isBundled(relative) && statSync(join(SRC, relative)).mtimeMs > built,
+  );
+  if (statSync(BUILD_SCRIPT).mtimeMs > built) stale.push('../scripts/build-cli.mjs');
   return stale;
 }
 
@@ -43,20 +35,12 @@ export default function setup(): void {
   const stale = staleSources();
   if (stale.length === 0) return;
   const started = performance.now();
-  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const build = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const build = spawnSync(process.execPath, [BUILD_SCRIPT], { cwd: ROOT, encoding: 'utf8' });
   if (build.error !== undefined) throw build.error;
-  // tsc emits even when it reports type errors, and vitest does not type-check either (npm test
-  // does, before this); so only an output tsc could not write at all stops the run.
-  const output = `${build.stdout}${build.stderr}`.slice(0, SHOWN_OUTPUT_CHARS);
-  const missing = stale.filter((relative) => !existsSync(join(DIST, relative.replace(/\.ts$/, '.js'))));
-  if (missing.length > 0) {
-    throw new Error(`Building dist/ for the end-to-end tests left ${missing.join(', ')} unbuilt:\n${output}`);
+  // esbuild does not type-check (npm test does, before this): only a failed bundle stops the run.
+  if (build.status !== 0 || !existsSync(BUNDLE_ENTRY)) {
+    throw new Error(`Bundling dist/ for the end-to-end tests failed:\n${`${build.stdout}${build.stderr}`.slice(0, SHOWN_OUTPUT_CHARS)}`);
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  const note = build.status === 0 ? '' : ', with type errors (npm test reports them):\n' + output;
-  process.stderr.write(`Rebuilt dist/ for the end-to-end tests in ${seconds} s (${stale.length} sources changed)${note}\n`);
+  process.stderr.write(`Rebuilt dist/ for the end-to-end tests in ${seconds} s (${stale.length} sources changed)\n`);
 }

@@ -8,7 +8,6 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { FindimageError } from '../../core/errors.js';
 import type { Label, LabelStore } from '../../core/labels/label-store.js';
-import { openLabelStore } from '../../findimage.js';
 import type { CommandContext } from '../command-context.js';
 import type { Terminal } from '../terminal.js';
 
@@ -60,6 +59,8 @@ export async function runLabelsExport(
   terminal: Terminal,
   logger: Logger,
 ): Promise<number> {
+  // The core (the store, the model, the worker pool) loads when the command runs, not for --help.
+  const { openLabelStore } = await import('../../findimage.js');
   const labels = await openLabelStore(config, logger);
   try {
     return await exportLabels(labels, options, terminal);

@@ -10,7 +10,6 @@ import { findModelSpec } from '../../core/models/registered-models.js';
 import { migrateStore } from '../../core/store/store-migration.js';
 import type { VectorStore } from '../../core/store/vector-store.js';
 import { copyLabels, type LabelCopyResult } from '../../core/labels/label-migration.js';
-import { openLabelStore, openStore } from '../../findimage.js';
 import type { CommandContext } from '../command-context.js';
 import type { Terminal } from '../terminal.js';
 
@@ -46,6 +45,8 @@ export async function runMigrate(
     throw new ConfigError('Set QDRANT_URL (in the environment or in qdrant.env) to migrate to or from Qdrant.');
   }
   const model = findModelSpec(config.model, config.dataDir);
+  // The core (the store, the model, the worker pool) loads when the command runs, not for --help.
+  const { openStore } = await import('../../findimage.js');
   const open = (kind: StoreKind): Promise<VectorStore> =>
     openStore(kind === 'qdrant' ? config : { ...config, qdrant: undefined }, model, logger);
   const source = await open(from);
@@ -82,6 +83,7 @@ export async function runMigrate(
 
 /** Labels follow the vectors: the same kinds of store, the same settings. */
 async function copyLabelsBetween(config: Config, from: StoreKind, to: StoreKind, logger: Logger): Promise<LabelCopyResult> {
+  const { openLabelStore } = await import('../../findimage.js');
   const open = (kind: StoreKind) => openLabelStore(kind === 'qdrant' ? config : { ...config, qdrant: undefined }, logger);
   const source = await open(from);
   try {

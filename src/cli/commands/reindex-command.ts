@@ -11,7 +11,7 @@ import { findModelSpec } from '../../core/models/registered-models.js';
 import type { ModelSpec } from '../../core/models/model-spec.js';
 import { migrateStore, type PointTransform } from '../../core/store/store-migration.js';
 import type { PointInput } from '../../core/store/vector-store.js';
-import { openEmbedding, openStore, type OpenedEmbedding } from '../../findimage.js';
+import type { OpenedEmbedding } from '../../findimage.js';
 import type { CommandContext } from '../command-context.js';
 import type { Terminal } from '../terminal.js';
 
@@ -57,6 +57,8 @@ export async function runReindex(
   if (source.id === target.id) {
     throw new ConfigError(`The index already uses ${target.id}. Give another model with --model (see findimage model list).`);
   }
+  // The core (the store, the model, the worker pool) loads when the command runs, not for --help.
+  const { openEmbedding, openStore } = await import('../../findimage.js');
   const embedding = await openEmbedding({ config, logger, model: target });
   const summary: ReindexSummary = { written: 0, notOnThisMachine: 0, unreadable: 0, resumed: false };
   const progress = terminal.progress(0, `Re-embedding with ${target.id}`);

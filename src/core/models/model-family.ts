@@ -8,6 +8,7 @@ import type { PreparedImage } from '../embedding/embedder.js';
 import { ClipTokenizer } from '../text/clip-tokenizer.js';
 import { normalizeClipQuery, normalizeSiglipQuery, type QueryNormalizer } from '../text/query-text.js';
 import { SentencePieceTokenizer } from '../text/sentencepiece-tokenizer.js';
+import type { TokenizerCache } from '../text/tokenizer-cache.js';
 import {
   CLIP_MEAN,
   CLIP_STD,
@@ -44,8 +45,12 @@ export interface ModelFamily {
    * does anyway (query-text.ts); throws InvalidQueryError when nothing is left to search for.
    */
   normalizeQuery: QueryNormalizer;
-  /** Loads the tokenizer.json at `path`; throws ModelError when it does not fit `text`. */
-  openTokenizer(path: string, text: TextPreprocessing): Promise<QueryTokenizer>;
+  /**
+   * Loads the tokenizer.json at `path`; throws ModelError when it does not fit `text`. With
+   * `cache`, a family whose tokenizer has a compact form (CLIP's BPE) reads it from the tokenizer
+   * cache, or writes it there; the others parse tokenizer.json every time.
+   */
+  openTokenizer(path: string, text: TextPreprocessing, cache?: TokenizerCache): Promise<QueryTokenizer>;
   /** Decodes and preprocesses image bytes; throws InvalidImageError for unreadable images. */
   prepareImage(bytes: Uint8Array, vision: VisionPreprocessing): Promise<PreparedImage>;
 }
@@ -83,7 +88,7 @@ const OPENAI_CLIP: ModelFamily = {
     },
   },
   normalizeQuery: normalizeClipQuery,
-  openTokenizer: (path, text) => ClipTokenizer.fromFile(path, text),
+  openTokenizer: (path, text, cache) => ClipTokenizer.fromFile(path, text, cache),
   prepareImage: prepareBySettings,
 };
 
@@ -107,6 +112,7 @@ const SIGLIP: ModelFamily = {
     },
   },
   normalizeQuery: normalizeSiglipQuery,
+  // SentencePiece (Unigram) has no compact form yet: its tokenizer.json is parsed on every start.
   openTokenizer: (path, text) => SentencePieceTokenizer.fromFile(path, text),
   prepareImage: prepareBySettings,
 };

@@ -2,10 +2,11 @@
 // tokens of the text, end-of-text, then padding, exactly contextLength ids. Never fails on length.
 // The text is first cleaned as CLIP's reference tokenizer cleans it (clip-text-clean.ts), so curly
 // quotes, full-width letters and HTML entities give the ids the model was trained with.
-import { cutText, loadTokenizerJson, requireSpecialTokens, vocabularyId, vocabularyIdRange, type HfTokenizer } from './tokenizer-json.js';
+import { cutText, requireSpecialTokens, vocabularyId, type TokenEncoder } from './tokenizer-json.js';
 import { ModelError } from '../errors.js';
 import type { TextPreprocessing } from '../models/model-spec.js';
 import { cleanClipText } from './clip-text-clean.js';
+import { openBpeTokenizer, type TokenizerCache } from './tokenizer-cache.js';
 
 /**
  * Cleaned text past this many UTF-16 code units is cut before tokenising. No CLIP token spans more
@@ -26,17 +27,17 @@ const PROBE_TEXTS = ['a photo of a cat', '🐱🎉', '猫の写真'];
 export class ClipTokenizer {
   /** Ids per row: start, content, end, then padding. */
   readonly contextLength: number;
-  readonly #tokenizer: HfTokenizer;
+  readonly #tokenizer: TokenEncoder;
   readonly #text: TextPreprocessing & { bosId: number };
   readonly #idRange: number;
   /** The start and end tokens as text ("<|startoftext|>"), lowercased as cleaned text is. */
   readonly #specialTexts: string[];
 
-  private constructor(tokenizer: HfTokenizer, text: TextPreprocessing & { bosId: number }) {
+  private constructor(tokenizer: TokenEncoder, idRange: number, text: TextPreprocessing & { bosId: number }) {
     this.#tokenizer = tokenizer;
     this.#text = text;
     this.contextLength = text.contextLength;
-    this.#idRange = vocabularyIdRange(tokenizer);
+    this.#idRange = idRange;
     this.#specialTexts = [text.bosId, text.eosId]
       .map((id) => tokenizer.id_to_token(id)?.toLowerCase())
       .filter((token): token is string => token !== undefined && token !== '');
@@ -46,9 +47,10 @@ export class ClipTokenizer {
    * Loads a tokenizer.json and checks it against the model's text settings: the start, end and
    * padding ids exist, and ASCII, emoji and CJK text tokenise to real ids.
    * Throws ModelError ("model_missing" when the file is absent, "model_load_failed" when it is
-   * not a usable tokenizer).
+   * not a usable tokenizer). With `cache`, the parsed tokenizer is read from (or written to) the
+   * tokenizer cache, and checked the same way.
    */
-  static async fromFile(path: string, text: TextPreprocessing): Promise<ClipTokenizer> {
+  static async fromFile(path: string, text: TextPreprocessing, cache?: TokenizerCache): Promise<ClipTokenizer> {
     if (!Number.isInteger(text.contextLength) || text.contextLength < 2) {
       throw new ModelError(
         'model_load_failed',
@@ -64,8 +66,8 @@ export class ClipTokenizer {
         { details: { path } },
       );
     }
-    const tokenizer = await loadTokenizerJson(path);
-    const result = new ClipTokenizer(tokenizer, { ...text, bosId });
+    const { tokenizer, idRange } = await openBpeTokenizer(path, cache);
+    const result = new ClipTokenizer(tokenizer, idRange, { ...text, bosId });
     result.#check(path);
     return result;
   }

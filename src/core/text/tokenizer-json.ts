@@ -1,7 +1,6 @@
 // Reads a model's tokenizer.json into @huggingface/tokenizers, with errors a user can act on:
 // every family's tokenizer (CLIP's BPE, SigLIP's SentencePiece) starts from this file.
 import { readFile } from 'node:fs/promises';
-import { Tokenizer } from '@huggingface/tokenizers';
 import { ModelError } from '../errors.js';
 
 /**
@@ -15,14 +14,16 @@ export interface HfTokenizer {
   get_vocab(withAddedTokens: boolean): Map<string, number>;
 }
 
+/** What the query tokenizers call: the ids of a text, and the token of an id. */
+export type TokenEncoder = Pick<HfTokenizer, 'encode' | 'id_to_token'>;
+
 /**
- * Loads the tokenizer.json at `path`. Throws ModelError `model_missing` when the file is absent
- * and `model_load_failed` when it cannot be read or is not a tokenizer.json.
+ * Reads the tokenizer.json at `path`. Throws ModelError `model_missing` when the file is absent
+ * and `model_load_failed` when it cannot be read.
  */
-export async function loadTokenizerJson(path: string): Promise<HfTokenizer> {
-  let source: string;
+export async function readTokenizerFile(path: string): Promise<Buffer> {
   try {
-    source = await readFile(path, 'utf8');
+    return await readFile(path);
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
     throw new ModelError(
@@ -33,8 +34,19 @@ export async function loadTokenizerJson(path: string): Promise<HfTokenizer> {
       { cause: error, details: { path } },
     );
   }
+}
+
+/**
+ * Parses a tokenizer.json's bytes (read from `path`) into @huggingface/tokenizers, and gives the
+ * parsed JSON beside it. The package is imported here, on first use: a search whose tokenizer
+ * comes from the cache (tokenizer-cache.ts) never loads it. Throws ModelError
+ * `model_load_failed` when the bytes are not a tokenizer.json.
+ */
+export async function parseTokenizerJson(path: string, source: Buffer): Promise<{ json: object; tokenizer: HfTokenizer }> {
+  const { Tokenizer } = await import('@huggingface/tokenizers');
   try {
-    return new Tokenizer(JSON.parse(source) as object, {}) as HfTokenizer;
+    const json = JSON.parse(source.toString('utf8')) as object;
+    return { json, tokenizer: new Tokenizer(json, {}) as HfTokenizer };
   } catch (error) {
     throw new ModelError(
       'model_load_failed',
@@ -42,6 +54,14 @@ export async function loadTokenizerJson(path: string): Promise<HfTokenizer> {
       { cause: error, details: { path } },
     );
   }
+}
+
+/**
+ * Loads the tokenizer.json at `path`. Throws ModelError `model_missing` when the file is absent
+ * and `model_load_failed` when it cannot be read or is not a tokenizer.json.
+ */
+export async function loadTokenizerJson(path: string): Promise<HfTokenizer> {
+  return (await parseTokenizerJson(path, await readTokenizerFile(path))).tokenizer;
 }
 
 /**
@@ -73,7 +93,7 @@ export function vocabularyId(id: unknown, idRange: number): number {
 
 /** Throws a ModelError naming the first of `tokens` (name, id) that `tokenizer` lacks. */
 export function requireSpecialTokens(
-  tokenizer: HfTokenizer,
+  tokenizer: TokenEncoder,
   path: string,
   tokens: ReadonlyArray<readonly [name: string, id: number]>,
 ): void {
