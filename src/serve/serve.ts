@@ -53,7 +53,7 @@ export async function serveWithWeb(options: ServeWithWebOptions): Promise<void> 
     else notify(`Web app: ${web.url}`);
     let findimage: Findimage;
     try {
-      findimage = await options.openCore({ onEmbedded: (tower) => web.metrics.embeddings.inc({ tower }) });
+      findimage = await options.openCore({ onEmbedded: (tower, seconds) => web.metrics.embedded(tower, seconds) });
     } catch (error) {
       web.core.failed(error instanceof Error ? error : new Error(String(error)));
       throw error;

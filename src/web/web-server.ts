@@ -23,7 +23,7 @@ import { registerSearchRoutes } from './routes/search-routes.js';
 import { registerStatusRoutes } from './routes/status-routes.js';
 import { Thumbnails } from './thumbnails.js';
 import { checkListenAddress, refuseCrossSite, refuseForeignHost, requireToken } from './web-access.js';
-import { WebMetrics } from './web-metrics.js';
+import { WebMetrics, currentBuild } from './web-metrics.js';
 import { WebUploads } from './web-uploads.js';
 
 /** Largest JSON body (a vote is a few hundred bytes). */
@@ -88,7 +88,7 @@ export interface WebServer {
 export async function buildWebApp(options: WebServerOptions): Promise<{ app: FastifyInstance; core: CoreHolder; metrics: WebMetrics; closeUploads(): void }> {
   checkListenAddress(options.host, options.token);
   const core = new CoreHolder();
-  const metrics = new WebMetrics(core);
+  const metrics = new WebMetrics(core, currentBuild());
   const logger = options.logger.child({ component: 'web' });
   let uploads: WebUploads | undefined;
   // In a fleet the core's coordination shares thumbnails through Redis; known once the core is open.
@@ -149,7 +149,10 @@ export async function buildWebApp(options: WebServerOptions): Promise<{ app: Fas
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
-    metrics.requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+    // The route's pattern, never the URL: ids and query strings would make one series per request.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, status: String(reply.statusCode) });
+    metrics.requestSeconds.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
   app.setErrorHandler((error: FastifyError | FindimageError, request, reply) => {

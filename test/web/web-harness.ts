@@ -63,7 +63,7 @@ export async function startWebHarness(options: HarnessOptions = {}): Promise<Web
     ...(options.authFailureLimit === undefined ? {} : { authFailureLimit: options.authFailureLimit }),
     ...(options.pageDir === undefined ? {} : { pageDir: options.pageDir }),
   });
-  const findimage = await openFindimage({ config, logger, onEmbedded: (tower) => server.metrics.embeddings.inc({ tower }) });
+  const findimage = await openFindimage({ config, logger, onEmbedded: (tower, seconds) => server.metrics.embedded(tower, seconds) });
   findimage.uploads.start();
   // As `findimage serve` does: a fleet replica takes index jobs unless FINDIMAGE_REPLICA_JOBS=0.
   let work: IndexWork | undefined;

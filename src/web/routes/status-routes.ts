@@ -2,10 +2,9 @@
 // for the local tenant only, plus the queue length), /api/eval (the labels graded as
 // `findimage eval` grades them, at several K), /healthz, /readyz and /metrics.
 import type { FastifyInstance } from 'fastify';
-import { asFindimageError } from '../../core/errors.js';
 import { evaluateSearch, type EvaluationReport } from '../../core/evaluation/search-evaluator.js';
 import type { RankingMetrics } from '../../core/evaluation/ranking-metrics.js';
-import { withTimeout } from '../answer-deadline.js';
+import { checkReadiness } from '../readiness.js';
 import { RETRY_AFTER_S } from '../api-errors.js';
 import { readyCore, type RouteContext } from '../route-context.js';
 import type { StoreStats, VectorStore } from '../../core/store/vector-store.js';
@@ -15,10 +14,6 @@ import { WEB_TENANT } from '../web-uploads.js';
 export const EVAL_K_VALUES = [1, 2, 3, 5, 10, 20] as const;
 /** The cut-off of the per-query table (findimage eval's default). */
 export const EVAL_TABLE_K = 10;
-/** How long /readyz waits for the store before calling it down. */
-const STORE_CHECK_TIMEOUT_MS = 2_000;
-/** How long /readyz waits for the fleet's Redis before saying it is down. */
-const REDIS_CHECK_TIMEOUT_MS = 1_000;
 
 /** One point of the evaluation curves. */
 export interface EvalPoint {
@@ -55,29 +50,9 @@ export function registerStatusRoutes(app: FastifyInstance, context: RouteContext
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
-    const current = context.core.current;
-    if (current.state !== 'ready') {
-      const reason = current.state === 'loading' ? 'the model is still loading' : 'findimage failed to start';
-      return reply.code(503).header('retry-after', String(RETRY_AFTER_S)).send({ status: 'not_ready', reason });
-    }
-    try {
-      await withTimeout(current.findimage.store.stats(), STORE_CHECK_TIMEOUT_MS);
-    } catch (error) {
-      const reason = `the store does not answer: ${asFindimageError(error).message}`;
-      return reply.code(503).header('retry-after', String(RETRY_AFTER_S)).send({ status: 'not_ready', reason });
-    }
-    // A replica whose Redis is away still searches (and keeps uploads in its own queue until
-    // Redis is back), so it stays ready, and says what is down.
-    const fleet = current.findimage.fleet;
-    if (fleet !== undefined) {
-      try {
-        await withTimeout(fleet.ping(), REDIS_CHECK_TIMEOUT_MS);
-      } catch (error) {
-        const reason = `${asFindimageError(error).message}: searches work; uploads wait in this replica's queue until it is back`;
-        return { status: 'degraded', model: current.findimage.model.id, down: ['redis'], reason };
-      }
-    }
-    return { status: 'ready', model: current.findimage.model.id };
+    const readiness = await checkReadiness(context.core);
+    if (readiness.status === 'not_ready') return reply.code(503).header('retry-after', String(RETRY_AFTER_S)).send(readiness);
+    return readiness;
   });
 
   app.get('/metrics', async (_request, reply) => {
