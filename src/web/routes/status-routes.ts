@@ -1,9 +1,11 @@
 // Index status, evaluation and operations: /api/stats (the shape of `findimage stats --json`,
 // for the local tenant only, plus the queue length), /api/eval (the labels graded as
-// `findimage eval` grades them, at several K), /healthz, /readyz and /metrics.
+// `findimage eval` grades them, at several K, optionally on a held-out split; kept until the
+// labels change), /healthz, /readyz and /metrics.
 import type { FastifyInstance } from 'fastify';
-import { evaluateSearch, type EvaluationReport } from '../../core/evaluation/search-evaluator.js';
-import type { RankingMetrics } from '../../core/evaluation/ranking-metrics.js';
+import { DEFAULT_BOOTSTRAP_SEED } from '../../core/evaluation/bootstrap.js';
+import { LabelEvaluations } from '../../core/evaluation/label-evaluations.js';
+import type { Findimage } from '../../findimage.js';
 import { checkReadiness } from '../readiness.js';
 import { RETRY_AFTER_S } from '../api-errors.js';
 import { readyCore, type RouteContext } from '../route-context.js';
@@ -15,15 +17,8 @@ export const EVAL_K_VALUES = [1, 2, 3, 5, 10, 20] as const;
 /** The cut-off of the per-query table (findimage eval's default). */
 export const EVAL_TABLE_K = 10;
 
-/** One point of the evaluation curves. */
-export interface EvalPoint {
-  /** The cut-off. */
-  k: number;
-  /** Mean metrics of plain search. */
-  plain: RankingMetrics;
-  /** Mean metrics with feedback from other queries' labels. */
-  withFeedback?: RankingMetrics;
-}
+/** Largest seed of a split (any 32-bit value; the page shows it, so it stays short). */
+const MAX_SEED = 2 ** 31 - 1;
 
 export function registerStatusRoutes(app: FastifyInstance, context: RouteContext): void {
   app.get('/api/stats', async (_request, reply) => {
@@ -33,19 +28,35 @@ export function registerStatusRoutes(app: FastifyInstance, context: RouteContext
     return { model: findimage.model.id, ...stats, queue: { pending: findimage.uploads.pending() } };
   });
 
-  app.get('/api/eval', async (_request, reply) => {
-    const findimage = readyCore(context, reply);
-    if (findimage === undefined) return reply;
-    const grade = (k: number): Promise<EvaluationReport> =>
-      evaluateSearch({ search: findimage.search, labels: findimage.labels, tenant: WEB_TENANT, k, compareFeedback: true });
-    const curve: EvalPoint[] = [];
-    for (const k of EVAL_K_VALUES) {
-      const report = await grade(k);
-      curve.push({ k, plain: report.mean.plain, ...(report.mean.withFeedback === undefined ? {} : { withFeedback: report.mean.withFeedback }) });
-    }
-    const table = await grade(EVAL_TABLE_K);
-    return { model: findimage.model.id, tenant: WEB_TENANT, k: EVAL_TABLE_K, curve, queries: table.queries };
-  });
+  // One per core: it keeps the last reports until the labels or the images change.
+  const evaluations = new WeakMap<Findimage, LabelEvaluations>();
+  app.get<{ Querystring: { split?: number; seed?: number } }>(
+    '/api/eval',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            split: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+            seed: { type: 'integer', minimum: 0, maximum: MAX_SEED },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const findimage = readyCore(context, reply);
+      if (findimage === undefined) return reply;
+      let labelEvaluations = evaluations.get(findimage);
+      if (labelEvaluations === undefined) {
+        labelEvaluations = new LabelEvaluations({ search: findimage.search, labels: findimage.labels, store: findimage.store, ks: EVAL_K_VALUES, tableK: EVAL_TABLE_K });
+        evaluations.set(findimage, labelEvaluations);
+      }
+      const { split, seed } = request.query;
+      const report = await labelEvaluations.evaluate(WEB_TENANT, split === undefined ? undefined : { share: split, seed: seed ?? DEFAULT_BOOTSTRAP_SEED });
+      return { model: findimage.model.id, ...report };
+    },
+  );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
