@@ -14,6 +14,8 @@ import { bodyOf, httpStatusOf } from './api-errors.js';
 import { AuthFailureLimit, type AuthFailureLimitOptions } from './auth-failure-limit.js';
 import { CoreHolder } from './core-holder.js';
 import type { RouteContext } from './route-context.js';
+import type { EvaluationRuns } from '../core/evaluation/evaluation-runs.js';
+import { registerEvaluationRoutes } from './routes/evaluation-routes.js';
 import { registerImageRoutes, MAX_FILES_PER_UPLOAD } from './routes/image-routes.js';
 import { registerLabelRoutes } from './routes/label-routes.js';
 import { registerLoginRoutes } from './routes/login-routes.js';
@@ -65,6 +67,8 @@ export interface WebServerOptions {
   trustProxy?: boolean | string[];
   /** Limits on wrong tokens; the defaults in auth-failure-limit.ts unless given (tests shorten them). */
   authFailureLimit?: AuthFailureLimitOptions;
+  /** Dataset evaluations for the "Evaluate models" page; without them its API answers 404. Closed with the server. */
+  evaluations?: EvaluationRuns;
 }
 
 /** A running web server. */
@@ -184,6 +188,7 @@ export async function buildWebApp(options: WebServerOptions): Promise<{ app: Fas
   registerImageRoutes(app, context);
   registerLabelRoutes(app, context);
   registerStatusRoutes(app, context);
+  if (options.evaluations !== undefined) registerEvaluationRoutes(app, options.evaluations);
   return { app, core, metrics, closeUploads: () => uploads?.close() };
 }
 
@@ -201,6 +206,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     url: `http://${host}:${port}/`,
     close: async () => {
       closeUploads();
+      // A running evaluation is cancelled; its record says so.
+      await options.evaluations?.close();
       await app.close();
     },
   };

@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadConfig } from '../../src/config.js';
+import { defaultTemplateSets } from '../../src/core/evaluation/dataset-evaluation.js';
+import { EvaluationRuns } from '../../src/core/evaluation/evaluation-runs.js';
+import { evaluationModelChoices, evaluationModelOpener } from '../../src/evaluation-models.js';
 import { openFindimage, type Findimage } from '../../src/findimage.js';
 import { createSilentLogger } from '../../src/logger.js';
 import { isFleet, startIndexWork, type IndexWork } from '../../src/serve/index-work.js';
@@ -53,6 +56,15 @@ export async function startWebHarness(options: HarnessOptions = {}): Promise<Web
     ...options.env,
   });
   const logger = createSilentLogger();
+  // As serve composes them (src/serve/serve.ts): datasets from FINDIMAGE_DATASETS_DIR, runs kept in the data folder.
+  const evaluations = new EvaluationRuns({
+    dir: join(config.dataDir, 'evaluations'),
+    datasetsRoot: config.web.datasetsDir,
+    openModel: evaluationModelOpener(config, logger),
+    models: () => evaluationModelChoices(config, logger),
+    defaultTemplates: defaultTemplateSets(config.promptTemplates),
+    logger,
+  });
   const server = await startWebServer({
     host: options.host ?? '127.0.0.1',
     port: 0,
@@ -62,6 +74,7 @@ export async function startWebHarness(options: HarnessOptions = {}): Promise<Web
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     ...(options.authFailureLimit === undefined ? {} : { authFailureLimit: options.authFailureLimit }),
     ...(options.pageDir === undefined ? {} : { pageDir: options.pageDir }),
+    evaluations,
   });
   const findimage = await openFindimage({ config, logger, onEmbedded: (tower, seconds) => server.metrics.embedded(tower, seconds) });
   findimage.uploads.start();
