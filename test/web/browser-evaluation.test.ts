@@ -7,7 +7,7 @@
 // docs/web.md are written to docs/images/.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,14 +21,14 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? resolve('docs/images') : undefined;
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const COLOURS = fileURLToPath(new URL('../fixtures/datasets/colours', import.meta.url));
-/** Images of the dataset big enough that its evaluation is still running when the test cancels it. */
-const SLOW_DATASET_IMAGES = 400;
 
 const SIZES = [
   { name: 'laptop', viewport: { width: 1366, height: 900 } },
   { name: 'phone', viewport: { width: 390, height: 844 } },
 ] as const;
 const SCHEMES = ['light', 'dark'] as const;
+/** How long a condition in the page is waited for (vitest's expect.poll gives up after 1 s by default). */
+const POLL = { timeout: 20_000 };
 
 function buildPage(out: string): void {
   const result = spawnSync(process.execPath, ['scripts/build-web.mjs', out], { encoding: 'utf8' });
@@ -53,17 +53,6 @@ function overflowsSideways(page: Page): Promise<boolean> {
   return page.evaluate('document.documentElement.scrollWidth > window.innerWidth') as Promise<boolean>;
 }
 
-/** A dataset of `count` small distinct images, each with one caption. */
-async function writeDataset(dir: string, count: number): Promise<void> {
-  await mkdir(join(dir, 'images'), { recursive: true });
-  const rows: string[] = [];
-  for (let i = 0; i < count; i++) {
-    await writeFile(join(dir, 'images', `${i}.jpg`), await jpegOf([(i * 37) % 256, (i * 91) % 256, (i * 53) % 256], 32, 32, i));
-    rows.push(JSON.stringify({ image: `images/${i}.jpg`, captions: [`swatch number ${i}`] }));
-  }
-  await writeFile(join(dir, 'captions.jsonl'), `${rows.join('\n')}\n`);
-}
-
 describe('evaluating models and splitting labels in Chromium', { shuffle: false }, () => {
   let pageDir: string;
   let datasets: string;
@@ -72,6 +61,8 @@ describe('evaluating models and splitting labels in Chromium', { shuffle: false 
   let browser: Browser;
   /** The finished run every size and scheme opens. */
   let runId: string;
+  let letSecondModelOpen = () => {};
+  const secondModel = new Promise<void>((resolve) => (letSecondModelOpen = resolve));
 
   const open = async (size: (typeof SIZES)[number], scheme: (typeof SCHEMES)[number]): Promise<Page> => {
     // The page's CSP forbids inline scripts: axe-core is added with the CSP bypassed.
@@ -86,8 +77,9 @@ describe('evaluating models and splitting labels in Chromium', { shuffle: false 
     buildPage(pageDir);
     datasets = await mkdtemp(join(tmpdir(), 'findimage-datasets-'));
     await cp(COLOURS, join(datasets, 'colours'), { recursive: true });
-    await writeDataset(join(datasets, 'swatches'), SLOW_DATASET_IMAGES);
-    h = await startWebHarness({ pageDir, env: { FINDIMAGE_DATASETS_DIR: datasets } });
+    // An evaluation of tiny-test then tiny-test-q8 waits before opening the second model until
+    // the test lets it: the first test sees it running at a known step, every time.
+    h = await startWebHarness({ pageDir, env: { FINDIMAGE_DATASETS_DIR: datasets }, beforeEvaluationModel: (id) => (id === 'tiny-test-q8' ? secondModel : Promise.resolve()) });
     base = h.server.url.replace(/\/$/, '');
     // Labelled searches for the labels view: five searches, each with a vote.
     const files = await Promise.all(Array.from({ length: 6 }, async (_, i) => ({ name: `p${i}.jpg`, bytes: await jpegOf([40 * i, 120, 200 - 30 * i], 64, 48, i) })));
@@ -100,6 +92,8 @@ describe('evaluating models and splitting labels in Chromium', { shuffle: false 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, 180_000);
   afterAll(async () => {
+    // A run held before its second model would otherwise keep the server from closing.
+    letSecondModelOpen();
     await browser?.close();
     await h?.close();
     for (const dir of [pageDir, datasets]) if (dir !== undefined) await rm(dir, { recursive: true, force: true });
@@ -108,19 +102,22 @@ describe('evaluating models and splitting labels in Chromium', { shuffle: false 
   it('starts an evaluation from the form, shows its progress, and cancels it', async () => {
     const page = await open(SIZES[0], 'light');
     await page.goto(`${base}/models`);
-    await page.locator('#dataset option', { hasText: 'swatches (400 images)' }).waitFor({ state: 'attached' });
-    await page.selectOption('#dataset', 'swatches');
+    await page.locator('#dataset option', { hasText: 'colours (6 images)' }).waitFor({ state: 'attached' });
     expect(await page.isChecked('input[name="model"][value="tiny-test"]')).toBe(true);
+    await page.check('input[name="model"][value="tiny-test-q8"]');
     await page.click('#start-evaluation');
-    // The run is in the URL and its progress is shown while it runs.
+    // The run is in the URL and its progress is shown while it runs: here, held before its second
+    // model, after the 12 distinct captions of the first were asked with the second template set.
     await page.waitForURL((url) => url.pathname === '/models' && /^[0-9a-f-]{36}$/.test(url.searchParams.get('run') ?? ''));
-    await page.locator('#evaluation-progress progress').waitFor();
-    await expect.poll(() => page.locator('#evaluation-progress .progress-label').textContent()).toMatch(/^(Loading the model…|Step 1 of \d+: Indexing for tiny-test, \d+ of 400)$/);
+    await expect.poll(() => page.locator('#evaluation-progress .progress-label').textContent(), POLL).toBe('Step 3 of 6: Querying tiny-test, no template, 12 of 12');
+    expect(Number(await page.locator('#evaluation-progress progress').getAttribute('value'))).toBeCloseTo(0.5, 5);
+    expect(await page.locator('#evaluation-history tr[data-state="running"] button.delete').isDisabled()).toBe(true);
     await screenshot(page, 'models-progress');
     // A second start while it runs is refused politely.
     await page.click('#start-evaluation');
     await page.locator('#evaluation-status [data-state="error"]', { hasText: 'Another evaluation is running.' }).waitFor();
     await page.click('#evaluation-progress .cancel');
+    letSecondModelOpen();
     await page.locator('#evaluation-history tr[data-state="cancelled"]').waitFor();
     expect(await page.locator('#evaluation-progress').textContent()).toBe('');
     await page.locator('#evaluation-report [data-state="empty"]', { hasText: 'has no report (cancelled)' }).waitFor();
@@ -131,7 +128,6 @@ describe('evaluating models and splitting labels in Chromium', { shuffle: false 
     const page = await open(SIZES[0], 'light');
     await page.goto(`${base}/models`);
     await page.locator('#dataset option', { hasText: 'colours (6 images)' }).waitFor({ state: 'attached' });
-    await page.selectOption('#dataset', 'colours');
     await page.fill('#own-templates', 'a picture of {} | {}, a swatch');
     await page.fill('#ks', '1, 2, 5');
     await page.selectOption('#split', '0.3');
@@ -168,12 +164,12 @@ describe('evaluating models and splitting labels in Chromium', { shuffle: false 
       it(`sets the labels split in the page on a ${size.name} in ${scheme} mode, and keeps it in the URL`, async () => {
         const page = await open(size, scheme);
         await page.goto(`${base}/eval`);
-        await expect.poll(() => page.locator('#split-summary').textContent()).toBe('Graded: 5 labelled searches.');
+        await expect.poll(() => page.locator('#split-summary').textContent(), POLL).toBe('Graded: 5 labelled searches.');
         await page.selectOption('#split', '0.5');
         await page.fill('#split-seed', '12');
         await page.click('.split-form button[type="submit"]');
         await page.waitForURL((url) => url.search === '?split=0.5&seed=12');
-        await expect.poll(() => page.locator('#split-summary').textContent()).toMatch(/^Graded: (\d) of 5 labelled searches held out \(50%, seed 12\), feedback learned from the other \d\.$/);
+        await expect.poll(() => page.locator('#split-summary').textContent(), POLL).toMatch(/^Graded: (\d) of 5 labelled searches held out \(each with a 50% chance, seed 12\), feedback learned from the other \d\.$/);
         const heldOut = Number(/Graded: (\d)/.exec((await page.locator('#split-summary').textContent()) ?? '')?.[1]);
         expect(await page.locator('table.queries tbody tr').count()).toBe(heldOut);
         await page.locator('svg.chart').nth(2).waitFor();
@@ -182,10 +178,10 @@ describe('evaluating models and splitting labels in Chromium', { shuffle: false 
         if (scheme === 'light') await screenshot(page, size.name === 'laptop' ? 'eval-split' : 'eval-split-phone');
         // A reload and Back restore the split from the URL.
         await page.reload();
-        await expect.poll(() => page.inputValue('#split')).toBe('0.5');
-        await expect.poll(() => page.locator('#split-summary').textContent()).toContain('held out (50%, seed 12)');
+        await expect.poll(() => page.inputValue('#split'), POLL).toBe('0.5');
+        await expect.poll(() => page.locator('#split-summary').textContent(), POLL).toContain('held out (each with a 50% chance, seed 12)');
         await page.goBack();
-        await expect.poll(() => page.locator('#split-summary').textContent()).toBe('Graded: 5 labelled searches.');
+        await expect.poll(() => page.locator('#split-summary').textContent(), POLL).toBe('Graded: 5 labelled searches.');
         expect(await page.inputValue('#split')).toBe('');
         await page.close();
       });

@@ -43,6 +43,8 @@ export interface HarnessOptions {
    * uploads go through the Redis queue (and FINDIMAGE_REPLICA_JOBS > 0 has it take index jobs too).
    */
   env?: Record<string, string>;
+  /** Waited for before an evaluation opens each model: a test holds a run at a known step with it. */
+  beforeEvaluationModel?: (modelId: string) => Promise<void>;
 }
 
 export async function startWebHarness(options: HarnessOptions = {}): Promise<WebHarness> {
@@ -57,10 +59,14 @@ export async function startWebHarness(options: HarnessOptions = {}): Promise<Web
   });
   const logger = createSilentLogger();
   // As serve composes them (src/serve/serve.ts): datasets from FINDIMAGE_DATASETS_DIR, runs kept in the data folder.
+  const opener = evaluationModelOpener(config, logger);
   const evaluations = new EvaluationRuns({
     dir: join(config.dataDir, 'evaluations'),
     datasetsRoot: config.web.datasetsDir,
-    openModel: evaluationModelOpener(config, logger),
+    openModel: async (modelId, scratchDir) => {
+      await options.beforeEvaluationModel?.(modelId);
+      return opener(modelId, scratchDir);
+    },
     models: () => evaluationModelChoices(config, logger),
     defaultTemplates: defaultTemplateSets(config.promptTemplates),
     logger,

@@ -111,7 +111,7 @@ function render(body: HTMLElement, report: api.EvalAnswer): void {
   const graded =
     s === undefined
       ? `${report.queries.length} labelled search${report.queries.length === 1 ? '' : 'es'}`
-      : `${s.heldOut} of ${s.judged} labelled searches held out (${Math.round(s.share * 100)}%, seed ${s.seed}), feedback learned from the other ${s.judged - s.heldOut}`;
+      : `${s.heldOut} of ${s.judged} labelled searches held out (each with a ${Math.round(s.share * 100)}% chance, seed ${s.seed}), feedback learned from the other ${s.judged - s.heldOut}`;
   const summary = h('p', { class: 'split-summary', id: 'split-summary' }, `Graded: ${graded}.`);
   const table = h(
     'div',
@@ -119,7 +119,7 @@ function render(body: HTMLElement, report: api.EvalAnswer): void {
     h(
       'table',
       { class: 'queries' },
-      h('caption', { id: 'queries-caption' }, `${graded} at K=${k} (model ${report.model}); “+fb” is with feedback`),
+      h('caption', { id: 'queries-caption' }, `${s === undefined ? 'Labelled' : 'Held-out'} searches at K=${k} (model ${report.model}); “+fb” is with feedback`),
       h('thead', {}, h('tr', {}, ...['Query', 'Judged', `P@${k}`, `P@${k} +fb`, `R@${k}`, `R@${k} +fb`, `nDCG@${k}`, `nDCG@${k} +fb`].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, ...rows),
     ),

@@ -82,8 +82,8 @@ function renderForm(view: View, options: evaluations.EvaluationOptions): void {
       'label',
       { class: 'choice' },
       h('input', { type: 'checkbox', name: 'model', value: m.id, checked: m.configured }),
-      ` ${m.id}`,
-      h('span', { class: 'muted' }, m.configured ? ' (searching now)' : m.onThisMachine ? '' : ' (downloaded first)'),
+      h('span', { class: 'model-id' }, m.id),
+      m.configured ? h('span', { class: 'muted' }, '(searching now)') : m.onThisMachine ? null : h('span', { class: 'muted' }, '(downloaded first)'),
     ),
   );
   const templateSets = options.defaults.templates.map((set) =>
@@ -328,7 +328,10 @@ function renderReport(section: HTMLElement, record: evaluations.EvaluationRecord
     }),
   }));
   const legend = h('ul', { class: 'run-legend' }, ...runs.map((run, i) => h('li', {}, h('span', { class: `swatch ${colour(i)}`, 'aria-hidden': 'true' }), ` ${run.label}`)));
-  const histograms = runs.map((run, i) => histogramChart(`Scores: ${run.label}`, run.scores.relevant, run.scores.irrelevant, colour(i)));
+  // The run's name goes under the chart, where it may wrap: a long template set does not fit its title.
+  const histograms = runs.map((run, i) =>
+    h('figure', { class: 'histogram-figure' }, histogramChart('Cosine scores', `Scores of ${run.label}`, run.scores.relevant, run.scores.irrelevant, colour(i)), h('figcaption', {}, run.label)),
+  );
   replace(
     section,
     heading,
@@ -336,7 +339,7 @@ function renderReport(section: HTMLElement, record: evaluations.EvaluationRecord
     ...report.indexing.flatMap((i) => i.skipped.map((s) => h('p', { class: 'note' }, `Skipped for ${i.model}: ${s.image}: ${s.reason}`))),
     ...report.notes.map((note) => h('p', { class: 'note' }, note)),
     h('h3', {}, 'Recall against K (text to image)'),
-    h('div', { class: 'charts' }, lineChart('Recall@K', report.ks, recall)),
+    h('div', { class: 'charts single' }, lineChart('Recall@K', report.ks, recall)),
     legend,
     h('h3', { id: 'metrics-heading' }, 'All metrics'),
     metricsTable('metrics-heading', runs),

@@ -52,10 +52,11 @@ export function lineChart(title: string, xs: readonly number[], series: readonly
 
 /**
  * Two score distributions on one scale, each as shares of its own group: relevant pairs as bars,
- * every other pair as an outline. The further apart, the easier the ranking.
+ * every other pair as an outline. The further apart, the easier the ranking. `title` is drawn in
+ * the chart; `label` is its accessible name.
  */
-export function histogramChart(title: string, relevant: Histogram, irrelevant: Histogram, className: string): SVGSVGElement {
-  const svg = el('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: 'chart histogram', role: 'img', 'aria-label': title });
+export function histogramChart(title: string, label: string, relevant: Histogram, irrelevant: Histogram, className: string): SVGSVGElement {
+  const svg = el('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: 'chart histogram', role: 'img', 'aria-label': label });
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
   const share = (h: Histogram) => {
