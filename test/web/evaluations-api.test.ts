@@ -107,3 +107,22 @@ describe('the evaluations API', () => {
     expect((await fetch(`${base}/api/evaluations/not-an-id`)).status).toBe(400);
   });
 });
+
+describe('the evaluations API off loopback', () => {
+  it('needs the token like every other route, to list, start or delete', async () => {
+    const token = 'evaluations-test-token-0123456789';
+    const h = await startWebHarness({ host: '0.0.0.0', token });
+    try {
+      const base = `http://127.0.0.1:${new URL(h.server.url).port}`;
+      const body = JSON.stringify({ dataset: 'colours', models: ['tiny-test'], templates: [['{}']], ks: [1] });
+      for (const [method, path] of [['GET', '/api/evaluations/options'], ['GET', '/api/evaluations'], ['POST', '/api/evaluations'], ['DELETE', '/api/evaluations/00000000-0000-4000-8000-000000000000']] as const) {
+        const response = await fetch(`${base}${path}`, { method, ...(method === 'POST' ? { headers: { 'content-type': 'application/json' }, body } : {}) });
+        expect(response.status, `${method} ${path}`).toBe(401);
+      }
+      const allowed = await fetch(`${base}/api/evaluations`, { headers: { authorization: `Bearer ${token}` } });
+      expect(allowed.status).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+});

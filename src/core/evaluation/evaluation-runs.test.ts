@@ -191,6 +191,15 @@ describe('background dataset evaluations', () => {
     expect(run.state).toBe('running');
   });
 
+  it('reads and deletes only its own records, whatever id it is given', async () => {
+    // A record-shaped file beside the records' folder: an id that climbs out must not reach it.
+    await mkdir(join(dir, 'data', 'evaluations'), { recursive: true });
+    await writeFile(join(dir, 'data', 'outside.json'), JSON.stringify({ id: 'outside', request, state: 'done', startedAt: '2026-01-01T00:00:00.000Z' }));
+    await expect(runs.get('../outside')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(runs.delete('../outside')).rejects.toMatchObject({ code: 'not_found' });
+    expect(await readdir(join(dir, 'data'))).toContain('outside.json');
+  });
+
   it('refuses a model that is not offered', async () => {
     await expect(runs.start({ ...request, models: ['fake-a', 'no-such-model'] })).rejects.toMatchObject({ code: 'model_unknown', message: expect.stringContaining('fake-a, fake-b') });
     expect(runs.current()).toBeUndefined();
