@@ -78,7 +78,9 @@ export interface EvaluationProgress {
 }
 
 export interface DatasetEvaluationOptions {
+  /** Opens each model with an empty store in the scratch folder. */
   openModel: OpenEvaluationModel;
+  /** For the indexer and searches the run makes. */
   logger: Logger;
   /** Told as work is done (after each image and query, and at each new step). */
   onProgress?: (progress: EvaluationProgress) => void;
@@ -88,9 +90,11 @@ export interface DatasetEvaluationOptions {
 
 /** One model with one template set, graded. */
 export interface EvalRun {
+  /** The model's registry id. */
   model: string;
   /** The prompt templates used for the captions. */
   templates: string[];
+  /** Text-to-image and image-to-text grades, per query too. */
   grades: DatasetGrades;
   /** With a split: held-out queries without and with label feedback. */
   feedback?: FeedbackGrades;
@@ -99,13 +103,19 @@ export interface EvalRun {
 }
 
 export interface DatasetEvaluation {
+  /** The dataset folder, absolute. */
   dataset: string;
+  /** Rows of captions.jsonl. */
   images: number;
+  /** Caption queries asked (those of images that could be read). */
   queries: number;
+  /** The cut-offs. */
   ks: number[];
+  /** Seed of the intervals and the split. */
   seed: number;
   /** Per model: images embedded and stored per second. */
   indexing: Array<{ model: string; imagesPerSecond: number; skipped: Array<{ image: string; reason: string }> }>;
+  /** One per model and template set, in the order asked. */
   runs: EvalRun[];
   /** Dataset row → point id (the scratch index's ids), per model; ids do not depend on the model. */
   imageIds: string[];

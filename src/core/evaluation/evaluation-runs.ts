@@ -32,7 +32,9 @@ const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A model the page may offer. */
 export interface ModelChoice {
+  /** Registry id, as a request names it. */
   id: string;
+  /** One line for people. */
   description: string;
   /** Whether its files are here: another one is downloaded when a run needs it. */
   onThisMachine: boolean;
@@ -52,29 +54,41 @@ export interface DatasetEntry {
 export interface EvaluationRequest {
   /** A dataset's name, relative to the datasets folder. */
   dataset: string;
+  /** Registry ids of the models to compare. */
   models: string[];
+  /** Template sets to compare, each a list of templates with "{}" (["{}"]: the caption as written). */
   templates: string[][];
+  /** Cut-offs for Recall@K and Precision@K. */
   ks: number[];
   /** Share of queries held out to grade label feedback. */
   split?: number;
+  /** Seed of the bootstrap intervals and the split (default 12). */
   seed?: number;
 }
 
 /** One model with one template set, as kept. */
 export interface RunSummary {
+  /** The model's registry id. */
   model: string;
+  /** The templates the captions were asked with. */
   templates: string[];
   /** "tiny-test, no template". */
   label: string;
+  /** Captions embedded per second. */
   queriesPerSecond: number;
+  /** R@K and P@K per K, nDCG@10, MRR and median rank, with intervals. */
   textToImage: MetricEstimate[];
+  /** R@K per K from image to caption, with intervals. */
   imageToText: MetricEstimate[];
+  /** Scores of relevant and irrelevant (caption, image) pairs. */
   scores: { relevant: ScoreHistogram; irrelevant: ScoreHistogram };
+  /** With a split: held-out captions graded without and with label feedback (see FeedbackGrades). */
   feedback?: { heldOut: number; withLabels: number; window: number; plain: MetricEstimate[]; withFeedback?: MetricEstimate[] };
 }
 
 /** A query the runs ranked differently. */
 export interface Disagreement {
+  /** The caption. */
   query: string;
   /** The dataset image it should find. */
   wanted: string;
@@ -84,24 +98,38 @@ export interface Disagreement {
 
 /** A finished evaluation's report: everything the page shows, without the per-query details. */
 export interface EvaluationReport {
+  /** Images in the dataset. */
   images: number;
+  /** Caption queries asked. */
   queries: number;
+  /** The cut-offs, ascending. */
   ks: number[];
+  /** Seed of the intervals and the split. */
   seed: number;
+  /** Per model: images per second, and the images skipped with why. */
   indexing: DatasetEvaluation['indexing'];
+  /** Said when something could not be graded. */
   notes: string[];
+  /** One per model and template set, in the order asked. */
   runs: RunSummary[];
+  /** The captions the runs ranked most differently, most first. */
   disagreements: Disagreement[];
 }
 
+/** running; done (with a report); failed (with why); cancelled; interrupted (the server stopped during it). */
 export type RunState = 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
 
 /** One evaluation, running or over. */
 export interface EvaluationRecord {
+  /** A UUID; the record's file is <id>.json. */
   id: string;
+  /** What was asked. */
   request: EvaluationRequest;
+  /** Where it is. */
   state: RunState;
+  /** ISO 8601. */
   startedAt: string;
+  /** ISO 8601, once over. */
   finishedAt?: string;
   /** While running: where it is. */
   progress?: EvaluationProgress;
@@ -116,11 +144,13 @@ export interface EvaluationRunsOptions {
   dir: string;
   /** The only folder whose subfolders may be evaluated. */
   datasetsRoot: string;
+  /** Opens a model with a scratch store (the composition root's). */
   openModel: OpenEvaluationModel;
   /** The models a person may pick. */
   models: () => Promise<ModelChoice[]>;
   /** The template sets offered first: the configured set and none, as `eval --dataset` compares by default. */
   defaultTemplates: string[][];
+  /** Starts, ends and failures of runs. */
   logger: Logger;
 }
 

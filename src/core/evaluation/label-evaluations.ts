@@ -42,8 +42,11 @@ export interface LabelEvaluation {
 }
 
 export interface LabelEvaluationsOptions {
+  /** The search graded, with feedback from labels. */
   search: SearchService;
+  /** The labels, and their version. */
   labels: LabelStore;
+  /** Counted per tenant: new or deleted images change the rankings. */
   store: VectorStore;
   /** The cut-offs of the curves. */
   ks: readonly number[];
