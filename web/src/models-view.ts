@@ -223,7 +223,7 @@ function renderProgress(view: View, current: evaluations.EvaluationRecord | null
     view.progress,
     h('h2', {}, `Evaluating ${current.request.dataset}`),
     h('progress', { max: '1', value: String(Math.max(0, overall)), 'aria-label': 'Evaluation progress' }),
-    h('p', { class: 'progress-label', 'data-step': String(p?.step ?? 0) }, p === undefined || p.step === 0 ? 'Loading the model…' : `Step ${p.step} of ${p.steps}: ${p.label}, ${p.done} of ${p.total}`),
+    h('p', { class: 'progress-label', 'data-step': String(p?.step ?? 0) }, p?.label === 'Cancelling' ? 'Cancelling…' : p === undefined || p.step === 0 ? 'Loading the model…' : `Step ${p.step} of ${p.steps}: ${p.label}, ${p.done} of ${p.total}`),
     cancel,
   );
 }

@@ -262,7 +262,7 @@ class StepTracker {
 
 async function emptyFolder(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
-  if ((await readdir(dir)).length > 0) throw new ConfigError(`--keep-index needs an empty folder, and ${dir} is not empty.`);
+  if ((await readdir(dir)).length > 0) throw new ConfigError(`The scratch index is kept only in an empty folder, and ${dir} is not empty.`);
   return dir;
 }
 

@@ -27,6 +27,8 @@ export const MAX_KEPT_RUNS = 50;
 export const MAX_DATASETS_LISTED = 200;
 /** Queries listed in a run's "where the runs disagree" (as in the CLI's HTML report). */
 export const DISAGREEMENT_QUERIES = 12;
+/** How long a cancel request waits for the run to stop before answering (it stops later all the same). */
+const CANCEL_WAIT_MS = 5_000;
 /** A run id: what randomUUID makes, checked before it names a file. */
 const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -266,12 +268,19 @@ export class EvaluationRuns {
     return record;
   }
 
-  /** Cancels the running evaluation `id` and waits until it has stopped; false when it is not running. */
+  /**
+   * Cancels the running evaluation `id` and waits until it has stopped, or CANCEL_WAIT_MS at
+   * most (a model being loaded or downloaded finishes that first; the run then stops, and its
+   * progress says "Cancelling" meanwhile). False when it is not running.
+   */
   async cancel(id: string): Promise<boolean> {
     const running = this.#running;
     if (running === undefined || running.record.id !== id) return false;
     running.controller.abort();
-    await running.done;
+    if (running.record.progress !== undefined) running.record.progress = { ...running.record.progress, label: 'Cancelling' };
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([running.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, CANCEL_WAIT_MS)))]);
+    clearTimeout(timer);
     return true;
   }
 
@@ -298,7 +307,7 @@ export class EvaluationRuns {
     try {
       const evaluation = await evaluateDataset(
         { dataset, models: request.models, templates: request.templates, ks: request.ks, ...(request.split === undefined ? {} : { split: request.split }), ...(request.seed === undefined ? {} : { seed: request.seed }) },
-        { openModel: this.#options.openModel, logger, signal, onProgress: (progress) => (record.progress = progress) },
+        { openModel: this.#options.openModel, logger, signal, onProgress: (progress) => (record.progress = signal.aborted ? { ...progress, label: 'Cancelling' } : progress) },
       );
       finished = { ...record, state: 'done', report: summarize(evaluation) };
       logger.info({ dataset: request.dataset, runs: evaluation.runs.length }, 'evaluation finished');
