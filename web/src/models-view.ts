@@ -82,8 +82,14 @@ function renderForm(view: View, options: evaluations.EvaluationOptions): void {
       'label',
       { class: 'choice' },
       h('input', { type: 'checkbox', name: 'model', value: m.id, checked: m.configured }),
-      h('span', { class: 'model-id' }, m.id),
-      m.configured ? h('span', { class: 'muted' }, '(searching now)') : m.onThisMachine ? null : h('span', { class: 'muted' }, '(downloaded first)'),
+      // One span of text: on a narrow screen the note wraps under the name, beside the box.
+      h(
+        'span',
+        {},
+        h('span', { class: 'model-id' }, m.id),
+        ' ',
+        m.configured ? h('span', { class: 'muted' }, '(searching now)') : m.onThisMachine ? null : h('span', { class: 'muted' }, '(downloaded first)'),
+      ),
     ),
   );
   const templateSets = options.defaults.templates.map((set) =>
