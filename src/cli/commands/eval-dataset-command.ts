@@ -9,21 +9,27 @@ import { DEFAULT_BOOTSTRAP_SEED } from '../../core/evaluation/bootstrap.js';
 import {
   defaultTemplateSets,
   describeTemplates,
+  embedCaptions,
   evaluateDataset,
+  indexDatasetImages,
+  readDataset,
   runLabel,
   NO_TEMPLATE,
   type DatasetEvaluation,
   type EvalRun,
   type EvaluationProgress,
 } from '../../core/evaluation/dataset-evaluation.js';
-import type { MetricEstimate } from '../../core/evaluation/dataset-evaluator.js';
+import type { CaptionedImage } from '../../core/evaluation/caption-dataset.js';
+import type { GradedQuery, MetricEstimate } from '../../core/evaluation/dataset-evaluator.js';
+import type { Embedder } from '../../core/embedding/embedder.js';
+import type { ImageIndexer } from '../../core/indexing/image-indexer.js';
 import type { FeedbackGrades } from '../../core/evaluation/held-out-feedback.js';
 import { findModelSpec } from '../../core/models/registered-models.js';
 import { evaluationModelOpener } from '../../evaluation-models.js';
 import type { Progress, Terminal } from '../terminal.js';
 import { writeEvalReport } from './eval-report.js';
 
-export { NO_TEMPLATE, defaultTemplateSets, describeTemplates, runLabel, type DatasetEvaluation, type EvalRun };
+export { NO_TEMPLATE, defaultTemplateSets, describeTemplates, readDataset, runLabel, type DatasetEvaluation, type EvalRun };
 
 export interface EvalDatasetOptions {
   /** The dataset folder (images plus captions.jsonl). */
@@ -71,6 +77,27 @@ export async function runEvalDataset(config: Config, options: EvalDatasetOptions
   if (options.json) terminal.out(JSON.stringify(jsonView(evaluation)));
   else printSummary(evaluation, terminal, options.report);
   return evaluation;
+}
+
+/** Core's indexDatasetImages with a progress bar; for `findimage tune`, which indexes a dataset the same way. */
+export async function indexRows(indexer: ImageIndexer, dir: string, rows: readonly CaptionedImage[], terminal: Terminal, modelId: string) {
+  const progress = terminal.progress(rows.length, `Indexing for ${modelId}`);
+  try {
+    return await indexDatasetImages(indexer, dir, rows, progress);
+  } finally {
+    progress.stop();
+  }
+}
+
+/** Core's embedCaptions over the distinct texts of `queries`, with a progress bar; for `findimage tune`. */
+export async function embedQueries(embedder: Embedder, queries: readonly GradedQuery[], terminal: Terminal, label: string): Promise<Map<string, Float32Array>> {
+  const texts = [...new Set(queries.map((q) => q.text))];
+  const progress = terminal.progress(texts.length, label);
+  try {
+    return await embedCaptions(embedder, texts, progress);
+  } finally {
+    progress.stop();
+  }
 }
 
 /** One terminal progress bar per step of the run. */

@@ -194,7 +194,7 @@ export async function evaluateDataset(request: DatasetEvaluationRequest, options
       try {
         const indexer = new ImageIndexer({ embedder: model.embedder, store: model.store, prepare: (bytes) => model.prepareImage(bytes), logger: options.logger.child({ component: 'indexer' }) });
         const started = performance.now();
-        const { ids, skipped } = await indexRows(indexer, datasetDir, rows, tracker.start(`Indexing for ${modelId}`, rows.length), options.signal);
+        const { ids, skipped } = await indexDatasetImages(indexer, datasetDir, rows, tracker.start(`Indexing for ${modelId}`, rows.length), options.signal);
         evaluation.indexing.push({ model: modelId, imagesPerSecond: rows.length / ((performance.now() - started) / 1000), skipped });
         evaluation.imageIds = ids.map((id) => id ?? '');
         const queries: GradedQuery[] = captionQueries(rows)
@@ -208,7 +208,7 @@ export async function evaluateDataset(request: DatasetEvaluationRequest, options
           const label = runLabel({ model: modelId, templates: [...templates] });
           const queryStarted = performance.now();
           const texts = [...new Set(queries.map((q) => q.text))];
-          const queryVectors = await embedQueries(embedder, texts, tracker.start(`Querying ${label}`, texts.length), options.signal);
+          const queryVectors = await embedCaptions(embedder, texts, tracker.start(`Querying ${label}`, texts.length), options.signal);
           const queriesPerSecond = queryVectors.size / ((performance.now() - queryStarted) / 1000);
           const grades = gradeDataset({ images, queries, queryVectors }, request.ks, seed);
           const run: EvalRun = { model: modelId, templates: [...templates], grades, queriesPerSecond };
@@ -266,7 +266,11 @@ async function emptyFolder(dir: string): Promise<string> {
   return dir;
 }
 
-async function indexRows(indexer: ImageIndexer, dir: string, rows: readonly CaptionedImage[], progress: { tick(): void }, signal: AbortSignal | undefined) {
+/**
+ * Indexes every row's image, a few at once, skipping unreadable ones (listed with the reason);
+ * point ids by row. A ConfigError when none could be read. Also used by `findimage tune`.
+ */
+export async function indexDatasetImages(indexer: ImageIndexer, dir: string, rows: readonly CaptionedImage[], progress: { tick(): void }, signal?: AbortSignal) {
   const ids: Array<string | undefined> = new Array(rows.length).fill(undefined);
   const skipped: Array<{ image: string; reason: string }> = [];
   let next = 0;
@@ -295,7 +299,8 @@ async function indexRows(indexer: ImageIndexer, dir: string, rows: readonly Capt
   return { ids, skipped };
 }
 
-async function embedQueries(embedder: PromptEnsembleEmbedder, texts: readonly string[], progress: { tick(): void }, signal: AbortSignal | undefined): Promise<Map<string, Float32Array>> {
+/** Each text's vector, many at once (on the bulk lane). Also used by `findimage tune`. */
+export async function embedCaptions(embedder: Embedder, texts: readonly string[], progress: { tick(): void }, signal?: AbortSignal): Promise<Map<string, Float32Array>> {
   const vectors = new Map<string, Float32Array>();
   let next = 0;
   const worker = async () => {
