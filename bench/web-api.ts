@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   const config = loadConfig({ ...choice.env, FINDIMAGE_DATA: dataDir, FINDIMAGE_CACHE: join(ROOT, '.bench', 'cache'), FINDIMAGE_MIN_RELATIVE_SCORE: '0' });
   const logger = createLogger({ level: 'warn', pretty: false });
   const server = await startWebServer({ host: '127.0.0.1', port: 0, dataDir, logger });
-  const findimage = await openFindimage({ config, logger, model: choice.spec, onEmbedded: (tower) => server.metrics.embeddings.inc({ tower }) });
+  const findimage = await openFindimage({ config, logger, model: choice.spec, onEmbedded: (tower, seconds) => server.metrics.embedded(tower, seconds) });
   server.core.ready(findimage);
   findimage.uploads.start();
   const base = server.url.replace(/\/$/, '');

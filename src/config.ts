@@ -127,6 +127,11 @@ export interface Config {
      * loopback, linklocal, uniquelocal). Unset: none, and the headers are ignored.
      */
     trustProxy?: true | string[];
+    /**
+     * FINDIMAGE_DATASETS_DIR: the folder whose dataset subfolders the page's "Evaluate models"
+     * may read (default <FINDIMAGE_DATA>/datasets); nothing outside it is ever evaluated.
+     */
+    datasetsDir: string;
   };
   discord?: {
     /** Bot token from the Developer Portal (Bot → Token). */
@@ -194,6 +199,7 @@ const envSchema = z.object({
     .max(60_000, 'FINDIMAGE_MODEL_RETRY_MS must be at most 60000')
     .default(DEFAULT_MODEL_RETRY_MS),
   FINDIMAGE_DATA: optionalText,
+  FINDIMAGE_DATASETS_DIR: optionalText,
   FINDIMAGE_DEVICE: z
     .string()
     .regex(/^(auto|cpu|cuda(:\d+)?)$/, 'FINDIMAGE_DEVICE must be auto, cpu, cuda or cuda:N')
@@ -431,6 +437,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: e.FINDIMAGE_WEB_PORT,
       ...(e.FINDIMAGE_WEB_TOKEN === undefined ? {} : { token: e.FINDIMAGE_WEB_TOKEN }),
       ...(trustProxy === undefined ? {} : { trustProxy }),
+      datasetsDir: resolve(e.FINDIMAGE_DATASETS_DIR ?? join(resolve(e.FINDIMAGE_DATA ?? paths.data), 'datasets')),
     },
   };
   if (e.QDRANT_URL !== undefined) {

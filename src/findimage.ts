@@ -101,20 +101,25 @@ export interface OpenFindimageOptions {
   prepackWeights?: boolean;
 }
 
-/** Told after each embedding computed: "text" for a query, "vision" for an image. */
-export type EmbeddedListener = (tower: 'text' | 'vision') => void;
+/**
+ * Told after each embedding computed: "text" for a query, "vision" for an image, with the seconds
+ * from asking the worker pool to its answer (queue wait and batching included).
+ */
+export type EmbeddedListener = (tower: 'text' | 'vision', seconds: number) => void;
 
-/** `runtime`, telling `listener` after each embedding it returns. */
+/** `runtime`, telling `listener` after each embedding it returns and how long it took. */
 function countingRuntime(runtime: EmbeddingRuntime, listener: EmbeddedListener): EmbeddingRuntime {
   return {
     embedTokens: async (ids, options) => {
+      const started = performance.now();
       const vector = await runtime.embedTokens(ids, options);
-      listener('text');
+      listener('text', (performance.now() - started) / 1000);
       return vector;
     },
     embedPixels: async (pixels, options) => {
+      const started = performance.now();
       const vector = await runtime.embedPixels(pixels, options);
-      listener('vision');
+      listener('vision', (performance.now() - started) / 1000);
       return vector;
     },
     close: () => runtime.close(),

@@ -32,6 +32,10 @@ export type ErrorCode =
   | 'upload_withdrawn'
   | 'not_found'
   | 'session_refused'
+  /** A dataset evaluation was asked for while another runs: one at a time. */
+  | 'evaluation_busy'
+  /** A dataset folder outside the folder evaluations may read, or not a dataset. */
+  | 'dataset_refused'
   | 'platform_api'
   /** `findimage doctor` found at least one check that failed; its lines say which and what to do. */
   | 'checks_failed'
@@ -164,6 +168,13 @@ function storePublicMessage(code: ErrorCode): string | undefined {
 export class StoreError extends FindimageError {
   constructor(code: ErrorCode, message: string, options: FindimageErrorOptions = {}) {
     super(code, message, { ...options, publicMessage: options.publicMessage ?? storePublicMessage(code) });
+  }
+}
+
+/** A dataset evaluation that cannot start as asked: another is running, or the dataset is refused. */
+export class EvaluationError extends FindimageError {
+  constructor(code: Extract<ErrorCode, 'evaluation_busy' | 'dataset_refused' | 'not_found'>, message: string, options?: FindimageErrorOptions) {
+    super(code, message, options);
   }
 }
 

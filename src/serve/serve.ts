@@ -5,6 +5,10 @@ import type { Logger } from 'pino';
 import type { ChatBot } from '../bots/chat-bot.js';
 import type { Config } from '../config.js';
 import type { EmbeddedListener, Findimage } from '../findimage.js';
+import { join } from 'node:path';
+import { defaultTemplateSets } from '../core/evaluation/dataset-evaluation.js';
+import { EvaluationRuns } from '../core/evaluation/evaluation-runs.js';
+import { evaluationModelChoices, evaluationModelOpener } from '../evaluation-models.js';
 import { startWebServer } from '../web/web-server.js';
 import type { BotFactory } from './bot-registry.js';
 import { countingFactories } from './chat-event-counter.js';
@@ -39,6 +43,15 @@ export interface ServeWithWebOptions {
 /** Runs the web app (and bots) until stopSignal; the web server listens before the model loads. */
 export async function serveWithWeb(options: ServeWithWebOptions): Promise<void> {
   const { config, logger, notify } = options;
+  const evaluations = new EvaluationRuns({
+    dir: join(config.dataDir, 'evaluations'),
+    datasetsRoot: config.web.datasetsDir,
+    openModel: evaluationModelOpener(config, logger.child({ component: 'evaluations' })),
+    models: () => evaluationModelChoices(config, logger),
+    defaultTemplates: defaultTemplateSets(config.promptTemplates),
+    logger: logger.child({ component: 'evaluations' }),
+  });
+  await evaluations.recover();
   const web = await startWebServer({
     host: config.web.host,
     port: config.web.port,
@@ -46,6 +59,7 @@ export async function serveWithWeb(options: ServeWithWebOptions): Promise<void> 
     ...(config.web.trustProxy === undefined ? {} : { trustProxy: config.web.trustProxy }),
     dataDir: config.dataDir,
     logger,
+    evaluations,
   });
   try {
     const botsWanted = config.slack !== undefined || config.discord !== undefined;
@@ -53,7 +67,7 @@ export async function serveWithWeb(options: ServeWithWebOptions): Promise<void> 
     else notify(`Web app: ${web.url}`);
     let findimage: Findimage;
     try {
-      findimage = await options.openCore({ onEmbedded: (tower) => web.metrics.embeddings.inc({ tower }) });
+      findimage = await options.openCore({ onEmbedded: (tower, seconds) => web.metrics.embedded(tower, seconds) });
     } catch (error) {
       web.core.failed(error instanceof Error ? error : new Error(String(error)));
       throw error;

@@ -23,7 +23,11 @@ export function httpStatusOf(error: FindimageError): number {
     case 'image_unsupported':
     case 'image_too_small':
     case 'session_refused':
+    case 'dataset_refused':
+    case 'model_unknown':
       return 400;
+    case 'evaluation_busy':
+      return 409;
     case 'image_too_large':
       return 413;
     case 'not_found':

@@ -1,12 +1,40 @@
-// Prometheus metrics for /metrics, through prom-client: query latency, upload-queue length and
-// age, pending and stuck share updates, store size, and errors by code. Gauges that need the core are read when scraped, so a
-// scrape during start-up still answers (without them).
+// Prometheus metrics for /metrics, through prom-client: request and query latency, embedding
+// latency by tower, upload-queue length and age, pending and stuck share updates, store size,
+// readiness, the build, and errors by code. Gauges that need the core are read when scraped, so a
+// scrape during start-up still answers (without them, and with findimage_ready 0).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { packageRoot } from '../core/models/package-root.js';
 import { withTimeout } from './answer-deadline.js';
 import type { CoreHolder } from './core-holder.js';
+import { checkReadiness } from './readiness.js';
 
 /** Latency buckets in seconds: text searches take 10-100 ms on CPU, image ones up to a second. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/**
+ * Embedding buckets in seconds: a text on the tiny model takes a millisecond, ViT-B/32 on two CPU
+ * cores 41 ms for a text and 52 ms for an image alone, and a queued image in a batch of 8 waits
+ * for the whole batch (618 ms); a GPU answers in 3 ms (docs/benchmarks.md).
+ */
+const EMBEDDING_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** prom-client's default gauges whose names end in _total as if they were counters. */
+const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/** What findimage_build_info reports: the package version and the runtime. */
+export interface BuildInfo {
+  /** findimage's version (package.json). */
+  version: string;
+  /** Node.js version, without the "v". */
+  node: string;
+}
+
+/** This process's build: findimage's version from its package.json, and Node's. */
+export function currentBuild(): BuildInfo {
+  const manifest = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
+  return { version: typeof manifest.version === 'string' ? manifest.version : 'unknown', node: process.versions.node };
+}
 
 /** The web app's metrics, registered in their own registry (tests open several servers). */
 export class WebMetrics {
@@ -16,6 +44,13 @@ export class WebMetrics {
   readonly searchSeconds: Histogram<'kind'>;
   /** HTTP requests answered, by route and status. */
   readonly requests: Counter<'route' | 'status'>;
+  /**
+   * Seconds to answer each HTTP request, by method, route pattern (`/api/images/:id/thumbnail`,
+   * never the URL itself, whose ids and queries would make a series per request) and status code.
+   */
+  readonly requestSeconds: Histogram<'method' | 'route' | 'status_code'>;
+  /** Seconds from asking for an embedding to its answer (queue wait and batching included), by tower. */
+  readonly embeddingSeconds: Histogram<'tower'>;
   /** Failures by error code (API refusals and rejected uploads). */
   readonly errors: Counter<'code'>;
   /** Uploads accepted by the API, by outcome. */
@@ -27,9 +62,44 @@ export class WebMetrics {
   /** When each upload this process queued was accepted; cleared as each finishes. */
   readonly #queuedAt = new Map<string, number>();
 
-  constructor(core: CoreHolder) {
+  constructor(core: CoreHolder, build: BuildInfo) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'findimage_process_' });
+    // No prefix: Node's process metrics keep their standard names (process_cpu_seconds_total,
+    // process_resident_memory_bytes, nodejs_heap_size_used_bytes, ...), which the usual Node.js
+    // dashboards and alerts query; the job and instance labels say which service they belong to.
+    // The old prefix doubled itself into findimage_process_process_cpu_seconds_total.
+    collectDefaultMetrics({ register: this.registry });
+    // prom-client names three gauges with a counter's _total, which promtool refuses; they count
+    // handles and requests open right now, which the event-loop and heap metrics cover better.
+    for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    this.requestSeconds = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by method, route pattern and status code',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.embeddingSeconds = new Histogram({
+      name: 'findimage_embedding_duration_seconds',
+      help: 'Time from asking for an embedding to its answer (queue wait and batching included), by tower',
+      labelNames: ['tower'],
+      buckets: EMBEDDING_BUCKETS,
+      registers,
+    });
+    new Gauge({
+      name: 'findimage_build_info',
+      help: 'Always 1; the labels say which findimage and which Node.js this process runs',
+      labelNames: ['version', 'node'],
+      registers,
+    }).set({ version: build.version, node: build.node }, 1);
+    new Gauge({
+      name: 'findimage_ready',
+      help: 'Whether /readyz answers 200 (1) or 503 (0): the model is loaded and the store answers',
+      registers,
+      async collect() {
+        this.set((await checkReadiness(core)).status === 'not_ready' ? 0 : 1);
+      },
+    });
     this.searchSeconds = new Histogram({
       name: 'findimage_search_duration_seconds',
       help: 'Time to answer a search through the web API, by kind',
@@ -165,6 +235,12 @@ export class WebMetrics {
         claimsCounted = taken;
       },
     });
+  }
+
+  /** Notes one embedding computed by `tower`, which took `seconds` to answer. */
+  embedded(tower: 'text' | 'vision', seconds: number): void {
+    this.embeddings.inc({ tower });
+    this.embeddingSeconds.observe({ tower }, seconds);
   }
 
   /** Notes that upload job `jobId` entered the queue now. */

@@ -14,6 +14,8 @@ import { bodyOf, httpStatusOf } from './api-errors.js';
 import { AuthFailureLimit, type AuthFailureLimitOptions } from './auth-failure-limit.js';
 import { CoreHolder } from './core-holder.js';
 import type { RouteContext } from './route-context.js';
+import type { EvaluationRuns } from '../core/evaluation/evaluation-runs.js';
+import { registerEvaluationRoutes } from './routes/evaluation-routes.js';
 import { registerImageRoutes, MAX_FILES_PER_UPLOAD } from './routes/image-routes.js';
 import { registerLabelRoutes } from './routes/label-routes.js';
 import { registerLoginRoutes } from './routes/login-routes.js';
@@ -23,7 +25,7 @@ import { registerSearchRoutes } from './routes/search-routes.js';
 import { registerStatusRoutes } from './routes/status-routes.js';
 import { Thumbnails } from './thumbnails.js';
 import { checkListenAddress, refuseCrossSite, refuseForeignHost, requireToken } from './web-access.js';
-import { WebMetrics } from './web-metrics.js';
+import { WebMetrics, currentBuild } from './web-metrics.js';
 import { WebUploads } from './web-uploads.js';
 
 /** Largest JSON body (a vote is a few hundred bytes). */
@@ -65,6 +67,8 @@ export interface WebServerOptions {
   trustProxy?: boolean | string[];
   /** Limits on wrong tokens; the defaults in auth-failure-limit.ts unless given (tests shorten them). */
   authFailureLimit?: AuthFailureLimitOptions;
+  /** Dataset evaluations for the "Evaluate models" page; without them its API answers 404. Closed with the server. */
+  evaluations?: EvaluationRuns;
 }
 
 /** A running web server. */
@@ -88,7 +92,7 @@ export interface WebServer {
 export async function buildWebApp(options: WebServerOptions): Promise<{ app: FastifyInstance; core: CoreHolder; metrics: WebMetrics; closeUploads(): void }> {
   checkListenAddress(options.host, options.token);
   const core = new CoreHolder();
-  const metrics = new WebMetrics(core);
+  const metrics = new WebMetrics(core, currentBuild());
   const logger = options.logger.child({ component: 'web' });
   let uploads: WebUploads | undefined;
   // In a fleet the core's coordination shares thumbnails through Redis; known once the core is open.
@@ -149,7 +153,10 @@ export async function buildWebApp(options: WebServerOptions): Promise<{ app: Fas
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
-    metrics.requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+    // The route's pattern, never the URL: ids and query strings would make one series per request.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, status: String(reply.statusCode) });
+    metrics.requestSeconds.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
   app.setErrorHandler((error: FastifyError | FindimageError, request, reply) => {
@@ -181,6 +188,7 @@ export async function buildWebApp(options: WebServerOptions): Promise<{ app: Fas
   registerImageRoutes(app, context);
   registerLabelRoutes(app, context);
   registerStatusRoutes(app, context);
+  if (options.evaluations !== undefined) registerEvaluationRoutes(app, options.evaluations);
   return { app, core, metrics, closeUploads: () => uploads?.close() };
 }
 
@@ -198,6 +206,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     url: `http://${host}:${port}/`,
     close: async () => {
       closeUploads();
+      // A running evaluation is cancelled; its record says so.
+      await options.evaluations?.close();
       await app.close();
     },
   };

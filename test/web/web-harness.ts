@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadConfig } from '../../src/config.js';
+import { defaultTemplateSets } from '../../src/core/evaluation/dataset-evaluation.js';
+import { EvaluationRuns } from '../../src/core/evaluation/evaluation-runs.js';
+import { evaluationModelChoices, evaluationModelOpener } from '../../src/evaluation-models.js';
 import { openFindimage, type Findimage } from '../../src/findimage.js';
 import { createSilentLogger } from '../../src/logger.js';
 import { isFleet, startIndexWork, type IndexWork } from '../../src/serve/index-work.js';
@@ -40,6 +43,8 @@ export interface HarnessOptions {
    * uploads go through the Redis queue (and FINDIMAGE_REPLICA_JOBS > 0 has it take index jobs too).
    */
   env?: Record<string, string>;
+  /** Waited for before an evaluation opens each model: a test holds a run at a known step with it. */
+  beforeEvaluationModel?: (modelId: string) => Promise<void>;
 }
 
 export async function startWebHarness(options: HarnessOptions = {}): Promise<WebHarness> {
@@ -53,6 +58,19 @@ export async function startWebHarness(options: HarnessOptions = {}): Promise<Web
     ...options.env,
   });
   const logger = createSilentLogger();
+  // As serve composes them (src/serve/serve.ts): datasets from FINDIMAGE_DATASETS_DIR, runs kept in the data folder.
+  const opener = evaluationModelOpener(config, logger);
+  const evaluations = new EvaluationRuns({
+    dir: join(config.dataDir, 'evaluations'),
+    datasetsRoot: config.web.datasetsDir,
+    openModel: async (modelId, scratchDir) => {
+      await options.beforeEvaluationModel?.(modelId);
+      return opener(modelId, scratchDir);
+    },
+    models: () => evaluationModelChoices(config, logger),
+    defaultTemplates: defaultTemplateSets(config.promptTemplates),
+    logger,
+  });
   const server = await startWebServer({
     host: options.host ?? '127.0.0.1',
     port: 0,
@@ -62,8 +80,9 @@ export async function startWebHarness(options: HarnessOptions = {}): Promise<Web
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     ...(options.authFailureLimit === undefined ? {} : { authFailureLimit: options.authFailureLimit }),
     ...(options.pageDir === undefined ? {} : { pageDir: options.pageDir }),
+    evaluations,
   });
-  const findimage = await openFindimage({ config, logger, onEmbedded: (tower) => server.metrics.embeddings.inc({ tower }) });
+  const findimage = await openFindimage({ config, logger, onEmbedded: (tower, seconds) => server.metrics.embedded(tower, seconds) });
   findimage.uploads.start();
   // As `findimage serve` does: a fleet replica takes index jobs unless FINDIMAGE_REPLICA_JOBS=0.
   let work: IndexWork | undefined;

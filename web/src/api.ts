@@ -65,11 +65,21 @@ export interface Metrics {
   ndcgAtK: number;
 }
 
+/** A split of the labelled searches: a seeded share held out of feedback and graded. */
+export interface LabelSplit {
+  share: number;
+  seed: number;
+}
+
 export interface EvalAnswer {
   model: string;
   k: number;
   curve: Array<{ k: number; plain: Metrics; withFeedback?: Metrics }>;
   queries: Array<{ queryId: string; text: string; judged: number; plain: Metrics; withFeedback?: Metrics }>;
+  /** With a split: how many of the judged searches it held out. */
+  split?: LabelSplit & { heldOut: number; judged: number };
+  /** When the server graded these labels (the same until a vote changes them). */
+  computedAt: string;
 }
 
 /** What became of one uploaded file. */
@@ -98,7 +108,7 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(path: string, init?: RequestInit): Promise<T> {
+export async function call<T>(path: string, init?: RequestInit): Promise<T> {
   let response: Response;
   try {
     response = await fetch(path, { credentials: 'same-origin', ...init });
@@ -160,8 +170,9 @@ export function stats(): Promise<Stats> {
   return call('/api/stats');
 }
 
-export function evaluation(): Promise<EvalAnswer> {
-  return call('/api/eval');
+export function evaluation(split?: LabelSplit): Promise<EvalAnswer> {
+  const query = split === undefined ? '' : `?${new URLSearchParams({ split: String(split.share), seed: String(split.seed) })}`;
+  return call(`/api/eval${query}`);
 }
 
 /** The thumbnail URL of an image. */

@@ -3,12 +3,14 @@ import { session } from './api.js';
 import { h } from './dom.js';
 import { mountEval } from './eval-view.js';
 import { mountIndex } from './index-view.js';
+import { mountModels } from './models-view.js';
 import { mountSearch, setUserName, userName } from './search-view.js';
 
 const VIEWS: Array<{ path: string; label: string; mount: (root: HTMLElement) => void }> = [
   { path: '/', label: 'Search', mount: mountSearch },
   { path: '/index', label: 'Index', mount: mountIndex },
   { path: '/eval', label: 'Evaluation', mount: mountEval },
+  { path: '/models', label: 'Evaluate models', mount: mountModels },
 ];
 
 function start(): void {

@@ -5,9 +5,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { describeTemplates, runLabel, type DatasetEvaluation, type EvalRun } from '../../core/evaluation/dataset-evaluation.js';
 import type { ScoreHistogram } from '../../core/evaluation/dataset-evaluator.js';
-import type { DatasetEvaluation, EvalRun } from './eval-dataset-command.js';
-import { describeTemplates, runLabel } from './eval-dataset-command.js';
+import { mostDisagreed } from '../../core/evaluation/disagreements.js';
 
 /** Queries shown in "where the runs disagree": enough to see a pattern, few enough to keep the file small. */
 export const DISAGREEMENT_QUERIES = 12;
@@ -31,24 +31,6 @@ export async function writeEvalReport(evaluation: DatasetEvaluation, path: strin
   }
   const thumbnails = await makeThumbnails(evaluation, wanted);
   await writeFile(path, renderEvalReport(evaluation, thumbnails, disagreements));
-}
-
-/**
- * Query indices ordered by how much the runs' reciprocal ranks differ (largest first): the
- * queries one model or template set answers well and another badly.
- */
-export function mostDisagreed(runs: readonly EvalRun[], count: number): number[] {
-  if (runs.length < 2) return [];
-  const n = Math.min(...runs.map((r) => r.grades.queries.length));
-  const spread = Array.from({ length: n }, (_, i) => {
-    const rr = runs.map((r) => 1 / (r.grades.queries[i]?.firstRank ?? Infinity));
-    return { i, spread: Math.max(...rr) - Math.min(...rr) };
-  });
-  return spread
-    .filter((s) => s.spread > 0)
-    .sort((a, b) => b.spread - a.spread || a.i - b.i)
-    .slice(0, count)
-    .map((s) => s.i);
 }
 
 async function makeThumbnails(evaluation: DatasetEvaluation, ids: ReadonlySet<string>): Promise<Map<string, string>> {

@@ -14,16 +14,17 @@ export class LabelFeedback implements RelevanceFeedback {
 
   /**
    * Images judged on earlier queries with the same text in this tenant, from any conversation.
-   * `excludeQueryId` leaves one query's own labels out, so an evaluation never grades a query
-   * with itself. Which of them may steer a search is the searcher's scope's decision:
+   * `excludeQueryIds` leaves those queries' own labels out, so an evaluation never grades a
+   * query with itself (nor, with a split, with any held-out query). Which of them may steer a search is the searcher's scope's decision:
    * SearchService reads their vectors through that scope, so an image the searcher cannot see
    * counts for nothing.
    */
-  async examplesFor(tenant: string, text: string, excludeQueryId?: string): Promise<FeedbackExamples> {
+  async examplesFor(tenant: string, text: string, excludeQueryIds: readonly string[] = []): Promise<FeedbackExamples> {
     const key = sameQuestionKey(text);
+    const excluded = new Set(excludeQueryIds);
     const net = new Map<string, number>();
     for (const { query, labels } of await labelledQueries(this.#labels, tenant)) {
-      if (query.queryId === excludeQueryId || sameQuestionKey(query.searchText) !== key) continue;
+      if (excluded.has(query.queryId) || sameQuestionKey(query.searchText) !== key) continue;
       for (const [imageId, value] of labels) net.set(imageId, (net.get(imageId) ?? 0) + value);
     }
     const positive = [...net].filter(([, v]) => v > 0).map(([id]) => id);

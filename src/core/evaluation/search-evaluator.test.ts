@@ -151,3 +151,79 @@ describe('evaluating and improving search with labels', () => {
     expect(hits.map((h) => h.id)).toEqual([CAR, TRUCK, DOG]);
   });
 });
+
+describe('evaluating label feedback on held-out queries', () => {
+  let dir: string;
+  let store: VectorStore;
+  let labels: LabelStore;
+  let search: SearchService;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'findimage-eval-split-'));
+    store = await openSqliteVectorStore({ path: join(dir, 'store.sqlite'), dimension: 3, logger: createSilentLogger() });
+    labels = await openSqliteLabelStore({ path: join(dir, 'labels.sqlite'), logger: createSilentLogger() });
+    const payload = (name: string) => ({
+      tenant: 'T1', source: 'local', filename: name, contentHash: name, modelId: 'known-vectors',
+      createdAt: '2026-01-01T00:00:00.000Z', width: 10, height: 10, shares: [],
+    });
+    await store.upsert([
+      { id: CAR, vector: normalize(Float32Array.from([1, 0.3, 0])), payload: payload('car.jpg') },
+      { id: TRUCK, vector: normalize(Float32Array.from([0.7, 1, 0])), payload: payload('truck.jpg') },
+      { id: DOG, vector: normalize(Float32Array.from([0, 0.2, 1])), payload: payload('dog.jpg') },
+    ]);
+    search = new SearchService({
+      embedder: new KnownVectorEmbedder(3, { 'red truck': [1, 0.5, 0] }),
+      store,
+      minRelativeScore: 0,
+      feedback: new LabelFeedback(labels),
+      logger: createSilentLogger(),
+    });
+    // Four people asked "red truck" and each judged TRUCK relevant and CAR not.
+    for (const id of ['q1', 'q2', 'q3', 'q4']) {
+      await labels.recordQuery({
+        queryId: id, tenant: 'T1', kind: 'text', text: 'red truck', searchText: 'red truck', negativeTerms: [],
+        scope: { tenant: 'T1' }, filters: {}, user: 'U1', conversation: 'C1', createdAt: new Date('2026-11-01T00:00:00Z'),
+      });
+      await labels.addLabel({ tenant: 'T1', queryId: id, queryText: 'red truck', imageId: TRUCK, user: 'U1', value: 1 });
+      await labels.addLabel({ tenant: 'T1', queryId: id, queryText: 'red truck', imageId: CAR, user: 'U1', value: -1 });
+    }
+  });
+  afterEach(async () => {
+    await labels.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('grades only the held-out share, the same queries for the same seed, whatever is judged later', async () => {
+    const report = await evaluateSearch({ search, labels, tenant: 'T1', k: 1, compareFeedback: true, split: { share: 0.5, seed: 12 } });
+    expect(report.split).toEqual({ share: 0.5, seed: 12, heldOut: 2, judged: 4 });
+    expect(report.queries).toHaveLength(2);
+    const again = await evaluateSearch({ search, labels, tenant: 'T1', k: 1, compareFeedback: true, split: { share: 0.5, seed: 12 } });
+    expect(again.queries.map((q) => q.queryId)).toEqual(report.queries.map((q) => q.queryId));
+    // A query's side is its own: judging more searches moves none of the earlier ones.
+    for (const id of ['q5', 'q6', 'q7']) {
+      await labels.recordQuery({ ...(await labels.getQuery('T1', 'q1'))!, queryId: id });
+      await labels.addLabel({ tenant: 'T1', queryId: id, queryText: 'red truck', imageId: TRUCK, user: 'U1', value: 1 });
+    }
+    const later = await evaluateSearch({ search, labels, tenant: 'T1', k: 1, compareFeedback: true, split: { share: 0.5, seed: 12 } });
+    expect(later.queries.map((q) => q.queryId).filter((id) => ['q1', 'q2', 'q3', 'q4'].includes(id))).toEqual(report.queries.map((q) => q.queryId));
+    // The training half's labels still teach feedback: TRUCK moves to the top.
+    expect(report.mean.plain.precisionAtK).toBe(0);
+    expect(report.mean.withFeedback?.precisionAtK).toBe(1);
+  });
+
+  it('never lets a held-out query\'s labels steer the feedback it is graded with', async () => {
+    // Only the held-out queries carry labels for TRUCK now; the training ones judged nothing useful.
+    const report = await evaluateSearch({ search, labels, tenant: 'T1', k: 1, compareFeedback: true, split: { share: 0.5, seed: 12 } });
+    const heldOut = new Set(report.queries.map((q) => q.queryId));
+    for (const id of ['q1', 'q2', 'q3', 'q4'].filter((q) => !heldOut.has(q))) {
+      await labels.removeLabel({ tenant: 'T1', queryId: id, imageId: TRUCK, user: 'U1', value: 1 });
+      await labels.removeLabel({ tenant: 'T1', queryId: id, imageId: CAR, user: 'U1', value: -1 });
+      await labels.addLabel({ tenant: 'T1', queryId: id, queryText: 'red truck', imageId: DOG, user: 'U1', value: -1 });
+    }
+    const after = await evaluateSearch({ search, labels, tenant: 'T1', k: 1, compareFeedback: true, split: { share: 0.5, seed: 12 } });
+    expect(after.queries.map((q) => q.queryId).sort()).toEqual([...heldOut].sort());
+    // Without a split, each query would learn TRUCK from the other held-out one.
+    expect(after.mean.withFeedback?.precisionAtK).toBe(0);
+  });
+});

@@ -76,8 +76,8 @@ export interface TextSearchRequest extends SearchRequest {
   negativeTerms?: readonly string[];
   /** Apply relevance feedback from earlier labels (default: when configured). */
   useFeedback?: boolean;
-  /** With feedback: leave this query's own labels out (evaluation). */
-  feedbackExcludeQueryId?: string;
+  /** With feedback: leave these queries' own labels out (evaluation: the query graded, or every held-out query). */
+  feedbackExcludeQueryIds?: readonly string[];
 }
 
 /** Image ids people judged for a question before. */
@@ -89,7 +89,7 @@ export interface FeedbackExamples {
 /** Where judged examples for a query come from (LabelFeedback reads the LabelStore). */
 export interface RelevanceFeedback {
   /** Judged images for earlier queries with this text in this tenant; the search keeps only those its scope may see. */
-  examplesFor(tenant: string, text: string, excludeQueryId?: string): Promise<FeedbackExamples>;
+  examplesFor(tenant: string, text: string, excludeQueryIds?: readonly string[]): Promise<FeedbackExamples>;
 }
 
 export interface SearchResults {
@@ -200,7 +200,7 @@ export class SearchService {
     const tenant = request.scope.tenant;
     let examples: FeedbackExamples;
     try {
-      examples = await feedback.examplesFor(tenant, request.text, request.feedbackExcludeQueryId);
+      examples = await feedback.examplesFor(tenant, request.text, request.feedbackExcludeQueryIds);
     } catch (error) {
       // Feedback only refines a search: without the label store the plain search still answers.
       this.#logger.warn({ tenant, err: error }, 'relevance feedback unavailable; searching without it');

@@ -21,12 +21,14 @@ const PAGE_FILES: Record<string, string> = {
   'icons.js': 'text/javascript; charset=utf-8',
   'index-view.js': 'text/javascript; charset=utf-8',
   'eval-view.js': 'text/javascript; charset=utf-8',
+  'models-view.js': 'text/javascript; charset=utf-8',
+  'evaluations-api.js': 'text/javascript; charset=utf-8',
   'plot.js': 'text/javascript; charset=utf-8',
   'styles.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
 };
 /** Paths that show the page (the script picks the view from the path). */
-const PAGE_PATHS = ['/', '/index', '/eval'];
+const PAGE_PATHS = ['/', '/index', '/eval', '/models'];
 
 export function registerPageRoutes(app: FastifyInstance, context: RouteContext): void {
   const send = (file: string, type: string) => async (_request: unknown, reply: import('fastify').FastifyReply) => {

@@ -1,11 +1,12 @@
 // Index status, evaluation and operations: /api/stats (the shape of `findimage stats --json`,
 // for the local tenant only, plus the queue length), /api/eval (the labels graded as
-// `findimage eval` grades them, at several K), /healthz, /readyz and /metrics.
+// `findimage eval` grades them, at several K, optionally on a held-out split; kept until the
+// labels change), /healthz, /readyz and /metrics.
 import type { FastifyInstance } from 'fastify';
-import { asFindimageError } from '../../core/errors.js';
-import { evaluateSearch, type EvaluationReport } from '../../core/evaluation/search-evaluator.js';
-import type { RankingMetrics } from '../../core/evaluation/ranking-metrics.js';
-import { withTimeout } from '../answer-deadline.js';
+import { DEFAULT_BOOTSTRAP_SEED } from '../../core/evaluation/bootstrap.js';
+import { LabelEvaluations } from '../../core/evaluation/label-evaluations.js';
+import type { Findimage } from '../../findimage.js';
+import { checkReadiness } from '../readiness.js';
 import { RETRY_AFTER_S } from '../api-errors.js';
 import { readyCore, type RouteContext } from '../route-context.js';
 import type { StoreStats, VectorStore } from '../../core/store/vector-store.js';
@@ -15,20 +16,9 @@ import { WEB_TENANT } from '../web-uploads.js';
 export const EVAL_K_VALUES = [1, 2, 3, 5, 10, 20] as const;
 /** The cut-off of the per-query table (findimage eval's default). */
 export const EVAL_TABLE_K = 10;
-/** How long /readyz waits for the store before calling it down. */
-const STORE_CHECK_TIMEOUT_MS = 2_000;
-/** How long /readyz waits for the fleet's Redis before saying it is down. */
-const REDIS_CHECK_TIMEOUT_MS = 1_000;
 
-/** One point of the evaluation curves. */
-export interface EvalPoint {
-  /** The cut-off. */
-  k: number;
-  /** Mean metrics of plain search. */
-  plain: RankingMetrics;
-  /** Mean metrics with feedback from other queries' labels. */
-  withFeedback?: RankingMetrics;
-}
+/** Largest seed of a split (any 32-bit value; the page shows it, so it stays short). */
+const MAX_SEED = 2 ** 31 - 1;
 
 export function registerStatusRoutes(app: FastifyInstance, context: RouteContext): void {
   app.get('/api/stats', async (_request, reply) => {
@@ -38,46 +28,42 @@ export function registerStatusRoutes(app: FastifyInstance, context: RouteContext
     return { model: findimage.model.id, ...stats, queue: { pending: findimage.uploads.pending() } };
   });
 
-  app.get('/api/eval', async (_request, reply) => {
-    const findimage = readyCore(context, reply);
-    if (findimage === undefined) return reply;
-    const grade = (k: number): Promise<EvaluationReport> =>
-      evaluateSearch({ search: findimage.search, labels: findimage.labels, tenant: WEB_TENANT, k, compareFeedback: true });
-    const curve: EvalPoint[] = [];
-    for (const k of EVAL_K_VALUES) {
-      const report = await grade(k);
-      curve.push({ k, plain: report.mean.plain, ...(report.mean.withFeedback === undefined ? {} : { withFeedback: report.mean.withFeedback }) });
-    }
-    const table = await grade(EVAL_TABLE_K);
-    return { model: findimage.model.id, tenant: WEB_TENANT, k: EVAL_TABLE_K, curve, queries: table.queries };
-  });
+  // One per core: it keeps the last reports until the labels or the images change.
+  const evaluations = new WeakMap<Findimage, LabelEvaluations>();
+  app.get<{ Querystring: { split?: number; seed?: number } }>(
+    '/api/eval',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            split: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+            seed: { type: 'integer', minimum: 0, maximum: MAX_SEED },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const findimage = readyCore(context, reply);
+      if (findimage === undefined) return reply;
+      let labelEvaluations = evaluations.get(findimage);
+      if (labelEvaluations === undefined) {
+        labelEvaluations = new LabelEvaluations({ search: findimage.search, labels: findimage.labels, store: findimage.store, ks: EVAL_K_VALUES, tableK: EVAL_TABLE_K });
+        evaluations.set(findimage, labelEvaluations);
+      }
+      const { split, seed } = request.query;
+      const report = await labelEvaluations.evaluate(WEB_TENANT, split === undefined ? undefined : { share: split, seed: seed ?? DEFAULT_BOOTSTRAP_SEED });
+      return { model: findimage.model.id, ...report };
+    },
+  );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
-    const current = context.core.current;
-    if (current.state !== 'ready') {
-      const reason = current.state === 'loading' ? 'the model is still loading' : 'findimage failed to start';
-      return reply.code(503).header('retry-after', String(RETRY_AFTER_S)).send({ status: 'not_ready', reason });
-    }
-    try {
-      await withTimeout(current.findimage.store.stats(), STORE_CHECK_TIMEOUT_MS);
-    } catch (error) {
-      const reason = `the store does not answer: ${asFindimageError(error).message}`;
-      return reply.code(503).header('retry-after', String(RETRY_AFTER_S)).send({ status: 'not_ready', reason });
-    }
-    // A replica whose Redis is away still searches (and keeps uploads in its own queue until
-    // Redis is back), so it stays ready, and says what is down.
-    const fleet = current.findimage.fleet;
-    if (fleet !== undefined) {
-      try {
-        await withTimeout(fleet.ping(), REDIS_CHECK_TIMEOUT_MS);
-      } catch (error) {
-        const reason = `${asFindimageError(error).message}: searches work; uploads wait in this replica's queue until it is back`;
-        return { status: 'degraded', model: current.findimage.model.id, down: ['redis'], reason };
-      }
-    }
-    return { status: 'ready', model: current.findimage.model.id };
+    const readiness = await checkReadiness(context.core);
+    if (readiness.status === 'not_ready') return reply.code(503).header('retry-after', String(RETRY_AFTER_S)).send(readiness);
+    return readiness;
   });
 
   app.get('/metrics', async (_request, reply) => {
