@@ -8,7 +8,7 @@
 // the ratios, not the absolute figures.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
@@ -348,7 +348,7 @@ export async function runSqliteDriversBench(argv: readonly string[]): Promise<nu
     );
     const results = {
       machine,
-      loadAverageAtEnd: Math.round((await import('node:os')).loadavg()[0] * 100) / 100,
+      loadAverageAtEnd: Math.round((loadavg()[0] ?? 0) * 100) / 100,
       rows,
       commits,
       rounds,
