@@ -2,7 +2,8 @@
 # findimage in a container: compiled in a build stage (dev dependencies, TypeScript, native
 # modules), then run from a slim stage with production dependencies only, as the unprivileged
 # `node` user. The model cache and the data folder are volumes, so models download once.
-ARG NODE_VERSION=20.20.2
+# Node 26, the current LTS line (CI tests the same line; package.json's engines allow 22.12 on).
+ARG NODE_VERSION=26.12.0
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app

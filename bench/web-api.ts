@@ -122,7 +122,8 @@ async function main(): Promise<void> {
 
 async function uploadOne(base: string, name: string, bytes: Buffer): Promise<string> {
   const form = new FormData();
-  form.append('file', new Blob([bytes], { type: 'image/jpeg' }), name);
+  // Blob takes bytes backed by a plain ArrayBuffer; a Buffer may sit on a shared one, so copy.
+  form.append('file', new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' }), name);
   const response = await fetch(`${base}/api/images`, { method: 'POST', body: form });
   const body = (await response.json()) as { files?: Array<{ status: string }> };
   return body.files?.[0]?.status ?? `http ${response.status}`;

@@ -55,8 +55,9 @@ export class WorkerSlot {
             events.onAnswer(this, message);
         }
       });
-      this.#worker.on('error', (error) => {
-        this.#lastError = error;
+      // A worker may throw any value, not only an Error (Node's types say `unknown`).
+      this.#worker.on('error', (error: unknown) => {
+        this.#lastError = error instanceof Error ? error : new Error(String(error));
       });
       this.#worker.on('exit', (code) => {
         const was = this.#state;

@@ -118,6 +118,9 @@ export async function jpegOf(rgb: [number, number, number], width = 64, height =
 /** A multipart body with one `file` field per entry. */
 export function multipartOf(files: Array<{ name: string; bytes: Uint8Array; type?: string }>): FormData {
   const form = new FormData();
-  for (const file of files) form.append('file', new Blob([file.bytes], { type: file.type ?? 'image/jpeg' }), file.name);
+  // Blob takes bytes backed by a plain ArrayBuffer; a Buffer may sit on a shared one, so copy.
+  for (const file of files) {
+    form.append('file', new Blob([new Uint8Array(file.bytes)], { type: file.type ?? 'image/jpeg' }), file.name);
+  }
   return form;
 }

@@ -136,7 +136,10 @@ function runWorker(bytes: Uint8Array, limits: HeicDecodeLimits): Promise<WorkerR
       );
     }, timeoutMs);
     worker.once('message', (reply: WorkerReply) => finish(() => resolve(reply)));
-    worker.once('error', (error) => finish(() => reject(corrupt(error.message, error))));
+    // A worker may throw any value, not only an Error (Node's types say `unknown`).
+    worker.once('error', (error: unknown) =>
+      finish(() => reject(corrupt(error instanceof Error ? error.message : String(error), error))),
+    );
     worker.once('exit', (code) =>
       finish(() => reject(corrupt(`decoder exited with code ${code}`))),
     );

@@ -11,6 +11,7 @@ import type { DownloadProgressListener } from './download-progress.js';
 import { isPinnedSha256, sha256OfFile } from './file-digest.js';
 import { ModelFileVerifier, describeMismatch } from './model-file-verifier.js';
 import type { ModelFile, ModelFilePaths, ModelSpec } from './model-spec.js';
+import { receivedChunks } from './received-chunks.js';
 import { VerificationStamps } from './verification-stamps.js';
 
 /** Tries per file without progress; the hub's CDN drops are brief, a dead network is not. */
@@ -251,7 +252,9 @@ export class ModelFetcher {
     let overflow = false;
     try {
       this.onProgress?.({ file: file.path, receivedBytes: received, totalBytes: file.size });
-      for await (const chunk of body as AsyncIterable<Buffer>) {
+      // Not `for await` over the body: on Node 26 that drops the chunks still buffered when the
+      // connection is cut, and the resume would fetch them again (received-chunks.ts).
+      for await (const chunk of receivedChunks(body)) {
         if (received + chunk.length > file.size) {
           overflow = true;
           break;
