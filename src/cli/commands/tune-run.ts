@@ -14,17 +14,16 @@ import { labelledQueries, sameQuestionKey } from '../../core/evaluation/labelled
 import { PromptEnsembleEmbedder } from '../../core/evaluation/prompt-ensemble-embedder.js';
 import { ConfigError, FindimageError } from '../../core/errors.js';
 import { ImageIndexer } from '../../core/indexing/image-indexer.js';
-import { familyOf } from '../../core/models/model-family.js';
 import { findModelSpec } from '../../core/models/registered-models.js';
-import { openSqliteVectorStore } from '../../core/store/sqlite-vector-store.js';
 import { encodeAdapterFile, weightsSha256 } from '../../core/tuning/adapter-file.js';
 import { MAX_EPOCHS } from '../../core/tuning/adapter-trainer.js';
 import { rankAmong, tuneAdapter, type TuningQuestion, type TuningReport, type TuningSource } from '../../core/tuning/adapter-tuning.js';
-import { embeddedStorePath, openEmbedding, type Findimage } from '../../findimage.js';
+import { evaluationModelOpener } from '../../evaluation-models.js';
+import type { Findimage } from '../../findimage.js';
 import { MANY_QUERIES, type CommandContext } from '../command-context.js';
 import { LOCAL_TENANT } from '../local-scope.js';
 import type { Terminal } from '../terminal.js';
-import { embedQueries, indexRows, NO_TEMPLATE, readDataset } from './eval-dataset-command.js';
+import { embedQueries, indexRows, readDataset } from './eval-dataset-command.js';
 
 /**
  * Top hits of each labelled question's plain search added as images to contrast with: what the
@@ -85,19 +84,18 @@ async function datasetSource(config: Config, logger: Logger, dir: string, termin
   const rows = await readDataset(dir);
   const model = findModelSpec(config.model, config.dataDir);
   const scratch = await mkdtemp(join(tmpdir(), 'findimage-tune-'));
-  const scratchConfig: Config = { ...config, dataDir: scratch, qdrant: undefined, promptTemplates: [NO_TEMPLATE] };
   try {
-    const embedding = await openEmbedding({ config: scratchConfig, logger, model });
-    const store = await openSqliteVectorStore({ path: embeddedStorePath(scratch, model.id), dimension: model.dimension, logger: logger.child({ component: 'store' }) });
+    // The model as `eval --dataset` opens it: an empty embedded store in the scratch folder.
+    const opened = await evaluationModelOpener(config, logger)(model.id, scratch);
     try {
-      const indexer = new ImageIndexer({ embedder: embedding.embedder, store, prepare: embedding.prepareImage, logger: logger.child({ component: 'indexer' }) });
+      const indexer = new ImageIndexer({ embedder: opened.embedder, store: opened.store, prepare: (bytes) => opened.prepareImage(bytes), logger: logger.child({ component: 'indexer' }) });
       const { ids, skipped } = await indexRows(indexer, dir, rows, terminal, model.id);
       for (const s of skipped) terminal.err(`Skipped ${s.image}: ${s.reason}`);
       const queries = captionQueries(rows).filter((q) => ids[q.image] !== undefined);
       const distinct = [...new Set(ids.filter((id): id is string => id !== undefined))];
-      const images = new Map((await store.get(distinct, { tenant: LOCAL_TENANT, withVector: true })).map((p) => [p.id, p.vector as Float32Array]));
+      const images = new Map((await opened.store.get(distinct, { tenant: LOCAL_TENANT, withVector: true })).map((p) => [p.id, p.vector as Float32Array]));
       // The templates searches use (FINDIMAGE_PROMPT_TEMPLATES): the adapter learns on the vectors it will be given.
-      const embedder = new PromptEnsembleEmbedder(embedding.embedder, config.promptTemplates, familyOf(model).normalizeQuery);
+      const embedder = new PromptEnsembleEmbedder(opened.embedder, config.promptTemplates, opened.normalizeQuery);
       const vectors = await embedQueries(embedder, queries.map((q) => ({ text: q.text, relevant: [] })), terminal, `Embedding captions for ${model.id}`);
       const questions: TuningQuestion[] = queries.map((q) => ({
         // One image's captions are held out together: its paraphrases never straddle the split.
@@ -108,8 +106,7 @@ async function datasetSource(config: Config, logger: Logger, dir: string, termin
       }));
       return { name: `dataset ${dir}`, questions, images, rank: rankAmong(images) };
     } finally {
-      await store.close();
-      await embedding.embedder.close();
+      await opened.close();
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });
