@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SLACK_BOT_SCOPES } from '../../src/bots/slack/slack-scopes.js';
 import { EXIT_CHECKS_FAILED } from '../../src/cli/exit-codes.js';
@@ -48,4 +49,12 @@ describe('findimage doctor (the built binary)', () => {
     expect(report.checks.map((c) => `${c.status} ${c.name}`)).toEqual(lines.map((l) => `${l.slice(0, 4).trim()} ${l.slice(6, l.indexOf(':'))}`));
     expect(json.code).toBe(EXIT_CHECKS_FAILED);
   });
+
+  it('ends the process once the report is out, even when abandoned work still holds it open', async () => {
+    const holdOpen = fileURLToPath(new URL('./fixtures/hold-process-open.mjs', import.meta.url));
+    const result = await runCli(['doctor'], { ...env(), NODE_OPTIONS: `--import=${holdOpen}` });
+
+    expect(result.stdout).toMatch(/^fail {2}slack scopes: /m);
+    expect(result.code).toBe(EXIT_CHECKS_FAILED);
+  }, 30_000);
 });
