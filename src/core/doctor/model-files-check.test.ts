@@ -72,4 +72,20 @@ describe('the model files check', () => {
     const absent = await modelFilesCheck({ spec: hub, locator: new ModelLocator({ cacheDir: join(dir, 'empty'), baseUrl: 'http://hub.invalid', logger: createSilentLogger() }), stamps, fullHash: false }).run(new AbortController().signal);
     expect(absent).toEqual({ status: 'fail', summary: 'model clip-vit-b32 is not on this machine', action: expect.stringContaining('findimage model pull clip-vit-b32') });
   });
+
+  it('stops hashing once out of time and records no stamp', async () => {
+    const outOfTime = new AbortController();
+    // Time runs out as the first file is about to be hashed.
+    const stampsThatTimeOut: typeof stamps = {
+      isVerified: async () => {
+        outOfTime.abort();
+        return false;
+      },
+      record: stamps.record,
+    };
+    const locator = new ModelLocator({ modelDir, cacheDir: join(dir, 'cache'), baseUrl: 'http://hub.invalid', logger: createSilentLogger(), allowDownload: false });
+
+    await expect(modelFilesCheck({ spec: TINY, locator, stamps: stampsThatTimeOut, fullHash: false }).run(outOfTime.signal)).rejects.toThrow(/abort/i);
+    expect(hashed).toEqual([]);
+  });
 });
