@@ -269,6 +269,32 @@ describe('findimage doctor', () => {
     expect(code).toBe(EXIT_CHECKS_FAILED);
   });
 
+  it('prints no secret in its lines, its errors or its JSON, whether the services accept them or not', async () => {
+    const env = await healthy('secrets');
+    const redisUrl = new URL(redis.server.url);
+    redisUrl.username = 'findimage';
+    redisUrl.password = 'SECRET-redis-password-51c2';
+    const secrets = {
+      QDRANT_API_KEY: 'SECRET-qdrant-api-key-8d03',
+      REDIS_URL: redisUrl.toString(),
+      SLACK_BOT_TOKEN: 'xoxb-SECRET-slack-bot-77a1',
+      SLACK_APP_TOKEN: 'xapp-SECRET-slack-app-2b9e',
+      SLACK_SIGNING_SECRET: 'SECRET-slack-signing-0e4f',
+      DISCORD_TOKEN: 'SECRET-discord-token-9c6d',
+      FINDIMAGE_WEB_TOKEN: 'SECRET-web-token-3a7b5d',
+      FINDIMAGE_WEB_HOST: '0.0.0.0',
+    };
+    const printed: string[] = [];
+    for (const args of [[], ['--json']]) {
+      const { lines, errors } = await doctor({ ...env, ...secrets }, args);
+      expect(lines.length).toBeGreaterThan(0);
+      printed.push(...lines, ...errors);
+    }
+    for (const secret of [...Object.values(secrets).filter((value) => value.includes('SECRET')), 'SECRET-redis-password-51c2']) {
+      expect(printed.filter((line) => line.includes(secret))).toEqual([]);
+    }
+  });
+
   it('prints the same checks as JSON with --json', async () => {
     const env = await healthy('json');
     const { lines } = await doctor({ ...env, FINDIMAGE_WEB_HOST: '0.0.0.0' }, ['--json']);
@@ -304,7 +330,7 @@ describe('findimage doctor', () => {
     expect(lineOf(terminal.lines, 'discord permissions')).toMatch(/^fail {2}discord permissions: not checked/);
     // Everything else is still checked.
     expect(lineOf(terminal.lines, 'slack scopes')).toMatch(/^ok/);
-    expect(lineOf(terminal.lines, 'qdrant server')).toMatch(/^ok/);
+    expect(lineOf(terminal.lines, 'qdrant collection')).toMatch(/^ok/);
     expect(lineOf(terminal.lines, 'web access')).toMatch(/^ok/);
     expect(thrown).toBeInstanceOf(ChecksFailedError);
     expect(exitCodeFor((thrown as ChecksFailedError).code)).toBe(EXIT_CHECKS_FAILED);

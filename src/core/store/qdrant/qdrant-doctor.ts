@@ -38,6 +38,9 @@ export interface QdrantDoctorOptions {
 /** Shorter than the doctor's 10 s per check, so a slow server's line says what timed out. */
 export const DOCTOR_REQUEST_TIMEOUT_MS = 8_000;
 
+/** The checks qdrantChecks makes: server, collection, payload indexes, alias. */
+const QDRANT_CHECKS = 4;
+
 /** Requests made one after another to read the live collection: aliases, collections, the collection. */
 const LIVE_COLLECTION_REQUESTS = 3;
 
@@ -85,8 +88,18 @@ export function qdrantChecks(options: QdrantDoctorOptions): Check[] {
   const connection = new QdrantConnection({ url: options.url, apiKey: options.apiKey, logger: options.logger, retry: NO_RETRY, timeoutMs: requestTimeoutMs });
   // The limit of a check reading the live collection covers its requests one after another (26 s).
   const liveTimeoutMs = LIVE_COLLECTION_REQUESTS * requestTimeoutMs + CHECK_MARGIN_MS;
-  /** A check out of time makes no further request (the requests under way end on their own limit). */
-  const stopOnAbort = (signal: AbortSignal) => signal.addEventListener('abort', () => connection.close(), { once: true });
+  // The checks share the connection and the reading of the live collection: it closes once every
+  // check has ended or run out of time (each signal aborts then), so no request is made after.
+  let running = QDRANT_CHECKS;
+  const stopOnAbort = (signal: AbortSignal) =>
+    signal.addEventListener(
+      'abort',
+      () => {
+        running--;
+        if (running === 0) connection.close();
+      },
+      { once: true },
+    );
   /** One request; its failure names it ("list collections: Cannot reach Qdrant ..."), so the line says which was slow. */
   const request = <T>(operation: string, run: (client: QdrantClient) => Promise<T>): Promise<T> =>
     connection.call(operation, run).catch((error: unknown) => {
