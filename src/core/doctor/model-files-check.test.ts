@@ -88,4 +88,16 @@ describe('the model files check', () => {
     await expect(modelFilesCheck({ spec: TINY, locator, stamps: stampsThatTimeOut, fullHash: false }).run(outOfTime.signal)).rejects.toThrow(/abort/i);
     expect(hashed).toEqual([]);
   });
+
+  it('looks for each file in FINDIMAGE_MODEL_DIR where the loader does, at its repository path or flat', async () => {
+    const flat = join(dir, 'flat');
+    await mkdir(flat);
+    for (const file of FILES) await copyFile(join(BUNDLE, file), join(flat, file.split('/').at(-1) as string));
+    for (const folder of [modelDir, flat]) {
+      const locator = new ModelLocator({ modelDir: folder, cacheDir: join(dir, 'cache'), baseUrl: 'http://hub.invalid', logger: createSilentLogger(), allowDownload: false });
+      const status = await locator.status(TINY);
+      expect(status.location).toBe('model-dir');
+      expect(locator.places(TINY).map((place) => place.paths)).toContainEqual(status.location === 'missing' ? undefined : status.paths);
+    }
+  });
 });
