@@ -33,8 +33,9 @@ export interface Check {
   readonly holdsThread?: boolean;
   /**
    * Looks and reports. A thrown error counts as a failure with the error's message; `signal`
-   * aborts when the check ran out of time: the check must then stop its requests and its work
-   * (and leave no record of a result it did not finish), so nothing outlives the report.
+   * aborts when the check ran out of time (and, harmlessly, once it has ended): the check must
+   * then stop its requests and its work (and leave no record of a result it did not finish), so
+   * nothing outlives the report.
    */
   run(signal: AbortSignal): Promise<CheckResult>;
 }
