@@ -10,4 +10,5 @@ const { exitQuietlyWhenOutputCloses, main } = await import('../dist/findimage.js
 
 // `findimage ... | head -1`: the reader leaving ends the process quietly, not with EPIPE's trace.
 exitQuietlyWhenOutputCloses();
-process.exitCode = await main(process.argv.slice(2));
+// ownsProcess: a command that may leave abandoned work behind (doctor) ends the process when done.
+process.exitCode = await main(process.argv.slice(2), { ownsProcess: true });

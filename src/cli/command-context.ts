@@ -27,7 +27,19 @@ export interface CommandContext {
   untilStopped(): Promise<void>;
   /** The logger once a command has loaded the settings, undefined before: main() logs a failure there. */
   loadedLogger(): Logger | undefined;
+  /**
+   * Called by a command that may leave abandoned work behind (doctor: a check past its limit that
+   * did not stop): when main() runs as the findimage process, the process ends shortly after the
+   * command's output is written, whatever still holds it open. Does nothing in-process (tests).
+   */
+  releaseProcess(): void;
 }
+
+/**
+ * How long the process may go on after a command called releaseProcess(): time for the exit code
+ * to be set and the logger to flush; a process with nothing left open ends before it.
+ */
+export const RELEASE_PROCESS_GRACE_MS = 1_000;
 
 /** What a one-shot command loads: the towers it runs, and whether packing weights at load pays. */
 export interface ModelUsage {
@@ -52,6 +64,8 @@ export interface CommandContextOptions {
   terminal: Terminal;
   /** Resolves when `serve` should stop; SIGINT or SIGTERM when absent. */
   stopSignal?: Promise<void>;
+  /** main() runs as the findimage process (bin/findimage.js), so releaseProcess() may end it. */
+  ownsProcess?: boolean;
 }
 
 /**
@@ -115,5 +129,11 @@ export function createCommandContext(options: CommandContextOptions): CommandCon
       );
     },
     loadedLogger: () => logger,
+    releaseProcess() {
+      if (options.ownsProcess !== true) return;
+      // Unref'd: a process with nothing left open exits at once, with bin's exit code. stdout and
+      // stderr are synchronous for files, pipes and terminals on Linux and macOS, so nothing printed is lost.
+      setTimeout(() => process.exit(), RELEASE_PROCESS_GRACE_MS).unref();
+    },
   };
 }

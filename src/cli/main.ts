@@ -33,6 +33,8 @@ export interface MainDependencies {
   terminal?: Terminal;
   /** Resolves when `serve` should stop; defaults to SIGINT or SIGTERM. */
   stopSignal?: Promise<void>;
+  /** main() runs as the findimage process (bin/findimage.js): a command may end it when done. */
+  ownsProcess?: boolean;
 }
 
 /** Every command, in the order `findimage --help` lists them. */
@@ -60,7 +62,7 @@ export async function main(argv: readonly string[], deps: MainDependencies = {})
   const terminal = deps.terminal ?? processTerminal();
   const env = withEnvFile(deps.env ?? process.env, deps.cwd ?? process.cwd());
   // Config and the core are opened lazily, so `--help` and `model list` need neither.
-  const context = createCommandContext({ env, terminal, stopSignal: deps.stopSignal });
+  const context = createCommandContext({ env, terminal, stopSignal: deps.stopSignal, ownsProcess: deps.ownsProcess });
 
   const program = new Command('findimage')
     .description('Find images by describing them: CLIP search over your folders and chat channels.')

@@ -13,7 +13,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BOT_PERMISSIONS } from '../../src/bots/discord/application-commands.js';
 import { SLACK_BOT_SCOPES } from '../../src/bots/slack/slack-scopes.js';
 import { EXIT_CHECKS_FAILED, EXIT_OK } from '../../src/cli/exit-codes.js';
+import { runDoctor } from '../../src/cli/commands/doctor-checks.js';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { main } from '../../src/cli/main.js';
+import { loadConfig } from '../../src/config.js';
+import { ChecksFailedError } from '../../src/core/doctor/doctor-report.js';
 import type { Terminal } from '../../src/cli/terminal.js';
 import { openQdrantStore } from '../../src/core/store/qdrant/qdrant-store.js';
 import { useTestRedis } from '../../src/core/testing/test-redis.js';
@@ -265,6 +269,32 @@ describe('findimage doctor', () => {
     expect(code).toBe(EXIT_CHECKS_FAILED);
   });
 
+  it('prints no secret in its lines, its errors or its JSON, whether the services accept them or not', async () => {
+    const env = await healthy('secrets');
+    const redisUrl = new URL(redis.server.url);
+    redisUrl.username = 'findimage';
+    redisUrl.password = 'SECRET-redis-password-51c2';
+    const secrets = {
+      QDRANT_API_KEY: 'SECRET-qdrant-api-key-8d03',
+      REDIS_URL: redisUrl.toString(),
+      SLACK_BOT_TOKEN: 'xoxb-SECRET-slack-bot-77a1',
+      SLACK_APP_TOKEN: 'xapp-SECRET-slack-app-2b9e',
+      SLACK_SIGNING_SECRET: 'SECRET-slack-signing-0e4f',
+      DISCORD_TOKEN: 'SECRET-discord-token-9c6d',
+      FINDIMAGE_WEB_TOKEN: 'SECRET-web-token-3a7b5d',
+      FINDIMAGE_WEB_HOST: '0.0.0.0',
+    };
+    const printed: string[] = [];
+    for (const args of [[], ['--json']]) {
+      const { lines, errors } = await doctor({ ...env, ...secrets }, args);
+      expect(lines.length).toBeGreaterThan(0);
+      printed.push(...lines, ...errors);
+    }
+    for (const secret of [...Object.values(secrets).filter((value) => value.includes('SECRET')), 'SECRET-redis-password-51c2']) {
+      expect(printed.filter((line) => line.includes(secret))).toEqual([]);
+    }
+  });
+
   it('prints the same checks as JSON with --json', async () => {
     const env = await healthy('json');
     const { lines } = await doctor({ ...env, FINDIMAGE_WEB_HOST: '0.0.0.0' }, ['--json']);
@@ -278,5 +308,31 @@ describe('findimage doctor', () => {
       action: expect.stringContaining('FINDIMAGE_WEB_TOKEN'),
     });
     expect(report.checks.map((c) => c.name)).toContain('discord permissions');
+  });
+
+  it('names a library that cannot load on its checks\' lines, checks the rest, and exits 6', async () => {
+    const env = await healthy('unloadable');
+    const terminal = recordingTerminal();
+    const brokenBinding = () => Promise.reject(new Error('onnxruntime_binding.node: invalid ELF header\n    at Module._extensions..node'));
+    const brokenSdk = () => Promise.reject(new Error("Cannot find package 'discord.js'"));
+    const modules = {
+      onnxRuntime: brokenBinding,
+      qdrant: () => import('../../src/core/store/qdrant/qdrant-doctor.js'),
+      slack: () => import('../../src/bots/slack/slack-doctor.js'),
+      discord: brokenSdk,
+    };
+
+    const thrown = await runDoctor(loadConfig(env), { json: false, fullHash: false }, terminal, createSilentLogger(), modules).catch((error: unknown) => error);
+
+    expect(lineOf(terminal.lines, 'onnx runtime')).toMatch(/^fail {2}onnx runtime: ONNX Runtime cannot load: onnxruntime_binding\.node: invalid ELF header → Reinstall .*onnxruntime-node/);
+    expect(lineOf(terminal.lines, 'cuda')).toMatch(/^fail {2}cuda: not checked: ONNX Runtime cannot load → Fix what the onnx runtime line says first/);
+    expect(lineOf(terminal.lines, 'discord token')).toMatch(/^fail {2}discord token: discord\.js cannot load: Cannot find package 'discord\.js' → Reinstall/);
+    expect(lineOf(terminal.lines, 'discord permissions')).toMatch(/^fail {2}discord permissions: not checked/);
+    // Everything else is still checked.
+    expect(lineOf(terminal.lines, 'slack scopes')).toMatch(/^ok/);
+    expect(lineOf(terminal.lines, 'qdrant collection')).toMatch(/^ok/);
+    expect(lineOf(terminal.lines, 'web access')).toMatch(/^ok/);
+    expect(thrown).toBeInstanceOf(ChecksFailedError);
+    expect(exitCodeFor((thrown as ChecksFailedError).code)).toBe(EXIT_CHECKS_FAILED);
   });
 });

@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SLACK_BOT_SCOPES } from '../../src/bots/slack/slack-scopes.js';
 import { EXIT_CHECKS_FAILED } from '../../src/cli/exit-codes.js';
@@ -13,6 +14,7 @@ import { cliEnv, runCli } from './cli-process.js';
 
 const BOT_TOKEN = 'xoxb-e2e-doctor';
 const APP_TOKEN = 'xapp-e2e-doctor';
+const SIGNING_SECRET = 'SECRET-e2e-signing-5d1e';
 
 describe('findimage doctor (the built binary)', () => {
   let home: string;
@@ -29,7 +31,7 @@ describe('findimage doctor (the built binary)', () => {
   });
 
   const env = () =>
-    cliEnv(home, { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: slack.apiUrl, FINDIMAGE_WEB_HOST: '0.0.0.0', FINDIMAGE_WEB_PORT: '8765' });
+    cliEnv(home, { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_API_URL: slack.apiUrl, SLACK_SIGNING_SECRET: SIGNING_SECRET, FINDIMAGE_WEB_HOST: '0.0.0.0', FINDIMAGE_WEB_PORT: '8765' });
 
   it('names each fault on its line, sums up on stderr and exits 6; --json prints the same checks', async () => {
     const result = await runCli(['doctor'], env());
@@ -47,5 +49,17 @@ describe('findimage doctor (the built binary)', () => {
     expect(report.status).toBe('fail');
     expect(report.checks.map((c) => `${c.status} ${c.name}`)).toEqual(lines.map((l) => `${l.slice(0, 4).trim()} ${l.slice(6, l.indexOf(':'))}`));
     expect(json.code).toBe(EXIT_CHECKS_FAILED);
+
+    // Neither the lines, the JSON nor the log on stderr show a secret.
+    const printed = [result.stdout, result.stderr, json.stdout, json.stderr].join('\n');
+    for (const secret of [BOT_TOKEN, APP_TOKEN, SIGNING_SECRET]) expect(printed).not.toContain(secret);
   });
+
+  it('ends the process once the report is out, even when abandoned work still holds it open', async () => {
+    const holdOpen = fileURLToPath(new URL('./fixtures/hold-process-open.mjs', import.meta.url));
+    const result = await runCli(['doctor'], { ...env(), NODE_OPTIONS: `--import=${holdOpen}` });
+
+    expect(result.stdout).toMatch(/^fail {2}slack scopes: /m);
+    expect(result.code).toBe(EXIT_CHECKS_FAILED);
+  }, 30_000);
 });

@@ -1,8 +1,9 @@
 // The bot's guild-wide permissions, as Discord computes them: @everyone's (the role whose id is
 // the guild's) and its roles' together, everything for the owner or an Administrator.
 import { PermissionFlagsBits, PermissionsBitField } from 'discord.js';
-import { describe, expect, it } from 'vitest';
-import { guildPermissions } from './discord-doctor.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeDiscord } from '../../../test/fakes/discord/fake-discord.js';
+import { discordChecks, guildPermissions } from './discord-doctor.js';
 
 const BOT = '42';
 const guild = (roles: Array<{ id: string; permissions: bigint }>, owner = '1') => ({
@@ -25,5 +26,28 @@ describe('guildPermissions', () => {
     const roles = [{ id: 'g', permissions: 0n }, { id: 'admin', permissions: PermissionFlagsBits.Administrator }];
     expect(guildPermissions(guild(roles), { roles: ['admin'] }, BOT)).toBe(PermissionsBitField.All);
     expect(guildPermissions(guild(roles, BOT), { roles: [] }, BOT)).toBe(PermissionsBitField.All);
+  });
+});
+
+describe('the discord permissions check past its time limit', () => {
+  let discord: FakeDiscord;
+  beforeAll(async () => {
+    discord = await FakeDiscord.start();
+  });
+  afterAll(async () => {
+    await discord.close();
+  });
+
+  it('reads no guild once its signal has aborted', async () => {
+    for (let i = 0; i < 12; i++) discord.guilds.set(`70000000000000010${i}`, { id: `70000000000000010${i}`, name: `guild ${i}`, channels: [] });
+    const checks = discordChecks({ config: { token: discord.token, apiUrl: discord.apiUrl } as Parameters<typeof discordChecks>[0]['config'] });
+    const byName = (name: string) => checks.find((c) => c.name === name) as (typeof checks)[number];
+    // The token check reads /users/@me, which the permissions check shares.
+    expect((await byName('discord token').run(new AbortController().signal)).status).toBe('ok');
+
+    const outOfTime = new AbortController();
+    outOfTime.abort();
+    await expect(byName('discord permissions').run(outOfTime.signal)).rejects.toThrow();
+    expect(discord.requestsTo('GET', /\/guilds\/\d+/)).toEqual([]);
   });
 });

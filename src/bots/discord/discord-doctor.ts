@@ -97,19 +97,19 @@ export function discordChecks(options: DiscordDoctorOptions): Check[] {
     },
     {
       name: 'discord intents',
-      run: async () => {
+      run: async (signal) => {
         const user = await whoAmI();
         if ('error' in user) return fail(`cannot read the application (${user.error})`, 'Fix what the discord token line says first.');
-        return checkIntents((await rest.get(Routes.currentApplication())) as APIApplication);
+        return checkIntents((await rest.get(Routes.currentApplication(), { signal })) as APIApplication);
       },
     },
     {
       name: 'discord permissions',
       timeoutMs: PERMISSIONS_CHECK_TIMEOUT_MS,
-      run: async () => {
+      run: async (signal) => {
         const user = await whoAmI();
         if ('error' in user) return fail(`cannot read the bot's guilds (${user.error})`, 'Fix what the discord token line says first.');
-        return checkPermissions(rest, user.id);
+        return checkPermissions(rest, user.id, signal);
       },
     },
   ];
@@ -126,17 +126,19 @@ function checkIntents(application: APIApplication): CheckResult {
   return ok(`the Message Content intent is on for application ${application.name}`);
 }
 
-async function checkPermissions(rest: REST, botId: string): Promise<CheckResult> {
-  const guilds = (await rest.get(Routes.userGuilds(), { query: new URLSearchParams({ limit: String(MAX_GUILDS_CHECKED) }) })) as RESTAPIPartialCurrentUserGuild[];
+/** Reads each guild's roles and the bot's member; stops (rejects) once `signal` aborts: the line already says the check ran out of time. */
+async function checkPermissions(rest: REST, botId: string, signal: AbortSignal): Promise<CheckResult> {
+  const guilds = (await rest.get(Routes.userGuilds(), { query: new URLSearchParams({ limit: String(MAX_GUILDS_CHECKED) }), signal })) as RESTAPIPartialCurrentUserGuild[];
   if (guilds.length === 0) {
     return fail('the bot is in no guild', 'Invite it with the URL "findimage discord register" prints (it asks for exactly the permissions the bot needs).');
   }
   const lacking: string[] = [];
   for (let at = 0; at < guilds.length; at += GUILDS_AT_ONCE) {
+    signal.throwIfAborted();
     const verdicts = await Promise.all(
       guilds.slice(at, at + GUILDS_AT_ONCE).map(async (partial) => {
-        const guild = (await rest.get(Routes.guild(partial.id))) as APIGuild;
-        const member = (await rest.get(Routes.guildMember(partial.id, botId))) as APIGuildMember;
+        const guild = (await rest.get(Routes.guild(partial.id), { signal })) as APIGuild;
+        const member = (await rest.get(Routes.guildMember(partial.id, botId), { signal })) as APIGuildMember;
         const missing = BOT_PERMISSIONS & ~guildPermissions(guild, member, botId);
         return missing === 0n ? undefined : `${guild.name} (${guild.id}) lacks ${new PermissionsBitField(missing).toArray().map(permissionName).join(', ')}`;
       }),

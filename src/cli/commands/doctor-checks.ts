@@ -15,6 +15,64 @@ import { findModelSpec } from '../../core/models/registered-models.js';
 import { VerificationStamps } from '../../core/models/verification-stamps.js';
 import type { Terminal } from '../terminal.js';
 
+/**
+ * Loads the checks that need a library which may fail to load: ONNX Runtime's native binding,
+ * the Qdrant client, the Slack and Discord SDKs. Each loads only when its part is configured (a
+ * Slack-only host never loads discord.js); tests pass one that throws.
+ */
+export interface DoctorModules {
+  /** The ONNX Runtime and CUDA checks (loads onnxruntime-node). */
+  onnxRuntime(): Promise<typeof import('../../gpu-worker/onnx-runtime-doctor.js')>;
+  /** The Qdrant checks (loads @qdrant/js-client-rest). */
+  qdrant(): Promise<typeof import('../../core/store/qdrant/qdrant-doctor.js')>;
+  /** The Slack checks (loads @slack/bolt). */
+  slack(): Promise<typeof import('../../bots/slack/slack-doctor.js')>;
+  /** The Discord checks (loads discord.js). */
+  discord(): Promise<typeof import('../../bots/discord/discord-doctor.js')>;
+}
+
+const DOCTOR_MODULES: DoctorModules = {
+  onnxRuntime: () => import('../../gpu-worker/onnx-runtime-doctor.js'),
+  qdrant: () => import('../../core/store/qdrant/qdrant-doctor.js'),
+  slack: () => import('../../bots/slack/slack-doctor.js'),
+  discord: () => import('../../bots/discord/discord-doctor.js'),
+};
+
+/** What to say when a part's library cannot load: its checks' names, the library, what to do. */
+interface Unloadable {
+  /** The names of the checks the part would have run; the first carries the reason. */
+  names: readonly string[];
+  /** The library, as a person knows it ("ONNX Runtime"). */
+  library: string;
+  /** What to do about it. */
+  action: string;
+}
+
+/**
+ * The checks `make` builds from the module `load` brings, or, when it cannot load (a native
+ * binding built for another platform, a package missing from node_modules), one failed line per
+ * check saying so: the other parts are still checked, and the command exits 6, not 1.
+ */
+async function loadedChecks<M>(load: () => Promise<M>, make: (module: M) => Check[], unloadable: Unloadable): Promise<Check[]> {
+  let module: M;
+  try {
+    module = await load();
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    const [first = unloadable.library, ...rest] = unloadable.names;
+    return [
+      { name: first, run: async () => fail(`${unloadable.library} cannot load: ${reason}`, unloadable.action) },
+      ...rest.map((name): Check => ({ name, run: async () => fail(`not checked: ${unloadable.library} cannot load`, `Fix what the ${first} line says first.`) })),
+    ];
+  }
+  return make(module);
+}
+
+/** "Reinstall ..." for a package that cannot load. */
+function reinstall(pkg: string): string {
+  return `Reinstall findimage's dependencies on this machine (npm ci) so that ${pkg} matches its platform and Node.js, then run findimage doctor again.`;
+}
+
 export interface DoctorOptions {
   /** Print JSON instead of lines. */
   json: boolean;
@@ -23,7 +81,7 @@ export interface DoctorOptions {
 }
 
 /** The checks that fit `config`, in the order they are printed. */
-export async function doctorChecks(config: Config, options: Pick<DoctorOptions, 'fullHash'>, logger: Logger): Promise<Check[]> {
+export async function doctorChecks(config: Config, options: Pick<DoctorOptions, 'fullHash'>, logger: Logger, modules: DoctorModules = DOCTOR_MODULES): Promise<Check[]> {
   let spec: ModelSpec | undefined;
   const checks: Check[] = [];
   try {
@@ -36,26 +94,47 @@ export async function doctorChecks(config: Config, options: Pick<DoctorOptions, 
     const found = error;
     checks.push({ name: 'model files', run: async () => fail(found.message, 'Set FINDIMAGE_MODEL to a model that "findimage model list" shows.') });
   }
-  // ONNX Runtime, the Qdrant client and each platform's SDK load only when their checks run: a
-  // Slack-only host never loads discord.js.
-  const { onnxRuntimeChecks } = await import('../../gpu-worker/onnx-runtime-doctor.js');
-  checks.push(...onnxRuntimeChecks({ device: config.device }));
-  if (config.qdrant === undefined) {
-    checks.push(sqliteIntegrityCheck({ dataDir: config.dataDir }));
-  } else {
-    const { qdrantChecks } = await import('../../core/store/qdrant/qdrant-doctor.js');
-    checks.push(...qdrantChecks({ url: config.qdrant.url, apiKey: config.qdrant.apiKey, modelId: spec?.id ?? config.model, dimension: spec?.dimension, logger }));
-    // Labels and queues stay in SQLite files beside a Qdrant store.
-    checks.push(sqliteIntegrityCheck({ dataDir: config.dataDir }));
+  // ONNX Runtime, the Qdrant client and each platform's SDK load only when their checks are
+  // made, and a library that cannot load is its checks' failed line, not a crash.
+  checks.push(
+    ...(await loadedChecks(modules.onnxRuntime, (m) => m.onnxRuntimeChecks({ device: config.device }), {
+      names: ['onnx runtime', 'cuda'],
+      library: 'ONNX Runtime',
+      action: `${reinstall('onnxruntime-node')} For CUDA, see the README's "GPU".`,
+    })),
+  );
+  if (config.qdrant !== undefined) {
+    const { url, apiKey } = config.qdrant;
+    checks.push(
+      ...(await loadedChecks(modules.qdrant, (m) => m.qdrantChecks({ url, apiKey, modelId: spec?.id ?? config.model, dimension: spec?.dimension, logger }), {
+        names: ['qdrant server', 'qdrant collection', 'qdrant payload indexes', 'qdrant alias'],
+        library: 'the Qdrant client',
+        action: reinstall('@qdrant/js-client-rest'),
+      })),
+    );
   }
+  // The embedded store, or beside a Qdrant store the labels and queues, are SQLite files.
+  checks.push(sqliteIntegrityCheck({ dataDir: config.dataDir }));
   if (config.fleet !== undefined) checks.push(redisCheck({ url: config.fleet.redisUrl }));
-  if (config.slack !== undefined) {
-    const { slackChecks } = await import('../../bots/slack/slack-doctor.js');
-    checks.push(...slackChecks({ config: config.slack, logger }));
+  const slack = config.slack;
+  if (slack !== undefined) {
+    checks.push(
+      ...(await loadedChecks(modules.slack, (m) => m.slackChecks({ config: slack, logger }), {
+        names: ['slack token', 'slack scopes', 'slack transport'],
+        library: 'the Slack SDK',
+        action: reinstall('@slack/bolt'),
+      })),
+    );
   }
-  if (config.discord !== undefined) {
-    const { discordChecks } = await import('../../bots/discord/discord-doctor.js');
-    checks.push(...discordChecks({ config: config.discord }));
+  const discord = config.discord;
+  if (discord !== undefined) {
+    checks.push(
+      ...(await loadedChecks(modules.discord, (m) => m.discordChecks({ config: discord }), {
+        names: ['discord token', 'discord intents', 'discord permissions'],
+        library: 'discord.js',
+        action: reinstall('discord.js'),
+      })),
+    );
   }
   const { webAccessCheck } = await import('../../web/web-doctor.js');
   checks.push(webAccessCheck({ host: config.web.host, port: config.web.port, hasToken: config.web.token !== undefined, behindProxy: config.web.trustProxy !== undefined }));
@@ -63,8 +142,8 @@ export async function doctorChecks(config: Config, options: Pick<DoctorOptions, 
 }
 
 /** Runs the checks and prints them; throws ChecksFailedError (exit 6) when any failed. */
-export async function runDoctor(config: Config, options: DoctorOptions, terminal: Terminal, logger: Logger): Promise<DoctorReport> {
-  const report = await runChecks(await doctorChecks(config, options, logger));
+export async function runDoctor(config: Config, options: DoctorOptions, terminal: Terminal, logger: Logger, modules: DoctorModules = DOCTOR_MODULES): Promise<DoctorReport> {
+  const report = await runChecks(await doctorChecks(config, options, logger, modules));
   if (options.json) {
     terminal.out(JSON.stringify({ status: report.status, checks: report.outcomes }));
   } else {

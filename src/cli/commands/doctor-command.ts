@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../command-context.js';
 
-export function register(program: Command, { terminal, settings }: CommandContext): void {
+export function register(program: Command, { terminal, settings, releaseProcess }: CommandContext): void {
   program
     .command('doctor')
     .description('check this deployment (model, runtime, store, Slack, Discord, Redis, web) and say what to fix; exits 6 when a check fails')
@@ -13,6 +13,12 @@ export function register(program: Command, { terminal, settings }: CommandContex
     .action(async (options: { json: boolean; full: boolean }) => {
       const { config, logger } = settings();
       const { runDoctor } = await import('./doctor-checks.js');
-      await runDoctor(config, { json: options.json, fullHash: options.full }, terminal, logger);
+      try {
+        await runDoctor(config, { json: options.json, fullHash: options.full }, terminal, logger);
+      } finally {
+        // A check past its limit may still hold a socket or a native call: the report is out,
+        // so the process ends instead of waiting on it.
+        releaseProcess();
+      }
     });
 }

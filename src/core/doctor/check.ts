@@ -25,8 +25,17 @@ export interface Check {
    */
   readonly timeoutMs?: number;
   /**
+   * True when the check does long synchronous work on the main thread (SQLite's integrity_check
+   * through better-sqlite3). Such a check runs after the others have finished, one at a time: run
+   * beside them it would starve their sockets and timers, and a healthy service would read as
+   * "no answer". Its time limit then counts while it alone runs.
+   */
+  readonly holdsThread?: boolean;
+  /**
    * Looks and reports. A thrown error counts as a failure with the error's message; `signal`
-   * aborts when the check ran out of time, so it can stop its requests.
+   * aborts when the check ran out of time (and, harmlessly, once it has ended): the check must
+   * then stop its requests and its work (and leave no record of a result it did not finish), so
+   * nothing outlives the report.
    */
   run(signal: AbortSignal): Promise<CheckResult>;
 }

@@ -1,6 +1,7 @@
 // How the doctor runs its checks: every check gets its own time limit, so a service that never
 // answers becomes a failed line ("no answer in 10 s") instead of a hung command; a check that
 // throws becomes a failed line with the error's message; the report's status is the worst one.
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { redisCheck } from '../fleet/redis-doctor.js';
@@ -60,6 +61,33 @@ describe('runChecks', () => {
     expect(report.status).toBe('warn');
     expect(worstStatus(['ok', 'fail', 'warn'])).toBe('fail');
     expect(worstStatus([])).toBe('ok');
+  });
+
+  it('runs a check that holds the main thread after the others, so a healthy service beside it still answers in time', async () => {
+    const http = createHttpServer((_request, response) => response.end('pong'));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const { port } = http.address() as { port: number };
+    try {
+      const network = check('network', async (signal) => ok(await (await fetch(`http://127.0.0.1:${port}/`, { signal })).text()), 200);
+      /** Blocks the thread twice as long as the network check may take, as integrity_check does. */
+      const sqlite: Check = {
+        name: 'sqlite',
+        holdsThread: true,
+        run: async () => {
+          const until = performance.now() + 400;
+          while (performance.now() < until);
+          return ok('intact');
+        },
+      };
+      const report = await runChecks([network, sqlite]);
+      expect(report.outcomes.map((o) => [o.name, o.status, o.summary])).toEqual([
+        ['network', 'ok', 'pong'],
+        ['sqlite', 'ok', 'intact'],
+      ]);
+    } finally {
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
   });
 
   it('prints one line: status, name, what was found, then what to do', () => {

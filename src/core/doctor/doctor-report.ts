@@ -80,10 +80,16 @@ export async function runCheck(check: Check, defaultTimeoutMs = DEFAULT_CHECK_TI
 
 /**
  * Runs every check at once (they look at different services, so one slow answer does not delay
- * the others) and reports them in the order given.
+ * the others), except those that hold the main thread: they run after, one at a time, so their
+ * synchronous work never stalls another check's I/O. Reports them in the order given.
  */
 export async function runChecks(checks: readonly Check[], options: RunChecksOptions = {}): Promise<DoctorReport> {
-  const outcomes = await Promise.all(checks.map((check) => runCheck(check, options.timeoutMs)));
+  const outcomes = new Array<CheckOutcome>(checks.length);
+  const concurrent = checks.map((check, at) => ({ check, at })).filter(({ check }) => check.holdsThread !== true);
+  await Promise.all(concurrent.map(async ({ check, at }) => (outcomes[at] = await runCheck(check, options.timeoutMs))));
+  for (const [at, check] of checks.entries()) {
+    if (check.holdsThread === true) outcomes[at] = await runCheck(check, options.timeoutMs);
+  }
   return { outcomes, status: worstStatus(outcomes.map((o) => o.status)) };
 }
 

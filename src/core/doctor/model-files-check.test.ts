@@ -72,4 +72,32 @@ describe('the model files check', () => {
     const absent = await modelFilesCheck({ spec: hub, locator: new ModelLocator({ cacheDir: join(dir, 'empty'), baseUrl: 'http://hub.invalid', logger: createSilentLogger() }), stamps, fullHash: false }).run(new AbortController().signal);
     expect(absent).toEqual({ status: 'fail', summary: 'model clip-vit-b32 is not on this machine', action: expect.stringContaining('findimage model pull clip-vit-b32') });
   });
+
+  it('stops hashing once out of time and records no stamp', async () => {
+    const outOfTime = new AbortController();
+    // Time runs out as the first file is about to be hashed.
+    const stampsThatTimeOut: typeof stamps = {
+      isVerified: async () => {
+        outOfTime.abort();
+        return false;
+      },
+      record: stamps.record,
+    };
+    const locator = new ModelLocator({ modelDir, cacheDir: join(dir, 'cache'), baseUrl: 'http://hub.invalid', logger: createSilentLogger(), allowDownload: false });
+
+    await expect(modelFilesCheck({ spec: TINY, locator, stamps: stampsThatTimeOut, fullHash: false }).run(outOfTime.signal)).rejects.toThrow(/abort/i);
+    expect(hashed).toEqual([]);
+  });
+
+  it('looks for each file in FINDIMAGE_MODEL_DIR where the loader does, at its repository path or flat', async () => {
+    const flat = join(dir, 'flat');
+    await mkdir(flat);
+    for (const file of FILES) await copyFile(join(BUNDLE, file), join(flat, file.split('/').at(-1) as string));
+    for (const folder of [modelDir, flat]) {
+      const locator = new ModelLocator({ modelDir: folder, cacheDir: join(dir, 'cache'), baseUrl: 'http://hub.invalid', logger: createSilentLogger(), allowDownload: false });
+      const status = await locator.status(TINY);
+      expect(status.location).toBe('model-dir');
+      expect(locator.places(TINY).map((place) => place.paths)).toContainEqual(status.location === 'missing' ? undefined : status.paths);
+    }
+  });
 });

@@ -39,7 +39,7 @@ export function modelFilesCheck(options: ModelFilesCheckOptions): Check {
   return {
     name: 'model files',
     timeoutMs: MODEL_HASH_TIMEOUT_MS,
-    run: () => checkModelFiles(options),
+    run: (signal) => checkModelFiles(options, signal),
   };
 }
 
@@ -47,17 +47,19 @@ async function isFile(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isFile() === true;
 }
 
-async function checkFile(path: string, file: ModelFile, options: ModelFilesCheckOptions): Promise<FileFinding> {
+async function checkFile(path: string, file: ModelFile, options: ModelFilesCheckOptions, signal: AbortSignal): Promise<FileFinding> {
   const info = await stat(path);
   if (info.size !== file.size) return { state: 'wrong-size', path, actual: info.size };
   if (!options.fullHash && (await options.stamps.isVerified(path, file.sha256))) return { state: 'ok', hashedNow: false };
-  const actual = await sha256OfFile(path);
+  const actual = await sha256OfFile(path, signal);
   if (actual !== file.sha256) return { state: 'wrong-hash', path, actual };
+  // Out of time: the report says the check failed, so no stamp may say this file was verified.
+  signal.throwIfAborted();
   await options.stamps.record(path, file.sha256);
   return { state: 'ok', hashedNow: true };
 }
 
-async function checkModelFiles(options: ModelFilesCheckOptions): Promise<CheckResult> {
+async function checkModelFiles(options: ModelFilesCheckOptions, signal: AbortSignal): Promise<CheckResult> {
   const { spec } = options;
   const places = options.locator.places(spec);
   const missing: string[] = [];
@@ -76,7 +78,7 @@ async function checkModelFiles(options: ModelFilesCheckOptions): Promise<CheckRe
       missing.push(file.path);
       continue;
     }
-    const finding = await checkFile(path, file, options);
+    const finding = await checkFile(path, file, options, signal);
     if (finding.state === 'wrong-size') problems.push(`${finding.path} is ${finding.actual} bytes, the pinned ${file.path} is ${file.size}`);
     if (finding.state === 'wrong-hash') problems.push(`${finding.path} has sha256 ${finding.actual}, the pinned ${file.path} has ${file.sha256}`);
     if (finding.state === 'ok' && finding.hashedNow) hashedNow++;

@@ -61,15 +61,21 @@ export function sqliteIntegrityCheck(options: { dataDir: string }): Check {
     name: 'sqlite files',
     // A quick_check of a large store reads the whole file once.
     timeoutMs: 120_000,
-    run: () => checkSqliteFiles(options.dataDir),
+    // better-sqlite3 runs the pragma on the main thread: run alone, after the network checks.
+    holdsThread: true,
+    run: (signal) => checkSqliteFiles(options.dataDir, signal),
   };
 }
 
-async function checkSqliteFiles(dataDir: string): Promise<CheckResult> {
+async function checkSqliteFiles(dataDir: string, signal: AbortSignal): Promise<CheckResult> {
   const files = await sqliteFiles(dataDir);
   if (files.length === 0) return ok(`no SQLite file in ${dataDir} yet (nothing indexed here); it is made on the first index`);
   const verdicts: FileVerdict[] = [];
-  for (const file of files) verdicts.push(await verdictOf(dataDir, file));
+  for (const file of files) {
+    // Out of time: the report already says so; the files left are not opened.
+    signal.throwIfAborted();
+    verdicts.push(await verdictOf(dataDir, file));
+  }
   const damaged = verdicts.filter((v) => v.problems.length > 0);
   if (damaged.length > 0) {
     const what = damaged.map((v) => `${join(dataDir, v.name)} fails ${v.pragma} (${v.problems.slice(0, 3).join('; ')})`);

@@ -5,10 +5,10 @@ import { createReadStream } from 'node:fs';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-/** sha256 of the whole file, lowercase hex. */
-export async function sha256OfFile(path: string): Promise<string> {
+/** sha256 of the whole file, lowercase hex; rejects with an AbortError, reading no further, once `signal` aborts. */
+export async function sha256OfFile(path: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) {
+  for await (const chunk of createReadStream(path, signal === undefined ? {} : { signal })) {
     hash.update(chunk as Buffer);
   }
   return hash.digest('hex');

@@ -42,6 +42,15 @@ export interface ModelLocatorOptions {
 /** Where a model was found, for `findimage model list`. */
 export type ModelLocation = 'model-dir' | 'cache' | 'bundled' | 'missing';
 
+/**
+ * Where a file may sit under FINDIMAGE_MODEL_DIR, in lookup order: at its repository path
+ * (onnx/vision_model.onnx), then directly in the folder. The loader and the doctor both use it.
+ */
+const MODEL_DIR_SPELLINGS: ReadonlyArray<(dir: string, file: ModelFile) => string> = [
+  (dir, file) => resolve(dir, file.path),
+  (dir, file) => resolve(dir, basename(file.path)),
+];
+
 /** A model's presence on this machine, judged by file sizes only (no hashing, no network). */
 export interface ModelStatus {
   /** Where all three files were found, or "missing". */
@@ -115,12 +124,8 @@ export class ModelLocator {
     const downloadBytes = spec.source.kind === 'bundled' ? 0 : totalBytes(spec);
     const candidates: Array<[ModelLocation, ModelFilePaths | undefined]> = [];
     if (this.options.modelDir !== undefined) candidates.push(['model-dir', await this.findInDir(spec, this.options.modelDir)]);
-    const source = spec.source;
-    candidates.push(
-      source.kind === 'bundled'
-        ? ['bundled', this.pathsIn(spec, (file) => resolve(this.bundleRoot(), source.dir, file.path))]
-        : ['cache', this.pathsIn(spec, (file) => hubCachePath(this.options.cacheDir, source, file))],
-    );
+    const own = this.ownPlace(spec);
+    candidates.push([own.location, own.paths]);
     for (const [location, paths] of candidates) {
       if (paths !== undefined && (await this.sizesMatch(spec, paths))) return { location, paths, downloadBytes };
     }
@@ -135,16 +140,20 @@ export class ModelLocator {
   places(spec: ModelSpec): Array<{ location: Exclude<ModelLocation, 'missing'>; paths: ModelFilePaths }> {
     const places: Array<{ location: Exclude<ModelLocation, 'missing'>; paths: ModelFilePaths }> = [];
     const dir = this.options.modelDir;
-    // The same two spellings findInDir tries, in its order: the repository path, then flat.
-    if (dir !== undefined) places.push({ location: 'model-dir', paths: this.pathsIn(spec, (file) => resolve(dir, file.path)) });
-    if (dir !== undefined) places.push({ location: 'model-dir', paths: this.pathsIn(spec, (file) => resolve(dir, basename(file.path))) });
-    const source = spec.source;
-    places.push(
-      source.kind === 'bundled'
-        ? { location: 'bundled', paths: this.pathsIn(spec, (file) => resolve(this.bundleRoot(), source.dir, file.path)) }
-        : { location: 'cache', paths: this.pathsIn(spec, (file) => hubCachePath(this.options.cacheDir, source, file)) },
-    );
+    // Each spelling findInDir tries, in its order.
+    if (dir !== undefined) {
+      for (const spelling of MODEL_DIR_SPELLINGS) places.push({ location: 'model-dir', paths: this.pathsIn(spec, (file) => spelling(dir, file)) });
+    }
+    places.push(this.ownPlace(spec));
     return places;
+  }
+
+  /** Where the model's own copy is: its bundled folder, or the download cache. */
+  private ownPlace(spec: ModelSpec): { location: 'bundled' | 'cache'; paths: ModelFilePaths } {
+    const source = spec.source;
+    return source.kind === 'bundled'
+      ? { location: 'bundled', paths: this.pathsIn(spec, (file) => resolve(this.bundleRoot(), source.dir, file.path)) }
+      : { location: 'cache', paths: this.pathsIn(spec, (file) => hubCachePath(this.options.cacheDir, source, file)) };
   }
 
   private async fromModelDir(spec: ModelSpec): Promise<ModelFilePaths | undefined> {
@@ -179,7 +188,7 @@ export class ModelLocator {
     const missing: string[] = [];
     for (const role of ROLES) {
       const file = spec.files[role];
-      const candidates = [resolve(dir, file.path), resolve(dir, basename(file.path))];
+      const candidates = MODEL_DIR_SPELLINGS.map((spelling) => spelling(dir, file));
       let hit: string | undefined;
       for (const candidate of candidates) {
         if (await this.verifier.exists(candidate)) {

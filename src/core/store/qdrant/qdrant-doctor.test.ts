@@ -1,8 +1,10 @@
 // The doctor's Qdrant version line follows the client's own rule (same major, minors at most one
 // apart), against a fake server that reports the version it is given.
 import { afterEach, describe, expect, it } from 'vitest';
+import { hold } from '../../../../test/fakes/qdrant/fake-faults.js';
 import { FakeQdrantServer } from '../../../../test/fakes/qdrant/fake-qdrant-server.js';
 import { createSilentLogger } from '../../../logger.js';
+import { runCheck } from '../../doctor/doctor-report.js';
 import { qdrantChecks, qdrantClientVersion, versionsCompatible } from './qdrant-doctor.js';
 
 describe('the Qdrant server check', () => {
@@ -31,5 +33,20 @@ describe('the Qdrant server check', () => {
     await fake.stop();
     fake = await FakeQdrantServer.start({ version: '1.9.0' });
     expect(await line()).toMatchObject({ status: 'warn', summary: expect.stringContaining('runs Qdrant 1.9.0'), action: expect.stringContaining('within one minor version') });
+  });
+
+  it('waits out each of the collection\'s requests, so a slow one is named on the line', async () => {
+    fake = await FakeQdrantServer.start();
+    const stuck = hold();
+    fake.faults.inject(stuck.fault, { match: (target) => target.method === 'GET' && target.path === '/collections' });
+    const requestTimeoutMs = 200;
+    const check = qdrantChecks({ url: fake.url, modelId: 'tiny-test', dimension: 512, logger: createSilentLogger(), timeoutMs: requestTimeoutMs }).find((c) => c.name === 'qdrant collection');
+    // The check's limit covers its three requests in a row, whatever the report's default (here shorter than one request).
+    expect(check?.timeoutMs).toBeGreaterThan(3 * requestTimeoutMs);
+
+    const outcome = await runCheck(check as NonNullable<typeof check>, requestTimeoutMs / 2);
+
+    expect(outcome).toMatchObject({ status: 'fail', summary: expect.stringContaining('list collections') });
+    stuck.release();
   });
 });

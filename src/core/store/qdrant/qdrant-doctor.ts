@@ -5,9 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { Schemas } from '@qdrant/js-client-rest';
+import type { QdrantClient, Schemas } from '@qdrant/js-client-rest';
 import type { Logger } from '../../../logger.js';
 import { fail, ok, warn, type Check, type CheckResult } from '../../doctor/check.js';
+import { FindimageError, StoreError } from '../../errors.js';
 import { collectionNameFor, DEFAULT_COLLECTION_PREFIX, METADATA_MODEL_KEY, PAYLOAD_INDEXES } from './collection-setup.js';
 import { QdrantConnection } from './qdrant-connection.js';
 import type { RetryPolicy } from './retry-policy.js';
@@ -36,6 +37,19 @@ export interface QdrantDoctorOptions {
 
 /** Shorter than the doctor's 10 s per check, so a slow server's line says what timed out. */
 export const DOCTOR_REQUEST_TIMEOUT_MS = 8_000;
+
+/** The checks qdrantChecks makes: server, collection, payload indexes, alias. */
+const QDRANT_CHECKS = 4;
+
+/** Requests made one after another to read the live collection: aliases, collections, the collection. */
+const LIVE_COLLECTION_REQUESTS = 3;
+
+/**
+ * Beyond its requests' own limits, what a check that reads the live collection may take: the
+ * time between them. A slow request then fails on its own limit, and the line names it
+ * ("list collections"), instead of the check's "no answer".
+ */
+const CHECK_MARGIN_MS = 2_000;
 
 /** The installed @qdrant/js-client-rest's version, read from its package.json. */
 export function qdrantClientVersion(): string {
@@ -70,24 +84,73 @@ interface LiveCollection {
 /** The Qdrant checks: server, collection, payload indexes, alias. */
 export function qdrantChecks(options: QdrantDoctorOptions): Check[] {
   const alias = options.alias ?? DEFAULT_COLLECTION_PREFIX;
-  const connection = new QdrantConnection({ url: options.url, apiKey: options.apiKey, logger: options.logger, retry: NO_RETRY, timeoutMs: options.timeoutMs ?? DOCTOR_REQUEST_TIMEOUT_MS });
+  const requestTimeoutMs = options.timeoutMs ?? DOCTOR_REQUEST_TIMEOUT_MS;
+  const connection = new QdrantConnection({ url: options.url, apiKey: options.apiKey, logger: options.logger, retry: NO_RETRY, timeoutMs: requestTimeoutMs });
+  // The limit of a check reading the live collection covers its requests one after another (26 s).
+  const liveTimeoutMs = LIVE_COLLECTION_REQUESTS * requestTimeoutMs + CHECK_MARGIN_MS;
+  // The checks share the connection and the reading of the live collection: it closes once every
+  // check has ended or run out of time (each signal aborts then), so no request is made after.
+  let running = QDRANT_CHECKS;
+  const stopOnAbort = (signal: AbortSignal) =>
+    signal.addEventListener(
+      'abort',
+      () => {
+        running--;
+        if (running === 0) connection.close();
+      },
+      { once: true },
+    );
+  /** One request; its failure names it ("list collections: Cannot reach Qdrant ..."), so the line says which was slow. */
+  const request = <T>(operation: string, run: (client: QdrantClient) => Promise<T>): Promise<T> =>
+    connection.call(operation, run).catch((error: unknown) => {
+      if (!(error instanceof FindimageError)) throw error;
+      throw new StoreError(error.code, `${operation}: ${error.message}`, { cause: error });
+    });
   let live: Promise<LiveCollection> | undefined;
   const readLive = (): Promise<LiveCollection> => {
     live ??= (async () => {
-      const aliases = await connection.call('list aliases', (c) => c.getAliases());
+      const aliases = await request('list aliases', (c) => c.getAliases());
       const aliasTarget = aliases.aliases.find((a) => a.alias_name === alias)?.collection_name;
       const name = aliasTarget ?? collectionNameFor(alias, options.modelId);
-      const { collections } = await connection.call('list collections', (c) => c.getCollections());
-      const info = collections.some((c) => c.name === name) ? await connection.call(`read collection ${name}`, (c) => c.getCollection(name)) : undefined;
+      const { collections } = await request('list collections', (c) => c.getCollections());
+      const info = collections.some((c) => c.name === name) ? await request(`read collection ${name}`, (c) => c.getCollection(name)) : undefined;
       return { aliasTarget, name, info };
     })();
     return live;
   };
   return [
-    { name: 'qdrant server', run: () => checkServer(connection, options.clientVersion ?? qdrantClientVersion()) },
-    { name: 'qdrant collection', run: async () => checkCollectionShape(await readLive(), options) },
-    { name: 'qdrant payload indexes', run: () => readLive().then(checkIndexes, unread) },
-    { name: 'qdrant alias', run: async () => readLive().then((found) => checkAlias(found, alias), unread) },
+    {
+      name: 'qdrant server',
+      timeoutMs: requestTimeoutMs + CHECK_MARGIN_MS,
+      run: (signal) => {
+        stopOnAbort(signal);
+        return checkServer(connection, options.clientVersion ?? qdrantClientVersion());
+      },
+    },
+    {
+      name: 'qdrant collection',
+      timeoutMs: liveTimeoutMs,
+      run: async (signal) => {
+        stopOnAbort(signal);
+        return checkCollectionShape(await readLive(), options);
+      },
+    },
+    {
+      name: 'qdrant payload indexes',
+      timeoutMs: liveTimeoutMs,
+      run: (signal) => {
+        stopOnAbort(signal);
+        return readLive().then(checkIndexes, unread);
+      },
+    },
+    {
+      name: 'qdrant alias',
+      timeoutMs: liveTimeoutMs,
+      run: (signal) => {
+        stopOnAbort(signal);
+        return readLive().then((found) => checkAlias(found, alias), unread);
+      },
+    },
   ];
 }
 
