@@ -105,7 +105,9 @@ let keptScratch = new Int32Array(0);
 
 /** Scratch row array with room for `count` rows. */
 function scratchKept(count: number): Int32Array {
-  if (keptScratch.length < count) keptScratch = new Int32Array(Math.max(count, keptScratch.length * 2));
+  if (keptScratch.length < count) {
+    keptScratch = new Int32Array(Math.max(count, keptScratch.length * 2));
+  }
   return keptScratch;
 }
 

@@ -231,7 +231,7 @@ describe('VectorMatrix', () => {
     expect(ids({ tenant: 'T1', share: { conversations: ['C1'] } })).toEqual(['mine-u1', 'mine-u2']);
   });
 
-  it('stays exact after a restore or writes bring rows whose error bounds exceed any seen before', () => {
+  it('stays exact after a restore or writes bring rows with larger error bounds', () => {
     // The re-rank first rules rows out with the largest bound of any row: a restore that writes
     // larger norms straight into the arrays, or a write of a larger row, must raise it.
     const random = sequence(5);
@@ -240,7 +240,9 @@ describe('VectorMatrix', () => {
     // One large component makes coarse codes: the small ones, which decide the exact order for
     // this query, round to zero, so the approximate order is far from the exact one.
     const coarse = () =>
-      Float32Array.from({ length: DIMENSION }, (_, j) => (j === 0 ? 500 + random() * 500 : random() * 3));
+      Float32Array.from({ length: DIMENSION }, (_, j) =>
+        j === 0 ? 500 + random() * 500 : random() * 3,
+      );
     const query = Float32Array.from({ length: DIMENSION }, (_, j) => (j === 0 ? 0.001 : 1));
     const reference = new Map<string, ReferencePoint>();
     const large = new VectorMatrix(DIMENSION);
