@@ -15,6 +15,17 @@ TARGET_RECALL = 0.99
 NPROBES = [8, 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024]
 
 
+# Queries whose exact answers are computed together.
+TRUTH_CHUNK = 16
+
+
+def top_k(scores):
+    """The indices of each row's K largest scores, best first."""
+    part = np.argpartition(-scores, K, axis=1)[:, :K]
+    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1)
+    return np.take_along_axis(part, order, axis=1).tolist()
+
+
 def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, int(np.ceil(p / 100 * len(ordered))) - 1))]
@@ -43,10 +54,12 @@ def main(folder, dimension):
     queries = np.fromfile(f"{folder}/queries.f32", dtype=np.float32).reshape(-1, dimension)
     channel = np.fromfile(f"{folder}/channel.u8", dtype=np.uint8).astype(bool)
     n = len(vectors)
-    scores = queries @ vectors.T
-    truth = np.argsort(-scores, axis=1)[:, :K].tolist()
-    masked = np.where(channel[None, :], scores, -np.inf)
-    truth_channel = np.argsort(-masked, axis=1)[:, :K].tolist()
+    truth, truth_channel = [], []
+    # A few queries at a time: all 200 x 1M scores at once would take gigabytes.
+    for first in range(0, len(queries), TRUTH_CHUNK):
+        scores = queries[first:first + TRUTH_CHUNK] @ vectors.T
+        truth += top_k(scores)
+        truth_channel += top_k(np.where(channel[None, :], scores, -np.inf))
 
     nlist = max(8, int(round(np.sqrt(n))))
     quantizer = faiss.IndexFlatIP(dimension)
