@@ -227,6 +227,8 @@ async function main(): Promise<number> {
   if (argv[0] === 'store') return (await import('./store-bench.js')).runStoreBench(argv.slice(1));
   // `npm run bench -- sqlite-drivers ...`: better-sqlite3 against node:sqlite (issue 20, bench/sqlite-drivers.ts).
   if (argv[0] === 'sqlite-drivers') return (await import('./sqlite-drivers.js')).runSqliteDriversBench(argv.slice(1));
+  // `npm run bench -- store-peers ...`: the store against faiss IVF-Flat, same vectors (issue 18).
+  if (argv[0] === 'store-peers') return (await import('./store-peers.js')).runStorePeersBench(argv.slice(1));
   // `npm run bench -- fleet ...`: workers and the queue on Redis (issue 17, bench/fleet-bench.ts).
   if (argv[0] === 'fleet') return (await import('./fleet-bench.js')).runFleetBench(argv.slice(1), ROOT, log);
   // `npm run bench -- fp16 ...`: an fp16 model against its fp32 model (issue 20, bench/fp16-bench.ts).

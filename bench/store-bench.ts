@@ -27,9 +27,9 @@ const MODEL_ID = 'clip-vit-b32';
 const LIMIT = 10;
 const FILL_SEED = 2026;
 /** Queries come from their own stream: fresh draws from the data's distribution, not stored points. */
-const QUERY_SEED = 0x9e3779b9;
+export const QUERY_SEED = 0x9e3779b9;
 /** The filtered series searches one channel of vector-fill's 40 (about 1.7% of the points). */
-const FILTER_CHANNEL = 3;
+export const FILTER_CHANNEL = 3;
 /** Progress lines while filling, every this many points. */
 const PROGRESS_EVERY = 100_000;
 const DEFAULT_QUERIES = 200;
@@ -242,7 +242,7 @@ async function runPhase<T>(args: readonly string[]): Promise<T> {
   return JSON.parse(last) as T;
 }
 
-async function benchOneSize(vectors: number, data: VectorData, queries: number, keep: string | undefined): Promise<StoreBenchResult> {
+export async function benchOneSize(vectors: number, data: VectorData, queries: number, keep: string | undefined): Promise<StoreBenchResult> {
   const dir = keep ?? (await mkdtemp(join(tmpdir(), 'findimage-store-bench-')));
   const path = join(dir, `store-${data}-${vectors}.sqlite`);
   try {

@@ -57,6 +57,11 @@ export class CodeRows {
   norm: Float32Array;
   /** ‖v - scale·codes‖ of each row. */
   residual: Float32Array;
+  /**
+   * At least the largest norm and residual of any row (removed rows' values may linger, which
+   * only loosens it); null until first asked after a restore, then kept up by write().
+   */
+  #maxima: { norm: number; residual: number } | null = null;
 
   constructor(dimension: number, capacity: number) {
     this.dimension = dimension;
@@ -84,6 +89,25 @@ export class CodeRows {
     this.#scales[row] = coded.scale;
     this.norm[row] = coded.norm;
     this.residual[row] = coded.residual;
+    if (this.#maxima !== null) {
+      this.#maxima.norm = Math.max(this.#maxima.norm, coded.norm);
+      this.#maxima.residual = Math.max(this.#maxima.residual, coded.residual);
+    }
+  }
+
+  /** At least the largest ‖v‖ of any row (see exact-rerank.ts's RowBounds). */
+  get maxNorm(): number {
+    return this.#boundMaxima().norm;
+  }
+
+  /** At least the largest ‖v - scale·codes‖ of any row. */
+  get maxResidual(): number {
+    return this.#boundMaxima().residual;
+  }
+
+  /** Call after norms or residuals were written other than by write() (a restore). */
+  forgetMaxima(): void {
+    this.#maxima = null;
   }
 
   /** The vector the codes of `row` stand for (scale x codes), into `out`. */
@@ -161,6 +185,21 @@ export class CodeRows {
   /** The scales of the first `size` rows (a view), to save or to load into. */
   scaleValues(size: number): Float32Array {
     return this.#scales.subarray(0, size);
+  }
+
+  #boundMaxima(): { norm: number; residual: number } {
+    if (this.#maxima === null) {
+      // Over the whole capacity: rows past the last hold zeros or a removed row's values, and
+      // either leaves the maxima an upper bound.
+      let norm = 0;
+      let residual = 0;
+      for (let row = 0; row < this.#capacity; row++) {
+        norm = Math.max(norm, this.norm[row] as number);
+        residual = Math.max(residual, this.residual[row] as number);
+      }
+      this.#maxima = { norm, residual };
+    }
+    return this.#maxima;
   }
 
   #makeViews(): void {

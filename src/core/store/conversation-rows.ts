@@ -75,6 +75,17 @@ export class ConversationRows {
     }
     let found = 0;
     let previous = -1;
+    // Every listed row has a share in a named conversation (or a public one): when that alone
+    // meets the filter's share conditions, the share test (three scattered reads a row) is skipped.
+    if (rowFilter.listedRowsMeetShares) {
+      for (let i = 0; i < candidates.length; i++) {
+        const row = candidates[i] as number;
+        if (row === previous) continue;
+        previous = row;
+        if (rowFilter.matchesPointFields(row)) out[found++] = row;
+      }
+      return found;
+    }
     for (let i = 0; i < candidates.length; i++) {
       const row = candidates[i] as number;
       if (row === previous) continue;

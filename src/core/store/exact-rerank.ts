@@ -25,6 +25,10 @@ export interface RowBounds {
   norm: Float32Array;
   /** ‖v - scale·codes‖ of each row. */
   residual: Float32Array;
+  /** At least the largest value in `norm`. */
+  readonly maxNorm: number;
+  /** At least the largest value in `residual`. */
+  readonly maxResidual: number;
 }
 
 /**
@@ -53,13 +57,13 @@ export function exactScorer(
   };
 }
 
-/** Finds the k-th largest of the lower bounds (score - bound); -Infinity if fewer than k. */
-function kthLowerBound(lower: Float64Array, k: number): number {
-  if (lower.length < k) return -Infinity;
+/** Finds the k-th largest of the first `count` values; -Infinity if fewer than k. */
+function kthLargest(lower: ArrayLike<number>, count: number, k: number): number {
+  if (count < k) return -Infinity;
   // A min-heap of the k largest.
   const heap = new Float64Array(k);
   let size = 0;
-  for (let i = 0; i < lower.length; i++) {
+  for (let i = 0; i < count; i++) {
     const x = lower[i] as number;
     if (size < k) {
       let j = size++;
@@ -96,6 +100,17 @@ function kthLowerBound(lower: Float64Array, k: number): number {
  */
 const boundScratch: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
 
+/** Reused rows that survive the first cut (see boundScratch for why reused). */
+let keptScratch = new Int32Array(0);
+
+/** Scratch row array with room for `count` rows. */
+function scratchKept(count: number): Int32Array {
+  if (keptScratch.length < count) {
+    keptScratch = new Int32Array(Math.max(count, keptScratch.length * 2));
+  }
+  return keptScratch;
+}
+
 /** Scratch bound array `which` (0 upper, 1 lower) with room for `count` values. */
 function scratchBounds(which: 0 | 1, count: number): Float64Array {
   let array = boundScratch[which] as Float64Array;
@@ -117,30 +132,41 @@ export function rerankExactly(
 ): Hit[] {
   const { rows, scores, count } = scanned;
   if (count === 0 || k === 0) return [];
+  // A first cut with the largest bound of any row, from the scores alone: k rows score at least
+  // kthApprox, so their lower bounds are at least kthApprox - maxBound, and a row whose upper
+  // bound (at most approx + maxBound) is below that cannot be in the top k. Only the rows left
+  // read their own norm and residual: scattered reads that cost more than the kernel per row.
+  const maxBound = errorBound(query, bounds.maxNorm, bounds.maxResidual);
+  const kthApprox = kthLargest(scores, count, k) * query.scale;
+  const cut = kthApprox - maxBound;
   const upper = scratchBounds(0, count);
   const lower = scratchBounds(1, count);
+  const kept = scratchKept(count);
+  let left = 0;
   for (let i = 0; i < count; i++) {
-    const row = rows[i] as number;
     const approx = (scores[i] as number) * query.scale;
+    if (approx + maxBound < cut) continue;
+    const row = rows[i] as number;
     const bound = errorBound(query, bounds.norm[row] as number, bounds.residual[row] as number);
-    upper[i] = approx + bound;
-    lower[i] = approx - bound;
+    upper[left] = approx + bound;
+    lower[left] = approx - bound;
+    kept[left++] = row;
   }
   // No row scoring below this can be in the top k: k rows are sure to score at least this.
-  const floor = kthLowerBound(lower, k);
+  const floor = kthLargest(lower, left, k);
   const top = new TopHits(k, ids);
   const candidates: number[] = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < left; i++) {
     if ((upper[i] as number) < floor) continue;
     // A bound of zero (a zero query or row) means the approximate score is the exact one.
-    if (upper[i] === lower[i]) top.offer(rows[i] as number, upper[i] as number);
+    if (upper[i] === lower[i]) top.offer(kept[i] as number, upper[i] as number);
     else candidates.push(i);
   }
   candidates.sort((a, b) => (upper[b] as number) - (upper[a] as number));
   for (let start = 0; start < candidates.length; start += READ_BATCH) {
     // Equal scores break ties by id, so a candidate that could only tie still has to be read.
     if ((upper[candidates[start] as number] as number) < top.threshold) break;
-    const batch = candidates.slice(start, start + READ_BATCH).map((i) => rows[i] as number);
+    const batch = candidates.slice(start, start + READ_BATCH).map((i) => kept[i] as number);
     const exact = exactScores(batch);
     batch.forEach((row, j) => {
       const score = exact[j] as number;

@@ -49,6 +49,14 @@ export class RowFilter {
   readonly #uploaders: Uint8Array | null;
   readonly #messageId: number | null;
   readonly #fileId: number | null;
+  /** Whether `after` or `before` was given (a row's date is read only then). */
+  readonly #datesGiven: boolean;
+  /**
+   * True when every share of a listed conversation (or a public share, with includePublic) is
+   * sure to meet scope and share together: scope alone, or share naming only conversations.
+   * A row taken from those conversations' lists then needs only its point fields tested.
+   */
+  readonly listedRowsMeetShares: boolean;
 
   /**
    * `codes` code tenants, sources, conversations and uploaders, `idCodes` message and file ids.
@@ -77,6 +85,16 @@ export class RowFilter {
     this.#uploaders = share?.uploaders === undefined ? null : codeTable(share.uploaders, codes);
     this.#messageId = share?.messageId === undefined ? null : idCodes.lookup(share.messageId);
     this.#fileId = share?.fileId === undefined ? null : idCodes.lookup(share.fileId);
+    this.#datesGiven = filter.after !== undefined || filter.before !== undefined;
+    const shareNamesOnlyConversations =
+      share !== undefined &&
+      share.conversations !== undefined &&
+      share.uploaders === undefined &&
+      share.messageId === undefined &&
+      share.fileId === undefined;
+    this.listedRowsMeetShares =
+      (scope !== undefined && share === undefined) ||
+      (scope === undefined && shareNamesOnlyConversations);
   }
 
   /** True when no row can match (the tenant has never been seen), so a scan can be skipped. */
@@ -86,19 +104,32 @@ export class RowFilter {
 
   /** Whether row `row` passes every part of the filter. */
   matches(row: number): boolean {
-    const c = this.#columns;
-    if (c.tenant[row] !== this.#tenant) return false;
-    if (this.#sources !== null && !inTable(this.#sources, c.source[row] as number)) return false;
-    const createdAt = c.createdAt[row] as number;
-    if (createdAt < this.#after || createdAt >= this.#before) return false;
-    if (this.#excludedRows.size > 0 && this.#excludedRows.has(row)) return false;
+    if (!this.matchesPointFields(row)) return false;
     if (!this.#needsShare) return true;
+    const c = this.#columns;
     const start = c.shareStart[row] as number;
     const end = start + (c.shareCount[row] as number);
     for (let slot = start; slot < end; slot++) {
       if (this.#shareMeets(slot)) return true;
     }
     return false;
+  }
+
+  /**
+   * Whether row `row` passes the point-level parts of the filter (tenant, sources, dates,
+   * excluded ids), shares aside. Only for rows whose shares are known to meet the filter: see
+   * listedRowsMeetShares.
+   */
+  matchesPointFields(row: number): boolean {
+    const c = this.#columns;
+    if (c.tenant[row] !== this.#tenant) return false;
+    if (this.#sources !== null && !inTable(this.#sources, c.source[row] as number)) return false;
+    if (this.#datesGiven) {
+      const createdAt = c.createdAt[row] as number;
+      if (createdAt < this.#after || createdAt >= this.#before) return false;
+    }
+    if (this.#excludedRows.size > 0 && this.#excludedRows.has(row)) return false;
+    return true;
   }
 
   /** Writes the matching rows among 0..rowCount-1 into `out`, in row order; returns how many. */

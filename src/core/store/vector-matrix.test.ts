@@ -190,6 +190,97 @@ describe('VectorMatrix', () => {
     check();
   });
 
+  it('a row listed under a named conversation still needs its tenant and the share fields', () => {
+    // The per-conversation lists skip the share test only where the list implies it (a scope
+    // alone, or a share filter naming only conversations): never for a tenant or an uploader.
+    const matrix = new VectorMatrix(2);
+    const vectors = new Map<string, ReferencePoint>();
+    const put = (id: string, tenant: string, uploader: string): void => {
+      const fields: RowFields = {
+        tenant,
+        source: 'slack',
+        createdAtMs: 0,
+        shares: [{ conversation: 'C1', isPublic: false, uploader }],
+      };
+      const vector = Float32Array.from([1, vectors.size]);
+      matrix.upsert(id, vector, fields);
+      vectors.set(id, { vector, fields });
+    };
+    put('mine-u1', 'T1', 'U1');
+    put('mine-u2', 'T1', 'U2');
+    put('theirs-u1', 'T2', 'U1');
+    // Rows elsewhere, so that C1's few rows are answered from its list (not a walk of all rows).
+    for (let n = 0; n < 30; n++) {
+      const fields: RowFields = {
+        tenant: 'T1',
+        source: 'slack',
+        createdAtMs: 0,
+        shares: [{ conversation: 'C2', isPublic: false, uploader: 'U1' }],
+      };
+      matrix.upsert(`other-${n}`, Float32Array.from([0, 1]), fields);
+    }
+    const ids = (filter: PointFilter) =>
+      matrix.nearest(Float32Array.from([1, 0]), filter, 10, readFrom(vectors)).map((h) => h.id);
+    const scope = { conversations: ['C1'], includePublic: false };
+    expect(ids({ tenant: 'T1', scope })).toEqual(['mine-u1', 'mine-u2']);
+    expect(ids({ tenant: 'T2', scope })).toEqual(['theirs-u1']);
+    expect(ids({ tenant: 'T1', scope, share: { uploaders: ['U2'] } })).toEqual(['mine-u2']);
+    expect(ids({ tenant: 'T1', share: { conversations: ['C1'], uploaders: ['U1'] } })).toEqual([
+      'mine-u1',
+    ]);
+    expect(ids({ tenant: 'T1', share: { conversations: ['C1'] } })).toEqual(['mine-u1', 'mine-u2']);
+  });
+
+  it('stays exact after a restore or writes bring rows with larger error bounds', () => {
+    // The re-rank first rules rows out with the largest bound of any row: a restore that writes
+    // larger norms straight into the arrays, or a write of a larger row, must raise it.
+    const random = sequence(5);
+    const fields: RowFields = { tenant: 'T1', source: 'local', createdAtMs: 0, shares: [] };
+    const tiny = () => Float32Array.from({ length: DIMENSION }, () => random() * 0.001);
+    // One large component makes coarse codes: the small ones, which decide the exact order for
+    // this query, round to zero, so the approximate order is far from the exact one.
+    const coarse = () =>
+      Float32Array.from({ length: DIMENSION }, (_, j) =>
+        j === 0 ? 500 + random() * 500 : random() * 3,
+      );
+    const query = Float32Array.from({ length: DIMENSION }, (_, j) => (j === 0 ? 0.001 : 1));
+    const reference = new Map<string, ReferencePoint>();
+    const large = new VectorMatrix(DIMENSION);
+    for (let n = 0; n < 200; n++) {
+      const vector = coarse();
+      large.upsert(`l${n}`, vector, fields);
+      reference.set(`l${n}`, { vector, fields });
+    }
+    const expected = [...reference]
+      .map(([id, p]) => ({ id, score: p.vector.reduce((s, x, j) => s + x * query[j]!, 0) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 10)
+      .map((e) => e.id);
+
+    const restored = new VectorMatrix(DIMENSION);
+    for (let n = 0; n < 200; n++) restored.upsert(`s${n}`, tiny(), fields);
+    restored.nearest(query, { tenant: 'T1' }, 10, () => []);
+    const { arrays, extras } = large.snapshot();
+    const into = restored.beginRestore(extras.rows, extras.slots, 0);
+    for (const key of Object.keys(arrays) as (keyof typeof arrays)[]) {
+      if (key === 'shares') {
+        for (const column of Object.keys(arrays.shares) as (keyof typeof arrays.shares)[]) {
+          into.shares[column].set(arrays.shares[column]);
+        }
+      } else into[key].set(arrays[key]);
+    }
+    restored.finishRestore(into, extras);
+    const read = readFrom(reference);
+    expect(restored.nearest(query, { tenant: 'T1' }, 10, read).map((h) => h.id)).toEqual(expected);
+
+    const written = new VectorMatrix(DIMENSION);
+    written.upsert('s0', tiny(), fields);
+    written.nearest(query, { tenant: 'T1' }, 10, () => []);
+    written.remove('s0');
+    for (const [id, point] of reference) written.upsert(id, point.vector, fields);
+    expect(written.nearest(query, { tenant: 'T1' }, 10, read).map((h) => h.id)).toEqual(expected);
+  });
+
   it('clear() empties the matrix and forgets ids', () => {
     const matrix = new VectorMatrix(2);
     const fields: RowFields = {

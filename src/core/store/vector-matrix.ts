@@ -180,6 +180,8 @@ export class VectorMatrix {
   finishRestore(arrays: MatrixArrays, extras: MatrixExtras): void {
     const { rows } = extras;
     this.#size = rows;
+    // The norms and residuals were read straight into their arrays.
+    this.#rows.forgetMaxima();
     this.#ids.restore(extras.ids);
     this.#strings.restore(extras.strings);
     this.#idCodes.restoreLater(extras.shareIds);
