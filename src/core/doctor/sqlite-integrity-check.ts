@@ -3,7 +3,8 @@
 // SQLite's own consistency check. Nothing is written, so it is safe beside a running server.
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openReadOnlyDatabase } from '../sqlite/open-database.js';
 import { fail, ok, type Check, type CheckResult } from './check.js';
 
 /**
@@ -44,7 +45,7 @@ async function verdictOf(dataDir: string, path: string): Promise<FileVerdict> {
   const name = relative(dataDir, path);
   let db: Database.Database | undefined;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
+    db = openReadOnlyDatabase(path);
     const rows = db.pragma(pragma) as Array<Record<string, unknown>>;
     const lines = rows.map((row) => String(Object.values(row)[0]));
     return { name, pragma, problems: lines.length === 1 && lines[0] === 'ok' ? [] : lines };

@@ -170,3 +170,21 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Databa
     throw isUnwritable(codeOf(error)) ? unwritable(options.what, folder, error) : error;
   }
 }
+
+/**
+ * Opens an existing SQLite file read-only, for a look that must change nothing (the doctor's
+ * integrity check beside a running server). It sets only the busy timeout, which a reader needs
+ * while a writer checkpoints; the file's journal mode is its own and durability settings do not
+ * apply to a connection that never writes. Throws as better-sqlite3 does (a missing file, or one
+ * that is not a database), for the caller to word.
+ */
+export function openReadOnlyDatabase(path: string): Database.Database {
+  const db = new Database(resolve(path), { readonly: true, fileMustExist: true });
+  try {
+    db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

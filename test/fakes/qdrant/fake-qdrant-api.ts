@@ -137,7 +137,7 @@ export class FakeQdrantApi {
       route('GET', '/', () => {
         const info: Schemas['VersionInfo'] = {
           title: 'qdrant - vector search engine',
-          version: this.#options.version ?? '1.18.0',
+          version: this.#options.version ?? '1.20.0',
           commit: null,
         };
         // Qdrant answers GET / with VersionInfo itself, not inside {result, status, time}.

@@ -47,7 +47,7 @@ describe('fake Qdrant added latency', () => {
 
 describe('fake Qdrant wire format', () => {
   it('answers GET / with the version itself and other calls inside {result, status, time}', async () => {
-    expect(JSON.parse((await raw('/')).body)).toEqual({ title: 'qdrant - vector search engine', version: '1.18.0', commit: null });
+    expect(JSON.parse((await raw('/')).body)).toEqual({ title: 'qdrant - vector search engine', version: '1.20.0', commit: null });
     const listed = JSON.parse((await raw('/collections')).body);
     expect(listed).toMatchObject({ result: { collections: [] }, status: 'ok' });
     expect(typeof listed.time).toBe('number');
