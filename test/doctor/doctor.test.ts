@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PermissionFlagsBits } from 'discord.js';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BOT_PERMISSIONS } from '../../src/bots/discord/application-commands.js';
 import { SLACK_BOT_SCOPES } from '../../src/bots/slack/slack-scopes.js';
 import { EXIT_CHECKS_FAILED, EXIT_OK } from '../../src/cli/exit-codes.js';
@@ -71,13 +71,19 @@ describe('findimage doctor', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'findimage-doctor-'));
-    [slack, discord, qdrant] = await Promise.all([FakeSlackApi.start([BOT_TOKEN, APP_TOKEN]), FakeDiscord.start(), FakeQdrantServer.start()]);
+    [slack, discord] = await Promise.all([FakeSlackApi.start([BOT_TOKEN, APP_TOKEN]), FakeDiscord.start()]);
   });
   afterAll(async () => {
-    await Promise.all([slack.close(), discord.close(), qdrant.stop()]);
+    await Promise.all([slack.close(), discord.close()]);
     await rm(dir, { recursive: true, force: true });
   });
+  // A Qdrant of its own for each test: a seeded collection of the wrong size must not meet the
+  // healthy test, whatever order the tests run in.
+  beforeEach(async () => {
+    qdrant = await FakeQdrantServer.start();
+  });
   afterEach(async () => {
+    await qdrant.stop();
     // Back to the healthy deployment every test starts from.
     const connection = await redis.connect();
     await connection.config('SET', 'maxmemory-policy', 'noeviction');
