@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { PageWindow, SessionPage } from '../../core/conversations/search-sessions.js';
 import { InvalidQueryError, SessionError } from '../../core/errors.js';
 import { parseQuery } from '../../core/search/query-syntax.js';
-import { storeScopeOf, type CutOffReport, type SearchTuning } from '../../core/search/search-service.js';
+import { storeScopeOf, type CutOffReport, type SearchOverrides } from '../../core/search/search-service.js';
 import { MAX_SEARCH_TEMPLATE_CHARS, searchTemplate } from '../../core/text/prompt-templates.js';
 import { MAX_QUERY_WINDOW } from '../../core/store/point-validation.js';
 import type { ImagePayload } from '../../core/store/vector-store.js';
@@ -71,8 +71,8 @@ const tuningQuerySchema = {
 } as const;
 
 /** What a search asked to tune, checked: a template without {} is refused with how to write one. */
-function tuningOf(query: { minScore?: number; template?: string }): SearchTuning | undefined {
-  const tuning: SearchTuning = {};
+function tuningOf(query: { minScore?: number; template?: string }): SearchOverrides | undefined {
+  const tuning: SearchOverrides = {};
   if (query.minScore !== undefined) tuning.minRelativeScore = query.minScore;
   if (query.template !== undefined) tuning.templates = searchTemplate(query.template);
   return Object.keys(tuning).length === 0 ? undefined : tuning;
