@@ -170,11 +170,20 @@ describe('web API', () => {
       ['minScore=-1', /minScore must be >= 0/],
       ['template=a%20photo', /has no \{\} to put the description in/],
       [`template=${encodeURIComponent(`${'x'.repeat(300)} {}`)}`, /at most 200/],
+      [`template=${encodeURIComponent('{}'.repeat(100))}`, /more than once/],
     ] as const) {
       const response = await fetch(`${base}/api/search?q=cat&${query}`);
       expect(response.status, query).toBe(400);
       expect(((await response.json()) as { message: string }).message, query).toMatch(message);
     }
+  });
+
+  it('says a description was shortened when the template it goes in leaves it too little room', async () => {
+    const long = 'a'.repeat(480);
+    const bare = (await (await fetch(`${base}/api/search?q=${long}&k=1`)).json()) as any;
+    expect(bare).not.toHaveProperty('truncated');
+    const wrapped = (await (await fetch(`${base}/api/search?q=${long}&k=1&template=${encodeURIComponent(`${'w'.repeat(40)} {}`)}`)).json()) as any;
+    expect(wrapped.truncated).toBe(true);
   });
 
   it('shows a TIFF, which browsers cannot, as a large JPEG, and downloads the TIFF itself', async () => {
