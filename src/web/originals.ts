@@ -2,10 +2,11 @@
 // shows the original itself when browsers read its format, and otherwise (TIFF, HEIC) a large
 // JPEG made from it, opened as indexing opens images (format check, pixel limits, decode budget).
 // Which image may be read is decided by the caller (the web's scope); this only reads the file.
-import { readFile } from 'node:fs/promises';
-import { SessionError } from '../core/errors.js';
+import { readImageFile } from '../cli/image-files.js';
+import { InvalidImageError, SessionError } from '../core/errors.js';
 import { withOpenedImage } from '../core/image/image-decoder.js';
 import { sniffImageFormat, type ImageFormat } from '../core/image/image-format.js';
+import { contentHashOf, pointIdFor } from '../core/indexing/point-id.js';
 
 /**
  * Longest side of the viewer's rendition of a format browsers cannot show: a full-screen view on
@@ -34,18 +35,42 @@ export interface ImageFile {
   type: string;
 }
 
-/** The original file at `path`; SessionError('not_found') when it is gone or no longer an image findimage reads. */
-export async function readOriginal(path: string): Promise<ImageFile & { format: ImageFormat }> {
+/** What readOriginal needs to know of the indexed image. */
+export interface IndexedOriginal {
+  /** The image's id: derived from its tenant and the sha256 of the bytes that were indexed. */
+  id: string;
+  /** Its tenant (part of the id). */
+  tenant: string;
+  /** The path the index recorded. */
+  path: string;
+}
+
+/** The message for a file at the recorded path whose bytes are no longer the ones indexed. */
+export const CHANGED_SINCE_INDEXED =
+  'The original file of this image changed since it was indexed, so it is not shown under this id. Index it again to see it.';
+
+/**
+ * The original file of an indexed image; SessionError('not_found') when it is gone, not a regular
+ * file (a pipe would block a reader thread forever), over MAX_IMAGE_BYTES, no longer an image
+ * findimage reads, or not the bytes that were indexed (a photo swapped in at that path was never
+ * indexed, so a privacy delete could not reach it: it must not be served under the old id).
+ */
+export async function readOriginal(image: IndexedOriginal): Promise<ImageFile & { format: ImageFormat }> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    // Opened without blocking and stat'ed before a byte is read: a FIFO or a folder is refused,
+    // and a file that grew past the limit is never read whole.
+    ({ bytes } = await readImageFile(image.path, 'The original file'));
   } catch (error) {
-    throw new SessionError('not_found', 'The original file of this image is gone from this machine.', { cause: error });
+    // Too large, or growing while read: not the file that was indexed.
+    if (error instanceof InvalidImageError) throw new SessionError('not_found', CHANGED_SINCE_INDEXED, { cause: error });
+    throw new SessionError('not_found', 'The original file of this image is gone from this machine, or is no longer a regular file.', { cause: error });
   }
+  if (pointIdFor(image.tenant, contentHashOf(bytes)) !== image.id) throw new SessionError('not_found', CHANGED_SINCE_INDEXED);
   const sniffed = sniffImageFormat(bytes);
   const type = sniffed.kind === 'image' ? (BROWSER_FORMATS[sniffed.format] ?? OTHER_FORMATS[sniffed.format]) : undefined;
-  // The file changed since it was indexed (replaced by something that is not an image): never
-  // send bytes under an image type they do not have.
+  // Indexed bytes are an image findimage reads; this guards only against a format table that
+  // lost an entry: never send bytes under an image type they do not have.
   if (sniffed.kind !== 'image' || type === undefined) throw new SessionError('not_found', 'The original file of this image is no longer an image findimage reads.');
   return { bytes, type, format: sniffed.format };
 }
@@ -68,5 +93,8 @@ export async function viewerImage(original: ImageFile & { format: ImageFormat })
  */
 export function attachmentDisposition(filename: string): string {
   const fallback = filename.replace(/[^\x20-\x7e]|["\\]/g, '_') || 'image';
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+  // RFC 5987's attr-char has no ' ( ) *, which encodeURIComponent leaves as they are: an
+  // apostrophe would end the value early ("it's (1).jpg").
+  const encoded = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }

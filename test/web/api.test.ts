@@ -111,7 +111,7 @@ describe('web API', () => {
     expect(indexed.image).toBe('same as photo 2.jpg');
   });
 
-  it('answers stats, thumbnails (JPEG, at most 512 px, cached) and metrics', async () => {
+  it('answers stats, thumbnails (JPEG, at most 512 px, revalidated by ETag) and metrics', async () => {
     const stats = await (await fetch(`${base}/api/stats`)).json() as any;
     expect(stats).toMatchObject({ model: 'tiny-test', total: 7, bySource: { local: 7 }, byModel: { 'tiny-test': 7 }, queue: { pending: 0 } });
     const big = await fetch(`${base}/api/images`, { method: 'POST', body: multipartOf([{ name: 'big.jpg', bytes: await jpegOf([10, 10, 200], 1600, 1000) }]) });
@@ -119,7 +119,7 @@ describe('web API', () => {
     const thumb = await fetch(`${base}/api/images/${bigFile.id}/thumbnail`);
     expect(thumb.status).toBe(200);
     expect(thumb.headers.get('content-type')).toBe('image/jpeg');
-    expect(thumb.headers.get('cache-control')).toContain('max-age');
+    expect(thumb.headers.get('cache-control')).toBe('private, no-cache');
     const sharp = (await import('sharp')).default;
     const meta = await sharp(Buffer.from(await thumb.arrayBuffer())).metadata();
     expect([meta.width, meta.height]).toEqual([512, 320]);
@@ -150,16 +150,36 @@ describe('web API', () => {
     expect(served).not.toHaveProperty('template');
     const strict = (await (await fetch(`${base}/api/search?q=${encodeURIComponent('a photo')}&k=5&minScore=1&template=${encodeURIComponent('{}')}`)).json()) as any;
     expect(strict).toMatchObject({ template: '{}', minScore: 1 });
-    // What the cut-off dropped is counted in the window read (the page plus one); the tiny model's
-    // random scores decide how many, so search-service.test.ts asserts the counts themselves.
-    expect(strict.cutOff.applied).toBe(1);
-    expect(strict.results.length + strict.cutOff.below).toBeLessThanOrEqual(6);
+    // What the cut-off dropped is counted in the window read (the page plus one, 6 of the 7
+    // photos). The tiny model's scores are random but fixed: the same search with no cut-off
+    // gives them, and a cut-off of 1 keeps exactly those equal to the best (all of them when
+    // the best is not positive, where a relative cut-off means nothing).
+    const window = (await (await fetch(`${base}/api/search?q=${encodeURIComponent('a photo')}&k=6&minScore=0&template=${encodeURIComponent('{}')}`)).json()) as any;
+    const scores: number[] = window.results.map((r: { score: number }) => r.score);
+    expect(scores).toHaveLength(6);
+    const best = scores[0]!;
+    const kept = best <= 0 ? 6 : scores.filter((score) => score >= best).length;
+    expect(strict.results.map((r: { id: string }) => r.id)).toEqual(window.results.slice(0, Math.min(kept, 5)).map((r: { id: string }) => r.id));
+    expect(strict.cutOff).toEqual({ applied: 1, below: 6 - kept, mayBeMore: kept < 6 });
     const page = (await (await fetch(`${base}/api/searches/${strict.queryId}?k=5&offset=0`)).json()) as any;
     expect(page).toMatchObject({ template: '{}', minScore: 1 });
     expect(page.results.map((r: { id: string }) => r.id)).toEqual(strict.results.map((r: { id: string }) => r.id));
     // The template changes what is embedded, so the scores differ from the served template's.
     const bare = (await (await fetch(`${base}/api/search?q=${encodeURIComponent('a photo')}&k=1&template=${encodeURIComponent('{}')}`)).json()) as any;
     expect(bare.results[0].score).not.toBe(served.results[0].score);
+    // Image to image, where scores are positive: a cut-off between the third and fourth relative
+    // score keeps exactly three, and the other three of the window (k + 1 = 6, all the others)
+    // are counted under it.
+    const likeAll = (await (await fetch(`${base}/api/images/${ids[0]}/similar?k=6&minScore=0`)).json()) as any;
+    const likeScores: number[] = likeAll.results.map((r: { score: number }) => r.score);
+    expect(likeScores).toHaveLength(6);
+    const relative = likeScores.map((score) => score / likeScores[0]!);
+    expect(likeScores[0]).toBeGreaterThan(0);
+    expect(relative[2]).toBeGreaterThan(relative[3]!);
+    const between = (relative[2]! + relative[3]!) / 2;
+    const likeCut = (await (await fetch(`${base}/api/images/${ids[0]}/similar?k=5&minScore=${between}`)).json()) as any;
+    expect(likeCut.results.map((r: { id: string }) => r.id)).toEqual(likeAll.results.slice(0, 3).map((r: { id: string }) => r.id));
+    expect(likeCut.cutOff).toEqual({ applied: between, below: 3, mayBeMore: true });
     const like = (await (await fetch(`${base}/api/images/${ids[0]}/similar?k=3&minScore=0.5`)).json()) as any;
     expect(like).toMatchObject({ minScore: 0.5, imageName: 'photo 0.jpg' });
     const likeNext = (await (await fetch(`${base}/api/searches/${like.queryId}?k=3&offset=3`)).json()) as any;
@@ -170,11 +190,20 @@ describe('web API', () => {
       ['minScore=-1', /minScore must be >= 0/],
       ['template=a%20photo', /has no \{\} to put the description in/],
       [`template=${encodeURIComponent(`${'x'.repeat(300)} {}`)}`, /at most 200/],
+      [`template=${encodeURIComponent('{}'.repeat(100))}`, /more than once/],
     ] as const) {
       const response = await fetch(`${base}/api/search?q=cat&${query}`);
       expect(response.status, query).toBe(400);
       expect(((await response.json()) as { message: string }).message, query).toMatch(message);
     }
+  });
+
+  it('says a description was shortened when the template it goes in leaves it too little room', async () => {
+    const long = 'a'.repeat(480);
+    const bare = (await (await fetch(`${base}/api/search?q=${long}&k=1`)).json()) as any;
+    expect(bare).not.toHaveProperty('truncated');
+    const wrapped = (await (await fetch(`${base}/api/search?q=${long}&k=1&template=${encodeURIComponent(`${'w'.repeat(40)} {}`)}`)).json()) as any;
+    expect(wrapped.truncated).toBe(true);
   });
 
   it('shows a TIFF, which browsers cannot, as a large JPEG, and downloads the TIFF itself', async () => {

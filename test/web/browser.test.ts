@@ -252,6 +252,49 @@ for (const size of SIZES) {
       expect(await page.evaluate('document.activeElement.id')).toBe('q');
     });
 
+    it('says inside the viewer why a vote was not stored, and shows the thumbnail when the original is not here', async () => {
+      // No name: the message must be in the dialog, since the page behind a modal is inert.
+      await page.evaluate(`localStorage.removeItem('findimage.user')`);
+      await page.click('.card .thumb >> nth=0');
+      const viewer = page.locator('dialog.viewer[open]');
+      await viewer.locator('.vote-up').click();
+      await expect.poll(() => viewer.locator('.viewer-message').textContent()).toMatch(/^Type your name first\./);
+      expect(await viewer.locator('.viewer-message').getAttribute('aria-live')).toBe('polite');
+      expect(await page.evaluate(`!!document.activeElement.closest('dialog.viewer')`)).toBe(true);
+      await page.keyboard.press('Escape');
+      await page.evaluate(`localStorage.setItem('findimage.user', 'ana')`);
+
+      // /large answers 404 on a replica of a fleet without the file, or when the file is gone.
+      // A card not opened since the last reload, so no image of it is in the page's memory.
+      await page.route('**/api/images/*/large', (route) => route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":"not_found","message":"gone"}' }));
+      try {
+        await page.click('.card .thumb >> nth=10');
+        await expect.poll(() => viewer.locator('img').getAttribute('src')).toMatch(/^\/api\/images\/[0-9a-f-]{36}\/thumbnail$/);
+        expect(await viewer.locator('.viewer-message').textContent()).toMatch(/^The original is not available here\./);
+        await expect.poll(() => viewer.locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
+        expect(await axeViolations(page)).toEqual([]);
+      } finally {
+        await page.unroute('**/api/images/*/large');
+      }
+      await page.keyboard.press('Escape');
+      await expect.poll(() => page.locator('dialog.viewer').getAttribute('open')).toBeNull();
+    });
+
+    it('turns a bad address into one the server answers, never a dead end', async () => {
+      const visited = page.url();
+      await page.goto(`${base}/?q=${encodeURIComponent('a photo')}&offset=99999&tpl=${encodeURIComponent('{}'.repeat(100))}`);
+      // 30 photos: the clamped offset (9980) is past the last, so the page says so; no 400.
+      await page.locator('[data-state="empty"]', { hasText: 'No more results.' }).waitFor();
+      expect(paramsOf(page)).toMatchObject({ q: 'a photo', offset: '9980' });
+      expect(paramsOf(page)).not.toHaveProperty('tpl');
+      expect(await page.locator('[data-state="error"]').count()).toBe(0);
+      await page.goto(`${base}/?like=not-an-id&offset=40`);
+      await expect.poll(() => new URL(page.url()).search).toBe('');
+      // Back to the search the visit was on, for the steps after this one.
+      await page.goto(visited);
+      await page.locator('.card').first().waitFor();
+    });
+
     it('shows more like a result as a search of its own, which Back, paging and reload keep', async () => {
       const name = await page.locator('.card .name').nth(1).textContent();
       const id = await page.locator('.card').nth(1).getAttribute('data-id');
@@ -397,14 +440,22 @@ describe('the web page while findimage starts', () => {
     const pages = await Promise.all(SIZES.map((size) => openPage(browser, size)));
     try {
       for (const page of pages) {
+        // The page's timers run on a fake clock: the test moves it on, never waits the real
+        // Retry-After.
+        await page.clock.install();
         await page.goto(h.server.url);
         await page.locator('[data-state="not-ready"]').waitFor();
         expect(await page.locator('[data-state="not-ready"] .state-detail').textContent()).toMatch(/still loading its model.*Trying again in \d s\./);
       }
       h.server.core.ready(h.findimage);
       for (const page of pages) {
-        // Retry-After is 5 s: the page asks again on its own, with no reload.
-        await page.locator('[data-state="empty"]', { hasText: 'Nothing is indexed yet.' }).waitFor({ timeout: 15_000 });
+        // The page asks again on its own after Retry-After, with no reload: a second of its
+        // clock at a time until it has.
+        const cleared = page.locator('[data-state="empty"]', { hasText: 'Nothing is indexed yet.' });
+        await expect.poll(async () => {
+          await page.clock.runFor(1_000);
+          return cleared.count();
+        }).toBe(1);
         expect(await page.locator('[data-state="not-ready"]').count()).toBe(0);
       }
     } finally {

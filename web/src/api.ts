@@ -1,5 +1,6 @@
 // The page's calls to the JSON API (docs/web.md). Errors come back as ApiError with the
 // server's message, so every view can show why something failed.
+import type { Tuning } from './search-address.js';
 
 /** One search result. */
 export interface Result {
@@ -43,13 +44,7 @@ export interface SearchAnswer {
   results: Result[];
 }
 
-/** A search's own settings (left out: the server's). */
-export interface Tuning {
-  /** Relative cut-off, 0 to 1. */
-  minScore?: number;
-  /** Prompt template holding {} ("{}" alone: the words as typed). */
-  template?: string;
-}
+export type { Tuning } from './search-address.js';
 
 export interface Stats {
   model: string;

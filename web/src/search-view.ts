@@ -7,15 +7,14 @@ import { h, replace, stateBlock } from './dom.js';
 import { failureBlock, whenReady } from './recovery.js';
 import { resultCards } from './results-grid.js';
 import { tuningControls } from './search-tuning.js';
-import { pushState, replaceState, stateFromUrl, type SearchState } from './url-state.js';
+import { PAGE_SIZE, pushState, replaceState, stateFromUrl, type SearchState } from './url-state.js';
 import { createViewer } from './viewer.js';
 import type { VoteBook } from './vote-buttons.js';
 import { userName } from './voter-name.js';
 
 export { setUserName, userName } from './voter-name.js';
 
-/** Results per page: four rows of the grid on a laptop screen. */
-export const PAGE_SIZE = 20;
+export { PAGE_SIZE } from './url-state.js';
 
 export function mountSearch(root: HTMLElement): void {
   const input = h('input', { type: 'search', id: 'q', name: 'q', placeholder: 'a whiteboard sketch -photo after:2026-01-01', autocomplete: 'off', 'aria-label': 'Describe the image', 'aria-describedby': 'search-hint', 'aria-keyshortcuts': '/' });
@@ -259,6 +258,9 @@ export function mountSearch(root: HTMLElement): void {
       current = answer.queryId === undefined ? { kind: 'none' } : { kind: 'saved', qid: answer.queryId, offset: 0, tuning: settings };
       if (current.kind === 'saved') pushState(current);
       if (current.kind === 'none') {
+        // Nothing matched, so there is no search to name: the address must not keep showing
+        // the previous one, which a reload would bring back under this message.
+        replaceState(current);
         replace(status, stateBlock('empty', 'No images match.', `Nothing indexed looks like ${file.name}.`));
         return;
       }
@@ -268,7 +270,8 @@ export function mountSearch(root: HTMLElement): void {
     }
   };
 
-  void show(stateFromUrl(location.search), 'none', false);
+  // The address as read, bad values dropped or brought into range: a reload shows the same.
+  void show(stateFromUrl(location.search), 'replace', false);
 }
 
 /** The first view: how many images there are, or where to add some. */

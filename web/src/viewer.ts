@@ -56,17 +56,31 @@ export function createViewer(host: ViewerHost): Viewer {
       host.moreLike(result);
     });
     const download = h('a', { class: 'button download', href: api.originalUrl(result.id), download: result.filename }, icon('download'), 'Download');
+    // Inside the dialog, so it is seen and read out while the page behind is inert.
+    const message = h('p', { class: 'viewer-message', role: 'status', 'aria-live': 'polite' });
+    const say = (title: string, detail = '') => {
+      message.textContent = detail === '' ? title : `${title} ${detail}`;
+    };
+    const image = h('img', { src: api.largeUrl(result.id), alt: result.filename, class: 'viewer-image' });
+    // A 404 for the large image: the file is gone, changed, or on another replica of a fleet
+    // (docs/web.md). The thumbnail comes from the index, so show it and say why.
+    image.addEventListener('error', () => {
+      if (image.getAttribute('src') !== api.largeUrl(result.id)) return;
+      image.src = api.thumbnailUrl(result.id);
+      say('The original is not available here.', 'This is its thumbnail; the original file is gone, changed since it was indexed, or on another machine.');
+    });
     const book = host.book();
     replace(
       dialog,
       h('header', { class: 'viewer-top' }, h('h2', { id: 'viewer-title' }, result.filename), close),
       h('div', { class: 'viewer-stage' },
         previousButton,
-        h('img', { src: api.largeUrl(result.id), alt: result.filename, class: 'viewer-image' }),
+        image,
         nextButton,
       ),
       h('p', { class: 'detail' }, `Image ${result.rank} · ${result.width} × ${result.height} px · ${formatDate(result.createdAt)} · score ${formatScore(result.score)}`),
-      h('div', { class: 'viewer-actions' }, book === undefined ? null : voteButtons(result, book), more, download),
+      h('div', { class: 'viewer-actions' }, book === undefined ? null : voteButtons(result, book, say), more, download),
+      message,
     );
     // Arrow keys and the arrow buttons keep the focus where it was, so stepping on is one key.
     const target = keepFocusOn === undefined ? null : dialog.querySelector<HTMLButtonElement>(keepFocusOn);

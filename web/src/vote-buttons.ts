@@ -17,12 +17,19 @@ export interface VoteBook {
   onError(title: string, detail: string): void;
 }
 
-/** The two vote buttons for `result`, named after its rank and file name. */
-export function voteButtons(result: api.Result, book: VoteBook): HTMLElement {
-  return h('div', { class: 'votes', role: 'group', 'aria-label': `Vote on image ${result.rank}` }, voteButton(result, book, 1), voteButton(result, book, -1));
+/** Shows why a vote was not stored. */
+export type VoteErrorLine = (title: string, detail: string) => void;
+
+/**
+ * The two vote buttons for `result`, named after its rank and file name. `onError` replaces the
+ * book's where the page's status line cannot be seen (the viewer: a modal dialog makes the rest of
+ * the page inert, so a message there is neither seen nor read out).
+ */
+export function voteButtons(result: api.Result, book: VoteBook, onError: VoteErrorLine = (title, detail) => book.onError(title, detail)): HTMLElement {
+  return h('div', { class: 'votes', role: 'group', 'aria-label': `Vote on image ${result.rank}` }, voteButton(result, book, 1, onError), voteButton(result, book, -1, onError));
 }
 
-function voteButton(result: api.Result, book: VoteBook, value: 1 | -1): HTMLButtonElement {
+function voteButton(result: api.Result, book: VoteBook, value: 1 | -1, onError: VoteErrorLine): HTMLButtonElement {
   const label = `${value === 1 ? 'Good match' : 'Bad match'}: image ${result.rank}, ${result.filename}`;
   const button = h('button', {
     type: 'button',
@@ -37,8 +44,9 @@ function voteButton(result: api.Result, book: VoteBook, value: 1 | -1): HTMLButt
   button.addEventListener('click', async () => {
     const user = userName();
     if (user === undefined) {
-      book.onError('Type your name first.', 'Votes are stored under a name: type yours in the box at the top of the page (it is kept in this browser).');
-      document.getElementById('user-name')?.focus();
+      onError('Type your name first.', 'Votes are stored under a name: type yours in the box at the top of the page (it is kept in this browser).');
+      // The name box is behind an open viewer, which makes it inert: focus it only from the page.
+      if (button.closest('dialog[open]') === null) document.getElementById('user-name')?.focus();
       return;
     }
     const next = book.votes.get(result.id) === value ? 0 : value;
@@ -48,7 +56,7 @@ function voteButton(result: api.Result, book: VoteBook, value: 1 | -1): HTMLButt
       else book.votes.set(result.id, next);
       showVotes(result.id, book);
     } catch (error) {
-      book.onError('The vote was not saved.', error instanceof Error ? error.message : String(error));
+      onError('The vote was not saved.', error instanceof Error ? error.message : String(error));
     }
   });
   return button;

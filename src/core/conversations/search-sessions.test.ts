@@ -102,10 +102,14 @@ describe('SearchSessions', () => {
       expect(second.hits.map((h) => h.imageId)).toEqual([uuid(3), uuid(4)]);
       expect(second.hasMore).toBe(false);
       expect(second.cutOff).toEqual({ applied: 0.9, below: 1, mayBeMore: true });
-      const like = await sessions.startLike(GENERAL, uuid(1), { offset: 0, limit: 10 }, { minRelativeScore: 0.999 });
+      // Like image 1 (itself left out), relative to the best, image 2: image 3 scores 0.986,
+      // image 4 0.965, so at 0.97 images 2 and 3 are kept and the other four fall under it.
+      const like = await sessions.startLike(GENERAL, uuid(1), { offset: 0, limit: 10 }, { minRelativeScore: 0.97 });
+      expect(like.hits.map((h) => h.imageId)).toEqual([uuid(2), uuid(3)]);
+      expect(like.cutOff).toEqual({ applied: 0.97, below: 4, mayBeMore: false });
       const likeAgain = await sessions.results(GENERAL, like.query.queryId, { offset: 0, limit: 10 });
-      expect(likeAgain.hits.map((h) => h.imageId)).toEqual(like.hits.map((h) => h.imageId));
-      expect(like.hits.length).toBeLessThan(6);
+      expect(likeAgain.hits.map((h) => h.imageId)).toEqual([uuid(2), uuid(3)]);
+      expect(likeAgain.cutOff).toEqual({ applied: 0.97, below: 4, mayBeMore: false });
     });
 
     it('pages in the conversation it was run in, with ranks continuing across pages', async () => {

@@ -17,7 +17,7 @@ import {
   type SearchResults,
   type SearchScope,
   type SearchService,
-  type SearchTuning,
+  type SearchOverrides,
 } from '../search/search-service.js';
 import type { ImagePayload, ImageShare, ScoredPoint, VectorStore } from '../store/vector-store.js';
 import { visibleShares } from './conversation-scope.js';
@@ -101,7 +101,7 @@ export interface TextSearchInput {
   /** The parsed filters with platform ids (the adapter resolves names). */
   filters: SearchFilters;
   /** This search's own cut-off and prompt templates (kept with the query, so its pages match). */
-  tuning?: SearchTuning;
+  tuning?: SearchOverrides;
 }
 
 
@@ -175,7 +175,7 @@ export class SearchSessions {
   }
 
   /** "More like this" on an indexed image the person can see, with this search's own cut-off when given. */
-  async startLike(context: SessionContext, imageId: string, window: PageWindow = FIRST_PAGE, tuning?: SearchTuning): Promise<SessionPage> {
+  async startLike(context: SessionContext, imageId: string, window: PageWindow = FIRST_PAGE, tuning?: SearchOverrides): Promise<SessionPage> {
     checkWindow(window);
     const point = await this.#visiblePoint(context.scope, imageId);
     if (point === undefined) throw new SessionError('not_found', 'That image is no longer in the index.');
@@ -186,7 +186,7 @@ export class SearchSessions {
    * Images like an image the person pointed at (a message's attachment): indexed ones are paged
    * live; others are embedded once and their hits kept as a snapshot to page through.
    */
-  async startImage(context: SessionContext, image: { bytes: Uint8Array; name: string }, window: PageWindow = FIRST_PAGE, tuning?: SearchTuning): Promise<SessionPage> {
+  async startImage(context: SessionContext, image: { bytes: Uint8Array; name: string }, window: PageWindow = FIRST_PAGE, tuning?: SearchOverrides): Promise<SessionPage> {
     checkWindow(window);
     const id = pointIdFor(context.scope.tenant, contentHashOf(image.bytes));
     if ((await this.#visiblePoint(context.scope, id)) !== undefined) return this.#likeIndexed(context, id, image.name, window, tuning);
@@ -289,7 +289,7 @@ export class SearchSessions {
     return this.#votes.reaction(input);
   }
 
-  async #likeIndexed(context: SessionContext, imageId: string, name: string, window: PageWindow, tuning: SearchTuning | undefined): Promise<SessionPage> {
+  async #likeIndexed(context: SessionContext, imageId: string, name: string, window: PageWindow, tuning: SearchOverrides | undefined): Promise<SessionPage> {
     const results = await this.#search.searchSimilarTo(imageId, { scope: context.scope, limit: window.limit, offset: window.offset, ...(tuning === undefined ? {} : { tuning }) });
     const query = this.#newQuery(context, { kind: 'image', text: name, sourceImageId: imageId, ...(tuning === undefined ? {} : { tuning: copyTuning(tuning) }) });
     return this.#firstPage(query, results, window);
@@ -365,7 +365,7 @@ export class SearchSessions {
 }
 
 /** A plain copy of a search's tuning to keep with its query record (stored as JSON). */
-function copyTuning(tuning: SearchTuning): SearchTuning {
+function copyTuning(tuning: SearchOverrides): SearchOverrides {
   return {
     ...(tuning.minRelativeScore === undefined ? {} : { minRelativeScore: tuning.minRelativeScore }),
     ...(tuning.templates === undefined ? {} : { templates: [...tuning.templates] }),

@@ -40,7 +40,7 @@ export class ClipEmbedder implements Embedder {
 
   async embedQuery(text: string, options: EmbedOptions = {}): Promise<Float32Array> {
     const { templates, ...runOptions } = options;
-    // A search's own templates were validated at the edge (validSearchTemplates); new
+    // A search's own templates were validated at the edge (searchTemplate); new
     // PromptTemplates checks them again, so a bad one can never reach the tokenizer.
     const prompts = templates === undefined ? this.#expandQuery(text) : new PromptTemplates(templates, this.#normalizeQuery).expand(text);
     const lane = runOptions.lane ?? 'interactive';

@@ -3,13 +3,15 @@
 // side to int(size * long / short), bicubic, a centre crop at floor((resized - size) / 2), then a
 // CHW float32 tensor normalised with the model's mean and std. test/fixtures/clip-parity holds
 // reference crops made by PIL and the parity test compares with them. A large JPEG is decoded at
-// 1/2, 1/4 or 1/8 scale by libjpeg to an intermediate 2.5 times the resize (image-decoder.ts), and
+// 1/2, 1/4 or 1/8 scale by libjpeg to an intermediate 2.5 times the resize (jpeg-scaled-decode.ts), and
 // the same exact resize runs from there: within the same parity bound, with less work for a phone
-// photo (1.3 times less CPU on a dense 4.4 MB one, twice less on a 600 KB one). Decoding and resizing run on sharp's libuv threads (and HEIC in a worker), so
-// the calling thread stays free.
+// photo (1.3 times less CPU on a dense 4.4 MB one, twice less on a 600 KB one).
 //
-// Two departures from the reference are deliberate (see withOpenedImage): embedded colour profiles and
-// CMYK are converted to sRGB (PIL ignores profiles and converts CMYK naively, so colours shift),
+// Decoding and resizing run on sharp's libuv threads (and HEIC in a worker), so the calling
+// thread stays free.
+//
+// Two departures from the reference are deliberate (see withOpenedImage): embedded colour
+// profiles and CMYK are converted to sRGB (PIL ignores profiles and converts CMYK naively, so colours shift),
 // and transparency is flattened on white (PIL drops alpha and keeps whatever hides under it,
 // often black).
 import sharp from 'sharp';

@@ -1,16 +1,21 @@
 // Opens untrusted image bytes for decoding: checks the real format, the byte size and the pixel
 // count read from the header before any pixel is decoded, waits for those pixels in the
 // process-wide decode budget, then hands a sharp pipeline that yields the upright first frame as
-// 8-bit sRGB with alpha flattened on white to the caller's preprocessing. A large JPEG the caller
-// will shrink a lot is decoded by libjpeg at 1/2, 1/4 or 1/8 scale (its DCT scaling) to an
-// intermediate several times the caller's size, skipping most of the inverse DCT, colour
-// conversion and resizing of a phone photo (not its entropy decoding, which no scale skips). sharp (libvips, tens of MB of native code) is imported on the first image, not when this
+// 8-bit sRGB with alpha flattened on white to the caller's preprocessing.
+//
+// A large JPEG the caller will shrink a lot is decoded by libjpeg at 1/2, 1/4 or 1/8 scale (its
+// DCT scaling) to an intermediate several times the caller's size, skipping most of the inverse
+// DCT, colour conversion and resizing of a phone photo (not its entropy decoding, which no scale
+// skips); jpeg-scaled-decode.ts plans it.
+//
+// sharp (libvips, tens of MB of native code) is imported on the first image, not when this
 // module loads, so commands that read no image (a text search) never load it.
 import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import { InvalidImageError } from '../errors.js';
 import { processDecodeBudget, type DecodeBudget } from './decode-budget.js';
 import { decodeHeic } from './heic-decoder.js';
 import { ACCEPTED_FORMATS_TEXT, sniffImageFormat, type ImageFormat } from './image-format.js';
+import { planScaledDecode, type ScaledDecode } from './jpeg-scaled-decode.js';
 
 /**
  * Largest file read, in bytes. Camera JPEGs and HEICs are under 30 MB even at 108 megapixels, and
@@ -43,17 +48,6 @@ export const MIN_IMAGE_SIDE = 16;
  * need no such step.
  */
 export const WEBP_SHRINK_ON_LOAD_PIXELS = 16_000_000;
-
-/**
- * How many times the caller's size (OpenOptions.reduceTo) a scaled JPEG decode keeps on each side.
- * The intermediate is shrunk to the caller's size by its own exact resize afterwards, so the
- * margin decides how close the result stays to a full-size decode: measured against PIL's
- * CLIPImageProcessor on 12 MP photos, 2 gave cosine 0.99995 on a noisy photo, 2.5 gave 0.99996
- * and 3 gave 0.99997, but 3 makes sharp decode a 4000x3000 photo at 1/2 scale where 2.5 still
- * allows 1/4 (a shrink of 4.46 is halved by sharp's rounding guard, see jpegDecodeShrink), which
- * takes 15-30% less time to decode. docs/image-preprocessing.md has the table.
- */
-export const SCALED_DECODE_MARGIN = 2.5;
 
 /** A width and a height in pixels. */
 export interface ImageSize {
@@ -195,50 +189,6 @@ export async function withOpenedImage<T>(
   } finally {
     release();
   }
-}
-
-/** A JPEG decode at reduced scale: what libjpeg decodes and what the pipeline yields. */
-interface ScaledDecode {
-  /** libjpeg's scale denominator: 2, 4 or 8. */
-  shrink: number;
-  /** Pixels libjpeg decodes: ceil(width / shrink) x ceil(height / shrink). */
-  decodedPixels: number;
-  /** The intermediate libvips resizes libjpeg's output to, which the pipeline yields. */
-  intermediate: ImageSize;
-}
-
-/**
- * The denominator libjpeg decodes a JPEG at when sharp shrinks it by `shrink` (the smaller of
- * its two axes' factors) with fastShrinkOnLoad, mirroring sharp 0.35's src/pipeline.cc: 8, 4 or 2
- * where the shrink is at least that, then halved where the shrink's whole part equals it (sharp's
- * guard against libjpeg's rounding), so libvips always has a factor of (s + 1) / s or more left.
- * sharp has no other way to ask for DCT scaling, so the intermediate's size is chosen through it.
- */
-export function jpegDecodeShrink(shrink: number): 1 | 2 | 4 | 8 {
-  let scale: 1 | 2 | 4 | 8 = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
-  if (scale > 1 && Math.trunc(shrink) === scale) scale = (scale / 2) as 2 | 4;
-  return scale;
-}
-
-/**
- * Whether and how a JPEG is decoded at reduced scale: where the caller shrinks it enough that, for
- * an intermediate of SCALED_DECODE_MARGIN times its size, sharp lets libjpeg skip at least half of
- * each axis. Anything less (a short side under about 1,680 pixels for CLIP's 224) is decoded whole
- * and resized once, as before: sharp would keep libjpeg at full scale, and the intermediate would
- * only add a resampling.
- */
-function planScaledDecode(header: SharpHeader, reduceTo: OpenOptions['reduceTo']): ScaledDecode | undefined {
-  if (header.format !== 'jpeg' || reduceTo === undefined) return undefined;
-  const { width, height } = header;
-  const target = reduceTo(width, height);
-  if (target === undefined) return undefined;
-  const factor = Math.min(width / target.width, height / target.height) / SCALED_DECODE_MARGIN;
-  if (!(factor > 1)) return undefined;
-  const intermediate = { width: Math.max(1, Math.round(width / factor)), height: Math.max(1, Math.round(height / factor)) };
-  // The shrink sharp itself computes from the intermediate (ResolveShrink, fit: 'fill').
-  const shrink = jpegDecodeShrink(Math.min(width / intermediate.width, height / intermediate.height));
-  if (shrink === 1) return undefined;
-  return { shrink, decodedPixels: Math.ceil(width / shrink) * Math.ceil(height / shrink), intermediate };
 }
 
 function acceptedFormat(bytes: Uint8Array): ImageFormat {

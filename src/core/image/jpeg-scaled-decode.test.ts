@@ -9,7 +9,8 @@ import { InvalidImageError } from '../errors.js';
 import { CLIP_MEAN, CLIP_STD, type VisionPreprocessing } from '../models/model-spec.js';
 import { clipShrunkSize, prepareImage } from './clip-preprocessor.js';
 import { DecodeBudget } from './decode-budget.js';
-import { jpegDecodeShrink, SCALED_DECODE_MARGIN, withOpenedImage, type OpenOptions } from './image-decoder.js';
+import { withOpenedImage, type OpenOptions } from './image-decoder.js';
+import { jpegDecodeShrink, SCALED_DECODE_MARGIN } from './jpeg-scaled-decode.js';
 
 const FIXTURES = new URL('../../../test/fixtures/clip-parity/', import.meta.url);
 const CLIP: VisionPreprocessing = { imageSize: 224, mean: CLIP_MEAN, std: CLIP_STD };

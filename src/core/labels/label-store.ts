@@ -1,6 +1,6 @@
 // The seam for what people teach findimage: the log of queries that were run, which posted
 // message shows which (query, image) pair, and the +1/-1 labels given on those messages.
-import type { SearchFilters, SearchScope, SearchTuning } from '../search/search-service.js';
+import type { SearchFilters, SearchScope, SearchOverrides } from '../search/search-service.js';
 
 /** A thumbs-up (+1) or thumbs-down (-1) on one result of one query. */
 export type LabelValue = 1 | -1;
@@ -39,7 +39,7 @@ export interface QueryRecord {
    */
   snapshot?: SnapshotHit[];
   /** The search's own cut-off and prompt templates, when the person chose them; its pages use them too. */
-  tuning?: SearchTuning;
+  tuning?: SearchOverrides;
   /** Who ran it. */
   user: string;
   /** The conversation the results were posted in. */

@@ -162,6 +162,23 @@ describe('SearchService', () => {
     expect(names(hits)).toEqual(['car']);
   });
 
+  it('words a search\'s negative terms with the templates it brings, as its description', async () => {
+    await seed([{ name: 'car', vector: [1, 0, 0, 0] }]);
+    const asked: Array<{ text: string; templates: readonly string[] | undefined }> = [];
+    const recording: KnownVectorEmbedder = Object.assign(Object.create(embedder) as KnownVectorEmbedder, {
+      embedQuery: (text: string, options: Parameters<KnownVectorEmbedder['embedQuery']>[1] = {}) => {
+        asked.push({ text, templates: options.templates });
+        return embedder.embedQuery(text, options);
+      },
+    });
+    const search = new SearchService({ embedder: recording, store, minRelativeScore: 0, logger: createSilentLogger() });
+    await search.searchText({ text: 'black car', negativeTerms: ['dog'], scope: { tenant: 'T1' }, limit: 1, tuning: { templates: ['{}'] } });
+    expect(asked).toEqual([
+      { text: 'black car', templates: ['{}'] },
+      { text: 'dog', templates: ['{}'] },
+    ]);
+  });
+
   it('finds the best images even when many better ones look like a negative term', async () => {
     // Twelve dog-ish cars outrank the two plain cars; all are dropped by "-dog", so the search
     // must look past its first window to fill the page.

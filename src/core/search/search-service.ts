@@ -50,9 +50,10 @@ export interface SearchFilters {
 
 /**
  * One search's own settings in place of the server's: a person trying another cut-off or prompt
- * wording for a single search. Omitted fields keep the configured ones.
+ * wording for a single search. Omitted fields keep the configured ones. (Not the embedded
+ * store's SearchTuning, which holds its index knobs.)
  */
-export interface SearchTuning {
+export interface SearchOverrides {
   /** Relative cut-off for this search (0 keeps all), in place of minRelativeScore. */
   minRelativeScore?: number;
   /** Prompt templates for this search's text (each holds "{}"; ["{}"] embeds the words as typed). */
@@ -63,7 +64,7 @@ export interface SearchRequest {
   scope: SearchScope;
   filters?: SearchFilters;
   /** This search's cut-off and prompt templates, when they differ from the server's. */
-  tuning?: SearchTuning;
+  tuning?: SearchOverrides;
   /** Results per page. */
   limit: number;
   /** Results to skip (page * limit). */
@@ -165,7 +166,9 @@ export class SearchService {
     }
     const negatives = await Promise.all(
       (request.negativeTerms ?? []).map((term) =>
-        this.#embedder.embedQuery(term, { lane: 'interactive' }),
+        // The same templates as the query: "-truck" must be worded as the description is, or
+        // the comparison of the two scores is skewed and more images are dropped than asked.
+        this.#embedder.embedQuery(term, { lane: 'interactive', ...(templates === undefined ? {} : { templates }) }),
       ),
     );
     return this.#searchVector(query, request, negatives);

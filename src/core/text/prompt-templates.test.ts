@@ -1,7 +1,7 @@
 // Prompt templates: validation of the configured list and expansion of a query.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, InvalidQueryError } from '../errors.js';
-import { DEFAULT_PROMPT_TEMPLATES, MAX_PROMPT_TEMPLATES, PromptTemplates } from './prompt-templates.js';
+import { DEFAULT_PROMPT_TEMPLATES, describedInTemplate, MAX_PROMPT_TEMPLATES, PromptTemplates, searchTemplate } from './prompt-templates.js';
 import { normalizeClipQuery, normalizeSiglipQuery } from './query-text.js';
 
 function configError(templates: string[]): ConfigError {
@@ -75,5 +75,25 @@ describe('PromptTemplates', () => {
     list.push('oops');
     expect(templates.templates).toEqual(['a photo of {}']);
     expect(Object.isFrozen(templates.templates)).toBe(true);
+  });
+});
+
+describe('a search\'s own prompt template', () => {
+  it('holds {} exactly once: none, or two and more, is refused with how to write it', () => {
+    expect(searchTemplate(' a drawing of {} ')).toEqual(['a drawing of {}']);
+    expect(searchTemplate('{}')).toEqual(['{}']);
+    expect(() => searchTemplate('a drawing')).toThrow(InvalidQueryError);
+    for (const typed of ['{} and {}', '{}'.repeat(100)]) {
+      expect(() => searchTemplate(typed), typed).toThrow(/more than once; put \{\} exactly once/);
+    }
+  });
+
+  it('leaves the description the room the template does not take, and says when it cut it', () => {
+    expect(describedInTemplate('{}', 'red car', 7)).toEqual({ text: 'red car', cut: false });
+    expect(describedInTemplate('a {}', 'red car', 9)).toEqual({ text: 'red car', cut: false });
+    expect(describedInTemplate('a {}', 'red car', 8)).toEqual({ text: 'red ca', cut: true });
+    expect(describedInTemplate('a pic of {}', 'red car', 12)).toEqual({ text: 'red', cut: true });
+    // Characters, not UTF-16 units: an emoji is one.
+    expect(describedInTemplate('{}!', '🚗🚗🚗', 3)).toEqual({ text: '🚗🚗', cut: true });
   });
 });

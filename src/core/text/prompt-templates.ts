@@ -69,7 +69,8 @@ export class PromptTemplates {
 export const MAX_SEARCH_TEMPLATE_CHARS = 200;
 
 /**
- * The prompt template a person typed for one search, checked: it must hold "{}" once or more and
+ * The prompt template a person typed for one search, checked: it must hold "{}" exactly once (a
+ * hundred of them would repeat the description a hundred times into every search's prompt) and
  * be at most MAX_SEARCH_TEMPLATE_CHARS long. "{}" alone embeds the words as typed. Throws
  * InvalidQueryError (a person's input, not a setting) saying how to fix it.
  */
@@ -78,8 +79,23 @@ export function searchTemplate(typed: string): readonly string[] {
   if (!template.includes(QUERY_PLACEHOLDER)) {
     throw new InvalidQueryError(`The prompt template "${template}" has no {} to put the description in. Write it like "a photo of {}", or {} alone for the words as typed.`);
   }
+  if (template.split(QUERY_PLACEHOLDER).length !== 2) {
+    throw new InvalidQueryError(`The prompt template "${template}" holds {} more than once; put {} exactly once, where the description goes.`);
+  }
   if (Array.from(template).length > MAX_SEARCH_TEMPLATE_CHARS) {
     throw new InvalidQueryError(`The prompt template is ${Array.from(template).length} characters long; at most ${MAX_SEARCH_TEMPLATE_CHARS} leave the model room for the description.`);
   }
   return [template];
+}
+
+/**
+ * The description cut so that `template` (one "{}") with it in place holds at most `maxChars`
+ * characters, the cap on what a search embeds; `cut` says whether anything was left out, so the
+ * report of a shortened description counts the template's words too.
+ */
+export function describedInTemplate(template: string, description: string, maxChars: number): { text: string; cut: boolean } {
+  const room = Math.max(0, maxChars - (Array.from(template).length - QUERY_PLACEHOLDER.length));
+  const chars = Array.from(description);
+  if (chars.length <= room) return { text: description, cut: false };
+  return { text: chars.slice(0, room).join('').trimEnd(), cut: true };
 }

@@ -1,6 +1,6 @@
 // Images: upload through the durable queue (POST /api/images), thumbnails for the grid, and the
 // viewer's large image and download of the original.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidQueryError, SessionError } from '../../core/errors.js';
 import { attachmentDisposition, readOriginal, viewerImage } from '../originals.js';
 import { readyCore, type RouteContext } from '../route-context.js';
@@ -12,8 +12,38 @@ import { readUploadedFiles } from './multipart-files.js';
 export const MAX_FILES_PER_UPLOAD = 20;
 /** The error code of an upload where every file was refused. */
 const NOTHING_STORED = 'nothing_stored';
-/** Browsers may keep a thumbnail a day; ids are content hashes, so it never changes. */
-const THUMBNAIL_CACHE_CONTROL = 'private, max-age=86400, immutable';
+/**
+ * Browsers keep an image but ask before each use (no-cache): a privacy delete must take it off
+ * every screen at the next look, which a max-age would delay. Ids are content hashes, so the
+ * ETag is the id and the question is a cheap 304 while the image is indexed, a 404 once deleted.
+ */
+export const IMAGE_CACHE_CONTROL = 'private, no-cache';
+
+/** The ETag of every rendition of image `id`: its bytes never change under that id. */
+export function imageEtag(id: string): string {
+  return `"${id}"`;
+}
+
+/** Whether the browser's If-None-Match names this image's ETag (a list, or *, as RFC 9110 allows). */
+function alreadyHas(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false;
+  return ifNoneMatch.split(',').some((tag) => {
+    const trimmed = tag.trim();
+    return trimmed === '*' || trimmed === etag || trimmed === `W/${etag}`;
+  });
+}
+
+/** The cache headers of an image answer (200 or 304; never on an error, which must not be kept). */
+function cached(reply: FastifyReply, id: string): FastifyReply {
+  return reply.header('cache-control', IMAGE_CACHE_CONTROL).header('etag', imageEtag(id));
+}
+
+/** Sends a 304 when the browser already has image `id`; true when it did (the caller returns the reply). */
+function answeredNotModified(request: FastifyRequest, reply: FastifyReply, id: string): boolean {
+  if (!alreadyHas(request.headers['if-none-match'], imageEtag(id))) return false;
+  void cached(reply, id).code(304).send();
+  return true;
+}
 
 /** The summary of an upload where every file was refused: the one reason, or how many. */
 function nothingStoredMessage(answers: UploadAnswer[]): string {
@@ -55,35 +85,42 @@ export function registerImageRoutes(app: FastifyInstance, context: RouteContext)
       throw error;
     });
     if (payload.path === undefined) throw new SessionError('not_found', 'This image has no original file here, so it has no thumbnail.');
+    // Only after localPoint: a deleted image answers 404, never 304.
+    if (answeredNotModified(request, reply, id)) return reply;
     const jpeg = await context.thumbnails.get(id, payload.path);
-    return reply.header('content-type', 'image/jpeg').header('cache-control', THUMBNAIL_CACHE_CONTROL).send(jpeg);
+    return cached(reply, id).header('content-type', 'image/jpeg').send(jpeg);
   });
 
   // The viewer's large image and the download: only for an image the web's scope may see
   // (localPoint), and only from the path the index recorded, never a path from the request.
-  const originalOf = async (findimage: NonNullable<ReturnType<typeof readyCore>>, id: string) => {
+  // A browser that has the image gets a 304 once the index says it is still there (a deleted
+  // image is a 404); the file is read and its hash checked only for a browser without it.
+  const originalOf = async (findimage: NonNullable<ReturnType<typeof readyCore>>, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
+    const { id } = request.params;
     const payload = await localPoint(findimage, id);
     if (payload.path === undefined) throw new SessionError('not_found', 'This image has no original file here (it came from a chat).');
-    return { payload, original: await readOriginal(payload.path) };
+    if (answeredNotModified(request, reply, id)) return undefined;
+    return { payload, original: await readOriginal({ id, tenant: payload.tenant, path: payload.path }) };
   };
 
   app.get<{ Params: { id: string } }>('/api/images/:id/large', { schema: { params: IMAGE_ID_PARAMS } }, async (request, reply) => {
     const findimage = readyCore(context, reply);
     if (findimage === undefined) return reply;
-    const { original } = await originalOf(findimage, request.params.id);
-    const shown = await viewerImage(original);
-    return reply.header('content-type', shown.type).header('cache-control', THUMBNAIL_CACHE_CONTROL).send(shown.bytes);
+    const found = await originalOf(findimage, request, reply);
+    if (found === undefined) return reply;
+    const shown = await viewerImage(found.original);
+    return cached(reply, request.params.id).header('content-type', shown.type).send(shown.bytes);
   });
 
   app.get<{ Params: { id: string } }>('/api/images/:id/original', { schema: { params: IMAGE_ID_PARAMS } }, async (request, reply) => {
     const findimage = readyCore(context, reply);
     if (findimage === undefined) return reply;
-    const { payload, original } = await originalOf(findimage, request.params.id);
-    return reply
-      .header('content-type', original.type)
-      .header('content-disposition', attachmentDisposition(payload.filename))
-      .header('cache-control', THUMBNAIL_CACHE_CONTROL)
-      .send(original.bytes);
+    const found = await originalOf(findimage, request, reply);
+    if (found === undefined) return reply;
+    return cached(reply, request.params.id)
+      .header('content-type', found.original.type)
+      .header('content-disposition', attachmentDisposition(found.payload.filename))
+      .send(found.original.bytes);
   });
 
   app.get<{ Params: { id: string } }>('/api/images/:id', { schema: { params: IMAGE_ID_PARAMS } }, async (request, reply) => {

@@ -17,6 +17,7 @@ const PAGE_FILES: Record<string, string> = {
   'vote-buttons.js': 'text/javascript; charset=utf-8',
   'voter-name.js': 'text/javascript; charset=utf-8',
   'url-state.js': 'text/javascript; charset=utf-8',
+  'search-address.js': 'text/javascript; charset=utf-8',
   'recovery.js': 'text/javascript; charset=utf-8',
   'icons.js': 'text/javascript; charset=utf-8',
   'index-view.js': 'text/javascript; charset=utf-8',

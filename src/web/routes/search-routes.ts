@@ -5,9 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { PageWindow, SessionPage } from '../../core/conversations/search-sessions.js';
 import { InvalidQueryError, SessionError } from '../../core/errors.js';
-import { parseQuery } from '../../core/search/query-syntax.js';
-import { storeScopeOf, type CutOffReport, type SearchTuning } from '../../core/search/search-service.js';
-import { MAX_SEARCH_TEMPLATE_CHARS, searchTemplate } from '../../core/text/prompt-templates.js';
+import { MAX_QUERY_TEXT_CHARS, parseQuery } from '../../core/search/query-syntax.js';
+import { storeScopeOf, type CutOffReport, type SearchOverrides } from '../../core/search/search-service.js';
+import { describedInTemplate, MAX_SEARCH_TEMPLATE_CHARS, searchTemplate } from '../../core/text/prompt-templates.js';
 import { MAX_QUERY_WINDOW } from '../../core/store/point-validation.js';
 import type { ImagePayload } from '../../core/store/vector-store.js';
 import type { Findimage } from '../../findimage.js';
@@ -71,8 +71,8 @@ const tuningQuerySchema = {
 } as const;
 
 /** What a search asked to tune, checked: a template without {} is refused with how to write one. */
-function tuningOf(query: { minScore?: number; template?: string }): SearchTuning | undefined {
-  const tuning: SearchTuning = {};
+function tuningOf(query: { minScore?: number; template?: string }): SearchOverrides | undefined {
+  const tuning: SearchOverrides = {};
   if (query.minScore !== undefined) tuning.minRelativeScore = query.minScore;
   if (query.template !== undefined) tuning.templates = searchTemplate(query.template);
   return Object.keys(tuning).length === 0 ? undefined : tuning;
@@ -115,6 +115,14 @@ export function registerSearchRoutes(app: FastifyInstance, context: RouteContext
       }
       const filters = { ...(parsed.after === undefined ? {} : { after: parsed.after }), ...(parsed.before === undefined ? {} : { before: parsed.before }) };
       const tuning = tuningOf(request.query);
+      // The cap on what is embedded counts the template's own words: a long template leaves the
+      // description less room, and the answer says when that cut it.
+      const template = tuning?.templates?.[0];
+      if (template !== undefined) {
+        const fitted = describedInTemplate(template, parsed.text, MAX_QUERY_TEXT_CHARS);
+        parsed.text = fitted.text;
+        parsed.truncated ||= fitted.cut;
+      }
       const timer = context.metrics.searchSeconds.startTimer({ kind: 'text' });
       const page = await findimage.sessions.startText(webSession(), { typed: q, parsed, filters, ...(tuning === undefined ? {} : { tuning }) }, { offset, limit: k });
       timer();
