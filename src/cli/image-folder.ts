@@ -8,7 +8,7 @@ import { extname, resolve, sep } from 'node:path';
 import { FindimageError } from '../core/errors.js';
 import { MAX_IMAGE_BYTES } from '../core/image/image-decoder.js';
 import { displayName, isUtf8Name } from './file-names.js';
-import { tooLargeMessage, unreadable } from './image-files.js';
+import { tooLargeMessage, unreadable } from '../core/image/image-files.js';
 
 /** File endings looked at; other files are counted as ignored, not reported one by one. */
 export const IMAGE_EXTENSIONS = new Set([

@@ -2,7 +2,7 @@
 // shows the original itself when browsers read its format, and otherwise (TIFF, HEIC) a large
 // JPEG made from it, opened as indexing opens images (format check, pixel limits, decode budget).
 // Which image may be read is decided by the caller (the web's scope); this only reads the file.
-import { readImageFile } from '../cli/image-files.js';
+import { readImageFile } from '../core/image/image-files.js';
 import { InvalidImageError, SessionError } from '../core/errors.js';
 import { withOpenedImage } from '../core/image/image-decoder.js';
 import { sniffImageFormat, type ImageFormat } from '../core/image/image-format.js';

@@ -8,7 +8,7 @@ import { EmbedSlots } from '../../core/indexing/embed-slots.js';
 import { listFolderImages, type FolderImage, type SkippedEntry } from '../image-folder.js';
 import { INDEXING, type CommandContext } from '../command-context.js';
 import { HeldImages } from '../held-images.js';
-import { readImageFile, type ImageFile } from '../image-files.js';
+import { readImageFile, type ImageFile } from '../../core/image/image-files.js';
 import { LOCAL_TENANT } from '../local-scope.js';
 import type { Terminal } from '../terminal.js';
 

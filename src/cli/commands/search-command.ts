@@ -6,7 +6,7 @@ import type { SearchResults } from '../../core/search/search-service.js';
 import type { Findimage } from '../../findimage.js';
 import { ONE_IMAGE_QUERY, ONE_QUERY, type CommandContext } from '../command-context.js';
 import { displayName } from '../file-names.js';
-import { readImageFile } from '../image-files.js';
+import { readImageFile } from '../../core/image/image-files.js';
 import { LOCAL_TENANT } from '../local-scope.js';
 import { parseCount, parseOffset } from '../option-parsers.js';
 import type { Terminal } from '../terminal.js';

@@ -1,10 +1,11 @@
-// Reads one image file for the CLI without trusting it: the size is checked from the open file's
-// stat before a byte is read, no more than the limit is ever read, and every way a path can fail
-// (missing, a folder, a link loop, no permission, a pipe) becomes a typed error with a message.
+// Reads one image file without trusting it (the CLI's paths, the web's originals): the size is
+// checked from the open file's stat before a byte is read, no more than the limit is ever read,
+// and every way a path can fail (missing, a folder, a link loop, no permission, a pipe) becomes a
+// typed error with a message.
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { FindimageError, InvalidImageError } from '../core/errors.js';
-import { MAX_IMAGE_BYTES } from '../core/image/image-decoder.js';
+import { FindimageError, InvalidImageError } from '../errors.js';
+import { MAX_IMAGE_BYTES } from './image-decoder.js';
 
 const MEGABYTE = 1024 * 1024;
 

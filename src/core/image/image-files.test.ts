@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FindimageError, InvalidImageError } from '../core/errors.js';
+import { FindimageError, InvalidImageError } from '../errors.js';
 import { readImageFile } from './image-files.js';
 
 /** Bytes this process has read through read(2) and friends, from /proc/self/io. */
