@@ -23,6 +23,26 @@ export type TowerSpec =
 /** Thrown when a graph does not have the inputs or outputs the model spec names. */
 export class GraphMismatch extends Error {}
 
+/**
+ * Keeps ONNX Runtime's float16 tensors on Uint16Array storage. Where the JavaScript engine has a
+ * Float16Array (Node 26), onnxruntime-common turns a float16 tensor's Uint16Array into one, and
+ * onnxruntime-node 1.29's native side cannot read it ("not enough space: expected N, got 0").
+ * onnxruntime-common picks its typed arrays once, at the first Tensor a thread makes: that first
+ * Tensor is made here with Float16Array hidden for the moment, so its table keeps Uint16Array.
+ */
+function keepFloat16OnUint16Storage(): void {
+  const scope = globalThis as { Float16Array?: unknown };
+  const float16Array = scope.Float16Array;
+  if (float16Array === undefined) return;
+  delete scope.Float16Array;
+  try {
+    new Tensor('float32', new Float32Array(1), [1]);
+  } finally {
+    scope.Float16Array = float16Array;
+  }
+}
+keepFloat16OnUint16Storage();
+
 
 export class TowerRunner {
   readonly tower: Tower;
