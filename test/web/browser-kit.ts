@@ -72,6 +72,16 @@ export async function layoutFaults(page: Page): Promise<string[]> {
     if (document.documentElement.scrollWidth > width) faults.push('page is ' + document.documentElement.scrollWidth + ' px wide on a ' + width + ' px screen');
     const header = document.querySelector('header.top');
     if (header && header.getBoundingClientRect().height >= 80) faults.push('header is ' + header.getBoundingClientRect().height + ' px tall');
+    // Every page's link shows whole in the header, none hidden past its edge. With a login, Log out
+    // takes the room of about one link on a phone: the navigation may then scroll sideways, but
+    // the current page's link is in view.
+    const nav = document.querySelector('header.top nav');
+    if (nav && !document.querySelector('.logout') && nav.scrollWidth > nav.clientWidth) faults.push('the navigation needs ' + nav.scrollWidth + ' px and has ' + nav.clientWidth);
+    const current = nav && nav.querySelector('[aria-current="page"]');
+    if (current) {
+      const box = current.getBoundingClientRect(), room = nav.getBoundingClientRect();
+      if (box.left < room.left - 1 || box.right > room.right + 1) faults.push('the link to the current page is scrolled out of view');
+    }
     const h1 = document.querySelectorAll('h1').length;
     if (h1 !== 1) faults.push(h1 + ' <h1> on the page');
     return faults;

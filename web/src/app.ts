@@ -6,11 +6,12 @@ import { mountIndex } from './index-view.js';
 import { mountModels } from './models-view.js';
 import { mountSearch, setUserName, userName } from './search-view.js';
 
-const VIEWS: Array<{ path: string; label: string; mount: (root: HTMLElement) => void }> = [
-  { path: '/', label: 'Search', mount: mountSearch },
-  { path: '/index', label: 'Index', mount: mountIndex },
-  { path: '/eval', label: 'Evaluation', mount: mountEval },
-  { path: '/models', label: 'Evaluate models', mount: mountModels },
+/** The pages; `short` is the label a phone's one header row has room for. */
+const VIEWS: Array<{ path: string; label: string; short: string; mount: (root: HTMLElement) => void }> = [
+  { path: '/', label: 'Search', short: 'Search', mount: mountSearch },
+  { path: '/index', label: 'Index', short: 'Index', mount: mountIndex },
+  { path: '/eval', label: 'Evaluation', short: 'Grades', mount: mountEval },
+  { path: '/models', label: 'Evaluate models', short: 'Models', mount: mountModels },
 ];
 
 function start(): void {
@@ -22,7 +23,7 @@ function start(): void {
     'header',
     { class: 'top' },
     h('a', { class: 'brand', href: '/' }, 'findimage'),
-    h('nav', {}, ...VIEWS.map((v) => h('a', { href: v.path, 'aria-current': v === view ? 'page' : undefined }, v.label))),
+    h('nav', {}, ...VIEWS.map((v) => h('a', { href: v.path, 'aria-current': v === view ? 'page' : undefined }, h('span', { class: 'long' }, v.label), h('span', { class: 'short' }, v.short)))),
     h('label', { class: 'user' }, 'Voting as ', name),
   );
   const main = h('main', { id: 'view', 'data-view': view.label.toLowerCase() });
@@ -40,6 +41,10 @@ async function offerLogout(header: HTMLElement): Promise<void> {
   if (!login) return;
   // Before the name field, so that on a phone both share the header's last row.
   header.querySelector('.user')?.before(h('form', { class: 'logout', method: 'post', action: '/logout' }, h('button', { type: 'submit', id: 'logout' }, 'Log out')));
+  // On a phone the navigation may now scroll sideways: keep the current page's link in view.
+  const current = header.querySelector<HTMLElement>('nav [aria-current="page"]');
+  const nav = current?.parentElement;
+  if (current && nav) nav.scrollLeft = Math.max(0, current.offsetLeft + current.offsetWidth - nav.clientWidth);
 }
 
 start();
