@@ -188,7 +188,8 @@ export async function openEmbedding(options: {
     batchWaitMs: config.batchWaitMs,
     bulkNiceness: config.bulkNiceness,
     ...(config.quietBulkBatch === undefined ? {} : { quietBulkBatch: config.quietBulkBatch }),
-    logger: logger.child({ component: 'embedding-pool' }),
+    // The pool names its own component on its log lines.
+    logger,
     ...(options.onWorkersStarted === undefined ? {} : { onWorkersStarted: options.onWorkersStarted }),
   });
   const [runtime, tokenizer] = await openBoth(
