@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SHORTCUT_FIND_SIMILAR } from './result-blocks.js';
 import { SLASH_COMMAND } from './search-command-events.js';
+import { SLACK_BOT_SCOPES } from './slack-scopes.js';
 import { FACT_CHANGING_EVENTS } from './visibility-events.js';
 
 const MANIFEST = join(import.meta.dirname, '..', '..', '..', 'slack-app-manifest.yaml');
@@ -43,23 +44,7 @@ describe('slack-app-manifest.yaml', () => {
 
   it('asks for exactly the scopes those events and calls need', async () => {
     const text = await readFile(MANIFEST, 'utf8');
-    expect(listUnder(text, 'bot').sort()).toEqual(
-      [
-        'commands',
-        'chat:write',
-        'files:read',
-        'reactions:read',
-        'reactions:write',
-        'channels:history',
-        'groups:history',
-        'im:history',
-        'mpim:history',
-        'channels:read',
-        'groups:read',
-        'im:read',
-        'mpim:read',
-      ].sort(),
-    );
+    expect(listUnder(text, 'bot').sort()).toEqual([...SLACK_BOT_SCOPES].sort());
   });
 
   it('subscribes to the events that say a channel changed, by their literal names', async () => {

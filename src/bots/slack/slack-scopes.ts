@@ -1,5 +1,5 @@
 // The bot token scopes findimage's Slack app asks for, as slack-app-manifest.yaml lists them under
-// oauth_config.scopes.bot (slack-scopes.test.ts keeps the two equal). `findimage doctor` compares
+// oauth_config.scopes.bot (slack-app-manifest.test.ts keeps the two equal). `findimage doctor` compares
 // a real token's scopes with these.
 
 /** Every bot scope the manifest asks for; the manifest's comments say what each is for. */
