@@ -3,7 +3,7 @@
 // living stay; stop() leaves at once; job counts and jobs/s reach the list; Redis going away
 // costs one warning and no crash, and the process is listed again when Redis is back.
 import type { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
 import { TestRedisServer } from '../testing/redis-server.js';
 import { captureLog, waitUntil } from '../testing/wait-until.js';
@@ -152,18 +152,23 @@ describe('the fleet worker registry', () => {
   });
 
   it('never keeps a finished process alive: its heartbeat timer is unref’d', async () => {
-    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
     const redis = connection();
     await waitUntil(() => redis.status === 'ready', 'the connection');
     const worker = registry(LONG_LEASE_MS, { redis });
+    // join() starts the heartbeat synchronously: the only interval set during the call is it.
+    // (Counting the process's active timers instead raced with the client's own timers.)
+    const intervals = vi.spyOn(globalThis, 'setInterval');
+    let heartbeats: NodeJS.Timeout[];
+    try {
+      worker.join(GPU_WORKER);
+      heartbeats = intervals.mock.results.map((result) => result.value as NodeJS.Timeout);
+    } finally {
+      intervals.mockRestore();
+    }
+    expect(heartbeats).toHaveLength(1);
+    expect(heartbeats[0]?.hasRef()).toBe(false);
     const watcher = await observer();
-    expect(await watcher.alive()).toEqual([]);
-    const before = timers();
-
-    worker.join(GPU_WORKER);
     await waitUntil(async () => (await watcher.alive()).length === 1, 'the worker to be listed');
-
-    expect(timers()).toBe(before);
   });
 });
 
