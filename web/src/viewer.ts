@@ -98,7 +98,9 @@ export function createViewer(host: ViewerHost): Viewer {
     }
   });
   dialog.addEventListener('close', () => {
-    if (shown !== undefined) host.returnFocusTo(shown)?.focus();
+    // Back to the result it showed, unless a key pressed as it closed ("/") already put the
+    // focus in a field: the close event comes a task after Escape.
+    if (shown !== undefined && !(document.activeElement instanceof HTMLInputElement)) host.returnFocusTo(shown)?.focus();
     shown = undefined;
   });
   // A click on the backdrop (outside the dialog's box) closes it too.
