@@ -5,53 +5,19 @@
 // set in the page and kept in the URL. axe-core finds no serious or critical violation on any of
 // them, and no page is wider than the screen. With UPDATE_SCREENSHOTS=1 the screenshots shown in
 // docs/web.md are written to docs/images/.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations, buildPage, launchChromium, layoutFaults, screenshot, SIZES, type Size } from './browser-kit.js';
 import { jpegOf, multipartOf, startWebHarness, type WebHarness } from './web-harness.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? resolve('docs/images') : undefined;
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const COLOURS = fileURLToPath(new URL('../fixtures/datasets/colours', import.meta.url));
-
-const SIZES = [
-  { name: 'laptop', viewport: { width: 1366, height: 900 } },
-  { name: 'phone', viewport: { width: 390, height: 844 } },
-] as const;
 const SCHEMES = ['light', 'dark'] as const;
 /** How long a condition in the page is waited for (vitest's expect.poll gives up after 1 s by default). */
 const POLL = { timeout: 20_000 };
-
-function buildPage(out: string): void {
-  const result = spawnSync(process.execPath, ['scripts/build-web.mjs', out], { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`page build failed: ${result.stdout}${result.stderr}`);
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  if (SCREENSHOTS === undefined) return;
-  await mkdir(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `web-${name}.png`), fullPage: true });
-}
-
-/** axe-core's serious and critical violations on the page as it is, one line each. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  if ((await page.evaluate('typeof window.axe')) === 'undefined') await page.addScriptTag({ path: AXE });
-  const violations = (await page.evaluate('window.axe.run(document).then((r) => r.violations)')) as Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }>;
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
-/** Whether the page scrolls sideways (wider than the screen). */
-function overflowsSideways(page: Page): Promise<boolean> {
-  return page.evaluate('document.documentElement.scrollWidth > window.innerWidth') as Promise<boolean>;
-}
 
 describe('evaluating models and splitting labels in Chromium', { shuffle: false }, () => {
   let pageDir: string;
@@ -64,15 +30,14 @@ describe('evaluating models and splitting labels in Chromium', { shuffle: false 
   let letSecondModelOpen = () => {};
   const secondModel = new Promise<void>((resolve) => (letSecondModelOpen = resolve));
 
-  const open = async (size: (typeof SIZES)[number], scheme: (typeof SCHEMES)[number]): Promise<Page> => {
+  const open = async (size: Size, scheme: (typeof SCHEMES)[number]): Promise<Page> => {
     // The page's CSP forbids inline scripts: axe-core is added with the CSP bypassed.
-    const page = await browser.newPage({ viewport: size.viewport, bypassCSP: true, colorScheme: scheme });
+    const page = await browser.newPage({ viewport: { width: size.width, height: size.height }, bypassCSP: true, colorScheme: scheme });
     page.setDefaultTimeout(20_000);
     return page;
   };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH).`);
     pageDir = await mkdtemp(join(tmpdir(), 'findimage-page-'));
     buildPage(pageDir);
     datasets = await mkdtemp(join(tmpdir(), 'findimage-datasets-'));
@@ -89,7 +54,7 @@ describe('evaluating models and splitting labels in Chromium', { shuffle: false 
       const vote = await fetch(`${base}/api/labels`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ queryId, imageId: stored[i]?.id, user: 'ana', value: 1 }) });
       expect(vote.status).toBe(200);
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 180_000);
   afterAll(async () => {
     // A run held before its second model would otherwise keep the server from closing.
@@ -155,8 +120,8 @@ describe('evaluating models and splitting labels in Chromium', { shuffle: false 
         await page.goto(`${base}/models?run=${runId}`);
         await page.locator('#evaluation-report svg.histogram').nth(2).waitFor();
         await page.locator('#evaluation-history tr[data-state="done"]').waitFor();
-        expect(await overflowsSideways(page)).toBe(false);
-        expect(await seriousViolations(page)).toEqual([]);
+        expect(await layoutFaults(page)).toEqual([]);
+        expect(await axeViolations(page)).toEqual([]);
         if (scheme === 'light') await screenshot(page, size.name === 'laptop' ? 'models' : 'models-phone');
         await page.close();
       });
@@ -173,8 +138,8 @@ describe('evaluating models and splitting labels in Chromium', { shuffle: false 
         const heldOut = Number(/Graded: (\d)/.exec((await page.locator('#split-summary').textContent()) ?? '')?.[1]);
         expect(await page.locator('table.queries tbody tr').count()).toBe(heldOut);
         await page.locator('svg.chart').nth(2).waitFor();
-        expect(await overflowsSideways(page)).toBe(false);
-        expect(await seriousViolations(page)).toEqual([]);
+        expect(await layoutFaults(page)).toEqual([]);
+        expect(await axeViolations(page)).toEqual([]);
         if (scheme === 'light') await screenshot(page, size.name === 'laptop' ? 'eval-split' : 'eval-split-phone');
         // A reload and Back restore the split from the URL.
         await page.reload();
