@@ -23,6 +23,7 @@ import { float32ToFloat16 } from '../src/gpu-worker/half-precision.js';
 import { createLogger } from '../src/logger.js';
 import { ensureRandomVitB32 } from './bench-model.js';
 import { describeMachine, type MachineInfo } from './machine-info.js';
+import { randomImages } from './random-pixels.js';
 
 /** Debian's Python, which has python3-onnx; gpu.sh passes its own through GPU_PYTHON. */
 const PYTHON = process.env.GPU_PYTHON ?? '/usr/bin/python3';
@@ -57,19 +58,6 @@ interface Manifest {
   textModel: ModelFile;
   visionModel: ModelFile;
   tokenizer: ModelFile;
-}
-
-/** Distinct pseudo-random CHW tensors, so no layer can shortcut on repeated input. */
-function images(count: number): PreparedImage[] {
-  let state = 12345;
-  return Array.from({ length: count }, () => {
-    const pixels = new Float32Array(3 * 224 * 224);
-    for (let i = 0; i < pixels.length; i++) {
-      state = (state * 1103515245 + 12345) % 2147483648;
-      pixels[i] = (state / 2147483648) * 4 - 2;
-    }
-    return { pixels, width: 224, height: 224, format: 'raw' };
-  });
 }
 
 function cosine(a: Float32Array, b: Float32Array): number {
@@ -145,7 +133,7 @@ export async function runFp16Bench(argv: readonly string[], root: string, log: (
   const machine = describeMachine();
   log(`${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAverageAtStart}; ${values.device}; fp32 ${dirs.fp32} vs fp16 ${dirs.fp16}; ${imageCount} images and ${textCount} texts per round, ${rounds} rounds`);
   const dataDir = await mkdtemp(join(tmpdir(), 'findimage-fp16-'));
-  const inputs = images(imageCount);
+  const inputs = randomImages(imageCount);
   const texts = Array.from({ length: textCount }, (_, i) => `a photo of object number ${i} on a ${['red', 'blue', 'green'][i % 3]} table`);
   const kinds = ['fp32', 'fp16'] as const;
   const totals = { fp32: { imageMs: 0, textMs: 0 }, fp16: { imageMs: 0, textMs: 0 } };

@@ -15,6 +15,7 @@ import { createLogger } from '../src/logger.js';
 import { chooseBenchModel } from './bench-model.js';
 import type { BenchModel } from './bench-options.js';
 import { describeMachine } from './machine-info.js';
+import { randomImages } from './random-pixels.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -30,19 +31,6 @@ const TEXTS = Number(values.texts);
 const ROUNDS = Number(values.rounds);
 const PAIR: [BenchModel, BenchModel] = values.quick ? ['tiny-test', 'tiny-test-q8'] : ['vit-b32-random', 'vit-b32-random-q8'];
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-/** Distinct pseudo-random CHW tensors, so no layer can shortcut on repeated input. */
-function images(count: number): PreparedImage[] {
-  let state = 12345;
-  return Array.from({ length: count }, () => {
-    const pixels = new Float32Array(3 * 224 * 224);
-    for (let i = 0; i < pixels.length; i++) {
-      state = (state * 1103515245 + 12345) % 2147483648;
-      pixels[i] = (state / 2147483648) * 4 - 2;
-    }
-    return { pixels, width: 224, height: 224, format: 'raw' };
-  });
-}
 
 const texts = Array.from({ length: TEXTS }, (_, i) => `a photo of object number ${i} on a ${['red', 'blue', 'green'][i % 3]} table`);
 
@@ -64,7 +52,7 @@ async function main(): Promise<void> {
   const machine = describeMachine();
   log(`${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAverageAtStart}; ${PAIR.join(' vs ')}, ${IMAGES} images and ${TEXTS} texts per round, ${ROUNDS} rounds`);
   const dataDir = await mkdtemp(join(tmpdir(), 'findimage-variants-'));
-  const inputs = images(IMAGES);
+  const inputs = randomImages(IMAGES);
   const totals = PAIR.map(() => ({ imageMs: 0, textMs: 0 }));
   /** The first round's vectors of each model, for the cosine between fp32 and int8. */
   const vectors = PAIR.map(() => ({ images: [] as Float32Array[], texts: [] as Float32Array[] }));

@@ -7,6 +7,7 @@ import type { Device } from '../src/config.js';
 import { createEmbeddingPool } from '../src/gpu-worker/embedding-pool.js';
 import { createLogger } from '../src/logger.js';
 import { describeMachine } from './machine-info.js';
+import { randomPixels } from './random-pixels.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,21 +32,8 @@ const workers = Number(values.workers);
 const device = parseDevice(values.device);
 const SIZE = 224;
 
-/** Distinct pseudo-random tensors, so no layer can shortcut on repeated input. */
-function tensors(count: number): Float32Array[] {
-  let state = 12345;
-  return Array.from({ length: count }, () => {
-    const out = new Float32Array(3 * SIZE * SIZE);
-    for (let i = 0; i < out.length; i++) {
-      state = (state * 1103515245 + 12345) % 2147483648;
-      out[i] = (state / 2147483648) * 4 - 2;
-    }
-    return out;
-  });
-}
-
 console.log(JSON.stringify({ machine: describeMachine(), modelDir, images, workers, device }));
-const inputs = tensors(Math.min(images, 64));
+const inputs = randomPixels(Math.min(images, 64));
 for (const maxBatch of values.batches.split(',').map(Number)) {
   const pool = await createEmbeddingPool({
     textModelPath: `${modelDir}/onnx/text_model.onnx`,
