@@ -11,6 +11,10 @@ process.setSourceMapsEnabled(true);
 // Node 22.1 and later; a Node without it simply compiles as before.
 const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
+// A search starts its embedding thread now, so the thread's boot and onnxruntime-node's import
+// overlap the loading of the bundle below; the pool adopts it (src/gpu-worker/early-worker.ts).
+const { startEarlyWorker } = await import('../dist/early-worker.js');
+startEarlyWorker(new URL('../dist/embedding-worker.js', import.meta.url), process.argv.slice(2));
 const { exitQuietlyWhenOutputCloses, main } = await import('../dist/findimage.js');
 
 // `findimage ... | head -1`: the reader leaving ends the process quietly, not with EPIPE's trace.

@@ -30,6 +30,7 @@ const BUNDLED = new Set(['zod', 'commander', 'env-paths', 'is-safe-filename', 'c
 const ENTRY_POINTS = [
   { in: 'src/cli/bin-entry.ts', out: 'findimage' },
   { in: 'src/gpu-worker/embedding-worker.ts', out: 'embedding-worker' },
+  { in: 'src/gpu-worker/early-worker.ts', out: 'early-worker' },
   { in: 'src/core/models/model-registry.ts', out: 'model-registry' },
 ];
 

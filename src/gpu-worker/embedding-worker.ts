@@ -1,10 +1,12 @@
 // The embedding worker thread: loads the towers its setup names once (any other on first use),
 // then runs the batches the pool sends, one at a time, answering with the vectors in a
 // transferred buffer.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { FindimageError } from '../core/errors.js';
+import { isEarlyStart } from './early-worker.js';
 import type {
   FromWorkerMessage,
+  SetupMessage,
   ToWorkerMessage,
   WorkerSetup,
 } from './messages.js';
@@ -33,7 +35,7 @@ async function runBatch(towers: TowerSessions, request: ToWorkerMessage): Promis
   }
 }
 
-async function main(port: NonNullable<typeof parentPort>, setup: WorkerSetup): Promise<void> {
+async function main(port: NonNullable<typeof parentPort>, setup: WorkerSetup, startedEarly: boolean): Promise<void> {
   let towers: TowerSessions;
   // Before any session exists: ONNX Runtime's threads copy this thread's priority when they start.
   const priorityProblem = setup.niceness === undefined ? undefined : lowerOwnThreadPriority(setup.niceness);
@@ -59,9 +61,21 @@ async function main(port: NonNullable<typeof parentPort>, setup: WorkerSetup): P
     towers: towers.loaded,
     elementTypes,
     ...(priorityProblem === undefined ? {} : { priorityProblem }),
+    ...(startedEarly ? { startedEarly } : {}),
+  });
+}
+
+/** The setup of a thread started early: the first message the pool sends it. */
+function setupMessage(port: MessagePort): Promise<WorkerSetup> {
+  return new Promise((resolve) => {
+    port.once('message', (message: SetupMessage) => resolve(message.setup));
   });
 }
 
 if (parentPort !== null) {
-  void main(parentPort, workerData as WorkerSetup);
+  const port = parentPort;
+  // By now this module's imports, onnxruntime-node's among them, are loaded: a thread started early
+  // (early-worker.ts) has done that while the command line was still reading its configuration.
+  if (isEarlyStart(workerData)) void setupMessage(port).then((setup) => main(port, setup, true));
+  else void main(port, workerData as WorkerSetup, false);
 }

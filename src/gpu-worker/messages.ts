@@ -95,7 +95,18 @@ export interface RunBatchMessage {
   data: ArrayBuffer;
 }
 
-/** Every message the pool sends to a worker. */
+/**
+ * Pool to a worker started before its setup was known (early-worker.ts): the setup it would
+ * otherwise have had as workerData. The first message such a worker gets, and only that once.
+ */
+export interface SetupMessage {
+  /** Discriminator. */
+  type: 'setup';
+  /** What the worker loads. */
+  setup: WorkerSetup;
+}
+
+/** Every message the pool sends to a worker once it is set up. */
 export type ToWorkerMessage = RunBatchMessage;
 
 /** Worker to pool: the sessions asked for at start are loaded. */
@@ -112,6 +123,8 @@ export interface ReadyMessage {
   towers: Tower[];
   /** What each loaded tower's graph takes and gives: float16 ones are converted in the worker. */
   elementTypes: Partial<Record<Tower, TowerElementTypes>>;
+  /** Present when the thread was started before its setup (early-worker.ts) and adopted. */
+  startedEarly?: true;
 }
 
 /** Worker to pool: the sessions could not be loaded; the worker ends after sending this. */
