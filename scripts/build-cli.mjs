@@ -5,7 +5,8 @@
 //   the fleet, sharp's preprocessing) lands in chunks of its own and loads only when it runs.
 // - Entry points that are loaded by path stay separate outputs in one flat folder:
 //   embedding-worker.js, which the pool starts as a worker thread by its URL beside the code that
-//   starts it (src/gpu-worker/worker-entry.ts), and model-registry.js, which the cold-search
+//   starts it (src/gpu-worker/worker-entry.ts), early-worker.js, which bin/findimage.js loads to
+//   start that thread before the bundle when a search will need it, and model-registry.js, which the cold-search
 //   bench's preload extends (bench/cold-child-preload.mjs); both share their chunks with the CLI.
 // - Packages stay external (imported from node_modules at run time) unless listed in BUNDLED:
 //   native addons and packages that load files by path cannot be bundled, and keeping the
