@@ -36,10 +36,20 @@ export function randomVitB32Dir(root: string): string {
   return join(root, '.bench', 'models', 'vit-b32-random');
 }
 
-/** Builds the random ViT-B/32-shaped model unless a finished build is there (about 10 s). */
+/**
+ * The graphs' layout build-vit-b32-model.py writes (its GRAPH_VERSION, kept in the manifest): a
+ * folder built by an older script is rebuilt. 2: the text tower's sequence axis is dynamic, as
+ * in optimum's CLIP export, so a search feeds it rows cut after their end token.
+ */
+const GRAPH_VERSION = 2;
+
+/** Builds the random ViT-B/32-shaped model unless a finished build of this version is there (about 10 s). */
 export function ensureRandomVitB32(root: string, log: (line: string) => void): string {
   const dir = randomVitB32Dir(root);
-  if (existsSync(join(dir, MANIFEST))) return dir;
+  const manifest = join(dir, MANIFEST);
+  if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { graphVersion?: number }).graphVersion === GRAPH_VERSION) {
+    return dir;
+  }
   log(`Building the random ViT-B/32-shaped model into ${dir} (once; about 600 MB)...`);
   const built = spawnSync(PYTHON, [join(root, 'bench', 'build-vit-b32-model.py'), '--out', dir], {
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -28,6 +28,8 @@ SEED = 20261127
 # CLIP ViT-B/32 (OpenAI), as exported by Xenova/clip-vit-base-patch32.
 VOCAB_SIZE = 49408
 CONTEXT_LENGTH = 77
+# The layout of the graphs this script writes, recorded in manifest.json (see bench/bench-model.ts).
+GRAPH_VERSION = 2
 EMBED_DIM = 512
 TEXT_WIDTH = 512
 TEXT_HEADS = 8
@@ -148,10 +150,19 @@ def build_text(rng, path):
     # Causal mask: position i attends to 0..i only. A large negative rather than -inf keeps
     # softmax finite; every row keeps its diagonal.
     causal = np.triu(np.full((CONTEXT_LENGTH, CONTEXT_LENGTH), -1e9, dtype=np.float32), k=1)
-    mask = b.constant("causal_mask", causal)
+    full_mask = b.constant("causal_mask", causal)
+    # The sequence axis is dynamic, as in optimum's export of CLIP's text model: the position
+    # table and the mask are cut to the input's length (rows may be fed cut after their end token).
+    zero = b.constant("axis_zero", np.array([0], dtype=np.int64))
+    shape = b.node("Shape", ["input_ids"], "ids_shape")
+    length = b.node("Slice", [shape, b.constant("axis_one", np.array([1], dtype=np.int64)), b.constant("axis_two", np.array([2], dtype=np.int64))], "sequence_length")
+    positions = b.node("Slice", [position_embedding, zero, length, zero], "positions")
+    both_axes = b.constant("mask_axes", np.array([0, 1], dtype=np.int64))
+    square = b.node("Concat", [length, length], "mask_ends", axis=0)
+    mask = b.node("Slice", [full_mask, b.constant("mask_starts", np.array([0, 0], dtype=np.int64)), square, both_axes], "mask")
 
     x = b.node("Gather", [token_embedding, "input_ids"], "tokens", axis=0)
-    x = b.node("Add", [x, position_embedding], "embedded")
+    x = b.node("Add", [x, positions], "embedded")
     x = b.encoder("text", x, TEXT_LAYERS, TEXT_WIDTH, TEXT_HEADS, mask)
     x = b.layer_norm("final_ln", x, TEXT_WIDTH)
     # CLIP pools at argmax(input_ids): the end-of-text token (49407) is the largest id.
@@ -162,7 +173,7 @@ def build_text(rng, path):
     save(
         b,
         "clip_vit_b32_text_random",
-        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", CONTEXT_LENGTH])],
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"])],
         [helper.make_tensor_value_info("text_embeds", TensorProto.FLOAT, ["batch_size", EMBED_DIM])],
         path,
     )
@@ -224,7 +235,9 @@ def main():
     shutil.copyfile(args.tokenizer, os.path.join(args.out, "tokenizer.json"))
     # manifest.json: each file's size and sha256, from which the bench builds the ModelSpec it
     # registers (findimage checks every model file against its spec before loading it).
-    manifest = {}
+    # graphVersion: bumped when a graph changes, so the bench rebuilds an older folder (2: the text
+    # tower's sequence axis is dynamic).
+    manifest = {"graphVersion": GRAPH_VERSION}
     for key, name in (("textModel", "onnx/text_model.onnx"), ("visionModel", "onnx/vision_model.onnx"), ("tokenizer", "tokenizer.json")):
         path = os.path.join(args.out, name)
         digest = hashlib.sha256()

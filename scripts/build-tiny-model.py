@@ -4,6 +4,7 @@
 #
 # Run with Debian's Python (apt-get install python3-onnx python3-numpy):
 #   /usr/bin/python3 scripts/build-tiny-model.py [--out models/tiny-test/onnx]
+#   /usr/bin/python3 scripts/build-tiny-model.py --dynamic-text-out test/fixtures/dynamic-text/text_model.onnx
 # It also writes onnx/*_fp16.onnx, the fp16 twins of both towers (tiny-test-fp16).
 # The weights come from a fixed seed, so a rebuild gives byte-identical files.
 # The weights are random: rankings from this model are meaningless. It exists so that tests and
@@ -94,6 +95,51 @@ def build_text(rng, path):
     save(graph, path)
 
 
+def build_dynamic_text(rng, path, width=2):
+    # The text tower above with a dynamic sequence axis, as optimum exports CLIP's text model
+    # (input_ids [batch_size, sequence_length]): the position table and the running mean's counts
+    # are sliced to the input's length. Width 2 keeps the file near 400 KB; it is a test fixture
+    # (test/fixtures/dynamic-text) for feeding rows cut after their end-of-text token.
+    token_embedding = rng.standard_normal((VOCAB_SIZE, width)).astype(np.float32)
+    position_embedding = (0.5 * rng.standard_normal((CONTEXT_LENGTH, width))).astype(np.float32)
+    counts = np.arange(1, CONTEXT_LENGTH + 1, dtype=np.float32).reshape(CONTEXT_LENGTH, 1)
+    projection = (rng.standard_normal((width, EMBED_DIM)) / np.sqrt(width)).astype(np.float32)
+
+    nodes = [
+        helper.make_node("Shape", ["input_ids"], ["ids_shape"]),
+        helper.make_node("Slice", ["ids_shape", "one", "two"], ["length"]),
+        helper.make_node("Slice", ["position_embedding", "zero", "length", "zero"], ["positions"]),
+        helper.make_node("Slice", ["counts", "zero", "length", "zero"], ["counts_used"]),
+        helper.make_node("Gather", ["token_embedding", "input_ids"], ["tokens"], axis=0),
+        helper.make_node("Add", ["tokens", "positions"], ["embedded"]),
+        helper.make_node("Tanh", ["embedded"], ["activated"]),
+        helper.make_node("CumSum", ["activated", "seq_axis"], ["running_sum"]),
+        helper.make_node("Div", ["running_sum", "counts_used"], ["hidden"]),
+        helper.make_node("ArgMax", ["input_ids"], ["eot_position"], axis=1, keepdims=1),
+        helper.make_node("GatherND", ["hidden", "eot_position"], ["pooled"], batch_dims=1),
+        helper.make_node("MatMul", ["pooled", "text_projection"], ["projected"]),
+        helper.make_node("ReduceL2", ["projected"], ["norm"], axes=[-1], keepdims=1),
+        helper.make_node("Div", ["projected", "norm"], ["text_embeds"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "tiny_clip_text_dynamic",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"])],
+        [helper.make_tensor_value_info("text_embeds", TensorProto.FLOAT, ["batch_size", EMBED_DIM])],
+        initializer=[
+            tensor("token_embedding", token_embedding),
+            tensor("position_embedding", position_embedding),
+            tensor("seq_axis", np.array(1, dtype=np.int64)),
+            tensor("counts", counts),
+            tensor("text_projection", projection),
+            tensor("zero", np.array([0], dtype=np.int64)),
+            tensor("one", np.array([1], dtype=np.int64)),
+            tensor("two", np.array([2], dtype=np.int64)),
+        ],
+    )
+    save(graph, path)
+
+
 def build_vision(rng, path):
     # One 32x32 stride-32 patch convolution (ViT-B/32's patch embedding, 7x7 patches), a Tanh so the
     # tower is not one linear map of the mean colour, mean pooling, projection, L2 normalisation.
@@ -151,7 +197,16 @@ def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     parser = argparse.ArgumentParser(description="Build the tiny-test CLIP-shaped ONNX towers.")
     parser.add_argument("--out", default=os.path.join(root, "models", "tiny-test", "onnx"))
+    parser.add_argument(
+        "--dynamic-text-out",
+        help="write only the text tower with a dynamic sequence axis here (test/fixtures/dynamic-text/text_model.onnx)",
+    )
     args = parser.parse_args()
+    if args.dynamic_text_out is not None:
+        os.makedirs(os.path.dirname(os.path.abspath(args.dynamic_text_out)), exist_ok=True)
+        build_dynamic_text(np.random.default_rng([SEED, 3]), args.dynamic_text_out)
+        print(f"{args.dynamic_text_out}: {os.path.getsize(args.dynamic_text_out)} bytes")
+        return
     os.makedirs(args.out, exist_ok=True)
     # One generator per tower, each from the fixed seed, so changing one tower leaves the other's
     # bytes (and sha256) unchanged.

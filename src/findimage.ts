@@ -20,7 +20,7 @@ import type { DownloadProgressListener } from './core/models/download-progress.j
 import type { LabelStore } from './core/labels/label-store.js';
 import { ReconnectingLabelStore } from './core/labels/reconnecting-label-store.js';
 import { openSqliteLabelStore } from './core/labels/sqlite-label-store.js';
-import { familyOf } from './core/models/model-family.js';
+import { familyOf, textTowerSettings } from './core/models/model-family.js';
 import { precisionAdvice } from './core/models/precision-advice.js';
 import { locateModelFiles } from './core/models/model-locator.js';
 import { findModelSpec } from './core/models/registered-models.js';
@@ -175,7 +175,7 @@ export async function openEmbedding(options: {
   const starting = createEmbeddingPool({
     textModelPath: files.textModel,
     visionModelPath: files.visionModel,
-    text: model.text,
+    text: textTowerSettings(family, model.text),
     vision: model.vision,
     dimension: model.dimension,
     device: config.device,

@@ -17,6 +17,13 @@ export interface TextTowerSpec {
   outputName: string;
   /** Token ids per row. */
   contextLength: number;
+  /**
+   * Set for a causal text tower that pools at the first end-of-text token (OpenAI CLIP): no id
+   * after the first one of these changes the output, so a graph whose sequence axis is dynamic
+   * is fed each batch cut after its longest text's end token (tower-runner.ts), a fraction of the
+   * work for a short query. Absent: every row is fed whole, contextLength ids.
+   */
+  endOfTextId?: number;
 }
 
 /** Names and sizes of the vision tower's graph. */

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { InferenceSession } from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GraphMismatch, TowerRunner, type TowerSpec } from './tower-runner.js';
+import { cutAfterEndToken, GraphMismatch, TowerRunner, type TowerSpec } from './tower-runner.js';
 
 const model = (path: string) => fileURLToPath(new URL(`../../models/${path}`, import.meta.url));
 const CLIP_VISION: TowerSpec = { tower: 'vision', inputName: 'pixel_values', outputName: 'image_embeds', imageSize: 224 };
@@ -67,5 +67,67 @@ describe('TowerRunner with fp16 graphs', () => {
     expect(() => new TowerRunner(session, CLIP_VISION, 512)).toThrow(
       'the vision graph\'s output "image_embeds" is float64; findimage handles float32 and float16',
     );
+  });
+});
+
+describe('TowerRunner cutting text rows after their end-of-text token', () => {
+  const BOS = 49406n;
+  const EOS = 49407n;
+  const LENGTH = 77;
+  const dynamicText = fileURLToPath(new URL('../../test/fixtures/dynamic-text/text_model.onnx', import.meta.url));
+
+  /** Packs rows of content ids as the tokenizer does: start, content, end, then `pad`. */
+  function packed(contents: bigint[][], pad = EOS): BigInt64Array<ArrayBuffer> {
+    const ids = new BigInt64Array(contents.length * LENGTH).fill(pad);
+    contents.forEach((content, row) => {
+      ids.set([BOS, ...content, EOS], row * LENGTH);
+    });
+    return ids;
+  }
+
+  /** A session that records the shape of every input it is fed, then runs the real one. */
+  async function recordingSession(path: string): Promise<{ session: InferenceSession; fed: number[][] }> {
+    const real = await InferenceSession.create(path);
+    const fed: number[][] = [];
+    const session = Object.create(real) as InferenceSession;
+    session.run = ((feeds: InferenceSession.FeedsType, fetches: InferenceSession.FetchesType) => {
+      fed.push([...(feeds.input_ids?.dims ?? [])]);
+      return real.run(feeds, fetches);
+    }) as InferenceSession['run'];
+    runners.push({ release: () => real.release() } as TowerRunner);
+    return { session, fed };
+  }
+
+  it('cuts packed rows to the latest first end token of any row, and keeps rows whole when one has none', () => {
+    const ids = packed([[320n, 1125n], [320n, 1125n, 539n, 1929n], [7n]]);
+    const cut = cutAfterEndToken(ids, 3, LENGTH, EOS);
+    expect(cut.width).toBe(6);
+    expect([...cut.ids]).toEqual([BOS, 320n, 1125n, EOS, EOS, EOS, BOS, 320n, 1125n, 539n, 1929n, EOS, BOS, 7n, EOS, EOS, EOS, EOS]);
+    // With 0 as the padding (open_clip's exports), the same width.
+    expect(cutAfterEndToken(packed([[320n, 1125n], [320n, 1125n, 539n, 1929n]], 0n), 2, LENGTH, EOS).width).toBe(6);
+    const endless = packed([[1n]]).fill(5n);
+    expect(cutAfterEndToken(endless, 1, LENGTH, EOS)).toEqual({ ids: endless, width: LENGTH });
+  });
+
+  it('feeds a graph with a dynamic sequence axis the cut rows, with the same vectors as whole rows', async () => {
+    const rowsOfIds = packed([[320n, 1125n], [320n, 1125n, 539n, 320n, 1929n], [2368n]]);
+    const whole = new TowerRunner(await InferenceSession.create(dynamicText), CLIP_TEXT, 512);
+    runners.push(whole);
+    const { session, fed } = await recordingSession(dynamicText);
+    const cut = new TowerRunner(session, { ...CLIP_TEXT, endOfTextId: 49407 }, 512);
+    expect(whole.cutAfter).toBeNull();
+    expect(cut.cutAfter).toBe(EOS);
+    const expected = await whole.run(rowsOfIds.slice().buffer, 3);
+    const actual = await cut.run(rowsOfIds.slice().buffer, 3);
+    expect(fed).toEqual([[3, 7]]);
+    expect([...actual]).toEqual([...expected]);
+  });
+
+  it('feeds a graph fixed at the context length whole rows, even for a family whose text ends at its end token', async () => {
+    const { session, fed } = await recordingSession(model('tiny-test/onnx/text_model.onnx'));
+    const fixed = new TowerRunner(session, { ...CLIP_TEXT, endOfTextId: 49407 }, 512);
+    expect(fixed.cutAfter).toBeNull();
+    await fixed.run(packed([[320n, 1125n]]).buffer, 1);
+    expect(fed).toEqual([[1, LENGTH]]);
   });
 });

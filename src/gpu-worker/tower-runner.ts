@@ -53,6 +53,11 @@ export class TowerRunner {
   readonly #maskType: 'int64' | 'int32' | null;
   /** What the graph takes and gives at its boundary; see TowerElementTypes. */
   readonly elementTypes: TowerElementTypes;
+  /**
+   * The end-of-text id each text batch is cut after (TextTowerSpec.endOfTextId), when the graph
+   * takes sequences of any length; null: rows are fed whole.
+   */
+  readonly cutAfter: bigint | null;
 
   constructor(session: InferenceSession, spec: TowerSpec, dimension: number) {
     this.tower = spec.tower;
@@ -77,6 +82,10 @@ export class TowerRunner {
       );
     }
     this.#maskType = session.inputNames.includes(ATTENTION_MASK) ? maskType(session) : null;
+    this.cutAfter =
+      spec.tower === 'text' && spec.endOfTextId !== undefined && hasDynamicSequence(session, spec.inputName)
+        ? BigInt(spec.endOfTextId)
+        : null;
     this.elementTypes = {
       input: spec.tower === 'vision' ? floatType(session, 'input', spec.inputName, spec.tower) : null,
       output: floatType(session, 'output', spec.outputName, spec.tower),
@@ -88,19 +97,14 @@ export class TowerRunner {
     const spec = this.#spec;
     const feeds: Record<string, Tensor> = {};
     if (spec.tower === 'text') {
-      feeds[spec.inputName] = new Tensor('int64', new BigInt64Array(data), [rows, spec.contextLength]);
+      const packed = new BigInt64Array(data);
+      const { ids, width } =
+        this.cutAfter === null ? { ids: packed, width: spec.contextLength } : cutAfterEndToken(packed, rows, spec.contextLength, this.cutAfter);
+      feeds[spec.inputName] = new Tensor('int64', ids, [rows, width]);
       if (this.#maskType === 'int64') {
-        feeds[ATTENTION_MASK] = new Tensor(
-          'int64',
-          new BigInt64Array(rows * spec.contextLength).fill(1n),
-          [rows, spec.contextLength],
-        );
+        feeds[ATTENTION_MASK] = new Tensor('int64', new BigInt64Array(rows * width).fill(1n), [rows, width]);
       } else if (this.#maskType === 'int32') {
-        feeds[ATTENTION_MASK] = new Tensor(
-          'int32',
-          new Int32Array(rows * spec.contextLength).fill(1),
-          [rows, spec.contextLength],
-        );
+        feeds[ATTENTION_MASK] = new Tensor('int32', new Int32Array(rows * width).fill(1), [rows, width]);
       }
     } else {
       const dims = [rows, 3, spec.imageSize, spec.imageSize];
@@ -138,6 +142,40 @@ export class TowerRunner {
   release(): Promise<void> {
     return this.#session.release();
   }
+}
+
+/**
+ * `rows` packed rows of `length` ids cut to the width that ends at the latest first `endId` of
+ * any row: what a causal text tower pooled at that token reads. A row without `endId` keeps every
+ * row whole. The rows are copied only when the width shrinks.
+ */
+export function cutAfterEndToken(
+  packed: BigInt64Array,
+  rows: number,
+  length: number,
+  endId: bigint,
+): { ids: BigInt64Array; width: number } {
+  let width = 0;
+  for (let row = 0; row < rows && width < length; row++) {
+    const end = packed.subarray(row * length, (row + 1) * length).indexOf(endId);
+    width = end < 0 ? length : Math.max(width, end + 1);
+  }
+  if (width >= length) return { ids: packed, width: length };
+  const ids = new BigInt64Array(rows * width);
+  for (let row = 0; row < rows; row++) ids.set(packed.subarray(row * length, row * length + width), row * width);
+  return { ids, width };
+}
+
+/**
+ * Whether the graph takes token rows of any length: its sequence axis (the input's second) is
+ * named or unknown rather than a number. optimum's CLIP text export names it "sequence_length";
+ * a graph fixed at the context length is fed whole rows.
+ */
+function hasDynamicSequence(session: InferenceSession, inputName: string): boolean {
+  const meta = session.inputMetadata[session.inputNames.indexOf(inputName)];
+  if (meta === undefined || !meta.isTensor) return false;
+  const axis = meta.shape[1];
+  return typeof axis !== 'number' || axis < 0;
 }
 
 function maskType(session: InferenceSession): 'int64' | 'int32' {

@@ -46,6 +46,13 @@ export interface ModelFamily {
    */
   normalizeQuery: QueryNormalizer;
   /**
+   * true: the text tower is causal and pools at the first end-of-text id (text.eosId), as OpenAI
+   * CLIP's does, so the ids after it (the padding) change nothing and a graph with a dynamic
+   * sequence axis may be fed each batch cut after its longest text (tower-runner.ts). false:
+   * every position counts (SigLIP reads the padding, and pools the last position).
+   */
+  readonly textEndsAtEndToken: boolean;
+  /**
    * Loads the tokenizer.json at `path`; throws ModelError when it does not fit `text`. With
    * `cache`, a family whose tokenizer has a compact form (CLIP's BPE) reads it from the tokenizer
    * cache, or writes it there; the others parse tokenizer.json every time.
@@ -88,6 +95,7 @@ const OPENAI_CLIP: ModelFamily = {
     },
   },
   normalizeQuery: normalizeClipQuery,
+  textEndsAtEndToken: true,
   openTokenizer: (path, text, cache) => ClipTokenizer.fromFile(path, text, cache),
   prepareImage: prepareBySettings,
 };
@@ -112,10 +120,20 @@ const SIGLIP: ModelFamily = {
     },
   },
   normalizeQuery: normalizeSiglipQuery,
+  textEndsAtEndToken: false,
   // SentencePiece (Unigram) has no compact form yet: its tokenizer.json is parsed on every start.
   openTokenizer: (path, text) => SentencePieceTokenizer.fromFile(path, text),
   prepareImage: prepareBySettings,
 };
+
+/**
+ * A model's text settings as the embedding workers take them: with `endOfTextId` (the model's
+ * eosId) where the family's text tower reads nothing after that token, so the workers may cut the
+ * padding off (TextTowerSpec.endOfTextId).
+ */
+export function textTowerSettings<Text extends TextPreprocessing>(family: ModelFamily, text: Text): Text & { endOfTextId?: number } {
+  return family.textEndsAtEndToken ? { ...text, endOfTextId: text.eosId } : text;
+}
 
 /** Every family findimage can feed. */
 export const MODEL_FAMILIES: readonly ModelFamily[] = [OPENAI_CLIP, SIGLIP];
