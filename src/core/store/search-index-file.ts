@@ -107,12 +107,14 @@ export class SearchIndexFile {
       const mark = this.mark();
       if (mark.generation === this.#savedGeneration || mark.rows < tuning.saveMinRows) return;
       const started = performance.now();
+      // Saved (and kept) grouped by conversation: a reopen from the block reads that order.
+      const regrouped = matrix.regroup();
       const { arrays, extras } = matrix.snapshot();
       writeSnapshot(this.#path, mark, arrays, extras);
       this.#savedGeneration = mark.generation;
       this.#changes = 0;
       logger.debug(
-        { path: databasePath, ms: Math.round(performance.now() - started) },
+        { path: databasePath, ms: Math.round(performance.now() - started), regrouped },
         'search index saved',
       );
     } catch (error) {

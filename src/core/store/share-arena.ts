@@ -116,6 +116,16 @@ export class ShareArena {
   compactIfWasteful(rowCount: number, rows: RowSlots): void {
     const live = this.#used - this.#garbage;
     if (this.#garbage < MIN_GARBAGE_TO_COMPACT || this.#garbage <= live) return;
+    this.pack(rowCount, rows);
+  }
+
+  /**
+   * Packs the live shares of rows 0..rowCount-1 to the front, in row order: after a compaction's
+   * worth of garbage, or after the rows were reordered (a walk of every row's shares then reads
+   * the slots in sequence).
+   */
+  pack(rowCount: number, rows: RowSlots): void {
+    const live = this.#used - this.#garbage;
     const from = this.#columns;
     const to = allocate(Math.max(INITIAL_SLOTS, live * 2));
     let next = 0;

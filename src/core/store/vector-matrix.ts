@@ -20,6 +20,7 @@ import {
 import { RowFilter, type FilterColumns } from './point-filter.js';
 import { PartitionIndex } from './partition-index.js';
 import { encodeQuery, type CodedQuery } from './quantized-codes.js';
+import { groupedOrder, permuteValues } from './row-order.js';
 import {
   choosePath,
   DEFAULT_SEARCH_TUNING,
@@ -141,6 +142,39 @@ export class VectorMatrix {
     }
     this.#index = PartitionIndex.build(this.#rows, size, lists);
     this.#trainedAt = size;
+  }
+
+  /**
+   * Puts the rows in tenant and first-conversation order (row-order.ts), so that the int8
+   * kernel reads a conversation's rows in sequence; does nothing when they nearly are already.
+   * Returns whether rows moved. Called before the index is saved, so that the saved file and a
+   * reopen from it are in that order too. Answers do not change, only the speed of scoped scans.
+   */
+  regroup(): boolean {
+    const size = this.#size;
+    const c = this.#columns;
+    // Written out rather than spread: a spread object is slower to read in the sort's loops.
+    const groups = {
+      tenant: c.tenant,
+      shareStart: c.shareStart,
+      shareCount: c.shareCount,
+      conversation: this.#shares.columns.conversation,
+    };
+    const order = groupedOrder(groups, size, this.#strings.size);
+    if (order === null) return false;
+    this.#rows.permute(order);
+    permuteValues(c.tenant, order);
+    permuteValues(c.source, order);
+    permuteValues(c.createdAt, order);
+    permuteValues(c.shareStart, order);
+    permuteValues(c.shareCount, order);
+    permuteValues(c.rowid, order);
+    this.#ids.permute(order);
+    this.#index?.permute(order);
+    // The shares follow their rows, so that a walk of every row's shares stays in sequence.
+    this.#shares.pack(size, c);
+    this.#byConversation.invalidate();
+    return true;
   }
 
   /** Views of every array over the current rows, for saving; valid until the next change. */
