@@ -155,18 +155,6 @@ export class RowIds {
     map.delete(id);
   }
 
-  /** Row order[i] now lives at row i, for every row (the matrix was regrouped). */
-  permute(order: Int32Array): void {
-    const before = this.#ids;
-    const ids = Array.from(order, (row) => before[row] as string);
-    this.#ids = ids;
-    // A map not yet built is built from the new ids when first needed.
-    if (this.#pending) return;
-    for (let row = 0; row < ids.length; row++) {
-      if (order[row] !== row) this.#rowOf.set(ids[row] as string, row);
-    }
-  }
-
   /** Takes `ids` as the ids of rows 0, 1, 2, ...; the map is built when first needed. */
   restore(ids: string[]): void {
     this.#ids = ids;

@@ -228,27 +228,36 @@ export function readVectors(
   payloads: Map<string, string>,
 ): (Float32Array | undefined)[] {
   const { vectorsByRowid, vectorsById } = statements;
-  const found = new Map<string, Float32Array>();
   const rows = vectorsByRowid.all(JSON.stringify(refs.map((ref) => ref.rowid))) as [
     number,
     string,
     Buffer,
     string,
   ][];
+  const bytes = dimension * 4;
+  const found = new Map<string, Float32Array | undefined>();
   for (const [, id, blob, payload] of rows) {
-    found.set(id, vectorOf(blob));
+    found.set(id, blob.length === bytes ? floatsOf(blob) : undefined);
     payloads.set(id, payload);
   }
   const missing = refs.filter((ref) => !found.has(ref.id)).map((ref) => ref.id);
   if (missing.length > 0) {
     const byId = vectorsById.all(JSON.stringify(missing)) as [string, Buffer, string][];
     for (const [id, blob, payload] of byId) {
-      found.set(id, vectorOf(blob));
+      found.set(id, blob.length === bytes ? floatsOf(blob) : undefined);
       payloads.set(id, payload);
     }
   }
-  return refs.map((ref) => {
-    const vector = found.get(ref.id);
-    return vector?.length === dimension ? vector : undefined;
-  });
+  return refs.map((ref) => found.get(ref.id));
+}
+
+/**
+ * A BLOB read for one search as floats: a view when its bytes are 4-byte aligned (better-sqlite3
+ * gives each BLOB a Buffer of its own, so they are), else a copy. The re-rank only reads it;
+ * copying 15 vectors a query cost about a tenth of a one-channel search's SQLite reads.
+ */
+function floatsOf(blob: Buffer): Float32Array {
+  return blob.byteOffset % 4 === 0
+    ? new Float32Array(blob.buffer, blob.byteOffset, blob.length / 4)
+    : vectorOf(blob);
 }
