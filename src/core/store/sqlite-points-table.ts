@@ -111,8 +111,7 @@ export function prepareStatements(db: Database.Database) {
      */
     vectorsByRowid: db
       .prepare(
-        `SELECT rowid, id, vector, payload FROM points
-         WHERE rowid IN (SELECT value FROM json_each(?))`,
+        'SELECT id, vector, payload FROM points WHERE rowid IN (SELECT value FROM json_each(?))',
       )
       .raw(),
     /** Vectors (and payloads) by id, for a candidate whose rowid is unknown or has changed. */
@@ -229,14 +228,13 @@ export function readVectors(
 ): (Float32Array | undefined)[] {
   const { vectorsByRowid, vectorsById } = statements;
   const rows = vectorsByRowid.all(JSON.stringify(refs.map((ref) => ref.rowid))) as [
-    number,
     string,
     Buffer,
     string,
   ][];
   const bytes = dimension * 4;
   const found = new Map<string, Float32Array | undefined>();
-  for (const [, id, blob, payload] of rows) {
+  for (const [id, blob, payload] of rows) {
     found.set(id, blob.length === bytes ? floatsOf(blob) : undefined);
     payloads.set(id, payload);
   }
