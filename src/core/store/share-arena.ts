@@ -125,7 +125,10 @@ export class ShareArena {
    * the slots in sequence).
    */
   pack(rowCount: number, rows: RowSlots): void {
-    const live = this.#used - this.#garbage;
+    // Counted from the rows rather than the garbage tally: the copy below writes slot by slot,
+    // and a typed array drops writes past its end silently.
+    let live = 0;
+    for (let row = 0; row < rowCount; row++) live += rows.shareCount[row] as number;
     const from = this.#columns;
     const to = allocate(Math.max(INITIAL_SLOTS, live * 2));
     let next = 0;
