@@ -59,7 +59,11 @@ const FILTERS: PointFilter[] = [
   { tenant: 'T1', scope: { conversations: ['C3', 'C7'], includePublic: false } },
   { tenant: 'T1', scope: { conversations: ['C5'], includePublic: true } },
   { tenant: 'T1', share: { conversations: ['C2'], uploaders: ['U1'] } },
-  { tenant: 'T1', scope: { conversations: ['C4'], includePublic: false }, excludeIds: ['p7', 'p8'] },
+  {
+    tenant: 'T1',
+    scope: { conversations: ['C4'], includePublic: false },
+    excludeIds: ['p7', 'p8'],
+  },
   { tenant: 'T2', scope: { conversations: ['C3'], includePublic: false } },
   { tenant: 'T1', scope: { conversations: ['C99'], includePublic: false } },
   { tenant: 'T1' },
@@ -344,7 +348,12 @@ describe('SqliteVectorStore, rows grouped by conversation', () => {
         id,
         {
           vector: p.vector,
-          fields: { tenant: p.payload.tenant, source: p.payload.source, createdAtMs: 0, shares: p.payload.shares },
+          fields: {
+            tenant: p.payload.tenant,
+            source: p.payload.source,
+            createdAtMs: 0,
+            shares: p.payload.shares,
+          },
         },
       ]),
     );
@@ -372,7 +381,7 @@ describe('SqliteVectorStore, rows grouped by conversation', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("stays exact after upserts, deletes, moves between conversations, a save mid-way and a reopen from the saved index", async () => {
+  it('stays exact after upserts, deletes, moves between conversations, a save mid-way and a reopen from the saved index', async () => {
     const ids = (from: number, to: number) =>
       Array.from({ length: to - from }, (_, i) => `p${from + i}`);
     const first = await open();
@@ -386,7 +395,11 @@ describe('SqliteVectorStore, rows grouped by conversation', () => {
     await remove(first, ids(0, 30));
     await put(first, [...ids(40, 60), ...ids(180, 200)]);
     // Points posted again in C3: they join its rows, wherever their first share put them.
-    const repost: ImageShare = { conversation: 'C3', isPublic: false, sharedAt: '2026-01-02T00:00:00.000Z' };
+    const repost: ImageShare = {
+      conversation: 'C3',
+      isPublic: false,
+      sharedAt: '2026-01-02T00:00:00.000Z',
+    };
     for (const id of ids(100, 110)) {
       const point = reference.get(id) as { payload: ImagePayload };
       if (!(await first.addShares(point.payload.tenant, id, [repost]))) throw new Error(id);

@@ -55,7 +55,8 @@ export function groupedOrder(
   if (size - from < 2) return null;
   // Two stable counting sorts (least significant key first): by conversation, then by tenant.
   const byConversation = countingSort(from, size, codes, (row) => groupOf(columns, row), null);
-  const tail = countingSort(from, size, codes, (row) => columns.tenant[row] as number, byConversation);
+  const tenantOf = (row: number): number => columns.tenant[row] as number;
+  const tail = countingSort(from, size, codes, tenantOf, byConversation);
   let runsGrouped = 1;
   for (let i = 1; i < tail.length; i++) {
     if (!sameGroup(columns, tail[i - 1] as number, tail[i] as number)) runsGrouped++;

@@ -224,7 +224,8 @@ export class SqliteVectorStore implements VectorStore {
     const results: ScoredPoint[] = [];
     for (const hit of hits) {
       const json = payloadJson.get(hit.id);
-      const payload = json === undefined ? payloads.get(hit.id) : (JSON.parse(json) as ImagePayload);
+      const payload =
+        json === undefined ? payloads.get(hit.id) : (JSON.parse(json) as ImagePayload);
       if (payload !== undefined) results.push({ id: hit.id, score: hit.score, payload });
     }
     return results;
