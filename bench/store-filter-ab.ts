@@ -3,7 +3,11 @@
 // older tree's (e.g. `git archive <commit> src | tar -x -C .bench/before`), on one kept store
 // file from `npm run bench -- store --keep .bench`. Checks both give identical answers and
 // prints p50/p99 and p50 per matching row for the whole tenant and 1, 4 and 8 channels of 40.
+// Each side opens its own copy of the database without the saved index, so that each rebuilds
+// and saves the index in its own layout (the row order of the saved index is part of what is
+// compared); the copies are deleted at the end.
 // Run: node --import tsx bench/store-filter-ab.ts STORE.sqlite BEFORE_SRC_DIR [QUERIES]
+import { copyFile, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { seededRandom } from './jpeg-corpus.js';
@@ -22,9 +26,14 @@ const before = (await import(pathToFileURL(resolve(beforeDir, 'core/store/sqlite
   openSqliteVectorStore: typeof openSqliteVectorStore;
 };
 const logger = createSilentLogger();
+const copies = { before: `${path}.ab-before.sqlite`, after: `${path}.ab-after.sqlite` };
+for (const copy of Object.values(copies)) {
+  await rm(`${copy}.index`, { force: true });
+  await copyFile(path, copy);
+}
 const stores: Record<string, VectorStore> = {
-  before: await before.openSqliteVectorStore({ path, dimension: 512, logger }),
-  after: await openSqliteVectorStore({ path, dimension: 512, logger }),
+  before: await before.openSqliteVectorStore({ path: copies.before, dimension: 512, logger }),
+  after: await openSqliteVectorStore({ path: copies.after, dimension: 512, logger }),
 };
 const random = seededRandom(0x9e3779b9);
 const source = vectorSourceFor('clustered', 512);
@@ -65,3 +74,6 @@ for (const [kind] of kinds) {
   }
 }
 for (const store of Object.values(stores)) await store.close();
+for (const copy of Object.values(copies)) {
+  for (const suffix of ['', '-wal', '-shm', '.index']) await rm(`${copy}${suffix}`, { force: true });
+}

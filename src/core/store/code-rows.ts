@@ -9,6 +9,7 @@ import {
   type CodeKernel,
 } from './code-kernel.js';
 import { codeStride, encodeVector, type CodedQuery } from './quantized-codes.js';
+import { permuteValues } from './row-order.js';
 
 /**
  * Where things sit in the kernel's memory for a given capacity: the codes first (so growing
@@ -125,6 +126,36 @@ export class CodeRows {
     this.#scales[to] = this.#scales[from] as number;
     this.norm[to] = this.norm[from] as number;
     this.residual[to] = this.residual[from] as number;
+  }
+
+  /**
+   * Puts row order[i] at row i for every i < order.length (`order` a permutation of those
+   * rows), in place: cycle by cycle through one row of scratch, so that regrouping 1M rows needs
+   * no second copy of their 512 MB of codes.
+   */
+  permute(order: Int32Array): void {
+    const stride = this.stride;
+    const codes = this.#codes;
+    const spare = new Int8Array(stride);
+    const placed = new Uint8Array(order.length);
+    for (let start = 0; start < order.length; start++) {
+      if (placed[start] === 1 || order[start] === start) continue;
+      spare.set(codes.subarray(start * stride, start * stride + stride));
+      let to = start;
+      for (;;) {
+        placed[to] = 1;
+        const from = order[to] as number;
+        if (from === start) {
+          codes.set(spare, to * stride);
+          break;
+        }
+        codes.copyWithin(to * stride, from * stride, from * stride + stride);
+        to = from;
+      }
+    }
+    permuteValues(this.#scales, order);
+    permuteValues(this.norm, order);
+    permuteValues(this.residual, order);
   }
 
   /**

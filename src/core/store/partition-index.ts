@@ -205,6 +205,21 @@ export class PartitionIndex {
     (this.#members[list] as Int32Array)[slot] = to;
   }
 
+  /** Row order[i] now lives at row i, for every i < order.length (the matrix was regrouped). */
+  permute(order: Int32Array): void {
+    const listOf = this.listsOf(order.length).slice();
+    const slotOf = this.#slotOf.slice(0, order.length);
+    for (let row = 0; row < order.length; row++) {
+      const from = order[row] as number;
+      const list = listOf[from] as number;
+      this.#listOf[row] = list;
+      if (list < 0) continue;
+      const slot = slotOf[from] as number;
+      this.#slotOf[row] = slot;
+      (this.#members[list] as Int32Array)[slot] = row;
+    }
+  }
+
   /** The list of each of the first `size` rows (-1: none), for the saved index. */
   listsOf(size: number): Int32Array {
     if (size > this.#listOf.length) this.#growRows(size);

@@ -1,6 +1,7 @@
 // The life of the embedded store's in-memory index beside its database: loaded from the saved
 // block when that matches the database, rebuilt from SQLite (with progress) when not, and saved
-// again on close and after enough writes. store-snapshot.ts holds the block's format.
+// again on close and after enough writes. store-snapshot.ts holds the block's format. Each save
+// first groups the rows by tenant and conversation (row-order.ts), so the block holds them so.
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { SearchTuning } from './search-planner.js';
@@ -107,12 +108,14 @@ export class SearchIndexFile {
       const mark = this.mark();
       if (mark.generation === this.#savedGeneration || mark.rows < tuning.saveMinRows) return;
       const started = performance.now();
+      // Saved (and kept) grouped by conversation: a reopen from the block reads that order.
+      const regrouped = matrix.regroup();
       const { arrays, extras } = matrix.snapshot();
       writeSnapshot(this.#path, mark, arrays, extras);
       this.#savedGeneration = mark.generation;
       this.#changes = 0;
       logger.debug(
-        { path: databasePath, ms: Math.round(performance.now() - started) },
+        { path: databasePath, ms: Math.round(performance.now() - started), regrouped },
         'search index saved',
       );
     } catch (error) {

@@ -210,21 +210,22 @@ export class SqliteVectorStore implements VectorStore {
     checkQueryWindow(options.limit, offset);
     const { matrix } = this.#open();
     this.#sync();
+    // The re-rank reads each candidate's payload with its vector (one statement a batch): the
+    // hits' payloads are then at hand, and only a hit scored without a read is fetched after.
+    const payloadJson = new Map<string, string>();
+    const read = (refs: readonly RowRef[]): (Float32Array | undefined)[] =>
+      readVectors(this.#statements, refs, this.dimension, payloadJson);
     const hits = this.#read('reading vectors', () =>
-      matrix.nearest(
-        vector,
-        options.filter,
-        offset + options.limit,
-        this.#readVectors,
-        options.exact === true,
-      ),
+      matrix.nearest(vector, options.filter, offset + options.limit, read, options.exact === true),
     ).slice(offset);
-    const hitIds = hits.map((hit) => hit.id);
-    const found = this.#read('reading points', () => this.#fetch(hitIds, false));
-    const payloads = new Map(found.map((point) => [point.id, point.payload]));
+    const unread = hits.map((hit) => hit.id).filter((id) => !payloadJson.has(id));
+    const fetched = this.#read('reading points', () => this.#fetch(unread, false));
+    const payloads = new Map(fetched.map((point) => [point.id, point.payload]));
     const results: ScoredPoint[] = [];
     for (const hit of hits) {
-      const payload = payloads.get(hit.id);
+      const json = payloadJson.get(hit.id);
+      const payload =
+        json === undefined ? payloads.get(hit.id) : (JSON.parse(json) as ImagePayload);
       if (payload !== undefined) results.push({ id: hit.id, score: hit.score, payload });
     }
     return results;
@@ -478,10 +479,6 @@ export class SqliteVectorStore implements VectorStore {
     }
     return points;
   }
-
-  /** The float32 vectors of search candidates (see readVectors). */
-  readonly #readVectors = (refs: readonly RowRef[]): (Float32Array | undefined)[] =>
-    readVectors(this.#statements, refs, this.dimension);
 
   /**
    * Reloads the matrix if another connection (another findimage process on the same file) has
