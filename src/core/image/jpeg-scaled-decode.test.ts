@@ -24,7 +24,7 @@ async function open(bytes: Uint8Array, options: OpenOptions) {
   const budget = new DecodeBudget(200_000_000);
   return withOpenedImage(
     bytes,
-    async (opened) => ({ decodeShrink: opened.decodeShrink, pixels: opened.pixels, width: opened.width, charged: budget.inUse }),
+    async (opened) => ({ decodeShrink: opened.decodeShrink, pixels: opened.pixels, width: opened.width, raw: opened.raw, charged: budget.inUse }),
     { ...options, budget },
   );
 }
@@ -48,14 +48,43 @@ describe('the scale libjpeg decodes at (sharp 0.35 picks it from the resize)', (
 });
 
 describe('decoding a large JPEG at reduced scale', () => {
-  it('decodes a 12 MP photo at 1/4 scale into an intermediate 2.5 times the resize, charged what libjpeg decodes', async () => {
+  it('decodes a 12 MP photo at 1/4 scale, resized in the same pass to the resized width and twice its height, charged what libjpeg decodes', async () => {
     const opened = await open(photo, { reduceTo: clipReduce });
     expect(opened.decodeShrink).toBe(4);
-    // 298x224 after CLIPImageProcessor's resize; 2.5 times that keeps the source's aspect.
-    expect(opened.pixels).toEqual({ width: 747, height: 560 });
-    expect(SCALED_DECODE_MARGIN * 224).toBe(560);
+    // 298x224 after CLIPImageProcessor's resize: the width pass is done, the height pass is left.
+    expect(opened.pixels).toEqual({ width: 298, height: 448 });
+    expect(SCALED_DECODE_MARGIN * 224).toBe(448);
     expect(opened.width).toBe(4000);
     expect(opened.charged).toBe(1000 * 750);
+  });
+
+  it('hands over the intermediate as bytes too, the same as its pipeline yields', async () => {
+    const same = await withOpenedImage(
+      photo,
+      async (opened) => {
+        const fromPipeline = await opened.pipeline.raw().toBuffer();
+        return opened.raw !== undefined && fromPipeline.equals(opened.raw.data);
+      },
+      { reduceTo: clipReduce, budget: new DecodeBudget(200_000_000) },
+    );
+    expect(same).toBe(true);
+  });
+
+  it('uses only a scale that divides both sides, the next smaller one where the natural one does not', async () => {
+    // libjpeg rounds a scaled side up, and the picture would slide by a fraction of a pixel.
+    const sized = (width: number, height: number) => sharp(photo).resize(width, height, { fit: 'fill' }).jpeg({ quality: 80 }).toBuffer();
+    const cases: Array<[number, number, number]> = [
+      [4000, 3000, 4],
+      [4002, 3002, 2], // even, but not a multiple of 4
+      [4001, 2999, 1], // odd: decoded at full size
+      [5712, 4284, 4], // 1/8 by its size, but 4284 = 8 x 535.5
+      [8000, 6000, 8],
+    ];
+    for (const [width, height, shrink] of cases) {
+      const opened = await open(await sized(width, height), { reduceTo: clipReduce });
+      expect([width, height, opened.decodeShrink]).toEqual([width, height, shrink]);
+      if (shrink > 1) expect(opened.pixels.width).toBe(clipShrunkSize(width, height, 224)?.width);
+    }
   });
 
   it('charges a progressive JPEG its full size: libjpeg holds every coefficient until the last scan', async () => {
@@ -73,11 +102,12 @@ describe('decoding a large JPEG at reduced scale', () => {
     }
   });
 
-  it('decodes a JPEG whose short side is under about 1,680 pixels at full size (libjpeg could skip too little)', async () => {
+  it('decodes a JPEG whose short side is under about 1,340 pixels at full size (libjpeg could skip too little)', async () => {
     const bytes = readFileSync(new URL('photo-1600x1200.jpg', FIXTURES));
     const opened = await open(bytes, { reduceTo: clipReduce });
     expect(opened.decodeShrink).toBe(1);
     expect(opened.pixels).toEqual({ width: 1600, height: 1200 });
+    expect(opened.raw).toBeUndefined();
   });
 
   it('decodes other formats at full size (only JPEG has DCT scaling)', async () => {

@@ -5,23 +5,27 @@ import type { ImageSize } from './image-decoder.js';
 import type { ImageFormat } from './image-format.js';
 
 /**
- * How many times the caller's size (OpenOptions.reduceTo) a scaled JPEG decode keeps on each side.
- * The intermediate is shrunk to the caller's size by its own exact resize afterwards, so the
- * margin decides how close the result stays to a full-size decode: measured against PIL's
- * CLIPImageProcessor on 12 MP photos, 2 gave cosine 0.99995 on a noisy photo, 2.5 gave 0.99996
- * and 3 gave 0.99997, but 3 makes sharp decode a 4000x3000 photo at 1/2 scale where 2.5 still
- * allows 1/4 (a shrink of 4.46 is halved by sharp's rounding guard, see jpegDecodeShrink), which
- * takes 15-30% less time to decode. docs/image-preprocessing.md has the table.
+ * How many times the caller's height (OpenOptions.reduceTo) a scaled JPEG decode keeps; its width
+ * goes straight to the caller's. The caller resizes the width first and the height second, as
+ * PIL does, so the decode's own resize does the first pass whole and the caller's exact pass only
+ * the height, from this margin. Measured against PIL's CLIPImageProcessor on twelve 12 MP and
+ * larger JPEGs: 2 gave cosine 0.99995 to 0.99998, as close as 2.5 and 3 (one pass and one
+ * resampling fewer than the intermediate both axes had before, which scored the same); 1.5 and
+ * below make sharp decode a 12 MP photo at 1/8 scale, 0.99984 to 0.99989, under the 0.9999 bound.
+ * docs/image-preprocessing.md has the table.
  */
-export const SCALED_DECODE_MARGIN = 2.5;
+export const SCALED_DECODE_MARGIN = 2;
 
 /** A JPEG decode at reduced scale: what libjpeg decodes and what the pipeline yields. */
 export interface ScaledDecode {
   /** libjpeg's scale denominator: 2, 4 or 8. */
   shrink: number;
-  /** Pixels libjpeg decodes: ceil(width / shrink) x ceil(height / shrink). */
+  /** Pixels libjpeg decodes: width / shrink x height / shrink. */
   decodedPixels: number;
-  /** The intermediate libvips resizes libjpeg's output to, which the pipeline yields. */
+  /**
+   * The upright size libvips resizes libjpeg's output to, which the pipeline yields: the caller's
+   * width, and SCALED_DECODE_MARGIN times its height (more where a smaller scale was needed).
+   */
   intermediate: ImageSize;
 }
 
@@ -40,10 +44,16 @@ export function jpegDecodeShrink(shrink: number): 1 | 2 | 4 | 8 {
 
 /**
  * Whether and how a JPEG is decoded at reduced scale: where the caller shrinks it enough that, for
- * an intermediate of SCALED_DECODE_MARGIN times its size, sharp lets libjpeg skip at least half of
- * each axis. Anything less (a short side under about 1,680 pixels for CLIP's 224) is decoded whole
- * and resized once, as before: sharp would keep libjpeg at full scale, and the intermediate would
- * only add a resampling.
+ * an intermediate SCALED_DECODE_MARGIN times its height, sharp lets libjpeg skip at least half of
+ * each axis. Anything less (a short side under about 1,340 pixels for CLIP's 224) is decoded whole,
+ * as before.
+ *
+ * Only a scale that divides both sides is used. libjpeg rounds a scaled side up (4001 pixels at
+ * 1/4 give 1001, which stand for 1000.25), and libvips then stretches those whole pixels over the
+ * intermediate: the picture slides by up to a fifth of an output pixel towards the far edge, and a
+ * drawn 4001x2999 JPEG measured cosine 0.99935 against PIL at 1/4 (0.99988 at 1/2) where its
+ * full-size decode gives 0.99996. Where the natural scale does not divide the sides, the next
+ * smaller one that does is used, with an intermediate tall enough for sharp to pick it.
  */
 export function planScaledDecode(
   header: { format: ImageFormat; width: number; height: number },
@@ -53,11 +63,16 @@ export function planScaledDecode(
   const { width, height } = header;
   const target = reduceTo(width, height);
   if (target === undefined) return undefined;
-  const factor = Math.min(width / target.width, height / target.height) / SCALED_DECODE_MARGIN;
-  if (!(factor > 1)) return undefined;
-  const intermediate = { width: Math.max(1, Math.round(width / factor)), height: Math.max(1, Math.round(height / factor)) };
+  let intermediate = { width: target.width, height: Math.min(height, Math.round(target.height * SCALED_DECODE_MARGIN)) };
   // The shrink sharp itself computes from the intermediate (ResolveShrink, fit: 'fill').
-  const shrink = jpegDecodeShrink(Math.min(width / intermediate.width, height / intermediate.height));
+  const shrinkTo = (size: ImageSize) => Math.min(width / size.width, height / size.height);
+  let shrink = jpegDecodeShrink(shrinkTo(intermediate));
+  while (shrink > 1 && (width % shrink !== 0 || height % shrink !== 0)) {
+    shrink = (shrink / 2) as 1 | 2 | 4;
+    // The tallest intermediate for which sharp still decodes at 1/shrink: a shrink of shrink + 1.
+    if (shrink > 1) intermediate = { width: target.width, height: Math.floor(height / (shrink + 1)) };
+    if (shrink > 1 && jpegDecodeShrink(shrinkTo(intermediate)) !== shrink) return undefined;
+  }
   if (shrink === 1) return undefined;
-  return { shrink, decodedPixels: Math.ceil(width / shrink) * Math.ceil(height / shrink), intermediate };
+  return { shrink, decodedPixels: (width / shrink) * (height / shrink), intermediate };
 }
