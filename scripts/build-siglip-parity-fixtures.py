@@ -52,6 +52,10 @@ IMAGES = [
     ("alpha-180x120.png", 180, 120, "RGBA", None),
 ]
 
+# 12 MP photos, the CLIP fixtures' own (test/fixtures/clip-parity, not copied): findimage decodes
+# the first two at 1/4 scale (libjpeg's DCT scaling), the odd-sided one at full size.
+PHOTOS = ["../clip-parity/photo-4000x3000.jpg", "../clip-parity/progressive-4032x3024.jpg", "../clip-parity/photo-4001x2999.jpg"]
+
 
 def clip_script():
     """The CLIP fixture script, for its draw(), save_image() and upright_rgb()."""
@@ -115,11 +119,12 @@ def main():
     manifest = []
     failures = []
     for seed, (name, width, height, mode, orientation) in enumerate(IMAGES, start=SEED_BASE):
-        path = os.path.join(args.out, name)
         if args.draw and not args.check:
-            CLIP.save_image(path, CLIP.draw(width, height, mode, seed), orientation)
+            CLIP.save_image(os.path.join(args.out, name), CLIP.draw(width, height, mode, seed), orientation)
+    for name in [image[0] for image in IMAGES] + PHOTOS:
+        path = os.path.normpath(os.path.join(args.out, name))
         pixels, entry = reference(path)
-        reference_name = os.path.splitext(name)[0] + ".reference.png"
+        reference_name = os.path.splitext(os.path.basename(name))[0] + ".reference.png"
         reference_path = os.path.join(args.out, reference_name)
         if args.check:
             committed = np.asarray(Image.open(reference_path).convert("RGB"))
