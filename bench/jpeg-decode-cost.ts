@@ -2,9 +2,11 @@
 // JPEG decode and at full size, and of libjpeg's decode alone at each scale (1/8, 1/4, 1/2, full):
 // where the time of a phone photo goes (issue 18, part 1). CPU time counts every thread of the
 // process and is what other load on a shared machine changes least; the best of the rounds is kept.
-//   node --import tsx bench/jpeg-decode-cost.ts [--photos 4] [--rounds 5] [--json]
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// --before DIR adds the preprocessing of another version of the sources, alternating with this
+// one: DIR holds its src/, e.g. `git archive main src | tar -x -C .bench/before`.
+//   node --import tsx bench/jpeg-decode-cost.ts [--photos 4] [--rounds 5] [--before DIR] [--json]
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { prepareImage } from '../src/core/image/clip-preprocessor.js';
@@ -20,6 +22,7 @@ const { values } = parseArgs({
     photos: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '5' },
     json: { type: 'boolean', default: false },
+    before: { type: 'string' },
   },
 });
 sharp.cache(false);
@@ -45,6 +48,12 @@ const steps: Record<string, (bytes: Uint8Array) => Promise<unknown>> = {
   decodeOnlyHalf: decodeAt(2),
   decodeOnlyFullSize: (bytes) => sharp(bytes).raw().toBuffer(),
 };
+
+if (values.before !== undefined) {
+  const module = join(resolve(values.before), 'src', 'core', 'image', 'clip-preprocessor.ts');
+  const before = (await import(pathToFileURL(module).href)) as { prepareImage: typeof prepareImage };
+  steps.preprocessBefore = (bytes) => before.prepareImage(bytes, CLIP);
+}
 
 const best: Record<string, number> = {};
 // Steps alternate within each round, so other load falls on all of them alike.

@@ -4,9 +4,9 @@
 // 8-bit sRGB with alpha flattened on white to the caller's preprocessing.
 //
 // A large JPEG the caller will shrink a lot is decoded by libjpeg at 1/2, 1/4 or 1/8 scale (its
-// DCT scaling) and resized in the same pass to the caller's width and twice its height, skipping
-// most of the inverse DCT, colour conversion and resizing of a phone photo (not its entropy
-// decoding, which no scale skips); jpeg-scaled-decode.ts plans it.
+// DCT scaling) and resized in the same pass to the caller's size, skipping most of the inverse
+// DCT, colour conversion and resizing of a phone photo (not its entropy decoding, which no scale
+// skips); jpeg-scaled-decode.ts plans it.
 //
 // sharp (libvips, tens of MB of native code) is imported on the first image, not when this
 // module loads, so commands that read no image (a text search) never load it.
@@ -62,12 +62,12 @@ export interface OpenOptions {
   /** The budget the decode waits in (default: the process's, processDecodeBudget). */
   budget?: DecodeBudget;
   /**
-   * The upright size the caller will shrink the image to, width first and then height (PIL's
-   * order), given its upright size (undefined: it keeps or enlarges it). Where libjpeg's DCT
-   * scaling can then decode a baseline or progressive JPEG at 1/2, 1/4 or 1/8 scale, `pipeline`
-   * yields an intermediate of that width and SCALED_DECODE_MARGIN times that height instead of
-   * the full frame (OpenedImage.pixels says which), and only the height is left to resize.
-   * Without it, or for any other format, the full frame is decoded.
+   * The upright size the caller will shrink the image to, given its upright size (undefined: it
+   * keeps or enlarges it). Where libjpeg's DCT scaling can then decode a baseline or progressive
+   * JPEG at 1/2, 1/4 or 1/8 scale, `pipeline` yields the image at that size instead of the full
+   * frame, or (where only a smaller scale divides its sides) at that width and a larger height,
+   * left to the caller to resize (OpenedImage.pixels says which). Without it, or for any other
+   * format, the full frame is decoded.
    */
   reduceTo?: (width: number, height: number) => ImageSize | undefined;
   /** false: always decode the full frame (the benchmark's "before" and the parity test's check). */
@@ -99,8 +99,8 @@ export interface OpenedImage {
   height: number;
   /**
    * The size `pipeline` yields: `width` x `height`, or for a JPEG decoded at a reduced scale
-   * (decodeShrink > 1) the intermediate: the width asked for, and about SCALED_DECODE_MARGIN
-   * times the height.
+   * (decodeShrink > 1) the size asked for (OpenOptions.reduceTo), or that width and a larger
+   * height.
    */
   pixels: ImageSize;
   /**
@@ -286,19 +286,18 @@ async function openWithSharp(bytes: Uint8Array, header: SharpHeader, scaled: Sca
 
 /**
  * Decodes a JPEG at 1/shrink scale and resizes it to the intermediate, upright, in sRGB, held as
- * raw bytes (a few hundred KB) for the caller's exact height pass. sharp's resize is the only way
- * to reach libjpeg's scaling: asked for the intermediate with fastShrinkOnLoad, it decodes at
- * 1/shrink (jpegDecodeShrink) and reduces the rest with the same bicubic kernel the reference
- * uses, the width all the way to the caller's, then rotates per EXIF (sharp swaps the asked size
- * for a quarter turn, so it is given upright). Colour conversion (CMYK, profiles) runs on the
- * reduced frame.
+ * raw bytes (a few hundred KB at most). sharp's resize is the only way to reach libjpeg's
+ * scaling: asked for the intermediate, it decodes at 1/shrink (jpegDecodeShrink) and reduces the
+ * rest, by 2 or more, with the same bicubic kernel the reference uses, then rotates per EXIF
+ * (sharp swaps the asked size for a quarter turn, so it is given upright). Colour conversion
+ * (CMYK, profiles) runs on the reduced frame.
  */
 async function openScaledJpeg(sharp: SharpFactory, bytes: Uint8Array, header: SharpHeader, scaled: ScaledDecode): Promise<OpenedImage> {
   const { width, height } = scaled.intermediate;
   let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
     raw = await finish(sharp(bytes, SHARP_INPUT).rotate())
-      .resize(width, height, { fit: 'fill', kernel: 'cubic', fastShrinkOnLoad: true })
+      .resize(width, height, { fit: 'fill', kernel: 'cubic', fastShrinkOnLoad: false })
       .removeAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });

@@ -10,7 +10,7 @@ import { CLIP_MEAN, CLIP_STD, type VisionPreprocessing } from '../models/model-s
 import { clipShrunkSize, prepareImage } from './clip-preprocessor.js';
 import { DecodeBudget } from './decode-budget.js';
 import { withOpenedImage, type OpenOptions } from './image-decoder.js';
-import { jpegDecodeShrink, SCALED_DECODE_MARGIN } from './jpeg-scaled-decode.js';
+import { jpegDecodeShrink } from './jpeg-scaled-decode.js';
 
 const FIXTURES = new URL('../../../test/fixtures/clip-parity/', import.meta.url);
 const CLIP: VisionPreprocessing = { imageSize: 224, mean: CLIP_MEAN, std: CLIP_STD };
@@ -41,19 +41,18 @@ function cosine(a: Float32Array, b: Float32Array): number {
   return dot / Math.sqrt(aa * bb);
 }
 
-describe('the scale libjpeg decodes at (sharp 0.35 picks it from the resize)', () => {
-  it('is the largest of 8, 4 and 2 the shrink reaches, halved where the shrink is that whole number', () => {
-    expect([1.9, 2, 2.99, 3, 4.46, 4.99, 5, 8.5, 8.99, 9, 40].map(jpegDecodeShrink)).toEqual([1, 1, 1, 2, 2, 2, 4, 4, 4, 8, 8]);
+describe('the scale libjpeg decodes at (sharp 0.35 picks it from the resize, fastShrinkOnLoad: false)', () => {
+  it('is the largest of 8, 4 and 2 that leaves libvips a shrink of 2 or more', () => {
+    expect([1.9, 3.99, 4, 7.99, 8, 13.39, 15.99, 16, 40].map(jpegDecodeShrink)).toEqual([1, 1, 2, 2, 4, 4, 4, 8, 8]);
   });
 });
 
 describe('decoding a large JPEG at reduced scale', () => {
-  it('decodes a 12 MP photo at 1/4 scale, resized in the same pass to the resized width and twice its height, charged what libjpeg decodes', async () => {
+  it('decodes a 12 MP photo at 1/4 scale, resized in the same pass to the size asked for, charged what libjpeg decodes', async () => {
     const opened = await open(photo, { reduceTo: clipReduce });
     expect(opened.decodeShrink).toBe(4);
-    // 298x224 after CLIPImageProcessor's resize: the width pass is done, the height pass is left.
-    expect(opened.pixels).toEqual({ width: 298, height: 448 });
-    expect(SCALED_DECODE_MARGIN * 224).toBe(448);
+    // 298x224: CLIPImageProcessor's resize, before its crop.
+    expect(opened.pixels).toEqual({ width: 298, height: 224 });
     expect(opened.width).toBe(4000);
     expect(opened.charged).toBe(1000 * 750);
   });
@@ -73,16 +72,17 @@ describe('decoding a large JPEG at reduced scale', () => {
   it('uses only a scale that divides both sides, the next smaller one where the natural one does not', async () => {
     // libjpeg rounds a scaled side up, and the picture would slide by a fraction of a pixel.
     const sized = (width: number, height: number) => sharp(photo).resize(width, height, { fit: 'fill' }).jpeg({ quality: 80 }).toBuffer();
-    const cases: Array<[number, number, number]> = [
-      [4000, 3000, 4],
-      [4002, 3002, 2], // even, but not a multiple of 4
-      [4001, 2999, 1], // odd: decoded at full size
-      [5712, 4284, 4], // 1/8 by its size, but 4284 = 8 x 535.5
-      [8000, 6000, 8],
+    // [width, height, scale, height of the intermediate (the resized height where the natural scale divides)]
+    const cases: Array<[number, number, number, number]> = [
+      [4000, 3000, 4, 224],
+      [4002, 3002, 2, 750], // even, but not a multiple of 4: 3002 / (2 x 2), left to the caller to resize
+      [4001, 2999, 1, 2999], // odd: decoded at full size
+      [5712, 4284, 4, 535], // 1/8 by its size, but 4284 = 8 x 535.5: 4284 / (2 x 4)
+      [8000, 6000, 8, 224],
     ];
-    for (const [width, height, shrink] of cases) {
+    for (const [width, height, shrink, intermediateHeight] of cases) {
       const opened = await open(await sized(width, height), { reduceTo: clipReduce });
-      expect([width, height, opened.decodeShrink]).toEqual([width, height, shrink]);
+      expect([width, height, opened.decodeShrink, opened.pixels.height]).toEqual([width, height, shrink, intermediateHeight]);
       if (shrink > 1) expect(opened.pixels.width).toBe(clipShrunkSize(width, height, 224)?.width);
     }
   });
@@ -102,7 +102,7 @@ describe('decoding a large JPEG at reduced scale', () => {
     }
   });
 
-  it('decodes a JPEG whose short side is under about 1,340 pixels at full size (libjpeg could skip too little)', async () => {
+  it('decodes a JPEG shrunk less than 8 times (a short side under 1,792 pixels for 224) at full size', async () => {
     const bytes = readFileSync(new URL('photo-1600x1200.jpg', FIXTURES));
     const opened = await open(bytes, { reduceTo: clipReduce });
     expect(opened.decodeShrink).toBe(1);
@@ -118,12 +118,12 @@ describe('decoding a large JPEG at reduced scale', () => {
   });
 
   it('converts CMYK and greyscale JPEGs to the same sRGB on the scaled path as at full size', async () => {
-    // 2400x1800 (4.3 MP, decoded at 1/2): the same path as a 12 MP photo at a third of the cost.
+    // 2400x1800 (4.3 MP, decoded at 1/4): the same path as a 12 MP photo at a third of the cost.
     const source = sharp(photo).resize(2400, 1800);
     const cmyk = await source.clone().toColourspace('cmyk').jpeg({ quality: 90 }).toBuffer();
     const grey = await source.clone().greyscale().jpeg({ quality: 90 }).toBuffer();
     for (const bytes of [cmyk, grey]) {
-      expect((await open(bytes, { reduceTo: clipReduce })).decodeShrink).toBe(2);
+      expect((await open(bytes, { reduceTo: clipReduce })).decodeShrink).toBe(4);
       const scaled = await prepareImage(bytes, CLIP);
       const full = await prepareImage(bytes, CLIP, { scaledDecode: false });
       expect(scaled.pixels.length).toBe(3 * 224 * 224);

@@ -124,8 +124,8 @@ describe('prepareSquashedImage parity with SiglipImageProcessor (PIL reference b
       });
       const divisible = fixture.width % 4 === 0 && fixture.height % 4 === 0;
       expect([fixture.image, opened.decodeShrink]).toEqual([fixture.image, divisible ? 4 : 1]);
-      // The decoder's own resize does the width pass: only the height is left.
-      if (divisible) expect(opened.pixels).toEqual({ width: 224, height: 448 });
+      // The decoder's own resize does the squash: nothing is left to resize.
+      if (divisible) expect(opened.pixels).toEqual({ width: 224, height: 224 });
       // prepareSquashedImage takes that path by default: its tensor is not the full-size decode's.
       const scaled = await prepareSquashedImage(bytes, SIGLIP);
       const full = await prepareSquashedImage(bytes, SIGLIP, { scaledDecode: false });
