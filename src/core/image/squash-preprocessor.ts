@@ -3,7 +3,7 @@
 // turned into a CHW float32 tensor normalised with the model's mean and std (0.5 for SigLIP, so
 // values run from -1 to 1). Decoding, EXIF rotation, colour profiles and alpha are handled by
 // withOpenedImage exactly as for CLIP, within the same decode budget; a large JPEG is decoded at
-// reduced scale as for CLIP (jpeg-scaled-decode.ts), its width resized to 224 in the same pass.
+// reduced scale as for CLIP (jpeg-scaled-decode.ts), resized to 224x224 in the same pass.
 // test/fixtures/siglip-parity holds the tensors' reference bytes, made by PIL, and
 // squash-parity.test.ts compares with them.
 import type { PreparedImage } from '../embedding/embedder.js';
@@ -63,7 +63,7 @@ export function squashShrunkSize(width: number, height: number, size: number): I
  * to bytes as PIL does (axis-resize.ts). One libvips pass instead samples an enlarged axis half a
  * source pixel away (cosine 0.97 on a 999x223 image). A huge WebP (OpenedImage.shrinkOnLoad) or a
  * very tall image takes that one lazy pass, so its whole frame is never in memory. A JPEG decoded
- * at reduced scale comes with its width done (OpenedImage.pixels), and only the height is left.
+ * at reduced scale comes resized already (OpenedImage.pixels), or with its width done.
  */
 async function squash(opened: OpenedImage, size: number): Promise<RawImage> {
   const { width, height } = opened.pixels;
@@ -73,5 +73,5 @@ async function squash(opened: OpenedImage, size: number): Promise<RawImage> {
     );
   }
   const columns = width === size && opened.raw !== undefined ? opened.raw : await resizeWidth(opened.pipeline, width, height, size);
-  return resizeHeight(fromRaw(columns), size, height, size);
+  return height === size ? columns : resizeHeight(fromRaw(columns), size, height, size);
 }
