@@ -174,7 +174,7 @@ async function reduce(
 }
 
 /** `width` columns of raw pixels from column `left` on, every row. */
-export function cropColumns(image: RawImage, left: number, width: number): RawImage {
+function cropColumns(image: RawImage, left: number, width: number): RawImage {
   const { channels } = image;
   if (left === 0 && width === image.width) return image;
   const rowBytes = width * channels;

@@ -12,8 +12,8 @@ export interface ScaledDecode {
   decodedPixels: number;
   /**
    * The upright size libvips resizes libjpeg's output to, which the pipeline yields: the caller's
-   * size, in one pass; or, where only a smaller scale divides the sides, the caller's width and
-   * a height at least twice the scaled one's residual, for the caller's own height pass.
+   * size, in one pass; or, where only a smaller scale than sharp's own divides the sides, the
+   * caller's width and the image's height / (2 x shrink), for the caller's own height pass.
    */
   intermediate: ImageSize;
 }
@@ -43,8 +43,7 @@ const MIN_NATURAL_SHRINK = 4;
 /**
  * Whether and how a JPEG is decoded at reduced scale: where the caller shrinks it by 8 or more, so
  * that sharp lets libjpeg skip at least three quarters of each axis and still leaves libvips a
- * shrink of 2.
- * The decode's own resize then goes straight to the caller's size (one resampling, as the
+ * shrink of 2. The decode's own resize then goes straight to the caller's size (one resampling, as the
  * reference's), within the same parity bound: measured against PIL's CLIPImageProcessor on ten
  * 4 to 48 MP JPEGs, cosine 0.99995 to 0.99999, closer than the full-size decode (0.99994 to
  * 0.99998), whose libvips reduce box-filters shrinks over 4x where PIL does not.
