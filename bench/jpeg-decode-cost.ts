@@ -1,6 +1,6 @@
-// CPU time per 12 MP JPEG, one image at a time, of findimage's CLIP preprocessing with the scaled
-// JPEG decode and at full size, and of libjpeg's decode alone at each scale (1/8, 1/4, 1/2, full):
-// where the time of a phone photo goes (issue 18, part 1). CPU time counts every thread of the
+// CPU time per 12 MP JPEG, one image at a time, of findimage's CLIP preprocessing (and SigLIP's
+// squash) with the scaled JPEG decode and at full size, and of libjpeg's decode alone at each
+// scale (1/8, 1/4, 1/2, full): where the time of a phone photo goes (issue 18, part 1). CPU time counts every thread of the
 // process and is what other load on a shared machine changes least; the best of the rounds is kept.
 // --before DIR adds the preprocessing of another version of the sources, alternating with this
 // one: DIR holds its src/, e.g. `git archive main src | tar -x -C .bench/before`.
@@ -10,12 +10,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { prepareImage } from '../src/core/image/clip-preprocessor.js';
+import { prepareSquashedImage } from '../src/core/image/squash-preprocessor.js';
 import { CLIP_MEAN, CLIP_STD, type VisionPreprocessing } from '../src/core/models/model-spec.js';
 import { loadPhotoCorpus, PHOTO_HEIGHT, PHOTO_WIDTH } from './jpeg-corpus.js';
 import { describeMachine } from './machine-info.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLIP: VisionPreprocessing = { imageSize: 224, mean: CLIP_MEAN, std: CLIP_STD };
+/** SigLIP's squash to 224x224 (the siglip family's preprocessing). */
+const SIGLIP: VisionPreprocessing = { imageSize: 224, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], resize: 'squash' };
 
 const { values } = parseArgs({
   options: {
@@ -43,6 +46,8 @@ function decodeAt(scale: 2 | 4 | 8): (bytes: Uint8Array) => Promise<unknown> {
 const steps: Record<string, (bytes: Uint8Array) => Promise<unknown>> = {
   preprocessScaled: (bytes) => prepareImage(bytes, CLIP),
   preprocessFullSize: (bytes) => prepareImage(bytes, CLIP, { scaledDecode: false }),
+  squashScaled: (bytes) => prepareSquashedImage(bytes, SIGLIP),
+  squashFullSize: (bytes) => prepareSquashedImage(bytes, SIGLIP, { scaledDecode: false }),
   decodeOnlyEighth: decodeAt(8),
   decodeOnlyQuarter: decodeAt(4),
   decodeOnlyHalf: decodeAt(2),
