@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # Builds test/fixtures/siglip-parity/: small synthetic images whose squash to 224x224 enlarges an
-# axis, shrinks one, or both, and for each the 224x224 RGB bytes Hugging Face's SiglipImageProcessor
+# axis, shrinks one, or both (plus the CLIP fixtures' three 12 MP photos, referenced where they
+# are), and for each the 224x224 RGB bytes Hugging Face's SiglipImageProcessor
 # (its PIL reference, SiglipImageProcessorPil) feeds the model.
 # src/core/image/squash-parity.test.ts compares findimage's SigLIP tensors with them.
 #
