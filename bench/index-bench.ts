@@ -5,9 +5,11 @@
 // "modelOnlyImagesPerSecond", "decodeImagesPerSecond", "photos", ...}.
 import { rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
+import type { PreparedImage } from '../src/core/embedding/embedder.js';
 import { prepareImage } from '../src/core/image/clip-preprocessor.js';
 import { openFindimage } from '../src/findimage.js';
 import { createLogger } from '../src/logger.js';
@@ -23,7 +25,10 @@ export const INDEX_USAGE = `Usage: npm run bench -- index [options]
   --model NAME        vit-b32-random (default: ViT-B/32-shaped, random weights) or tiny-test
   --quick             tiny-test model, 4 photos, 1 round (a smoke run)
   --photos N          distinct ${PHOTO_WIDTH}x${PHOTO_HEIGHT} JPEGs indexed per round (default 12)
-  --rounds N          rounds of each preprocessing, alternating (default 3)`;
+  --rounds N          rounds of each preprocessing, alternating (default 3)
+  --before DIR        also index with the preprocessing of another version of the sources, in the
+                      same rounds ("before" in the JSON): DIR holds its src/, made with e.g.
+                      git archive main src | tar -x -C .bench/before`;
 
 /** Settings a user may set to bench another configuration; the model and folders are the bench's. */
 const PASSED_THROUGH = ['FINDIMAGE_DEVICE', 'FINDIMAGE_WORKERS', 'FINDIMAGE_MAX_BATCH', 'FINDIMAGE_BATCH_WAIT_MS'] as const;
@@ -66,6 +71,7 @@ export async function runIndexBench(argv: readonly string[], root: string, log: 
       model: { type: 'string' },
       photos: { type: 'string' },
       rounds: { type: 'string' },
+      before: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -111,11 +117,19 @@ export async function runIndexBench(argv: readonly string[], root: string, log: 
     const photos = await loadPhotoCorpus(join(root, '.bench', 'jpeg-12mp'), photoCount);
     const vision = findimage.model.vision;
     const fullSize = (bytes: Uint8Array) => prepareImage(bytes, vision, { scaledDecode: false });
+    let beforePrepare: ((bytes: Uint8Array) => Promise<PreparedImage>) | undefined;
+    if (values.before !== undefined) {
+      const module = join(resolve(values.before), 'src', 'core', 'image', 'clip-preprocessor.ts');
+      const loaded = (await import(pathToFileURL(module).href)) as { prepareImage: typeof prepareImage };
+      beforePrepare = (bytes) => loaded.prepareImage(bytes, vision);
+    }
     let scaled: Figures | undefined;
     let full: Figures | undefined;
-    // Alternating rounds spread the other load of a shared machine over both preprocessings.
+    let before: Figures | undefined;
+    const variants = beforePrepare === undefined ? (['scaled', 'full'] as const) : (['scaled', 'full', 'before'] as const);
+    // Alternating rounds spread the other load of a shared machine over every preprocessing.
     for (let round = 0; round < rounds; round++) {
-      for (const variant of ['scaled', 'full'] as const) {
+      for (const variant of variants) {
         const measured = await measureThroughput({
           findimage,
           photos,
@@ -123,19 +137,20 @@ export async function runIndexBench(argv: readonly string[], root: string, log: 
           rounds: 1,
           modelCopies: 2,
           label: `${stamp} ${variant} ${round}`,
-          ...(variant === 'full' ? { prepare: fullSize } : {}),
+          ...(variant === 'full' ? { prepare: fullSize } : variant === 'before' && beforePrepare !== undefined ? { prepare: beforePrepare } : {}),
         });
         log(
-          `  round ${round + 1} ${variant === 'scaled' ? 'scaled decode' : 'full-size decode'}: end to end ` +
+          `  round ${round + 1} ${variant === 'scaled' ? 'scaled decode' : variant === 'full' ? 'full-size decode' : 'before'}: end to end ` +
             `${measured.endToEnd.imagesPerSecond.toFixed(2)}/s, model only ${measured.modelOnly.imagesPerSecond.toFixed(2)}/s, ` +
             `decode only ${measured.preprocessOnly.imagesPerSecond.toFixed(2)}/s`,
         );
         if (variant === 'scaled') scaled = add(scaled, measured);
-        else full = add(full, measured);
+        else if (variant === 'full') full = add(full, measured);
+        else before = add(before, measured);
       }
     }
     if (scaled === undefined || full === undefined) throw new Error('no round ran');
-    const modelRate = sum(scaled.modelOnly, full.modelOnly);
+    const modelRate = before === undefined ? sum(scaled.modelOnly, full.modelOnly) : sum(sum(scaled.modelOnly, full.modelOnly), before.modelOnly);
     const modelOnly = modelRate.imagesPerSecond;
     const result = {
       endToEndImagesPerSecond: round2(scaled.endToEnd.imagesPerSecond),
@@ -152,6 +167,19 @@ export async function runIndexBench(argv: readonly string[], root: string, log: 
         endToEndCpuMsPerImage: cpuMs(full.endToEnd),
         decodeCpuMsPerImage: cpuMs(full.decode),
       },
+      ...(before === undefined
+        ? {}
+        : {
+            before: {
+              endToEndImagesPerSecond: round2(before.endToEnd.imagesPerSecond),
+              decodeImagesPerSecond: round2(before.decode.imagesPerSecond),
+              endToEndOverModelOnly: round3(before.endToEnd.imagesPerSecond / modelOnly),
+              endToEndCpuMsPerImage: cpuMs(before.endToEnd),
+              decodeCpuMsPerImage: cpuMs(before.decode),
+              cpuBoundSpeedup: round3(cpuMs(before.endToEnd) / cpuMs(scaled.endToEnd)),
+              endToEndSpeedup: round3(scaled.endToEnd.imagesPerSecond / before.endToEnd.imagesPerSecond),
+            },
+          }),
       // CPU per image, every thread of the process: what other processes' load changes least.
       endToEndCpuMsPerImage: cpuMs(scaled.endToEnd),
       modelOnlyCpuMsPerImage: cpuMs(modelRate),

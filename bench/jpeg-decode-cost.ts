@@ -1,25 +1,31 @@
-// CPU time per 12 MP JPEG, one image at a time, of findimage's CLIP preprocessing with the scaled
-// JPEG decode and at full size, and of libjpeg's decode alone at each scale (1/8, 1/4, 1/2, full):
-// where the time of a phone photo goes (issue 18, part 1). CPU time counts every thread of the
+// CPU time per 12 MP JPEG, one image at a time, of findimage's CLIP preprocessing (and SigLIP's
+// squash) with the scaled JPEG decode and at full size, and of libjpeg's decode alone at each
+// scale (1/8, 1/4, 1/2, full): where the time of a phone photo goes (issue 18, part 1). CPU time counts every thread of the
 // process and is what other load on a shared machine changes least; the best of the rounds is kept.
-//   node --import tsx bench/jpeg-decode-cost.ts [--photos 4] [--rounds 5] [--json]
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// --before DIR adds the preprocessing of another version of the sources, alternating with this
+// one: DIR holds its src/, e.g. `git archive main src | tar -x -C .bench/before`.
+//   node --import tsx bench/jpeg-decode-cost.ts [--photos 4] [--rounds 5] [--before DIR] [--json]
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { prepareImage } from '../src/core/image/clip-preprocessor.js';
+import { prepareSquashedImage } from '../src/core/image/squash-preprocessor.js';
 import { CLIP_MEAN, CLIP_STD, type VisionPreprocessing } from '../src/core/models/model-spec.js';
 import { loadPhotoCorpus, PHOTO_HEIGHT, PHOTO_WIDTH } from './jpeg-corpus.js';
 import { describeMachine } from './machine-info.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLIP: VisionPreprocessing = { imageSize: 224, mean: CLIP_MEAN, std: CLIP_STD };
+/** SigLIP's squash to 224x224 (the siglip family's preprocessing). */
+const SIGLIP: VisionPreprocessing = { imageSize: 224, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], resize: 'squash' };
 
 const { values } = parseArgs({
   options: {
     photos: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '5' },
     json: { type: 'boolean', default: false },
+    before: { type: 'string' },
   },
 });
 sharp.cache(false);
@@ -40,11 +46,19 @@ function decodeAt(scale: 2 | 4 | 8): (bytes: Uint8Array) => Promise<unknown> {
 const steps: Record<string, (bytes: Uint8Array) => Promise<unknown>> = {
   preprocessScaled: (bytes) => prepareImage(bytes, CLIP),
   preprocessFullSize: (bytes) => prepareImage(bytes, CLIP, { scaledDecode: false }),
+  squashScaled: (bytes) => prepareSquashedImage(bytes, SIGLIP),
+  squashFullSize: (bytes) => prepareSquashedImage(bytes, SIGLIP, { scaledDecode: false }),
   decodeOnlyEighth: decodeAt(8),
   decodeOnlyQuarter: decodeAt(4),
   decodeOnlyHalf: decodeAt(2),
   decodeOnlyFullSize: (bytes) => sharp(bytes).raw().toBuffer(),
 };
+
+if (values.before !== undefined) {
+  const module = join(resolve(values.before), 'src', 'core', 'image', 'clip-preprocessor.ts');
+  const before = (await import(pathToFileURL(module).href)) as { prepareImage: typeof prepareImage };
+  steps.preprocessBefore = (bytes) => before.prepareImage(bytes, CLIP);
+}
 
 const best: Record<string, number> = {};
 // Steps alternate within each round, so other load falls on all of them alike.

@@ -3,6 +3,13 @@
 // (scripts/build-cli.mjs; npm ci runs it through the prepare script): this loads the bundle's
 // entry, which loads the chunks a command uses.
 
+// sharp decodes and resizes images on libuv's thread pool, 4 threads unless UV_THREADPOOL_SIZE
+// says otherwise: with the model on a GPU, a machine's other cores would sit idle while images
+// decode on 4. One thread per core (at least libuv's 4), set before anything uses the pool (libuv
+// reads the variable when it starts its threads); a value the user set is kept.
+const { availableParallelism } = await import('node:os');
+process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism()));
+
 // Stack traces name the src/ files and lines (the bundle's linked source maps); turned on before
 // the bundle loads, since Node reads a module's map as it loads it.
 process.setSourceMapsEnabled(true);

@@ -66,6 +66,8 @@ IMAGES = [
     # 12 MP: findimage decodes these at 1/4 scale (libjpeg's DCT scaling), then resizes exactly.
     ("photo-4000x3000.jpg", 4000, 3000, "RGB", None),
     ("progressive-4032x3024.jpg", 4032, 3024, "RGB", None),
+    # Odd sides: libjpeg's scaled sides would be rounded up, so findimage decodes it at full size.
+    ("photo-4001x2999.jpg", 4001, 2999, "RGB", None),
 ]
 
 # Derived images: name, the committed image they are made from, EXIF orientation inserted.

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # Builds test/fixtures/siglip-parity/: small synthetic images whose squash to 224x224 enlarges an
-# axis, shrinks one, or both, and for each the 224x224 RGB bytes Hugging Face's SiglipImageProcessor
+# axis, shrinks one, or both (plus the CLIP fixtures' three 12 MP photos, referenced where they
+# are), and for each the 224x224 RGB bytes Hugging Face's SiglipImageProcessor
 # (its PIL reference, SiglipImageProcessorPil) feeds the model.
 # src/core/image/squash-parity.test.ts compares findimage's SigLIP tensors with them.
 #
@@ -51,6 +52,10 @@ IMAGES = [
     ("exif-rotated-300x120.jpg", 300, 120, "RGB", 6),
     ("alpha-180x120.png", 180, 120, "RGBA", None),
 ]
+
+# 12 MP photos, the CLIP fixtures' own (test/fixtures/clip-parity, not copied): findimage decodes
+# the first two at 1/4 scale (libjpeg's DCT scaling), the odd-sided one at full size.
+PHOTOS = ["../clip-parity/photo-4000x3000.jpg", "../clip-parity/progressive-4032x3024.jpg", "../clip-parity/photo-4001x2999.jpg"]
 
 
 def clip_script():
@@ -115,11 +120,12 @@ def main():
     manifest = []
     failures = []
     for seed, (name, width, height, mode, orientation) in enumerate(IMAGES, start=SEED_BASE):
-        path = os.path.join(args.out, name)
         if args.draw and not args.check:
-            CLIP.save_image(path, CLIP.draw(width, height, mode, seed), orientation)
+            CLIP.save_image(os.path.join(args.out, name), CLIP.draw(width, height, mode, seed), orientation)
+    for name in [image[0] for image in IMAGES] + PHOTOS:
+        path = os.path.normpath(os.path.join(args.out, name))
         pixels, entry = reference(path)
-        reference_name = os.path.splitext(name)[0] + ".reference.png"
+        reference_name = os.path.splitext(os.path.basename(name))[0] + ".reference.png"
         reference_path = os.path.join(args.out, reference_name)
         if args.check:
             committed = np.asarray(Image.open(reference_path).convert("RGB"))

@@ -3,9 +3,9 @@
 // side to int(size * long / short), bicubic, a centre crop at floor((resized - size) / 2), then a
 // CHW float32 tensor normalised with the model's mean and std. test/fixtures/clip-parity holds
 // reference crops made by PIL and the parity test compares with them. A large JPEG is decoded at
-// 1/2, 1/4 or 1/8 scale by libjpeg to an intermediate 2.5 times the resize (jpeg-scaled-decode.ts), and
-// the same exact resize runs from there: within the same parity bound, with less work for a phone
-// photo (1.3 times less CPU on a dense 4.4 MB one, twice less on a 600 KB one).
+// 1/2, 1/4 or 1/8 scale by libjpeg and resized in the same pass to the resize's size
+// (jpeg-scaled-decode.ts), and only the crop is left: within the same parity bound, closer to the
+// reference than a full-size decode, with less work for a phone photo.
 //
 // Decoding and resizing run on sharp's libuv threads (and HEIC in a worker), so the calling
 // thread stays free.
@@ -134,12 +134,14 @@ async function resizeAndCrop(opened: OpenedImage, size: number): Promise<Buffer>
 
 /**
  * Shrinks (or keeps) an image whose short side is at least `size`, from the pixels the decoder
- * gave: the full frame, or a large JPEG's intermediate (OpenedImage.pixels, 2.5 times the resize).
- * PIL resizes width first, then height, each pass rounded to bytes; libvips' resize does height
- * first. Two one-axis passes in PIL's order reproduce its rounding and clipping, which one two-axis
- * pass misses by up to 16 levels where edges cross. The columns outside the crop are dropped after
- * the first pass (the second never mixes columns). No shrink-on-load here: with one axis at scale
- * 1 sharp never asks the JPEG decoder to shrink (the decoder chose its scale already).
+ * gave: the full frame, or a large JPEG already resized by its decoder (OpenedImage.pixels: the
+ * resized size, whose crop is cut from its bytes here; or the resized width, whose height pass is
+ * left). PIL resizes width first, then height, each pass rounded to bytes; libvips' resize does
+ * height first. Two one-axis passes in PIL's order reproduce its rounding and clipping, which one
+ * two-axis pass misses by up to 16 levels where edges cross in a full-size frame. The columns
+ * outside the crop are dropped after the first pass (the second never mixes columns). No
+ * shrink-on-load here: with one axis at scale 1 sharp never asks the JPEG decoder to shrink (the
+ * decoder chose its scale already).
  */
 async function reduce(
   opened: OpenedImage,
@@ -147,22 +149,47 @@ async function reduce(
   size: number,
 ): Promise<RawImage> {
   const source = opened.pixels;
-  let pipeline = opened.pipeline;
-  if (geometry.resizedWidth !== source.width) {
-    pipeline = pipeline.resize(geometry.resizedWidth, source.height, {
-      fit: 'fill',
-      kernel: 'cubic',
-      fastShrinkOnLoad: false,
-    });
+  let columns: RawImage;
+  if (geometry.resizedWidth === source.width && opened.raw !== undefined) {
+    // The decoder's resize did the first pass (or both): the crop is cut from its bytes here,
+    // which saves a pipeline (or two).
+    columns = cropColumns(opened.raw, geometry.cropLeft, size);
+    if (geometry.resizedHeight === source.height) return cropRows(columns, geometry.cropTop, size);
+  } else {
+    let pipeline = opened.pipeline;
+    if (geometry.resizedWidth !== source.width) {
+      pipeline = pipeline.resize(geometry.resizedWidth, source.height, {
+        fit: 'fill',
+        kernel: 'cubic',
+        fastShrinkOnLoad: false,
+      });
+    }
+    columns = await toRaw(pipeline.extract({ left: geometry.cropLeft, top: 0, width: size, height: source.height }));
   }
-  const columns = await toRaw(
-    pipeline.extract({ left: geometry.cropLeft, top: 0, width: size, height: source.height }),
-  );
   let rows = fromRaw(columns);
   if (geometry.resizedHeight !== source.height) {
     rows = rows.resize(size, geometry.resizedHeight, { fit: 'fill', kernel: 'cubic' });
   }
   return toRaw(rows.extract({ left: 0, top: geometry.cropTop, width: size, height: size }));
+}
+
+/** `width` columns of raw pixels from column `left` on, every row. */
+function cropColumns(image: RawImage, left: number, width: number): RawImage {
+  const { channels } = image;
+  if (left === 0 && width === image.width) return image;
+  const rowBytes = width * channels;
+  const data = Buffer.allocUnsafe(rowBytes * image.height);
+  for (let y = 0; y < image.height; y++) {
+    const start = (y * image.width + left) * channels;
+    image.data.copy(data, y * rowBytes, start, start + rowBytes);
+  }
+  return { data, width, height: image.height, channels };
+}
+
+/** `height` rows of raw pixels from row `top` on. */
+function cropRows(image: RawImage, top: number, height: number): RawImage {
+  const rowBytes = image.width * image.channels;
+  return { ...image, data: image.data.subarray(top * rowBytes, (top + height) * rowBytes), height };
 }
 
 /**

@@ -4,7 +4,7 @@
 // 8-bit sRGB with alpha flattened on white to the caller's preprocessing.
 //
 // A large JPEG the caller will shrink a lot is decoded by libjpeg at 1/2, 1/4 or 1/8 scale (its
-// DCT scaling) to an intermediate several times the caller's size, skipping most of the inverse
+// DCT scaling) and resized in the same pass to the caller's size, skipping most of the inverse
 // DCT, colour conversion and resizing of a phone photo (not its entropy decoding, which no scale
 // skips); jpeg-scaled-decode.ts plans it.
 //
@@ -64,13 +64,26 @@ export interface OpenOptions {
   /**
    * The upright size the caller will shrink the image to, given its upright size (undefined: it
    * keeps or enlarges it). Where libjpeg's DCT scaling can then decode a baseline or progressive
-   * JPEG at 1/2, 1/4 or 1/8 scale, `pipeline` yields an intermediate of SCALED_DECODE_MARGIN
-   * times that size instead of the full frame (OpenedImage.pixels says which). Without it, or
-   * for any other format, the full frame is decoded.
+   * JPEG at 1/2, 1/4 or 1/8 scale, `pipeline` yields the image at that size instead of the full
+   * frame, or (where only a smaller scale divides its sides) at that width and a larger height,
+   * left to the caller to resize (OpenedImage.pixels says which). Without it, or for any other
+   * format, the full frame is decoded.
    */
   reduceTo?: (width: number, height: number) => ImageSize | undefined;
   /** false: always decode the full frame (the benchmark's "before" and the parity test's check). */
   scaledDecode?: boolean;
+}
+
+/** Raw 8-bit RGB pixels, row by row (axis-resize.ts's RawImage). */
+export interface RawPixels {
+  /** Interleaved pixels, row by row. */
+  data: Buffer;
+  /** Width in pixels. */
+  width: number;
+  /** Height in pixels. */
+  height: number;
+  /** Bytes per pixel: 3. */
+  channels: number;
 }
 
 /** An image that passed every check, ready to be resized. */
@@ -86,9 +99,15 @@ export interface OpenedImage {
   height: number;
   /**
    * The size `pipeline` yields: `width` x `height`, or for a JPEG decoded at a reduced scale
-   * (decodeShrink > 1) the intermediate, about SCALED_DECODE_MARGIN times the size asked for.
+   * (decodeShrink > 1) the size asked for (OpenOptions.reduceTo), or that width and a larger
+   * height.
    */
   pixels: ImageSize;
+  /**
+   * The same pixels as `pipeline`, as RGB bytes, where the decoder holds them already (a JPEG
+   * decoded at reduced scale): a caller may crop them here rather than run another pipeline.
+   */
+  raw?: RawPixels;
   /** libjpeg's scale denominator the frame was decoded at: 1 (full size), 2, 4 or 8. */
   decodeShrink: number;
   /** The format found in the bytes. */
@@ -267,30 +286,33 @@ async function openWithSharp(bytes: Uint8Array, header: SharpHeader, scaled: Sca
 
 /**
  * Decodes a JPEG at 1/shrink scale and resizes it to the intermediate, upright, in sRGB, held as
- * raw bytes (a few MB) for the caller's exact resize. sharp's resize is the only way to reach
- * libjpeg's scaling: asked for the intermediate with fastShrinkOnLoad, it decodes at 1/shrink
- * (jpegDecodeShrink) and reduces the rest with the same bicubic kernel the reference uses, then
- * rotates per EXIF. Colour conversion (CMYK, profiles) runs on the reduced frame.
+ * raw bytes (a few hundred KB at most). sharp's resize is the only way to reach libjpeg's
+ * scaling: asked for the intermediate, it decodes at 1/shrink (jpegDecodeShrink) and reduces the
+ * rest, by 2 or more, with the same bicubic kernel the reference uses, then rotates per EXIF
+ * (sharp swaps the asked size for a quarter turn, so it is given upright). Colour conversion
+ * (CMYK, profiles) runs on the reduced frame.
  */
 async function openScaledJpeg(sharp: SharpFactory, bytes: Uint8Array, header: SharpHeader, scaled: ScaledDecode): Promise<OpenedImage> {
   const { width, height } = scaled.intermediate;
   let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
   try {
     raw = await finish(sharp(bytes, SHARP_INPUT).rotate())
-      .resize(width, height, { fit: 'fill', kernel: 'cubic', fastShrinkOnLoad: true })
+      .resize(width, height, { fit: 'fill', kernel: 'cubic', fastShrinkOnLoad: false })
       .removeAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw unreadableImageError(header.format, error);
   }
-  const pipeline = sharp(raw.data, { raw: { width: raw.info.width, height: raw.info.height, channels: raw.info.channels as 3 } });
+  const pixels = { data: raw.data, width: raw.info.width, height: raw.info.height, channels: raw.info.channels };
+  const pipeline = sharp(raw.data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels as 3 } });
   return {
     pipeline,
+    raw: pixels,
     format: header.format,
     width: header.width,
     height: header.height,
-    pixels: { width: raw.info.width, height: raw.info.height },
+    pixels: { width: pixels.width, height: pixels.height },
     decodeShrink: scaled.shrink,
     shrinkOnLoad: false,
   };

@@ -10,7 +10,7 @@ import { CLIP_MEAN, CLIP_STD, type VisionPreprocessing } from '../models/model-s
 import { clipShrunkSize, prepareImage } from './clip-preprocessor.js';
 import { DecodeBudget } from './decode-budget.js';
 import { withOpenedImage, type OpenOptions } from './image-decoder.js';
-import { jpegDecodeShrink, SCALED_DECODE_MARGIN } from './jpeg-scaled-decode.js';
+import { jpegDecodeShrink } from './jpeg-scaled-decode.js';
 
 const FIXTURES = new URL('../../../test/fixtures/clip-parity/', import.meta.url);
 const CLIP: VisionPreprocessing = { imageSize: 224, mean: CLIP_MEAN, std: CLIP_STD };
@@ -24,7 +24,7 @@ async function open(bytes: Uint8Array, options: OpenOptions) {
   const budget = new DecodeBudget(200_000_000);
   return withOpenedImage(
     bytes,
-    async (opened) => ({ decodeShrink: opened.decodeShrink, pixels: opened.pixels, width: opened.width, charged: budget.inUse }),
+    async (opened) => ({ decodeShrink: opened.decodeShrink, pixels: opened.pixels, width: opened.width, raw: opened.raw, charged: budget.inUse }),
     { ...options, budget },
   );
 }
@@ -41,21 +41,50 @@ function cosine(a: Float32Array, b: Float32Array): number {
   return dot / Math.sqrt(aa * bb);
 }
 
-describe('the scale libjpeg decodes at (sharp 0.35 picks it from the resize)', () => {
-  it('is the largest of 8, 4 and 2 the shrink reaches, halved where the shrink is that whole number', () => {
-    expect([1.9, 2, 2.99, 3, 4.46, 4.99, 5, 8.5, 8.99, 9, 40].map(jpegDecodeShrink)).toEqual([1, 1, 1, 2, 2, 2, 4, 4, 4, 8, 8]);
+describe('the scale libjpeg decodes at (sharp 0.35 picks it from the resize, fastShrinkOnLoad: false)', () => {
+  it('is the largest of 8, 4 and 2 that leaves libvips a shrink of 2 or more', () => {
+    expect([1.9, 3.99, 4, 7.99, 8, 13.39, 15.99, 16, 40].map(jpegDecodeShrink)).toEqual([1, 1, 2, 2, 4, 4, 4, 8, 8]);
   });
 });
 
 describe('decoding a large JPEG at reduced scale', () => {
-  it('decodes a 12 MP photo at 1/4 scale into an intermediate 2.5 times the resize, charged what libjpeg decodes', async () => {
+  it('decodes a 12 MP photo at 1/4 scale, resized in the same pass to the size asked for, charged what libjpeg decodes', async () => {
     const opened = await open(photo, { reduceTo: clipReduce });
     expect(opened.decodeShrink).toBe(4);
-    // 298x224 after CLIPImageProcessor's resize; 2.5 times that keeps the source's aspect.
-    expect(opened.pixels).toEqual({ width: 747, height: 560 });
-    expect(SCALED_DECODE_MARGIN * 224).toBe(560);
+    // 298x224: CLIPImageProcessor's resize, before its crop.
+    expect(opened.pixels).toEqual({ width: 298, height: 224 });
     expect(opened.width).toBe(4000);
     expect(opened.charged).toBe(1000 * 750);
+  });
+
+  it('hands over the intermediate as bytes too, the same as its pipeline yields', async () => {
+    const same = await withOpenedImage(
+      photo,
+      async (opened) => {
+        const fromPipeline = await opened.pipeline.raw().toBuffer();
+        return opened.raw !== undefined && fromPipeline.equals(opened.raw.data);
+      },
+      { reduceTo: clipReduce, budget: new DecodeBudget(200_000_000) },
+    );
+    expect(same).toBe(true);
+  });
+
+  it('uses only a scale that divides both sides, the next smaller one where the natural one does not', async () => {
+    // libjpeg rounds a scaled side up, and the picture would slide by a fraction of a pixel.
+    const sized = (width: number, height: number) => sharp(photo).resize(width, height, { fit: 'fill' }).jpeg({ quality: 80 }).toBuffer();
+    // [width, height, scale, height of the intermediate (the resized height where the natural scale divides)]
+    const cases: Array<[number, number, number, number]> = [
+      [4000, 3000, 4, 224],
+      [4002, 3002, 2, 750], // even, but not a multiple of 4: 3002 / (2 x 2), left to the caller to resize
+      [4001, 2999, 1, 2999], // odd: decoded at full size
+      [5712, 4284, 4, 535], // 1/8 by its size, but 4284 = 8 x 535.5: 4284 / (2 x 4)
+      [8000, 6000, 8, 224],
+    ];
+    for (const [width, height, shrink, intermediateHeight] of cases) {
+      const opened = await open(await sized(width, height), { reduceTo: clipReduce });
+      expect([width, height, opened.decodeShrink, opened.pixels.height]).toEqual([width, height, shrink, intermediateHeight]);
+      if (shrink > 1) expect(opened.pixels.width).toBe(clipShrunkSize(width, height, 224)?.width);
+    }
   });
 
   it('charges a progressive JPEG its full size: libjpeg holds every coefficient until the last scan', async () => {
@@ -73,11 +102,12 @@ describe('decoding a large JPEG at reduced scale', () => {
     }
   });
 
-  it('decodes a JPEG whose short side is under about 1,680 pixels at full size (libjpeg could skip too little)', async () => {
+  it('decodes a JPEG shrunk less than 8 times (a short side under 1,792 pixels for 224) at full size', async () => {
     const bytes = readFileSync(new URL('photo-1600x1200.jpg', FIXTURES));
     const opened = await open(bytes, { reduceTo: clipReduce });
     expect(opened.decodeShrink).toBe(1);
     expect(opened.pixels).toEqual({ width: 1600, height: 1200 });
+    expect(opened.raw).toBeUndefined();
   });
 
   it('decodes other formats at full size (only JPEG has DCT scaling)', async () => {
@@ -88,12 +118,12 @@ describe('decoding a large JPEG at reduced scale', () => {
   });
 
   it('converts CMYK and greyscale JPEGs to the same sRGB on the scaled path as at full size', async () => {
-    // 2400x1800 (4.3 MP, decoded at 1/2): the same path as a 12 MP photo at a third of the cost.
+    // 2400x1800 (4.3 MP, decoded at 1/4): the same path as a 12 MP photo at a third of the cost.
     const source = sharp(photo).resize(2400, 1800);
     const cmyk = await source.clone().toColourspace('cmyk').jpeg({ quality: 90 }).toBuffer();
     const grey = await source.clone().greyscale().jpeg({ quality: 90 }).toBuffer();
     for (const bytes of [cmyk, grey]) {
-      expect((await open(bytes, { reduceTo: clipReduce })).decodeShrink).toBe(2);
+      expect((await open(bytes, { reduceTo: clipReduce })).decodeShrink).toBe(4);
       const scaled = await prepareImage(bytes, CLIP);
       const full = await prepareImage(bytes, CLIP, { scaledDecode: false });
       expect(scaled.pixels.length).toBe(3 * 224 * 224);

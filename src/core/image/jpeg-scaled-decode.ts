@@ -4,46 +4,58 @@
 import type { ImageSize } from './image-decoder.js';
 import type { ImageFormat } from './image-format.js';
 
-/**
- * How many times the caller's size (OpenOptions.reduceTo) a scaled JPEG decode keeps on each side.
- * The intermediate is shrunk to the caller's size by its own exact resize afterwards, so the
- * margin decides how close the result stays to a full-size decode: measured against PIL's
- * CLIPImageProcessor on 12 MP photos, 2 gave cosine 0.99995 on a noisy photo, 2.5 gave 0.99996
- * and 3 gave 0.99997, but 3 makes sharp decode a 4000x3000 photo at 1/2 scale where 2.5 still
- * allows 1/4 (a shrink of 4.46 is halved by sharp's rounding guard, see jpegDecodeShrink), which
- * takes 15-30% less time to decode. docs/image-preprocessing.md has the table.
- */
-export const SCALED_DECODE_MARGIN = 2.5;
-
 /** A JPEG decode at reduced scale: what libjpeg decodes and what the pipeline yields. */
 export interface ScaledDecode {
   /** libjpeg's scale denominator: 2, 4 or 8. */
   shrink: number;
-  /** Pixels libjpeg decodes: ceil(width / shrink) x ceil(height / shrink). */
+  /** Pixels libjpeg decodes: width / shrink x height / shrink. */
   decodedPixels: number;
-  /** The intermediate libvips resizes libjpeg's output to, which the pipeline yields. */
+  /**
+   * The upright size libvips resizes libjpeg's output to, which the pipeline yields: the caller's
+   * size, in one pass; or, where only a smaller scale than sharp's own divides the sides, the
+   * caller's width and the image's height / (2 x shrink), for the caller's own height pass.
+   */
   intermediate: ImageSize;
 }
 
 /**
- * The denominator libjpeg decodes a JPEG at when sharp shrinks it by `shrink` (the smaller of
- * its two axes' factors) with fastShrinkOnLoad, mirroring sharp 0.35's src/pipeline.cc: 8, 4 or 2
- * where the shrink is at least that, then halved where the shrink's whole part equals it (sharp's
- * guard against libjpeg's rounding), so libvips always has a factor of (s + 1) / s or more left.
- * sharp has no other way to ask for DCT scaling, so the intermediate's size is chosen through it.
+ * The denominator libjpeg decodes a JPEG at when sharp shrinks it by `shrink` (the smaller of its
+ * two axes' factors) with fastShrinkOnLoad: false, mirroring sharp 0.35's src/pipeline.cc: the
+ * largest of 8, 4 and 2 that leaves libvips a shrink of 2 or more, so libvips' bicubic reduce,
+ * widened by that factor, still does the averaging the reference's kernel does. (With
+ * fastShrinkOnLoad, sharp would leave as little as (s + 1) / s, and a 12 MP photo decoded at 1/8
+ * that way measured cosine 0.9998 against PIL.) sharp has no other way to ask for DCT scaling, so
+ * the intermediate's size is chosen through it.
  */
 export function jpegDecodeShrink(shrink: number): 1 | 2 | 4 | 8 {
-  let scale: 1 | 2 | 4 | 8 = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
-  if (scale > 1 && Math.trunc(shrink) === scale) scale = (scale / 2) as 2 | 4;
-  return scale;
+  return shrink >= 16 ? 8 : shrink >= 8 ? 4 : shrink >= 4 ? 2 : 1;
 }
 
 /**
- * Whether and how a JPEG is decoded at reduced scale: where the caller shrinks it enough that, for
- * an intermediate of SCALED_DECODE_MARGIN times its size, sharp lets libjpeg skip at least half of
- * each axis. Anything less (a short side under about 1,680 pixels for CLIP's 224) is decoded whole
- * and resized once, as before: sharp would keep libjpeg at full scale, and the intermediate would
- * only add a resampling.
+ * Smallest scale denominator sharp would pick for the caller's size (a shrink of 8 or more: a
+ * short side of 1,792 pixels or more for CLIP's 224) for which a JPEG is decoded at reduced
+ * scale. At 1/2, a drawn 1600x1200 photo measured cosine 0.99996 against PIL but one value 8.5
+ * levels off (0.128, over the small images' bound of 0.1), and a 2-megapixel photo costs little
+ * to decode whole: those keep the full-size path they had.
+ */
+const MIN_NATURAL_SHRINK = 4;
+
+/**
+ * Whether and how a JPEG is decoded at reduced scale: where the caller shrinks it by 8 or more, so
+ * that sharp lets libjpeg skip at least three quarters of each axis and still leaves libvips a
+ * shrink of 2. The decode's own resize then goes straight to the caller's size (one resampling, as the
+ * reference's), within the same parity bound: measured against PIL's CLIPImageProcessor on ten
+ * 4 to 48 MP JPEGs, cosine 0.99995 to 0.99999, closer than the full-size decode (0.99994 to
+ * 0.99998), whose libvips reduce box-filters shrinks over 4x where PIL does not.
+ *
+ * Only a scale that divides both sides is used. libjpeg rounds a scaled side up (4001 pixels at
+ * 1/4 give 1001, which stand for 1000.25), and libvips then stretches those whole pixels over the
+ * intermediate: the picture slides by up to a fifth of an output pixel towards the far edge, and a
+ * drawn 4001x2999 JPEG measured cosine 0.99935 against PIL at 1/4 (0.99988 at 1/2) where its
+ * full-size decode gives 0.99996. Where the natural scale does not divide the sides, the next
+ * smaller one that does is used, through an intermediate as tall as sharp needs to pick it (the
+ * caller's width, a height 2 x scale times smaller than the image's) and the caller's own height
+ * pass; where none does, the full frame.
  */
 export function planScaledDecode(
   header: { format: ImageFormat; width: number; height: number },
@@ -53,11 +65,15 @@ export function planScaledDecode(
   const { width, height } = header;
   const target = reduceTo(width, height);
   if (target === undefined) return undefined;
-  const factor = Math.min(width / target.width, height / target.height) / SCALED_DECODE_MARGIN;
-  if (!(factor > 1)) return undefined;
-  const intermediate = { width: Math.max(1, Math.round(width / factor)), height: Math.max(1, Math.round(height / factor)) };
-  // The shrink sharp itself computes from the intermediate (ResolveShrink, fit: 'fill').
-  const shrink = jpegDecodeShrink(Math.min(width / intermediate.width, height / intermediate.height));
-  if (shrink === 1) return undefined;
-  return { shrink, decodedPixels: Math.ceil(width / shrink) * Math.ceil(height / shrink), intermediate };
+  // The shrink sharp itself computes from the size asked for (ResolveShrink, fit: 'fill').
+  const natural = jpegDecodeShrink(Math.min(width / target.width, height / target.height));
+  if (natural < MIN_NATURAL_SHRINK) return undefined;
+  for (let shrink = natural; shrink > 1; shrink /= 2) {
+    if (width % shrink !== 0 || height % shrink !== 0) continue;
+    const intermediate =
+      shrink === natural ? target : { width: target.width, height: Math.floor(height / (2 * shrink)) };
+    if (jpegDecodeShrink(Math.min(width / intermediate.width, height / intermediate.height)) !== shrink) return undefined;
+    return { shrink, decodedPixels: (width / shrink) * (height / shrink), intermediate };
+  }
+  return undefined;
 }
