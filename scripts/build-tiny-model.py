@@ -98,7 +98,8 @@ def build_text(rng, path):
 def build_dynamic_text(rng, path, width=2):
     # The text tower above with a dynamic sequence axis, as optimum exports CLIP's text model
     # (input_ids [batch_size, sequence_length]): the position table and the running mean's counts
-    # are sliced to the input's length. Width 2 keeps the file near 400 KB; it is a test fixture
+    # are sliced to the input's length, and it declares an attention_mask as some exports do.
+    # Width 2 keeps the file near 400 KB; it is a test fixture
     # (test/fixtures/dynamic-text) for feeding rows cut after their end-of-text token.
     token_embedding = rng.standard_normal((VOCAB_SIZE, width)).astype(np.float32)
     position_embedding = (0.5 * rng.standard_normal((CONTEXT_LENGTH, width))).astype(np.float32)
@@ -113,7 +114,12 @@ def build_dynamic_text(rng, path, width=2):
         helper.make_node("Gather", ["token_embedding", "input_ids"], ["tokens"], axis=0),
         helper.make_node("Add", ["tokens", "positions"], ["embedded"]),
         helper.make_node("Tanh", ["embedded"], ["activated"]),
-        helper.make_node("CumSum", ["activated", "seq_axis"], ["running_sum"]),
+        # The padding mask Hugging Face's CLIPTextModel export may declare: masked tokens count as
+        # zero (findimage feeds all ones, at the width it feeds input_ids).
+        helper.make_node("Cast", ["attention_mask"], ["mask_float"], to=TensorProto.FLOAT),
+        helper.make_node("Unsqueeze", ["mask_float", "last_axis"], ["mask_column"]),
+        helper.make_node("Mul", ["activated", "mask_column"], ["kept"]),
+        helper.make_node("CumSum", ["kept", "seq_axis"], ["running_sum"]),
         helper.make_node("Div", ["running_sum", "counts_used"], ["hidden"]),
         helper.make_node("ArgMax", ["input_ids"], ["eot_position"], axis=1, keepdims=1),
         helper.make_node("GatherND", ["hidden", "eot_position"], ["pooled"], batch_dims=1),
@@ -124,7 +130,10 @@ def build_dynamic_text(rng, path, width=2):
     graph = helper.make_graph(
         nodes,
         "tiny_clip_text_dynamic",
-        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"])],
+        [
+            helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "sequence_length"]),
+            helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch_size", "sequence_length"]),
+        ],
         [helper.make_tensor_value_info("text_embeds", TensorProto.FLOAT, ["batch_size", EMBED_DIM])],
         initializer=[
             tensor("token_embedding", token_embedding),
@@ -135,6 +144,7 @@ def build_dynamic_text(rng, path, width=2):
             tensor("zero", np.array([0], dtype=np.int64)),
             tensor("one", np.array([1], dtype=np.int64)),
             tensor("two", np.array([2], dtype=np.int64)),
+            tensor("last_axis", np.array([2], dtype=np.int64)),
         ],
     )
     save(graph, path)

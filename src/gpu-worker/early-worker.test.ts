@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { adoptEarlyWorker, isEarlyStart, startEarlyWorker } from './early-worker.js';
+import { adoptEarlyWorker, isEarlyStart, startEarlyWorker, waitingEarlyWorker } from './early-worker.js';
 import type { WorkerSetup } from './messages.js';
 import { startWorker } from './worker-entry.js';
 
@@ -109,8 +109,7 @@ describe('an early embedding thread', () => {
 
   it('that failed to load is not adopted: the pool starts a fresh thread, which reports why', async () => {
     startEarlyWorker(failingUrl, ['search', 'black car']);
-    const global = globalThis as Record<symbol, { worker: Worker } | undefined>;
-    const early = global[Symbol.for('findimage.earlyEmbeddingWorker')]!.worker;
+    const early = waitingEarlyWorker()!;
     await new Promise((resolve) => early.once('exit', resolve));
     expect(adoptEarlyWorker(failingUrl)).toBeUndefined();
   });

@@ -77,6 +77,11 @@ export function adoptEarlyWorker(url: URL): Worker | undefined {
   return early.worker;
 }
 
+/** The early thread waiting to be adopted, if any, without handing it over (for its tests). */
+export function waitingEarlyWorker(): Worker | undefined {
+  return (globalThis as WithEarlyWorker)[SLOT]?.worker;
+}
+
 /** Whether a thread's workerData says it was started early and waits for its setup. */
 export function isEarlyStart(data: unknown): data is EarlyStartData {
   return typeof data === 'object' && data !== null && (data as Partial<EarlyStartData>).earlyStart === true;

@@ -35,7 +35,11 @@ async function runBatch(towers: TowerSessions, request: ToWorkerMessage): Promis
   }
 }
 
-async function main(port: NonNullable<typeof parentPort>, setup: WorkerSetup, startedEarly: boolean): Promise<void> {
+async function main(
+  port: NonNullable<typeof parentPort>,
+  setup: WorkerSetup,
+  startedEarly: boolean,
+): Promise<void> {
   let towers: TowerSessions;
   // Before any session exists: ONNX Runtime's threads copy this thread's priority when they start.
   const priorityProblem = setup.niceness === undefined ? undefined : lowerOwnThreadPriority(setup.niceness);

@@ -92,6 +92,7 @@ describe('TowerRunner cutting text rows after their end-of-text token', () => {
     const session = Object.create(real) as InferenceSession;
     session.run = ((feeds: InferenceSession.FeedsType, fetches: InferenceSession.FetchesType) => {
       fed.push([...(feeds.input_ids?.dims ?? [])]);
+      if (feeds.attention_mask !== undefined) fed.push([...feeds.attention_mask.dims]);
       return real.run(feeds, fetches);
     }) as InferenceSession['run'];
     runners.push({ release: () => real.release() } as TowerRunner);
@@ -109,7 +110,7 @@ describe('TowerRunner cutting text rows after their end-of-text token', () => {
     expect(cutAfterEndToken(endless, 1, LENGTH, EOS)).toEqual({ ids: endless, width: LENGTH });
   });
 
-  it('feeds a graph with a dynamic sequence axis the cut rows, with the same vectors as whole rows', async () => {
+  it('feeds a graph with a dynamic sequence axis the cut rows and mask, with the same vectors as whole rows', async () => {
     const rowsOfIds = packed([[320n, 1125n], [320n, 1125n, 539n, 320n, 1929n], [2368n]]);
     const whole = new TowerRunner(await InferenceSession.create(dynamicText), CLIP_TEXT, 512);
     runners.push(whole);
@@ -119,7 +120,8 @@ describe('TowerRunner cutting text rows after their end-of-text token', () => {
     expect(cut.cutAfter).toBe(EOS);
     const expected = await whole.run(rowsOfIds.slice().buffer, 3);
     const actual = await cut.run(rowsOfIds.slice().buffer, 3);
-    expect(fed).toEqual([[3, 7]]);
+    // input_ids and the all-ones attention_mask the graph declares, both cut to 7 ids.
+    expect(fed).toEqual([[3, 7], [3, 7]]);
     expect([...actual]).toEqual([...expected]);
   });
 

@@ -99,7 +99,9 @@ export class TowerRunner {
     if (spec.tower === 'text') {
       const packed = new BigInt64Array(data);
       const { ids, width } =
-        this.cutAfter === null ? { ids: packed, width: spec.contextLength } : cutAfterEndToken(packed, rows, spec.contextLength, this.cutAfter);
+        this.cutAfter === null
+          ? { ids: packed, width: spec.contextLength }
+          : cutAfterEndToken(packed, rows, spec.contextLength, this.cutAfter);
       feeds[spec.inputName] = new Tensor('int64', ids, [rows, width]);
       if (this.#maskType === 'int64') {
         feeds[ATTENTION_MASK] = new Tensor('int64', new BigInt64Array(rows * width).fill(1n), [rows, width]);
@@ -162,7 +164,9 @@ export function cutAfterEndToken(
   }
   if (width >= length) return { ids: packed, width: length };
   const ids = new BigInt64Array(rows * width);
-  for (let row = 0; row < rows; row++) ids.set(packed.subarray(row * length, row * length + width), row * width);
+  for (let row = 0; row < rows; row++) {
+    ids.set(packed.subarray(row * length, row * length + width), row * width);
+  }
   return { ids, width };
 }
 

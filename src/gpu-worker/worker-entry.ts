@@ -24,7 +24,8 @@ export function startWorker(url: URL, options: WorkerOptions): Worker {
   disableOnnxTelemetry();
   // A thread bin/findimage.js started on the same code before the configuration was read
   // (early-worker.ts) takes this setup as its first message; only a plain setup can be sent so.
-  const early = Object.keys(options).every((key) => key === 'workerData') ? adoptEarlyWorker(url) : undefined;
+  const plainSetup = 'workerData' in options && Object.keys(options).every((key) => key === 'workerData');
+  const early = plainSetup ? adoptEarlyWorker(url) : undefined;
   if (early !== undefined) {
     const setup: SetupMessage = { type: 'setup', setup: options.workerData as WorkerSetup };
     early.postMessage(setup);

@@ -11,6 +11,7 @@
 // sharp (libvips, tens of MB of native code) is imported on the first image, not when this
 // module loads, so commands that read no image (a text search) never load it.
 import type { Metadata, Sharp, SharpOptions } from 'sharp';
+import type { RawImage } from './axis-resize.js';
 import { InvalidImageError } from '../errors.js';
 import { processDecodeBudget, type DecodeBudget } from './decode-budget.js';
 import { decodeHeic } from './heic-decoder.js';
@@ -74,18 +75,6 @@ export interface OpenOptions {
   scaledDecode?: boolean;
 }
 
-/** Raw 8-bit RGB pixels, row by row (axis-resize.ts's RawImage). */
-export interface RawPixels {
-  /** Interleaved pixels, row by row. */
-  data: Buffer;
-  /** Width in pixels. */
-  width: number;
-  /** Height in pixels. */
-  height: number;
-  /** Bytes per pixel: 3. */
-  channels: number;
-}
-
 /** An image that passed every check, ready to be resized. */
 export interface OpenedImage {
   /**
@@ -107,7 +96,7 @@ export interface OpenedImage {
    * The same pixels as `pipeline`, as RGB bytes, where the decoder holds them already (a JPEG
    * decoded at reduced scale): a caller may crop them here rather than run another pipeline.
    */
-  raw?: RawPixels;
+  raw?: RawImage;
   /** libjpeg's scale denominator the frame was decoded at: 1 (full size), 2, 4 or 8. */
   decodeShrink: number;
   /** The format found in the bytes. */
