@@ -155,6 +155,21 @@ export class RowIds {
     map.delete(id);
   }
 
+  /**
+   * Reorders the ids as the matrix reorders its rows (row i takes row order[i]'s id), updating
+   * only the moved rows' entries: a regroup at each save of a bulk load would otherwise make the
+   * next write rebuild the whole map (about 100 rebuilds over a 5M load).
+   */
+  permute(order: Int32Array): void {
+    const before = this.#ids;
+    const ids = Array.from(order, (row) => before[row] as string);
+    this.#ids = ids;
+    if (this.#pending) return;
+    for (let row = 0; row < ids.length; row++) {
+      if (order[row] !== row) this.#rowOf.set(ids[row] as string, row);
+    }
+  }
+
   /** Takes `ids` as the ids of rows 0, 1, 2, ...; the map is built when first needed. */
   restore(ids: string[]): void {
     this.#ids = ids;

@@ -169,9 +169,7 @@ export class VectorMatrix {
     permuteValues(c.shareStart, order);
     permuteValues(c.shareCount, order);
     permuteValues(c.rowid, order);
-    // The id map is rebuilt when next needed, as after a restore: at close it never is.
-    const ids = this.#ids.ids;
-    this.#ids.restore(Array.from(order, (row) => ids[row] as string));
+    this.#ids.permute(order);
     this.#index?.permute(order);
     // The shares follow their rows, so that a walk of every row's shares stays in sequence.
     this.#shares.pack(size, c);
