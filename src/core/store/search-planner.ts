@@ -2,6 +2,7 @@
 // matching rows when the filter is selective (or the store small, or the caller asks), the
 // partition index otherwise. The estimate of matching rows comes from per-tenant and
 // per-conversation tallies kept on every write, so planning costs no scan.
+import { defaultScanThreads } from './parallel-scan.js';
 import type { ShareColumns } from './share-arena.js';
 import { StringCodes, UNKNOWN_CODE } from './string-codes.js';
 import type { PointFilter } from './vector-store.js';
@@ -37,6 +38,13 @@ export interface SearchTuning {
   maxProbeShare: number;
   /** Most lists the index is trained with (sqrt(rows) below that). */
   maxLists: number;
+  /**
+   * Threads a long scan of the codes is split over, the caller's included (worker threads
+   * sharing the codes' memory, parallel-scan.ts); 1 keeps every scan on the caller's thread.
+   */
+  scanThreads: number;
+  /** Scans of fewer rows than this stay on one thread (waking the others costs more). */
+  parallelScanMinRows: number;
   /** Stores of fewer rows save no index block (reading them from SQLite is quick). */
   saveMinRows: number;
   /** The index block is saved again after this many points were written or deleted. */
@@ -62,6 +70,8 @@ export const DEFAULT_SEARCH_TUNING: SearchTuning = {
   // data, margin 0.05: 230 ms probing against 47 ms exact, both measured by the store bench).
   maxProbeShare: 0.2,
   maxLists: 256,
+  scanThreads: defaultScanThreads(),
+  parallelScanMinRows: 50_000,
   saveMinRows: 20_000,
   saveAfterChanges: 50_000,
 };

@@ -133,6 +133,11 @@ export class SqliteVectorStore implements VectorStore {
     return this.#matrix?.indexLists ?? 0;
   }
 
+  /** Threads ready to share a long scan of the codes, the caller's included (1 once closed). */
+  get scanThreads(): number {
+    return this.#matrix?.scanThreads ?? 1;
+  }
+
   /** Opens synchronously; openSqliteVectorStore() is the same behind a promise. */
   static open(options: SqliteVectorStoreOptions): SqliteVectorStore {
     if (!Number.isInteger(options.dimension) || options.dimension < 1) {
@@ -435,9 +440,11 @@ export class SqliteVectorStore implements VectorStore {
     if (this.#db === null || this.#matrix === null) return;
     this.#indexFile.save(this.#matrix, this.#inStep());
     const db = this.#db;
+    const matrix = this.#matrix;
     this.#db = null;
     this.#matrix = null;
     db.close();
+    await matrix.close();
     this.#logger.debug({ path: this.path }, 'vector store closed');
   }
 

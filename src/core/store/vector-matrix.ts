@@ -79,7 +79,7 @@ export class VectorMatrix {
     this.#scratch = new Float32Array(dimension);
     this.maxRows = maxRowsFor(dimension);
     const rows = Math.min(Math.max(INITIAL_CAPACITY, capacity), this.maxRows);
-    this.#rows = new CodeRows(dimension, rows);
+    this.#rows = new CodeRows(dimension, rows, tuning.scanThreads, tuning.parallelScanMinRows);
     this.#columns = allocateRowColumns(this.#rows.capacity);
   }
 
@@ -237,6 +237,16 @@ export class VectorMatrix {
     this.#size = last;
     this.#shares.compactIfWasteful(this.#size, c);
     return true;
+  }
+
+  /** Stops the scan threads, if any (the matrix still answers, on one thread). */
+  async close(): Promise<void> {
+    await this.#rows.close();
+  }
+
+  /** Threads ready to share a long scan, the caller's included. */
+  get scanThreads(): number {
+    return this.#rows.scanThreads;
   }
 
   /** Removes every row and forgets every string code; keeps the allocated room. */
