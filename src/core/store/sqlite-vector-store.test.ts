@@ -81,6 +81,30 @@ describe('SqliteVectorStore on disk', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('drops the per-tenant indexes older files carry, which no statement reads, and keeps every point', async () => {
+    const path = join(dir, 'vectors.sqlite');
+    const points = Array.from({ length: 20 }, (_, n) => durabilityPoint(n, 8));
+    const first = await open(path, 8);
+    await first.upsert(points);
+    await first.close();
+    const indexes = (db: Database.Database) =>
+      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'points'`).pluck().all();
+    // As a file written before this version looks: both indexes present.
+    const older = new Database(path);
+    older.exec(`CREATE INDEX points_tenant_source ON points (tenant, source);
+      CREATE INDEX points_tenant_created ON points (tenant, created_at);`);
+    expect(indexes(older)).toContain('points_tenant_created');
+    older.close();
+
+    const second = await open(path, 8);
+    expect(await second.count()).toBe(20);
+    await second.close();
+    const after = new Database(path, { readonly: true });
+    // Only the primary key's own index is left.
+    expect(indexes(after)).toEqual(['sqlite_autoindex_points_1']);
+    after.close();
+  });
+
   it('keeps every point, bit for bit, across close and reopen', async () => {
     const path = join(dir, 'nested', 'deeper', 'vectors.sqlite');
     const points = Array.from({ length: 50 }, (_, n) => durabilityPoint(n, 16));
