@@ -161,6 +161,15 @@ export class CodeRows {
     return 1 + (this.#parallel?.readyWorkers ?? 0);
   }
 
+  /**
+   * With scan threads: starts reading the codes of the first `size` rows from `fd` at `position`
+   * with their help, and returns the function that finishes the read (see ParallelScan's
+   * beginRead). Null without threads: the caller reads them into codeBytes(size) itself.
+   */
+  beginCodeRead(fd: number, position: number, size: number): (() => void) | null {
+    return this.#parallel?.beginRead(fd, position, 0, size * this.stride) ?? null;
+  }
+
   /** Stops the scan threads, if any; later scans run on the caller's thread. */
   async close(): Promise<void> {
     await this.#parallel?.close();

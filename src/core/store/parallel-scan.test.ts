@@ -1,12 +1,14 @@
 // A scan split over worker threads gives every score the one-thread scan gives, whatever the
 // split (fewer rows than threads, uneven runs, rows listed out of order), and grows, restores and
 // closes like one; a store whose every scan is split answers exactly as an unsplit one.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
 import { CodeRows } from './code-rows.js';
+import { READ_CHUNK_BYTES } from './parallel-scan.js';
 import { encodeQuery } from './quantized-codes.js';
 import { openSqliteVectorStore } from './sqlite-vector-store.js';
 
@@ -91,6 +93,44 @@ describe('a scan split over threads', () => {
     await split.close();
     expect(split.scanThreads).toBe(1);
     expect(scoresOf(split, listed, query)).toEqual(scoresOf(one, listed, query));
+  });
+
+  it("reads a saved block's codes with the workers' help, byte for byte, and says when the file is short", async () => {
+    const rows = filledRows(3, 1_024);
+    await withWorkersReady(rows, 3);
+    const dir = await mkdtemp(join(tmpdir(), 'findimage-parallel-read-'));
+    try {
+      // Several chunks and a partial last one, after a header the read must skip.
+      const stride = rows.stride;
+      const count = Math.ceil((2.5 * READ_CHUNK_BYTES) / stride);
+      rows.grow(count);
+      const bytes = Buffer.alloc(100 + count * stride);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2_654_435_761) >>> 24;
+      const file = join(dir, 'block');
+      await writeFile(file, bytes);
+      const fd = openSync(file, 'r');
+      try {
+        const finish = rows.beginCodeRead(fd, 100, count);
+        expect(finish).not.toBeNull();
+        finish?.();
+        expect(Buffer.from(rows.codeBytes(count)).equals(bytes.subarray(100))).toBe(true);
+        // One row more than the file holds.
+        const short = rows.beginCodeRead(fd, 100 + stride, count);
+        expect(() => short?.()).toThrow(/cut short/);
+      } finally {
+        closeSync(fd);
+      }
+      // Scans still work after reads.
+      const listed = [0, 5, count - 1];
+      const one = new CodeRows(DIMENSION, count);
+      opened.push(one);
+      one.codeBytes(count).set(rows.codeBytes(count));
+      for (const row of listed) one.scaleValues(count)[row] = rows.scaleValues(count)[row]!;
+      const query = vectorFrom(sequence(3));
+      expect(scoresOf(rows, listed, query)).toEqual(scoresOf(one, listed, query));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('gives a store the same answers, filtered or not, as one that never splits', async () => {

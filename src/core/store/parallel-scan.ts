@@ -3,6 +3,7 @@
 // near theme) takes a share of the cores instead of one. The caller's thread scans a part too
 // and waits for the others with Atomics.wait, so a scan stays synchronous and its answer is
 // exactly the one-thread scan's: each thread writes the scores of its own slice of rows.
+import { readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { CodeMemory } from './code-kernel.js';
@@ -53,6 +54,27 @@ const FAILED = 3;
 /** A worker that exited: never given a slice again. */
 const GONE = 4;
 
+// The read job, beside it (one at a time: a restore reading a saved block's codes):
+/** 1 while a read is going on. */
+const READ_ACTIVE = 0;
+/** The file descriptor to read from (a process's descriptors serve every thread). */
+const READ_FD = 1;
+/** Chunks in the read, the next one to claim, and how many are done. */
+const READ_CHUNKS = 2;
+const READ_NEXT = 3;
+const READ_DONE = 4;
+/** Set to 1 when a chunk could not be read. */
+const READ_FAILED = 5;
+/** Threads inside the read job; its caller waits for 0 before a next job may reuse the fields. */
+const READ_HELPERS = 6;
+const READ_STATE_FIELDS = 7;
+/** The read's file position, memory offset and length (Float64: beyond 2 GiB). */
+const READ_POSITION = 0;
+const READ_OFFSET = 1;
+const READ_LENGTH = 2;
+/** Bytes per chunk of a read: one syscall, and a fine enough split between two threads. */
+export const READ_CHUNK_BYTES = 8 * 2 ** 20;
+
 /**
  * The worker's whole program, evaluated as a script (no file to find, so it works the same from
  * sources, from a bundle and under a test runner). It instantiates the kernel over the shared
@@ -62,15 +84,50 @@ const GONE = 4;
  */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, slot } = workerData;
+const { readSync } = require('node:fs');
+const { module, memory, control, readState, readArgs, slot } = workerData;
 const scoreCodes = new WebAssembly.Instance(module, { env: { memory } }).exports.scoreCodes;
 const at = ${SLOTS} + slot * ${SLOT_FIELDS};
+function helpRead() {
+  Atomics.add(readState, ${READ_HELPERS}, 1);
+  try {
+    if (Atomics.load(readState, ${READ_ACTIVE}) !== 1) return;
+    const fd = readState[${READ_FD}];
+    const chunks = readState[${READ_CHUNKS}];
+    const position = readArgs[${READ_POSITION}];
+    const offset = readArgs[${READ_OFFSET}];
+    const length = readArgs[${READ_LENGTH}];
+    for (;;) {
+      const chunk = Atomics.add(readState, ${READ_NEXT}, 1);
+      if (chunk >= chunks) break;
+      const start = chunk * ${READ_CHUNK_BYTES};
+      const end = Math.min(length, start + ${READ_CHUNK_BYTES});
+      try {
+        for (let done = start; done < end; ) {
+          const got = readSync(fd, new Uint8Array(memory.buffer, offset + done, end - done), 0, end - done, position + done);
+          if (got === 0) throw new Error('cut short');
+          done += got;
+        }
+      } catch {
+        Atomics.store(readState, ${READ_FAILED}, 1);
+      } finally {
+        if (Atomics.add(readState, ${READ_DONE}, 1) + 1 === chunks) Atomics.notify(readState, ${READ_DONE});
+      }
+    }
+  } finally {
+    if (Atomics.sub(readState, ${READ_HELPERS}, 1) === 1) Atomics.notify(readState, ${READ_HELPERS});
+  }
+}
+// The generation is read before the first look for a read job: a job posted after that look
+// bumps it, so the wait below returns at once.
 let seen = Atomics.load(control, ${GENERATION});
 Atomics.store(control, at, ${READY});
+helpRead();
 for (;;) {
   Atomics.wait(control, ${GENERATION}, seen);
   seen = Atomics.load(control, ${GENERATION});
   if (Atomics.load(control, ${STOP}) === 1) break;
+  helpRead();
   if (Atomics.load(control, at) !== ${ASSIGNED}) continue;
   let state = ${READY};
   try {
@@ -118,6 +175,8 @@ export class ParallelScan {
   readonly #control = new Int32Array(
     new SharedArrayBuffer(4 * (SLOTS + MAX_SCAN_THREADS * SLOT_FIELDS)),
   );
+  readonly #readState = new Int32Array(new SharedArrayBuffer(4 * READ_STATE_FIELDS));
+  readonly #readArgs = new Float64Array(new SharedArrayBuffer(8 * 3));
   #workers: Worker[] | null = null;
   /** Set by close() or when workers could not be started: scans then run on the caller alone. */
   #off = false;
@@ -189,6 +248,64 @@ export class ParallelScan {
     });
   }
 
+  /**
+   * Starts reading `length` bytes of `fd` from `position` into the memory at `offset`, in chunks
+   * that the workers take as they become ready (starting them if need be); returns a function
+   * that reads the chunks left on the caller's thread, waits for the others' and throws if one
+   * could not be read. Call it before anything else uses the pool or the descriptor closes.
+   */
+  beginRead(fd: number, position: number, offset: number, length: number): () => void {
+    const state = this.#readState;
+    const chunks = Math.ceil(length / READ_CHUNK_BYTES);
+    this.#readArgs[READ_POSITION] = position;
+    this.#readArgs[READ_OFFSET] = offset;
+    this.#readArgs[READ_LENGTH] = length;
+    state[READ_FD] = fd;
+    state[READ_CHUNKS] = chunks;
+    Atomics.store(state, READ_NEXT, 0);
+    Atomics.store(state, READ_DONE, 0);
+    Atomics.store(state, READ_FAILED, 0);
+    Atomics.store(state, READ_ACTIVE, 1);
+    if (this.threads > 1 && !this.#off) {
+      this.#start();
+      Atomics.add(this.#control, GENERATION, 1);
+      Atomics.notify(this.#control, GENERATION);
+    }
+    return () => {
+      const memory = this.#kernel.memory;
+      for (;;) {
+        const chunk = Atomics.add(state, READ_NEXT, 1);
+        if (chunk >= chunks) break;
+        const start = chunk * READ_CHUNK_BYTES;
+        const end = Math.min(length, start + READ_CHUNK_BYTES);
+        try {
+          for (let done = start; done < end; ) {
+            const view = new Uint8Array(memory.buffer, offset + done, end - done);
+            const got = readSync(fd, view, 0, end - done, position + done);
+            if (got === 0) throw new Error('cut short');
+            done += got;
+          }
+        } catch {
+          Atomics.store(state, READ_FAILED, 1);
+        }
+        Atomics.add(state, READ_DONE, 1);
+      }
+      for (;;) {
+        const done = Atomics.load(state, READ_DONE);
+        if (done >= chunks) break;
+        Atomics.wait(state, READ_DONE, done);
+      }
+      // No worker may still hold this job's fields when the next job writes them.
+      Atomics.store(state, READ_ACTIVE, 0);
+      for (;;) {
+        const helpers = Atomics.load(state, READ_HELPERS);
+        if (helpers === 0) break;
+        Atomics.wait(state, READ_HELPERS, helpers);
+      }
+      if (Atomics.load(state, READ_FAILED) === 1) throw new Error('index block is cut short');
+    };
+  }
+
   /** Stops the workers; later scans run on the caller's thread. */
   async close(): Promise<void> {
     this.#off = true;
@@ -220,6 +337,8 @@ export class ParallelScan {
             module: this.#kernel.module,
             memory: this.#kernel.memory,
             control: this.#control,
+            readState: this.#readState,
+            readArgs: this.#readArgs,
             slot,
           },
         });

@@ -45,6 +45,11 @@ export interface SearchTuning {
   scanThreads: number;
   /** Scans of fewer rows than this stay on one thread (waking the others costs more). */
   parallelScanMinRows: number;
+  /**
+   * A saved block whose codes take at least this many bytes has them read with the scan
+   * threads' help when the store opens (below it, the read takes less than starting a worker).
+   */
+  parallelReadMinBytes: number;
   /** Stores of fewer rows save no index block (reading them from SQLite is quick). */
   saveMinRows: number;
   /** The index block is saved again after this many points were written or deleted. */
@@ -72,6 +77,7 @@ export const DEFAULT_SEARCH_TUNING: SearchTuning = {
   maxLists: 256,
   scanThreads: defaultScanThreads(),
   parallelScanMinRows: 50_000,
+  parallelReadMinBytes: 64 * 2 ** 20,
   saveMinRows: 20_000,
   saveAfterChanges: 50_000,
 };

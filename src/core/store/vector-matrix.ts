@@ -176,6 +176,16 @@ export class VectorMatrix {
     return arraysOver(this.#rows, this.#columns, rows, shares, listOf);
   }
 
+  /**
+   * During a restore of `rows` rows: starts reading their codes from `fd` at `position` on the
+   * scan threads, returning the function that finishes the read; null when there are no threads
+   * or the codes are too few for them to help (parallelReadMinBytes).
+   */
+  beginCodeRead(fd: number, position: number, rows: number): (() => void) | null {
+    if (rows * this.#rows.stride < this.#tuning.parallelReadMinBytes) return null;
+    return this.#rows.beginCodeRead(fd, position, rows);
+  }
+
   /** Completes a restore from the arrays beginRestore() gave, once they are filled. */
   finishRestore(arrays: MatrixArrays, extras: MatrixExtras): void {
     const { rows } = extras;
