@@ -201,10 +201,7 @@ export class VectorMatrix {
     for (let row = 0; row < rows; row++) this.#tally(row, 1);
     if (extras.centroids.length > 0) {
       const index = new PartitionIndex(this.dimension, extras.centroids, rows);
-      for (let row = 0; row < rows; row++) {
-        const list = arrays.listOf[row] as number;
-        if (list >= 0) index.place(row, list);
-      }
+      index.placeAll(arrays.listOf, rows);
       this.#index = index;
       this.#trainedAt = extras.trainedAt;
     }
