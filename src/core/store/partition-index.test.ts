@@ -31,8 +31,9 @@ describe('PartitionIndex.placeAll', () => {
     expect(Array.from(bulk.listsOf(listOf.length))).toEqual(Array.from(listOf));
 
     for (const index of [one, bulk]) {
-      index.detach(3);
-      index.move(999, 3);
+      // Rows from the middle of their lists, so that every slot read must be the right one.
+      index.detach(10);
+      index.move(600, 10);
       index.place(1_000, 2);
       index.place(14, 1);
     }
