@@ -5,7 +5,7 @@
 // recall@10 against `exact: true` on the first variant, and how many answers differ from it.
 // Run: node --expose-gc --import tsx bench/store-tuning-ab.ts STORE.sqlite '[{"scanThreads":1},{}]' [QUERIES]
 // (the store from `npm run bench -- store --vectors N --keep DIR`; knobs fixed by the saved block,
-// such as maxLists, need a store file of their own).
+// such as maxLists, need a store file of their own: a variant may name it, {"path": "...", ...}).
 import { loadavg } from 'node:os';
 import { seededRandom } from './jpeg-corpus.js';
 import { conversationId, vectorSourceFor } from './vector-fill.js';
@@ -22,14 +22,14 @@ if (path === undefined || variantsArg === undefined) {
   );
   process.exit(2);
 }
-const variants = JSON.parse(variantsArg) as Partial<SearchTuning>[];
+const variants = JSON.parse(variantsArg) as (Partial<SearchTuning> & { path?: string })[];
 const queryCount = Number(queryArg ?? 200);
 const logger = createSilentLogger();
 const stores = [];
-for (const search of variants) {
+for (const { path: own, ...search } of variants) {
   const started = performance.now();
-  const store = await openSqliteVectorStore({ path, dimension: 512, logger, search });
-  process.stderr.write(`opened ${JSON.stringify(search)} in ${Math.round(performance.now() - started)} ms\n`);
+  const store = await openSqliteVectorStore({ path: own ?? path, dimension: 512, logger, search });
+  process.stderr.write(`opened ${own ?? path} ${JSON.stringify(search)} (${store.indexLists} lists) in ${Math.round(performance.now() - started)} ms\n`);
   stores.push(store);
 }
 const random = seededRandom(QUERY_SEED);
@@ -82,7 +82,7 @@ for (const [kind] of kinds) {
     const first = answers.get(`0 ${kind}`) as string[][];
     const differ = mine.filter((ids, q) => ids.join() !== (first[q] as string[]).join()).length;
     process.stdout.write(
-      `${kind} ${JSON.stringify(search)} threads ${stores[v]!.scanThreads}: p50 ${round(percentile(t, 0.5))} p90 ${round(percentile(t, 0.9))} ` +
+      `${kind} ${JSON.stringify(search)} lists ${stores[v]!.indexLists} threads ${stores[v]!.scanThreads}: p50 ${round(percentile(t, 0.5))} p90 ${round(percentile(t, 0.9))} ` +
         `p99 ${round(percentile(t, 0.99))} max ${round(Math.max(...t))} ms, recall@10 ${round(recall(mine, answers.get(`exact ${kind}`) as string[][]))}, ` +
         `answers differing from the first: ${differ}\n`,
     );
