@@ -3,6 +3,7 @@
 // variant in turn, query by query, so that load from other processes falls on all alike. Prints,
 // per variant, p50/p90/p99/max of default top-10 queries (whole tenant and one channel of 40),
 // recall@10 against `exact: true` on the first variant, and how many answers differ from it.
+// The variants take turns going first in each round.
 // Run: node --expose-gc --import tsx bench/store-tuning-ab.ts STORE.sqlite '[{"scanThreads":1},{}]' [QUERIES]
 // (the store from `npm run bench -- store --vectors N --keep DIR`; knobs fixed by the saved block,
 // such as maxLists, need a store file of their own: a variant may name it, {"path": "...", ...}).
@@ -44,9 +45,13 @@ const answers = new Map<string, string[][]>();
 const loads: number[] = [];
 // A warm-up pass of 10 queries (starts the scan threads), then the timed pass.
 for (const [pass, list] of [[0, queries.slice(0, 10)], [1, queries]] as const) {
-  for (const query of list) {
+  for (const [q, query] of list.entries()) {
     for (const [kind, filter] of kinds) {
-      for (const [v, store] of stores.entries()) {
+      // The variants take turns going first: a query right after the exact one (a scan of every
+      // row) finds colder caches.
+      for (let turn = 0; turn < stores.length; turn++) {
+        const v = (q + turn) % stores.length;
+        const store = stores[v]!;
         const started = performance.now();
         const hits = await store.query(query, { filter, limit: 10 });
         if (pass === 1) {
