@@ -119,6 +119,11 @@ export class FilterTallies {
     }
   }
 
+  /** Rows of the tenant with this code. */
+  rowsOf(tenant: number): number {
+    return this.#tenantRows.get(tenant) ?? 0;
+  }
+
   /** Forgets every count. */
   clear(): void {
     this.#tenantRows.clear();

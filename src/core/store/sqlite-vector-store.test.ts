@@ -295,6 +295,42 @@ describe('SqliteVectorStore on disk', () => {
     }
   });
 
+  it("keeps the exact fallback of a whole-tenant query to that tenant's rows, less the excluded ones", async () => {
+    const store = await openSqliteVectorStore({
+      path: join(dir, 'v.sqlite'),
+      dimension: 8,
+      logger,
+      // Every default query falls back to the exact scan.
+      search: { ...INDEX_ON_SMALL_DATA, indexMinRows: 100, probeFraction: 0, maxProbeShare: 0 },
+    });
+    opened.push(store);
+    const points = Array.from({ length: 300 }, (_, n) => durabilityPoint(n, 8));
+    await store.upsert(points);
+    const query = points[5]!.vector;
+    const filter = { tenant: 'durability' };
+    // One tenant owns every row: the fallback may list them all without testing each.
+    expect(await store.query(query, { filter, limit: 10 })).toEqual(
+      await store.query(query, { filter, limit: 10, exact: true }),
+    );
+    const excluded = { ...filter, excludeIds: [points[5]!.id] };
+    const withoutBest = await store.query(query, { filter: excluded, limit: 10 });
+    expect(withoutBest.map((hit) => hit.id)).not.toContain(points[5]!.id);
+    expect(withoutBest).toEqual(await store.query(query, { filter: excluded, limit: 10, exact: true }));
+
+    // Another tenant's copies of the same vectors, the best matches of all, must stay out.
+    await store.upsert(
+      points.slice(0, 20).map((p, n) => ({
+        ...p,
+        id: uuid(50_000 + n),
+        payload: { ...p.payload, tenant: 'other' },
+      })),
+    );
+    const hits = await store.query(query, { filter, limit: 10 });
+    expect(hits).toEqual(await store.query(query, { filter, limit: 10, exact: true }));
+    const ours = new Set(points.map((p) => p.id));
+    for (const hit of hits) expect(ours.has(hit.id)).toBe(true);
+  });
+
   it('answers a zero query exactly: every score 0, lowest ids first', async () => {
     const store = await open(join(dir, 'v.sqlite'), 8);
     await store.upsert(Array.from({ length: 300 }, (_, n) => durabilityPoint(n, 8)));
