@@ -88,7 +88,7 @@ for (const [kind] of kinds) {
     const differ = mine.filter((ids, q) => ids.join() !== (first[q] as string[]).join()).length;
     process.stdout.write(
       `${kind} ${JSON.stringify(search)} lists ${stores[v]!.indexLists} threads ${stores[v]!.scanThreads}: p50 ${round(percentile(t, 0.5))} p90 ${round(percentile(t, 0.9))} ` +
-        `p99 ${round(percentile(t, 0.99))} max ${round(Math.max(...t))} ms, recall@10 ${round(recall(mine, answers.get(`exact ${kind}`) as string[][]))}, ` +
+        `p99 ${round(percentile(t, 0.99))} max ${round(Math.max(...t))} ms, recall@10 ${Math.round(recall(mine, answers.get(`exact ${kind}`) as string[][]) * 10_000) / 10_000}, ` +
         `answers differing from the first: ${differ}\n`,
     );
   }
