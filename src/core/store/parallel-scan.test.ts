@@ -95,7 +95,7 @@ describe('a scan split over threads', () => {
     expect(scoresOf(split, listed, query)).toEqual(scoresOf(one, listed, query));
   });
 
-  it("reads a saved block's codes with the workers' help, byte for byte, and says when the file is short", async () => {
+  it("reads a block's codes with the workers' help, byte for byte, and says when it is short", async () => {
     const rows = filledRows(3, 1_024);
     await withWorkersReady(rows, 3);
     const dir = await mkdtemp(join(tmpdir(), 'findimage-parallel-read-'));

@@ -104,7 +104,8 @@ function helpRead() {
       const end = Math.min(length, start + ${READ_CHUNK_BYTES});
       try {
         for (let done = start; done < end; ) {
-          const got = readSync(fd, new Uint8Array(memory.buffer, offset + done, end - done), 0, end - done, position + done);
+          const view = new Uint8Array(memory.buffer, offset + done, end - done);
+          const got = readSync(fd, view, 0, end - done, position + done);
           if (got === 0) throw new Error('cut short');
           done += got;
         }
@@ -133,7 +134,8 @@ for (;;) {
   try {
     const count = control[at + 4];
     if (count > 0) {
-      scoreCodes(control[at + 1], control[at + 2], control[at + 3], count, control[at + 5], control[at + 6], control[at + 7]);
+      const [codes, query, rows] = [control[at + 1], control[at + 2], control[at + 3]];
+      scoreCodes(codes, query, rows, count, control[at + 5], control[at + 6], control[at + 7]);
     }
   } catch {
     state = ${FAILED};

@@ -20,7 +20,9 @@ function membersOf(index: PartitionIndex): number[][] {
 describe('PartitionIndex.placeAll', () => {
   it('gives every list the members, in row order, that placing each row would', () => {
     // Unplaced rows (-1) among them, and one list far larger than the initial room.
-    const listOf = Int32Array.from({ length: 1_000 }, (_, row) => (row % 7 === 0 ? -1 : row % 3 === 0 ? 4 : row % LISTS));
+    const listOf = Int32Array.from({ length: 1_000 }, (_, row) =>
+      row % 7 === 0 ? -1 : row % 3 === 0 ? 4 : row % LISTS,
+    );
     const one = new PartitionIndex(DIMENSION, centroids(), 10);
     listOf.forEach((list, row) => {
       if (list >= 0) one.place(row, list);

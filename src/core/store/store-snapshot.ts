@@ -314,7 +314,8 @@ export function loadSnapshot(
       return 'the saved index is older than the database';
     }
     const arrays = matrix.beginRestore(header.matrixRows, header.slots, header.lists);
-    const extras = reader.body(header, arrays, matrix.beginCodeRead?.bind(matrix));
+    const beginCodeRead = matrix.beginCodeRead?.bind(matrix);
+    const extras = reader.body(header, arrays, beginCodeRead);
     if (extras.ids.length !== header.matrixRows) throw new Error('index block ids do not match rows');
     matrix.finishRestore(arrays, extras);
     return undefined;

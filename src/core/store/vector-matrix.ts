@@ -343,7 +343,7 @@ export class VectorMatrix {
     return rowFilter.collect(this.#size, out);
   }
 
-  /** Whether `filter` is a tenant alone (nothing else narrows it) and that tenant owns every row. */
+  /** Whether `filter` is a tenant alone (nothing else narrows it) owning every row. */
   #matchesEveryRow(filter: PointFilter): boolean {
     const { tenant, scope, share, sources, after, before, excludeIds, ...rest } = filter;
     const narrowed =
