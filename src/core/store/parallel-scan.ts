@@ -180,7 +180,7 @@ export class ParallelScan {
   readonly #readState = new Int32Array(new SharedArrayBuffer(4 * READ_STATE_FIELDS));
   readonly #readArgs = new Float64Array(new SharedArrayBuffer(8 * 3));
   #workers: Worker[] | null = null;
-  /** Set by close() or when workers could not be started: scans then run on the caller alone. */
+  /** Set by close(): scans then run on the caller alone (as they do while no worker is ready). */
   #off = false;
   /** Slots of the workers to use in the current scan (scratch). */
   readonly #using: number[] = [];
