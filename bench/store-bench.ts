@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createSilentLogger } from '../src/logger.js';
 import { openSqliteVectorStore } from '../src/core/store/sqlite-vector-store.js';
+import type { SearchTuning } from '../src/core/store/search-planner.js';
 import type { PointFilter, VectorStore } from '../src/core/store/vector-store.js';
 import { seededRandom } from './jpeg-corpus.js';
 import { describeMachine } from './machine-info.js';
@@ -40,7 +41,9 @@ export const STORE_USAGE = `Usage: npm run bench -- store [options]
   --data KIND         clustered (default) or uniform vectors
   --queries N         timed queries per series (default ${DEFAULT_QUERIES})
   --json              one JSON object per size on stdout, progress on stderr
-  --keep DIR          fill into DIR/store-<kind>-<N>.sqlite and keep it; an existing file is reused`;
+  --keep DIR          fill into DIR/store-<kind>-<N>.sqlite and keep it; an existing file is reused
+  --search JSON       search knobs for the measuring open, e.g. '{"scanThreads":1}' (SearchTuning
+                      in src/core/store/search-planner.ts; the fill always uses the defaults)`;
 
 /** What one size's run reports; the first seven keys are issue 11's. */
 export interface StoreBenchResult {
@@ -68,6 +71,10 @@ export interface StoreBenchResult {
   rssBeforeOpenMiB: number;
   /** Highest resident memory of the measuring process. */
   peakRssMiB: number;
+  /** Threads that shared the long scans by the end (1: the caller's alone). */
+  scanThreads: number;
+  /** The --search knobs the measuring open used ({} for the defaults). */
+  search: Partial<SearchTuning>;
   data: VectorData;
   queries: number;
   /** Time to fill (null when a kept store was reused) and to close the filled store. */
@@ -76,7 +83,7 @@ export interface StoreBenchResult {
   machine: { cores: number; loadAverage: number; node: string };
 }
 
-type Measured = Omit<StoreBenchResult, 'vectors' | 'data' | 'fillMs' | 'fillCloseMs' | 'machine'>;
+type Measured = Omit<StoreBenchResult, 'vectors' | 'data' | 'fillMs' | 'fillCloseMs' | 'machine' | 'search'>;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -98,6 +105,13 @@ function round(n: number, digits = 2): number {
 function collectGarbage(): void {
   // Present because the children run with --expose-gc; RSS then excludes garbage not yet freed.
   (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** --search's JSON: an object of SearchTuning knobs. */
+export function parseSearch(json: string): Partial<SearchTuning> {
+  const parsed: unknown = JSON.parse(json);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`--search must be a JSON object, not ${json}`);
+  return parsed as Partial<SearchTuning>;
 }
 
 /** One timed series: latencies (sorted) and each query's result ids. */
@@ -173,7 +187,7 @@ async function fillPhase(path: string, vectors: number, data: VectorData): Promi
 }
 
 /** Child phase: reopen the store at `path`, time the query series, print a Measured object. */
-async function measurePhase(path: string, vectors: number, data: VectorData, queryCount: number): Promise<void> {
+async function measurePhase(path: string, vectors: number, data: VectorData, queryCount: number, search: Partial<SearchTuning>): Promise<void> {
   const random = seededRandom(QUERY_SEED);
   const source = vectorSourceFor(data, DIMENSION);
   const queries = Array.from({ length: queryCount }, () => source.next(random));
@@ -186,7 +200,7 @@ async function measurePhase(path: string, vectors: number, data: VectorData, que
   const before = readResidentMemory();
 
   const opening = performance.now();
-  const store = await openSqliteVectorStore({ path, dimension: DIMENSION, logger: createSilentLogger() });
+  const store = await openSqliteVectorStore({ path, dimension: DIMENSION, logger: createSilentLogger(), search });
   const openMs = performance.now() - opening;
   await store.query(queries[0] as Float32Array, { filter: all, limit: LIMIT });
   const reopenMs = performance.now() - opening;
@@ -203,6 +217,7 @@ async function measurePhase(path: string, vectors: number, data: VectorData, que
   ])) as [Series, Series, Series, Series];
   collectGarbage();
   const after = readResidentMemory();
+  const scanThreads = store.scanThreads;
   await store.close();
 
   const measured: Measured = {
@@ -220,6 +235,7 @@ async function measurePhase(path: string, vectors: number, data: VectorData, que
     openMs: round(openMs, 1),
     rssBeforeOpenMiB: round(before.rssMiB, 0),
     peakRssMiB: round(after.peakMiB, 0),
+    scanThreads,
     queries: queryCount,
   };
   process.stdout.write(`${JSON.stringify(measured)}\n`);
@@ -242,7 +258,7 @@ async function runPhase<T>(args: readonly string[]): Promise<T> {
   return JSON.parse(last) as T;
 }
 
-export async function benchOneSize(vectors: number, data: VectorData, queries: number, keep: string | undefined): Promise<StoreBenchResult> {
+export async function benchOneSize(vectors: number, data: VectorData, queries: number, keep: string | undefined, search: Partial<SearchTuning> = {}): Promise<StoreBenchResult> {
   const dir = keep ?? (await mkdtemp(join(tmpdir(), 'findimage-store-bench-')));
   const path = join(dir, `store-${data}-${vectors}.sqlite`);
   try {
@@ -258,9 +274,9 @@ export async function benchOneSize(vectors: number, data: VectorData, queries: n
       log(`  filled in ${round(filled.fillMs / 1000, 1)} s, closed in ${fillCloseMs} ms`);
     }
     const loadAverage = round(loadavg()[0] ?? 0);
-    const measured = await runPhase<Measured>(['--phase', 'measure', '--path', path, '--vectors', String(vectors), '--data', data, '--queries', String(queries)]);
+    const measured = await runPhase<Measured>(['--phase', 'measure', '--path', path, '--vectors', String(vectors), '--data', data, '--queries', String(queries), '--search', JSON.stringify(search)]);
     const machine = describeMachine();
-    return { vectors, ...measured, data, fillMs, fillCloseMs, machine: { cores: machine.cores, loadAverage, node: machine.node } };
+    return { vectors, ...measured, search, data, fillMs, fillCloseMs, machine: { cores: machine.cores, loadAverage, node: machine.node } };
   } finally {
     if (keep === undefined) await rm(dir, { recursive: true, force: true });
   }
@@ -275,6 +291,7 @@ function table(result: StoreBenchResult): string {
     `  exact, whole tenant:    p50 ${result.exactP50Ms} ms, p99 ${result.exactP99Ms} ms (default is ${ratio(result.exactP50Ms, result.p50Ms)} faster)`,
     `  exact, one channel:     p50 ${result.exactFilteredP50Ms} ms (default is ${ratio(result.exactFilteredP50Ms, result.filteredP50Ms)} faster)`,
     `  reopen until answerable ${result.reopenMs} ms (open alone ${result.openMs} ms)`,
+    `  long scans on ${result.scanThreads} thread(s); search knobs ${JSON.stringify(result.search)}`,
     `  resident ${result.rssMiB} MiB after queries (${result.rssBeforeOpenMiB} MiB before open, peak ${result.peakRssMiB} MiB)`,
     result.fillMs === null ? '  (reused a kept store)' : `  fill ${round(result.fillMs / 1000, 1)} s, close after fill ${result.fillCloseMs} ms`,
   ].join('\n');
@@ -287,6 +304,7 @@ export async function runStoreBench(argv: readonly string[]): Promise<number> {
   let queries: number;
   let json: boolean;
   let keep: string | undefined;
+  let search: Partial<SearchTuning>;
   try {
     const { values } = parseArgs({
       args: [...argv],
@@ -296,6 +314,7 @@ export async function runStoreBench(argv: readonly string[]): Promise<number> {
         queries: { type: 'string', default: String(DEFAULT_QUERIES) },
         json: { type: 'boolean', default: false },
         keep: { type: 'string' },
+        search: { type: 'string', default: '{}' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -309,12 +328,13 @@ export async function runStoreBench(argv: readonly string[]): Promise<number> {
     queries = count('queries', values.queries);
     json = values.json;
     keep = values.keep;
+    search = parseSearch(values.search);
   } catch (error) {
     log(`${error instanceof Error ? error.message : String(error)}\n\n${STORE_USAGE}`);
     return 2;
   }
   for (const size of sizes) {
-    const result = await benchOneSize(size, data, queries, keep);
+    const result = await benchOneSize(size, data, queries, keep, search);
     process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${table(result)}\n`);
   }
   return 0;
@@ -331,12 +351,13 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
         vectors: { type: 'string' },
         data: { type: 'string' },
         queries: { type: 'string' },
+        search: { type: 'string', default: '{}' },
       },
     });
     const path = values.path ?? '';
     const data = values.data as VectorData;
     if (values.phase === 'fill') await fillPhase(path, Number(values.vectors), data);
-    else await measurePhase(path, Number(values.vectors), data, Number(values.queries));
+    else await measurePhase(path, Number(values.vectors), data, Number(values.queries), parseSearch(values.search));
   } else {
     process.exitCode = await runStoreBench(process.argv.slice(2));
   }

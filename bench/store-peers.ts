@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { seededRandom } from './jpeg-corpus.js';
-import { benchOneSize, FILTER_CHANNEL, QUERY_SEED, type StoreBenchResult } from './store-bench.js';
+import { benchOneSize, parseSearch, FILTER_CHANNEL, QUERY_SEED, type StoreBenchResult } from './store-bench.js';
 import { conversationId, vectorSourceFor } from './vector-fill.js';
 
 const DIMENSION = 512;
@@ -28,6 +28,7 @@ export const STORE_PEERS_USAGE = `Usage: npm run bench -- store-peers [options]
   --vectors N    store size (default 100000)
   --queries N    timed queries (default 200)
   --keep DIR     keep (or reuse) the filled store in DIR, as the store bench's --keep
+  --search JSON  search knobs for findimage's measuring open, as the store bench's --search
   --json         both results as JSON objects on stdout`;
 
 /** What faiss_peer.py prints. */
@@ -123,6 +124,7 @@ export async function runStorePeersBench(argv: readonly string[]): Promise<numbe
         vectors: { type: 'string', default: '100000' },
         queries: { type: 'string', default: '200' },
         keep: { type: 'string' },
+        search: { type: 'string', default: '{}' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -146,7 +148,7 @@ export async function runStorePeersBench(argv: readonly string[]): Promise<numbe
   await mkdir(keep, { recursive: true });
   const work = await mkdtemp(join(tmpdir(), 'findimage-peer-vectors-'));
   try {
-    const ours = await benchOneSize(vectors, 'clustered', queries, keep);
+    const ours = await benchOneSize(vectors, 'clustered', queries, keep, parseSearch(values.search));
     let peer: FaissResult | null = null;
     const python = faissPython();
     if (python !== null) {

@@ -64,17 +64,28 @@ export const CODE_PAGE_BYTES = 65_536;
 /** Largest WebAssembly memory: 65,536 pages of 64 KiB (4 GiB), the wasm32 limit in Node 20. */
 export const MAX_CODE_MEMORY_BYTES = 65_536 * 65_536;
 
-/** A growable WebAssembly memory; growing detaches views made over the old `buffer`. */
+/**
+ * Offset in the module bytes of the flags of its imported memory's limits: 1 (has a maximum),
+ * or 3 (has a maximum, shared between threads). The text above declares it unshared; the shared
+ * variant, for a memory that worker threads scan too (parallel-scan.ts), differs in this byte.
+ */
+const MEMORY_FLAGS_OFFSET = 36;
+const SHARED_MEMORY_FLAGS = 3;
+
+/**
+ * A growable WebAssembly memory; growing detaches views made over the old `buffer` (or, for a
+ * shared memory, leaves them over the old length).
+ */
 export interface CodeMemory {
-  /** The memory's bytes; a new ArrayBuffer after every grow(). */
-  readonly buffer: ArrayBuffer;
+  /** The memory's bytes; a new buffer after every grow(). */
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
   /** Adds `pages` pages of zeros; throws RangeError when the memory cannot grow. */
   grow(pages: number): number;
 }
 
 /** The few members of the WebAssembly API used here. */
 interface WebAssemblyApi {
-  Memory: new (descriptor: { initial: number; maximum: number }) => CodeMemory;
+  Memory: new (descriptor: { initial: number; maximum: number; shared?: boolean }) => CodeMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
@@ -82,8 +93,21 @@ interface WebAssemblyApi {
 // tsconfig's lib (ES2023, no DOM) declares no WebAssembly types, though Node has the API.
 const wasm = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
 
-/** Compiled once per process; each user instantiates it over its own memory. */
-let compiled: object | undefined;
+/** Compiled once per process (unshared, shared); each user instantiates it over its own memory. */
+const compiled: [object | undefined, object | undefined] = [undefined, undefined];
+
+/** The kernel's module for an unshared or a shared memory, compiled on first use. */
+export function kernelModule(shared: boolean): object {
+  const which = shared ? 1 : 0;
+  let module = compiled[which];
+  if (module === undefined) {
+    const bytes = Buffer.from(KERNEL_BASE64, 'base64');
+    if (shared) bytes[MEMORY_FLAGS_OFFSET] = SHARED_MEMORY_FLAGS;
+    module = new wasm.Module(bytes);
+    compiled[which] = module;
+  }
+  return module;
+}
 
 /** The kernel bound to one memory. */
 export interface CodeKernel {
@@ -101,14 +125,17 @@ export interface CodeKernel {
   ): void;
 }
 
-/** A kernel over a new memory of `initialPages` pages that may grow to 4 GiB. */
-export function createCodeKernel(initialPages: number): CodeKernel {
-  compiled ??= new wasm.Module(Buffer.from(KERNEL_BASE64, 'base64'));
+/**
+ * A kernel over a new memory of `initialPages` pages that may grow to 4 GiB; `shared`: a memory
+ * worker threads can be given too (see parallel-scan.ts).
+ */
+export function createCodeKernel(initialPages: number, shared = false): CodeKernel {
   const memory = new wasm.Memory({
     initial: initialPages,
     maximum: MAX_CODE_MEMORY_BYTES / CODE_PAGE_BYTES,
+    ...(shared ? { shared: true } : {}),
   });
-  const instance = new wasm.Instance(compiled, { env: { memory } });
+  const instance = new wasm.Instance(kernelModule(shared), { env: { memory } });
   // The export's signature is fixed by the module text above; WebAssembly's types cannot say so.
   const scoreCodes = instance.exports['scoreCodes'] as CodeKernel['scoreCodes'];
   return { memory, scoreCodes };

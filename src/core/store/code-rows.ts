@@ -5,9 +5,11 @@ import { StoreError } from '../errors.js';
 import {
   CODE_PAGE_BYTES,
   createCodeKernel,
+  kernelModule,
   MAX_CODE_MEMORY_BYTES,
   type CodeKernel,
 } from './code-kernel.js';
+import { ParallelScan } from './parallel-scan.js';
 import { codeStride, encodeVector, type CodedQuery } from './quantized-codes.js';
 import { permuteValues } from './row-order.js';
 
@@ -63,14 +65,26 @@ export class CodeRows {
    * only loosens it); null until first asked after a restore, then kept up by write().
    */
   #maxima: { norm: number; residual: number } | null = null;
+  /** Splits scans of at least #parallelMinRows rows over threads; null: one thread. */
+  readonly #parallel: ParallelScan | null;
+  readonly #parallelMinRows: number;
 
-  constructor(dimension: number, capacity: number) {
+  /**
+   * Room for `capacity` rows. `threads` > 1 puts the codes in a shared memory and splits every
+   * scan of at least `parallelMinRows` rows over that many threads (parallel-scan.ts).
+   */
+  constructor(dimension: number, capacity: number, threads = 1, parallelMinRows = 0) {
     this.dimension = dimension;
     this.stride = codeStride(dimension);
     this.maxRows = maxRowsFor(dimension);
     this.#capacity = Math.min(capacity, this.maxRows);
     this.#layout = layoutFor(this.#capacity, this.stride);
-    this.#kernel = createCodeKernel(Math.ceil(this.#layout.total / CODE_PAGE_BYTES));
+    const shared = threads > 1;
+    this.#kernel = createCodeKernel(Math.ceil(this.#layout.total / CODE_PAGE_BYTES), shared);
+    this.#parallel = shared
+      ? new ParallelScan({ ...this.#kernel, module: kernelModule(true) }, threads)
+      : null;
+    this.#parallelMinRows = parallelMinRows;
     this.norm = new Float32Array(this.#capacity);
     this.residual = new Float32Array(this.#capacity);
     this.#makeViews();
@@ -166,7 +180,30 @@ export class CodeRows {
     if (count === 0) return;
     this.#query.set(query.codes);
     const { query: at, rows, scales, out } = this.#layout;
-    this.#kernel.scoreCodes(0, at, rows, count, this.stride, scales, out);
+    if (this.#parallel !== null && count >= this.#parallelMinRows) {
+      this.#parallel.scan({ codes: 0, query: at, rows, count, stride: this.stride, scales, out });
+    } else {
+      this.#kernel.scoreCodes(0, at, rows, count, this.stride, scales, out);
+    }
+  }
+
+  /** Threads ready to share a scan, the caller's included (1 when scans are not split). */
+  get scanThreads(): number {
+    return 1 + (this.#parallel?.readyWorkers ?? 0);
+  }
+
+  /**
+   * With scan threads: starts reading the codes of the first `size` rows from `fd` at `position`
+   * with their help, and returns the function that finishes the read (see ParallelScan's
+   * beginRead). Null without threads: the caller reads them into codeBytes(size) itself.
+   */
+  beginCodeRead(fd: number, position: number, size: number): (() => void) | null {
+    return this.#parallel?.beginRead(fd, position, 0, size * this.stride) ?? null;
+  }
+
+  /** Stops the scan threads, if any; later scans run on the caller's thread. */
+  async close(): Promise<void> {
+    await this.#parallel?.close();
   }
 
   /** Makes room for at least `capacity` rows (doubling), keeping every row. */

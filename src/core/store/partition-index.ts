@@ -156,6 +156,37 @@ export class PartitionIndex {
     return found;
   }
 
+  /**
+   * Puts each of the first `rows` rows in the list `listOf` gives (-1: none), in row order, into
+   * an index that holds no rows yet: what `place` for every row would do, with each list's
+   * members sized once instead of grown (a restore of 1M rows: about 200 ms of `place` calls).
+   */
+  placeAll(listOf: Int32Array, rows: number): void {
+    if (rows > this.#listOf.length) this.#growRows(rows);
+    const sizes = this.#sizes;
+    for (let row = 0; row < rows; row++) {
+      const list = listOf[row] as number;
+      if (list >= 0) sizes[list] = (sizes[list] as number) + 1;
+    }
+    for (let list = 0; list < this.lists; list++) {
+      const size = sizes[list] as number;
+      // Room for later writes as place() would have left it: the next power of two, at least 16.
+      if (size > (this.#members[list] as Int32Array).length) {
+        this.#members[list] = new Int32Array(2 ** Math.ceil(Math.log2(size)));
+      }
+      sizes[list] = 0;
+    }
+    for (let row = 0; row < rows; row++) {
+      const list = listOf[row] as number;
+      this.#listOf[row] = list;
+      if (list < 0) continue;
+      const slot = sizes[list] as number;
+      (this.#members[list] as Int32Array)[slot] = row;
+      sizes[list] = slot + 1;
+      this.#slotOf[row] = slot;
+    }
+  }
+
   /** The rows in `list` (a view, valid until the next change). */
   members(list: number): Int32Array {
     return (this.#members[list] as Int32Array).subarray(0, this.#sizes[list]);

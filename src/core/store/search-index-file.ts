@@ -56,9 +56,11 @@ export class SearchIndexFile {
     this.#path = snapshotPathFor(options.databasePath);
   }
 
-  /** Fills an empty matrix: from the saved block if it matches, else from the database. */
-  open(matrix: VectorMatrix): void {
-    const mark = this.mark();
+  /**
+   * Fills an empty matrix: from the saved block if it matches `mark` (this.mark(), read after
+   * the caller noted the database's data version), else from the database.
+   */
+  open(matrix: VectorMatrix, mark: SnapshotMark = this.mark()): void {
     const why = loadSnapshot(this.#path, mark, matrix);
     if (why === undefined) {
       this.#savedGeneration = mark.generation;

@@ -2,6 +2,7 @@
 // matching rows when the filter is selective (or the store small, or the caller asks), the
 // partition index otherwise. The estimate of matching rows comes from per-tenant and
 // per-conversation tallies kept on every write, so planning costs no scan.
+import { defaultScanThreads } from './parallel-scan.js';
 import type { ShareColumns } from './share-arena.js';
 import { StringCodes, UNKNOWN_CODE } from './string-codes.js';
 import type { PointFilter } from './vector-store.js';
@@ -37,6 +38,18 @@ export interface SearchTuning {
   maxProbeShare: number;
   /** Most lists the index is trained with (sqrt(rows) below that). */
   maxLists: number;
+  /**
+   * Threads a long scan of the codes is split over, the caller's included (worker threads
+   * sharing the codes' memory, parallel-scan.ts); 1 keeps every scan on the caller's thread.
+   */
+  scanThreads: number;
+  /** Scans of fewer rows than this stay on one thread (waking the others costs more). */
+  parallelScanMinRows: number;
+  /**
+   * A saved block whose codes take at least this many bytes has them read with the scan
+   * threads' help when the store opens (below it, the read takes less than starting a worker).
+   */
+  parallelReadMinBytes: number;
   /** Stores of fewer rows save no index block (reading them from SQLite is quick). */
   saveMinRows: number;
   /** The index block is saved again after this many points were written or deleted. */
@@ -55,13 +68,22 @@ export const DEFAULT_SEARCH_TUNING: SearchTuning = {
   // One channel of 40 (5,000 rows) forced through the index, same data: minProbeRows 4,000
   // recall 0.999 at 7.2 ms p50; 2,000, 1,000 and 500 all 0.9945 (the margin decides) at 3.3,
   // 1.5 and 0.8 ms.
-  probeFraction: 0.02,
+  // Issue 18, on the store bench's clustered data, 200 queries, one process: 0.01 gives the same
+  // answers as 0.02 at 100k and at 1M (recall@10 1.0 both; the margin decides which lists), p50
+  // 1.49 -> 1.13 ms at 100k and 12.6 -> 8.2 ms at 1M (load 4).
+  probeFraction: 0.01,
   minProbeRows: 1_000,
   probeMargin: 0.12,
   // Probing visits rows list by list, about 4x the exact scan's cost per row at 1M (uniform
   // data, margin 0.05: 230 ms probing against 47 ms exact, both measured by the store bench).
   maxProbeShare: 0.2,
   maxLists: 256,
+  scanThreads: defaultScanThreads(),
+  // 1M clustered rows on 2 cores, one process, 200 queries interleaved (load 5 to 6): p50 24 ms
+  // on one thread, 21 ms splitting from 50,000 rows, 15 to 17 ms from 16,000 (the probe of
+  // ~24k rows then splits too); p99 (the exact fallback) 149 -> 140 -> 122 ms.
+  parallelScanMinRows: 16_000,
+  parallelReadMinBytes: 64 * 2 ** 20,
   saveMinRows: 20_000,
   saveAfterChanges: 50_000,
 };
@@ -98,6 +120,11 @@ export class FilterTallies {
       );
       if (shares.isPublic[slot] === 1) this.#publicShares += sign;
     }
+  }
+
+  /** Rows of the tenant with this code. */
+  rowsOf(tenant: number): number {
+    return this.#tenantRows.get(tenant) ?? 0;
   }
 
   /** Forgets every count. */

@@ -81,6 +81,30 @@ describe('SqliteVectorStore on disk', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('drops the per-tenant indexes older files carry, which no statement reads, and keeps every point', async () => {
+    const path = join(dir, 'vectors.sqlite');
+    const points = Array.from({ length: 20 }, (_, n) => durabilityPoint(n, 8));
+    const first = await open(path, 8);
+    await first.upsert(points);
+    await first.close();
+    const indexes = (db: Database.Database) =>
+      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'points'`).pluck().all();
+    // As a file written before this version looks: both indexes present.
+    const older = new Database(path);
+    older.exec(`CREATE INDEX points_tenant_source ON points (tenant, source);
+      CREATE INDEX points_tenant_created ON points (tenant, created_at);`);
+    expect(indexes(older)).toContain('points_tenant_created');
+    older.close();
+
+    const second = await open(path, 8);
+    expect(await second.count()).toBe(20);
+    await second.close();
+    const after = new Database(path, { readonly: true });
+    // Only the primary key's own index is left.
+    expect(indexes(after)).toEqual(['sqlite_autoindex_points_1']);
+    after.close();
+  });
+
   it('keeps every point, bit for bit, across close and reopen', async () => {
     const path = join(dir, 'nested', 'deeper', 'vectors.sqlite');
     const points = Array.from({ length: 50 }, (_, n) => durabilityPoint(n, 16));
@@ -269,6 +293,42 @@ describe('SqliteVectorStore on disk', () => {
       if (target !== store) expect(approximate).toEqual(exact);
       for (const hit of approximate) expect(points.findIndex((p) => p.id === hit.id) % 2).toBe(1);
     }
+  });
+
+  it("keeps the exact fallback of a whole-tenant query to that tenant's rows, less the excluded ones", async () => {
+    const store = await openSqliteVectorStore({
+      path: join(dir, 'v.sqlite'),
+      dimension: 8,
+      logger,
+      // Every default query falls back to the exact scan.
+      search: { ...INDEX_ON_SMALL_DATA, indexMinRows: 100, probeFraction: 0, maxProbeShare: 0 },
+    });
+    opened.push(store);
+    const points = Array.from({ length: 300 }, (_, n) => durabilityPoint(n, 8));
+    await store.upsert(points);
+    const query = points[5]!.vector;
+    const filter = { tenant: 'durability' };
+    // One tenant owns every row: the fallback may list them all without testing each.
+    expect(await store.query(query, { filter, limit: 10 })).toEqual(
+      await store.query(query, { filter, limit: 10, exact: true }),
+    );
+    const excluded = { ...filter, excludeIds: [points[5]!.id] };
+    const withoutBest = await store.query(query, { filter: excluded, limit: 10 });
+    expect(withoutBest.map((hit) => hit.id)).not.toContain(points[5]!.id);
+    expect(withoutBest).toEqual(await store.query(query, { filter: excluded, limit: 10, exact: true }));
+
+    // Another tenant's copies of the same vectors, the best matches of all, must stay out.
+    await store.upsert(
+      points.slice(0, 20).map((p, n) => ({
+        ...p,
+        id: uuid(50_000 + n),
+        payload: { ...p.payload, tenant: 'other' },
+      })),
+    );
+    const hits = await store.query(query, { filter, limit: 10 });
+    expect(hits).toEqual(await store.query(query, { filter, limit: 10, exact: true }));
+    const ours = new Set(points.map((p) => p.id));
+    for (const hit of hits) expect(ours.has(hit.id)).toBe(true);
   });
 
   it('answers a zero query exactly: every score 0, lowest ids first', async () => {

@@ -65,7 +65,13 @@ const FILTERS: PointFilter[] = [
   { tenant: 'durability', share: { messageId: 'M5000' } },
 ];
 
-describe('SqliteVectorStore saved index', () => {
+/** The same, with the block's codes read with a scan thread's help however few they are. */
+const SMALL_THREADED = { ...SMALL, scanThreads: 2, parallelReadMinBytes: 0, parallelScanMinRows: 0 };
+
+describe.each([
+  ['on one thread', SMALL],
+  ['with the codes read on scan threads', SMALL_THREADED],
+])('SqliteVectorStore saved index, %s', (_, tuning) => {
   let dir: string;
   let path: string;
   const opened: SqliteVectorStore[] = [];
@@ -76,7 +82,7 @@ describe('SqliteVectorStore saved index', () => {
       path,
       dimension: DIMENSION,
       logger,
-      search: SMALL,
+      search: tuning,
       onRebuildProgress: () => {
         rebuilds += 1;
       },

@@ -213,19 +213,45 @@ export class SnapshotReader {
     };
   }
 
-  /** Reads the rest into `arrays` (sized by the header); throws on a short or damaged file. */
-  body(header: SnapshotHeader, arrays: MatrixArrays): MatrixExtras {
+  /**
+   * Reads the rest into `arrays` (sized by the header); throws on a short or damaged file.
+   * `beginCodeRead`, when given, may start reading the codes on other threads (returning the
+   * function that finishes that read), so that they arrive while this thread reads the rest.
+   */
+  body(
+    header: SnapshotHeader,
+    arrays: MatrixArrays,
+    beginCodeRead?: (fd: number, position: number, rows: number) => (() => void) | null,
+  ): MatrixExtras {
     const [codes, ...columns] = arraysInOrder(arrays);
-    this.#read(bytesOf(codes as ArrayBufferView), 'sampled');
-    for (const view of columns) this.#read(bytesOf(view), 'checked');
+    const codeBytes = bytesOf(codes as ArrayBufferView);
+    const finishCodes = beginCodeRead?.(this.#fd, this.#position, header.matrixRows) ?? null;
+    // With the codes read elsewhere, every section is checksummed once all are in, in the
+    // file's order (the checksum depends on it).
+    const check = finishCodes === null ? 'checked' : 'unchecked';
+    if (finishCodes === null) this.#read(codeBytes, 'sampled');
+    else this.#position += codeBytes.length;
     const strings = Buffer.alloc(header.stringsBytes);
-    this.#read(strings, 'checked');
     const shareIds = Buffer.alloc(header.shareIdsBytes);
-    this.#read(shareIds, 'checked');
     const ids = Buffer.alloc(header.idsBytes);
-    this.#read(ids, 'checked');
     const centroids = new Float32Array(header.lists * header.mark.dimension);
-    this.#read(bytesOf(centroids), 'checked');
+    const rest = [...columns.map(bytesOf), strings, shareIds, ids, bytesOf(centroids)];
+    try {
+      for (const part of rest) this.#read(part, check);
+    } catch (error) {
+      // The other threads must be done with the descriptor before the caller closes it.
+      try {
+        finishCodes?.();
+      } catch {
+        // The first error says what went wrong.
+      }
+      throw error;
+    }
+    if (finishCodes !== null) {
+      finishCodes();
+      this.#checksum = crcOfCodeSamples(codeBytes, this.#checksum);
+      for (const part of rest) this.#checksum = crc32(part, this.#checksum);
+    }
     if (this.#checksum !== header.checksum) throw new Error('index block checksum mismatch');
     const rows = header.matrixRows;
     return {
@@ -269,6 +295,8 @@ export function loadSnapshot(
     beginRestore(rows: number, slots: number, lists: number): MatrixArrays;
     finishRestore(arrays: MatrixArrays, extras: MatrixExtras): void;
     clear(): void;
+    /** Optional: reads the codes on other threads (see SnapshotReader.body). */
+    beginCodeRead?(fd: number, position: number, rows: number): (() => void) | null;
   },
 ): string | undefined {
   let reader: SnapshotReader;
@@ -286,7 +314,8 @@ export function loadSnapshot(
       return 'the saved index is older than the database';
     }
     const arrays = matrix.beginRestore(header.matrixRows, header.slots, header.lists);
-    const extras = reader.body(header, arrays);
+    const beginCodeRead = matrix.beginCodeRead?.bind(matrix);
+    const extras = reader.body(header, arrays, beginCodeRead);
     if (extras.ids.length !== header.matrixRows) throw new Error('index block ids do not match rows');
     matrix.finishRestore(arrays, extras);
     return undefined;
