@@ -6,7 +6,7 @@
 import { readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { CodeMemory } from './code-kernel.js';
+import type { CodeKernel, CodeMemory } from './code-kernel.js';
 
 /**
  * Most threads one scan is split over: past this the scan is bound by memory bandwidth, and each
@@ -76,6 +76,36 @@ const READ_LENGTH = 2;
 export const READ_CHUNK_BYTES = 8 * 2 ** 20;
 
 /**
+ * Reads chunk `chunk` (of `chunkBytes`) of a read of `length` bytes at file `position` into
+ * `buffer` at `offset`; false when it could not be read whole. The caller's thread and the
+ * workers both run it: it names nothing outside its parameters, so the workers' program embeds
+ * its source (WORKER_SOURCE), which a bundler's renaming of this module's imports cannot break.
+ */
+function readChunk(
+  read: typeof readSync,
+  buffer: ArrayBufferLike,
+  fd: number,
+  position: number,
+  offset: number,
+  length: number,
+  chunk: number,
+  chunkBytes: number,
+): boolean {
+  const start = chunk * chunkBytes;
+  const end = Math.min(length, start + chunkBytes);
+  try {
+    for (let done = start; done < end; ) {
+      const got = read(fd, new Uint8Array(buffer, offset + done, end - done), 0, end - done, position + done);
+      if (got === 0) return false;
+      done += got;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The worker's whole program, evaluated as a script (no file to find, so it works the same from
  * sources, from a bundle and under a test runner). It instantiates the kernel over the shared
  * memory and says it is ready; then, at each new generation, scans its slice if it was given one
@@ -88,6 +118,7 @@ const { readSync } = require('node:fs');
 const { module, memory, control, readState, readArgs, slot } = workerData;
 const scoreCodes = new WebAssembly.Instance(module, { env: { memory } }).exports.scoreCodes;
 const at = ${SLOTS} + slot * ${SLOT_FIELDS};
+const readChunk = ${readChunk.toString()};
 function helpRead() {
   Atomics.add(readState, ${READ_HELPERS}, 1);
   try {
@@ -100,17 +131,10 @@ function helpRead() {
     for (;;) {
       const chunk = Atomics.add(readState, ${READ_NEXT}, 1);
       if (chunk >= chunks) break;
-      const start = chunk * ${READ_CHUNK_BYTES};
-      const end = Math.min(length, start + ${READ_CHUNK_BYTES});
       try {
-        for (let done = start; done < end; ) {
-          const view = new Uint8Array(memory.buffer, offset + done, end - done);
-          const got = readSync(fd, view, 0, end - done, position + done);
-          if (got === 0) throw new Error('cut short');
-          done += got;
+        if (!readChunk(readSync, memory.buffer, fd, position, offset, length, chunk, ${READ_CHUNK_BYTES})) {
+          Atomics.store(readState, ${READ_FAILED}, 1);
         }
-      } catch {
-        Atomics.store(readState, ${READ_FAILED}, 1);
       } finally {
         if (Atomics.add(readState, ${READ_DONE}, 1) + 1 === chunks) Atomics.notify(readState, ${READ_DONE});
       }
@@ -153,15 +177,7 @@ export interface SharedKernel {
   /** The shared memory the codes live in. */
   memory: CodeMemory;
   /** scoreCodes on the caller's thread. */
-  scoreCodes(
-    codes: number,
-    query: number,
-    rows: number,
-    count: number,
-    stride: number,
-    scales: number,
-    out: number,
-  ): void;
+  scoreCodes: CodeKernel['scoreCodes'];
 }
 
 /**
@@ -278,16 +294,7 @@ export class ParallelScan {
       for (;;) {
         const chunk = Atomics.add(state, READ_NEXT, 1);
         if (chunk >= chunks) break;
-        const start = chunk * READ_CHUNK_BYTES;
-        const end = Math.min(length, start + READ_CHUNK_BYTES);
-        try {
-          for (let done = start; done < end; ) {
-            const view = new Uint8Array(memory.buffer, offset + done, end - done);
-            const got = readSync(fd, view, 0, end - done, position + done);
-            if (got === 0) throw new Error('cut short');
-            done += got;
-          }
-        } catch {
+        if (!readChunk(readSync, memory.buffer, fd, position, offset, length, chunk, READ_CHUNK_BYTES)) {
           Atomics.store(state, READ_FAILED, 1);
         }
         Atomics.add(state, READ_DONE, 1);
