@@ -55,23 +55,18 @@ def save(graph, path):
         f.write(model.SerializeToString())
 
 
-def build_text(rng, path):
-    # Token embedding + position embedding through a Tanh, then a causal running mean (position i
-    # sees tokens 0..i, as CLIP's causal attention mask allows), pooled at the end-of-text token.
-    # Pooling a plain embedding at EOT would give every text the same vector; the running mean
-    # makes the pooled row depend on every token before it. The Tanh sits before the sum so that
-    # word order matters: a sum of (token + position) alone is the same for any order.
-    token_embedding = rng.standard_normal((VOCAB_SIZE, WIDTH)).astype(np.float32)
-    position_embedding = (0.5 * rng.standard_normal((CONTEXT_LENGTH, WIDTH))).astype(np.float32)
+def text_weights(rng, width):
+    """The text tower's token and position tables, the running mean's counts and the projection."""
+    token_embedding = rng.standard_normal((VOCAB_SIZE, width)).astype(np.float32)
+    position_embedding = (0.5 * rng.standard_normal((CONTEXT_LENGTH, width))).astype(np.float32)
     counts = np.arange(1, CONTEXT_LENGTH + 1, dtype=np.float32).reshape(CONTEXT_LENGTH, 1)
-    projection = (rng.standard_normal((WIDTH, EMBED_DIM)) / np.sqrt(WIDTH)).astype(np.float32)
+    projection = (rng.standard_normal((width, EMBED_DIM)) / np.sqrt(width)).astype(np.float32)
+    return token_embedding, position_embedding, counts, projection
 
-    nodes = [
-        helper.make_node("Gather", ["token_embedding", "input_ids"], ["tokens"], axis=0),
-        helper.make_node("Add", ["tokens", "position_embedding"], ["embedded"]),
-        helper.make_node("Tanh", ["embedded"], ["activated"]),
-        helper.make_node("CumSum", ["activated", "seq_axis"], ["running_sum"]),
-        helper.make_node("Div", ["running_sum", "counts"], ["hidden"]),
+
+def pooled_at_end_token():
+    """From `hidden` to `text_embeds`: the row at the end-of-text token, projected, L2-normalised."""
+    return [
         # CLIP pools at argmax(input_ids): EOT (49407) is the largest id in the vocabulary.
         helper.make_node("ArgMax", ["input_ids"], ["eot_position"], axis=1, keepdims=1),
         helper.make_node("GatherND", ["hidden", "eot_position"], ["pooled"], batch_dims=1),
@@ -79,6 +74,23 @@ def build_text(rng, path):
         helper.make_node("ReduceL2", ["projected"], ["norm"], axes=[-1], keepdims=1),
         helper.make_node("Div", ["projected", "norm"], ["text_embeds"]),
     ]
+
+
+def build_text(rng, path):
+    # Token embedding + position embedding through a Tanh, then a causal running mean (position i
+    # sees tokens 0..i, as CLIP's causal attention mask allows), pooled at the end-of-text token.
+    # Pooling a plain embedding at EOT would give every text the same vector; the running mean
+    # makes the pooled row depend on every token before it. The Tanh sits before the sum so that
+    # word order matters: a sum of (token + position) alone is the same for any order.
+    token_embedding, position_embedding, counts, projection = text_weights(rng, WIDTH)
+
+    nodes = [
+        helper.make_node("Gather", ["token_embedding", "input_ids"], ["tokens"], axis=0),
+        helper.make_node("Add", ["tokens", "position_embedding"], ["embedded"]),
+        helper.make_node("Tanh", ["embedded"], ["activated"]),
+        helper.make_node("CumSum", ["activated", "seq_axis"], ["running_sum"]),
+        helper.make_node("Div", ["running_sum", "counts"], ["hidden"]),
+    ] + pooled_at_end_token()
     graph = helper.make_graph(
         nodes,
         "tiny_clip_text",
@@ -101,10 +113,7 @@ def build_dynamic_text(rng, path, width=2):
     # are sliced to the input's length, and it declares an attention_mask as some exports do.
     # Width 2 keeps the file near 400 KB; it is a test fixture
     # (test/fixtures/dynamic-text) for feeding rows cut after their end-of-text token.
-    token_embedding = rng.standard_normal((VOCAB_SIZE, width)).astype(np.float32)
-    position_embedding = (0.5 * rng.standard_normal((CONTEXT_LENGTH, width))).astype(np.float32)
-    counts = np.arange(1, CONTEXT_LENGTH + 1, dtype=np.float32).reshape(CONTEXT_LENGTH, 1)
-    projection = (rng.standard_normal((width, EMBED_DIM)) / np.sqrt(width)).astype(np.float32)
+    token_embedding, position_embedding, counts, projection = text_weights(rng, width)
 
     nodes = [
         helper.make_node("Shape", ["input_ids"], ["ids_shape"]),
@@ -121,12 +130,7 @@ def build_dynamic_text(rng, path, width=2):
         helper.make_node("Mul", ["activated", "mask_column"], ["kept"]),
         helper.make_node("CumSum", ["kept", "seq_axis"], ["running_sum"]),
         helper.make_node("Div", ["running_sum", "counts_used"], ["hidden"]),
-        helper.make_node("ArgMax", ["input_ids"], ["eot_position"], axis=1, keepdims=1),
-        helper.make_node("GatherND", ["hidden", "eot_position"], ["pooled"], batch_dims=1),
-        helper.make_node("MatMul", ["pooled", "text_projection"], ["projected"]),
-        helper.make_node("ReduceL2", ["projected"], ["norm"], axes=[-1], keepdims=1),
-        helper.make_node("Div", ["projected", "norm"], ["text_embeds"]),
-    ]
+    ] + pooled_at_end_token()
     graph = helper.make_graph(
         nodes,
         "tiny_clip_text_dynamic",
