@@ -15,7 +15,7 @@ import { KnownVectorEmbedder } from '../../core/testing/known-vector-embedder.js
 import { waitUntil } from '../../core/testing/wait-until.js';
 import { createSilentLogger } from '../../logger.js';
 import type { Terminal } from '../terminal.js';
-import { runIndex } from './index-command.js';
+import { imagesDecodingFor, runIndex } from './index-command.js';
 
 const logger = createSilentLogger();
 const FILES = 10;
@@ -87,5 +87,27 @@ describe('findimage index reading ahead', () => {
 
   it('holds no more files than batch size x batches in flight', async () => {
     expect(await mostHeld({ size: 2, inFlight: 2 })).toBe(4);
+  });
+
+  it('decodes and embeds no more images at once than it is given', async () => {
+    const embedder = new GatedEmbedder(4);
+    const indexer = new ImageIndexer({ embedder, store, prepare: prepareJsonImage, logger, batching: { size: 64, inFlight: 2 } });
+    const run = runIndex({ indexer }, folder, silent, { indexer, imagesDecoding: 3 });
+    let mostWaiting = 0;
+    for (let released = 0; released < FILES; released++) {
+      await waitUntil(() => embedder.waiting.length === Math.min(3, FILES - released), 'the images in flight to reach the embedder');
+      mostWaiting = Math.max(mostWaiting, embedder.waiting.length);
+      embedder.waiting.shift()?.();
+    }
+    expect(await run).toMatchObject({ indexed: FILES });
+    expect(mostWaiting).toBe(3);
+  });
+});
+
+describe('images decoded at once by findimage index', () => {
+  it('are 4 a core, and 6 at the least', () => {
+    expect(imagesDecodingFor(1)).toBe(6);
+    expect(imagesDecodingFor(2)).toBe(8);
+    expect(imagesDecodingFor(16)).toBe(64);
   });
 });

@@ -1,6 +1,7 @@
 // `findimage index <folder>`: indexes every image below a folder, never stopping at a bad file or
 // folder, reading no file over the size limit, and ends with a summary of what was indexed and
 // why anything was skipped.
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { FindimageError, InvalidImageError, asFindimageError } from '../../core/errors.js';
 import type { ImageIndexing } from '../../core/indexing/image-indexer.js';
@@ -35,11 +36,25 @@ export function register(program: Command, { terminal, settings, withCore }: Com
 }
 
 /**
- * Images decoded and embedded at once. Decoding runs on sharp's threads while the worker pool
- * runs the model, so a few at once keep both busy; more only cost memory (the process-wide decode
- * budget bounds the pixels they decode together, whatever this is).
+ * Images decoded and embedded at once, at the least. Decoding runs on sharp's threads while the
+ * worker pool runs the model, so a few at once keep both busy; more only cost memory (the
+ * process-wide decode budget bounds the pixels they decode together, whatever this is).
  */
-const IMAGES_DECODING = 6;
+const MIN_IMAGES_DECODING = 6;
+
+/**
+ * Images in flight per core (imagesDecodingFor): with the model on a GPU, every core decodes
+ * (UV_THREADPOOL_SIZE is the core count, bin/findimage.js) and the GPU's batches (32 by default)
+ * can only fill with that many images between decode and embedding; 6 in all capped a 16-core
+ * machine's decoding at 6 threads and its batches at 6 images. The GPU bench's end to end keeps
+ * the same 4 a core in flight (bench/gpu-end-to-end.ts).
+ */
+const IMAGES_DECODING_PER_CORE = 4;
+
+/** How many images `findimage index` decodes and embeds at once on a machine of `cores`. */
+export function imagesDecodingFor(cores: number): number {
+  return Math.max(MIN_IMAGES_DECODING, IMAGES_DECODING_PER_CORE * cores);
+}
 
 /**
  * Bytes of image files read ahead and held until the indexer has stored them, at most (one file
@@ -73,6 +88,8 @@ export interface RunIndexOptions {
   indexer?: ImageIndexing;
   /** Bytes of files read ahead and held at once (default READ_AHEAD_BYTES). */
   readAheadBytes?: number;
+  /** Images decoded and embedded at once (default imagesDecodingFor this machine's cores). */
+  imagesDecoding?: number;
 }
 
 export async function runIndex(
@@ -86,8 +103,8 @@ export async function runIndex(
   const summary: IndexSummary = { indexed: 0, duplicates: 0, skipped: [...skipped], ignored };
   const progress = terminal.progress(images.length, 'Indexing');
   // Images are read ahead and handed to the indexer a batch at a time, so that its lookups and
-  // writes go to the store in full batches; it decodes and embeds IMAGES_DECODING at once.
-  const decoding = new EmbedSlots(IMAGES_DECODING);
+  // writes go to the store in full batches; it decodes and embeds imagesDecoding at once.
+  const decoding = new EmbedSlots(options.imagesDecoding ?? imagesDecodingFor(availableParallelism()));
   const held = new HeldImages(indexer.batching.size * indexer.batching.inFlight, options.readAheadBytes ?? READ_AHEAD_BYTES);
   const indexing: Array<Promise<void>> = [];
   let batch: Array<{ image: FolderImage; file: ImageFile }> = [];
