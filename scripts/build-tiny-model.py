@@ -64,6 +64,17 @@ def text_weights(rng, width):
     return token_embedding, position_embedding, counts, projection
 
 
+def text_initializers(token_embedding, position_embedding, counts, projection):
+    """The text tower's weights as graph initializers, with the running sum's axis."""
+    return [
+        tensor("token_embedding", token_embedding),
+        tensor("position_embedding", position_embedding),
+        tensor("seq_axis", np.array(1, dtype=np.int64)),
+        tensor("counts", counts),
+        tensor("text_projection", projection),
+    ]
+
+
 def pooled_at_end_token():
     """From `hidden` to `text_embeds`: the row at the end-of-text token, projected, L2-normalised."""
     return [
@@ -96,13 +107,7 @@ def build_text(rng, path):
         "tiny_clip_text",
         [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", CONTEXT_LENGTH])],
         [helper.make_tensor_value_info("text_embeds", TensorProto.FLOAT, ["batch_size", EMBED_DIM])],
-        initializer=[
-            tensor("token_embedding", token_embedding),
-            tensor("position_embedding", position_embedding),
-            tensor("seq_axis", np.array(1, dtype=np.int64)),
-            tensor("counts", counts),
-            tensor("text_projection", projection),
-        ],
+        initializer=text_initializers(token_embedding, position_embedding, counts, projection),
     )
     save(graph, path)
 
@@ -139,12 +144,8 @@ def build_dynamic_text(rng, path, width=2):
             helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch_size", "sequence_length"]),
         ],
         [helper.make_tensor_value_info("text_embeds", TensorProto.FLOAT, ["batch_size", EMBED_DIM])],
-        initializer=[
-            tensor("token_embedding", token_embedding),
-            tensor("position_embedding", position_embedding),
-            tensor("seq_axis", np.array(1, dtype=np.int64)),
-            tensor("counts", counts),
-            tensor("text_projection", projection),
+        initializer=text_initializers(token_embedding, position_embedding, counts, projection)
+        + [
             tensor("zero", np.array([0], dtype=np.int64)),
             tensor("one", np.array([1], dtype=np.int64)),
             tensor("two", np.array([2], dtype=np.int64)),
