@@ -245,6 +245,7 @@ export class VectorMatrix {
     let live = 0;
     for (let row = 0; row < rows; row++) live += arrays.shareCount[row] as number;
     this.#shares.restore(wholeShares(arrays.shares), extras.slots, live);
+    this.#grouping.restored(this.#groupColumns(), rows);
     for (let row = 0; row < rows; row++) this.#tally(row, 1);
     if (extras.centroids.length > 0) {
       const index = new PartitionIndex(this.dimension, extras.centroids, rows);
