@@ -15,6 +15,7 @@ import { conversationId, vectorSourceFor } from './vector-fill.js';
 import { createSilentLogger } from '../src/logger.js';
 import { openSqliteVectorStore } from '../src/core/store/sqlite-vector-store.js';
 import type { PointFilter, VectorStore } from '../src/core/store/vector-store.js';
+import { percentile } from './latency-summary.js';
 
 const [path, beforeDir, queryArg] = process.argv.slice(2);
 if (path === undefined || beforeDir === undefined) {
@@ -62,14 +63,14 @@ for (let pass = 0; pass < 2; pass++) {
     }
   }
 }
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.ceil(p * values.length) - 1] as number;
+const at = (values: number[], percent: number) => percentile([...values].sort((a, b) => a - b), percent);
 process.stdout.write(`${queryCount} queries per series, answers differing: ${differing}\n`);
 for (const [kind] of kinds) {
   for (const name of Object.keys(stores)) {
     const series = times[`${name} ${kind}`] as number[];
-    const p50 = percentile(series, 0.5);
+    const p50 = at(series, 50);
     process.stdout.write(
-      `${name.padEnd(6)} ${kind.padEnd(3)} ${String(rows[kind]).padStart(6)} rows: p50 ${p50.toFixed(3)} ms, p99 ${percentile(series, 0.99).toFixed(3)} ms, ${((p50 * 1e6) / (rows[kind] as number)).toFixed(0)} ns/row\n`,
+      `${name.padEnd(6)} ${kind.padEnd(3)} ${String(rows[kind]).padStart(6)} rows: p50 ${p50.toFixed(3)} ms, p99 ${at(series, 99).toFixed(3)} ms, ${((p50 * 1e6) / (rows[kind] as number)).toFixed(0)} ns/row\n`,
     );
   }
 }

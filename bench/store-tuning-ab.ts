@@ -15,6 +15,7 @@ import { openSqliteVectorStore } from '../src/core/store/sqlite-vector-store.js'
 import type { SearchTuning } from '../src/core/store/search-planner.js';
 import type { PointFilter } from '../src/core/store/vector-store.js';
 import { FILTER_CHANNEL, QUERY_SEED } from './store-bench.js';
+import { percentile } from './latency-summary.js';
 
 const [path, variantsArg, queryArg] = process.argv.slice(2);
 if (path === undefined || variantsArg === undefined) {
@@ -69,8 +70,7 @@ for (const [pass, list] of [[0, queries.slice(0, 10)], [1, queries]] as const) {
     if (pass === 1) loads.push(loadavg()[0] ?? 0);
   }
 }
-const percentile = (values: number[], p: number) =>
-  [...values].sort((a, b) => a - b)[Math.max(0, Math.ceil(p * values.length) - 1)] as number;
+const at = (values: number[], percent: number) => percentile([...values].sort((a, b) => a - b), percent);
 const round = (n: number) => Math.round(n * 100) / 100;
 const recall = (found: string[][], exact: string[][]) =>
   found.reduce((sum, ids, q) => {
@@ -87,8 +87,8 @@ for (const [kind] of kinds) {
     const first = answers.get(`0 ${kind}`) as string[][];
     const differ = mine.filter((ids, q) => ids.join() !== (first[q] as string[]).join()).length;
     process.stdout.write(
-      `${kind} ${JSON.stringify(search)} lists ${stores[v]!.indexLists} threads ${stores[v]!.scanThreads}: p50 ${round(percentile(t, 0.5))} p90 ${round(percentile(t, 0.9))} ` +
-        `p99 ${round(percentile(t, 0.99))} max ${round(Math.max(...t))} ms, recall@10 ${Math.round(recall(mine, answers.get(`exact ${kind}`) as string[][]) * 10_000) / 10_000}, ` +
+      `${kind} ${JSON.stringify(search)} lists ${stores[v]!.indexLists} threads ${stores[v]!.scanThreads}: p50 ${round(at(t, 50))} p90 ${round(at(t, 90))} ` +
+        `p99 ${round(at(t, 99))} max ${round(Math.max(...t))} ms, recall@10 ${Math.round(recall(mine, answers.get(`exact ${kind}`) as string[][]) * 10_000) / 10_000}, ` +
         `answers differing from the first: ${differ}\n`,
     );
   }

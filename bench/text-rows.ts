@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureRandomVitB32 } from './bench-model.js';
 import { describeMachine } from './machine-info.js';
+import { percentile } from './latency-summary.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Queries of the lengths people type: two to a dozen words. */
@@ -55,11 +56,11 @@ for (let i = -10; i < count; i++) {
 }
 await session.release();
 
-const quantile = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))]!;
+const at = (values: number[], percent: number) => percentile([...values].sort((a, b) => a - b), percent);
 const line = (name: 'whole' | 'cut') =>
-  `${name === 'whole' ? 'whole rows (77 ids)' : 'cut after the end token'}: p50 ${quantile(times[name], 0.5).toFixed(1)} ms, p99 ${quantile(times[name], 0.99).toFixed(1)} ms`;
+  `${name === 'whole' ? 'whole rows (77 ids)' : 'cut after the end token'}: p50 ${at(times[name], 50).toFixed(1)} ms, p99 ${at(times[name], 99).toFixed(1)} ms`;
 const machine = describeMachine();
 console.log(`${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load ${machine.loadAverageAtStart}; ${count} queries each`);
 console.log(line('whole'));
 console.log(line('cut'));
-console.log(`cut / whole p50: ${(quantile(times.cut, 0.5) / quantile(times.whole, 0.5)).toFixed(2)}x; vectors differing: ${differing} of ${count + 10}`);
+console.log(`cut / whole p50: ${(at(times.cut, 50) / at(times.whole, 50)).toFixed(2)}x; vectors differing: ${differing} of ${count + 10}`);
