@@ -78,13 +78,19 @@ export async function readOriginal(image: IndexedOriginal): Promise<ImageFile & 
 /** What the viewer shows for an original: itself when browsers read its format, else a JPEG of at most LARGE_RENDITION_MAX_SIDE. */
 export async function viewerImage(original: ImageFile & { format: ImageFormat }): Promise<ImageFile> {
   if (BROWSER_FORMATS[original.format] !== undefined) return { bytes: original.bytes, type: original.type };
-  const bytes = await withOpenedImage(original.bytes, ({ pipeline }) =>
-    pipeline
-      .resize(LARGE_RENDITION_MAX_SIDE, LARGE_RENDITION_MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
-      .jpeg({ quality: LARGE_RENDITION_QUALITY })
-      .toBuffer(),
+  return { bytes: await jpegRendition(original.bytes, LARGE_RENDITION_MAX_SIDE, LARGE_RENDITION_QUALITY), type: 'image/jpeg' };
+}
+
+/**
+ * A JPEG of an image's bytes of at most `maxSide` on its longer side, never enlarged: the viewer's
+ * large rendition and the grid's thumbnails. Opened as indexing opens images (format check, pixel
+ * limits, the process's decode budget, EXIF rotation, alpha on white): an indexed image can be a
+ * 118-megapixel bomb, and several grids may ask at once.
+ */
+export function jpegRendition(bytes: Uint8Array, maxSide: number, quality: number): Promise<Buffer> {
+  return withOpenedImage(bytes, ({ pipeline }) =>
+    pipeline.resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality }).toBuffer(),
   );
-  return { bytes, type: 'image/jpeg' };
 }
 
 /**

@@ -9,6 +9,8 @@ import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SessionError } from '../core/errors.js';
 import { processDecodeBudget } from '../core/image/decode-budget.js';
+import { contentHashOf, pointIdFor } from '../core/indexing/point-id.js';
+import { CHANGED_SINCE_INDEXED, type IndexedOriginal } from './originals.js';
 import { STALE_PARTIAL_MS, THUMBNAIL_CACHE_MAX_BYTES, Thumbnails } from './thumbnails.js';
 
 /** Noise compresses badly, so each thumbnail is tens of KB and the byte bound is easy to reach. */
@@ -24,52 +26,63 @@ function noiseJpeg(seed: number): Promise<Buffer> {
   return sharp(data, { raw: { width, height, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
 }
 
+const TENANT = 'local';
+
 describe('Thumbnails', () => {
   let dir: string;
   let cacheDir: string;
-  const originals: string[] = [];
+  /** Four indexed images a to d, each with its content id and its original file. */
+  const images = new Map<string, IndexedOriginal>();
+  const image = (name: string): IndexedOriginal => images.get(name)!;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'findimage-thumbnails-'));
     cacheDir = join(dir, 'thumbnails');
-    originals.length = 0;
-    for (let i = 0; i < 4; i++) {
+    images.clear();
+    for (const [i, name] of ['a', 'b', 'c', 'd'].entries()) {
       const path = join(dir, `original-${i}.jpg`);
-      await writeFile(path, await noiseJpeg(i + 1));
-      originals.push(path);
+      const bytes = await noiseJpeg(i + 1);
+      await writeFile(path, bytes);
+      images.set(name, { id: pointIdFor(TENANT, contentHashOf(bytes)), tenant: TENANT, path });
     }
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const cachedIds = async (): Promise<string[]> =>
-    (await readdir(cacheDir)).filter((name) => name.endsWith('.jpg')).map((name) => name.slice(0, -4)).sort();
+  /** The names (a to d) of the images with a cached thumbnail. */
+  const cachedIds = async (): Promise<string[]> => {
+    const byId = new Map([...images].map(([name, { id }]) => [id, name]));
+    return (await readdir(cacheDir))
+      .filter((file) => file.endsWith('.jpg'))
+      .map((file) => byId.get(file.slice(0, -4)) ?? file)
+      .sort();
+  };
 
   it('makes a JPEG of at most 512 px once and serves the cached file afterwards', async () => {
     const thumbnails = new Thumbnails(cacheDir);
-    const first = await thumbnails.get('a', originals[0]!);
+    const first = await thumbnails.get(image('a'));
     const meta = await sharp(first).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 512, 341]);
     // The decode budget is given back after (that it is taken is shown below, with a held decode).
     expect(processDecodeBudget.inUse).toBe(0);
     // The original changes (it cannot for a content id; here it proves the cache answered).
-    await writeFile(originals[0]!, await noiseJpeg(99));
-    expect((await thumbnails.get('a', originals[0]!)).equals(first)).toBe(true);
+    await writeFile(image('a').path, await noiseJpeg(99));
+    expect((await thumbnails.get(image('a'))).equals(first)).toBe(true);
     expect(await thumbnails.cachedBytes()).toBe(first.length);
   });
 
   it('keeps at most its byte bound on disk, deleting the least recently served first', async () => {
     const probe = new Thumbnails(join(dir, 'probe'));
-    const size = (await probe.get('probe', originals[0]!)).length;
+    const size = (await probe.get(image('a'))).length;
     // Room for two and a half thumbnails of about that size.
     const thumbnails = new Thumbnails(cacheDir, { maxBytes: Math.floor(size * 2.5) });
-    await thumbnails.get('a', originals[0]!);
-    await thumbnails.get('b', originals[1]!);
-    await thumbnails.get('a', originals[0]!); // a is now more recent than b
-    await thumbnails.get('c', originals[2]!);
+    await thumbnails.get(image('a'));
+    await thumbnails.get(image('b'));
+    await thumbnails.get(image('a')); // a is now more recent than b
+    await thumbnails.get(image('c'));
     expect(await cachedIds()).toEqual(['a', 'c']);
-    await thumbnails.get('d', originals[3]!);
+    await thumbnails.get(image('d'));
     expect(await cachedIds()).toEqual(['c', 'd']);
     const onDisk = (await Promise.all((await readdir(cacheDir)).map((name) => stat(join(cacheDir, name))))).reduce(
       (sum, info) => sum + info.size,
@@ -78,17 +91,17 @@ describe('Thumbnails', () => {
     expect(onDisk).toBeLessThanOrEqual(Math.floor(size * 2.5));
     expect(await thumbnails.cachedBytes()).toBe(onDisk);
     // An evicted thumbnail is made again when asked for.
-    expect((await sharp(await thumbnails.get('a', originals[0]!)).metadata()).width).toBe(512);
+    expect((await sharp(await thumbnails.get(image('a'))).metadata()).width).toBe(512);
   });
 
   it('holds the bound across a restart, dropping the oldest files first', async () => {
     const before = new Thumbnails(cacheDir);
     const sizes: number[] = [];
-    for (const [i, id] of ['a', 'b', 'c'].entries()) {
-      sizes.push((await before.get(id, originals[i]!)).length);
+    for (const [i, name] of ['a', 'b', 'c'].entries()) {
+      sizes.push((await before.get(image(name))).length);
       // Modification times a minute apart: a before b before c.
       const at = new Date(Date.now() - (3 - i) * 60_000);
-      await utimes(join(cacheDir, `${id}.jpg`), at, at);
+      await utimes(join(cacheDir, `${image(name).id}.jpg`), at, at);
     }
     const after = new Thumbnails(cacheDir, { maxBytes: sizes[1]! + sizes[2]! });
     expect(await after.cachedBytes()).toBe(sizes[1]! + sizes[2]!);
@@ -97,20 +110,30 @@ describe('Thumbnails', () => {
 
   it('drops the thumbnail of an image whose original is gone, and answers not found', async () => {
     const thumbnails = new Thumbnails(cacheDir);
-    await thumbnails.get('a', originals[0]!);
-    await thumbnails.get('b', originals[1]!);
-    await rm(originals[0]!);
-    const error = await thumbnails.get('a', originals[0]!).catch((thrown: unknown) => thrown);
+    await thumbnails.get(image('a'));
+    await thumbnails.get(image('b'));
+    await rm(image('a').path);
+    const error = await thumbnails.get(image('a')).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(SessionError);
     expect((error as SessionError).code).toBe('not_found');
     expect(await cachedIds()).toEqual(['b']);
   });
 
+  it('makes no thumbnail from a file swapped in at the recorded path: it was never indexed under this id', async () => {
+    const thumbnails = new Thumbnails(cacheDir);
+    await writeFile(image('a').path, await noiseJpeg(99));
+    const error = await thumbnails.get(image('a')).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(SessionError);
+    expect((error as SessionError).code).toBe('not_found');
+    expect((error as SessionError).message).toBe(CHANGED_SINCE_INDEXED);
+    expect(await thumbnails.cachedBytes()).toBe(0);
+  });
+
   it('forgets a deleted image’s thumbnail on request', async () => {
     const thumbnails = new Thumbnails(cacheDir);
-    const b = await thumbnails.get('b', originals[1]!);
-    await thumbnails.get('a', originals[0]!);
-    await thumbnails.forget('a');
+    const b = await thumbnails.get(image('b'));
+    await thumbnails.get(image('a'));
+    await thumbnails.forget(image('a').id);
     await thumbnails.forget('never-cached');
     expect(await cachedIds()).toEqual(['b']);
     expect(await thumbnails.cachedBytes()).toBe(b.length);
@@ -122,10 +145,10 @@ describe('Thumbnails', () => {
     const release = await processDecodeBudget.acquire(processDecodeBudget.capacity);
     let making: Promise<unknown>;
     try {
-      making = thumbnails.get('a', originals[0]!).catch((thrown: unknown) => thrown);
+      making = thumbnails.get(image('a')).catch((thrown: unknown) => thrown);
       await vi.waitFor(() => expect(processDecodeBudget.waiting).toBe(1));
       // The image is deleted while its thumbnail is being made.
-      await thumbnails.forget('a');
+      await thumbnails.forget(image('a').id);
     } finally {
       release();
     }
@@ -135,14 +158,14 @@ describe('Thumbnails', () => {
     expect(await cachedIds()).toEqual([]);
     expect(await thumbnails.cachedBytes()).toBe(0);
     // Forgetting is not a ban: asked for again (the route checks the store first), it is made.
-    const again = await thumbnails.get('a', originals[0]!);
+    const again = await thumbnails.get(image('a'));
     expect(await cachedIds()).toEqual(['a']);
     expect(await thumbnails.cachedBytes()).toBe(again.length);
   });
 
   it('deletes part files left by a crash when opened, but not one being written now', async () => {
     const first = new Thumbnails(cacheDir);
-    await first.get('a', originals[0]!);
+    await first.get(image('a'));
     const crashed = join(cacheDir, 'b.jpg.4242.1.part');
     const writing = join(cacheDir, 'c.jpg.4343.1.part');
     await writeFile(crashed, Buffer.alloc(1000));
@@ -150,8 +173,8 @@ describe('Thumbnails', () => {
     const old = new Date((await stat(writing)).mtimeMs - STALE_PARTIAL_MS - 60_000);
     await utimes(crashed, old, old);
     const reopened = new Thumbnails(cacheDir);
-    expect(await reopened.cachedBytes()).toBe((await stat(join(cacheDir, 'a.jpg'))).size);
-    expect((await readdir(cacheDir)).sort()).toEqual(['a.jpg', 'c.jpg.4343.1.part']);
+    expect(await reopened.cachedBytes()).toBe((await stat(join(cacheDir, `${image('a').id}.jpg`))).size);
+    expect((await readdir(cacheDir)).sort()).toEqual([`${image('a').id}.jpg`, 'c.jpg.4343.1.part'].sort());
   });
 
   it('is bounded by default', () => {

@@ -13,7 +13,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { SessionError } from '../core/errors.js';
 import type { SharedThumbnails } from '../core/fleet/shared-thumbnails.js';
-import { withOpenedImage } from '../core/image/image-decoder.js';
+import { jpegRendition, readOriginal, type IndexedOriginal } from './originals.js';
 
 /** Longest side of a thumbnail: sharp on a 2x screen at the grid's 256 px cells. */
 export const THUMBNAIL_MAX_SIDE = 512;
@@ -89,16 +89,18 @@ export class Thumbnails {
   }
 
   /**
-   * The thumbnail of image `id`, whose original is at `originalPath`. Concurrent requests for
-   * one image make it once. Throws SessionError('not_found') when the original is gone, and
-   * then drops the cached thumbnail too. In a fleet: from this disk, else the shared cache, else
+   * The thumbnail of an indexed image, made from its original file only while that file holds the
+   * bytes that were indexed (readOriginal: a photo swapped in at the path is never shown under
+   * the old id). Concurrent requests for one image make it once. Throws SessionError('not_found')
+   * when the original is gone, and then drops the cached thumbnail too. In a fleet: from this disk, else the shared cache, else
    * made from the original if it is on this machine (and shared); not_found when none of these has it.
    */
-  async get(id: string, originalPath: string): Promise<Buffer> {
+  async get(image: IndexedOriginal): Promise<Buffer> {
+    const { id } = image;
     this.#busy.set(id, (this.#busy.get(id) ?? 0) + 1);
     try {
       // Read before any await: a forget() from here on wins over this request.
-      return await this.#get(id, originalPath, this.#forgotten.get(id) ?? 0);
+      return await this.#get(image, this.#forgotten.get(id) ?? 0);
     } finally {
       const left = (this.#busy.get(id) ?? 1) - 1;
       if (left > 0) {
@@ -115,15 +117,16 @@ export class Thumbnails {
    * every replica can show it although only this one holds the original. Does nothing on one
    * machine, where it is made when first asked for. Throws as get() does.
    */
-  async share(id: string, originalPath: string): Promise<void> {
+  async share(image: IndexedOriginal): Promise<void> {
     if (this.#shared() === undefined) return;
-    await this.get(id, originalPath);
+    await this.get(image);
   }
 
-  async #get(id: string, originalPath: string, generation: number): Promise<Buffer> {
+  async #get(image: IndexedOriginal, generation: number): Promise<Buffer> {
+    const { id } = image;
     const shared = this.#shared();
     const entries = await this.#index();
-    if (shared === undefined && !(await isFile(originalPath))) {
+    if (shared === undefined && !(await isFile(image.path))) {
       await this.forget(id);
       throw new SessionError('not_found', 'The original file of this image is gone, so it has no thumbnail.');
     }
@@ -136,7 +139,7 @@ export class Thumbnails {
     }
     let making = this.#making.get(id);
     if (making === undefined) {
-      making = (shared === undefined ? this.#make(id, originalPath, generation) : this.#fetchOrMake(shared, id, originalPath, generation)).finally(() => {
+      making = (shared === undefined ? this.#make(image, generation) : this.#fetchOrMake(shared, image, generation)).finally(() => {
         if (this.#making.get(id) === making) this.#making.delete(id);
       });
       this.#making.set(id, making);
@@ -160,14 +163,15 @@ export class Thumbnails {
   }
 
   /** Fleet: the shared thumbnail (kept on this disk too), else one made from the original here and shared. */
-  async #fetchOrMake(shared: SharedThumbnails, id: string, originalPath: string, generation: number): Promise<Buffer> {
+  async #fetchOrMake(shared: SharedThumbnails, image: IndexedOriginal, generation: number): Promise<Buffer> {
+    const { id } = image;
     const fromFleet = await shared.get(id);
     if (fromFleet !== undefined) {
       await this.#keep(id, fromFleet, generation);
       return fromFleet;
     }
-    if (!(await isFile(originalPath))) throw new SessionError('not_found', NOT_ON_THIS_REPLICA);
-    const jpeg = await this.#make(id, originalPath, generation);
+    if (!(await isFile(image.path))) throw new SessionError('not_found', NOT_ON_THIS_REPLICA);
+    const jpeg = await this.#make(image, generation);
     await this.#publish(shared, id, jpeg, generation);
     return jpeg;
   }
@@ -197,24 +201,12 @@ export class Thumbnails {
     return join(this.#dir, `${id}${THUMBNAIL_SUFFIX}`);
   }
 
-  /** Makes and caches `id`'s thumbnail, unless it is forgotten after `generation` was read. */
-  async #make(id: string, originalPath: string, generation: number): Promise<Buffer> {
-    let original: Buffer;
-    try {
-      original = await readFile(originalPath);
-    } catch (error) {
-      throw new SessionError('not_found', 'The original file of this image is gone, so it has no thumbnail.', { cause: error });
-    }
-    // Opened as indexing opens images (format check, pixel limits, the process's decode budget,
-    // EXIF rotation, alpha on white): an indexed image can be a 118-megapixel bomb, and several
-    // grids may ask for thumbnails at once.
-    const jpeg = await withOpenedImage(original, ({ pipeline }) =>
-      pipeline
-        .resize(THUMBNAIL_MAX_SIDE, THUMBNAIL_MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
-        .jpeg({ quality: THUMBNAIL_QUALITY })
-        .toBuffer(),
-    );
-    await this.#keep(id, jpeg, generation);
+  /** Makes and caches `image`'s thumbnail, unless it is forgotten after `generation` was read. */
+  async #make(image: IndexedOriginal, generation: number): Promise<Buffer> {
+    // The bytes that were indexed, or not_found (gone, not a regular file, or changed since).
+    const original = await readOriginal(image);
+    const jpeg = await jpegRendition(original.bytes, THUMBNAIL_MAX_SIDE, THUMBNAIL_QUALITY);
+    await this.#keep(image.id, jpeg, generation);
     return jpeg;
   }
 

@@ -11,6 +11,7 @@ import { MAX_IMAGE_BYTES } from '../core/image/image-decoder.js';
 import { ACCEPTED_FORMATS_TEXT, sniffImageFormat } from '../core/image/image-format.js';
 import { contentHashOf, pointIdFor } from '../core/indexing/point-id.js';
 import type { UploadOutcome, UploadQueue } from '../core/indexing/upload-queue.js';
+import type { IndexedOriginal } from './originals.js';
 import type { WebMetrics } from './web-metrics.js';
 
 /** The tenant of everything the web app shows and stores: the CLI's, never a chat workspace's. */
@@ -54,7 +55,7 @@ export interface WebUploadsOptions {
   /** How long to wait for a verdict; UPLOAD_VERDICT_WAIT_MS by default. */
   verdictWaitMs?: number;
   /** Shares each taken upload's thumbnail with the fleet (does nothing on one machine). */
-  thumbnails?: { share(id: string, originalPath: string): Promise<void> };
+  thumbnails?: { share(image: IndexedOriginal): Promise<void> };
   /** Where a thumbnail that could not be shared is logged. */
   logger?: Logger;
 }
@@ -124,7 +125,7 @@ export class WebUploads {
     const outcome = await verdict;
     this.#waiting.delete(jobId);
     if (outcome === undefined) {
-      await this.#shareThumbnail(id, path);
+      await this.#shareThumbnail({ id, tenant: WEB_TENANT, path });
       this.#metrics.uploads.inc({ status: 'queued' });
       return { name, status: 'queued', id };
     }
@@ -137,7 +138,7 @@ export class WebUploads {
       this.#metrics.uploads.inc({ status: 'refused' });
       return { name, status: 'refused', code: 'not_found', reason: 'It was deleted before it was indexed.' };
     }
-    await this.#shareThumbnail(outcome.result.id, path);
+    await this.#shareThumbnail({ id: outcome.result.id, tenant: WEB_TENANT, path });
     this.#metrics.uploads.inc({ status: outcome.status });
     return { name, status: outcome.status, id: outcome.result.id };
   }
@@ -146,11 +147,11 @@ export class WebUploads {
    * Shares the thumbnail of an upload taken (fleet only). A failure is logged and the upload
    * still answered: the thumbnail is made again when this replica is asked for it.
    */
-  async #shareThumbnail(id: string, path: string): Promise<void> {
+  async #shareThumbnail(image: IndexedOriginal): Promise<void> {
     try {
-      await this.#thumbnails?.share(id, path);
+      await this.#thumbnails?.share(image);
     } catch (error) {
-      this.#logger?.warn({ err: error, id }, 'could not make the thumbnail of an upload to share it; it is made when first viewed here');
+      this.#logger?.warn({ err: error, id: image.id }, 'could not make the thumbnail of an upload to share it; it is made when first viewed here');
     }
   }
 

@@ -57,7 +57,7 @@ describe('the viewer\'s images and privacy', () => {
   it('never serves a file swapped in at the recorded path under the old id', async () => {
     const { id, path } = await indexed(2);
     await writeFile(path, await jpegOf([250, 250, 0], 320, 240, 99));
-    for (const rendition of ['large', 'original'] as const) {
+    for (const rendition of RENDITIONS) {
       const response = await get(id, rendition);
       expect(response.status, rendition).toBe(404);
       expect(((await response.json()) as { message: string }).message, rendition).toMatch(/changed since it was indexed.*Index it again/);

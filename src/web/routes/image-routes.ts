@@ -87,7 +87,7 @@ export function registerImageRoutes(app: FastifyInstance, context: RouteContext)
     if (payload.path === undefined) throw new SessionError('not_found', 'This image has no original file here, so it has no thumbnail.');
     // Only after localPoint: a deleted image answers 404, never 304.
     if (answeredNotModified(request, reply, id)) return reply;
-    const jpeg = await context.thumbnails.get(id, payload.path);
+    const jpeg = await context.thumbnails.get({ id, tenant: payload.tenant, path: payload.path });
     return cached(reply, id).header('content-type', 'image/jpeg').send(jpeg);
   });
 
