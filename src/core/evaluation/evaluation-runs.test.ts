@@ -13,7 +13,7 @@ import type { Embedder, PreparedImage } from '../embedding/embedder.js';
 import { normalize } from '../embedding/vector-math.js';
 import { openSqliteVectorStore } from '../store/sqlite-vector-store.js';
 import { waitUntil } from '../testing/wait-until.js';
-import type { EvaluationModel, OpenEvaluationModel } from './dataset-evaluation.js';
+import { stepsOf, type EvaluationModel, type OpenEvaluationModel } from './dataset-evaluation.js';
 import { EvaluationRuns, MAX_KEPT_RUNS, type EvaluationRequest } from './evaluation-runs.js';
 
 const COLOURS = fileURLToPath(new URL('../../../test/fixtures/datasets/colours', import.meta.url));
@@ -102,6 +102,13 @@ describe('background dataset evaluations', () => {
     const started = await runs.start(request);
     expect(started.state).toBe('running');
     expect(runs.current()?.id).toBe(started.id);
+    // Held at the first model's open: the running record says how far it is, out of how many steps.
+    await waitUntil(() => models.opened.length === 1, 'the first model to be opened');
+    const progress = runs.current()?.progress;
+    expect(progress).toMatchObject({ steps: stepsOf(request) });
+    expect(progress?.step).toBeLessThan(stepsOf(request));
+    expect(progress?.label).toEqual(expect.any(String));
+    expect((await runs.list())[0]?.progress).toEqual(progress);
     models.release();
     await waitUntil(async () => (await runs.get(started.id)).state === 'done', 'the run to finish');
     const done = await runs.get(started.id);
