@@ -16,59 +16,15 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 
-import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
 
-FLOAT16_MAX = float(np.finfo(np.float16).max)
+# The conversion itself is the one the tiny test models' fp16 twins are built with.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "tiny-model"))
+from float16_graph import to_float16  # noqa: E402
+
 TOWERS = ("text_model.onnx", "vision_model.onnx")
-
-
-def to_float16(tensor):
-    """A float32 TensorProto as float16, clipped to float16's range (masks use large negatives)."""
-    array = numpy_helper.to_array(tensor).astype(np.float32)
-    converted = numpy_helper.from_array(np.clip(array, -FLOAT16_MAX, FLOAT16_MAX).astype(np.float16), tensor.name)
-    return converted
-
-
-def convert_graph(graph):
-    for index, initializer in enumerate(graph.initializer):
-        if initializer.data_type == TensorProto.FLOAT:
-            graph.initializer[index].CopyFrom(to_float16(initializer))
-    for node in graph.node:
-        for attribute in node.attribute:
-            if attribute.type == onnx.AttributeProto.TENSOR and attribute.t.data_type == TensorProto.FLOAT:
-                attribute.t.CopyFrom(to_float16(attribute.t))
-            if node.op_type == "Cast" and attribute.name == "to" and attribute.i == TensorProto.FLOAT:
-                attribute.i = TensorProto.FLOAT16
-            if attribute.type == onnx.AttributeProto.GRAPH:
-                convert_graph(attribute.g)
-    # Shapes inferred for float32 would now be wrong; ONNX Runtime infers them again.
-    del graph.value_info[:]
-
-
-def keep_float32_interface(graph):
-    """Casts float32 inputs to float16 on entry and float16 outputs back to float32 on exit."""
-    casts_in = []
-    for graph_input in graph.input:
-        if graph_input.type.tensor_type.elem_type != TensorProto.FLOAT:
-            continue
-        name = graph_input.name
-        half = f"{name}_fp16"
-        for node in graph.node:
-            node.input[:] = [half if value == name else value for value in node.input]
-        casts_in.append(helper.make_node("Cast", [name], [half], name=f"{name}_to_fp16", to=TensorProto.FLOAT16))
-    for graph_output in graph.output:
-        if graph_output.type.tensor_type.elem_type != TensorProto.FLOAT:
-            continue
-        name = graph_output.name
-        half = f"{name}_fp16"
-        for node in graph.node:
-            node.output[:] = [half if value == name else value for value in node.output]
-        graph.node.append(helper.make_node("Cast", [half], [name], name=f"{name}_to_fp32", to=TensorProto.FLOAT))
-    for cast in reversed(casts_in):
-        graph.node.insert(0, cast)
 
 
 def sha256(path):
@@ -93,10 +49,7 @@ def main():
         if args.dtype == "float32":
             shutil.copyfile(os.path.join(args.src, "onnx", tower), os.path.join(args.out, "onnx", tower))
             continue
-        model = onnx.load(os.path.join(args.src, "onnx", tower))
-        convert_graph(model.graph)
-        keep_float32_interface(model.graph)
-        onnx.checker.check_model(model)
+        model = to_float16(onnx.load(os.path.join(args.src, "onnx", tower)), keep_io_types=True)
         onnx.save(model, os.path.join(args.out, "onnx", tower))
     shutil.copyfile(os.path.join(args.src, "tokenizer.json"), os.path.join(args.out, "tokenizer.json"))
     files = {"textModel": "onnx/text_model.onnx", "visionModel": "onnx/vision_model.onnx", "tokenizer": "tokenizer.json"}

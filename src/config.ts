@@ -13,6 +13,8 @@ import {
   MAX_INDEX_BATCH_SIZE,
   MAX_INDEX_BATCHES_IN_FLIGHT,
 } from './core/indexing/index-batching.js';
+import { canonicalModelId } from './core/models/model-registry.js';
+import { VARIANT_PRECISIONS } from './core/models/model-spec.js';
 import { decodeAdapterFile, type AdapterFile } from './core/tuning/adapter-file.js';
 
 /** First wait before retrying a dropped model download: 1, 2, 4, 8 s, about 15 s in all. */
@@ -179,13 +181,16 @@ const optionalText = z
 const blankAsUnset = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), schema);
 
+/** A model id, or a variant's "model:precision" spelling for one of VARIANT_PRECISIONS. */
+const MODEL_NAME = new RegExp(`^[a-z0-9][a-z0-9._-]*(:(${VARIANT_PRECISIONS.join('|')}))?$`);
+
 const envSchema = z.object({
   FINDIMAGE_MODEL: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9._-]*(:(q8|fp16))?$/, 'FINDIMAGE_MODEL must be a model id such as clip-vit-b32 (or a variant such as clip-vit-b32:fp16)')
+    .regex(MODEL_NAME, 'FINDIMAGE_MODEL must be a model id such as clip-vit-b32 (or a variant such as clip-vit-b32:fp16)')
     .default('clip-vit-b32')
     // "model:fp16" is the variant's id "model-fp16": ids name store files and Qdrant collections.
-    .transform((id) => id.replace(/:(q8|fp16)$/, '-$1')),
+    .transform(canonicalModelId),
   FINDIMAGE_MODEL_DIR: optionalText,
   FINDIMAGE_CACHE: optionalText,
   FINDIMAGE_MODEL_URL: z

@@ -12,11 +12,8 @@ import {
   embedCaptions,
   evaluateDataset,
   indexDatasetImages,
-  readDataset,
   runLabel,
-  NO_TEMPLATE,
   type DatasetEvaluation,
-  type EvalRun,
   type EvaluationProgress,
 } from '../../core/evaluation/dataset-evaluation.js';
 import type { CaptionedImage } from '../../core/evaluation/caption-dataset.js';
@@ -28,8 +25,6 @@ import { findModelSpec } from '../../core/models/registered-models.js';
 import { evaluationModelOpener } from '../../evaluation-models.js';
 import type { Progress, Terminal } from '../terminal.js';
 import { writeEvalReport } from './eval-report.js';
-
-export { NO_TEMPLATE, defaultTemplateSets, describeTemplates, readDataset, runLabel, type DatasetEvaluation, type EvalRun };
 
 export interface EvalDatasetOptions {
   /** The dataset folder (images plus captions.jsonl). */

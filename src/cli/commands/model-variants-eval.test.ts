@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config.js';
+import { NO_TEMPLATE, type DatasetEvaluation } from '../../core/evaluation/dataset-evaluation.js';
 import { createSilentLogger } from '../../logger.js';
 import type { Terminal } from '../terminal.js';
-import { NO_TEMPLATE, runEvalDataset, type DatasetEvaluation } from './eval-dataset-command.js';
+import { runEvalDataset } from './eval-dataset-command.js';
 
 const DATASET = fileURLToPath(new URL('../../../test/fixtures/datasets/colours', import.meta.url));
 

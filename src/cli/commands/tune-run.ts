@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { DEFAULT_BOOTSTRAP_SEED } from '../../core/evaluation/bootstrap.js';
 import { captionQueries } from '../../core/evaluation/caption-dataset.js';
+import { readDataset } from '../../core/evaluation/dataset-evaluation.js';
 import type { MetricEstimate } from '../../core/evaluation/dataset-evaluator.js';
 import { labelledQueries, sameQuestionKey } from '../../core/evaluation/labelled-queries.js';
 import { PromptEnsembleEmbedder } from '../../core/evaluation/prompt-ensemble-embedder.js';
@@ -23,7 +24,7 @@ import type { Findimage } from '../../findimage.js';
 import { MANY_QUERIES, type CommandContext } from '../command-context.js';
 import { LOCAL_TENANT } from '../local-scope.js';
 import type { Terminal } from '../terminal.js';
-import { embedQueries, indexRows, readDataset } from './eval-dataset-command.js';
+import { embedQueries, indexRows } from './eval-dataset-command.js';
 
 /**
  * Top hits of each labelled question's plain search added as images to contrast with: what the

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '../errors.js';
-import { DEFAULT_MODEL_ID, MODEL_REGISTRY, getModelSpec } from './model-registry.js';
+import { DEFAULT_MODEL_ID, MODEL_REGISTRY, canonicalModelId, getModelSpec } from './model-registry.js';
 import { packageRoot } from './package-root.js';
 
 describe('model registry', () => {
@@ -91,6 +91,15 @@ describe('model registry', () => {
     expect(getModelSpec('clip-vit-b32-fp16').source).toEqual(getModelSpec('clip-vit-b32').source);
     expect(getModelSpec('siglip-b16-224-fp16').source).toEqual(getModelSpec('siglip-b16-224').source);
     expect(getModelSpec('clip-vit-b16-fp16').source).toEqual(getModelSpec('clip-vit-b16-q8').source);
+  });
+
+  it('spells every variant precision "model:precision" as the id "model-precision", and leaves other names alone', () => {
+    expect(canonicalModelId('clip-vit-b32:fp16')).toBe('clip-vit-b32-fp16');
+    expect(canonicalModelId('clip-vit-b32:q8')).toBe('clip-vit-b32-q8');
+    expect(canonicalModelId('clip-vit-b32-q8')).toBe('clip-vit-b32-q8');
+    expect(canonicalModelId('clip-vit-b32')).toBe('clip-vit-b32');
+    expect(canonicalModelId('clip-vit-b32:int4')).toBe('clip-vit-b32:int4');
+    expect(canonicalModelId('a:fp16:q8')).toBe('a:fp16-q8');
   });
 
   it('gives a bare model name the fp32 files: fp16 only when asked for', () => {

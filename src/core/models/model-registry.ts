@@ -1,7 +1,7 @@
 // The models findimage knows, each pinned to exact files (path, size, sha256). Nothing else in the
 // program hard-codes a model's names or numbers; FINDIMAGE_MODEL picks one of these by id.
 import { ModelError } from '../errors.js';
-import { CLIP_MEAN, CLIP_STD, type ModelSpec } from './model-spec.js';
+import { CLIP_MEAN, CLIP_STD, VARIANT_PRECISIONS, type ModelSpec } from './model-spec.js';
 import { BUNDLED_TEST_MODELS, PUBLISHED_MODELS } from './published-models.js';
 
 /** The model used when FINDIMAGE_MODEL is not set. */
@@ -112,12 +112,16 @@ const TINY_TEST: ModelSpec = {
 /** Every model findimage ships knowledge of, default first. */
 export const MODEL_REGISTRY: readonly ModelSpec[] = [CLIP_VIT_B32, ...PUBLISHED_MODELS, TINY_TEST, ...BUNDLED_TEST_MODELS];
 
+/** A trailing ":q8" or ":fp16" (one alternative per VARIANT_PRECISIONS entry). */
+const VARIANT_SUFFIX = new RegExp(`:(${VARIANT_PRECISIONS.join('|')})$`);
+
 /**
- * A variant may be named "model:q8" as well as by its id "model-q8" (ids name files and Qdrant
- * collections, where ":" is not allowed).
+ * The id a model name stands for: a variant may be named "model:q8" as well as by its id
+ * "model-q8" (ids name files and Qdrant collections, where ":" is not allowed). Any other name is
+ * returned as it is.
  */
-function canonicalId(id: string): string {
-  return id.replace(/:(q8|fp16)$/, '-$1');
+export function canonicalModelId(id: string): string {
+  return id.replace(VARIANT_SUFFIX, '-$1');
 }
 
 /**
@@ -126,7 +130,7 @@ function canonicalId(id: string): string {
  * registered-models.ts). Throws ModelError 'model_unknown' naming the known ids.
  */
 export function getModelSpec(id: string, extra: readonly ModelSpec[] = []): ModelSpec {
-  const wanted = canonicalId(id);
+  const wanted = canonicalModelId(id);
   const spec = MODEL_REGISTRY.find((m) => m.id === wanted) ?? extra.find((m) => m.id === wanted);
   if (spec === undefined) {
     const ids = [...MODEL_REGISTRY, ...extra].map((m) => m.id);

@@ -45,8 +45,14 @@ export interface PublishedQuality {
   source: string;
 }
 
+/**
+ * The precisions a variant can have, the one list of them: a model id may end in ":q8" or
+ * "-q8" (see canonicalModelId in model-registry.ts) for each.
+ */
+export const VARIANT_PRECISIONS = ['q8', 'fp16'] as const;
+
 /** Precision of a quantized variant's weights. */
-export type VariantPrecision = 'q8' | 'fp16';
+export type VariantPrecision = (typeof VARIANT_PRECISIONS)[number];
 
 /** Image preprocessing that the vision tower was trained with. */
 export interface VisionPreprocessing {

@@ -71,30 +71,52 @@ const CLIP_VIT_B32_Q8: ModelSpec = {
  */
 const FP16_NOTE = 'for GPUs; on a CPU it is usually slower than fp32, which a bare model name picks';
 
+/** What an fp16 variant's entry states itself; everything else comes from the model it is made from. */
+interface Fp16Pins {
+  /** For `findimage model list`. */
+  description: string;
+  /** onnx/text_model_fp16.onnx at the base's revision, as published. */
+  textModel: { size: number; sha256: string };
+  /** onnx/vision_model_fp16.onnx at the base's revision, as published. */
+  visionModel: { size: number; sha256: string };
+}
+
+/**
+ * The fp16 variant of `base` (the fp32 model, or another variant of it): id "<model>-fp16", the
+ * exports' onnx/*_fp16.onnx files from the same revision with `pins`' sizes and sha256s, the same
+ * tokenizer, family and settings. A quality figure is the fp32 model's, and says so.
+ */
+function fp16Variant(base: ModelSpec, pins: Fp16Pins): ModelSpec {
+  const model = base.variantOf?.model ?? base.id;
+  const variant: ModelSpec = {
+    ...base,
+    id: `${model}-fp16`,
+    description: pins.description,
+    variantOf: { model, precision: 'fp16' },
+    files: {
+      textModel: { path: 'onnx/text_model_fp16.onnx', ...pins.textModel },
+      visionModel: { path: 'onnx/vision_model_fp16.onnx', ...pins.visionModel },
+      tokenizer: base.files.tokenizer,
+    },
+  };
+  // A variant's quality already quotes its fp32 model; an fp32 base's own figure is relabelled.
+  if (base.quality !== undefined && base.variantOf === undefined) {
+    variant.quality = { ...base.quality, source: `fp32 model's figure (${base.quality.source})` };
+  }
+  return variant;
+}
+
 /**
  * clip-vit-b32's fp16 export (onnx/*_fp16.onnx). sha256 and size: the hub's LFS pages for both
  * files (text_model_fp16.onnx df587ffb..., uploaded in b8b103f; vision_model_fp16.onnx 35c4e0fb...,
  * 176,080,659 bytes, uploaded in 0b95b21; neither changed since), and the same pairs pinned at
  * d15189d7 by several independent projects (text 127,339,794 bytes).
  */
-const CLIP_VIT_B32_FP16: ModelSpec = {
-  id: 'clip-vit-b32-fp16',
+const CLIP_VIT_B32_FP16 = fp16Variant(CLIP_VIT_B32_Q8, {
   description: `clip-vit-b32 with fp16 weights (about 306 MB): ${FP16_NOTE}.`,
-  developmentOnly: false,
-  family: 'openai-clip',
-  languages: ['en'],
-  quality: { ...B32_QUALITY, source: `fp32 model's figure (${CLIP_PAPER}); compare on your data with findimage eval --models` },
-  variantOf: { model: 'clip-vit-b32', precision: 'fp16' },
-  source: B32_SOURCE,
-  files: {
-    textModel: { path: 'onnx/text_model_fp16.onnx', size: 127_339_794, sha256: 'df587ffbf248bf20d44fa6e16adc5ebc27ead691860e5333dbdaab5fd6bf3f6e' },
-    visionModel: { path: 'onnx/vision_model_fp16.onnx', size: 176_080_659, sha256: '35c4e0fb0aeee527dcde1693520b214a34424a786babd530f35366bad5844efd' },
-    tokenizer: B32_TOKENIZER,
-  },
-  dimension: 512,
-  text: CLIP_TEXT,
-  vision: CLIP_VISION,
-};
+  textModel: { size: 127_339_794, sha256: 'df587ffbf248bf20d44fa6e16adc5ebc27ead691860e5333dbdaab5fd6bf3f6e' },
+  visionModel: { size: 176_080_659, sha256: '35c4e0fb0aeee527dcde1693520b214a34424a786babd530f35366bad5844efd' },
+});
 
 /**
  * OpenAI CLIP ViT-B/16 (Xenova/clip-vit-base-patch16), int8. Revision 342fdf2f with these sizes
@@ -125,17 +147,11 @@ const CLIP_VIT_B16_Q8: ModelSpec = {
  * in 0c07da5 (9e423931..., 127,339,794 bytes), vision_model_fp16.onnx in 9a1940e (3e261924...,
  * 172,768,684 bytes); an independent project pins the same pairs at 342fdf2f.
  */
-const CLIP_VIT_B16_FP16: ModelSpec = {
-  ...CLIP_VIT_B16_Q8,
-  id: 'clip-vit-b16-fp16',
+const CLIP_VIT_B16_FP16 = fp16Variant(CLIP_VIT_B16_Q8, {
   description: `OpenAI CLIP ViT-B/16 with fp16 weights (about 302 MB): ${FP16_NOTE}.`,
-  variantOf: { model: 'clip-vit-b16', precision: 'fp16' },
-  files: {
-    textModel: { path: 'onnx/text_model_fp16.onnx', size: 127_339_794, sha256: '9e423931894ecbfc018894006883082edf010fce63f9cba02ffb6659582d8101' },
-    visionModel: { path: 'onnx/vision_model_fp16.onnx', size: 172_768_684, sha256: '3e261924f7d66d04f10bb131f7f212162d9ee82199544771aa2dd318bb7e2b7b' },
-    tokenizer: CLIP_VIT_B16_Q8.files.tokenizer,
-  },
-};
+  textModel: { size: 127_339_794, sha256: '9e423931894ecbfc018894006883082edf010fce63f9cba02ffb6659582d8101' },
+  visionModel: { size: 172_768_684, sha256: '3e261924f7d66d04f10bb131f7f212162d9ee82199544771aa2dd318bb7e2b7b' },
+});
 
 /**
  * Google SigLIP base, patch 16, 224 px (Xenova/siglip-base-patch16-224), fp32. Revision 4649052
@@ -165,41 +181,11 @@ const SIGLIP_B16_224: ModelSpec = {
  * in 65a4a30 (ebffbfd7..., 220,867,426 bytes), vision_model_fp16.onnx in 294847d (7287a8e9...,
  * 186,142,673 bytes); an independent project pins the same sha256s at 4649052.
  */
-const SIGLIP_B16_224_FP16: ModelSpec = {
-  ...SIGLIP_B16_224,
-  id: 'siglip-b16-224-fp16',
+const SIGLIP_B16_224_FP16 = fp16Variant(SIGLIP_B16_224, {
   description: `siglip-b16-224 with fp16 weights (about 409 MB): ${FP16_NOTE}.`,
-  quality: { ...SIGLIP_B16_QUALITY, source: `fp32 model's figure (${SIGLIP_B16_QUALITY.source})` },
-  variantOf: { model: 'siglip-b16-224', precision: 'fp16' },
-  files: {
-    textModel: { path: 'onnx/text_model_fp16.onnx', size: 220_867_426, sha256: 'ebffbfd71ae11b3f9df5233095815953f44b02ca241c317722edd8c49a9de0f6' },
-    visionModel: { path: 'onnx/vision_model_fp16.onnx', size: 186_142_673, sha256: '7287a8e9cbf4f2eedd66e8dc5cf584be03108f4e4a24331879ac6ef7ac7c878f' },
-    tokenizer: SIGLIP_B16_224.files.tokenizer,
-  },
-};
-
-/**
- * tiny-test with fp16 weights (scripts/build-tiny-model.py): the plumbing of fp16 variants, tested
- * without a download. Its graphs take and give float16 tensors, so the worker converts at the
- * boundary. Sizes and hashes measured on the files in models/tiny-test.
- */
-const TINY_TEST_FP16: ModelSpec = {
-  id: 'tiny-test-fp16',
-  description: 'tiny-test with fp16 weights and float16 inputs and outputs, bundled for tests of fp16 variants: results rank at random.',
-  developmentOnly: true,
-  family: 'openai-clip',
-  languages: ['en'],
-  variantOf: { model: 'tiny-test', precision: 'fp16' },
-  source: { kind: 'bundled', dir: 'models/tiny-test' },
-  files: {
-    textModel: { path: 'onnx/text_model_fp16.onnx', size: 800_952, sha256: 'e2e4a538157a5847f15b83392796ecde2cd3641cee8cda76ea407fb4e66e80c4' },
-    visionModel: { path: 'onnx/vision_model_fp16.onnx', size: 58_020, sha256: 'd6f58665dba7f3c9f452813386718e375a74b45dfa434d36d7cf5f311c584903' },
-    tokenizer: { path: 'tokenizer.json', size: 1_485_941, sha256: '0d4008ced94e94a712d2e46db8518a7c6d16463310da41f277bcb0358c817db5' },
-  },
-  dimension: 512,
-  text: CLIP_TEXT,
-  vision: CLIP_VISION,
-};
+  textModel: { size: 220_867_426, sha256: 'ebffbfd71ae11b3f9df5233095815953f44b02ca241c317722edd8c49a9de0f6' },
+  visionModel: { size: 186_142_673, sha256: '7287a8e9cbf4f2eedd66e8dc5cf584be03108f4e4a24331879ac6ef7ac7c878f' },
+});
 
 /**
  * tiny-test with int8 weights (scripts/build-tiny-q8.py): the plumbing of quantized variants,
@@ -222,6 +208,17 @@ const TINY_TEST_Q8: ModelSpec = {
   text: CLIP_TEXT,
   vision: CLIP_VISION,
 };
+
+/**
+ * tiny-test with fp16 weights (scripts/build-tiny-model.py): the plumbing of fp16 variants, tested
+ * without a download. Its graphs take and give float16 tensors, so the worker converts at the
+ * boundary. Sizes and hashes measured on the files in models/tiny-test.
+ */
+const TINY_TEST_FP16 = fp16Variant(TINY_TEST_Q8, {
+  description: 'tiny-test with fp16 weights and float16 inputs and outputs, bundled for tests of fp16 variants: results rank at random.',
+  textModel: { size: 800_952, sha256: 'e2e4a538157a5847f15b83392796ecde2cd3641cee8cda76ea407fb4e66e80c4' },
+  visionModel: { size: 58_020, sha256: 'd6f58665dba7f3c9f452813386718e375a74b45dfa434d36d7cf5f311c584903' },
+});
 
 /**
  * A SigLIP-shaped model with random weights (models/tiny-siglip, scripts/build-tiny-siglip-model.py):
@@ -249,17 +246,11 @@ const TINY_SIGLIP: ModelSpec = {
  * export: float32 inputs and outputs, with Casts inside the graph. Sizes and hashes measured on the
  * files in models/tiny-siglip.
  */
-const TINY_SIGLIP_FP16: ModelSpec = {
-  ...TINY_SIGLIP,
-  id: 'tiny-siglip-fp16',
+const TINY_SIGLIP_FP16 = fp16Variant(TINY_SIGLIP, {
   description: 'tiny-siglip with fp16 weights behind float32 inputs and outputs, bundled for tests: results rank at random.',
-  variantOf: { model: 'tiny-siglip', precision: 'fp16' },
-  files: {
-    textModel: { path: 'onnx/text_model_fp16.onnx', size: 16_323, sha256: 'd3235cf400ce5a01a9d15b9c7d702fd3051206630fe294193946c458513c2c46' },
-    visionModel: { path: 'onnx/vision_model_fp16.onnx', size: 25_601, sha256: 'd41efed20d6bc0d3fd167d457e09de5612a9520d09021774c2af34d9aad3dd6e' },
-    tokenizer: TINY_SIGLIP.files.tokenizer,
-  },
-};
+  textModel: { size: 16_323, sha256: 'd3235cf400ce5a01a9d15b9c7d702fd3051206630fe294193946c458513c2c46' },
+  visionModel: { size: 25_601, sha256: 'd41efed20d6bc0d3fd167d457e09de5612a9520d09021774c2af34d9aad3dd6e' },
+});
 
 /** Published models after the default, in the order `findimage model list` shows them. */
 export const PUBLISHED_MODELS: readonly ModelSpec[] = [

@@ -21,7 +21,7 @@ export interface TokenizerCache {
 }
 
 /** A tokenizer ready to encode, and where it came from. */
-export interface OpenedTokenizer {
+interface OpenedTokenizer {
   tokenizer: TokenEncoder;
   /** One more than the largest id of the vocabulary (vocabularyIdRange). */
   idRange: number;
