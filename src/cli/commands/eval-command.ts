@@ -3,6 +3,7 @@
 // `findimage eval --dataset <dir>` is declared here too and runs eval-dataset-command.ts.
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
+import { DEFAULT_EVAL_KS } from '../../core/evaluation/evaluation-defaults.js';
 import { evaluateSearch, type EvaluationReport } from '../../core/evaluation/search-evaluator.js';
 import type { RankingMetrics } from '../../core/evaluation/ranking-metrics.js';
 import type { Findimage } from '../../findimage.js';
@@ -43,7 +44,7 @@ export function register(program: Command, { terminal, settings, withCore }: Com
         const { config, logger } = settings();
         // The dataset grader indexes images (sharp) and writes the HTML report: loaded only here.
         const { runEvalDataset } = await import('./eval-dataset-command.js');
-        await runEvalDataset(config, { ...options, dataset: options.dataset, ks: options.k ?? [1, 5, 10] }, terminal, logger);
+        await runEvalDataset(config, { ...options, dataset: options.dataset, ks: options.k ?? [...DEFAULT_EVAL_KS] }, terminal, logger);
         return;
       }
       const tenant = options.tenant;

@@ -7,10 +7,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describeTemplates, runLabel, type DatasetEvaluation, type EvalRun } from '../../core/evaluation/dataset-evaluation.js';
 import type { ScoreHistogram } from '../../core/evaluation/dataset-evaluator.js';
-import { mostDisagreed } from '../../core/evaluation/disagreements.js';
+import { DISAGREEMENT_QUERIES, mostDisagreed } from '../../core/evaluation/disagreements.js';
 
-/** Queries shown in "where the runs disagree": enough to see a pattern, few enough to keep the file small. */
-export const DISAGREEMENT_QUERIES = 12;
 /** Thumbnail edge in pixels; at JPEG quality 60 one is about 2 KB, so the report stays under a megabyte. */
 const THUMBNAIL_EDGE = 64;
 const THUMBNAIL_QUALITY = 60;

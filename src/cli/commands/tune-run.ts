@@ -10,6 +10,7 @@ import type { Config } from '../../config.js';
 import { DEFAULT_BOOTSTRAP_SEED } from '../../core/evaluation/bootstrap.js';
 import { captionQueries } from '../../core/evaluation/caption-dataset.js';
 import { readDataset } from '../../core/evaluation/dataset-evaluation.js';
+import { DEFAULT_EVAL_KS } from '../../core/evaluation/evaluation-defaults.js';
 import type { MetricEstimate } from '../../core/evaluation/dataset-evaluator.js';
 import { labelledQueries, sameQuestionKey } from '../../core/evaluation/labelled-queries.js';
 import { PromptEnsembleEmbedder } from '../../core/evaluation/prompt-ensemble-embedder.js';
@@ -162,7 +163,7 @@ type Estimate = MetricEstimate['estimate'];
 
 async function finish(config: Config, model: { id: string; dimension: number }, sources: TuningSource[], options: TuneOptions, terminal: Terminal, started: number): Promise<void> {
   const seed = options.seed ?? DEFAULT_BOOTSTRAP_SEED;
-  const ks = options.k ?? [1, 5, 10];
+  const ks = options.k ?? [...DEFAULT_EVAL_KS];
   const progress = terminal.progress(options.epochs ?? MAX_EPOCHS, 'Training the adapter');
   const trainingStarted = performance.now();
   const report = await tuneAdapter(sources, {

@@ -19,6 +19,7 @@ import { gradeHeldOut, holdOut, TrainingLabelFeedback, type FeedbackGrades } fro
 import { PromptEnsembleEmbedder } from './prompt-ensemble-embedder.js';
 import type { QueryNormalizer } from '../text/query-text.js';
 
+
 /** Images read and embedded at once while indexing (as `findimage index` does). */
 const FILES_IN_FLIGHT = 6;
 /** Queries embedded at once: enough to fill the worker pool's batches. */

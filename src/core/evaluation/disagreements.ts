@@ -2,6 +2,9 @@
 // well and another badly. Both the CLI's HTML report and the web app's report list them.
 import type { EvalRun } from './dataset-evaluation.js';
 
+/** Queries listed where the runs disagree: enough to see a pattern, few enough to keep a report small. */
+export const DISAGREEMENT_QUERIES = 12;
+
 /**
  * Query indices ordered by how much the runs' reciprocal ranks differ (largest first), at most
  * `count`, leaving out queries every run ranked the same.

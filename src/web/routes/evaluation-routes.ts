@@ -4,8 +4,9 @@
 // checks the shape of requests and translates.
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_BOOTSTRAP_SEED } from '../../core/evaluation/bootstrap.js';
+import { DEFAULT_EVAL_KS } from '../../core/evaluation/evaluation-defaults.js';
 import type { EvaluationRequest, EvaluationRuns } from '../../core/evaluation/evaluation-runs.js';
-import { MAX_PROMPT_TEMPLATES } from '../../core/text/prompt-templates.js';
+import { MAX_PROMPT_TEMPLATES, MAX_SEARCH_TEMPLATE_CHARS } from '../../core/text/prompt-templates.js';
 
 /** Models compared in one run: each is loaded beside the server's own model, so a few at most. */
 export const MAX_MODELS_PER_RUN = 4;
@@ -14,10 +15,6 @@ export const MAX_TEMPLATE_SETS_PER_RUN = 6;
 /** Cut-offs per run, and the largest: enough for R@1 to R@100 curves. */
 export const MAX_KS = 10;
 const MAX_K = 1000;
-/** The cut-offs offered first, as `eval --dataset` uses by default. */
-export const DEFAULT_KS = [1, 5, 10];
-/** Longest template: a sentence around "{}". */
-const MAX_TEMPLATE_CHARS = 200;
 const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
 
 export function registerEvaluationRoutes(app: FastifyInstance, runs: EvaluationRuns): void {
@@ -25,7 +22,7 @@ export function registerEvaluationRoutes(app: FastifyInstance, runs: EvaluationR
     datasetsRoot: runs.datasetsRoot,
     datasets: await runs.datasets(),
     models: await runs.models(),
-    defaults: { templates: runs.defaultTemplates, ks: DEFAULT_KS, seed: DEFAULT_BOOTSTRAP_SEED },
+    defaults: { templates: runs.defaultTemplates, ks: DEFAULT_EVAL_KS, seed: DEFAULT_BOOTSTRAP_SEED },
     limits: { models: MAX_MODELS_PER_RUN, templateSets: MAX_TEMPLATE_SETS_PER_RUN, ks: MAX_KS },
   }));
 
@@ -44,7 +41,7 @@ export function registerEvaluationRoutes(app: FastifyInstance, runs: EvaluationR
               type: 'array',
               minItems: 1,
               maxItems: MAX_TEMPLATE_SETS_PER_RUN,
-              items: { type: 'array', minItems: 1, maxItems: MAX_PROMPT_TEMPLATES, items: { type: 'string', maxLength: MAX_TEMPLATE_CHARS, pattern: '\\{\\}' } },
+              items: { type: 'array', minItems: 1, maxItems: MAX_PROMPT_TEMPLATES, items: { type: 'string', maxLength: MAX_SEARCH_TEMPLATE_CHARS, pattern: '\\{\\}' } },
             },
             ks: { type: 'array', minItems: 1, maxItems: MAX_KS, uniqueItems: true, items: { type: 'integer', minimum: 1, maximum: MAX_K } },
             split: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
