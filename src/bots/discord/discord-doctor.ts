@@ -30,7 +30,7 @@ const DISCORD_DOCTOR_CALL_TIMEOUT_MS = 8_000;
 export const MAX_GUILDS_CHECKED = 100;
 
 /** Guilds read at once: fast enough for 100 guilds in a few seconds, gentle on rate limits. */
-const GUILDS_AT_ONCE = 5;
+export const GUILDS_AT_ONCE = 5;
 
 /** Room for MAX_GUILDS_CHECKED guilds at GUILDS_AT_ONCE, with rate-limit waits. */
 const PERMISSIONS_CHECK_TIMEOUT_MS = 60_000;
