@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { fail, ok, warn, type Check, type CheckResult } from '../../core/doctor/check.js';
 import { boltLoggerFor } from './bolt-logger.js';
+import { slackTransport } from './slack-bot.js';
 import { SLACK_BOT_SCOPES } from './slack-scopes.js';
 
 /** Per-request limit; the doctor's own limit per check is the outer bound. */
@@ -95,17 +96,18 @@ function checkScopes(answer: TokenAnswer): CheckResult {
 }
 
 async function checkTransport(config: NonNullable<Config['slack']>, client: (token: string) => webApi.WebClient): Promise<CheckResult> {
-  // The bot's own choice (slack-bot.ts): HTTP when a signing secret and a port are set.
-  if (config.signingSecret !== undefined && config.port !== undefined) {
+  // The bot's own choice.
+  const transport = slackTransport(config);
+  if (transport.mode === 'http') {
     const unused = config.appToken === undefined ? '' : '; SLACK_APP_TOKEN is set but unused (HTTP mode wins)';
-    return ok(`HTTP mode: Slack must reach port ${config.port} (PORT), requests are checked with SLACK_SIGNING_SECRET${unused}`);
+    return ok(`HTTP mode: Slack must reach port ${transport.port} (PORT), requests are checked with SLACK_SIGNING_SECRET${unused}`);
   }
-  if (config.appToken === undefined) {
+  if (transport.mode === 'none') {
     const half = config.signingSecret !== undefined ? ' (SLACK_SIGNING_SECRET is set, but PORT is not)' : config.port !== undefined ? ' (PORT is set, but SLACK_SIGNING_SECRET is not)' : '';
     return fail(`neither Socket Mode nor HTTP mode is configured${half}`, 'Set SLACK_APP_TOKEN (xapp-..., scope connections:write) for Socket Mode, or SLACK_SIGNING_SECRET and PORT for HTTP mode (docs/slack.md).');
   }
   try {
-    await client(config.appToken).apps.connections.open();
+    await client(transport.appToken).apps.connections.open();
   } catch (error) {
     const failure = slackFailure(error);
     if (!failure.refused) return unreachable(config.apiUrl, failure.error);
