@@ -4,7 +4,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { redisCheck } from '../fleet/redis-doctor.js';
-import { fail, ok, warn, type Check } from './check.js';
+import { blockedBy, fail, ok, unreachable, warn, type Check } from './check.js';
 import { DEFAULT_CHECK_TIMEOUT_MS, formatOutcome, runCheck, runChecks, worstStatus } from './doctor-report.js';
 
 const check = (name: string, run: Check['run'], timeoutMs?: number): Check => ({ name, run, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
@@ -99,6 +99,16 @@ describe('runChecks', () => {
   it('prints one line: status, name, what was found, then what to do', () => {
     expect(formatOutcome({ name: 'redis', ...fail('policy allkeys-lru', 'Set noeviction.') })).toBe('fail  redis: policy allkeys-lru → Set noeviction.');
     expect(formatOutcome({ name: 'cuda', ...ok('CPU as configured') })).toBe('ok    cuda: CPU as configured');
+  });
+
+  it('sends a check that depends on a failed one to that one\'s line, and says where an unreachable service was tried', () => {
+    expect(formatOutcome({ name: 'slack scopes', ...blockedBy('slack token', "cannot read the token's scopes (invalid_auth)") })).toBe(
+      "fail  slack scopes: cannot read the token's scopes (invalid_auth) → Fix what the slack token line says first.",
+    );
+    const service = { name: "Discord's API", owner: 'Discord', url: 'http://127.0.0.1:9/api', setting: 'DISCORD_API_URL' };
+    expect(formatOutcome({ name: 'discord token', ...unreachable(service, 'connect ECONNREFUSED') })).toBe(
+      "fail  discord token: cannot reach Discord's API at http://127.0.0.1:9/api (connect ECONNREFUSED) → Check the network, proxy and firewall between this machine and Discord (and DISCORD_API_URL, when set).",
+    );
   });
 });
 

@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { QdrantClient, Schemas } from '@qdrant/js-client-rest';
 import type { Logger } from '../../../logger.js';
-import { fail, ok, warn, type Check, type CheckResult } from '../../doctor/check.js';
+import { blockedBy, fail, ok, warn, type Check, type CheckResult } from '../../doctor/check.js';
+import { DOCTOR_REQUEST_TIMEOUT_MS } from '../../doctor/doctor-report.js';
 import { FindimageError, StoreError } from '../../errors.js';
 import { collectionNameFor, DEFAULT_COLLECTION_PREFIX, METADATA_MODEL_KEY, PAYLOAD_INDEXES } from './collection-setup.js';
 import { QdrantConnection } from './qdrant-connection.js';
@@ -34,9 +35,6 @@ export interface QdrantDoctorOptions {
   /** Per-request limit in ms (default DOCTOR_REQUEST_TIMEOUT_MS). */
   timeoutMs?: number;
 }
-
-/** Shorter than the doctor's 10 s per check, so a slow server's line says what timed out. */
-export const DOCTOR_REQUEST_TIMEOUT_MS = 8_000;
 
 /** The checks qdrantChecks makes: server, collection, payload indexes, alias. */
 const QDRANT_CHECKS = 4;
@@ -156,7 +154,7 @@ export function qdrantChecks(options: QdrantDoctorOptions): Check[] {
 
 /** The line of a check whose collection could not be read: the qdrant collection line says why. */
 function unread(): CheckResult {
-  return fail('not checked: the collection could not be read', 'Fix what the qdrant collection line says first.');
+  return blockedBy('qdrant collection', 'not checked: the collection could not be read');
 }
 
 async function checkServer(connection: QdrantConnection, clientVersion: string): Promise<CheckResult> {
