@@ -36,9 +36,6 @@ export interface QdrantDoctorOptions {
   timeoutMs?: number;
 }
 
-/** The checks qdrantChecks makes: server, collection, payload indexes, alias. */
-const QDRANT_CHECKS = 4;
-
 /** Requests made one after another to read the live collection: aliases, collections, the collection. */
 const LIVE_COLLECTION_REQUESTS = 3;
 
@@ -88,7 +85,7 @@ export function qdrantChecks(options: QdrantDoctorOptions): Check[] {
   const liveTimeoutMs = LIVE_COLLECTION_REQUESTS * requestTimeoutMs + CHECK_MARGIN_MS;
   // The checks share the connection and the reading of the live collection: it closes once every
   // check has ended or run out of time (each signal aborts then), so no request is made after.
-  let running = QDRANT_CHECKS;
+  let running = 0; // set to the number of checks once they are built below
   const stopOnAbort = (signal: AbortSignal) =>
     signal.addEventListener(
       'abort',
@@ -116,7 +113,7 @@ export function qdrantChecks(options: QdrantDoctorOptions): Check[] {
     })();
     return live;
   };
-  return [
+  const checks: Check[] = [
     {
       name: 'qdrant server',
       timeoutMs: requestTimeoutMs + CHECK_MARGIN_MS,
@@ -150,6 +147,8 @@ export function qdrantChecks(options: QdrantDoctorOptions): Check[] {
       },
     },
   ];
+  running = checks.length;
+  return checks;
 }
 
 /** The line of a check whose collection could not be read: the qdrant collection line says why. */
