@@ -25,7 +25,7 @@ import { BOT_PERMISSIONS } from './application-commands.js';
  * guilds are 200 requests, within Discord's global limit of 50 a second over a few seconds.
  * A bot in more guilds gets the first 100 checked, and the line says so.
  */
-export const MAX_GUILDS_CHECKED = 100;
+const MAX_GUILDS_CHECKED = 100;
 
 /** Guilds read at once: fast enough for 100 guilds in a few seconds, gentle on rate limits. */
 export const GUILDS_AT_ONCE = 5;

@@ -81,7 +81,7 @@ export interface DoctorOptions {
 }
 
 /** The checks that fit `config`, in the order they are printed. */
-export async function doctorChecks(config: Config, options: Pick<DoctorOptions, 'fullHash'>, logger: Logger, modules: DoctorModules = DOCTOR_MODULES): Promise<Check[]> {
+async function doctorChecks(config: Config, options: Pick<DoctorOptions, 'fullHash'>, logger: Logger, modules: DoctorModules = DOCTOR_MODULES): Promise<Check[]> {
   let spec: ModelSpec | undefined;
   const checks: Check[] = [];
   try {
