@@ -39,7 +39,7 @@ export interface CommandContext {
  * How long the process may go on after a command called releaseProcess(): time for the exit code
  * to be set and the logger to flush; a process with nothing left open ends before it.
  */
-export const RELEASE_PROCESS_GRACE_MS = 1_000;
+const RELEASE_PROCESS_GRACE_MS = 1_000;
 
 /** What a one-shot command loads: the towers it runs, and whether packing weights at load pays. */
 export interface ModelUsage {

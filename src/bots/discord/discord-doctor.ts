@@ -16,21 +16,19 @@ import {
   type RESTAPIPartialCurrentUserGuild,
 } from 'discord.js';
 import type { Config } from '../../config.js';
-import { fail, ok, type Check, type CheckResult } from '../../core/doctor/check.js';
+import { blockedBy, fail, ok, unreachable, type CallFailure, type Check, type CheckResult } from '../../core/doctor/check.js';
+import { DOCTOR_REQUEST_TIMEOUT_MS } from '../../core/doctor/doctor-report.js';
 import { BOT_PERMISSIONS } from './application-commands.js';
-
-/** Per-request limit; the doctor's own limit per check is the outer bound. */
-const DISCORD_DOCTOR_CALL_TIMEOUT_MS = 8_000;
 
 /**
  * Guilds looked at, at most: two requests each (the guild's roles, the bot's member), so 100
  * guilds are 200 requests, within Discord's global limit of 50 a second over a few seconds.
  * A bot in more guilds gets the first 100 checked, and the line says so.
  */
-export const MAX_GUILDS_CHECKED = 100;
+const MAX_GUILDS_CHECKED = 100;
 
 /** Guilds read at once: fast enough for 100 guilds in a few seconds, gentle on rate limits. */
-const GUILDS_AT_ONCE = 5;
+export const GUILDS_AT_ONCE = 5;
 
 /** Room for MAX_GUILDS_CHECKED guilds at GUILDS_AT_ONCE, with rate-limit waits. */
 const PERMISSIONS_CHECK_TIMEOUT_MS = 60_000;
@@ -49,9 +47,9 @@ function permissionName(flag: string): string {
 }
 
 /** Why a REST call failed: `refused` when Discord answered (401, 403, ...), else it was not reached. */
-function restError(error: unknown): { refused: boolean; text: string } {
-  if (error instanceof DiscordAPIError) return { refused: true, text: `${error.status} ${error.message}` };
-  return { refused: false, text: error instanceof Error ? error.message : String(error) };
+function restError(error: unknown): CallFailure {
+  if (error instanceof DiscordAPIError) return { refused: true, error: `${error.status} ${error.message}` };
+  return { refused: false, error: error instanceof Error ? error.message : String(error) };
 }
 
 /** The permission bits a member holds guild-wide: @everyone's and its roles', all for the owner or an Administrator. */
@@ -70,22 +68,16 @@ export function guildPermissions(
 /** The Discord checks: token, intents, guild permissions. */
 export function discordChecks(options: DiscordDoctorOptions): Check[] {
   const { config } = options;
-  const rest = new REST({ timeout: DISCORD_DOCTOR_CALL_TIMEOUT_MS, retries: 0, ...(config.apiUrl === undefined ? {} : { api: config.apiUrl }) }).setToken(config.token);
-  let me: Promise<APIUser | { error: string; refused: boolean }> | undefined;
+  const rest = new REST({ timeout: DOCTOR_REQUEST_TIMEOUT_MS, retries: 0, ...(config.apiUrl === undefined ? {} : { api: config.apiUrl }) }).setToken(config.token);
+  let me: Promise<APIUser | CallFailure> | undefined;
   const whoAmI = () => {
-    me ??= (rest.get(Routes.user()) as Promise<APIUser>).catch((error: unknown) => {
-      const { refused, text } = restError(error);
-      return { error: text, refused };
-    });
+    me ??= (rest.get(Routes.user()) as Promise<APIUser>).catch(restError);
     return me;
   };
-  const tokenLine = (failure: { error: string; refused: boolean }) =>
+  const tokenLine = (failure: CallFailure) =>
     failure.refused
       ? fail(`Discord refused DISCORD_TOKEN (${failure.error})`, 'Copy the bot token from the Developer Portal (Bot → Reset Token) into DISCORD_TOKEN.')
-      : fail(
-          `cannot reach Discord's API at ${config.apiUrl ?? 'https://discord.com/api'} (${failure.error})`,
-          'Check the network, proxy and firewall between this machine and Discord (and DISCORD_API_URL, when set).',
-        );
+      : unreachable({ name: "Discord's API", owner: 'Discord', url: config.apiUrl ?? 'https://discord.com/api', setting: 'DISCORD_API_URL' }, failure.error);
   return [
     {
       name: 'discord token',
@@ -99,7 +91,7 @@ export function discordChecks(options: DiscordDoctorOptions): Check[] {
       name: 'discord intents',
       run: async (signal) => {
         const user = await whoAmI();
-        if ('error' in user) return fail(`cannot read the application (${user.error})`, 'Fix what the discord token line says first.');
+        if ('error' in user) return blockedBy('discord token', `cannot read the application (${user.error})`);
         return checkIntents((await rest.get(Routes.currentApplication(), { signal })) as APIApplication);
       },
     },
@@ -108,7 +100,7 @@ export function discordChecks(options: DiscordDoctorOptions): Check[] {
       timeoutMs: PERMISSIONS_CHECK_TIMEOUT_MS,
       run: async (signal) => {
         const user = await whoAmI();
-        if ('error' in user) return fail(`cannot read the bot's guilds (${user.error})`, 'Fix what the discord token line says first.');
+        if ('error' in user) return blockedBy('discord token', `cannot read the bot's guilds (${user.error})`);
         return checkPermissions(rest, user.id, signal);
       },
     },

@@ -60,6 +60,25 @@ export interface SlackBotOptions {
   downloadRetry?: DownloadRetryPolicy;
 }
 
+/** How the bot talks with Slack, as its settings choose (slackTransport). */
+export type SlackTransport =
+  /** Slack posts events to PORT; each request is checked with the signing secret. */
+  | { mode: 'http'; signingSecret: string; port: number }
+  /** The bot opens a WebSocket with the app-level token. */
+  | { mode: 'socket'; appToken: string }
+  /** Neither is configured: the bot cannot start. */
+  | { mode: 'none' };
+
+/**
+ * The transport is chosen here and only here (the bot and `findimage doctor` both ask): HTTP when
+ * a signing secret and a port are set, Socket Mode otherwise, when there is an app-level token.
+ */
+export function slackTransport(config: NonNullable<Config['slack']>): SlackTransport {
+  if (config.signingSecret !== undefined && config.port !== undefined) return { mode: 'http', signingSecret: config.signingSecret, port: config.port };
+  if (config.appToken !== undefined) return { mode: 'socket', appToken: config.appToken };
+  return { mode: 'none' };
+}
+
 /** Builds the Slack bot; nothing connects until start(). */
 export function createSlackBot(options: SlackBotOptions): SlackBot {
   return new SlackBot(options);
@@ -98,17 +117,17 @@ export class SlackBot implements ChatBot {
     // becomes an unhandled rejection that ends the process; deferring to init() in start()
     // turns it into an error start() reports.
     const deferInitialization = true;
-    // The transport is chosen here and only here: HTTP when a signing secret and a port are
-    // set, Socket Mode otherwise. Every listener below behaves the same under both.
-    if (config.signingSecret !== undefined && config.port !== undefined) {
+    // slackTransport makes the choice; every listener below behaves the same under both.
+    const transport = slackTransport(config);
+    if (transport.mode === 'http') {
       this.#mode = 'http';
-      const receiver = new FreshRequestReceiver({ signingSecret: config.signingSecret, logger, log: this.#logger });
+      const receiver = new FreshRequestReceiver({ signingSecret: transport.signingSecret, logger, log: this.#logger });
       this.#app = new App({ token: config.botToken, receiver, clientOptions, logger, deferInitialization });
-    } else if (config.appToken !== undefined) {
+    } else if (transport.mode === 'socket') {
       this.#mode = 'socket';
       this.#app = new App({
         token: config.botToken,
-        appToken: config.appToken,
+        appToken: transport.appToken,
         socketMode: true,
         clientOptions,
         logger,

@@ -3,6 +3,7 @@
 // the half that is missing. HTTP mode needs no call to Slack to be judged.
 import { describe, expect, it } from 'vitest';
 import { createSilentLogger } from '../../logger.js';
+import { slackTransport } from './slack-bot.js';
 import { slackChecks } from './slack-doctor.js';
 
 const transport = (settings: { signingSecret?: string; port?: number; appToken?: string }) =>
@@ -16,6 +17,14 @@ describe('the Slack transport check', () => {
       status: 'ok',
       summary: 'HTTP mode: Slack must reach port 3000 (PORT), requests are checked with SLACK_SIGNING_SECRET',
     });
+  });
+
+  it('says what the bot chooses when both transports are set: HTTP mode, the app token unused', async () => {
+    const both = { signingSecret: 's3cret', port: 3000, appToken: 'xapp-t' };
+    expect(slackTransport({ botToken: 'xoxb-t', indexedReaction: '', ...both })).toEqual({ mode: 'http', signingSecret: 's3cret', port: 3000 });
+    expect(await transport(both)).toMatchObject({ status: 'ok', summary: expect.stringMatching(/^HTTP mode: .*; SLACK_APP_TOKEN is set but unused \(HTTP mode wins\)$/) });
+    expect(slackTransport({ botToken: 'xoxb-t', indexedReaction: '', appToken: 'xapp-t', port: 3000 })).toEqual({ mode: 'socket', appToken: 'xapp-t' });
+    expect(slackTransport({ botToken: 'xoxb-t', indexedReaction: '', signingSecret: 's3cret' })).toEqual({ mode: 'none' });
   });
 
   it('fails with neither transport, naming the half of HTTP mode that is missing', async () => {

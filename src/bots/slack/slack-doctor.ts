@@ -5,12 +5,11 @@
 import { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
-import { fail, ok, warn, type Check, type CheckResult } from '../../core/doctor/check.js';
+import { blockedBy, fail, ok, unreachable, warn, type CallFailure, type Check, type CheckResult } from '../../core/doctor/check.js';
+import { DOCTOR_REQUEST_TIMEOUT_MS } from '../../core/doctor/doctor-report.js';
 import { boltLoggerFor } from './bolt-logger.js';
+import { slackTransport } from './slack-bot.js';
 import { SLACK_BOT_SCOPES } from './slack-scopes.js';
-
-/** Per-request limit; the doctor's own limit per check is the outer bound. */
-const SLACK_DOCTOR_CALL_TIMEOUT_MS = 8_000;
 
 export interface SlackDoctorOptions {
   /** config.slack. */
@@ -22,21 +21,21 @@ export interface SlackDoctorOptions {
 /** What auth.test told, shared by the token and scope checks. */
 type TokenAnswer =
   | { ok: true; team: string; user: string; scopes: string[] | undefined }
-  | { ok: false; refused: boolean; error: string };
+  | ({ ok: false } & CallFailure);
 
 /**
  * Why a call failed: `refused` when Slack answered with an error code (the WebClient's platform
  * error: invalid_auth, not_allowed_token_type, ...), otherwise Slack was not reached at all.
  */
-function slackFailure(error: unknown): { refused: boolean; error: string } {
+function slackFailure(error: unknown): CallFailure {
   const data = (error as { data?: { error?: unknown } }).data;
   if (typeof data?.error === 'string') return { refused: true, error: data.error };
   return { refused: false, error: error instanceof Error ? error.message : String(error) };
 }
 
 /** The line for a Slack that did not answer. */
-function unreachable(apiUrl: string | undefined, error: string) {
-  return fail(`cannot reach Slack's Web API at ${apiUrl ?? 'https://slack.com/api/'} (${error})`, 'Check the network, proxy and firewall between this machine and Slack (and SLACK_API_URL, when set).');
+function slackUnreachable(apiUrl: string | undefined, error: string): CheckResult {
+  return unreachable({ name: "Slack's Web API", owner: 'Slack', url: apiUrl ?? 'https://slack.com/api/', setting: 'SLACK_API_URL' }, error);
 }
 
 /** The Slack checks: token, scopes, transport. */
@@ -46,7 +45,7 @@ export function slackChecks(options: SlackDoctorOptions): Check[] {
     new webApi.WebClient(token, {
       ...(config.apiUrl === undefined ? {} : { slackApiUrl: config.apiUrl }),
       retryConfig: { retries: 0 },
-      timeout: SLACK_DOCTOR_CALL_TIMEOUT_MS,
+      timeout: DOCTOR_REQUEST_TIMEOUT_MS,
       // Every failure becomes a line: the client's own "http request failed" warnings would repeat it.
       logger: boltLoggerFor(options.logger.child({}, { level: 'error' })),
     });
@@ -68,7 +67,7 @@ export function slackChecks(options: SlackDoctorOptions): Check[] {
 }
 
 function checkToken(answer: TokenAnswer, apiUrl: string | undefined): CheckResult {
-  if (!answer.ok && !answer.refused) return unreachable(apiUrl, answer.error);
+  if (!answer.ok && !answer.refused) return slackUnreachable(apiUrl, answer.error);
   if (!answer.ok) {
     return fail(
       `Slack refused SLACK_BOT_TOKEN at auth.test (${answer.error})`,
@@ -79,7 +78,7 @@ function checkToken(answer: TokenAnswer, apiUrl: string | undefined): CheckResul
 }
 
 function checkScopes(answer: TokenAnswer): CheckResult {
-  if (!answer.ok) return fail(`cannot read the token's scopes (${answer.error})`, 'Fix what the slack token line says first.');
+  if (!answer.ok) return blockedBy('slack token', `cannot read the token's scopes (${answer.error})`);
   if (answer.scopes === undefined) {
     return warn('Slack did not say which scopes the token has (no x-oauth-scopes header)', 'Compare the app\'s OAuth & Permissions page with slack-app-manifest.yaml by hand.');
   }
@@ -95,20 +94,21 @@ function checkScopes(answer: TokenAnswer): CheckResult {
 }
 
 async function checkTransport(config: NonNullable<Config['slack']>, client: (token: string) => webApi.WebClient): Promise<CheckResult> {
-  // The bot's own choice (slack-bot.ts): HTTP when a signing secret and a port are set.
-  if (config.signingSecret !== undefined && config.port !== undefined) {
+  // The bot's own choice.
+  const transport = slackTransport(config);
+  if (transport.mode === 'http') {
     const unused = config.appToken === undefined ? '' : '; SLACK_APP_TOKEN is set but unused (HTTP mode wins)';
-    return ok(`HTTP mode: Slack must reach port ${config.port} (PORT), requests are checked with SLACK_SIGNING_SECRET${unused}`);
+    return ok(`HTTP mode: Slack must reach port ${transport.port} (PORT), requests are checked with SLACK_SIGNING_SECRET${unused}`);
   }
-  if (config.appToken === undefined) {
+  if (transport.mode === 'none') {
     const half = config.signingSecret !== undefined ? ' (SLACK_SIGNING_SECRET is set, but PORT is not)' : config.port !== undefined ? ' (PORT is set, but SLACK_SIGNING_SECRET is not)' : '';
     return fail(`neither Socket Mode nor HTTP mode is configured${half}`, 'Set SLACK_APP_TOKEN (xapp-..., scope connections:write) for Socket Mode, or SLACK_SIGNING_SECRET and PORT for HTTP mode (docs/slack.md).');
   }
   try {
-    await client(config.appToken).apps.connections.open();
+    await client(transport.appToken).apps.connections.open();
   } catch (error) {
     const failure = slackFailure(error);
-    if (!failure.refused) return unreachable(config.apiUrl, failure.error);
+    if (!failure.refused) return slackUnreachable(config.apiUrl, failure.error);
     return fail(
       `Socket Mode: Slack refused SLACK_APP_TOKEN at apps.connections.open (${failure.error})`,
       'Create an app-level token with the connections:write scope (Basic Information → App-Level Tokens) and turn Socket Mode on, then set SLACK_APP_TOKEN to it.',

@@ -3,7 +3,7 @@
 // limits, prints one line each (or JSON), and fails with exit 6 when any check failed.
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
-import { fail, type Check } from '../../core/doctor/check.js';
+import { blockedBy, fail, type Check } from '../../core/doctor/check.js';
 import { ChecksFailedError, formatOutcome, runChecks, type DoctorReport } from '../../core/doctor/doctor-report.js';
 import { modelFilesCheck } from '../../core/doctor/model-files-check.js';
 import { sqliteIntegrityCheck } from '../../core/doctor/sqlite-integrity-check.js';
@@ -62,7 +62,7 @@ async function loadedChecks<M>(load: () => Promise<M>, make: (module: M) => Chec
     const [first = unloadable.library, ...rest] = unloadable.names;
     return [
       { name: first, run: async () => fail(`${unloadable.library} cannot load: ${reason}`, unloadable.action) },
-      ...rest.map((name): Check => ({ name, run: async () => fail(`not checked: ${unloadable.library} cannot load`, `Fix what the ${first} line says first.`) })),
+      ...rest.map((name): Check => ({ name, run: async () => blockedBy(first, `not checked: ${unloadable.library} cannot load`) })),
     ];
   }
   return make(module);
@@ -81,7 +81,7 @@ export interface DoctorOptions {
 }
 
 /** The checks that fit `config`, in the order they are printed. */
-export async function doctorChecks(config: Config, options: Pick<DoctorOptions, 'fullHash'>, logger: Logger, modules: DoctorModules = DOCTOR_MODULES): Promise<Check[]> {
+async function doctorChecks(config: Config, options: Pick<DoctorOptions, 'fullHash'>, logger: Logger, modules: DoctorModules = DOCTOR_MODULES): Promise<Check[]> {
   let spec: ModelSpec | undefined;
   const checks: Check[] = [];
   try {

@@ -54,3 +54,36 @@ export function warn(summary: string, action: string): CheckResult {
 export function fail(summary: string, action: string): CheckResult {
   return { status: 'fail', summary, action };
 }
+
+/** The line of a check that cannot look because `failedCheck` failed first: that line says what to do. */
+export function blockedBy(failedCheck: string, summary: string): CheckResult {
+  return fail(summary, `Fix what the ${failedCheck} line says first.`);
+}
+
+/** Why a call to a service failed. */
+export interface CallFailure {
+  /** True when the service answered and said no (a refused token, a missing right); false when it was not reached. */
+  refused: boolean;
+  /** The service's error code or the client's message. */
+  error: string;
+}
+
+/** A service a check could not reach at all (refused connection, DNS, timeout). */
+export interface ServiceAddress {
+  /** The service as a person names it in the summary ("Slack's Web API"). */
+  name: string;
+  /** Who runs it, for the action ("Slack"). */
+  owner: string;
+  /** The address tried. */
+  url: string;
+  /** The setting that changes the address ("SLACK_API_URL"). */
+  setting: string;
+}
+
+/** The line of a service that was not reached: where it was tried, why, and what to look at. */
+export function unreachable(service: ServiceAddress, error: string): CheckResult {
+  return fail(
+    `cannot reach ${service.name} at ${service.url} (${error})`,
+    `Check the network, proxy and firewall between this machine and ${service.owner} (and ${service.setting}, when set).`,
+  );
+}

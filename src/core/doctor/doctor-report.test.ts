@@ -1,11 +1,10 @@
 // How the doctor runs its checks: every check gets its own time limit, so a service that never
 // answers becomes a failed line ("no answer in 10 s") instead of a hung command; a check that
 // throws becomes a failed line with the error's message; the report's status is the worst one.
-import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { redisCheck } from '../fleet/redis-doctor.js';
-import { fail, ok, warn, type Check } from './check.js';
+import { blockedBy, fail, ok, unreachable, warn, type Check } from './check.js';
 import { DEFAULT_CHECK_TIMEOUT_MS, formatOutcome, runCheck, runChecks, worstStatus } from './doctor-report.js';
 
 const check = (name: string, run: Check['run'], timeoutMs?: number): Check => ({ name, run, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
@@ -63,36 +62,53 @@ describe('runChecks', () => {
     expect(worstStatus([])).toBe('ok');
   });
 
-  it('runs a check that holds the main thread after the others, so a healthy service beside it still answers in time', async () => {
-    const http = createHttpServer((_request, response) => response.end('pong'));
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    const { port } = http.address() as { port: number };
-    try {
-      const network = check('network', async (signal) => ok(await (await fetch(`http://127.0.0.1:${port}/`, { signal })).text()), 200);
-      /** Blocks the thread twice as long as the network check may take, as integrity_check does. */
-      const sqlite: Check = {
-        name: 'sqlite',
-        holdsThread: true,
-        run: async () => {
-          const until = performance.now() + 400;
-          while (performance.now() < until);
-          return ok('intact');
-        },
-      };
-      const report = await runChecks([network, sqlite]);
-      expect(report.outcomes.map((o) => [o.name, o.status, o.summary])).toEqual([
-        ['network', 'ok', 'pong'],
-        ['sqlite', 'ok', 'intact'],
-      ]);
-    } finally {
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-    }
+  it('runs a check that holds the main thread after the others have answered, and counts its limit from its own start', async () => {
+    vi.useFakeTimers();
+    const started: string[] = [];
+    let answer: (() => void) | undefined;
+    /** A service that answers once the test lets it: until then the checks beside it are in flight. */
+    const network = check('network', async () => {
+      started.push('network');
+      await new Promise<void>((resolve) => (answer = resolve));
+      return ok('pong');
+    });
+    /** Stands for integrity_check: had it started, its synchronous work would stall the network check's I/O. */
+    const sqlite: Check = {
+      name: 'sqlite',
+      holdsThread: true,
+      timeoutMs: 100,
+      run: async () => {
+        started.push('sqlite');
+        return ok('intact');
+      },
+    };
+    const report = runChecks([sqlite, network]);
+
+    // The network check stays in flight for longer than the thread-holding check's own limit.
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(started).toEqual(['network']);
+
+    answer?.();
+    expect((await report).outcomes.map((o) => [o.name, o.status, o.summary])).toEqual([
+      ['sqlite', 'ok', 'intact'],
+      ['network', 'ok', 'pong'],
+    ]);
+    expect(started).toEqual(['network', 'sqlite']);
   });
 
   it('prints one line: status, name, what was found, then what to do', () => {
     expect(formatOutcome({ name: 'redis', ...fail('policy allkeys-lru', 'Set noeviction.') })).toBe('fail  redis: policy allkeys-lru → Set noeviction.');
     expect(formatOutcome({ name: 'cuda', ...ok('CPU as configured') })).toBe('ok    cuda: CPU as configured');
+  });
+
+  it('sends a check that depends on a failed one to that one\'s line, and says where an unreachable service was tried', () => {
+    expect(formatOutcome({ name: 'slack scopes', ...blockedBy('slack token', "cannot read the token's scopes (invalid_auth)") })).toBe(
+      "fail  slack scopes: cannot read the token's scopes (invalid_auth) → Fix what the slack token line says first.",
+    );
+    const service = { name: "Discord's API", owner: 'Discord', url: 'http://127.0.0.1:9/api', setting: 'DISCORD_API_URL' };
+    expect(formatOutcome({ name: 'discord token', ...unreachable(service, 'connect ECONNREFUSED') })).toBe(
+      "fail  discord token: cannot reach Discord's API at http://127.0.0.1:9/api (connect ECONNREFUSED) → Check the network, proxy and firewall between this machine and Discord (and DISCORD_API_URL, when set).",
+    );
   });
 });
 

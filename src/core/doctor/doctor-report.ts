@@ -11,6 +11,12 @@ import { type Check, type CheckResult, type CheckStatus } from './check.js';
  */
 export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
 
+/**
+ * Limit of one request a check makes: shorter than the check's own limit, so a slow request fails
+ * on its own and the line says what timed out, instead of the check's bare "no answer".
+ */
+export const DOCTOR_REQUEST_TIMEOUT_MS = DEFAULT_CHECK_TIMEOUT_MS - 2_000;
+
 /** One check's line of the report. */
 export interface CheckOutcome extends CheckResult {
   /** The check's name. */

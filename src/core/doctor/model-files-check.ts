@@ -12,7 +12,7 @@ import { fail, ok, warn, type Check, type CheckResult } from './check.js';
  * Hashing ViT-B/32's 608 MB takes about 3 s from a warm page cache and 10-20 s from a cold
  * network disk; two minutes covers a slow disk without letting a stuck one hang the doctor.
  */
-export const MODEL_HASH_TIMEOUT_MS = 120_000;
+const MODEL_HASH_TIMEOUT_MS = 120_000;
 
 const ROLES = ['textModel', 'visionModel', 'tokenizer'] as const;
 

@@ -12,7 +12,7 @@ import { fail, ok, type Check, type CheckResult } from './check.js';
  * instead of integrity_check (O(N log N)): better-sqlite3 runs the check on the main thread,
  * and a full check of a multi-gigabyte store would hold it for minutes.
  */
-export const QUICK_CHECK_ABOVE_BYTES = 1024 * 1024 * 1024;
+const QUICK_CHECK_ABOVE_BYTES = 1024 * 1024 * 1024;
 
 /** The folders under FINDIMAGE_DATA where findimage writes SQLite files (see findimage.ts). */
 const SQLITE_FOLDERS = ['.', 'store', 'queue'];

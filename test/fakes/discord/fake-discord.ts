@@ -143,6 +143,8 @@ export class FakeDiscord {
    * https://discord.js.org/docs/packages/discord-api-types/main/ApplicationFlags:Enum).
    */
   applicationFlags = 1 << 19;
+  /** Called with each request as it arrives, before it is answered (a test's moment to act mid-run). */
+  onRequest: ((request: RecordedRequest) => void) | undefined;
   readonly #server: Server;
   #sequence = 0n;
   #interactions = 0;
@@ -492,6 +494,7 @@ export class FakeDiscord {
     const path = url.pathname.replace(/^\/api\/v10/, '');
     const record: RecordedRequest = { method, path, query: url.searchParams, body, at: Date.now(), status: 200 };
     this.requests.push(record);
+    this.onRequest?.(record);
     const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
       record.status = status;
       if (payload instanceof Uint8Array) {

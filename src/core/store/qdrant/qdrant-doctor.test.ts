@@ -35,6 +35,16 @@ describe('the Qdrant server check', () => {
     expect(await line()).toMatchObject({ status: 'warn', summary: expect.stringContaining('runs Qdrant 1.9.0'), action: expect.stringContaining('within one minor version') });
   });
 
+  it('keeps the shared connection open until the last of its checks has ended', async () => {
+    const client = qdrantClientVersion();
+    fake = await FakeQdrantServer.start({ version: client });
+    const checks = qdrantChecks({ url: fake.url, modelId: 'tiny-test', dimension: 512, logger: createSilentLogger() });
+    const server = checks.find((c) => c.name === 'qdrant server') as (typeof checks)[number];
+    // Each runCheck aborts its check's signal as it ends: every other check ends before the server check starts.
+    for (const check of checks.filter((c) => c !== server)) expect((await runCheck(check)).status).not.toBe('fail');
+    expect(await runCheck(server)).toMatchObject({ status: 'ok', summary: expect.stringContaining(`runs Qdrant ${client}`) });
+  });
+
   it('waits out each of the collection\'s requests, so a slow one is named on the line', async () => {
     fake = await FakeQdrantServer.start();
     const stuck = hold();

@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { QdrantClient, Schemas } from '@qdrant/js-client-rest';
 import type { Logger } from '../../../logger.js';
-import { fail, ok, warn, type Check, type CheckResult } from '../../doctor/check.js';
+import { blockedBy, fail, ok, warn, type Check, type CheckResult } from '../../doctor/check.js';
+import { DOCTOR_REQUEST_TIMEOUT_MS } from '../../doctor/doctor-report.js';
 import { FindimageError, StoreError } from '../../errors.js';
 import { collectionNameFor, DEFAULT_COLLECTION_PREFIX, METADATA_MODEL_KEY, PAYLOAD_INDEXES } from './collection-setup.js';
 import { QdrantConnection } from './qdrant-connection.js';
@@ -34,12 +35,6 @@ export interface QdrantDoctorOptions {
   /** Per-request limit in ms (default DOCTOR_REQUEST_TIMEOUT_MS). */
   timeoutMs?: number;
 }
-
-/** Shorter than the doctor's 10 s per check, so a slow server's line says what timed out. */
-export const DOCTOR_REQUEST_TIMEOUT_MS = 8_000;
-
-/** The checks qdrantChecks makes: server, collection, payload indexes, alias. */
-const QDRANT_CHECKS = 4;
 
 /** Requests made one after another to read the live collection: aliases, collections, the collection. */
 const LIVE_COLLECTION_REQUESTS = 3;
@@ -90,7 +85,7 @@ export function qdrantChecks(options: QdrantDoctorOptions): Check[] {
   const liveTimeoutMs = LIVE_COLLECTION_REQUESTS * requestTimeoutMs + CHECK_MARGIN_MS;
   // The checks share the connection and the reading of the live collection: it closes once every
   // check has ended or run out of time (each signal aborts then), so no request is made after.
-  let running = QDRANT_CHECKS;
+  let running = 0; // set to the number of checks once they are built below
   const stopOnAbort = (signal: AbortSignal) =>
     signal.addEventListener(
       'abort',
@@ -118,7 +113,7 @@ export function qdrantChecks(options: QdrantDoctorOptions): Check[] {
     })();
     return live;
   };
-  return [
+  const checks: Check[] = [
     {
       name: 'qdrant server',
       timeoutMs: requestTimeoutMs + CHECK_MARGIN_MS,
@@ -152,11 +147,13 @@ export function qdrantChecks(options: QdrantDoctorOptions): Check[] {
       },
     },
   ];
+  running = checks.length;
+  return checks;
 }
 
 /** The line of a check whose collection could not be read: the qdrant collection line says why. */
 function unread(): CheckResult {
-  return fail('not checked: the collection could not be read', 'Fix what the qdrant collection line says first.');
+  return blockedBy('qdrant collection', 'not checked: the collection could not be read');
 }
 
 async function checkServer(connection: QdrantConnection, clientVersion: string): Promise<CheckResult> {
