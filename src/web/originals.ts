@@ -12,7 +12,7 @@ import { contentHashOf, pointIdFor } from '../core/indexing/point-id.js';
  * Longest side of the viewer's rendition of a format browsers cannot show: a full-screen view on
  * a 2x laptop screen (1366 px wide) with room to spare.
  */
-export const LARGE_RENDITION_MAX_SIDE = 2048;
+const LARGE_RENDITION_MAX_SIDE = 2048;
 /** JPEG quality of that rendition: looked at full screen, so higher than a thumbnail's. */
 const LARGE_RENDITION_QUALITY = 85;
 

@@ -4,7 +4,8 @@ import { h } from './dom.js';
 import { mountEval } from './eval-view.js';
 import { mountIndex } from './index-view.js';
 import { mountModels } from './models-view.js';
-import { mountSearch, setUserName, userName } from './search-view.js';
+import { mountSearch } from './search-view.js';
+import { setUserName, userName } from './voter-name.js';
 
 /** The pages; `short` is the label a phone's one header row has room for. */
 const VIEWS: Array<{ path: string; label: string; short: string; mount: (root: HTMLElement) => void }> = [

@@ -7,14 +7,12 @@ import { h, replace, stateBlock } from './dom.js';
 import { failureBlock, whenReady } from './recovery.js';
 import { resultCards } from './results-grid.js';
 import { tuningControls } from './search-tuning.js';
-import { PAGE_SIZE, pushState, replaceState, stateFromUrl, type SearchState } from './url-state.js';
+import { PAGE_SIZE, stateFromUrl, type SearchState } from './search-address.js';
+import { pushState, replaceState } from './url-state.js';
 import { createViewer } from './viewer.js';
 import type { VoteBook } from './vote-buttons.js';
 import { userName } from './voter-name.js';
 
-export { setUserName, userName } from './voter-name.js';
-
-export { PAGE_SIZE } from './url-state.js';
 
 export function mountSearch(root: HTMLElement): void {
   const input = h('input', { type: 'search', id: 'q', name: 'q', placeholder: 'a whiteboard sketch -photo after:2026-01-01', autocomplete: 'off', 'aria-label': 'Describe the image', 'aria-describedby': 'search-hint', 'aria-keyshortcuts': '/' });

@@ -4,7 +4,6 @@
 // learning the search's id (qid, which keeps its votes and a dropped image's results) replaces it.
 import { urlOf, type SearchState } from './search-address.js';
 
-export { MAX_OFFSET, PAGE_SIZE, stateFromUrl, urlOf, type SearchState, type Tuning } from './search-address.js';
 
 /** Adds a history entry for a new search or page (Back returns to the one before). */
 export function pushState(state: SearchState): void {

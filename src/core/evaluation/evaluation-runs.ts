@@ -24,7 +24,7 @@ import { DISAGREEMENT_QUERIES, mostDisagreed } from './disagreements.js';
 /** Finished runs kept; the oldest beyond this are deleted when a new one starts (each file is a few KB). */
 export const MAX_KEPT_RUNS = 50;
 /** Datasets listed: a datasets folder is a handful of folders, never thousands. */
-export const MAX_DATASETS_LISTED = 200;
+const MAX_DATASETS_LISTED = 200;
 /** Queries listed in a run's "where the runs disagree" (as in the CLI's HTML report). */
 /** How long a cancel request waits for the run to stop before answering (it stops later all the same). */
 const CANCEL_WAIT_MS = 5_000;

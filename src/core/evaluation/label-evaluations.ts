@@ -103,7 +103,7 @@ export class LabelEvaluations {
 }
 
 /** A digest of every vote (who, on what, which way, when): any vote given or taken back changes it. */
-export function labelsVersionOf(labels: readonly Label[]): string {
+function labelsVersionOf(labels: readonly Label[]): string {
   const lines = labels.map((l) => JSON.stringify([l.queryId, l.imageId, l.user, l.value, l.createdAt.toISOString()])).sort();
   return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
 }

@@ -9,11 +9,11 @@ import type { EvaluationRequest, EvaluationRuns } from '../../core/evaluation/ev
 import { MAX_PROMPT_TEMPLATES, MAX_SEARCH_TEMPLATE_CHARS } from '../../core/text/prompt-templates.js';
 
 /** Models compared in one run: each is loaded beside the server's own model, so a few at most. */
-export const MAX_MODELS_PER_RUN = 4;
+const MAX_MODELS_PER_RUN = 4;
 /** Template sets compared in one run: each asks every caption again. */
-export const MAX_TEMPLATE_SETS_PER_RUN = 6;
+const MAX_TEMPLATE_SETS_PER_RUN = 6;
 /** Cut-offs per run, and the largest: enough for R@1 to R@100 curves. */
-export const MAX_KS = 10;
+const MAX_KS = 10;
 const MAX_K = 1000;
 const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;
 
