@@ -2,10 +2,15 @@
 // a request the server refuses. Offsets become the start of a page the server can answer, a
 // template it would refuse is dropped, and what is left is written back as the address.
 import { describe, expect, it } from 'vitest';
-import { MAX_OFFSET, PAGE_SIZE, stateFromUrl, urlOf } from '../../web/src/search-address.js';
+import { MAX_QUERY_WINDOW } from '../../src/core/store/point-validation.js';
+import { MAX_SEARCH_TEMPLATE_CHARS } from '../../src/core/text/prompt-templates.js';
+import { MAX_OFFSET, MAX_TEMPLATE_CHARS, PAGE_SIZE, stateFromUrl, urlOf } from '../../web/src/search-address.js';
 
 describe('the search address', () => {
   it('clamps the offset to the last page the server answers, and rounds it down to a page', () => {
+    // The page keeps its own copies of the server's limits (it is built apart): they must agree.
+    expect(MAX_OFFSET).toBe(MAX_QUERY_WINDOW - PAGE_SIZE);
+    expect(MAX_TEMPLATE_CHARS).toBe(MAX_SEARCH_TEMPLATE_CHARS);
     expect(MAX_OFFSET).toBe(9980);
     expect(stateFromUrl('?q=a&offset=99999')).toEqual({ kind: 'text', q: 'a', offset: 9980, tuning: {} });
     expect(stateFromUrl('?q=a&offset=45')).toMatchObject({ offset: 40 });
