@@ -20,7 +20,7 @@ const { enableCompileCache } = await import('node:module');
 enableCompileCache?.();
 // A search starts its embedding thread now, so the thread's boot and onnxruntime-node's import
 // overlap the loading of the bundle below; the pool adopts it (src/gpu-worker/early-worker.ts).
-const { startEarlyWorker } = await import('../dist/early-worker.js');
+const { startEarlyWorker, stopUnadoptedEarlyWorker } = await import('../dist/early-worker.js');
 startEarlyWorker(new URL('../dist/embedding-worker.js', import.meta.url), process.argv.slice(2));
 const { exitQuietlyWhenOutputCloses, main } = await import('../dist/findimage.js');
 
@@ -28,3 +28,6 @@ const { exitQuietlyWhenOutputCloses, main } = await import('../dist/findimage.js
 exitQuietlyWhenOutputCloses();
 // ownsProcess: a command that may leave abandoned work behind (doctor) ends the process when done.
 process.exitCode = await main(process.argv.slice(2), { ownsProcess: true });
+// A search that failed before its pool took the early thread (a usage error) stops the thread
+// before the process ends, rather than exiting while it still loads onnxruntime-node.
+await stopUnadoptedEarlyWorker();

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { adoptEarlyWorker, isEarlyStart, startEarlyWorker, waitingEarlyWorker } from './early-worker.js';
+import { adoptEarlyWorker, isEarlyStart, startEarlyWorker, stopUnadoptedEarlyWorker, waitingEarlyWorker } from './early-worker.js';
 import type { WorkerSetup } from './messages.js';
 import { startWorker } from './worker-entry.js';
 
@@ -112,6 +112,18 @@ describe('an early embedding thread', () => {
     const early = waitingEarlyWorker()!;
     await new Promise((resolve) => early.once('exit', resolve));
     expect(adoptEarlyWorker(failingUrl)).toBeUndefined();
+  });
+
+  it('is stopped, and gone, when the command ends before anything adopted it', async () => {
+    startEarlyWorker(echoUrl, ['search', 'black car']);
+    const early = waitingEarlyWorker()!;
+    const exited = new Promise((resolve) => early.once('exit', resolve));
+    await stopUnadoptedEarlyWorker();
+    await exited;
+    expect(waitingEarlyWorker()).toBeUndefined();
+    expect(adoptEarlyWorker(echoUrl)).toBeUndefined();
+    // With nothing waiting, it does nothing.
+    await stopUnadoptedEarlyWorker();
   });
 
   it('never keeps the process alive when nothing adopts it', async () => {

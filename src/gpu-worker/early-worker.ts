@@ -77,6 +77,20 @@ export function adoptEarlyWorker(url: URL): Worker | undefined {
   return early.worker;
 }
 
+/**
+ * Ends the early thread if nothing adopted it (the command failed before its pool started, a usage
+ * error say), resolving once the thread has stopped. bin/findimage.js awaits it before the process
+ * ends, so the process never exits while the thread is still loading onnxruntime-node's native
+ * code, whose teardown at exit would race that load.
+ */
+export async function stopUnadoptedEarlyWorker(): Promise<void> {
+  const global = globalThis as WithEarlyWorker;
+  const early = global[SLOT];
+  if (early === undefined) return;
+  delete global[SLOT];
+  await early.worker.terminate();
+}
+
 /** The early thread waiting to be adopted, if any, without handing it over (for its tests). */
 export function waitingEarlyWorker(): Worker | undefined {
   return (globalThis as WithEarlyWorker)[SLOT]?.worker;
