@@ -121,12 +121,25 @@ export async function whenConnected(redis: Redis, url: string, timeoutMs = REACH
   });
 }
 
-/** Closes a connection without waiting for an unreachable server. */
+/**
+ * How long a QUIT may wait for the server's answer before the connection is simply dropped: a
+ * server that is stopping, or too loaded to answer, must not hold up a shutdown.
+ */
+const QUIT_WAIT_MS = 2_000;
+
+/** Closes a connection without waiting for an unreachable or unanswering server. */
 export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === 'end') return;
   if (redis.status !== 'ready') {
     redis.disconnect();
     return;
   }
-  await redis.quit().catch(() => redis.disconnect());
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, QUIT_WAIT_MS);
+  });
+  await Promise.race([redis.quit().catch(() => undefined), gaveUp]);
+  clearTimeout(timer);
+  // The await above may have ended it; TypeScript still reads the status checked before.
+  if ((redis.status as string) !== 'end') redis.disconnect();
 }

@@ -73,6 +73,9 @@ async function whenListening(port: number, child: ChildProcess, timeoutMs: numbe
   }
 }
 
+/** How long a stopped test server may take to end before it is killed. */
+const STOP_GRACE_MS = 5_000;
+
 export class TestRedisServer {
   readonly port: number;
   /** The server's folder (its append-only file lives here and survives a restart). */
@@ -146,7 +149,13 @@ export class TestRedisServer {
     this.#child = undefined;
     if (child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
+      // A server that does not end on SIGTERM within STOP_GRACE_MS (stuck writing its files on a
+      // loaded machine) is killed, so a test's teardown never hangs on it.
+      const killer = signal === 'SIGKILL' ? undefined : setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      child.once('exit', () => {
+        clearTimeout(killer);
+        resolve();
+      });
       child.kill(signal);
     });
   }
