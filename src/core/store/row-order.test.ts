@@ -14,6 +14,7 @@ import { openSqliteVectorStore, type SqliteVectorStore } from './sqlite-vector-s
 import { DEFAULT_SEARCH_TUNING } from './search-planner.js';
 import { VectorMatrix, type RowFields, type VectorReader } from './vector-matrix.js';
 import type { ImagePayload, ImageShare, PointFilter } from './vector-store.js';
+import { restoreFromSnapshot } from './testing/matrix-restore.js';
 
 const DIMENSION = 8;
 
@@ -213,17 +214,9 @@ describe('VectorMatrix.regroup', () => {
 
   /** A new matrix restored from this one's snapshot, as a reopen from the saved block does. */
   function reopened(): VectorMatrix {
-    const { arrays, extras } = matrix.snapshot();
     const restored = new VectorMatrix(DIMENSION, 1024, WHOLE_PROBE);
-    const into = restored.beginRestore(extras.rows, extras.slots, arrays.listOf.length > 0 ? extras.centroids.length / DIMENSION : 0);
-    for (const key of Object.keys(arrays) as (keyof typeof arrays)[]) {
-      if (key === 'shares') {
-        for (const column of Object.keys(arrays.shares) as (keyof typeof arrays.shares)[]) {
-          into.shares[column].set(arrays.shares[column]);
-        }
-      } else into[key].set(arrays[key]);
-    }
-    restored.finishRestore(into, extras);
+    const { extras } = matrix.snapshot();
+    restoreFromSnapshot(matrix, restored, extras.centroids.length / DIMENSION);
     return restored;
   }
 

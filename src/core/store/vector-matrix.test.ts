@@ -5,6 +5,7 @@ import { shareMeets } from './image-shares.js';
 import type { ShareFields } from './share-arena.js';
 import { VectorMatrix, type RowFields, type VectorReader } from './vector-matrix.js';
 import type { PointFilter } from './vector-store.js';
+import { restoreFromSnapshot } from './testing/matrix-restore.js';
 
 function sequence(seed: number): () => number {
   let state = seed >>> 0;
@@ -260,16 +261,7 @@ describe('VectorMatrix', () => {
     const restored = new VectorMatrix(DIMENSION);
     for (let n = 0; n < 200; n++) restored.upsert(`s${n}`, tiny(), fields);
     restored.nearest(query, { tenant: 'T1' }, 10, () => []);
-    const { arrays, extras } = large.snapshot();
-    const into = restored.beginRestore(extras.rows, extras.slots, 0);
-    for (const key of Object.keys(arrays) as (keyof typeof arrays)[]) {
-      if (key === 'shares') {
-        for (const column of Object.keys(arrays.shares) as (keyof typeof arrays.shares)[]) {
-          into.shares[column].set(arrays.shares[column]);
-        }
-      } else into[key].set(arrays[key]);
-    }
-    restored.finishRestore(into, extras);
+    restoreFromSnapshot(large, restored);
     const read = readFrom(reference);
     expect(restored.nearest(query, { tenant: 'T1' }, 10, read).map((h) => h.id)).toEqual(expected);
 
