@@ -51,7 +51,13 @@ describe('findimage index with two workers, one killed -9 midway', () => {
     const doomed = watchCli(['worker', '--concurrency', '4'], fleetEnv('a'));
     const survivor = watchCli(['worker', '--concurrency', '4'], fleetEnv('b'));
     started.push(doomed, survivor);
-    await waitUntil(() => doomed.stderr.includes('Worker ready') && survivor.stderr.includes('Worker ready'), 'both workers ready', 60_000);
+    await waitUntil(() => doomed.stderr.includes('Worker ready') && survivor.stderr.includes('Worker ready'), 'both workers ready', 60_000).catch(
+      (error: unknown) => {
+        // What each worker said, and whether it is still running, so a failure here can be read.
+        const state = (w: WatchedCli) => `exit ${String(w.child.exitCode ?? w.child.signalCode ?? 'none yet')}; stderr:\n${w.stderr.slice(-2000)}`;
+        throw new Error(`${(error as Error).message}\nworker a: ${state(doomed)}\nworker b: ${state(survivor)}`);
+      },
+    );
 
     const status = await runCli(['fleet', 'status', '--json'], fleetEnv('cli'));
     expect(JSON.parse(status.stdout)).toMatchObject({ workers: 2, waiting: 0, active: 0, failed: 0 });
